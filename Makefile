@@ -1,0 +1,145 @@
+# profreg — sampling CPU profiler with regression judging.
+#
+#   make            build build/libprofreg.so and build/profreg
+#   make check      build and run the Check test suite
+#   make demo       profile the bundled demo workload and print its top functions
+#   make bench      measure overhead (vs gperftools) and exit-time symbolization
+#   make install    PREFIX=/usr/local (DESTDIR honoured)
+#
+# Missing Debian packages are installed by scripts/ensure-deps when run as root; otherwise
+# it prints the apt-get command to run.
+
+VERSION := 0.1.0
+BUILD   := build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+CC  := gcc
+CXX := g++
+OPT ?= -O2 -g
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wpointer-arith -Wvla
+CWARN := $(WARN) -Wmissing-prototypes -Wstrict-prototypes
+CPPFLAGS_ALL = -D_GNU_SOURCE -Iinclude -DPROFREG_VERSION='"$(VERSION)"'
+CFLAGS_ALL   = -std=gnu11 $(OPT) $(CWARN) -fPIC -fvisibility=hidden $(CPPFLAGS_ALL) $(CFLAGS)
+LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
+
+# --- sources -----------------------------------------------------------------------------
+CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c src/hashmap.c
+SYM_SRC     := src/symbolize.c src/profile_build.c
+PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
+               preload/threads.c preload/output.c
+CLI_SRC     := $(wildcard src/cli/*.c) src/profile_read.c src/render_table.c src/term.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB := $(BUILD)/libprofreg.so
+CLI := $(BUILD)/profreg
+
+.PHONY: all check check-unit check-integration demo bench install uninstall clean deps \
+        deps-check deps-bench format lint
+all: $(LIB) $(CLI)
+
+# Dependencies: checked on every build (fast when present), installed when root.
+deps:
+	@sh scripts/ensure-deps build
+deps-check: deps
+	@sh scripts/ensure-deps check
+deps-bench: deps
+	@sh scripts/ensure-deps bench
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(call obj,$(PRELOAD_SRC) $(SYM_SRC) $(CORE_SRC)) preload/exports.map | deps
+	$(CC) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=preload/exports.map \
+	    -Wl,--exclude-libs,ALL -Wl,-z,defs -Wl,-z,now $(LIBIBERTY) \
+	    $$(pkg-config --libs libunwind libdw libelf) -lpthread -ldl $(LDFLAGS)
+
+$(CLI): $(call obj,$(CLI_SRC) $(CORE_SRC)) | deps
+	$(CC) -o $@ $^ $$(pkg-config --libs jansson) -lm $(LDFLAGS)
+
+# --- workloads: programs with CPU shares fixed by work counts ------------------------------
+WL_CFLAGS   = -O2 -g $(WARN) -Itests/workloads
+WL_C        := $(wildcard tests/workloads/*.c)
+WL_CXX      := $(wildcard tests/workloads/*.cpp)
+WORKLOADS   := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_C)) \
+               $(patsubst tests/workloads/%.cpp,$(BUILD)/workloads/%,$(WL_CXX))
+DEMO        := $(BUILD)/examples/demo_sim
+
+$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/burn.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WL_CFLAGS) -o $@ $< -lpthread -lm
+
+$(BUILD)/workloads/%: tests/workloads/%.cpp tests/workloads/burn.h | deps
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $< -lpthread
+
+$(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $<
+
+# --- tests (Check) -----------------------------------------------------------------------
+UNIT_SRC    := $(wildcard tests/unit/check_*.c)
+UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+INTEG_SRC   := $(wildcard tests/integration/check_*.c)
+INTEG_BIN   := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
+TEST_CFLAGS  = -std=gnu11 -O1 -g $(WARN) $(CPPFLAGS_ALL) -Ipreload \
+               -Itests $$(pkg-config --cflags check)
+TEST_LIBS    = $$(pkg-config --libs check jansson libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm
+TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) src/profile_read.c src/render_table.c \
+                  src/term.c preload/settings.c preload/stacktab.c)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/testutil.c tests/testutil.h $(TEST_OBJS) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/testutil.c $(TEST_OBJS) $(TEST_LIBS)
+
+$(BUILD)/tests/%: tests/integration/%.c tests/testutil.c tests/testutil.h $(TEST_OBJS) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/testutil.c $(TEST_OBJS) $(TEST_LIBS)
+
+# Tests find the build through PROFREG_BUILD (absolute) and sources through PROFREG_SRC.
+TEST_ENV = PROFREG_BUILD=$(CURDIR)/$(BUILD) PROFREG_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120
+
+check: deps-check all $(WORKLOADS) $(DEMO) $(UNIT_BIN) $(INTEG_BIN)
+	@fail=0; for t in $(UNIT_BIN) $(INTEG_BIN); do \
+	    echo "== $$t"; $(TEST_ENV) $$t || fail=1; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; echo "make check: all tests passed"
+
+check-unit: deps-check all $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do $(TEST_ENV) $$t || fail=1; done; exit $$fail
+
+check-integration: deps-check all $(WORKLOADS) $(DEMO) $(INTEG_BIN)
+	@fail=0; for t in $(INTEG_BIN); do $(TEST_ENV) $$t || fail=1; done; exit $$fail
+
+# --- demo and bench ------------------------------------------------------------------------
+demo: all $(DEMO)
+	$(CLI) record -- $(DEMO)
+	$(CLI) report --top 15 "$$(ls profile_results/demo_sim/profile_*.json | tail -n 1)"
+
+bench: deps-bench all $(WORKLOADS)
+	sh scripts/bench.sh $(BUILD)
+
+# --- install -------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/profreg
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libprofreg.so
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/profreg $(DESTDIR)$(PREFIX)/lib/libprofreg.so
+
+# --- housekeeping --------------------------------------------------------------------------
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	    -D_GNU_SOURCE -Iinclude -Ipreload src preload
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,90 @@
+/* profile.h — the in-memory profile: functions, sampled stacks, metadata and summary.
+ *
+ * One struct serves every producer and consumer: the preload builds it from raw stacks
+ * (profile_build.h), the CLI reads it from JSON (profile_read.h), and both write it with
+ * profile_write.h. Optional numbers are NAN when unknown; optional strings are NULL. */
+#ifndef PROFREG_PROFILE_H
+#define PROFREG_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PR_TEMPLATE "Time Profiler"
+
+struct pr_function {
+    char *name;        /* demangled, unique within a profile */
+    char *source_file; /* basename of the defining file, or NULL */
+    char *source_path; /* full path of the defining file, or NULL */
+    char *module;      /* basename of the ELF object, or NULL */
+    long line;         /* declaration line, or -1 when unknown */
+    uint64_t samples;  /* samples whose stack contains the function (inclusive) */
+    uint64_t self_samples;
+    double percentage; /* samples / total * 100 */
+    double self_percentage;
+    bool has_self; /* self_* known (false for profiles of the older tool) */
+};
+
+/* One distinct sampled call stack: indices into functions[], root first. */
+struct pr_stack {
+    uint32_t *frames;
+    uint32_t depth;
+    uint64_t count; /* weighted samples */
+};
+
+struct pr_profile {
+    /* metadata */
+    char *trace_file;
+    char *template_name;
+    char *export_timestamp;
+    char *executable;
+    char **command_line; /* NULL-terminated, or NULL */
+    long pid;            /* -1 when unknown */
+    char *mode;          /* "cpu" or "wall", or NULL */
+    double frequency_hz; /* requested */
+    char *profreg_version;
+
+    /* summary */
+    uint64_t total_samples;
+    double total_time_ms;
+    double effective_frequency_hz; /* timer signals handled per second of sampled time */
+    uint64_t signals;              /* timer signals handled (each weighs 1 + overrun) */
+    double wall_time_ms;
+    double cpu_time_ms;
+    double peak_rss_kb;
+    double thread_count;
+    double unsampled_threads; /* threads that could not get a timer */
+    double lost_samples;
+    double truncated_stacks;
+    double symbolize_ms;
+
+    struct pr_function *functions;
+    size_t nfunctions;
+    struct pr_stack *stacks;
+    size_t nstacks;
+    bool has_stacks;
+};
+
+/* Initialises every field to "unknown". */
+void profile_init(struct pr_profile *p);
+
+/* Frees everything the profile owns and re-initialises it. */
+void profile_free(struct pr_profile *p);
+
+/* Recomputes percentage and self_percentage from the counts and total_samples. */
+void profile_compute_percentages(struct pr_profile *p);
+
+/* Sorts functions by samples descending, ties by name (bytewise), and renumbers the
+ * frames of every stack to match. Returns 0, or -1 on allocation failure. */
+int profile_sort(struct pr_profile *p);
+
+/* Adds src into dst, matching functions by name: sums samples, self samples, stack counts
+ * and totals, then re-sorts and recomputes percentages. Run-level measurements (wall, CPU,
+ * memory) are kept only while dst holds a single profile. dst must be initialised (an
+ * empty dst becomes a copy of src). Returns 0, or -1 on allocation failure. */
+int profile_merge(struct pr_profile *dst, const struct pr_profile *src);
+
+/* Index of the function with exactly this name, or -1. Linear; for tests and tools. */
+long profile_find(const struct pr_profile *p, const char *name);
+
+#endif

@@ -1,0 +1,40 @@
+/* profile_build.h — raw sampled stacks (code addresses) -> a profile of functions.
+ *
+ * Pure apart from the resolver it is given: the preload passes the libdw symbolizer, tests
+ * pass a table. Each distinct lookup address is resolved exactly once. */
+#ifndef PROFREG_PROFILE_BUILD_H
+#define PROFREG_PROFILE_BUILD_H
+
+#include "profreg/profile.h"
+#include "profreg/symbolize.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Set on a captured address that is an exact program counter (the interrupted instruction,
+ * or a frame interrupted by a signal): it is looked up as is. Any other address is a return
+ * address and is looked up at address - 1, inside the call instruction. */
+#define PB_EXACT_PC (UINT64_C(1) << 63)
+
+/* One captured stack, leaf first, as the sampler stored it. */
+struct pb_raw_stack {
+    const uint64_t *pcs;
+    uint32_t depth;
+    uint64_t count; /* weighted samples */
+};
+
+/* Resolves a lookup address into functions, innermost first. Returns how many frames it
+ * wrote (at most max), or 0 to leave the address out of the stacks (the profiler's own
+ * frames). */
+typedef size_t (*pb_resolve_fn)(void *ctx, uint64_t addr, struct sym_frame *out, size_t max);
+
+/* Name given to a sample none of whose frames could be kept. */
+#define PB_EMPTY_STACK_NAME "[profreg]"
+
+/* Fills p->functions (sorted, unique names), p->stacks (merged, root first), p->total_samples
+ * and the percentages. Names that two different functions share get a " [module:file]"
+ * suffix. Returns 0, or -1 with a message in err. */
+int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
+                  pb_resolve_fn resolve, void *ctx, char *err, size_t errlen);
+
+#endif

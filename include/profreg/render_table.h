@@ -1,0 +1,26 @@
+/* render_table.h — the ranked function table that `profreg report` prints. */
+#ifndef PROFREG_RENDER_TABLE_H
+#define PROFREG_RENDER_TABLE_H
+
+#include "profreg/profile.h"
+#include "profreg/term.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct report_options {
+    size_t top;     /* rows to print (0: all) */
+    bool by_self;   /* rank by self samples instead of inclusive samples */
+    int width;      /* total line width; long names are shortened in the middle */
+    size_t nfiles;  /* how many profiles were merged into p */
+    struct term_style style;
+};
+
+/* Prints a header, the table (rank, name, samples, %, self %, source) and the top hotspot. */
+void render_report(FILE *out, const struct pr_profile *p, const struct report_options *o);
+
+/* The function with the largest self share (or inclusive share when the profile has no
+ * self counts), or -1 when the profile is empty. */
+long report_hotspot(const struct pr_profile *p);
+
+#endif

@@ -1,0 +1,46 @@
+/* symbolize.h — code address -> function, inline chain, source file and line (libdw).
+ *
+ * Works on the running process (the preload calls it at exit). Each lookup address yields
+ * one frame per function: the innermost inlined function first, the out-of-line function
+ * that contains the address last. Names are demangled exactly as `c++filt` prints them. */
+#ifndef PROFREG_SYMBOLIZE_H
+#define PROFREG_SYMBOLIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Inline chains deeper than this keep only their innermost frames plus the outer function. */
+#define SYM_MAX_FRAMES 64
+
+/* One function of an address's inline chain. Strings are owned by the symbolizer and live
+ * until symbolizer_close(). */
+struct sym_frame {
+    const char *name;        /* never NULL: a name, or "module+0xOFFSET", or "[unknown]" */
+    const char *source_file; /* basename of the file declaring the function, or NULL */
+    const char *source_path; /* that file's full path, or NULL */
+    const char *module;      /* basename of the ELF object, or NULL when outside any */
+    long line;               /* DW_AT_decl_line, or -1 */
+};
+
+struct symbolizer;
+
+/* Reports every module mapped into this process (from /proc/self/maps); separate debug
+ * information is found the standard way (build-id, .gnu_debuglink, /usr/lib/debug).
+ * Returns NULL and a message in err on failure. */
+struct symbolizer *symbolizer_open_self(char *err, size_t errlen);
+
+/* Resolves addr, which must already point into the instruction of interest (use the return
+ * address minus one for callers). Writes 1..max frames to out and returns their number. */
+size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max);
+
+/* An opaque identity of the module containing addr (NULL if none); equal for addresses in
+ * the same module. */
+const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr);
+
+void symbolizer_close(struct symbolizer *s);
+
+/* Demangles like `c++filt` (libiberty, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE). Returns a
+ * malloc'd string, or NULL when sym is not a mangled C++ name. */
+char *symbolize_demangle(const char *sym);
+
+#endif

@@ -1,0 +1,280 @@
+/* output.c — the profile's destination, and the exit-time pipeline that fills it:
+ * stack table -> raw stacks -> profile_build (libdw symbolizer) -> profile JSON file.
+ * Frames inside libprofreg.so itself (the thread start trampoline) are left out. */
+#include "output.h"
+
+#include "profreg/fsutil.h"
+#include "profreg/profile_build.h"
+#include "profreg/profile_write.h"
+#include "profreg/symbolize.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef PROFREG_VERSION
+#define PROFREG_VERSION "unknown"
+#endif
+
+/* /proc/self/cmdline as a NULL-terminated array, or NULL. */
+static char **read_cmdline(void)
+{
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf)
+            break;
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    if (!buf || len == 0) {
+        free(buf);
+        return NULL;
+    }
+    size_t argc = 0;
+    for (size_t i = 0; i < len; i++)
+        argc += buf[i] == '\0';
+    if (buf[len - 1] != '\0')
+        argc++;
+    char **argv = calloc(argc + 1, sizeof *argv);
+    if (argv) {
+        size_t a = 0;
+        for (size_t i = 0; i < len && a < argc; a++) {
+            size_t n = strnlen(buf + i, len - i);
+            argv[a] = strndup(buf + i, n);
+            i += n + 1;
+        }
+    }
+    free(buf);
+    return argv;
+}
+
+int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, size_t errlen)
+{
+    memset(ri, 0, sizeof *ri);
+    ri->cfg = cfg;
+    ri->first_pid = getpid();
+    clock_gettime(CLOCK_MONOTONIC, &ri->start);
+    if (!realpath("/proc/self/exe", ri->executable))
+        snprintf(ri->executable, sizeof ri->executable, "unknown");
+    ri->argv = read_cmdline();
+
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, ".");
+    const char *out = cfg->output;
+    char abs[PATH_MAX];
+    int n;
+    if (!*out)
+        n = snprintf(abs, sizeof abs, "%s/profile_results/%s/", cwd, fs_basename(ri->executable));
+    else if (out[0] == '/')
+        n = snprintf(abs, sizeof abs, "%s", out);
+    else
+        n = snprintf(abs, sizeof abs, "%s/%s", cwd, out);
+    if (n < 0 || (size_t)n >= sizeof abs) {
+        snprintf(err, errlen, "output path too long");
+        return -1;
+    }
+
+    size_t len = strlen(abs);
+    if (abs[len - 1] == '/' || fs_is_dir(abs)) {
+        while (len > 1 && abs[len - 1] == '/')
+            abs[--len] = '\0';
+        memcpy(ri->out_dir, abs, len + 1);
+    } else {
+        memcpy(ri->out_file, abs, len + 1);
+        memcpy(ri->out_dir, abs, len + 1);
+        char *slash = strrchr(ri->out_dir, '/'); /* abs is absolute: there is one */
+        if (slash == ri->out_dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    char why[PATH_MAX + 128];
+    if (fs_mkdir_p(ri->out_dir, 0777, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+struct collected {
+    struct pb_raw_stack *stacks;
+    size_t n, cap;
+    bool oom;
+};
+
+static void collect(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx)
+{
+    struct collected *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        struct pb_raw_stack *s = realloc(c->stacks, cap * sizeof *s);
+        if (!s) {
+            c->oom = true;
+            return;
+        }
+        c->stacks = s;
+        c->cap = cap;
+    }
+    c->stacks[c->n++] = (struct pb_raw_stack){pcs, depth, count};
+}
+
+struct resolver {
+    struct symbolizer *sym;
+    const void *own_module;
+};
+
+static size_t resolve(void *ctx, uint64_t addr, struct sym_frame *out, size_t max)
+{
+    struct resolver *r = ctx;
+    if (r->own_module && symbolizer_module_of(r->sym, addr) == r->own_module)
+        return 0;
+    return symbolizer_lookup(r->sym, addr, out, max);
+}
+
+static double elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static char **copy_argv(char **argv)
+{
+    if (!argv)
+        return NULL;
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    char **copy = calloc(n + 1, sizeof *copy);
+    for (size_t i = 0; copy && i < n; i++)
+        copy[i] = strdup(argv[i]);
+    return copy;
+}
+
+/* Output file: out_file (with ".<pid>" before the extension in a forked child), or
+ * out_dir/profile_<YYYYmmdd>_<HHMMSS>_<usec>_<pid>.json in UTC. */
+static int choose_path(const struct run_info *ri, const struct timespec *now, char *path,
+                       size_t len)
+{
+    int n;
+    if (ri->out_file[0] && getpid() == ri->first_pid) {
+        n = snprintf(path, len, "%s", ri->out_file);
+    } else if (ri->out_file[0]) {
+        const char *dot = strrchr(fs_basename(ri->out_file), '.');
+        int stem = dot ? (int)(dot - ri->out_file) : (int)strlen(ri->out_file);
+        n = snprintf(path, len, "%.*s.%ld%s", stem, ri->out_file, (long)getpid(), dot ? dot : "");
+    } else {
+        struct tm tm;
+        char stamp[32];
+        gmtime_r(&now->tv_sec, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+        n = snprintf(path, len, "%s%sprofile_%s_%06ld_%ld.json", ri->out_dir,
+                     strcmp(ri->out_dir, "/") ? "/" : "", stamp, now->tv_nsec / 1000,
+                     (long)getpid());
+    }
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void fill_metadata(struct pr_profile *p, const struct run_info *ri,
+                          const struct timespec *now, const char *path)
+{
+    struct tm tm;
+    char iso[32];
+    gmtime_r(&now->tv_sec, &tm);
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    p->trace_file = strdup(fs_basename(path));
+    p->template_name = strdup(PR_TEMPLATE);
+    p->export_timestamp = strdup(iso);
+    p->executable = strdup(ri->executable);
+    p->command_line = copy_argv(ri->argv);
+    p->pid = (long)getpid();
+    p->mode = strdup(ri->cfg->mode == PR_MODE_WALL ? "wall" : "cpu");
+    p->frequency_hz = ri->cfg->frequency;
+    p->profreg_version = strdup(PROFREG_VERSION);
+}
+
+static void fill_summary(struct pr_profile *p, const struct run_info *ri,
+                         const struct run_stats *st)
+{
+    double period_ms = 1000.0 / ri->cfg->frequency;
+    p->total_time_ms = (double)p->total_samples * period_ms;
+    p->signals = st->signals;
+    p->effective_frequency_hz =
+        p->total_samples ? ri->cfg->frequency * (double)st->signals / (double)p->total_samples
+                         : 0.0;
+    p->wall_time_ms = st->wall_ms;
+    p->cpu_time_ms = st->cpu_ms;
+    p->peak_rss_kb = st->peak_rss_kb;
+    p->thread_count = (double)st->threads;
+    p->unsampled_threads = (double)st->unsampled_threads;
+    p->lost_samples = (double)st->lost;
+    p->truncated_stacks = (double)st->truncated;
+}
+
+int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
+                         const struct run_stats *st, char *path, size_t pathlen, char *err,
+                         size_t errlen)
+{
+    struct timespec t0, t1, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    struct collected c = {0};
+    stacktab_foreach(tab, collect, &c);
+    if (c.oom) {
+        free(c.stacks);
+        snprintf(err, errlen, "out of memory collecting samples");
+        return -1;
+    }
+
+    char why[512];
+    struct resolver r = {symbolizer_open_self(why, sizeof why), NULL};
+    if (!r.sym) {
+        free(c.stacks);
+        snprintf(err, errlen, "cannot symbolize: %s", why);
+        return -1;
+    }
+    r.own_module = symbolizer_module_of(r.sym, (uint64_t)(uintptr_t)&resolve);
+
+    struct pr_profile p;
+    profile_init(&p);
+    int rc = profile_build(&p, c.stacks, c.n, resolve, &r, err, errlen);
+    symbolizer_close(r.sym);
+    free(c.stacks);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc == 0) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (choose_path(ri, &now, path, pathlen) != 0) {
+            snprintf(err, errlen, "output path too long");
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        fill_metadata(&p, ri, &now, path);
+        fill_summary(&p, ri, st);
+        p.symbolize_ms = elapsed_ms(&t0, &t1);
+        rc = profile_write_file(&p, path, err, errlen);
+    }
+    profile_free(&p);
+    return rc;
+}

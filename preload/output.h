@@ -1,0 +1,41 @@
+/* output.h — where the profile goes, and writing it at exit: stack table -> symbolized
+ * profile -> JSON file (written to a temporary name and renamed). */
+#ifndef PROFREG_OUTPUT_H
+#define PROFREG_OUTPUT_H
+
+#include "settings.h"
+#include "stacktab.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct run_info {
+    char executable[PATH_MAX]; /* absolute path of the profiled program */
+    char **argv;               /* its command line, NULL-terminated (may be NULL) */
+    char out_dir[PATH_MAX];    /* directory the default file names go into */
+    char out_file[PATH_MAX];   /* a fixed file path, or "" to use out_dir */
+    pid_t first_pid;           /* pid of the process that loaded the library */
+    struct timespec start;     /* CLOCK_MONOTONIC at start (or at fork, in a child) */
+    const struct settings *cfg;
+};
+
+/* What the process did, measured when sampling stopped. */
+struct run_stats {
+    double wall_ms, cpu_ms, peak_rss_kb;
+    unsigned long threads, unsampled_threads;
+    uint64_t signals, truncated, lost;
+};
+
+/* Reads the executable and command line, resolves PROFREG_OUTPUT against the current
+ * directory and creates the output directory. Returns 0, or -1 with err set. */
+int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, size_t errlen);
+
+/* Symbolizes the table and writes the profile. On success, path gets the file written.
+ * Returns 0, or -1 with err set. */
+int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
+                         const struct run_stats *st, char *path, size_t pathlen, char *err,
+                         size_t errlen);
+
+#endif

@@ -1,0 +1,100 @@
+/* settings.c — PROFREG_* parsing. Pure: no I/O except through the warn callback. */
+#include "settings.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void warnf(settings_warn_fn warn, const char *name, const char *value, const char *what,
+                  const char *fallback)
+{
+    char line[PATH_MAX + 256];
+    snprintf(line, sizeof line, "profreg: %s='%.200s' %s; using %s", name, value, what, fallback);
+    warn(line);
+}
+
+/* Parses a whole decimal number in [min, max]. */
+static bool parse_uint(const char *v, unsigned long long min, unsigned long long max,
+                       unsigned long long *out)
+{
+    if (!*v || *v == '-' || *v == '+')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || *end || x < min || x > max)
+        return false;
+    *out = x;
+    return true;
+}
+
+static void load_flag(const char *name, const char *v, bool *flag, settings_warn_fn warn)
+{
+    if (!v)
+        return;
+    if (!*v || strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0)
+        *flag = false;
+    else if (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0)
+        *flag = true;
+    else
+        warnf(warn, name, v, "is not 1 or 0", *flag ? "1" : "0");
+}
+
+void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn warn)
+{
+    memset(s, 0, sizeof *s);
+    s->mode = PR_MODE_CPU;
+    s->frequency = SETTINGS_DEFAULT_FREQUENCY;
+    s->max_stacks = SETTINGS_DEFAULT_MAX_STACKS;
+    const char *v;
+    char fallback[32];
+
+    load_flag("PROFREG_DISABLE", get("PROFREG_DISABLE"), &s->disabled, warn);
+    load_flag("PROFREG_QUIET", get("PROFREG_QUIET"), &s->quiet, warn);
+
+    if ((v = get("PROFREG_MODE")) && *v) {
+        if (strcmp(v, "cpu") == 0)
+            s->mode = PR_MODE_CPU;
+        else if (strcmp(v, "wall") == 0)
+            s->mode = PR_MODE_WALL;
+        else
+            warnf(warn, "PROFREG_MODE", v, "is not cpu or wall", "cpu");
+    }
+
+    unsigned long long x;
+    if ((v = get("PROFREG_FREQUENCY")) && *v) {
+        if (parse_uint(v, 1, SETTINGS_MAX_FREQUENCY, &x)) {
+            s->frequency = (unsigned)x;
+        } else {
+            snprintf(fallback, sizeof fallback, "%u", SETTINGS_DEFAULT_FREQUENCY);
+            warnf(warn, "PROFREG_FREQUENCY", v, "is not a whole number of Hz from 1 to 100000",
+                  fallback);
+        }
+    }
+
+    if ((v = get("PROFREG_MAX_STACKS")) && *v) {
+        if (parse_uint(v, SETTINGS_MIN_MAX_STACKS, SETTINGS_MAX_MAX_STACKS, &x)) {
+            s->max_stacks = (size_t)x;
+        } else {
+            snprintf(fallback, sizeof fallback, "%u", SETTINGS_DEFAULT_MAX_STACKS);
+            warnf(warn, "PROFREG_MAX_STACKS", v, "is not a whole number from 256 to 16777216",
+                  fallback);
+        }
+    }
+
+    if ((v = get("PROFREG_OUTPUT")) && *v) {
+        if (strlen(v) < sizeof s->output)
+            memcpy(s->output, v, strlen(v) + 1);
+        else
+            warnf(warn, "PROFREG_OUTPUT", v, "is too long", "the default directory");
+    }
+
+    if ((v = get("PROFREG_TARGET")) && *v) {
+        if (strlen(v) < sizeof s->target)
+            memcpy(s->target, v, strlen(v) + 1);
+        else
+            warnf(warn, "PROFREG_TARGET", v, "is too long", "every process");
+    }
+}

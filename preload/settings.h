@@ -1,0 +1,35 @@
+/* settings.h — the PROFREG_* environment, parsed once at load (SPEC section 2).
+ * A value that does not parse prints one line naming the variable and keeps the default. */
+#ifndef PROFREG_SETTINGS_H
+#define PROFREG_SETTINGS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum pr_mode { PR_MODE_CPU, PR_MODE_WALL };
+
+#define SETTINGS_DEFAULT_FREQUENCY  1000u
+#define SETTINGS_MAX_FREQUENCY      100000u
+#define SETTINGS_DEFAULT_MAX_STACKS 65536u
+#define SETTINGS_MIN_MAX_STACKS     256u
+#define SETTINGS_MAX_MAX_STACKS     (16u * 1024 * 1024)
+
+struct settings {
+    bool disabled;             /* PROFREG_DISABLE=1 */
+    bool quiet;                /* PROFREG_QUIET=1 */
+    enum pr_mode mode;         /* PROFREG_MODE */
+    unsigned frequency;        /* PROFREG_FREQUENCY, samples per second */
+    size_t max_stacks;         /* PROFREG_MAX_STACKS, distinct stacks kept */
+    char output[PATH_MAX];     /* PROFREG_OUTPUT as given, "" when unset */
+    char target[NAME_MAX + 1]; /* PROFREG_TARGET glob, "" when unset */
+};
+
+typedef const char *(*settings_getenv_fn)(const char *name);
+typedef void (*settings_warn_fn)(const char *line);
+
+/* Fills s from the environment read through get (getenv in the preload, a table in tests).
+ * Each problem is reported through warn as one line without a trailing newline. */
+void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn warn);
+
+#endif

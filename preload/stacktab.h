@@ -1,0 +1,39 @@
+/* stacktab.h — preallocated, lock-free table of captured call stacks.
+ *
+ * Written from the SIGPROF handler of any thread at once (insert is wait-free: atomics,
+ * no locks, no allocation); read once, after sampling stopped. Equal stacks share one
+ * entry and add up their weights; a stack that finds no room is counted as lost, never
+ * dropped silently. */
+#ifndef PROFREG_STACKTAB_H
+#define PROFREG_STACKTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Average frames per distinct stack that the frame pool is sized for. */
+#define STACKTAB_AVG_DEPTH 48
+
+struct stacktab;
+
+/* Maps memory for max_stacks distinct stacks (pages are touched only when used).
+ * Returns NULL on failure. Not for the handler. */
+struct stacktab *stacktab_create(size_t max_stacks);
+void stacktab_destroy(struct stacktab *t);
+
+/* Adds one sample of weight `weight` for the stack pcs[0..depth) (leaf first).
+ * Returns 0, or -1 when it did not fit (its weight is added to the lost count). */
+int stacktab_insert(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uint64_t weight);
+
+/* Calls fn for every complete entry. Only once no insert can run any more. */
+void stacktab_foreach(const struct stacktab *t,
+                      void (*fn)(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx),
+                      void *ctx);
+
+/* Weight of the samples that did not fit; number of distinct stacks stored. */
+uint64_t stacktab_lost(const struct stacktab *t);
+size_t stacktab_distinct(const struct stacktab *t);
+
+/* Empties the table (used in a forked child). No insert may run concurrently. */
+void stacktab_reset(struct stacktab *t);
+
+#endif

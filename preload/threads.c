@@ -1,0 +1,194 @@
+/* threads.c — per-thread timer registry and the pthread_create interposer.
+ *
+ * The registry (timer per slot) is guarded by a mutex and never touched by the signal
+ * handler. A thread's timer is deleted by a pthread key destructor, which runs both when
+ * the start routine returns and on pthread_exit. After fork only the forking thread exists
+ * in the child: the registry is cleared and that thread gets a new timer. */
+#include "threads.h"
+
+#include "timers.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct slot {
+    timer_t timer;
+    bool used;
+};
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slot *g_slots;
+static size_t g_nslots;
+static pthread_key_t g_exit_key;
+static _Atomic bool g_attaching; /* new threads get timers */
+static _Atomic unsigned long g_seen;
+static _Atomic unsigned long g_failed;
+static void (*g_child_hook)(void);
+
+static pthread_create_fn real_pthread_create(void)
+{
+    static _Atomic(pthread_create_fn) real;
+    pthread_create_fn fn = atomic_load(&real);
+    if (!fn) {
+        fn = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        atomic_store(&real, fn);
+    }
+    return fn;
+}
+
+static void on_thread_exit(void *value)
+{
+    size_t idx = (size_t)(uintptr_t)value - 1;
+    pthread_mutex_lock(&g_lock);
+    if (idx < g_nslots && g_slots[idx].used) {
+        timers_delete(g_slots[idx].timer);
+        g_slots[idx].used = false;
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* A free registry slot index (growing the array), or -1. Called with g_lock held. */
+static long free_slot(void)
+{
+    for (size_t i = 0; i < g_nslots; i++)
+        if (!g_slots[i].used)
+            return (long)i;
+    size_t n = g_nslots ? g_nslots * 2 : 64;
+    struct slot *s = realloc(g_slots, n * sizeof *s);
+    if (!s)
+        return -1;
+    memset(s + g_nslots, 0, (n - g_nslots) * sizeof *s);
+    g_slots = s;
+    long idx = (long)g_nslots;
+    g_nslots = n;
+    return idx;
+}
+
+int threads_attach_current(char *err, size_t errlen)
+{
+    if (!atomic_load(&g_attaching))
+        return 0;
+    pthread_mutex_lock(&g_lock);
+    long idx = free_slot();
+    int rc = -1;
+    if (idx < 0) {
+        snprintf(err, errlen, "out of memory registering a thread");
+    } else if (timers_arm_current_thread(&g_slots[idx].timer, err, errlen) == 0) {
+        g_slots[idx].used = true;
+        atomic_fetch_add(&g_seen, 1);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (rc == 0)
+        pthread_setspecific(g_exit_key, (void *)(uintptr_t)(idx + 1));
+    return rc;
+}
+
+void threads_detach_all(void)
+{
+    atomic_store(&g_attaching, false);
+    pthread_mutex_lock(&g_lock);
+    for (size_t i = 0; i < g_nslots; i++) {
+        if (g_slots[i].used) {
+            timers_delete(g_slots[i].timer);
+            g_slots[i].used = false;
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+unsigned long threads_seen(void)
+{
+    return atomic_load(&g_seen);
+}
+
+unsigned long threads_failed(void)
+{
+    return atomic_load(&g_failed);
+}
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&g_lock);
+}
+
+static void after_fork_parent(void)
+{
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void after_fork_child(void)
+{
+    /* Timers are not inherited; the parent's registry means nothing here. */
+    pthread_mutex_init(&g_lock, NULL);
+    for (size_t i = 0; i < g_nslots; i++)
+        g_slots[i].used = false;
+    atomic_store(&g_seen, 0);
+    atomic_store(&g_failed, 0);
+    if (g_child_hook)
+        g_child_hook();
+}
+
+int threads_init(void (*after_fork_in_child)(void), char *err, size_t errlen)
+{
+    g_child_hook = after_fork_in_child;
+    if (!real_pthread_create()) {
+        snprintf(err, errlen, "cannot find pthread_create: %s", dlerror());
+        return -1;
+    }
+    if (pthread_key_create(&g_exit_key, on_thread_exit) != 0) {
+        snprintf(err, errlen, "cannot create a thread-exit key");
+        return -1;
+    }
+    if (pthread_atfork(before_fork, after_fork_parent, after_fork_child) != 0) {
+        snprintf(err, errlen, "cannot register fork handlers");
+        return -1;
+    }
+    atomic_store(&g_attaching, true);
+    return 0;
+}
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *start_thread(void *p)
+{
+    struct start s = *(struct start *)p;
+    free(p);
+    char err[256];
+    if (threads_attach_current(err, sizeof err) != 0)
+        atomic_fetch_add(&g_failed, 1); /* reported once, in the profile's summary */
+    return s.fn(s.arg);
+}
+
+EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                          void *(*start_routine)(void *), void *arg)
+{
+    pthread_create_fn real = real_pthread_create();
+    if (!real)
+        return EAGAIN;
+    if (!atomic_load(&g_attaching))
+        return real(thread, attr, start_routine, arg);
+    struct start *s = malloc(sizeof *s);
+    if (!s)
+        return real(thread, attr, start_routine, arg);
+    s->fn = start_routine;
+    s->arg = arg;
+    int rc = real(thread, attr, start_thread, s);
+    if (rc != 0)
+        free(s);
+    return rc;
+}

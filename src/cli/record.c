@@ -1,0 +1,147 @@
+/* record.c — `profreg record`: run a command with libprofreg.so preloaded.
+ *
+ * The command replaces profreg (exec, no fork), so its stdin, stdout, stderr, exit status and
+ * signals are exactly its own. Exit status: the command's, or 127/126 when it cannot be run
+ * (as env(1) does), or 2 on a usage error. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void usage_record(FILE *out)
+{
+    fprintf(out,
+            "usage: profreg record [-o PATH] [-F HZ] [--mode cpu|wall] [-q] [--] CMD [ARGS...]\n"
+            "\n"
+            "Runs CMD with libprofreg.so preloaded; every process it starts that runs to a normal\n"
+            "exit writes a JSON profile (default: profile_results/<exe>/profile_*.json).\n"
+            "\n"
+            "  -o, --output PATH     file, or directory (ends in / or exists) for the profile\n"
+            "  -F, --frequency HZ    samples per second per thread (default 1000)\n"
+            "      --mode cpu|wall   sample CPU time (default) or wall-clock time\n"
+            "      --max-stacks N    distinct stacks kept in memory (default 65536)\n"
+            "  -q, --quiet           no message on stderr at exit\n"
+            "\n"
+            "Environment: PROFREG_LIB overrides where libprofreg.so is looked for (next to the\n"
+            "profreg binary, then ../lib/). Exit status: CMD's own; 127 or 126 when CMD cannot\n"
+            "be run; 2 on a usage error.\n");
+}
+
+/* Absolute path of libprofreg.so: $PROFREG_LIB, or next to this binary, or in ../lib. */
+static int find_library(char *out)
+{
+    const char *env = getenv("PROFREG_LIB");
+    if (env && *env) {
+        if (realpath(env, out) && access(out, R_OK) == 0)
+            return 0;
+        cli_error("PROFREG_LIB=%s: %s", env, strerror(errno));
+        return -1;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        cli_error("cannot find my own executable: %s", strerror(errno));
+        return -1;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    const char *candidates[] = {"/libprofreg.so", "/../lib/libprofreg.so",
+                                "/../lib/profreg/libprofreg.so"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s%s", self, candidates[i]);
+        if (access(path, R_OK) == 0 && realpath(path, out))
+            return 0;
+    }
+    cli_error("cannot find libprofreg.so next to %s or in %s/../lib (set PROFREG_LIB)", self,
+              self);
+    return -1;
+}
+
+static int set_preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    size_t len = strlen(lib) + (old ? strlen(old) : 0) + 2;
+    char *value = malloc(len);
+    if (!value)
+        return -1;
+    if (old && *old)
+        snprintf(value, len, "%s:%s", lib, old);
+    else
+        snprintf(value, len, "%s", lib);
+    int rc = setenv("LD_PRELOAD", value, 1);
+    free(value);
+    return rc;
+}
+
+int cmd_record(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"frequency", required_argument, NULL, 'F'},
+        {"mode", required_argument, NULL, 'm'},
+        {"max-stacks", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
+    };
+    unsigned long v;
+    char num[32];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:F:q", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            if (!*optarg) {
+                cli_error("--output: empty path");
+                return EXIT_USAGE;
+            }
+            setenv("PROFREG_OUTPUT", optarg, 1);
+            break;
+        case 'F':
+            if (cli_parse_uint("--frequency", optarg, 1, 100000, &v) != 0)
+                return EXIT_USAGE;
+            snprintf(num, sizeof num, "%lu", v);
+            setenv("PROFREG_FREQUENCY", num, 1);
+            break;
+        case 'm':
+            if (strcmp(optarg, "cpu") != 0 && strcmp(optarg, "wall") != 0) {
+                cli_error("--mode: '%s' is not cpu or wall", optarg);
+                return EXIT_USAGE;
+            }
+            setenv("PROFREG_MODE", optarg, 1);
+            break;
+        case 's':
+            if (cli_parse_uint("--max-stacks", optarg, 256, 16777216, &v) != 0)
+                return EXIT_USAGE;
+            snprintf(num, sizeof num, "%lu", v);
+            setenv("PROFREG_MAX_STACKS", num, 1);
+            break;
+        case 'q':
+            setenv("PROFREG_QUIET", "1", 1);
+            break;
+        default:
+            usage_record(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("record: no command given (profreg record [options] -- CMD [ARGS...])");
+        return EXIT_USAGE;
+    }
+    char lib[PATH_MAX];
+    if (find_library(lib) != 0)
+        return EXIT_USAGE;
+    if (set_preload(lib) != 0) {
+        cli_error("cannot set LD_PRELOAD: %s", strerror(errno));
+        return EXIT_USAGE;
+    }
+    execvp(argv[optind], argv + optind);
+    int e = errno;
+    cli_error("cannot run '%s': %s", argv[optind], strerror(e));
+    return e == ENOENT ? 127 : 126;
+}

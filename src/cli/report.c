@@ -1,0 +1,86 @@
+/* report.c — `profreg report`: the ranked function table of one or more profiles.
+ * Several files (the runs of one invocation) are merged before ranking. */
+#include "cli.h"
+
+#include "profreg/profile_read.h"
+#include "profreg/render_table.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void usage_report(FILE *out)
+{
+    fprintf(out,
+            "usage: profreg report FILE... [--top N] [--self] [--no-color]\n"
+            "\n"
+            "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
+            "the top hotspot (largest self share). Several files are merged (samples summed).\n"
+            "\n"
+            "  --top N       rows to print (default 25; 0 prints all)\n"
+            "  --self        rank by self samples instead of inclusive samples\n"
+            "  --no-color    no ANSI colours (also when NO_COLOR is set or stdout is no terminal)\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"top", required_argument, NULL, 't'},
+        {"self", no_argument, NULL, 's'},
+        {"no-color", no_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    struct report_options o = {25, false, 0, 0, {0}};
+    bool no_color = false;
+    unsigned long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (cli_parse_uint("--top", optarg, 0, 100000000, &v) != 0)
+                return EXIT_USAGE;
+            o.top = v;
+            break;
+        case 's':
+            o.by_self = true;
+            break;
+        case 'n':
+            no_color = true;
+            break;
+        default:
+            usage_report(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("report: no profile given (profreg report FILE...)");
+        return EXIT_USAGE;
+    }
+
+    struct pr_profile merged;
+    profile_init(&merged);
+    int rc = EXIT_OK;
+    for (int i = optind; i < argc && rc == EXIT_OK; i++) {
+        struct pr_profile p;
+        char err[1024];
+        profile_init(&p);
+        if (profile_read_file(argv[i], &p, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            rc = EXIT_USAGE;
+        } else if (profile_merge(&merged, &p) != 0) {
+            cli_error("out of memory merging %s", argv[i]);
+            rc = EXIT_USAGE;
+        }
+        profile_free(&p);
+    }
+    if (rc == EXIT_OK) {
+        o.nfiles = (size_t)(argc - optind);
+        o.style = term_style_for(STDOUT_FILENO, no_color);
+        o.width = term_width(STDOUT_FILENO);
+        render_report(stdout, &merged, &o);
+    }
+    profile_free(&merged);
+    return rc;
+}

@@ -1,0 +1,273 @@
+/* profile_build.c — from captured addresses to functions with inclusive and self counts.
+ *
+ * Steps: resolve each distinct lookup address once (inline chains expand into several
+ * functions), rewrite every stack as function indices, merge stacks that became equal,
+ * count self (the leaf) and inclusive (once per stack, so recursion never exceeds 100 %),
+ * make names unique, sort. Invariant: sum of self_samples == total_samples. */
+#include "profreg/profile_build.h"
+
+#include "profreg/hashmap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct u32vec {
+    uint32_t *v;
+    size_t len, cap;
+};
+
+static int vec_push(struct u32vec *a, uint32_t x)
+{
+    if (a->len == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        uint32_t *v = realloc(a->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->len++] = x;
+    return 0;
+}
+
+struct builder {
+    struct pr_profile *p;
+    pb_resolve_fn resolve;
+    void *ctx;
+    struct hmap addr_map; /* lookup address -> index into addr_first/addr_count */
+    struct u32vec addr_first, addr_count, addr_funcs;
+    struct hmap func_map;  /* identity key -> function index */
+    struct hmap stack_map; /* function index sequence -> stack index */
+    size_t cap_functions, cap_stacks;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Index of the function with this identity (name, module, defining file), added if new. */
+static long intern_function(struct builder *b, const struct sym_frame *f)
+{
+    char key[4096];
+    int len = snprintf(key, sizeof key, "%s%c%s%c%s", f->name, 0, f->module ? f->module : "", 0,
+                       f->source_path ? f->source_path : "");
+    if (len < 0)
+        return -1;
+    if ((size_t)len >= sizeof key)
+        len = sizeof key - 1;
+    struct pr_profile *p = b->p;
+    uint32_t idx;
+    int r = hmap_intern(&b->func_map, key, (size_t)len, (uint32_t)p->nfunctions, &idx);
+    if (r <= 0)
+        return r < 0 ? -1 : (long)idx;
+    if (p->nfunctions == b->cap_functions) {
+        size_t cap = b->cap_functions ? b->cap_functions * 2 : 256;
+        struct pr_function *fs = realloc(p->functions, cap * sizeof *fs);
+        if (!fs)
+            return -1;
+        p->functions = fs;
+        b->cap_functions = cap;
+    }
+    struct pr_function *fn = &p->functions[p->nfunctions];
+    memset(fn, 0, sizeof *fn);
+    fn->name = strdup(f->name);
+    fn->source_file = dup_or_null(f->source_file);
+    fn->source_path = dup_or_null(f->source_path);
+    fn->module = dup_or_null(f->module);
+    fn->line = f->line;
+    fn->has_self = true;
+    p->nfunctions++;
+    if (!fn->name)
+        return -1;
+    return (long)idx;
+}
+
+/* Appends the functions of one lookup address (innermost first) to out. */
+static int expand_address(struct builder *b, uint64_t addr, struct u32vec *out)
+{
+    uint32_t ai;
+    int r = hmap_intern(&b->addr_map, &addr, sizeof addr, (uint32_t)b->addr_first.len, &ai);
+    if (r < 0)
+        return -1;
+    if (r == 1) {
+        struct sym_frame frames[SYM_MAX_FRAMES];
+        size_t n = b->resolve(b->ctx, addr, frames, SYM_MAX_FRAMES);
+        if (vec_push(&b->addr_first, (uint32_t)b->addr_funcs.len) < 0 ||
+            vec_push(&b->addr_count, (uint32_t)n) < 0)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            long fi = intern_function(b, &frames[i]);
+            if (fi < 0 || vec_push(&b->addr_funcs, (uint32_t)fi) < 0)
+                return -1;
+        }
+    }
+    uint32_t first = b->addr_first.v[ai], count = b->addr_count.v[ai];
+    for (uint32_t i = 0; i < count; i++)
+        if (vec_push(out, b->addr_funcs.v[first + i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* Adds one stack of function indices (root first) with its weight, merging equal stacks. */
+static int add_stack(struct builder *b, const uint32_t *frames, size_t depth, uint64_t count)
+{
+    struct pr_profile *p = b->p;
+    uint32_t si;
+    int r = hmap_intern(&b->stack_map, frames, depth * sizeof *frames, (uint32_t)p->nstacks, &si);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        p->stacks[si].count += count;
+        return 0;
+    }
+    if (p->nstacks == b->cap_stacks) {
+        size_t cap = b->cap_stacks ? b->cap_stacks * 2 : 256;
+        struct pr_stack *ss = realloc(p->stacks, cap * sizeof *ss);
+        if (!ss)
+            return -1;
+        p->stacks = ss;
+        b->cap_stacks = cap;
+    }
+    struct pr_stack *s = &p->stacks[p->nstacks++];
+    s->depth = (uint32_t)depth;
+    s->count = count;
+    s->frames = malloc(depth * sizeof *frames);
+    if (!s->frames)
+        return -1;
+    memcpy(s->frames, frames, depth * sizeof *frames);
+    return 0;
+}
+
+static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_t nraw)
+{
+    struct u32vec leaf_first = {0}, root_first = {0};
+    int rc = 0;
+    for (size_t i = 0; i < nraw && rc == 0; i++) {
+        leaf_first.len = 0;
+        for (uint32_t d = 0; d < raw[i].depth && rc == 0; d++) {
+            uint64_t pc = raw[i].pcs[d];
+            uint64_t addr = (pc & PB_EXACT_PC) ? (pc & ~PB_EXACT_PC) : pc - 1;
+            if ((pc & ~PB_EXACT_PC) == 0)
+                continue;
+            rc = expand_address(b, addr, &leaf_first);
+        }
+        if (rc == 0 && leaf_first.len == 0) {
+            struct sym_frame empty = {PB_EMPTY_STACK_NAME, NULL, NULL, NULL, -1};
+            long fi = intern_function(b, &empty);
+            rc = fi < 0 ? -1 : vec_push(&leaf_first, (uint32_t)fi);
+        }
+        root_first.len = 0;
+        for (size_t k = leaf_first.len; k-- > 0 && rc == 0;)
+            rc = vec_push(&root_first, leaf_first.v[k]);
+        if (rc == 0)
+            rc = add_stack(b, root_first.v, root_first.len, raw[i].count);
+    }
+    free(leaf_first.v);
+    free(root_first.v);
+    return rc;
+}
+
+/* Inclusive counts once per stack (stamp = last stack that counted the function). */
+static int count_samples(struct pr_profile *p)
+{
+    size_t *stamp = malloc((p->nfunctions ? p->nfunctions : 1) * sizeof *stamp);
+    if (!stamp)
+        return -1;
+    for (size_t f = 0; f < p->nfunctions; f++)
+        stamp[f] = SIZE_MAX;
+    p->total_samples = 0;
+    for (size_t s = 0; s < p->nstacks; s++) {
+        const struct pr_stack *st = &p->stacks[s];
+        p->total_samples += st->count;
+        p->functions[st->frames[st->depth - 1]].self_samples += st->count;
+        for (uint32_t d = 0; d < st->depth; d++) {
+            uint32_t f = st->frames[d];
+            if (stamp[f] != s) {
+                stamp[f] = s;
+                p->functions[f].samples += st->count;
+            }
+        }
+    }
+    free(stamp);
+    return 0;
+}
+
+/* Gives functions that share a name distinct names: "name [module:file]", then "#k". */
+static int make_names_unique(struct pr_profile *p)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        struct hmap seen;
+        hmap_init(&seen);
+        bool *dup = calloc(p->nfunctions ? p->nfunctions : 1, sizeof *dup);
+        int rc = dup ? 0 : -1;
+        for (size_t i = 0; i < p->nfunctions && rc == 0; i++) {
+            const char *n = p->functions[i].name;
+            uint32_t j;
+            int r = hmap_intern(&seen, n, strlen(n), (uint32_t)i, &j);
+            if (r < 0)
+                rc = -1;
+            else if (r == 0)
+                dup[i] = dup[j] = true;
+        }
+        for (size_t i = 0; i < p->nfunctions && rc == 0; i++) {
+            if (!dup[i])
+                continue;
+            struct pr_function *f = &p->functions[i];
+            size_t len = strlen(f->name) + 64 + (f->module ? strlen(f->module) : 0) +
+                         (f->source_file ? strlen(f->source_file) : 0);
+            char *name = malloc(len);
+            if (!name) {
+                rc = -1;
+                break;
+            }
+            if (pass == 0)
+                snprintf(name, len, "%s [%s:%s]", f->name, f->module ? f->module : "?",
+                         f->source_file ? f->source_file : "?");
+            else
+                snprintf(name, len, "%s #%zu", f->name, i);
+            free(f->name);
+            f->name = name;
+        }
+        free(dup);
+        hmap_free(&seen);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
+                  pb_resolve_fn resolve, void *ctx, char *err, size_t errlen)
+{
+    struct builder b;
+    memset(&b, 0, sizeof b);
+    b.p = p;
+    b.resolve = resolve;
+    b.ctx = ctx;
+    hmap_init(&b.addr_map);
+    hmap_init(&b.func_map);
+    hmap_init(&b.stack_map);
+    p->has_stacks = true;
+
+    int rc = build_stacks(&b, stacks, nstacks);
+    if (rc == 0)
+        rc = count_samples(p);
+    if (rc == 0)
+        rc = make_names_unique(p);
+    if (rc == 0)
+        rc = profile_sort(p);
+    if (rc == 0)
+        profile_compute_percentages(p);
+    else
+        snprintf(err, errlen, "out of memory while building the profile");
+
+    hmap_free(&b.addr_map);
+    hmap_free(&b.func_map);
+    hmap_free(&b.stack_map);
+    free(b.addr_first.v);
+    free(b.addr_count.v);
+    free(b.addr_funcs.v);
+    return rc;
+}
