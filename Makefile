@@ -26,7 +26,7 @@ LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
 CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c src/hashmap.c
-SYM_SRC     := src/symbolize.c src/profile_build.c
+SYM_SRC     := src/symbolize.c src/dwarf_index.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c
 CLI_SRC     := $(wildcard src/cli/*.c) src/profile_read.c src/render_table.c src/term.c
@@ -80,6 +80,21 @@ $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $<
 
+# Libraries for the symbolizer tests: no debug info at all, and debug info found through
+# .gnu_debuglink in a separate file.
+TESTLIBS := $(BUILD)/testlibs/libstripped.so $(BUILD)/testlibs/libdebuglink.so
+
+$(BUILD)/testlibs/libstripped.so: tests/lib/stripped.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -s -o $@ $<
+
+$(BUILD)/testlibs/libdebuglink.so: tests/lib/debuglink.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -g -o $@.full $<
+	objcopy --only-keep-debug $@.full $@.debug
+	objcopy --strip-debug --add-gnu-debuglink=$@.debug $@.full $@
+	rm -f $@.full
+
 # --- tests (Check) -----------------------------------------------------------------------
 UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 UNIT_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -87,7 +102,7 @@ INTEG_SRC   := $(wildcard tests/integration/check_*.c)
 INTEG_BIN   := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 TEST_CFLAGS  = -std=gnu11 -O1 -g $(WARN) $(CPPFLAGS_ALL) -Ipreload \
                -Itests $$(pkg-config --cflags check)
-TEST_LIBS    = $$(pkg-config --libs check jansson libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm
+TEST_LIBS    = $$(pkg-config --libs check jansson libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm -ldl
 TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) src/profile_read.c src/render_table.c \
                   src/term.c preload/settings.c preload/stacktab.c)
 
@@ -102,13 +117,13 @@ $(BUILD)/tests/%: tests/integration/%.c tests/testutil.c tests/testutil.h $(TEST
 # Tests find the build through PROFREG_BUILD (absolute) and sources through PROFREG_SRC.
 TEST_ENV = PROFREG_BUILD=$(CURDIR)/$(BUILD) PROFREG_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120
 
-check: deps-check all $(WORKLOADS) $(DEMO) $(UNIT_BIN) $(INTEG_BIN)
+check: deps-check all $(WORKLOADS) $(DEMO) $(TESTLIBS) $(UNIT_BIN) $(INTEG_BIN)
 	@fail=0; for t in $(UNIT_BIN) $(INTEG_BIN); do \
 	    echo "== $$t"; $(TEST_ENV) $$t || fail=1; \
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; echo "make check: all tests passed"
 
-check-unit: deps-check all $(UNIT_BIN)
+check-unit: deps-check all $(TESTLIBS) $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $(TEST_ENV) $$t || fail=1; done; exit $$fail
 
 check-integration: deps-check all $(WORKLOADS) $(DEMO) $(INTEG_BIN)

@@ -19,7 +19,7 @@ static void warnf(settings_warn_fn warn, const char *name, const char *value, co
 static bool parse_uint(const char *v, unsigned long long min, unsigned long long max,
                        unsigned long long *out)
 {
-    if (!*v || *v == '-' || *v == '+')
+    if (*v < '0' || *v > '9')
         return false;
     errno = 0;
     char *end;

@@ -5,12 +5,14 @@
  * Invariant: either the whole profile is read, or nothing is (p stays empty). */
 #include "profreg/profile_read.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "profreg/hashmap.h"
 
@@ -343,8 +345,22 @@ static int finish(struct reader *r, json_t *root, json_error_t *jerr, struct pr_
 int profile_read_file(const char *path, struct pr_profile *p, char *err, size_t errlen)
 {
     struct reader r = {path, err, errlen};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(&r, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fail(&r, "not a regular file");
+    }
     json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    int read_error = ferror(f);
+    fclose(f);
+    if (read_error) {
+        json_decref(root);
+        return fail(&r, "read error");
+    }
     return finish(&r, root, &jerr, p);
 }
 

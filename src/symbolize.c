@@ -9,6 +9,8 @@
 
 #include "profreg/hashmap.h"
 
+#include "dwarf_index.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -28,6 +30,11 @@ struct symbolizer {
     struct hmap strmap;   /* string -> index into strs */
     char **strs;
     size_t nstrs, capstrs;
+    struct hmap cu_map; /* CU DIE address -> index into cus */
+    struct cu_index **cus;
+    size_t ncus, capcus;
+    struct sym_frame **frames; /* cached frames of indexed DIEs, freed at close */
+    size_t nframes, capframes;
 };
 
 static const char *intern(struct symbolizer *s, const char *str)
@@ -91,6 +98,7 @@ struct symbolizer *symbolizer_open_self(char *err, size_t errlen)
         return NULL;
     }
     hmap_init(&s->strmap);
+    hmap_init(&s->cu_map);
     s->callbacks.find_elf = dwfl_linux_proc_find_elf;
     s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
     s->callbacks.debuginfo_path = &s->debuginfo_path;
@@ -122,6 +130,13 @@ void symbolizer_close(struct symbolizer *s)
         free(s->strs[i]);
     free(s->strs);
     hmap_free(&s->strmap);
+    for (size_t i = 0; i < s->ncus; i++)
+        cu_index_free(s->cus[i]);
+    free(s->cus);
+    hmap_free(&s->cu_map);
+    for (size_t i = 0; i < s->nframes; i++)
+        free(s->frames[i]);
+    free(s->frames);
     free(s);
 }
 
@@ -130,21 +145,25 @@ const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
     return dwfl_addrmodule(s->dwfl, addr);
 }
 
-/* A DIE's function name: demangled linkage name, else DW_AT_name (both followed through
- * DW_AT_abstract_origin and DW_AT_specification). Interned, or NULL. */
-static const char *die_function_name(struct symbolizer *s, Dwarf_Die *die)
+/* A DIE's function name: its linkage name demangled when that is a mangled C++ name, else
+ * DW_AT_name (C linkage names are assembler aliases such as glibc's "__GI_qsort" for
+ * qsort). Attributes are followed through DW_AT_abstract_origin and DW_AT_specification.
+ * *mangled tells whether the name came from a mangled linkage name. Interned, or NULL. */
+static const char *die_function_name(struct symbolizer *s, Dwarf_Die *die, bool *mangled)
 {
     Dwarf_Attribute attr;
     const char *linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
     if (!linkage)
         linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
-    if (linkage) {
-        char *demangled = symbolize_demangle(linkage);
-        const char *name = intern(s, demangled ? demangled : linkage);
+    char *demangled = symbolize_demangle(linkage);
+    *mangled = demangled != NULL;
+    if (demangled) {
+        const char *name = intern(s, demangled);
         free(demangled);
         return name;
     }
-    return intern(s, dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr)));
+    const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+    return intern(s, name ? name : linkage);
 }
 
 /* Joins dir and rel into out, resolving "." and ".." lexically. */
@@ -245,9 +264,10 @@ static uint64_t file_offset(Dwfl_Module *mod, uint64_t addr)
     return addr - start;
 }
 
-/* The ELF symbol containing addr, demangled, and its start address; or NULL. */
+/* The ELF symbol containing addr, demangled, and its start address; or NULL. *mangled (if
+ * not NULL) tells whether it was a mangled C++ name. */
 static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
-                              uint64_t *start)
+                              uint64_t *start, bool *mangled)
 {
     GElf_Off off = 0;
     GElf_Sym sym;
@@ -257,41 +277,81 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
     if (start)
         *start = addr - off;
     char *demangled = symbolize_demangle(name);
+    if (mangled)
+        *mangled = demangled != NULL;
     const char *r = intern(s, demangled ? demangled : name);
     free(demangled);
     return r;
-}
-
-/* The DIEs containing pc as the compiler nested them, innermost first: an inlined
- * subroutine is followed by its caller, not by its own abstract definition (which is what
- * dwarf_getscopes() continues with). Returns their number; *scopes is malloc'd. */
-static int physical_scopes(Dwfl_Module *mod, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **scopes)
-{
-    *scopes = NULL;
-    if (!cu)
-        return 0;
-    Dwarf_Die *by_pc = NULL;
-    int n = dwarf_getscopes(cu, pc, &by_pc);
-    if (n <= 0) {
-        free(by_pc);
-        return 0;
-    }
-    Dwarf_Addr bias;
-    Dwarf *dwarf = dwfl_module_getdwarf(mod, &bias);
-    Dwarf_Die innermost;
-    if (!dwarf || !dwarf_offdie(dwarf, dwarf_dieoffset(&by_pc[0]), &innermost)) {
-        *scopes = by_pc;
-        return n;
-    }
-    free(by_pc);
-    n = dwarf_getscopes_die(&innermost, scopes);
-    return n > 0 ? n : 0;
 }
 
 static bool is_cxx_lang(int lang)
 {
     return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
            lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14;
+}
+
+/* The function index of a CU, built on first use. NULL when it cannot be built. */
+static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu)
+{
+    void *key = cu->addr;
+    uint32_t idx;
+    if (hmap_get(&s->cu_map, &key, sizeof key, &idx))
+        return s->cus[idx];
+    if (s->ncus == s->capcus) {
+        size_t cap = s->capcus ? s->capcus * 2 : 64;
+        struct cu_index **cus = realloc(s->cus, cap * sizeof *cus);
+        if (!cus)
+            return NULL;
+        s->cus = cus;
+        s->capcus = cap;
+    }
+    struct cu_index *ix = cu_index_build(cu);
+    if (!ix || hmap_intern(&s->cu_map, &key, sizeof key, (uint32_t)s->ncus, &idx) < 0) {
+        cu_index_free(ix);
+        return NULL;
+    }
+    s->cus[s->ncus++] = ix;
+    return ix;
+}
+
+/* The frame for index entry e (named and located once, then cached), or NULL. */
+static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index *ix, long e,
+                                           Dwfl_Module *mod, uint64_t addr, const char *module,
+                                           bool is_cxx)
+{
+    void **slot = cu_index_slot(ix, e);
+    if (*slot)
+        return *slot;
+    Dwarf_Die *die = cu_index_die(ix, e);
+    bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
+    struct sym_frame f = {NULL, NULL, NULL, module, -1};
+    bool mangled = false, sym_mangled = false;
+    f.name = die_function_name(s, die, &mangled);
+    if (outer && (!f.name || (is_cxx && !mangled))) {
+        /* Without a mangled DWARF linkage name (a lambda's operator()), a mangled ELF symbol
+         * gives the full C++ name, as c++filt prints it. */
+        const char *sym = elf_symbol(s, mod, addr, NULL, &sym_mangled);
+        if (sym && (!f.name || sym_mangled))
+            f.name = sym;
+    }
+    if (!f.name)
+        return NULL;
+    fill_source(s, die, &f);
+    if (s->nframes == s->capframes) {
+        size_t cap = s->capframes ? s->capframes * 2 : 256;
+        struct sym_frame **frames = realloc(s->frames, cap * sizeof *frames);
+        if (!frames)
+            return NULL;
+        s->frames = frames;
+        s->capframes = cap;
+    }
+    struct sym_frame *copy = malloc(sizeof *copy);
+    if (!copy)
+        return NULL;
+    *copy = f;
+    s->frames[s->nframes++] = copy;
+    *slot = copy;
+    return copy;
 }
 
 size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max)
@@ -308,43 +368,30 @@ size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *
     size_t n = 0;
     bool have_outer = false;
 
+    /* DWARF: the innermost function at addr, then outwards to the out-of-line function. */
     Dwarf_Addr bias = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
     bool is_cxx = cu && is_cxx_lang(dwarf_srclang(cu));
-    Dwarf_Die *scopes = NULL;
-    int nscopes = physical_scopes(mod, cu, addr - bias, &scopes);
-    for (int i = 0; i < nscopes; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine &&
-            tag != DW_TAG_entry_point)
-            continue;
-        bool outer = tag != DW_TAG_inlined_subroutine;
-        struct sym_frame f = {NULL, NULL, NULL, module, -1};
-        f.name = die_function_name(s, &scopes[i]);
-        if (outer && (!f.name || (is_cxx && !strchr(f.name, '(')))) {
-            /* Without a DWARF linkage name, a mangled ELF symbol says more (C++ scope). */
-            const char *sym = elf_symbol(s, mod, addr, NULL);
-            if (sym && (!f.name || strchr(sym, '(')))
-                f.name = sym;
-        }
-        if (f.name) {
-            fill_source(s, &scopes[i], &f);
+    struct cu_index *ix = cu ? index_for(s, cu) : NULL;
+    for (long e = ix ? cu_index_lookup(ix, addr - bias) : -1; e >= 0; e = cu_index_parent(ix, e)) {
+        bool outer = dwarf_tag(cu_index_die(ix, e)) != DW_TAG_inlined_subroutine;
+        const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module, is_cxx);
+        if (f) {
             if (n == max)
                 n--; /* keep room for the outer function */
-            out[n++] = f;
+            out[n++] = *f;
             have_outer = outer;
         }
         if (outer)
             break;
     }
-    free(scopes);
 
     if (!have_outer) {
         /* No DWARF function here (or none found): the ELF symbol, located by the line table
          * at its entry when the module has one; else the module and file offset. */
         struct sym_frame f = {NULL, NULL, NULL, module, -1};
         uint64_t start = 0;
-        f.name = elf_symbol(s, mod, addr, &start);
+        f.name = elf_symbol(s, mod, addr, &start, NULL);
         if (f.name && cu) {
             fill_source_at(s, mod, start, &f);
         } else if (!f.name) {

@@ -2,7 +2,11 @@
  *
  * BURN is a macro, not an inline function, so that it never shows up as an inlined frame
  * of its own: the work belongs to the function that expands it. Shares in the workloads are
- * ratios of units, so they hold on any machine. */
+ * ratios of units, so they hold on any machine.
+ *
+ * CPU-time timers fire on the kernel tick (4 ms at HZ=250), so a profile counts a call to
+ * within one tick. Workloads therefore spend tens of milliseconds per call (100+ units):
+ * with few, long calls the tick error stays far below the tests' 3-point tolerance. */
 #ifndef PROFREG_BURN_H
 #define PROFREG_BURN_H
 

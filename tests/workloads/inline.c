@@ -17,10 +17,10 @@ __attribute__((noipa)) uint64_t other_caller(unsigned units) { return inlined_ho
 
 int main(int argc, char **argv)
 {
-    unsigned rounds = 20 * burn_scale(argc, argv);
+    unsigned rounds = 16 * burn_scale(argc, argv);
     for (unsigned r = 0; r < rounds; r++) {
-        sink += outer_caller(30);
-        sink += other_caller(20);
+        sink += outer_caller(150);
+        sink += other_caller(100);
     }
     printf("inline done\n");
     return 0;

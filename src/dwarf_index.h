@@ -1,0 +1,34 @@
+/* dwarf_index.h — per-compilation-unit index from code address to the innermost function
+ * DIE (a subprogram or an inlined subroutine), and from there outwards through the DIEs the
+ * compiler nested it in. Private to symbolize.c.
+ *
+ * Built with one walk of the CU's DIE tree, so looking up many addresses of a large CU costs
+ * a binary search each instead of a walk each (what dwarf_getscopes does). */
+#ifndef PROFREG_DWARF_INDEX_H
+#define PROFREG_DWARF_INDEX_H
+
+#include <elfutils/libdw.h>
+#include <stddef.h>
+
+struct cu_index;
+
+/* Indexes the functions of the CU whose DIE is cudie. Returns NULL on allocation failure. */
+struct cu_index *cu_index_build(Dwarf_Die *cudie);
+void cu_index_free(struct cu_index *ix);
+
+/* The innermost function containing pc (a DWARF address, without load bias), or -1. */
+long cu_index_lookup(const struct cu_index *ix, Dwarf_Addr pc);
+
+/* The function the compiler nested entry i in (for an inlined subroutine: its caller), or -1. */
+long cu_index_parent(const struct cu_index *ix, long i);
+
+/* The DIE of entry i (valid while the Dwarf it came from is open). */
+Dwarf_Die *cu_index_die(struct cu_index *ix, long i);
+
+/* Per-entry slot for the caller's cached data (NULL until set). */
+void **cu_index_slot(struct cu_index *ix, long i);
+
+/* Number of function entries (for tests and statistics). */
+size_t cu_index_size(const struct cu_index *ix);
+
+#endif

@@ -1,0 +1,228 @@
+/* check_cli.c — the profreg binary: record passes stdin, stdout, stderr and exit status
+ * through and writes a profile; report prints the table; every bad option or input exits 2
+ * with one line on stderr; help and version work everywhere. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *tmp;
+
+static void setup(void)
+{
+    tmp = tu_mkdtemp();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+static struct tu_result profreg(const char *const *args, const char *stdin_data)
+{
+    const char *argv[32] = {tu_build_path("profreg")};
+    size_t n = 1;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    const char *env[] = {"PROFREG_LIB=", NULL};
+    return tu_run(argv, env, stdin_data);
+}
+
+static bool one_line(const char *s)
+{
+    const char *nl = strchr(s, '\n');
+    return nl && nl[1] == '\0';
+}
+
+START_TEST(test_record_passes_everything_through)
+{
+    char out[4200];
+    snprintf(out, sizeof out, "%s/rec.json", tmp);
+    const char *args[] = {"record", "-o", out, "--", tu_build_path("workloads/echo_exit"), "7",
+                          "x y", NULL};
+    struct tu_result r = profreg(args, "abc\n");
+    ck_assert_int_eq(r.status, 7);
+    ck_assert_str_eq(r.out, "ABC\nargs: [x y]\n");
+    ck_assert_msg(strncmp(r.err, "echo_exit: to stderr\nprofreg: wrote ", 36) == 0, "%s", r.err);
+    json_t *p = tu_load_json(out);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "metadata"), "executable")),
+                     tu_build_path("workloads/echo_exit"));
+    json_decref(p);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_record_options_reach_the_preload)
+{
+    char out[4200];
+    snprintf(out, sizeof out, "%s/opts.json", tmp);
+    const char *args[] = {"record", "-q", "-F", "500", "--mode", "wall", "-o", out,
+                          tu_build_path("workloads/echo_exit"), "0", NULL};
+    struct tu_result r = profreg(args, "");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.err, "echo_exit: to stderr\n"); /* -q: no line from profreg */
+    json_t *p = tu_load_json(out);
+    json_t *m = json_object_get(p, "metadata");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "wall");
+    ck_assert(json_number_value(json_object_get(m, "frequency_hz")) == 500.0);
+    json_decref(p);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_record_bad_usage_exits_2)
+{
+    const char *cases[][8] = {
+        {"record", NULL},
+        {"record", "--mode", "gpu", "--", "true", NULL},
+        {"record", "-F", "0", "--", "true", NULL},
+        {"record", "-F", "abc", "--", "true", NULL},
+        {"record", "-F", "100001", "--", "true", NULL},
+        {"record", "--max-stacks", "5", "--", "true", NULL},
+        {"record", "-o", "", "--", "true", NULL},
+        {"record", "--bogus", "--", "true", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tu_result r = profreg(cases[i], "");
+        ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
+        ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 || strstr(r.err, "usage:"), "case %zu: %s",
+                      i, r.err);
+        tu_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_record_missing_command)
+{
+    const char *args[] = {"record", "--", "/nonexistent/cmd", NULL};
+    struct tu_result r = profreg(args, "");
+    ck_assert_int_eq(r.status, 127);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "/nonexistent/cmd"), "%s", r.err);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_report_prints_table_and_hotspot)
+{
+    char out[4200];
+    snprintf(out, sizeof out, "%s/chain.json", tmp);
+    const char *rec[] = {"record", "-q", "-o", out, "--", tu_build_path("workloads/chain"), NULL};
+    struct tu_result r = profreg(rec, "");
+    ck_assert_int_eq(r.status, 0);
+    tu_result_free(&r);
+
+    const char *rep[] = {"report", out, "--top", "40", NULL};
+    r = profreg(rep, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "Top hotspot: leaf_a") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "chain_30") && strstr(r.out, "chain.c:"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "\033[") == NULL, "colour on a pipe");
+    tu_result_free(&r);
+
+    const char *self[] = {"report", "--self", "--top", "3", out, NULL};
+    r = profreg(self, NULL);
+    ck_assert_int_eq(r.status, 0);
+    const char *a = strstr(r.out, "leaf_a"), *b = strstr(r.out, "leaf_b"), *c = strstr(r.out, "leaf_c");
+    ck_assert_msg(a && b && c && a < b && b < c, "%s", r.out);
+    tu_result_free(&r);
+
+    /* two runs merged: samples add up */
+    const char *two[] = {"report", out, out, "--top", "1", NULL};
+    r = profreg(two, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "2 profiles merged") != NULL, "%s", r.out);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_report_reads_older_tool_files)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/../shared/fixtures/parse-profile/msd_sim_bench_all.json", tu_src());
+    const char *args[] = {"report", path, "--top", "5", NULL};
+    struct tu_result r = profreg(args, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "__vfprintf") && strstr(r.out, "803 more functions"), "%s", r.out);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_report_bad_input_exits_2)
+{
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s/bad.json", tmp);
+    FILE *f = fopen(bad, "w");
+    fputs("{\"summary\": {\"total_samples\": 1},\n  \"top_functions\": [}\n", f);
+    fclose(f);
+    const char *a1[] = {"report", bad, NULL};
+    struct tu_result r = profreg(a1, NULL);
+    ck_assert_int_eq(r.status, 2);
+    char want[4300];
+    snprintf(want, sizeof want, "profreg: %s:2:", bad);
+    ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0 && one_line(r.err), "%s", r.err);
+    ck_assert_str_eq(r.out, "");
+    tu_result_free(&r);
+
+    const char *cases[][6] = {
+        {"report", NULL},
+        {"report", "/nonexistent.json", NULL},
+        {"report", bad, "--top", "x", NULL},
+        {"report", bad, "--top", "-1", NULL},
+        {"report", "--colour", bad, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r = profreg(cases[i], NULL);
+        ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
+        tu_result_free(&r);
+    }
+    char *after = tu_read_file(bad);
+    ck_assert_str_eq(after, "{\"summary\": {\"total_samples\": 1},\n  \"top_functions\": [}\n");
+    free(after);
+}
+END_TEST
+
+START_TEST(test_help_version_and_unknown_commands)
+{
+    const char *v[] = {"--version", NULL};
+    struct tu_result r = profreg(v, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strncmp(r.out, "profreg ", 8) == 0, "%s", r.out);
+    tu_result_free(&r);
+    const char *h[][3] = {{"help", "record", NULL}, {"record", "--help", NULL},
+                          {"report", "-h", NULL}, {"help", NULL, NULL}, {"--help", NULL, NULL}};
+    for (size_t i = 0; i < 5; i++) {
+        r = profreg(h[i], NULL);
+        ck_assert_msg(r.status == 0 && strstr(r.out, "usage: profreg"), "case %zu: %s", i, r.out);
+        tu_result_free(&r);
+    }
+    const char *none[] = {NULL};
+    r = profreg(none, NULL);
+    ck_assert_int_eq(r.status, 2);
+    tu_result_free(&r);
+    const char *unknown[] = {"frobnicate", NULL};
+    r = profreg(unknown, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "frobnicate"), "%s", r.err);
+    tu_result_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_record_passes_everything_through);
+    tcase_add_test(tc, test_record_options_reach_the_preload);
+    tcase_add_test(tc, test_record_bad_usage_exits_2);
+    tcase_add_test(tc, test_record_missing_command);
+    tcase_add_test(tc, test_report_prints_table_and_hotspot);
+    tcase_add_test(tc, test_report_reads_older_tool_files);
+    tcase_add_test(tc, test_report_bad_input_exits_2);
+    tcase_add_test(tc, test_help_version_and_unknown_commands);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

@@ -1,0 +1,298 @@
+/* testutil.c — see testutil.h. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *env_or_die(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        fprintf(stderr, "%s is not set: run the tests with 'make check'\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+const char *tu_build(void)
+{
+    return env_or_die("PROFREG_BUILD");
+}
+
+const char *tu_src(void)
+{
+    return env_or_die("PROFREG_SRC");
+}
+
+static const char *rotate(const char *a, const char *b)
+{
+    static char bufs[8][4096];
+    static int next;
+    char *buf = bufs[next++ % 8];
+    snprintf(buf, sizeof bufs[0], "%s/%s", a, b);
+    return buf;
+}
+
+const char *tu_build_path(const char *rel)
+{
+    return rotate(tu_build(), rel);
+}
+
+const char *tu_src_path(const char *rel)
+{
+    return rotate(tu_src(), rel);
+}
+
+char *tu_mkdtemp(void)
+{
+    char tmpl[] = "/tmp/profreg-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_msg(d != NULL, "mkdtemp: %s", strerror(errno));
+    return strdup(d);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void tu_rmtree(const char *dir)
+{
+    if (dir)
+        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void append(char **buf, size_t *len, const char *data, size_t n)
+{
+    *buf = realloc(*buf, *len + n + 1);
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+struct tu_result tu_run(const char *const *argv, const char *const *env, const char *stdin_data)
+{
+    int in[2], out[2], err[2];
+    ck_assert(pipe(in) == 0 && pipe(out) == 0 && pipe(err) == 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        for (const char *const *e = env; e && *e; e++)
+            putenv((char *)*e);
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    if (stdin_data) {
+        size_t n = strlen(stdin_data), off = 0;
+        while (off < n) {
+            ssize_t w = write(in[1], stdin_data + off, n - off);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+    }
+    close(in[1]);
+    struct tu_result r = {0, 0, NULL, NULL};
+    size_t olen = 0, elen = 0;
+    append(&r.out, &olen, "", 0);
+    append(&r.err, &elen, "", 0);
+    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            char buf[65536];
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            } else if (i == 0) {
+                append(&r.out, &olen, buf, (size_t)n);
+            } else {
+                append(&r.err, &elen, buf, (size_t)n);
+            }
+        }
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(st)) {
+        r.status = WEXITSTATUS(st);
+    } else {
+        r.status = -1;
+        r.signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    }
+    return r;
+}
+
+void tu_result_free(struct tu_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+char *tu_shell(const char *cmd)
+{
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    struct tu_result r = tu_run(argv, NULL, NULL);
+    if (r.status != 0) {
+        fprintf(stderr, "command failed (%d): %s\n%s", r.status, cmd, r.err);
+        tu_result_free(&r);
+        return NULL;
+    }
+    free(r.err);
+    return r.out;
+}
+
+char *tu_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        append(&buf, &len, chunk, n);
+    fclose(f);
+    if (!buf)
+        append(&buf, &len, "", 0);
+    return buf;
+}
+
+bool tu_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t tu_list_profiles(const char *dir, char ***paths)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    *paths = NULL;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "profile_", 8) != 0 || len < 5 ||
+            strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        *paths = realloc(*paths, (n + 1) * sizeof **paths);
+        char *p = malloc(strlen(dir) + len + 2);
+        sprintf(p, "%s/%s", dir, e->d_name);
+        (*paths)[n++] = p;
+    }
+    closedir(d);
+    if (n)
+        qsort(*paths, n, sizeof **paths, cmp_str);
+    return n;
+}
+
+void tu_free_list(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+json_t *tu_load_json(const char *path)
+{
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    ck_assert_msg(j != NULL, "%s:%d:%d: %s", path, e.line, e.column, e.text);
+    return j;
+}
+
+json_t *tu_function(json_t *profile, const char *name)
+{
+    json_t *fns = json_object_get(profile, "top_functions");
+    size_t i;
+    json_t *f;
+    json_array_foreach(fns, i, f)
+    {
+        if (strcmp(json_string_value(json_object_get(f, "name")), name) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+double tu_pct(json_t *fn)
+{
+    return fn ? json_number_value(json_object_get(fn, "percentage")) : -1;
+}
+
+double tu_self_pct(json_t *fn)
+{
+    return fn ? json_number_value(json_object_get(fn, "self_percentage")) : -1;
+}
+
+json_t *tu_profile_workload(const char *dir, const char *name, const char *const *args,
+                            const char *const *extra_env)
+{
+    char exe[4096], out[4096], preload[4096], output[4200];
+    snprintf(exe, sizeof exe, "%s/workloads/%s", tu_build(), name);
+    snprintf(out, sizeof out, "%s/%s.json", dir, name);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libprofreg.so", tu_build());
+    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s", out);
+    const char *argv[16] = {exe};
+    size_t n = 1;
+    for (const char *const *a = args; a && *a && n < 15; a++)
+        argv[n++] = *a;
+    argv[n] = NULL;
+    const char *env[16] = {preload, output, "PROFREG_QUIET=1"};
+    size_t m = 3;
+    for (const char *const *e = extra_env; e && *e && m < 15; e++)
+        env[m++] = *e;
+    env[m] = NULL;
+    struct tu_result r = tu_run(argv, env, NULL);
+    ck_assert_msg(r.status == 0, "%s exited with %d (signal %d): %s", name, r.status, r.signal,
+                  r.err);
+    tu_result_free(&r);
+    return tu_load_json(out);
+}
+
+int tu_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,173 @@
+/* check_json_write.c — the JSON writer: escaping, number formatting, layout, errors. */
+#include "testutil.h"
+
+#include "profreg/json_write.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Runs fn on a memstream writer and returns the text (malloc'd); *rc gets jw_finish. */
+static char *render(void (*fn)(struct jw *), int *rc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct jw w;
+    jw_init(&w, f);
+    fn(&w);
+    *rc = jw_finish(&w);
+    fclose(f);
+    return buf;
+}
+
+static void doc_layout(struct jw *w)
+{
+    jw_object_begin(w);
+    jw_key(w, "a");
+    jw_int(w, -3);
+    jw_key(w, "list");
+    jw_array_begin_inline(w);
+    jw_uint(w, 1);
+    jw_uint(w, 2);
+    jw_object_begin_inline(w);
+    jw_key(w, "k");
+    jw_null(w);
+    jw_object_end(w);
+    jw_array_end(w);
+    jw_key(w, "empty");
+    jw_array_begin(w);
+    jw_array_end(w);
+    jw_key(w, "nested");
+    jw_object_begin(w);
+    jw_key(w, "t");
+    jw_bool(w, true);
+    jw_object_end(w);
+    jw_object_end(w);
+}
+
+START_TEST(test_layout_is_stable)
+{
+    int rc;
+    char *s = render(doc_layout, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "{\n  \"a\": -3,\n  \"list\": [1, 2, {\"k\": null}],\n  \"empty\": [],\n"
+                        "  \"nested\": {\n    \"t\": true\n  }\n}\n");
+    free(s);
+}
+END_TEST
+
+static void doc_strings(struct jw *w)
+{
+    jw_array_begin_inline(w);
+    jw_string(w, "q\"b\\n\n\t\r\b\f\x01 \x7f");
+    jw_string(w, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    jw_string(w, "bad \xff \xc3 \xed\xa0\x80 \xc0\xaf end");
+    jw_string(w, NULL);
+    jw_array_end(w);
+}
+
+START_TEST(test_strings_are_escaped_and_valid_utf8)
+{
+    int rc;
+    char *s = render(doc_strings, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "[\"q\\\"b\\\\n\\n\\t\\r\\b\\f\\u0001 \x7f\", "
+                        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\", "
+                        "\"bad \\ufffd \\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd end\", null]\n");
+    /* jansson (strict UTF-8) accepts the result */
+    json_error_t e;
+    json_t *j = json_loads(s, 0, &e);
+    ck_assert_msg(j != NULL, "%s", e.text);
+    json_decref(j);
+    free(s);
+}
+END_TEST
+
+START_TEST(test_double_formatting)
+{
+    char buf[64];
+    struct {
+        double v;
+        int dec;
+        const char *want;
+    } cases[] = {
+        {37.12, 4, "37.12"}, {5013.0, 3, "5013.0"}, {0.0, 2, "0.0"},     {-0.0, 2, "0.0"},
+        {1.0 / 3, 4, "0.3333"}, {2.5, 0, "2.5"},   {-1.25, 1, "-1.2"},   {1e6, 2, "1000000.0"},
+        {0.00004, 4, "0.0"},    {99.99996, 4, "100.0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jw_format_double(buf, sizeof buf, cases[i].v, cases[i].dec);
+        ck_assert_msg(strcmp(buf, cases[i].want) == 0, "%g/%d -> %s, want %s", cases[i].v,
+                      cases[i].dec, buf, cases[i].want);
+    }
+}
+END_TEST
+
+static void doc_nonfinite(struct jw *w)
+{
+    jw_array_begin_inline(w);
+    jw_double(w, NAN, 2);
+    jw_double(w, INFINITY, 2);
+    jw_double(w, 1.5, 2);
+    jw_array_end(w);
+}
+
+START_TEST(test_nonfinite_becomes_null)
+{
+    int rc;
+    char *s = render(doc_nonfinite, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "[null, null, 1.5]\n");
+    free(s);
+}
+END_TEST
+
+static void doc_unbalanced(struct jw *w)
+{
+    jw_object_begin(w);
+    jw_key(w, "x");
+}
+
+static void doc_too_deep(struct jw *w)
+{
+    for (int i = 0; i < JW_MAX_DEPTH + 2; i++)
+        jw_array_begin(w);
+}
+
+START_TEST(test_malformed_documents_fail)
+{
+    int rc;
+    free(render(doc_unbalanced, &rc));
+    ck_assert_int_eq(rc, -1);
+    free(render(doc_too_deep, &rc));
+    ck_assert_int_eq(rc, -1);
+}
+END_TEST
+
+START_TEST(test_write_error_is_reported)
+{
+    FILE *f = fopen("/dev/full", "w");
+    ck_assert_ptr_nonnull(f);
+    setvbuf(f, NULL, _IONBF, 0);
+    struct jw w;
+    jw_init(&w, f);
+    jw_string(&w, "no room");
+    ck_assert_int_eq(jw_finish(&w), -1);
+    fclose(f);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("json_write");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_layout_is_stable);
+    tcase_add_test(tc, test_strings_are_escaped_and_valid_utf8);
+    tcase_add_test(tc, test_double_formatting);
+    tcase_add_test(tc, test_nonfinite_becomes_null);
+    tcase_add_test(tc, test_malformed_documents_fail);
+    tcase_add_test(tc, test_write_error_is_reported);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

@@ -1,0 +1,221 @@
+/* check_profile_build.c — raw stacks -> functions: PC-1 lookups, one resolution per address,
+ * inline expansion, inclusive once per stack, self = leaf, merging, unique names, sorting,
+ * and the profile model's sort and merge. The resolver is a table, so every expected count
+ * below follows from the stacks given. */
+#include "testutil.h"
+
+#include "profreg/profile_build.h"
+
+#include <string.h>
+
+struct fake_addr {
+    uint64_t addr;
+    const char *names[3]; /* innermost first; NULL-terminated */
+    const char *module;
+};
+
+static const struct fake_addr table[] = {
+    {0x100, {"leaf", NULL}, "app"},
+    {0x1ff, {"caller", NULL}, "app"},         /* return address 0x200, looked up at 0x1ff */
+    {0x2ff, {"main", NULL}, "app"},           /* return address 0x300 */
+    {0x400, {"inner", "outer", NULL}, "app"}, /* an inline chain */
+    {0x4ff, {"outer_caller", NULL}, "app"},
+    {0x500, {"helper", NULL}, "libA.so"},     /* same name, two modules */
+    {0x600, {"helper", NULL}, "libB.so"},
+    {0x7ff, {"rec", NULL}, "app"},
+    {0x800, {"rec", NULL}, "app"},
+};
+
+static uint64_t asked[64];
+static size_t nasked;
+
+static size_t fake_resolve(void *ctx, uint64_t addr, struct sym_frame *out, size_t max)
+{
+    (void)ctx;
+    asked[nasked++ % 64] = addr;
+    if (addr == 0xdead)
+        return 0; /* "profreg's own frame": dropped */
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (table[i].addr != addr)
+            continue;
+        size_t n = 0;
+        for (; table[i].names[n] && n < max; n++)
+            out[n] = (struct sym_frame){table[i].names[n], "f.c", "/src/f.c", table[i].module,
+                                        (long)(10 + n)};
+        return n;
+    }
+    out[0] = (struct sym_frame){"unexpected", NULL, NULL, NULL, -1};
+    return 1;
+}
+
+#define EX(a) ((a) | PB_EXACT_PC)
+
+static void build(struct pr_profile *p, const struct pb_raw_stack *s, size_t n)
+{
+    char err[256];
+    profile_init(p);
+    nasked = 0;
+    ck_assert_int_eq(profile_build(p, s, n, fake_resolve, NULL, err, sizeof err), 0);
+}
+
+static const struct pr_function *fn(const struct pr_profile *p, const char *name)
+{
+    long i = profile_find(p, name);
+    ck_assert_msg(i >= 0, "%s missing", name);
+    return &p->functions[i];
+}
+
+START_TEST(test_return_addresses_looked_up_at_pc_minus_one)
+{
+    uint64_t s1[] = {EX(0x100), 0x200, 0x300};
+    uint64_t s2[] = {EX(0x100), 0x200, 0x300};
+    struct pb_raw_stack raw[] = {{s1, 3, 2}, {s2, 3, 5}};
+    struct pr_profile p;
+    build(&p, raw, 2);
+    ck_assert_uint_eq(nasked, 3); /* each distinct address resolved once */
+    ck_assert(asked[0] == 0x100 && asked[1] == 0x1ff && asked[2] == 0x2ff);
+    ck_assert_uint_eq(p.total_samples, 7);
+    ck_assert_uint_eq(p.nstacks, 1); /* equal stacks merged */
+    ck_assert_uint_eq(p.stacks[0].count, 7);
+    ck_assert_uint_eq(fn(&p, "leaf")->self_samples, 7);
+    ck_assert_uint_eq(fn(&p, "main")->samples, 7);
+    ck_assert_uint_eq(fn(&p, "main")->self_samples, 0);
+    /* root first: main, caller, leaf */
+    ck_assert_str_eq(p.functions[p.stacks[0].frames[0]].name, "main");
+    ck_assert_str_eq(p.functions[p.stacks[0].frames[2]].name, "leaf");
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_inline_chain_expands_into_frames)
+{
+    uint64_t s1[] = {EX(0x400), 0x500 + 0}; /* 0x500 is a return address -> looked up 0x4ff */
+    struct pb_raw_stack raw[] = {{s1, 2, 3}};
+    struct pr_profile p;
+    build(&p, raw, 1);
+    ck_assert_uint_eq(p.stacks[0].depth, 3);
+    ck_assert_str_eq(p.functions[p.stacks[0].frames[0]].name, "outer_caller");
+    ck_assert_str_eq(p.functions[p.stacks[0].frames[1]].name, "outer");
+    ck_assert_str_eq(p.functions[p.stacks[0].frames[2]].name, "inner");
+    ck_assert_uint_eq(fn(&p, "inner")->self_samples, 3);
+    ck_assert_uint_eq(fn(&p, "outer")->samples, 3);
+    ck_assert_uint_eq(fn(&p, "outer")->self_samples, 0);
+    ck_assert_int_eq(fn(&p, "outer")->line, 11);
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_recursion_counts_once_per_stack)
+{
+    uint64_t s1[] = {EX(0x800), 0x800, 0x800, 0x800, 0x300};
+    uint64_t s2[] = {EX(0x100), 0x300};
+    struct pb_raw_stack raw[] = {{s1, 5, 4}, {s2, 2, 6}};
+    struct pr_profile p;
+    build(&p, raw, 2);
+    const struct pr_function *rec = fn(&p, "rec");
+    ck_assert_uint_eq(rec->samples, 4);
+    ck_assert_uint_eq(rec->self_samples, 4);
+    ck_assert(rec->percentage > 39.99 && rec->percentage < 40.01);
+    ck_assert_uint_eq(fn(&p, "main")->samples, 10);
+    double self_sum = 0;
+    for (size_t i = 0; i < p.nfunctions; i++)
+        self_sum += p.functions[i].self_percentage;
+    ck_assert(self_sum > 99.999 && self_sum < 100.001);
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_same_name_in_two_modules_gets_unique_names)
+{
+    uint64_t s1[] = {EX(0x500)};
+    uint64_t s2[] = {EX(0x600)};
+    struct pb_raw_stack raw[] = {{s1, 1, 1}, {s2, 1, 2}};
+    struct pr_profile p;
+    build(&p, raw, 2);
+    ck_assert_uint_eq(p.nfunctions, 2);
+    ck_assert_int_ge(profile_find(&p, "helper [libA.so:f.c]"), 0);
+    ck_assert_int_ge(profile_find(&p, "helper [libB.so:f.c]"), 0);
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_sorted_by_samples_then_name)
+{
+    uint64_t s1[] = {EX(0x100)};
+    uint64_t s2[] = {EX(0x800)};
+    uint64_t s3[] = {EX(0x500)};
+    struct pb_raw_stack raw[] = {{s1, 1, 2}, {s2, 1, 2}, {s3, 1, 5}};
+    struct pr_profile p;
+    build(&p, raw, 3);
+    ck_assert_str_eq(p.functions[0].name, "helper");
+    ck_assert_str_eq(p.functions[1].name, "leaf"); /* tie with rec: by name */
+    ck_assert_str_eq(p.functions[2].name, "rec");
+    /* stacks still point at the right functions after sorting */
+    for (size_t i = 0; i < p.nstacks; i++) {
+        const char *leaf = p.functions[p.stacks[i].frames[0]].name;
+        ck_assert_uint_eq(p.stacks[i].count, strcmp(leaf, "helper") == 0 ? 5 : 2);
+    }
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_dropped_frames_and_empty_stacks)
+{
+    uint64_t s1[] = {EX(0x100), 0xdead + 1, 0x300}; /* profreg frame in the middle */
+    uint64_t s2[] = {EX(0xdead)};                   /* nothing but profreg */
+    struct pb_raw_stack raw[] = {{s1, 3, 1}, {s2, 1, 1}};
+    struct pr_profile p;
+    build(&p, raw, 2);
+    ck_assert_uint_eq(p.total_samples, 2);
+    ck_assert_int_ge(profile_find(&p, PB_EMPTY_STACK_NAME), 0);
+    for (size_t i = 0; i < p.nstacks; i++)
+        if (p.stacks[i].depth == 2) {
+            ck_assert_str_eq(p.functions[p.stacks[i].frames[0]].name, "main");
+            ck_assert_str_eq(p.functions[p.stacks[i].frames[1]].name, "leaf");
+        }
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_merge_sums_by_name)
+{
+    uint64_t s1[] = {EX(0x100), 0x300};
+    uint64_t s2[] = {EX(0x800), 0x300};
+    struct pb_raw_stack r1[] = {{s1, 2, 3}};
+    struct pb_raw_stack r2[] = {{s2, 2, 1}, {s1, 2, 1}};
+    struct pr_profile a, b, m;
+    build(&a, r1, 1);
+    build(&b, r2, 2);
+    profile_init(&m);
+    ck_assert_int_eq(profile_merge(&m, &a), 0);
+    ck_assert_int_eq(profile_merge(&m, &b), 0);
+    ck_assert_uint_eq(m.total_samples, 5);
+    ck_assert_uint_eq(fn(&m, "leaf")->self_samples, 4);
+    ck_assert_uint_eq(fn(&m, "main")->samples, 5);
+    ck_assert(fn(&m, "leaf")->percentage > 79.99 && fn(&m, "leaf")->percentage < 80.01);
+    ck_assert_uint_eq(m.nstacks, 2);
+    uint64_t stack_total = 0;
+    for (size_t i = 0; i < m.nstacks; i++)
+        stack_total += m.stacks[i].count;
+    ck_assert_uint_eq(stack_total, 5);
+    ck_assert_str_eq(m.functions[0].name, "main");
+    profile_free(&a);
+    profile_free(&b);
+    profile_free(&m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("profile_build");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_return_addresses_looked_up_at_pc_minus_one);
+    tcase_add_test(tc, test_inline_chain_expands_into_frames);
+    tcase_add_test(tc, test_recursion_counts_once_per_stack);
+    tcase_add_test(tc, test_same_name_in_two_modules_gets_unique_names);
+    tcase_add_test(tc, test_sorted_by_samples_then_name);
+    tcase_add_test(tc, test_dropped_frames_and_empty_stacks);
+    tcase_add_test(tc, test_merge_sums_by_name);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

@@ -1,0 +1,139 @@
+/* check_render.c — terminal conventions and the report table: colour decision, middle
+ * shortening of long names, table content and hotspot choice. */
+#include "testutil.h"
+
+#include "profreg/render_table.h"
+#include "profreg/term.h"
+
+#include <stdlib.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+START_TEST(test_shorten_middle_keeps_both_ends)
+{
+    char out[512];
+    const char *name = "msd_sim::ConvexHull::computeHull<msd_sim::Coordinate>(std::vector<"
+                       "msd_sim::Coordinate> const&)";
+    term_shorten_middle(name, 40, out, sizeof out);
+    ck_assert_uint_eq(term_text_width(out), 40);
+    ck_assert(strncmp(out, "msd_sim::ConvexHull", 19) == 0);
+    ck_assert(strstr(out, "...") != NULL);
+    ck_assert(strcmp(out + strlen(out) - 8, " const&)") == 0);
+    term_shorten_middle("short", 40, out, sizeof out);
+    ck_assert_str_eq(out, "short");
+    /* UTF-8 is cut between characters, never inside one */
+    term_shorten_middle("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 7, out,
+                        sizeof out);
+    ck_assert_str_eq(out, "\xc3\xa9\xc3\xa9...\xc3\xa9\xc3\xa9");
+}
+END_TEST
+
+START_TEST(test_color_only_on_terminal_without_no_color)
+{
+    /* the test's stdout is a pipe, never a terminal */
+    unsetenv("NO_COLOR");
+    struct term_style s = term_style_for(STDOUT_FILENO, false);
+    ck_assert(!s.color);
+    ck_assert_str_eq(s.red, "");
+    int fd = open("/dev/tty", O_RDWR);
+    if (fd >= 0) { /* only when the test runs in a terminal */
+        ck_assert(term_style_for(fd, false).color);
+        ck_assert(!term_style_for(fd, true).color);
+        setenv("NO_COLOR", "1", 1);
+        ck_assert(!term_style_for(fd, false).color);
+        unsetenv("NO_COLOR");
+        close(fd);
+    }
+}
+END_TEST
+
+static struct pr_profile sample_profile(void)
+{
+    struct pr_profile p;
+    profile_init(&p);
+    p.executable = strdup("/bin/app");
+    p.total_samples = 200;
+    p.nfunctions = 3;
+    p.functions = calloc(3, sizeof *p.functions);
+    p.functions[0] = (struct pr_function){strdup("main"), strdup("main.c"), NULL, NULL, 5, 200, 20,
+                                          100.0, 10.0, true};
+    p.functions[1] = (struct pr_function){strdup("ns::work(int)"), strdup("work.cpp"), NULL, NULL,
+                                          42, 150, 150, 75.0, 75.0, true};
+    p.functions[2] = (struct pr_function){strdup("helper"), NULL, NULL, strdup("libx.so"), -1, 30,
+                                          30, 15.0, 15.0, true};
+    return p;
+}
+
+static char *render(const struct pr_profile *p, struct report_options o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    render_report(f, p, &o);
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_report_table_and_hotspot)
+{
+    struct pr_profile p = sample_profile();
+    struct report_options o = {0, false, 100, 1, term_style_for(-1, true)};
+    char *out = render(&p, o);
+    ck_assert_msg(strstr(out, "   1  main ") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "work.cpp:42") && strstr(out, "main.c:5") && strstr(out, "[libx.so]"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "Top hotspot: ns::work(int)") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "75.00 %") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\033[") == NULL, "colour without a terminal");
+    ck_assert_int_eq(report_hotspot(&p), 1);
+    free(out);
+
+    /* --self ranks by self samples; --top 1 prints one row and says how many are left */
+    o.by_self = true;
+    o.top = 1;
+    out = render(&p, o);
+    ck_assert_msg(strstr(out, "   1  ns::work(int)") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "2 more functions") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "   2  ") == NULL, "%s", out);
+    free(out);
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_report_colours_headers_when_asked)
+{
+    struct pr_profile p = sample_profile();
+    struct term_style st = {true, TERM_GREEN, TERM_RED, TERM_YELLOW, TERM_BLUE, TERM_RESET};
+    struct report_options o = {0, false, 100, 1, st};
+    char *out = render(&p, o);
+    ck_assert_msg(strstr(out, TERM_BLUE "Rank") != NULL, "%s", out);
+    free(out);
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_empty_profile)
+{
+    struct pr_profile p;
+    profile_init(&p);
+    struct report_options o = {10, false, 100, 1, term_style_for(-1, true)};
+    char *out = render(&p, o);
+    ck_assert_msg(strstr(out, "No samples.") != NULL, "%s", out);
+    ck_assert_int_eq(report_hotspot(&p), -1);
+    free(out);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("render");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_shorten_middle_keeps_both_ends);
+    tcase_add_test(tc, test_color_only_on_terminal_without_no_color);
+    tcase_add_test(tc, test_report_table_and_hotspot);
+    tcase_add_test(tc, test_report_colours_headers_when_asked);
+    tcase_add_test(tc, test_empty_profile);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

@@ -1,0 +1,141 @@
+/* check_settings.c — PROFREG_* parsing: defaults, valid values, and every kind of bad value
+ * (one warning naming the variable, default kept). */
+#include "testutil.h"
+
+#include "settings.h"
+
+#include <string.h>
+
+static const char *const *env_table;
+static char warnings[8][512];
+static int nwarnings;
+
+static const char *fake_getenv(const char *name)
+{
+    for (const char *const *e = env_table; e && *e; e += 2)
+        if (strcmp(e[0], name) == 0)
+            return e[1];
+    return NULL;
+}
+
+static void fake_warn(const char *line)
+{
+    if (nwarnings < 8)
+        snprintf(warnings[nwarnings], sizeof warnings[0], "%s", line);
+    nwarnings++;
+}
+
+static void load(struct settings *s, const char *const *env)
+{
+    env_table = env;
+    nwarnings = 0;
+    settings_load(s, fake_getenv, fake_warn);
+}
+
+START_TEST(test_defaults)
+{
+    struct settings s;
+    load(&s, NULL);
+    ck_assert_int_eq(nwarnings, 0);
+    ck_assert(!s.disabled && !s.quiet);
+    ck_assert_int_eq(s.mode, PR_MODE_CPU);
+    ck_assert_uint_eq(s.frequency, 1000);
+    ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
+    ck_assert_str_eq(s.output, "");
+    ck_assert_str_eq(s.target, "");
+}
+END_TEST
+
+START_TEST(test_valid_values)
+{
+    const char *env[] = {"PROFREG_MODE", "wall", "PROFREG_FREQUENCY", "250",
+                         "PROFREG_MAX_STACKS", "1024", "PROFREG_OUTPUT", "out dir/",
+                         "PROFREG_QUIET", "1", "PROFREG_DISABLE", "false",
+                         "PROFREG_TARGET", "*_test", NULL};
+    struct settings s;
+    load(&s, env);
+    ck_assert_int_eq(nwarnings, 0);
+    ck_assert_int_eq(s.mode, PR_MODE_WALL);
+    ck_assert_uint_eq(s.frequency, 250);
+    ck_assert_uint_eq(s.max_stacks, 1024);
+    ck_assert_str_eq(s.output, "out dir/");
+    ck_assert(s.quiet && !s.disabled);
+    ck_assert_str_eq(s.target, "*_test");
+}
+END_TEST
+
+struct bad_case {
+    const char *name, *value, *mention;
+};
+
+START_TEST(test_bad_values_warn_and_keep_defaults)
+{
+    static const struct bad_case cases[] = {
+        {"PROFREG_FREQUENCY", "abc", "PROFREG_FREQUENCY='abc'"},
+        {"PROFREG_FREQUENCY", "0", "PROFREG_FREQUENCY='0'"},
+        {"PROFREG_FREQUENCY", "-5", "PROFREG_FREQUENCY='-5'"},
+        {"PROFREG_FREQUENCY", "100001", "PROFREG_FREQUENCY='100001'"},
+        {"PROFREG_FREQUENCY", "1e3", "PROFREG_FREQUENCY='1e3'"},
+        {"PROFREG_FREQUENCY", "99999999999999999999999", "PROFREG_FREQUENCY="},
+        {"PROFREG_FREQUENCY", " 10", "PROFREG_FREQUENCY"},
+        {"PROFREG_MODE", "CPU", "PROFREG_MODE='CPU'"},
+        {"PROFREG_MODE", "gpu", "PROFREG_MODE='gpu'"},
+        {"PROFREG_MAX_STACKS", "10", "PROFREG_MAX_STACKS='10'"},
+        {"PROFREG_MAX_STACKS", "lots", "PROFREG_MAX_STACKS='lots'"},
+        {"PROFREG_QUIET", "2", "PROFREG_QUIET='2'"},
+        {"PROFREG_DISABLE", "please", "PROFREG_DISABLE='please'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *env[] = {cases[i].name, cases[i].value, NULL};
+        struct settings s;
+        load(&s, env);
+        ck_assert_msg(nwarnings == 1, "%s=%s: %d warnings", cases[i].name, cases[i].value,
+                      nwarnings);
+        ck_assert_msg(strncmp(warnings[0], "profreg: ", 9) == 0, "%s", warnings[0]);
+        ck_assert_msg(strstr(warnings[0], cases[i].mention) != NULL, "%s", warnings[0]);
+        ck_assert_msg(strstr(warnings[0], "using") != NULL, "%s", warnings[0]);
+        ck_assert_msg(strchr(warnings[0], '\n') == NULL, "not one line: %s", warnings[0]);
+        ck_assert_int_eq(s.mode, PR_MODE_CPU);
+        ck_assert_uint_eq(s.frequency, 1000);
+        ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
+        ck_assert(!s.quiet && !s.disabled);
+    }
+}
+END_TEST
+
+START_TEST(test_too_long_paths_are_refused)
+{
+    static char longpath[PATH_MAX + 10];
+    memset(longpath, 'a', sizeof longpath - 1);
+    const char *env[] = {"PROFREG_OUTPUT", longpath, NULL};
+    struct settings s;
+    load(&s, env);
+    ck_assert_int_eq(nwarnings, 1);
+    ck_assert_str_eq(s.output, "");
+}
+END_TEST
+
+START_TEST(test_empty_values_mean_unset)
+{
+    const char *env[] = {"PROFREG_MODE", "", "PROFREG_FREQUENCY", "", "PROFREG_OUTPUT", "",
+                         "PROFREG_QUIET", "", NULL};
+    struct settings s;
+    load(&s, env);
+    ck_assert_int_eq(nwarnings, 0);
+    ck_assert_uint_eq(s.frequency, 1000);
+    ck_assert_str_eq(s.output, "");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("settings");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_valid_values);
+    tcase_add_test(tc, test_bad_values_warn_and_keep_defaults);
+    tcase_add_test(tc, test_too_long_paths_are_refused);
+    tcase_add_test(tc, test_empty_values_mean_unset);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

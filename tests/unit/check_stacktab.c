@@ -1,0 +1,169 @@
+/* check_stacktab.c — the lock-free stack table: merging, capacity limits, lost samples,
+ * concurrent inserts from several threads, reset. */
+#include "testutil.h"
+
+#include "stacktab.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct seen {
+    size_t entries;
+    uint64_t total;
+    uint64_t count_of_first; /* count of the stack {1, 2, 3} */
+};
+
+static void visit(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx)
+{
+    struct seen *s = ctx;
+    s->entries++;
+    s->total += count;
+    if (depth == 3 && pcs[0] == 1 && pcs[1] == 2 && pcs[2] == 3)
+        s->count_of_first += count;
+}
+
+START_TEST(test_equal_stacks_merge_and_weights_add)
+{
+    struct stacktab *t = stacktab_create(1024);
+    ck_assert_ptr_nonnull(t);
+    uint64_t a[] = {1, 2, 3}, b[] = {1, 2, 4}, c[] = {1, 2};
+    ck_assert_int_eq(stacktab_insert(t, a, 3, 1), 0);
+    ck_assert_int_eq(stacktab_insert(t, a, 3, 4), 0);
+    ck_assert_int_eq(stacktab_insert(t, b, 3, 1), 0);
+    ck_assert_int_eq(stacktab_insert(t, c, 2, 2), 0); /* a prefix is a different stack */
+    struct seen s = {0};
+    stacktab_foreach(t, visit, &s);
+    ck_assert_uint_eq(s.entries, 3);
+    ck_assert_uint_eq(s.total, 8);
+    ck_assert_uint_eq(s.count_of_first, 5);
+    ck_assert_uint_eq(stacktab_distinct(t), 3);
+    ck_assert_uint_eq(stacktab_lost(t), 0);
+    stacktab_destroy(t);
+}
+END_TEST
+
+START_TEST(test_full_table_counts_lost_weight)
+{
+    struct stacktab *t = stacktab_create(256);
+    uint64_t pcs[4] = {0};
+    uint64_t inserted = 0, lost_expected = 0;
+    for (uint64_t i = 0; i < 300; i++) {
+        pcs[0] = i + 1;
+        if (stacktab_insert(t, pcs, 4, 2) == 0)
+            inserted += 2;
+        else
+            lost_expected += 2;
+    }
+    ck_assert_uint_eq(stacktab_distinct(t), 256);
+    ck_assert_uint_eq(lost_expected, 2 * 44);
+    ck_assert_uint_eq(stacktab_lost(t), lost_expected);
+    /* A stack already present still counts when the table is full. */
+    pcs[0] = 1;
+    ck_assert_int_eq(stacktab_insert(t, pcs, 4, 1), 0);
+    struct seen s = {0};
+    stacktab_foreach(t, visit, &s);
+    ck_assert_uint_eq(s.total, inserted + 1);
+    stacktab_destroy(t);
+}
+END_TEST
+
+START_TEST(test_frame_pool_exhaustion_is_lost_not_dropped)
+{
+    struct stacktab *t = stacktab_create(256);
+    uint64_t deep[256];
+    memset(deep, 0, sizeof deep);
+    uint64_t lost = 0, kept = 0;
+    /* 256 stacks x 256 frames needs more than 256 * STACKTAB_AVG_DEPTH frames. */
+    for (uint64_t i = 0; i < 256; i++) {
+        deep[0] = i + 1;
+        if (stacktab_insert(t, deep, 256, 1) == 0)
+            kept++;
+        else
+            lost++;
+    }
+    ck_assert_uint_eq(kept, 256 * STACKTAB_AVG_DEPTH / 256);
+    ck_assert_uint_eq(stacktab_lost(t), lost);
+    ck_assert_uint_eq(kept + lost, 256);
+    stacktab_destroy(t);
+}
+END_TEST
+
+#define THREADS 4
+#define PER_THREAD 20000
+
+static struct stacktab *shared;
+
+static void *hammer(void *arg)
+{
+    uintptr_t id = (uintptr_t)arg;
+    uint64_t pcs[8];
+    for (uint64_t i = 0; i < PER_THREAD; i++) {
+        for (int k = 0; k < 8; k++)
+            pcs[k] = 100 + (i % 50) * 8 + (uint64_t)k; /* 50 stacks shared by every thread */
+        pcs[7] += (id % 2) * 1000;                       /* ...in two families */
+        stacktab_insert(shared, pcs, 8, 1);
+    }
+    return NULL;
+}
+
+static void visit_sum(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx)
+{
+    (void)pcs;
+    (void)depth;
+    *(uint64_t *)ctx += count;
+}
+
+START_TEST(test_concurrent_inserts_lose_nothing)
+{
+    shared = stacktab_create(4096);
+    pthread_t t[THREADS];
+    for (uintptr_t i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, hammer, (void *)i);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    uint64_t total = 0;
+    stacktab_foreach(shared, visit_sum, &total);
+    ck_assert_uint_eq(total + stacktab_lost(shared), (uint64_t)THREADS * PER_THREAD);
+    ck_assert_uint_eq(stacktab_lost(shared), 0);
+    /* 100 distinct stacks; a race may add a duplicate entry, never more than one per thread. */
+    ck_assert_uint_ge(stacktab_distinct(shared), 100);
+    ck_assert_uint_le(stacktab_distinct(shared), 100 * THREADS);
+    stacktab_destroy(shared);
+}
+END_TEST
+
+START_TEST(test_reset_empties_the_table)
+{
+    struct stacktab *t = stacktab_create(1024);
+    uint64_t a[] = {7, 8, 9};
+    for (int i = 0; i < 3000; i++) {
+        a[0] = (uint64_t)i;
+        stacktab_insert(t, a, 3, 1);
+    }
+    stacktab_reset(t);
+    struct seen s = {0};
+    stacktab_foreach(t, visit, &s);
+    ck_assert_uint_eq(s.entries, 0);
+    ck_assert_uint_eq(stacktab_lost(t), 0);
+    ck_assert_uint_eq(stacktab_distinct(t), 0);
+    a[0] = 1;
+    ck_assert_int_eq(stacktab_insert(t, a, 3, 1), 0);
+    stacktab_foreach(t, visit, &s);
+    ck_assert_uint_eq(s.entries, 1);
+    stacktab_destroy(t);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("stacktab");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_equal_stacks_merge_and_weights_add);
+    tcase_add_test(tc, test_full_table_counts_lost_weight);
+    tcase_add_test(tc, test_frame_pool_exhaustion_is_lost_not_dropped);
+    tcase_add_test(tc, test_concurrent_inserts_lose_nothing);
+    tcase_add_test(tc, test_reset_empties_the_table);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

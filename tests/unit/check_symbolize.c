@@ -1,0 +1,220 @@
+/* check_symbolize.c — libdw symbolization of this very process: names, declaration lines,
+ * inline chains, C++ demangling identical to c++filt, separate debug info (build-id and
+ * .gnu_debuglink), modules without any symbols, addresses outside every module. */
+#include "testutil.h"
+
+#include "profreg/symbolize.h"
+
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define NOIPA __attribute__((noipa))
+
+volatile int sink;
+
+NOIPA int plain_function(int x) { return sink = x * 3 + 1; }
+static const long plain_line = __LINE__ - 1;
+
+static uint64_t captured_return;
+NOIPA void probe(void) { captured_return = (uint64_t)(uintptr_t)__builtin_return_address(0); }
+
+static inline __attribute__((always_inline)) void inlined_level(void) { probe(); sink++; }
+static const long inlined_line = __LINE__ - 1;
+
+NOIPA void outer_function(void) { inlined_level(); sink++; }
+static const long outer_line = __LINE__ - 1;
+
+static struct symbolizer *sym;
+
+static void setup(void)
+{
+    char err[256];
+    sym = symbolizer_open_self(err, sizeof err);
+    ck_assert_msg(sym != NULL, "%s", err);
+}
+
+static void teardown(void)
+{
+    symbolizer_close(sym);
+}
+
+static size_t lookup(uint64_t addr, struct sym_frame *f)
+{
+    return symbolizer_lookup(sym, addr, f, SYM_MAX_FRAMES);
+}
+
+START_TEST(test_function_name_file_and_declaration_line)
+{
+    struct sym_frame f[SYM_MAX_FRAMES];
+    /* the entry and an address inside both resolve to the function */
+    for (int off = 0; off < 2; off++) {
+        size_t n = lookup((uint64_t)(uintptr_t)plain_function + (uint64_t)off, f);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(f[0].name, "plain_function");
+        ck_assert_str_eq(f[0].source_file, "check_symbolize.c");
+        ck_assert_int_eq(f[0].line, plain_line);
+        ck_assert_str_eq(f[0].source_path, tu_src_path("tests/unit/check_symbolize.c"));
+        ck_assert_str_eq(f[0].module, "check_symbolize");
+    }
+}
+END_TEST
+
+START_TEST(test_inline_chain_innermost_first)
+{
+    outer_function();
+    struct sym_frame f[SYM_MAX_FRAMES];
+    size_t n = lookup(captured_return - 1, f); /* inside the call instruction */
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(f[0].name, "inlined_level");
+    ck_assert_int_eq(f[0].line, inlined_line);
+    ck_assert_str_eq(f[1].name, "outer_function");
+    ck_assert_int_eq(f[1].line, outer_line);
+    /* with room for one frame only, the out-of-line function is kept */
+    n = symbolizer_lookup(sym, captured_return - 1, f, 1);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(f[0].name, "outer_function");
+}
+END_TEST
+
+START_TEST(test_demangling_matches_cxxfilt)
+{
+    const char *mangled[] = {
+        "_Z1fSs",
+        "_ZNSt6vectorIiSaIiEE9push_backEOi",
+        "_ZZN2wl10run_lambdaEjENKUljE_clEj",
+        "_ZNK2wl3VecplERKS0_",
+        "_Z3fooi.constprop.0",
+        "_ZN9__gnu_cxx13new_allocatorIcE8allocateEmPKv",
+        "_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEE12_M_constructIPKcEEvT_S8_St20forward_iterator_tag",
+        "_ZN12_GLOBAL__N_13barEv",
+    };
+    for (size_t i = 0; i < sizeof mangled / sizeof mangled[0]; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "c++filt '%s'", mangled[i]);
+        char *want = tu_shell(cmd);
+        want[strcspn(want, "\n")] = '\0';
+        char *got = symbolize_demangle(mangled[i]);
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, want);
+        free(got);
+        free(want);
+    }
+    ck_assert_ptr_null(symbolize_demangle("main"));
+    ck_assert_ptr_null(symbolize_demangle("_Znotmangled"));
+    ck_assert_ptr_null(symbolize_demangle(NULL));
+}
+END_TEST
+
+START_TEST(test_address_outside_any_module)
+{
+    void *anon = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(anon != MAP_FAILED);
+    struct sym_frame f[SYM_MAX_FRAMES];
+    ck_assert_uint_eq(lookup((uint64_t)(uintptr_t)anon + 16, f), 1);
+    ck_assert_str_eq(f[0].name, "[unknown]");
+    ck_assert_ptr_null(f[0].module);
+    ck_assert_ptr_null(symbolizer_module_of(sym, (uint64_t)(uintptr_t)anon));
+    munmap(anon, 4096);
+}
+END_TEST
+
+/* Mapping of addr in /proc/self/maps: its file offset. */
+static uint64_t file_offset_of(uint64_t addr)
+{
+    FILE *m = fopen("/proc/self/maps", "r");
+    char line[1024];
+    uint64_t result = UINT64_MAX;
+    while (fgets(line, sizeof line, m)) {
+        uint64_t lo, hi, off;
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &lo, &hi, &off) == 3 &&
+            addr >= lo && addr < hi)
+            result = addr - lo + off;
+    }
+    fclose(m);
+    return result;
+}
+
+START_TEST(test_stripped_module_symbols_and_offsets)
+{
+    void *h = dlopen(tu_build_path("testlibs/libstripped.so"), RTLD_NOW);
+    ck_assert_msg(h != NULL, "%s", dlerror());
+    void (*exported)(void) = (void (*)(void))dlsym(h, "stripped_exported");
+    void *(*hidden)(void) = (void *(*)(void))dlsym(h, "stripped_hidden_address");
+    ck_assert(exported && hidden);
+    /* a fresh symbolizer sees the library loaded after the fixture's */
+    teardown();
+    setup();
+    struct sym_frame f[SYM_MAX_FRAMES];
+    ck_assert_uint_eq(lookup((uint64_t)(uintptr_t)exported, f), 1);
+    ck_assert_str_eq(f[0].name, "stripped_exported"); /* from .dynsym */
+    ck_assert_ptr_null(f[0].source_file);
+    ck_assert_int_eq(f[0].line, -1);
+    ck_assert_str_eq(f[0].module, "libstripped.so");
+
+    uint64_t addr = (uint64_t)(uintptr_t)hidden();
+    ck_assert_uint_eq(lookup(addr, f), 1);
+    char want[128];
+    snprintf(want, sizeof want, "libstripped.so+0x%" PRIx64, file_offset_of(addr));
+    ck_assert_str_eq(f[0].name, want);
+    dlclose(h);
+}
+END_TEST
+
+START_TEST(test_debug_info_through_gnu_debuglink)
+{
+    void *h = dlopen(tu_build_path("testlibs/libdebuglink.so"), RTLD_NOW);
+    ck_assert_msg(h != NULL, "%s", dlerror());
+    void (*fn)(void) = (void (*)(void))dlsym(h, "debuglink_function");
+    teardown();
+    setup();
+    struct sym_frame f[SYM_MAX_FRAMES];
+    ck_assert_uint_eq(lookup((uint64_t)(uintptr_t)fn, f), 1);
+    ck_assert_str_eq(f[0].name, "debuglink_function");
+    ck_assert_str_eq(f[0].source_file, "debuglink.c"); /* only the .debug file knows this */
+    ck_assert_int_gt(f[0].line, 0);
+    dlclose(h);
+}
+END_TEST
+
+START_TEST(test_debug_info_through_build_id)
+{
+    /* libc.so.6 carries no DWARF; libc6-dbg installs it under /usr/lib/debug/.build-id. */
+    void *qs = dlsym(RTLD_DEFAULT, "qsort");
+    ck_assert_ptr_nonnull(qs);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "eu-addr2line -i --pid=%d 0x%" PRIxPTR " | tail -n 1", (int)getpid(),
+             (uintptr_t)qs);
+    char *where = tu_shell(cmd);
+    ck_assert_ptr_nonnull(where);
+    const char *base = strrchr(where, '/') ? strrchr(where, '/') + 1 : where;
+    char file[256];
+    ck_assert_msg(sscanf(base, "%255[^:]", file) == 1, "%s", where);
+    struct sym_frame f[SYM_MAX_FRAMES];
+    size_t n = lookup((uint64_t)(uintptr_t)qs, f);
+    ck_assert_str_eq(f[n - 1].name, "qsort");
+    ck_assert_msg(f[n - 1].source_file != NULL, "no source for qsort: debug info not found");
+    ck_assert_str_eq(f[n - 1].source_file, file);
+    free(where);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("symbolize");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_function_name_file_and_declaration_line);
+    tcase_add_test(tc, test_inline_chain_innermost_first);
+    tcase_add_test(tc, test_demangling_matches_cxxfilt);
+    tcase_add_test(tc, test_address_outside_any_module);
+    tcase_add_test(tc, test_stripped_module_symbols_and_offsets);
+    tcase_add_test(tc, test_debug_info_through_gnu_debuglink);
+    tcase_add_test(tc, test_debug_info_through_build_id);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
