@@ -26,7 +26,7 @@ LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
 CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c src/hashmap.c
-SYM_SRC     := src/symbolize.c src/dwarf_index.c src/profile_build.c
+SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c
 CLI_SRC     := $(wildcard src/cli/*.c) src/profile_read.c src/render_table.c src/term.c
@@ -80,9 +80,10 @@ $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $<
 
-# Libraries for the symbolizer tests: no debug info at all, and debug info found through
-# .gnu_debuglink in a separate file.
-TESTLIBS := $(BUILD)/testlibs/libstripped.so $(BUILD)/testlibs/libdebuglink.so
+# Libraries for the symbolizer tests: no debug info at all; debug info found through
+# .gnu_debuglink; debug info found by build-id under a debug directory of the test's own.
+TESTLIBS := $(BUILD)/testlibs/libstripped.so $(BUILD)/testlibs/libdebuglink.so \
+            $(BUILD)/testlibs/libbuildid.so
 
 $(BUILD)/testlibs/libstripped.so: tests/lib/stripped.c | deps
 	@mkdir -p $(dir $@)
@@ -93,6 +94,17 @@ $(BUILD)/testlibs/libdebuglink.so: tests/lib/debuglink.c | deps
 	$(CC) -shared -fPIC -O2 -g -o $@.full $<
 	objcopy --only-keep-debug $@.full $@.debug
 	objcopy --strip-debug --add-gnu-debuglink=$@.debug $@.full $@
+	rm -f $@.full
+
+$(BUILD)/testlibs/libbuildid.so: tests/lib/buildid.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -g -Wl,--build-id=sha1 -o $@.full $<
+	id=$$(readelf -n $@.full | sed -n 's/.*Build ID: *//p'); \
+	    dir=$(BUILD)/testlibs/debugroot/.build-id/$$(echo $$id | cut -c1-2); \
+	    rm -rf $(BUILD)/testlibs/debugroot && mkdir -p $$dir && \
+	    objcopy --only-keep-debug --compress-debug-sections=zlib $@.full \
+	        $$dir/$$(echo $$id | cut -c3-).debug
+	objcopy --strip-debug $@.full $@
 	rm -f $@.full
 
 # --- tests (Check) -----------------------------------------------------------------------
@@ -115,7 +127,9 @@ $(BUILD)/tests/%: tests/integration/%.c tests/testutil.c tests/testutil.h $(TEST
 	$(CC) $(TEST_CFLAGS) -o $@ $< tests/testutil.c $(TEST_OBJS) $(TEST_LIBS)
 
 # Tests find the build through PROFREG_BUILD (absolute) and sources through PROFREG_SRC.
-TEST_ENV = PROFREG_BUILD=$(CURDIR)/$(BUILD) PROFREG_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120
+# The debug-info cache goes under build/ so that tests never write into $HOME.
+TEST_ENV = PROFREG_BUILD=$(CURDIR)/$(BUILD) PROFREG_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 \
+           PROFREG_CACHE_DIR=$(CURDIR)/$(BUILD)/test-cache
 
 check: deps-check all $(WORKLOADS) $(DEMO) $(TESTLIBS) $(UNIT_BIN) $(INTEG_BIN)
 	@fail=0; for t in $(UNIT_BIN) $(INTEG_BIN); do \

@@ -248,7 +248,11 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     }
 
     char why[512];
-    struct resolver r = {symbolizer_open_self(why, sizeof why), NULL};
+    const struct settings *cfg = ri->cfg;
+    struct sym_options opts = {cfg->debug_dirs[0] ? cfg->debug_dirs : NULL,
+                               cfg->cache_dir[0] ? cfg->cache_dir : NULL,
+                               strcmp(cfg->cache_dir, "none") == 0};
+    struct resolver r = {symbolizer_open_self(&opts, why, sizeof why), NULL};
     if (!r.sym) {
         free(c.stacks);
         snprintf(err, errlen, "cannot symbolize: %s", why);

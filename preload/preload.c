@@ -114,6 +114,8 @@ static void finish(void)
     int expected = STATE_PROFILING;
     if (!atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
         return;
+    struct timespec stopped;
+    clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
     threads_detach_all();
 
@@ -144,12 +146,16 @@ static void finish(void)
         return;
     }
     if (!g_cfg.quiet) {
-        char line[PATH_MAX + 128];
+        struct timespec done;
+        clock_gettime(CLOCK_MONOTONIC, &done);
+        double exit_ms = (double)(done.tv_sec - stopped.tv_sec) * 1e3 +
+                         (double)(done.tv_nsec - stopped.tv_nsec) / 1e6;
+        char lost[96] = "";
         if (st.lost)
-            snprintf(line, sizeof line, "profreg: wrote %s (%llu samples lost: raise PROFREG_MAX_STACKS)",
-                     path, (unsigned long long)st.lost);
-        else
-            snprintf(line, sizeof line, "profreg: wrote %s", path);
+            snprintf(lost, sizeof lost, "; %llu samples lost, raise PROFREG_MAX_STACKS",
+                     (unsigned long long)st.lost);
+        char line[PATH_MAX + 256];
+        snprintf(line, sizeof line, "profreg: wrote %s (%.0f ms at exit%s)", path, exit_ms, lost);
         say(line);
     }
 }

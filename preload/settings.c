@@ -91,6 +91,21 @@ void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn 
             warnf(warn, "PROFREG_OUTPUT", v, "is too long", "the default directory");
     }
 
+    if ((v = get("PROFREG_DEBUGINFO_PATH")) && *v) {
+        if (strlen(v) < sizeof s->debug_dirs)
+            memcpy(s->debug_dirs, v, strlen(v) + 1);
+        else
+            warnf(warn, "PROFREG_DEBUGINFO_PATH", v, "is too long", "/usr/lib/debug");
+    }
+
+    if ((v = get("PROFREG_CACHE_DIR")) && *v) {
+        if (strlen(v) < sizeof s->cache_dir && (v[0] == '/' || strcmp(v, "none") == 0))
+            memcpy(s->cache_dir, v, strlen(v) + 1);
+        else
+            warnf(warn, "PROFREG_CACHE_DIR", v, "is not an absolute path or none",
+                  "~/.cache/profreg/debug");
+    }
+
     if ((v = get("PROFREG_TARGET")) && *v) {
         if (strlen(v) < sizeof s->target)
             memcpy(s->target, v, strlen(v) + 1);

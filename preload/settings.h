@@ -23,6 +23,8 @@ struct settings {
     size_t max_stacks;         /* PROFREG_MAX_STACKS, distinct stacks kept */
     char output[PATH_MAX];     /* PROFREG_OUTPUT as given, "" when unset */
     char target[NAME_MAX + 1]; /* PROFREG_TARGET glob, "" when unset */
+    char debug_dirs[PATH_MAX]; /* PROFREG_DEBUGINFO_PATH, "" for /usr/lib/debug */
+    char cache_dir[PATH_MAX];  /* PROFREG_CACHE_DIR, "" for the default, "none" for no cache */
 };
 
 typedef const char *(*settings_getenv_fn)(const char *name);

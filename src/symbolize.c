@@ -9,6 +9,7 @@
 
 #include "profreg/hashmap.h"
 
+#include "debuginfo.h"
 #include "dwarf_index.h"
 
 #include <dwarf.h>
@@ -26,7 +27,8 @@
 struct symbolizer {
     Dwfl *dwfl;
     Dwfl_Callbacks callbacks;
-    char *debuginfo_path; /* NULL: libdwfl's default search path */
+    struct debuginfo_config debug; /* handed to debuginfo_find via each module's userdata */
+    char *debug_dirs, *cache_dir;  /* owned strings behind `debug` */
     struct hmap strmap;   /* string -> index into strs */
     char **strs;
     size_t nstrs, capstrs;
@@ -90,22 +92,40 @@ static const char *module_name(struct symbolizer *s, Dwfl_Module *mod)
     return intern(s, path_basename(path));
 }
 
-struct symbolizer *symbolizer_open_self(char *err, size_t errlen)
+/* Gives every module the debug directories, where debuginfo_find() finds them. */
+static int set_module_dirs(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+                           void *arg)
+{
+    (void)mod;
+    (void)name;
+    (void)start;
+    *userdata = arg;
+    return DWARF_CB_OK;
+}
+
+struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *err, size_t errlen)
 {
     struct symbolizer *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    elf_version(EV_CURRENT);
     hmap_init(&s->strmap);
     hmap_init(&s->cu_map);
+    if (opts && opts->debug_dirs && *opts->debug_dirs)
+        s->debug_dirs = strdup(opts->debug_dirs);
+    if (!opts || !opts->no_cache)
+        s->cache_dir = opts && opts->cache_dir ? strdup(opts->cache_dir)
+                                               : debuginfo_default_cache_dir();
+    s->debug.dirs = s->debug_dirs;
+    s->debug.cache_dir = s->cache_dir;
     s->callbacks.find_elf = dwfl_linux_proc_find_elf;
-    s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
-    s->callbacks.debuginfo_path = &s->debuginfo_path;
+    s->callbacks.find_debuginfo = debuginfo_find;
     s->dwfl = dwfl_begin(&s->callbacks);
     if (!s->dwfl) {
         snprintf(err, errlen, "libdw: %s", dwfl_errmsg(-1));
-        free(s);
+        symbolizer_close(s);
         return NULL;
     }
     dwfl_report_begin(s->dwfl);
@@ -117,6 +137,7 @@ struct symbolizer *symbolizer_open_self(char *err, size_t errlen)
         symbolizer_close(s);
         return NULL;
     }
+    dwfl_getmodules(s->dwfl, set_module_dirs, &s->debug, 0);
     return s;
 }
 
@@ -137,6 +158,8 @@ void symbolizer_close(struct symbolizer *s)
     for (size_t i = 0; i < s->nframes; i++)
         free(s->frames[i]);
     free(s->frames);
+    free(s->debug_dirs);
+    free(s->cache_dir);
     free(s);
 }
 

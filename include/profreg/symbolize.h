@@ -24,10 +24,19 @@ struct sym_frame {
 
 struct symbolizer;
 
-/* Reports every module mapped into this process (from /proc/self/maps); separate debug
- * information is found the standard way (build-id, .gnu_debuglink, /usr/lib/debug).
- * Returns NULL and a message in err on failure. */
-struct symbolizer *symbolizer_open_self(char *err, size_t errlen);
+/* Where separate debug information is looked for. A NULL options pointer means defaults. */
+struct sym_options {
+    const char *debug_dirs; /* colon-separated; NULL: /usr/lib/debug */
+    const char *cache_dir;  /* uncompressed copies of compressed debug files; NULL: default
+                               ($XDG_CACHE_HOME or ~/.cache)/profreg/debug */
+    int no_cache;           /* nonzero: never read or write the cache */
+};
+
+/* Reports every module mapped into this process (from /proc/self/maps). Separate debug
+ * information is found the standard way, on the local disk only: by build-id under the cache
+ * and each debug directory, in the debuginfod client's cache, then by .gnu_debuglink. Never
+ * loads libdebuginfod or touches the network. Returns NULL and a message in err on failure. */
+struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *err, size_t errlen);
 
 /* Resolves addr, which must already point into the instruction of interest (use the return
  * address minus one for callers). Writes 1..max frames to out and returns their number. */

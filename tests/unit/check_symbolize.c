@@ -33,7 +33,8 @@ static struct symbolizer *sym;
 static void setup(void)
 {
     char err[256];
-    sym = symbolizer_open_self(err, sizeof err);
+    struct sym_options opts = {NULL, NULL, 1}; /* never touch a cache */
+    sym = symbolizer_open_self(&opts, err, sizeof err);
     ck_assert_msg(sym != NULL, "%s", err);
 }
 
@@ -180,25 +181,79 @@ START_TEST(test_debug_info_through_gnu_debuglink)
 }
 END_TEST
 
-START_TEST(test_debug_info_through_build_id)
+/* Is there a section with SHF_COMPRESSED in the ELF file at path? (via readelf) */
+static bool compressed_sections(const char *path)
 {
-    /* libc.so.6 carries no DWARF; libc6-dbg installs it under /usr/lib/debug/.build-id. */
-    void *qs = dlsym(RTLD_DEFAULT, "qsort");
-    ck_assert_ptr_nonnull(qs);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "eu-addr2line -i --pid=%d 0x%" PRIxPTR " | tail -n 1", (int)getpid(),
-             (uintptr_t)qs);
-    char *where = tu_shell(cmd);
-    ck_assert_ptr_nonnull(where);
-    const char *base = strrchr(where, '/') ? strrchr(where, '/') + 1 : where;
-    char file[256];
-    ck_assert_msg(sscanf(base, "%255[^:]", file) == 1, "%s", where);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "readelf -SW '%s' | grep '^ *\\[' | grep -c ' C '", path);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    struct tu_result r = tu_run(argv, NULL, NULL);
+    bool yes = atoi(r.out) > 0;
+    tu_result_free(&r);
+    return yes;
+}
+
+START_TEST(test_debug_info_through_build_id_and_cache)
+{
+    /* libbuildid.so has no DWARF; its .debug file, with zlib-compressed sections, sits only
+     * under testlibs/debugroot/.build-id/xx/rest.debug, named after its build-id. */
+    void *h = dlopen(tu_build_path("testlibs/libbuildid.so"), RTLD_NOW);
+    ck_assert_msg(h != NULL, "%s", dlerror());
+    void (*fn)(void) = (void (*)(void))dlsym(h, "buildid_function");
+    teardown();
+    setup(); /* default directories: the debug file is not found */
     struct sym_frame f[SYM_MAX_FRAMES];
-    size_t n = lookup((uint64_t)(uintptr_t)qs, f);
-    ck_assert_str_eq(f[n - 1].name, "qsort");
-    ck_assert_msg(f[n - 1].source_file != NULL, "no source for qsort: debug info not found");
-    ck_assert_str_eq(f[n - 1].source_file, file);
-    free(where);
+    ck_assert_uint_eq(lookup((uint64_t)(uintptr_t)fn, f), 1);
+    ck_assert_str_eq(f[0].name, "buildid_function");
+    ck_assert_ptr_null(f[0].source_file);
+    /* Close it: libelf's read-only mapping of libbuildid.so would show in /proc/self/maps
+     * and be taken for part of the module by the next symbolizer. */
+    teardown();
+    sym = NULL;
+
+    char *cache = tu_mkdtemp();
+    char debugroot[4200];
+    snprintf(debugroot, sizeof debugroot, "%s", tu_build_path("testlibs/debugroot"));
+    char *original = tu_shell("find \"$PROFREG_BUILD/testlibs/debugroot\" -name '*.debug'");
+    original[strcspn(original, "\n")] = '\0';
+    ck_assert(compressed_sections(original));
+    char cached[8400]; /* the same build-id path under the cache */
+    snprintf(cached, sizeof cached, "%s%s", cache, original + strlen(debugroot));
+    for (int round = 0; round < 2; round++) {
+        char err[256];
+        struct sym_options opts = {debugroot, cache, 0};
+        struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        ck_assert_uint_eq(symbolizer_lookup(s, (uint64_t)(uintptr_t)fn, f, SYM_MAX_FRAMES), 1);
+        ck_assert_str_eq(f[0].name, "buildid_function");
+        ck_assert_str_eq(f[0].source_file, "buildid.c");
+        ck_assert_int_gt(f[0].line, 0);
+        symbolizer_close(s);
+        /* the cache holds an uncompressed copy */
+        ck_assert_msg(tu_exists(cached), "no cached copy at %s", cached);
+        ck_assert(!compressed_sections(cached));
+        snprintf(debugroot, sizeof debugroot, "/nonexistent"); /* round 2: only the cache */
+    }
+    free(original);
+    tu_rmtree(cache);
+    free(cache);
+    dlclose(h);
+}
+END_TEST
+
+/* No local debug info: libdw 0.188 would dlopen libdebuginfod (and libcurl); we must not. */
+START_TEST(test_never_loads_debuginfod)
+{
+    void *h = dlopen(tu_build_path("testlibs/libstripped.so"), RTLD_NOW);
+    ck_assert_ptr_nonnull(h);
+    teardown();
+    setup();
+    struct sym_frame f[SYM_MAX_FRAMES];
+    lookup((uint64_t)(uintptr_t)dlsym(h, "stripped_exported"), f);
+    lookup((uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "qsort"), f);
+    ck_assert_ptr_null(dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_NOLOAD));
+    ck_assert_ptr_null(dlopen("libcurl-gnutls.so.4", RTLD_NOW | RTLD_NOLOAD));
+    dlclose(h);
 }
 END_TEST
 
@@ -214,7 +269,8 @@ int main(void)
     tcase_add_test(tc, test_address_outside_any_module);
     tcase_add_test(tc, test_stripped_module_symbols_and_offsets);
     tcase_add_test(tc, test_debug_info_through_gnu_debuglink);
-    tcase_add_test(tc, test_debug_info_through_build_id);
+    tcase_add_test(tc, test_debug_info_through_build_id_and_cache);
+    tcase_add_test(tc, test_never_loads_debuginfod);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

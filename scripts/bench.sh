@@ -1,0 +1,103 @@
+#!/bin/sh
+# bench.sh BUILD_DIR — what `make bench` measures. Prints a table; nothing here is a test.
+#
+# 1. Overhead at 1000 Hz on the 30-frame chain workload: wall time without a profiler, with
+#    libprofreg.so, and with gperftools' libprofiler.so, measured by hyperfine in the same run
+#    (rounds in rotating order, so drift of a shared machine hits all three alike). Reported:
+#    medians and the ratios of medians.
+# 2. Time at exit (stop, symbolize, build, write) for the C++ workload and for a program with a
+#    large binary with full DWARF (a Python interpreter built with -g, when one is found):
+#    the median of the "(N ms at exit)" that profreg prints.
+set -eu
+
+build=${1:-build}
+build=$(cd "$build" && pwd)
+lib="$build/libprofreg.so"
+gperf=$(gcc -print-file-name=libprofiler.so.0)
+runs=${BENCH_RUNS:-6}    # runs per command per round
+rounds=${BENCH_ROUNDS:-3}
+out="$build/bench"
+rm -rf "$out"
+mkdir -p "$out"
+
+chain="$build/workloads/chain"
+base="env PROFREG_BENCH=base $chain"
+prof="env PROFREG_QUIET=1 PROFREG_OUTPUT=$out/prof/ LD_PRELOAD=$lib $chain"
+gp="env CPUPROFILE=$out/gperf.prof CPUPROFILE_FREQUENCY=1000 LD_PRELOAD=$gperf $chain"
+
+echo "== overhead: $chain at 1000 Hz, $rounds rounds x $runs runs per command (hyperfine)"
+r=1
+while [ "$r" -le "$rounds" ]; do
+    case $((r % 3)) in
+    1) set -- "$base" "$prof" "$gp" ;;
+    2) set -- "$prof" "$gp" "$base" ;;
+    0) set -- "$gp" "$base" "$prof" ;;
+    esac
+    hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$out/round$r.json" \
+        "$@" >/dev/null
+    r=$((r + 1))
+done
+
+python3 - "$out" "$rounds" <<'EOF'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+times = {}
+for r in range(1, rounds + 1):
+    for res in json.load(open(f"{out}/round{r}.json"))["results"]:
+        cmd = res["command"]
+        key = "libprofreg.so" if "libprofreg" in cmd else "gperftools" if "CPUPROFILE" in cmd else "no profiler"
+        times.setdefault(key, []).extend(res["times"])
+base = statistics.median(times["no profiler"])
+print(f"{'':16} {'median s':>9} {'ratio':>7} {'runs':>5}")
+for key in ("no profiler", "libprofreg.so", "gperftools"):
+    m = statistics.median(times[key])
+    print(f"{key:16} {m:9.3f} {m / base:7.3f} {len(times[key]):5d}")
+EOF
+
+exit_ms() { # median of "(N ms at exit)" over 5 runs of the command
+    i=0
+    : >"$out/exit.txt"
+    while [ $i -lt 5 ]; do
+        env PROFREG_OUTPUT="$out/exit/" LD_PRELOAD="$lib" "$@" 2>&1 >/dev/null |
+            sed -n 's/^profreg: wrote .* (\([0-9]*\) ms at exit.*/\1/p' >>"$out/exit.txt"
+        i=$((i + 1))
+    done
+    sort -n "$out/exit.txt" | awk '{v[NR]=$1} END {print (NR ? v[int((NR+1)/2)] : "n/a")}'
+}
+
+functions_in_last() {
+    f=$(ls "$out"/exit/profile_*.json | tail -n 1)
+    python3 -c "import json,sys; p=json.load(open(sys.argv[1])); print(len(p['top_functions']), p['summary'].get('symbolize_ms'))" "$f"
+}
+
+echo
+echo "== time at exit (stop sampling, symbolize with libdw, write JSON), median of 5 runs"
+printf '%-52s %9s %10s\n' "program" "exit ms" "functions"
+ms=$(exit_ms "$build/workloads/cxxnames")
+printf '%-52s %9s %10s\n' "C++ workload (cxxnames)" "$ms" "$(functions_in_last | cut -d' ' -f1)"
+rm -rf "$out/exit"
+
+python=${PROFREG_BENCH_PYTHON:-}
+if [ -z "$python" ]; then
+    for p in /root/.pyenv/versions/*/bin/python3 /usr/local/bin/python3; do
+        lp=$(dirname "$p")/../lib
+        if [ -x "$p" ] && ls "$lp"/libpython3*.so.1.0 >/dev/null 2>&1; then python=$p; break; fi
+    done
+fi
+if [ -n "$python" ]; then
+    cat >"$out/pywork.py" <<'EOF'
+import json, re
+def fib(n): return n if n < 2 else fib(n - 1) + fib(n - 2)
+fib(25)
+[json.dumps({"a": list(range(1000))}) for _ in range(300)]
+[re.sub("a+", "b", "a" * 100 + "c") for _ in range(20000)]
+EOF
+    ms=$(exit_ms "$python" "$out/pywork.py")
+    printf '%-52s %9s %10s\n' "Python with full DWARF ($(basename "$python"))" "$ms" \
+        "$(functions_in_last | cut -d' ' -f1)"
+else
+    echo "(no Python built with shared libpython and -g found; set PROFREG_BENCH_PYTHON to measure one)"
+fi
+if [ -d /usr/lib/debug/.build-id ]; then
+    echo "note: libc's separate debug info (libc6-dbg) is installed; inflating it is part of every exit above"
+fi
