@@ -36,8 +36,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB := $(BUILD)/libprofreg.so
 CLI := $(BUILD)/profreg
 
-.PHONY: all check check-unit check-integration demo bench install uninstall clean deps \
-        deps-check deps-bench format lint
+.PHONY: all check check-unit check-integration memcheck demo bench install uninstall clean \
+        deps deps-check deps-bench format lint
 all: $(LIB) $(CLI)
 
 # Dependencies: checked on every build (fast when present), installed when root.
@@ -143,6 +143,11 @@ check-unit: deps-check all $(TESTLIBS) $(UNIT_BIN)
 check-integration: deps-check all $(WORKLOADS) $(DEMO) $(INTEG_BIN)
 	@fail=0; for t in $(INTEG_BIN); do $(TEST_ENV) $$t || fail=1; done; exit $$fail
 
+# The CLI under valgrind (run by .ci/run after make check).
+memcheck: deps-check all $(WORKLOADS)
+	@sh scripts/ensure-deps memcheck
+	sh scripts/memcheck.sh $(BUILD)
+
 # --- demo and bench ------------------------------------------------------------------------
 demo: all $(DEMO)
 	$(CLI) record -- $(DEMO)
@@ -165,6 +170,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
 
 lint:
+	@sh scripts/ensure-deps lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    -D_GNU_SOURCE -Iinclude -Ipreload src preload
 

@@ -1,8 +1,9 @@
 // demo_sim.cpp — the bundled demo workload: a pretend physics step loop whose functions
 // take fixed shares of the CPU (work units 30:25:20:15:10 per frame), so its profile, and
-// its committed baseline, are the same on any machine.
+// its committed baseline, are the same on any machine. Each call lasts tens of milliseconds,
+// so tick-based CPU sampling (4 ms at HZ=250) counts it to within one tick.
 //
-//   demo_sim [FRAMES]               default 40 frames, about 1.5 s of CPU
+//   demo_sim [FRAMES]               default 10 frames, about 1.1 s of CPU
 //   DEMO_SLOWDOWN=narrowPhase ...   doubles the work of every function whose name contains
 //                                   the given text (used to prove the regression gate)
 #include "burn.h"
@@ -33,7 +34,7 @@ class ConvexHull {
     NOIPA std::size_t build(const std::vector<Point> &points)
     {
         uint64_t x = points.size();
-        BURN(units("ConvexHull::build", 30), x);
+        BURN(units("ConvexHull::build", 120), x);
         sink += x;
         return points.size();
     }
@@ -44,7 +45,7 @@ namespace collision {
 NOIPA int broadPhase(const std::vector<geometry::Point> &points)
 {
     uint64_t x = points.size() + 1;
-    BURN(units("broadPhase", 15), x);
+    BURN(units("broadPhase", 60), x);
     sink += x;
     return (int)(x & 7);
 }
@@ -52,7 +53,7 @@ NOIPA int broadPhase(const std::vector<geometry::Point> &points)
 NOIPA int narrowPhase(const std::vector<geometry::Point> &points, int candidates)
 {
     uint64_t x = points.size() + (uint64_t)candidates;
-    BURN(units("narrowPhase", 25), x);
+    BURN(units("narrowPhase", 100), x);
     sink += x;
     return candidates;
 }
@@ -64,7 +65,7 @@ class Integrator {
     NOIPA void step(std::vector<geometry::Point> &points, double dt)
     {
         uint64_t x = points.size() + 2;
-        BURN(units("Integrator::step", 20), x);
+        BURN(units("Integrator::step", 80), x);
         points[0].x += dt * (double)(x & 1);
     }
 };
@@ -76,7 +77,7 @@ template <typename T> struct Stats {
     NOIPA void accumulate(T value)
     {
         uint64_t x = (uint64_t)value + 3;
-        BURN(units("Stats::accumulate", 10), x);
+        BURN(units("Stats::accumulate", 40), x);
         total += value + (T)(x & 1);
     }
 };
@@ -103,7 +104,7 @@ NOIPA void simulate(unsigned frames)
 
 int main(int argc, char **argv)
 {
-    long frames = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 40;
-    demo::simulate(frames > 0 ? (unsigned)frames : 40u);
+    long frames = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 10;
+    demo::simulate(frames > 0 ? (unsigned)frames : 10u);
     return 0;
 }

@@ -48,10 +48,12 @@ for r in range(1, rounds + 1):
         key = "libprofreg.so" if "libprofreg" in cmd else "gperftools" if "CPUPROFILE" in cmd else "no profiler"
         times.setdefault(key, []).extend(res["times"])
 base = statistics.median(times["no profiler"])
-print(f"{'':16} {'median s':>9} {'ratio':>7} {'runs':>5}")
+print(f"{'':16} {'median s':>9} {'ratio':>7} {'IQR s':>7} {'runs':>5}")
 for key in ("no profiler", "libprofreg.so", "gperftools"):
-    m = statistics.median(times[key])
-    print(f"{key:16} {m:9.3f} {m / base:7.3f} {len(times[key]):5d}")
+    t = sorted(times[key])
+    m = statistics.median(t)
+    q = statistics.quantiles(t, n=4)
+    print(f"{key:16} {m:9.3f} {m / base:7.3f} {q[2] - q[0]:7.3f} {len(t):5d}")
 EOF
 
 exit_ms() { # median of "(N ms at exit)" over 5 runs of the command
@@ -99,5 +101,6 @@ else
     echo "(no Python built with shared libpython and -g found; set PROFREG_BENCH_PYTHON to measure one)"
 fi
 if [ -d /usr/lib/debug/.build-id ]; then
-    echo "note: libc's separate debug info (libc6-dbg) is installed; inflating it is part of every exit above"
+    echo "note: separate debug info is installed under /usr/lib/debug; compressed files are read from"
+    echo "      profreg's uncompressed cache (PROFREG_CACHE_DIR), filled by the first run"
 fi

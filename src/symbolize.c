@@ -343,8 +343,9 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
                                            bool is_cxx)
 {
     void **slot = cu_index_slot(ix, e);
-    if (*slot)
-        return *slot;
+    const struct sym_frame *cached = *slot;
+    if (cached)
+        return cached;
     Dwarf_Die *die = cu_index_die(ix, e);
     bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
     struct sym_frame f = {NULL, NULL, NULL, module, -1};

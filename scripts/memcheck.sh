@@ -1,0 +1,38 @@
+#!/bin/sh
+# memcheck.sh BUILD_DIR — runs the profreg CLI under valgrind on good and broken input; fails
+# on any memory error or definite leak. Exit statuses of profreg itself are not judged here
+# (the Check suites do that), only valgrind's verdict.
+set -eu
+build=$(cd "${1:-build}" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+fixtures="$src/../shared/fixtures/parse-profile"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$build/profreg" record -q -o "$tmp/chain.json" -- "$build/workloads/chain" >/dev/null
+printf '{"summary": {"total_samples": 1},\n "top_functions": [}\n' >"$tmp/bad.json"
+printf '{"summary": {"total_samples": 1}, "top_functions": [{"name": "f", "samples": 1, "percentage": 1}, {"name": "f", "samples": 1, "percentage": 1}]}' >"$tmp/dup.json"
+
+fail=0
+run() {
+    if ! valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+        "$build/profreg" "$@" >/dev/null 2>"$tmp/vg.txt"; then
+        if grep -q "==[0-9]*==" "$tmp/vg.txt"; then
+            echo "memcheck: profreg $*" >&2
+            cat "$tmp/vg.txt" >&2
+            fail=1
+        fi
+    fi
+}
+run report "$tmp/chain.json" --top 0
+run report "$tmp/chain.json" "$tmp/chain.json" --self
+[ -d "$fixtures" ] && run report "$fixtures"/*.json
+run report "$tmp/bad.json"
+run report "$tmp/dup.json"
+run report /nonexistent.json
+run report --top x "$tmp/chain.json"
+run help record
+run frobnicate
+run record -F 0 -- true
+[ $fail -eq 0 ] && echo "memcheck: profreg is clean under valgrind"
+exit $fail
