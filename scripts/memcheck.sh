@@ -5,7 +5,7 @@
 set -eu
 build=$(cd "${1:-build}" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
-fixtures="$src/../shared/fixtures/parse-profile"
+fixtures="$src/tests/fixtures/parse-profile"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -55,6 +55,13 @@ const char *tu_src_path(const char *rel)
     return rotate(tu_src(), rel);
 }
 
+const char *tu_fixture(const char *name)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fixtures/parse-profile/%s", tu_src(), name);
+    return path;
+}
+
 char *tu_mkdtemp(void)
 {
     char tmpl[] = "/tmp/profreg-test-XXXXXX";

@@ -139,9 +139,7 @@ END_TEST
 
 START_TEST(test_report_reads_older_tool_files)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/../shared/fixtures/parse-profile/msd_sim_bench_all.json", tu_src());
-    const char *args[] = {"report", path, "--top", "5", NULL};
+    const char *args[] = {"report", tu_fixture("msd_sim_bench_all.json"), "--top", "5", NULL};
     struct tu_result r = profreg(args, NULL);
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(strstr(r.out, "__vfprintf") && strstr(r.out, "803 more functions"), "%s", r.out);

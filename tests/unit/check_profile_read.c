@@ -12,10 +12,28 @@
 
 static const char *fixture(const char *name)
 {
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/../shared/fixtures/parse-profile/%s", tu_src(), name);
-    return path;
+    return tu_fixture(name);
 }
+
+/* The copies in tests/fixtures are the originals, byte for byte (when ../shared exists). */
+START_TEST(test_fixture_copies_are_unchanged)
+{
+    const char *names[] = {"msd_sim_bench_top20.json", "msd_sim_bench_project_only.json",
+                           "msd_sim_bench_all.json"};
+    char original[4200];
+    snprintf(original, sizeof original, "%s/../shared/fixtures/parse-profile", tu_src());
+    if (!tu_exists(original))
+        return; /* a clone without ../shared: nothing to compare with */
+    for (size_t i = 0; i < 3; i++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", original, names[i]);
+        char *a = tu_read_file(path), *b = tu_read_file(fixture(names[i]));
+        ck_assert_msg(a && b && strcmp(a, b) == 0, "%s differs from its original", names[i]);
+        free(a);
+        free(b);
+    }
+}
+END_TEST
 
 START_TEST(test_reads_older_tool_fixtures)
 {
@@ -215,6 +233,7 @@ int main(void)
 {
     Suite *s = suite_create("profile_read");
     TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_fixture_copies_are_unchanged);
     tcase_add_test(tc, test_reads_older_tool_fixtures);
     tcase_add_test(tc, test_round_trip_of_own_writer);
     tcase_add_test(tc, test_broken_inputs_give_one_clear_error);
