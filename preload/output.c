@@ -3,6 +3,7 @@
  * Frames inside libprofreg.so itself (the thread start trampoline) are left out. */
 #include "output.h"
 
+#include "profreg/array.h"
 #include "profreg/fsutil.h"
 #include "profreg/profile_build.h"
 #include "profreg/profile_write.h"
@@ -27,25 +28,12 @@ static char **read_cmdline(void)
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf)
-            break;
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    ssize_t got = 1;
+    while (got > 0 && array_grow(&buf, &cap, len + 4095, 1) == 0) {
+        got = read(fd, buf + len, cap - len);
+        len += got > 0 ? (size_t)got : 0;
     }
     close(fd);
     if (!buf || len == 0) {
@@ -128,15 +116,9 @@ struct collected {
 static void collect(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx)
 {
     struct collected *c = ctx;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 1024;
-        struct pb_raw_stack *s = realloc(c->stacks, cap * sizeof *s);
-        if (!s) {
-            c->oom = true;
-            return;
-        }
-        c->stacks = s;
-        c->cap = cap;
+    if (ARRAY_GROW(c->stacks, c->n, c->cap) < 0) {
+        c->oom = true;
+        return;
     }
     c->stacks[c->n++] = (struct pb_raw_stack){pcs, depth, count};
 }

@@ -8,6 +8,8 @@
  * that violate nesting are clipped to it). */
 #include "dwarf_index.h"
 
+#include "profreg/array.h"
+
 #include <dwarf.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,18 +42,6 @@ struct cu_index {
     size_t nsegments, capsegments;
 };
 
-#define GROW(arr, n, cap)                                                                      \
-    ((n) < (cap) ? 0                                                                           \
-                 : ((cap) = (cap) ? (cap) * 2 : 64,                                            \
-                    ((arr) = realloc_or_free((arr), (cap) * sizeof *(arr))) ? 0 : -1))
-
-static void *realloc_or_free(void *p, size_t size)
-{
-    void *q = realloc(p, size);
-    if (!q)
-        free(p);
-    return q;
-}
 
 static bool is_function(int tag)
 {
@@ -94,13 +84,13 @@ static int add_function(struct cu_index *ix, Dwarf_Die *die, long parent, unsign
         if (end <= start)
             continue;
         if (!any) {
-            if (GROW(ix->entries, ix->nentries, ix->capentries) < 0)
+            if (ARRAY_GROW(ix->entries, ix->nentries, ix->capentries) < 0)
                 return -1;
             *entry = (long)ix->nentries;
             ix->entries[ix->nentries++] = (struct entry){*die, parent, depth, NULL};
             any = true;
         }
-        if (GROW(ix->ranges, ix->nranges, ix->capranges) < 0)
+        if (ARRAY_GROW(ix->ranges, ix->nranges, ix->capranges) < 0)
             return -1;
         ix->ranges[ix->nranges++] = (struct range){start, end, *entry, depth};
     }
@@ -119,7 +109,7 @@ static int walk(struct cu_index *ix, Dwarf_Die *cudie)
     struct frame *stack = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
-    if (GROW(stack, n, cap) < 0)
+    if (ARRAY_GROW(stack, n, cap) < 0)
         return -1;
     stack[n++] = (struct frame){*cudie, -1, 0};
     while (n > 0 && rc == 0) {
@@ -143,7 +133,7 @@ static int walk(struct cu_index *ix, Dwarf_Die *cudie)
                 }
             }
             if (may_hold_functions(tag) && dwarf_haschildren(&child)) {
-                if (GROW(stack, n, cap) < 0) {
+                if (ARRAY_GROW(stack, n, cap) < 0) {
                     rc = -1;
                     break;
                 }
@@ -179,7 +169,7 @@ static int emit(struct cu_index *ix, Dwarf_Addr start, long entry)
         if (last->entry == entry)
             return 0;
     }
-    if (GROW(ix->segments, ix->nsegments, ix->capsegments) < 0)
+    if (ARRAY_GROW(ix->segments, ix->nsegments, ix->capsegments) < 0)
         return -1;
     ix->segments[ix->nsegments++] = (struct segment){start, entry};
     return 0;
@@ -200,8 +190,8 @@ static int sweep(struct cu_index *ix)
         }
         if (n > 0 && r.hi > stack[n - 1].hi)
             r.hi = stack[n - 1].hi; /* keep proper nesting */
-        if (GROW(stack, n, cap) < 0)
-            return -1;
+        if (ARRAY_GROW(stack, n, cap) < 0)
+            goto oom;
         stack[n++] = r;
         if (emit(ix, r.lo, r.entry) < 0)
             goto oom;

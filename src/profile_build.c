@@ -6,6 +6,7 @@
  * make names unique, sort. Invariant: sum of self_samples == total_samples. */
 #include "profreg/profile_build.h"
 
+#include "profreg/array.h"
 #include "profreg/hashmap.h"
 
 #include <stdio.h>
@@ -19,14 +20,8 @@ struct u32vec {
 
 static int vec_push(struct u32vec *a, uint32_t x)
 {
-    if (a->len == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        uint32_t *v = realloc(a->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (ARRAY_GROW(a->v, a->len, a->cap) < 0)
+        return -1;
     a->v[a->len++] = x;
     return 0;
 }
@@ -62,14 +57,8 @@ static long intern_function(struct builder *b, const struct sym_frame *f)
     int r = hmap_intern(&b->func_map, key, (size_t)len, (uint32_t)p->nfunctions, &idx);
     if (r <= 0)
         return r < 0 ? -1 : (long)idx;
-    if (p->nfunctions == b->cap_functions) {
-        size_t cap = b->cap_functions ? b->cap_functions * 2 : 256;
-        struct pr_function *fs = realloc(p->functions, cap * sizeof *fs);
-        if (!fs)
-            return -1;
-        p->functions = fs;
-        b->cap_functions = cap;
-    }
+    if (ARRAY_GROW(p->functions, p->nfunctions, b->cap_functions) < 0)
+        return -1;
     struct pr_function *fn = &p->functions[p->nfunctions];
     memset(fn, 0, sizeof *fn);
     fn->name = strdup(f->name);
@@ -122,14 +111,8 @@ static int add_stack(struct builder *b, const uint32_t *frames, size_t depth, ui
         p->stacks[si].count += count;
         return 0;
     }
-    if (p->nstacks == b->cap_stacks) {
-        size_t cap = b->cap_stacks ? b->cap_stacks * 2 : 256;
-        struct pr_stack *ss = realloc(p->stacks, cap * sizeof *ss);
-        if (!ss)
-            return -1;
-        p->stacks = ss;
-        b->cap_stacks = cap;
-    }
+    if (ARRAY_GROW(p->stacks, p->nstacks, b->cap_stacks) < 0)
+        return -1;
     struct pr_stack *s = &p->stacks[p->nstacks++];
     s->depth = (uint32_t)depth;
     s->count = count;

@@ -7,6 +7,7 @@
  * Invariant: every string handed out is interned here and freed by symbolizer_close(). */
 #include "profreg/symbolize.h"
 
+#include "profreg/array.h"
 #include "profreg/hashmap.h"
 
 #include "debuginfo.h"
@@ -43,14 +44,8 @@ static const char *intern(struct symbolizer *s, const char *str)
 {
     if (!str)
         return NULL;
-    if (s->nstrs == s->capstrs) {
-        size_t cap = s->capstrs ? s->capstrs * 2 : 256;
-        char **strs = realloc(s->strs, cap * sizeof *strs);
-        if (!strs)
-            return "[out of memory]";
-        s->strs = strs;
-        s->capstrs = cap;
-    }
+    if (ARRAY_GROW(s->strs, s->nstrs, s->capstrs) < 0)
+        return "[out of memory]";
     uint32_t idx;
     int r = hmap_intern(&s->strmap, str, strlen(str) + 1, (uint32_t)s->nstrs, &idx);
     if (r < 0)
@@ -320,14 +315,8 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu)
     uint32_t idx;
     if (hmap_get(&s->cu_map, &key, sizeof key, &idx))
         return s->cus[idx];
-    if (s->ncus == s->capcus) {
-        size_t cap = s->capcus ? s->capcus * 2 : 64;
-        struct cu_index **cus = realloc(s->cus, cap * sizeof *cus);
-        if (!cus)
-            return NULL;
-        s->cus = cus;
-        s->capcus = cap;
-    }
+    if (ARRAY_GROW(s->cus, s->ncus, s->capcus) < 0)
+        return NULL;
     struct cu_index *ix = cu_index_build(cu);
     if (!ix || hmap_intern(&s->cu_map, &key, sizeof key, (uint32_t)s->ncus, &idx) < 0) {
         cu_index_free(ix);
@@ -361,14 +350,8 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     if (!f.name)
         return NULL;
     fill_source(s, die, &f);
-    if (s->nframes == s->capframes) {
-        size_t cap = s->capframes ? s->capframes * 2 : 256;
-        struct sym_frame **frames = realloc(s->frames, cap * sizeof *frames);
-        if (!frames)
-            return NULL;
-        s->frames = frames;
-        s->capframes = cap;
-    }
+    if (ARRAY_GROW(s->frames, s->nframes, s->capframes) < 0)
+        return NULL;
     struct sym_frame *copy = malloc(sizeof *copy);
     if (!copy)
         return NULL;

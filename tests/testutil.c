@@ -70,6 +70,20 @@ char *tu_mkdtemp(void)
     return strdup(d);
 }
 
+char *tu_tmp;
+
+void tu_tmp_setup(void)
+{
+    tu_tmp = tu_mkdtemp();
+}
+
+void tu_tmp_teardown(void)
+{
+    tu_rmtree(tu_tmp);
+    free(tu_tmp);
+    tu_tmp = NULL;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;

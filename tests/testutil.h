@@ -23,6 +23,11 @@ const char *tu_fixture(const char *name);
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
 
+/* A checked fixture giving each test a fresh temporary directory in tu_tmp. */
+extern char *tu_tmp;
+void tu_tmp_setup(void);
+void tu_tmp_teardown(void);
+
 struct tu_result {
     int status;     /* exit code, or -1 when killed */
     int signal;     /* terminating signal, or 0 */

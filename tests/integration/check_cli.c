@@ -6,18 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = tu_mkdtemp();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(tmp);
-    free(tmp);
-}
 
 static struct tu_result profreg(const char *const *args, const char *stdin_data)
 {
@@ -39,7 +27,7 @@ static bool one_line(const char *s)
 START_TEST(test_record_passes_everything_through)
 {
     char out[4200];
-    snprintf(out, sizeof out, "%s/rec.json", tmp);
+    snprintf(out, sizeof out, "%s/rec.json", tu_tmp);
     const char *args[] = {"record", "-o", out, "--", tu_build_path("workloads/echo_exit"), "7",
                           "x y", NULL};
     struct tu_result r = profreg(args, "abc\n");
@@ -57,7 +45,7 @@ END_TEST
 START_TEST(test_record_options_reach_the_preload)
 {
     char out[4200];
-    snprintf(out, sizeof out, "%s/opts.json", tmp);
+    snprintf(out, sizeof out, "%s/opts.json", tu_tmp);
     const char *args[] = {"record", "-q", "-F", "500", "--mode", "wall", "-o", out,
                           tu_build_path("workloads/echo_exit"), "0", NULL};
     struct tu_result r = profreg(args, "");
@@ -107,7 +95,7 @@ END_TEST
 START_TEST(test_report_prints_table_and_hotspot)
 {
     char out[4200];
-    snprintf(out, sizeof out, "%s/chain.json", tmp);
+    snprintf(out, sizeof out, "%s/chain.json", tu_tmp);
     const char *rec[] = {"record", "-q", "-o", out, "--", tu_build_path("workloads/chain"), NULL};
     struct tu_result r = profreg(rec, "");
     ck_assert_int_eq(r.status, 0);
@@ -150,7 +138,7 @@ END_TEST
 START_TEST(test_report_bad_input_exits_2)
 {
     char bad[4200];
-    snprintf(bad, sizeof bad, "%s/bad.json", tmp);
+    snprintf(bad, sizeof bad, "%s/bad.json", tu_tmp);
     FILE *f = fopen(bad, "w");
     fputs("{\"summary\": {\"total_samples\": 1},\n  \"top_functions\": [}\n", f);
     fclose(f);
@@ -211,7 +199,7 @@ int main(void)
 {
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_record_passes_everything_through);
     tcase_add_test(tc, test_record_options_reach_the_preload);

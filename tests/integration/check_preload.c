@@ -14,18 +14,6 @@
 
 #define SHARE_TOLERANCE 3.0
 
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = tu_mkdtemp();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(tmp);
-    free(tmp);
-}
 
 static void assert_share(json_t *p, const char *name, double self_expected)
 {
@@ -39,7 +27,7 @@ static void assert_share(json_t *p, const char *name, double self_expected)
 
 START_TEST(test_chain_leaf_shares)
 {
-    json_t *p = tu_profile_workload(tmp, "chain", NULL, NULL);
+    json_t *p = tu_profile_workload(tu_tmp, "chain", NULL, NULL);
     assert_share(p, "leaf_a", 50);
     assert_share(p, "leaf_b", 30);
     assert_share(p, "leaf_c", 20);
@@ -59,7 +47,7 @@ END_TEST
 
 START_TEST(test_thread_shares)
 {
-    json_t *p = tu_profile_workload(tmp, "threads", NULL, NULL);
+    json_t *p = tu_profile_workload(tu_tmp, "threads", NULL, NULL);
     assert_share(p, "thread_w40", 40);
     assert_share(p, "thread_w30", 30);
     assert_share(p, "thread_w20", 20);
@@ -84,8 +72,8 @@ END_TEST
 START_TEST(test_wall_mode_samples_blocked_thread)
 {
     const char *wall[] = {"PROFREG_MODE=wall", NULL};
-    json_t *pw = tu_profile_workload(tmp, "threads", NULL, wall);
-    json_t *pc = tu_profile_workload(tmp, "threads", NULL, NULL);
+    json_t *pw = tu_profile_workload(tu_tmp, "threads", NULL, wall);
+    json_t *pc = tu_profile_workload(tu_tmp, "threads", NULL, NULL);
     double main_wall = tu_pct(tu_function(pw, "main"));
     double main_cpu = tu_pct(tu_function(pc, "main"));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(pw, "metadata"), "mode")),
@@ -111,7 +99,7 @@ static char *wl_symbols(const char *exe)
 START_TEST(test_cxx_names_match_cxxfilt_and_addr2line)
 {
     const char *exe = tu_build_path("workloads/cxxnames");
-    json_t *p = tu_profile_workload(tmp, "cxxnames", NULL, NULL);
+    json_t *p = tu_profile_workload(tu_tmp, "cxxnames", NULL, NULL);
     char *syms = wl_symbols(exe);
     ck_assert_ptr_nonnull(syms);
     int checked = 0;
@@ -187,7 +175,7 @@ static bool some_stack_has_edge(json_t *p, const char *a, const char *b)
 
 START_TEST(test_inlined_function_has_its_own_entry)
 {
-    json_t *p = tu_profile_workload(tmp, "inline", NULL, NULL);
+    json_t *p = tu_profile_workload(tu_tmp, "inline", NULL, NULL);
     json_t *hot = tu_function(p, "inlined_hot");
     ck_assert_msg(hot != NULL, "inlined_hot is not in the profile");
     ck_assert_msg(tu_self_pct(hot) >= 100.0 - SHARE_TOLERANCE, "inlined_hot self %.2f",
@@ -208,7 +196,7 @@ END_TEST
 
 START_TEST(test_recursion_counts_once_per_sample)
 {
-    json_t *p = tu_profile_workload(tmp, "recursion", NULL, NULL);
+    json_t *p = tu_profile_workload(tu_tmp, "recursion", NULL, NULL);
     json_int_t total = json_integer_value(json_object_get(json_object_get(p, "summary"),
                                                           "total_samples"));
     const char *names[] = {"recurse", "ping", "pong", "main"};
@@ -260,7 +248,7 @@ static void assert_type(json_t *obj, const char *key, json_type type, const char
 
 START_TEST(test_profile_schema_and_invariants)
 {
-    json_t *p = tu_profile_workload(tmp, "chain", NULL, NULL);
+    json_t *p = tu_profile_workload(tu_tmp, "chain", NULL, NULL);
     json_t *m = json_object_get(p, "metadata"), *s = json_object_get(p, "summary");
     assert_type(m, "trace_file", JSON_STRING, "metadata");
     assert_type(m, "template", JSON_STRING, "metadata");
@@ -353,7 +341,7 @@ START_TEST(test_output_and_status_unchanged)
     const char *argv[] = {exe, "3", "a b", "c", NULL};
     char preload[4200], output[4200];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
-    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/", tmp);
+    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/", tu_tmp);
     const char *env[] = {preload, output, NULL};
     struct tu_result plain = tu_run(argv, NULL, "hello\nworld\n");
     struct tu_result prof = tu_run(argv, env, "hello\nworld\n");
@@ -367,7 +355,7 @@ START_TEST(test_output_and_status_unchanged)
     ck_assert_msg(strncmp(extra, "profreg: wrote ", 15) == 0 && strchr(extra, '\n') == extra + strlen(extra) - 1,
                   "unexpected stderr: %s", extra);
     char **paths;
-    size_t n = tu_list_profiles(tmp, &paths);
+    size_t n = tu_list_profiles(tu_tmp, &paths);
     ck_assert_int_eq(n, 1);
     ck_assert_msg(strstr(extra, paths[0]) != NULL, "stderr does not name %s", paths[0]);
     tu_free_list(paths, n);
@@ -382,10 +370,10 @@ START_TEST(test_default_output_path)
      * under the working directory. */
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "cd '%s' && LD_PRELOAD='%s' PROFREG_QUIET=1 '%s' 0 </dev/null >/dev/null 2>&1",
-             tmp, tu_build_path("libprofreg.so"), tu_build_path("workloads/echo_exit"));
+             tu_tmp, tu_build_path("libprofreg.so"), tu_build_path("workloads/echo_exit"));
     free(tu_shell(cmd));
     char dir[4200];
-    snprintf(dir, sizeof dir, "%s/profile_results/echo_exit", tmp);
+    snprintf(dir, sizeof dir, "%s/profile_results/echo_exit", tu_tmp);
     char **paths;
     size_t n = tu_list_profiles(dir, &paths);
     ck_assert_int_eq(n, 1);
@@ -424,14 +412,14 @@ START_TEST(test_bad_settings_warn_once_and_profile_anyway)
     for (size_t i = 0; bad[i]; i++) {
         char preload[4200], output[4200];
         snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
-        snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/bad%zu.json", tmp, i);
+        snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/bad%zu.json", tu_tmp, i);
         const char *env[] = {preload, output, bad[i], NULL};
         const char *argv[] = {tu_build_path("workloads/echo_exit"), "0", NULL};
         struct tu_result r = tu_run(argv, env, "");
         ck_assert_int_eq(r.status, 0);
         ck_assert_msg(strstr(r.err, names[i]) != NULL, "no message naming %s: %s", names[i], r.err);
         char path[4200];
-        snprintf(path, sizeof path, "%s/bad%zu.json", tmp, i);
+        snprintf(path, sizeof path, "%s/bad%zu.json", tu_tmp, i);
         ck_assert_msg(tu_exists(path), "no profile written with %s", bad[i]);
         /* the defaults were used */
         json_t *p = tu_load_json(path);
@@ -455,14 +443,14 @@ START_TEST(test_disable_and_unwritable_output)
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
     const char *argv[] = {tu_build_path("workloads/echo_exit"), "5", NULL};
     char output[4200];
-    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/disabled/", tmp);
+    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/disabled/", tu_tmp);
     const char *env_off[] = {preload, output, "PROFREG_DISABLE=1", NULL};
     struct tu_result r = tu_run(argv, env_off, "x\n");
     ck_assert_int_eq(r.status, 5);
     ck_assert_str_eq(r.out, "X\nargs:\n");
     ck_assert_str_eq(r.err, "echo_exit: to stderr\n");
     char dir[4200];
-    snprintf(dir, sizeof dir, "%s/disabled", tmp);
+    snprintf(dir, sizeof dir, "%s/disabled", tu_tmp);
     ck_assert(!tu_exists(dir));
     tu_result_free(&r);
 
@@ -483,7 +471,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("preload");
     TCase *shares = tcase_create("shares");
-    tcase_add_checked_fixture(shares, setup, teardown);
+    tcase_add_checked_fixture(shares, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(shares, 120);
     tcase_add_test(shares, test_chain_leaf_shares);
     tcase_add_test(shares, test_thread_shares);
@@ -493,13 +481,13 @@ static Suite *suite(void)
     suite_add_tcase(s, shares);
 
     TCase *names = tcase_create("names");
-    tcase_add_checked_fixture(names, setup, teardown);
+    tcase_add_checked_fixture(names, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(names, 120);
     tcase_add_test(names, test_cxx_names_match_cxxfilt_and_addr2line);
     suite_add_tcase(s, names);
 
     TCase *contract = tcase_create("contract");
-    tcase_add_checked_fixture(contract, setup, teardown);
+    tcase_add_checked_fixture(contract, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(contract, 120);
     tcase_add_test(contract, test_profile_schema_and_invariants);
     tcase_add_test(contract, test_output_and_status_unchanged);
