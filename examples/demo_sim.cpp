@@ -15,7 +15,8 @@
 
 #define NOIPA __attribute__((noipa))
 
-namespace demo {
+namespace demo
+{
 
 volatile uint64_t sink;
 
@@ -26,10 +27,14 @@ static unsigned units(const char *function, unsigned base)
     return slow && *slow && std::strstr(function, slow) ? 2 * base : base;
 }
 
-namespace geometry {
-struct Point { double x, y, z; };
+namespace geometry
+{
+struct Point {
+    double x, y, z;
+};
 
-class ConvexHull {
+class ConvexHull
+{
   public:
     NOIPA std::size_t build(const std::vector<Point> &points)
     {
@@ -41,7 +46,8 @@ class ConvexHull {
 };
 } // namespace geometry
 
-namespace collision {
+namespace collision
+{
 NOIPA int broadPhase(const std::vector<geometry::Point> &points)
 {
     uint64_t x = points.size() + 1;
@@ -59,8 +65,10 @@ NOIPA int narrowPhase(const std::vector<geometry::Point> &points, int candidates
 }
 } // namespace collision
 
-namespace dynamics {
-class Integrator {
+namespace dynamics
+{
+class Integrator
+{
   public:
     NOIPA void step(std::vector<geometry::Point> &points, double dt)
     {
@@ -71,7 +79,8 @@ class Integrator {
 };
 } // namespace dynamics
 
-namespace util {
+namespace util
+{
 template <typename T> struct Stats {
     T total{};
     NOIPA void accumulate(T value)

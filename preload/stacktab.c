@@ -49,8 +49,8 @@ struct stacktab *stacktab_create(size_t max_stacks)
     while (nslots < 2 * max_stacks)
         nslots *= 2;
     size_t frames_cap = max_stacks * STACKTAB_AVG_DEPTH;
-    size_t size = sizeof(struct stacktab) + nslots * sizeof(struct slot) +
-                  frames_cap * sizeof(uint64_t);
+    size_t size =
+        sizeof(struct stacktab) + nslots * sizeof(struct slot) + frames_cap * sizeof(uint64_t);
     char *mem = map_zeroed(NULL, size);
     if (!mem)
         return NULL;
@@ -121,9 +121,8 @@ int stacktab_insert(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uin
                 }
             }
             uint32_t expected = SLOT_EMPTY;
-            if (atomic_compare_exchange_strong_explicit(&s->state, &expected, SLOT_BUSY,
-                                                        memory_order_acq_rel,
-                                                        memory_order_acquire)) {
+            if (atomic_compare_exchange_strong_explicit(
+                    &s->state, &expected, SLOT_BUSY, memory_order_acq_rel, memory_order_acquire)) {
                 uint64_t *dst = t->frames + reserved;
                 for (uint32_t k = 0; k < depth; k++)
                     dst[k] = pcs[k];

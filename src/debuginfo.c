@@ -270,8 +270,12 @@ int debuginfo_find(Dwfl_Module *mod, void **userdata, const char *modname, GElf_
     const unsigned char *id = NULL;
     GElf_Addr vaddr;
     int idlen = mod ? dwfl_module_build_id(mod, &id, &vaddr) : 0;
-    struct search s = {id, idlen > 0 ? idlen : 0, file_name, debuglink_file,
-                       (uint32_t)debuglink_crc, debuginfo_file_name};
+    struct search s = {id,
+                       idlen > 0 ? idlen : 0,
+                       file_name,
+                       debuglink_file,
+                       (uint32_t)debuglink_crc,
+                       debuginfo_file_name};
     int fd = -1;
     if (s.idlen > 0) {
         if (cache)

@@ -42,7 +42,6 @@ struct cu_index {
     size_t nsegments, capsegments;
 };
 
-
 static bool is_function(int tag)
 {
     return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||

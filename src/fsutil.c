@@ -104,7 +104,8 @@ int fs_write_atomic(const char *path, bool no_replace, int (*write_fn)(FILE *f, 
         saved = errno;
     }
     if (rc != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, saved ? strerror(saved) : "write failed");
+        snprintf(err, errlen, "cannot write %s: %s", path,
+                 saved ? strerror(saved) : "write failed");
         unlink(tmp);
         return -1;
     }

@@ -166,9 +166,13 @@ static int merge_functions(struct pr_profile *dst, const struct pr_profile *src,
     for (size_t i = 0; i < dst->nfunctions && rc == 0; i++) {
         uint32_t v;
         rc = hmap_intern(&names, dst->functions[i].name, strlen(dst->functions[i].name),
-                         (uint32_t)i, &v) < 0 ? -1 : 0;
+                         (uint32_t)i, &v) < 0
+                 ? -1
+                 : 0;
     }
-    struct pr_function *fs = rc == 0 ? realloc(dst->functions, (dst->nfunctions + src->nfunctions + 1) * sizeof *fs) : NULL;
+    struct pr_function *fs =
+        rc == 0 ? realloc(dst->functions, (dst->nfunctions + src->nfunctions + 1) * sizeof *fs)
+                : NULL;
     if (!fs) {
         hmap_free(&names);
         return -1;
@@ -209,9 +213,12 @@ static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, co
     for (size_t i = 0; i < dst->nstacks && rc == 0; i++) {
         uint32_t v;
         rc = hmap_intern(&stacks, dst->stacks[i].frames, dst->stacks[i].depth * sizeof(uint32_t),
-                         (uint32_t)i, &v) < 0 ? -1 : 0;
+                         (uint32_t)i, &v) < 0
+                 ? -1
+                 : 0;
     }
-    struct pr_stack *ss = rc == 0 ? realloc(dst->stacks, (dst->nstacks + src->nstacks + 1) * sizeof *ss) : NULL;
+    struct pr_stack *ss =
+        rc == 0 ? realloc(dst->stacks, (dst->nstacks + src->nstacks + 1) * sizeof *ss) : NULL;
     if (!ss) {
         hmap_free(&stacks);
         return -1;
@@ -227,7 +234,8 @@ static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, co
         for (uint32_t d = 0; d < s->depth; d++)
             frames[d] = map[s->frames[d]];
         uint32_t idx;
-        int r = hmap_intern(&stacks, frames, s->depth * sizeof *frames, (uint32_t)dst->nstacks, &idx);
+        int r =
+            hmap_intern(&stacks, frames, s->depth * sizeof *frames, (uint32_t)dst->nstacks, &idx);
         if (r == 1) {
             dst->stacks[dst->nstacks++] = (struct pr_stack){frames, s->depth, s->count};
         } else {

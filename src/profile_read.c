@@ -55,8 +55,7 @@ static const char *type_name(const json_t *v)
 }
 
 /* Optional string: absent or null -> NULL; else must be a string. */
-static int opt_string(struct reader *r, json_t *obj, const char *key, const char *where,
-                      char **out)
+static int opt_string(struct reader *r, json_t *obj, const char *key, const char *where, char **out)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Columns other than the name: rank, samples, total %, self %, and the gaps. */
-#define FIXED_COLS 38
+#define FIXED_COLS  38
 #define SOURCE_COLS 28
 
 long report_hotspot(const struct pr_profile *p)
@@ -15,7 +15,7 @@ long report_hotspot(const struct pr_profile *p)
     for (size_t i = 0; i < p->nfunctions; i++) {
         const struct pr_function *f = &p->functions[i];
         double v = f->has_self ? f->self_percentage : f->percentage;
-        double bv = best < 0 ? -1
+        double bv = best < 0                      ? -1
                     : p->functions[best].has_self ? p->functions[best].self_percentage
                                                   : p->functions[best].percentage;
         if (v > bv)
@@ -79,7 +79,8 @@ static void print_header(FILE *out, const struct pr_profile *p, const struct rep
         fprintf(out, ", %.0f thread%s", p->thread_count, p->thread_count == 1 ? "" : "s");
     fputc('\n', out);
     if (!isnan(p->lost_samples) && p->lost_samples > 0)
-        fprintf(out, "  %swarning:%s %.0f samples lost (stack table full: raise PROFREG_MAX_STACKS)\n",
+        fprintf(out,
+                "  %swarning:%s %.0f samples lost (stack table full: raise PROFREG_MAX_STACKS)\n",
                 st->yellow, st->reset, p->lost_samples);
 }
 
@@ -99,7 +100,8 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
     size_t shown = o->top && o->top < n ? o->top : n;
 
     int width = o->width > 0 ? o->width : 120;
-    size_t name_cols = width > FIXED_COLS + SOURCE_COLS + 20 ? (size_t)(width - FIXED_COLS - SOURCE_COLS) : 20;
+    size_t name_cols =
+        width > FIXED_COLS + SOURCE_COLS + 20 ? (size_t)(width - FIXED_COLS - SOURCE_COLS) : 20;
     size_t longest = 8;
     for (size_t i = 0; i < shown; i++) {
         size_t w = term_text_width(rows[i]->name);

@@ -30,7 +30,7 @@ struct symbolizer {
     Dwfl_Callbacks callbacks;
     struct debuginfo_config debug; /* handed to debuginfo_find via each module's userdata */
     char *debug_dirs, *cache_dir;  /* owned strings behind `debug` */
-    struct hmap strmap;   /* string -> index into strs */
+    struct hmap strmap;            /* string -> index into strs */
     char **strs;
     size_t nstrs, capstrs;
     struct hmap cu_map; /* CU DIE address -> index into cus */
@@ -111,8 +111,8 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     if (opts && opts->debug_dirs && *opts->debug_dirs)
         s->debug_dirs = strdup(opts->debug_dirs);
     if (!opts || !opts->no_cache)
-        s->cache_dir = opts && opts->cache_dir ? strdup(opts->cache_dir)
-                                               : debuginfo_default_cache_dir();
+        s->cache_dir =
+            opts && opts->cache_dir ? strdup(opts->cache_dir) : debuginfo_default_cache_dir();
     s->debug.dirs = s->debug_dirs;
     s->debug.cache_dir = s->cache_dir;
     s->callbacks.find_elf = dwfl_linux_proc_find_elf;
@@ -191,7 +191,8 @@ static void join_path(char *out, size_t len, const char *dir, const char *rel)
     snprintf(buf, sizeof buf, "%s/%s", dir, rel);
     size_t o = 0;
     out[0] = '\0';
-    for (char *save = NULL, *seg = strtok_r(buf, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+    for (char *save = NULL, *seg = strtok_r(buf, "/", &save); seg;
+         seg = strtok_r(NULL, "/", &save)) {
         if (strcmp(seg, ".") == 0)
             continue;
         if (strcmp(seg, "..") == 0) {

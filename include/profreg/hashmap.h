@@ -26,7 +26,8 @@ void hmap_free(struct hmap *m);
 
 /* Looks key up; when absent, inserts it with value `value_if_new`. Stores the value found or
  * inserted in *value. Returns 1 when inserted, 0 when found, -1 when out of memory. */
-int hmap_intern(struct hmap *m, const void *key, size_t len, uint32_t value_if_new, uint32_t *value);
+int hmap_intern(struct hmap *m, const void *key, size_t len, uint32_t value_if_new,
+                uint32_t *value);
 
 /* Returns 1 and stores the value when key is present, else 0. */
 int hmap_get(const struct hmap *m, const void *key, size_t len, uint32_t *value);

@@ -9,10 +9,10 @@
 #include <stdio.h>
 
 struct report_options {
-    size_t top;     /* rows to print (0: all) */
-    bool by_self;   /* rank by self samples instead of inclusive samples */
-    int width;      /* total line width; long names are shortened in the middle */
-    size_t nfiles;  /* how many profiles were merged into p */
+    size_t top;    /* rows to print (0: all) */
+    bool by_self;  /* rank by self samples instead of inclusive samples */
+    int width;     /* total line width; long names are shortened in the middle */
+    size_t nfiles; /* how many profiles were merged into p */
     struct term_style style;
 };
 

@@ -34,8 +34,8 @@ int cli_parse_uint(const char *opt, const char *value, unsigned long min, unsign
     errno = 0;
     unsigned long v = value && *value && *value != '-' ? strtoul(value, &end, 10) : 0;
     if (!value || !*value || *value == '-' || errno || *end || v < min || v > max) {
-        cli_error("%s: '%s' is not a whole number from %lu to %lu", opt, value ? value : "",
-                  min, max);
+        cli_error("%s: '%s' is not a whole number from %lu to %lu", opt, value ? value : "", min,
+                  max);
         return -1;
     }
     *out = v;
@@ -58,8 +58,9 @@ static void usage(FILE *out)
     fprintf(out, "usage: profreg COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'profreg help COMMAND' or 'profreg COMMAND --help' describes a command.\n"
-                 "Exit codes: 0 success, 1 regression under --strict, 2 usage error or bad input.\n");
+    fprintf(out,
+            "\n'profreg help COMMAND' or 'profreg COMMAND --help' describes a command.\n"
+            "Exit codes: 0 success, 1 regression under --strict, 2 usage error or bad input.\n");
 }
 
 static const struct subcommand *find(const char *name)

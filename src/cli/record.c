@@ -58,8 +58,7 @@ static int find_library(char *out)
         if (access(path, R_OK) == 0 && realpath(path, out))
             return 0;
     }
-    cli_error("cannot find libprofreg.so next to %s or in %s/../lib (set PROFREG_LIB)", self,
-              self);
+    cli_error("cannot find libprofreg.so next to %s or in %s/../lib (set PROFREG_LIB)", self, self);
     return -1;
 }
 
@@ -82,12 +81,9 @@ static int set_preload(const char *lib)
 int cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"frequency", required_argument, NULL, 'F'},
-        {"mode", required_argument, NULL, 'm'},
-        {"max-stacks", required_argument, NULL, 's'},
-        {"quiet", no_argument, NULL, 'q'},
-        {NULL, 0, NULL, 0},
+        {"output", required_argument, NULL, 'o'}, {"frequency", required_argument, NULL, 'F'},
+        {"mode", required_argument, NULL, 'm'},   {"max-stacks", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},        {NULL, 0, NULL, 0},
     };
     unsigned long v;
     char num[32];

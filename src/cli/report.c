@@ -12,15 +12,16 @@
 
 void usage_report(FILE *out)
 {
-    fprintf(out,
-            "usage: profreg report FILE... [--top N] [--self] [--no-color]\n"
-            "\n"
-            "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
-            "the top hotspot (largest self share). Several files are merged (samples summed).\n"
-            "\n"
-            "  --top N       rows to print (default 25; 0 prints all)\n"
-            "  --self        rank by self samples instead of inclusive samples\n"
-            "  --no-color    no ANSI colours (also when NO_COLOR is set or stdout is no terminal)\n");
+    fprintf(
+        out,
+        "usage: profreg report FILE... [--top N] [--self] [--no-color]\n"
+        "\n"
+        "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
+        "the top hotspot (largest self share). Several files are merged (samples summed).\n"
+        "\n"
+        "  --top N       rows to print (default 25; 0 prints all)\n"
+        "  --self        rank by self samples instead of inclusive samples\n"
+        "  --no-color    no ANSI colours (also when NO_COLOR is set or stdout is no terminal)\n");
 }
 
 int cmd_report(int argc, char **argv)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static struct tu_result profreg(const char *const *args, const char *stdin_data)
 {
     const char *argv[32] = {tu_build_path("profreg")};
@@ -28,15 +27,16 @@ START_TEST(test_record_passes_everything_through)
 {
     char out[4200];
     snprintf(out, sizeof out, "%s/rec.json", tu_tmp);
-    const char *args[] = {"record", "-o", out, "--", tu_build_path("workloads/echo_exit"), "7",
-                          "x y", NULL};
+    const char *args[] = {"record", "-o",  out, "--", tu_build_path("workloads/echo_exit"),
+                          "7",      "x y", NULL};
     struct tu_result r = profreg(args, "abc\n");
     ck_assert_int_eq(r.status, 7);
     ck_assert_str_eq(r.out, "ABC\nargs: [x y]\n");
     ck_assert_msg(strncmp(r.err, "echo_exit: to stderr\nprofreg: wrote ", 36) == 0, "%s", r.err);
     json_t *p = tu_load_json(out);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "metadata"), "executable")),
-                     tu_build_path("workloads/echo_exit"));
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(p, "metadata"), "executable")),
+        tu_build_path("workloads/echo_exit"));
     json_decref(p);
     tu_result_free(&r);
 }
@@ -46,8 +46,10 @@ START_TEST(test_record_options_reach_the_preload)
 {
     char out[4200];
     snprintf(out, sizeof out, "%s/opts.json", tu_tmp);
-    const char *args[] = {"record", "-q", "-F", "500", "--mode", "wall", "-o", out,
-                          tu_build_path("workloads/echo_exit"), "0", NULL};
+    const char *args[] = {"record", "-q",     "-F",
+                          "500",    "--mode", "wall",
+                          "-o",     out,      tu_build_path("workloads/echo_exit"),
+                          "0",      NULL};
     struct tu_result r = profreg(args, "");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.err, "echo_exit: to stderr\n"); /* -q: no line from profreg */
@@ -75,8 +77,8 @@ START_TEST(test_record_bad_usage_exits_2)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct tu_result r = profreg(cases[i], "");
         ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
-        ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 || strstr(r.err, "usage:"), "case %zu: %s",
-                      i, r.err);
+        ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 || strstr(r.err, "usage:"),
+                      "case %zu: %s", i, r.err);
         tu_result_free(&r);
     }
 }
@@ -112,7 +114,8 @@ START_TEST(test_report_prints_table_and_hotspot)
     const char *self[] = {"report", "--self", "--top", "3", out, NULL};
     r = profreg(self, NULL);
     ck_assert_int_eq(r.status, 0);
-    const char *a = strstr(r.out, "leaf_a"), *b = strstr(r.out, "leaf_b"), *c = strstr(r.out, "leaf_c");
+    const char *a = strstr(r.out, "leaf_a"), *b = strstr(r.out, "leaf_b"),
+               *c = strstr(r.out, "leaf_c");
     ck_assert_msg(a && b && c && a < b && b < c, "%s", r.out);
     tu_result_free(&r);
 
@@ -176,8 +179,11 @@ START_TEST(test_help_version_and_unknown_commands)
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(strncmp(r.out, "profreg ", 8) == 0, "%s", r.out);
     tu_result_free(&r);
-    const char *h[][3] = {{"help", "record", NULL}, {"record", "--help", NULL},
-                          {"report", "-h", NULL}, {"help", NULL, NULL}, {"--help", NULL, NULL}};
+    const char *h[][3] = {{"help", "record", NULL},
+                          {"record", "--help", NULL},
+                          {"report", "-h", NULL},
+                          {"help", NULL, NULL},
+                          {"--help", NULL, NULL}};
     for (size_t i = 0; i < 5; i++) {
         r = profreg(h[i], NULL);
         ck_assert_msg(r.status == 0 && strstr(r.out, "usage: profreg"), "case %zu: %s", i, r.out);

@@ -14,7 +14,6 @@
 
 #define SHARE_TOLERANCE 3.0
 
-
 static void assert_share(json_t *p, const char *name, double self_expected)
 {
     json_t *f = tu_function(p, name);
@@ -197,8 +196,8 @@ END_TEST
 START_TEST(test_recursion_counts_once_per_sample)
 {
     json_t *p = tu_profile_workload(tu_tmp, "recursion", NULL, NULL);
-    json_int_t total = json_integer_value(json_object_get(json_object_get(p, "summary"),
-                                                          "total_samples"));
+    json_int_t total =
+        json_integer_value(json_object_get(json_object_get(p, "summary"), "total_samples"));
     const char *names[] = {"recurse", "ping", "pong", "main"};
     for (size_t i = 0; i < 4; i++) {
         json_t *f = tu_function(p, names[i]);
@@ -298,7 +297,8 @@ START_TEST(test_profile_schema_and_invariants)
         ck_assert_int_eq(json_integer_value(json_object_get(f, "rank")), (json_int_t)i + 1);
         json_int_t samples = json_integer_value(json_object_get(f, "samples"));
         const char *name = json_string_value(json_object_get(f, "name"));
-        ck_assert_msg(samples < prev_samples || (samples == prev_samples && strcmp(prev_name, name) < 0),
+        ck_assert_msg(samples < prev_samples ||
+                          (samples == prev_samples && strcmp(prev_name, name) < 0),
                       "not sorted at rank %zu", i + 1);
         prev_samples = samples;
         prev_name = name;
@@ -329,7 +329,8 @@ START_TEST(test_profile_schema_and_invariants)
         free(seen);
     }
     ck_assert_int_eq(stack_total, total);
-    json_array_foreach(fns, i, f) ck_assert_int_eq(incl[i], json_integer_value(json_object_get(f, "samples")));
+    json_array_foreach(fns, i, f)
+        ck_assert_int_eq(incl[i], json_integer_value(json_object_get(f, "samples")));
     free(incl);
     json_decref(p);
 }
@@ -352,7 +353,8 @@ START_TEST(test_output_and_status_unchanged)
     /* stderr: the program's own line, then profreg's single line naming the file. */
     ck_assert_msg(strncmp(prof.err, plain.err, strlen(plain.err)) == 0, "%s", prof.err);
     const char *extra = prof.err + strlen(plain.err);
-    ck_assert_msg(strncmp(extra, "profreg: wrote ", 15) == 0 && strchr(extra, '\n') == extra + strlen(extra) - 1,
+    ck_assert_msg(strncmp(extra, "profreg: wrote ", 15) == 0 &&
+                      strchr(extra, '\n') == extra + strlen(extra) - 1,
                   "unexpected stderr: %s", extra);
     char **paths;
     size_t n = tu_list_profiles(tu_tmp, &paths);
@@ -369,8 +371,9 @@ START_TEST(test_default_output_path)
     /* No PROFREG_OUTPUT: profile_results/<exe>/profile_<YYYYmmdd>_<HHMMSS>_<usec>_<pid>.json
      * under the working directory. */
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cd '%s' && LD_PRELOAD='%s' PROFREG_QUIET=1 '%s' 0 </dev/null >/dev/null 2>&1",
-             tu_tmp, tu_build_path("libprofreg.so"), tu_build_path("workloads/echo_exit"));
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && LD_PRELOAD='%s' PROFREG_QUIET=1 '%s' 0 </dev/null >/dev/null 2>&1", tu_tmp,
+             tu_build_path("libprofreg.so"), tu_build_path("workloads/echo_exit"));
     free(tu_shell(cmd));
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/profile_results/echo_exit", tu_tmp);
@@ -384,8 +387,10 @@ START_TEST(test_default_output_path)
                      8);
     ck_assert(y >= 2024 && mo >= 1 && mo <= 12 && pid > 0);
     json_t *p = tu_load_json(paths[0]);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "metadata"), "trace_file")), base);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p, "metadata"), "pid")), pid);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(p, "metadata"), "trace_file")), base);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p, "metadata"), "pid")),
+                     pid);
     json_decref(p);
     tu_free_list(paths, n);
 }

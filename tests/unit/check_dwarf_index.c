@@ -80,7 +80,8 @@ END_TEST
 
 START_TEST(test_every_function_of_a_separate_debug_file)
 {
-    char *debug = tu_shell("find \"$PROFREG_BUILD/testlibs/debugroot\" -name '*.debug' | head -n 1");
+    char *debug =
+        tu_shell("find \"$PROFREG_BUILD/testlibs/debugroot\" -name '*.debug' | head -n 1");
     debug[strcspn(debug, "\n")] = '\0';
     ck_assert_int_ge(check_file(debug), 1);
     free(debug);

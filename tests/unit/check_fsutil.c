@@ -106,7 +106,8 @@ END_TEST
 START_TEST(test_unwritable_directory)
 {
     char err[512];
-    ck_assert_int_eq(fs_write_atomic("/proc/nope/x.json", false, write_hello, "x", err, sizeof err), -1);
+    ck_assert_int_eq(fs_write_atomic("/proc/nope/x.json", false, write_hello, "x", err, sizeof err),
+                     -1);
     ck_assert_msg(strstr(err, "cannot create") != NULL, "%s", err);
 }
 END_TEST

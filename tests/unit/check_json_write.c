@@ -72,9 +72,10 @@ START_TEST(test_strings_are_escaped_and_valid_utf8)
     int rc;
     char *s = render(doc_strings, &rc);
     ck_assert_int_eq(rc, 0);
-    ck_assert_str_eq(s, "[\"q\\\"b\\\\n\\n\\t\\r\\b\\f\\u0001 \x7f\", "
-                        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\", "
-                        "\"bad \\ufffd \\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd end\", null]\n");
+    ck_assert_str_eq(s,
+                     "[\"q\\\"b\\\\n\\n\\t\\r\\b\\f\\u0001 \x7f\", "
+                     "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\", "
+                     "\"bad \\ufffd \\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd end\", null]\n");
     /* jansson (strict UTF-8) accepts the result */
     json_error_t e;
     json_t *j = json_loads(s, 0, &e);
@@ -92,8 +93,8 @@ START_TEST(test_double_formatting)
         int dec;
         const char *want;
     } cases[] = {
-        {37.12, 4, "37.12"}, {5013.0, 3, "5013.0"}, {0.0, 2, "0.0"},     {-0.0, 2, "0.0"},
-        {1.0 / 3, 4, "0.3333"}, {2.5, 0, "2.5"},   {-1.25, 1, "-1.2"},   {1e6, 2, "1000000.0"},
+        {37.12, 4, "37.12"},    {5013.0, 3, "5013.0"},  {0.0, 2, "0.0"},    {-0.0, 2, "0.0"},
+        {1.0 / 3, 4, "0.3333"}, {2.5, 0, "2.5"},        {-1.25, 1, "-1.2"}, {1e6, 2, "1000000.0"},
         {0.00004, 4, "0.0"},    {99.99996, 4, "100.0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -20,7 +20,7 @@ static const struct fake_addr table[] = {
     {0x2ff, {"main", NULL}, "app"},           /* return address 0x300 */
     {0x400, {"inner", "outer", NULL}, "app"}, /* an inline chain */
     {0x4ff, {"outer_caller", NULL}, "app"},
-    {0x500, {"helper", NULL}, "libA.so"},     /* same name, two modules */
+    {0x500, {"helper", NULL}, "libA.so"}, /* same name, two modules */
     {0x600, {"helper", NULL}, "libB.so"},
     {0x7ff, {"rec", NULL}, "app"},
     {0x800, {"rec", NULL}, "app"},

@@ -94,10 +94,10 @@ START_TEST(test_round_trip_of_own_writer)
     p.lost_samples = 0;
     p.nfunctions = 2;
     p.functions = calloc(2, sizeof *p.functions);
-    p.functions[0] = (struct pr_function){strdup("main"), strdup("m.c"), strdup("/s/m.c"),
-                                          strdup("x"), 3, 10, 4, 100.0, 40.0, true};
-    p.functions[1] = (struct pr_function){strdup("ns::f(int) \"q\""), NULL, NULL, NULL, -1, 6, 6,
-                                          60.0, 60.0, true};
+    p.functions[0] = (struct pr_function){
+        strdup("main"), strdup("m.c"), strdup("/s/m.c"), strdup("x"), 3, 10, 4, 100.0, 40.0, true};
+    p.functions[1] = (struct pr_function){
+        strdup("ns::f(int) \"q\""), NULL, NULL, NULL, -1, 6, 6, 60.0, 60.0, true};
     p.has_stacks = true;
     p.nstacks = 2;
     p.stacks = calloc(2, sizeof *p.stacks);

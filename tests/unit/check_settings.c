@@ -48,10 +48,21 @@ END_TEST
 
 START_TEST(test_valid_values)
 {
-    const char *env[] = {"PROFREG_MODE", "wall", "PROFREG_FREQUENCY", "250",
-                         "PROFREG_MAX_STACKS", "1024", "PROFREG_OUTPUT", "out dir/",
-                         "PROFREG_QUIET", "1", "PROFREG_DISABLE", "false",
-                         "PROFREG_TARGET", "*_test", NULL};
+    const char *env[] = {"PROFREG_MODE",
+                         "wall",
+                         "PROFREG_FREQUENCY",
+                         "250",
+                         "PROFREG_MAX_STACKS",
+                         "1024",
+                         "PROFREG_OUTPUT",
+                         "out dir/",
+                         "PROFREG_QUIET",
+                         "1",
+                         "PROFREG_DISABLE",
+                         "false",
+                         "PROFREG_TARGET",
+                         "*_test",
+                         NULL};
     struct settings s;
     load(&s, env);
     ck_assert_int_eq(nwarnings, 0);
@@ -117,8 +128,15 @@ END_TEST
 
 START_TEST(test_empty_values_mean_unset)
 {
-    const char *env[] = {"PROFREG_MODE", "", "PROFREG_FREQUENCY", "", "PROFREG_OUTPUT", "",
-                         "PROFREG_QUIET", "", NULL};
+    const char *env[] = {"PROFREG_MODE",
+                         "",
+                         "PROFREG_FREQUENCY",
+                         "",
+                         "PROFREG_OUTPUT",
+                         "",
+                         "PROFREG_QUIET",
+                         "",
+                         NULL};
     struct settings s;
     load(&s, env);
     ck_assert_int_eq(nwarnings, 0);

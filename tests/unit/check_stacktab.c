@@ -89,7 +89,7 @@ START_TEST(test_frame_pool_exhaustion_is_lost_not_dropped)
 }
 END_TEST
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 20000
 
 static struct stacktab *shared;
@@ -101,7 +101,7 @@ static void *hammer(void *arg)
     for (uint64_t i = 0; i < PER_THREAD; i++) {
         for (int k = 0; k < 8; k++)
             pcs[k] = 100 + (i % 50) * 8 + (uint64_t)k; /* 50 stacks shared by every thread */
-        pcs[7] += (id % 2) * 1000;                       /* ...in two families */
+        pcs[7] += (id % 2) * 1000;                     /* ...in two families */
         stacktab_insert(shared, pcs, 8, 1);
     }
     return NULL;

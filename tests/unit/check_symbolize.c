@@ -16,6 +16,9 @@
 
 volatile int sink;
 
+/* One-line definitions: each *_line constant names the line above it. */
+// clang-format off
+
 NOIPA int plain_function(int x) { return sink = x * 3 + 1; }
 static const long plain_line = __LINE__ - 1;
 
@@ -27,6 +30,7 @@ static const long inlined_line = __LINE__ - 1;
 
 NOIPA void outer_function(void) { inlined_level(); sink++; }
 static const long outer_line = __LINE__ - 1;
+// clang-format on
 
 static struct symbolizer *sym;
 
@@ -90,7 +94,8 @@ START_TEST(test_demangling_matches_cxxfilt)
         "_ZNK2wl3VecplERKS0_",
         "_Z3fooi.constprop.0",
         "_ZN9__gnu_cxx13new_allocatorIcE8allocateEmPKv",
-        "_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEE12_M_constructIPKcEEvT_S8_St20forward_iterator_tag",
+        "_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEE12_M_constructIPKcEEvT_S8_"
+        "St20forward_iterator_tag",
         "_ZN12_GLOBAL__N_13barEv",
     };
     for (size_t i = 0; i < sizeof mangled / sizeof mangled[0]; i++) {

@@ -11,6 +11,8 @@
 #define PROFREG_BURN_H
 
 #include <stdint.h>
+
+// clang-format off
 #include <stdlib.h>
 
 /* xorshift steps per unit: about 0.3 ms on a 2020s x86-64 core. */

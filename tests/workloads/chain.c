@@ -3,6 +3,8 @@
  * (the error is at most one tick per call boundary). */
 #include "burn.h"
 
+// clang-format off
+
 #include <stdio.h>
 
 volatile uint64_t sink;

@@ -1,6 +1,9 @@
 // cxxnames.cpp — C++ functions whose names test demangling: a namespace, a class template,
 // an operator, a lambda, a virtual call through a base pointer, an overload on a std type.
 // Every function in namespace wl burns CPU, so every one must appear in the profile.
+// Each function keeps its signature and opening brace on one line, so DW_AT_decl_line and
+// the line of its first instruction agree (the test compares them):
+// clang-format off
 #include "burn.h"
 
 #include <cstdio>

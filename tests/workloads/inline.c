@@ -11,9 +11,15 @@ static inline __attribute__((always_inline)) uint64_t inlined_hot(unsigned units
     return x;
 }
 
-__attribute__((noipa)) uint64_t outer_caller(unsigned units) { return inlined_hot(units, sink + 7) + 1; }
+__attribute__((noipa)) uint64_t outer_caller(unsigned units)
+{
+    return inlined_hot(units, sink + 7) + 1;
+}
 
-__attribute__((noipa)) uint64_t other_caller(unsigned units) { return inlined_hot(units, sink + 9) + 2; }
+__attribute__((noipa)) uint64_t other_caller(unsigned units)
+{
+    return inlined_hot(units, sink + 9) + 2;
+}
 
 int main(int argc, char **argv)
 {

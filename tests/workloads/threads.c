@@ -1,6 +1,8 @@
 /* threads.c — four threads, each in its own function, with work 40:30:20:10. */
 #include "burn.h"
 
+// clang-format off
+
 #include <pthread.h>
 #include <stdio.h>
 
