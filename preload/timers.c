@@ -133,7 +133,11 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, unsigned hz, char *err
     g_interval.it_interval.tv_nsec = ns % 1000000000L;
     g_interval.it_value = g_interval.it_interval;
 
-    /* The per-thread cache needs no lock, so the handler can never wait on one. */
+    /* Ask for libunwind's per-thread cache (no lock). Debian's libunwind 1.6 is built
+     * without __thread support and quietly uses its global cache instead, guarded by a
+     * mutex that it takes only with every signal blocked: the handler can wait for another
+     * thread's unwind but never for one it interrupted. Measured cost: libunwind does not
+     * show in `perf record -e cpu-clock` of a profiled run (< 0.02 % of its samples). */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 
     struct sigaction sa;
