@@ -29,7 +29,9 @@ CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c s
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c
-CLI_SRC     := $(wildcard src/cli/*.c) src/profile_read.c src/render_table.c src/term.c
+JUDGE_SRC   := src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
+               src/render_compare.c src/render_json.c src/term.c src/timeutil.c src/gitinfo.c
+CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -115,8 +117,7 @@ INTEG_BIN   := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 TEST_CFLAGS  = -std=gnu11 -O1 -g $(WARN) $(CPPFLAGS_ALL) -Ipreload \
                -Itests $$(pkg-config --cflags check)
 TEST_LIBS    = $$(pkg-config --libs check jansson libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm -ldl
-TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) src/profile_read.c src/render_table.c \
-                  src/term.c preload/settings.c preload/stacktab.c)
+TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) $(JUDGE_SRC) preload/settings.c preload/stacktab.c)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/testutil.c tests/testutil.h $(TEST_OBJS) | deps-check
 	@mkdir -p $(dir $@)

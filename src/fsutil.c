@@ -83,6 +83,7 @@ int fs_write_atomic(const char *path, bool no_replace, int (*write_fn)(FILE *f, 
     }
     if (no_replace && access(path, F_OK) == 0) {
         snprintf(err, errlen, "%s already exists; not overwriting it", path);
+        errno = EEXIST;
         return -1;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -116,6 +117,7 @@ int fs_write_atomic(const char *path, bool no_replace, int (*write_fn)(FILE *f, 
         else
             snprintf(err, errlen, "cannot rename to %s: %s", path, strerror(saved));
         unlink(tmp);
+        errno = saved;
         return -1;
     }
     return 0;

@@ -123,7 +123,7 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
     for (size_t i = 0; name && i < shown; i++) {
         const struct pr_function *f = rows[i];
         char src[512], self[16];
-        term_shorten_middle(f->name, name_cols, name, buflen);
+        term_shorten_name(f->name, name_cols, name, buflen);
         format_source(f, src, sizeof src);
         if (f->has_self)
             snprintf(self, sizeof self, "%7.2f", f->self_percentage);

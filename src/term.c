@@ -73,3 +73,96 @@ void term_shorten_middle(const char *s, size_t width, char *out, size_t outlen)
     size_t tail_start = byte_offset(s, n - tail);
     snprintf(out, outlen, "%.*s...%s", (int)head_bytes, s, s + tail_start);
 }
+
+/* Index of the '(' that opens the parameter list ending at the last ')' of s[0..len), or -1. */
+static long params_start(const char *s, size_t len)
+{
+    long close = -1;
+    for (long i = (long)len - 1; i >= 0; i--)
+        if (s[i] == ')') {
+            close = i;
+            break;
+        }
+    int depth = 0;
+    for (long i = close; i >= 0; i--) {
+        if (s[i] == ')')
+            depth++;
+        else if (s[i] == '(' && --depth == 0)
+            return i > 0 ? i : -1;
+    }
+    return -1;
+}
+
+/* Start of the last "::"-separated component of s[0..len) outside <> and (). */
+static size_t last_component(const char *s, size_t len)
+{
+    int depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '<' || s[i] == '(')
+            depth++;
+        else if ((s[i] == '>' || s[i] == ')') && depth > 0)
+            depth--;
+        else if (depth == 0 && s[i] == ':' && i + 1 < len && s[i + 1] == ':')
+            start = i + 2;
+        else if (depth == 0 && s[i] == ' ')
+            start = i + 1; /* after a return type */
+    }
+    return start;
+}
+
+static bool is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+void term_shorten_name(const char *s, size_t width, char *out, size_t outlen)
+{
+    size_t len = strlen(s);
+    long open = params_start(s, len);
+    if (len <= width || width < 16 || open < 0 || !is_ascii(s)) {
+        term_shorten_middle(s, width, out, outlen);
+        return;
+    }
+    size_t base = (size_t)open;                /* s[0..base) is the qualified name */
+    size_t close = base;                       /* the ')' matching s[base] */
+    for (int depth = 0; close < len; close++) /* find it again, forwards */
+        if (s[close] == '(')
+            depth++;
+        else if (s[close] == ')' && --depth == 0)
+            break;
+    const char *suffix = s + close + 1; /* " const", " &&", ... */
+    size_t suffix_len = len - close - 1;
+
+    if (base + 5 + suffix_len <= width) {
+        /* The qualified name fits: shorten only the parameter list, in its middle. */
+        size_t room = width - base - suffix_len; /* for "(" params ")" */
+        size_t plen = close - base - 1;
+        size_t keep = room - 5; /* "(" + "..." + ")" */
+        size_t head = (keep + 1) / 2, tail = keep - head;
+        snprintf(out, outlen, "%.*s(%.*s...%.*s)%s", (int)base, s, (int)head, s + base + 1,
+                 (int)tail, s + base + 1 + plen - tail, suffix);
+        return;
+    }
+    /* Keep the start (namespace) and the last component (method), parameters elided. */
+    size_t comp = last_component(s, base);
+    size_t mlen = base - comp;
+    const char *lt = memchr(s + comp, '<', mlen);
+    char method[256];
+    if (lt && s[base - 1] == '>')
+        snprintf(method, sizeof method, "%.*s<...>", (int)(lt - (s + comp)), s + comp);
+    else
+        snprintf(method, sizeof method, "%.*s", (int)mlen, s + comp);
+    size_t tail_len = strlen(method) + 5 + suffix_len; /* method "(...)" suffix */
+    if (comp < 3 || tail_len + 3 + 8 > width) {
+        term_shorten_middle(s, width, out, outlen);
+        return;
+    }
+    size_t head = width - tail_len - 3;
+    if (head > comp)
+        head = comp;
+    snprintf(out, outlen, "%.*s...%s(...)%s", (int)head, s, method, suffix);
+}

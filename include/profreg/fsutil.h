@@ -15,7 +15,8 @@ int fs_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen);
 
 /* Calls write_fn to fill a temporary file next to path, then renames it to path. With
  * no_replace, an existing path is an error and is left untouched. write_fn returns 0 or -1.
- * Returns 0, or -1 with err set (the temporary file is removed). */
+ * Returns 0, or -1 with err set (the temporary file is removed); errno is EEXIST when
+ * no_replace found path taken. */
 int fs_write_atomic(const char *path, bool no_replace, int (*write_fn)(FILE *f, void *ctx),
                     void *ctx, char *err, size_t errlen);
 

@@ -31,4 +31,9 @@ size_t term_text_width(const char *s);
  * "...". out must hold strlen(s) + 4 bytes. */
 void term_shorten_middle(const char *s, size_t width, char *out, size_t outlen);
 
+/* Like term_shorten_middle, but for C++ names: elides the parameter list first, then the
+ * middle of the qualified name, so the leading namespace and the trailing method (and its
+ * qualifiers) stay readable: "ns::a::...::Hull::build(...) const". */
+void term_shorten_name(const char *s, size_t width, char *out, size_t outlen);
+
 #endif

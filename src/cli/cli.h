@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 
+#include "profreg/baseline.h"
+#include "profreg/profile.h"
+
 /* Exit codes, the same for every subcommand (SPEC section 4). */
 #define EXIT_OK         0
 #define EXIT_REGRESSION 1
@@ -25,12 +28,66 @@ __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 int cli_parse_uint(const char *opt, const char *value, unsigned long min, unsigned long max,
                    unsigned long *out);
 
+/* Parses a finite number in [min, max] for option `opt`; prints the error and returns -1
+ * when it does not parse. */
+int cli_parse_double(const char *opt, const char *value, double min, double max, double *out);
+
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
+
+/* ---- project layout (project.c): runs, baselines and reports under a root directory ---- */
+
+struct project {
+    char *root;          /* --root, "." by default */
+    char *executable;    /* basename of the profiled program */
+    char *results_dir;   /* ROOT/profile_results/EXE */
+    char *baseline_path; /* --baseline, or ROOT/baselines/EXE/baseline.json */
+};
+
+/* Fills p. exe is --executable or NULL; then the executable named in hint_profile (the
+ * --current file) is used, else the only directory under ROOT/<search_dir>
+ * ("profile_results" or "baselines"). Prints a one-line error and returns -1 on failure. */
+int project_resolve(struct project *p, const char *root, const char *exe,
+                    const struct pr_profile *hint_profile, const char *baseline_file,
+                    const char *search_dir);
+void project_free(struct project *p);
+
+/* The profiles judged as "current": the newest `want` runs of the results directory, or
+ * the one --current file. */
+struct runs {
+    char **paths;
+    struct pr_profile *profiles;
+    size_t n;
+};
+
+/* Loads the --current file alone (before the project is known). Prints the error. */
+int runs_load_file(const char *path, struct runs *r);
+
+/* Loads the newest `want` runs from p->results_dir (fewer, with a note on stderr, when fewer
+ * exist). Prints a one-line error and returns -1 when there are none or one is bad. */
+int runs_load_newest(const struct project *p, unsigned want, struct runs *r);
+void runs_free(struct runs *r);
+
+/* judge_average over the runs. 0, or -1 when out of memory. */
+int runs_average(const struct runs *r, struct avg_profile *out);
+
+/* Mean export_timestamp of the runs as ISO-8601 (malloc'd), or NULL when none parses. */
+char *runs_average_timestamp(const struct runs *r);
+
+/* Averages the runs into a baseline with metadata (git commit of the root, version, time)
+ * and writes it atomically to p->baseline_path. Prints what it wrote. 0, or -1 (printed). */
+int project_write_baseline(const struct project *p, const struct runs *r);
+
+/* "profreg version" string. */
+extern const char *const profreg_version;
 
 int cmd_record(int argc, char **argv);
 void usage_record(FILE *out);
 int cmd_report(int argc, char **argv);
 void usage_report(FILE *out);
+int cmd_compare(int argc, char **argv);
+void usage_compare(FILE *out);
+int cmd_baseline(int argc, char **argv);
+void usage_baseline(FILE *out);
 
 #endif

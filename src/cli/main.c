@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,13 @@
 #define PROFREG_VERSION "unknown"
 #endif
 
+const char *const profreg_version = PROFREG_VERSION;
+
 static const struct subcommand commands[] = {
     {"record", cmd_record, usage_record, "run a command under the profiler"},
     {"report", cmd_report, usage_report, "print the top functions of profiles"},
+    {"compare", cmd_compare, usage_compare, "judge the newest runs against the baseline"},
+    {"baseline", cmd_baseline, usage_baseline, "set, show or reset an executable's baseline"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -36,6 +41,19 @@ int cli_parse_uint(const char *opt, const char *value, unsigned long min, unsign
     if (!value || !*value || *value == '-' || errno || *end || v < min || v > max) {
         cli_error("%s: '%s' is not a whole number from %lu to %lu", opt, value ? value : "", min,
                   max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *value, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = value && *value ? strtod(value, &end) : NAN;
+    if (!value || !*value || errno || *end || !isfinite(v) || v < min || v > max) {
+        cli_error("%s: '%s' is not a number from %g to %g", opt, value ? value : "", min, max);
         return -1;
     }
     *out = v;

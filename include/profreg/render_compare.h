@@ -1,0 +1,36 @@
+/* render_compare.h — what `profreg compare` prints and writes from a judgement: the console
+ * table and the comparison report JSON (SPEC section 4). Renderers decide nothing; every
+ * verdict comes from judge.h. */
+#ifndef PROFREG_RENDER_COMPARE_H
+#define PROFREG_RENDER_COMPARE_H
+
+#include "profreg/judge.h"
+#include "profreg/term.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* The context of one comparison, besides the judgement itself. Strings may be NULL. */
+struct compare_view {
+    const char *executable;
+    const char *generated_at;       /* ISO-8601 UTC */
+    unsigned current_runs;          /* runs averaged on the current side */
+    const char *current_timestamp;  /* mean export time of the current runs */
+    const char *baseline_timestamp; /* the baseline's average_timestamp */
+    unsigned baseline_runs;
+    const char *baseline_commit;
+    const char *baseline_file;
+    const char *const *current_files;
+    size_t ncurrent_files;
+    const struct judge_options *options;
+};
+
+/* The console report: header, table (function, current %, baseline %, diff, status),
+ * summary, new hotspots and disappeared functions. width is the line width. */
+void render_compare_table(FILE *out, const struct compare_view *v, const struct judgement *j,
+                          const struct term_style *s, int width);
+
+/* The comparison report JSON. 0, or -1 on a write error. */
+int render_compare_json(FILE *out, const struct compare_view *v, const struct judgement *j);
+
+#endif

@@ -1,0 +1,263 @@
+/* baseline.c — reading (validated, jansson) and writing (stable formatting) baseline JSON.
+ *
+ * Invariant: the writer's output depends only on the struct (no clock, no environment),
+ * and every file it writes is read back by baseline_read_* into the same ranking. */
+#include "profreg/baseline.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profreg/hashmap.h"
+#include "profreg/json_read.h"
+#include "profreg/json_write.h"
+
+void baseline_init(struct baseline *b)
+{
+    memset(b, 0, sizeof *b);
+    b->git_dirty = -1;
+}
+
+void baseline_free(struct baseline *b)
+{
+    avg_profile_free(&b->avg);
+    free(b->executable);
+    free(b->average_timestamp);
+    free(b->created_at);
+    free(b->git_commit);
+    free(b->profreg_version);
+    baseline_init(b);
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+static int read_metadata(struct jr *r, json_t *root, struct baseline *b)
+{
+    json_t *m;
+    if (jr_opt_object(r, root, "metadata", "", &m))
+        return -1;
+    if (!m)
+        return 0;
+    json_t *runs = json_object_get(m, "runs_averaged");
+    if (runs && !json_is_null(runs)) {
+        uint64_t v;
+        if (jr_count(r, runs, "metadata.runs_averaged", &v))
+            return -1;
+        if (v > 1000000)
+            return jr_fail(r, "metadata.runs_averaged: %llu is not a plausible run count",
+                           (unsigned long long)v);
+        b->avg.runs = (unsigned)v;
+    }
+    json_t *dirty = json_object_get(m, "git_dirty");
+    if (dirty && !json_is_null(dirty)) {
+        if (!json_is_boolean(dirty))
+            return jr_fail(r, "metadata.git_dirty: expected a boolean, got %s",
+                           jr_type_name(dirty));
+        b->git_dirty = json_is_true(dirty);
+    }
+    json_t *seen = json_object_get(m, "functions_seen");
+    if (seen && !json_is_null(seen)) {
+        uint64_t v;
+        if (jr_count(r, seen, "metadata.functions_seen", &v))
+            return -1;
+        b->functions_seen = (size_t)v;
+    }
+    return jr_opt_string(r, m, "executable", "metadata", &b->executable) ||
+                   jr_opt_string(r, m, "average_timestamp", "metadata", &b->average_timestamp) ||
+                   jr_opt_string(r, m, "created_at", "metadata", &b->created_at) ||
+                   jr_opt_string(r, m, "git_commit", "metadata", &b->git_commit) ||
+                   jr_opt_string(r, m, "profreg_version", "metadata", &b->profreg_version)
+               ? -1
+               : 0;
+}
+
+static int read_function(struct jr *r, json_t *e, size_t i, struct avg_function *f)
+{
+    char where[64], key[96];
+    snprintf(where, sizeof where, "top_functions[%zu]", i);
+    f->line = -1;
+    if (!json_is_object(e))
+        return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
+    json_t *name = json_object_get(e, "name");
+    if (!json_is_string(name) || !*json_string_value(name))
+        return jr_fail(r, "%s.name: expected a non-empty string, got %s", where,
+                       name ? jr_type_name(name) : "nothing");
+    if (!(f->name = strdup(json_string_value(name))))
+        return jr_fail(r, "out of memory");
+    snprintf(key, sizeof key, "%s.avg_percentage", where);
+    if (jr_number(r, json_object_get(e, "avg_percentage"), key, &f->avg_percentage))
+        return -1;
+    if (f->avg_percentage > 100.0 + 1e-6)
+        return jr_fail(r, "%s: avg_percentage %g is above 100", where, f->avg_percentage);
+    if (jr_opt_number(r, e, "avg_samples", where, &f->avg_samples))
+        return -1;
+    if (isnan(f->avg_samples))
+        f->avg_samples = 0;
+    json_t *occ = json_object_get(e, "occurrences");
+    f->occurrences = 0;
+    if (occ && !json_is_null(occ)) {
+        uint64_t v;
+        snprintf(key, sizeof key, "%s.occurrences", where);
+        if (jr_count(r, occ, key, &v))
+            return -1;
+        f->occurrences = (unsigned)(v > 1000000 ? 1000000 : v);
+    }
+    json_t *line = json_object_get(e, "line");
+    if (line && !json_is_null(line)) {
+        uint64_t v;
+        snprintf(key, sizeof key, "%s.line", where);
+        if (jr_count(r, line, key, &v))
+            return -1;
+        f->line = (long)v;
+    }
+    return jr_opt_string(r, e, "source_file", where, &f->source_file);
+}
+
+static int read_functions(struct jr *r, json_t *root, struct baseline *b)
+{
+    json_t *arr = json_object_get(root, "top_functions");
+    if (!arr)
+        return jr_fail(r, "top_functions: missing");
+    if (!json_is_array(arr))
+        return jr_fail(r, "top_functions: expected an array, got %s", jr_type_name(arr));
+    size_t n = json_array_size(arr);
+    b->avg.functions = calloc(n ? n : 1, sizeof *b->avg.functions);
+    if (!b->avg.functions)
+        return jr_fail(r, "out of memory");
+    struct hmap names;
+    hmap_init(&names);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        b->avg.nfunctions = i + 1;
+        struct avg_function *f = &b->avg.functions[i];
+        rc = read_function(r, json_array_get(arr, i), i, f);
+        uint32_t first;
+        int ins = rc ? 1 : hmap_intern(&names, f->name, strlen(f->name), (uint32_t)i, &first);
+        if (ins < 0)
+            rc = jr_fail(r, "out of memory");
+        else if (ins == 0)
+            rc = jr_fail(r, "top_functions[%zu]: duplicate function name (also at [%u]): %.200s",
+                         i, first, f->name);
+    }
+    hmap_free(&names);
+    return rc;
+}
+
+static int read_root(struct jr *r, json_t *root, struct baseline *b)
+{
+    if (!json_is_object(root))
+        return jr_fail(r, "expected a JSON object at the top, got %s", jr_type_name(root));
+    json_t *s;
+    if (read_metadata(r, root, b) || jr_opt_object(r, root, "summary", "", &s))
+        return -1;
+    b->avg.avg_total_samples = 0;
+    if (s) {
+        double v;
+        if (jr_opt_number(r, s, "avg_total_samples", "summary", &v))
+            return -1;
+        b->avg.avg_total_samples = isnan(v) ? 0 : v;
+    }
+    if (read_functions(r, root, b))
+        return -1;
+    avg_profile_sort(&b->avg);
+    return 0;
+}
+
+static int read_json(struct jr *r, json_t *root, struct baseline *b)
+{
+    if (!root)
+        return -1;
+    int rc = read_root(r, root, b);
+    json_decref(root);
+    if (rc != 0)
+        baseline_free(b);
+    return rc;
+}
+
+int baseline_read_file(const char *path, struct baseline *b, char *err, size_t errlen)
+{
+    struct jr r = {path, err, errlen};
+    return read_json(&r, jr_load_file(&r), b);
+}
+
+int baseline_read_string(const char *text, const char *name, struct baseline *b, char *err,
+                         size_t errlen)
+{
+    struct jr r = {name, err, errlen};
+    return read_json(&r, jr_load_string(&r, text), b);
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+size_t baseline_kept(const struct baseline *b)
+{
+    size_t n = 0;
+    while (n < b->avg.nfunctions &&
+           (n < BASELINE_KEEP_TOP ||
+            b->avg.functions[n].avg_percentage >= BASELINE_KEEP_MIN_PERCENT))
+        n++;
+    return n;
+}
+
+int baseline_write(FILE *f, const struct baseline *b)
+{
+    struct jw w;
+    jw_init(&w, f);
+    jw_object_begin(&w);
+
+    jw_key(&w, "metadata");
+    jw_object_begin(&w);
+    jw_key(&w, "runs_averaged");
+    jw_uint(&w, b->avg.runs);
+    jw_key(&w, "executable");
+    jw_string(&w, b->executable);
+    jw_key(&w, "average_timestamp");
+    jw_string(&w, b->average_timestamp);
+    jw_key(&w, "created_at");
+    jw_string(&w, b->created_at);
+    jw_key(&w, "git_commit");
+    jw_string(&w, b->git_commit);
+    jw_key(&w, "git_dirty");
+    if (b->git_dirty < 0)
+        jw_null(&w);
+    else
+        jw_bool(&w, b->git_dirty == 1);
+    jw_key(&w, "profreg_version");
+    jw_string(&w, b->profreg_version);
+    jw_key(&w, "functions_seen");
+    jw_uint(&w, b->functions_seen ? b->functions_seen : b->avg.nfunctions);
+    jw_object_end(&w);
+
+    jw_key(&w, "summary");
+    jw_object_begin(&w);
+    jw_key(&w, "avg_total_samples");
+    jw_double(&w, b->avg.avg_total_samples, BASELINE_SAMPLES_DECIMALS);
+    jw_object_end(&w);
+
+    jw_key(&w, "top_functions");
+    jw_array_begin(&w);
+    size_t kept = baseline_kept(b);
+    for (size_t i = 0; i < kept; i++) {
+        const struct avg_function *fn = &b->avg.functions[i];
+        jw_object_begin_inline(&w);
+        jw_key(&w, "name");
+        jw_string(&w, fn->name);
+        jw_key(&w, "avg_percentage");
+        jw_double(&w, fn->avg_percentage, BASELINE_PCT_DECIMALS);
+        jw_key(&w, "avg_samples");
+        jw_double(&w, fn->avg_samples, BASELINE_SAMPLES_DECIMALS);
+        jw_key(&w, "occurrences");
+        jw_uint(&w, fn->occurrences);
+        jw_key(&w, "source_file");
+        jw_string(&w, fn->source_file);
+        jw_key(&w, "line");
+        if (fn->line >= 0)
+            jw_int(&w, fn->line);
+        else
+            jw_null(&w);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    jw_object_end(&w);
+    return jw_finish(&w);
+}

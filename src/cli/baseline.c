@@ -1,0 +1,233 @@
+/* baseline.c — `profreg baseline set|show|reset`: manage an executable's committed baseline.
+ *   set    average the newest runs and write baselines/<exe>/baseline.json
+ *   show   print its metadata and functions
+ *   reset  delete it, after saying what is deleted */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profreg/term.h"
+
+void usage_baseline(FILE *out)
+{
+    fprintf(out,
+            "usage: profreg baseline set   [--executable NAME] [--runs M] [--current FILE]\n"
+            "                              [--baseline FILE] [--root DIR]\n"
+            "       profreg baseline show  [--executable NAME] [--baseline FILE] [--top N]\n"
+            "                              [--root DIR]\n"
+            "       profreg baseline reset [--executable NAME] [--baseline FILE] [--root DIR]\n"
+            "\n"
+            "set    averages the newest M runs (default 5) of ROOT/profile_results/NAME/ and\n"
+            "       writes ROOT/baselines/NAME/baseline.json (same as compare --set-baseline)\n"
+            "show   prints the baseline's metadata (runs averaged, when, git commit, profreg\n"
+            "       version) and its top N functions (default 25; 0 prints all)\n"
+            "reset  deletes the baseline after printing what it held\n"
+            "\n"
+            "NAME may be omitted when there is one executable (set: under profile_results/;\n"
+            "show and reset: under baselines/). Exit: 0 ok, 2 usage error or bad input.\n");
+}
+
+struct baseline_args {
+    const char *executable, *current, *baseline, *root;
+    unsigned long runs, top;
+};
+
+static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_set)
+{
+    static const struct option opts[] = {
+        {"executable", required_argument, NULL, 'e'},
+        {"runs", required_argument, NULL, 'r'},
+        {"current", required_argument, NULL, 'c'},
+        {"baseline", required_argument, NULL, 'b'},
+        {"top", required_argument, NULL, 'n'},
+        {"root", required_argument, NULL, 'R'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->runs = 5;
+    a->top = 25;
+    a->root = ".";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            a->executable = optarg;
+            break;
+        case 'b':
+            a->baseline = optarg;
+            break;
+        case 'R':
+            a->root = optarg;
+            break;
+        case 'r':
+        case 'c':
+            if (!is_set) {
+                cli_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
+                          c == 'r' ? "runs" : "current");
+                return -1;
+            }
+            if (c == 'c')
+                a->current = optarg;
+            else if (cli_parse_uint("--runs", optarg, 1, 100000, &a->runs))
+                return -1;
+            break;
+        case 'n':
+            if (cli_parse_uint("--top", optarg, 0, 100000000, &a->top))
+                return -1;
+            break;
+        default:
+            fprintf(stderr, "(see 'profreg baseline --help')\n");
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        cli_error("baseline %s: unexpected argument '%s'", argv[0], argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static int baseline_set(const struct baseline_args *a)
+{
+    struct runs runs = {0};
+    struct project p = {0};
+    int rc = EXIT_USAGE;
+    if (a->current && runs_load_file(a->current, &runs) != 0)
+        goto out;
+    if (project_resolve(&p, a->root, a->executable, a->current ? &runs.profiles[0] : NULL,
+                        a->baseline, "profile_results") != 0)
+        goto out;
+    if (!a->current && runs_load_newest(&p, (unsigned)a->runs, &runs) != 0)
+        goto out;
+    rc = project_write_baseline(&p, &runs) == 0 ? EXIT_OK : EXIT_USAGE;
+out:
+    runs_free(&runs);
+    project_free(&p);
+    return rc;
+}
+
+static void print_metadata(FILE *out, const char *path, const struct baseline *b)
+{
+    fprintf(out, "baseline:    %s\n", path);
+    fprintf(out, "executable:  %s\n", b->executable ? b->executable : "(not recorded)");
+    fprintf(out, "runs:        %u averaged", b->avg.runs);
+    if (b->average_timestamp)
+        fprintf(out, ", mean time %s", b->average_timestamp);
+    fprintf(out, "\n");
+    if (b->created_at)
+        fprintf(out, "written:     %s\n", b->created_at);
+    fprintf(out, "git commit:  %s%s\n", b->git_commit ? b->git_commit : "(not recorded)",
+            b->git_dirty == 1 ? " (working tree had uncommitted changes)" : "");
+    fprintf(out, "profreg:     %s\n", b->profreg_version ? b->profreg_version : "(not recorded)");
+    fprintf(out, "samples:     %.1f per run on average\n", b->avg.avg_total_samples);
+    fprintf(out, "functions:   %zu listed", b->avg.nfunctions);
+    if (b->functions_seen > b->avg.nfunctions)
+        fprintf(out, " of %zu seen", b->functions_seen);
+    fprintf(out, "\n");
+}
+
+static void print_functions(FILE *out, const struct baseline *b, size_t top, int width)
+{
+    size_t n = top && top < b->avg.nfunctions ? top : b->avg.nfunctions;
+    int namew = width - 48 > 24 ? width - 48 : 24;
+    fprintf(out, "\n%5s  %-*s  %8s  %10s  %4s  %s\n", "rank", namew, "function", "avg %",
+            "avg samp.", "runs", "source");
+    for (size_t i = 0; i < n; i++) {
+        const struct avg_function *f = &b->avg.functions[i];
+        size_t len = strlen(f->name);
+        char *name = malloc(len + 4);
+        if (!name)
+            return;
+        term_shorten_name(f->name, (size_t)namew, name, len + 4);
+        char src[64] = "";
+        if (f->source_file && f->line >= 0)
+            snprintf(src, sizeof src, "%.40s:%ld", f->source_file, f->line);
+        else if (f->source_file)
+            snprintf(src, sizeof src, "%.40s", f->source_file);
+        fprintf(out, "%5zu  %s", i + 1, name);
+        for (size_t w = term_text_width(name); w < (size_t)namew; w++)
+            fputc(' ', out);
+        fprintf(out, "  %8.3f  %10.1f  %4u  %s\n", f->avg_percentage, f->avg_samples,
+                f->occurrences, src);
+        free(name);
+    }
+    if (n < b->avg.nfunctions)
+        fprintf(out, "(%zu more; --top 0 shows all)\n", b->avg.nfunctions - n);
+}
+
+static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
+{
+    struct project p;
+    if (project_resolve(&p, a->root, a->executable, NULL, a->baseline, "baselines") != 0) {
+        project_free(&p);
+        return EXIT_USAGE;
+    }
+    struct baseline b;
+    baseline_init(&b);
+    char err[1024];
+    int rc = EXIT_OK;
+    if (access(p.baseline_path, F_OK) != 0) {
+        cli_error("%s: no baseline (%s)", p.baseline_path, strerror(errno));
+        rc = EXIT_USAGE;
+    } else if (baseline_read_file(p.baseline_path, &b, err, sizeof err) != 0) {
+        if (!reset) {
+            cli_error("%s", err);
+            rc = EXIT_USAGE;
+        } else {
+            /* reset is how a broken baseline gets removed: say why it is unreadable */
+            printf("deleting %s, which is not a valid baseline (%s)\n", p.baseline_path, err);
+        }
+    } else if (reset) {
+        printf("deleting %s:\n", p.baseline_path);
+        print_metadata(stdout, p.baseline_path, &b);
+    } else {
+        print_metadata(stdout, p.baseline_path, &b);
+        print_functions(stdout, &b, a->top, term_width(STDOUT_FILENO));
+    }
+    if (rc == EXIT_OK && reset) {
+        fflush(stdout);
+        if (unlink(p.baseline_path) != 0) {
+            cli_error("%s: cannot delete: %s", p.baseline_path, strerror(errno));
+            rc = EXIT_USAGE;
+        } else {
+            printf("deleted %s\n", p.baseline_path);
+            if (!a->baseline) { /* remove baselines/<exe>/ when it is now empty */
+                char *slash = strrchr(p.baseline_path, '/');
+                if (slash) {
+                    *slash = '\0';
+                    if (rmdir(p.baseline_path) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+                        cli_error("%s: cannot remove directory: %s", p.baseline_path,
+                                  strerror(errno));
+                }
+            }
+        }
+    }
+    baseline_free(&b);
+    project_free(&p);
+    return rc;
+}
+
+int cmd_baseline(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_error("baseline: which action? set, show or reset (see 'profreg baseline --help')");
+        return EXIT_USAGE;
+    }
+    const char *action = argv[1];
+    bool is_set = strcmp(action, "set") == 0;
+    if (!is_set && strcmp(action, "show") != 0 && strcmp(action, "reset") != 0) {
+        cli_error("baseline: unknown action '%s' (set, show or reset)", action);
+        return EXIT_USAGE;
+    }
+    struct baseline_args a;
+    if (parse_args(argc - 1, argv + 1, &a, is_set) != 0)
+        return EXIT_USAGE;
+    if (is_set)
+        return baseline_set(&a);
+    return baseline_show_or_reset(&a, strcmp(action, "reset") == 0);
+}

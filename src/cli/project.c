@@ -1,0 +1,345 @@
+/* project.c — the project layout shared by compare and baseline: which executable, where its
+ * runs, baseline and reports live, loading the newest runs, and writing a baseline.
+ *
+ * Invariant: nothing is created, changed or deleted until every input has been read and
+ * validated; the only writes are the atomic baseline write and the caller's report. */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "profreg/array.h"
+#include "profreg/fsutil.h"
+#include "profreg/gitinfo.h"
+#include "profreg/profile_read.h"
+#include "profreg/timeutil.h"
+
+/* ROOT/a/b, without a leading "./" when root is ".". */
+static char *join3(const char *root, const char *a, const char *b)
+{
+    char *out;
+    int n;
+    if (strcmp(root, ".") == 0)
+        n = b ? asprintf(&out, "%s/%s", a, b) : asprintf(&out, "%s", a);
+    else
+        n = b ? asprintf(&out, "%s/%s/%s", root, a, b) : asprintf(&out, "%s/%s", root, a);
+    return n < 0 ? NULL : out;
+}
+
+static bool valid_exe_name(const char *s)
+{
+    return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the non-hidden subdirectories of dir, sorted. -1 when dir cannot be read. */
+static int list_subdirs(const char *dir, char ***names, size_t *n)
+{
+    DIR *d = opendir(dir);
+    *names = NULL;
+    *n = 0;
+    if (!d)
+        return -1;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!fs_is_dir(path) || ARRAY_GROW(*names, *n, cap) < 0)
+            continue;
+        if (((*names)[*n] = strdup(e->d_name)))
+            (*n)++;
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(*names, *n, sizeof **names, cmp_str);
+    return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* The only executable under ROOT/search_dir, or NULL (error printed). */
+static char *detect_executable(const char *root, const char *search_dir)
+{
+    char *dir = join3(root, search_dir, NULL);
+    char **names;
+    size_t n;
+    char *found = NULL;
+    if (!dir)
+        return NULL;
+    if (list_subdirs(dir, &names, &n) != 0) {
+        cli_error("%s: cannot read directory: %s (pass --executable NAME, or --root DIR)", dir,
+                  strerror(errno));
+    } else if (n == 0) {
+        cli_error("%s: no executables in it (pass --executable NAME)", dir);
+    } else if (n > 1) {
+        char list[512] = "";
+        for (size_t i = 0; i < n && strlen(list) < 400; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     names[i]);
+        cli_error("%s: %zu executables (%s); choose one with --executable NAME", dir, n, list);
+    } else {
+        found = strdup(names[0]);
+    }
+    free_names(names, n);
+    free(dir);
+    return found;
+}
+
+int project_resolve(struct project *p, const char *root, const char *exe,
+                    const struct pr_profile *hint_profile, const char *baseline_file,
+                    const char *search_dir)
+{
+    memset(p, 0, sizeof *p);
+    p->root = strdup(root ? root : ".");
+    if (!p->root)
+        return -1;
+    if (!fs_is_dir(p->root)) {
+        cli_error("%s: not a directory (--root)", p->root);
+        return -1;
+    }
+    if (exe) {
+        if (!valid_exe_name(exe)) {
+            cli_error("--executable: '%s' is not an executable name (a basename, no '/')", exe);
+            return -1;
+        }
+        p->executable = strdup(exe);
+    } else if (hint_profile && hint_profile->executable &&
+               valid_exe_name(fs_basename(hint_profile->executable)) &&
+               strcmp(hint_profile->executable, "unknown") != 0) {
+        p->executable = strdup(fs_basename(hint_profile->executable));
+    } else {
+        p->executable = detect_executable(p->root, search_dir);
+    }
+    if (!p->executable)
+        return -1;
+    p->results_dir = join3(p->root, "profile_results", p->executable);
+    if (baseline_file) {
+        p->baseline_path = strdup(baseline_file);
+    } else {
+        char rel[NAME_MAX + 32];
+        snprintf(rel, sizeof rel, "%s/baseline.json", p->executable);
+        p->baseline_path = join3(p->root, "baselines", rel);
+    }
+    return p->results_dir && p->baseline_path ? 0 : -1;
+}
+
+void project_free(struct project *p)
+{
+    free(p->root);
+    free(p->executable);
+    free(p->results_dir);
+    free(p->baseline_path);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- runs ------------------------------------------------------------------------------- */
+
+void runs_free(struct runs *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->paths[i]);
+        profile_free(&r->profiles[i]);
+    }
+    free(r->paths);
+    free(r->profiles);
+    memset(r, 0, sizeof *r);
+}
+
+static int runs_load_paths(char **paths, size_t n, struct runs *r)
+{
+    memset(r, 0, sizeof *r);
+    r->paths = paths;
+    r->profiles = calloc(n ? n : 1, sizeof *r->profiles);
+    if (!r->profiles) {
+        cli_error("out of memory");
+        for (size_t i = 0; i < n; i++)
+            free(paths[i]);
+        free(paths);
+        r->paths = NULL;
+        return -1;
+    }
+    r->n = n;
+    for (size_t i = 0; i < n; i++)
+        profile_init(&r->profiles[i]);
+    for (size_t i = 0; i < n; i++) {
+        char err[1024];
+        if (profile_read_file(paths[i], &r->profiles[i], err, sizeof err) != 0) {
+            cli_error("%s", err);
+            runs_free(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int runs_load_file(const char *path, struct runs *r)
+{
+    char **paths = malloc(sizeof *paths);
+    if (!paths || !(paths[0] = strdup(path))) {
+        free(paths);
+        cli_error("out of memory");
+        return -1;
+    }
+    return runs_load_paths(paths, 1, r);
+}
+
+static bool is_run_name(const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(name, "profile_", 8) == 0 && n > 13 && strcmp(name + n - 5, ".json") == 0;
+}
+
+int runs_load_newest(const struct project *p, unsigned want, struct runs *r)
+{
+    memset(r, 0, sizeof *r);
+    DIR *d = opendir(p->results_dir);
+    if (!d) {
+        cli_error("%s: cannot read directory: %s (no runs of %s yet?)", p->results_dir,
+                  strerror(errno), p->executable);
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!is_run_name(e->d_name) || ARRAY_GROW(names, n, cap) < 0)
+            continue;
+        if ((names[n] = strdup(e->d_name)))
+            n++;
+    }
+    closedir(d);
+    if (n == 0) {
+        free(names);
+        cli_error("%s: no runs (profile_*.json) in it", p->results_dir);
+        return -1;
+    }
+    qsort(names, n, sizeof *names, cmp_str);
+    size_t first = n > want ? n - want : 0;
+    if (n < want)
+        fprintf(stderr, "profreg: note: %s has %zu run%s, fewer than --runs %u; using %zu\n",
+                p->results_dir, n, n == 1 ? "" : "s", want, n);
+    size_t k = n - first;
+    char **paths = calloc(k, sizeof *paths);
+    for (size_t i = 0; paths && i < k; i++)
+        if (asprintf(&paths[i], "%s/%s", p->results_dir, names[first + i]) < 0)
+            paths[i] = NULL;
+    free_names(names, n);
+    for (size_t i = 0; paths && i < k; i++)
+        if (!paths[i]) {
+            free_names(paths, k);
+            paths = NULL;
+        }
+    if (!paths) {
+        cli_error("out of memory");
+        return -1;
+    }
+    return runs_load_paths(paths, k, r);
+}
+
+char *runs_average_timestamp(const struct runs *r)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        double t;
+        if (time_parse_iso(r->profiles[i].export_timestamp, &t)) {
+            sum += t;
+            n++;
+        }
+    }
+    if (n == 0)
+        return NULL;
+    char buf[32];
+    time_format_iso(sum / (double)n, buf, sizeof buf);
+    return strdup(buf);
+}
+
+int runs_average(const struct runs *r, struct avg_profile *out)
+{
+    const struct pr_profile **list = malloc((r->n ? r->n : 1) * sizeof *list);
+    if (!list)
+        return -1;
+    for (size_t i = 0; i < r->n; i++)
+        list[i] = &r->profiles[i];
+    int rc = judge_average(list, r->n, out);
+    free(list);
+    return rc;
+}
+
+/* ---- baseline --------------------------------------------------------------------------- */
+
+static int write_baseline_cb(FILE *f, void *ctx)
+{
+    return baseline_write(f, ctx);
+}
+
+int project_write_baseline(const struct project *p, const struct runs *r)
+{
+    struct baseline b;
+    baseline_init(&b);
+    int rc = runs_average(r, &b.avg);
+    if (rc != 0) {
+        cli_error("out of memory averaging runs");
+        return -1;
+    }
+    struct git_info g;
+    git_info_read(p->root, &g);
+    char now[32];
+    time_format_iso((double)time(NULL), now, sizeof now);
+    b.executable = strdup(p->executable);
+    b.average_timestamp = runs_average_timestamp(r);
+    if (!b.average_timestamp)
+        b.average_timestamp = strdup(now);
+    b.created_at = strdup(now);
+    b.git_commit = g.commit;
+    b.git_dirty = g.commit ? g.dirty : -1;
+    b.profreg_version = strdup(profreg_version);
+    b.functions_seen = b.avg.nfunctions;
+
+    char err[1024];
+    char *dir = strdup(p->baseline_path);
+    rc = -1;
+    if (!dir) {
+        cli_error("out of memory");
+    } else {
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        if (slash && slash != dir && fs_mkdir_p(dir, 0777, err, sizeof err) != 0)
+            cli_error("%s", err);
+        else if (fs_write_atomic(p->baseline_path, false, write_baseline_cb, &b, err,
+                                 sizeof err) != 0)
+            cli_error("%s", err);
+        else
+            rc = 0;
+    }
+    free(dir);
+    if (rc == 0) {
+        printf("wrote %s: %s, %u run%s averaged, %zu of %zu functions kept", p->baseline_path,
+               p->executable, b.avg.runs, b.avg.runs == 1 ? "" : "s", baseline_kept(&b),
+               b.avg.nfunctions);
+        if (b.git_commit)
+            printf(", commit %.12s%s", b.git_commit, b.git_dirty == 1 ? " (dirty tree)" : "");
+        printf("\n");
+    }
+    baseline_free(&b);
+    return rc;
+}

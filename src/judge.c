@@ -1,0 +1,198 @@
+/* judge.c — averaging runs, matching current against baseline, and the verdict rules.
+ *
+ * Pure: no I/O, no clock, no environment. The verdict for one function is decided in
+ * exactly one place (function_verdict). Invariant: the names in a judgement point into the
+ * averaged profiles it was computed from. */
+#include "profreg/judge.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profreg/hashmap.h"
+
+void judge_options_default(struct judge_options *o)
+{
+    o->threshold_percent = 50.0;
+    o->top = 10;
+    o->compat = false;
+}
+
+const char *verdict_name(enum verdict v)
+{
+    return v == VERDICT_REGRESSION ? "REGRESSION" : "PASS";
+}
+
+static int cmp_avg(const void *a, const void *b)
+{
+    const struct avg_function *x = a, *y = b;
+    if (x->avg_percentage != y->avg_percentage)
+        return x->avg_percentage > y->avg_percentage ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+void avg_profile_sort(struct avg_profile *a)
+{
+    if (a->nfunctions > 1)
+        qsort(a->functions, a->nfunctions, sizeof *a->functions, cmp_avg);
+}
+
+void avg_profile_free(struct avg_profile *a)
+{
+    for (size_t i = 0; i < a->nfunctions; i++) {
+        free(a->functions[i].name);
+        free(a->functions[i].source_file);
+    }
+    free(a->functions);
+    memset(a, 0, sizeof *a);
+}
+
+/* Sums of one function over the runs, before dividing. */
+struct acc {
+    double pct, samples;
+};
+
+int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = 0;
+    for (size_t r = 0; r < nruns; r++)
+        cap += runs[r]->nfunctions;
+    struct hmap names;
+    hmap_init(&names);
+    struct acc *acc = calloc(cap ? cap : 1, sizeof *acc);
+    out->functions = calloc(cap ? cap : 1, sizeof *out->functions);
+    if (!acc || !out->functions)
+        goto oom;
+    double total = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        const struct pr_profile *p = runs[r];
+        total += (double)p->total_samples;
+        for (size_t i = 0; i < p->nfunctions; i++) {
+            const struct pr_function *f = &p->functions[i];
+            uint32_t idx;
+            int ins = hmap_intern(&names, f->name, strlen(f->name), (uint32_t)out->nfunctions,
+                                  &idx);
+            if (ins < 0)
+                goto oom;
+            struct avg_function *a = &out->functions[idx];
+            if (ins == 1) {
+                out->nfunctions++;
+                a->line = -1;
+                if (!(a->name = strdup(f->name)))
+                    goto oom;
+            }
+            if (!a->source_file && f->source_file && !(a->source_file = strdup(f->source_file)))
+                goto oom;
+            if (a->line < 0)
+                a->line = f->line;
+            acc[idx].pct += f->percentage;
+            acc[idx].samples += (double)f->samples;
+            a->occurrences++;
+        }
+    }
+    for (size_t i = 0; i < out->nfunctions; i++) {
+        struct avg_function *a = &out->functions[i];
+        a->avg_percentage = acc[i].pct / a->occurrences;
+        a->avg_samples = acc[i].samples / a->occurrences;
+    }
+    out->runs = (unsigned)nruns;
+    out->avg_total_samples = nruns ? total / (double)nruns : 0;
+    avg_profile_sort(out);
+    hmap_free(&names);
+    free(acc);
+    return 0;
+oom:
+    hmap_free(&names);
+    free(acc);
+    avg_profile_free(out);
+    return -1;
+}
+
+/* The one place a function's verdict is decided. */
+static enum verdict function_verdict(double diff_percent, const struct judge_options *o)
+{
+    /* The old rule: a relative increase strictly above the threshold; a zero baseline
+     * (diff undefined) is never a regression. */
+    return !isnan(diff_percent) && diff_percent > o->threshold_percent ? VERDICT_REGRESSION
+                                                                       : VERDICT_PASS;
+}
+
+static double diff_percent(double current, double baseline)
+{
+    return baseline > 0 ? (current - baseline) / baseline * 100.0 : NAN;
+}
+
+/* Index map of the top n names of a (m initialised by the caller). */
+static int index_top(const struct avg_profile *a, size_t n, struct hmap *m)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v;
+        if (hmap_intern(m, a->functions[i].name, strlen(a->functions[i].name), (uint32_t)i, &v) <
+            0)
+            return -1;
+    }
+    return 0;
+}
+
+int judge_compare(const struct avg_profile *current, const struct avg_profile *baseline,
+                  const struct judge_options *o, struct judgement *j)
+{
+    memset(j, 0, sizeof *j);
+    size_t ncur = current->nfunctions < o->top ? current->nfunctions : o->top;
+    size_t nbase = baseline->nfunctions < o->top ? baseline->nfunctions : o->top;
+    struct hmap cur_top, base_top;
+    hmap_init(&cur_top);
+    hmap_init(&base_top);
+    int rc = -1;
+    if (index_top(current, ncur, &cur_top) || index_top(baseline, nbase, &base_top))
+        goto done;
+    j->compared = calloc(ncur ? ncur : 1, sizeof *j->compared);
+    j->new_hotspots = calloc(ncur ? ncur : 1, sizeof *j->new_hotspots);
+    j->disappeared = calloc(nbase ? nbase : 1, sizeof *j->disappeared);
+    if (!j->compared || !j->new_hotspots || !j->disappeared)
+        goto done;
+
+    for (size_t i = 0; i < ncur; i++) {
+        const struct avg_function *c = &current->functions[i];
+        uint32_t bi;
+        if (!hmap_get(&base_top, c->name, strlen(c->name), &bi)) {
+            j->new_hotspots[j->nnew++] = (struct listed_function){c->name, c->avg_percentage};
+            continue;
+        }
+        const struct avg_function *b = &baseline->functions[bi];
+        struct judged_function *f = &j->compared[j->ncompared++];
+        f->name = c->name;
+        f->current_percentage = c->avg_percentage;
+        f->baseline_percentage = b->avg_percentage;
+        f->current_samples = c->avg_samples;
+        f->baseline_samples = b->avg_samples;
+        f->diff_percent = diff_percent(c->avg_percentage, b->avg_percentage);
+        f->status = function_verdict(f->diff_percent, o);
+        if (f->status == VERDICT_REGRESSION)
+            j->regressed++;
+        else
+            j->passed++;
+    }
+    for (size_t i = 0; i < nbase; i++) {
+        const struct avg_function *b = &baseline->functions[i];
+        uint32_t ci;
+        if (!hmap_get(&cur_top, b->name, strlen(b->name), &ci))
+            j->disappeared[j->ndisappeared++] = (struct listed_function){b->name, b->avg_percentage};
+    }
+    rc = 0;
+done:
+    hmap_free(&cur_top);
+    hmap_free(&base_top);
+    if (rc != 0)
+        judgement_free(j);
+    return rc;
+}
+
+void judgement_free(struct judgement *j)
+{
+    free(j->compared);
+    free(j->new_hotspots);
+    free(j->disappeared);
+    memset(j, 0, sizeof *j);
+}
