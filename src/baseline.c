@@ -76,6 +76,7 @@ static int read_function(struct jr *r, json_t *e, size_t i, struct avg_function 
     char where[64], key[96];
     snprintf(where, sizeof where, "top_functions[%zu]", i);
     f->line = -1;
+    f->order = i;
     if (!json_is_object(e))
         return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
     json_t *name = json_object_get(e, "name");

@@ -28,7 +28,7 @@ static int cmp_avg(const void *a, const void *b)
     const struct avg_function *x = a, *y = b;
     if (x->avg_percentage != y->avg_percentage)
         return x->avg_percentage > y->avg_percentage ? -1 : 1;
-    return strcmp(x->name, y->name);
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 void avg_profile_sort(struct avg_profile *a)
@@ -77,7 +77,7 @@ int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg
                 goto oom;
             struct avg_function *a = &out->functions[idx];
             if (ins == 1) {
-                out->nfunctions++;
+                a->order = out->nfunctions++;
                 a->line = -1;
                 if (!(a->name = strdup(f->name)))
                     goto oom;

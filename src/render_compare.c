@@ -88,10 +88,13 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
         fprintf(out, "(no function is in both top %zu lists)\n", v->options->top);
 
     size_t listw = namew + NUM_COLS - 18;
-    print_list(out, "New hotspots (in the current top N, not in the baseline's):",
-               j->new_hotspots, j->nnew, "NEW", s, listw);
-    print_list(out, "Disappeared (in the baseline top N, not in the current's):",
-               j->disappeared, j->ndisappeared, "GONE", s, listw);
+    char title[128];
+    snprintf(title, sizeof title, "New hotspots (in the current top %zu, not in the baseline's):",
+             v->options->top);
+    print_list(out, title, j->new_hotspots, j->nnew, "NEW", s, listw);
+    snprintf(title, sizeof title, "Disappeared (in the baseline top %zu, not in the current's):",
+             v->options->top);
+    print_list(out, title, j->disappeared, j->ndisappeared, "GONE", s, listw);
 
     fprintf(out, "\n%sSummary:%s %zu compared, %s%zu passed%s, %s%zu regressed%s", s->blue,
             s->reset, j->ncompared, s->green, j->passed, s->reset,

@@ -212,6 +212,53 @@ char *tu_read_file(const char *path)
     return buf;
 }
 
+void tu_write_file(const char *path, const char *text)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out != NULL, "mkdir for %s", path);
+    free(out);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
+    ck_assert(fputs(text, f) >= 0);
+    ck_assert(fclose(f) == 0);
+}
+
+char *tu_tree_digest(const char *dir)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && find . | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | "
+             "xargs -0 -r sha256sum",
+             dir);
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out != NULL, "digest of %s", dir);
+    return out;
+}
+
+char *tu_replace(const char *s, const char *from, const char *to)
+{
+    size_t flen = strlen(from), tlen = strlen(to), n = 0;
+    for (const char *p = s; (p = strstr(p, from)); p += flen)
+        n++;
+    char *out = malloc(strlen(s) + n * tlen + 1), *o = out;
+    ck_assert_ptr_nonnull(out);
+    for (const char *p = s;;) {
+        const char *q = strstr(p, from);
+        if (!q) {
+            strcpy(o, p);
+            break;
+        }
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, tlen);
+        o += tlen;
+        p = q + flen;
+    }
+    return out;
+}
+
 bool tu_exists(const char *path)
 {
     return access(path, F_OK) == 0;

@@ -43,6 +43,15 @@ void tu_result_free(struct tu_result *r);
 char *tu_shell(const char *cmd);
 
 char *tu_read_file(const char *path);
+
+/* Writes text to path, creating missing parent directories; fails the test on error. */
+void tu_write_file(const char *path, const char *text);
+
+/* Every path under dir with a checksum of each file's content (to prove nothing changed). */
+char *tu_tree_digest(const char *dir);
+
+/* s with every occurrence of from replaced by to (malloc'd). */
+char *tu_replace(const char *s, const char *from, const char *to);
 bool tu_exists(const char *path);
 
 /* Paths of profile_*.json files in dir, sorted; returns the count. */

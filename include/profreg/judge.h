@@ -21,10 +21,11 @@ struct avg_function {
     unsigned occurrences;  /* runs it appears in */
     char *source_file;     /* from the first run that names it, or NULL */
     long line;             /* likewise, or -1 */
+    size_t order;          /* first appearance (run order, then file order): breaks ties */
 };
 
 struct avg_profile {
-    struct avg_function *functions; /* ranked: avg_percentage descending, ties by name */
+    struct avg_function *functions; /* ranked: avg_percentage descending, ties by order */
     size_t nfunctions;
     unsigned runs;            /* runs averaged */
     double avg_total_samples; /* mean summary.total_samples over all runs */
@@ -35,7 +36,8 @@ struct avg_profile {
  * memory (out is then empty). */
 int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out);
 
-/* Ranks functions: avg_percentage descending, ties by name (bytewise). */
+/* Ranks functions: avg_percentage descending, ties in order of first appearance (what the
+ * old tool's stable sort over its insertion-ordered dict gave). */
 void avg_profile_sort(struct avg_profile *a);
 
 void avg_profile_free(struct avg_profile *a);

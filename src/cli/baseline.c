@@ -105,6 +105,8 @@ static int baseline_set(const struct baseline_args *a)
     if (!a->current && runs_load_newest(&p, (unsigned)a->runs, &runs) != 0)
         goto out;
     rc = project_write_baseline(&p, &runs) == 0 ? EXIT_OK : EXIT_USAGE;
+    if (rc != EXIT_USAGE)
+        runs_note_if_fewer(&p, &runs);
 out:
     runs_free(&runs);
     project_free(&p);

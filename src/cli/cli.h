@@ -58,6 +58,7 @@ struct runs {
     char **paths;
     struct pr_profile *profiles;
     size_t n;
+    unsigned requested; /* --runs, when loaded from the results directory */
 };
 
 /* Loads the --current file alone (before the project is known). Prints the error. */
@@ -67,6 +68,9 @@ int runs_load_file(const char *path, struct runs *r);
  * exist). Prints a one-line error and returns -1 when there are none or one is bad. */
 int runs_load_newest(const struct project *p, unsigned want, struct runs *r);
 void runs_free(struct runs *r);
+
+/* Says on stderr that fewer runs than --runs existed (call once the command succeeded). */
+void runs_note_if_fewer(const struct project *p, const struct runs *r);
 
 /* judge_average over the runs. 0, or -1 when out of memory. */
 int runs_average(const struct runs *r, struct avg_profile *out);

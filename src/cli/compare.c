@@ -250,6 +250,8 @@ int cmd_compare(int argc, char **argv)
         rc = project_write_baseline(&p, &runs) == 0 ? EXIT_OK : EXIT_USAGE;
     else
         rc = judge_and_report(&a, &p, &runs);
+    if (rc != EXIT_USAGE)
+        runs_note_if_fewer(&p, &runs);
 out:
     runs_free(&runs);
     project_free(&p);

@@ -233,9 +233,6 @@ int runs_load_newest(const struct project *p, unsigned want, struct runs *r)
     }
     qsort(names, n, sizeof *names, cmp_str);
     size_t first = n > want ? n - want : 0;
-    if (n < want)
-        fprintf(stderr, "profreg: note: %s has %zu run%s, fewer than --runs %u; using %zu\n",
-                p->results_dir, n, n == 1 ? "" : "s", want, n);
     size_t k = n - first;
     char **paths = calloc(k, sizeof *paths);
     for (size_t i = 0; paths && i < k; i++)
@@ -251,7 +248,17 @@ int runs_load_newest(const struct project *p, unsigned want, struct runs *r)
         cli_error("out of memory");
         return -1;
     }
-    return runs_load_paths(paths, k, r);
+    if (runs_load_paths(paths, k, r) != 0)
+        return -1;
+    r->requested = want;
+    return 0;
+}
+
+void runs_note_if_fewer(const struct project *p, const struct runs *r)
+{
+    if (r->requested > r->n)
+        fprintf(stderr, "profreg: note: %s has %zu run%s, fewer than --runs %u; used %zu\n",
+                p->results_dir, r->n, r->n == 1 ? "" : "s", r->requested, r->n);
 }
 
 char *runs_average_timestamp(const struct runs *r)

@@ -29,6 +29,36 @@ START_TEST(test_shorten_middle_keeps_both_ends)
 }
 END_TEST
 
+START_TEST(test_shorten_name_keeps_namespace_and_method)
+{
+    char out[1024];
+    /* the qualified name fits: only the parameter list is shortened */
+    const char *a = "demo::geometry::ConvexHull::build(std::vector<demo::geometry::Point, "
+                    "std::allocator<demo::geometry::Point> > const&) const";
+    term_shorten_name(a, 60, out, sizeof out);
+    ck_assert_uint_eq(term_text_width(out), 60);
+    ck_assert(strncmp(out, "demo::geometry::ConvexHull::build(std::vec", 42) == 0);
+    ck_assert_msg(strstr(out, "...") != NULL, "%s", out);
+    ck_assert(strcmp(out + strlen(out) - 7, ") const") == 0);
+    /* it does not: the start and the method with elided templates and parameters stay */
+    const char *b = "std::__1::pair<std::__1::__hash_iterator<std::__1::__hash_node<int, void*>*>, "
+                    "bool> std::__1::__hash_table<std::__1::__hash_value_type<int, unsigned "
+                    "long>, std::__1::allocator<int>>::__emplace_unique_key_args<int, "
+                    "std::__1::tuple<int&&>>(int const&, std::__1::tuple<int&&>&&)";
+    term_shorten_name(b, 70, out, sizeof out);
+    ck_assert_uint_le(term_text_width(out), 70);
+    ck_assert_msg(strncmp(out, "std::__1::pair<", 15) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "...__emplace_unique_key_args<...>(...)") != NULL, "%s", out);
+    /* plain C names and short names are left alone; names without parameters fall back to
+     * the middle cut */
+    term_shorten_name("main", 10, out, sizeof out);
+    ck_assert_str_eq(out, "main");
+    term_shorten_name("libfoo.so+0x1234567890abcdef0123", 20, out, sizeof out);
+    ck_assert_uint_eq(term_text_width(out), 20);
+    ck_assert(strstr(out, "...") != NULL);
+}
+END_TEST
+
 START_TEST(test_color_only_on_terminal_without_no_color)
 {
     /* the test's stdout is a pipe, never a terminal */
@@ -130,6 +160,7 @@ int main(void)
     Suite *s = suite_create("render");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_shorten_middle_keeps_both_ends);
+    tcase_add_test(tc, test_shorten_name_keeps_namespace_and_method);
     tcase_add_test(tc, test_color_only_on_terminal_without_no_color);
     tcase_add_test(tc, test_report_table_and_hotspot);
     tcase_add_test(tc, test_report_colours_headers_when_asked);
