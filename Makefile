@@ -3,7 +3,7 @@
 #   make            build build/libprofreg.so and build/profreg
 #   make check      build and run the Check test suite
 #   make demo       profile the bundled demo workload and print its top functions
-#   make bench      measure overhead (vs gperftools) and exit-time symbolization
+#   make bench      measure overhead (vs gperftools), exit-time symbolization, compare speed
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #
 # Missing Debian packages are installed by scripts/ensure-deps when run as root; otherwise
@@ -29,7 +29,7 @@ CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c s
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c
-JUDGE_SRC   := src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
+JUDGE_SRC   := src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/term.c src/timeutil.c src/gitinfo.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
 
@@ -60,7 +60,7 @@ $(LIB): $(call obj,$(PRELOAD_SRC) $(SYM_SRC) $(CORE_SRC)) preload/exports.map | 
 	    $$(pkg-config --libs libunwind libdw libelf) -lpthread -ldl $(LDFLAGS)
 
 $(CLI): $(call obj,$(CLI_SRC) $(CORE_SRC)) | deps
-	$(CC) -o $@ $^ $$(pkg-config --libs jansson) -lm $(LDFLAGS)
+	$(CC) -o $@ $^ $$(pkg-config --libs jansson) -lm -pthread $(LDFLAGS)
 
 # --- workloads: programs with CPU shares fixed by work counts ------------------------------
 WL_CFLAGS   = -O2 -g $(WARN) -Itests/workloads
@@ -156,6 +156,7 @@ demo: all $(DEMO)
 
 bench: deps-bench all $(WORKLOADS)
 	sh scripts/bench.sh $(BUILD)
+	sh scripts/bench-compare.sh $(BUILD)
 
 # --- install -------------------------------------------------------------------------------
 install: all

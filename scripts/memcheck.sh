@@ -34,5 +34,21 @@ run report --top x "$tmp/chain.json"
 run help record
 run frobnicate
 run record -F 0 -- true
+
+# compare and baseline: a project root with three runs, a baseline, and broken variants
+root="$tmp/root"
+mkdir -p "$root/profile_results/chain"
+for i in 1 2 3; do cp "$tmp/chain.json" "$root/profile_results/chain/profile_2026112${i}_000000_000000_1.json"; done
+run compare --root "$root" --set-baseline
+run compare --root "$root" --strict
+run compare --root "$root" --current "$fixtures/msd_sim_bench_top20.json" --executable chain --top 50
+run compare --root "$root" --threshold x
+run compare --root "$root" --executable nope
+run baseline show --root "$root" --top 0
+cp "$tmp/bad.json" "$root/profile_results/chain/profile_20261129_000000_000000_1.json"
+run compare --root "$root"
+cp "$tmp/dup.json" "$root/baselines/chain/baseline.json"
+run compare --root "$root" --runs 1 --current "$tmp/chain.json"
+run baseline reset --root "$root"
 [ $fail -eq 0 ] && echo "memcheck: profreg is clean under valgrind"
 exit $fail

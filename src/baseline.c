@@ -1,4 +1,4 @@
-/* baseline.c — reading (validated, jansson) and writing (stable formatting) baseline JSON.
+/* baseline.c — reading (validated) and writing (stable formatting) baseline JSON.
  *
  * Invariant: the writer's output depends only on the struct (no clock, no environment),
  * and every file it writes is read back by baseline_read_* into the same ranking. */
@@ -31,15 +31,15 @@ void baseline_free(struct baseline *b)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-static int read_metadata(struct jr *r, json_t *root, struct baseline *b)
+static int read_metadata(struct jr *r, const struct jv *root, struct baseline *b)
 {
-    json_t *m;
+    const struct jv *m;
     if (jr_opt_object(r, root, "metadata", "", &m))
         return -1;
     if (!m)
         return 0;
-    json_t *runs = json_object_get(m, "runs_averaged");
-    if (runs && !json_is_null(runs)) {
+    const struct jv *runs = jr_get(r, m, "runs_averaged");
+    if (runs && !jv_is_null(runs)) {
         uint64_t v;
         if (jr_count(r, runs, "metadata.runs_averaged", &v))
             return -1;
@@ -48,15 +48,15 @@ static int read_metadata(struct jr *r, json_t *root, struct baseline *b)
                            (unsigned long long)v);
         b->avg.runs = (unsigned)v;
     }
-    json_t *dirty = json_object_get(m, "git_dirty");
-    if (dirty && !json_is_null(dirty)) {
-        if (!json_is_boolean(dirty))
+    const struct jv *dirty = jr_get(r, m, "git_dirty");
+    if (dirty && !jv_is_null(dirty)) {
+        if (!jv_is_bool(dirty))
             return jr_fail(r, "metadata.git_dirty: expected a boolean, got %s",
                            jr_type_name(dirty));
-        b->git_dirty = json_is_true(dirty);
+        b->git_dirty = jv_is_true(dirty);
     }
-    json_t *seen = json_object_get(m, "functions_seen");
-    if (seen && !json_is_null(seen)) {
+    const struct jv *seen = jr_get(r, m, "functions_seen");
+    if (seen && !jv_is_null(seen)) {
         uint64_t v;
         if (jr_count(r, seen, "metadata.functions_seen", &v))
             return -1;
@@ -71,22 +71,22 @@ static int read_metadata(struct jr *r, json_t *root, struct baseline *b)
                : 0;
 }
 
-static int read_function(struct jr *r, json_t *e, size_t i, struct avg_function *f)
+static int read_function(struct jr *r, const struct jv *e, size_t i, struct avg_function *f)
 {
     char where[64], key[96];
     snprintf(where, sizeof where, "top_functions[%zu]", i);
     f->line = -1;
     f->order = i;
-    if (!json_is_object(e))
+    if (!jv_is_object(e))
         return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
-    json_t *name = json_object_get(e, "name");
-    if (!json_is_string(name) || !*json_string_value(name))
+    const struct jv *name = jr_get(r, e, "name");
+    if (!jv_is_string(name) || !*jv_string(name))
         return jr_fail(r, "%s.name: expected a non-empty string, got %s", where,
                        name ? jr_type_name(name) : "nothing");
-    if (!(f->name = strdup(json_string_value(name))))
+    if (!(f->name = strdup(jv_string(name))))
         return jr_fail(r, "out of memory");
     snprintf(key, sizeof key, "%s.avg_percentage", where);
-    if (jr_number(r, json_object_get(e, "avg_percentage"), key, &f->avg_percentage))
+    if (jr_number(r, jr_get(r, e, "avg_percentage"), key, &f->avg_percentage))
         return -1;
     if (f->avg_percentage > 100.0 + 1e-6)
         return jr_fail(r, "%s: avg_percentage %g is above 100", where, f->avg_percentage);
@@ -94,17 +94,17 @@ static int read_function(struct jr *r, json_t *e, size_t i, struct avg_function 
         return -1;
     if (isnan(f->avg_samples))
         f->avg_samples = 0;
-    json_t *occ = json_object_get(e, "occurrences");
+    const struct jv *occ = jr_get(r, e, "occurrences");
     f->occurrences = 0;
-    if (occ && !json_is_null(occ)) {
+    if (occ && !jv_is_null(occ)) {
         uint64_t v;
         snprintf(key, sizeof key, "%s.occurrences", where);
         if (jr_count(r, occ, key, &v))
             return -1;
         f->occurrences = (unsigned)(v > 1000000 ? 1000000 : v);
     }
-    json_t *line = json_object_get(e, "line");
-    if (line && !json_is_null(line)) {
+    const struct jv *line = jr_get(r, e, "line");
+    if (line && !jv_is_null(line)) {
         uint64_t v;
         snprintf(key, sizeof key, "%s.line", where);
         if (jr_count(r, line, key, &v))
@@ -114,24 +114,25 @@ static int read_function(struct jr *r, json_t *e, size_t i, struct avg_function 
     return jr_opt_string(r, e, "source_file", where, &f->source_file);
 }
 
-static int read_functions(struct jr *r, json_t *root, struct baseline *b)
+static int read_functions(struct jr *r, const struct jv *root, struct baseline *b)
 {
-    json_t *arr = json_object_get(root, "top_functions");
+    const struct jv *arr = jr_get(r, root, "top_functions");
     if (!arr)
         return jr_fail(r, "top_functions: missing");
-    if (!json_is_array(arr))
+    if (!jv_is_array(arr))
         return jr_fail(r, "top_functions: expected an array, got %s", jr_type_name(arr));
-    size_t n = json_array_size(arr);
+    size_t n = jv_size(arr);
     b->avg.functions = calloc(n ? n : 1, sizeof *b->avg.functions);
     if (!b->avg.functions)
         return jr_fail(r, "out of memory");
     struct hmap names;
     hmap_init(&names);
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    const struct jv *e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n && rc == 0; i++, e = jv_next(r->doc, e, arr)) {
         b->avg.nfunctions = i + 1;
         struct avg_function *f = &b->avg.functions[i];
-        rc = read_function(r, json_array_get(arr, i), i, f);
+        rc = read_function(r, e, i, f);
         uint32_t first;
         int ins = rc ? 1 : hmap_intern(&names, f->name, strlen(f->name), (uint32_t)i, &first);
         if (ins < 0)
@@ -144,11 +145,11 @@ static int read_functions(struct jr *r, json_t *root, struct baseline *b)
     return rc;
 }
 
-static int read_root(struct jr *r, json_t *root, struct baseline *b)
+static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
 {
-    if (!json_is_object(root))
+    if (!jv_is_object(root))
         return jr_fail(r, "expected a JSON object at the top, got %s", jr_type_name(root));
-    json_t *s;
+    const struct jv *s;
     if (read_metadata(r, root, b) || jr_opt_object(r, root, "summary", "", &s))
         return -1;
     b->avg.avg_total_samples = 0;
@@ -164,28 +165,26 @@ static int read_root(struct jr *r, json_t *root, struct baseline *b)
     return 0;
 }
 
-static int read_json(struct jr *r, json_t *root, struct baseline *b)
+static int read_doc(struct jr *r, const struct jv *root, void *ctx)
 {
-    if (!root)
-        return -1;
-    int rc = read_root(r, root, b);
-    json_decref(root);
-    if (rc != 0)
-        baseline_free(b);
-    return rc;
+    struct baseline *b = ctx;
+    if (read_root(r, root, b) == 0)
+        return 0;
+    baseline_free(b);
+    return -1;
 }
 
 int baseline_read_file(const char *path, struct baseline *b, char *err, size_t errlen)
 {
-    struct jr r = {path, err, errlen};
-    return read_json(&r, jr_load_file(&r), b);
+    struct jr r = {path, err, errlen, NULL};
+    return jr_parse_file(&r, read_doc, b);
 }
 
 int baseline_read_string(const char *text, const char *name, struct baseline *b, char *err,
                          size_t errlen)
 {
-    struct jr r = {name, err, errlen};
-    return read_json(&r, jr_load_string(&r, text), b);
+    struct jr r = {name, err, errlen, NULL};
+    return jr_parse_string(&r, text, read_doc, b);
 }
 
 /* ---- writing ---------------------------------------------------------------------------- */

@@ -35,11 +35,12 @@ static int capture(char *const argv[], char *buf, size_t len)
     }
     size_t n = 0;
     ssize_t got;
-    char sink[4096];
-    while ((got = read(pipefd[0], n + 1 < len ? buf + n : sink,
-                       n + 1 < len ? len - 1 - n : sizeof sink)) > 0)
-        if (n + 1 < len)
-            n += (size_t)got;
+    char chunk[4096];
+    while ((got = read(pipefd[0], chunk, sizeof chunk)) > 0) { /* keep what fits, drain the rest */
+        size_t take = (size_t)got < len - 1 - n ? (size_t)got : len - 1 - n;
+        memcpy(buf + n, chunk, take);
+        n += take;
+    }
     buf[n] = '\0';
     close(pipefd[0]);
     int status;

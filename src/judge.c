@@ -48,65 +48,102 @@ void avg_profile_free(struct avg_profile *a)
 }
 
 /* Sums of one function over the runs, before dividing. */
-struct acc {
+struct avg_acc {
     double pct, samples;
 };
 
+void avg_builder_init(struct avg_builder *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void avg_builder_abort(struct avg_builder *b)
+{
+    if (b->names) {
+        hmap_free(b->names);
+        free(b->names);
+    }
+    free(b->acc);
+    avg_profile_free(&b->out);
+    memset(b, 0, sizeof *b);
+}
+
+int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
+{
+    if (!b->names) {
+        if (!(b->names = malloc(sizeof *b->names)))
+            return -1;
+        hmap_init(b->names);
+    }
+    struct avg_profile *out = &b->out;
+    if (out->nfunctions + p->nfunctions > b->cap) { /* room for every function of this run */
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < out->nfunctions + p->nfunctions)
+            cap *= 2;
+        struct avg_function *f = realloc(out->functions, cap * sizeof *f);
+        if (f)
+            out->functions = f;
+        struct avg_acc *a = realloc(b->acc, cap * sizeof *a);
+        if (a)
+            b->acc = a;
+        if (!f || !a)
+            return -1;
+        b->cap = cap;
+    }
+    b->total += (double)p->total_samples;
+    out->runs++;
+    for (size_t i = 0; i < p->nfunctions; i++) {
+        const struct pr_function *f = &p->functions[i];
+        uint32_t idx;
+        int ins = hmap_intern(b->names, f->name, strlen(f->name), (uint32_t)out->nfunctions, &idx);
+        if (ins < 0)
+            return -1;
+        struct avg_function *a = &out->functions[idx];
+        if (ins == 1) {
+            memset(a, 0, sizeof *a);
+            memset(&b->acc[idx], 0, sizeof b->acc[idx]);
+            a->order = out->nfunctions++;
+            a->line = -1;
+            if (!(a->name = strdup(f->name)))
+                return -1;
+        }
+        if (!a->source_file && f->source_file && !(a->source_file = strdup(f->source_file)))
+            return -1;
+        if (a->line < 0)
+            a->line = f->line;
+        b->acc[idx].pct += f->percentage;
+        b->acc[idx].samples += (double)f->samples;
+        a->occurrences++;
+    }
+    return 0;
+}
+
+int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
+{
+    struct avg_profile *a = &b->out;
+    for (size_t i = 0; i < a->nfunctions; i++) {
+        a->functions[i].avg_percentage = b->acc[i].pct / a->functions[i].occurrences;
+        a->functions[i].avg_samples = b->acc[i].samples / a->functions[i].occurrences;
+    }
+    a->avg_total_samples = a->runs ? b->total / (double)a->runs : 0;
+    avg_profile_sort(a);
+    *out = *a;
+    memset(a, 0, sizeof *a);
+    avg_builder_abort(b);
+    return 0;
+}
+
 int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out)
 {
+    struct avg_builder b;
+    avg_builder_init(&b);
     memset(out, 0, sizeof *out);
-    size_t cap = 0;
     for (size_t r = 0; r < nruns; r++)
-        cap += runs[r]->nfunctions;
-    struct hmap names;
-    hmap_init(&names);
-    struct acc *acc = calloc(cap ? cap : 1, sizeof *acc);
-    out->functions = calloc(cap ? cap : 1, sizeof *out->functions);
-    if (!acc || !out->functions)
-        goto oom;
-    double total = 0;
-    for (size_t r = 0; r < nruns; r++) {
-        const struct pr_profile *p = runs[r];
-        total += (double)p->total_samples;
-        for (size_t i = 0; i < p->nfunctions; i++) {
-            const struct pr_function *f = &p->functions[i];
-            uint32_t idx;
-            int ins = hmap_intern(&names, f->name, strlen(f->name), (uint32_t)out->nfunctions,
-                                  &idx);
-            if (ins < 0)
-                goto oom;
-            struct avg_function *a = &out->functions[idx];
-            if (ins == 1) {
-                a->order = out->nfunctions++;
-                a->line = -1;
-                if (!(a->name = strdup(f->name)))
-                    goto oom;
-            }
-            if (!a->source_file && f->source_file && !(a->source_file = strdup(f->source_file)))
-                goto oom;
-            if (a->line < 0)
-                a->line = f->line;
-            acc[idx].pct += f->percentage;
-            acc[idx].samples += (double)f->samples;
-            a->occurrences++;
+        if (avg_builder_add(&b, runs[r]) != 0) {
+            avg_builder_abort(&b);
+            return -1;
         }
-    }
-    for (size_t i = 0; i < out->nfunctions; i++) {
-        struct avg_function *a = &out->functions[i];
-        a->avg_percentage = acc[i].pct / a->occurrences;
-        a->avg_samples = acc[i].samples / a->occurrences;
-    }
-    out->runs = (unsigned)nruns;
-    out->avg_total_samples = nruns ? total / (double)nruns : 0;
-    avg_profile_sort(out);
-    hmap_free(&names);
-    free(acc);
-    return 0;
-oom:
-    hmap_free(&names);
-    free(acc);
-    avg_profile_free(out);
-    return -1;
+    return avg_builder_finish(&b, out);
 }
 
 /* The one place a function's verdict is decided. */

@@ -1,11 +1,10 @@
-/* profile_read.c — validating reader for profile JSON (jansson).
+/* profile_read.c — validating reader for profile JSON (json_parse.h, jansson's messages).
  *
  * Required: summary.total_samples and top_functions[] with name, samples, percentage.
  * Everything else is optional, but when present it must have the right type and range.
  * Invariant: either the whole profile is read, or nothing is (p stays empty). */
 #include "profreg/profile_read.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +13,12 @@
 #include "profreg/hashmap.h"
 #include "profreg/json_read.h"
 
-static int read_metadata(struct jr *r, json_t *root, struct pr_profile *p)
+static int read_metadata(struct jr *r, const struct jv *root, struct pr_profile *p)
 {
-    json_t *m = json_object_get(root, "metadata");
-    if (!m || json_is_null(m))
+    const struct jv *m = jr_get(r, root, "metadata");
+    if (!m || jv_is_null(m))
         return 0;
-    if (!json_is_object(m))
+    if (!jv_is_object(m))
         return jr_fail(r, "metadata: expected an object, got %s", jr_type_name(m));
     if (jr_opt_string(r, m, "trace_file", "metadata", &p->trace_file) ||
         jr_opt_string(r, m, "template", "metadata", &p->template_name) ||
@@ -29,45 +28,45 @@ static int read_metadata(struct jr *r, json_t *root, struct pr_profile *p)
         jr_opt_string(r, m, "profreg_version", "metadata", &p->profreg_version) ||
         jr_opt_number(r, m, "frequency_hz", "metadata", &p->frequency_hz))
         return -1;
-    json_t *pid = json_object_get(m, "pid");
-    if (pid && !json_is_null(pid)) {
+    const struct jv *pid = jr_get(r, m, "pid");
+    if (pid && !jv_is_null(pid)) {
         uint64_t v;
         if (jr_count(r, pid, "metadata.pid", &v))
             return -1;
         p->pid = (long)v;
     }
-    json_t *cmd = json_object_get(m, "command_line");
-    if (cmd && !json_is_null(cmd)) {
-        if (!json_is_array(cmd))
+    const struct jv *cmd = jr_get(r, m, "command_line");
+    if (cmd && !jv_is_null(cmd)) {
+        if (!jv_is_array(cmd))
             return jr_fail(r, "metadata.command_line: expected an array, got %s", jr_type_name(cmd));
-        size_t n = json_array_size(cmd);
+        size_t n = jv_size(cmd);
         p->command_line = calloc(n + 1, sizeof *p->command_line);
         if (!p->command_line)
             return jr_fail(r, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            json_t *a = json_array_get(cmd, i);
-            if (!json_is_string(a))
+        const struct jv *a = jv_child(r->doc, cmd);
+        for (size_t i = 0; i < n; i++, a = jv_next(r->doc, a, cmd)) {
+            if (!jv_is_string(a))
                 return jr_fail(r, "metadata.command_line[%zu]: expected a string, got %s", i,
                             jr_type_name(a));
-            p->command_line[i] = strdup(json_string_value(a));
+            p->command_line[i] = strdup(jv_string(a));
         }
     }
     return 0;
 }
 
-static int read_summary(struct jr *r, json_t *root, struct pr_profile *p)
+static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *p)
 {
-    json_t *s = json_object_get(root, "summary");
+    const struct jv *s = jr_get(r, root, "summary");
     if (!s)
         return jr_fail(r, "summary: missing");
-    if (!json_is_object(s))
+    if (!jv_is_object(s))
         return jr_fail(r, "summary: expected an object, got %s", jr_type_name(s));
-    json_t *total = json_object_get(s, "total_samples");
+    const struct jv *total = jr_get(r, s, "total_samples");
     if (!total)
         return jr_fail(r, "summary.total_samples: missing");
     if (jr_count(r, total, "summary.total_samples", &p->total_samples))
         return -1;
-    json_t *signals = json_object_get(s, "signals");
+    const struct jv *signals = jr_get(r, s, "signals");
     if (signals && jr_count(r, signals, "summary.signals", &p->signals))
         return -1;
     struct {
@@ -91,70 +90,63 @@ static int read_summary(struct jr *r, json_t *root, struct pr_profile *p)
     return 0;
 }
 
-static int read_function(struct jr *r, json_t *e, size_t i, struct pr_function *f)
+static int read_function(struct jr *r, const struct jv *e, size_t i, struct pr_function *f)
 {
-    char where[64];
-    snprintf(where, sizeof where, "top_functions[%zu]", i);
+    static const char *const A = "top_functions";
     f->line = -1;
-    if (!json_is_object(e))
-        return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
-    json_t *name = json_object_get(e, "name");
-    if (!json_is_string(name) || !*json_string_value(name))
-        return jr_fail(r, "%s.name: expected a non-empty string, got %s", where,
-                    name ? jr_type_name(name) : "nothing");
-    f->name = strdup(json_string_value(name));
-    char key[96];
-    snprintf(key, sizeof key, "%s.samples", where);
-    if (jr_count(r, json_object_get(e, "samples"), key, &f->samples))
-        return -1;
-    snprintf(key, sizeof key, "%s.percentage", where);
-    if (jr_number(r, json_object_get(e, "percentage"), key, &f->percentage))
+    if (!jv_is_object(e))
+        return jr_fail(r, "%s[%zu]: expected an object, got %s", A, i, jr_type_name(e));
+    const struct jv *name = jr_get(r, e, "name");
+    if (!jv_is_string(name) || !*jv_string(name))
+        return jr_fail(r, "%s[%zu].name: expected a non-empty string, got %s", A, i,
+                       name ? jr_type_name(name) : "nothing");
+    if (!(f->name = strdup(jv_string(name))))
+        return jr_fail(r, "out of memory");
+    if (jr_elem_count(r, e, A, i, "samples", true, &f->samples) < 0 ||
+        jr_elem_number(r, e, A, i, "percentage", true, &f->percentage) < 0)
         return -1;
     if (f->percentage > 100.0 + 1e-6)
-        return jr_fail(r, "%s: percentage %g is above 100", where, f->percentage);
-    json_t *self = json_object_get(e, "self_samples");
-    if (self && !json_is_null(self)) {
-        snprintf(key, sizeof key, "%s.self_samples", where);
-        if (jr_count(r, self, key, &f->self_samples))
-            return -1;
-        if (jr_opt_number(r, e, "self_percentage", where, &f->self_percentage))
+        return jr_fail(r, "%s[%zu]: percentage %g is above 100", A, i, f->percentage);
+    int has = jr_elem_count(r, e, A, i, "self_samples", false, &f->self_samples);
+    if (has < 0)
+        return -1;
+    if (has) {
+        f->has_self = true;
+        if (jr_elem_number(r, e, A, i, "self_percentage", false, &f->self_percentage) < 0)
             return -1;
         if (isnan(f->self_percentage))
             f->self_percentage = 0;
-        f->has_self = true;
     }
-    json_t *line = json_object_get(e, "line");
-    if (line && !json_is_null(line)) {
-        uint64_t v;
-        snprintf(key, sizeof key, "%s.line", where);
-        if (jr_count(r, line, key, &v))
-            return -1;
-        f->line = (long)v;
-    }
-    if (jr_opt_string(r, e, "source_file", where, &f->source_file) ||
-        jr_opt_string(r, e, "source_path", where, &f->source_path) ||
-        jr_opt_string(r, e, "module", where, &f->module))
+    uint64_t line;
+    if ((has = jr_elem_count(r, e, A, i, "line", false, &line)) < 0)
+        return -1;
+    if (has)
+        f->line = (long)line;
+    if (jr_elem_string(r, e, A, i, "source_file", &f->source_file) < 0 ||
+        jr_elem_string(r, e, A, i, "source_path", &f->source_path) < 0 ||
+        jr_elem_string(r, e, A, i, "module", &f->module) < 0)
         return -1;
     return 0;
 }
 
-static int read_functions(struct jr *r, json_t *root, struct pr_profile *p)
+static int read_functions(struct jr *r, const struct jv *root, struct pr_profile *p)
 {
-    json_t *arr = json_object_get(root, "top_functions");
+    const struct jv *arr = jr_get(r, root, "top_functions");
     if (!arr)
         return jr_fail(r, "top_functions: missing");
-    if (!json_is_array(arr))
+    if (!jv_is_array(arr))
         return jr_fail(r, "top_functions: expected an array, got %s", jr_type_name(arr));
-    size_t n = json_array_size(arr);
+    size_t n = jv_size(arr);
     p->functions = calloc(n ? n : 1, sizeof *p->functions);
     if (!p->functions)
         return jr_fail(r, "out of memory");
     struct hmap names;
     hmap_init(&names);
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    const struct jv *e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n && rc == 0; i++, e = jv_next(r->doc, e, arr)) {
         p->nfunctions = i + 1;
-        rc = read_function(r, json_array_get(arr, i), i, &p->functions[i]);
+        rc = read_function(r, e, i, &p->functions[i]);
         if (rc == 0) {
             const char *name = p->functions[i].name;
             uint32_t first;
@@ -170,53 +162,53 @@ static int read_functions(struct jr *r, json_t *root, struct pr_profile *p)
     return rc;
 }
 
-static int read_stacks(struct jr *r, json_t *root, struct pr_profile *p)
+static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p)
 {
-    json_t *arr = json_object_get(root, "stacks");
-    if (!arr || json_is_null(arr))
+    const struct jv *arr = jr_get(r, root, "stacks");
+    if (!arr || jv_is_null(arr))
         return 0;
-    if (!json_is_array(arr))
+    if (!jv_is_array(arr))
         return jr_fail(r, "stacks: expected an array, got %s", jr_type_name(arr));
-    size_t n = json_array_size(arr);
+    size_t n = jv_size(arr);
     p->stacks = calloc(n ? n : 1, sizeof *p->stacks);
     if (!p->stacks)
         return jr_fail(r, "out of memory");
     p->has_stacks = true;
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(arr, i);
+    const struct jv *e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n; i++, e = jv_next(r->doc, e, arr)) {
         char where[64];
         snprintf(where, sizeof where, "stacks[%zu]", i);
-        if (!json_is_object(e))
+        if (!jv_is_object(e))
             return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
         struct pr_stack *s = &p->stacks[i];
         p->nstacks = i + 1;
         char key[96];
         snprintf(key, sizeof key, "%s.count", where);
-        if (jr_count(r, json_object_get(e, "count"), key, &s->count))
+        if (jr_count(r, jr_get(r, e, "count"), key, &s->count))
             return -1;
-        json_t *frames = json_object_get(e, "frames");
-        if (!json_is_array(frames) || json_array_size(frames) == 0)
+        const struct jv *frames = jr_get(r, e, "frames");
+        if (!jv_is_array(frames) || jv_size(frames) == 0)
             return jr_fail(r, "%s.frames: expected a non-empty array of function indices", where);
-        size_t depth = json_array_size(frames);
+        size_t depth = jv_size(frames);
         s->frames = malloc(depth * sizeof *s->frames);
         if (!s->frames)
             return jr_fail(r, "out of memory");
         s->depth = (uint32_t)depth;
-        for (size_t d = 0; d < depth; d++) {
-            json_t *fi = json_array_get(frames, d);
-            if (!json_is_integer(fi) || json_integer_value(fi) < 0 ||
-                (size_t)json_integer_value(fi) >= p->nfunctions)
+        const struct jv *fi = jv_child(r->doc, frames);
+        for (size_t d = 0; d < depth; d++, fi = jv_next(r->doc, fi, frames)) {
+            if (!jv_is_integer(fi) || jv_integer(fi) < 0 ||
+                (size_t)jv_integer(fi) >= p->nfunctions)
                 return jr_fail(r, "%s.frames[%zu]: expected an index into top_functions (0..%zu)",
                             where, d, p->nfunctions ? p->nfunctions - 1 : 0);
-            s->frames[d] = (uint32_t)json_integer_value(fi);
+            s->frames[d] = (uint32_t)jv_integer(fi);
         }
     }
     return 0;
 }
 
-static int read_root(struct jr *r, json_t *root, struct pr_profile *p)
+static int read_root(struct jr *r, const struct jv *root, struct pr_profile *p)
 {
-    if (!json_is_object(root))
+    if (!jv_is_object(root))
         return jr_fail(r, "expected a JSON object at the top, got %s", jr_type_name(root));
     if (read_metadata(r, root, p) || read_summary(r, root, p) || read_functions(r, root, p) ||
         read_stacks(r, root, p))
@@ -224,29 +216,24 @@ static int read_root(struct jr *r, json_t *root, struct pr_profile *p)
     return 0;
 }
 
+static int read_doc(struct jr *r, const struct jv *root, void *ctx)
+{
+    struct pr_profile *p = ctx;
+    if (read_root(r, root, p) == 0)
+        return 0;
+    profile_free(p);
+    return -1;
+}
+
 int profile_read_file(const char *path, struct pr_profile *p, char *err, size_t errlen)
 {
-    struct jr r = {path, err, errlen};
-    json_t *root = jr_load_file(&r);
-    if (!root)
-        return -1;
-    int rc = read_root(&r, root, p);
-    json_decref(root);
-    if (rc != 0)
-        profile_free(p);
-    return rc;
+    struct jr r = {path, err, errlen, NULL};
+    return jr_parse_file(&r, read_doc, p);
 }
 
 int profile_read_string(const char *text, const char *name, struct pr_profile *p, char *err,
                         size_t errlen)
 {
-    struct jr r = {name, err, errlen};
-    json_t *root = jr_load_string(&r, text);
-    if (!root)
-        return -1;
-    int rc = read_root(&r, root, p);
-    json_decref(root);
-    if (rc != 0)
-        profile_free(p);
-    return rc;
+    struct jr r = {name, err, errlen, NULL};
+    return jr_parse_string(&r, text, read_doc, p);
 }

@@ -36,6 +36,21 @@ struct avg_profile {
  * memory (out is then empty). */
 int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out);
 
+/* The same, one run at a time, so that runs need not be held in memory together:
+ * avg_builder_init, avg_builder_add for each run in order, then avg_builder_finish (which
+ * fills out) or avg_builder_abort. add and finish return 0, or -1 when out of memory. */
+struct avg_builder {
+    struct avg_profile out;
+    struct hmap *names;
+    struct avg_acc *acc; /* per-function sums, parallel to out.functions */
+    size_t cap;
+    double total;
+};
+void avg_builder_init(struct avg_builder *b);
+int avg_builder_add(struct avg_builder *b, const struct pr_profile *run);
+int avg_builder_finish(struct avg_builder *b, struct avg_profile *out);
+void avg_builder_abort(struct avg_builder *b);
+
 /* Ranks functions: avg_percentage descending, ties in order of first appearance (what the
  * old tool's stable sort over its insertion-ordered dict gave). */
 void avg_profile_sort(struct avg_profile *a);

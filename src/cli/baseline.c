@@ -99,7 +99,7 @@ static int baseline_set(const struct baseline_args *a)
     int rc = EXIT_USAGE;
     if (a->current && runs_load_file(a->current, &runs) != 0)
         goto out;
-    if (project_resolve(&p, a->root, a->executable, a->current ? &runs.profiles[0] : NULL,
+    if (project_resolve(&p, a->root, a->executable, a->current ? runs.executable : NULL,
                         a->baseline, "profile_results") != 0)
         goto out;
     if (!a->current && runs_load_newest(&p, (unsigned)a->runs, &runs) != 0)

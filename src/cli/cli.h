@@ -44,43 +44,41 @@ struct project {
     char *baseline_path; /* --baseline, or ROOT/baselines/EXE/baseline.json */
 };
 
-/* Fills p. exe is --executable or NULL; then the executable named in hint_profile (the
+/* Fills p. exe is --executable or NULL; then hint_executable (metadata.executable of the
  * --current file) is used, else the only directory under ROOT/<search_dir>
  * ("profile_results" or "baselines"). Prints a one-line error and returns -1 on failure. */
 int project_resolve(struct project *p, const char *root, const char *exe,
-                    const struct pr_profile *hint_profile, const char *baseline_file,
+                    const char *hint_executable, const char *baseline_file,
                     const char *search_dir);
 void project_free(struct project *p);
 
-/* The profiles judged as "current": the newest `want` runs of the results directory, or
- * the one --current file. */
+/* The runs judged as "current": the newest `want` runs of the results directory, or the one
+ * --current file, averaged as they are read (several files in parallel, added in order) so
+ * that only a few are in memory at once. */
 struct runs {
     char **paths;
-    struct pr_profile *profiles;
     size_t n;
-    unsigned requested; /* --runs, when loaded from the results directory */
+    unsigned requested;       /* --runs, when loaded from the results directory */
+    struct avg_profile avg;   /* judge_average of the runs */
+    char *average_timestamp;  /* mean export_timestamp (ISO-8601), or NULL */
+    char *executable;         /* metadata.executable of the first run, or NULL */
 };
 
-/* Loads the --current file alone (before the project is known). Prints the error. */
+/* Loads the --current file alone. Prints the error and returns -1 when it is bad. */
 int runs_load_file(const char *path, struct runs *r);
 
-/* Loads the newest `want` runs from p->results_dir (fewer, with a note on stderr, when fewer
- * exist). Prints a one-line error and returns -1 when there are none or one is bad. */
+/* Loads the newest `want` runs from p->results_dir (fewer when fewer exist). Prints a
+ * one-line error and returns -1 when there are none or one is bad. */
 int runs_load_newest(const struct project *p, unsigned want, struct runs *r);
 void runs_free(struct runs *r);
 
 /* Says on stderr that fewer runs than --runs existed (call once the command succeeded). */
 void runs_note_if_fewer(const struct project *p, const struct runs *r);
 
-/* judge_average over the runs. 0, or -1 when out of memory. */
-int runs_average(const struct runs *r, struct avg_profile *out);
-
-/* Mean export_timestamp of the runs as ISO-8601 (malloc'd), or NULL when none parses. */
-char *runs_average_timestamp(const struct runs *r);
-
-/* Averages the runs into a baseline with metadata (git commit of the root, version, time)
- * and writes it atomically to p->baseline_path. Prints what it wrote. 0, or -1 (printed). */
-int project_write_baseline(const struct project *p, const struct runs *r);
+/* Turns the runs into a baseline with metadata (git commit of the root, version, time; the
+ * averaged functions are moved out of r) and writes it atomically to p->baseline_path.
+ * Prints what it wrote. 0, or -1 (printed). */
+int project_write_baseline(const struct project *p, struct runs *r);
 
 /* "profreg version" string. */
 extern const char *const profreg_version;

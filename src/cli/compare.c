@@ -185,27 +185,20 @@ static int judge_and_report(const struct compare_args *a, const struct project *
             cli_error("%s", err);
         return EXIT_USAGE;
     }
-    struct avg_profile current;
+    const struct avg_profile *current = &runs->avg;
     struct judgement j;
-    if (runs_average(runs, &current) != 0) {
-        baseline_free(&base);
-        cli_error("out of memory averaging runs");
-        return EXIT_USAGE;
-    }
-    if (judge_compare(&current, &base.avg, &a->judge, &j) != 0) {
-        avg_profile_free(&current);
+    if (judge_compare(current, &base.avg, &a->judge, &j) != 0) {
         baseline_free(&base);
         cli_error("out of memory judging");
         return EXIT_USAGE;
     }
     char now[32];
     time_format_iso((double)time(NULL), now, sizeof now);
-    char *current_ts = runs_average_timestamp(runs);
     struct compare_view v = {
         .executable = p->executable,
         .generated_at = now,
-        .current_runs = current.runs,
-        .current_timestamp = current_ts,
+        .current_runs = current->runs,
+        .current_timestamp = runs->average_timestamp,
         .baseline_timestamp = base.average_timestamp,
         .baseline_runs = base.avg.runs,
         .baseline_commit = base.git_commit,
@@ -224,9 +217,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     }
     if (rc == EXIT_OK && a->strict && j.regressed > 0)
         rc = EXIT_REGRESSION;
-    free(current_ts);
     judgement_free(&j);
-    avg_profile_free(&current);
     baseline_free(&base);
     return rc;
 }
@@ -241,7 +232,7 @@ int cmd_compare(int argc, char **argv)
     int rc = EXIT_USAGE;
     if (a.current && runs_load_file(a.current, &runs) != 0)
         goto out;
-    if (project_resolve(&p, a.root, a.executable, a.current ? &runs.profiles[0] : NULL,
+    if (project_resolve(&p, a.root, a.executable, a.current ? runs.executable : NULL,
                         a.baseline, "profile_results") != 0)
         goto out;
     if (!a.current && runs_load_newest(&p, (unsigned)a.runs, &runs) != 0)

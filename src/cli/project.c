@@ -9,10 +9,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "profreg/array.h"
 #include "profreg/fsutil.h"
@@ -104,7 +107,7 @@ static char *detect_executable(const char *root, const char *search_dir)
 }
 
 int project_resolve(struct project *p, const char *root, const char *exe,
-                    const struct pr_profile *hint_profile, const char *baseline_file,
+                    const char *hint_executable, const char *baseline_file,
                     const char *search_dir)
 {
     memset(p, 0, sizeof *p);
@@ -121,10 +124,9 @@ int project_resolve(struct project *p, const char *root, const char *exe,
             return -1;
         }
         p->executable = strdup(exe);
-    } else if (hint_profile && hint_profile->executable &&
-               valid_exe_name(fs_basename(hint_profile->executable)) &&
-               strcmp(hint_profile->executable, "unknown") != 0) {
-        p->executable = strdup(fs_basename(hint_profile->executable));
+    } else if (hint_executable && valid_exe_name(fs_basename(hint_executable)) &&
+               strcmp(hint_executable, "unknown") != 0) {
+        p->executable = strdup(fs_basename(hint_executable));
     } else {
         p->executable = detect_executable(p->root, search_dir);
     }
@@ -150,44 +152,121 @@ void project_free(struct project *p)
     memset(p, 0, sizeof *p);
 }
 
-/* ---- runs ------------------------------------------------------------------------------- */
+/* ---- runs ----------------------------------------------------------------------------- */
 
 void runs_free(struct runs *r)
 {
-    for (size_t i = 0; i < r->n; i++) {
+    for (size_t i = 0; i < r->n; i++)
         free(r->paths[i]);
-        profile_free(&r->profiles[i]);
-    }
     free(r->paths);
-    free(r->profiles);
+    avg_profile_free(&r->avg);
+    free(r->average_timestamp);
+    free(r->executable);
     memset(r, 0, sizeof *r);
 }
 
+/* Files parsed at once: one per core (at most 8); only these are in memory together. */
+static size_t parallel_files(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
+}
+
+struct load_batch {
+    char **paths;
+    struct pr_profile *profiles;
+    char (*errs)[1024];
+    int *rcs;
+    size_t count;
+    atomic_size_t next;
+};
+
+static void *load_worker(void *arg)
+{
+    struct load_batch *b = arg;
+    size_t i;
+    while ((i = atomic_fetch_add(&b->next, 1)) < b->count)
+        b->rcs[i] = profile_read_file(b->paths[i], &b->profiles[i], b->errs[i], sizeof b->errs[i]);
+    return NULL;
+}
+
+static void *load_worker_thread(void *arg)
+{
+    return load_worker(arg);
+}
+
+/* Parses b->count files on up to b->count threads (this one included). */
+static void load_parallel(struct load_batch *b)
+{
+    pthread_t tids[8];
+    size_t started = 0;
+    atomic_store(&b->next, 0);
+    for (size_t t = 1; t < b->count && t < 8; t++)
+        if (pthread_create(&tids[started], NULL, load_worker_thread, b) == 0)
+            started++;
+    load_worker(b);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+}
+
+/* Reads and averages paths (taking ownership of the array). Prints the first error in
+ * file order. */
 static int runs_load_paths(char **paths, size_t n, struct runs *r)
 {
     memset(r, 0, sizeof *r);
     r->paths = paths;
-    r->profiles = calloc(n ? n : 1, sizeof *r->profiles);
-    if (!r->profiles) {
-        cli_error("out of memory");
-        for (size_t i = 0; i < n; i++)
-            free(paths[i]);
-        free(paths);
-        r->paths = NULL;
-        return -1;
-    }
     r->n = n;
-    for (size_t i = 0; i < n; i++)
-        profile_init(&r->profiles[i]);
-    for (size_t i = 0; i < n; i++) {
-        char err[1024];
-        if (profile_read_file(paths[i], &r->profiles[i], err, sizeof err) != 0) {
-            cli_error("%s", err);
-            runs_free(r);
-            return -1;
+    size_t width = parallel_files();
+    struct pr_profile *profiles = calloc(width, sizeof *profiles);
+    char(*errs)[1024] = calloc(width, sizeof *errs);
+    int *rcs = calloc(width, sizeof *rcs);
+    struct avg_builder avg;
+    avg_builder_init(&avg);
+    double ts_sum = 0;
+    size_t ts_n = 0;
+    int rc = profiles && errs && rcs ? 0 : -1;
+    if (rc)
+        cli_error("out of memory");
+    for (size_t first = 0; rc == 0 && first < n; first += width) {
+        struct load_batch b = {paths + first, profiles, errs, rcs, n - first < width ? n - first : width, 0};
+        for (size_t i = 0; i < b.count; i++)
+            profile_init(&profiles[i]);
+        load_parallel(&b);
+        for (size_t i = 0; i < b.count; i++) {
+            if (rc == 0 && rcs[i] != 0) {
+                cli_error("%s", errs[i]);
+                rc = -1;
+            }
+            if (rc == 0 && first + i == 0 && profiles[i].executable &&
+                !(r->executable = strdup(profiles[i].executable)))
+                rc = -1;
+            double t;
+            if (rc == 0 && time_parse_iso(profiles[i].export_timestamp, &t)) {
+                ts_sum += t;
+                ts_n++;
+            }
+            if (rc == 0 && avg_builder_add(&avg, &profiles[i]) != 0) {
+                cli_error("out of memory averaging runs");
+                rc = -1;
+            }
+            profile_free(&profiles[i]);
         }
     }
-    return 0;
+    free(profiles);
+    free(errs);
+    free(rcs);
+    if (rc == 0 && ts_n) {
+        char buf[32];
+        time_format_iso(ts_sum / (double)ts_n, buf, sizeof buf);
+        r->average_timestamp = strdup(buf);
+    }
+    if (rc == 0)
+        avg_builder_finish(&avg, &r->avg);
+    else
+        avg_builder_abort(&avg);
+    if (rc != 0)
+        runs_free(r);
+    return rc;
 }
 
 int runs_load_file(const char *path, struct runs *r)
@@ -261,36 +340,6 @@ void runs_note_if_fewer(const struct project *p, const struct runs *r)
                 p->results_dir, r->n, r->n == 1 ? "" : "s", r->requested, r->n);
 }
 
-char *runs_average_timestamp(const struct runs *r)
-{
-    double sum = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        double t;
-        if (time_parse_iso(r->profiles[i].export_timestamp, &t)) {
-            sum += t;
-            n++;
-        }
-    }
-    if (n == 0)
-        return NULL;
-    char buf[32];
-    time_format_iso(sum / (double)n, buf, sizeof buf);
-    return strdup(buf);
-}
-
-int runs_average(const struct runs *r, struct avg_profile *out)
-{
-    const struct pr_profile **list = malloc((r->n ? r->n : 1) * sizeof *list);
-    if (!list)
-        return -1;
-    for (size_t i = 0; i < r->n; i++)
-        list[i] = &r->profiles[i];
-    int rc = judge_average(list, r->n, out);
-    free(list);
-    return rc;
-}
-
 /* ---- baseline --------------------------------------------------------------------------- */
 
 static int write_baseline_cb(FILE *f, void *ctx)
@@ -298,23 +347,19 @@ static int write_baseline_cb(FILE *f, void *ctx)
     return baseline_write(f, ctx);
 }
 
-int project_write_baseline(const struct project *p, const struct runs *r)
+int project_write_baseline(const struct project *p, struct runs *r)
 {
     struct baseline b;
     baseline_init(&b);
-    int rc = runs_average(r, &b.avg);
-    if (rc != 0) {
-        cli_error("out of memory averaging runs");
-        return -1;
-    }
+    b.avg = r->avg; /* moved */
+    memset(&r->avg, 0, sizeof r->avg);
+    int rc;
     struct git_info g;
     git_info_read(p->root, &g);
     char now[32];
     time_format_iso((double)time(NULL), now, sizeof now);
     b.executable = strdup(p->executable);
-    b.average_timestamp = runs_average_timestamp(r);
-    if (!b.average_timestamp)
-        b.average_timestamp = strdup(now);
+    b.average_timestamp = strdup(r->average_timestamp ? r->average_timestamp : now);
     b.created_at = strdup(now);
     b.git_commit = g.commit;
     b.git_dirty = g.commit ? g.dirty : -1;

@@ -557,6 +557,33 @@ START_TEST(test_git_commit_recorded)
 }
 END_TEST
 
+/* scripts/compare-profiles: the old tool's name, same options and exit codes */
+START_TEST(test_compare_profiles_wrapper)
+{
+    three_runs("sim");
+    const char *set[] = {"compare", "--root", tu_tmp, "--set-baseline", NULL};
+    struct tu_result r = run(set);
+    tu_result_free(&r);
+    const char *r4[] = {"main|100|1000", "Solver::step(double)|90|900", NULL};
+    write_run("sim", "profile_20261124_110000_000001_14.json", "2026-11-24T11:00:00Z", 1000, r4);
+    char prog[4200];
+    snprintf(prog, sizeof prog, "PROFREG=%s", tu_build_path("profreg"));
+    const char *env[] = {prog, NULL};
+    const char *argv[] = {tu_src_path("scripts/compare-profiles"), "--root", tu_tmp, "--runs",
+                          "1", "--strict", NULL};
+    r = tu_run(argv, env, NULL);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.out, "Solver::step(double)") && strstr(r.out, "REGRESSION"), "%s",
+                  r.out);
+    tu_result_free(&r);
+    const char *help[] = {tu_src_path("scripts/compare-profiles"), "--help", NULL};
+    r = tu_run(help, env, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strncmp(r.out, "usage: profreg compare", 22) == 0);
+    tu_result_free(&r);
+}
+END_TEST
+
 /* ---- bad input: exit 2, one line naming the file and the problem, nothing changed ------- */
 
 struct bad_case {
@@ -748,6 +775,7 @@ int main(void)
     tcase_add_test(tc, test_colours_on_a_terminal);
     tcase_add_test(tc, test_baseline_show_and_reset);
     tcase_add_test(tc, test_git_commit_recorded);
+    tcase_add_test(tc, test_compare_profiles_wrapper);
     tcase_add_test(tc, test_bad_input_changes_nothing);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
