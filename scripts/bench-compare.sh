@@ -46,7 +46,14 @@ p="$build/profreg"
 hyperfine -N --style basic --warmup 1 --runs 5 --export-json "$root/hyperfine.json" \
     "$p compare --root $root --output-json-only" \
     "$p compare --root $root --output-json-only --runs $runs" \
-    "$p baseline set --root $root --runs $runs" 2>&1 | grep -E 'Benchmark|Time'
+    "$p baseline set --root $root --runs $runs" >/dev/null 2>&1
+python3 - "$root/hyperfine.json" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    cmd = r["command"].split("/profreg ", 1)[1].replace(sys.argv[1].rsplit("/", 1)[0], "ROOT")
+    print("  median %7.3f s  (min %.3f, max %.3f, %d runs)  profreg %s"
+          % (r["median"], r["min"], r["max"], len(r["times"]), cmd))
+PY
 for args in "compare --root $root --output-json-only" \
             "compare --root $root --output-json-only --runs $runs"; do
     kb=$(/usr/bin/time -f %M "$p" $args 2>&1 >/dev/null | tail -n 1)

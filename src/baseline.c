@@ -138,8 +138,8 @@ static int read_functions(struct jr *r, const struct jv *root, struct baseline *
         if (ins < 0)
             rc = jr_fail(r, "out of memory");
         else if (ins == 0)
-            rc = jr_fail(r, "top_functions[%zu]: duplicate function name (also at [%u]): %.200s",
-                         i, first, f->name);
+            rc = jr_fail(r, "top_functions[%zu]: duplicate function name (also at [%u]): %.200s", i,
+                         first, f->name);
     }
     hmap_free(&names);
     return rc;
@@ -192,9 +192,8 @@ int baseline_read_string(const char *text, const char *name, struct baseline *b,
 size_t baseline_kept(const struct baseline *b)
 {
     size_t n = 0;
-    while (n < b->avg.nfunctions &&
-           (n < BASELINE_KEEP_TOP ||
-            b->avg.functions[n].avg_percentage >= BASELINE_KEEP_MIN_PERCENT))
+    while (n < b->avg.nfunctions && (n < BASELINE_KEEP_TOP || b->avg.functions[n].avg_percentage >=
+                                                                  BASELINE_KEEP_MIN_PERCENT))
         n++;
     return n;
 }

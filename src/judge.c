@@ -165,8 +165,7 @@ static int index_top(const struct avg_profile *a, size_t n, struct hmap *m)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t v;
-        if (hmap_intern(m, a->functions[i].name, strlen(a->functions[i].name), (uint32_t)i, &v) <
-            0)
+        if (hmap_intern(m, a->functions[i].name, strlen(a->functions[i].name), (uint32_t)i, &v) < 0)
             return -1;
     }
     return 0;
@@ -215,7 +214,8 @@ int judge_compare(const struct avg_profile *current, const struct avg_profile *b
         const struct avg_function *b = &baseline->functions[i];
         uint32_t ci;
         if (!hmap_get(&cur_top, b->name, strlen(b->name), &ci))
-            j->disappeared[j->ndisappeared++] = (struct listed_function){b->name, b->avg_percentage};
+            j->disappeared[j->ndisappeared++] =
+                (struct listed_function){b->name, b->avg_percentage};
     }
     rc = 0;
 done:

@@ -38,7 +38,8 @@ static int read_metadata(struct jr *r, const struct jv *root, struct pr_profile 
     const struct jv *cmd = jr_get(r, m, "command_line");
     if (cmd && !jv_is_null(cmd)) {
         if (!jv_is_array(cmd))
-            return jr_fail(r, "metadata.command_line: expected an array, got %s", jr_type_name(cmd));
+            return jr_fail(r, "metadata.command_line: expected an array, got %s",
+                           jr_type_name(cmd));
         size_t n = jv_size(cmd);
         p->command_line = calloc(n + 1, sizeof *p->command_line);
         if (!p->command_line)
@@ -47,7 +48,7 @@ static int read_metadata(struct jr *r, const struct jv *root, struct pr_profile 
         for (size_t i = 0; i < n; i++, a = jv_next(r->doc, a, cmd)) {
             if (!jv_is_string(a))
                 return jr_fail(r, "metadata.command_line[%zu]: expected a string, got %s", i,
-                            jr_type_name(a));
+                               jr_type_name(a));
             p->command_line[i] = strdup(jv_string(a));
         }
     }
@@ -154,8 +155,9 @@ static int read_functions(struct jr *r, const struct jv *root, struct pr_profile
             if (ins < 0)
                 rc = jr_fail(r, "out of memory");
             else if (ins == 0)
-                rc = jr_fail(r, "top_functions[%zu]: duplicate function name (also at [%u]): %.200s",
-                          i, first, name);
+                rc =
+                    jr_fail(r, "top_functions[%zu]: duplicate function name (also at [%u]): %.200s",
+                            i, first, name);
         }
     }
     hmap_free(&names);
@@ -196,10 +198,9 @@ static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p
         s->depth = (uint32_t)depth;
         const struct jv *fi = jv_child(r->doc, frames);
         for (size_t d = 0; d < depth; d++, fi = jv_next(r->doc, fi, frames)) {
-            if (!jv_is_integer(fi) || jv_integer(fi) < 0 ||
-                (size_t)jv_integer(fi) >= p->nfunctions)
+            if (!jv_is_integer(fi) || jv_integer(fi) < 0 || (size_t)jv_integer(fi) >= p->nfunctions)
                 return jr_fail(r, "%s.frames[%zu]: expected an index into top_functions (0..%zu)",
-                            where, d, p->nfunctions ? p->nfunctions - 1 : 0);
+                               where, d, p->nfunctions ? p->nfunctions - 1 : 0);
             s->frames[d] = (uint32_t)jv_integer(fi);
         }
     }

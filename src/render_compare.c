@@ -45,9 +45,10 @@ static void print_header(FILE *out, const struct compare_view *v, const struct t
         fprintf(out, ", %s", v->baseline_timestamp);
     if (v->baseline_commit)
         fprintf(out, ", commit %.12s", v->baseline_commit);
-    fprintf(out, "\nrule:      regression when a top-%zu function's share grows by more than %g %%%s\n\n",
-            v->options->top, v->options->threshold_percent,
-            v->options->compat ? " (--compat)" : "");
+    fprintf(
+        out,
+        "\nrule:      regression when a top-%zu function's share grows by more than %g %%%s\n\n",
+        v->options->top, v->options->threshold_percent, v->options->compat ? " (--compat)" : "");
 }
 
 static void print_list(FILE *out, const char *title, const struct listed_function *l, size_t n,
@@ -73,8 +74,7 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
 
     fprintf(out, "%s", s->blue);
     print_name(out, "Function", namew);
-    fprintf(out, "  %9s  %10s  %8s  %s%s\n", "Current %", "Baseline %", "Diff", "Status",
-            s->reset);
+    fprintf(out, "  %9s  %10s  %8s  %s%s\n", "Current %", "Baseline %", "Diff", "Status", s->reset);
     for (size_t i = 0; i < j->ncompared; i++) {
         const struct judged_function *f = &j->compared[i];
         char diff[32];
@@ -89,16 +89,16 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
 
     size_t listw = namew + NUM_COLS - 18;
     char title[128];
-    snprintf(title, sizeof title, "New hotspots (in the current top %zu, not in the baseline's):",
-             v->options->top);
+    snprintf(title, sizeof title,
+             "New hotspots (in the current top %zu, not in the baseline's):", v->options->top);
     print_list(out, title, j->new_hotspots, j->nnew, "NEW", s, listw);
-    snprintf(title, sizeof title, "Disappeared (in the baseline top %zu, not in the current's):",
-             v->options->top);
+    snprintf(title, sizeof title,
+             "Disappeared (in the baseline top %zu, not in the current's):", v->options->top);
     print_list(out, title, j->disappeared, j->ndisappeared, "GONE", s, listw);
 
     fprintf(out, "\n%sSummary:%s %zu compared, %s%zu passed%s, %s%zu regressed%s", s->blue,
-            s->reset, j->ncompared, s->green, j->passed, s->reset,
-            j->regressed ? s->red : "", j->regressed, j->regressed ? s->reset : "");
+            s->reset, j->ncompared, s->green, j->passed, s->reset, j->regressed ? s->red : "",
+            j->regressed, j->regressed ? s->reset : "");
     fprintf(out, ", %zu new hotspot%s, %zu disappeared\n", j->nnew, j->nnew == 1 ? "" : "s",
             j->ndisappeared);
 }

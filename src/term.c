@@ -127,8 +127,8 @@ void term_shorten_name(const char *s, size_t width, char *out, size_t outlen)
         term_shorten_middle(s, width, out, outlen);
         return;
     }
-    size_t base = (size_t)open;                /* s[0..base) is the qualified name */
-    size_t close = base;                       /* the ')' matching s[base] */
+    size_t base = (size_t)open;               /* s[0..base) is the qualified name */
+    size_t close = base;                      /* the ')' matching s[base] */
     for (int depth = 0; close < len; close++) /* find it again, forwards */
         if (s[close] == '(')
             depth++;

@@ -20,9 +20,9 @@
 enum jv_type { JV_NULL, JV_FALSE, JV_TRUE, JV_INTEGER, JV_REAL, JV_STRING, JV_ARRAY, JV_OBJECT };
 
 struct jv {
-    uint8_t type;   /* enum jv_type */
-    uint32_t size;  /* members of an object, elements of an array, bytes of a string */
-    uint32_t end;   /* index just past this value's subtree */
+    uint8_t type;  /* enum jv_type */
+    uint32_t size; /* members of an object, elements of an array, bytes of a string */
+    uint32_t end;  /* index just past this value's subtree */
     union {
         long long i;   /* JV_INTEGER */
         double d;      /* JV_REAL */

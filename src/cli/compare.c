@@ -125,8 +125,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         }
     }
     if (optind < argc) {
-        cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')",
-                  argv[optind]);
+        cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')", argv[optind]);
         return -1;
     }
     return 0;
@@ -232,8 +231,8 @@ int cmd_compare(int argc, char **argv)
     int rc = EXIT_USAGE;
     if (a.current && runs_load_file(a.current, &runs) != 0)
         goto out;
-    if (project_resolve(&p, a.root, a.executable, a.current ? runs.executable : NULL,
-                        a.baseline, "profile_results") != 0)
+    if (project_resolve(&p, a.root, a.executable, a.current ? runs.executable : NULL, a.baseline,
+                        "profile_results") != 0)
         goto out;
     if (!a.current && runs_load_newest(&p, (unsigned)a.runs, &runs) != 0)
         goto out;

@@ -107,8 +107,7 @@ static char *detect_executable(const char *root, const char *search_dir)
 }
 
 int project_resolve(struct project *p, const char *root, const char *exe,
-                    const char *hint_executable, const char *baseline_file,
-                    const char *search_dir)
+                    const char *hint_executable, const char *baseline_file, const char *search_dir)
 {
     memset(p, 0, sizeof *p);
     p->root = strdup(root ? root : ".");
@@ -228,7 +227,8 @@ static int runs_load_paths(char **paths, size_t n, struct runs *r)
     if (rc)
         cli_error("out of memory");
     for (size_t first = 0; rc == 0 && first < n; first += width) {
-        struct load_batch b = {paths + first, profiles, errs, rcs, n - first < width ? n - first : width, 0};
+        struct load_batch b = {
+            paths + first, profiles, errs, rcs, n - first < width ? n - first : width, 0};
         for (size_t i = 0; i < b.count; i++)
             profile_init(&profiles[i]);
         load_parallel(&b);
@@ -377,8 +377,8 @@ int project_write_baseline(const struct project *p, struct runs *r)
             *slash = '\0';
         if (slash && slash != dir && fs_mkdir_p(dir, 0777, err, sizeof err) != 0)
             cli_error("%s", err);
-        else if (fs_write_atomic(p->baseline_path, false, write_baseline_cb, &b, err,
-                                 sizeof err) != 0)
+        else if (fs_write_atomic(p->baseline_path, false, write_baseline_cb, &b, err, sizeof err) !=
+                 0)
             cli_error("%s", err);
         else
             rc = 0;

@@ -71,12 +71,12 @@ static void write_run(const char *exe, const char *file, const char *ts, unsigne
 /* Three runs of "sim" where Solver::step takes 40/42/44 % and Mesh::refine 20 %. */
 static void three_runs(const char *exe)
 {
-    const char *r1[] = {"main|100|1000", "Solver::step(double)|40|400",
-                        "Mesh::refine()|20|200", "io::write(int)|5|50", NULL};
-    const char *r2[] = {"main|100|1000", "Solver::step(double)|42|420",
-                        "Mesh::refine()|20|200", "io::write(int)|4|40", NULL};
-    const char *r3[] = {"main|100|1000", "Solver::step(double)|44|440",
-                        "Mesh::refine()|20|200", NULL};
+    const char *r1[] = {"main|100|1000", "Solver::step(double)|40|400", "Mesh::refine()|20|200",
+                        "io::write(int)|5|50", NULL};
+    const char *r2[] = {"main|100|1000", "Solver::step(double)|42|420", "Mesh::refine()|20|200",
+                        "io::write(int)|4|40", NULL};
+    const char *r3[] = {"main|100|1000", "Solver::step(double)|44|440", "Mesh::refine()|20|200",
+                        NULL};
     write_run(exe, "profile_20261124_100000_000001_11.json", "2026-11-24T10:00:00Z", 1000, r1);
     write_run(exe, "profile_20261124_100100_000001_12.json", "2026-11-24T10:01:00Z", 1000, r2);
     write_run(exe, "profile_20261124_100200_000001_13.json", "2026-11-24T10:02:00Z", 1000, r3);
@@ -114,8 +114,8 @@ static json_t *report_function(json_t *report, const char *name)
 {
     json_t *arr = json_object_get(report, "functions"), *e;
     size_t i;
-    json_array_foreach(arr, i, e) if (strcmp(json_string_value(json_object_get(e, "name")),
-                                             name) == 0) return e;
+    json_array_foreach(arr, i, e) if (strcmp(json_string_value(json_object_get(e, "name")), name) ==
+                                      0) return e;
     return NULL;
 }
 
@@ -188,8 +188,8 @@ START_TEST(test_strict_exit_and_regression_named)
     ck_assert_msg(r.status == 0, "%s", r.err);
     tu_result_free(&r);
     /* a new run where Mesh::refine went from 20 % to 31 % (+55 %) */
-    const char *r4[] = {"main|100|1000", "Solver::step(double)|42|420",
-                        "Mesh::refine()|31|310", "io::write(int)|4|40", NULL};
+    const char *r4[] = {"main|100|1000", "Solver::step(double)|42|420", "Mesh::refine()|31|310",
+                        "io::write(int)|4|40", NULL};
     write_run("sim", "profile_20261124_110000_000001_14.json", "2026-11-24T11:00:00Z", 1000, r4);
     const char *strict[] = {"compare", "--root", tu_tmp, "--runs", "1", "--strict", NULL};
     r = run(strict);
@@ -212,8 +212,8 @@ START_TEST(test_strict_exit_and_regression_named)
     ck_assert_msg(strstr(r.out, "1 regressed"), "%s", r.out);
     tu_result_free(&r);
     /* --threshold 60: +55 % passes */
-    const char *loose[] = {"compare", "--root", tu_tmp, "--runs", "1", "--strict",
-                           "--threshold", "60", NULL};
+    const char *loose[] = {"compare",  "--root",      tu_tmp, "--runs", "1",
+                           "--strict", "--threshold", "60",   NULL};
     r = run(loose);
     ck_assert_int_eq(r.status, 0);
     tu_result_free(&r);
@@ -225,8 +225,14 @@ END_TEST
  * from the files (ties in rank keep the files' order). */
 START_TEST(test_fixtures)
 {
-    const char *set[] = {"compare", "--root", tu_tmp, "--executable", "msd_sim_bench",
-                         "--current", tu_fixture("msd_sim_bench_all.json"), "--set-baseline",
+    const char *set[] = {"compare",
+                         "--root",
+                         tu_tmp,
+                         "--executable",
+                         "msd_sim_bench",
+                         "--current",
+                         tu_fixture("msd_sim_bench_all.json"),
+                         "--set-baseline",
                          NULL};
     struct tu_result r = run(set);
     ck_assert_msg(r.status == 0, "%s", r.err);
@@ -235,8 +241,14 @@ START_TEST(test_fixtures)
 
     /* top20 is the first 20 entries of the same recording: its top 10 equals the baseline's
      * top 10, every diff is 0, nothing new, nothing gone. */
-    const char *top20[] = {"compare", "--root", tu_tmp, "--executable", "msd_sim_bench",
-                           "--current", tu_fixture("msd_sim_bench_top20.json"), "--strict",
+    const char *top20[] = {"compare",
+                           "--root",
+                           tu_tmp,
+                           "--executable",
+                           "msd_sim_bench",
+                           "--current",
+                           tu_fixture("msd_sim_bench_top20.json"),
+                           "--strict",
                            NULL};
     r = run(top20);
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
@@ -254,8 +266,14 @@ START_TEST(test_fixtures)
     /* project_only: of its top 10 only extractHullData and computeCentroid (0.3 % each, rank
      * 7 and 8 in the full recording) are in the baseline's top 10: 2 compared, both PASS at
      * 0 %; the other 8 are new hotspots; the baseline's other 8 disappeared. */
-    const char *proj[] = {"compare", "--root", tu_tmp, "--executable", "msd_sim_bench",
-                          "--current", tu_fixture("msd_sim_bench_project_only.json"), NULL};
+    const char *proj[] = {"compare",
+                          "--root",
+                          tu_tmp,
+                          "--executable",
+                          "msd_sim_bench",
+                          "--current",
+                          tu_fixture("msd_sim_bench_project_only.json"),
+                          NULL};
     sleep(1); /* a new report name; the old one is never overwritten anyway */
     r = run(proj);
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
@@ -289,18 +307,23 @@ START_TEST(test_current_file_is_really_used)
     tu_result_free(&r);
     /* a file outside the results directory with Solver::step at 80 %: only it is judged */
     const char *fns[] = {"main|100|1000", "Solver::step(double)|80|800", NULL};
-    write_run("elsewhere", "profile_20261124_120000_000001_99.json", "2026-11-24T12:00:00Z",
-              1000, fns);
-    const char *cmp[] = {"compare", "--root", tu_tmp, "--executable", "sim", "--current",
-                         path_in("profile_results/elsewhere/profile_20261124_120000_000001_99.json"),
-                         NULL};
+    write_run("elsewhere", "profile_20261124_120000_000001_99.json", "2026-11-24T12:00:00Z", 1000,
+              fns);
+    const char *cmp[] = {
+        "compare",
+        "--root",
+        tu_tmp,
+        "--executable",
+        "sim",
+        "--current",
+        path_in("profile_results/elsewhere/profile_20261124_120000_000001_99.json"),
+        NULL};
     r = run(cmp);
     ck_assert_msg(r.status == 0, "%s", r.err);
     tu_result_free(&r);
     json_t *rep = newest_report("sim");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(rep, "metadata"),
-                                                        "runs_averaged")),
-                     1);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(rep, "metadata"), "runs_averaged")), 1);
     json_t *f = report_function(rep, "Solver::step(double)");
     ck_assert_double_eq_tol(json_number_value(json_object_get(f, "current_percentage")), 80.0,
                             1e-9);
@@ -326,13 +349,13 @@ START_TEST(test_several_executables)
     /* each gets its own baseline and its own reports */
     const char *exes[] = {"msd_sim_test", "msd_sim_bench"};
     for (int i = 0; i < 2; i++) {
-        const char *set[] = {"compare", "--root", tu_tmp, "--executable", exes[i],
-                             "--set-baseline", NULL};
+        const char *set[] = {"compare", "--root",         tu_tmp, "--executable",
+                             exes[i],   "--set-baseline", NULL};
         r = run(set);
         ck_assert_msg(r.status == 0, "%s", r.err);
         tu_result_free(&r);
-        const char *cmp[] = {"compare", "--root", tu_tmp, "--executable", exes[i], "--strict",
-                             NULL};
+        const char *cmp[] = {"compare", "--root",   tu_tmp, "--executable",
+                             exes[i],   "--strict", NULL};
         r = run(cmp);
         ck_assert_msg(r.status == 0, "%s", r.err);
         tu_result_free(&r);
@@ -357,9 +380,8 @@ START_TEST(test_fewer_runs_than_asked)
     tu_result_free(&r);
     json_t *b = tu_load_json(path_in("baselines/sim/baseline.json"));
     /* the newest two: step (42 + 44) / 2 */
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(b, "metadata"),
-                                                        "runs_averaged")),
-                     2);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(b, "metadata"), "runs_averaged")), 2);
     json_decref(b);
     const char *cmp[] = {"compare", "--root", tu_tmp, "--runs", "9", NULL};
     r = run(cmp);
@@ -367,9 +389,8 @@ START_TEST(test_fewer_runs_than_asked)
     ck_assert_msg(strstr(r.err, "has 3 runs, fewer than --runs 9; used 3"), "%s", r.err);
     tu_result_free(&r);
     json_t *rep = newest_report("sim");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(rep, "metadata"),
-                                                        "runs_averaged")),
-                     3);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(rep, "metadata"), "runs_averaged")), 3);
     json_decref(rep);
 }
 END_TEST
@@ -409,27 +430,28 @@ END_TEST
 START_TEST(test_console_golden)
 {
     three_runs("sim");
-    tu_write_file(path_in("baselines/sim/baseline.json"),
-                  "{\"metadata\": {\"runs_averaged\": 5, \"executable\": \"sim\", "
-                  "\"average_timestamp\": \"2026-11-20T08:00:00Z\", \"git_commit\": "
-                  "\"89abcdef0123456789abcdef0123456789abcdef\"},\n"
-                  " \"summary\": {\"avg_total_samples\": 1000},\n"
-                  " \"top_functions\": [\n"
-                  "  {\"name\": \"main\", \"avg_percentage\": 100, \"avg_samples\": 1000},\n"
-                  "  {\"name\": \"Solver::step(double)\", \"avg_percentage\": 25, "
-                  "\"avg_samples\": 250},\n"
-                  "  {\"name\": \"Mesh::refine()\", \"avg_percentage\": 20, \"avg_samples\": 200},\n"
-                  "  {\"name\": "
-                  "\"physics::collision::detail::NarrowPhaseDispatcher<physics::shapes::"
-                  "ConvexPolyhedron, physics::shapes::Sphere>::dispatch(physics::shapes::"
-                  "ConvexPolyhedron const&, physics::shapes::Sphere const&, physics::Manifold&) "
-                  "const\", \"avg_percentage\": 9, \"avg_samples\": 90},\n"
-                  "  {\"name\": \"zero()\", \"avg_percentage\": 0, \"avg_samples\": 0}]}\n");
+    tu_write_file(
+        path_in("baselines/sim/baseline.json"),
+        "{\"metadata\": {\"runs_averaged\": 5, \"executable\": \"sim\", "
+        "\"average_timestamp\": \"2026-11-20T08:00:00Z\", \"git_commit\": "
+        "\"89abcdef0123456789abcdef0123456789abcdef\"},\n"
+        " \"summary\": {\"avg_total_samples\": 1000},\n"
+        " \"top_functions\": [\n"
+        "  {\"name\": \"main\", \"avg_percentage\": 100, \"avg_samples\": 1000},\n"
+        "  {\"name\": \"Solver::step(double)\", \"avg_percentage\": 25, "
+        "\"avg_samples\": 250},\n"
+        "  {\"name\": \"Mesh::refine()\", \"avg_percentage\": 20, \"avg_samples\": 200},\n"
+        "  {\"name\": "
+        "\"physics::collision::detail::NarrowPhaseDispatcher<physics::shapes::"
+        "ConvexPolyhedron, physics::shapes::Sphere>::dispatch(physics::shapes::"
+        "ConvexPolyhedron const&, physics::shapes::Sphere const&, physics::Manifold&) "
+        "const\", \"avg_percentage\": 9, \"avg_samples\": 90},\n"
+        "  {\"name\": \"zero()\", \"avg_percentage\": 0, \"avg_samples\": 0}]}\n");
     const char *r4[] = {"main|100|1000", "Solver::step(double)|44|440", "Mesh::refine()|20|200",
                         "zero()|3|30", NULL};
     write_run("sim", "profile_20261124_100300_000001_14.json", "2026-11-24T10:03:00Z", 1000, r4);
-    const char *cmp[] = {"compare", "--root",    tu_tmp, "--no-color", "--top", "5",
-                         "--runs",  "4",         NULL};
+    const char *cmp[] = {"compare", "--root", tu_tmp, "--no-color", "--top",
+                         "5",       "--runs", "4",    NULL};
     struct tu_result r = run(cmp);
     ck_assert_msg(r.status == 0, "%s", r.err);
     char *a = tu_replace(r.out, tu_tmp, "ROOT");
@@ -465,8 +487,8 @@ START_TEST(test_colours_on_a_terminal)
     const char *set[] = {"compare", "--root", tu_tmp, "--set-baseline", NULL};
     struct tu_result r = run(set);
     tu_result_free(&r);
-    const char *r4[] = {"main|100|1000", "Solver::step(double)|42|420",
-                        "Mesh::refine()|31|310", "fresh()|50|500", NULL};
+    const char *r4[] = {"main|100|1000", "Solver::step(double)|42|420", "Mesh::refine()|31|310",
+                        "fresh()|50|500", NULL};
     write_run("sim", "profile_20261124_110000_000001_14.json", "2026-11-24T11:00:00Z", 1000, r4);
     struct {
         const char *extra, *env;
@@ -475,8 +497,8 @@ START_TEST(test_colours_on_a_terminal)
     for (int i = 0; i < 3; i++) {
         char cmd[8192];
         snprintf(cmd, sizeof cmd,
-                 "env %s script -qec \"%s compare --root %s --runs 1 %s\" /dev/null",
-                 cases[i].env, tu_build_path("profreg"), tu_tmp, cases[i].extra);
+                 "env %s script -qec \"%s compare --root %s --runs 1 %s\" /dev/null", cases[i].env,
+                 tu_build_path("profreg"), tu_tmp, cases[i].extra);
         char *out = tu_shell(cmd);
         ck_assert_ptr_nonnull(out);
         if (cases[i].colour) {
@@ -550,8 +572,7 @@ START_TEST(test_git_commit_recorded)
     json_t *m = json_object_get(b, "metadata");
     ck_assert_str_eq(json_string_value(json_object_get(m, "git_commit")), head);
     ck_assert(json_is_false(json_object_get(m, "git_dirty")));
-    ck_assert_str_eq(json_string_value(json_object_get(m, "profreg_version")),
-                     PROFREG_VERSION);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "profreg_version")), PROFREG_VERSION);
     json_decref(b);
     free(head);
 }
@@ -569,8 +590,8 @@ START_TEST(test_compare_profiles_wrapper)
     char prog[4200];
     snprintf(prog, sizeof prog, "PROFREG=%s", tu_build_path("profreg"));
     const char *env[] = {prog, NULL};
-    const char *argv[] = {tu_src_path("scripts/compare-profiles"), "--root", tu_tmp, "--runs",
-                          "1", "--strict", NULL};
+    const char *argv[] = {
+        tu_src_path("scripts/compare-profiles"), "--root", tu_tmp, "--runs", "1", "--strict", NULL};
     r = tu_run(argv, env, NULL);
     ck_assert_int_eq(r.status, 1);
     ck_assert_msg(strstr(r.out, "Solver::step(double)") && strstr(r.out, "REGRESSION"), "%s",
@@ -658,9 +679,7 @@ static void no_results(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s/profile_results", tu_tmp);
     free(tu_shell(cmd));
 }
-static void nothing(void)
-{
-}
+static void nothing(void) {}
 
 START_TEST(test_bad_input_changes_nothing)
 {
@@ -687,10 +706,17 @@ START_TEST(test_bad_input_changes_nothing)
          {"--executable", "nope", NULL},
          "profile_results/nope: cannot read directory",
          nothing},
-        {"bad executable name", {"--executable", "../sim", NULL}, "--executable: '../sim'", nothing},
-        {"missing --current", {"--current", "/nonexistent.json", NULL},
-         "/nonexistent.json: cannot open", nothing},
-        {"bad threshold", {"--threshold", "abc", NULL}, "--threshold: 'abc' is not a number",
+        {"bad executable name",
+         {"--executable", "../sim", NULL},
+         "--executable: '../sim'",
+         nothing},
+        {"missing --current",
+         {"--current", "/nonexistent.json", NULL},
+         "/nonexistent.json: cannot open",
+         nothing},
+        {"bad threshold",
+         {"--threshold", "abc", NULL},
+         "--threshold: 'abc' is not a number",
          nothing},
         {"negative threshold", {"--threshold", "-5", NULL}, "--threshold: '-5'", nothing},
         {"infinite threshold", {"--threshold", "inf", NULL}, "--threshold: 'inf'", nothing},
@@ -698,12 +724,18 @@ START_TEST(test_bad_input_changes_nothing)
         {"bad runs", {"--runs", "-1", NULL}, "--runs: '-1'", nothing},
         {"unknown option", {"--frobnicate", NULL}, "unrecognized option", nothing},
         {"stray argument", {"extra", NULL}, "unexpected argument 'extra'", nothing},
-        {"bad root", {"--root", "/nonexistent-root", NULL}, "/nonexistent-root: not a directory",
+        {"bad root",
+         {"--root", "/nonexistent-root", NULL},
+         "/nonexistent-root: not a directory",
          nothing},
         {"baseline bad action", {"baseline", "frob", NULL}, "unknown action 'frob'", nothing},
-        {"baseline show --runs", {"baseline", "show", "--runs", "3", NULL},
-         "--runs applies to 'baseline set' only", nothing},
-        {"baseline show broken", {"baseline", "show", NULL}, "top_functions[0].name",
+        {"baseline show --runs",
+         {"baseline", "show", "--runs", "3", NULL},
+         "--runs applies to 'baseline set' only",
+         nothing},
+        {"baseline show broken",
+         {"baseline", "show", NULL},
+         "top_functions[0].name",
          break_baseline},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -738,11 +770,10 @@ START_TEST(test_bad_input_changes_nothing)
         argv[n] = NULL;
         r = run(argv);
         ck_assert_msg(r.status == 2, "%s: exit %d, stderr %s", cases[i].what, r.status, r.err);
-        ck_assert_msg(strstr(r.err, cases[i].err_has), "%s: stderr '%s' lacks '%s'",
-                      cases[i].what, r.err, cases[i].err_has);
+        ck_assert_msg(strstr(r.err, cases[i].err_has), "%s: stderr '%s' lacks '%s'", cases[i].what,
+                      r.err, cases[i].err_has);
         /* one line (getopt's own message comes with a pointer to --help) */
-        ck_assert_msg(one_line(r.err) || strstr(r.err, "--help"), "%s: '%s'", cases[i].what,
-                      r.err);
+        ck_assert_msg(one_line(r.err) || strstr(r.err, "--help"), "%s: '%s'", cases[i].what, r.err);
         ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 || strstr(r.err, "unrecognized"),
                       "%s: '%s'", cases[i].what, r.err);
         char *after = tu_tree_digest(tu_tmp);

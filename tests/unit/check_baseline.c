@@ -245,8 +245,13 @@ START_TEST(test_timestamps)
     ck_assert_double_eq_tol(u - t, 0.25, 1e-6);
     ck_assert(time_parse_iso("2026-11-24T12:20:00+02:00", &u) && u == t);
     ck_assert(time_parse_iso("2026-11-24 10:20:00", &u) && u == t);
-    const char *bad[] = {"", "2026-11-24", "2026-13-01T00:00:00Z", "2026-11-24T10:20:00Zjunk",
-                         "2026-11-24T10:20", "24/11/2026 10:20:00", "2026-11-24T10:20:00."};
+    const char *bad[] = {"",
+                         "2026-11-24",
+                         "2026-13-01T00:00:00Z",
+                         "2026-11-24T10:20:00Zjunk",
+                         "2026-11-24T10:20",
+                         "24/11/2026 10:20:00",
+                         "2026-11-24T10:20:00."};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(!time_parse_iso(bad[i], &u), "accepted '%s'", bad[i]);
     ck_assert(!time_parse_iso(NULL, &u));
