@@ -32,58 +32,39 @@ void usage_baseline(FILE *out)
 }
 
 struct baseline_args {
-    const char *executable, *current, *baseline, *root;
-    unsigned long runs, top;
+    struct project_args project;
+    unsigned long top;
 };
 
 static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_set)
 {
     static const struct option opts[] = {
-        {"executable", required_argument, NULL, 'e'},
-        {"runs", required_argument, NULL, 'r'},
-        {"current", required_argument, NULL, 'c'},
-        {"baseline", required_argument, NULL, 'b'},
+        PROJECT_OPTIONS,
         {"top", required_argument, NULL, 'n'},
-        {"root", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
-    memset(a, 0, sizeof *a);
-    a->runs = 5;
+    project_args_init(&a->project);
     a->top = 25;
-    a->root = ".";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            a->executable = optarg;
-            break;
-        case 'b':
-            a->baseline = optarg;
-            break;
-        case 'R':
-            a->root = optarg;
-            break;
-        case 'r':
-        case 'c':
-            if (!is_set) {
-                cli_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
-                          c == 'r' ? "runs" : "current");
-                return -1;
-            }
-            if (c == 'c')
-                a->current = optarg;
-            else if (cli_parse_uint("--runs", optarg, 1, 100000, &a->runs))
-                return -1;
-            break;
-        case 'n':
-            if (cli_parse_uint("--top", optarg, 0, 100000000, &a->top))
-                return -1;
-            break;
-        default:
-            fprintf(stderr, "(see 'profreg baseline --help')\n");
+        if (!is_set && (c == 'r' || c == 'c')) {
+            cli_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
+                      c == 'r' ? "runs" : "current");
             return -1;
         }
+        int taken = project_args_option(&a->project, c, optarg);
+        if (taken < 0)
+            return -1;
+        if (taken)
+            continue;
+        if (c == 'n') {
+            if (cli_parse_uint("--top", optarg, 0, 100000000, &a->top))
+                return -1;
+            continue;
+        }
+        fprintf(stderr, "(see 'profreg baseline --help')\n");
+        return -1;
     }
     if (optind < argc) {
         cli_error("baseline %s: unexpected argument '%s'", argv[0], argv[optind]);
@@ -94,20 +75,13 @@ static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_se
 
 static int baseline_set(const struct baseline_args *a)
 {
-    struct runs runs = {0};
-    struct project p = {0};
+    struct runs runs;
+    struct project p;
     int rc = EXIT_USAGE;
-    if (a->current && runs_load_file(a->current, &runs) != 0)
-        goto out;
-    if (project_resolve(&p, a->root, a->executable, a->current ? runs.executable : NULL,
-                        a->baseline, "profile_results") != 0)
-        goto out;
-    if (!a->current && runs_load_newest(&p, (unsigned)a->runs, &runs) != 0)
-        goto out;
-    rc = project_write_baseline(&p, &runs) == 0 ? EXIT_OK : EXIT_USAGE;
-    if (rc != EXIT_USAGE)
+    if (project_load(&a->project, &p, &runs) == 0 && project_write_baseline(&p, &runs) == 0) {
+        rc = EXIT_OK;
         runs_note_if_fewer(&p, &runs);
-out:
+    }
     runs_free(&runs);
     project_free(&p);
     return rc;
@@ -165,7 +139,8 @@ static void print_functions(FILE *out, const struct baseline *b, size_t top, int
 static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
 {
     struct project p;
-    if (project_resolve(&p, a->root, a->executable, NULL, a->baseline, "baselines") != 0) {
+    const struct project_args *pa = &a->project;
+    if (project_resolve(&p, pa->root, pa->executable, NULL, pa->baseline, "baselines") != 0) {
         project_free(&p);
         return EXIT_USAGE;
     }
@@ -198,7 +173,7 @@ static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
             rc = EXIT_USAGE;
         } else {
             printf("deleted %s\n", p.baseline_path);
-            if (!a->baseline) { /* remove baselines/<exe>/ when it is now empty */
+            if (!pa->baseline) { /* remove baselines/<exe>/ when it is now empty */
                 char *slash = strrchr(p.baseline_path, '/');
                 if (slash) {
                     *slash = '\0';

@@ -44,12 +44,32 @@ struct project {
     char *baseline_path; /* --baseline, or ROOT/baselines/EXE/baseline.json */
 };
 
+/* The options compare and baseline share, parsed by project_args_option. */
+struct project_args {
+    const char *executable, *current, *baseline, *root;
+    unsigned long runs;
+};
+
+/* getopt_long entries for the shared options, with the codes project_args_option takes. */
+#define PROJECT_OPTIONS                                                                            \
+    {"executable", required_argument, NULL, 'e'}, {"current", required_argument, NULL, 'c'},       \
+        {"baseline", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},        \
+    {                                                                                              \
+        "root", required_argument, NULL, 'R'                                                       \
+    }
+
+/* Defaults: --runs 5, --root ".". */
+void project_args_init(struct project_args *a);
+
+/* Takes getopt code c when it is a shared option: 1 when taken, 0 when not one of them, -1
+ * (error printed) when its value is bad. */
+int project_args_option(struct project_args *a, int c, const char *value);
+
 /* Fills p. exe is --executable or NULL; then hint_executable (metadata.executable of the
  * --current file) is used, else the only directory under ROOT/<search_dir>
  * ("profile_results" or "baselines"). Prints a one-line error and returns -1 on failure. */
 int project_resolve(struct project *p, const char *root, const char *exe,
-                    const char *hint_executable, const char *baseline_file,
-                    const char *search_dir);
+                    const char *hint_executable, const char *baseline_file, const char *search_dir);
 void project_free(struct project *p);
 
 /* The runs judged as "current": the newest `want` runs of the results directory, or the one
@@ -58,10 +78,10 @@ void project_free(struct project *p);
 struct runs {
     char **paths;
     size_t n;
-    unsigned requested;       /* --runs, when loaded from the results directory */
-    struct avg_profile avg;   /* judge_average of the runs */
-    char *average_timestamp;  /* mean export_timestamp (ISO-8601), or NULL */
-    char *executable;         /* metadata.executable of the first run, or NULL */
+    unsigned requested;      /* --runs, when loaded from the results directory */
+    struct avg_profile avg;  /* judge_average of the runs */
+    char *average_timestamp; /* mean export_timestamp (ISO-8601), or NULL */
+    char *executable;        /* metadata.executable of the first run, or NULL */
 };
 
 /* Loads the --current file alone. Prints the error and returns -1 when it is bad. */
@@ -71,6 +91,10 @@ int runs_load_file(const char *path, struct runs *r);
  * one-line error and returns -1 when there are none or one is bad. */
 int runs_load_newest(const struct project *p, unsigned want, struct runs *r);
 void runs_free(struct runs *r);
+
+/* Resolves the project and loads the runs to judge or average: the --current file, or the
+ * newest --runs of the results directory. Prints errors. 0, or -1. */
+int project_load(const struct project_args *a, struct project *p, struct runs *r);
 
 /* Says on stderr that fewer runs than --runs existed (call once the command succeeded). */
 void runs_note_if_fewer(const struct project *p, const struct runs *r);

@@ -46,48 +46,38 @@ void usage_compare(FILE *out)
 }
 
 struct compare_args {
-    const char *executable, *current, *baseline, *root;
+    struct project_args project;
     struct judge_options judge;
-    unsigned long runs;
     bool set_baseline, strict, json_only, no_color;
 };
 
 static int parse_args(int argc, char **argv, struct compare_args *a)
 {
     static const struct option opts[] = {
-        {"executable", required_argument, NULL, 'e'},
-        {"current", required_argument, NULL, 'c'},
-        {"baseline", required_argument, NULL, 'b'},
+        PROJECT_OPTIONS,
         {"threshold", required_argument, NULL, 't'},
         {"top", required_argument, NULL, 'n'},
-        {"runs", required_argument, NULL, 'r'},
         {"set-baseline", no_argument, NULL, 'S'},
         {"strict", no_argument, NULL, 's'},
         {"output-json-only", no_argument, NULL, 'j'},
         {"no-color", no_argument, NULL, 'C'},
         {"compat", no_argument, NULL, 'o'},
-        {"root", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
+    project_args_init(&a->project);
     judge_options_default(&a->judge);
-    a->runs = 5;
-    a->root = ".";
     unsigned long v;
-    int c;
+    int c, taken;
     optind = 1;
     opterr = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if ((taken = project_args_option(&a->project, c, optarg)) != 0) {
+            if (taken < 0)
+                return -1;
+            continue;
+        }
         switch (c) {
-        case 'e':
-            a->executable = optarg;
-            break;
-        case 'c':
-            a->current = optarg;
-            break;
-        case 'b':
-            a->baseline = optarg;
-            break;
         case 't':
             if (cli_parse_double("--threshold", optarg, 0, 1e9, &a->judge.threshold_percent))
                 return -1;
@@ -96,10 +86,6 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             if (cli_parse_uint("--top", optarg, 1, 1000000, &v))
                 return -1;
             a->judge.top = v;
-            break;
-        case 'r':
-            if (cli_parse_uint("--runs", optarg, 1, 100000, &a->runs))
-                return -1;
             break;
         case 'S':
             a->set_baseline = true;
@@ -115,9 +101,6 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             break;
         case 'o':
             a->judge.compat = true;
-            break;
-        case 'R':
-            a->root = optarg;
             break;
         default:
             fprintf(stderr, "(see 'profreg compare --help')\n");
@@ -226,23 +209,17 @@ int cmd_compare(int argc, char **argv)
     struct compare_args a;
     if (parse_args(argc, argv, &a) != 0)
         return EXIT_USAGE;
-    struct runs runs = {0};
-    struct project p = {0};
+    struct runs runs;
+    struct project p;
     int rc = EXIT_USAGE;
-    if (a.current && runs_load_file(a.current, &runs) != 0)
-        goto out;
-    if (project_resolve(&p, a.root, a.executable, a.current ? runs.executable : NULL, a.baseline,
-                        "profile_results") != 0)
-        goto out;
-    if (!a.current && runs_load_newest(&p, (unsigned)a.runs, &runs) != 0)
-        goto out;
-    if (a.set_baseline)
-        rc = project_write_baseline(&p, &runs) == 0 ? EXIT_OK : EXIT_USAGE;
-    else
-        rc = judge_and_report(&a, &p, &runs);
-    if (rc != EXIT_USAGE)
-        runs_note_if_fewer(&p, &runs);
-out:
+    if (project_load(&a.project, &p, &runs) == 0) {
+        if (a.set_baseline)
+            rc = project_write_baseline(&p, &runs) == 0 ? EXIT_OK : EXIT_USAGE;
+        else
+            rc = judge_and_report(&a, &p, &runs);
+        if (rc != EXIT_USAGE)
+            runs_note_if_fewer(&p, &runs);
+    }
     runs_free(&runs);
     project_free(&p);
     return rc;

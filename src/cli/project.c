@@ -142,6 +142,49 @@ int project_resolve(struct project *p, const char *root, const char *exe,
     return p->results_dir && p->baseline_path ? 0 : -1;
 }
 
+void project_args_init(struct project_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->runs = 5;
+    a->root = ".";
+}
+
+int project_args_option(struct project_args *a, int c, const char *value)
+{
+    switch (c) {
+    case 'e':
+        a->executable = value;
+        return 1;
+    case 'c':
+        a->current = value;
+        return 1;
+    case 'b':
+        a->baseline = value;
+        return 1;
+    case 'R':
+        a->root = value;
+        return 1;
+    case 'r':
+        return cli_parse_uint("--runs", value, 1, 100000, &a->runs) == 0 ? 1 : -1;
+    default:
+        return 0;
+    }
+}
+
+int project_load(const struct project_args *a, struct project *p, struct runs *r)
+{
+    memset(p, 0, sizeof *p);
+    memset(r, 0, sizeof *r);
+    if (a->current && runs_load_file(a->current, r) != 0)
+        return -1;
+    if (project_resolve(p, a->root, a->executable, a->current ? r->executable : NULL, a->baseline,
+                        "profile_results") != 0)
+        return -1;
+    if (!a->current && runs_load_newest(p, (unsigned)a->runs, r) != 0)
+        return -1;
+    return 0;
+}
+
 void project_free(struct project *p)
 {
     free(p->root);
