@@ -28,7 +28,7 @@ LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c src/hashmap.c
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
-               preload/threads.c preload/output.c
+               preload/threads.c preload/output.c preload/intercept.c
 JUDGE_SRC   := src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/term.c src/timeutil.c src/gitinfo.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
@@ -85,7 +85,17 @@ $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 # Libraries for the symbolizer tests: no debug info at all; debug info found through
 # .gnu_debuglink; debug info found by build-id under a debug directory of the test's own.
 TESTLIBS := $(BUILD)/testlibs/libstripped.so $(BUILD)/testlibs/libdebuglink.so \
-            $(BUILD)/testlibs/libbuildid.so
+            $(BUILD)/testlibs/libbuildid.so $(BUILD)/testlibs/libplugin.so \
+            $(BUILD)/testlibs/static_hello
+
+# A library the torture workload loads and unloads; a program LD_PRELOAD cannot apply to.
+$(BUILD)/testlibs/libplugin.so: tests/lib/plugin.c tests/workloads/burn.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -g -Itests/workloads -o $@ $<
+
+$(BUILD)/testlibs/static_hello: tests/lib/static_hello.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -o $@ $<
 
 $(BUILD)/testlibs/libstripped.so: tests/lib/stripped.c | deps
 	@mkdir -p $(dir $@)

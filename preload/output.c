@@ -3,6 +3,8 @@
  * Frames inside libprofreg.so itself (the thread start trampoline) are left out. */
 #include "output.h"
 
+#include "intercept.h"
+
 #include "profreg/array.h"
 #include "profreg/fsutil.h"
 #include "profreg/profile_build.h"
@@ -156,16 +158,16 @@ static char **copy_argv(char **argv)
 
 /* Output file: out_file (with ".<pid>" before the extension in a forked child), or
  * out_dir/profile_<YYYYmmdd>_<HHMMSS>_<usec>_<pid>.json in UTC. */
-static int choose_path(const struct run_info *ri, const struct timespec *now, char *path,
-                       size_t len)
+static int choose_path(const struct run_info *ri, const struct timespec *now, pid_t pid,
+                       char *path, size_t len)
 {
     int n;
-    if (ri->out_file[0] && getpid() == ri->first_pid) {
+    if (ri->out_file[0] && pid == ri->first_pid) {
         n = snprintf(path, len, "%s", ri->out_file);
     } else if (ri->out_file[0]) {
         const char *dot = strrchr(fs_basename(ri->out_file), '.');
         int stem = dot ? (int)(dot - ri->out_file) : (int)strlen(ri->out_file);
-        n = snprintf(path, len, "%.*s.%ld%s", stem, ri->out_file, (long)getpid(), dot ? dot : "");
+        n = snprintf(path, len, "%.*s.%ld%s", stem, ri->out_file, (long)pid, dot ? dot : "");
     } else {
         struct tm tm;
         char stamp[32];
@@ -173,13 +175,13 @@ static int choose_path(const struct run_info *ri, const struct timespec *now, ch
         strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
         n = snprintf(path, len, "%s%sprofile_%s_%06ld_%ld.json", ri->out_dir,
                      strcmp(ri->out_dir, "/") ? "/" : "", stamp, now->tv_nsec / 1000,
-                     (long)getpid());
+                     (long)pid);
     }
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 static void fill_metadata(struct pr_profile *p, const struct run_info *ri,
-                          const struct timespec *now, const char *path)
+                          const struct timespec *now, pid_t pid, const char *path)
 {
     struct tm tm;
     char iso[32];
@@ -190,7 +192,7 @@ static void fill_metadata(struct pr_profile *p, const struct run_info *ri,
     p->export_timestamp = strdup(iso);
     p->executable = strdup(ri->executable);
     p->command_line = copy_argv(ri->argv);
-    p->pid = (long)getpid();
+    p->pid = (long)pid;
     p->mode = strdup(ri->cfg->mode == PR_MODE_WALL ? "wall" : "cpu");
     p->frequency_hz = ri->cfg->frequency;
     p->profreg_version = strdup(PROFREG_VERSION);
@@ -231,10 +233,17 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
 
     char why[512];
     const struct settings *cfg = ri->cfg;
+    size_t nunloaded;
+    const struct unloaded_module *unloaded = intercept_unloaded(&nunloaded);
+    struct sym_extra_module *extra = calloc(nunloaded ? nunloaded : 1, sizeof *extra);
+    for (size_t i = 0; extra && i < nunloaded; i++)
+        extra[i] = (struct sym_extra_module){unloaded[i].path, unloaded[i].bias};
     struct sym_options opts = {cfg->debug_dirs[0] ? cfg->debug_dirs : NULL,
                                cfg->cache_dir[0] ? cfg->cache_dir : NULL,
-                               strcmp(cfg->cache_dir, "none") == 0};
+                               strcmp(cfg->cache_dir, "none") == 0, extra,
+                               extra ? nunloaded : 0};
     struct resolver r = {symbolizer_open_self(&opts, why, sizeof why), NULL};
+    free(extra);
     if (!r.sym) {
         free(c.stacks);
         snprintf(err, errlen, "cannot symbolize: %s", why);
@@ -250,13 +259,13 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == 0) {
         clock_gettime(CLOCK_REALTIME, &now);
-        if (choose_path(ri, &now, path, pathlen) != 0) {
+        if (choose_path(ri, &now, st->pid, path, pathlen) != 0) {
             snprintf(err, errlen, "output path too long");
             rc = -1;
         }
     }
     if (rc == 0) {
-        fill_metadata(&p, ri, &now, path);
+        fill_metadata(&p, ri, &now, st->pid, path);
         fill_summary(&p, ri, st);
         p.symbolize_ms = elapsed_ms(&t0, &t1);
         rc = profile_write_file(&p, path, err, errlen);

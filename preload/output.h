@@ -23,6 +23,7 @@ struct run_info {
 
 /* What the process did, measured when sampling stopped. */
 struct run_stats {
+    pid_t pid; /* the process the profile is of */
     double wall_ms, cpu_ms, peak_rss_kb;
     unsigned long threads, unsampled_threads;
     uint64_t signals, truncated, lost;

@@ -1,21 +1,29 @@
-/* preload.c — libprofreg.so's life cycle: start at load, restart in a forked child,
- * stop and write the profile when the process exits normally.
+/* preload.c — libprofreg.so's life cycle: start at load, restart in a forked child, stop
+ * and write the profile however the process ends: exit or return from main (destructor),
+ * _exit/_Exit (interposed), or SIGINT/SIGTERM/SIGHUP/SIGABRT with the default action (a
+ * forked copy writes the profile, then the process dies of the same signal). Yields
+ * SIGPROF to a program that takes it over.
  *
  * Invariant: whatever fails here, the program runs on unharmed; profreg says so in one
  * line on stderr and stops profiling. The profile is written at most once per process. */
+#include "intercept.h"
 #include "output.h"
 #include "settings.h"
 #include "stacktab.h"
 #include "threads.h"
 #include "timers.h"
 
+#include <errno.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "profreg/fsutil.h"
@@ -26,6 +34,14 @@ static struct settings g_cfg;
 static struct run_info g_run;
 static struct stacktab *g_tab;
 static _Atomic int g_state = STATE_OFF;
+static _Atomic pid_t g_pid;          /* the process being profiled (updated in a fork child) */
+static _Atomic bool g_sigprof_given; /* the program took SIGPROF over */
+
+/* Signals whose default action ends the process; profreg writes the profile first. */
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
+
+/* How long a dying process waits for its profile to be written by a forked copy. */
+#define FATAL_WRITE_TIMEOUT_MS 5000
 
 static void say(const char *line)
 {
@@ -64,6 +80,8 @@ static bool is_target(const char *target)
 
 static void restart_in_child(void)
 {
+    atomic_store(&g_pid, getpid());
+    atomic_store(&g_sigprof_given, false);
     if (atomic_load(&g_state) != STATE_PROFILING)
         return;
     stacktab_reset(g_tab);
@@ -73,8 +91,22 @@ static void restart_in_child(void)
     threads_attach_current(err, sizeof err);
 }
 
+static void finish(void);
+static void sigprof_taken(const char *what);
+static void install_fatal_handlers(void);
+
+/* _exit/_Exit: the profiled process itself, not a vfork child sharing its memory. */
+static void before_exit(void)
+{
+    if (getpid() == atomic_load(&g_pid))
+        finish();
+}
+
 __attribute__((constructor)) static void profreg_load(void)
 {
+    struct intercept_hooks hooks = {before_exit, sigprof_taken};
+    intercept_init(&hooks);
+    atomic_store(&g_pid, getpid());
     settings_load(&g_cfg, get_env, say);
     if (g_cfg.disabled || getauxval(AT_SECURE) || !is_target(g_cfg.target))
         return;
@@ -100,12 +132,63 @@ __attribute__((constructor)) static void profreg_load(void)
         threads_detach_all();
         timers_stop();
         sayf("cannot sample the main thread", err);
+        return;
     }
+    intercept_record_unloads(1);
+    install_fatal_handlers();
 }
 
 static double timeval_ms(struct timeval tv)
 {
     return (double)tv.tv_sec * 1e3 + (double)tv.tv_usec / 1e3;
+}
+
+/* Measures the run (async-signal-safe: clocks, getrusage and counters only). */
+static void measure(struct run_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->pid = getpid();
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    st->wall_ms = (double)(now.tv_sec - g_run.start.tv_sec) * 1e3 +
+                  (double)(now.tv_nsec - g_run.start.tv_nsec) / 1e6;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        st->cpu_ms = timeval_ms(ru.ru_utime) + timeval_ms(ru.ru_stime);
+        st->peak_rss_kb = (double)ru.ru_maxrss;
+    }
+    struct timer_stats ts;
+    timers_get_stats(&ts);
+    st->signals = ts.signals;
+    st->truncated = ts.truncated;
+    st->lost = stacktab_lost(g_tab);
+    st->threads = threads_seen();
+    st->unsampled_threads = threads_failed();
+}
+
+/* Symbolizes, writes the profile and says where it went. */
+static void write_profile(const struct run_stats *st, const struct timespec *stopped)
+{
+    char path[PATH_MAX], err[PATH_MAX + 256];
+    if (output_write_profile(&g_run, g_tab, st, path, sizeof path, err, sizeof err) != 0) {
+        char line[sizeof err + 64];
+        snprintf(line, sizeof line, "profreg: no profile written: %s", err);
+        say(line);
+        return;
+    }
+    if (!g_cfg.quiet) {
+        struct timespec done;
+        clock_gettime(CLOCK_MONOTONIC, &done);
+        double exit_ms = (double)(done.tv_sec - stopped->tv_sec) * 1e3 +
+                         (double)(done.tv_nsec - stopped->tv_nsec) / 1e6;
+        char lost[96] = "";
+        if (st->lost)
+            snprintf(lost, sizeof lost, "; %llu samples lost, raise PROFREG_MAX_STACKS",
+                     (unsigned long long)st->lost);
+        char line[PATH_MAX + 256];
+        snprintf(line, sizeof line, "profreg: wrote %s (%.0f ms at exit%s)", path, exit_ms, lost);
+        say(line);
+    }
 }
 
 /* Stops sampling, measures the run and writes the profile. Runs at most once. */
@@ -118,45 +201,103 @@ static void finish(void)
     clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
     threads_detach_all();
-
     struct run_stats st;
-    memset(&st, 0, sizeof st);
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    st.wall_ms = (double)(now.tv_sec - g_run.start.tv_sec) * 1e3 +
-                 (double)(now.tv_nsec - g_run.start.tv_nsec) / 1e6;
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        st.cpu_ms = timeval_ms(ru.ru_utime) + timeval_ms(ru.ru_stime);
-        st.peak_rss_kb = (double)ru.ru_maxrss;
-    }
-    struct timer_stats ts;
-    timers_get_stats(&ts);
-    st.signals = ts.signals;
-    st.truncated = ts.truncated;
-    st.lost = stacktab_lost(g_tab);
-    st.threads = threads_seen();
-    st.unsampled_threads = threads_failed();
+    measure(&st);
+    write_profile(&st, &stopped);
+}
 
-    char path[PATH_MAX], err[PATH_MAX + 256];
-    if (output_write_profile(&g_run, g_tab, &st, path, sizeof path, err, sizeof err) != 0) {
-        char line[sizeof err + 64];
-        snprintf(line, sizeof line, "profreg: no profile written: %s", err);
-        say(line);
+/* The program installs a SIGPROF action or arms ITIMER_PROF: SIGPROF is its own again. */
+static void sigprof_taken(const char *what)
+{
+    if (atomic_load(&g_state) != STATE_PROFILING || getpid() != atomic_load(&g_pid) ||
+        atomic_exchange(&g_sigprof_given, true))
         return;
+    timers_stop();
+    threads_detach_all();
+    char line[256];
+    snprintf(line, sizeof line,
+             "profreg: the program %s; sampling stops here (the profile keeps what was "
+             "sampled so far)",
+             what);
+    say(line);
+}
+
+/* In a handler of a fatal signal: a forked copy of the process (one thread, the same memory)
+ * writes the profile while this one waits, at most FATAL_WRITE_TIMEOUT_MS (the copy could
+ * block on a lock some thread held at the signal). */
+static void write_from_copy(void)
+{
+    /* runs in a fatal-signal handler: async-signal-safe up to the fork */
+    struct timespec stopped;
+    clock_gettime(CLOCK_MONOTONIC, &stopped);
+    timers_stop();
+    struct run_stats st;
+    measure(&st);
+    pid_t child = _Fork();
+    if (child == 0) {
+        write_profile(&st, &stopped); /* st.pid is the dying process's */
+        syscall(SYS_exit_group, 0);
     }
-    if (!g_cfg.quiet) {
-        struct timespec done;
-        clock_gettime(CLOCK_MONOTONIC, &done);
-        double exit_ms = (double)(done.tv_sec - stopped.tv_sec) * 1e3 +
-                         (double)(done.tv_nsec - stopped.tv_nsec) / 1e6;
-        char lost[96] = "";
-        if (st.lost)
-            snprintf(lost, sizeof lost, "; %llu samples lost, raise PROFREG_MAX_STACKS",
-                     (unsigned long long)st.lost);
-        char line[PATH_MAX + 256];
-        snprintf(line, sizeof line, "profreg: wrote %s (%.0f ms at exit%s)", path, exit_ms, lost);
-        say(line);
+    if (child < 0)
+        return;
+    for (int waited = 0;; waited += 5) {
+        int status;
+        pid_t r = waitpid(child, &status, WNOHANG);
+        if (r == child || (r < 0 && errno != EINTR))
+            return; /* done, or reaped by the program's own SIGCHLD handler */
+        if (waited >= FATAL_WRITE_TIMEOUT_MS) {
+            kill(child, SIGKILL);
+            waitpid(child, &status, 0);
+            say("profreg: no profile written: writing it took too long after a fatal signal");
+            return;
+        }
+        struct timespec ms = {0, 5000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    /* runs in a signal handler (a signal whose default action ends the process) */
+    (void)si;
+    (void)uc;
+    int saved = errno;
+    int expected = STATE_PROFILING;
+    if (getpid() == atomic_load(&g_pid) &&
+        atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
+        write_from_copy();
+    /* end exactly as without profreg: the default action of the same signal */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    intercept_sigaction(sig, &dfl, NULL);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    raise(sig);
+    errno = saved;
+}
+
+/* Only where the program starts with the default action (not where it inherited SIG_IGN,
+ * as under nohup); a handler the program installs later replaces profreg's. */
+static void install_fatal_handlers(void)
+{
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        int sig = fatal_signals[i];
+        struct sigaction cur, act;
+        if (intercept_sigaction(sig, NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
+            cur.sa_handler != SIG_DFL)
+            continue;
+        memset(&act, 0, sizeof act);
+        act.sa_sigaction = on_fatal;
+        act.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&act.sa_mask);
+        for (size_t k = 0; k < sizeof fatal_signals / sizeof fatal_signals[0]; k++)
+            sigaddset(&act.sa_mask, fatal_signals[k]); /* one at a time */
+        if (intercept_sigaction(sig, &act, NULL) == 0)
+            intercept_hide_handler(sig, &cur);
     }
 }
 

@@ -7,6 +7,8 @@
 #define UNW_LOCAL_ONLY
 #include "timers.h"
 
+#include "intercept.h"
+
 #include "profreg/profile_build.h"
 
 #include <errno.h>
@@ -145,10 +147,11 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, unsigned hz, char *err
     sa.sa_sigaction = on_sigprof;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGPROF, &sa, &g_previous) != 0) {
+    if (intercept_sigaction(SIGPROF, &sa, &g_previous) != 0) {
         snprintf(err, errlen, "cannot install the SIGPROF handler: %s", strerror(errno));
         return -1;
     }
+    intercept_hide_handler(SIGPROF, &g_previous); /* the program still sees its own action */
     atomic_store(&g_running, 1);
     return 0;
 }

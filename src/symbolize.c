@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct symbolizer {
@@ -124,7 +125,15 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
         return NULL;
     }
     dwfl_report_begin(s->dwfl);
-    int r = dwfl_linux_proc_report(s->dwfl, getpid());
+    /* this thread's view: the main thread may have ended (pthread_exit), leaving /proc/PID
+     * without maps; every thread shares the same address space */
+    int r = dwfl_linux_proc_report(s->dwfl, (pid_t)syscall(SYS_gettid));
+    for (size_t i = 0; r == 0 && opts && i < opts->nextra; i++) {
+        const struct sym_extra_module *m = &opts->extra[i];
+        const char *slash = strrchr(m->path, '/');
+        /* fails harmlessly when the range is mapped now (still loaded, or reused) */
+        dwfl_report_elf(s->dwfl, slash ? slash + 1 : m->path, m->path, -1, m->bias, true);
+    }
     dwfl_report_end(s->dwfl, NULL, NULL);
     if (r != 0) {
         snprintf(err, errlen, "cannot read this process's mappings: %s",

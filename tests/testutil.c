@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -106,6 +107,15 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
     (*buf)[*len] = '\0';
 }
 
+int tu_timeout_s = 60;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 struct tu_result tu_run(const char *const *argv, const char *const *env, const char *stdin_data)
 {
     int in[2], out[2], err[2];
@@ -113,6 +123,7 @@ struct tu_result tu_run(const char *const *argv, const char *const *env, const c
     pid_t pid = fork();
     ck_assert(pid >= 0);
     if (pid == 0) {
+        setpgid(0, 0); /* its own group, so a timeout kills its children too */
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
@@ -138,14 +149,22 @@ struct tu_result tu_run(const char *const *argv, const char *const *env, const c
         }
     }
     close(in[1]);
-    struct tu_result r = {0, 0, NULL, NULL};
+    struct tu_result r = {0, 0, false, NULL, NULL};
+    double deadline = now_s() + tu_timeout_s;
     size_t olen = 0, elen = 0;
     append(&r.out, &olen, "", 0);
     append(&r.err, &elen, "", 0);
     struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
     int open_fds = 2;
     while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+        int left_ms = (int)((deadline - now_s()) * 1000);
+        if (left_ms <= 0) {
+            r.timed_out = true;
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(fds, 2, left_ms < 1000 ? left_ms : 1000) < 0 && errno != EINTR)
             break;
         for (int i = 0; i < 2; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
@@ -163,6 +182,9 @@ struct tu_result tu_run(const char *const *argv, const char *const *env, const c
             }
         }
     }
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            close(fds[i].fd);
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;

@@ -31,8 +31,13 @@ void tu_tmp_teardown(void);
 struct tu_result {
     int status; /* exit code, or -1 when killed */
     int signal; /* terminating signal, or 0 */
+    bool timed_out; /* killed (with its process group) after tu_timeout_s seconds */
     char *out, *err;
 };
+
+/* Seconds a program run by tu_run may take before it is killed (default 60): a hang fails
+ * the test instead of hanging it. */
+extern int tu_timeout_s;
 
 /* Runs argv with extra environment entries ("NAME=value", NULL-terminated, may be NULL),
  * feeding stdin_data (or /dev/null) and capturing stdout and stderr. */

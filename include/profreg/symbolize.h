@@ -30,6 +30,15 @@ struct sym_options {
     const char *cache_dir;  /* uncompressed copies of compressed debug files; NULL: default
                                ($XDG_CACHE_HOME or ~/.cache)/profreg/debug */
     int no_cache;           /* nonzero: never read or write the cache */
+    const struct sym_extra_module *extra; /* modules no longer mapped (dlclose'd) */
+    size_t nextra;
+};
+
+/* A module that was mapped at some time but may be gone from /proc/self/maps: reported
+ * too, unless its range is taken by a module mapped now. */
+struct sym_extra_module {
+    const char *path;
+    uint64_t bias; /* load bias (link_map l_addr) */
 };
 
 /* Reports every module mapped into this process (from /proc/self/maps). Separate debug

@@ -5,7 +5,10 @@
  * (as env(1) does), or 2 on a usage error. */
 #include "cli.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -78,6 +81,57 @@ static int set_preload(const char *lib)
     return rc;
 }
 
+/* The file execvp would run for cmd (PATH search when it has no '/'), or NULL. */
+static char *resolve_command(const char *cmd)
+{
+    if (strchr(cmd, '/'))
+        return strdup(cmd);
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        char *file;
+        if (asprintf(&file, "%.*s%s%s", (int)n, n ? p : ".", "/", cmd) < 0)
+            return NULL;
+        if (access(file, X_OK) == 0)
+            return file;
+        free(file);
+        if (!colon)
+            return NULL;
+        p = colon + 1;
+    }
+}
+
+/* True when file is an ELF executable without a program interpreter: statically linked (or
+ * static-pie), so the dynamic loader never runs and LD_PRELOAD cannot apply. */
+static bool is_static_elf(const char *file)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    unsigned char ident[EI_NIDENT];
+    bool is_static = false;
+    if (pread(fd, ident, sizeof ident, 0) == (ssize_t)sizeof ident &&
+        memcmp(ident, ELFMAG, SELFMAG) == 0 && ident[EI_CLASS] == ELFCLASS64) {
+        Elf64_Ehdr eh;
+        if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && eh.e_phentsize == sizeof(Elf64_Phdr) &&
+            (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)) {
+            is_static = true;
+            for (unsigned i = 0; i < eh.e_phnum && is_static; i++) {
+                Elf64_Phdr ph;
+                if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+                    is_static = false; /* unreadable: let exec decide */
+                else if (ph.p_type == PT_INTERP)
+                    is_static = false;
+            }
+        }
+    }
+    close(fd);
+    return is_static;
+}
+
 int cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -127,6 +181,15 @@ int cmd_record(int argc, char **argv)
     }
     if (optind >= argc) {
         cli_error("record: no command given (profreg record [options] -- CMD [ARGS...])");
+        return EXIT_USAGE;
+    }
+    char *file = resolve_command(argv[optind]);
+    bool is_static = file && is_static_elf(file);
+    free(file);
+    if (is_static) {
+        cli_error("%s is statically linked: LD_PRELOAD cannot apply to it, so it cannot be "
+                  "profiled (link it dynamically)",
+                  argv[optind]);
         return EXIT_USAGE;
     }
     char lib[PATH_MAX];

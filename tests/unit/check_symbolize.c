@@ -37,7 +37,7 @@ static struct symbolizer *sym;
 static void setup(void)
 {
     char err[256];
-    struct sym_options opts = {NULL, NULL, 1}; /* never touch a cache */
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0}; /* never touch a cache */
     sym = symbolizer_open_self(&opts, err, sizeof err);
     ck_assert_msg(sym != NULL, "%s", err);
 }
@@ -226,7 +226,7 @@ START_TEST(test_debug_info_through_build_id_and_cache)
     snprintf(cached, sizeof cached, "%s%s", cache, original + strlen(debugroot));
     for (int round = 0; round < 2; round++) {
         char err[256];
-        struct sym_options opts = {debugroot, cache, 0};
+        struct sym_options opts = {debugroot, cache, 0, NULL, 0};
         struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
         ck_assert_msg(s != NULL, "%s", err);
         ck_assert_uint_eq(symbolizer_lookup(s, (uint64_t)(uintptr_t)fn, f, SYM_MAX_FRAMES), 1);

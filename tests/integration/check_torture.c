@@ -1,0 +1,454 @@
+/* check_torture.c — libprofreg.so never harms the profiled program: fork, exec, every way a
+ * process ends, a program that takes SIGPROF over or blocks it, dlopen/dlclose under heavy
+ * sampling, many threads, tiny programs, bad settings, parallel processes.
+ *
+ * Every case runs the torture workload twice, without and with the preload, and asserts the
+ * same exit status or terminating signal and the same stdout; then the profile's presence,
+ * validity and the expected function names. Every run has a time limit (tu_timeout_s): a
+ * deadlock fails the test, never hangs it. */
+#include "testutil.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Own buffers: tu_build_path's rotate, and a test may run a program many times. */
+static const char *torture(void)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/workloads/torture", tu_build());
+    return path;
+}
+
+static const char *plugin(void)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/testlibs/libplugin.so", tu_build());
+    return path;
+}
+
+/* Runs argv plainly, then under the preload with output into tu_tmp/out/ and extra env;
+ * asserts the same status, signal and stdout, and returns the preloaded run. */
+static struct tu_result both(const char *const *argv, const char *const *extra_env)
+{
+    struct tu_result plain = tu_run(argv, NULL, NULL);
+    ck_assert_msg(!plain.timed_out, "%s %s timed out without the preload", argv[0], argv[1]);
+    char preload[4200], output[4200];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
+    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/out/", tu_tmp);
+    const char *env[16] = {preload, output};
+    size_t n = 2;
+    for (const char *const *e = extra_env; e && *e && n < 15; e++)
+        env[n++] = *e;
+    env[n] = NULL;
+    struct tu_result r = tu_run(argv, env, NULL);
+    ck_assert_msg(!r.timed_out, "%s %s %s hung under the preload (killed after %d s)", argv[0],
+                  argv[1], argv[2] ? argv[2] : "", tu_timeout_s);
+    ck_assert_msg(r.status == plain.status && r.signal == plain.signal,
+                  "%s %s: status %d signal %d under the preload, %d/%d without", argv[1],
+                  argv[2] ? argv[2] : "", r.status, r.signal, plain.status, plain.signal);
+    ck_assert_msg(strcmp(r.out, plain.out) == 0, "stdout differs:\n%s---\n%s", r.out, plain.out);
+    tu_result_free(&plain);
+    return r;
+}
+
+/* The profiles written into tu_tmp/out, parsed; returns their number. */
+static size_t profiles(json_t **out, size_t max)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/out", tu_tmp);
+    char **paths;
+    size_t n = tu_list_profiles(dir, &paths);
+    ck_assert_uint_le(n, max);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tu_load_json(paths[i]); /* fails the test when a file is not valid JSON */
+    tu_free_list(paths, n);
+    return n;
+}
+
+static void free_profiles(json_t **p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_decref(p[i]);
+}
+
+static long pid_of(json_t *p)
+{
+    return (long)json_integer_value(json_object_get(json_object_get(p, "metadata"), "pid"));
+}
+
+static bool has(json_t *p, const char *fn)
+{
+    return tu_function(p, fn) != NULL;
+}
+
+/* ---- fork and exec ------------------------------------------------------------------------ */
+
+START_TEST(test_fork_child_writes_its_own_profile)
+{
+    for (int death = 0; death < 2; death++) {
+        const char *argv[] = {torture(), death ? "deathtest" : "fork", NULL};
+        struct tu_result r = both(argv, NULL);
+        ck_assert_str_eq(r.out, death ? "child exited 5\n" : "child exited 4\n");
+        json_t *p[4];
+        size_t n = profiles(p, 4);
+        ck_assert_uint_eq(n, 2);
+        /* the parent's holds parent_work only; the child's child_work only */
+        json_t *parent = has(p[0], "parent_work") ? p[0] : p[1];
+        json_t *child = parent == p[0] ? p[1] : p[0];
+        ck_assert(has(parent, "parent_work") && !has(parent, "child_work"));
+        ck_assert(has(child, "child_work") && !has(child, "parent_work"));
+        ck_assert_int_ne(pid_of(parent), pid_of(child));
+        /* the child's pid is in its file name */
+        char want[64];
+        snprintf(want, sizeof want, "_%ld.json", pid_of(child));
+        const char *name =
+            json_string_value(json_object_get(json_object_get(child, "metadata"), "trace_file"));
+        ck_assert_msg(strstr(name, want), "%s lacks %s", name, want);
+        free_profiles(p, n);
+        tu_result_free(&r);
+        char cmd[4300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
+        free(tu_shell(cmd));
+    }
+}
+END_TEST
+
+START_TEST(test_exec_starts_from_scratch)
+{
+    const char *argv[] = {torture(), "exec", "self", NULL};
+    struct tu_result r = both(argv, NULL);
+    ck_assert_str_eq(r.out, "exec'd\n");
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1); /* the exec'd image's; the image before exec leaves none */
+    ck_assert(has(p[0], "child_work"));
+    ck_assert(!has(p[0], "parent_work"));
+    free_profiles(p, n);
+    tu_result_free(&r);
+
+    /* a program without symbols of its own, exec'd: fine, a valid profile */
+    const char *argv2[] = {torture(), "exec", "/bin/true", NULL};
+    r = both(argv2, NULL);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_target_glob_limits_profiling)
+{
+    /* a wrapper (sh) runs the workload and other programs: only the workload is profiled */
+    char script[4300];
+    snprintf(script, sizeof script, "%s tiny; /bin/true; echo done", torture());
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    const char *env[] = {"PROFREG_TARGET=tort*", NULL};
+    struct tu_result r = both(argv, env);
+    ck_assert_str_eq(r.out, "tiny\ndone\n");
+    json_t *p[4];
+    size_t n = profiles(p, 4);
+    ck_assert_uint_eq(n, 1);
+    const char *exe =
+        json_string_value(json_object_get(json_object_get(p[0], "metadata"), "executable"));
+    ck_assert_str_eq(exe, torture());
+    free_profiles(p, n);
+    tu_result_free(&r);
+}
+END_TEST
+
+/* ---- every way to end ---------------------------------------------------------------------- */
+
+START_TEST(test_every_way_to_end)
+{
+    static const struct {
+        const char *how;
+        int status, signal;
+        const char *work;
+    } cases[] = {
+        {"return", 2, 0, "main_work"},        {"exit", 3, 0, "main_work"},
+        {"_exit", 4, 0, "main_work"},         {"_Exit", 5, 0, "main_work"},
+        {"pthread_exit", 0, 0, "worker_work"}, {"SIGINT", -1, SIGINT, "main_work"},
+        {"SIGTERM", -1, SIGTERM, "main_work"}, {"SIGHUP", -1, SIGHUP, "main_work"},
+        {"abort", -1, SIGABRT, "main_work"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[] = {torture(), "end", cases[i].how, NULL};
+        struct tu_result r = both(argv, NULL);
+        ck_assert_msg(r.status == cases[i].status && r.signal == cases[i].signal,
+                      "%s: status %d signal %d", cases[i].how, r.status, r.signal);
+        json_t *p[2];
+        size_t n = profiles(p, 2);
+        ck_assert_msg(n == 1, "%s: %zu profiles (stderr: %s)", cases[i].how, n, r.err);
+        ck_assert_msg(has(p[0], cases[i].work), "%s: %s missing", cases[i].how, cases[i].work);
+        ck_assert_msg(strstr(r.err, "profreg: wrote "), "%s: %s", cases[i].how, r.err);
+        free_profiles(p, n);
+        tu_result_free(&r);
+        char cmd[4300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
+        free(tu_shell(cmd));
+    }
+}
+END_TEST
+
+/* ---- signals -------------------------------------------------------------------------------- */
+
+START_TEST(test_program_takes_sigprof_over)
+{
+    const char *argv[] = {torture(), "own_sigprof", NULL};
+    struct tu_result r = both(argv, NULL);
+    /* its handler runs, and it sees the default as the previous action, as without profreg */
+    ck_assert_str_eq(r.out, "previous action was default: yes\nown handler ran: yes\n");
+    ck_assert_msg(strstr(r.err, "profreg: the program installs its own SIGPROF action; "
+                                "sampling stops here"),
+                  "%s", r.err);
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(has(p[0], "main_work")); /* sampled before the takeover */
+    free_profiles(p, n);
+    tu_result_free(&r);
+
+    /* ITIMER_PROF without a handler: the program dies of SIGPROF, as it would anyway */
+    const char *argv2[] = {torture(), "itimer_only", NULL};
+    r = both(argv2, NULL);
+    ck_assert_int_eq(r.signal, SIGPROF);
+    ck_assert(strstr(r.err, "arms ITIMER_PROF"));
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_thread_blocking_sigprof_is_not_sampled)
+{
+    const char *argv[] = {torture(), "block_sigprof", NULL};
+    struct tu_result r = both(argv, NULL);
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(has(p[0], "main_work"));
+    ck_assert(!has(p[0], "blocked_work"));
+    free_profiles(p, n);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_blocking_read_is_restarted)
+{
+    /* wall-clock sampling signals a thread blocked in read(): SA_RESTART, so no EINTR */
+    const char *argv[] = {torture(), "read_restart", NULL};
+    const char *env[] = {"PROFREG_MODE=wall", "PROFREG_FREQUENCY=2000", NULL};
+    struct tu_result r = both(argv, env);
+    ck_assert_str_eq(r.out, "read returned 1 (ok)\n");
+    tu_result_free(&r);
+}
+END_TEST
+
+/* ---- dlopen / dlclose ----------------------------------------------------------------------- */
+
+START_TEST(test_unloaded_library_still_named)
+{
+    const char *argv[] = {torture(), "dlopen", plugin(), "1", NULL};
+    struct tu_result r = both(argv, NULL);
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    json_t *f = tu_function(p[0], "plugin_burn");
+    ck_assert_msg(f != NULL, "plugin_burn not named after dlclose");
+    ck_assert_str_eq(json_string_value(json_object_get(f, "module")), "libplugin.so");
+    ck_assert_str_eq(json_string_value(json_object_get(f, "source_file")), "plugin.c");
+    ck_assert(has(p[0], "after_unload_work"));
+    free_profiles(p, n);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_dlopen_loop_never_deadlocks)
+{
+    /* four threads load and unload a library 1500 times each while wall-clock sampling runs
+     * at 10 kHz: without profreg's guard around the loader this deadlocks within a few runs */
+    const char *argv[] = {torture(), "dlopen_threads", plugin(), "1500", NULL};
+    const char *env[] = {"PROFREG_MODE=wall", "PROFREG_FREQUENCY=10000", "PROFREG_QUIET=1", NULL};
+    int saved = tu_timeout_s;
+    tu_timeout_s = 30;
+    for (int i = 0; i < 20; i++) {
+        struct tu_result r = both(argv, env);
+        ck_assert_str_eq(r.out, "4 threads loaded and unloaded 1500 times each: ok\n");
+        tu_result_free(&r);
+    }
+    tu_timeout_s = saved;
+    json_t *p[64];
+    size_t n = profiles(p, 64);
+    ck_assert_uint_eq(n, 20);
+    free_profiles(p, n);
+}
+END_TEST
+
+/* ---- threads -------------------------------------------------------------------------------- */
+
+START_TEST(test_threads_in_waves_and_clone)
+{
+    const char *argv[] = {torture(), "threads", NULL};
+    struct tu_result r = both(argv, NULL);
+    ck_assert_str_eq(r.out, "64 threads joined\n");
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(has(p[0], "worker_work"));
+    /* the main thread and 64 more, each sampled */
+    ck_assert_int_eq(
+        (int)json_number_value(json_object_get(json_object_get(p[0], "summary"), "thread_count")),
+        65);
+    free_profiles(p, n);
+    tu_result_free(&r);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
+    free(tu_shell(cmd));
+
+    /* a thread made by clone(2) directly is not sampled, and nothing breaks */
+    const char *argv2[] = {torture(), "clone", NULL};
+    r = both(argv2, NULL);
+    ck_assert_str_eq(r.out, "clone thread done\n");
+    n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(has(p[0], "main_work"));
+    free_profiles(p, n);
+    tu_result_free(&r);
+}
+END_TEST
+
+/* ---- edges ---------------------------------------------------------------------------------- */
+
+START_TEST(test_tiny_program)
+{
+    const char *argv[] = {torture(), "tiny", NULL};
+    struct tu_result r = both(argv, NULL);
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    json_t *s = json_object_get(p[0], "summary");
+    ck_assert_int_eq(json_integer_value(json_object_get(s, "total_samples")), 0);
+    ck_assert_int_eq(json_array_size(json_object_get(p[0], "top_functions")), 0);
+    free_profiles(p, n);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_bad_settings_and_output)
+{
+    /* an output directory that cannot be created: one line, the program unaffected */
+    const char *argv[] = {torture(), "end", "exit", NULL};
+    char preload[4200];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
+    const char *env[] = {preload, "PROFREG_OUTPUT=/proc/no/such/dir/", NULL};
+    struct tu_result r = tu_run(argv, env, NULL);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_str_eq(r.out, "ending by exit\n");
+    ck_assert_msg(strncmp(r.err, "profreg: no place for the profile", 33) == 0 &&
+                      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                  "%s", r.err);
+    tu_result_free(&r);
+
+    /* values that do not parse: one line naming each variable, defaults used */
+    const char *env2[] = {"PROFREG_FREQUENCY=fast", "PROFREG_MODE=sometimes", NULL};
+    r = both(argv, env2);
+    ck_assert_msg(strstr(r.err, "PROFREG_FREQUENCY") && strstr(r.err, "PROFREG_MODE"), "%s",
+                  r.err);
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    json_t *m = json_object_get(p[0], "metadata");
+    ck_assert_double_eq(json_number_value(json_object_get(m, "frequency_hz")), 1000.0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "cpu");
+    free_profiles(p, n);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_static_program_under_record)
+{
+    const char *argv[] = {tu_build_path("profreg"), "record", "--",
+                          tu_build_path("testlibs/static_hello"), NULL};
+    struct tu_result r = tu_run(argv, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_msg(strstr(r.err, "is statically linked: LD_PRELOAD cannot apply"), "%s", r.err);
+    tu_result_free(&r);
+}
+END_TEST
+
+/* A setuid program run by another user: the loader ignores the preload (secure mode). */
+START_TEST(test_setuid_program_left_alone)
+{
+    char *have = tu_shell("command -v setpriv || true");
+    if (geteuid() != 0 || !have || !*have) {
+        fprintf(stderr, "skipped: needs root and setpriv(1) to run a setuid program as nobody\n");
+        free(have);
+        return;
+    }
+    free(have);
+    char copy[4300], cmd[9000];
+    snprintf(copy, sizeof copy, "%s/suid_torture", tu_tmp);
+    snprintf(cmd, sizeof cmd, "cp %s %s && chmod 4755 %s && chmod 777 %s && echo ok", torture(),
+             copy, copy, tu_tmp);
+    free(tu_shell(cmd));
+    const char *argv[] = {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                          copy,      "end",           "exit",          NULL};
+    struct tu_result r = both(argv, NULL);
+    ck_assert_str_eq(r.out, "ending by exit\n");
+    ck_assert_int_eq(r.status, 3);
+    json_t *p[2];
+    ck_assert_uint_eq(profiles(p, 2), 0);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_parallel_processes_one_directory)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && for i in 1 2 3 4 5 6 7 8; do LD_PRELOAD=%s PROFREG_OUTPUT=%s/out/ "
+             "PROFREG_QUIET=1 %s end exit >/dev/null & done; wait; echo finished",
+             tu_tmp, tu_build_path("libprofreg.so"), tu_tmp, torture());
+    char *out = tu_shell(cmd);
+    ck_assert_str_eq(out, "finished\n");
+    free(out);
+    json_t *p[16];
+    size_t n = profiles(p, 16);
+    ck_assert_uint_eq(n, 8);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(has(p[i], "main_work"));
+        for (size_t k = 0; k < i; k++)
+            ck_assert_int_ne(pid_of(p[i]), pid_of(p[k]));
+    }
+    free_profiles(p, n);
+    /* no temporary file left behind */
+    snprintf(cmd, sizeof cmd, "ls -A %s/out | grep -vc '^profile_.*\\.json$' || true", tu_tmp);
+    out = tu_shell(cmd);
+    ck_assert_str_eq(out, "0\n");
+    free(out);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("torture");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_fork_child_writes_its_own_profile);
+    tcase_add_test(tc, test_exec_starts_from_scratch);
+    tcase_add_test(tc, test_target_glob_limits_profiling);
+    tcase_add_test(tc, test_every_way_to_end);
+    tcase_add_test(tc, test_program_takes_sigprof_over);
+    tcase_add_test(tc, test_thread_blocking_sigprof_is_not_sampled);
+    tcase_add_test(tc, test_blocking_read_is_restarted);
+    tcase_add_test(tc, test_unloaded_library_still_named);
+    tcase_add_test(tc, test_dlopen_loop_never_deadlocks);
+    tcase_add_test(tc, test_threads_in_waves_and_clone);
+    tcase_add_test(tc, test_tiny_program);
+    tcase_add_test(tc, test_bad_settings_and_output);
+    tcase_add_test(tc, test_static_program_under_record);
+    tcase_add_test(tc, test_setuid_program_left_alone);
+    tcase_add_test(tc, test_parallel_processes_one_directory);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

@@ -1,0 +1,379 @@
+/* torture.c — programs that fork, exec, end in every way, take SIGPROF over, block it,
+ * load and unload libraries, create many threads: the cases profreg must survive.
+ *
+ *   torture MODE [ARG]   (see the table in main; every mode prints what it did on stdout,
+ *                         so a run with and without the preload can be compared)
+ *
+ * Each mode burns CPU in functions with distinctive names (noinline) so a test can check
+ * which of them the profile holds. */
+#define _GNU_SOURCE
+#include "burn.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+
+static volatile uint64_t sink = 1;
+
+NOINLINE static void parent_work(unsigned u)
+{
+    uint64_t x = sink ^ 1u; /* distinct bodies: gcc's identical-code folding must not merge them */
+    BURN(u, x);
+    sink = x + 1u;
+}
+
+NOINLINE static void child_work(unsigned u)
+{
+    uint64_t x = sink ^ 2u; /* distinct bodies: gcc's identical-code folding must not merge them */
+    BURN(u, x);
+    sink = x + 2u;
+}
+
+NOINLINE static void main_work(unsigned u)
+{
+    uint64_t x = sink ^ 3u; /* distinct bodies: gcc's identical-code folding must not merge them */
+    BURN(u, x);
+    sink = x + 3u;
+}
+
+NOINLINE static void worker_work(unsigned u)
+{
+    uint64_t x = sink ^ 4u; /* distinct bodies: gcc's identical-code folding must not merge them */
+    BURN(u, x);
+    sink = x + 4u;
+}
+
+NOINLINE static void blocked_work(unsigned u)
+{
+    uint64_t x = sink ^ 5u; /* distinct bodies: gcc's identical-code folding must not merge them */
+    BURN(u, x);
+    sink = x + 5u;
+}
+
+NOINLINE static void after_unload_work(unsigned u)
+{
+    uint64_t x = sink ^ 6u; /* distinct bodies: gcc's identical-code folding must not merge them */
+    BURN(u, x);
+    sink = x + 6u;
+}
+
+/* ---- fork ----------------------------------------------------------------------------------- */
+
+static int mode_fork(int child_exit_with_underscore)
+{
+    parent_work(100);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        child_work(100);
+        if (child_exit_with_underscore)
+            _exit(5); /* the death-test pattern: no atexit, no destructors */
+        exit(4);
+    }
+    parent_work(100);
+    int st;
+    waitpid(pid, &st, 0);
+    printf("child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
+/* ---- exec ----------------------------------------------------------------------------------- */
+
+static int mode_exec(const char *self, const char *target)
+{
+    parent_work(30);
+    fflush(stdout);
+    if (strcmp(target, "self") == 0)
+        execl(self, self, "execd", (char *)NULL);
+    else
+        execl(target, target, (char *)NULL);
+    perror("exec");
+    return 127;
+}
+
+/* ---- ways to end ---------------------------------------------------------------------------- */
+
+static void *pthread_exit_worker(void *arg)
+{
+    (void)arg;
+    worker_work(150);
+    printf("worker done\n");
+    fflush(stdout);
+    return NULL;
+}
+
+static int mode_end(const char *how)
+{
+    main_work(100);
+    printf("ending by %s\n", how);
+    fflush(stdout);
+    if (strcmp(how, "exit") == 0)
+        exit(3);
+    if (strcmp(how, "_exit") == 0)
+        _exit(4);
+    if (strcmp(how, "_Exit") == 0)
+        _Exit(5);
+    if (strcmp(how, "abort") == 0)
+        abort();
+    if (strcmp(how, "pthread_exit") == 0) {
+        pthread_t t;
+        pthread_create(&t, NULL, pthread_exit_worker, NULL);
+        pthread_exit(NULL);
+    }
+    int sig = strcmp(how, "SIGINT") == 0    ? SIGINT
+              : strcmp(how, "SIGTERM") == 0 ? SIGTERM
+              : strcmp(how, "SIGHUP") == 0  ? SIGHUP
+                                            : 0;
+    if (sig) {
+        kill(getpid(), sig); /* process-directed, like kill(1) or a terminal */
+        pause();
+    }
+    return 2; /* "return": from main */
+}
+
+/* ---- SIGPROF taken over by the program ------------------------------------------------------ */
+
+static atomic_int ticks;
+
+static void own_handler(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&ticks, 1);
+}
+
+static int mode_own_sigprof(int with_handler)
+{
+    main_work(50);
+    if (with_handler) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = own_handler;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGPROF, &sa, &old);
+        /* what the program sees as the previous action: the default, as without profreg */
+        printf("previous action was default: %s\n", old.sa_handler == SIG_DFL ? "yes" : "no");
+    }
+    struct itimerval it = {{0, 10000}, {0, 10000}};
+    setitimer(ITIMER_PROF, &it, NULL);
+    worker_work(300); /* without a handler, the first tick kills the process (SIGPROF) */
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_PROF, &off, NULL);
+    printf("own handler ran: %s\n", atomic_load(&ticks) > 0 ? "yes" : "no");
+    return 0;
+}
+
+/* ---- a thread that blocks SIGPROF ----------------------------------------------------------- */
+
+static void *blocking_thread(void *arg)
+{
+    (void)arg;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    blocked_work(150);
+    return NULL;
+}
+
+static int mode_block_sigprof(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, blocking_thread, NULL);
+    main_work(150);
+    pthread_join(t, NULL);
+    printf("joined\n");
+    return 0;
+}
+
+/* ---- a blocking read in wall mode: restarted, never EINTR ----------------------------------- */
+
+static int pipefd[2];
+
+static void *late_writer(void *arg)
+{
+    (void)arg;
+    struct timespec t = {0, 300000000};
+    nanosleep(&t, NULL);
+    ssize_t w = write(pipefd[1], "x", 1);
+    (void)w;
+    return NULL;
+}
+
+static int mode_read_restart(void)
+{
+    if (pipe(pipefd) != 0)
+        return 1;
+    pthread_t t;
+    pthread_create(&t, NULL, late_writer, NULL);
+    char c;
+    ssize_t n = read(pipefd[0], &c, 1);
+    printf("read returned %zd (%s)\n", n, n < 0 ? strerror(errno) : "ok");
+    pthread_join(t, NULL);
+    return n == 1 ? 0 : 1;
+}
+
+/* ---- dlopen / dlclose ----------------------------------------------------------------------- */
+
+static int mode_dlopen(const char *lib, long loops)
+{
+    for (long i = 0; i < loops; i++) {
+        void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            printf("dlopen failed: %s\n", dlerror());
+            return 1;
+        }
+        void (*burn)(unsigned) = (void (*)(unsigned))dlsym(h, "plugin_burn");
+        if (!burn) {
+            printf("dlsym failed\n");
+            return 1;
+        }
+        burn(loops == 1 ? 200 : 0);
+        dlclose(h);
+    }
+    after_unload_work(50);
+    printf("loaded and unloaded %ld times\n", loops);
+    return 0;
+}
+
+struct dl_job {
+    const char *lib;
+    long loops;
+    int rc;
+};
+
+static void *dlopen_thread(void *arg)
+{
+    struct dl_job *j = arg;
+    for (long i = 0; i < j->loops && j->rc == 0; i++) {
+        void *h = dlopen(j->lib, RTLD_NOW | RTLD_LOCAL);
+        if (!h || !dlsym(h, "plugin_burn"))
+            j->rc = 1;
+        if (h)
+            dlclose(h);
+    }
+    return NULL;
+}
+
+/* Four threads loading and unloading the same library: the loader's lock is taken all the
+ * time, by every thread, while samples arrive. */
+static int mode_dlopen_threads(const char *lib, long loops)
+{
+    pthread_t t[4];
+    struct dl_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (struct dl_job){lib, loops, 0};
+        pthread_create(&t[i], NULL, dlopen_thread, &jobs[i]);
+    }
+    int rc = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        rc |= jobs[i].rc;
+    }
+    printf("4 threads loaded and unloaded %ld times each: %s\n", loops, rc ? "failed" : "ok");
+    return rc;
+}
+
+/* ---- threads -------------------------------------------------------------------------------- */
+
+static void *wave_thread(void *arg)
+{
+    worker_work((unsigned)(uintptr_t)arg);
+    return NULL;
+}
+
+static int mode_threads(void)
+{
+    for (int wave = 0; wave < 4; wave++) {
+        pthread_t t[16];
+        for (int i = 0; i < 16; i++)
+            pthread_create(&t[i], NULL, wave_thread, (void *)(uintptr_t)(10 + 10 * (i % 3)));
+        main_work(5);
+        for (int i = 0; i < 16; i++)
+            pthread_join(t[i], NULL);
+    }
+    printf("64 threads joined\n");
+    return 0;
+}
+
+static int clone_fn(void *arg)
+{
+    (void)arg;
+    worker_work(50);
+    return 0;
+}
+
+/* A thread made with clone(2) directly, bypassing pthread_create. */
+static int mode_clone(void)
+{
+    size_t size = 1 << 20;
+    char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stack == MAP_FAILED)
+        return 1;
+    static _Atomic pid_t tid = 1;
+    int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+    pid_t t = clone(clone_fn, stack + size, flags, NULL, &tid, NULL, &tid);
+    if (t < 0)
+        return 1;
+    main_work(50);
+    pid_t v;
+    while ((v = atomic_load(&tid)) != 0)
+        syscall(SYS_futex, &tid, FUTEX_WAIT, v, NULL, NULL, 0);
+    printf("clone thread done\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    const char *arg = argc > 2 ? argv[2] : "";
+    if (strcmp(mode, "fork") == 0)
+        return mode_fork(0);
+    if (strcmp(mode, "deathtest") == 0)
+        return mode_fork(1);
+    if (strcmp(mode, "exec") == 0)
+        return mode_exec(argv[0], arg);
+    if (strcmp(mode, "execd") == 0) {
+        child_work(60);
+        printf("exec'd\n");
+        return 0;
+    }
+    if (strcmp(mode, "end") == 0)
+        return mode_end(arg);
+    if (strcmp(mode, "own_sigprof") == 0)
+        return mode_own_sigprof(1);
+    if (strcmp(mode, "itimer_only") == 0)
+        return mode_own_sigprof(0);
+    if (strcmp(mode, "block_sigprof") == 0)
+        return mode_block_sigprof();
+    if (strcmp(mode, "read_restart") == 0)
+        return mode_read_restart();
+    if (strcmp(mode, "dlopen") == 0)
+        return mode_dlopen(arg, argc > 3 ? strtol(argv[3], NULL, 10) : 1);
+    if (strcmp(mode, "dlopen_threads") == 0)
+        return mode_dlopen_threads(arg, argc > 3 ? strtol(argv[3], NULL, 10) : 1000);
+    if (strcmp(mode, "threads") == 0)
+        return mode_threads();
+    if (strcmp(mode, "clone") == 0)
+        return mode_clone();
+    if (strcmp(mode, "tiny") == 0) {
+        printf("tiny\n");
+        return 0;
+    }
+    fprintf(stderr, "torture: unknown mode '%s'\n", mode);
+    return 64;
+}
