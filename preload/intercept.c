@@ -49,7 +49,7 @@ static struct unloaded_module *g_unloaded;
 static size_t g_nunloaded, g_unloaded_cap;
 static _Atomic int g_record;
 
-#define RESOLVE(ptr, type, name)                                                                  \
+#define RESOLVE(ptr, type, name)                                                                   \
     ({                                                                                             \
         type fn_ = atomic_load(&(ptr));                                                            \
         if (!fn_) {                                                                                \
@@ -125,11 +125,10 @@ EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
     return old.sa_handler;
 }
 
-EXPORT int setitimer(__itimer_which_t which, const struct itimerval *value,
-                     struct itimerval *old)
+EXPORT int setitimer(__itimer_which_t which, const struct itimerval *value, struct itimerval *old)
 {
-    if (which == ITIMER_PROF && value &&
-        (value->it_value.tv_sec || value->it_value.tv_usec) && g_hooks.sigprof_taken) {
+    if (which == ITIMER_PROF && value && (value->it_value.tv_sec || value->it_value.tv_usec) &&
+        g_hooks.sigprof_taken) {
         g_hooks.sigprof_taken("arms ITIMER_PROF");
         /* its SIGPROF must meet the action the program set (or the default), not ours */
         if (atomic_exchange(&g_hidden[SIGPROF], false))

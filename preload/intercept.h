@@ -18,7 +18,7 @@
 
 /* What the interposers report to the life cycle (preload.c). */
 struct intercept_hooks {
-    void (*before_exit)(void);                /* _exit/_Exit in the profiled process */
+    void (*before_exit)(void);               /* _exit/_Exit in the profiled process */
     void (*sigprof_taken)(const char *what); /* the program takes SIGPROF or ITIMER_PROF */
 };
 

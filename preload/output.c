@@ -65,6 +65,11 @@ int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, s
     memset(ri, 0, sizeof *ri);
     ri->cfg = cfg;
     ri->first_pid = getpid();
+    /* `profreg record -o FILE` names the process FILE belongs to; its descendants (which
+     * exec other programs, where first_pid starts anew) then write FILE's stem.<pid> */
+    const char *owner = getenv("PROFREG_OUTPUT_OWNER");
+    if (owner && *owner && strtol(owner, NULL, 10) != (long)getpid())
+        ri->first_pid = 0;
     clock_gettime(CLOCK_MONOTONIC, &ri->start);
     if (!realpath("/proc/self/exe", ri->executable))
         snprintf(ri->executable, sizeof ri->executable, "unknown");
@@ -158,8 +163,8 @@ static char **copy_argv(char **argv)
 
 /* Output file: out_file (with ".<pid>" before the extension in a forked child), or
  * out_dir/profile_<YYYYmmdd>_<HHMMSS>_<usec>_<pid>.json in UTC. */
-static int choose_path(const struct run_info *ri, const struct timespec *now, pid_t pid,
-                       char *path, size_t len)
+static int choose_path(const struct run_info *ri, const struct timespec *now, pid_t pid, char *path,
+                       size_t len)
 {
     int n;
     if (ri->out_file[0] && pid == ri->first_pid) {
@@ -174,8 +179,7 @@ static int choose_path(const struct run_info *ri, const struct timespec *now, pi
         gmtime_r(&now->tv_sec, &tm);
         strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
         n = snprintf(path, len, "%s%sprofile_%s_%06ld_%ld.json", ri->out_dir,
-                     strcmp(ri->out_dir, "/") ? "/" : "", stamp, now->tv_nsec / 1000,
-                     (long)pid);
+                     strcmp(ri->out_dir, "/") ? "/" : "", stamp, now->tv_nsec / 1000, (long)pid);
     }
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
@@ -240,8 +244,7 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
         extra[i] = (struct sym_extra_module){unloaded[i].path, unloaded[i].bias};
     struct sym_options opts = {cfg->debug_dirs[0] ? cfg->debug_dirs : NULL,
                                cfg->cache_dir[0] ? cfg->cache_dir : NULL,
-                               strcmp(cfg->cache_dir, "none") == 0, extra,
-                               extra ? nunloaded : 0};
+                               strcmp(cfg->cache_dir, "none") == 0, extra, extra ? nunloaded : 0};
     struct resolver r = {symbolizer_open_self(&opts, why, sizeof why), NULL};
     free(extra);
     if (!r.sym) {

@@ -16,7 +16,8 @@ struct run_info {
     char **argv;               /* its command line, NULL-terminated (may be NULL) */
     char out_dir[PATH_MAX];    /* directory the default file names go into */
     char out_file[PATH_MAX];   /* a fixed file path, or "" to use out_dir */
-    pid_t first_pid;           /* pid of the process that loaded the library */
+    pid_t first_pid;           /* pid of the process that loaded the library (0: not the owner of a
+                                  fixed output file, see PROFREG_OUTPUT_OWNER) */
     struct timespec start;     /* CLOCK_MONOTONIC at start (or at fork, in a child) */
     const struct settings *cfg;
 };

@@ -29,8 +29,8 @@ void tu_tmp_setup(void);
 void tu_tmp_teardown(void);
 
 struct tu_result {
-    int status; /* exit code, or -1 when killed */
-    int signal; /* terminating signal, or 0 */
+    int status;     /* exit code, or -1 when killed */
+    int signal;     /* terminating signal, or 0 */
     bool timed_out; /* killed (with its process group) after tu_timeout_s seconds */
     char *out, *err;
 };

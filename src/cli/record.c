@@ -116,12 +116,13 @@ static bool is_static_elf(const char *file)
     if (pread(fd, ident, sizeof ident, 0) == (ssize_t)sizeof ident &&
         memcmp(ident, ELFMAG, SELFMAG) == 0 && ident[EI_CLASS] == ELFCLASS64) {
         Elf64_Ehdr eh;
-        if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && eh.e_phentsize == sizeof(Elf64_Phdr) &&
-            (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)) {
+        if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+            eh.e_phentsize == sizeof(Elf64_Phdr) && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)) {
             is_static = true;
             for (unsigned i = 0; i < eh.e_phnum && is_static; i++) {
                 Elf64_Phdr ph;
-                if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+                if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+                    (ssize_t)sizeof ph)
                     is_static = false; /* unreadable: let exec decide */
                 else if (ph.p_type == PT_INTERP)
                     is_static = false;
@@ -151,6 +152,13 @@ int cmd_record(int argc, char **argv)
                 return EXIT_USAGE;
             }
             setenv("PROFREG_OUTPUT", optarg, 1);
+            {
+                /* this pid runs CMD (exec): its profile is the file; descendants that
+                 * exec other programs write <stem>.<pid><ext> beside it */
+                char pid[32];
+                snprintf(pid, sizeof pid, "%ld", (long)getpid());
+                setenv("PROFREG_OUTPUT_OWNER", pid, 1);
+            }
             break;
         case 'F':
             if (cli_parse_uint("--frequency", optarg, 1, 100000, &v) != 0)

@@ -156,6 +156,31 @@ START_TEST(test_target_glob_limits_profiling)
 }
 END_TEST
 
+START_TEST(test_record_output_file_with_descendants)
+{
+    /* record -o FILE: FILE is the command's own profile; programs it runs write beside it */
+    char out[4300], script[4300];
+    snprintf(out, sizeof out, "%s/x.json", tu_tmp);
+    snprintf(script, sizeof script, "%s tiny; %s end exit; true", torture(), torture());
+    const char *argv[] = {
+        tu_build_path("profreg"), "record", "-q", "-o", out, "--", "/bin/sh", "-c", script, NULL};
+    struct tu_result r = tu_run(argv, NULL, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "tiny\nending by exit\n");
+    tu_result_free(&r);
+    json_t *own = tu_load_json(out);
+    const char *exe =
+        json_string_value(json_object_get(json_object_get(own, "metadata"), "executable"));
+    ck_assert_str_ne(exe, torture()); /* the shell's */
+    json_decref(own);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c '^x\\.[0-9]*\\.json$'", tu_tmp);
+    char *n = tu_shell(cmd);
+    ck_assert_str_eq(n, "2\n");
+    free(n);
+}
+END_TEST
+
 /* ---- every way to end ---------------------------------------------------------------------- */
 
 START_TEST(test_every_way_to_end)
@@ -165,8 +190,8 @@ START_TEST(test_every_way_to_end)
         int status, signal;
         const char *work;
     } cases[] = {
-        {"return", 2, 0, "main_work"},        {"exit", 3, 0, "main_work"},
-        {"_exit", 4, 0, "main_work"},         {"_Exit", 5, 0, "main_work"},
+        {"return", 2, 0, "main_work"},         {"exit", 3, 0, "main_work"},
+        {"_exit", 4, 0, "main_work"},          {"_Exit", 5, 0, "main_work"},
         {"pthread_exit", 0, 0, "worker_work"}, {"SIGINT", -1, SIGINT, "main_work"},
         {"SIGTERM", -1, SIGTERM, "main_work"}, {"SIGHUP", -1, SIGHUP, "main_work"},
         {"abort", -1, SIGABRT, "main_work"},
@@ -350,8 +375,7 @@ START_TEST(test_bad_settings_and_output)
     /* values that do not parse: one line naming each variable, defaults used */
     const char *env2[] = {"PROFREG_FREQUENCY=fast", "PROFREG_MODE=sometimes", NULL};
     r = both(argv, env2);
-    ck_assert_msg(strstr(r.err, "PROFREG_FREQUENCY") && strstr(r.err, "PROFREG_MODE"), "%s",
-                  r.err);
+    ck_assert_msg(strstr(r.err, "PROFREG_FREQUENCY") && strstr(r.err, "PROFREG_MODE"), "%s", r.err);
     json_t *p[2];
     size_t n = profiles(p, 2);
     ck_assert_uint_eq(n, 1);
@@ -390,8 +414,9 @@ START_TEST(test_setuid_program_left_alone)
     snprintf(cmd, sizeof cmd, "cp %s %s && chmod 4755 %s && chmod 777 %s && echo ok", torture(),
              copy, copy, tu_tmp);
     free(tu_shell(cmd));
-    const char *argv[] = {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                          copy,      "end",           "exit",          NULL};
+    const char *argv[] = {
+        "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", copy, "end", "exit",
+        NULL};
     struct tu_result r = both(argv, NULL);
     ck_assert_str_eq(r.out, "ending by exit\n");
     ck_assert_int_eq(r.status, 3);
@@ -437,6 +462,7 @@ int main(void)
     tcase_add_test(tc, test_fork_child_writes_its_own_profile);
     tcase_add_test(tc, test_exec_starts_from_scratch);
     tcase_add_test(tc, test_target_glob_limits_profiling);
+    tcase_add_test(tc, test_record_output_file_with_descendants);
     tcase_add_test(tc, test_every_way_to_end);
     tcase_add_test(tc, test_program_takes_sigprof_over);
     tcase_add_test(tc, test_thread_blocking_sigprof_is_not_sampled);

@@ -324,8 +324,8 @@ static int mode_clone(void)
     if (stack == MAP_FAILED)
         return 1;
     static _Atomic pid_t tid = 1;
-    int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-                CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+    int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
     pid_t t = clone(clone_fn, stack + size, flags, NULL, &tid, NULL, &tid);
     if (t < 0)
         return 1;
