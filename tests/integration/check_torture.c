@@ -130,8 +130,14 @@ START_TEST(test_exec_starts_from_scratch)
     tu_result_free(&r);
 
     /* a program without symbols of its own, exec'd: fine, a valid profile */
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
+    free(tu_shell(cmd));
     const char *argv2[] = {torture(), "exec", "/bin/true", NULL};
     r = both(argv2, NULL);
+    n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1); /* /bin/true's own, valid (profiles() parses it) */
+    free_profiles(p, n);
     tu_result_free(&r);
 }
 END_TEST
@@ -263,6 +269,11 @@ START_TEST(test_blocking_read_is_restarted)
     const char *env[] = {"PROFREG_MODE=wall", "PROFREG_FREQUENCY=2000", NULL};
     struct tu_result r = both(argv, env);
     ck_assert_str_eq(r.out, "read returned 1 (ok)\n");
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(has(p[0], "mode_read_restart") || has(p[0], "late_writer"));
+    free_profiles(p, n);
     tu_result_free(&r);
 }
 END_TEST
