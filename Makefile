@@ -2,7 +2,7 @@
 #
 #   make            build build/libprofreg.so and build/profreg
 #   make check      build and run the Check test suite
-#   make demo       profile the bundled demo workload and print its top functions
+#   make demo       run the CI wrapper on the bundled demo workload (profile, archive, judge)
 #   make bench      measure overhead (vs gperftools), exit-time symbolization, compare speed
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #
@@ -30,7 +30,8 @@ SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_bui
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c preload/intercept.c
 JUDGE_SRC   := src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
-               src/render_compare.c src/render_json.c src/term.c src/timeutil.c src/gitinfo.c
+               src/render_compare.c src/render_json.c src/render_junit.c \
+               src/render_markdown.c src/term.c src/timeutil.c src/gitinfo.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -160,9 +161,10 @@ memcheck: deps-check all $(WORKLOADS)
 	sh scripts/memcheck.sh $(BUILD)
 
 # --- demo and bench ------------------------------------------------------------------------
+# The CI wrapper on the demo: 3 runs, archived under artifacts/, judged against the committed
+# baselines/demo_sim/baseline.json.
 demo: all $(DEMO)
-	$(CLI) record -- $(DEMO)
-	$(CLI) report --top 15 "$$(ls profile_results/demo_sim/profile_*.json | tail -n 1)"
+	bash scripts/profreg-ci -n 3 -- $(DEMO)
 
 bench: deps-bench all $(WORKLOADS)
 	sh scripts/bench.sh $(BUILD)

@@ -33,4 +33,12 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
 /* The comparison report JSON. 0, or -1 on a write error. */
 int render_compare_json(FILE *out, const struct compare_view *v, const struct judgement *j);
 
+/* JUnit XML (Jenkins' junit step, GitLab's junit reports): one testsuite, one testcase per
+ * compared function, a <failure> per regression; new hotspots and disappeared functions as
+ * properties and in <system-out>. 0, or -1 on a write error. */
+int render_compare_junit(FILE *out, const struct compare_view *v, const struct judgement *j);
+
+/* A Markdown summary: verdict line, table, new hotspots, disappeared. 0, or -1. */
+int render_compare_markdown(FILE *out, const struct compare_view *v, const struct judgement *j);
+
 #endif

@@ -15,7 +15,7 @@
 void usage_baseline(FILE *out)
 {
     fprintf(out,
-            "usage: profreg baseline set   [--executable NAME] [--runs M] [--current FILE]\n"
+            "usage: profreg baseline set   [--executable NAME] [--runs M] [--current FILE]...\n"
             "                              [--baseline FILE] [--root DIR]\n"
             "       profreg baseline show  [--executable NAME] [--baseline FILE] [--top N]\n"
             "                              [--root DIR]\n"

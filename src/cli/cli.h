@@ -45,8 +45,12 @@ struct project {
 };
 
 /* The options compare and baseline share, parsed by project_args_option. */
+#define MAX_CURRENT 1024 /* --current given this many times at most */
+
 struct project_args {
-    const char *executable, *current, *baseline, *root;
+    const char *executable, *baseline, *root;
+    const char *current[MAX_CURRENT]; /* --current FILE, repeatable: these runs exactly */
+    size_t ncurrent;
     unsigned long runs;
 };
 
@@ -66,7 +70,7 @@ void project_args_init(struct project_args *a);
 int project_args_option(struct project_args *a, int c, const char *value);
 
 /* Fills p. exe is --executable or NULL; then hint_executable (metadata.executable of the
- * --current file) is used, else the only directory under ROOT/<search_dir>
+ * first --current file) is used, else the only directory under ROOT/<search_dir>
  * ("profile_results" or "baselines"). Prints a one-line error and returns -1 on failure. */
 int project_resolve(struct project *p, const char *root, const char *exe,
                     const char *hint_executable, const char *baseline_file, const char *search_dir);
@@ -84,8 +88,9 @@ struct runs {
     char *executable;        /* metadata.executable of the first run, or NULL */
 };
 
-/* Loads the --current file alone. Prints the error and returns -1 when it is bad. */
-int runs_load_file(const char *path, struct runs *r);
+/* Loads the --current files (in the order given). Prints the error and returns -1 when one
+ * is bad. */
+int runs_load_files(const char *const *paths, size_t n, struct runs *r);
 
 /* Loads the newest `want` runs from p->results_dir (fewer when fewer exist). Prints a
  * one-line error and returns -1 when there are none or one is bad. */

@@ -22,7 +22,7 @@ void usage_compare(FILE *out)
         "usage: profreg compare [--executable NAME] [--current FILE] [--baseline FILE]\n"
         "                       [--threshold PCT] [--top N] [--runs M] [--set-baseline]\n"
         "                       [--strict] [--output-json-only] [--no-color] [--compat]\n"
-        "                       [--root DIR]\n"
+        "                       [--root DIR] [--report FILE] [--junit FILE] [--markdown FILE]\n"
         "\n"
         "Averages the newest M runs (ROOT/profile_results/NAME/profile_*.json, newest = last\n"
         "by name) and judges them against ROOT/baselines/NAME/baseline.json: a function in\n"
@@ -30,7 +30,8 @@ void usage_compare(FILE *out)
         "table and writes ROOT/profile_results/NAME/comparison_<YYYYmmdd_HHMMSS>.json.\n"
         "\n"
         "  --executable NAME   which executable (optional when profile_results/ holds one)\n"
-        "  --current FILE      judge this one profile instead of the newest runs\n"
+        "  --current FILE      judge this profile instead of the newest runs (repeatable:\n"
+        "                      the files given, averaged)\n"
         "  --baseline FILE     baseline to read or write (default baselines/NAME/baseline.json)\n"
         "  --threshold PCT     relative increase that is a regression (default 50)\n"
         "  --top N             functions tracked on each side, by share (default 10)\n"
@@ -41,6 +42,9 @@ void usage_compare(FILE *out)
         "  --no-color          no ANSI colours (also when NO_COLOR is set or stdout is no tty)\n"
         "  --compat            the old tool's rules exactly (today also the default)\n"
         "  --root DIR          project root holding profile_results/ and baselines/ (default .)\n"
+        "  --report FILE       write the report JSON there (never over an existing file)\n"
+        "  --junit FILE        also write JUnit XML (a testcase per compared function)\n"
+        "  --markdown FILE     also write a Markdown summary\n"
         "\n"
         "Exit: 0 ok, 1 regression under --strict, 2 usage error or bad input (nothing written).\n");
 }
@@ -49,6 +53,7 @@ struct compare_args {
     struct project_args project;
     struct judge_options judge;
     bool set_baseline, strict, json_only, no_color;
+    const char *report, *junit, *markdown;
 };
 
 static int parse_args(int argc, char **argv, struct compare_args *a)
@@ -62,6 +67,9 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         {"output-json-only", no_argument, NULL, 'j'},
         {"no-color", no_argument, NULL, 'C'},
         {"compat", no_argument, NULL, 'o'},
+        {"report", required_argument, NULL, 'P'},
+        {"junit", required_argument, NULL, 'J'},
+        {"markdown", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -102,6 +110,17 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         case 'o':
             a->judge.compat = true;
             break;
+        case 'P':
+        case 'J':
+        case 'M':
+            if (!*optarg) {
+                cli_error("--%s: empty path", c == 'P'   ? "report"
+                                              : c == 'J' ? "junit"
+                                                         : "markdown");
+                return -1;
+            }
+            *(c == 'P' ? &a->report : c == 'J' ? &a->junit : &a->markdown) = optarg;
+            break;
         default:
             fprintf(stderr, "(see 'profreg compare --help')\n");
             return -1;
@@ -127,10 +146,18 @@ static int write_report_cb(FILE *f, void *ctx)
 
 /* Writes the report under a fresh name (comparison_STAMP.json, then _2, _3 ...); never
  * replaces an existing file. The chosen path in out. */
-static int write_report(const struct project *p, const struct report_ctx *ctx, char *out,
-                        size_t outlen)
+static int write_report(const struct project *p, const char *fixed, const struct report_ctx *ctx,
+                        char *out, size_t outlen)
 {
     char err[1024], stamp[32];
+    if (fixed) {
+        snprintf(out, outlen, "%s", fixed);
+        if (fs_write_atomic(out, true, write_report_cb, (void *)ctx, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            return -1;
+        }
+        return 0;
+    }
     time_format_stamp(time(NULL), stamp, sizeof stamp);
     if (fs_mkdir_p(p->results_dir, 0777, err, sizeof err) != 0) {
         cli_error("%s", err);
@@ -150,6 +177,31 @@ static int write_report(const struct project *p, const struct report_ctx *ctx, c
     }
     cli_error("%s: too many reports named comparison_%s*.json", p->results_dir, stamp);
     return -1;
+}
+
+struct extra_ctx {
+    int (*render)(FILE *, const struct compare_view *, const struct judgement *);
+    const struct report_ctx *report;
+};
+
+static int write_extra_cb(FILE *f, void *ctx)
+{
+    const struct extra_ctx *e = ctx;
+    return e->render(f, e->report->view, e->report->judgement);
+}
+
+/* A JUnit or Markdown file the user named: written atomically, replacing an old one. */
+static int write_extra(const char *path,
+                       int (*render)(FILE *, const struct compare_view *, const struct judgement *),
+                       const struct report_ctx *report)
+{
+    struct extra_ctx e = {render, report};
+    char err[1024];
+    if (fs_write_atomic(path, false, write_extra_cb, &e, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 static int judge_and_report(const struct compare_args *a, const struct project *p,
@@ -191,7 +243,12 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     };
     struct report_ctx ctx = {&v, &j};
     char report[PATH_MAX + 64];
-    int rc = write_report(p, &ctx, report, sizeof report) == 0 ? EXIT_OK : EXIT_USAGE;
+    int rc = write_report(p, a->report, &ctx, report, sizeof report) == 0 ? EXIT_OK : EXIT_USAGE;
+    if (rc == EXIT_OK && a->junit && write_extra(a->junit, render_compare_junit, &ctx) != 0)
+        rc = EXIT_USAGE;
+    if (rc == EXIT_OK && a->markdown &&
+        write_extra(a->markdown, render_compare_markdown, &ctx) != 0)
+        rc = EXIT_USAGE;
     if (rc == EXIT_OK && !a->json_only) {
         struct term_style s = term_style_for(STDOUT_FILENO, a->no_color);
         render_compare_table(stdout, &v, &j, &s, term_width(STDOUT_FILENO));

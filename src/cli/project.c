@@ -156,7 +156,11 @@ int project_args_option(struct project_args *a, int c, const char *value)
         a->executable = value;
         return 1;
     case 'c':
-        a->current = value;
+        if (a->ncurrent == MAX_CURRENT) {
+            cli_error("--current: more than %d files", MAX_CURRENT);
+            return -1;
+        }
+        a->current[a->ncurrent++] = value;
         return 1;
     case 'b':
         a->baseline = value;
@@ -175,12 +179,12 @@ int project_load(const struct project_args *a, struct project *p, struct runs *r
 {
     memset(p, 0, sizeof *p);
     memset(r, 0, sizeof *r);
-    if (a->current && runs_load_file(a->current, r) != 0)
+    if (a->ncurrent && runs_load_files(a->current, a->ncurrent, r) != 0)
         return -1;
-    if (project_resolve(p, a->root, a->executable, a->current ? r->executable : NULL, a->baseline,
+    if (project_resolve(p, a->root, a->executable, a->ncurrent ? r->executable : NULL, a->baseline,
                         "profile_results") != 0)
         return -1;
-    if (!a->current && runs_load_newest(p, (unsigned)a->runs, r) != 0)
+    if (!a->ncurrent && runs_load_newest(p, (unsigned)a->runs, r) != 0)
         return -1;
     return 0;
 }
@@ -312,15 +316,19 @@ static int runs_load_paths(char **paths, size_t n, struct runs *r)
     return rc;
 }
 
-int runs_load_file(const char *path, struct runs *r)
+int runs_load_files(const char *const *files, size_t n, struct runs *r)
 {
-    char **paths = malloc(sizeof *paths);
-    if (!paths || !(paths[0] = strdup(path))) {
-        free(paths);
+    char **paths = calloc(n ? n : 1, sizeof *paths);
+    for (size_t i = 0; paths && i < n; i++)
+        if (!(paths[i] = strdup(files[i]))) {
+            free_names(paths, i);
+            paths = NULL;
+        }
+    if (!paths) {
         cli_error("out of memory");
         return -1;
     }
-    return runs_load_paths(paths, 1, r);
+    return runs_load_paths(paths, n, r);
 }
 
 static bool is_run_name(const char *name)

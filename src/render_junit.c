@@ -1,0 +1,102 @@
+/* render_junit.c — the comparison as JUnit XML. Output only; every verdict is the judge's. */
+#include "profreg/render_compare.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/* Writes s with XML's five special characters escaped and control characters (not allowed
+ * in XML 1.0) replaced by '?'. */
+static void xml_text(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        default:
+            fputc(c < 0x20 && c != '\t' && c != '\n' ? '?' : c, out);
+        }
+    }
+}
+
+static void listed(FILE *out, const char *title, const struct listed_function *l, size_t n)
+{
+    if (n == 0)
+        return;
+    fprintf(out, "%s:\n", title);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "  %.2f %%  ", l[i].percentage);
+        xml_text(out, l[i].name);
+        fputc('\n', out);
+    }
+}
+
+int render_compare_junit(FILE *out, const struct compare_view *v, const struct judgement *j)
+{
+    const char *exe = v->executable ? v->executable : "unknown";
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    fprintf(out, "  <testsuite name=\"profreg.");
+    xml_text(out, exe);
+    fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"", j->ncompared,
+            j->regressed);
+    if (v->generated_at)
+        fprintf(out, " timestamp=\"%.19s\"", v->generated_at);
+    fprintf(out, ">\n    <properties>\n");
+    fprintf(out, "      <property name=\"threshold_percent\" value=\"%g\"/>\n",
+            v->options->threshold_percent);
+    fprintf(out, "      <property name=\"top\" value=\"%zu\"/>\n", v->options->top);
+    fprintf(out, "      <property name=\"runs_averaged\" value=\"%u\"/>\n", v->current_runs);
+    for (size_t i = 0; i < j->nnew; i++) {
+        fprintf(out, "      <property name=\"new_hotspot\" value=\"");
+        xml_text(out, j->new_hotspots[i].name);
+        fprintf(out, "\"/>\n");
+    }
+    for (size_t i = 0; i < j->ndisappeared; i++) {
+        fprintf(out, "      <property name=\"disappeared\" value=\"");
+        xml_text(out, j->disappeared[i].name);
+        fprintf(out, "\"/>\n");
+    }
+    fprintf(out, "    </properties>\n");
+    for (size_t i = 0; i < j->ncompared; i++) {
+        const struct judged_function *f = &j->compared[i];
+        fprintf(out, "    <testcase classname=\"profreg.");
+        xml_text(out, exe);
+        fprintf(out, "\" name=\"");
+        xml_text(out, f->name);
+        fprintf(out, "\" time=\"0\"");
+        if (f->status != VERDICT_REGRESSION) {
+            fprintf(out, "/>\n");
+            continue;
+        }
+        fprintf(out,
+                ">\n      <failure type=\"regression\" message=\"share grew from %.2f %% to "
+                "%.2f %% (%+.1f %%, threshold %g %%)\">",
+                f->baseline_percentage, f->current_percentage, f->diff_percent,
+                v->options->threshold_percent);
+        xml_text(out, f->name);
+        fprintf(out,
+                ": %.2f %% of samples in the baseline, %.2f %% now</failure>\n    "
+                "</testcase>\n",
+                f->baseline_percentage, f->current_percentage);
+    }
+    fprintf(out, "    <system-out>");
+    fprintf(out, "%zu compared, %zu passed, %zu regressed\n", j->ncompared, j->passed,
+            j->regressed);
+    listed(out, "New hotspots", j->new_hotspots, j->nnew);
+    listed(out, "Disappeared", j->disappeared, j->ndisappeared);
+    fprintf(out, "</system-out>\n  </testsuite>\n</testsuites>\n");
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,245 @@
+/* check_ci.c — scripts/profreg-ci end to end on the demo workload: exit codes (clean,
+ * injected regression, failing command, missing baseline, usage errors), the archive and
+ * metadata.txt, latest/, JUnit XML checked by a real XML parser, the Markdown summary,
+ * GITHUB_STEP_SUMMARY, paths with spaces, and the pipeline examples in docs/ci/. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Runs `scripts/profreg-ci ARGS...` in dir (through sh, so dir may contain spaces). */
+static struct tu_result wrapper(const char *dir, const char *args, const char *const *env)
+{
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "cd \"%s\" && PROFREG=\"%s\" bash \"%s\" %s", dir,
+             tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"), args);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    struct tu_result r = tu_run(argv, env, NULL);
+    ck_assert_msg(!r.timed_out, "profreg-ci %s hung", args);
+    return r;
+}
+
+/* A project directory (with a space in its name) holding a copy of the demo (also with a
+ * space) and a baseline made from 3 runs of it. */
+static char *project(bool with_baseline)
+{
+    static char dir[4300];
+    snprintf(dir, sizeof dir, "%s/my project", tu_tmp);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "mkdir -p \"%s\" && cp \"%s\" \"%s/demo sim\" && echo ok", dir,
+             tu_build_path("examples/demo_sim"), dir);
+    free(tu_shell(cmd));
+    if (with_baseline) {
+        struct tu_result r = wrapper(dir, "-n 3 --update-baseline -- \"./demo sim\"", NULL);
+        ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+        tu_result_free(&r);
+    }
+    return dir;
+}
+
+static char *cat(const char *dir, const char *rel)
+{
+    char path[9000];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    return tu_read_file(path);
+}
+
+START_TEST(test_clean_runs_pass_ten_times)
+{
+    const char *dir = project(true);
+    for (int i = 0; i < 10; i++) {
+        struct tu_result r = wrapper(dir, "-n 2 -- \"./demo sim\"", NULL);
+        ck_assert_msg(r.status == 0, "run %d: exit %d\n%s%s", i, r.status, r.out, r.err);
+        ck_assert(strstr(r.out, "profreg-ci: no regression"));
+        tu_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_injected_regression_fails_and_names_it)
+{
+    const char *dir = project(true);
+    const char *env[] = {"DEMO_SLOWDOWN=narrowPhase", "GITHUB_STEP_SUMMARY=", NULL};
+    char summary[4400];
+    snprintf(summary, sizeof summary, "GITHUB_STEP_SUMMARY=%s/step summary.md", tu_tmp);
+    env[1] = summary;
+    struct tu_result r = wrapper(dir, "-n 2 --artifacts \"ci out\" -- \"./demo sim\"", env);
+    ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
+    ck_assert_msg(strstr(r.out, "demo::collision::narrowPhase(") && strstr(r.out, "REGRESSION"),
+                  "%s", r.out);
+
+    /* the archive, reached through latest/ */
+    const char *files[] = {"metadata.txt", "console.txt", "comparison.json", "junit.xml",
+                           "summary.md"};
+    for (size_t i = 0; i < 5; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "ci out/profiling/latest/%s", files[i]);
+        char *t = cat(dir, rel);
+        ck_assert_msg(t && *t, "%s missing or empty", rel);
+        free(t);
+    }
+    char *meta = cat(dir, "ci out/profiling/latest/metadata.txt");
+    const char *keys[] = {"timestamp: ", "git_commit: ",        "git_branch: ",
+                          "git_dirty: ", "hostname: ",          "kernel: Linux",
+                          "compiler: ",  "profreg_version: ",   "command: ",
+                          "runs: 2\n",   "frequency_hz: 1000\n"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_msg(strstr(meta, keys[i]), "metadata.txt lacks '%s':\n%s", keys[i], meta);
+    free(meta);
+    char *console = cat(dir, "ci out/profiling/latest/console.txt");
+    ck_assert(strstr(console, "== top 30 functions") && strstr(console, "REGRESSION"));
+    free(console);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "ls \"%s/ci out/profiling/latest/profiles\" | grep -c '^profile_'",
+             dir);
+    char *n = tu_shell(cmd);
+    ck_assert_str_eq(n, "2\n");
+    free(n);
+
+    /* JUnit: parsed by Python's XML parser; one testcase per compared function, one failure */
+    snprintf(cmd, sizeof cmd,
+             "python3 - \"%s/ci out/profiling/latest/junit.xml\" <<'EOF'\n"
+             "import sys, xml.etree.ElementTree as ET\n"
+             "root = ET.parse(sys.argv[1]).getroot()\n"
+             "assert root.tag == 'testsuites', root.tag\n"
+             "suite = root.find('testsuite')\n"
+             "cases = suite.findall('testcase')\n"
+             "assert int(suite.get('tests')) == len(cases) > 0\n"
+             "failed = [c for c in cases if c.find('failure') is not None]\n"
+             "assert int(suite.get('failures')) == len(failed) == 1\n"
+             "assert failed[0].get('name').startswith('demo::collision::narrowPhase(')\n"
+             "assert failed[0].find('failure').get('message').startswith('share grew from')\n"
+             "assert all(c.get('classname') == 'profreg.demo sim' for c in cases)\n"
+             "print('junit ok')\n"
+             "EOF",
+             dir);
+    n = tu_shell(cmd);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_str_eq(n, "junit ok\n");
+    free(n);
+
+    char *md = cat(dir, "ci out/profiling/latest/summary.md");
+    ck_assert(strstr(md, "| Function | Current % | Baseline % | Diff | Status |"));
+    ck_assert(strstr(md, "**REGRESSION**"));
+    char *step = tu_read_file(summary + strlen("GITHUB_STEP_SUMMARY="));
+    ck_assert_ptr_nonnull(step);
+    ck_assert_str_eq(step, md); /* appended to an empty step summary */
+    free(step);
+    free(md);
+    tu_result_free(&r);
+
+    /* --warn-only: reported, exit 0 */
+    r = wrapper(dir, "-n 1 --warn-only -- \"./demo sim\"", env);
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    ck_assert(strstr(r.out, "regression (reported only: --warn-only)"));
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_failing_command_and_missing_baseline)
+{
+    const char *dir = project(false);
+    /* no baseline: say how to make one, exit 0; 2 with --require-baseline */
+    struct tu_result r = wrapper(dir, "-n 1 -- \"./demo sim\"", NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strstr(r.out, "no baseline for demo sim yet") && strstr(r.out, "--update-baseline"));
+    tu_result_free(&r);
+    r = wrapper(dir, "-n 1 --require-baseline -- \"./demo sim\"", NULL);
+    ck_assert_int_eq(r.status, 2);
+    tu_result_free(&r);
+
+    /* the command fails: reported as such (exit 2), never as a regression */
+    r = wrapper(dir, "-n 2 -- /bin/sh -c 'exit 3'", NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "the command failed (exit status 3) in run 1; this is not a "
+                                "regression"),
+                  "%s", r.err);
+    ck_assert(!strstr(r.out, "REGRESSION"));
+    tu_result_free(&r);
+
+    /* latest/ follows the newest archive */
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "cd \"%s/artifacts/profiling\" && test \"$(readlink latest)\" = \"$(ls -d 2* | tail "
+             "-n 1)\" && echo same",
+             dir);
+    char *same = tu_shell(cmd);
+    ck_assert_str_eq(same, "same\n");
+    free(same);
+}
+END_TEST
+
+START_TEST(test_usage_errors)
+{
+    const char *dir = project(false);
+    const char *cases[] = {"",
+                           "-n 0 -- ./x",
+                           "-n abc -- ./x",
+                           "--frob -- ./x",
+                           "-F 0 -- ./x",
+                           "--top x -- ./x",
+                           "-- \"./no such program\""};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tu_result r = wrapper(dir, cases[i], NULL);
+        ck_assert_msg(r.status == 2, "'%s': exit %d", cases[i], r.status);
+        ck_assert_msg(strncmp(r.err, "profreg-ci: ", 12) == 0, "'%s': %s", cases[i], r.err);
+        tu_result_free(&r);
+    }
+    struct tu_result r = wrapper(dir, "--help", NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strncmp(r.out, "usage: scripts/profreg-ci", 25) == 0);
+    tu_result_free(&r);
+}
+END_TEST
+
+/* docs/ci/: the GitHub Actions workflow parses as YAML with the steps a pipeline needs; the
+ * Jenkinsfile is a declarative pipeline with balanced braces. */
+START_TEST(test_pipeline_examples)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "python3 - \"%s\" <<'EOF'\n"
+             "import sys, yaml\n"
+             "w = yaml.safe_load(open(sys.argv[1] + '/docs/ci/github-actions.yml'))\n"
+             "jobs = w['jobs']\n"
+             "steps = [s for j in jobs.values() for s in j['steps']]\n"
+             "text = ' '.join(str(s.get('run', '')) + str(s.get('uses', '')) for s in steps)\n"
+             "for need in ('apt-get install', 'make', 'scripts/profreg-ci', 'upload-artifact',\n"
+             "             'junit'):\n"
+             "    assert need in text, need\n"
+             "j = open(sys.argv[1] + '/docs/ci/Jenkinsfile').read()\n"
+             "code = [l for l in j.splitlines() if l.strip() and not l.strip().startswith('//')]\n"
+             "assert code[0].startswith('pipeline {'), 'not declarative'\n"
+             "for need in ('agent', 'stages', 'stage(', 'steps', 'scripts/profreg-ci',\n"
+             "             'archiveArtifacts', 'junit'):\n"
+             "    assert need in j, need\n"
+             "depth = 0\n"
+             "for c in j:\n"
+             "    depth += (c == '{') - (c == '}')\n"
+             "    assert depth >= 0\n"
+             "assert depth == 0\n"
+             "print('pipelines ok')\n"
+             "EOF",
+             tu_src());
+    char *out = tu_shell(cmd);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "pipelines ok\n");
+    free(out);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ci");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_pipeline_examples);
+    tcase_add_test(tc, test_failing_command_and_missing_baseline);
+    tcase_add_test(tc, test_injected_regression_fails_and_names_it);
+    tcase_add_test(tc, test_clean_runs_pass_ten_times);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
