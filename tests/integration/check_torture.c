@@ -74,6 +74,28 @@ static void free_profiles(json_t **p, size_t n)
         json_decref(p[i]);
 }
 
+static void clear_out(void)
+{
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
+    free(tu_shell(cmd));
+}
+
+/* Exactly one profile was written; it names `present` (when given) and not `absent` (when
+ * given). The output directory is emptied for the next run. */
+static void expect_one_profile(const char *present, const char *absent)
+{
+    json_t *p[2];
+    size_t n = profiles(p, 2);
+    ck_assert_uint_eq(n, 1);
+    if (present)
+        ck_assert_msg(tu_function(p[0], present) != NULL, "%s missing", present);
+    if (absent)
+        ck_assert_msg(tu_function(p[0], absent) == NULL, "%s present", absent);
+    free_profiles(p, n);
+    clear_out();
+}
+
 static long pid_of(json_t *p)
 {
     return (long)json_integer_value(json_object_get(json_object_get(p, "metadata"), "pid"));
@@ -109,9 +131,7 @@ START_TEST(test_fork_child_writes_its_own_profile)
         ck_assert_msg(strstr(name, want), "%s lacks %s", name, want);
         free_profiles(p, n);
         tu_result_free(&r);
-        char cmd[4300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
-        free(tu_shell(cmd));
+        clear_out();
     }
 }
 END_TEST
@@ -130,9 +150,7 @@ START_TEST(test_exec_starts_from_scratch)
     tu_result_free(&r);
 
     /* a program without symbols of its own, exec'd: fine, a valid profile */
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
-    free(tu_shell(cmd));
+    clear_out();
     const char *argv2[] = {torture(), "exec", "/bin/true", NULL};
     r = both(argv2, NULL);
     n = profiles(p, 2);
@@ -214,9 +232,7 @@ START_TEST(test_every_way_to_end)
         ck_assert_msg(strstr(r.err, "profreg: wrote "), "%s: %s", cases[i].how, r.err);
         free_profiles(p, n);
         tu_result_free(&r);
-        char cmd[4300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
-        free(tu_shell(cmd));
+        clear_out();
     }
 }
 END_TEST
@@ -232,11 +248,7 @@ START_TEST(test_program_takes_sigprof_over)
     ck_assert_msg(strstr(r.err, "profreg: the program installs its own SIGPROF action; "
                                 "sampling stops here"),
                   "%s", r.err);
-    json_t *p[2];
-    size_t n = profiles(p, 2);
-    ck_assert_uint_eq(n, 1);
-    ck_assert(has(p[0], "main_work")); /* sampled before the takeover */
-    free_profiles(p, n);
+    expect_one_profile("main_work", NULL);
     tu_result_free(&r);
 
     /* ITIMER_PROF without a handler: the program dies of SIGPROF, as it would anyway */
@@ -252,12 +264,7 @@ START_TEST(test_thread_blocking_sigprof_is_not_sampled)
 {
     const char *argv[] = {torture(), "block_sigprof", NULL};
     struct tu_result r = both(argv, NULL);
-    json_t *p[2];
-    size_t n = profiles(p, 2);
-    ck_assert_uint_eq(n, 1);
-    ck_assert(has(p[0], "main_work"));
-    ck_assert(!has(p[0], "blocked_work"));
-    free_profiles(p, n);
+    expect_one_profile("main_work", "blocked_work");
     tu_result_free(&r);
 }
 END_TEST
@@ -335,18 +342,13 @@ START_TEST(test_threads_in_waves_and_clone)
         65);
     free_profiles(p, n);
     tu_result_free(&r);
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s/out", tu_tmp);
-    free(tu_shell(cmd));
+    clear_out();
 
     /* a thread made by clone(2) directly is not sampled, and nothing breaks */
     const char *argv2[] = {torture(), "clone", NULL};
     r = both(argv2, NULL);
     ck_assert_str_eq(r.out, "clone thread done\n");
-    n = profiles(p, 2);
-    ck_assert_uint_eq(n, 1);
-    ck_assert(has(p[0], "main_work"));
-    free_profiles(p, n);
+    expect_one_profile("main_work", NULL);
     tu_result_free(&r);
 }
 END_TEST

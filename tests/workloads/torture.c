@@ -29,47 +29,27 @@
 
 static volatile uint64_t sink = 1;
 
-NOINLINE static void parent_work(unsigned u)
-{
-    uint64_t x = sink ^ 1u; /* distinct bodies: gcc's identical-code folding must not merge them */
-    BURN(u, x);
-    sink = x + 1u;
-}
+/* A function burning u units; k makes each body distinct, so gcc's identical-code folding
+ * cannot merge them into one symbol. */
+#define WORK(name, k)                                                                              \
+    NOINLINE static void name(unsigned u)                                                          \
+    {                                                                                              \
+        uint64_t x = sink ^ (k);                                                                   \
+        BURN(u, x);                                                                                \
+        sink = x + (k);                                                                            \
+    }
 
-NOINLINE static void child_work(unsigned u)
-{
-    uint64_t x = sink ^ 2u; /* distinct bodies: gcc's identical-code folding must not merge them */
-    BURN(u, x);
-    sink = x + 2u;
-}
+WORK(parent_work, 1)
 
-NOINLINE static void main_work(unsigned u)
-{
-    uint64_t x = sink ^ 3u; /* distinct bodies: gcc's identical-code folding must not merge them */
-    BURN(u, x);
-    sink = x + 3u;
-}
+WORK(child_work, 2)
 
-NOINLINE static void worker_work(unsigned u)
-{
-    uint64_t x = sink ^ 4u; /* distinct bodies: gcc's identical-code folding must not merge them */
-    BURN(u, x);
-    sink = x + 4u;
-}
+WORK(main_work, 3)
 
-NOINLINE static void blocked_work(unsigned u)
-{
-    uint64_t x = sink ^ 5u; /* distinct bodies: gcc's identical-code folding must not merge them */
-    BURN(u, x);
-    sink = x + 5u;
-}
+WORK(worker_work, 4)
 
-NOINLINE static void after_unload_work(unsigned u)
-{
-    uint64_t x = sink ^ 6u; /* distinct bodies: gcc's identical-code folding must not merge them */
-    BURN(u, x);
-    sink = x + 6u;
-}
+WORK(blocked_work, 5)
+
+WORK(after_unload_work, 6)
 
 /* ---- fork ----------------------------------------------------------------------------------- */
 
