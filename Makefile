@@ -29,7 +29,7 @@ CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c s
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c preload/intercept.c
-JUDGE_SRC   := src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
+JUDGE_SRC   := src/stats.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/render_junit.c \
                src/render_markdown.c src/term.c src/timeutil.c src/gitinfo.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)

@@ -77,6 +77,7 @@ static int read_function(struct jr *r, const struct jv *e, size_t i, struct avg_
     snprintf(where, sizeof where, "top_functions[%zu]", i);
     f->line = -1;
     f->order = i;
+    f->mean_pct = f->sd_pct = f->mean_samples = f->sd_samples = NAN;
     if (!jv_is_object(e))
         return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
     const struct jv *name = jr_get(r, e, "name");
@@ -111,7 +112,38 @@ static int read_function(struct jr *r, const struct jv *e, size_t i, struct avg_
             return -1;
         f->line = (long)v;
     }
+    if (jr_opt_number(r, e, "mean_percentage", where, &f->mean_pct) ||
+        jr_opt_number(r, e, "sd_percentage", where, &f->sd_pct) ||
+        jr_opt_number(r, e, "mean_samples", where, &f->mean_samples) ||
+        jr_opt_number(r, e, "sd_samples", where, &f->sd_samples))
+        return -1;
+    if (f->mean_pct > 100.0 + 1e-6)
+        return jr_fail(r, "%s: mean_percentage %g is above 100", where, f->mean_pct);
     return jr_opt_string(r, e, "source_file", where, &f->source_file);
+}
+
+/* A whole-run metric object of the summary, when present. */
+static int read_metric(struct jr *r, const struct jv *s, const char *key, struct run_metric *m)
+{
+    const struct jv *o;
+    char where[64];
+    snprintf(where, sizeof where, "summary.%s", key);
+    m->median = m->mean = m->sd = NAN;
+    m->n = 0;
+    if (jr_opt_object(r, s, key, "summary", &o))
+        return -1;
+    if (!o)
+        return 0;
+    uint64_t n = 0;
+    const struct jv *runs = jr_get(r, o, "runs");
+    char key_runs[96];
+    snprintf(key_runs, sizeof key_runs, "%s.runs", where);
+    if (jr_opt_number(r, o, "median", where, &m->median) ||
+        jr_opt_number(r, o, "mean", where, &m->mean) || jr_opt_number(r, o, "sd", where, &m->sd) ||
+        (runs && jr_count(r, runs, key_runs, &n)))
+        return -1;
+    m->n = (unsigned)(n > 1000000 ? 1000000 : n);
+    return 0;
 }
 
 static int read_functions(struct jr *r, const struct jv *root, struct baseline *b)
@@ -153,14 +185,26 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
     if (read_metadata(r, root, b) || jr_opt_object(r, root, "summary", "", &s))
         return -1;
     b->avg.avg_total_samples = 0;
+    b->avg.sd_total_samples = NAN;
+    struct run_metric none = {NAN, NAN, NAN, 0};
+    b->avg.wall_ms = b->avg.cpu_ms = b->avg.peak_rss_kb = none;
     if (s) {
         double v;
-        if (jr_opt_number(r, s, "avg_total_samples", "summary", &v))
+        if (jr_opt_number(r, s, "avg_total_samples", "summary", &v) ||
+            jr_opt_number(r, s, "sd_total_samples", "summary", &b->avg.sd_total_samples) ||
+            read_metric(r, s, "wall_time_ms", &b->avg.wall_ms) ||
+            read_metric(r, s, "cpu_time_ms", &b->avg.cpu_ms) ||
+            read_metric(r, s, "peak_rss_kb", &b->avg.peak_rss_kb))
             return -1;
         b->avg.avg_total_samples = isnan(v) ? 0 : v;
     }
     if (read_functions(r, root, b))
         return -1;
+    /* spread is known when every function carries it (baselines of the old tool do not) */
+    b->avg.has_spread = !isnan(b->avg.sd_total_samples);
+    for (size_t i = 0; i < b->avg.nfunctions && b->avg.has_spread; i++)
+        b->avg.has_spread =
+            !isnan(b->avg.functions[i].mean_pct) && !isnan(b->avg.functions[i].sd_pct);
     avg_profile_sort(&b->avg);
     return 0;
 }
@@ -198,6 +242,24 @@ size_t baseline_kept(const struct baseline *b)
     return n;
 }
 
+/* A whole-run metric as one line: {"median": .., "mean": .., "sd": .., "runs": n}. */
+static void write_metric(struct jw *w, const char *key, const struct run_metric *m)
+{
+    if (m->n == 0)
+        return;
+    jw_key(w, key);
+    jw_object_begin_inline(w);
+    jw_key(w, "median");
+    jw_double(w, m->median, 1);
+    jw_key(w, "mean");
+    jw_double(w, m->mean, 1);
+    jw_key(w, "sd");
+    jw_double(w, m->sd, 1);
+    jw_key(w, "runs");
+    jw_uint(w, m->n);
+    jw_object_end(w);
+}
+
 int baseline_write(FILE *f, const struct baseline *b)
 {
     struct jw w;
@@ -231,6 +293,13 @@ int baseline_write(FILE *f, const struct baseline *b)
     jw_object_begin(&w);
     jw_key(&w, "avg_total_samples");
     jw_double(&w, b->avg.avg_total_samples, BASELINE_SAMPLES_DECIMALS);
+    if (b->avg.has_spread) {
+        jw_key(&w, "sd_total_samples");
+        jw_double(&w, b->avg.sd_total_samples, BASELINE_SAMPLES_DECIMALS);
+        write_metric(&w, "wall_time_ms", &b->avg.wall_ms);
+        write_metric(&w, "cpu_time_ms", &b->avg.cpu_ms);
+        write_metric(&w, "peak_rss_kb", &b->avg.peak_rss_kb);
+    }
     jw_object_end(&w);
 
     jw_key(&w, "top_functions");
@@ -247,6 +316,16 @@ int baseline_write(FILE *f, const struct baseline *b)
         jw_double(&w, fn->avg_samples, BASELINE_SAMPLES_DECIMALS);
         jw_key(&w, "occurrences");
         jw_uint(&w, fn->occurrences);
+        if (b->avg.has_spread) {
+            jw_key(&w, "mean_percentage");
+            jw_double(&w, fn->mean_pct, BASELINE_PCT_DECIMALS);
+            jw_key(&w, "sd_percentage");
+            jw_double(&w, fn->sd_pct, BASELINE_PCT_DECIMALS);
+            jw_key(&w, "mean_samples");
+            jw_double(&w, fn->mean_samples, BASELINE_SAMPLES_DECIMALS);
+            jw_key(&w, "sd_samples");
+            jw_double(&w, fn->sd_samples, BASELINE_SAMPLES_DECIMALS);
+        }
         jw_key(&w, "source_file");
         jw_string(&w, fn->source_file);
         jw_key(&w, "line");

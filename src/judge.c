@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profreg/array.h"
 #include "profreg/hashmap.h"
+#include "profreg/stats.h"
 
 void judge_options_default(struct judge_options *o)
 {
@@ -49,7 +51,8 @@ void avg_profile_free(struct avg_profile *a)
 
 /* Sums of one function over the runs, before dividing. */
 struct avg_acc {
-    double pct, samples;
+    double pct, samples;       /* sums over the runs where present */
+    double pct_sq, samples_sq; /* sums of squares, for the spread over all runs */
 };
 
 void avg_builder_init(struct avg_builder *b)
@@ -64,8 +67,35 @@ void avg_builder_abort(struct avg_builder *b)
         free(b->names);
     }
     free(b->acc);
+    for (int m = 0; m < 3; m++)
+        free(b->metrics[m]);
     avg_profile_free(&b->out);
     memset(b, 0, sizeof *b);
+}
+
+/* Records one run's value of whole-run metric m (NAN: not recorded). */
+static int add_metric(struct avg_builder *b, int m, double v)
+{
+    if (isnan(v))
+        return 0;
+    if (ARRAY_GROW(b->metrics[m], b->nmetrics[m], b->metrics_cap[m]) < 0)
+        return -1;
+    b->metrics[m][b->nmetrics[m]++] = v;
+    return 0;
+}
+
+static struct run_metric metric_of(double *v, size_t n)
+{
+    struct run_metric r = {NAN, NAN, NAN, (unsigned)n};
+    if (n == 0)
+        return r;
+    struct running acc = {0};
+    for (size_t i = 0; i < n; i++)
+        running_add(&acc, v[i]);
+    r.mean = acc.mean;
+    r.sd = running_sd(&acc);
+    r.median = stats_median(v, n);
+    return r;
 }
 
 int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
@@ -91,7 +121,11 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
         b->cap = cap;
     }
     b->total += (double)p->total_samples;
+    b->total_sq += (double)p->total_samples * (double)p->total_samples;
     out->runs++;
+    if (add_metric(b, 0, p->wall_time_ms) || add_metric(b, 1, p->cpu_time_ms) ||
+        add_metric(b, 2, p->peak_rss_kb))
+        return -1;
     for (size_t i = 0; i < p->nfunctions; i++) {
         const struct pr_function *f = &p->functions[i];
         uint32_t idx;
@@ -113,19 +147,43 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
             a->line = f->line;
         b->acc[idx].pct += f->percentage;
         b->acc[idx].samples += (double)f->samples;
+        b->acc[idx].pct_sq += f->percentage * f->percentage;
+        b->acc[idx].samples_sq += (double)f->samples * (double)f->samples;
         a->occurrences++;
     }
     return 0;
 }
 
+/* Sample standard deviation from a sum and a sum of squares over n values (absent runs are
+ * zeros, which add nothing to either sum). */
+static double spread(double sum, double sum_sq, double n)
+{
+    if (n < 2)
+        return 0;
+    double var = (sum_sq - sum * sum / n) / (n - 1);
+    return var > 0 ? sqrt(var) : 0;
+}
+
 int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
 {
     struct avg_profile *a = &b->out;
+    double runs = (double)a->runs;
     for (size_t i = 0; i < a->nfunctions; i++) {
-        a->functions[i].avg_percentage = b->acc[i].pct / a->functions[i].occurrences;
-        a->functions[i].avg_samples = b->acc[i].samples / a->functions[i].occurrences;
+        struct avg_function *f = &a->functions[i];
+        const struct avg_acc *c = &b->acc[i];
+        f->avg_percentage = c->pct / f->occurrences;
+        f->avg_samples = c->samples / f->occurrences;
+        f->mean_pct = c->pct / runs;
+        f->mean_samples = c->samples / runs;
+        f->sd_pct = spread(c->pct, c->pct_sq, runs);
+        f->sd_samples = spread(c->samples, c->samples_sq, runs);
     }
-    a->avg_total_samples = a->runs ? b->total / (double)a->runs : 0;
+    a->avg_total_samples = a->runs ? b->total / runs : 0;
+    a->sd_total_samples = spread(b->total, b->total_sq, runs);
+    a->has_spread = true;
+    a->wall_ms = metric_of(b->metrics[0], b->nmetrics[0]);
+    a->cpu_ms = metric_of(b->metrics[1], b->nmetrics[1]);
+    a->peak_rss_kb = metric_of(b->metrics[2], b->nmetrics[2]);
     avg_profile_sort(a);
     *out = *a;
     memset(a, 0, sizeof *a);

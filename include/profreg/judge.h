@@ -22,6 +22,16 @@ struct avg_function {
     char *source_file;     /* from the first run that names it, or NULL */
     long line;             /* likewise, or -1 */
     size_t order;          /* first appearance (run order, then file order): breaks ties */
+    /* Over all runs, a run without the function counting as 0 (the noise-aware judge's
+     * view; the avg_* fields above are the old tool's). NAN when unknown (old baselines). */
+    double mean_pct, sd_pct;
+    double mean_samples, sd_samples;
+};
+
+/* A whole-run measurement over the runs (wall time, CPU time, peak memory). */
+struct run_metric {
+    double median, mean, sd; /* NAN when no run recorded it */
+    unsigned n;              /* runs that recorded it */
 };
 
 struct avg_profile {
@@ -29,6 +39,9 @@ struct avg_profile {
     size_t nfunctions;
     unsigned runs;            /* runs averaged */
     double avg_total_samples; /* mean summary.total_samples over all runs */
+    double sd_total_samples;  /* their standard deviation (NAN when unknown) */
+    bool has_spread;          /* mean_pct/sd_pct and the metrics are known */
+    struct run_metric wall_ms, cpu_ms, peak_rss_kb;
 };
 
 /* Averages nruns profiles (the old tool's rule: each function over the runs it appears in;
@@ -44,7 +57,9 @@ struct avg_builder {
     struct hmap *names;
     struct avg_acc *acc; /* per-function sums, parallel to out.functions */
     size_t cap;
-    double total;
+    double total, total_sq;
+    double *metrics[3]; /* per-run wall, CPU, memory values */
+    size_t nmetrics[3], metrics_cap[3];
 };
 void avg_builder_init(struct avg_builder *b);
 int avg_builder_add(struct avg_builder *b, const struct pr_profile *run);

@@ -80,6 +80,10 @@ START_TEST(test_average_over_runs_where_present)
     const char *r2[] = {"f:20:220", "g:50:550", "h:4:44", NULL};
     const char *r3[] = {"g:40:400", NULL};
     struct pr_profile runs[3] = {run(1000, r1), run(1100, r2), run(1000, r3)};
+    runs[0].wall_time_ms = 100;
+    runs[1].wall_time_ms = 300;
+    runs[2].wall_time_ms = 200;
+    runs[1].cpu_time_ms = 250;
     struct avg_profile a;
     average(runs, 3, &a);
     ck_assert_uint_eq(a.runs, 3);
@@ -95,6 +99,20 @@ START_TEST(test_average_over_runs_where_present)
     ck_assert_double_eq_tol(h->avg_percentage, 4.0, 1e-12);
     ck_assert_uint_eq(h->occurrences, 1);
     ck_assert_double_eq_tol(a.avg_total_samples, 3100.0 / 3, 1e-9);
+    /* the spread over all runs, absent = 0: f is 10, 20, 0 -> mean 10, sd 10; g 30, 50, 40 */
+    ck_assert(a.has_spread);
+    ck_assert_double_eq_tol(f->mean_pct, 10.0, 1e-12);
+    ck_assert_double_eq_tol(f->sd_pct, 10.0, 1e-9);
+    ck_assert_double_eq_tol(f->mean_samples, 320.0 / 3, 1e-9);
+    ck_assert_double_eq_tol(g->mean_pct, 40.0, 1e-12);
+    ck_assert_double_eq_tol(g->sd_pct, 10.0, 1e-9);
+    /* whole-run metrics: wall 100, 300, 200 ms -> median 200, sd 100; CPU recorded once */
+    ck_assert_uint_eq(a.wall_ms.n, 3);
+    ck_assert_double_eq_tol(a.wall_ms.median, 200.0, 1e-12);
+    ck_assert_double_eq_tol(a.wall_ms.sd, 100.0, 1e-9);
+    ck_assert_uint_eq(a.cpu_ms.n, 1);
+    ck_assert_uint_eq(a.peak_rss_kb.n, 0);
+    ck_assert(isnan(a.peak_rss_kb.median));
     /* ranked by average share */
     ck_assert_str_eq(a.functions[0].name, "g");
     ck_assert_str_eq(a.functions[1].name, "f");
