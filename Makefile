@@ -29,7 +29,7 @@ CORE_SRC    := src/json_write.c src/profile.c src/profile_write.c src/fsutil.c s
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c preload/intercept.c
-JUDGE_SRC   := src/stats.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
+JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/render_junit.c \
                src/render_markdown.c src/term.c src/timeutil.c src/gitinfo.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
@@ -40,7 +40,7 @@ LIB := $(BUILD)/libprofreg.so
 CLI := $(BUILD)/profreg
 
 .PHONY: all check check-unit check-integration memcheck demo bench install uninstall clean \
-        deps deps-check deps-bench format lint
+        deps deps-check deps-bench format lint judge-eval judge-aa
 all: $(LIB) $(CLI)
 
 # Dependencies: checked on every build (fast when present), installed when root.
@@ -130,9 +130,9 @@ TEST_CFLAGS  = -std=gnu11 -O1 -g $(WARN) $(CPPFLAGS_ALL) -Ipreload \
 TEST_LIBS    = $$(pkg-config --libs check jansson libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm -ldl
 TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) $(JUDGE_SRC) preload/settings.c preload/stacktab.c)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/testutil.c tests/testutil.h $(TEST_OBJS) | deps-check
+$(BUILD)/tests/%: tests/unit/%.c tests/testutil.c tests/testutil.h tests/sim.c tests/sim.h $(TEST_OBJS) | deps-check
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< tests/testutil.c $(TEST_OBJS) $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/testutil.c tests/sim.c $(TEST_OBJS) $(TEST_LIBS)
 
 $(BUILD)/tests/%: tests/integration/%.c tests/testutil.c tests/testutil.h $(TEST_OBJS) | deps-check
 	@mkdir -p $(dir $@)
@@ -165,6 +165,16 @@ memcheck: deps-check all $(WORKLOADS)
 # baselines/demo_sim/baseline.json.
 demo: all $(DEMO)
 	bash scripts/profreg-ci -n 3 -- $(DEMO)
+
+# The judge on simulated profiles (false alarms, detection; docs/judging.md), and on 20 real
+# runs of the demo with nothing changed (the real A/A check).
+$(BUILD)/judge_eval: tests/eval/judge_eval.c tests/sim.c tests/sim.h $(call obj,$(JUDGE_SRC) $(CORE_SRC)) | deps
+	$(CC) -std=gnu11 -O2 -g $(WARN) $(CPPFLAGS_ALL) -o $@ tests/eval/judge_eval.c tests/sim.c \
+	    $(call obj,$(JUDGE_SRC) $(CORE_SRC)) $$(pkg-config --libs jansson) -lm -pthread
+judge-eval: $(BUILD)/judge_eval
+	$(BUILD)/judge_eval 1000 1
+judge-aa: all $(DEMO)
+	bash scripts/judge-aa.sh $(BUILD)
 
 bench: deps-bench all $(WORKLOADS)
 	sh scripts/bench.sh $(BUILD)

@@ -26,6 +26,7 @@ void baseline_free(struct baseline *b)
     free(b->created_at);
     free(b->git_commit);
     free(b->profreg_version);
+    free(b->project_root);
     baseline_init(b);
 }
 
@@ -78,6 +79,8 @@ static int read_function(struct jr *r, const struct jv *e, size_t i, struct avg_
     f->line = -1;
     f->order = i;
     f->mean_pct = f->sd_pct = f->mean_samples = f->sd_samples = NAN;
+    f->avg_self_pct = f->self_mean_pct = f->self_sd_pct = NAN;
+    f->self_mean_samples = f->self_sd_samples = NAN;
     if (!jv_is_object(e))
         return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
     const struct jv *name = jr_get(r, e, "name");
@@ -119,7 +122,20 @@ static int read_function(struct jr *r, const struct jv *e, size_t i, struct avg_
         return -1;
     if (f->mean_pct > 100.0 + 1e-6)
         return jr_fail(r, "%s: mean_percentage %g is above 100", where, f->mean_pct);
-    return jr_opt_string(r, e, "source_file", where, &f->source_file);
+    if (jr_opt_number(r, e, "self_mean_percentage", where, &f->self_mean_pct) ||
+        jr_opt_number(r, e, "self_sd_percentage", where, &f->self_sd_pct) ||
+        jr_opt_number(r, e, "self_mean_samples", where, &f->self_mean_samples) ||
+        jr_opt_number(r, e, "self_sd_samples", where, &f->self_sd_samples))
+        return -1;
+    if (f->self_mean_pct > 100.0 + 1e-6)
+        return jr_fail(r, "%s: self_mean_percentage %g is above 100", where, f->self_mean_pct);
+    if (f->self_mean_pct > f->mean_pct + 1e-3)
+        return jr_fail(r, "%s: self_mean_percentage %g is above mean_percentage %g", where,
+                       f->self_mean_pct, f->mean_pct);
+    return jr_opt_string(r, e, "source_file", where, &f->source_file) ||
+                   jr_opt_string(r, e, "source_path", where, &f->source_path)
+               ? -1
+               : 0;
 }
 
 /* A whole-run metric object of the summary, when present. */
@@ -186,12 +202,14 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
         return -1;
     b->avg.avg_total_samples = 0;
     b->avg.sd_total_samples = NAN;
+    b->avg.avg_signals = NAN;
     struct run_metric none = {NAN, NAN, NAN, 0};
     b->avg.wall_ms = b->avg.cpu_ms = b->avg.peak_rss_kb = none;
     if (s) {
         double v;
         if (jr_opt_number(r, s, "avg_total_samples", "summary", &v) ||
             jr_opt_number(r, s, "sd_total_samples", "summary", &b->avg.sd_total_samples) ||
+            jr_opt_number(r, s, "avg_signals", "summary", &b->avg.avg_signals) ||
             read_metric(r, s, "wall_time_ms", &b->avg.wall_ms) ||
             read_metric(r, s, "cpu_time_ms", &b->avg.cpu_ms) ||
             read_metric(r, s, "peak_rss_kb", &b->avg.peak_rss_kb))
@@ -201,11 +219,29 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
     if (read_functions(r, root, b))
         return -1;
     /* spread is known when every function carries it (baselines of the old tool do not) */
-    b->avg.has_spread = !isnan(b->avg.sd_total_samples);
-    for (size_t i = 0; i < b->avg.nfunctions && b->avg.has_spread; i++)
-        b->avg.has_spread =
-            !isnan(b->avg.functions[i].mean_pct) && !isnan(b->avg.functions[i].sd_pct);
-    avg_profile_sort(&b->avg);
+    struct avg_profile *a = &b->avg;
+    a->has_spread = !isnan(a->sd_total_samples);
+    a->has_self = a->nfunctions > 0;
+    for (size_t i = 0; i < a->nfunctions; i++) {
+        struct avg_function *f = &a->functions[i];
+        if (isnan(f->mean_pct) || isnan(f->sd_pct))
+            a->has_spread = false;
+        if (isnan(f->self_mean_pct) || isnan(f->self_sd_pct) || isnan(f->self_mean_samples))
+            a->has_self = false;
+        /* the old tool's averages are over the runs a function appears in: the mean over
+         * all runs follows from the occurrences */
+        double share = a->runs && f->occurrences ? (double)f->occurrences / a->runs : 1;
+        if (share > 1)
+            share = 1;
+        if (isnan(f->mean_pct))
+            f->mean_pct = f->avg_percentage * share;
+        if (isnan(f->mean_samples))
+            f->mean_samples = f->avg_samples * share;
+        f->avg_self_pct = f->self_mean_pct / share;
+    }
+    /* it lists every function the runs had (absent means no samples) when it says so */
+    a->complete = b->functions_seen > 0 && b->functions_seen == a->nfunctions;
+    avg_profile_sort(a);
     return 0;
 }
 
@@ -240,6 +276,18 @@ size_t baseline_kept(const struct baseline *b)
                                                                   BASELINE_KEEP_MIN_PERCENT))
         n++;
     return n;
+}
+
+/* path relative to root when it lies under it (so that baselines do not depend on where
+ * the project was checked out), else as it is. */
+static const char *project_relative(const char *root, const char *path)
+{
+    size_t n = root ? strlen(root) : 0;
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    if (n > 1 && strncmp(path, root, n) == 0 && path[n] == '/' && path[n + 1])
+        return path + n + 1;
+    return path;
 }
 
 /* A whole-run metric as one line: {"median": .., "mean": .., "sd": .., "runs": n}. */
@@ -296,6 +344,10 @@ int baseline_write(FILE *f, const struct baseline *b)
     if (b->avg.has_spread) {
         jw_key(&w, "sd_total_samples");
         jw_double(&w, b->avg.sd_total_samples, BASELINE_SAMPLES_DECIMALS);
+        if (!isnan(b->avg.avg_signals)) {
+            jw_key(&w, "avg_signals");
+            jw_double(&w, b->avg.avg_signals, BASELINE_SAMPLES_DECIMALS);
+        }
         write_metric(&w, "wall_time_ms", &b->avg.wall_ms);
         write_metric(&w, "cpu_time_ms", &b->avg.cpu_ms);
         write_metric(&w, "peak_rss_kb", &b->avg.peak_rss_kb);
@@ -326,8 +378,22 @@ int baseline_write(FILE *f, const struct baseline *b)
             jw_key(&w, "sd_samples");
             jw_double(&w, fn->sd_samples, BASELINE_SAMPLES_DECIMALS);
         }
+        if (b->avg.has_spread && b->avg.has_self) {
+            jw_key(&w, "self_mean_percentage");
+            jw_double(&w, fn->self_mean_pct, BASELINE_PCT_DECIMALS);
+            jw_key(&w, "self_sd_percentage");
+            jw_double(&w, fn->self_sd_pct, BASELINE_PCT_DECIMALS);
+            jw_key(&w, "self_mean_samples");
+            jw_double(&w, fn->self_mean_samples, BASELINE_SAMPLES_DECIMALS);
+            jw_key(&w, "self_sd_samples");
+            jw_double(&w, fn->self_sd_samples, BASELINE_SAMPLES_DECIMALS);
+        }
         jw_key(&w, "source_file");
         jw_string(&w, fn->source_file);
+        if (fn->source_path) {
+            jw_key(&w, "source_path");
+            jw_string(&w, project_relative(b->project_root, fn->source_path));
+        }
         jw_key(&w, "line");
         if (fn->line >= 0)
             jw_int(&w, fn->line);

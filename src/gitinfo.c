@@ -72,3 +72,13 @@ void git_info_free(struct git_info *g)
     free(g->commit);
     g->commit = NULL;
 }
+
+char *git_toplevel(const char *dir)
+{
+    char out[4096];
+    char *argv[] = {"git", "-C", (char *)dir, "rev-parse", "--show-toplevel", NULL};
+    if (capture(argv, out, sizeof out) != 0)
+        return NULL;
+    out[strcspn(out, "\r\n")] = '\0';
+    return out[0] == '/' ? strdup(out) : NULL;
+}

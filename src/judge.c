@@ -10,19 +10,77 @@
 #include <string.h>
 
 #include "profreg/array.h"
+#include "profreg/filter.h"
 #include "profreg/hashmap.h"
 #include "profreg/stats.h"
 
 void judge_options_default(struct judge_options *o)
 {
+    memset(o, 0, sizeof *o);
     o->threshold_percent = 50.0;
     o->top = 10;
     o->compat = false;
+    o->metric = METRIC_TOTAL;
+    o->min_delta = 0.5;
+    o->confidence = 99.0;
+    o->time_threshold = 10.0;
+    o->memory_threshold = 10.0;
+    o->max_time_ms = NAN;
+    o->max_memory_mb = NAN;
+    o->filter = NULL;
 }
 
 const char *verdict_name(enum verdict v)
 {
     return v == VERDICT_REGRESSION ? "REGRESSION" : "PASS";
+}
+
+const char *judge_metric_name(enum judge_metric m)
+{
+    return m == METRIC_SELF ? "self" : "total";
+}
+
+const char *sig_test_name(enum sig_test t)
+{
+    switch (t) {
+    case TEST_WELCH:
+        return "welch";
+    case TEST_BINOMIAL:
+        return "binomial";
+    case TEST_POOLED_T:
+        return "pooled-t";
+    default:
+        return "none";
+    }
+}
+
+const char *judge_note_text(unsigned note)
+{
+    switch (note) {
+    case NOTE_NO_SPREAD:
+        return "the baseline carries no run-to-run spread (written by the old tool): "
+               "significance against run-to-run noise could not be assessed, only sampling "
+               "noise (binomial test on pooled counts); refresh it with 'profreg baseline set'";
+    case NOTE_NO_COUNTS:
+        return "the baseline has no sample counts: significance could not be assessed; "
+               "judged on --threshold and --min-delta alone";
+    case NOTE_FEW_RUNS:
+        return "a side has fewer than 3 runs: significance from sampling noise only "
+               "(binomial test on pooled counts); run-to-run spread needs 3 or more runs";
+    case NOTE_METRIC_UNTESTED:
+        return "a whole-run metric has no spread on either side (fewer than 2 runs): "
+               "judged on its threshold alone";
+    case NOTE_METRIC_MISSING:
+        return "a whole-run metric was not recorded on one side (profiles or baseline of the "
+               "old tool): not judged against the baseline";
+    default:
+        return "";
+    }
+}
+
+bool judgement_failed(const struct judgement *j)
+{
+    return j->regressed + j->metrics_regressed + j->new_regressed > 0;
 }
 
 static int cmp_avg(const void *a, const void *b)
@@ -44,6 +102,7 @@ void avg_profile_free(struct avg_profile *a)
     for (size_t i = 0; i < a->nfunctions; i++) {
         free(a->functions[i].name);
         free(a->functions[i].source_file);
+        free(a->functions[i].source_path);
     }
     free(a->functions);
     memset(a, 0, sizeof *a);
@@ -53,6 +112,7 @@ void avg_profile_free(struct avg_profile *a)
 struct avg_acc {
     double pct, samples;       /* sums over the runs where present */
     double pct_sq, samples_sq; /* sums of squares, for the spread over all runs */
+    double self_pct, self_samples, self_pct_sq, self_samples_sq; /* the same for self */
 };
 
 void avg_builder_init(struct avg_builder *b)
@@ -122,7 +182,18 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
     }
     b->total += (double)p->total_samples;
     b->total_sq += (double)p->total_samples * (double)p->total_samples;
+    if (out->runs == 0) {
+        out->has_self = true;
+        out->complete = true;
+    }
     out->runs++;
+    /* profreg's profiles list every function; the old tool's may be cut to a top N */
+    if (!p->profreg_version)
+        out->complete = false;
+    if (p->signals > 0 && p->total_samples > 0) {
+        b->signals += (double)p->signals;
+        b->signal_runs++;
+    }
     if (add_metric(b, 0, p->wall_time_ms) || add_metric(b, 1, p->cpu_time_ms) ||
         add_metric(b, 2, p->peak_rss_kb))
         return -1;
@@ -143,8 +214,17 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
         }
         if (!a->source_file && f->source_file && !(a->source_file = strdup(f->source_file)))
             return -1;
+        if (!a->source_path && f->source_path && !(a->source_path = strdup(f->source_path)))
+            return -1;
         if (a->line < 0)
             a->line = f->line;
+        if (!f->has_self)
+            out->has_self = false;
+        struct avg_acc *c = &b->acc[idx];
+        c->self_pct += f->self_percentage;
+        c->self_samples += (double)f->self_samples;
+        c->self_pct_sq += f->self_percentage * f->self_percentage;
+        c->self_samples_sq += (double)f->self_samples * (double)f->self_samples;
         b->acc[idx].pct += f->percentage;
         b->acc[idx].samples += (double)f->samples;
         b->acc[idx].pct_sq += f->percentage * f->percentage;
@@ -177,7 +257,19 @@ int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
         f->mean_samples = c->samples / runs;
         f->sd_pct = spread(c->pct, c->pct_sq, runs);
         f->sd_samples = spread(c->samples, c->samples_sq, runs);
+        if (a->has_self) {
+            f->avg_self_pct = c->self_pct / f->occurrences;
+            f->self_mean_pct = c->self_pct / runs;
+            f->self_mean_samples = c->self_samples / runs;
+            f->self_sd_pct = spread(c->self_pct, c->self_pct_sq, runs);
+            f->self_sd_samples = spread(c->self_samples, c->self_samples_sq, runs);
+        } else {
+            f->avg_self_pct = f->self_mean_pct = f->self_sd_pct = NAN;
+            f->self_mean_samples = f->self_sd_samples = NAN;
+        }
     }
+    /* signals per run, on the runs that recorded them; only when all did */
+    a->avg_signals = b->signal_runs && b->signal_runs == a->runs ? b->signals / runs : NAN;
     a->avg_total_samples = a->runs ? b->total / runs : 0;
     a->sd_total_samples = spread(b->total, b->total_sq, runs);
     a->has_spread = true;
@@ -204,13 +296,135 @@ int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg
     return avg_builder_finish(&b, out);
 }
 
-/* The one place a function's verdict is decided. */
-static enum verdict function_verdict(double diff_percent, const struct judge_options *o)
+/* ---- judging ---------------------------------------------------------------------------- */
+
+/* One side's view of one function for the judged metric. */
+struct fn_view {
+    double value;   /* the share judged: compat the mean where present, else over all runs */
+    double sd;      /* over all runs; NAN when unknown */
+    double samples; /* mean samples per run over all runs (compat: where present) */
+    double pooled;  /* samples summed over the runs; NAN when unknown */
+};
+
+static struct fn_view view_of(const struct avg_function *f, const struct avg_profile *a,
+                              const struct judge_options *o)
 {
-    /* The old rule: a relative increase strictly above the threshold; a zero baseline
-     * (diff undefined) is never a regression. */
-    return !isnan(diff_percent) && diff_percent > o->threshold_percent ? VERDICT_REGRESSION
-                                                                       : VERDICT_PASS;
+    struct fn_view v;
+    bool self = o->metric == METRIC_SELF;
+    if (o->compat) {
+        v.value = self ? f->avg_self_pct : f->avg_percentage;
+        v.samples = self ? f->self_mean_samples * a->runs / (f->occurrences ? f->occurrences : 1)
+                         : f->avg_samples;
+    } else {
+        v.value = self ? f->self_mean_pct : f->mean_pct;
+        v.samples = self ? f->self_mean_samples : f->mean_samples;
+    }
+    v.sd = self ? f->self_sd_pct : f->sd_pct;
+    if (!a->has_spread)
+        v.sd = NAN;
+    double mean_samples = self ? f->self_mean_samples : f->mean_samples;
+    v.pooled = mean_samples * a->runs;
+    return v;
+}
+
+/* The judged share of a function when it is the sort key; NAN sorts last. */
+static double rank_key(const struct avg_function *f, const struct avg_profile *a,
+                       const struct judge_options *o)
+{
+    double v = view_of(f, a, o).value;
+    return isnan(v) ? -1 : v;
+}
+
+struct ranked {
+    uint32_t idx;
+    double key;
+    size_t order;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* One side prepared for judging: its functions that pass the filter, ranked by the judged
+ * metric, and the rank of each (0 = filtered out). */
+struct side {
+    const struct avg_profile *a;
+    struct hmap names; /* every function, by name */
+    struct ranked *ranked;
+    size_t nranked;
+    size_t *rank; /* per function index */
+    size_t top;   /* min(N, nranked) */
+    double smallest; /* smallest judged share listed (after the filter); 0 when none */
+};
+
+static void side_free(struct side *s)
+{
+    hmap_free(&s->names);
+    free(s->ranked);
+    free(s->rank);
+}
+
+static long side_find(const struct side *s, const char *name)
+{
+    uint32_t i;
+    return hmap_get(&s->names, name, strlen(name), &i) ? (long)i : -1;
+}
+
+/* Whether a function passes the filter; its source path may be known only to the other
+ * side (a baseline of the old tool stores none). */
+static bool passes(const struct judge_options *o, const struct avg_function *f,
+                   const struct side *other)
+{
+    if (filter_is_empty(o->filter))
+        return true;
+    const char *path = f->source_path;
+    if (!path && other) {
+        long k = side_find(other, f->name);
+        if (k >= 0)
+            path = other->a->functions[k].source_path;
+    }
+    return filter_match(o->filter, f->name, path);
+}
+
+static int side_init(struct side *s, const struct avg_profile *a)
+{
+    memset(s, 0, sizeof *s);
+    s->a = a;
+    hmap_init(&s->names);
+    size_t n = a->nfunctions;
+    s->ranked = calloc(n ? n : 1, sizeof *s->ranked);
+    s->rank = calloc(n ? n : 1, sizeof *s->rank);
+    if (!s->ranked || !s->rank)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v;
+        const char *name = a->functions[i].name;
+        if (hmap_intern(&s->names, name, strlen(name), (uint32_t)i, &v) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Ranks s's functions that pass the filter (paths looked up on other when missing). */
+static void side_rank(struct side *s, const struct side *other, const struct judge_options *o)
+{
+    const struct avg_profile *a = s->a;
+    for (size_t i = 0; i < a->nfunctions; i++)
+        if (passes(o, &a->functions[i], other))
+            s->ranked[s->nranked++] =
+                (struct ranked){(uint32_t)i, rank_key(&a->functions[i], a, o), a->functions[i].order};
+    if (s->nranked > 1)
+        qsort(s->ranked, s->nranked, sizeof *s->ranked, cmp_ranked);
+    for (size_t r = 0; r < s->nranked; r++)
+        s->rank[s->ranked[r].idx] = r + 1;
+    s->top = s->nranked < o->top ? s->nranked : o->top;
+    s->smallest = s->nranked ? s->ranked[s->nranked - 1].key : 0;
+    if (s->smallest < 0)
+        s->smallest = 0;
 }
 
 static double diff_percent(double current, double baseline)
@@ -218,67 +432,294 @@ static double diff_percent(double current, double baseline)
     return baseline > 0 ? (current - baseline) / baseline * 100.0 : NAN;
 }
 
-/* Index map of the top n names of a (m initialised by the caller). */
-static int index_top(const struct avg_profile *a, size_t n, struct hmap *m)
+/* The noise-aware test of "current's share is larger than the baseline's". */
+static enum sig_test share_test(const struct fn_view *c, const struct avg_profile *ca,
+                                const struct fn_view *b, const struct avg_profile *ba,
+                                double *p, unsigned *notes)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t v;
-        if (hmap_intern(m, a->functions[i].name, strlen(a->functions[i].name), (uint32_t)i, &v) < 0)
-            return -1;
+    *p = NAN;
+    if (ca->runs >= 3 && ba->runs >= 3 && !isnan(c->sd) && !isnan(b->sd)) {
+        *p = stats_welch_greater(c->value, c->sd, ca->runs, b->value, b->sd, ba->runs, NULL);
+        return TEST_WELCH;
     }
-    return 0;
+    double n1 = ca->avg_total_samples * ca->runs, n0 = ba->avg_total_samples * ba->runs;
+    if (isnan(c->pooled) || isnan(b->pooled) || !(n1 > 0) || !(n0 > 0)) {
+        *notes |= NOTE_NO_COUNTS;
+        return TEST_NONE;
+    }
+    *notes |= ba->has_spread ? NOTE_FEW_RUNS : NOTE_NO_SPREAD;
+    /* A sample weighs 1 + the timer's overruns: count independent signals, not weight. */
+    double w1 = isnan(ca->avg_signals) ? 1 : ca->avg_signals / ca->avg_total_samples;
+    double w0 = isnan(ba->avg_signals) ? 1 : ba->avg_signals / ba->avg_total_samples;
+    *p = stats_rate_greater(round(c->pooled * w1), round(n1 * w1), round(b->pooled * w0),
+                            round(n0 * w0));
+    return TEST_BINOMIAL;
+}
+
+/* The one place a function's verdict is decided. */
+static void function_verdict(struct judged_function *f, const struct judge_options *o)
+{
+    if (o->compat) {
+        /* The old rule: a relative increase strictly above the threshold; a zero baseline
+         * (diff undefined) is never a regression. */
+        f->grew_enough = !isnan(f->diff_percent) && f->diff_percent > o->threshold_percent;
+        f->moved_enough = f->significant = true;
+    } else {
+        /* relative growth above the threshold (from zero: any growth), an absolute move of
+         * at least min_delta points, and significance (when it can be assessed) */
+        f->grew_enough = isnan(f->diff_percent) ? f->current_percentage > 0
+                                                : f->diff_percent > o->threshold_percent;
+        f->moved_enough = f->delta_points >= o->min_delta - 1e-9;
+        f->significant = f->test == TEST_NONE || f->p_value < 1 - o->confidence / 100;
+    }
+    f->status = f->grew_enough && f->moved_enough && f->significant ? VERDICT_REGRESSION
+                                                                     : VERDICT_PASS;
+}
+
+/* Fills f from the current function (ci, -1 when absent) and the baseline function (bi, -1
+ * when absent: then its share is `absent_share`). */
+static void judge_one(struct judged_function *f, const struct side *cs, long ci,
+                      const struct side *bs, long bi, double absent_share,
+                      const struct judge_options *o, unsigned *notes)
+{
+    const struct avg_profile *ca = cs->a, *ba = bs->a;
+    const struct avg_function *c = ci >= 0 ? &ca->functions[ci] : NULL;
+    const struct avg_function *b = bi >= 0 ? &ba->functions[bi] : NULL;
+    struct fn_view cv = {0, 0, 0, 0}, bv = {absent_share, 0, 0, NAN};
+    if (c)
+        cv = view_of(c, ca, o);
+    if (b) {
+        bv = view_of(b, ba, o);
+    } else {
+        bv.samples = absent_share * ba->avg_total_samples / 100;
+        bv.pooled = bv.samples * ba->runs;
+        bv.sd = ba->has_spread ? 0 : NAN;
+    }
+    memset(f, 0, sizeof *f);
+    f->name = c ? c->name : b->name;
+    f->current_percentage = cv.value;
+    f->baseline_percentage = bv.value;
+    f->current_samples = cv.samples;
+    f->baseline_samples = bv.samples;
+    f->diff_percent = diff_percent(cv.value, bv.value);
+    f->delta_points = cv.value - bv.value;
+    bool compat = o->compat;
+    f->current_total = c ? (compat ? c->avg_percentage : c->mean_pct) : 0;
+    f->current_self = c ? (compat ? c->avg_self_pct : c->self_mean_pct)
+                        : (ca->has_self ? 0 : NAN);
+    f->baseline_total = b ? (compat ? b->avg_percentage : b->mean_pct) : NAN;
+    f->baseline_self = b ? (compat ? b->avg_self_pct : b->self_mean_pct) : NAN;
+    if (!b && o->metric == METRIC_TOTAL)
+        f->baseline_total = absent_share;
+    if (!b && o->metric == METRIC_SELF)
+        f->baseline_self = absent_share;
+    f->current_rank = c ? cs->rank[ci] : 0;
+    f->baseline_rank = b ? bs->rank[bi] : 0;
+    f->p_value = NAN;
+    f->test = TEST_NONE;
+    if (!compat)
+        f->test = share_test(&cv, ca, &bv, ba, &f->p_value, notes);
+    function_verdict(f, o);
+}
+
+/* Whole-run metrics ---------------------------------------------------------------------- */
+
+/* p-value of "current's metric is larger", with the spread available. */
+static enum sig_test metric_test(const struct run_metric *c, const struct run_metric *b, double *p)
+{
+    *p = NAN;
+    if (c->n >= 3 && b->n >= 3 && !isnan(c->sd) && !isnan(b->sd)) {
+        *p = stats_welch_greater(c->mean, c->sd, c->n, b->mean, b->sd, b->n, NULL);
+        return TEST_WELCH;
+    }
+    /* the spread of the side(s) with at least 2 runs, pooled */
+    double ss = 0, df = 0;
+    if (c->n >= 2 && !isnan(c->sd)) {
+        ss += c->sd * c->sd * (c->n - 1);
+        df += c->n - 1;
+    }
+    if (b->n >= 2 && !isnan(b->sd)) {
+        ss += b->sd * b->sd * (b->n - 1);
+        df += b->n - 1;
+    }
+    if (df == 0)
+        return TEST_NONE;
+    double se = sqrt(ss / df * (1.0 / c->n + 1.0 / b->n));
+    *p = se > 0 ? stats_t_sf((c->mean - b->mean) / se, df) : (c->mean > b->mean ? 0 : 1);
+    return TEST_POOLED_T;
+}
+
+static void judge_metric(struct judged_metric *m, const struct run_metric *c,
+                         const struct run_metric *b, double threshold, double budget,
+                         double budget_scale, const struct judge_options *o, unsigned *notes)
+{
+    m->current_median = c->n ? c->median : NAN;
+    m->baseline_median = b->n ? b->median : NAN;
+    m->current_runs = c->n;
+    m->baseline_runs = b->n;
+    m->diff_percent = diff_percent(m->current_median, m->baseline_median);
+    m->threshold_percent = o->compat ? NAN : threshold;
+    m->budget = budget;
+    m->p_value = NAN;
+    m->test = TEST_NONE;
+    m->significant = true;
+    bool against_baseline = !o->compat && b->n > 0;
+    m->judged = c->n > 0 && (against_baseline || !isnan(budget));
+    if (c->n == 0) {
+        if (!isnan(budget) || (!o->compat && b->n > 0))
+            *notes |= NOTE_METRIC_MISSING;
+        m->status = VERDICT_PASS;
+        return;
+    }
+    m->over_budget = !isnan(budget) && m->current_median * budget_scale > budget;
+    if (!o->compat && b->n == 0)
+        *notes |= NOTE_METRIC_MISSING;
+    if (against_baseline) {
+        m->over_threshold = !isnan(m->diff_percent) && m->diff_percent > threshold;
+        m->test = metric_test(c, b, &m->p_value);
+        if (m->test == TEST_NONE)
+            *notes |= NOTE_METRIC_UNTESTED;
+        else
+            m->significant = m->p_value < 1 - o->confidence / 100;
+    }
+    m->status = (m->over_threshold && m->significant) || m->over_budget ? VERDICT_REGRESSION
+                                                                         : VERDICT_PASS;
+}
+
+static void judge_metrics(const struct avg_profile *c, const struct avg_profile *b,
+                          const struct judge_options *o, struct judgement *j)
+{
+    static const struct {
+        const char *key, *label, *unit;
+    } names[3] = {{"wall_time_ms", "wall time", "ms"},
+                  {"cpu_time_ms", "CPU time", "ms"},
+                  {"peak_rss_kb", "peak memory", "MB"}};
+    const struct run_metric *cm[3] = {&c->wall_ms, &c->cpu_ms, &c->peak_rss_kb};
+    const struct run_metric *bm[3] = {&b->wall_ms, &b->cpu_ms, &b->peak_rss_kb};
+    double thresholds[3] = {o->time_threshold, o->time_threshold, o->memory_threshold};
+    double budgets[3] = {o->max_time_ms, NAN, o->max_memory_mb};
+    double scale[3] = {1, 1, 1.0 / 1024};
+    j->nmetrics = 3;
+    for (int i = 0; i < 3; i++) {
+        struct judged_metric *m = &j->metrics[i];
+        m->key = names[i].key;
+        m->label = names[i].label;
+        m->unit = names[i].unit;
+        judge_metric(m, cm[i], bm[i], thresholds[i], budgets[i], scale[i], o, &j->notes);
+        if (m->status == VERDICT_REGRESSION)
+            j->metrics_regressed++;
+    }
+}
+
+/* Orders compared functions by current rank, absent ones last by baseline rank. */
+static int cmp_compared(const void *a, const void *b)
+{
+    const struct judged_function *x = a, *y = b;
+    size_t rx = x->current_rank ? x->current_rank : SIZE_MAX;
+    size_t ry = y->current_rank ? y->current_rank : SIZE_MAX;
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    return x->baseline_rank < y->baseline_rank ? -1 : x->baseline_rank > y->baseline_rank;
+}
+
+static void judge_compat(const struct side *cs, const struct side *bs,
+                         const struct judge_options *o, struct judgement *j)
+{
+    for (size_t r = 0; r < cs->top; r++) {
+        uint32_t ci = cs->ranked[r].idx;
+        const struct avg_function *c = &cs->a->functions[ci];
+        long bi = side_find(bs, c->name);
+        if (bi < 0 || bs->rank[bi] == 0 || bs->rank[bi] > bs->top) {
+            j->new_hotspots[j->nnew++] =
+                (struct listed_function){c->name, cs->ranked[r].key, NAN, NAN};
+            continue;
+        }
+        struct judged_function *f = &j->compared[j->ncompared++];
+        judge_one(f, cs, ci, bs, bi, 0, o, &j->notes);
+    }
+    for (size_t r = 0; r < bs->top; r++) {
+        uint32_t bi = bs->ranked[r].idx;
+        const struct avg_function *b = &bs->a->functions[bi];
+        long ci = side_find(cs, b->name);
+        if (ci < 0 || cs->rank[ci] == 0 || cs->rank[ci] > cs->top)
+            j->disappeared[j->ndisappeared++] =
+                (struct listed_function){b->name, bs->ranked[r].key, NAN, NAN};
+    }
+}
+
+static void judge_default(const struct side *cs, const struct side *bs,
+                          const struct judge_options *o, struct judgement *j)
+{
+    /* every baseline top-N function, wherever it ranks now */
+    for (size_t r = 0; r < bs->top; r++) {
+        uint32_t bi = bs->ranked[r].idx;
+        const struct avg_function *b = &bs->a->functions[bi];
+        long ci = side_find(cs, b->name);
+        struct judged_function *f = &j->compared[j->ncompared++];
+        judge_one(f, cs, ci, bs, bi, 0, o, &j->notes);
+        if (ci < 0)
+            j->disappeared[j->ndisappeared++] =
+                (struct listed_function){b->name, f->baseline_percentage, NAN, NAN};
+    }
+    if (j->ncompared > 1)
+        qsort(j->compared, j->ncompared, sizeof *j->compared, cmp_compared);
+    /* current top-N functions that were not tracked: new hotspots when their share is
+     * significantly (and by the same margins) above their baseline share */
+    for (size_t r = 0; r < cs->top; r++) {
+        uint32_t ci = cs->ranked[r].idx;
+        const struct avg_function *c = &cs->a->functions[ci];
+        long bi = side_find(bs, c->name);
+        if (bi >= 0 && bs->rank[bi] != 0 && bs->rank[bi] <= bs->top)
+            continue;
+        /* absent from a baseline that lists every function: 0; from a cut one: at most
+         * the smallest share it lists */
+        double absent = bs->a->complete ? 0 : bs->smallest;
+        struct judged_function f;
+        unsigned notes = 0;
+        judge_one(&f, cs, ci, bs, bi, absent, o, &notes);
+        if (f.status != VERDICT_REGRESSION)
+            continue;
+        j->notes |= notes;
+        j->new_hotspots[j->nnew++] =
+            (struct listed_function){c->name, f.current_percentage, f.baseline_percentage,
+                                     f.p_value};
+        if (o->fail_on_new)
+            j->new_regressed++;
+    }
 }
 
 int judge_compare(const struct avg_profile *current, const struct avg_profile *baseline,
                   const struct judge_options *o, struct judgement *j)
 {
     memset(j, 0, sizeof *j);
-    size_t ncur = current->nfunctions < o->top ? current->nfunctions : o->top;
-    size_t nbase = baseline->nfunctions < o->top ? baseline->nfunctions : o->top;
-    struct hmap cur_top, base_top;
-    hmap_init(&cur_top);
-    hmap_init(&base_top);
+    struct side cs, bs;
     int rc = -1;
-    if (index_top(current, ncur, &cur_top) || index_top(baseline, nbase, &base_top))
+    int e1 = side_init(&cs, current), e2 = side_init(&bs, baseline);
+    if (e1 || e2)
         goto done;
-    j->compared = calloc(ncur ? ncur : 1, sizeof *j->compared);
-    j->new_hotspots = calloc(ncur ? ncur : 1, sizeof *j->new_hotspots);
-    j->disappeared = calloc(nbase ? nbase : 1, sizeof *j->disappeared);
+    side_rank(&cs, &bs, o);
+    side_rank(&bs, &cs, o);
+    size_t ncur = cs.top, nbase = bs.top;
+    j->compared = calloc(ncur + nbase + 1, sizeof *j->compared);
+    j->new_hotspots = calloc(ncur + 1, sizeof *j->new_hotspots);
+    j->disappeared = calloc(nbase + 1, sizeof *j->disappeared);
     if (!j->compared || !j->new_hotspots || !j->disappeared)
         goto done;
-
-    for (size_t i = 0; i < ncur; i++) {
-        const struct avg_function *c = &current->functions[i];
-        uint32_t bi;
-        if (!hmap_get(&base_top, c->name, strlen(c->name), &bi)) {
-            j->new_hotspots[j->nnew++] = (struct listed_function){c->name, c->avg_percentage};
-            continue;
-        }
-        const struct avg_function *b = &baseline->functions[bi];
-        struct judged_function *f = &j->compared[j->ncompared++];
-        f->name = c->name;
-        f->current_percentage = c->avg_percentage;
-        f->baseline_percentage = b->avg_percentage;
-        f->current_samples = c->avg_samples;
-        f->baseline_samples = b->avg_samples;
-        f->diff_percent = diff_percent(c->avg_percentage, b->avg_percentage);
-        f->status = function_verdict(f->diff_percent, o);
-        if (f->status == VERDICT_REGRESSION)
+    if (o->compat)
+        judge_compat(&cs, &bs, o, j);
+    else
+        judge_default(&cs, &bs, o, j);
+    for (size_t i = 0; i < j->ncompared; i++) {
+        if (j->compared[i].status == VERDICT_REGRESSION)
             j->regressed++;
         else
             j->passed++;
     }
-    for (size_t i = 0; i < nbase; i++) {
-        const struct avg_function *b = &baseline->functions[i];
-        uint32_t ci;
-        if (!hmap_get(&cur_top, b->name, strlen(b->name), &ci))
-            j->disappeared[j->ndisappeared++] =
-                (struct listed_function){b->name, b->avg_percentage};
-    }
+    judge_metrics(current, baseline, o, j);
     rc = 0;
 done:
-    hmap_free(&cur_top);
-    hmap_free(&base_top);
+    side_free(&cs);
+    side_free(&bs);
     if (rc != 0)
         judgement_free(j);
     return rc;

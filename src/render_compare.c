@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns right of the name: "  Current %  Baseline %      Diff  Status" plus a margin. */
-#define NUM_COLS  42
-#define MIN_NAME  24
-#define MAX_WIDTH 240
+/* Columns right of the name. --compat: "  Current %  Baseline %      Diff  Status" plus a
+ * margin; the default judge adds the other share and the p-value. */
+#define NUM_COLS_COMPAT 42
+#define NUM_COLS        66
+#define MIN_NAME        24
+#define MAX_WIDTH       240
 
 static void print_name(FILE *out, const char *name, size_t width)
 {
@@ -33,6 +35,32 @@ static void format_diff(double d, char *buf, size_t len)
         snprintf(buf, len, "%+.1f%%", d);
 }
 
+void render_format_p(double p, char *buf, size_t len)
+{
+    if (isnan(p))
+        snprintf(buf, len, "n/a");
+    else if (p < 0.0001)
+        snprintf(buf, len, "<0.0001");
+    else
+        snprintf(buf, len, "%.4f", p);
+}
+
+void render_rule(const struct judge_options *o, char *buf, size_t len)
+{
+    if (o->compat) {
+        snprintf(buf, len,
+                 "regression when a function in both top-%zu lists grows its %s share by more "
+                 "than %g %% (--compat)",
+                 o->top, judge_metric_name(o->metric), o->threshold_percent);
+        return;
+    }
+    snprintf(buf, len,
+             "regression when a baseline top-%zu function's %s share grows by more than %g %%, "
+             "by at least %g points, and significantly (%g %% confidence)",
+             o->top, judge_metric_name(o->metric), o->threshold_percent, o->min_delta,
+             o->confidence);
+}
+
 static void print_header(FILE *out, const struct compare_view *v, const struct term_style *s)
 {
     fprintf(out, "%sprofreg compare: %s%s\n", s->blue, v->executable ? v->executable : "?",
@@ -45,10 +73,12 @@ static void print_header(FILE *out, const struct compare_view *v, const struct t
         fprintf(out, ", %s", v->baseline_timestamp);
     if (v->baseline_commit)
         fprintf(out, ", commit %.12s", v->baseline_commit);
-    fprintf(
-        out,
-        "\nrule:      regression when a top-%zu function's share grows by more than %g %%%s\n\n",
-        v->options->top, v->options->threshold_percent, v->options->compat ? " (--compat)" : "");
+    char rule[512];
+    render_rule(v->options, rule, sizeof rule);
+    fprintf(out, "\nrule:      %s\n", rule);
+    if (v->filter_text)
+        fprintf(out, "filter:    %s\n", v->filter_text);
+    fputc('\n', out);
 }
 
 static void print_list(FILE *out, const char *title, const struct listed_function *l, size_t n,
@@ -60,45 +90,139 @@ static void print_list(FILE *out, const char *title, const struct listed_functio
     for (size_t i = 0; i < n; i++) {
         fprintf(out, "  %s%-4s%s ", s->yellow, tag, s->reset);
         print_name(out, l[i].name, namew);
-        fprintf(out, " %9.2f %%\n", l[i].percentage);
+        fprintf(out, " %9.2f %%", l[i].percentage);
+        if (!isnan(l[i].baseline_percentage)) {
+            char p[32];
+            render_format_p(l[i].p_value, p, sizeof p);
+            fprintf(out, "  (baseline %.2f %%, p %s)", l[i].baseline_percentage, p);
+        }
+        fputc('\n', out);
+    }
+}
+
+static void format_metric_value(const struct judged_metric *m, double v, char *buf, size_t len)
+{
+    if (isnan(v))
+        snprintf(buf, len, "n/a");
+    else if (strcmp(m->unit, "MB") == 0)
+        snprintf(buf, len, "%.1f MB", v / 1024);
+    else
+        snprintf(buf, len, "%.0f ms", v);
+}
+
+static void print_metrics(FILE *out, const struct judgement *j, const struct term_style *s)
+{
+    bool any = false;
+    for (size_t i = 0; i < j->nmetrics; i++)
+        any = any || !isnan(j->metrics[i].current_median) || !isnan(j->metrics[i].baseline_median);
+    if (!any)
+        return;
+    fprintf(out, "\n%s%-22s  %11s  %11s  %8s  %8s  %-22s  %s%s\n", s->blue, "Whole run (median)",
+            "Current", "Baseline", "Diff", "p-value", "Limit", "Status", s->reset);
+    for (size_t i = 0; i < j->nmetrics; i++) {
+        const struct judged_metric *m = &j->metrics[i];
+        if (isnan(m->current_median) && isnan(m->baseline_median))
+            continue;
+        char cur[32], base[32], diff[32], p[32], limit[64] = "", budget[32];
+        format_metric_value(m, m->current_median, cur, sizeof cur);
+        format_metric_value(m, m->baseline_median, base, sizeof base);
+        format_diff(m->diff_percent, diff, sizeof diff);
+        render_format_p(m->p_value, p, sizeof p);
+        size_t used = 0;
+        if (!isnan(m->threshold_percent))
+            used += (size_t)snprintf(limit, sizeof limit, "+%g %%", m->threshold_percent);
+        if (!isnan(m->budget)) {
+            snprintf(budget, sizeof budget, "%.0f %s", m->budget, m->unit);
+            snprintf(limit + used, sizeof limit - used, "%s%s", used ? ", max " : "max ",
+                     budget);
+        }
+        if (!*limit)
+            snprintf(limit, sizeof limit, "-");
+        const char *status = !m->judged ? "n/a" : verdict_name(m->status);
+        const char *colour = !m->judged                        ? s->yellow
+                             : m->status == VERDICT_REGRESSION ? s->red
+                                                               : s->green;
+        fprintf(out, "%-22s  %11s  %11s  %8s  %8s  %-22s  %s%s%s%s\n", m->label, cur, base, diff,
+                p, limit, colour, status, s->reset,
+                m->over_budget ? " (over budget)" : "");
     }
 }
 
 void render_compare_table(FILE *out, const struct compare_view *v, const struct judgement *j,
                           const struct term_style *s, int width)
 {
+    const struct judge_options *o = v->options;
     if (width > MAX_WIDTH)
         width = MAX_WIDTH;
-    size_t namew = width > NUM_COLS + MIN_NAME ? (size_t)(width - NUM_COLS) : MIN_NAME;
+    int cols = o->compat ? NUM_COLS_COMPAT : NUM_COLS;
+    size_t namew = width > cols + MIN_NAME ? (size_t)(width - cols) : MIN_NAME;
     print_header(out, v, s);
+    const char *other = o->metric == METRIC_SELF ? "Total %" : "Self %";
 
     fprintf(out, "%s", s->blue);
     print_name(out, "Function", namew);
-    fprintf(out, "  %9s  %10s  %8s  %s%s\n", "Current %", "Baseline %", "Diff", "Status", s->reset);
+    fprintf(out, "  %9s  %10s  %8s", "Current %", "Baseline %", "Diff");
+    if (!o->compat)
+        fprintf(out, "  %13s  %8s", other, "p-value");
+    fprintf(out, "  %s%s\n", "Status", s->reset);
     for (size_t i = 0; i < j->ncompared; i++) {
         const struct judged_function *f = &j->compared[i];
         char diff[32];
         format_diff(f->diff_percent, diff, sizeof diff);
         const char *colour = f->status == VERDICT_REGRESSION ? s->red : s->green;
         print_name(out, f->name, namew);
-        fprintf(out, "  %9.2f  %10.2f  %8s  %s%s%s\n", f->current_percentage,
-                f->baseline_percentage, diff, colour, verdict_name(f->status), s->reset);
+        fprintf(out, "  %9.2f  %10.2f  %8s", f->current_percentage, f->baseline_percentage, diff);
+        if (!o->compat) {
+            double oc = o->metric == METRIC_SELF ? f->current_total : f->current_self;
+            double ob = o->metric == METRIC_SELF ? f->baseline_total : f->baseline_self;
+            char pair[40], p[32];
+            if (isnan(oc) && isnan(ob))
+                snprintf(pair, sizeof pair, "n/a");
+            else if (isnan(ob))
+                snprintf(pair, sizeof pair, "%.2f/n/a", oc);
+            else
+                snprintf(pair, sizeof pair, "%.2f/%.2f", oc, ob);
+            render_format_p(f->p_value, p, sizeof p);
+            fprintf(out, "  %13s  %8s", pair, p);
+        }
+        fprintf(out, "  %s%s%s\n", colour, verdict_name(f->status), s->reset);
     }
     if (j->ncompared == 0)
-        fprintf(out, "(no function is in both top %zu lists)\n", v->options->top);
+        fprintf(out, o->compat ? "(no function is in both top %zu lists)\n"
+                               : "(the baseline lists no function to judge among its top %zu)\n",
+                o->top);
 
-    size_t listw = namew + NUM_COLS - 18;
-    char title[128];
-    snprintf(title, sizeof title,
-             "New hotspots (in the current top %zu, not in the baseline's):", v->options->top);
+    size_t listw = namew + (size_t)cols - 18 - (o->compat ? 0 : 34);
+    char title[160];
+    if (o->compat)
+        snprintf(title, sizeof title,
+                 "New hotspots (in the current top %zu, not in the baseline's):", o->top);
+    else
+        snprintf(title, sizeof title,
+                 "New hotspots (in the current top %zu, significantly above their baseline "
+                 "share%s):",
+                 o->top, o->fail_on_new ? "; they fail --strict" : "");
     print_list(out, title, j->new_hotspots, j->nnew, "NEW", s, listw);
-    snprintf(title, sizeof title,
-             "Disappeared (in the baseline top %zu, not in the current's):", v->options->top);
+    if (o->compat)
+        snprintf(title, sizeof title,
+                 "Disappeared (in the baseline top %zu, not in the current's):", o->top);
+    else
+        snprintf(title, sizeof title, "Disappeared (in the baseline top %zu, no samples now):",
+                 o->top);
     print_list(out, title, j->disappeared, j->ndisappeared, "GONE", s, listw);
+
+    print_metrics(out, j, s);
 
     fprintf(out, "\n%sSummary:%s %zu compared, %s%zu passed%s, %s%zu regressed%s", s->blue,
             s->reset, j->ncompared, s->green, j->passed, s->reset, j->regressed ? s->red : "",
             j->regressed, j->regressed ? s->reset : "");
-    fprintf(out, ", %zu new hotspot%s, %zu disappeared\n", j->nnew, j->nnew == 1 ? "" : "s",
+    fprintf(out, ", %zu new hotspot%s, %zu disappeared", j->nnew, j->nnew == 1 ? "" : "s",
             j->ndisappeared);
+    if (j->metrics_regressed)
+        fprintf(out, ", %s%zu whole-run metric%s regressed%s", s->red, j->metrics_regressed,
+                j->metrics_regressed == 1 ? "" : "s", s->reset);
+    fputc('\n', out);
+    for (unsigned bit = 0; bit < JUDGE_NOTES; bit++)
+        if (j->notes & (1u << bit))
+            fprintf(out, "%snote:%s %s\n", s->yellow, s->reset, judge_note_text(1u << bit));
 }

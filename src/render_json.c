@@ -23,6 +23,50 @@ static void write_listed(struct jw *w, const struct listed_function *l, size_t n
         jw_string(w, l[i].name);
         jw_key(w, "percentage");
         jw_double(w, l[i].percentage, PCT_DECIMALS);
+        if (!isnan(l[i].baseline_percentage)) {
+            jw_key(w, "baseline_percentage");
+            jw_double(w, l[i].baseline_percentage, PCT_DECIMALS);
+            jw_key(w, "p_value");
+            jw_double(w, l[i].p_value, 6);
+        }
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+/* A number, null when NAN. */
+static void num(struct jw *w, const char *key, double v, int decimals)
+{
+    jw_key(w, key);
+    jw_double(w, v, decimals);
+}
+
+static void write_metrics(struct jw *w, const struct judgement *j)
+{
+    jw_array_begin(w);
+    for (size_t i = 0; i < j->nmetrics; i++) {
+        const struct judged_metric *m = &j->metrics[i];
+        jw_object_begin(w);
+        jw_key(w, "name");
+        jw_string(w, m->key);
+        num(w, "current_median", m->current_median, 3);
+        num(w, "baseline_median", m->baseline_median, 3);
+        jw_key(w, "current_runs");
+        jw_uint(w, m->current_runs);
+        jw_key(w, "baseline_runs");
+        jw_uint(w, m->baseline_runs);
+        num(w, "diff_percent", m->diff_percent, PCT_DECIMALS);
+        num(w, "threshold_percent", m->threshold_percent, 6);
+        num(w, "budget", m->budget, 6);
+        num(w, "p_value", m->p_value, 6);
+        jw_key(w, "test");
+        jw_string(w, sig_test_name(m->test));
+        jw_key(w, "over_threshold");
+        jw_bool(w, m->over_threshold);
+        jw_key(w, "over_budget");
+        jw_bool(w, m->over_budget);
+        jw_key(w, "status");
+        jw_string(w, m->judged ? verdict_name(m->status) : "NOT_JUDGED");
         jw_object_end(w);
     }
     jw_array_end(w);
@@ -52,6 +96,17 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
     jw_uint(&w, v->options->top);
     jw_key(&w, "judge");
     jw_string(&w, v->options->compat ? "compat" : "default");
+    const struct judge_options *o = v->options;
+    jw_key(&w, "metric");
+    jw_string(&w, judge_metric_name(o->metric));
+    num(&w, "min_delta", o->compat ? NAN : o->min_delta, 6);
+    num(&w, "confidence", o->compat ? NAN : o->confidence, 6);
+    num(&w, "time_threshold_percent", o->compat ? NAN : o->time_threshold, 6);
+    num(&w, "memory_threshold_percent", o->compat ? NAN : o->memory_threshold, 6);
+    num(&w, "max_time_ms", o->max_time_ms, 6);
+    num(&w, "max_memory_mb", o->max_memory_mb, 6);
+    jw_key(&w, "filter");
+    jw_string(&w, v->filter_text);
     jw_key(&w, "baseline_runs");
     jw_uint(&w, v->baseline_runs);
     jw_key(&w, "baseline_git_commit");
@@ -84,6 +139,33 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
         jw_double(&w, f->diff_percent, PCT_DECIMALS); /* null when the baseline share is 0 */
         jw_key(&w, "status");
         jw_string(&w, verdict_name(f->status));
+        num(&w, "delta_points", f->delta_points, PCT_DECIMALS);
+        num(&w, "current_total_percentage", f->current_total, PCT_DECIMALS);
+        num(&w, "baseline_total_percentage", f->baseline_total, PCT_DECIMALS);
+        num(&w, "current_self_percentage", f->current_self, PCT_DECIMALS);
+        num(&w, "baseline_self_percentage", f->baseline_self, PCT_DECIMALS);
+        jw_key(&w, "current_rank");
+        if (f->current_rank)
+            jw_uint(&w, f->current_rank);
+        else
+            jw_null(&w);
+        jw_key(&w, "baseline_rank");
+        if (f->baseline_rank)
+            jw_uint(&w, f->baseline_rank);
+        else
+            jw_null(&w);
+        num(&w, "p_value", f->p_value, 6);
+        jw_key(&w, "test");
+        jw_string(&w, sig_test_name(f->test));
+        jw_key(&w, "checks");
+        jw_object_begin_inline(&w);
+        jw_key(&w, "threshold");
+        jw_bool(&w, f->grew_enough);
+        jw_key(&w, "min_delta");
+        jw_bool(&w, f->moved_enough);
+        jw_key(&w, "significant");
+        jw_bool(&w, f->significant);
+        jw_object_end(&w);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -104,7 +186,22 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
     write_listed(&w, j->new_hotspots, j->nnew);
     jw_key(&w, "disappeared_shares");
     write_listed(&w, j->disappeared, j->ndisappeared);
+    jw_key(&w, "metrics_regressed");
+    jw_uint(&w, j->metrics_regressed);
+    jw_key(&w, "new_hotspots_failing");
+    jw_uint(&w, j->new_regressed);
+    jw_key(&w, "verdict");
+    jw_string(&w, judgement_failed(j) ? "REGRESSION" : "PASS");
+    jw_key(&w, "notes");
+    jw_array_begin(&w);
+    for (unsigned bit = 0; bit < JUDGE_NOTES; bit++)
+        if (j->notes & (1u << bit))
+            jw_string(&w, judge_note_text(1u << bit));
+    jw_array_end(&w);
     jw_object_end(&w);
+
+    jw_key(&w, "metrics");
+    write_metrics(&w, j);
 
     jw_object_end(&w);
     return jw_finish(&w);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Writes s with XML's five special characters escaped and control characters (not allowed
  * in XML 1.0) replaced by '?'. */
@@ -50,14 +51,22 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
     fprintf(out, "  <testsuite name=\"profreg.");
     xml_text(out, exe);
-    fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"", j->ncompared,
-            j->regressed);
+    size_t nmetrics = 0;
+    for (size_t i = 0; i < j->nmetrics; i++)
+        nmetrics += j->metrics[i].judged;
+    fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"",
+            j->ncompared + nmetrics + j->new_regressed,
+            j->regressed + j->metrics_regressed + j->new_regressed);
     if (v->generated_at)
         fprintf(out, " timestamp=\"%.19s\"", v->generated_at);
     fprintf(out, ">\n    <properties>\n");
     fprintf(out, "      <property name=\"threshold_percent\" value=\"%g\"/>\n",
             v->options->threshold_percent);
     fprintf(out, "      <property name=\"top\" value=\"%zu\"/>\n", v->options->top);
+    fprintf(out, "      <property name=\"judge\" value=\"%s\"/>\n",
+            v->options->compat ? "compat" : "default");
+    fprintf(out, "      <property name=\"metric\" value=\"%s\"/>\n",
+            judge_metric_name(v->options->metric));
     fprintf(out, "      <property name=\"runs_averaged\" value=\"%u\"/>\n", v->current_runs);
     for (size_t i = 0; i < j->nnew; i++) {
         fprintf(out, "      <property name=\"new_hotspot\" value=\"");
@@ -81,16 +90,53 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
             fprintf(out, "/>\n");
             continue;
         }
+        char p[32];
+        render_format_p(f->p_value, p, sizeof p);
         fprintf(out,
                 ">\n      <failure type=\"regression\" message=\"share grew from %.2f %% to "
-                "%.2f %% (%+.1f %%, threshold %g %%)\">",
+                "%.2f %% (%+.1f %%, threshold %g %%, p %s)\">",
                 f->baseline_percentage, f->current_percentage, f->diff_percent,
-                v->options->threshold_percent);
+                v->options->threshold_percent, p);
         xml_text(out, f->name);
         fprintf(out,
                 ": %.2f %% of samples in the baseline, %.2f %% now</failure>\n    "
                 "</testcase>\n",
                 f->baseline_percentage, f->current_percentage);
+    }
+    for (size_t i = 0; i < j->nnew && j->new_regressed; i++) {
+        fprintf(out, "    <testcase classname=\"profreg.");
+        xml_text(out, exe);
+        fprintf(out, ".new\" name=\"");
+        xml_text(out, j->new_hotspots[i].name);
+        fprintf(out,
+                "\" time=\"0\">\n      <failure type=\"new-hotspot\" message=\"new hotspot: "
+                "%.2f %% now, %.2f %% in the baseline\"/>\n    </testcase>\n",
+                j->new_hotspots[i].percentage, j->new_hotspots[i].baseline_percentage);
+    }
+    for (size_t i = 0; i < j->nmetrics; i++) {
+        const struct judged_metric *m = &j->metrics[i];
+        if (!m->judged)
+            continue;
+        fprintf(out, "    <testcase classname=\"profreg.");
+        xml_text(out, exe);
+        fprintf(out, ".run\" name=\"%s\" time=\"0\"", m->key);
+        if (m->status != VERDICT_REGRESSION) {
+            fprintf(out, "/>\n");
+            continue;
+        }
+        char p[32];
+        render_format_p(m->p_value, p, sizeof p);
+        if (m->over_budget)
+            fprintf(out,
+                    ">\n      <failure type=\"budget\" message=\"%s median %.1f over the budget "
+                    "%g %s\"/>\n    </testcase>\n",
+                    m->label, strcmp(m->unit, "MB") == 0 ? m->current_median / 1024 : m->current_median,
+                    m->budget, m->unit);
+        else
+            fprintf(out,
+                    ">\n      <failure type=\"regression\" message=\"%s median grew %+.1f %% "
+                    "(threshold %g %%, p %s)\"/>\n    </testcase>\n",
+                    m->label, m->diff_percent, m->threshold_percent, p);
     }
     fprintf(out, "    <system-out>");
     fprintf(out, "%zu compared, %zu passed, %zu regressed\n", j->ncompared, j->passed,

@@ -33,6 +33,7 @@ struct baseline {
     int git_dirty;         /* 1 when that tree had uncommitted changes, 0 clean, -1 unknown */
     char *profreg_version; /* of the profreg that wrote the file */
     size_t functions_seen; /* functions averaged before the cut (0 when unknown) */
+    char *project_root;    /* writing only: source paths under it are written relative */
 };
 
 void baseline_init(struct baseline *b);

@@ -13,4 +13,7 @@ struct git_info {
 void git_info_read(const char *dir, struct git_info *g);
 void git_info_free(struct git_info *g);
 
+/* The top directory of the work tree holding dir (malloc'd), or NULL when there is none. */
+char *git_toplevel(const char *dir);
+
 #endif

@@ -26,6 +26,11 @@ struct avg_function {
      * view; the avg_* fields above are the old tool's). NAN when unknown (old baselines). */
     double mean_pct, sd_pct;
     double mean_samples, sd_samples;
+    /* Self time, the same views (NAN when a run had no self counts: the old tool's). */
+    double avg_self_pct;
+    double self_mean_pct, self_sd_pct;
+    double self_mean_samples, self_sd_samples;
+    char *source_path; /* full path (a baseline's may be relative to the project root) */
 };
 
 /* A whole-run measurement over the runs (wall time, CPU time, peak memory). */
@@ -40,7 +45,11 @@ struct avg_profile {
     unsigned runs;            /* runs averaged */
     double avg_total_samples; /* mean summary.total_samples over all runs */
     double sd_total_samples;  /* their standard deviation (NAN when unknown) */
-    bool has_spread;          /* mean_pct/sd_pct and the metrics are known */
+    bool has_spread;          /* sd_pct and the metrics are known */
+    bool has_self;            /* the self_* fields are known */
+    bool complete;            /* lists every function seen (absent means no samples) */
+    double avg_signals;       /* mean timer signals per run (samples may weigh more than
+                                 one each); NAN when unknown */
     struct run_metric wall_ms, cpu_ms, peak_rss_kb;
 };
 
@@ -57,7 +66,8 @@ struct avg_builder {
     struct hmap *names;
     struct avg_acc *acc; /* per-function sums, parallel to out.functions */
     size_t cap;
-    double total, total_sq;
+    double total, total_sq, signals;
+    unsigned signal_runs;
     double *metrics[3]; /* per-run wall, CPU, memory values */
     size_t nmetrics[3], metrics_cap[3];
 };
@@ -77,38 +87,118 @@ enum verdict { VERDICT_PASS, VERDICT_REGRESSION };
 /* "PASS" or "REGRESSION", as written in reports. */
 const char *verdict_name(enum verdict v);
 
+/* Which share is judged: inclusive (samples whose stack holds the function, the old tool's
+ * field) or self (samples where it is the innermost frame). */
+enum judge_metric { METRIC_TOTAL, METRIC_SELF };
+const char *judge_metric_name(enum judge_metric m); /* "total" or "self" */
+
+struct fn_filter; /* filter.h */
+
 struct judge_options {
     double threshold_percent; /* relative increase that is a regression (default 50) */
     size_t top;               /* functions tracked on each side (default 10) */
-    bool compat;              /* the old tool's rules exactly (today also the default) */
+    bool compat;              /* the old tool's rules exactly */
+    enum judge_metric metric; /* default METRIC_TOTAL */
+    double min_delta;         /* absolute increase, percentage points (default 0.5) */
+    double confidence;        /* percent (default 99): significance at 1 - confidence/100 */
+    double time_threshold;    /* relative increase of median wall or CPU time (default 10) */
+    double memory_threshold;  /* relative increase of median peak RSS (default 10) */
+    double max_time_ms;       /* budget for the median wall time; NAN: none */
+    double max_memory_mb;     /* budget for the median peak RSS; NAN: none */
+    bool fail_on_new;         /* a significant new hotspot counts as a regression */
+    const struct fn_filter *filter; /* functions judged; NULL: all */
 };
 
-/* A function tracked on both sides. Names point into the averaged profiles judged. */
+/* How significance was assessed. */
+enum sig_test {
+    TEST_NONE,     /* could not be assessed (no spread, no counts): not a gate */
+    TEST_WELCH,    /* Welch's t-test over per-run values (both sides >= 3 runs) */
+    TEST_BINOMIAL, /* conditional binomial test on pooled sample counts */
+    TEST_POOLED_T, /* t-test with the spread of the side(s) that have one (metrics) */
+};
+const char *sig_test_name(enum sig_test t); /* "none", "welch", "binomial", "pooled-t" */
+
+/* A function judged. Names point into the averaged profiles judged. Shares in percent;
+ * the current_/baseline_ values are of the judged metric (default: the mean over all runs,
+ * absent = 0; --compat: the mean over the runs it appears in). */
 struct judged_function {
     const char *name;
     double current_percentage, baseline_percentage;
     double current_samples, baseline_samples;
     double diff_percent; /* (current - baseline) / baseline * 100; NAN when baseline is 0 */
+    double delta_points; /* current - baseline */
+    /* both metrics, whichever is judged (NAN when unknown) */
+    double current_total, baseline_total, current_self, baseline_self;
+    size_t current_rank, baseline_rank; /* 1-based by the judged metric; 0 = not listed */
+    double p_value;                     /* of "current > baseline"; NAN when not assessed */
+    enum sig_test test;
+    bool grew_enough;  /* diff_percent above the threshold */
+    bool moved_enough; /* delta_points at least min_delta */
+    bool significant;  /* p_value below 1 - confidence (or not assessable) */
     enum verdict status;
 };
 
 /* A function only on one side (a new hotspot, or a disappeared function). */
 struct listed_function {
     const char *name;
-    double percentage; /* its share on the side where it is tracked */
+    double percentage;          /* its share on the side where it is tracked */
+    double baseline_percentage; /* new hotspots, default judge: the baseline share it rose
+                                   from (0, or the smallest the baseline lists); else NAN */
+    double p_value;             /* new hotspots, default judge; else NAN */
 };
+
+/* A whole-run measurement judged on the median of the runs. */
+struct judged_metric {
+    const char *key;   /* "wall_time_ms", "cpu_time_ms", "peak_rss_kb" */
+    const char *label; /* "wall time", "CPU time", "peak memory" */
+    const char *unit;  /* "ms", "ms", "MB" (display unit; values are in the key's unit) */
+    double current_median, baseline_median; /* NAN when not recorded */
+    unsigned current_runs, baseline_runs;
+    double diff_percent;      /* NAN when either median is unknown or the baseline is 0 */
+    double threshold_percent; /* NAN when not judged against the baseline (--compat) */
+    double budget;            /* in the key's unit; NAN when none */
+    double p_value;
+    enum sig_test test;
+    bool over_threshold, over_budget, significant;
+    bool judged; /* judged: recorded now, and a baseline value (not --compat) or a budget */
+    enum verdict status;
+};
+
+/* Notes on what the judge could not assess, for the renderers (bit flags). */
+enum judge_note {
+    NOTE_NO_SPREAD = 1u << 0,     /* the baseline has no run-to-run spread (old format) */
+    NOTE_NO_COUNTS = 1u << 1,     /* no sample counts either: significance not assessed */
+    NOTE_FEW_RUNS = 1u << 2,      /* a side has fewer than 3 runs: sampling noise only */
+    NOTE_METRIC_UNTESTED = 1u << 3, /* a whole-run metric had no spread on either side */
+    NOTE_METRIC_MISSING = 1u << 4,  /* a budget or metric could not be judged: not recorded */
+};
+#define JUDGE_NOTES 5
+/* The sentence for one note bit. */
+const char *judge_note_text(unsigned note);
 
 struct judgement {
-    struct judged_function *compared; /* in the current ranking's order */
+    struct judged_function *compared; /* current ranking's order (absent ones last) */
     size_t ncompared;
-    struct listed_function *new_hotspots; /* in the current top N, not in the baseline's */
+    struct listed_function *new_hotspots; /* compat: in the current top N, not in the
+                                             baseline's; default: those significantly
+                                             above their baseline share */
     size_t nnew;
-    struct listed_function *disappeared; /* in the baseline top N, not in the current's */
+    struct listed_function *disappeared; /* compat: in the baseline top N, not in the
+                                            current's; default: no samples now */
     size_t ndisappeared;
-    size_t passed, regressed;
+    size_t passed, regressed; /* functions compared */
+    struct judged_metric metrics[3];
+    size_t nmetrics;
+    size_t metrics_regressed;
+    size_t new_regressed; /* new hotspots counted as regressions (--fail-on-new) */
+    unsigned notes;       /* enum judge_note bits */
 };
 
-/* Default options: threshold 50 %, top 10. */
+/* True when the judgement fails --strict: any function, metric or counted new hotspot. */
+bool judgement_failed(const struct judgement *j);
+
+/* Default options: threshold 50 %, top 10, total, min-delta 0.5, confidence 99 %, time and
+ * memory thresholds 10 %, no budgets, no filter. */
 void judge_options_default(struct judge_options *o);
 
 /* Judges current against baseline. The judgement refers to both averaged profiles, which

@@ -23,7 +23,14 @@ struct compare_view {
     const char *const *current_files;
     size_t ncurrent_files;
     const struct judge_options *options;
+    const char *filter_text; /* the filters as given ("--prefix ns:: --project-only"), or NULL */
 };
+
+/* A p-value as printed: "<0.0001", "0.0123", or "n/a". */
+void render_format_p(double p, char *buf, size_t len);
+
+/* The verdict rule in one sentence. */
+void render_rule(const struct judge_options *o, char *buf, size_t len);
 
 /* The console report: header, table (function, current %, baseline %, diff, status),
  * summary, new hotspots and disappeared functions. width is the line width. */

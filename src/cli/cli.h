@@ -109,6 +109,10 @@ void runs_note_if_fewer(const struct project *p, const struct runs *r);
  * Prints what it wrote. 0, or -1 (printed). */
 int project_write_baseline(const struct project *p, struct runs *r);
 
+/* The project root for source paths: the git top level of root, else root itself
+ * (absolute, malloc'd); NULL when root cannot be resolved. */
+char *project_root_of(const char *root);
+
 /* "profreg version" string. */
 extern const char *const profreg_version;
 

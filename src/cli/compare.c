@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profreg/filter.h"
 #include "profreg/fsutil.h"
 #include "profreg/render_compare.h"
 #include "profreg/timeutil.h"
@@ -19,31 +20,53 @@ void usage_compare(FILE *out)
 {
     fprintf(
         out,
-        "usage: profreg compare [--executable NAME] [--current FILE] [--baseline FILE]\n"
-        "                       [--threshold PCT] [--top N] [--runs M] [--set-baseline]\n"
-        "                       [--strict] [--output-json-only] [--no-color] [--compat]\n"
-        "                       [--root DIR] [--report FILE] [--junit FILE] [--markdown FILE]\n"
+        "usage: profreg compare [--executable NAME] [--current FILE]... [--baseline FILE]\n"
+        "                       [--runs M] [--top N] [--threshold PCT] [--min-delta PP]\n"
+        "                       [--confidence PCT] [--metric total|self] [--compat]\n"
+        "                       [--time-threshold PCT] [--memory-threshold PCT]\n"
+        "                       [--max-time-ms MS] [--max-memory-mb MB] [--fail-on-new]\n"
+        "                       [--include RE]... [--exclude RE]... [--prefix NS::]...\n"
+        "                       [--project-only] [--set-baseline] [--strict]\n"
+        "                       [--output-json-only] [--no-color] [--root DIR]\n"
+        "                       [--report FILE] [--junit FILE] [--markdown FILE]\n"
         "\n"
         "Averages the newest M runs (ROOT/profile_results/NAME/profile_*.json, newest = last\n"
-        "by name) and judges them against ROOT/baselines/NAME/baseline.json: a function in\n"
-        "both top-N lists regressed when its share grew by more than PCT percent. Prints a\n"
-        "table and writes ROOT/profile_results/NAME/comparison_<YYYYmmdd_HHMMSS>.json.\n"
+        "by name) and judges them against ROOT/baselines/NAME/baseline.json. A baseline top-N\n"
+        "function regressed when its share grew by more than PCT percent, by at least PP\n"
+        "percentage points, and significantly (Welch's t-test over the runs, or a binomial\n"
+        "test on pooled counts with fewer than 3 runs a side). Wall time, CPU time and peak\n"
+        "memory are judged on their medians. Prints a table and writes\n"
+        "ROOT/profile_results/NAME/comparison_<YYYYmmdd_HHMMSS>.json. See docs/judging.md.\n"
         "\n"
         "  --executable NAME   which executable (optional when profile_results/ holds one)\n"
-        "  --current FILE      judge this profile instead of the newest runs (repeatable:\n"
-        "                      the files given, averaged)\n"
+        "  --current FILE      judge these profiles instead of the newest runs (repeatable)\n"
         "  --baseline FILE     baseline to read or write (default baselines/NAME/baseline.json)\n"
-        "  --threshold PCT     relative increase that is a regression (default 50)\n"
-        "  --top N             functions tracked on each side, by share (default 10)\n"
         "  --runs M            newest runs averaged (default 5)\n"
+        "  --top N             baseline functions judged, by share (default 10)\n"
+        "  --threshold PCT     relative increase of a share that is a regression (default 50)\n"
+        "  --min-delta PP      and its absolute increase, percentage points (default 0.5)\n"
+        "  --confidence PCT    and its significance, percent (default 99)\n"
+        "  --metric M          total (inclusive, default) or self share\n"
+        "  --compat            the old tool's rules exactly (no noise control, no metrics)\n"
+        "  --time-threshold PCT    relative increase of median wall or CPU time (default 10)\n"
+        "  --memory-threshold PCT  relative increase of median peak memory (default 10)\n"
+        "  --max-time-ms MS    fail when the median wall time exceeds MS, whatever the baseline\n"
+        "  --max-memory-mb MB  fail when the median peak memory exceeds MB\n"
+        "  --fail-on-new       a significant new hotspot fails --strict too\n"
+        "  --include RE        judge only functions whose name matches RE (POSIX extended;\n"
+        "                      repeatable: any of them)\n"
+        "  --exclude RE        skip functions whose name matches RE (repeatable)\n"
+        "  --prefix NS::       judge only names in namespace NS (repeatable), also after a\n"
+        "                      leading return type ('void NS::f<T>()')\n"
+        "  --project-only      judge only functions whose source lies under the project root\n"
+        "                      (the git top level of ROOT, else ROOT)\n"
         "  --set-baseline      average the runs and write them as the baseline; no judging\n"
         "  --strict            exit 1 when anything regressed\n"
         "  --output-json-only  no console output, only the report file\n"
         "  --no-color          no ANSI colours (also when NO_COLOR is set or stdout is no tty)\n"
-        "  --compat            the old tool's rules exactly (today also the default)\n"
         "  --root DIR          project root holding profile_results/ and baselines/ (default .)\n"
         "  --report FILE       write the report JSON there (never over an existing file)\n"
-        "  --junit FILE        also write JUnit XML (a testcase per compared function)\n"
+        "  --junit FILE        also write JUnit XML (a testcase per judged function and metric)\n"
         "  --markdown FILE     also write a Markdown summary\n"
         "\n"
         "Exit: 0 ok, 1 regression under --strict, 2 usage error or bad input (nothing written).\n");
@@ -52,9 +75,20 @@ void usage_compare(FILE *out)
 struct compare_args {
     struct project_args project;
     struct judge_options judge;
+    struct fn_filter filter;
+    bool project_only;
+    char filter_text[2048]; /* the filter options as given, for the report */
     bool set_baseline, strict, json_only, no_color;
     const char *report, *junit, *markdown;
 };
+
+/* Appends "--opt value" to the filter text (cut when it does not fit). */
+static void note_filter(struct compare_args *a, const char *opt, const char *value)
+{
+    size_t n = strlen(a->filter_text);
+    snprintf(a->filter_text + n, sizeof a->filter_text - n, "%s--%s%s%s", n ? " " : "", opt,
+             value ? " " : "", value ? value : "");
+}
 
 static int parse_args(int argc, char **argv, struct compare_args *a)
 {
@@ -70,11 +104,25 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         {"report", required_argument, NULL, 'P'},
         {"junit", required_argument, NULL, 'J'},
         {"markdown", required_argument, NULL, 'M'},
+        {"metric", required_argument, NULL, 'm'},
+        {"min-delta", required_argument, NULL, 'd'},
+        {"confidence", required_argument, NULL, 'f'},
+        {"time-threshold", required_argument, NULL, 'T'},
+        {"memory-threshold", required_argument, NULL, 'Y'},
+        {"max-time-ms", required_argument, NULL, 'x'},
+        {"max-memory-mb", required_argument, NULL, 'y'},
+        {"fail-on-new", no_argument, NULL, 'N'},
+        {"include", required_argument, NULL, 'i'},
+        {"exclude", required_argument, NULL, 'X'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"project-only", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     project_args_init(&a->project);
     judge_options_default(&a->judge);
+    filter_init(&a->filter);
+    char err[1024];
     unsigned long v;
     int c, taken;
     optind = 1;
@@ -110,6 +158,59 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         case 'o':
             a->judge.compat = true;
             break;
+        case 'm':
+            if (strcmp(optarg, "total") == 0) {
+                a->judge.metric = METRIC_TOTAL;
+            } else if (strcmp(optarg, "self") == 0) {
+                a->judge.metric = METRIC_SELF;
+            } else {
+                cli_error("--metric: '%s' is not 'total' or 'self'", optarg);
+                return -1;
+            }
+            break;
+        case 'd':
+            if (cli_parse_double("--min-delta", optarg, 0, 100, &a->judge.min_delta))
+                return -1;
+            break;
+        case 'f':
+            if (cli_parse_double("--confidence", optarg, 50, 99.9999, &a->judge.confidence))
+                return -1;
+            break;
+        case 'T':
+            if (cli_parse_double("--time-threshold", optarg, 0, 1e9, &a->judge.time_threshold))
+                return -1;
+            break;
+        case 'Y':
+            if (cli_parse_double("--memory-threshold", optarg, 0, 1e9,
+                                 &a->judge.memory_threshold))
+                return -1;
+            break;
+        case 'x':
+            if (cli_parse_double("--max-time-ms", optarg, 0, 1e12, &a->judge.max_time_ms))
+                return -1;
+            break;
+        case 'y':
+            if (cli_parse_double("--max-memory-mb", optarg, 0, 1e9, &a->judge.max_memory_mb))
+                return -1;
+            break;
+        case 'N':
+            a->judge.fail_on_new = true;
+            break;
+        case 'i':
+        case 'X':
+        case 'p':
+            if ((c == 'i'   ? filter_add_include(&a->filter, optarg, err, sizeof err)
+                 : c == 'X' ? filter_add_exclude(&a->filter, optarg, err, sizeof err)
+                            : filter_add_prefix(&a->filter, optarg, err, sizeof err)) != 0) {
+                cli_error("%s", err);
+                return -1;
+            }
+            note_filter(a, c == 'i' ? "include" : c == 'X' ? "exclude" : "prefix", optarg);
+            break;
+        case 'O':
+            a->project_only = true;
+            note_filter(a, "project-only", NULL);
+            break;
         case 'P':
         case 'J':
         case 'M':
@@ -130,6 +231,19 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')", argv[optind]);
         return -1;
     }
+    if (a->project_only) {
+        char *root = project_root_of(a->project.root);
+        if (!root) {
+            cli_error("--project-only: cannot resolve the project root '%s'", a->project.root);
+            return -1;
+        }
+        int rc = filter_set_project_root(&a->filter, root);
+        free(root);
+        if (rc != 0)
+            return -1;
+    }
+    if (!filter_is_empty(&a->filter))
+        a->judge.filter = &a->filter;
     return 0;
 }
 
@@ -220,6 +334,14 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         return EXIT_USAGE;
     }
     const struct avg_profile *current = &runs->avg;
+    if (a->judge.metric == METRIC_SELF && (!current->has_self || !base.avg.has_self)) {
+        cli_error("--metric self: %s has no self counts (written by the old tool); use "
+                  "--metric total%s",
+                  !current->has_self ? "a current profile" : p->baseline_path,
+                  !current->has_self ? "" : ", or refresh the baseline");
+        baseline_free(&base);
+        return EXIT_USAGE;
+    }
     struct judgement j;
     if (judge_compare(current, &base.avg, &a->judge, &j) != 0) {
         baseline_free(&base);
@@ -240,6 +362,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         .current_files = (const char *const *)runs->paths,
         .ncurrent_files = runs->n,
         .options = &a->judge,
+        .filter_text = a->filter_text[0] ? a->filter_text : NULL,
     };
     struct report_ctx ctx = {&v, &j};
     char report[PATH_MAX + 64];
@@ -254,7 +377,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         render_compare_table(stdout, &v, &j, &s, term_width(STDOUT_FILENO));
         printf("Report: %s\n", report);
     }
-    if (rc == EXIT_OK && a->strict && j.regressed > 0)
+    if (rc == EXIT_OK && a->strict && judgement_failed(&j))
         rc = EXIT_REGRESSION;
     judgement_free(&j);
     baseline_free(&base);
@@ -264,8 +387,10 @@ static int judge_and_report(const struct compare_args *a, const struct project *
 int cmd_compare(int argc, char **argv)
 {
     struct compare_args a;
-    if (parse_args(argc, argv, &a) != 0)
+    if (parse_args(argc, argv, &a) != 0) {
+        filter_free(&a.filter);
         return EXIT_USAGE;
+    }
     struct runs runs;
     struct project p;
     int rc = EXIT_USAGE;
@@ -279,5 +404,6 @@ int cmd_compare(int argc, char **argv)
     }
     runs_free(&runs);
     project_free(&p);
+    filter_free(&a.filter);
     return rc;
 }

@@ -393,6 +393,14 @@ void runs_note_if_fewer(const struct project *p, const struct runs *r)
 
 /* ---- baseline --------------------------------------------------------------------------- */
 
+char *project_root_of(const char *root)
+{
+    char *top = git_toplevel(root);
+    if (top)
+        return top;
+    return realpath(root, NULL);
+}
+
 static int write_baseline_cb(FILE *f, void *ctx)
 {
     return baseline_write(f, ctx);
@@ -416,6 +424,7 @@ int project_write_baseline(const struct project *p, struct runs *r)
     b.git_dirty = g.commit ? g.dirty : -1;
     b.profreg_version = strdup(profreg_version);
     b.functions_seen = b.avg.nfunctions;
+    b.project_root = project_root_of(p->root);
 
     char err[1024];
     char *dir = strdup(p->baseline_path);

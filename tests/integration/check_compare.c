@@ -249,6 +249,7 @@ START_TEST(test_fixtures)
                            "--current",
                            tu_fixture("msd_sim_bench_top20.json"),
                            "--strict",
+                           "--compat",
                            NULL};
     r = run(top20);
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
@@ -273,6 +274,7 @@ START_TEST(test_fixtures)
                           "msd_sim_bench",
                           "--current",
                           tu_fixture("msd_sim_bench_project_only.json"),
+                          "--compat",
                           NULL};
     sleep(1); /* a new report name; the old one is never overwritten anyway */
     r = run(proj);
@@ -450,8 +452,8 @@ START_TEST(test_console_golden)
     const char *r4[] = {"main|100|1000", "Solver::step(double)|44|440", "Mesh::refine()|20|200",
                         "zero()|3|30", NULL};
     write_run("sim", "profile_20261124_100300_000001_14.json", "2026-11-24T10:03:00Z", 1000, r4);
-    const char *cmp[] = {"compare", "--root", tu_tmp, "--no-color", "--top",
-                         "5",       "--runs", "4",    NULL};
+    const char *cmp[] = {"compare", "--root", tu_tmp, "--no-color", "--top", "5",
+                         "--runs",  "4",      "--compat", NULL};
     struct tu_result r = run(cmp);
     ck_assert_msg(r.status == 0, "%s", r.err);
     char *a = tu_replace(r.out, tu_tmp, "ROOT");
