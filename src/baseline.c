@@ -390,9 +390,13 @@ int baseline_write(FILE *f, const struct baseline *b)
         }
         jw_key(&w, "source_file");
         jw_string(&w, fn->source_file);
-        if (fn->source_path) {
+        /* absolute, or relative to the project root; a compiler's path relative to some
+         * other build directory would read as the project's, so it is left out */
+        const char *path = fn->source_path ? project_relative(b->project_root, fn->source_path)
+                                           : NULL;
+        if (path && (path[0] == '/' || path != fn->source_path)) {
             jw_key(&w, "source_path");
-            jw_string(&w, project_relative(b->project_root, fn->source_path));
+            jw_string(&w, path);
         }
         jw_key(&w, "line");
         if (fn->line >= 0)

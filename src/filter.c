@@ -200,7 +200,8 @@ bool filter_path_under(const char *root, const char *path)
     return under;
 }
 
-bool filter_match(const struct fn_filter *f, const char *name, const char *source_path)
+bool filter_match(const struct fn_filter *f, const char *name, const char *source_path,
+                  bool relative_is_project)
 {
     if (filter_is_empty(f))
         return true;
@@ -225,7 +226,7 @@ bool filter_match(const struct fn_filter *f, const char *name, const char *sourc
         if (!source_path || !*source_path)
             return false;
         if (source_path[0] != '/')
-            return true; /* relative: a baseline's project path */
+            return relative_is_project;
         return filter_path_under(f->project_root, source_path);
     }
     return true;

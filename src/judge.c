@@ -359,6 +359,7 @@ struct side {
     size_t *rank; /* per function index */
     size_t top;   /* min(N, nranked) */
     double smallest; /* smallest judged share listed (after the filter); 0 when none */
+    bool is_baseline; /* its relative source paths are relative to the project root */
 };
 
 static void side_free(struct side *s)
@@ -377,17 +378,20 @@ static long side_find(const struct side *s, const char *name)
 /* Whether a function passes the filter; its source path may be known only to the other
  * side (a baseline of the old tool stores none). */
 static bool passes(const struct judge_options *o, const struct avg_function *f,
-                   const struct side *other)
+                   const struct side *self, const struct side *other)
 {
     if (filter_is_empty(o->filter))
         return true;
     const char *path = f->source_path;
+    bool project_relative = self->is_baseline;
     if (!path && other) {
         long k = side_find(other, f->name);
-        if (k >= 0)
+        if (k >= 0) {
             path = other->a->functions[k].source_path;
+            project_relative = other->is_baseline;
+        }
     }
-    return filter_match(o->filter, f->name, path);
+    return filter_match(o->filter, f->name, path, project_relative);
 }
 
 static int side_init(struct side *s, const struct avg_profile *a)
@@ -414,7 +418,7 @@ static void side_rank(struct side *s, const struct side *other, const struct jud
 {
     const struct avg_profile *a = s->a;
     for (size_t i = 0; i < a->nfunctions; i++)
-        if (passes(o, &a->functions[i], other))
+        if (passes(o, &a->functions[i], s, other))
             s->ranked[s->nranked++] =
                 (struct ranked){(uint32_t)i, rank_key(&a->functions[i], a, o), a->functions[i].order};
     if (s->nranked > 1)
@@ -697,6 +701,7 @@ int judge_compare(const struct avg_profile *current, const struct avg_profile *b
     int e1 = side_init(&cs, current), e2 = side_init(&bs, baseline);
     if (e1 || e2)
         goto done;
+    bs.is_baseline = true;
     side_rank(&cs, &bs, o);
     side_rank(&bs, &cs, o);
     size_t ncur = cs.top, nbase = bs.top;

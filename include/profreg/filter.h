@@ -34,9 +34,12 @@ int filter_set_project_root(struct fn_filter *f, const char *root);
 /* True when the filter lets every function through. */
 bool filter_is_empty(const struct fn_filter *f);
 
-/* Whether a function passes. source_path may be NULL (unknown: fails --project-only); a
- * relative path counts as inside the project (baselines store project paths that way). */
-bool filter_match(const struct fn_filter *f, const char *name, const char *source_path);
+/* Whether a function passes. source_path may be NULL (unknown: fails --project-only). A
+ * relative path counts as inside the project when relative_is_project (baselines store
+ * project paths relative to the project root); otherwise it is a compiler's path relative to
+ * some build directory, not known to be the project's. */
+bool filter_match(const struct fn_filter *f, const char *name, const char *source_path,
+                  bool relative_is_project);
 
 /* Where the qualified name of a demangled C++ function starts, past a leading return type
  * ("void ns::f<int>()" -> "ns::f<int>()"; "ns::f()" -> itself). Understands templates,

@@ -75,28 +75,29 @@ START_TEST(test_match_combinations)
     char err[256];
     filter_init(&f);
     ck_assert(filter_is_empty(&f));
-    ck_assert(filter_match(&f, "anything", NULL));
+    ck_assert(filter_match(&f, "anything", NULL, false));
     ck_assert_int_eq(filter_add_include(&f, "^demo::", err, sizeof err), 0);
     ck_assert_int_eq(filter_add_include(&f, "Solver", err, sizeof err), 0);
     ck_assert_int_eq(filter_add_exclude(&f, "::detail::", err, sizeof err), 0);
     ck_assert(!filter_is_empty(&f));
-    ck_assert(filter_match(&f, "demo::run()", NULL));
-    ck_assert(filter_match(&f, "app::Solver::step()", NULL));
-    ck_assert(!filter_match(&f, "main", NULL));
-    ck_assert(!filter_match(&f, "demo::detail::x()", NULL));
+    ck_assert(filter_match(&f, "demo::run()", NULL, false));
+    ck_assert(filter_match(&f, "app::Solver::step()", NULL, false));
+    ck_assert(!filter_match(&f, "main", NULL, false));
+    ck_assert(!filter_match(&f, "demo::detail::x()", NULL, false));
     ck_assert_int_eq(filter_set_project_root(&f, "/work/p"), 0);
-    ck_assert(!filter_match(&f, "demo::run()", NULL)); /* no path: not known to be ours */
-    ck_assert(!filter_match(&f, "demo::run()", "/usr/include/x.h"));
-    ck_assert(filter_match(&f, "demo::run()", "/work/p/demo.cpp"));
-    ck_assert(filter_match(&f, "demo::run()", "src/demo.cpp")); /* a baseline's relative path */
+    ck_assert(!filter_match(&f, "demo::run()", NULL, false)); /* no path: not known to be ours */
+    ck_assert(!filter_match(&f, "demo::run()", "/usr/include/x.h", false));
+    ck_assert(filter_match(&f, "demo::run()", "/work/p/demo.cpp", false));
+    ck_assert(filter_match(&f, "demo::run()", "src/demo.cpp", true)); /* a baseline's */
+    ck_assert(!filter_match(&f, "demo::run()", "../sysdeps/x86/start.S", false)); /* a compiler's */
     filter_free(&f);
 
     filter_init(&f);
     ck_assert_int_eq(filter_add_prefix(&f, "a::", err, sizeof err), 0);
     ck_assert_int_eq(filter_add_prefix(&f, "b::", err, sizeof err), 0);
-    ck_assert(filter_match(&f, "b::f()", NULL));
-    ck_assert(filter_match(&f, "int a::g<int>()", NULL));
-    ck_assert(!filter_match(&f, "c::f()", NULL));
+    ck_assert(filter_match(&f, "b::f()", NULL, false));
+    ck_assert(filter_match(&f, "int a::g<int>()", NULL, false));
+    ck_assert(!filter_match(&f, "c::f()", NULL, false));
     filter_free(&f);
 }
 END_TEST
@@ -143,7 +144,7 @@ START_TEST(test_fixture_project_only)
     size_t kept = 0, extra = 0;
     for (size_t i = 0; i < all.nfunctions; i++) {
         const char *name = all.functions[i].name;
-        if (!filter_match(&f, name, NULL))
+        if (!filter_match(&f, name, NULL, false))
             continue;
         if (strncmp(name, "msd_sim::", 9) != 0) {
             ck_assert_msg(strncmp(filter_name_start(name), "msd_sim::", 9) == 0, "%s", name);
