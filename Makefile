@@ -163,8 +163,14 @@ memcheck: deps-check all $(WORKLOADS)
 # --- demo and bench ------------------------------------------------------------------------
 # The CI wrapper on the demo: 3 runs, archived under artifacts/, judged against the committed
 # baselines/demo_sim/baseline.json.
+# The committed demo baseline was recorded on a developer's machine: function shares carry
+# over to any machine, run times and memory do not (a slower CPU is not a regression), so the
+# demo judges those loosely. Judge times strictly only against baselines from the same
+# machine class (docs/judging.md).
+DEMO_JUDGE := --compare-arg --time-threshold --compare-arg 200 \
+              --compare-arg --memory-threshold --compare-arg 100
 demo: all $(DEMO)
-	bash scripts/profreg-ci -n 3 -- $(DEMO)
+	bash scripts/profreg-ci -n 3 $(DEMO_JUDGE) -- $(DEMO)
 
 # The judge on simulated profiles (false alarms, detection; docs/judging.md), and on 20 real
 # runs of the demo with nothing changed (the real A/A check).
