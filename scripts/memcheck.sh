@@ -43,6 +43,10 @@ run compare --root "$root" --set-baseline
 run compare --root "$root" --strict
 run compare --root "$root" --current "$fixtures/msd_sim_bench_top20.json" --executable chain --top 50
 run compare --root "$root" --threshold x
+run compare --root "$root" --metric self --project-only --prefix 'chain::' --include 'f' --exclude '^x' \
+    --max-time-ms 1 --max-memory-mb 1 --fail-on-new --junit "$tmp/j.xml" --markdown "$tmp/m.md"
+run compare --root "$root" --compat --include '('
+run compare --root "$root" --metric bogus
 run compare --root "$root" --executable nope
 run baseline show --root "$root" --top 0
 cp "$tmp/bad.json" "$root/profile_results/chain/profile_20261129_000000_000000_1.json"

@@ -500,7 +500,7 @@ static void judge_one(struct judged_function *f, const struct side *cs, long ci,
         bv.sd = ba->has_spread ? 0 : NAN;
     }
     memset(f, 0, sizeof *f);
-    f->name = c ? c->name : b->name;
+    f->name = c ? c->name : b ? b->name : ""; /* one of them is always given */
     f->current_percentage = cv.value;
     f->baseline_percentage = bv.value;
     f->current_samples = cv.samples;

@@ -90,13 +90,14 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
             fprintf(out, "/>\n");
             continue;
         }
-        char p[32];
+        char p[32], msg[256];
         render_format_p(f->p_value, p, sizeof p);
-        fprintf(out,
-                ">\n      <failure type=\"regression\" message=\"share grew from %.2f %% to "
-                "%.2f %% (%+.1f %%, threshold %g %%, p %s)\">",
-                f->baseline_percentage, f->current_percentage, f->diff_percent,
-                v->options->threshold_percent, p);
+        snprintf(msg, sizeof msg, "share grew from %.2f %% to %.2f %% (%+.1f %%, threshold %g %%, p %s)",
+                 f->baseline_percentage, f->current_percentage, f->diff_percent,
+                 v->options->threshold_percent, p);
+        fprintf(out, ">\n      <failure type=\"regression\" message=\"");
+        xml_text(out, msg);
+        fprintf(out, "\">");
         xml_text(out, f->name);
         fprintf(out,
                 ": %.2f %% of samples in the baseline, %.2f %% now</failure>\n    "
@@ -124,19 +125,18 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
             fprintf(out, "/>\n");
             continue;
         }
-        char p[32];
+        char p[32], msg[256];
         render_format_p(m->p_value, p, sizeof p);
         if (m->over_budget)
-            fprintf(out,
-                    ">\n      <failure type=\"budget\" message=\"%s median %.1f over the budget "
-                    "%g %s\"/>\n    </testcase>\n",
-                    m->label, strcmp(m->unit, "MB") == 0 ? m->current_median / 1024 : m->current_median,
-                    m->budget, m->unit);
+            snprintf(msg, sizeof msg, "%s median %.1f over the budget %g %s", m->label,
+                     strcmp(m->unit, "MB") == 0 ? m->current_median / 1024 : m->current_median,
+                     m->budget, m->unit);
         else
-            fprintf(out,
-                    ">\n      <failure type=\"regression\" message=\"%s median grew %+.1f %% "
-                    "(threshold %g %%, p %s)\"/>\n    </testcase>\n",
-                    m->label, m->diff_percent, m->threshold_percent, p);
+            snprintf(msg, sizeof msg, "%s median grew %+.1f %% (threshold %g %%, p %s)", m->label,
+                     m->diff_percent, m->threshold_percent, p);
+        fprintf(out, ">\n      <failure type=\"%s\" message=\"", m->over_budget ? "budget" : "regression");
+        xml_text(out, msg);
+        fprintf(out, "\"/>\n    </testcase>\n");
     }
     fprintf(out, "    <system-out>");
     fprintf(out, "%zu compared, %zu passed, %zu regressed\n", j->ncompared, j->passed,
