@@ -100,7 +100,15 @@ static void print_metadata(FILE *out, const char *path, const struct baseline *b
     fprintf(out, "git commit:  %s%s\n", b->git_commit ? b->git_commit : "(not recorded)",
             b->git_dirty == 1 ? " (working tree had uncommitted changes)" : "");
     fprintf(out, "profreg:     %s\n", b->profreg_version ? b->profreg_version : "(not recorded)");
-    fprintf(out, "samples:     %.1f per run on average\n", b->avg.avg_total_samples);
+    fprintf(out, "samples:     %.1f per run on average", b->avg.avg_total_samples);
+    if (b->avg.has_spread)
+        fprintf(out, " (sd %.1f)", b->avg.sd_total_samples);
+    fputc('\n', out);
+    if (b->avg.wall_ms.n || b->avg.cpu_ms.n || b->avg.peak_rss_kb.n)
+        fprintf(out, "whole run:   median wall %.0f ms, CPU %.0f ms, peak memory %.1f MB\n",
+                b->avg.wall_ms.median, b->avg.cpu_ms.median, b->avg.peak_rss_kb.median / 1024);
+    if (!b->avg.has_spread)
+        fprintf(out, "spread:      none (old format): the judge can assess sampling noise only\n");
     fprintf(out, "functions:   %zu listed", b->avg.nfunctions);
     if (b->functions_seen > b->avg.nfunctions)
         fprintf(out, " of %zu seen", b->functions_seen);
