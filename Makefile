@@ -31,7 +31,8 @@ PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/sta
                preload/threads.c preload/output.c preload/intercept.c
 JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/render_junit.c \
-               src/render_markdown.c src/term.c src/timeutil.c src/gitinfo.c
+               src/render_markdown.c src/term.c src/timeutil.c src/gitinfo.c \
+               src/flame.c src/render_flame.c src/export.c src/export_pprof.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -61,7 +62,7 @@ $(LIB): $(call obj,$(PRELOAD_SRC) $(SYM_SRC) $(CORE_SRC)) preload/exports.map | 
 	    $$(pkg-config --libs libunwind libdw libelf) -lpthread -ldl $(LDFLAGS)
 
 $(CLI): $(call obj,$(CLI_SRC) $(CORE_SRC)) | deps
-	$(CC) -o $@ $^ $$(pkg-config --libs jansson) -lm -pthread $(LDFLAGS)
+	$(CC) -o $@ $^ $$(pkg-config --libs jansson zlib) -lm -pthread $(LDFLAGS)
 
 # --- workloads: programs with CPU shares fixed by work counts ------------------------------
 WL_CFLAGS   = -O2 -g $(WARN) -Itests/workloads
@@ -127,7 +128,7 @@ INTEG_SRC   := $(wildcard tests/integration/check_*.c)
 INTEG_BIN   := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 TEST_CFLAGS  = -std=gnu11 -O1 -g $(WARN) $(CPPFLAGS_ALL) -Ipreload \
                -Itests $$(pkg-config --cflags check)
-TEST_LIBS    = $$(pkg-config --libs check jansson libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm -ldl
+TEST_LIBS    = $$(pkg-config --libs check jansson zlib libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm -ldl
 TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) $(JUDGE_SRC) preload/settings.c preload/stacktab.c)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/testutil.c tests/testutil.h tests/sim.c tests/sim.h $(TEST_OBJS) | deps-check
@@ -176,7 +177,7 @@ demo: all $(DEMO)
 # runs of the demo with nothing changed (the real A/A check).
 $(BUILD)/judge_eval: tests/eval/judge_eval.c tests/sim.c tests/sim.h $(call obj,$(JUDGE_SRC) $(CORE_SRC)) | deps
 	$(CC) -std=gnu11 -O2 -g $(WARN) $(CPPFLAGS_ALL) -o $@ tests/eval/judge_eval.c tests/sim.c \
-	    $(call obj,$(JUDGE_SRC) $(CORE_SRC)) $$(pkg-config --libs jansson) -lm -pthread
+	    $(call obj,$(JUDGE_SRC) $(CORE_SRC)) $$(pkg-config --libs jansson zlib) -lm -pthread
 judge-eval: $(BUILD)/judge_eval
 	$(BUILD)/judge_eval 1000 1
 judge-aa: all $(DEMO)

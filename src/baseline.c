@@ -5,6 +5,7 @@
 #include "profreg/baseline.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ void baseline_init(struct baseline *b)
 {
     memset(b, 0, sizeof *b);
     b->git_dirty = -1;
+    profile_init(&b->stacks);
 }
 
 void baseline_free(struct baseline *b)
@@ -27,6 +29,7 @@ void baseline_free(struct baseline *b)
     free(b->git_commit);
     free(b->profreg_version);
     free(b->project_root);
+    profile_free(&b->stacks);
     baseline_init(b);
 }
 
@@ -193,6 +196,71 @@ static int read_functions(struct jr *r, const struct jv *root, struct baseline *
     return rc;
 }
 
+/* "stack_functions" and "stacks", when present, into b->stacks. */
+static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
+{
+    const struct jv *names = jr_get(r, root, "stack_functions");
+    const struct jv *arr = jr_get(r, root, "stacks");
+    if (!names && !arr)
+        return 0;
+    if (!names || !jv_is_array(names))
+        return jr_fail(r, "stack_functions: expected an array of names");
+    if (!arr || !jv_is_array(arr))
+        return jr_fail(r, "stacks: expected an array");
+    struct pr_profile *p = &b->stacks;
+    size_t nn = jv_size(names), ns = jv_size(arr);
+    p->functions = calloc(nn ? nn : 1, sizeof *p->functions);
+    p->stacks = calloc(ns ? ns : 1, sizeof *p->stacks);
+    if (!p->functions || !p->stacks)
+        return jr_fail(r, "out of memory");
+    const struct jv *e = jv_child(r->doc, names);
+    for (size_t i = 0; i < nn; i++, e = jv_next(r->doc, e, names)) {
+        if (!jv_is_string(e) || !*jv_string(e))
+            return jr_fail(r, "stack_functions[%zu]: expected a non-empty string, got %s", i,
+                           jr_type_name(e));
+        p->functions[i].line = -1;
+        if (!(p->functions[i].name = strdup(jv_string(e))))
+            return jr_fail(r, "out of memory");
+        p->nfunctions = i + 1;
+    }
+    e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < ns; i++, e = jv_next(r->doc, e, arr)) {
+        char where[64];
+        snprintf(where, sizeof where, "stacks[%zu]", i);
+        if (!jv_is_object(e))
+            return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
+        char key[96];
+        snprintf(key, sizeof key, "%s.count", where);
+        uint64_t count;
+        if (jr_count(r, jr_get(r, e, "count"), key, &count))
+            return -1;
+        const struct jv *fr = jr_get(r, e, "frames");
+        if (!fr || !jv_is_array(fr) || jv_size(fr) == 0)
+            return jr_fail(r, "%s.frames: expected a non-empty array of indices", where);
+        struct pr_stack *st = &p->stacks[i];
+        st->depth = (uint32_t)jv_size(fr);
+        st->count = count;
+        p->nstacks = i + 1;
+        if (!(st->frames = calloc(st->depth, sizeof *st->frames)))
+            return jr_fail(r, "out of memory");
+        const struct jv *x = jv_child(r->doc, fr);
+        for (uint32_t d = 0; d < st->depth; d++, x = jv_next(r->doc, x, fr)) {
+            uint64_t v;
+            snprintf(key, sizeof key, "%s.frames[%u]", where, d);
+            if (jr_count(r, x, key, &v))
+                return -1;
+            if (v >= nn)
+                return jr_fail(r, "%s: %llu is not an index into stack_functions (%zu names)",
+                               key, (unsigned long long)v, nn);
+            st->frames[d] = (uint32_t)v;
+        }
+    }
+    p->has_stacks = true;
+    if (profile_recount(p) != 0)
+        return jr_fail(r, "out of memory");
+    return 0;
+}
+
 static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
 {
     if (!jv_is_object(root))
@@ -216,7 +284,7 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
             return -1;
         b->avg.avg_total_samples = isnan(v) ? 0 : v;
     }
-    if (read_functions(r, root, b))
+    if (read_functions(r, root, b) || read_stacks(r, root, b))
         return -1;
     /* spread is known when every function carries it (baselines of the old tool do not) */
     struct avg_profile *a = &b->avg;
@@ -271,10 +339,17 @@ int baseline_read_string(const char *text, const char *name, struct baseline *b,
 
 size_t baseline_kept(const struct baseline *b)
 {
-    size_t n = 0;
-    while (n < b->avg.nfunctions && (n < BASELINE_KEEP_TOP || b->avg.functions[n].avg_percentage >=
-                                                                  BASELINE_KEEP_MIN_PERCENT))
+    size_t n = 0, bytes = 0;
+    while (n < b->avg.nfunctions) {
+        const struct avg_function *f = &b->avg.functions[n];
+        /* a line: the name, the file, and about 300 bytes of keys and numbers */
+        size_t cost = strlen(f->name) + (f->source_path ? strlen(f->source_path) : 0) + 300;
+        if (n >= BASELINE_KEEP_TOP && (f->avg_percentage < BASELINE_KEEP_MIN_PERCENT ||
+                                       bytes + cost > BASELINE_FUNCTION_BYTES))
+            break;
+        bytes += cost;
         n++;
+    }
     return n;
 }
 
@@ -306,6 +381,100 @@ static void write_metric(struct jw *w, const char *key, const struct run_metric 
     jw_key(w, "runs");
     jw_uint(w, m->n);
     jw_object_end(w);
+}
+
+static const struct avg_profile *stack_sort_avg; /* qsort has no context argument */
+
+/* Heaviest first; ties by the frames' names, so the order depends on the data only. */
+static int cmp_stack(const void *x, const void *y)
+{
+    const struct pr_stack *a = *(const struct pr_stack *const *)x;
+    const struct pr_stack *b = *(const struct pr_stack *const *)y;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    for (uint32_t d = 0; d < a->depth && d < b->depth; d++) {
+        int c = strcmp(stack_sort_avg->functions[a->frames[d]].name,
+                       stack_sort_avg->functions[b->frames[d]].name);
+        if (c)
+            return c;
+    }
+    return a->depth < b->depth ? -1 : a->depth > b->depth;
+}
+
+/* The stacks, heaviest first, within BASELINE_STACK_BYTES; the rest as one frame. */
+static void write_stacks(struct jw *w, const struct avg_profile *a)
+{
+    const struct pr_stack **order = malloc(a->nstacks * sizeof *order);
+    uint32_t *name_at = malloc((a->nfunctions ? a->nfunctions : 1) * sizeof *name_at);
+    uint32_t *names = malloc((a->nfunctions + 1) * sizeof *names);
+    if (!order || !name_at || !names) {
+        free(order);
+        free(name_at);
+        free(names);
+        return;
+    }
+    for (size_t i = 0; i < a->nstacks; i++)
+        order[i] = &a->stacks[i];
+    stack_sort_avg = a;
+    qsort(order, a->nstacks, sizeof *order, cmp_stack);
+    stack_sort_avg = NULL;
+    for (size_t i = 0; i < a->nfunctions; i++)
+        name_at[i] = UINT32_MAX;
+    /* how many stacks fit: each costs its line, and the names it is first to use */
+    size_t kept = 0, bytes = 0, nnames = 0;
+    uint64_t dropped = 0;
+    for (size_t i = 0; i < a->nstacks; i++) {
+        const struct pr_stack *st = order[i];
+        size_t cost = 32 + 8 * (size_t)st->depth;
+        for (uint32_t d = 0; d < st->depth; d++)
+            if (name_at[st->frames[d]] == UINT32_MAX)
+                cost += strlen(a->functions[st->frames[d]].name) + 8;
+        if (bytes + cost > BASELINE_STACK_BYTES || kept != i) {
+            dropped += st->count;
+            continue;
+        }
+        bytes += cost;
+        kept++;
+        for (uint32_t d = 0; d < st->depth; d++)
+            if (name_at[st->frames[d]] == UINT32_MAX) {
+                name_at[st->frames[d]] = (uint32_t)nnames;
+                names[nnames++] = st->frames[d];
+            }
+    }
+    jw_key(w, "stack_functions");
+    jw_array_begin(w);
+    for (size_t i = 0; i < nnames; i++)
+        jw_string(w, a->functions[names[i]].name);
+    if (dropped)
+        jw_string(w, BASELINE_OTHER_STACKS);
+    jw_array_end(w);
+    jw_key(w, "stacks");
+    jw_array_begin(w);
+    for (size_t i = 0; i < kept; i++) {
+        jw_object_begin_inline(w);
+        jw_key(w, "count");
+        jw_uint(w, order[i]->count);
+        jw_key(w, "frames");
+        jw_array_begin_inline(w);
+        for (uint32_t d = 0; d < order[i]->depth; d++)
+            jw_uint(w, name_at[order[i]->frames[d]]);
+        jw_array_end(w);
+        jw_object_end(w);
+    }
+    if (dropped) {
+        jw_object_begin_inline(w);
+        jw_key(w, "count");
+        jw_uint(w, dropped);
+        jw_key(w, "frames");
+        jw_array_begin_inline(w);
+        jw_uint(w, nnames);
+        jw_array_end(w);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    free(order);
+    free(name_at);
+    free(names);
 }
 
 int baseline_write(FILE *f, const struct baseline *b)
@@ -406,6 +575,8 @@ int baseline_write(FILE *f, const struct baseline *b)
         jw_object_end(&w);
     }
     jw_array_end(&w);
+    if (b->avg.has_stacks && b->avg.nstacks)
+        write_stacks(&w, &b->avg);
     jw_object_end(&w);
     return jw_finish(&w);
 }

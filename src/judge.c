@@ -105,6 +105,9 @@ void avg_profile_free(struct avg_profile *a)
         free(a->functions[i].source_path);
     }
     free(a->functions);
+    for (size_t i = 0; i < a->nstacks; i++)
+        free(a->stacks[i].frames);
+    free(a->stacks);
     memset(a, 0, sizeof *a);
 }
 
@@ -129,6 +132,11 @@ void avg_builder_abort(struct avg_builder *b)
     free(b->acc);
     for (int m = 0; m < 3; m++)
         free(b->metrics[m]);
+    if (b->stack_ids) {
+        hmap_free(b->stack_ids);
+        free(b->stack_ids);
+    }
+    free(b->fmap);
     avg_profile_free(&b->out);
     memset(b, 0, sizeof *b);
 }
@@ -158,6 +166,39 @@ static struct run_metric metric_of(double *v, size_t n)
     return r;
 }
 
+/* Adds a run's stacks, its frames translated to the averaged functions, counts summed. */
+static int add_stacks(struct avg_builder *b, const struct pr_profile *p)
+{
+    struct avg_profile *out = &b->out;
+    if (!b->stack_ids) {
+        if (!(b->stack_ids = malloc(sizeof *b->stack_ids)))
+            return -1;
+        hmap_init(b->stack_ids);
+    }
+    for (size_t s = 0; s < p->nstacks; s++) {
+        const struct pr_stack *st = &p->stacks[s];
+        uint32_t *frames = malloc((st->depth ? st->depth : 1) * sizeof *frames);
+        if (!frames)
+            return -1;
+        for (uint32_t d = 0; d < st->depth; d++)
+            frames[d] = st->frames[d] < p->nfunctions ? b->fmap[st->frames[d]] : 0;
+        uint32_t idx;
+        int ins = hmap_intern(b->stack_ids, frames, st->depth * sizeof *frames,
+                              (uint32_t)out->nstacks, &idx);
+        if (ins < 0 || (ins == 1 && ARRAY_GROW(out->stacks, out->nstacks, b->stacks_cap) < 0)) {
+            free(frames);
+            return -1;
+        }
+        if (ins == 0) {
+            out->stacks[idx].count += st->count;
+            free(frames);
+        } else {
+            out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count};
+        }
+    }
+    return 0;
+}
+
 int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
 {
     if (!b->names) {
@@ -185,6 +226,16 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
     if (out->runs == 0) {
         out->has_self = true;
         out->complete = true;
+        out->has_stacks = true;
+    }
+    if (!p->has_stacks)
+        out->has_stacks = false;
+    if (p->nfunctions > b->fmap_cap) {
+        uint32_t *m = realloc(b->fmap, p->nfunctions * sizeof *m);
+        if (!m)
+            return -1;
+        b->fmap = m;
+        b->fmap_cap = p->nfunctions;
     }
     out->runs++;
     /* profreg's profiles list every function; the old tool's may be cut to a top N */
@@ -204,6 +255,7 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
         if (ins < 0)
             return -1;
         struct avg_function *a = &out->functions[idx];
+        b->fmap[i] = idx;
         if (ins == 1) {
             memset(a, 0, sizeof *a);
             memset(&b->acc[idx], 0, sizeof b->acc[idx]);
@@ -231,7 +283,7 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
         b->acc[idx].samples_sq += (double)f->samples * (double)f->samples;
         a->occurrences++;
     }
-    return 0;
+    return out->has_stacks ? add_stacks(b, p) : 0;
 }
 
 /* Sample standard deviation from a sum and a sum of squares over n values (absent runs are
@@ -277,6 +329,28 @@ int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
     a->cpu_ms = metric_of(b->metrics[1], b->nmetrics[1]);
     a->peak_rss_kb = metric_of(b->metrics[2], b->nmetrics[2]);
     avg_profile_sort(a);
+    /* the stacks' frames follow the functions to their ranked places (order is the index
+     * a function had before sorting) */
+    if (a->nstacks) {
+        uint32_t *to = malloc(a->nfunctions * sizeof *to);
+        if (!to) {
+            avg_builder_abort(b);
+            return -1;
+        }
+        for (size_t i = 0; i < a->nfunctions; i++)
+            to[a->functions[i].order] = (uint32_t)i;
+        for (size_t s = 0; s < a->nstacks; s++)
+            for (uint32_t d = 0; d < a->stacks[s].depth; d++)
+                a->stacks[s].frames[d] = to[a->stacks[s].frames[d]];
+        free(to);
+    }
+    if (!a->has_stacks) {
+        for (size_t s = 0; s < a->nstacks; s++)
+            free(a->stacks[s].frames);
+        free(a->stacks);
+        a->stacks = NULL;
+        a->nstacks = 0;
+    }
     *out = *a;
     memset(a, 0, sizeof *a);
     avg_builder_abort(b);

@@ -293,3 +293,32 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
         profile_compute_percentages(dst);
     return 0;
 }
+
+int profile_recount(struct pr_profile *p)
+{
+    uint8_t *seen = calloc(p->nfunctions ? p->nfunctions : 1, 1);
+    if (!seen)
+        return -1;
+    for (size_t i = 0; i < p->nfunctions; i++) {
+        p->functions[i].samples = p->functions[i].self_samples = 0;
+        p->functions[i].has_self = true;
+    }
+    p->total_samples = 0;
+    for (size_t i = 0; i < p->nstacks; i++) {
+        const struct pr_stack *st = &p->stacks[i];
+        p->total_samples += st->count;
+        for (uint32_t d = 0; d < st->depth; d++)
+            if (st->frames[d] < p->nfunctions && !seen[st->frames[d]]) {
+                seen[st->frames[d]] = 1;
+                p->functions[st->frames[d]].samples += st->count;
+            }
+        for (uint32_t d = 0; d < st->depth; d++)
+            if (st->frames[d] < p->nfunctions)
+                seen[st->frames[d]] = 0;
+        if (st->depth && st->frames[st->depth - 1] < p->nfunctions)
+            p->functions[st->frames[st->depth - 1]].self_samples += st->count;
+    }
+    free(seen);
+    profile_compute_percentages(p);
+    return 0;
+}

@@ -14,10 +14,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Functions written: the BASELINE_KEEP_TOP highest ranked, and every other function with at
- * least BASELINE_KEEP_MIN_PERCENT percent of samples on average. */
+/* Functions written: the BASELINE_KEEP_TOP highest ranked, and after them every function with
+ * at least BASELINE_KEEP_MIN_PERCENT percent of samples on average while the list stays within
+ * BASELINE_FUNCTION_BYTES (a baseline of a large C++ executable stays under 1 MB). */
 #define BASELINE_KEEP_TOP         100
 #define BASELINE_KEEP_MIN_PERCENT 0.01
+#define BASELINE_FUNCTION_BYTES   (192 * 1024)
 
 /* Decimals written: shares and sample counts. */
 #define BASELINE_PCT_DECIMALS     3
@@ -34,7 +36,15 @@ struct baseline {
     char *profreg_version; /* of the profreg that wrote the file */
     size_t functions_seen; /* functions averaged before the cut (0 when unknown) */
     char *project_root;    /* writing only: source paths under it are written relative */
+    /* reading only: the kept stacks as a profile (function names, stacks with counts summed
+     * over the runs, per-function counts recomputed); has_stacks false when none kept */
+    struct pr_profile stacks;
 };
+
+/* The stacks written: the heaviest first, until they take this many bytes; the weight of the
+ * rest is kept as one "[other stacks]" frame, so shares stay right. */
+#define BASELINE_STACK_BYTES (640 * 1024)
+#define BASELINE_OTHER_STACKS "[other stacks]"
 
 void baseline_init(struct baseline *b);
 void baseline_free(struct baseline *b);

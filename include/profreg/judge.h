@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* One function averaged over runs: the unit both a baseline and the current runs are
  * reduced to. */
@@ -51,6 +52,11 @@ struct avg_profile {
     double avg_signals;       /* mean timer signals per run (samples may weigh more than
                                  one each); NAN when unknown */
     struct run_metric wall_ms, cpu_ms, peak_rss_kb;
+    /* The runs' stacks, counts summed over the runs (frames index functions[], root
+     * first); has_stacks when every run had stacks. */
+    struct pr_stack *stacks;
+    size_t nstacks;
+    bool has_stacks;
 };
 
 /* Averages nruns profiles (the old tool's rule: each function over the runs it appears in;
@@ -70,6 +76,10 @@ struct avg_builder {
     unsigned signal_runs;
     double *metrics[3]; /* per-run wall, CPU, memory values */
     size_t nmetrics[3], metrics_cap[3];
+    struct hmap *stack_ids; /* frame sequence -> index in out.stacks */
+    size_t stacks_cap;
+    uint32_t *fmap; /* a run's function index -> out.functions index */
+    size_t fmap_cap;
 };
 void avg_builder_init(struct avg_builder *b);
 int avg_builder_add(struct avg_builder *b, const struct pr_profile *run);

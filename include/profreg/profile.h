@@ -84,6 +84,10 @@ int profile_sort(struct pr_profile *p);
  * empty dst becomes a copy of src). Returns 0, or -1 on allocation failure. */
 int profile_merge(struct pr_profile *dst, const struct pr_profile *src);
 
+/* Recomputes every function's samples (inclusive, once per stack) and self samples, and
+ * total_samples, from the stacks; then the percentages. 0, or -1 when out of memory. */
+int profile_recount(struct pr_profile *p);
+
 /* Index of the function with exactly this name, or -1. Linear; for tests and tools. */
 long profile_find(const struct pr_profile *p, const char *name);
 

@@ -124,5 +124,11 @@ int cmd_compare(int argc, char **argv);
 void usage_compare(FILE *out);
 int cmd_baseline(int argc, char **argv);
 void usage_baseline(FILE *out);
+int cmd_flamegraph(int argc, char **argv);
+void usage_flamegraph(FILE *out);
+int cmd_diff(int argc, char **argv);
+void usage_diff(FILE *out);
+int cmd_export(int argc, char **argv);
+void usage_export(FILE *out);
 
 #endif

@@ -19,6 +19,9 @@ static const struct subcommand commands[] = {
     {"report", cmd_report, usage_report, "print the top functions of profiles"},
     {"compare", cmd_compare, usage_compare, "judge the newest runs against the baseline"},
     {"baseline", cmd_baseline, usage_baseline, "set, show or reset an executable's baseline"},
+    {"flamegraph", cmd_flamegraph, usage_flamegraph, "write a flame graph (SVG) of profiles"},
+    {"diff", cmd_diff, usage_diff, "compare two sets of runs: movers and a differential flame graph"},
+    {"export", cmd_export, usage_export, "write profiles as folded stacks, pprof or speedscope"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,142 @@
+/* flame.c — see flame.h. */
+#include "profreg/flame.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "profreg/array.h"
+
+void flame_free(struct flame_tree *t)
+{
+    free(t->nodes);
+    hmap_free(&t->children);
+    memset(t, 0, sizeof *t);
+}
+
+/* The key of a child: its parent's index, then its name. */
+static char *child_key(uint32_t parent, const char *name, size_t *len, char *buf, size_t buflen)
+{
+    size_t nl = strlen(name);
+    *len = sizeof parent + nl;
+    char *k = *len <= buflen ? buf : malloc(*len);
+    if (!k)
+        return NULL;
+    memcpy(k, &parent, sizeof parent);
+    memcpy(k + sizeof parent, name, nl);
+    return k;
+}
+
+uint32_t flame_child(const struct flame_tree *t, uint32_t parent, const char *name)
+{
+    char buf[512];
+    size_t len;
+    char *k = child_key(parent, name, &len, buf, sizeof buf);
+    uint32_t v = FLAME_NONE;
+    if (k && !hmap_get(&t->children, k, len, &v))
+        v = FLAME_NONE;
+    if (k != buf)
+        free(k);
+    return v;
+}
+
+/* The child of parent named name, created when missing. FLAME_NONE when out of memory. */
+static uint32_t child_of(struct flame_tree *t, uint32_t parent, const char *name)
+{
+    char buf[512];
+    size_t len;
+    char *k = child_key(parent, name, &len, buf, sizeof buf);
+    if (!k)
+        return FLAME_NONE;
+    uint32_t v;
+    int ins = hmap_intern(&t->children, k, len, (uint32_t)t->n, &v);
+    if (k != buf)
+        free(k);
+    if (ins < 0)
+        return FLAME_NONE;
+    if (ins == 1) {
+        if (ARRAY_GROW(t->nodes, t->n, t->cap) < 0)
+            return FLAME_NONE;
+        struct flame_node *c = &t->nodes[t->n++];
+        memset(c, 0, sizeof *c);
+        c->name = name;
+        c->parent = parent;
+        c->first_child = c->next_sibling = FLAME_NONE;
+        c->depth = t->nodes[parent].depth + 1;
+        if (c->depth > t->max_depth)
+            t->max_depth = c->depth;
+    }
+    return v;
+}
+
+static struct flame_tree *sort_tree; /* qsort has no context argument */
+
+static int cmp_child(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return strcmp(sort_tree->nodes[x].name, sort_tree->nodes[y].name);
+}
+
+/* Links every node into its parent's child list, ordered by name. */
+static int link_children(struct flame_tree *t)
+{
+    uint32_t *order = malloc((t->n ? t->n : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 1; i < t->n; i++)
+        order[k++] = (uint32_t)i;
+    sort_tree = t;
+    qsort(order, k, sizeof *order, cmp_child);
+    sort_tree = NULL;
+    /* walking names in reverse and pushing to the front leaves each list in name order */
+    for (size_t j = k; j-- > 0;) {
+        struct flame_node *c = &t->nodes[order[j]];
+        c->next_sibling = t->nodes[c->parent].first_child;
+        t->nodes[c->parent].first_child = order[j];
+    }
+    free(order);
+    return 0;
+}
+
+int flame_build(const struct pr_profile *p, bool reverse, struct flame_tree *t)
+{
+    memset(t, 0, sizeof *t);
+    hmap_init(&t->children);
+    if (ARRAY_GROW(t->nodes, t->n, t->cap) < 0)
+        return -1;
+    struct flame_node *root = &t->nodes[t->n++];
+    memset(root, 0, sizeof *root);
+    root->name = "all";
+    root->parent = root->first_child = root->next_sibling = FLAME_NONE;
+    for (size_t s = 0; s < p->nstacks; s++) {
+        const struct pr_stack *st = &p->stacks[s];
+        double count = (double)st->count;
+        uint32_t at = 0;
+        t->nodes[0].total += count;
+        for (uint32_t d = 0; d < st->depth; d++) {
+            uint32_t f = st->frames[reverse ? st->depth - 1 - d : d];
+            if (f >= p->nfunctions)
+                continue;
+            at = child_of(t, at, p->functions[f].name);
+            if (at == FLAME_NONE) {
+                flame_free(t);
+                return -1;
+            }
+            t->nodes[at].total += count;
+        }
+        t->nodes[at].self += count;
+    }
+    if (link_children(t) != 0) {
+        flame_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t flame_same_path(const struct flame_tree *t, const struct flame_tree *other, uint32_t i)
+{
+    if (i == 0)
+        return 0;
+    uint32_t parent = flame_same_path(t, other, other->nodes[i].parent);
+    return parent == FLAME_NONE ? FLAME_NONE : flame_child(t, parent, other->nodes[i].name);
+}
