@@ -144,13 +144,15 @@ static int read_merged(char **paths, size_t n, bool allow_baseline, struct pr_pr
 typedef int (*writer_fn)(FILE *f, void *ctx);
 
 /* To path (atomically, replacing it), or to stdout when path is NULL (refused on a terminal
- * for binary or markup output: `what` names it). 0, or -1 (printed). */
-static int write_output(const char *path, const char *what, writer_fn fn, void *ctx)
+ * for binary or markup output: `what` names it). When the writer fails and says why in
+ * cb_err (may be NULL), that is the one line printed. 0, or -1 (printed). */
+static int write_output(const char *path, const char *what, writer_fn fn, void *ctx,
+                        const char *cb_err)
 {
     char err[1024];
     if (path) {
         if (fs_write_atomic(path, false, fn, ctx, err, sizeof err) != 0) {
-            cli_error("%s", err);
+            cli_error("%s", cb_err && *cb_err ? cb_err : err);
             return -1;
         }
         return 0;
@@ -160,7 +162,10 @@ static int write_output(const char *path, const char *what, writer_fn fn, void *
         return -1;
     }
     if (fn(stdout, ctx) != 0 || fflush(stdout) != 0) {
-        cli_error("writing %s to standard output: %s", what, strerror(errno));
+        if (cb_err && *cb_err)
+            cli_error("%s", cb_err);
+        else
+            cli_error("writing %s to standard output: %s", what, strerror(errno));
         return -1;
     }
     return 0;
@@ -336,7 +341,7 @@ int cmd_flamegraph(int argc, char **argv)
                 a.reverse ? "bottom-up: widths are self time" : NULL);
     struct flame_options o = {a.title, sub, (int)a.width, a.icicle, NULL};
     struct svg_ctx ctx = {&t, &o};
-    rc = write_output(a.output, "an SVG", svg_cb, &ctx) == 0 ? EXIT_OK : EXIT_USAGE;
+    rc = write_output(a.output, "an SVG", svg_cb, &ctx, NULL) == 0 ? EXIT_OK : EXIT_USAGE;
     flame_free(&t);
     profile_free(&p);
 out:
@@ -404,10 +409,8 @@ int cmd_export(int argc, char **argv)
     if (a.nfiles == 1 && p.executable)
         ctx.name = fs_basename(p.executable);
     if (write_output(a.output, strcmp(a.format, "pprof") == 0 ? "binary pprof data" : a.format,
-                     export_cb, &ctx) == 0)
+                     export_cb, &ctx, ctx.err) == 0)
         rc = EXIT_OK;
-    else if (ctx.err[0])
-        cli_error("%s", ctx.err);
     profile_free(&p);
 out:
     flame_args_free(&a);
@@ -545,7 +548,7 @@ int cmd_diff(int argc, char **argv)
             struct flame_options o = {a.title ? a.title : "Differential Flame Graph", sub,
                                       (int)a.width, a.icicle, &bt};
             struct svg_ctx ctx = {&ct, &o};
-            if (write_output(a.output, "an SVG", svg_cb, &ctx) != 0)
+            if (write_output(a.output, "an SVG", svg_cb, &ctx, NULL) != 0)
                 rc = EXIT_USAGE;
         }
         if (rc == EXIT_OK && a.top > 0) {

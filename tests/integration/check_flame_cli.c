@@ -1,0 +1,321 @@
+/* check_flame_cli.c — `profreg flamegraph`, `diff` and `export` end to end on a real profile
+ * of the demo: the SVG parses and holds the demo's functions, bottom-up puts the work
+ * functions at the bottom, folded export re-imports to the same text, speedscope and pprof
+ * decode, diff against itself is all grey and against a baseline works; every bad input
+ * exits 2 with one line and writes nothing; and the SVG rendered by headless Chromium shows
+ * its frames, and its search (?s=REGEX) highlights (skipped, with a message, without
+ * Chromium). */
+#include "testutil.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char profile[4096];
+
+static const char *in_tmp(const char *rel)
+{
+    static char bufs[4][4096];
+    static int next;
+    char *b = bufs[next++ % 4];
+    snprintf(b, sizeof bufs[0], "%s/%s", tu_tmp, rel);
+    return b;
+}
+
+static struct tu_result profreg(const char *const *args)
+{
+    const char *argv[40] = {tu_build_path("profreg")};
+    size_t n = 1;
+    for (; args[n - 1] && n < 39; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    return tu_run(argv, NULL, NULL);
+}
+
+static void ok(const char *const *args)
+{
+    struct tu_result r = profreg(args);
+    ck_assert_msg(r.status == 0, "profreg %s: exit %d: %s", args[0], r.status, r.err);
+    tu_result_free(&r);
+}
+
+/* One profile of the demo, made once for the whole suite. */
+static void make_profile(void)
+{
+    if (profile[0])
+        return;
+    char *dir = tu_mkdtemp();
+    snprintf(profile, sizeof profile, "%s/demo.json", dir);
+    free(dir);
+    const char *argv[] = {tu_build_path("profreg"), "record", "-q", "-o", profile, "--",
+                          tu_build_path("examples/demo_sim"), NULL};
+    struct tu_result r = tu_run(argv, NULL, NULL);
+    ck_assert_msg(r.status == 0, "record: %s", r.err);
+    tu_result_free(&r);
+}
+
+__attribute__((format(printf, 1, 2))) static char *sh(const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return tu_shell(cmd);
+}
+
+START_TEST(test_flamegraph_of_a_real_profile)
+{
+    make_profile();
+    ok((const char *[]){"flamegraph", profile, "-o", in_tmp("fg.svg"), "--title", "demo", NULL});
+    ok((const char *[]){"flamegraph", profile, profile, "--self", "--icicle", "-o",
+                        in_tmp("self.svg"), NULL});
+    char *out = sh("python3 - '%s' '%s' <<'EOF'\n"
+                   "import sys, xml.etree.ElementTree as ET\n"
+                   "NS = '{http://www.w3.org/2000/svg}'\n"
+                   "def frames(p):\n"
+                   "    r = ET.parse(p).getroot()\n"
+                   "    f = r.find('.//' + NS + \"g[@id='frames']\")\n"
+                   "    return r, [(g.find(NS + 'title').text.split('\\n')[0],\n"
+                   "                float(g.find(NS + 'rect').get('y'))) for g in f.findall(NS + 'g')]\n"
+                   "r, fr = frames(sys.argv[1])\n"
+                   "names = {n for n, y in fr}\n"
+                   "assert 'demo::simulate(unsigned int)' in names and 'main' in names, names\n"
+                   "assert r.find(NS + \"text[@id='title']\").text == 'demo'\n"
+                   "r, fr = frames(sys.argv[2])\n"
+                   "ys = sorted({y for n, y in fr})\n"
+                   "row1 = {n for n, y in fr if y == ys[1]}\n"
+                   "assert 'demo::util::Stats<double>::accumulate(double)' in row1, row1\n"
+                   "assert 'main' not in row1\n"
+                   "print('ok')\n"
+                   "EOF",
+                   in_tmp("fg.svg"), in_tmp("self.svg"));
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "ok\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_exports_of_a_real_profile)
+{
+    make_profile();
+    ok((const char *[]){"export", profile, "--format", "folded", "-o", in_tmp("a.folded"), NULL});
+    ok((const char *[]){"export", in_tmp("a.folded"), "-f", "folded", "-o", in_tmp("b.folded"),
+                        NULL});
+    char *a = tu_read_file(in_tmp("a.folded")), *b = tu_read_file(in_tmp("b.folded"));
+    ck_assert_ptr_nonnull(strstr(a, ";demo::simulate(unsigned int);"));
+    /* the same stacks and counts, whatever the order */
+    char *sa = sh("sort '%s' | md5sum; sort '%s' | md5sum", in_tmp("a.folded"), in_tmp("b.folded"));
+    ck_assert_int_eq(strncmp(sa, strchr(sa, '\n') + 1, 32), 0);
+    free(sa);
+    free(a);
+    free(b);
+    ok((const char *[]){"export", profile, "--format", "speedscope", "-o", in_tmp("s.json"), NULL});
+    char *out = sh("python3 - '%s' '%s' <<'EOF'\n"
+                   "import sys, json\n"
+                   "d = json.load(open(sys.argv[1]))\n"
+                   "p = json.load(open(sys.argv[2]))\n"
+                   "(pr,) = d['profiles']\n"
+                   "assert d['$schema'].endswith('file-format-schema.json')\n"
+                   "assert pr['type'] == 'sampled' and len(pr['samples']) == len(pr['weights'])\n"
+                   "want = p['summary']['total_time_ms']\n"
+                   "assert abs(sum(pr['weights']) - want) < 0.01 * want, (sum(pr['weights']), want)\n"
+                   "print('ok')\n"
+                   "EOF",
+                   in_tmp("s.json"), profile);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "ok\n");
+    free(out);
+    ok((const char *[]){"export", profile, "--format", "pprof", "-o", in_tmp("p.pb.gz"), NULL});
+    out = sh("gunzip -c '%s' | protoc --decode_raw >/dev/null && echo decoded%s", in_tmp("p.pb.gz"),
+             "");
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "decoded\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_diff_of_real_profiles)
+{
+    make_profile();
+    struct tu_result r = profreg((const char *[]){"diff", profile, "--", profile, "-o",
+                                                  in_tmp("same.svg"), "--top", "3", NULL});
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "Largest movers, inclusive share"));
+    ck_assert_ptr_nonnull(strstr(r.out, "Largest movers, self share"));
+    ck_assert_ptr_nonnull(strstr(r.out, "+0.00"));
+    tu_result_free(&r);
+    char *out = sh("grep -c 'fill=\"rgb(255,' '%s'; grep -c 'rgb(224,224,224)' '%s'",
+                   in_tmp("same.svg"), in_tmp("same.svg"));
+    ck_assert_int_eq(atoi(out), 0); /* nothing red when nothing changed */
+    ck_assert_int_gt(atoi(strchr(out, '\n') + 1), 5);
+    free(out);
+    /* against a baseline made from the profile: it keeps the stacks */
+    char rel[4200];
+    snprintf(rel, sizeof rel, "%s/profile_results/demo_sim/profile_20261124_100000_000001_1.json",
+             tu_tmp);
+    char *text = tu_read_file(profile);
+    tu_write_file(rel, text);
+    free(text);
+    ok((const char *[]){"baseline", "set", "--root", tu_tmp, "--executable", "demo_sim", NULL});
+    ok((const char *[]){"diff", in_tmp("baselines/demo_sim/baseline.json"), "--", profile, "-o",
+                        in_tmp("b.svg"), NULL});
+}
+END_TEST
+
+static void no_stacks_fixture(void) {}
+
+START_TEST(test_bad_input)
+{
+    make_profile();
+    tu_write_file(in_tmp("bad.folded"), "main;a 10\nmain;b ten\n");
+    tu_write_file(in_tmp("broken.json"), "{\"summary\": {\"total_samples\": 1},\n \"top\n");
+    tu_write_file(in_tmp("old_baseline.json"),
+                  "{\"metadata\": {\"runs_averaged\": 1}, \"summary\": {\"avg_total_samples\": 1},"
+                  " \"top_functions\": [{\"name\": \"f\", \"avg_percentage\": 100}]}");
+    const char *fixture = tu_fixture("msd_sim_bench_top20.json");
+    static const struct {
+        const char *args[10];
+        const char *err;
+    } cases[] = {
+        {{"flamegraph", NULL}, "no profile given"},
+        {{"flamegraph", "/nonexistent.json", "-o", "OUT", NULL}, "/nonexistent.json: cannot open"},
+        {{"flamegraph", "FIXTURE", "-o", "OUT", NULL}, "has no stacks"},
+        {{"flamegraph", "BAD", "-o", "OUT", NULL}, "bad.folded:2: the sample count"},
+        {{"flamegraph", "BROKEN", "-o", "OUT", NULL}, "broken.json:"},
+        {{"flamegraph", "PROFILE", "--width", "5", "-o", "OUT", NULL}, "--width: '5'"},
+        {{"flamegraph", "PROFILE", "--width", NULL}, "--width needs a value"},
+        {{"flamegraph", "PROFILE", "--frobnicate", NULL}, "unknown option '--frobnicate'"},
+        {{"flamegraph", "PROFILE", "--format", "folded", NULL}, "unknown option '--format'"},
+        {{"flamegraph", "PROFILE", "-o", "/nonexistent-dir/x.svg", NULL}, "/nonexistent-dir/"},
+        {{"export", "PROFILE", "-o", "OUT", NULL}, "--format folded|pprof|speedscope is required"},
+        {{"export", "PROFILE", "--format", "xml", "-o", "OUT", NULL}, "--format: 'xml'"},
+        {{"export", "FIXTURE", "--format", "pprof", "-o", "OUT", NULL}, "has no stacks"},
+        {{"export", "--format", "folded", NULL}, "no profile given"},
+        {{"diff", "PROFILE", NULL}, "give both sides"},
+        {{"diff", "PROFILE", "--", NULL}, "give both sides"},
+        {{"diff", "OLDBASE", "--", "PROFILE", "-o", "OUT", NULL}, "keeps no stacks"},
+        {{"diff", "PROFILE", "--", "BAD", "-o", "OUT", NULL}, "bad.folded:2:"},
+        {{"diff", "PROFILE", "--", "PROFILE", "--top", "x", NULL}, "--top: 'x'"},
+    };
+    (void)no_stacks_fixture;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *args[12];
+        size_t n = 0;
+        for (; cases[i].args[n]; n++) {
+            const char *a = cases[i].args[n];
+            args[n] = strcmp(a, "OUT") == 0       ? in_tmp("out.file")
+                      : strcmp(a, "PROFILE") == 0 ? profile
+                      : strcmp(a, "FIXTURE") == 0 ? fixture
+                      : strcmp(a, "BAD") == 0     ? in_tmp("bad.folded")
+                      : strcmp(a, "BROKEN") == 0  ? in_tmp("broken.json")
+                      : strcmp(a, "OLDBASE") == 0 ? in_tmp("old_baseline.json")
+                                                  : a;
+        }
+        args[n] = NULL;
+        struct tu_result r = profreg(args);
+        ck_assert_msg(r.status == 2, "case %zu (%s): exit %d", i, cases[i].err, r.status);
+        ck_assert_msg(strstr(r.err, cases[i].err), "case %zu: stderr '%s' lacks '%s'", i, r.err,
+                      cases[i].err);
+        ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                      "case %zu: not one line: '%s'", i, r.err);
+        ck_assert_msg(!tu_exists(in_tmp("out.file")), "case %zu wrote its output", i);
+        tu_result_free(&r);
+    }
+}
+END_TEST
+
+/* Headless Chromium renders the SVG: the frames are drawn where the layout puts them, and
+ * the script runs (?s=^c$ paints the matching frame magenta). */
+START_TEST(test_renders_in_chromium)
+{
+    char *which = tu_shell("command -v chromium || command -v chromium-browser || true");
+    if (!which || !*which) {
+        fprintf(stderr, "check_flame_cli: SKIPPED the rendering check: Chromium is not installed "
+                        "(apt-get install chromium)\n");
+        free(which);
+        return;
+    }
+    which[strcspn(which, "\n")] = '\0';
+    tu_write_file(in_tmp("k.folded"), "main;a;b 30\nmain;a 10\nmain;c 60\n");
+    ok((const char *[]){"flamegraph", in_tmp("k.folded"), "-o", in_tmp("k.svg"), NULL});
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && for q in '' '?s=%%5Ec%%24'; do "
+             "timeout 90 '%s' --headless --no-sandbox --disable-gpu --hide-scrollbars "
+             "--user-data-dir='%s/chromium' --window-size=1200,200 "
+             "--screenshot=\"shot$([ -n \"$q\" ] && echo _search).png\" \"file://%s/k.svg$q\" "
+             ">/dev/null 2>&1; done; ls shot.png shot_search.png",
+             tu_tmp, which, tu_tmp, tu_tmp);
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out && strstr(out, "shot_search.png"), "no screenshots: %s", out ? out : "");
+    free(out);
+    free(which);
+    snprintf(
+        cmd, sizeof cmd,
+        "python3 - '%s/k.svg' '%s/shot.png' '%s/shot_search.png' <<'EOF'\n"
+        "import sys, zlib, struct, xml.etree.ElementTree as ET\n"
+        "def pixels(path):\n"
+        "    data = open(path, 'rb').read()\n"
+        "    assert data[:8] == b'\\x89PNG\\r\\n\\x1a\\n'\n"
+        "    pos, idat = 8, b''\n"
+        "    while pos < len(data):\n"
+        "        ln, typ = struct.unpack('>I4s', data[pos:pos + 8])\n"
+        "        body = data[pos + 8:pos + 8 + ln]\n"
+        "        pos += 12 + ln\n"
+        "        if typ == b'IHDR': w, h, depth, ctype = struct.unpack('>IIBB', body[:10])\n"
+        "        elif typ == b'IDAT': idat += body\n"
+        "    raw, bpp = zlib.decompress(idat), (4 if ctype == 6 else 3)\n"
+        "    stride, rows, prev, i = w * bpp, [], bytearray(w * bpp), 0\n"
+        "    for y in range(h):\n"
+        "        f = raw[i]; i += 1\n"
+        "        line = bytearray(raw[i:i + stride]); i += stride\n"
+        "        for x in range(stride):\n"
+        "            a = line[x - bpp] if x >= bpp else 0\n"
+        "            b = prev[x]; c = prev[x - bpp] if x >= bpp else 0\n"
+        "            if f == 1: line[x] = (line[x] + a) & 255\n"
+        "            elif f == 2: line[x] = (line[x] + b) & 255\n"
+        "            elif f == 3: line[x] = (line[x] + ((a + b) >> 1)) & 255\n"
+        "            elif f == 4:\n"
+        "                p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)\n"
+        "                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255\n"
+        "        rows.append(bytes(line)); prev = line\n"
+        "    return lambda x, y: tuple(rows[y][x * bpp:x * bpp + 3])\n"
+        "NS = '{http://www.w3.org/2000/svg}'\n"
+        "svg = ET.parse(sys.argv[1]).getroot()\n"
+        "px, search = pixels(sys.argv[2]), pixels(sys.argv[3])\n"
+        "background = {(248, 248, 248), (255, 255, 255)}\n"
+        "for g in svg.find('.//' + NS + \"g[@id='frames']\").findall(NS + 'g'):\n"
+        "    r = g.find(NS + 'rect')\n"
+        "    name = g.find(NS + 'title').text.split('\\n')[0]\n"
+        "    x, y = float(r.get('x')), float(r.get('y'))\n"
+        "    w, h = float(r.get('width')), float(r.get('height'))\n"
+        "    cx, cy = int(x + w - 4), int(y + h / 2)\n"
+        "    assert px(cx, cy) not in background, (name, px(cx, cy))\n"
+        "    magenta = search(cx, cy) == (230, 0, 230)\n"
+        "    assert magenta == (name == 'c'), (name, search(cx, cy))\n"
+        "assert px(600, 5) in background\n"
+        "print('rendered')\n"
+        "EOF",
+        tu_tmp, tu_tmp, tu_tmp);
+    out = tu_shell(cmd);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "rendered\n");
+    free(out);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("flame_cli");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_flamegraph_of_a_real_profile);
+    tcase_add_test(tc, test_exports_of_a_real_profile);
+    tcase_add_test(tc, test_diff_of_real_profiles);
+    tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_renders_in_chromium);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
