@@ -31,6 +31,17 @@ run report "$tmp/bad.json"
 run report "$tmp/dup.json"
 run report /nonexistent.json
 run report --top x "$tmp/chain.json"
+printf 'main;a;b 30\nmain;a 10\nmain;c 60\n' >"$tmp/k.folded"
+printf 'main;a 1\nmain;;b x\n' >"$tmp/bad.folded"
+run flamegraph "$tmp/chain.json" "$tmp/k.folded" -o "$tmp/fg.svg" --self --icicle --title t
+run flamegraph "$tmp/bad.folded" -o "$tmp/x.svg"
+run flamegraph "$tmp/bad.json" -o "$tmp/x.svg"
+run export "$tmp/chain.json" --format folded -o "$tmp/c.folded"
+run export "$tmp/c.folded" --format speedscope -o "$tmp/s.json"
+run export "$tmp/chain.json" --format pprof -o "$tmp/p.pb.gz"
+run export "$tmp/chain.json" --format xml
+run diff "$tmp/k.folded" -- "$tmp/chain.json" -o "$tmp/d.svg"
+run diff "$tmp/k.folded"
 run help record
 run frobnicate
 run record -F 0 -- true
@@ -40,6 +51,7 @@ root="$tmp/root"
 mkdir -p "$root/profile_results/chain"
 for i in 1 2 3; do cp "$tmp/chain.json" "$root/profile_results/chain/profile_2026112${i}_000000_000000_1.json"; done
 run compare --root "$root" --set-baseline
+run diff "$root/baselines/chain/baseline.json" -- "$tmp/chain.json" -o "$tmp/d2.svg" --top 3
 run compare --root "$root" --strict
 run compare --root "$root" --current "$fixtures/msd_sim_bench_top20.json" --executable chain --top 50
 run compare --root "$root" --threshold x
