@@ -77,9 +77,9 @@ START_TEST(test_injected_regression_fails_and_names_it)
                   "%s", r.out);
 
     /* the archive, reached through latest/ */
-    const char *files[] = {"metadata.txt", "console.txt", "comparison.json", "junit.xml",
-                           "summary.md"};
-    for (size_t i = 0; i < 5; i++) {
+    const char *files[] = {"metadata.txt", "console.txt",    "comparison.json", "junit.xml",
+                           "summary.md",   "flamegraph.svg", "diff.svg",        "movers.txt"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char rel[256];
         snprintf(rel, sizeof rel, "ci out/profiling/latest/%s", files[i]);
         char *t = cat(dir, rel);
@@ -130,7 +130,32 @@ START_TEST(test_injected_regression_fails_and_names_it)
     ck_assert_str_eq(n, "junit ok\n");
     free(n);
 
+    /* the differential flame graph shows the doubled function in red; the movers name it */
+    char cmd2[9000];
+    snprintf(cmd2, sizeof cmd2,
+             "python3 - \"%s/ci out/profiling/latest/diff.svg\" <<'EOF'\n"
+             "import sys, xml.etree.ElementTree as ET\n"
+             "NS = '{http://www.w3.org/2000/svg}'\n"
+             "f = ET.parse(sys.argv[1]).getroot().find('.//' + NS + \"g[@id='frames']\")\n"
+             "fill = {g.find(NS + 'title').text.split('\\n')[0]: g.find(NS + 'rect').get('fill')\n"
+             "        for g in f.findall(NS + 'g')}\n"
+             "n = [k for k in fill if k.startswith('demo::collision::narrowPhase(')][0]\n"
+             "assert fill[n].startswith('rgb(255,'), fill\n"
+             "print('red')\n"
+             "EOF",
+             dir);
+    char *red = tu_shell(cmd2);
+    ck_assert_ptr_nonnull(red);
+    ck_assert_str_eq(red, "red\n");
+    free(red);
+    char *movers = cat(dir, "ci out/profiling/latest/movers.txt");
+    ck_assert_msg(strstr(movers, "demo::collision::narrowPhase("), "%s", movers);
+    free(movers);
+
     char *md = cat(dir, "ci out/profiling/latest/summary.md");
+    ck_assert_msg(strstr(md, "[flame graph](flamegraph.svg)") &&
+                      strstr(md, "[differential flame graph against the baseline](diff.svg)"),
+                  "%s", md);
     ck_assert(strstr(md, "| Function | Current % | Baseline % | Diff | Self % now / base | p-value | Status |"));
     ck_assert(strstr(md, "| wall time | "));
     ck_assert(strstr(md, "**REGRESSION**"));
