@@ -123,8 +123,15 @@ static int read_line(struct folded_builder *b, const char *s, size_t len, const 
             return fail(err, errlen, name, lineno, "empty frame name");
         }
         uint32_t idx;
-        if ((depth == cap && !(frames = realloc(frames, (cap *= 2) * sizeof *frames))) ||
-            intern_function(b, f, (size_t)(e - f), &idx) != 0) {
+        if (depth == cap) {
+            uint32_t *nf = realloc(frames, (cap *= 2) * sizeof *frames);
+            if (!nf) {
+                free(frames);
+                return fail(err, errlen, name, lineno, "out of memory");
+            }
+            frames = nf;
+        }
+        if (intern_function(b, f, (size_t)(e - f), &idx) != 0) {
             free(frames);
             return fail(err, errlen, name, lineno, "out of memory");
         }

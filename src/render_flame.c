@@ -19,7 +19,7 @@
 
 static void xml_text(FILE *out, const char *s, size_t max)
 {
-    for (size_t i = 0; s[i] && i < max; i++) {
+    for (size_t i = 0; i < max && s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
         case '<':
