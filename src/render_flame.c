@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "profreg/hashmap.h"
+#include "profreg/xml.h"
 
 #define FRAME_H   16
 #define FONT_SIZE 12
@@ -16,29 +17,6 @@
 #define XPAD      10
 #define TOP_PAD   (FONT_SIZE * 3 + (FONT_SIZE + 4))
 #define BOTTOM    (FONT_SIZE * 2 + 10)
-
-static void xml_text(FILE *out, const char *s, size_t max)
-{
-    for (size_t i = 0; i < max && s[i]; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
-            fputc(c < 0x20 && c != '\t' ? '?' : c, out);
-        }
-    }
-}
 
 /* The "hot" palette of FlameGraph, picked by a hash of the name: the same function has the
  * same colour in every graph. */
@@ -79,10 +57,10 @@ static void frame_label(FILE *out, const char *name, double w)
     if (chars < 3)
         return;
     if ((long)n <= chars) {
-        xml_text(out, name, n);
+        xml_text(out, name, n, false);
         return;
     }
-    xml_text(out, name, (size_t)chars - 2);
+    xml_text(out, name, (size_t)chars - 2, false);
     fputs("..", out);
 }
 
@@ -271,10 +249,10 @@ int render_flame_svg(FILE *out, const struct flame_tree *t, const struct flame_o
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"rgb(248,248,248)\"/>\n",
             width, height);
     fprintf(out, "<text id=\"title\" x=\"%d\" y=\"%d\">", width / 2, FONT_SIZE * 2);
-    xml_text(out, title, SIZE_MAX);
+    xml_text(out, title, SIZE_MAX, false);
     fprintf(out, "</text>\n<text id=\"subtitle\" x=\"%d\" y=\"%d\">", width / 2,
             FONT_SIZE * 2 + FONT_SIZE + 6);
-    xml_text(out, o->subtitle ? o->subtitle : " ", SIZE_MAX);
+    xml_text(out, o->subtitle ? o->subtitle : " ", SIZE_MAX, false);
     fprintf(out, "</text>\n");
     fprintf(out, "<text id=\"unzoom\" class=\"hide\" x=\"%d\" y=\"%d\">Reset Zoom</text>\n", XPAD,
             FONT_SIZE * 2);
@@ -321,7 +299,7 @@ int render_flame_svg(FILE *out, const struct flame_tree *t, const struct flame_o
         char samples[48], colour[32];
         format_samples(nd->total, samples, sizeof samples);
         fprintf(out, "<g><title>");
-        xml_text(out, nd->name, SIZE_MAX);
+        xml_text(out, nd->name, SIZE_MAX, false);
         if (before) {
             fprintf(out, "\n%.2f%% now (%s samples), %.2f%% before: %+.2f points</title>",
                     share * 100, samples, before[i] * 100, (share - before[i]) * 100);

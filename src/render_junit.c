@@ -5,33 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Writes s with XML's five special characters escaped and control characters (not allowed
- * in XML 1.0) replaced by '?'. */
-static void xml_text(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default:
-            fputc(c < 0x20 && c != '\t' && c != '\n' ? '?' : c, out);
-        }
-    }
-}
+#include "profreg/xml.h"
 
 static void listed(FILE *out, const char *title, const struct listed_function *l, size_t n)
 {
@@ -40,7 +14,7 @@ static void listed(FILE *out, const char *title, const struct listed_function *l
     fprintf(out, "%s:\n", title);
     for (size_t i = 0; i < n; i++) {
         fprintf(out, "  %.2f %%  ", l[i].percentage);
-        xml_text(out, l[i].name);
+        xml_text(out, l[i].name, SIZE_MAX, true);
         fputc('\n', out);
     }
 }
@@ -50,7 +24,7 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
     const char *exe = v->executable ? v->executable : "unknown";
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
     fprintf(out, "  <testsuite name=\"profreg.");
-    xml_text(out, exe);
+    xml_text(out, exe, SIZE_MAX, true);
     size_t nmetrics = 0;
     for (size_t i = 0; i < j->nmetrics; i++)
         nmetrics += j->metrics[i].judged;
@@ -70,21 +44,21 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
     fprintf(out, "      <property name=\"runs_averaged\" value=\"%u\"/>\n", v->current_runs);
     for (size_t i = 0; i < j->nnew; i++) {
         fprintf(out, "      <property name=\"new_hotspot\" value=\"");
-        xml_text(out, j->new_hotspots[i].name);
+        xml_text(out, j->new_hotspots[i].name, SIZE_MAX, true);
         fprintf(out, "\"/>\n");
     }
     for (size_t i = 0; i < j->ndisappeared; i++) {
         fprintf(out, "      <property name=\"disappeared\" value=\"");
-        xml_text(out, j->disappeared[i].name);
+        xml_text(out, j->disappeared[i].name, SIZE_MAX, true);
         fprintf(out, "\"/>\n");
     }
     fprintf(out, "    </properties>\n");
     for (size_t i = 0; i < j->ncompared; i++) {
         const struct judged_function *f = &j->compared[i];
         fprintf(out, "    <testcase classname=\"profreg.");
-        xml_text(out, exe);
+        xml_text(out, exe, SIZE_MAX, true);
         fprintf(out, "\" name=\"");
-        xml_text(out, f->name);
+        xml_text(out, f->name, SIZE_MAX, true);
         fprintf(out, "\" time=\"0\"");
         if (f->status != VERDICT_REGRESSION) {
             fprintf(out, "/>\n");
@@ -96,9 +70,9 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
                  f->baseline_percentage, f->current_percentage, f->diff_percent,
                  v->options->threshold_percent, p);
         fprintf(out, ">\n      <failure type=\"regression\" message=\"");
-        xml_text(out, msg);
+        xml_text(out, msg, SIZE_MAX, true);
         fprintf(out, "\">");
-        xml_text(out, f->name);
+        xml_text(out, f->name, SIZE_MAX, true);
         fprintf(out,
                 ": %.2f %% of samples in the baseline, %.2f %% now</failure>\n    "
                 "</testcase>\n",
@@ -106,9 +80,9 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
     }
     for (size_t i = 0; i < j->nnew && j->new_regressed; i++) {
         fprintf(out, "    <testcase classname=\"profreg.");
-        xml_text(out, exe);
+        xml_text(out, exe, SIZE_MAX, true);
         fprintf(out, ".new\" name=\"");
-        xml_text(out, j->new_hotspots[i].name);
+        xml_text(out, j->new_hotspots[i].name, SIZE_MAX, true);
         fprintf(out,
                 "\" time=\"0\">\n      <failure type=\"new-hotspot\" message=\"new hotspot: "
                 "%.2f %% now, %.2f %% in the baseline\"/>\n    </testcase>\n",
@@ -119,7 +93,7 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
         if (!m->judged)
             continue;
         fprintf(out, "    <testcase classname=\"profreg.");
-        xml_text(out, exe);
+        xml_text(out, exe, SIZE_MAX, true);
         fprintf(out, ".run\" name=\"%s\" time=\"0\"", m->key);
         if (m->status != VERDICT_REGRESSION) {
             fprintf(out, "/>\n");
@@ -135,7 +109,7 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
             snprintf(msg, sizeof msg, "%s median grew %+.1f %% (threshold %g %%, p %s)", m->label,
                      m->diff_percent, m->threshold_percent, p);
         fprintf(out, ">\n      <failure type=\"%s\" message=\"", m->over_budget ? "budget" : "regression");
-        xml_text(out, msg);
+        xml_text(out, msg, SIZE_MAX, true);
         fprintf(out, "\"/>\n    </testcase>\n");
     }
     fprintf(out, "    <system-out>");

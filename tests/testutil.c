@@ -322,6 +322,25 @@ void tu_free_list(char **paths, size_t n)
     free(paths);
 }
 
+const char *tu_in_tmp(const char *rel)
+{
+    static char bufs[4][4096];
+    static int next;
+    char *b = bufs[next++ % 4];
+    snprintf(b, sizeof bufs[0], "%s/%s", tu_tmp, rel);
+    return b;
+}
+
+struct tu_result tu_profreg(const char *const *args, const char *const *env, const char *stdin_data)
+{
+    const char *argv[40] = {tu_build_path("profreg")};
+    size_t n = 1;
+    for (; args[n - 1] && n < 39; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    return tu_run(argv, env, stdin_data);
+}
+
 json_t *tu_load_json(const char *path)
 {
     json_error_t e;

@@ -73,6 +73,14 @@ json_t *tu_function(json_t *profile, const char *name);
 double tu_pct(json_t *fn);
 double tu_self_pct(json_t *fn);
 
+/* tu_tmp/REL in one of four rotating buffers, so up to four can be used at once. */
+const char *tu_in_tmp(const char *rel);
+
+/* Runs build/profreg with the NULL-terminated args (at most 38); env and stdin_data as for
+ * tu_run. */
+struct tu_result tu_profreg(const char *const *args, const char *const *env,
+                            const char *stdin_data);
+
 /* Runs a workload (build/workloads/NAME) under the preload with output to a file in dir and
  * returns the parsed profile. extra_env may be NULL. */
 json_t *tu_profile_workload(const char *dir, const char *name, const char *const *args,

@@ -8,13 +8,8 @@
 
 static struct tu_result profreg(const char *const *args, const char *stdin_data)
 {
-    const char *argv[32] = {tu_build_path("profreg")};
-    size_t n = 1;
-    for (; args[n - 1] && n < 31; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
     const char *env[] = {"PROFREG_LIB=", NULL};
-    return tu_run(argv, env, stdin_data);
+    return tu_profreg(args, env, stdin_data);
 }
 
 static bool one_line(const char *s)

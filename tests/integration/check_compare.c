@@ -12,29 +12,10 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static struct tu_result run_env(const char *const *args, const char *const *env)
-{
-    const char *argv[40] = {tu_build_path("profreg")};
-    size_t n = 1;
-    for (; args[n - 1] && n < 39; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    return tu_run(argv, env, NULL);
-}
-
 static struct tu_result run(const char *const *args)
 {
     const char *env[] = {"COLUMNS=100", NULL};
-    return run_env(args, env);
-}
-
-static const char *path_in(const char *rel)
-{
-    static char bufs[4][4096];
-    static int next;
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], "%s/%s", tu_tmp, rel);
-    return b;
+    return tu_profreg(args, env, NULL);
 }
 
 /* A profile of the given runs directory entry: fns are "name|percentage|samples". */
@@ -64,7 +45,7 @@ static void write_run(const char *exe, const char *file, const char *ts, unsigne
     fclose(f);
     char rel[512];
     snprintf(rel, sizeof rel, "profile_results/%s/%s", exe, file);
-    tu_write_file(path_in(rel), text);
+    tu_write_file(tu_in_tmp(rel), text);
     free(text);
 }
 
@@ -135,7 +116,7 @@ START_TEST(test_set_baseline_round_trip)
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_msg(strstr(r.out, "3 runs averaged"), "%s", r.out);
     tu_result_free(&r);
-    json_t *b = tu_load_json(path_in("baselines/sim/baseline.json"));
+    json_t *b = tu_load_json(tu_in_tmp("baselines/sim/baseline.json"));
     json_t *m = json_object_get(b, "metadata");
     ck_assert_int_eq(json_integer_value(json_object_get(m, "runs_averaged")), 3);
     ck_assert_str_eq(json_string_value(json_object_get(m, "executable")), "sim");
@@ -318,7 +299,7 @@ START_TEST(test_current_file_is_really_used)
         "--executable",
         "sim",
         "--current",
-        path_in("profile_results/elsewhere/profile_20261124_120000_000001_99.json"),
+        tu_in_tmp("profile_results/elsewhere/profile_20261124_120000_000001_99.json"),
         NULL};
     r = run(cmp);
     ck_assert_msg(r.status == 0, "%s", r.err);
@@ -363,10 +344,10 @@ START_TEST(test_several_executables)
         tu_result_free(&r);
         ck_assert_uint_eq(count_reports(exes[i]), 1);
     }
-    json_t *b = tu_load_json(path_in("baselines/msd_sim_bench/baseline.json"));
+    json_t *b = tu_load_json(tu_in_tmp("baselines/msd_sim_bench/baseline.json"));
     ck_assert_int_eq(json_array_size(json_object_get(b, "top_functions")), 2);
     json_decref(b);
-    b = tu_load_json(path_in("baselines/msd_sim_test/baseline.json"));
+    b = tu_load_json(tu_in_tmp("baselines/msd_sim_test/baseline.json"));
     ck_assert_int_eq(json_array_size(json_object_get(b, "top_functions")), 4);
     json_decref(b);
 }
@@ -380,7 +361,7 @@ START_TEST(test_fewer_runs_than_asked)
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.err, "");
     tu_result_free(&r);
-    json_t *b = tu_load_json(path_in("baselines/sim/baseline.json"));
+    json_t *b = tu_load_json(tu_in_tmp("baselines/sim/baseline.json"));
     /* the newest two: step (42 + 44) / 2 */
     ck_assert_int_eq(
         json_integer_value(json_object_get(json_object_get(b, "metadata"), "runs_averaged")), 2);
@@ -411,7 +392,7 @@ START_TEST(test_report_never_overwritten)
         gmtime_r(&t, &tm);
         char rel[256];
         strftime(rel, sizeof rel, "profile_results/sim/comparison_%Y%m%d_%H%M%S.json", &tm);
-        tu_write_file(path_in(rel), "precious\n");
+        tu_write_file(tu_in_tmp(rel), "precious\n");
     }
     const char *cmp[] = {"compare", "--root", tu_tmp, "--output-json-only", NULL};
     r = run(cmp);
@@ -433,7 +414,7 @@ START_TEST(test_console_golden)
 {
     three_runs("sim");
     tu_write_file(
-        path_in("baselines/sim/baseline.json"),
+        tu_in_tmp("baselines/sim/baseline.json"),
         "{\"metadata\": {\"runs_averaged\": 5, \"executable\": \"sim\", "
         "\"average_timestamp\": \"2026-11-20T08:00:00Z\", \"git_commit\": "
         "\"89abcdef0123456789abcdef0123456789abcdef\"},\n"
@@ -452,8 +433,8 @@ START_TEST(test_console_golden)
     const char *r4[] = {"main|100|1000", "Solver::step(double)|44|440", "Mesh::refine()|20|200",
                         "zero()|3|30", NULL};
     write_run("sim", "profile_20261124_100300_000001_14.json", "2026-11-24T10:03:00Z", 1000, r4);
-    const char *cmp[] = {"compare", "--root", tu_tmp, "--no-color", "--top", "5",
-                         "--runs",  "4",      "--compat", NULL};
+    const char *cmp[] = {"compare", "--root", tu_tmp, "--no-color", "--top",
+                         "5",       "--runs", "4",    "--compat",   NULL};
     struct tu_result r = run(cmp);
     ck_assert_msg(r.status == 0, "%s", r.err);
     char *a = tu_replace(r.out, tu_tmp, "ROOT");
@@ -538,8 +519,8 @@ START_TEST(test_baseline_show_and_reset)
                       strstr(r.out, "deleted "),
                   "%s", r.out);
     tu_result_free(&r);
-    ck_assert(!tu_exists(path_in("baselines/sim/baseline.json")));
-    ck_assert(!tu_exists(path_in("baselines/sim")));
+    ck_assert(!tu_exists(tu_in_tmp("baselines/sim/baseline.json")));
+    ck_assert(!tu_exists(tu_in_tmp("baselines/sim")));
     /* nothing left to reset or show: exit 2 */
     r = run(reset);
     ck_assert_int_eq(r.status, 2);
@@ -570,7 +551,7 @@ START_TEST(test_git_commit_recorded)
     struct tu_result r = run(set);
     ck_assert_int_eq(r.status, 0);
     tu_result_free(&r);
-    json_t *b = tu_load_json(path_in("baselines/sim/baseline.json"));
+    json_t *b = tu_load_json(tu_in_tmp("baselines/sim/baseline.json"));
     json_t *m = json_object_get(b, "metadata");
     ck_assert_str_eq(json_string_value(json_object_get(m, "git_commit")), head);
     ck_assert(json_is_false(json_object_get(m, "git_dirty")));
@@ -618,7 +599,7 @@ struct bad_case {
 
 static const char *newest_run_path(void)
 {
-    return path_in("profile_results/sim/profile_20261124_100200_000001_13.json");
+    return tu_in_tmp("profile_results/sim/profile_20261124_100200_000001_13.json");
 }
 
 static void break_syntax(void)
@@ -658,16 +639,16 @@ static void break_duplicate(void)
 }
 static void break_baseline(void)
 {
-    tu_write_file(path_in("baselines/sim/baseline.json"), "{\"top_functions\": [{\"name\": 3}]}");
+    tu_write_file(tu_in_tmp("baselines/sim/baseline.json"), "{\"top_functions\": [{\"name\": 3}]}");
 }
 static void baseline_is_directory(void)
 {
-    unlink(path_in("baselines/sim/baseline.json"));
-    mkdir(path_in("baselines/sim/baseline.json"), 0755);
+    unlink(tu_in_tmp("baselines/sim/baseline.json"));
+    mkdir(tu_in_tmp("baselines/sim/baseline.json"), 0755);
 }
 static void no_baseline(void)
 {
-    unlink(path_in("baselines/sim/baseline.json"));
+    unlink(tu_in_tmp("baselines/sim/baseline.json"));
 }
 static void empty_results(void)
 {
@@ -725,7 +706,9 @@ START_TEST(test_bad_input_changes_nothing)
         {"zero top", {"--top", "0", NULL}, "--top: '0' is not a whole number", nothing},
         {"bad runs", {"--runs", "-1", NULL}, "--runs: '-1'", nothing},
         {"unknown option", {"--frobnicate", NULL}, "unrecognized option", nothing},
-        {"bad metric", {"--metric", "wall", NULL}, "--metric: 'wall' is not 'total' or 'self'",
+        {"bad metric",
+         {"--metric", "wall", NULL},
+         "--metric: 'wall' is not 'total' or 'self'",
          nothing},
         {"self of old runs",
          {"--metric", "self", NULL},
@@ -743,13 +726,13 @@ START_TEST(test_bad_input_changes_nothing)
          "--memory-threshold: 'nan'",
          nothing},
         {"bad time budget", {"--max-time-ms", "-1", NULL}, "--max-time-ms: '-1'", nothing},
-        {"bad memory budget", {"--max-memory-mb", "1e99", NULL}, "--max-memory-mb: '1e99'",
+        {"bad memory budget",
+         {"--max-memory-mb", "1e99", NULL},
+         "--max-memory-mb: '1e99'",
          nothing},
-        {"bad include", {"--include", "(", NULL}, "--include: '(' is not a valid regular",
-         nothing},
+        {"bad include", {"--include", "(", NULL}, "--include: '(' is not a valid regular", nothing},
         {"bad exclude", {"--exclude", "a[", NULL}, "--exclude: 'a['", nothing},
-        {"empty include", {"--include", "", NULL}, "--include: empty regular expression",
-         nothing},
+        {"empty include", {"--include", "", NULL}, "--include: empty regular expression", nothing},
         {"empty prefix", {"--prefix", "", NULL}, "--prefix: empty prefix", nothing},
         {"stray argument", {"extra", NULL}, "unexpected argument 'extra'", nothing},
         {"bad root",

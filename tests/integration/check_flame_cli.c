@@ -13,23 +13,9 @@
 
 static char profile[4096];
 
-static const char *in_tmp(const char *rel)
-{
-    static char bufs[4][4096];
-    static int next;
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], "%s/%s", tu_tmp, rel);
-    return b;
-}
-
 static struct tu_result profreg(const char *const *args)
 {
-    const char *argv[40] = {tu_build_path("profreg")};
-    size_t n = 1;
-    for (; args[n - 1] && n < 39; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    return tu_run(argv, NULL, NULL);
+    return tu_profreg(args, NULL, NULL);
 }
 
 static void ok(const char *const *args)
@@ -67,9 +53,9 @@ __attribute__((format(printf, 1, 2))) static char *sh(const char *fmt, ...)
 START_TEST(test_flamegraph_of_a_real_profile)
 {
     make_profile();
-    ok((const char *[]){"flamegraph", profile, "-o", in_tmp("fg.svg"), "--title", "demo", NULL});
+    ok((const char *[]){"flamegraph", profile, "-o", tu_in_tmp("fg.svg"), "--title", "demo", NULL});
     ok((const char *[]){"flamegraph", profile, profile, "--self", "--icicle", "-o",
-                        in_tmp("self.svg"), NULL});
+                        tu_in_tmp("self.svg"), NULL});
     char *out = sh("python3 - '%s' '%s' <<'EOF'\n"
                    "import sys, xml.etree.ElementTree as ET\n"
                    "NS = '{http://www.w3.org/2000/svg}'\n"
@@ -89,7 +75,7 @@ START_TEST(test_flamegraph_of_a_real_profile)
                    "assert 'main' not in row1\n"
                    "print('ok')\n"
                    "EOF",
-                   in_tmp("fg.svg"), in_tmp("self.svg"));
+                   tu_in_tmp("fg.svg"), tu_in_tmp("self.svg"));
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out, "ok\n");
     free(out);
@@ -99,18 +85,19 @@ END_TEST
 START_TEST(test_exports_of_a_real_profile)
 {
     make_profile();
-    ok((const char *[]){"export", profile, "--format", "folded", "-o", in_tmp("a.folded"), NULL});
-    ok((const char *[]){"export", in_tmp("a.folded"), "-f", "folded", "-o", in_tmp("b.folded"),
-                        NULL});
-    char *a = tu_read_file(in_tmp("a.folded")), *b = tu_read_file(in_tmp("b.folded"));
+    const char *fa = tu_in_tmp("a.folded"), *fb = tu_in_tmp("b.folded");
+    ok((const char *[]){"export", profile, "--format", "folded", "-o", fa, NULL});
+    ok((const char *[]){"export", fa, "-f", "folded", "-o", fb, NULL});
+    char *a = tu_read_file(fa), *b = tu_read_file(fb);
     ck_assert_ptr_nonnull(strstr(a, ";demo::simulate(unsigned int);"));
     /* the same stacks and counts, whatever the order */
-    char *sa = sh("sort '%s' | md5sum; sort '%s' | md5sum", in_tmp("a.folded"), in_tmp("b.folded"));
+    char *sa = sh("sort '%s' | md5sum; sort '%s' | md5sum", fa, fb);
     ck_assert_int_eq(strncmp(sa, strchr(sa, '\n') + 1, 32), 0);
     free(sa);
     free(a);
     free(b);
-    ok((const char *[]){"export", profile, "--format", "speedscope", "-o", in_tmp("s.json"), NULL});
+    ok((const char *[]){"export", profile, "--format", "speedscope", "-o", tu_in_tmp("s.json"),
+                        NULL});
     char *out = sh("python3 - '%s' '%s' <<'EOF'\n"
                    "import sys, json\n"
                    "d = json.load(open(sys.argv[1]))\n"
@@ -122,13 +109,13 @@ START_TEST(test_exports_of_a_real_profile)
                    "assert abs(sum(pr['weights']) - want) < 0.01 * want, (sum(pr['weights']), want)\n"
                    "print('ok')\n"
                    "EOF",
-                   in_tmp("s.json"), profile);
+                   tu_in_tmp("s.json"), profile);
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out, "ok\n");
     free(out);
-    ok((const char *[]){"export", profile, "--format", "pprof", "-o", in_tmp("p.pb.gz"), NULL});
-    out = sh("gunzip -c '%s' | protoc --decode_raw >/dev/null && echo decoded%s", in_tmp("p.pb.gz"),
-             "");
+    ok((const char *[]){"export", profile, "--format", "pprof", "-o", tu_in_tmp("p.pb.gz"), NULL});
+    out = sh("gunzip -c '%s' | protoc --decode_raw >/dev/null && echo decoded%s",
+             tu_in_tmp("p.pb.gz"), "");
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out, "decoded\n");
     free(out);
@@ -139,14 +126,14 @@ START_TEST(test_diff_of_real_profiles)
 {
     make_profile();
     struct tu_result r = profreg((const char *[]){"diff", profile, "--", profile, "-o",
-                                                  in_tmp("same.svg"), "--top", "3", NULL});
+                                                  tu_in_tmp("same.svg"), "--top", "3", NULL});
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "Largest movers, inclusive share"));
     ck_assert_ptr_nonnull(strstr(r.out, "Largest movers, self share"));
     ck_assert_ptr_nonnull(strstr(r.out, "+0.00"));
     tu_result_free(&r);
     char *out = sh("grep -c 'fill=\"rgb(255,' '%s'; grep -c 'rgb(224,224,224)' '%s'",
-                   in_tmp("same.svg"), in_tmp("same.svg"));
+                   tu_in_tmp("same.svg"), tu_in_tmp("same.svg"));
     ck_assert_int_eq(atoi(out), 0); /* nothing red when nothing changed */
     ck_assert_int_gt(atoi(strchr(out, '\n') + 1), 5);
     free(out);
@@ -158,8 +145,8 @@ START_TEST(test_diff_of_real_profiles)
     tu_write_file(rel, text);
     free(text);
     ok((const char *[]){"baseline", "set", "--root", tu_tmp, "--executable", "demo_sim", NULL});
-    ok((const char *[]){"diff", in_tmp("baselines/demo_sim/baseline.json"), "--", profile, "-o",
-                        in_tmp("b.svg"), NULL});
+    ok((const char *[]){"diff", tu_in_tmp("baselines/demo_sim/baseline.json"), "--", profile, "-o",
+                        tu_in_tmp("b.svg"), NULL});
 }
 END_TEST
 
@@ -168,9 +155,9 @@ static void no_stacks_fixture(void) {}
 START_TEST(test_bad_input)
 {
     make_profile();
-    tu_write_file(in_tmp("bad.folded"), "main;a 10\nmain;b ten\n");
-    tu_write_file(in_tmp("broken.json"), "{\"summary\": {\"total_samples\": 1},\n \"top\n");
-    tu_write_file(in_tmp("old_baseline.json"),
+    tu_write_file(tu_in_tmp("bad.folded"), "main;a 10\nmain;b ten\n");
+    tu_write_file(tu_in_tmp("broken.json"), "{\"summary\": {\"total_samples\": 1},\n \"top\n");
+    tu_write_file(tu_in_tmp("old_baseline.json"),
                   "{\"metadata\": {\"runs_averaged\": 1}, \"summary\": {\"avg_total_samples\": 1},"
                   " \"top_functions\": [{\"name\": \"f\", \"avg_percentage\": 100}]}");
     const char *fixture = tu_fixture("msd_sim_bench_top20.json");
@@ -204,12 +191,12 @@ START_TEST(test_bad_input)
         size_t n = 0;
         for (; cases[i].args[n]; n++) {
             const char *a = cases[i].args[n];
-            args[n] = strcmp(a, "OUT") == 0       ? in_tmp("out.file")
+            args[n] = strcmp(a, "OUT") == 0       ? tu_in_tmp("out.file")
                       : strcmp(a, "PROFILE") == 0 ? profile
                       : strcmp(a, "FIXTURE") == 0 ? fixture
-                      : strcmp(a, "BAD") == 0     ? in_tmp("bad.folded")
-                      : strcmp(a, "BROKEN") == 0  ? in_tmp("broken.json")
-                      : strcmp(a, "OLDBASE") == 0 ? in_tmp("old_baseline.json")
+                      : strcmp(a, "BAD") == 0     ? tu_in_tmp("bad.folded")
+                      : strcmp(a, "BROKEN") == 0  ? tu_in_tmp("broken.json")
+                      : strcmp(a, "OLDBASE") == 0 ? tu_in_tmp("old_baseline.json")
                                                   : a;
         }
         args[n] = NULL;
@@ -219,7 +206,7 @@ START_TEST(test_bad_input)
                       cases[i].err);
         ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
                       "case %zu: not one line: '%s'", i, r.err);
-        ck_assert_msg(!tu_exists(in_tmp("out.file")), "case %zu wrote its output", i);
+        ck_assert_msg(!tu_exists(tu_in_tmp("out.file")), "case %zu wrote its output", i);
         tu_result_free(&r);
     }
 }
@@ -237,8 +224,8 @@ START_TEST(test_renders_in_chromium)
         return;
     }
     which[strcspn(which, "\n")] = '\0';
-    tu_write_file(in_tmp("k.folded"), "main;a;b 30\nmain;a 10\nmain;c 60\n");
-    ok((const char *[]){"flamegraph", in_tmp("k.folded"), "-o", in_tmp("k.svg"), NULL});
+    tu_write_file(tu_in_tmp("k.folded"), "main;a;b 30\nmain;a 10\nmain;c 60\n");
+    ok((const char *[]){"flamegraph", tu_in_tmp("k.folded"), "-o", tu_in_tmp("k.svg"), NULL});
     char cmd[16384];
     snprintf(cmd, sizeof cmd,
              "cd '%s' && for q in '' '?s=%%5Ec%%24'; do "

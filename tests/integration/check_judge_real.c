@@ -25,29 +25,15 @@ static const char *app_src =
     "    return s < 0;\n"
     "}\n";
 
-static const char *in_tmp(const char *rel)
-{
-    static char bufs[4][4096];
-    static int next;
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], "%s/%s", tu_tmp, rel);
-    return b;
-}
-
 static struct tu_result profreg(const char *const *args)
 {
-    const char *argv[40] = {tu_build_path("profreg")};
-    size_t n = 1;
-    for (; args[n - 1] && n < 39; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
     const char *env[] = {"COLUMNS=160", NULL};
-    return tu_run(argv, env, NULL);
+    return tu_profreg(args, env, NULL);
 }
 
 static void build_app(void)
 {
-    tu_write_file(in_tmp("src/app.cpp"), app_src);
+    tu_write_file(tu_in_tmp("src/app.cpp"), app_src);
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "cd '%s' && g++ -O1 -g -o app src/app.cpp && echo ok", tu_tmp);
     char *out = tu_shell(cmd);
@@ -60,21 +46,13 @@ static void profile_app(int runs, const char *factor)
     char outdir[4096];
     snprintf(outdir, sizeof outdir, "PROFREG_OUTPUT=%s/profile_results/app/", tu_tmp);
     for (int i = 0; i < runs; i++) {
-        const char *argv[] = {tu_build_path("profreg"), "record", "--", in_tmp("app"), factor,
-                              NULL};
+        const char *argv[] = {tu_build_path("profreg"), "record", "--",
+                              tu_in_tmp("app"),         factor,   NULL};
         const char *env[] = {outdir, "PROFREG_QUIET=1", NULL};
         struct tu_result r = tu_run(argv, env, NULL);
         ck_assert_msg(r.status == 0, "record: %s", r.err);
         tu_result_free(&r);
     }
-}
-
-static json_t *load(const char *path)
-{
-    json_error_t e;
-    json_t *j = json_load_file(path, 0, &e);
-    ck_assert_msg(j, "%s: %s", path, e.text);
-    return j;
 }
 
 static json_t *fn(json_t *report, const char *name)
@@ -105,8 +83,8 @@ static json_t *metric(json_t *report, const char *key)
  * the exit status and the parsed report in *rep. */
 static int compare(const char *report_name, const char *const *extra, json_t **rep)
 {
-    const char *args[32] = {"compare", "--root", tu_tmp, "--executable", "app", "--report",
-                            in_tmp(report_name)};
+    const char *args[32] = {
+        "compare", "--root", tu_tmp, "--executable", "app", "--report", tu_in_tmp(report_name)};
     size_t n = 7;
     for (size_t i = 0; extra[i]; i++)
         args[n++] = extra[i];
@@ -115,7 +93,7 @@ static int compare(const char *report_name, const char *const *extra, json_t **r
     int status = r.status;
     ck_assert_msg(status == 0 || status == 1, "compare: exit %d: %s", status, r.err);
     tu_result_free(&r);
-    *rep = load(in_tmp(report_name));
+    *rep = tu_load_json(tu_in_tmp(report_name));
     return status;
 }
 
@@ -129,7 +107,7 @@ START_TEST(test_real_profiles)
     tu_result_free(&r);
 
     /* the baseline: spread, self, a project-relative path, whole-run metrics */
-    json_t *b = load(in_tmp("baselines/app/baseline.json"));
+    json_t *b = tu_load_json(tu_in_tmp("baselines/app/baseline.json"));
     json_t *s = json_object_get(b, "summary");
     ck_assert(json_is_number(json_object_get(s, "sd_total_samples")));
     ck_assert(json_is_number(json_object_get(json_object_get(s, "wall_time_ms"), "median")));
@@ -184,20 +162,15 @@ START_TEST(test_real_profiles)
     json_decref(rep);
 
     /* a budget no run can meet: fails --strict whatever the baseline says */
-    const char *budget[] = {"--max-time-ms",
-                            "1",
-                            "--strict",
-                            "--junit",
-                            in_tmp("budget.xml"),
-                            "--markdown",
-                            in_tmp("budget.md"),
-                            NULL};
+    const char *budget[] = {
+        "--max-time-ms",        "1", "--strict", "--junit", tu_in_tmp("budget.xml"), "--markdown",
+        tu_in_tmp("budget.md"), NULL};
     ck_assert_int_eq(compare("budget.json", budget, &rep), 1);
     wall = metric(rep, "wall_time_ms");
     ck_assert_str_eq(json_string_value(json_object_get(wall, "status")), "REGRESSION");
     ck_assert(json_is_true(json_object_get(wall, "over_budget")));
     json_decref(rep);
-    char *junit = tu_read_file(in_tmp("budget.xml")), *md = tu_read_file(in_tmp("budget.md"));
+    char *junit = tu_read_file(tu_in_tmp("budget.xml")), *md = tu_read_file(tu_in_tmp("budget.md"));
     ck_assert_msg(strstr(junit, "type=\"budget\""), "%s", junit);
     ck_assert_msg(strstr(md, "(over budget)"), "%s", md);
     free(junit);
@@ -205,16 +178,15 @@ START_TEST(test_real_profiles)
 
     /* app::heavy three times slower: exactly it regressed */
     profile_app(3, "3");
-    ck_assert_int_eq(compare("slow.json", (const char *const[]){"--runs", "3", "--strict", NULL},
-                             &rep),
-                     1);
+    ck_assert_int_eq(
+        compare("slow.json", (const char *const[]){"--runs", "3", "--strict", NULL}, &rep), 1);
     json_array_foreach(json_object_get(rep, "functions"), i, e)
     {
         const char *name = json_string_value(json_object_get(e, "name"));
         const char *status = json_string_value(json_object_get(e, "status"));
-        ck_assert_msg(strcmp(status, strcmp(name, "app::heavy(long)") == 0 ? "REGRESSION" : "PASS") ==
-                          0,
-                      "%s: %s", name, status);
+        ck_assert_msg(
+            strcmp(status, strcmp(name, "app::heavy(long)") == 0 ? "REGRESSION" : "PASS") == 0,
+            "%s: %s", name, status);
     }
     m = fn(rep, "app::heavy(long)");
     ck_assert(json_number_value(json_object_get(m, "p_value")) < 0.01);

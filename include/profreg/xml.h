@@ -1,0 +1,14 @@
+/* xml.h — text for XML documents (the SVG flame graphs, JUnit reports). */
+#ifndef PROFREG_XML_H
+#define PROFREG_XML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Writes at most max bytes of s (NULL writes nothing) with XML's five special characters
+ * escaped and control characters, which XML 1.0 does not allow, replaced by '?'; tabs are
+ * kept, and newlines when keep_newlines (else they become '?' too). */
+void xml_text(FILE *out, const char *s, size_t max, bool keep_newlines);
+
+#endif
