@@ -147,6 +147,61 @@ static uint64_t period_ns(const struct pr_profile *p)
     return (uint64_t)llround(ns);
 }
 
+/* The executable's module name (the basename modules are named by), or NULL. */
+static const char *main_module(const struct pr_profile *p)
+{
+    if (!p->executable)
+        return NULL;
+    const char *slash = strrchr(p->executable, '/');
+    return slash ? slash + 1 : p->executable;
+}
+
+/* One Mapping per module, the executable's first (profile.proto: "mapping[0] will be the
+ * main binary"; pprof names the profile after it), then the others in order of first use.
+ * mapping_of[i] gets function i's mapping id (0: none). */
+static void encode_mappings(struct buf *out, const struct pr_profile *p, struct strings *s,
+                            uint32_t *mapping_of)
+{
+    const char *exe = main_module(p);
+    struct hmap modules;
+    hmap_init(&modules);
+    struct buf m = {0};
+    size_t nmodules = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < p->nfunctions; i++) {
+            const char *mod = p->functions[i].module;
+            if (!mod || !*mod || (pass == 0) != (exe && strcmp(mod, exe) == 0))
+                continue;
+            uint32_t id;
+            int ins = hmap_intern(&modules, mod, strlen(mod), (uint32_t)nmodules + 1, &id);
+            if (ins < 0) {
+                out->bad = true;
+                break;
+            }
+            mapping_of[i] = id;
+            if (ins == 0)
+                continue;
+            nmodules++;
+            bool files = false, lines = false;
+            for (size_t k = i; k < p->nfunctions; k++)
+                if (p->functions[k].module && strcmp(p->functions[k].module, mod) == 0) {
+                    files = files || p->functions[k].source_file || p->functions[k].source_path;
+                    lines = lines || p->functions[k].line >= 0;
+                }
+            field_int(&m, 1, id);
+            field_int(&m, 5, str_index(s, mod));
+            field_int(&m, 7, 1);
+            field_int(&m, 8, files);
+            field_int(&m, 9, lines);
+            field_msg(out, 3, &m);
+        }
+    }
+    if (m.bad)
+        out->bad = true;
+    free(m.p);
+    hmap_free(&modules);
+}
+
 /* Encodes the Profile message into out. */
 static void encode(struct buf *out, const struct pr_profile *p, struct strings *s)
 {
@@ -170,44 +225,12 @@ static void encode(struct buf *out, const struct pr_profile *p, struct strings *
         field_msg(out, 2, &m);
     }
 
-    /* mappings: one per module, in order of first use */
-    struct hmap modules;
-    hmap_init(&modules);
     uint32_t *mapping_of = calloc(p->nfunctions ? p->nfunctions : 1, sizeof *mapping_of);
     if (!mapping_of) {
         out->bad = true;
-        hmap_free(&modules);
         return;
     }
-    size_t nmodules = 0;
-    for (size_t i = 0; i < p->nfunctions; i++) {
-        const char *mod = p->functions[i].module;
-        if (!mod || !*mod)
-            continue;
-        uint32_t id;
-        int ins = hmap_intern(&modules, mod, strlen(mod), (uint32_t)nmodules + 1, &id);
-        if (ins < 0) {
-            out->bad = true;
-            break;
-        }
-        mapping_of[i] = id;
-        if (ins == 0)
-            continue;
-        nmodules++;
-        bool files = false, lines = false;
-        for (size_t k = i; k < p->nfunctions; k++)
-            if (p->functions[k].module && strcmp(p->functions[k].module, mod) == 0) {
-                files = files || p->functions[k].source_file || p->functions[k].source_path;
-                lines = lines || p->functions[k].line >= 0;
-            }
-        field_int(&m, 1, id);
-        field_int(&m, 5, str_index(s, mod));
-        field_int(&m, 7, 1);
-        field_int(&m, 8, files);
-        field_int(&m, 9, lines);
-        field_msg(out, 3, &m);
-    }
-    hmap_free(&modules);
+    encode_mappings(out, p, s, mapping_of);
 
     /* one location and one function per function */
     for (size_t i = 0; i < p->nfunctions; i++) {

@@ -122,6 +122,60 @@ START_TEST(test_exports_of_a_real_profile)
 }
 END_TEST
 
+/* The real reader: `go tool pprof` (Debian's golang-go) reads the pprof export of the demo's
+ * profile: the period, every sample, the main binary as the first mapping, and each
+ * function's self samples exactly as the profile counts them (skipped, with a message,
+ * without Go). */
+START_TEST(test_go_tool_pprof_reads_the_export)
+{
+    char *which = tu_shell("command -v go || true");
+    if (!which || !*which) {
+        fprintf(stderr, "check_flame_cli: SKIPPED the go tool pprof check: Go is not installed "
+                        "(apt-get install golang-go)\n");
+        free(which);
+        return;
+    }
+    free(which);
+    make_profile();
+    const char *pb = tu_in_tmp("demo.pb.gz");
+    ok((const char *[]){"export", profile, "--format", "pprof", "-o", pb, NULL});
+    char *out = sh("cd '%s' && HOME='%s' GOCACHE='%s/gocache' go tool pprof -raw '%s' >raw.txt "
+                   "2>raw.err || { cat raw.err; exit 1; }; python3 - raw.txt '%s' <<'EOF'\n"
+                   "import sys, re, json\n"
+                   "text = open(sys.argv[1]).read()\n"
+                   "p = json.load(open(sys.argv[2]))\n"
+                   "head, rest = text.split('\\nSamples:\\n', 1)\n"
+                   "samples, rest = rest.split('\\nLocations\\n', 1)\n"
+                   "locs, maps = rest.split('\\nMappings\\n', 1)\n"
+                   "assert 'PeriodType: cpu nanoseconds' in head, head\n"
+                   "period = int(re.search(r'Period: (\\d+)', head).group(1))\n"
+                   "want = p['summary']['total_time_ms'] * 1e6 / p['summary']['total_samples']\n"
+                   "assert abs(period - want) < 1, (period, want)\n"
+                   "name = {}\n"
+                   "for line in locs.splitlines():\n"
+                   "    m = re.match(r'\\s*(\\d+): 0x[0-9a-f]+ M=\\d+ (.*?) \\S*:\\d+ s=\\d+(?:\\((.*)\\))?$', line)\n"
+                   "    assert m, line\n"
+                   "    name[m.group(1)] = m.group(3) or m.group(2)\n"
+                   "self, total = {}, 0\n"
+                   "for line in samples.splitlines()[1:]:\n"
+                   "    count, ns, ids = re.match(r'\\s*(\\d+)\\s+(\\d+): ([\\d ]+)$', line).groups()\n"
+                   "    leaf = name[ids.split()[0]]\n"
+                   "    self[leaf] = self.get(leaf, 0) + int(count)\n"
+                   "    total += int(count)\n"
+                   "assert total == p['summary']['total_samples'], (total, p['summary'])\n"
+                   "want = {f['name']: f['self_samples'] for f in p['top_functions'] if f['self_samples']}\n"
+                   "assert self == want, (self, want)\n"
+                   "first = maps.splitlines()[0]\n"
+                   "assert 'demo_sim' in first, first\n"
+                   "print('read', len(want))\n"
+                   "EOF",
+                   tu_tmp, tu_tmp, tu_tmp, pb, profile);
+    ck_assert_msg(out && strncmp(out, "read ", 5) == 0 && atoi(out + 5) >= 5, "%s",
+                  out ? out : "(null)");
+    free(out);
+}
+END_TEST
+
 START_TEST(test_diff_of_real_profiles)
 {
     make_profile();
@@ -303,6 +357,7 @@ int main(void)
     tcase_add_test(tc, test_diff_of_real_profiles);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_renders_in_chromium);
+    tcase_add_test(tc, test_go_tool_pprof_reads_the_export);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

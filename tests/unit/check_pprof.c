@@ -150,6 +150,45 @@ START_TEST(test_decodes_and_matches)
 }
 END_TEST
 
+/* mapping[0] is the main binary (profile.proto; pprof names the profile after it), even when
+ * a library's function comes first in the profile, and every location keeps its own
+ * module's mapping. */
+START_TEST(test_main_binary_first)
+{
+    struct pr_profile p;
+    known(&p);
+    free(p.functions[0].module);
+    p.functions[0].module = strdup("libc.so.6");
+    p.executable = strdup("/build/prog");
+    char path[4096], err[256];
+    snprintf(path, sizeof path, "%s/m.pb.gz", tu_tmp);
+    FILE *f = fopen(path, "wb");
+    ck_assert_int_eq(export_pprof(f, &p, err, sizeof err), 0);
+    fclose(f);
+    char *py;
+    ck_assert_int_ge(asprintf(&py,
+                              "python3 - '%s' <<'EOF'\n%s"
+                              "maps = {d[1][0]: st[d[5][0]] for d in msgs(3)}\n"
+                              "print(st[msgs(3)[0][5][0]])\n"
+                              "for d in sorted(locs.values(), key=lambda d: d[1][0]):\n"
+                              "    print(fname(d[1][0]), maps[d[2][0]])\n"
+                              "EOF",
+                              path, parser),
+                     0);
+    char *out = tu_shell(py);
+    free(py);
+    char want[1024];
+    snprintf(want, sizeof want, "prog\nmain libc.so.6\na::f(int) prog\n%s libx.so\n",
+             p.functions[2].name);
+    /* the parser prints its summary line first */
+    const char *mine = out ? strchr(out, '\n') : NULL;
+    ck_assert_msg(mine && strcmp(mine + 1, want) == 0, "got  %s\nwant %s", out ? out : "(null)",
+                  want);
+    free(out);
+    profile_free(&p);
+}
+END_TEST
+
 START_TEST(test_no_stacks)
 {
     struct pr_profile p;
@@ -168,6 +207,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
     tcase_add_test(tc, test_decodes_and_matches);
+    tcase_add_test(tc, test_main_binary_first);
     tcase_add_test(tc, test_no_stacks);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
