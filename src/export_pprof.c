@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "profreg/fsutil.h"
 #include "profreg/hashmap.h"
 #include "profreg/timeutil.h"
 
@@ -147,22 +148,14 @@ static uint64_t period_ns(const struct pr_profile *p)
     return (uint64_t)llround(ns);
 }
 
-/* The executable's module name (the basename modules are named by), or NULL. */
-static const char *main_module(const struct pr_profile *p)
-{
-    if (!p->executable)
-        return NULL;
-    const char *slash = strrchr(p->executable, '/');
-    return slash ? slash + 1 : p->executable;
-}
-
 /* One Mapping per module, the executable's first (profile.proto: "mapping[0] will be the
  * main binary"; pprof names the profile after it), then the others in order of first use.
  * mapping_of[i] gets function i's mapping id (0: none). */
 static void encode_mappings(struct buf *out, const struct pr_profile *p, struct strings *s,
                             uint32_t *mapping_of)
 {
-    const char *exe = main_module(p);
+    /* modules are named by their basename */
+    const char *exe = p->executable ? fs_basename(p->executable) : NULL;
     struct hmap modules;
     hmap_init(&modules);
     struct buf m = {0};

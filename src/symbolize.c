@@ -8,6 +8,7 @@
 #include "profreg/symbolize.h"
 
 #include "profreg/array.h"
+#include "profreg/fsutil.h"
 #include "profreg/hashmap.h"
 
 #include "debuginfo.h"
@@ -67,12 +68,6 @@ char *symbolize_demangle(const char *sym)
     return cplus_demangle(sym, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE);
 }
 
-static const char *path_basename(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 /* The module's basename; "[vdso: 1234]" and the like lose their per-process part. */
 static const char *module_name(struct symbolizer *s, Dwfl_Module *mod)
 {
@@ -85,7 +80,7 @@ static const char *module_name(struct symbolizer *s, Dwfl_Module *mod)
         snprintf(buf, sizeof buf, "%.*s]", (int)(n < 60 ? n : 60), path);
         return intern(s, buf);
     }
-    return intern(s, path_basename(path));
+    return intern(s, fs_basename(path));
 }
 
 /* Gives every module the debug directories, where debuginfo_find() finds them. */
@@ -237,7 +232,7 @@ static const char *absolute_source(const char *path, Dwarf_Die *cu, char *buf, s
 static void set_source(struct symbolizer *s, struct sym_frame *f, const char *path, int line)
 {
     f->source_path = intern(s, path);
-    f->source_file = path ? intern(s, path_basename(path)) : NULL;
+    f->source_file = path ? intern(s, fs_basename(path)) : NULL;
     f->line = path && line >= 0 ? line : -1;
 }
 

@@ -50,6 +50,24 @@ __attribute__((format(printf, 1, 2))) static char *sh(const char *fmt, ...)
     return tu_shell(cmd);
 }
 
+/* The path of the first of the programs (a shell "||" list of command -v) that is installed,
+ * or NULL after saying on stderr that the check `what` is skipped, that `name` is missing and
+ * which Debian package has it. */
+static char *program_or_skip(const char *which_cmd, const char *what, const char *name,
+                             const char *package)
+{
+    char *which = tu_shell(which_cmd);
+    if (!which || !*which) {
+        fprintf(stderr,
+                "check_flame_cli: SKIPPED the %s check: %s is not installed (apt-get install %s)\n",
+                what, name, package);
+        free(which);
+        return NULL;
+    }
+    which[strcspn(which, "\n")] = '\0';
+    return which;
+}
+
 START_TEST(test_flamegraph_of_a_real_profile)
 {
     make_profile();
@@ -128,14 +146,11 @@ END_TEST
  * without Go). */
 START_TEST(test_go_tool_pprof_reads_the_export)
 {
-    char *which = tu_shell("command -v go || true");
-    if (!which || !*which) {
-        fprintf(stderr, "check_flame_cli: SKIPPED the go tool pprof check: Go is not installed "
-                        "(apt-get install golang-go)\n");
-        free(which);
+    char *go = program_or_skip("command -v go || true", "go tool pprof", "Go",
+                               "golang-go");
+    if (!go)
         return;
-    }
-    free(which);
+    free(go);
     make_profile();
     const char *pb = tu_in_tmp("demo.pb.gz");
     ok((const char *[]){"export", profile, "--format", "pprof", "-o", pb, NULL});
@@ -270,14 +285,10 @@ END_TEST
  * the script runs (?s=^c$ paints the matching frame magenta). */
 START_TEST(test_renders_in_chromium)
 {
-    char *which = tu_shell("command -v chromium || command -v chromium-browser || true");
-    if (!which || !*which) {
-        fprintf(stderr, "check_flame_cli: SKIPPED the rendering check: Chromium is not installed "
-                        "(apt-get install chromium)\n");
-        free(which);
+    char *which = program_or_skip("command -v chromium || command -v chromium-browser || true",
+                                  "rendering", "Chromium", "chromium");
+    if (!which)
         return;
-    }
-    which[strcspn(which, "\n")] = '\0';
     tu_write_file(tu_in_tmp("k.folded"), "main;a;b 30\nmain;a 10\nmain;c 60\n");
     ok((const char *[]){"flamegraph", tu_in_tmp("k.folded"), "-o", tu_in_tmp("k.svg"), NULL});
     char cmd[16384];
