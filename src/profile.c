@@ -46,10 +46,13 @@ void profile_free(struct pr_profile *p)
         free(f->source_file);
         free(f->source_path);
         free(f->module);
+        free(f->raw_name);
     }
     free(p->functions);
-    for (size_t i = 0; i < p->nstacks; i++)
+    for (size_t i = 0; i < p->nstacks; i++) {
         free(p->stacks[i].frames);
+        free(p->stacks[i].inlined);
+    }
     free(p->stacks);
     profile_init(p);
 }
@@ -193,6 +196,7 @@ static int merge_functions(struct pr_profile *dst, const struct pr_profile *src,
             n->source_file = dup_or_null(f->source_file);
             n->source_path = dup_or_null(f->source_path);
             n->module = dup_or_null(f->module);
+            n->raw_name = dup_or_null(f->raw_name);
         } else {
             struct pr_function *d = &dst->functions[idx];
             d->samples += f->samples;
@@ -237,7 +241,10 @@ static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, co
         int r =
             hmap_intern(&stacks, frames, s->depth * sizeof *frames, (uint32_t)dst->nstacks, &idx);
         if (r == 1) {
-            dst->stacks[dst->nstacks++] = (struct pr_stack){frames, s->depth, s->count};
+            uint8_t *inl = NULL;
+            if (s->inlined && (inl = malloc(s->depth)))
+                memcpy(inl, s->inlined, s->depth);
+            dst->stacks[dst->nstacks++] = (struct pr_stack){frames, s->depth, s->count, inl};
         } else {
             free(frames);
             if (r < 0)
@@ -266,8 +273,10 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
     if (dst->has_stacks && src->has_stacks) {
         rc = merge_stacks(dst, src, map);
     } else if (dst->has_stacks) {
-        for (size_t i = 0; i < dst->nstacks; i++)
+        for (size_t i = 0; i < dst->nstacks; i++) {
             free(dst->stacks[i].frames);
+            free(dst->stacks[i].inlined);
+        }
         free(dst->stacks);
         dst->stacks = NULL;
         dst->nstacks = 0;

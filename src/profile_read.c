@@ -125,7 +125,8 @@ static int read_function(struct jr *r, const struct jv *e, size_t i, struct pr_f
         f->line = (long)line;
     if (jr_elem_string(r, e, A, i, "source_file", &f->source_file) < 0 ||
         jr_elem_string(r, e, A, i, "source_path", &f->source_path) < 0 ||
-        jr_elem_string(r, e, A, i, "module", &f->module) < 0)
+        jr_elem_string(r, e, A, i, "module", &f->module) < 0 ||
+        jr_elem_string(r, e, A, i, "raw_name", &f->raw_name) < 0)
         return -1;
     return 0;
 }
@@ -202,6 +203,24 @@ static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p
                 return jr_fail(r, "%s.frames[%zu]: expected an index into top_functions (0..%zu)",
                                where, d, p->nfunctions ? p->nfunctions - 1 : 0);
             s->frames[d] = (uint32_t)jv_integer(fi);
+        }
+        const struct jv *inl = jr_get(r, e, "inlined");
+        if (!inl || jv_is_null(inl))
+            continue;
+        if (!jv_is_array(inl))
+            return jr_fail(r, "%s.inlined: expected an array of frame positions, got %s", where,
+                           jr_type_name(inl));
+        if (jv_size(inl) == 0)
+            continue;
+        if (!(s->inlined = calloc(depth, 1)))
+            return jr_fail(r, "out of memory");
+        const struct jv *pi = jv_child(r->doc, inl);
+        for (size_t k = 0; k < jv_size(inl); k++, pi = jv_next(r->doc, pi, inl)) {
+            /* frame 0 is the root: nothing is outside it to be inlined into */
+            if (!jv_is_integer(pi) || jv_integer(pi) < 1 || (size_t)jv_integer(pi) >= depth)
+                return jr_fail(r, "%s.inlined[%zu]: expected a frame position (1..%zu)", where, k,
+                               depth - 1);
+            s->inlined[jv_integer(pi)] = 1;
         }
     }
     return 0;

@@ -113,6 +113,7 @@ static void write_function(struct jw *w, const struct pr_function *f, size_t ran
         jw_null(w);
     opt_string(w, "module", f->module);
     opt_string(w, "source_path", f->source_path);
+    opt_string(w, "raw_name", f->raw_name);
     jw_object_end(w);
 }
 
@@ -141,6 +142,14 @@ int profile_write(const struct pr_profile *p, FILE *f)
             for (uint32_t d = 0; d < s->depth; d++)
                 jw_uint(&w, s->frames[d]);
             jw_array_end(&w);
+            if (s->inlined) {
+                jw_key(&w, "inlined");
+                jw_array_begin_inline(&w);
+                for (uint32_t d = 0; d < s->depth; d++)
+                    if (s->inlined[d])
+                        jw_uint(&w, d);
+                jw_array_end(&w);
+            }
             jw_object_end(&w);
         }
         jw_array_end(&w);

@@ -17,6 +17,8 @@ struct pr_function {
     char *source_file; /* basename of the defining file, or NULL */
     char *source_path; /* full path of the defining file, or NULL */
     char *module;      /* basename of the ELF object, or NULL */
+    char *raw_name;    /* the name before clone suffixes were folded (" [clone .constprop.0]",
+                          ".part.0", ".cold", ...), or NULL when it had none */
     long line;         /* declaration line, or -1 when unknown */
     uint64_t samples;  /* samples whose stack contains the function (inclusive) */
     uint64_t self_samples;
@@ -29,7 +31,9 @@ struct pr_function {
 struct pr_stack {
     uint32_t *frames;
     uint32_t depth;
-    uint64_t count; /* weighted samples */
+    uint64_t count;   /* weighted samples */
+    uint8_t *inlined; /* per frame: 1 when the frame is a function inlined into the next
+                         frame out (frames[d - 1]); NULL when no frame is */
 };
 
 struct pr_profile {
@@ -87,6 +91,29 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src);
 /* Recomputes every function's samples (inclusive, once per stack) and self samples, and
  * total_samples, from the stacks; then the percentages. 0, or -1 when out of memory. */
 int profile_recount(struct pr_profile *p);
+
+/* How inlined functions appear: as frames of their own (expand), or folded into the
+ * out-of-line function they were inlined into (fold: what perf calls self time). */
+enum inline_mode { INLINES_EXPAND, INLINES_FOLD };
+
+/* "fold" / "expand" -> mode; 0, or -1 for anything else. */
+int inline_mode_parse(const char *s, enum inline_mode *out);
+const char *inline_mode_name(enum inline_mode m);
+
+/* The name without compiler clone suffixes (" [clone .constprop.0]", " [clone .cold]" as
+ * c++filt prints them; ".constprop.0", ".isra.0", ".part.0", ".cold", ".lto_priv.0" on C
+ * symbols), malloc'd; NULL when the name has none (or out of memory). */
+char *name_fold_clones(const char *name);
+
+/* Renames every function to its clone-folded name (keeping the old one in raw_name) and
+ * merges functions that became equal; with stacks, counts are recomputed from them. 0, or
+ * -1 when out of memory. */
+int profile_fold_clones(struct pr_profile *p);
+
+/* Removes inlined frames from the stacks, so that their samples count for the function
+ * they were inlined into; functions left on no stack are dropped and counts recomputed.
+ * A profile without stacks is left as it is. 0, or -1 when out of memory. */
+int profile_fold_inlines(struct pr_profile *p);
 
 /* Index of the function with exactly this name, or -1. Linear; for tests and tools. */
 long profile_find(const struct pr_profile *p, const char *name);
