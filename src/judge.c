@@ -193,7 +193,7 @@ static int add_stacks(struct avg_builder *b, const struct pr_profile *p)
             out->stacks[idx].count += st->count;
             free(frames);
         } else {
-            out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count};
+            out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count, NULL};
         }
     }
     return 0;
