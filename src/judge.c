@@ -20,7 +20,7 @@ void judge_options_default(struct judge_options *o)
     o->threshold_percent = 50.0;
     o->top = 10;
     o->compat = false;
-    o->metric = METRIC_TOTAL;
+    o->metric = METRIC_BOTH;
     o->min_delta = 0.5;
     o->confidence = 99.0;
     o->time_threshold = 10.0;
@@ -32,12 +32,28 @@ void judge_options_default(struct judge_options *o)
 
 const char *verdict_name(enum verdict v)
 {
-    return v == VERDICT_REGRESSION ? "REGRESSION" : "PASS";
+    return v == VERDICT_REGRESSION     ? "REGRESSION"
+           : v == VERDICT_INCONCLUSIVE ? "INCONCLUSIVE"
+                                       : "PASS";
 }
 
 const char *judge_metric_name(enum judge_metric m)
 {
-    return m == METRIC_SELF ? "self" : "total";
+    return m == METRIC_SELF ? "self" : m == METRIC_BOTH ? "both" : "total";
+}
+
+const char *cause_role_name(enum cause_role r)
+{
+    switch (r) {
+    case ROLE_MOST_LIKELY_CAUSE:
+        return "most_likely_cause";
+    case ROLE_CAUSE:
+        return "cause";
+    case ROLE_INHERITS:
+        return "inherits";
+    default:
+        return "none";
+    }
 }
 
 const char *sig_test_name(enum sig_test t)
@@ -73,6 +89,19 @@ const char *judge_note_text(unsigned note)
     case NOTE_METRIC_MISSING:
         return "a whole-run metric was not recorded on one side (profiles or baseline of the "
                "old tool): not judged against the baseline";
+    case NOTE_ONE_RUN:
+        return "a side has a single run: run-to-run noise is unknown, so only sampling noise "
+               "is accounted for; use 5 runs a side (profreg-ci -n 5)";
+    case NOTE_FEW_SAMPLES:
+        return "a side has fewer than 100 samples a run: shares are too coarse to judge "
+               "small functions; run the workload longer or raise PROFREG_FREQUENCY";
+    case NOTE_INCONCLUSIVE:
+        return "INCONCLUSIVE: these runs could not have shown a regression of the size looked "
+               "for at that share (see 'detectable'), or the growth may be noise; more runs "
+               "(-n 10) or longer runs decide it";
+    case NOTE_NO_STACKS:
+        return "a side has no stacks (old profiles or baseline): causes are told from self "
+               "growth alone; refresh the baseline to keep its stacks";
     default:
         return "";
     }
@@ -372,7 +401,7 @@ int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg
 
 /* ---- judging ---------------------------------------------------------------------------- */
 
-/* One side's view of one function for the judged metric. */
+/* One side's view of one function for one share. */
 struct fn_view {
     double value;   /* the share judged: compat the mean where present, else over all runs */
     double sd;      /* over all runs; NAN when unknown */
@@ -381,11 +410,11 @@ struct fn_view {
 };
 
 static struct fn_view view_of(const struct avg_function *f, const struct avg_profile *a,
-                              const struct judge_options *o)
+                              enum judge_metric m, bool compat)
 {
     struct fn_view v;
-    bool self = o->metric == METRIC_SELF;
-    if (o->compat) {
+    bool self = m == METRIC_SELF;
+    if (compat) {
         v.value = self ? f->avg_self_pct : f->avg_percentage;
         v.samples = self ? f->self_mean_samples * a->runs / (f->occurrences ? f->occurrences : 1)
                          : f->avg_samples;
@@ -399,14 +428,6 @@ static struct fn_view view_of(const struct avg_function *f, const struct avg_pro
     double mean_samples = self ? f->self_mean_samples : f->mean_samples;
     v.pooled = mean_samples * a->runs;
     return v;
-}
-
-/* The judged share of a function when it is the sort key; NAN sorts last. */
-static double rank_key(const struct avg_function *f, const struct avg_profile *a,
-                       const struct judge_options *o)
-{
-    double v = view_of(f, a, o).value;
-    return isnan(v) ? -1 : v;
 }
 
 struct ranked {
@@ -423,24 +444,40 @@ static int cmp_ranked(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* One side prepared for judging: its functions that pass the filter, ranked by the judged
- * metric, and the rank of each (0 = filtered out). */
-struct side {
-    const struct avg_profile *a;
-    struct hmap names; /* every function, by name */
+/* One side's functions that pass the filter, ranked by one share. */
+struct ranking {
     struct ranked *ranked;
     size_t nranked;
-    size_t *rank; /* per function index */
-    size_t top;   /* min(N, nranked) */
-    double smallest; /* smallest judged share listed (after the filter); 0 when none */
-    bool is_baseline; /* its relative source paths are relative to the project root */
+    size_t *rank;    /* per function index, 1-based; 0 = filtered out */
+    uint32_t *tops;  /* the functions given a top-N slot, best first */
+    uint8_t *intop;  /* per function index: among tops */
+    size_t top;      /* how many */
+    double smallest; /* smallest share listed (after the filter); 0 when none */
 };
+
+/* One side prepared for judging. */
+struct side {
+    const struct avg_profile *a;
+    struct hmap names;         /* every function, by name */
+    struct ranking by[2];      /* [METRIC_TOTAL], [METRIC_SELF] */
+    uint8_t *structural;       /* per function: in nearly every sample on both sides */
+    bool is_baseline;          /* its relative source paths are relative to the project root */
+};
+
+static void ranking_free(struct ranking *r)
+{
+    free(r->ranked);
+    free(r->rank);
+    free(r->tops);
+    free(r->intop);
+}
 
 static void side_free(struct side *s)
 {
     hmap_free(&s->names);
-    free(s->ranked);
-    free(s->rank);
+    ranking_free(&s->by[0]);
+    ranking_free(&s->by[1]);
+    free(s->structural);
 }
 
 static long side_find(const struct side *s, const char *name)
@@ -473,12 +510,19 @@ static int side_init(struct side *s, const struct avg_profile *a)
     memset(s, 0, sizeof *s);
     s->a = a;
     hmap_init(&s->names);
-    size_t n = a->nfunctions;
-    s->ranked = calloc(n ? n : 1, sizeof *s->ranked);
-    s->rank = calloc(n ? n : 1, sizeof *s->rank);
-    if (!s->ranked || !s->rank)
+    size_t n = a->nfunctions ? a->nfunctions : 1;
+    for (int m = 0; m < 2; m++) {
+        struct ranking *r = &s->by[m];
+        r->ranked = calloc(n, sizeof *r->ranked);
+        r->rank = calloc(n, sizeof *r->rank);
+        r->tops = calloc(n, sizeof *r->tops);
+        r->intop = calloc(n, 1);
+        if (!r->ranked || !r->rank || !r->tops || !r->intop)
+            return -1;
+    }
+    if (!(s->structural = calloc(n, 1)))
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < a->nfunctions; i++) {
         uint32_t v;
         const char *name = a->functions[i].name;
         if (hmap_intern(&s->names, name, strlen(name), (uint32_t)i, &v) < 0)
@@ -487,22 +531,62 @@ static int side_init(struct side *s, const struct avg_profile *a)
     return 0;
 }
 
-/* Ranks s's functions that pass the filter (paths looked up on other when missing). */
-static void side_rank(struct side *s, const struct side *other, const struct judge_options *o)
+/* The share at or above which a function cannot grow by the threshold (it would pass 100 %). */
+static double cannot_grow_share(const struct judge_options *o)
+{
+    return 100.0 / (1.0 + o->threshold_percent / 100.0);
+}
+
+/* Marks, on both sides, the functions in nearly every sample on both sides, or too large
+ * on both to grow by the threshold: entry points, runners, main. */
+static void mark_structural(struct side *cs, struct side *bs, const struct judge_options *o)
+{
+    double limit = cannot_grow_share(o);
+    if (limit > JUDGE_STRUCTURAL_SHARE)
+        limit = JUDGE_STRUCTURAL_SHARE;
+    for (size_t ci = 0; ci < cs->a->nfunctions; ci++) {
+        const struct avg_function *c = &cs->a->functions[ci];
+        long bi = side_find(bs, c->name);
+        if (bi < 0)
+            continue;
+        const struct avg_function *b = &bs->a->functions[bi];
+        double cv = isnan(c->mean_pct) ? c->avg_percentage : c->mean_pct;
+        double bv = isnan(b->mean_pct) ? b->avg_percentage : b->mean_pct;
+        if (cv >= limit && bv >= limit)
+            cs->structural[ci] = bs->structural[bi] = 1;
+    }
+}
+
+/* Ranks s's functions that pass the filter by share m; structural ones get no top slot. */
+static void side_rank(struct side *s, const struct side *other, enum judge_metric m,
+                      const struct judge_options *o)
 {
     const struct avg_profile *a = s->a;
-    for (size_t i = 0; i < a->nfunctions; i++)
-        if (passes(o, &a->functions[i], s, other))
-            s->ranked[s->nranked++] =
-                (struct ranked){(uint32_t)i, rank_key(&a->functions[i], a, o), a->functions[i].order};
-    if (s->nranked > 1)
-        qsort(s->ranked, s->nranked, sizeof *s->ranked, cmp_ranked);
-    for (size_t r = 0; r < s->nranked; r++)
-        s->rank[s->ranked[r].idx] = r + 1;
-    s->top = s->nranked < o->top ? s->nranked : o->top;
-    s->smallest = s->nranked ? s->ranked[s->nranked - 1].key : 0;
-    if (s->smallest < 0)
-        s->smallest = 0;
+    struct ranking *r = &s->by[m == METRIC_SELF];
+    for (size_t i = 0; i < a->nfunctions; i++) {
+        if (!passes(o, &a->functions[i], s, other))
+            continue;
+        double v = view_of(&a->functions[i], a, m, o->compat).value;
+        r->ranked[r->nranked++] = (struct ranked){(uint32_t)i, isnan(v) ? -1 : v, a->functions[i].order};
+    }
+    if (r->nranked > 1)
+        qsort(r->ranked, r->nranked, sizeof *r->ranked, cmp_ranked);
+    for (size_t k = 0; k < r->nranked; k++) {
+        uint32_t i = r->ranked[k].idx;
+        r->rank[i] = k + 1;
+        if (r->top < o->top && !s->structural[i]) {
+            r->tops[r->top++] = i;
+            r->intop[i] = 1;
+        }
+    }
+    r->smallest = r->nranked ? r->ranked[r->nranked - 1].key : 0;
+    if (r->smallest < 0)
+        r->smallest = 0;
+}
+
+static bool in_top(const struct ranking *r, long i)
+{
+    return i >= 0 && r->intop[i];
 }
 
 static double diff_percent(double current, double baseline)
@@ -510,14 +594,19 @@ static double diff_percent(double current, double baseline)
     return baseline > 0 ? (current - baseline) / baseline * 100.0 : NAN;
 }
 
-/* The noise-aware test of "current's share is larger than the baseline's". */
+/* The noise-aware test of "current's share is larger than the baseline's"; *mde gets the
+ * smallest growth (points) that would have reached significance. */
 static enum sig_test share_test(const struct fn_view *c, const struct avg_profile *ca,
                                 const struct fn_view *b, const struct avg_profile *ba,
-                                double *p, unsigned *notes)
+                                double alpha, double *p, double *mde, unsigned *notes)
 {
-    *p = NAN;
+    *p = *mde = NAN;
     if (ca->runs >= 3 && ba->runs >= 3 && !isnan(c->sd) && !isnan(b->sd)) {
-        *p = stats_welch_greater(c->value, c->sd, ca->runs, b->value, b->sd, ba->runs, NULL);
+        double df = 0;
+        *p = stats_welch_greater(c->value, c->sd, ca->runs, b->value, b->sd, ba->runs, &df);
+        double se = sqrt(c->sd * c->sd / ca->runs + b->sd * b->sd / ba->runs);
+        double t = stats_t_quantile(alpha, df > 0 ? df : ca->runs + ba->runs - 2.0);
+        *mde = isnan(t) ? NAN : t * se;
         return TEST_WELCH;
     }
     double n1 = ca->avg_total_samples * ca->runs, n0 = ba->avg_total_samples * ba->runs;
@@ -531,27 +620,81 @@ static enum sig_test share_test(const struct fn_view *c, const struct avg_profil
     double w0 = isnan(ba->avg_signals) ? 1 : ba->avg_signals / ba->avg_total_samples;
     *p = stats_rate_greater(round(c->pooled * w1), round(n1 * w1), round(b->pooled * w0),
                             round(n0 * w0));
+    /* normal approximation at the baseline's share (at least one signal's worth) */
+    double s1 = n1 * w1, s0 = n0 * w0;
+    double q = b->value / 100;
+    if (q * s0 < 1)
+        q = 1 / s0;
+    double se = sqrt(q * (1 - q) * (1 / s1 + 1 / s0));
+    *mde = stats_t_quantile(alpha, 1e6) * se * 100;
     return TEST_BINOMIAL;
 }
 
-/* The one place a function's verdict is decided. */
-static void function_verdict(struct judged_function *f, const struct judge_options *o)
+/* The one place a share's verdict is decided. */
+static void share_verdict_decide(struct share_verdict *v, const struct judge_options *o)
 {
     if (o->compat) {
         /* The old rule: a relative increase strictly above the threshold; a zero baseline
          * (diff undefined) is never a regression. */
-        f->grew_enough = !isnan(f->diff_percent) && f->diff_percent > o->threshold_percent;
-        f->moved_enough = f->significant = true;
-    } else {
-        /* relative growth above the threshold (from zero: any growth), an absolute move of
-         * at least min_delta points, and significance (when it can be assessed) */
-        f->grew_enough = isnan(f->diff_percent) ? f->current_percentage > 0
-                                                : f->diff_percent > o->threshold_percent;
-        f->moved_enough = f->delta_points >= o->min_delta - 1e-9;
-        f->significant = f->test == TEST_NONE || f->p_value < 1 - o->confidence / 100;
+        v->grew_enough = !isnan(v->diff_percent) && v->diff_percent > o->threshold_percent;
+        v->moved_enough = v->significant = true;
+        v->status = v->grew_enough ? VERDICT_REGRESSION : VERDICT_PASS;
+        return;
     }
-    f->status = f->grew_enough && f->moved_enough && f->significant ? VERDICT_REGRESSION
-                                                                     : VERDICT_PASS;
+    /* relative growth above the threshold (from zero: any growth), an absolute move of at
+     * least min_delta points, and significance (when it can be assessed) */
+    v->grew_enough = isnan(v->diff_percent) ? v->current > 0 : v->diff_percent > o->threshold_percent;
+    v->moved_enough = v->delta_points >= o->min_delta - 1e-9;
+    v->significant = v->test == TEST_NONE || v->p_value < 1 - o->confidence / 100;
+    v->needed_points = fmax(o->min_delta, o->threshold_percent / 100 * v->baseline);
+    if (v->grew_enough && v->moved_enough && v->significant)
+        v->status = VERDICT_REGRESSION;
+    else if (v->test != TEST_NONE &&
+             ((v->grew_enough && v->moved_enough) || v->mde_points > v->needed_points))
+        v->status = VERDICT_INCONCLUSIVE; /* it grew but could be noise, or a regression of
+                                             the size looked for could not have shown */
+    else
+        v->status = VERDICT_PASS;
+}
+
+/* Judges share m of one function (c or b may be NULL: absent; an absent baseline function
+ * has `absent_share`). */
+static void share_judge(struct share_verdict *v, enum judge_metric m, const struct side *cs,
+                        const struct avg_function *c, const struct side *bs,
+                        const struct avg_function *b, double absent_share,
+                        const struct judge_options *o, unsigned *notes)
+{
+    const struct avg_profile *ca = cs->a, *ba = bs->a;
+    struct fn_view cv = {0, 0, 0, 0}, bv = {absent_share, 0, 0, NAN};
+    if (c)
+        cv = view_of(c, ca, m, o->compat);
+    if (b) {
+        bv = view_of(b, ba, m, o->compat);
+    } else {
+        bv.samples = absent_share * ba->avg_total_samples / 100;
+        bv.pooled = bv.samples * ba->runs;
+        bv.sd = ba->has_spread ? 0 : NAN;
+    }
+    memset(v, 0, sizeof *v);
+    v->judged = true;
+    v->current = cv.value;
+    v->baseline = bv.value;
+    v->diff_percent = diff_percent(cv.value, bv.value);
+    v->delta_points = cv.value - bv.value;
+    v->p_value = v->mde_points = NAN;
+    v->test = TEST_NONE;
+    if (!o->compat)
+        v->test = share_test(&cv, ca, &bv, ba, 1 - o->confidence / 100, &v->p_value,
+                             &v->mde_points, notes);
+    share_verdict_decide(v, o);
+}
+
+static enum verdict worse(enum verdict a, enum verdict b)
+{
+    if (a == VERDICT_REGRESSION || b == VERDICT_REGRESSION)
+        return VERDICT_REGRESSION;
+    return a == VERDICT_INCONCLUSIVE || b == VERDICT_INCONCLUSIVE ? VERDICT_INCONCLUSIVE
+                                                                  : VERDICT_PASS;
 }
 
 /* Fills f from the current function (ci, -1 when absent) and the baseline function (bi, -1
@@ -563,43 +706,63 @@ static void judge_one(struct judged_function *f, const struct side *cs, long ci,
     const struct avg_profile *ca = cs->a, *ba = bs->a;
     const struct avg_function *c = ci >= 0 ? &ca->functions[ci] : NULL;
     const struct avg_function *b = bi >= 0 ? &ba->functions[bi] : NULL;
-    struct fn_view cv = {0, 0, 0, 0}, bv = {absent_share, 0, 0, NAN};
-    if (c)
-        cv = view_of(c, ca, o);
-    if (b) {
-        bv = view_of(b, ba, o);
-    } else {
-        bv.samples = absent_share * ba->avg_total_samples / 100;
-        bv.pooled = bv.samples * ba->runs;
-        bv.sd = ba->has_spread ? 0 : NAN;
-    }
+    bool compat = o->compat;
     memset(f, 0, sizeof *f);
     f->name = c ? c->name : b ? b->name : ""; /* one of them is always given */
-    f->current_percentage = cv.value;
-    f->baseline_percentage = bv.value;
+    bool both = o->metric == METRIC_BOTH;
+    bool self_known = ca->has_self && ba->has_self;
+    if (both || o->metric == METRIC_TOTAL)
+        share_judge(&f->total, METRIC_TOTAL, cs, c, bs, b, absent_share, o, notes);
+    if ((both && self_known) || o->metric == METRIC_SELF)
+        share_judge(&f->self, METRIC_SELF, cs, c, bs, b, absent_share, o, notes);
+    /* the deciding share: the one that regressed (total first), else the ranking one */
+    const struct share_verdict *d;
+    if (o->metric == METRIC_SELF || (f->self.judged && f->self.status == VERDICT_REGRESSION &&
+                                     f->total.status != VERDICT_REGRESSION)) {
+        d = &f->self;
+        f->decided_by = METRIC_SELF;
+    } else {
+        d = &f->total;
+        f->decided_by = METRIC_TOTAL;
+    }
+    f->current_percentage = d->current;
+    f->baseline_percentage = d->baseline;
+    f->diff_percent = d->diff_percent;
+    f->delta_points = d->delta_points;
+    f->p_value = d->p_value;
+    f->test = d->test;
+    f->grew_enough = d->grew_enough;
+    f->moved_enough = d->moved_enough;
+    f->significant = d->significant;
+    f->status = worse(f->total.judged ? f->total.status : VERDICT_PASS,
+                      f->self.judged ? f->self.status : VERDICT_PASS);
+    struct fn_view cv = c ? view_of(c, ca, f->decided_by, compat) : (struct fn_view){0, 0, 0, 0};
+    struct fn_view bv = b ? view_of(b, ba, f->decided_by, compat)
+                          : (struct fn_view){0, 0, absent_share * ba->avg_total_samples / 100, 0};
     f->current_samples = cv.samples;
     f->baseline_samples = bv.samples;
-    f->diff_percent = diff_percent(cv.value, bv.value);
-    f->delta_points = cv.value - bv.value;
-    bool compat = o->compat;
     f->current_total = c ? (compat ? c->avg_percentage : c->mean_pct) : 0;
-    f->current_self = c ? (compat ? c->avg_self_pct : c->self_mean_pct)
-                        : (ca->has_self ? 0 : NAN);
+    f->current_self = c ? (compat ? c->avg_self_pct : c->self_mean_pct) : (ca->has_self ? 0 : NAN);
     f->baseline_total = b ? (compat ? b->avg_percentage : b->mean_pct) : NAN;
     f->baseline_self = b ? (compat ? b->avg_self_pct : b->self_mean_pct) : NAN;
-    if (!b && o->metric == METRIC_TOTAL)
+    if (!b && f->total.judged)
         f->baseline_total = absent_share;
-    if (!b && o->metric == METRIC_SELF)
+    if (!b && f->self.judged)
         f->baseline_self = absent_share;
-    f->current_rank = c ? cs->rank[ci] : 0;
-    f->baseline_rank = b ? bs->rank[bi] : 0;
-    f->p_value = NAN;
-    f->test = TEST_NONE;
-    if (!compat)
-        f->test = share_test(&cv, ca, &bv, ba, &f->p_value, notes);
-    function_verdict(f, o);
+    int primary = o->metric == METRIC_SELF;
+    f->current_rank = c ? cs->by[primary].rank[ci] : 0;
+    f->baseline_rank = b ? bs->by[primary].rank[bi] : 0;
+    /* the smallest relative growth this comparison could have called a regression */
+    f->detectable_percent = NAN;
+    if (!compat && d->baseline > 0) {
+        double pts = d->needed_points;
+        if (!isnan(d->mde_points) && d->mde_points > pts)
+            pts = d->mde_points;
+        f->detectable_percent = pts / d->baseline * 100;
+    }
+    f->role = ROLE_NONE;
+    f->own_delta_points = NAN;
 }
-
 /* Whole-run metrics ---------------------------------------------------------------------- */
 
 /* p-value of "current's metric is larger", with the spread available. */
@@ -703,100 +866,329 @@ static int cmp_compared(const void *a, const void *b)
 static void judge_compat(const struct side *cs, const struct side *bs,
                          const struct judge_options *o, struct judgement *j)
 {
-    for (size_t r = 0; r < cs->top; r++) {
-        uint32_t ci = cs->ranked[r].idx;
+    int m = o->metric == METRIC_SELF;
+    const struct ranking *cr = &cs->by[m], *br = &bs->by[m];
+    for (size_t r = 0; r < cr->top; r++) {
+        uint32_t ci = cr->tops[r];
         const struct avg_function *c = &cs->a->functions[ci];
         long bi = side_find(bs, c->name);
-        if (bi < 0 || bs->rank[bi] == 0 || bs->rank[bi] > bs->top) {
+        if (!in_top(br, bi)) {
             j->new_hotspots[j->nnew++] =
-                (struct listed_function){c->name, cs->ranked[r].key, NAN, NAN};
+                (struct listed_function){c->name, cr->ranked[r].key, NAN, NAN};
             continue;
         }
         struct judged_function *f = &j->compared[j->ncompared++];
         judge_one(f, cs, ci, bs, bi, 0, o, &j->notes);
     }
-    for (size_t r = 0; r < bs->top; r++) {
-        uint32_t bi = bs->ranked[r].idx;
+    for (size_t r = 0; r < br->top; r++) {
+        uint32_t bi = br->tops[r];
         const struct avg_function *b = &bs->a->functions[bi];
         long ci = side_find(cs, b->name);
-        if (ci < 0 || cs->rank[ci] == 0 || cs->rank[ci] > cs->top)
+        if (!in_top(cr, ci))
             j->disappeared[j->ndisappeared++] =
-                (struct listed_function){b->name, bs->ranked[r].key, NAN, NAN};
+                (struct listed_function){b->name, br->ranked[r].key, NAN, NAN};
     }
+}
+
+/* The shares whose top-N slots choose the functions judged. */
+static int ranked_metrics(const struct judge_options *o, const struct side *cs,
+                          const struct side *bs, int out[2])
+{
+    if (o->metric != METRIC_BOTH) {
+        out[0] = o->metric == METRIC_SELF;
+        return 1;
+    }
+    out[0] = 0;
+    out[1] = 1;
+    return cs->a->has_self && bs->a->has_self ? 2 : 1;
 }
 
 static void judge_default(const struct side *cs, const struct side *bs,
-                          const struct judge_options *o, struct judgement *j)
+                          const struct judge_options *o, struct judgement *j, uint8_t *cdone,
+                          uint8_t *bdone)
 {
-    /* every baseline top-N function, wherever it ranks now */
-    for (size_t r = 0; r < bs->top; r++) {
-        uint32_t bi = bs->ranked[r].idx;
-        const struct avg_function *b = &bs->a->functions[bi];
-        long ci = side_find(cs, b->name);
-        struct judged_function *f = &j->compared[j->ncompared++];
-        judge_one(f, cs, ci, bs, bi, 0, o, &j->notes);
-        if (ci < 0)
-            j->disappeared[j->ndisappeared++] =
-                (struct listed_function){b->name, f->baseline_percentage, NAN, NAN};
+    int ms[2];
+    int nm = ranked_metrics(o, cs, bs, ms);
+    /* every baseline top-N function (by each share), wherever it ranks now */
+    for (int k = 0; k < nm; k++) {
+        const struct ranking *br = &bs->by[ms[k]];
+        for (size_t r = 0; r < br->top; r++) {
+            uint32_t bi = br->tops[r];
+            if (bdone[bi])
+                continue;
+            bdone[bi] = 1;
+            const struct avg_function *b = &bs->a->functions[bi];
+            long ci = side_find(cs, b->name);
+            if (ci >= 0)
+                cdone[ci] = 1;
+            struct judged_function *f = &j->compared[j->ncompared++];
+            judge_one(f, cs, ci, bs, bi, 0, o, &j->notes);
+            if (ci < 0)
+                j->disappeared[j->ndisappeared++] =
+                    (struct listed_function){b->name, f->baseline_percentage, NAN, NAN};
+        }
+    }
+    /* current top-N functions not tracked yet: judged like the others when the baseline
+     * has them (they rose into the top); new hotspots when it has none of them */
+    for (int k = 0; k < nm; k++) {
+        const struct ranking *cr = &cs->by[ms[k]];
+        for (size_t r = 0; r < cr->top; r++) {
+            uint32_t ci = cr->tops[r];
+            if (cdone[ci])
+                continue;
+            cdone[ci] = 1;
+            const struct avg_function *c = &cs->a->functions[ci];
+            long bi = side_find(bs, c->name);
+            if (bi >= 0 && bs->by[ms[k]].rank[bi] != 0) {
+                bdone[bi] = 1;
+                judge_one(&j->compared[j->ncompared++], cs, ci, bs, bi, 0, o, &j->notes);
+                continue;
+            }
+            /* absent from a baseline that lists every function: 0; from a cut one: at most
+             * the smallest share it lists */
+            double absent = bs->a->complete ? 0 : bs->by[ms[k]].smallest;
+            struct judged_function f;
+            unsigned notes = 0;
+            judge_one(&f, cs, ci, bs, -1, absent, o, &notes);
+            if (f.status != VERDICT_REGRESSION)
+                continue;
+            j->notes |= notes;
+            j->new_hotspots[j->nnew++] = (struct listed_function){
+                c->name, f.current_percentage, f.baseline_percentage, f.p_value};
+            if (o->fail_on_new)
+                j->new_regressed++;
+        }
     }
     if (j->ncompared > 1)
         qsort(j->compared, j->ncompared, sizeof *j->compared, cmp_compared);
-    /* current top-N functions that were not tracked: new hotspots when their share is
-     * significantly (and by the same margins) above their baseline share */
-    for (size_t r = 0; r < cs->top; r++) {
-        uint32_t ci = cs->ranked[r].idx;
-        const struct avg_function *c = &cs->a->functions[ci];
-        long bi = side_find(bs, c->name);
-        if (bi >= 0 && bs->rank[bi] != 0 && bs->rank[bi] <= bs->top)
-            continue;
-        /* absent from a baseline that lists every function: 0; from a cut one: at most
-         * the smallest share it lists */
-        double absent = bs->a->complete ? 0 : bs->smallest;
-        struct judged_function f;
-        unsigned notes = 0;
-        judge_one(&f, cs, ci, bs, bi, absent, o, &notes);
-        if (f.status != VERDICT_REGRESSION)
-            continue;
-        j->notes |= notes;
-        j->new_hotspots[j->nnew++] =
-            (struct listed_function){c->name, f.current_percentage, f.baseline_percentage,
-                                     f.p_value};
-        if (o->fail_on_new)
-            j->new_regressed++;
+}
+
+/* ---- causes: which regressed function the growth is owed to ----------------------------- */
+
+/* Per side: the weight of stacks holding regressed function k that no other regressed
+ * function below it explains (own[k]), and the weight each other one explains (expl[k][g]). */
+static int owed_weights(const struct side *s, const struct judgement *j, const size_t *reg,
+                        size_t nreg, double *own, double *expl, double *total)
+{
+    const struct avg_profile *a = s->a;
+    long *kof = malloc((a->nfunctions ? a->nfunctions : 1) * sizeof *kof);
+    long *first = malloc(nreg * sizeof *first), *last = malloc(nreg * sizeof *last);
+    if (!kof || !first || !last) {
+        free(kof);
+        free(first);
+        free(last);
+        return -1;
     }
+    for (size_t i = 0; i < a->nfunctions; i++)
+        kof[i] = -1;
+    for (size_t k = 0; k < nreg; k++) {
+        long i = side_find(s, j->compared[reg[k]].name);
+        if (i >= 0)
+            kof[i] = (long)k;
+    }
+    *total = 0;
+    for (size_t st = 0; st < a->nstacks; st++) {
+        const struct pr_stack *p = &a->stacks[st];
+        double w = (double)p->count;
+        *total += w;
+        for (size_t k = 0; k < nreg; k++)
+            first[k] = last[k] = -1;
+        bool any = false;
+        for (uint32_t d = 0; d < p->depth; d++) {
+            long k = p->frames[d] < a->nfunctions ? kof[p->frames[d]] : -1;
+            if (k < 0)
+                continue;
+            if (first[k] < 0)
+                first[k] = d;
+            last[k] = d;
+            any = true;
+        }
+        if (!any)
+            continue;
+        for (size_t k = 0; k < nreg; k++) {
+            if (first[k] < 0)
+                continue;
+            bool explained = false;
+            for (size_t g = 0; g < nreg; g++)
+                if (g != k && last[g] > first[k]) {
+                    explained = true;
+                    expl[k * nreg + g] += w;
+                }
+            if (!explained)
+                own[k] += w;
+        }
+    }
+    free(kof);
+    free(first);
+    free(last);
+    return 0;
+}
+
+/* Gives every regressed function its role; names the most likely cause. */
+static int assign_causes(struct judgement *j, const struct side *cs, const struct side *bs,
+                         const struct judge_options *o)
+{
+    size_t nreg = 0;
+    size_t *reg = malloc((j->ncompared ? j->ncompared : 1) * sizeof *reg);
+    if (!reg)
+        return -1;
+    for (size_t i = 0; i < j->ncompared; i++)
+        if (j->compared[i].status == VERDICT_REGRESSION)
+            reg[nreg++] = i;
+    if (nreg == 0) {
+        free(reg);
+        return 0;
+    }
+    bool stacks = cs->a->has_stacks && bs->a->has_stacks && cs->a->nstacks && bs->a->nstacks;
+    double *own_c = calloc(nreg, sizeof *own_c), *own_b = calloc(nreg, sizeof *own_b);
+    double *ex_c = calloc(nreg * nreg, sizeof *ex_c), *ex_b = calloc(nreg * nreg, sizeof *ex_b);
+    int rc = own_c && own_b && ex_c && ex_b ? 0 : -1;
+    double tc = 0, tb = 0;
+    if (rc == 0 && stacks)
+        rc = owed_weights(cs, j, reg, nreg, own_c, ex_c, &tc) ||
+                     owed_weights(bs, j, reg, nreg, own_b, ex_b, &tb)
+                 ? -1
+                 : 0;
+    if (rc == 0 && !stacks)
+        j->notes |= NOTE_NO_STACKS;
+    long best = -1;
+    double best_own = -INFINITY;
+    for (size_t k = 0; rc == 0 && k < nreg; k++) {
+        struct judged_function *f = &j->compared[reg[k]];
+        double own;
+        bool cause;
+        if (stacks && tc > 0 && tb > 0) {
+            own = own_c[k] / tc * 100 - own_b[k] / tb * 100;
+            double total_delta = f->total.judged ? f->total.delta_points : f->delta_points;
+            /* self growth is its own by definition; otherwise what regressed callees leave */
+            cause = f->decided_by == METRIC_SELF ||
+                    own >= fmax(o->min_delta, 0.25 * total_delta) - 1e-9;
+            f->own_delta_points = own;
+            /* the regressed callees that explain most of it, now */
+            for (size_t n = 0; n < JUDGE_MAX_INHERITS; n++) {
+                double w = 0;
+                long g_best = -1;
+                for (size_t g = 0; g < nreg; g++) {
+                    double e = ex_c[k * nreg + g] / tc - ex_b[k * nreg + g] / tb;
+                    bool taken = false;
+                    for (size_t q = 0; q < f->ninherits; q++)
+                        taken |= f->inherits_from[q] == j->compared[reg[g]].name;
+                    if (!taken && e > w) {
+                        w = e;
+                        g_best = (long)g;
+                    }
+                }
+                if (g_best < 0)
+                    break;
+                f->inherits_from[f->ninherits++] = j->compared[reg[g_best]].name;
+            }
+        } else {
+            /* no stacks: a function whose own (self) share grew is a cause */
+            own = f->self.judged ? f->self.delta_points : f->delta_points;
+            cause = !f->self.judged || own >= o->min_delta - 1e-9;
+        }
+        f->role = cause ? ROLE_CAUSE : ROLE_INHERITS;
+        if (cause)
+            f->ninherits = 0;
+        /* the cause with most growth of its own; if every one inherits (recursion through
+         * each other), the one with most growth of its own all the same */
+        double key = cause ? own + 1e6 : own;
+        if (key > best_own) {
+            best_own = key;
+            best = (long)k;
+        }
+    }
+    if (rc == 0 && best >= 0) {
+        struct judged_function *f = &j->compared[reg[best]];
+        f->role = ROLE_MOST_LIKELY_CAUSE;
+        f->ninherits = 0;
+        j->likely_cause = f->name;
+    }
+    free(reg);
+    free(own_c);
+    free(own_b);
+    free(ex_c);
+    free(ex_b);
+    return rc;
+}
+
+/* Notes on how much the data can see: one run, few samples. */
+static void data_notes(const struct avg_profile *c, const struct avg_profile *b, unsigned *notes)
+{
+    if (c->runs == 1 || b->runs == 1)
+        *notes |= NOTE_ONE_RUN;
+    if ((c->runs && c->avg_total_samples < 100) || (b->runs && b->avg_total_samples < 100))
+        *notes |= NOTE_FEW_SAMPLES;
 }
 
 int judge_compare(const struct avg_profile *current, const struct avg_profile *baseline,
-                  const struct judge_options *o, struct judgement *j)
+                  const struct judge_options *opts, struct judgement *j)
 {
     memset(j, 0, sizeof *j);
+    struct judge_options eo = *opts;
+    const struct judge_options *o = &eo;
+    if (eo.compat && eo.metric == METRIC_BOTH)
+        eo.metric = METRIC_TOTAL; /* the old tool judged the inclusive share */
     struct side cs, bs;
     int rc = -1;
+    uint8_t *cdone = NULL, *bdone = NULL;
     int e1 = side_init(&cs, current), e2 = side_init(&bs, baseline);
     if (e1 || e2)
         goto done;
     bs.is_baseline = true;
-    side_rank(&cs, &bs, o);
-    side_rank(&bs, &cs, o);
-    size_t ncur = cs.top, nbase = bs.top;
-    j->compared = calloc(ncur + nbase + 1, sizeof *j->compared);
-    j->new_hotspots = calloc(ncur + 1, sizeof *j->new_hotspots);
-    j->disappeared = calloc(nbase + 1, sizeof *j->disappeared);
-    if (!j->compared || !j->new_hotspots || !j->disappeared)
-        goto done;
-    if (o->compat)
-        judge_compat(&cs, &bs, o, j);
-    else
-        judge_default(&cs, &bs, o, j);
-    for (size_t i = 0; i < j->ncompared; i++) {
-        if (j->compared[i].status == VERDICT_REGRESSION)
-            j->regressed++;
-        else
-            j->passed++;
+    if (!o->compat)
+        mark_structural(&cs, &bs, o);
+    int ms[2];
+    int nm = ranked_metrics(o, &cs, &bs, ms);
+    for (int k = 0; k < nm; k++) {
+        side_rank(&cs, &bs, ms[k] ? METRIC_SELF : METRIC_TOTAL, o);
+        side_rank(&bs, &cs, ms[k] ? METRIC_SELF : METRIC_TOTAL, o);
     }
+    size_t slots = 2 * (size_t)nm * (o->top + 1) + 1;
+    j->compared = calloc(slots, sizeof *j->compared);
+    j->new_hotspots = calloc(slots, sizeof *j->new_hotspots);
+    j->disappeared = calloc(slots, sizeof *j->disappeared);
+    cdone = calloc(current->nfunctions + 1, 1);
+    bdone = calloc(baseline->nfunctions + 1, 1);
+    if (!j->compared || !j->new_hotspots || !j->disappeared || !cdone || !bdone)
+        goto done;
+    if (o->compat) {
+        judge_compat(&cs, &bs, o, j);
+    } else {
+        data_notes(current, baseline, &j->notes);
+        judge_default(&cs, &bs, o, j, cdone, bdone);
+        size_t ns = 0;
+        for (size_t i = 0; i < baseline->nfunctions; i++)
+            ns += bs.structural[i];
+        if (ns && !(j->structural = calloc(ns, sizeof *j->structural)))
+            goto done;
+        for (size_t r = 0; r < bs.by[0].nranked || r < baseline->nfunctions; r++) {
+            /* in rank order when ranked by total, so the list reads outermost first */
+            uint32_t i = r < bs.by[0].nranked ? bs.by[0].ranked[r].idx : (uint32_t)r;
+            if (bs.structural[i] && j->nstructural < ns) {
+                bool dup = false;
+                for (size_t q = 0; q < j->nstructural; q++)
+                    dup |= j->structural[q] == baseline->functions[i].name;
+                if (!dup)
+                    j->structural[j->nstructural++] = baseline->functions[i].name;
+            }
+        }
+    }
+    for (size_t i = 0; i < j->ncompared; i++) {
+        enum verdict v = j->compared[i].status;
+        j->regressed += v == VERDICT_REGRESSION;
+        j->inconclusive += v == VERDICT_INCONCLUSIVE;
+        j->passed += v == VERDICT_PASS;
+    }
+    if (j->inconclusive)
+        j->notes |= NOTE_INCONCLUSIVE;
+    if (!o->compat && assign_causes(j, &cs, &bs, o) != 0)
+        goto done;
     judge_metrics(current, baseline, o, j);
     rc = 0;
 done:
+    free(cdone);
+    free(bdone);
     side_free(&cs);
     side_free(&bs);
     if (rc != 0)
@@ -809,5 +1201,6 @@ void judgement_free(struct judgement *j)
     free(j->compared);
     free(j->new_hotspots);
     free(j->disappeared);
+    free(j->structural);
     memset(j, 0, sizeof *j);
 }

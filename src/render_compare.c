@@ -6,9 +6,10 @@
 #include <string.h>
 
 /* Columns right of the name. --compat: "  Current %  Baseline %      Diff  Status" plus a
- * margin; the default judge adds the other share and the p-value. */
+ * margin; the default judge shows both shares (now/baseline), the diff of the share that
+ * decided (t: total, s: self), the p-value and the smallest growth it could have detected. */
 #define NUM_COLS_COMPAT 42
-#define NUM_COLS        66
+#define NUM_COLS        75
 #define MIN_NAME        24
 #define MAX_WIDTH       240
 
@@ -55,10 +56,13 @@ void render_rule(const struct judge_options *o, char *buf, size_t len)
         return;
     }
     snprintf(buf, len,
-             "regression when a baseline top-%zu function's %s share grows by more than %g %%, "
-             "by at least %g points, and significantly (%g %% confidence)",
-             o->top, judge_metric_name(o->metric), o->threshold_percent, o->min_delta,
-             o->confidence);
+             "regression when a top-%zu function's %s grows by more than %g %%, by at least %g "
+             "points, and significantly (%g %% confidence)",
+             o->top,
+             o->metric == METRIC_BOTH   ? "total or self share"
+             : o->metric == METRIC_SELF ? "self share"
+                                        : "total share",
+             o->threshold_percent, o->min_delta, o->confidence);
 }
 
 static void print_header(FILE *out, const struct compare_view *v, const struct term_style *s)
@@ -148,6 +152,88 @@ static void print_metrics(FILE *out, const struct judgement *j, const struct ter
     }
 }
 
+/* "12.34/5.67" for a share now and in the baseline ("n/a" halves when unknown). */
+static void format_pair(double now, double base, char *buf, size_t len)
+{
+    if (isnan(now) && isnan(base))
+        snprintf(buf, len, "n/a");
+    else if (isnan(base))
+        snprintf(buf, len, "%.2f/n/a", now);
+    else if (isnan(now))
+        snprintf(buf, len, "n/a/%.2f", base);
+    else
+        snprintf(buf, len, "%.2f/%.2f", now, base);
+}
+
+static const char *verdict_colour(enum verdict v, const struct term_style *s)
+{
+    return v == VERDICT_REGRESSION ? s->red : v == VERDICT_INCONCLUSIVE ? s->yellow : s->green;
+}
+
+/* The default judge's row: both shares, the deciding diff, p-value, what could be seen. */
+static void print_default_row(FILE *out, const struct judged_function *f,
+                              const struct term_style *s, size_t namew)
+{
+    char diff[32], total[40], self[40], p[32], det[32];
+    format_diff(f->diff_percent, diff, sizeof diff);
+    format_pair(f->current_total, f->baseline_total, total, sizeof total);
+    format_pair(f->current_self, f->baseline_self, self, sizeof self);
+    render_format_p(f->p_value, p, sizeof p);
+    if (isnan(f->detectable_percent))
+        snprintf(det, sizeof det, "n/a");
+    else
+        snprintf(det, sizeof det, "+%.0f%%", f->detectable_percent);
+    print_name(out, f->name, namew);
+    fprintf(out, "  %13s  %13s  %8s%c  %8s  %7s  %s%s%s", total, self, diff,
+            f->decided_by == METRIC_SELF ? 's' : 't', p, det, verdict_colour(f->status, s),
+            verdict_name(f->status), s->reset);
+    if (f->role == ROLE_MOST_LIKELY_CAUSE)
+        fprintf(out, "  %s<- most likely cause%s", s->red, s->reset);
+    else if (f->role == ROLE_CAUSE)
+        fprintf(out, "  <- also grew by itself");
+    else if (f->role == ROLE_INHERITS) {
+        fprintf(out, "  (inherits");
+        for (size_t k = 0; k < f->ninherits; k++)
+            fprintf(out, "%s %.60s", k ? "," : " from", f->inherits_from[k]);
+        fprintf(out, ")");
+    }
+    fputc('\n', out);
+}
+
+/* The cause named first, where a reader looks. */
+static void print_cause(FILE *out, const struct judgement *j, const struct term_style *s)
+{
+    if (!j->likely_cause)
+        return;
+    for (size_t i = 0; i < j->ncompared; i++) {
+        const struct judged_function *f = &j->compared[i];
+        if (f->role != ROLE_MOST_LIKELY_CAUSE)
+            continue;
+        fprintf(out, "%sMost likely cause:%s %s%s%s\n", s->blue, s->reset, s->red, f->name,
+                s->reset);
+        fprintf(out, "  total share %.2f -> %.2f %%, self share %.2f -> %.2f %%", f->baseline_total,
+                f->current_total, f->baseline_self, f->current_self);
+        if (!isnan(f->own_delta_points))
+            fprintf(out, ", %+.2f points of its own", f->own_delta_points);
+        fprintf(out, "\n\n");
+    }
+}
+
+static void print_structural(FILE *out, const struct judgement *j, const struct term_style *s)
+{
+    if (j->nstructural == 0)
+        return;
+    fprintf(out, "%sNot given a slot%s (in nearly every sample on both sides: they cannot grow by "
+                 "the threshold): ",
+            s->blue, s->reset);
+    size_t shown = j->nstructural < 6 ? j->nstructural : 6;
+    for (size_t i = 0; i < shown; i++)
+        fprintf(out, "%s%.60s", i ? ", " : "", j->structural[i]);
+    if (shown < j->nstructural)
+        fprintf(out, " and %zu more", j->nstructural - shown);
+    fputc('\n', out);
+}
+
 void render_compare_table(FILE *out, const struct compare_view *v, const struct judgement *j,
                           const struct term_style *s, int width)
 {
@@ -157,42 +243,35 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
     int cols = o->compat ? NUM_COLS_COMPAT : NUM_COLS;
     size_t namew = width > cols + MIN_NAME ? (size_t)(width - cols) : MIN_NAME;
     print_header(out, v, s);
-    const char *other = o->metric == METRIC_SELF ? "Total %" : "Self %";
+    if (!o->compat)
+        print_cause(out, j, s);
 
     fprintf(out, "%s", s->blue);
     print_name(out, "Function", namew);
-    fprintf(out, "  %9s  %10s  %8s", "Current %", "Baseline %", "Diff");
-    if (!o->compat)
-        fprintf(out, "  %13s  %8s", other, "p-value");
-    fprintf(out, "  %s%s\n", "Status", s->reset);
-    for (size_t i = 0; i < j->ncompared; i++) {
-        const struct judged_function *f = &j->compared[i];
-        char diff[32];
-        format_diff(f->diff_percent, diff, sizeof diff);
-        const char *colour = f->status == VERDICT_REGRESSION ? s->red : s->green;
-        print_name(out, f->name, namew);
-        fprintf(out, "  %9.2f  %10.2f  %8s", f->current_percentage, f->baseline_percentage, diff);
-        if (!o->compat) {
-            double oc = o->metric == METRIC_SELF ? f->current_total : f->current_self;
-            double ob = o->metric == METRIC_SELF ? f->baseline_total : f->baseline_self;
-            char pair[40], p[32];
-            if (isnan(oc) && isnan(ob))
-                snprintf(pair, sizeof pair, "n/a");
-            else if (isnan(ob))
-                snprintf(pair, sizeof pair, "%.2f/n/a", oc);
-            else
-                snprintf(pair, sizeof pair, "%.2f/%.2f", oc, ob);
-            render_format_p(f->p_value, p, sizeof p);
-            fprintf(out, "  %13s  %8s", pair, p);
+    if (o->compat) {
+        fprintf(out, "  %9s  %10s  %8s  %s%s\n", "Current %", "Baseline %", "Diff", "Status",
+                s->reset);
+        for (size_t i = 0; i < j->ncompared; i++) {
+            const struct judged_function *f = &j->compared[i];
+            char diff[32];
+            format_diff(f->diff_percent, diff, sizeof diff);
+            print_name(out, f->name, namew);
+            fprintf(out, "  %9.2f  %10.2f  %8s  %s%s%s\n", f->current_percentage,
+                    f->baseline_percentage, diff, verdict_colour(f->status, s),
+                    verdict_name(f->status), s->reset);
         }
-        fprintf(out, "  %s%s%s\n", colour, verdict_name(f->status), s->reset);
+    } else {
+        fprintf(out, "  %13s  %13s  %9s  %8s  %7s  %s%s\n", "Total % now/b", "Self % now/b",
+                "Diff", "p-value", "Detect", "Status", s->reset);
+        for (size_t i = 0; i < j->ncompared; i++)
+            print_default_row(out, &j->compared[i], s, namew);
     }
     if (j->ncompared == 0)
         fprintf(out, o->compat ? "(no function is in both top %zu lists)\n"
                                : "(the baseline lists no function to judge among its top %zu)\n",
                 o->top);
 
-    size_t listw = namew + (size_t)cols - 18 - (o->compat ? 0 : 34);
+    size_t listw = namew + (size_t)cols - 18 - (o->compat ? 0 : 43);
     char title[160];
     if (o->compat)
         snprintf(title, sizeof title,
@@ -212,10 +291,16 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
     print_list(out, title, j->disappeared, j->ndisappeared, "GONE", s, listw);
 
     print_metrics(out, j, s);
+    if (!o->compat) {
+        fputc('\n', out);
+        print_structural(out, j, s);
+    }
 
     fprintf(out, "\n%sSummary:%s %zu compared, %s%zu passed%s, %s%zu regressed%s", s->blue,
             s->reset, j->ncompared, s->green, j->passed, s->reset, j->regressed ? s->red : "",
             j->regressed, j->regressed ? s->reset : "");
+    if (j->inconclusive)
+        fprintf(out, ", %s%zu inconclusive%s", s->yellow, j->inconclusive, s->reset);
     fprintf(out, ", %zu new hotspot%s, %zu disappeared", j->nnew, j->nnew == 1 ? "" : "s",
             j->ndisappeared);
     if (j->metrics_regressed)

@@ -72,6 +72,49 @@ static void write_metrics(struct jw *w, const struct judgement *j)
     jw_array_end(w);
 }
 
+/* One share's verdict: {"current", "baseline", "diff_percent", "delta_points", "p_value",
+ * "detectable_points", "needed_points", "status"}. */
+static void write_share(struct jw *w, const char *key, const struct share_verdict *v)
+{
+    jw_key(w, key);
+    if (!v->judged) {
+        jw_null(w);
+        return;
+    }
+    jw_object_begin_inline(w);
+    num(w, "current", v->current, PCT_DECIMALS);
+    num(w, "baseline", v->baseline, PCT_DECIMALS);
+    num(w, "diff_percent", v->diff_percent, PCT_DECIMALS);
+    num(w, "delta_points", v->delta_points, PCT_DECIMALS);
+    num(w, "p_value", v->p_value, 6);
+    num(w, "detectable_points", v->mde_points, PCT_DECIMALS);
+    num(w, "needed_points", v->needed_points, PCT_DECIMALS);
+    jw_key(w, "status");
+    jw_string(w, verdict_name(v->status));
+    jw_object_end(w);
+}
+
+/* The default judge's keys: both shares, what could be detected, and the cause analysis. */
+static void write_default_extras(struct jw *w, const struct judged_function *f)
+{
+    jw_key(w, "decided_by");
+    jw_string(w, judge_metric_name(f->decided_by));
+    write_share(w, "total", &f->total);
+    write_share(w, "self", &f->self);
+    num(w, "detectable_growth_percent", f->detectable_percent, 2);
+    jw_key(w, "role");
+    if (f->role == ROLE_NONE)
+        jw_null(w);
+    else
+        jw_string(w, cause_role_name(f->role));
+    num(w, "own_delta_points", f->own_delta_points, PCT_DECIMALS);
+    jw_key(w, "inherits_from");
+    jw_array_begin_inline(w);
+    for (size_t k = 0; k < f->ninherits; k++)
+        jw_string(w, f->inherits_from[k]);
+    jw_array_end(w);
+}
+
 int render_compare_json(FILE *out, const struct compare_view *v, const struct judgement *j)
 {
     struct jw w;
@@ -166,6 +209,8 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
         jw_key(&w, "significant");
         jw_bool(&w, f->significant);
         jw_object_end(&w);
+        if (!o->compat)
+            write_default_extras(&w, f);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -190,8 +235,17 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
     jw_uint(&w, j->metrics_regressed);
     jw_key(&w, "new_hotspots_failing");
     jw_uint(&w, j->new_regressed);
+    jw_key(&w, "inconclusive");
+    jw_uint(&w, j->inconclusive);
     jw_key(&w, "verdict");
-    jw_string(&w, judgement_failed(j) ? "REGRESSION" : "PASS");
+    jw_string(&w, judgement_failed(j) ? "REGRESSION" : j->inconclusive ? "INCONCLUSIVE" : "PASS");
+    jw_key(&w, "most_likely_cause");
+    jw_string(&w, j->likely_cause);
+    jw_key(&w, "not_given_a_slot");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < j->nstructural; i++)
+        jw_string(&w, j->structural[i]);
+    jw_array_end(&w);
     jw_key(&w, "notes");
     jw_array_begin(&w);
     for (unsigned bit = 0; bit < JUDGE_NOTES; bit++)

@@ -60,15 +60,24 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
         fprintf(out, "\" name=\"");
         xml_text(out, f->name, SIZE_MAX, true);
         fprintf(out, "\" time=\"0\"");
+        if (f->status == VERDICT_INCONCLUSIVE) {
+            fprintf(out, ">\n      <skipped message=\"inconclusive: these runs could not have "
+                         "shown a regression of the size looked for\"/>\n    </testcase>\n");
+            continue;
+        }
         if (f->status != VERDICT_REGRESSION) {
             fprintf(out, "/>\n");
             continue;
         }
         char p[32], msg[256];
         render_format_p(f->p_value, p, sizeof p);
-        snprintf(msg, sizeof msg, "share grew from %.2f %% to %.2f %% (%+.1f %%, threshold %g %%, p %s)",
-                 f->baseline_percentage, f->current_percentage, f->diff_percent,
-                 v->options->threshold_percent, p);
+        snprintf(msg, sizeof msg,
+                 "%s share grew from %.2f %% to %.2f %% (%+.1f %%, threshold %g %%, p %s)%s",
+                 judge_metric_name(f->decided_by), f->baseline_percentage, f->current_percentage,
+                 f->diff_percent, v->options->threshold_percent, p,
+                 f->role == ROLE_MOST_LIKELY_CAUSE ? "; most likely cause"
+                 : f->role == ROLE_INHERITS        ? "; inherits from a regressed callee"
+                                                   : "");
         fprintf(out, ">\n      <failure type=\"regression\" message=\"");
         xml_text(out, msg, SIZE_MAX, true);
         fprintf(out, "\">");

@@ -34,6 +34,18 @@ static void list(FILE *out, const char *title, const struct listed_function *l, 
     }
 }
 
+static void md_pair(FILE *out, double now, double base)
+{
+    if (isnan(now))
+        fprintf(out, "n/a");
+    else
+        fprintf(out, "%.2f", now);
+    if (isnan(base))
+        fprintf(out, " / n/a");
+    else
+        fprintf(out, " / %.2f", base);
+}
+
 static void md_metric(FILE *out, const struct judged_metric *m, double v)
 {
     if (isnan(v))
@@ -49,49 +61,62 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
     const struct judge_options *o = v->options;
     bool failed = judgement_failed(j);
     fprintf(out, "### profreg: %s — %s\n\n", v->executable ? v->executable : "unknown",
-            failed ? "REGRESSION" : "no regression");
+            failed                ? "REGRESSION"
+            : j->inconclusive ? "no regression found (some verdicts inconclusive)"
+                                  : "no regression");
+    if (j->likely_cause) {
+        fprintf(out, "**Most likely cause:** ");
+        md_code(out, j->likely_cause);
+        fprintf(out, "\n\n");
+    }
     char rule[512];
     render_rule(o, rule, sizeof rule);
     fprintf(out,
-            "%zu compared, %zu passed, %zu regressed; %u run%s against a baseline of %u. "
-            "Rule: %s.\n\n",
-            j->ncompared, j->passed, j->regressed, v->current_runs, v->current_runs == 1 ? "" : "s",
-            v->baseline_runs, rule);
+            "%zu compared, %zu passed, %zu regressed, %zu inconclusive; %u run%s against a "
+            "baseline of %u. Rule: %s.\n\n",
+            j->ncompared, j->passed, j->regressed, j->inconclusive, v->current_runs,
+            v->current_runs == 1 ? "" : "s", v->baseline_runs, rule);
     if (o->compat) {
         fprintf(out, "| Function | Current %% | Baseline %% | Diff | Status |\n");
         fprintf(out, "|---|---:|---:|---:|---|\n");
     } else {
-        fprintf(out, "| Function | Current %% | Baseline %% | Diff | %s now / base | p-value | "
-                     "Status |\n",
-                o->metric == METRIC_SELF ? "Total %" : "Self %");
+        fprintf(out, "| Function | Total %% now / base | Self %% now / base | Diff | p-value | "
+                     "Detectable | Status |\n");
         fprintf(out, "|---|---:|---:|---:|---:|---:|---|\n");
     }
     for (size_t i = 0; i < j->ncompared; i++) {
         const struct judged_function *f = &j->compared[i];
         fprintf(out, "| ");
         md_code(out, f->name);
-        fprintf(out, " | %.2f | %.2f | ", f->current_percentage, f->baseline_percentage);
+        if (o->compat)
+            fprintf(out, " | %.2f | %.2f", f->current_percentage, f->baseline_percentage);
+        else {
+            fprintf(out, " | ");
+            md_pair(out, f->current_total, f->baseline_total);
+            fprintf(out, " | ");
+            md_pair(out, f->current_self, f->baseline_self);
+        }
         if (isnan(f->diff_percent))
-            fprintf(out, "n/a");
+            fprintf(out, " | n/a");
         else
-            fprintf(out, "%+.1f %%", f->diff_percent);
+            fprintf(out, " | %+.1f %%%s", f->diff_percent,
+                    o->compat ? "" : f->decided_by == METRIC_SELF ? " (self)" : " (total)");
         if (!o->compat) {
-            double oc = o->metric == METRIC_SELF ? f->current_total : f->current_self;
-            double ob = o->metric == METRIC_SELF ? f->baseline_total : f->baseline_self;
             char p[32];
             render_format_p(f->p_value, p, sizeof p);
-            fprintf(out, " | ");
-            if (isnan(oc))
+            fprintf(out, " | %s | ", p);
+            if (isnan(f->detectable_percent))
                 fprintf(out, "n/a");
             else
-                fprintf(out, "%.2f", oc);
-            if (isnan(ob))
-                fprintf(out, " / n/a");
-            else
-                fprintf(out, " / %.2f", ob);
-            fprintf(out, " | %s", p);
+                fprintf(out, "+%.0f %%", f->detectable_percent);
         }
-        fprintf(out, " | %s |\n", f->status == VERDICT_REGRESSION ? "**REGRESSION**" : "PASS");
+        fprintf(out, " | %s%s |\n",
+                f->status == VERDICT_REGRESSION     ? "**REGRESSION**"
+                : f->status == VERDICT_INCONCLUSIVE ? "INCONCLUSIVE"
+                                                    : "PASS",
+                f->role == ROLE_MOST_LIKELY_CAUSE ? " — most likely cause"
+                : f->role == ROLE_INHERITS        ? " (inherits)"
+                                                  : "");
     }
     list(out,
          o->compat ? "New hotspots (in the current top N, not in the baseline's)"

@@ -126,3 +126,18 @@ double stats_rate_greater(double c1, double n1, double c0, double n0)
         return 1;
     return stats_binom_sf(c1, k, n1 / (n1 + n0));
 }
+
+double stats_t_quantile(double alpha, double df)
+{
+    if (!(alpha > 0 && alpha < 1) || !(df > 0))
+        return NAN;
+    double lo = -1e3, hi = 1e3; /* sf falls as t grows: bisect on it */
+    for (int i = 0; i < 200 && hi - lo > 1e-10; i++) {
+        double mid = (lo + hi) / 2;
+        if (stats_t_sf(mid, df) > alpha)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (lo + hi) / 2;
+}

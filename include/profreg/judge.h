@@ -92,15 +92,23 @@ void avg_profile_sort(struct avg_profile *a);
 
 void avg_profile_free(struct avg_profile *a);
 
-enum verdict { VERDICT_PASS, VERDICT_REGRESSION };
+/* INCONCLUSIVE: not a regression, but the data could not have shown one of the size the
+ * rules look for (too few runs or samples at that share), or the function grew by the
+ * margins without reaching significance. Never fails --strict; the report gives advice. */
+enum verdict { VERDICT_PASS, VERDICT_REGRESSION, VERDICT_INCONCLUSIVE };
 
-/* "PASS" or "REGRESSION", as written in reports. */
+/* "PASS", "REGRESSION" or "INCONCLUSIVE", as written in reports. */
 const char *verdict_name(enum verdict v);
 
 /* Which share is judged: inclusive (samples whose stack holds the function, the old tool's
- * field) or self (samples where it is the innermost frame). */
-enum judge_metric { METRIC_TOTAL, METRIC_SELF };
-const char *judge_metric_name(enum judge_metric m); /* "total" or "self" */
+ * field), self (samples where it is the innermost frame), or both (the default judge: a
+ * function regresses when either share does). */
+enum judge_metric { METRIC_TOTAL, METRIC_SELF, METRIC_BOTH };
+const char *judge_metric_name(enum judge_metric m); /* "total", "self" or "both" */
+
+/* Functions whose inclusive share is at least this on both sides (percent) are in nearly
+ * every sample (entry points, test runners, main): they never take a top-N slot. */
+#define JUDGE_STRUCTURAL_SHARE 95.0
 
 struct fn_filter; /* filter.h */
 
@@ -108,7 +116,7 @@ struct judge_options {
     double threshold_percent; /* relative increase that is a regression (default 50) */
     size_t top;               /* functions tracked on each side (default 10) */
     bool compat;              /* the old tool's rules exactly */
-    enum judge_metric metric; /* default METRIC_TOTAL */
+    enum judge_metric metric; /* default METRIC_BOTH (compat: METRIC_TOTAL) */
     double min_delta;         /* absolute increase, percentage points (default 0.5) */
     double confidence;        /* percent (default 99): significance at 1 - confidence/100 */
     double time_threshold;    /* relative increase of median wall or CPU time (default 10) */
@@ -128,6 +136,31 @@ enum sig_test {
 };
 const char *sig_test_name(enum sig_test t); /* "none", "welch", "binomial", "pooled-t" */
 
+/* One share (total or self) of a function judged. Shares in percent (points). */
+struct share_verdict {
+    bool judged; /* false: this share was not looked at (single-metric mode, no self counts) */
+    double current, baseline;
+    double diff_percent, delta_points;
+    double p_value;
+    enum sig_test test;
+    double mde_points; /* smallest growth that would have been significant here (points);
+                          NAN when significance could not be assessed */
+    double needed_points; /* smallest growth the rules call a regression: max(min-delta,
+                             threshold x baseline) */
+    bool grew_enough, moved_enough, significant;
+    enum verdict status;
+};
+
+/* What a regressed function's growth is owed to (stacks permitting). */
+enum cause_role {
+    ROLE_NONE,              /* not regressed */
+    ROLE_MOST_LIKELY_CAUSE, /* the cause with the largest growth of its own */
+    ROLE_CAUSE,             /* grew by itself: not explained by regressed callees */
+    ROLE_INHERITS,          /* its growth is that of regressed functions it calls */
+};
+const char *cause_role_name(enum cause_role r); /* "most_likely_cause", "cause", "inherits" */
+#define JUDGE_MAX_INHERITS 3
+
 /* A function judged. Names point into the averaged profiles judged. Shares in percent;
  * the current_/baseline_ values are of the judged metric (default: the mean over all runs,
  * absent = 0; --compat: the mean over the runs it appears in). */
@@ -146,6 +179,16 @@ struct judged_function {
     bool moved_enough; /* delta_points at least min_delta */
     bool significant;  /* p_value below 1 - confidence (or not assessable) */
     enum verdict status;
+    /* The default judge looks at both shares; the fields above are those of the share that
+     * decided (`decided_by`: the one that regressed, else the ranking one, total). */
+    enum judge_metric decided_by;
+    struct share_verdict total, self;
+    double detectable_percent; /* smallest growth (relative, %) this comparison could have
+                                  called a regression at this share: max(rules, noise) */
+    enum cause_role role;
+    double own_delta_points; /* growth not explained by regressed callees (NAN: no stacks) */
+    const char *inherits_from[JUDGE_MAX_INHERITS]; /* regressed callees that explain it */
+    size_t ninherits;
 };
 
 /* A function only on one side (a new hotspot, or a disappeared function). */
@@ -181,8 +224,12 @@ enum judge_note {
     NOTE_FEW_RUNS = 1u << 2,      /* a side has fewer than 3 runs: sampling noise only */
     NOTE_METRIC_UNTESTED = 1u << 3, /* a whole-run metric had no spread on either side */
     NOTE_METRIC_MISSING = 1u << 4,  /* a budget or metric could not be judged: not recorded */
+    NOTE_ONE_RUN = 1u << 5,         /* a side has one run: run-to-run noise is unknown */
+    NOTE_FEW_SAMPLES = 1u << 6,     /* a side has under 100 samples a run: shares too coarse */
+    NOTE_INCONCLUSIVE = 1u << 7,    /* some verdicts could not be decided: advice */
+    NOTE_NO_STACKS = 1u << 8,       /* no stacks on a side: causes guessed from self growth */
 };
-#define JUDGE_NOTES 5
+#define JUDGE_NOTES 9
 /* The sentence for one note bit. */
 const char *judge_note_text(unsigned note);
 
@@ -197,6 +244,10 @@ struct judgement {
                                             current's; default: no samples now */
     size_t ndisappeared;
     size_t passed, regressed; /* functions compared */
+    size_t inconclusive;      /* functions compared whose verdict could not be decided */
+    const char *likely_cause; /* the regressed function most likely responsible, or NULL */
+    const char **structural;  /* functions in nearly every sample, not given a slot */
+    size_t nstructural;
     struct judged_metric metrics[3];
     size_t nmetrics;
     size_t metrics_regressed;

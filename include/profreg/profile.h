@@ -17,14 +17,14 @@ struct pr_function {
     char *source_file; /* basename of the defining file, or NULL */
     char *source_path; /* full path of the defining file, or NULL */
     char *module;      /* basename of the ELF object, or NULL */
-    char *raw_name;    /* the name before clone suffixes were folded (" [clone .constprop.0]",
-                          ".part.0", ".cold", ...), or NULL when it had none */
     long line;         /* declaration line, or -1 when unknown */
     uint64_t samples;  /* samples whose stack contains the function (inclusive) */
     uint64_t self_samples;
     double percentage; /* samples / total * 100 */
     double self_percentage;
     bool has_self; /* self_* known (false for profiles of the older tool) */
+    char *raw_name; /* the name before clone suffixes were folded (" [clone .constprop.0]",
+                       ".part.0", ".cold", ...), or NULL when it had none */
 };
 
 /* One distinct sampled call stack: indices into functions[], root first. */

@@ -23,6 +23,10 @@ double stats_median(double *v, size_t n);
 /* P(T >= t) for Student's t with df degrees of freedom (df > 0, not necessarily whole). */
 double stats_t_sf(double t, double df);
 
+/* The t with P(T >= t) = alpha for Student's t with df degrees of freedom (a large df gives
+ * the normal quantile); NAN when alpha is not in (0, 1) or df <= 0. */
+double stats_t_quantile(double alpha, double df);
+
 /* One-sided Welch test of H1 "mean1 > mean0" from each side's mean, sample standard
  * deviation and count (each count >= 2). Returns the p-value; the degrees of freedom
  * (Welch-Satterthwaite) in *df when df is not NULL. */

@@ -3,6 +3,7 @@
 #ifndef PROFREG_CLI_H
 #define PROFREG_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "profreg/baseline.h"
@@ -47,8 +48,23 @@ struct project {
 /* The options compare and baseline share, parsed by project_args_option. */
 #define MAX_CURRENT 1024 /* --current given this many times at most */
 
+/* How runs are folded as they are loaded (profile_fold.c): clone suffixes into the base
+ * function, and inlined frames into their callers. */
+struct load_opts {
+    bool fold_clones;       /* default true; false under --compat */
+    enum inline_mode inlines; /* --inlines; default INLINES_FOLD */
+    bool inlines_given;     /* --inlines was on the command line */
+};
+
+/* Applies o to a profile just read. 0, or -1 when out of memory. */
+int load_opts_apply(const struct load_opts *o, struct pr_profile *p);
+
+/* Takes "--inlines MODE"; prints the error and returns -1 when MODE is not fold|expand. */
+int load_opts_inlines(struct load_opts *o, const char *value);
+
 struct project_args {
     const char *executable, *baseline, *root;
+    struct load_opts load;
     const char *current[MAX_CURRENT]; /* --current FILE, repeatable: these runs exactly */
     size_t ncurrent;
     unsigned long runs;
@@ -60,7 +76,8 @@ struct project_args {
         {"baseline", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},        \
     {                                                                                              \
         "root", required_argument, NULL, 'R'                                                       \
-    }
+    }                                                                                              \
+    , { "inlines", required_argument, NULL, 'I' }
 
 /* Defaults: --runs 5, --root ".". */
 void project_args_init(struct project_args *a);
@@ -90,11 +107,12 @@ struct runs {
 
 /* Loads the --current files (in the order given). Prints the error and returns -1 when one
  * is bad. */
-int runs_load_files(const char *const *paths, size_t n, struct runs *r);
+int runs_load_files(const char *const *paths, size_t n, const struct load_opts *o, struct runs *r);
 
 /* Loads the newest `want` runs from p->results_dir (fewer when fewer exist). Prints a
  * one-line error and returns -1 when there are none or one is bad. */
-int runs_load_newest(const struct project *p, unsigned want, struct runs *r);
+int runs_load_newest(const struct project *p, unsigned want, const struct load_opts *o,
+                     struct runs *r);
 void runs_free(struct runs *r);
 
 /* Resolves the project and loads the runs to judge or average: the --current file, or the

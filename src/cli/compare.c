@@ -22,7 +22,8 @@ void usage_compare(FILE *out)
         out,
         "usage: profreg compare [--executable NAME] [--current FILE]... [--baseline FILE]\n"
         "                       [--runs M] [--top N] [--threshold PCT] [--min-delta PP]\n"
-        "                       [--confidence PCT] [--metric total|self] [--compat]\n"
+        "                       [--confidence PCT] [--metric both|total|self] [--compat]\n"
+        "                       [--inlines fold|expand]\n"
         "                       [--time-threshold PCT] [--memory-threshold PCT]\n"
         "                       [--max-time-ms MS] [--max-memory-mb MB] [--fail-on-new]\n"
         "                       [--include RE]... [--exclude RE]... [--prefix NS::]...\n"
@@ -42,11 +43,15 @@ void usage_compare(FILE *out)
         "  --current FILE      judge these profiles instead of the newest runs (repeatable)\n"
         "  --baseline FILE     baseline to read or write (default baselines/NAME/baseline.json)\n"
         "  --runs M            newest runs averaged (default 5)\n"
-        "  --top N             baseline functions judged, by share (default 10)\n"
+        "  --top N             functions judged per share and side (default 10); functions in\n"
+        "                      nearly every sample on both sides (main, runners) take no slot\n"
         "  --threshold PCT     relative increase of a share that is a regression (default 50)\n"
         "  --min-delta PP      and its absolute increase, percentage points (default 0.5)\n"
         "  --confidence PCT    and its significance, percent (default 99)\n"
-        "  --metric M          total (inclusive, default) or self share\n"
+        "  --metric M          both (default: inclusive and self shares, top N of each),\n"
+        "                      total (inclusive) or self share alone\n"
+        "  --inlines MODE      fold (default: inlined code counts as self time of the function\n"
+        "                      it was inlined into, as perf reports it) or expand\n"
         "  --compat            the old tool's rules exactly (no noise control, no metrics)\n"
         "  --time-threshold PCT    relative increase of median wall or CPU time (default 10)\n"
         "  --memory-threshold PCT  relative increase of median peak memory (default 10)\n"
@@ -163,8 +168,10 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
                 a->judge.metric = METRIC_TOTAL;
             } else if (strcmp(optarg, "self") == 0) {
                 a->judge.metric = METRIC_SELF;
+            } else if (strcmp(optarg, "both") == 0) {
+                a->judge.metric = METRIC_BOTH;
             } else {
-                cli_error("--metric: '%s' is not 'total' or 'self'", optarg);
+                cli_error("--metric: '%s' is not 'both', 'total' or 'self'", optarg);
                 return -1;
             }
             break;
@@ -230,6 +237,12 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     if (optind < argc) {
         cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')", argv[optind]);
         return -1;
+    }
+    if (a->judge.compat) {
+        /* the old rules saw the names and frames as written: no folding unless asked */
+        a->project.load.fold_clones = false;
+        if (!a->project.load.inlines_given)
+            a->project.load.inlines = INLINES_EXPAND;
     }
     if (a->project_only) {
         char *root = project_root_of(a->project.root);

@@ -147,6 +147,27 @@ void project_args_init(struct project_args *a)
     memset(a, 0, sizeof *a);
     a->runs = 5;
     a->root = ".";
+    a->load.fold_clones = true;
+    a->load.inlines = INLINES_FOLD;
+}
+
+int load_opts_inlines(struct load_opts *o, const char *value)
+{
+    if (inline_mode_parse(value, &o->inlines) != 0) {
+        cli_error("--inlines: '%s' is not 'fold' or 'expand'", value);
+        return -1;
+    }
+    o->inlines_given = true;
+    return 0;
+}
+
+int load_opts_apply(const struct load_opts *o, struct pr_profile *p)
+{
+    if (o->fold_clones && profile_fold_clones(p) != 0)
+        return -1;
+    if (o->inlines == INLINES_FOLD && profile_fold_inlines(p) != 0)
+        return -1;
+    return 0;
 }
 
 int project_args_option(struct project_args *a, int c, const char *value)
@@ -170,6 +191,8 @@ int project_args_option(struct project_args *a, int c, const char *value)
         return 1;
     case 'r':
         return cli_parse_uint("--runs", value, 1, 100000, &a->runs) == 0 ? 1 : -1;
+    case 'I':
+        return load_opts_inlines(&a->load, value) == 0 ? 1 : -1;
     default:
         return 0;
     }
@@ -179,12 +202,12 @@ int project_load(const struct project_args *a, struct project *p, struct runs *r
 {
     memset(p, 0, sizeof *p);
     memset(r, 0, sizeof *r);
-    if (a->ncurrent && runs_load_files(a->current, a->ncurrent, r) != 0)
+    if (a->ncurrent && runs_load_files(a->current, a->ncurrent, &a->load, r) != 0)
         return -1;
     if (project_resolve(p, a->root, a->executable, a->ncurrent ? r->executable : NULL, a->baseline,
                         "profile_results") != 0)
         return -1;
-    if (!a->ncurrent && runs_load_newest(p, (unsigned)a->runs, r) != 0)
+    if (!a->ncurrent && runs_load_newest(p, (unsigned)a->runs, &a->load, r) != 0)
         return -1;
     return 0;
 }
@@ -257,7 +280,7 @@ static void load_parallel(struct load_batch *b)
 
 /* Reads and averages paths (taking ownership of the array). Prints the first error in
  * file order. */
-static int runs_load_paths(char **paths, size_t n, struct runs *r)
+static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, struct runs *r)
 {
     memset(r, 0, sizeof *r);
     r->paths = paths;
@@ -292,6 +315,10 @@ static int runs_load_paths(char **paths, size_t n, struct runs *r)
                 ts_sum += t;
                 ts_n++;
             }
+            if (rc == 0 && load_opts_apply(o, &profiles[i]) != 0) {
+                cli_error("out of memory folding %s", paths[first + i]);
+                rc = -1;
+            }
             if (rc == 0 && avg_builder_add(&avg, &profiles[i]) != 0) {
                 cli_error("out of memory averaging runs");
                 rc = -1;
@@ -316,7 +343,7 @@ static int runs_load_paths(char **paths, size_t n, struct runs *r)
     return rc;
 }
 
-int runs_load_files(const char *const *files, size_t n, struct runs *r)
+int runs_load_files(const char *const *files, size_t n, const struct load_opts *o, struct runs *r)
 {
     char **paths = calloc(n ? n : 1, sizeof *paths);
     for (size_t i = 0; paths && i < n; i++)
@@ -328,7 +355,7 @@ int runs_load_files(const char *const *files, size_t n, struct runs *r)
         cli_error("out of memory");
         return -1;
     }
-    return runs_load_paths(paths, n, r);
+    return runs_load_paths(paths, n, o, r);
 }
 
 static bool is_run_name(const char *name)
@@ -337,7 +364,8 @@ static bool is_run_name(const char *name)
     return strncmp(name, "profile_", 8) == 0 && n > 13 && strcmp(name + n - 5, ".json") == 0;
 }
 
-int runs_load_newest(const struct project *p, unsigned want, struct runs *r)
+int runs_load_newest(const struct project *p, unsigned want, const struct load_opts *o,
+                     struct runs *r)
 {
     memset(r, 0, sizeof *r);
     DIR *d = opendir(p->results_dir);
@@ -378,7 +406,7 @@ int runs_load_newest(const struct project *p, unsigned want, struct runs *r)
         cli_error("out of memory");
         return -1;
     }
-    if (runs_load_paths(paths, k, r) != 0)
+    if (runs_load_paths(paths, k, o, r) != 0)
         return -1;
     r->requested = want;
     return 0;
