@@ -109,7 +109,8 @@ static int read_input(const char *path, bool allow_baseline, struct pr_profile *
 }
 
 /* Reads and merges the inputs; every one must have stacks. */
-static int read_merged(char **paths, size_t n, bool allow_baseline, struct pr_profile *merged)
+static int read_merged(char **paths, size_t n, bool allow_baseline, const struct load_opts *lo,
+                       struct pr_profile *merged)
 {
     profile_init(merged);
     for (size_t i = 0; i < n; i++) {
@@ -127,7 +128,9 @@ static int read_merged(char **paths, size_t n, bool allow_baseline, struct pr_pr
             profile_free(merged);
             return -1;
         }
-        int rc = profile_merge(merged, &p);
+        int rc = load_opts_apply(lo, &p);
+        if (rc == 0)
+            rc = profile_merge(merged, &p);
         profile_free(&p);
         if (rc != 0) {
             cli_error("out of memory merging %s", paths[i]);
@@ -177,6 +180,7 @@ struct flame_args {
     const char *output, *title, *format;
     unsigned long width, top;
     bool reverse, icicle;
+    struct load_opts load;   /* --inlines; clones always folded */
     char **files, **current; /* current: after "--" (diff) */
     size_t nfiles, ncurrent;
 };
@@ -198,6 +202,8 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
     memset(a, 0, sizeof *a);
     a->width = 1200;
     a->top = 10;
+    a->load.fold_clones = true;
+    a->load.inlines = INLINES_FOLD;
     a->files = calloc((size_t)argc + 1, sizeof *a->files);
     a->current = calloc((size_t)argc + 1, sizeof *a->current);
     if (!a->files || !a->current)
@@ -224,6 +230,8 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
             opt = 'f';
         else if (strcmp(s, "--top") == 0)
             opt = 'n';
+        else if (strcmp(s, "--inlines") == 0)
+            opt = 'I';
         else if (s[0] == '-' && s[1]) {
             cli_error("%s: unknown option '%s' (see 'profreg %s --help')", argv[0], s, argv[0]);
             return -1;
@@ -254,6 +262,10 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
                 cli_parse_uint("--top", argv[++i], 0, 1000000, &a->top))
                 return -1;
             break;
+        case 'I':
+            if (need_value(argc, argv, i) || load_opts_inlines(&a->load, argv[++i]) != 0)
+                return -1;
+            break;
         case 's':
             a->reverse = true;
             break;
@@ -282,7 +294,7 @@ void usage_flamegraph(FILE *out)
 {
     fprintf(out,
             "usage: profreg flamegraph PROFILE... [-o FILE.svg] [--title T] [--self]\n"
-            "                          [--width PX] [--icicle]\n"
+            "                          [--width PX] [--icicle] [--inlines fold|expand]\n"
             "\n"
             "Writes a flame graph of the profiles' stacks (several are merged: the runs of one\n"
             "invocation) as one self-contained SVG: hover for samples and share, click to zoom,\n"
@@ -295,6 +307,8 @@ void usage_flamegraph(FILE *out)
             "                     bottom (widths are self time), their callers above\n"
             "  --width PX         image width (default 1200)\n"
             "  --icicle           root at the top, stacks growing down (--inverted)\n"
+            "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
+            "                     inlined into) or expand (inlined functions as frames)\n"
             "\n"
             "Exit: 0 written, 2 usage error or bad input (nothing written).\n");
 }
@@ -321,14 +335,14 @@ int cmd_flamegraph(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "otwsi", false, &a) != 0)
+    if (parse_flame_args(argc, argv, "otwsiI", false, &a) != 0)
         goto out;
     if (a.nfiles == 0) {
         cli_error("flamegraph: no profile given (profreg flamegraph PROFILE... -o FILE.svg)");
         goto out;
     }
     struct pr_profile p;
-    if (read_merged(a.files, a.nfiles, false, &p) != 0)
+    if (read_merged(a.files, a.nfiles, false, &a.load, &p) != 0)
         goto out;
     struct flame_tree t;
     if (flame_build(&p, a.reverse, &t) != 0) {
@@ -355,6 +369,7 @@ void usage_export(FILE *out)
 {
     fprintf(out,
             "usage: profreg export PROFILE... --format folded|pprof|speedscope [-o FILE]\n"
+            "                      [--inlines fold|expand]\n"
             "\n"
             "Writes the profiles' stacks (several are merged) for other tools:\n"
             "  folded      FlameGraph's 'frame;frame;frame count' lines (flamegraph.pl, inferno)\n"
@@ -363,6 +378,8 @@ void usage_export(FILE *out)
             "\n"
             "  -f, --format F     one of the above (required)\n"
             "  -o, --output FILE  write there (default: standard output, not a terminal)\n"
+            "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
+            "                     inlined into) or expand (inlined functions as frames)\n"
             "\n"
             "Exit: 0 written, 2 usage error or bad input (nothing written).\n");
 }
@@ -387,7 +404,7 @@ int cmd_export(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "of", false, &a) != 0)
+    if (parse_flame_args(argc, argv, "ofI", false, &a) != 0)
         goto out;
     if (!a.format) {
         cli_error("export: --format folded|pprof|speedscope is required");
@@ -403,7 +420,7 @@ int cmd_export(int argc, char **argv)
         goto out;
     }
     struct pr_profile p;
-    if (read_merged(a.files, a.nfiles, false, &p) != 0)
+    if (read_merged(a.files, a.nfiles, false, &a.load, &p) != 0)
         goto out;
     struct export_ctx ctx = {&p, a.format, fs_basename(a.files[0]), ""};
     if (a.nfiles == 1 && p.executable)
@@ -423,7 +440,7 @@ void usage_diff(FILE *out)
 {
     fprintf(out,
             "usage: profreg diff BASE... -- CURRENT... [-o FILE.svg] [--title T] [--width PX]\n"
-            "                    [--icicle] [--top N]\n"
+            "                    [--icicle] [--top N] [--inlines fold|expand]\n"
             "\n"
             "Compares two sets of runs: BASE is profiles, folded stack files, or a baseline file\n"
             "(baselines keep the runs' stacks); CURRENT is profiles or folded files; each side's\n"
@@ -437,6 +454,8 @@ void usage_diff(FILE *out)
             "  --width PX         its width (default 1200)\n"
             "  --icicle           root at the top\n"
             "  --top N            rows of each movers table (default 10; 0: none)\n"
+            "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
+            "                     inlined into) or expand (inlined functions as frames)\n"
             "\n"
             "Exit: 0 done, 2 usage error or bad input (nothing written).\n");
 }
@@ -516,16 +535,16 @@ int cmd_diff(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "otwin", true, &a) != 0)
+    if (parse_flame_args(argc, argv, "otwinI", true, &a) != 0)
         goto out;
     if (a.nfiles == 0 || a.ncurrent == 0) {
         cli_error("diff: give both sides: profreg diff BASE... -- CURRENT... [-o FILE.svg]");
         goto out;
     }
     struct pr_profile base, cur;
-    if (read_merged(a.files, a.nfiles, true, &base) != 0)
+    if (read_merged(a.files, a.nfiles, true, &a.load, &base) != 0)
         goto out;
-    if (read_merged(a.current, a.ncurrent, false, &cur) != 0) {
+    if (read_merged(a.current, a.ncurrent, false, &a.load, &cur) != 0) {
         profile_free(&base);
         goto out;
     }
