@@ -81,8 +81,9 @@ const char *judge_note_text(unsigned note)
         return "the baseline has no sample counts: significance could not be assessed; "
                "judged on --threshold and --min-delta alone";
     case NOTE_FEW_RUNS:
-        return "a side has fewer than 3 runs: significance from sampling noise only "
-               "(binomial test on pooled counts); run-to-run spread needs 3 or more runs";
+        return "a side has fewer than 3 runs: significance from the baseline's run-to-run "
+               "spread where it has one (t-test), else from sampling noise only (binomial "
+               "test on pooled counts); 3 or more runs a side measure the spread of both";
     case NOTE_METRIC_UNTESTED:
         return "a whole-run metric has no spread on either side (fewer than 2 runs): "
                "judged on its threshold alone";
@@ -609,6 +610,16 @@ static enum sig_test share_test(const struct fn_view *c, const struct avg_profil
         *mde = isnan(t) ? NAN : t * se;
         return TEST_WELCH;
     }
+    if (ca->runs < 3 && ba->runs >= 3 && !isnan(b->sd) && b->sd > 0) {
+        /* a run or two against a baseline with spread: the baseline's run-to-run spread
+         * (sampling noise included) is the noise of each current run too */
+        double se = b->sd * sqrt(1.0 / ca->runs + 1.0 / ba->runs);
+        double df = ba->runs - 1.0;
+        *p = stats_t_sf((c->value - b->value) / se, df);
+        *mde = stats_t_quantile(alpha, df) * se;
+        *notes |= NOTE_FEW_RUNS;
+        return TEST_POOLED_T;
+    }
     double n1 = ca->avg_total_samples * ca->runs, n0 = ba->avg_total_samples * ba->runs;
     if (isnan(c->pooled) || isnan(b->pooled) || !(n1 > 0) || !(n0 > 0)) {
         *notes |= NOTE_NO_COUNTS;
@@ -929,7 +940,12 @@ static void judge_default(const struct side *cs, const struct side *bs,
         }
     }
     /* current top-N functions not tracked yet: judged like the others when the baseline
-     * has them (they rose into the top); new hotspots when it has none of them */
+     * has them (they rose into the top); new hotspots when it has none of them. They were
+     * picked for being high now, among the N slots: judged at N times the confidence
+     * (Bonferroni), or noise that lifted one into the top would be called a regression. */
+    struct judge_options risen = *o;
+    risen.confidence = 100 - (100 - o->confidence) / (double)(o->top ? o->top : 1);
+    o = &risen;
     for (int k = 0; k < nm; k++) {
         const struct ranking *cr = &cs->by[ms[k]];
         for (size_t r = 0; r < cr->top; r++) {

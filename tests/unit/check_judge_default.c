@@ -158,11 +158,28 @@ START_TEST(test_gate_significance)
 }
 END_TEST
 
-/* Fewer than 3 runs on a side: the binomial test on pooled counts, with the note; samples
- * that weigh 4 signals each count as a quarter as many observations. */
+/* Fewer than 3 runs on a side: against a baseline with run-to-run spread, a t-test on that
+ * spread; without one, the binomial test on pooled counts, with the note; samples that weigh
+ * 4 signals each count as a quarter as many observations. */
 START_TEST(test_few_runs_binomial)
 {
-    const char *c[] = {"main:100:0", "f:13:0", NULL}, *b[] = {"main:100:0", "f:10:0.5", NULL};
+    const char *bs[] = {"main:100:0", "f:10:0.5", NULL};
+    const char *c[] = {"main:100:0", "f:13:0", NULL}, *b[] = {"main:100:0", "f:10:0", NULL};
+    {
+        struct avg_profile cur = avg(1, 1000, c), base = avg(5, 1000, bs);
+        struct judge_options o = defaults();
+        struct judgement j;
+        ck_assert_int_eq(judge_compare(&cur, &base, &o, &j), 0);
+        const struct judged_function *f = judged(&j, "f");
+        ck_assert_int_eq(f->test, TEST_POOLED_T);
+        double se = 0.5 * sqrt(1.0 + 1.0 / 5);
+        ck_assert_double_eq_tol(f->p_value, stats_t_sf(3 / se, 4), 1e-12);
+        ck_assert(j.notes & NOTE_FEW_RUNS);
+        ck_assert(j.notes & NOTE_ONE_RUN);
+        judgement_free(&j);
+        avg_profile_free(&cur);
+        avg_profile_free(&base);
+    }
     struct avg_profile cur = avg(1, 1000, c), base = avg(5, 1000, b);
     struct judge_options o = defaults();
     o.threshold_percent = 20;
