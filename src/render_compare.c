@@ -52,7 +52,8 @@ void render_rule(const struct judge_options *o, char *buf, size_t len)
         snprintf(buf, len,
                  "regression when a function in both top-%zu lists grows its %s share by more "
                  "than %g %% (--compat)",
-                 o->top, judge_metric_name(o->metric), o->threshold_percent);
+                 o->top, judge_metric_name(o->metric == METRIC_BOTH ? METRIC_TOTAL : o->metric),
+                 o->threshold_percent);
         return;
     }
     snprintf(buf, len,
