@@ -32,7 +32,8 @@ PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/sta
 JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/render_junit.c \
                src/render_markdown.c src/xml.c src/term.c src/timeutil.c src/gitinfo.c \
-               src/flame.c src/render_flame.c src/export.c src/export_pprof.c
+               src/flame.c src/render_flame.c src/export.c src/export_pprof.c \
+               src/testattr.c src/render_tests.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -30,6 +30,7 @@ void baseline_free(struct baseline *b)
     free(b->profreg_version);
     free(b->project_root);
     profile_free(&b->stacks);
+    test_profile_free(&b->tests);
     baseline_init(b);
 }
 
@@ -261,6 +262,199 @@ static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
     return 0;
 }
 
+/* ---- the tests section: per-test figures (testattr.h) ------------------------------------ */
+
+/* One tests[i] entry into t->tests[i]; nfn is the length of test_functions. */
+static int read_test(struct jr *r, const struct jv *e, size_t i, size_t nfn, struct test_stat *s)
+{
+    char where[64];
+    snprintf(where, sizeof where, "tests[%zu]", i);
+    if (!jv_is_object(e))
+        return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
+    const struct jv *name = jr_get(r, e, "name"), *kind = jr_get(r, e, "kind");
+    if (!jv_is_string(name) || !*jv_string(name))
+        return jr_fail(r, "%s.name: expected a non-empty string, got %s", where,
+                       name ? jr_type_name(name) : "nothing");
+    if (!jv_is_string(kind) || test_kind_parse(jv_string(kind), &s->kind) != 0)
+        return jr_fail(r, "%s.kind: expected \"gtest\", \"benchmark\", \"catch2\" or \"none\"",
+                       where);
+    if (!(s->name = strdup(jv_string(name))))
+        return jr_fail(r, "out of memory");
+    uint64_t runs;
+    double *num[5] = {&s->mean_share, &s->sd_share, &s->mean_ms, &s->sd_ms, &s->samples};
+    static const char *const keys[5] = {"mean_share", "sd_share", "mean_ms", "sd_ms", "samples"};
+    if (jr_elem_count(r, e, "tests", i, "runs", true, &runs) < 0)
+        return -1;
+    s->runs = (unsigned)(runs > 1000000 ? 1000000 : runs);
+    for (int k = 0; k < 5; k++)
+        if (jr_elem_number(r, e, "tests", i, keys[k], k < 4, num[k]) < 0)
+            return -1;
+    if (s->mean_share > 100.0 + 1e-6)
+        return jr_fail(r, "%s.mean_share: %g is above 100", where, s->mean_share);
+    const struct jv *fns = jr_get(r, e, "functions");
+    if (!fns || jv_is_null(fns))
+        return 0;
+    if (!jv_is_array(fns))
+        return jr_fail(r, "%s.functions: expected an array, got %s", where, jr_type_name(fns));
+    size_t n = jv_size(fns);
+    if (n && !(s->functions = calloc(n, sizeof *s->functions)))
+        return jr_fail(r, "out of memory");
+    const struct jv *x = jv_child(r->doc, fns);
+    for (size_t k = 0; k < n; k++, x = jv_next(r->doc, x, fns)) {
+        char key[96];
+        snprintf(key, sizeof key, "%s.functions[%zu]", where, k);
+        if (!jv_is_array(x) || jv_size(x) != 3)
+            return jr_fail(r, "%s: expected [function index, mean ms, self mean ms]", key);
+        const struct jv *v = jv_child(r->doc, x);
+        uint64_t f;
+        struct test_fn_time *ft = &s->functions[k];
+        if (jr_count(r, v, key, &f))
+            return -1;
+        if (f >= nfn)
+            return jr_fail(r, "%s: %llu is not an index into test_functions (%zu names)", key,
+                           (unsigned long long)f, nfn);
+        ft->function = (uint32_t)f;
+        v = jv_next(r->doc, v, x);
+        if (jr_number(r, v, key, &ft->mean_ms))
+            return -1;
+        v = jv_next(r->doc, v, x);
+        if (jr_number(r, v, key, &ft->self_mean_ms))
+            return -1;
+        s->nfunctions = k + 1;
+    }
+    return 0;
+}
+
+/* "tests", "test_functions" and "test_runs", when present, into t. */
+static int read_tests(struct jr *r, const struct jv *root, struct test_profile *t)
+{
+    const struct jv *arr = jr_get(r, root, "tests"), *names = jr_get(r, root, "test_functions");
+    if (!arr || jv_is_null(arr))
+        return 0;
+    if (!jv_is_array(arr))
+        return jr_fail(r, "tests: expected an array, got %s", jr_type_name(arr));
+    if (names && !jv_is_null(names) && !jv_is_array(names))
+        return jr_fail(r, "test_functions: expected an array of names, got %s",
+                       jr_type_name(names));
+    uint64_t runs = 0;
+    const struct jv *jruns = jr_get(r, root, "test_runs");
+    if (jruns && !jv_is_null(jruns) && jr_count(r, jruns, "test_runs", &runs))
+        return -1;
+    t->runs = (unsigned)(runs > 1000000 ? 1000000 : runs);
+    size_t nn = names && jv_is_array(names) ? jv_size(names) : 0, n = jv_size(arr);
+    t->function_names = calloc(nn ? nn : 1, sizeof *t->function_names);
+    t->tests = calloc(n ? n : 1, sizeof *t->tests);
+    if (!t->function_names || !t->tests)
+        return jr_fail(r, "out of memory");
+    const struct jv *e = nn ? jv_child(r->doc, names) : NULL;
+    for (size_t i = 0; i < nn; i++, e = jv_next(r->doc, e, names)) {
+        if (!jv_is_string(e) || !*jv_string(e))
+            return jr_fail(r, "test_functions[%zu]: expected a non-empty string, got %s", i,
+                           jr_type_name(e));
+        if (!(t->function_names[i] = strdup(jv_string(e))))
+            return jr_fail(r, "out of memory");
+        t->nfunction_names = i + 1;
+    }
+    struct hmap seen;
+    hmap_init(&seen);
+    int rc = 0;
+    e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n && rc == 0; i++, e = jv_next(r->doc, e, arr)) {
+        t->ntests = i + 1;
+        rc = read_test(r, e, i, nn, &t->tests[i]);
+        uint32_t first;
+        const char *name = t->tests[i].name;
+        int ins = rc ? 1 : hmap_intern(&seen, name, strlen(name), (uint32_t)i, &first);
+        if (ins < 0)
+            rc = jr_fail(r, "out of memory");
+        else if (ins == 0)
+            rc = jr_fail(r, "tests[%zu]: duplicate test name (also at [%u]): %.200s", i, first,
+                         name);
+        if (rc == 0)
+            t->total_samples += t->tests[i].samples;
+    }
+    hmap_free(&seen);
+    return rc;
+}
+
+/* The tests section: every test heaviest first while it fits BASELINE_TEST_BYTES (a test
+ * left out was lighter than every test kept), each with its functions' mean milliseconds
+ * as [index into test_functions, mean ms, self mean ms]. Nothing when no test was
+ * recognised. */
+static void write_tests(struct jw *w, const struct test_profile *t)
+{
+    if (!test_profile_has_tests(t))
+        return;
+    uint32_t *name_at = malloc((t->nfunction_names ? t->nfunction_names : 1) * sizeof *name_at);
+    uint32_t *names = malloc((t->nfunction_names ? t->nfunction_names : 1) * sizeof *names);
+    if (!name_at || !names) {
+        free(name_at);
+        free(names);
+        return;
+    }
+    for (size_t i = 0; i < t->nfunction_names; i++)
+        name_at[i] = UINT32_MAX;
+    size_t nnames = 0, bytes = 0;
+    jw_key(w, "test_runs");
+    jw_uint(w, t->runs);
+    jw_key(w, "tests");
+    jw_array_begin(w);
+    for (size_t i = 0; i < t->ntests; i++) {
+        const struct test_stat *s = &t->tests[i];
+        size_t cost = strlen(s->name) + 200;
+        if (bytes + cost > BASELINE_TEST_BYTES)
+            break;
+        bytes += cost;
+        jw_object_begin_inline(w);
+        jw_key(w, "name");
+        jw_string(w, s->name);
+        jw_key(w, "kind");
+        jw_string(w, test_kind_name(s->kind));
+        jw_key(w, "runs");
+        jw_uint(w, s->runs);
+        jw_key(w, "mean_share");
+        jw_double(w, s->mean_share, BASELINE_PCT_DECIMALS);
+        jw_key(w, "sd_share");
+        jw_double(w, s->sd_share, BASELINE_PCT_DECIMALS);
+        jw_key(w, "mean_ms");
+        jw_double(w, s->mean_ms, 3);
+        jw_key(w, "sd_ms");
+        jw_double(w, s->sd_ms, 3);
+        jw_key(w, "samples");
+        jw_double(w, s->samples, BASELINE_SAMPLES_DECIMALS);
+        jw_key(w, "functions");
+        jw_array_begin_inline(w);
+        for (size_t k = 0; k < s->nfunctions; k++) {
+            uint32_t f = s->functions[k].function;
+            if (f >= t->nfunction_names)
+                continue;
+            size_t fcost = 40 + (name_at[f] == UINT32_MAX ? strlen(t->function_names[f]) : 0);
+            if (bytes + fcost > BASELINE_TEST_BYTES)
+                break;
+            bytes += fcost;
+            if (name_at[f] == UINT32_MAX) {
+                name_at[f] = (uint32_t)nnames;
+                names[nnames++] = f;
+            }
+            jw_array_begin_inline(w);
+            jw_uint(w, name_at[f]);
+            jw_double(w, s->functions[k].mean_ms, 3);
+            jw_double(w, s->functions[k].self_mean_ms, 3);
+            jw_array_end(w);
+        }
+        jw_array_end(w);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_key(w, "test_functions");
+    jw_array_begin(w);
+    for (size_t i = 0; i < nnames; i++)
+        jw_string(w, t->function_names[names[i]]);
+    jw_array_end(w);
+    free(name_at);
+    free(names);
+}
+
 static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
 {
     if (!jv_is_object(root))
@@ -285,6 +479,8 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
         b->avg.avg_total_samples = isnan(v) ? 0 : v;
     }
     if (read_functions(r, root, b) || read_stacks(r, root, b))
+        return -1;
+    if (read_tests(r, root, &b->tests))
         return -1;
     /* spread is known when every function carries it (baselines of the old tool do not) */
     struct avg_profile *a = &b->avg;
@@ -523,6 +719,7 @@ int baseline_write(FILE *f, const struct baseline *b)
     }
     jw_object_end(&w);
 
+    write_tests(&w, &b->tests);
     jw_key(&w, "top_functions");
     jw_array_begin(&w);
     size_t kept = baseline_kept(b);

@@ -9,6 +9,7 @@
 #define PROFREG_BASELINE_H
 
 #include "profreg/judge.h"
+#include "profreg/testattr.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,7 +40,12 @@ struct baseline {
     /* reading only: the kept stacks as a profile (function names, stacks with counts summed
      * over the runs, per-function counts recomputed); has_stacks false when none kept */
     struct pr_profile stacks;
+    /* per-test figures (the "tests" section, docs/formats.md); no tests when it has none */
+    struct test_profile tests;
 };
+
+/* The tests section: tests heaviest first, with their functions, while within this many bytes. */
+#define BASELINE_TEST_BYTES (256 * 1024)
 
 /* The stacks written: the heaviest first, until they take this many bytes; the weight of the
  * rest is kept as one "[other stacks]" frame, so shares stay right. */

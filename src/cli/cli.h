@@ -101,6 +101,7 @@ struct runs {
     size_t n;
     unsigned requested;      /* --runs, when loaded from the results directory */
     struct avg_profile avg;  /* judge_average of the runs */
+    struct test_profile tests; /* per-test figures of the runs (testattr.h) */
     char *average_timestamp; /* mean export_timestamp (ISO-8601), or NULL */
     char *executable;        /* metadata.executable of the first run, or NULL */
 };

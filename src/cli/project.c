@@ -229,6 +229,7 @@ void runs_free(struct runs *r)
         free(r->paths[i]);
     free(r->paths);
     avg_profile_free(&r->avg);
+    test_profile_free(&r->tests);
     free(r->average_timestamp);
     free(r->executable);
     memset(r, 0, sizeof *r);
@@ -291,6 +292,8 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
     int *rcs = calloc(width, sizeof *rcs);
     struct avg_builder avg;
     avg_builder_init(&avg);
+    struct test_acc tacc;
+    test_acc_init(&tacc);
     double ts_sum = 0;
     size_t ts_n = 0;
     int rc = profiles && errs && rcs ? 0 : -1;
@@ -323,6 +326,10 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 cli_error("out of memory averaging runs");
                 rc = -1;
             }
+            if (rc == 0 && test_acc_add(&tacc, &profiles[i]) != 0) {
+                cli_error("out of memory attributing samples to tests");
+                rc = -1;
+            }
             profile_free(&profiles[i]);
         }
     }
@@ -338,6 +345,11 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
         avg_builder_finish(&avg, &r->avg);
     else
         avg_builder_abort(&avg);
+    if (rc == 0 && test_acc_finish(&tacc, &r->tests) != 0) {
+        cli_error("out of memory attributing samples to tests");
+        rc = -1;
+    }
+    test_acc_abort(&tacc);
     if (rc != 0)
         runs_free(r);
     return rc;
@@ -440,6 +452,8 @@ int project_write_baseline(const struct project *p, struct runs *r)
     baseline_init(&b);
     b.avg = r->avg; /* moved */
     memset(&r->avg, 0, sizeof r->avg);
+    b.tests = r->tests; /* moved */
+    test_profile_init(&r->tests);
     int rc;
     struct git_info g;
     git_info_read(p->root, &g);

@@ -4,6 +4,7 @@
 
 #include "profreg/profile_read.h"
 #include "profreg/render_table.h"
+#include "profreg/render_tests.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -14,13 +15,15 @@ void usage_report(FILE *out)
 {
     fprintf(
         out,
-        "usage: profreg report FILE... [--top N] [--self] [--no-color]\n"
+        "usage: profreg report FILE... [--top N] [--self] [--by-test] [--no-color]\n"
         "\n"
         "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
         "the top hotspot (largest self share). Several files are merged (samples summed).\n"
         "\n"
         "  --top N       rows to print (default 25; 0 prints all)\n"
         "  --self        rank by self samples instead of inclusive samples\n"
+        "  --by-test     instead: each test's share and CPU time (gtest, Google Benchmark,\n"
+        "                Catch2 tests recognised from the stacks; docs/formats.md)\n"
         "  --no-color    no ANSI colours (also when NO_COLOR is set or stdout is no terminal)\n");
 }
 
@@ -30,10 +33,11 @@ int cmd_report(int argc, char **argv)
         {"top", required_argument, NULL, 't'},
         {"self", no_argument, NULL, 's'},
         {"no-color", no_argument, NULL, 'n'},
+        {"by-test", no_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     struct report_options o = {25, false, 0, 0, {0}};
-    bool no_color = false;
+    bool no_color = false, by_test = false;
     unsigned long v;
     int c;
     optind = 1;
@@ -50,6 +54,9 @@ int cmd_report(int argc, char **argv)
         case 'n':
             no_color = true;
             break;
+        case 'T':
+            by_test = true;
+            break;
         default:
             usage_report(stderr);
             return EXIT_USAGE;
@@ -62,6 +69,8 @@ int cmd_report(int argc, char **argv)
 
     struct pr_profile merged;
     profile_init(&merged);
+    struct test_acc tests;
+    test_acc_init(&tests);
     int rc = EXIT_OK;
     for (int i = optind; i < argc && rc == EXIT_OK; i++) {
         struct pr_profile p;
@@ -70,18 +79,29 @@ int cmd_report(int argc, char **argv)
         if (profile_read_file(argv[i], &p, err, sizeof err) != 0) {
             cli_error("%s", err);
             rc = EXIT_USAGE;
-        } else if (profile_merge(&merged, &p) != 0) {
-            cli_error("out of memory merging %s", argv[i]);
+        } else if (by_test ? test_acc_add(&tests, &p) != 0 : profile_merge(&merged, &p) != 0) {
+            cli_error("out of memory reading %s", argv[i]);
             rc = EXIT_USAGE;
         }
         profile_free(&p);
     }
-    if (rc == EXIT_OK) {
+    if (rc == EXIT_OK && by_test) {
+        struct test_profile t;
+        struct term_style s = term_style_for(STDOUT_FILENO, no_color);
+        if (test_acc_finish(&tests, &t) != 0) {
+            cli_error("out of memory attributing samples to tests");
+            rc = EXIT_USAGE;
+        } else {
+            render_tests_report(stdout, &t, (size_t)(argc - optind), &s, term_width(STDOUT_FILENO));
+            test_profile_free(&t);
+        }
+    } else if (rc == EXIT_OK) {
         o.nfiles = (size_t)(argc - optind);
         o.style = term_style_for(STDOUT_FILENO, no_color);
         o.width = term_width(STDOUT_FILENO);
         render_report(stdout, &merged, &o);
     }
     profile_free(&merged);
+    test_acc_abort(&tests);
     return rc;
 }
