@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profreg/flame.h"
 #include "profreg/hashmap.h"
 #include "profreg/json_read.h"
 #include "profreg/json_write.h"
@@ -197,11 +198,257 @@ static int read_functions(struct jr *r, const struct jv *root, struct baseline *
     return rc;
 }
 
-/* "stack_functions" and "stacks", when present, into b->stacks. */
+/* ---- stacks: the call tree, or the flat list of older baselines ---------------------------- */
+
+/* Numbers in "call_tree.preorder": base 32, most significant digit first, the last digit of a
+ * number from TREE_LAST and any before it from TREE_LEAD, so that numbers need no separator
+ * (0-31 read as one digit or letter: "5" is 5, "B8" is 1 x 32 + 8 = 40). */
+static const char TREE_LAST[] = "0123456789abcdefghijklmnopqrstuv";
+static const char TREE_LEAD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZwxyz-_";
+#define TREE_CHUNK     100  /* characters per string of "preorder" */
+#define TREE_MAX_DEPTH 4096 /* deeper nodes are refused (stacks are cut at 256 frames) */
+
+/* digit value of c, with *last set when it ends a number; -1 when not a digit */
+static int tree_digit(char c, bool *last)
+{
+    const char *at;
+    if (c && (at = strchr(TREE_LAST, c))) {
+        *last = true;
+        return (int)(at - TREE_LAST);
+    }
+    if (c && (at = strchr(TREE_LEAD, c))) {
+        *last = false;
+        return (int)(at - TREE_LEAD);
+    }
+    return -1;
+}
+
+/* Names the tree's function indices refer to: top_functions as the file lists them (read
+ * before the ranking sort), then stack_functions. NULL on error (r->err set). */
+static const char **tree_names(struct jr *r, const struct jv *names, const struct baseline *b,
+                               size_t *n)
+{
+    size_t ntop = b->avg.nfunctions, nextra = names ? jv_size(names) : 0;
+    const char **all = malloc((ntop + nextra + 1) * sizeof *all);
+    if (!all) {
+        jr_fail(r, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < ntop; i++)
+        all[i] = b->avg.functions[i].name;
+    const struct jv *e = names ? jv_child(r->doc, names) : NULL;
+    for (size_t i = 0; i < nextra; i++, e = jv_next(r->doc, e, names)) {
+        if (!jv_is_string(e) || !*jv_string(e)) {
+            jr_fail(r, "stack_functions[%zu]: expected a non-empty string, got %s", i,
+                    jr_type_name(e));
+            free(all);
+            return NULL;
+        }
+        all[ntop + i] = jv_string(e);
+    }
+    *n = ntop + nextra;
+    return all;
+}
+
+/* The decoded tree: per node its parent (SIZE_MAX: a root), function and self samples. */
+struct tree_nodes {
+    size_t n;
+    size_t *parent;
+    uint64_t *fn, *self;
+    uint32_t *depth;
+    bool *has_child;
+};
+
+static void tree_nodes_free(struct tree_nodes *t)
+{
+    free(t->parent);
+    free(t->fn);
+    free(t->self);
+    free(t->depth);
+    free(t->has_child);
+}
+
+/* Takes one decoded number: node t->n's (up, function, self) in turn. */
+static int tree_take(struct jr *r, struct tree_nodes *t, unsigned k, uint64_t v, size_t nnames)
+{
+    size_t i = t->n;
+    if (k == 0) {
+        if (v > i)
+            return jr_fail(r,
+                           "call_tree.preorder: node %zu: its parent, %llu places back, would be "
+                           "before the first node",
+                           i, (unsigned long long)v);
+        t->parent[i] = v ? i - v : SIZE_MAX;
+        t->depth[i] = v ? t->depth[i - v] + 1 : 1;
+        if (t->depth[i] > TREE_MAX_DEPTH)
+            return jr_fail(r, "call_tree.preorder: node %zu: deeper than %d frames", i,
+                           TREE_MAX_DEPTH);
+        if (v)
+            t->has_child[i - v] = true;
+    } else if (k == 1) {
+        if (v >= nnames)
+            return jr_fail(r,
+                           "call_tree.preorder: node %zu: function %llu is not an index into "
+                           "top_functions and stack_functions (%zu names)",
+                           i, (unsigned long long)v, nnames);
+        t->fn[i] = v;
+    } else {
+        t->self[i] = v;
+        t->n++;
+    }
+    return 0;
+}
+
+/* Decodes "preorder" (an array of strings read as one) into t. */
+static int tree_decode(struct jr *r, const struct jv *pre, size_t nnames, struct tree_nodes *t)
+{
+    size_t chars = 0;
+    const struct jv *e = jv_child(r->doc, pre);
+    for (size_t i = 0; i < jv_size(pre); i++, e = jv_next(r->doc, e, pre)) {
+        if (!jv_is_string(e))
+            return jr_fail(r, "call_tree.preorder[%zu]: expected a string, got %s", i,
+                           jr_type_name(e));
+        chars += jv_size(e);
+    }
+    size_t cap = chars / 3 + 1; /* a node takes at least three digits */
+    t->parent = malloc(cap * sizeof *t->parent);
+    t->fn = malloc(cap * sizeof *t->fn);
+    t->self = malloc(cap * sizeof *t->self);
+    t->depth = malloc(cap * sizeof *t->depth);
+    t->has_child = calloc(cap, sizeof *t->has_child);
+    if (!t->parent || !t->fn || !t->self || !t->depth || !t->has_child)
+        return jr_fail(r, "out of memory");
+    uint64_t v = 0;
+    unsigned k = 0, digits = 0;
+    e = jv_child(r->doc, pre);
+    for (size_t i = 0; i < jv_size(pre); i++, e = jv_next(r->doc, e, pre)) {
+        const char *s = jv_string(e);
+        for (size_t c = 0; c < jv_size(e); c++) {
+            bool last;
+            int d = tree_digit(s[c], &last);
+            if (d < 0)
+                return jr_fail(r,
+                               "call_tree.preorder[%zu]: character %zu (0x%02x) is not a digit of "
+                               "the encoding",
+                               i, c, (unsigned char)s[c]);
+            if (++digits > 12) /* 60 bits */
+                return jr_fail(r, "call_tree.preorder[%zu]: a number of more than 12 digits", i);
+            v = v * 32 + (uint64_t)d;
+            if (!last)
+                continue;
+            if (tree_take(r, t, k, v, nnames))
+                return -1;
+            k = (k + 1) % 3;
+            v = 0;
+            digits = 0;
+        }
+    }
+    if (k || digits)
+        return jr_fail(r, "call_tree.preorder: ends inside node %zu", t->n);
+    return 0;
+}
+
+/* The decoded tree as stacks: one per node with samples of its own, root first. */
+static int tree_to_stacks(struct jr *r, const struct tree_nodes *t, const char **names,
+                          size_t nnames, struct pr_profile *p)
+{
+    uint32_t *map = malloc((nnames ? nnames : 1) * sizeof *map);
+    size_t nstacks = 0;
+    for (size_t i = 0; i < t->n; i++)
+        nstacks += t->self[i] > 0;
+    p->functions = calloc(nnames ? nnames : 1, sizeof *p->functions);
+    p->stacks = calloc(nstacks ? nstacks : 1, sizeof *p->stacks);
+    if (!map || !p->functions || !p->stacks) {
+        free(map);
+        return jr_fail(r, "out of memory");
+    }
+    for (size_t i = 0; i < nnames; i++)
+        map[i] = UINT32_MAX;
+    int rc = 0;
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        if (t->self[i] == 0)
+            continue;
+        struct pr_stack *st = &p->stacks[p->nstacks++];
+        st->depth = t->depth[i];
+        st->count = t->self[i];
+        if (!(st->frames = malloc(st->depth * sizeof *st->frames))) {
+            rc = jr_fail(r, "out of memory");
+            break;
+        }
+        size_t at = i;
+        for (uint32_t d = st->depth; d-- > 0; at = t->parent[at]) {
+            size_t f = t->fn[at];
+            if (map[f] == UINT32_MAX) {
+                map[f] = (uint32_t)p->nfunctions;
+                p->functions[p->nfunctions].line = -1;
+                if (!(p->functions[p->nfunctions++].name = strdup(names[f]))) {
+                    rc = jr_fail(r, "out of memory");
+                    break;
+                }
+            }
+            st->frames[d] = map[f];
+        }
+    }
+    free(map);
+    return rc;
+}
+
+/* "call_tree" (with "stack_functions" when the tree names functions beyond top_functions)
+ * into b->stacks. */
+static int read_call_tree(struct jr *r, const struct jv *tree, const struct jv *names,
+                          struct baseline *b)
+{
+    if (!jv_is_object(tree))
+        return jr_fail(r, "call_tree: expected an object, got %s", jr_type_name(tree));
+    if (names && !jv_is_array(names))
+        return jr_fail(r, "stack_functions: expected an array of names, got %s",
+                       jr_type_name(names));
+    uint64_t nnodes, samples;
+    if (jr_count(r, jr_get(r, tree, "nodes"), "call_tree.nodes", &nnodes) ||
+        jr_count(r, jr_get(r, tree, "samples"), "call_tree.samples", &samples))
+        return -1;
+    const struct jv *pre = jr_get(r, tree, "preorder");
+    if (!jv_is_array(pre))
+        return jr_fail(r, "call_tree.preorder: expected an array of strings, got %s",
+                       jr_type_name(pre));
+    size_t nnames;
+    const char **all = tree_names(r, names, b, &nnames);
+    if (!all)
+        return -1;
+    struct tree_nodes t = {0};
+    int rc = tree_decode(r, pre, nnames, &t);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < t.n && rc == 0; i++) {
+        if (t.self[i] == 0 && !t.has_child[i])
+            rc = jr_fail(r, "call_tree.preorder: node %zu: a leaf without samples", i);
+        sum += t.self[i];
+    }
+    if (rc == 0 && t.n != nnodes)
+        rc = jr_fail(r, "call_tree.nodes: says %llu, preorder holds %zu",
+                     (unsigned long long)nnodes, t.n);
+    if (rc == 0 && sum != samples)
+        rc = jr_fail(r, "call_tree.samples: says %llu, the nodes' own samples add up to %llu",
+                     (unsigned long long)samples, (unsigned long long)sum);
+    if (rc == 0)
+        rc = tree_to_stacks(r, &t, all, nnames, &b->stacks);
+    tree_nodes_free(&t);
+    free(all);
+    if (rc)
+        return -1;
+    b->stacks.has_stacks = true;
+    return profile_recount(&b->stacks) == 0 ? 0 : jr_fail(r, "out of memory");
+}
+
+/* The stacks, when kept: "call_tree", or the flat "stacks" of older baselines; into b->stacks. */
 static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
 {
     const struct jv *names = jr_get(r, root, "stack_functions");
     const struct jv *arr = jr_get(r, root, "stacks");
+    const struct jv *tree = jr_get(r, root, "call_tree");
+    if (tree && arr)
+        return jr_fail(r, "stacks and call_tree: a baseline keeps its stacks in one or the other");
+    if (tree)
+        return read_call_tree(r, tree, names, b);
     if (!names && !arr)
         return 0;
     if (!names || !jv_is_array(names))
@@ -579,98 +826,229 @@ static void write_metric(struct jw *w, const char *key, const struct run_metric 
     jw_object_end(w);
 }
 
-static const struct avg_profile *stack_sort_avg; /* qsort has no context argument */
+/* The call tree as it will be written: the cut, each function's index in the written name
+ * list, and the bytes it takes. */
+struct tree_plan {
+    struct flame_tree tree;
+    struct flame_cut cut;
+    const struct avg_profile *a;
+    size_t ntop;     /* functions written in top_functions: index i there is function i */
+    uint32_t *uses;  /* per function (a->nfunctions: BASELINE_OTHER): nodes naming it */
+    uint32_t *index; /* per function: its index in top_functions + stack_functions */
+    uint32_t *extra; /* stack_functions: functions, most used first */
+    size_t nextra;
+    size_t encoded; /* characters of "preorder" */
+    size_t bytes;
+};
 
-/* Heaviest first; ties by the frames' names, so the order depends on the data only. */
-static int cmp_stack(const void *x, const void *y)
+static void tree_plan_free(struct tree_plan *p)
 {
-    const struct pr_stack *a = *(const struct pr_stack *const *)x;
-    const struct pr_stack *b = *(const struct pr_stack *const *)y;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    for (uint32_t d = 0; d < a->depth && d < b->depth; d++) {
-        int c = strcmp(stack_sort_avg->functions[a->frames[d]].name,
-                       stack_sort_avg->functions[b->frames[d]].name);
-        if (c)
-            return c;
-    }
-    return a->depth < b->depth ? -1 : a->depth > b->depth;
+    flame_free(&p->tree);
+    flame_cut_free(&p->cut);
+    free(p->uses);
+    free(p->index);
+    free(p->extra);
 }
 
-/* The stacks, heaviest first, within BASELINE_STACK_BYTES; the rest as one frame. */
-static void write_stacks(struct jw *w, const struct avg_profile *a)
+static size_t tree_digits(uint64_t v)
 {
-    const struct pr_stack **order = malloc(a->nstacks * sizeof *order);
-    uint32_t *name_at = malloc((a->nfunctions ? a->nfunctions : 1) * sizeof *name_at);
-    uint32_t *names = malloc((a->nfunctions + 1) * sizeof *names);
-    if (!order || !name_at || !names) {
-        free(order);
-        free(name_at);
-        free(names);
-        return;
+    size_t n = 1;
+    for (; v >= 32; v >>= 5)
+        n++;
+    return n;
+}
+
+static size_t tree_encode(uint64_t v, char *out)
+{
+    size_t n = tree_digits(v);
+    for (size_t i = n; i-- > 0; v >>= 5)
+        out[i] = (i == n - 1 ? TREE_LAST : TREE_LEAD)[v & 31];
+    return n;
+}
+
+/* Function of cut node i: an index into a->functions, or a->nfunctions for BASELINE_OTHER. */
+static uint32_t plan_function(const struct tree_plan *p, size_t i)
+{
+    uint32_t node = p->cut.node[i];
+    return node == FLAME_NONE ? (uint32_t)p->a->nfunctions : p->tree.nodes[node].function;
+}
+
+static const char *plan_name(const struct tree_plan *p, uint32_t f)
+{
+    return f == p->a->nfunctions ? BASELINE_OTHER : p->a->functions[f].name;
+}
+
+static const struct tree_plan *sort_plan; /* qsort has no context argument */
+
+/* Most used first, then by name: small indices for the names most nodes carry. */
+static int cmp_extra(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    if (sort_plan->uses[a] != sort_plan->uses[b])
+        return sort_plan->uses[a] > sort_plan->uses[b] ? -1 : 1;
+    return strcmp(plan_name(sort_plan, a), plan_name(sort_plan, b));
+}
+
+/* Cuts the tree at min_total and sizes the result. 0, or -1 when out of memory. */
+static int tree_plan_cut(struct tree_plan *p, uint64_t min_total)
+{
+    size_t nf = p->a->nfunctions + 1;
+    flame_cut_free(&p->cut);
+    if (flame_cut(&p->tree, min_total, &p->cut) != 0)
+        return -1;
+    memset(p->uses, 0, nf * sizeof *p->uses);
+    for (size_t i = 0; i < p->cut.n; i++)
+        p->uses[plan_function(p, i)]++;
+    p->nextra = 0;
+    for (uint32_t f = (uint32_t)p->ntop; f < nf; f++)
+        if (p->uses[f])
+            p->extra[p->nextra++] = f;
+    sort_plan = p;
+    qsort(p->extra, p->nextra, sizeof *p->extra, cmp_extra);
+    sort_plan = NULL;
+    p->bytes = 120; /* the keys and the counts of "call_tree" */
+    for (size_t i = 0; i < p->nextra; i++) {
+        p->index[p->extra[i]] = (uint32_t)(p->ntop + i);
+        p->bytes += strlen(plan_name(p, p->extra[i])) + 8;
     }
-    for (size_t i = 0; i < a->nstacks; i++)
-        order[i] = &a->stacks[i];
-    stack_sort_avg = a;
-    qsort(order, a->nstacks, sizeof *order, cmp_stack);
-    stack_sort_avg = NULL;
+    p->encoded = 0;
+    for (size_t i = 0; i < p->cut.n; i++)
+        p->encoded += tree_digits(p->cut.up[i]) + tree_digits(p->index[plan_function(p, i)]) +
+                      tree_digits(p->cut.self[i]);
+    p->bytes += p->encoded + (p->encoded + TREE_CHUNK - 1) / TREE_CHUNK * 10;
+    return 0;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The merged tree of b's stacks, cut at the smallest total that fits BASELINE_STACK_BYTES. */
+static int tree_plan_make(const struct baseline *b, struct tree_plan *p)
+{
+    const struct avg_profile *a = &b->avg;
+    memset(p, 0, sizeof *p);
+    p->a = a;
+    p->ntop = baseline_kept(b);
+    /* the averaged functions seen as a profile's, for flame_build (names only) */
+    struct pr_profile view;
+    profile_init(&view);
+    view.functions = calloc(a->nfunctions + 1, sizeof *view.functions);
+    p->uses = calloc(a->nfunctions + 1, sizeof *p->uses);
+    p->index = calloc(a->nfunctions + 1, sizeof *p->index);
+    p->extra = calloc(a->nfunctions + 1, sizeof *p->extra);
+    if (!view.functions || !p->uses || !p->index || !p->extra) {
+        free(view.functions);
+        tree_plan_free(p);
+        return -1;
+    }
     for (size_t i = 0; i < a->nfunctions; i++)
-        name_at[i] = UINT32_MAX;
-    /* how many stacks fit: each costs its line, and the names it is first to use */
-    size_t kept = 0, bytes = 0, nnames = 0;
-    uint64_t dropped = 0;
-    for (size_t i = 0; i < a->nstacks; i++) {
-        const struct pr_stack *st = order[i];
-        size_t cost = 32 + 8 * (size_t)st->depth;
-        for (uint32_t d = 0; d < st->depth; d++)
-            if (name_at[st->frames[d]] == UINT32_MAX)
-                cost += strlen(a->functions[st->frames[d]].name) + 8;
-        if (bytes + cost > BASELINE_STACK_BYTES || kept != i) {
-            dropped += st->count;
-            continue;
+        view.functions[i].name = a->functions[i].name;
+    for (size_t i = 0; i < p->ntop; i++)
+        p->index[i] = (uint32_t)i;
+    view.nfunctions = a->nfunctions;
+    view.stacks = a->stacks;
+    view.nstacks = a->nstacks;
+    int rc = flame_build(&view, false, &p->tree);
+    free(view.functions);
+    if (rc != 0) {
+        tree_plan_free(p);
+        return -1;
+    }
+    /* the candidate cuts: every distinct total; the fewer cut, the larger */
+    uint64_t *totals = malloc((p->tree.n + 1) * sizeof *totals);
+    if (!totals) {
+        tree_plan_free(p);
+        return -1;
+    }
+    size_t nt = 0;
+    for (size_t i = 1; i < p->tree.n; i++)
+        totals[nt++] = (uint64_t)p->tree.nodes[i].total;
+    totals[nt++] = (uint64_t)p->tree.nodes[0].total + 1; /* everything cut: always fits */
+    qsort(totals, nt, sizeof *totals, cmp_u64);
+    size_t lo = 0, hi = nt - 1; /* totals[hi] fits */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tree_plan_cut(p, totals[mid]) != 0) {
+            free(totals);
+            tree_plan_free(p);
+            return -1;
         }
-        bytes += cost;
-        kept++;
-        for (uint32_t d = 0; d < st->depth; d++)
-            if (name_at[st->frames[d]] == UINT32_MAX) {
-                name_at[st->frames[d]] = (uint32_t)nnames;
-                names[nnames++] = st->frames[d];
-            }
+        if (p->bytes <= BASELINE_STACK_BYTES)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    rc = tree_plan_cut(p, totals[lo]);
+    free(totals);
+    if (rc != 0)
+        tree_plan_free(p);
+    return rc;
+}
+
+int baseline_tree_stats(const struct baseline *b, struct baseline_tree_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    struct tree_plan p;
+    if (!b->avg.has_stacks || !b->avg.nstacks || tree_plan_make(b, &p) != 0)
+        return -1;
+    out->tree_nodes = p.tree.n - 1;
+    out->written_nodes = p.cut.n;
+    out->names = p.nextra;
+    out->samples = (uint64_t)p.tree.nodes[0].total;
+    out->other_samples = p.cut.cut_samples;
+    out->bytes = p.bytes;
+    tree_plan_free(&p);
+    return 0;
+}
+
+/* "stack_functions" (the names the tree needs beyond top_functions) and "call_tree". */
+static void write_call_tree(struct jw *w, const struct baseline *b)
+{
+    struct tree_plan p;
+    if (tree_plan_make(b, &p) != 0) {
+        w->overflow = true; /* out of memory: jw_finish reports the failure */
+        return;
     }
     jw_key(w, "stack_functions");
     jw_array_begin(w);
-    for (size_t i = 0; i < nnames; i++)
-        jw_string(w, a->functions[names[i]].name);
-    if (dropped)
-        jw_string(w, BASELINE_OTHER_STACKS);
+    for (size_t i = 0; i < p.nextra; i++)
+        jw_string(w, plan_name(&p, p.extra[i]));
     jw_array_end(w);
-    jw_key(w, "stacks");
+    jw_key(w, "call_tree");
+    jw_object_begin(w);
+    jw_key(w, "nodes");
+    jw_uint(w, p.cut.n);
+    jw_key(w, "samples");
+    jw_uint(w, (uint64_t)p.tree.nodes[0].total);
+    jw_key(w, "other_samples");
+    jw_uint(w, p.cut.cut_samples);
+    jw_key(w, "preorder");
     jw_array_begin(w);
-    for (size_t i = 0; i < kept; i++) {
-        jw_object_begin_inline(w);
-        jw_key(w, "count");
-        jw_uint(w, order[i]->count);
-        jw_key(w, "frames");
-        jw_array_begin_inline(w);
-        for (uint32_t d = 0; d < order[i]->depth; d++)
-            jw_uint(w, name_at[order[i]->frames[d]]);
-        jw_array_end(w);
-        jw_object_end(w);
-    }
-    if (dropped) {
-        jw_object_begin_inline(w);
-        jw_key(w, "count");
-        jw_uint(w, dropped);
-        jw_key(w, "frames");
-        jw_array_begin_inline(w);
-        jw_uint(w, nnames);
-        jw_array_end(w);
-        jw_object_end(w);
+    char *text = malloc(p.encoded + 1);
+    if (text) {
+        size_t len = 0;
+        for (size_t i = 0; i < p.cut.n; i++) {
+            len += tree_encode(p.cut.up[i], text + len);
+            len += tree_encode(p.index[plan_function(&p, i)], text + len);
+            len += tree_encode(p.cut.self[i], text + len);
+        }
+        for (size_t at = 0; at < len; at += TREE_CHUNK) {
+            char chunk[TREE_CHUNK + 1];
+            size_t n = len - at < TREE_CHUNK ? len - at : TREE_CHUNK;
+            memcpy(chunk, text + at, n);
+            chunk[n] = '\0';
+            jw_string(w, chunk);
+        }
+        free(text);
+    } else {
+        w->overflow = true;
     }
     jw_array_end(w);
-    free(order);
-    free(name_at);
-    free(names);
+    jw_object_end(w);
+    tree_plan_free(&p);
 }
 
 int baseline_write(FILE *f, const struct baseline *b)
@@ -773,7 +1151,7 @@ int baseline_write(FILE *f, const struct baseline *b)
     }
     jw_array_end(&w);
     if (b->avg.has_stacks && b->avg.nstacks)
-        write_stacks(&w, &b->avg);
+        write_call_tree(&w, b);
     jw_object_end(&w);
     return jw_finish(&w);
 }

@@ -38,7 +38,8 @@ struct baseline {
     size_t functions_seen; /* functions averaged before the cut (0 when unknown) */
     char *project_root;    /* writing only: source paths under it are written relative */
     /* reading only: the kept stacks as a profile (function names, stacks with counts summed
-     * over the runs, per-function counts recomputed); has_stacks false when none kept */
+     * over the runs, per-function counts recomputed); has_stacks false when none kept. From
+     * a call tree: one stack per node with samples of its own, root first. */
     struct pr_profile stacks;
     /* per-test figures (the "tests" section, docs/formats.md); no tests when it has none */
     struct test_profile tests;
@@ -47,10 +48,29 @@ struct baseline {
 /* The tests section: tests heaviest first, with their functions, while within this many bytes. */
 #define BASELINE_TEST_BYTES (256 * 1024)
 
-/* The stacks written: the heaviest first, until they take this many bytes; the weight of the
- * rest is kept as one "[other stacks]" frame, so shares stay right. */
-#define BASELINE_STACK_BYTES (640 * 1024)
+/* The runs' stacks are written as their merged call tree ("call_tree", docs/formats.md):
+ * every distinct path from a root once, with the samples ending there. When the tree and the
+ * names it needs take more than BASELINE_STACK_BYTES, the lightest subtrees (by samples in
+ * them and below) are cut off; the samples of a node's cut children become one child named
+ * BASELINE_OTHER, so every kept node keeps its total and only the detail below is lost.
+ * Baselines written before the call tree keep a flat "stacks" list whose cut weight is one
+ * stack of the frame BASELINE_OTHER_STACKS; both are read. */
+#define BASELINE_STACK_BYTES  (768 * 1024)
+#define BASELINE_OTHER        "[other]"
 #define BASELINE_OTHER_STACKS "[other stacks]"
+
+/* What the writer did with the stacks of b (for tests and `baseline show`-like reports):
+ * nodes of the merged tree before and after cutting, the samples in [other] nodes and in
+ * all, and the bytes the stack part takes. */
+struct baseline_tree_stats {
+    size_t tree_nodes, written_nodes, names;
+    uint64_t samples, other_samples;
+    size_t bytes;
+};
+
+/* Plans the call tree baseline_write would write for b; 0, or -1 when out of memory or b
+ * keeps no stacks. */
+int baseline_tree_stats(const struct baseline *b, struct baseline_tree_stats *out);
 
 void baseline_init(struct baseline *b);
 void baseline_free(struct baseline *b);

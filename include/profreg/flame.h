@@ -16,6 +16,7 @@
 
 struct flame_node {
     const char *name;      /* points into the profile's functions (the root: "all") */
+    uint32_t function;     /* index into the profile's functions; FLAME_NONE for the root */
     uint32_t parent;       /* FLAME_NONE for the root */
     uint32_t first_child;  /* FLAME_NONE when none; siblings ordered by name */
     uint32_t next_sibling; /* FLAME_NONE when last */
@@ -43,5 +44,23 @@ uint32_t flame_child(const struct flame_tree *t, uint32_t parent, const char *na
 
 /* The node of t at the same path of names as node `i` of `other`, or FLAME_NONE. */
 uint32_t flame_same_path(const struct flame_tree *t, const struct flame_tree *other, uint32_t i);
+
+/* The tree cut for storage: the nodes whose total is at least min_total (a connected top of
+ * the tree, as a node's total is at least its children's), in preorder (children by name),
+ * and under each node whose children were partly cut one node standing for them (node
+ * FLAME_NONE, self = their summed totals), first among its siblings, so every kept node keeps
+ * its total. up[i]: how many places before i its parent is (0: a root); the tree's own root
+ * ("all") is not listed. */
+struct flame_cut {
+    size_t n;
+    uint32_t *node; /* index into the tree, or FLAME_NONE for the node of cut children */
+    uint32_t *up;
+    uint64_t *self;
+    uint64_t cut_samples; /* the samples in the FLAME_NONE nodes */
+};
+
+/* Cuts t at min_total (at least 1: empty nodes always go). 0, or -1 when out of memory. */
+int flame_cut(const struct flame_tree *t, uint64_t min_total, struct flame_cut *out);
+void flame_cut_free(struct flame_cut *c);
 
 #endif

@@ -1,8 +1,8 @@
 /* check_flame.c — flame graphs and exports on profiles with known stacks: the call tree
  * (top-down and bottom-up), the SVG (well-formed, one rect per frame with the width its
  * samples give, the markup the script needs), the differential colouring, folded stacks
- * round trip, speedscope's required fields, and the stacks a baseline keeps (summed, within
- * budget, shares kept). */
+ * round trip, speedscope's required fields, and the stacks a baseline keeps (summed; the
+ * call tree's budget and cuts are in check_calltree.c). */
 #include "testutil.h"
 
 #include "profreg/baseline.h"
@@ -365,69 +365,6 @@ START_TEST(test_baseline_keeps_stacks)
 }
 END_TEST
 
-/* A large C++ executable: 30,000 distinct stacks over 3,000 long template names stay under
- * 1 MB; the weight left out is one "[other stacks]" frame, so that the total (every share's
- * denominator) stays right. */
-START_TEST(test_baseline_stack_budget)
-{
-    size_t nfn = 3000, nst = 30000;
-    struct pr_profile p;
-    profile_init(&p);
-    p.functions = calloc(nfn, sizeof *p.functions);
-    for (size_t i = 0; i < nfn; i++) {
-        char name[400];
-        snprintf(name, sizeof name,
-                 "physics::detail::Solver<physics::Matrix<double, %zu, 3>, std::allocator<"
-                 "physics::Matrix<double, %zu, 3> > >::step_%zu(std::vector<physics::Body, "
-                 "std::allocator<physics::Body> > const&, double)",
-                 i, i, i);
-        p.functions[i].name = strdup(name);
-        p.functions[i].line = -1;
-    }
-    p.nfunctions = nfn;
-    p.stacks = calloc(nst, sizeof *p.stacks);
-    uint64_t total = 0;
-    for (size_t s = 0; s < nst; s++) {
-        p.stacks[s].depth = 6;
-        p.stacks[s].frames = malloc(6 * sizeof(uint32_t));
-        for (uint32_t d = 0; d < 6; d++)
-            p.stacks[s].frames[d] = (uint32_t)((s * 7 + d * 131 + d * s) % nfn);
-        p.stacks[s].frames[0] = 0;
-        p.stacks[s].count = 1 + (s % 97);
-        total += p.stacks[s].count;
-    }
-    p.nstacks = nst;
-    p.has_stacks = true;
-    ck_assert_int_eq(profile_recount(&p), 0);
-    const struct pr_profile *runs[] = {&p};
-    struct baseline b, back;
-    baseline_init(&b);
-    ck_assert_int_eq(judge_average(runs, 1, &b.avg), 0);
-    b.functions_seen = b.avg.nfunctions;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    ck_assert_int_eq(baseline_write(f, &b), 0);
-    fclose(f);
-    ck_assert_msg(len < 1000000, "baseline of %zu bytes", len);
-    ck_assert_ptr_nonnull(strstr(text, BASELINE_OTHER_STACKS));
-    char err[512];
-    baseline_init(&back);
-    ck_assert_msg(baseline_read_string(text, "b.json", &back, err, sizeof err) == 0, "%s", err);
-    ck_assert_uint_eq(back.stacks.total_samples, total);
-    uint64_t kept = back.stacks.functions[profile_find(&back.stacks, p.functions[0].name)].samples;
-    uint64_t other = back.stacks.functions[profile_find(&back.stacks, BASELINE_OTHER_STACKS)].samples;
-    ck_assert_uint_eq(kept + other, total);
-    ck_assert_uint_gt(kept, other); /* the heaviest stacks were kept */
-    fprintf(stderr, "budget: %zu stacks, %zu names -> %zu bytes, %zu stacks kept\n", nst, nfn,
-            len, back.stacks.nstacks - 1);
-    free(text);
-    baseline_free(&b);
-    baseline_free(&back);
-    profile_free(&p);
-}
-END_TEST
-
 int main(void)
 {
     Suite *s = suite_create("flame");
@@ -441,7 +378,6 @@ int main(void)
     tcase_add_test(tc, test_folded_bad_input);
     tcase_add_test(tc, test_speedscope);
     tcase_add_test(tc, test_baseline_keeps_stacks);
-    tcase_add_test(tc, test_baseline_stack_budget);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
