@@ -81,6 +81,11 @@ $(BUILD)/workloads/%: tests/workloads/%.cpp tests/workloads/burn.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $< -lpthread
 
+# The per-test attribution workload (check_bytest): a gtest executable, Debian's libgtest-dev.
+$(BUILD)/workloads/bytest_gtest: tests/workloads/bytest_gtest.cpp tests/workloads/burn.h | deps-check
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $< -lgtest -lgtest_main -lpthread
+
 $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $<

@@ -1,6 +1,7 @@
 /* render_json.c — the comparison report JSON (SPEC section 4) with stable formatting. */
 #include "profreg/json_write.h"
 #include "profreg/render_compare.h"
+#include "profreg/render_tests.h"
 
 #include <math.h>
 
@@ -256,6 +257,7 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
 
     jw_key(&w, "metrics");
     write_metrics(&w, j);
+    render_tests_json(&w, v->tests); /* compare --by-test */
 
     jw_object_end(&w);
     return jw_finish(&w);

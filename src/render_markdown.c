@@ -1,6 +1,7 @@
 /* render_markdown.c — the comparison as a Markdown summary (GitHub step summaries, merge
  * request comments). Output only; every verdict is the judge's. */
 #include "profreg/render_compare.h"
+#include "profreg/render_tests.h"
 
 #include <math.h>
 #include <string.h>
@@ -156,5 +157,6 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
     for (unsigned bit = 0; bit < JUDGE_NOTES; bit++)
         if (j->notes & (1u << bit))
             fprintf(out, "\n> Note: %s\n", judge_note_text(1u << bit));
+    render_tests_markdown(out, v->tests); /* compare --by-test */
     return ferror(out) ? -1 : 0;
 }

@@ -1123,6 +1123,7 @@ int testattr_judge(const struct test_profile *current, const struct test_profile
     for (size_t i = 0; j && i < j->ncompared; i++)
         if (j->compared[i].status == VERDICT_REGRESSION)
             explain(&out->functions[out->nfunctions++], j->compared[i].name, current,
-                    have_base ? baseline : NULL, o->metric);
+                    have_base ? baseline : NULL,
+                    o->metric == METRIC_BOTH ? j->compared[i].decided_by : o->metric);
     return 0;
 }

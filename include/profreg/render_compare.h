@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct test_judgement; /* testattr.h */
+
 /* The context of one comparison, besides the judgement itself. Strings may be NULL. */
 struct compare_view {
     const char *executable;
@@ -24,6 +26,7 @@ struct compare_view {
     size_t ncurrent_files;
     const struct judge_options *options;
     const char *filter_text; /* the filters as given ("--prefix ns:: --project-only"), or NULL */
+    const struct test_judgement *tests; /* compare --by-test (testattr.h), or NULL */
 };
 
 /* A p-value as printed: "<0.0001", "0.0123", or "n/a". */

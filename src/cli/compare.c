@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include "profreg/filter.h"
 #include "profreg/fsutil.h"
 #include "profreg/render_compare.h"
+#include "profreg/render_tests.h"
 #include "profreg/timeutil.h"
 
 void usage_compare(FILE *out)
@@ -30,6 +32,7 @@ void usage_compare(FILE *out)
         "                       [--project-only] [--set-baseline] [--strict]\n"
         "                       [--output-json-only] [--no-color] [--root DIR]\n"
         "                       [--report FILE] [--junit FILE] [--markdown FILE]\n"
+        "                       [--by-test [--test-threshold PCT] [--fail-on-test-time]]\n"
         "\n"
         "Averages the newest M runs (ROOT/profile_results/NAME/profile_*.json, newest = last\n"
         "by name) and judges them against ROOT/baselines/NAME/baseline.json. A baseline top-N\n"
@@ -73,6 +76,12 @@ void usage_compare(FILE *out)
         "  --report FILE       write the report JSON there (never over an existing file)\n"
         "  --junit FILE        also write JUnit XML (a testcase per judged function and metric)\n"
         "  --markdown FILE     also write a Markdown summary\n"
+        "  --by-test           also judge each test's CPU time (gtest, Google Benchmark and\n"
+        "                      Catch2 tests recognised from the stacks) and say in which tests\n"
+        "                      each regressed function grew; reported only, unless:\n"
+        "  --fail-on-test-time a regressed test fails --strict too\n"
+        "  --test-threshold PCT  relative growth of a test's time that counts (default: the\n"
+        "                      --threshold value)\n"
         "\n"
         "Exit: 0 ok, 1 regression under --strict, 2 usage error or bad input (nothing written).\n");
 }
@@ -85,6 +94,8 @@ struct compare_args {
     char filter_text[2048]; /* the filter options as given, for the report */
     bool set_baseline, strict, json_only, no_color;
     const char *report, *junit, *markdown;
+    bool by_test, fail_on_test_time; /* --by-test, --fail-on-test-time */
+    double test_threshold;           /* --test-threshold; NAN: --threshold */
 };
 
 /* Appends "--opt value" to the filter text (cut when it does not fit). */
@@ -117,6 +128,9 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         {"max-time-ms", required_argument, NULL, 'x'},
         {"max-memory-mb", required_argument, NULL, 'y'},
         {"fail-on-new", no_argument, NULL, 'N'},
+        {"by-test", no_argument, NULL, 'B'},
+        {"fail-on-test-time", no_argument, NULL, 'G'},
+        {"test-threshold", required_argument, NULL, 'Q'},
         {"include", required_argument, NULL, 'i'},
         {"exclude", required_argument, NULL, 'X'},
         {"prefix", required_argument, NULL, 'p'},
@@ -124,6 +138,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
+    a->test_threshold = NAN;
     project_args_init(&a->project);
     judge_options_default(&a->judge);
     filter_init(&a->filter);
@@ -203,6 +218,16 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         case 'N':
             a->judge.fail_on_new = true;
             break;
+        case 'B':
+            a->by_test = true;
+            break;
+        case 'G':
+            a->fail_on_test_time = true;
+            break;
+        case 'Q':
+            if (cli_parse_double("--test-threshold", optarg, 0, 1e9, &a->test_threshold))
+                return -1;
+            break;
         case 'i':
         case 'X':
         case 'p':
@@ -236,6 +261,11 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     }
     if (optind < argc) {
         cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')", argv[optind]);
+        return -1;
+    }
+    if (!a->by_test && (a->fail_on_test_time || !isnan(a->test_threshold))) {
+        cli_error("--%s: only with --by-test",
+                  a->fail_on_test_time ? "fail-on-test-time" : "test-threshold");
         return -1;
     }
     if (a->judge.compat) {
@@ -331,6 +361,30 @@ static int write_extra(const char *path,
     return 0;
 }
 
+/* compare --by-test: each test's time judged with the judge's confidence and min-delta, and
+ * the regressed functions of j explained by test; NULL without --by-test or out of memory. */
+static const struct test_judgement *judge_tests(const struct compare_args *a,
+                                                const struct runs *runs, const struct baseline *b,
+                                                const struct judgement *j,
+                                                struct test_judgement *out)
+{
+    struct test_judge_options o = {
+        .threshold_percent = isnan(a->test_threshold) ? a->judge.threshold_percent
+                                                      : a->test_threshold,
+        .confidence = a->judge.confidence,
+        .min_delta = a->judge.min_delta,
+        .metric = a->judge.metric,
+        .fail = a->fail_on_test_time,
+    };
+    if (!a->by_test)
+        return NULL;
+    if (testattr_judge(&runs->tests, &b->tests, j, &o, out) != 0) {
+        cli_error("out of memory judging tests");
+        return NULL;
+    }
+    return out;
+}
+
 static int judge_and_report(const struct compare_args *a, const struct project *p,
                             const struct runs *runs)
 {
@@ -377,6 +431,8 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         .options = &a->judge,
         .filter_text = a->filter_text[0] ? a->filter_text : NULL,
     };
+    struct test_judgement tj;
+    v.tests = judge_tests(a, runs, &base, &j, &tj);
     struct report_ctx ctx = {&v, &j};
     char report[PATH_MAX + 64];
     int rc = write_report(p, a->report, &ctx, report, sizeof report) == 0 ? EXIT_OK : EXIT_USAGE;
@@ -388,10 +444,14 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     if (rc == EXIT_OK && !a->json_only) {
         struct term_style s = term_style_for(STDOUT_FILENO, a->no_color);
         render_compare_table(stdout, &v, &j, &s, term_width(STDOUT_FILENO));
+        if (v.tests)
+            render_tests_table(stdout, v.tests, &s, term_width(STDOUT_FILENO));
         printf("Report: %s\n", report);
     }
-    if (rc == EXIT_OK && a->strict && judgement_failed(&j))
+    if (rc == EXIT_OK && a->strict && (judgement_failed(&j) || test_judgement_failed(v.tests)))
         rc = EXIT_REGRESSION;
+    if (v.tests)
+        test_judgement_free(&tj);
     judgement_free(&j);
     baseline_free(&base);
     return rc;
