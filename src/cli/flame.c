@@ -483,6 +483,12 @@ static double pct(uint64_t v, uint64_t total)
 }
 
 /* Every function of either side with its shares on both. */
+/* The baseline's stand-ins for stacks it did not keep: weight, not functions. */
+static bool is_cut_weight(const char *name)
+{
+    return strcmp(name, BASELINE_OTHER) == 0 || strcmp(name, BASELINE_OTHER_STACKS) == 0;
+}
+
 static struct mover *movers_of(const struct pr_profile *cur, const struct pr_profile *base,
                                size_t *n)
 {
@@ -493,6 +499,8 @@ static struct mover *movers_of(const struct pr_profile *cur, const struct pr_pro
     for (size_t i = 0; m && i < cur->nfunctions; i++) {
         const struct pr_function *f = &cur->functions[i];
         uint32_t v;
+        if (is_cut_weight(f->name))
+            continue;
         if (hmap_intern(&names, f->name, strlen(f->name), (uint32_t)*n, &v) < 0)
             goto oom;
         m[(*n)++] = (struct mover){f->name, pct(f->samples, cur->total_samples), 0,
@@ -501,6 +509,8 @@ static struct mover *movers_of(const struct pr_profile *cur, const struct pr_pro
     for (size_t i = 0; m && i < base->nfunctions; i++) {
         const struct pr_function *f = &base->functions[i];
         uint32_t v;
+        if (is_cut_weight(f->name))
+            continue;
         int ins = hmap_intern(&names, f->name, strlen(f->name), (uint32_t)*n, &v);
         if (ins < 0)
             goto oom;
