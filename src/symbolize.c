@@ -11,8 +11,11 @@
 #include "profreg/fsutil.h"
 #include "profreg/hashmap.h"
 
+#include "profreg/profile.h"
+
 #include "debuginfo.h"
 #include "dwarf_index.h"
+#include "dwarf_names.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -40,6 +43,8 @@ struct symbolizer {
     size_t ncus, capcus;
     struct sym_frame **frames; /* cached frames of indexed DIEs, freed at close */
     size_t nframes, capframes;
+    struct dwarf_names *names; /* C++ names built from DWARF, and DIE scopes */
+    struct hmap alias_map;     /* (module, entry address) -> index into strs: public names */
 };
 
 static const char *intern(struct symbolizer *s, const char *str)
@@ -104,6 +109,13 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     elf_version(EV_CURRENT);
     hmap_init(&s->strmap);
     hmap_init(&s->cu_map);
+    hmap_init(&s->alias_map);
+    s->names = dwarf_names_new();
+    if (!s->names) {
+        snprintf(err, errlen, "out of memory");
+        symbolizer_close(s);
+        return NULL;
+    }
     if (opts && opts->debug_dirs && *opts->debug_dirs)
         s->debug_dirs = strdup(opts->debug_dirs);
     if (!opts || !opts->no_cache)
@@ -157,6 +169,8 @@ void symbolizer_close(struct symbolizer *s)
     for (size_t i = 0; i < s->nframes; i++)
         free(s->frames[i]);
     free(s->frames);
+    dwarf_names_free(s->names);
+    hmap_free(&s->alias_map);
     free(s->debug_dirs);
     free(s->cache_dir);
     free(s);
@@ -331,6 +345,164 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu)
     return ix;
 }
 
+/* Is a symbol version hidden (a non-default "name@VERSION", kept for old binaries)? Only
+ * knowable here when the module's symbols are its .dynsym with a .gnu.version table, whose
+ * indices are libdwfl's; names from a .symtab carry the "@VERSION" in the name instead. */
+static bool hidden_version(Elf *elf, int ndx, int nsyms)
+{
+    Elf_Scn *scn = NULL;
+    Elf_Data *versym = NULL;
+    bool symtab = false;
+    size_t ndynsym = 0;
+    while (elf && (scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        if (sh.sh_type == SHT_SYMTAB)
+            symtab = true;
+        else if (sh.sh_type == SHT_DYNSYM && sh.sh_entsize)
+            ndynsym = sh.sh_size / sh.sh_entsize;
+        else if (sh.sh_type == SHT_GNU_versym)
+            versym = elf_getdata(scn, NULL);
+    }
+    if (symtab || !versym || ndynsym != (size_t)nsyms || (size_t)ndx >= ndynsym)
+        return false;
+    GElf_Versym v;
+    return gelf_getversym(versym, ndx, &v) && (v & 0x8000) != 0;
+}
+
+static int leading_underscores(const char *n)
+{
+    int k = 0;
+    while (n[k] == '_')
+        k++;
+    return k;
+}
+
+/* Rank of a symbol as the public name of its address (lower is better), in the manner of
+ * perf's choose_best_symbol: a current version ("name@@V" or unversioned) over an obsolete
+ * one ("cfree@GLIBC_2.2.5"),
+ * exported (global or weak) over local ("__GI_qsort"), global over weak, fewer leading
+ * underscores ("malloc" over "__libc_malloc"), a longer name; then bytewise order. */
+static int better_alias(const char *a, int bind_a, bool hidden_a, const char *b, int bind_b,
+                        bool hidden_b)
+{
+    bool va = hidden_a || (strchr(a, '@') && !strstr(a, "@@"));
+    bool vb = hidden_b || (strchr(b, '@') && !strstr(b, "@@"));
+    if (va != vb)
+        return va ? 1 : -1;
+    bool la = bind_a == STB_LOCAL, lb = bind_b == STB_LOCAL;
+    if (la != lb)
+        return la ? 1 : -1;
+    bool wa = bind_a == STB_WEAK, wb = bind_b == STB_WEAK;
+    if (wa != wb)
+        return wa ? 1 : -1;
+    int ua = leading_underscores(a), ub = leading_underscores(b);
+    if (ua != ub)
+        return ua > ub ? 1 : -1;
+    size_t na = strlen(a), nb = strlen(b);
+    if (na != nb)
+        return na < nb ? 1 : -1;
+    return strcmp(a, b);
+}
+
+/* The public name of the C function at entry (a module address) that is known as name, such
+ * as "malloc" for glibc's "__libc_malloc": the best-ranked function symbol at that address.
+ * Scans the module's symbol table once per entry address (cached); called only for names
+ * that start with '_', so most functions never cost a scan. */
+static const char *public_alias(struct symbolizer *s, Dwfl_Module *mod, uint64_t entry,
+                                const char *name)
+{
+    struct {
+        Dwfl_Module *mod;
+        uint64_t entry;
+    } key = {mod, entry};
+    uint32_t idx;
+    if (hmap_get(&s->alias_map, &key, sizeof key, &idx))
+        return s->strs[idx];
+    int n = dwfl_module_getsymtab(mod);
+    const char *best = NULL;
+    int best_bind = STB_LOCAL;
+    bool best_hidden = false;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr value;
+        Elf *elf = NULL;
+        const char *cand = dwfl_module_getsym_info(mod, i, &sym, &value, NULL, &elf, NULL);
+        int type = GELF_ST_TYPE(sym.st_info);
+        if (!cand || !*cand || value != entry || (type != STT_FUNC && type != STT_GNU_IFUNC) ||
+            strncmp(cand, "_Z", 2) == 0)
+            continue;
+        int bind = GELF_ST_BIND(sym.st_info);
+        bool hidden = bind != STB_LOCAL && hidden_version(elf, i, n);
+        if (!best || better_alias(cand, bind, hidden, best, best_bind, best_hidden) < 0) {
+            best = cand;
+            best_bind = bind;
+            best_hidden = hidden;
+        }
+    }
+    char buf[1024];
+    if (best && strstr(best, "@@")) { /* the default version: "name@@VERSION" is name */
+        snprintf(buf, sizeof buf, "%.*s", (int)(strstr(best, "@@") - best), best);
+        best = buf;
+    }
+    const char *r = intern(s, best ? best : name);
+    /* the interned string's index, for the cache */
+    uint32_t sidx;
+    if (hmap_get(&s->strmap, r, strlen(r) + 1, &sidx))
+        hmap_intern(&s->alias_map, &key, sizeof key, sidx, &idx);
+    return r;
+}
+
+/* Does name look like a C function name that may be an internal alias ("__libc_malloc")? */
+static bool may_be_alias(const char *name)
+{
+    return name && name[0] == '_' && strncmp(name, "_Z", 2) != 0 && !strchr(name, '(') &&
+           !strchr(name, ' ');
+}
+
+/* Is sym the name clone_base with a compiler clone suffix ("f(int) [clone .constprop.0]",
+ * "f.part.0")? */
+static bool is_clone_of(const char *sym, const char *clone_base)
+{
+    char *base = sym && clone_base ? name_fold_clones(sym) : NULL;
+    bool yes = base && strcmp(base, clone_base) == 0;
+    free(base);
+    return yes;
+}
+
+/* The name of the out-of-line function die at addr, given its DWARF name (NULL when none;
+ * mangled: from a mangled linkage name). Without a mangled DWARF linkage name, a C++
+ * function is named by its mangled ELF symbol (a lambda's operator(), a static function), or
+ * else built from its DWARF scopes; a clone (".constprop.0", ".part.0") keeps its ELF name
+ * with the suffix, which profile_build folds; an internal C alias gets its public name. */
+static const char *outer_name(struct symbolizer *s, Dwarf_Die *die, Dwfl_Module *mod,
+                              uint64_t addr, const char *name, bool mangled, bool is_cxx)
+{
+    bool cxx_unmangled = is_cxx && !mangled;
+    bool want_sym = !name || cxx_unmangled || dwarf_hasattr(die, DW_AT_abstract_origin) ||
+                    may_be_alias(name);
+    uint64_t start = 0;
+    bool sym_mangled = false;
+    const char *sym = want_sym ? elf_symbol(s, mod, addr, &start, &sym_mangled) : NULL;
+    if (cxx_unmangled && sym && sym_mangled)
+        return sym;
+    /* an unmangled ELF symbol of the same name: C linkage (main, extern "C") */
+    bool c_linkage = sym && !sym_mangled && name && (strcmp(sym, name) == 0 || is_clone_of(sym, name));
+    if (cxx_unmangled && name && !c_linkage) {
+        const char *q = dwarf_names_function(s->names, die);
+        if (q)
+            return intern(s, q);
+    }
+    if (!name)
+        name = sym;
+    else if (is_clone_of(sym, name))
+        name = sym;
+    if (sym && may_be_alias(name))
+        name = public_alias(s, mod, start, name);
+    return name;
+}
+
 /* The frame for index entry e (named and located once, then cached), or NULL. */
 static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index *ix, long e,
                                            Dwfl_Module *mod, uint64_t addr, const char *module,
@@ -342,15 +514,16 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
         return cached;
     Dwarf_Die *die = cu_index_die(ix, e);
     bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
-    struct sym_frame f = {NULL, NULL, NULL, module, -1};
-    bool mangled = false, sym_mangled = false;
+    struct sym_frame f = {NULL, NULL, NULL, module, -1, !outer};
+    bool mangled = false;
     f.name = die_function_name(s, die, &mangled);
-    if (outer && (!f.name || (is_cxx && !mangled))) {
-        /* Without a mangled DWARF linkage name (a lambda's operator()), a mangled ELF symbol
-         * gives the full C++ name, as c++filt prints it. */
-        const char *sym = elf_symbol(s, mod, addr, NULL, &sym_mangled);
-        if (sym && (!f.name || sym_mangled))
-            f.name = sym;
+    if (outer) {
+        f.name = outer_name(s, die, mod, addr, f.name, mangled, is_cxx);
+    } else if (f.name && is_cxx && !mangled) {
+        /* an inlined function without a linkage name: its full name from its scopes */
+        const char *q = dwarf_names_function(s->names, die);
+        if (q)
+            f.name = intern(s, q);
     }
     if (!f.name)
         return NULL;
@@ -368,7 +541,7 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
 
 size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max)
 {
-    static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1};
+    static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
     if (max == 0)
         return 0;
     Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
@@ -401,9 +574,11 @@ size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *
     if (!have_outer) {
         /* No DWARF function here (or none found): the ELF symbol, located by the line table
          * at its entry when the module has one; else the module and file offset. */
-        struct sym_frame f = {NULL, NULL, NULL, module, -1};
+        struct sym_frame f = {NULL, NULL, NULL, module, -1, false};
         uint64_t start = 0;
         f.name = elf_symbol(s, mod, addr, &start, NULL);
+        if (may_be_alias(f.name))
+            f.name = public_alias(s, mod, start, f.name);
         if (f.name && cu) {
             fill_source_at(s, mod, start, &f);
         } else if (!f.name) {

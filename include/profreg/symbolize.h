@@ -6,6 +6,7 @@
 #ifndef PROFREG_SYMBOLIZE_H
 #define PROFREG_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct sym_frame {
     const char *source_path; /* that file's full path, or NULL */
     const char *module;      /* basename of the ELF object, or NULL when outside any */
     long line;               /* DW_AT_decl_line, or -1 */
+    bool inlined;            /* a DW_TAG_inlined_subroutine: inlined into the next frame out */
 };
 
 struct symbolizer;
