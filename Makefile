@@ -26,7 +26,7 @@ LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
 CORE_SRC    := src/json_write.c src/profile.c src/profile_fold.c src/profile_write.c src/fsutil.c src/hashmap.c
-SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/profile_build.c
+SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/dwarf_names.c src/profile_build.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c preload/intercept.c
 JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
@@ -105,6 +105,11 @@ $(BUILD)/workloads/bench_sim: tests/workloads/bench_sim.cpp tests/workloads/burn
 $(BUILD)/workloads/bytest_gtest: tests/workloads/bytest_gtest.cpp tests/workloads/burn.h | deps-check
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $< -lgtest -lgtest_main -lpthread
+
+# Inlined Eigen code, a lambda and a .constprop clone, for check_names (libeigen3-dev).
+$(BUILD)/workloads/inline_names: tests/workloads/inline_names.cpp tests/workloads/burn.h | deps-check
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WL_CFLAGS) -isystem /usr/include/eigen3 -o $@ $<
 
 $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 	@mkdir -p $(dir $@)
