@@ -26,9 +26,10 @@ struct scenario {
 };
 
 struct tally {
-    unsigned failed;  /* the comparison fails --strict */
-    unsigned target;  /* the target function was flagged a regression */
-    unsigned flagged; /* anything reported: a regression, a new hotspot or a disappearance */
+    unsigned failed;       /* the comparison fails --strict */
+    unsigned target;       /* the target function was flagged a regression */
+    unsigned flagged;      /* anything reported: a regression, a new hotspot or a disappearance */
+    unsigned inconclusive; /* some verdict INCONCLUSIVE (default judge) */
 };
 
 static const struct judged_function *find(const struct judgement *j, const char *name)
@@ -70,6 +71,7 @@ static void run_scenario(const struct scenario *sc, unsigned trials, uint64_t se
             out[k].failed += judgement_failed(&j);
             out[k].target += f && f->status == VERDICT_REGRESSION;
             out[k].flagged += judgement_failed(&j) || j.nnew || j.ndisappeared;
+            out[k].inconclusive += j.inconclusive > 0;
             judgement_free(&j);
         }
         avg_profile_free(&cur);
@@ -87,10 +89,41 @@ struct tree_case {
                                 code slows down by factor */
     double factor;
     unsigned current_runs;
-    size_t top; /* --top (0: the default, 10) */
+    size_t top;        /* --top (0: the default, 10) */
+    bool same_current; /* judges the current runs of the case before (other options only) */
 };
 
-#define MAX_NAMED 32
+/* How often each function was named (names point into the base tree: they outlive the
+ * judgements). */
+#define MAX_NAMED 256
+struct name_count {
+    const char *name[MAX_NAMED];
+    unsigned n[MAX_NAMED];
+};
+
+static void name_add(struct name_count *c, const char *name)
+{
+    for (size_t i = 0; i < MAX_NAMED; i++) {
+        if (!c->name[i]) {
+            c->name[i] = name;
+            c->n[i] = 1;
+            return;
+        }
+        if (c->name[i] == name) {
+            c->n[i]++;
+            return;
+        }
+    }
+}
+
+static size_t name_most(const struct name_count *c)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < MAX_NAMED && c->name[i]; i++)
+        if (c->n[i] > c->n[best])
+            best = i;
+    return best;
+}
 
 struct tree_tally {
     unsigned failed[2], flagged[2]; /* [0] default, [1] --compat */
@@ -99,10 +132,20 @@ struct tree_tally {
     unsigned named[2];              /* it is j.likely_cause: [0] baseline as read, [1] with
                                        the baseline's stacks handed to the judge */
     unsigned runner_slot, runner_flagged, runner_slot_compat;
-    unsigned thread_slot, thread_flagged;
-    const char *other[2][MAX_NAMED]; /* the likely cause named instead, and how often */
-    unsigned nother[2][MAX_NAMED];
+    unsigned thread_slot, thread_regressed, thread_inconclusive;
+    struct name_count instead[2]; /* the likely cause named instead ("(none)": none) */
+    struct name_count regressed;  /* A/A: functions called a regression */
+    struct name_count undecided;  /* A/A: functions judged INCONCLUSIVE */
 };
+
+static const char NONE_NAMED[] = "(none)";
+
+/* The base tree's copy of a name in a judgement (stable across trials). */
+static const char *tree_name(const struct sim_tree *t, const char *name)
+{
+    long f = name ? sim_tree_find(t, name) : -1;
+    return f >= 0 ? t->names[f] : NONE_NAMED;
+}
 
 static bool is_runner(const struct sim_tree *t, const char *name)
 {
@@ -116,41 +159,37 @@ static bool is_thread_entry(const char *name)
            strcmp(name, "execute_native_thread_routine") == 0;
 }
 
-static void count_other(struct tree_tally *tt, int k, const char *name)
-{
-    if (!name)
-        name = "(none)";
-    for (size_t i = 0; i < MAX_NAMED; i++) {
-        if (!tt->other[k][i]) {
-            tt->other[k][i] = name; /* names of the tree: they outlive the tallies */
-            tt->nother[k][i] = 1;
-            return;
-        }
-        if (strcmp(tt->other[k][i], name) == 0) {
-            tt->nother[k][i]++;
-            return;
-        }
-    }
-}
+/* Frames of a kind in judgement j: took a slot (judged), regressed (or listed as a new
+ * hotspot or disappeared), INCONCLUSIVE. */
+struct frames_seen {
+    bool slot, regressed, inconclusive;
+};
 
-/* Whether frames of a kind took a slot, or were flagged, in judgement j. */
-static void scan_frames(const struct sim_tree *t, const struct judgement *j, bool runner,
-                        bool *slot, bool *flagged)
+static struct frames_seen scan_frames(const struct sim_tree *t, const struct judgement *j,
+                                      bool runner)
 {
-    *slot = *flagged = false;
+    struct frames_seen r = {false, false, false};
     for (size_t i = 0; i < j->ncompared; i++) {
         const char *n = j->compared[i].name;
         if (runner ? !is_runner(t, n) : !is_thread_entry(n))
             continue;
-        *slot = true;
-        *flagged |= j->compared[i].status != VERDICT_PASS;
+        r.slot = true;
+        r.regressed |= j->compared[i].status == VERDICT_REGRESSION;
+        r.inconclusive |= j->compared[i].status == VERDICT_INCONCLUSIVE;
     }
     for (size_t i = 0; i < j->nnew; i++)
-        *flagged |= runner ? is_runner(t, j->new_hotspots[i].name)
-                           : is_thread_entry(j->new_hotspots[i].name);
+        r.regressed |= runner ? is_runner(t, j->new_hotspots[i].name)
+                              : is_thread_entry(j->new_hotspots[i].name);
     for (size_t i = 0; i < j->ndisappeared; i++)
-        *flagged |=
+        r.regressed |=
             runner ? is_runner(t, j->disappeared[i].name) : is_thread_entry(j->disappeared[i].name);
+    return r;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "judge_eval: %s\n", what);
+    exit(2);
 }
 
 static void judge_or_die(const struct avg_profile *cur, const struct avg_profile *base, bool compat,
@@ -161,84 +200,92 @@ static void judge_or_die(const struct avg_profile *cur, const struct avg_profile
     o.compat = compat;
     if (top)
         o.top = top;
-    if (judge_compare(cur, base, &o, j) != 0) {
-        fprintf(stderr, "judge_eval: out of memory\n");
-        exit(2);
-    }
+    if (judge_compare(cur, base, &o, j) != 0)
+        die("out of memory");
 }
 
-/* Every case against one baseline per trial; trees[c] is case c's workload. */
+/* The default judge's verdicts of one case in one trial. */
+static void tally_default(struct tree_tally *tt, const struct sim_tree *t, const char *changed,
+                          const struct judgement *j)
+{
+    const struct judged_function *f = changed ? find(j, changed) : NULL;
+    tt->failed[0] += judgement_failed(j);
+    tt->flagged[0] += judgement_failed(j) || j->nnew || j->ndisappeared;
+    tt->inconclusive += j->inconclusive > 0;
+    tt->changed[0] += f && f->status == VERDICT_REGRESSION;
+    struct frames_seen r = scan_frames(t, j, true), th = scan_frames(t, j, false);
+    tt->runner_slot += r.slot;
+    tt->runner_flagged += r.regressed || r.inconclusive;
+    tt->thread_slot += th.slot;
+    tt->thread_regressed += th.regressed;
+    tt->thread_inconclusive += th.inconclusive;
+    if (changed)
+        return;
+    for (size_t i = 0; i < j->ncompared; i++) {
+        if (j->compared[i].status == VERDICT_REGRESSION)
+            name_add(&tt->regressed, tree_name(t, j->compared[i].name));
+        if (j->compared[i].status == VERDICT_INCONCLUSIVE)
+            name_add(&tt->undecided, tree_name(t, j->compared[i].name));
+    }
+    for (size_t i = 0; i < j->nnew; i++)
+        name_add(&tt->regressed, tree_name(t, j->new_hotspots[i].name));
+}
+
+/* Every case against one baseline per trial; trees[c] is case c's workload, base_tree the
+ * unchanged one. */
 static void run_tree_cases(const struct tree_case *cases, size_t ncases,
                            const struct sim_tree *base_tree, const struct sim_tree *trees,
                            unsigned trials, uint64_t seed, struct tree_tally *out)
 {
     memset(out, 0, ncases * sizeof *out);
     struct avg_profile *cur = calloc(ncases, sizeof *cur);
-    if (!cur) {
-        fprintf(stderr, "judge_eval: out of memory\n");
-        exit(2);
-    }
+    if (!cur)
+        die("out of memory");
     for (unsigned t = 0; t < trials; t++) {
         struct sim_rng rng;
         sim_seed(&rng, (seed * 1000003u + t) ^ 0x5452454553494D00ull); /* not the flat rows' */
         struct baseline base;
-        if (sim_tree_baseline(&rng, base_tree, 5, &base) != 0) {
-            fprintf(stderr, "judge_eval: baseline round trip failed\n");
-            exit(2);
-        }
+        if (sim_tree_baseline(&rng, base_tree, 5, &base) != 0)
+            die("baseline round trip failed");
         for (size_t c = 0; c < ncases; c++)
-            if (sim_tree_average(&rng, &trees[c], cases[c].current_runs, &cur[c]) != 0) {
-                fprintf(stderr, "judge_eval: out of memory\n");
-                exit(2);
-            }
+            if (!cases[c].same_current &&
+                sim_tree_average(&rng, &trees[c], cases[c].current_runs, &cur[c]) != 0)
+                die("out of memory");
         /* the baseline as profreg compare judges it, then with its stacks handed over */
         for (int with_stacks = 0; with_stacks < 2; with_stacks++) {
-            if (with_stacks && sim_baseline_attach_stacks(&base) != 0) {
-                fprintf(stderr, "judge_eval: out of memory\n");
-                exit(2);
-            }
+            if (with_stacks && sim_baseline_attach_stacks(&base) != 0)
+                die("out of memory");
             for (size_t c = 0; c < ncases; c++) {
                 const struct tree_case *tc = &cases[c];
                 struct tree_tally *tt = &out[c];
-                const char *changed = tc->change == CHANGE_CALLS  ? trees[c].names[trees[c].target]
-                                      : tc->change == CHANGE_SELF ? trees[c].names[trees[c].leaf]
+                const struct avg_profile *cp = &cur[c];
+                for (size_t k = c; cases[k].same_current && k > 0; k--)
+                    cp = &cur[k - 1];
+                const char *changed = tc->change == CHANGE_CALLS ? base_tree->names[trees[c].target]
+                                      : tc->change == CHANGE_SELF ? base_tree->names[trees[c].leaf]
                                                                   : NULL;
+                if (with_stacks && !changed)
+                    continue; /* only the causes differ */
                 struct judgement j;
-                judge_or_die(&cur[c], &base.avg, false, tc->top, &j);
+                judge_or_die(cp, &base.avg, false, tc->top, &j);
                 if (changed) {
-                    bool named = j.likely_cause && strcmp(j.likely_cause, changed) == 0;
-                    tt->named[with_stacks] += named;
-                    if (!named)
-                        count_other(tt, with_stacks,
-                                    j.likely_cause
-                                        ? trees[c].names[sim_tree_find(&trees[c], j.likely_cause)]
-                                        : NULL);
+                    const char *named = tree_name(base_tree, j.likely_cause);
+                    if (named == changed)
+                        tt->named[with_stacks]++;
+                    else
+                        name_add(&tt->instead[with_stacks], named);
                 }
-                if (!with_stacks) {
-                    const struct judged_function *f = changed ? find(&j, changed) : NULL;
-                    tt->failed[0] += judgement_failed(&j);
-                    tt->flagged[0] += judgement_failed(&j) || j.nnew || j.ndisappeared;
-                    tt->inconclusive += j.inconclusive > 0;
-                    tt->changed[0] += f && f->status == VERDICT_REGRESSION;
-                    bool slot, flagged;
-                    scan_frames(&trees[c], &j, true, &slot, &flagged);
-                    tt->runner_slot += slot;
-                    tt->runner_flagged += flagged;
-                    scan_frames(&trees[c], &j, false, &slot, &flagged);
-                    tt->thread_slot += slot;
-                    tt->thread_flagged += flagged;
-                }
+                if (!with_stacks)
+                    tally_default(tt, base_tree, changed, &j);
                 judgement_free(&j);
                 if (with_stacks)
                     continue;
-                judge_or_die(&cur[c], &base.avg, true, tc->top, &j);
+                judge_or_die(cp, &base.avg, true, tc->top, &j);
                 const struct judged_function *f = changed ? find(&j, changed) : NULL;
                 tt->failed[1] += judgement_failed(&j);
                 tt->flagged[1] += judgement_failed(&j) || j.nnew || j.ndisappeared;
                 tt->changed[1] += f && f->status == VERDICT_REGRESSION;
-                bool slot, flagged;
-                scan_frames(&trees[c], &j, true, &slot, &flagged);
-                tt->runner_slot_compat += slot;
+                tt->runner_slot_compat += scan_frames(base_tree, &j, true).slot;
                 judgement_free(&j);
             }
         }
@@ -254,27 +301,37 @@ static double pct(unsigned n, unsigned trials)
     return 100.0 * n / trials;
 }
 
+/* "name (share % total, share % self)" of the base tree's function, shortened. */
+static const char *described(const struct sim_tree *t, const char *name, char *buf, size_t len)
+{
+    long f = sim_tree_find(t, name);
+    if (f < 0) {
+        snprintf(buf, len, "%s", name);
+        return buf;
+    }
+    snprintf(buf, len, "%.60s%s (%.1f %% total, %.1f %% self)", name,
+             strlen(name) > 60 ? "..." : "", 100 * sim_tree_total_share(t, (size_t)f),
+             100 * sim_tree_self_share(t, (size_t)f));
+    return buf;
+}
+
 static void tree_section(unsigned trials, uint64_t seed)
 {
     const struct tree_case cases[] = {
-        {"A/A, 5 runs vs a baseline of 5", CHANGE_NONE, 1, 5, 0},
-        {"A/A, 1 run vs a baseline of 5", CHANGE_NONE, 1, 1, 0},
-        {"2x solve (its self and callees), 5 vs 5", CHANGE_CALLS, 2, 5, 0},
-        {"2x solve (its self and callees), 1 vs 5", CHANGE_CALLS, 2, 1, 0},
-        {"2.5x norm (leaf, own code), 5 vs 5", CHANGE_SELF, 2.5, 5, 0},
-        {"2.5x norm, 5 vs 5, --top 20", CHANGE_SELF, 2.5, 5, 20},
+        {"A/A, 5 runs vs a baseline of 5", CHANGE_NONE, 1, 5, 0, false},
+        {"A/A, 1 run vs a baseline of 5", CHANGE_NONE, 1, 1, 0, false},
+        {"2x solve (self and callees), 5 vs 5", CHANGE_CALLS, 2, 5, 0, false},
+        {"2x solve (self and callees), 1 vs 5", CHANGE_CALLS, 2, 1, 0, false},
+        {"2.5x norm (leaf, own code), 5 vs 5", CHANGE_SELF, 2.5, 5, 0, false},
+        {"the same runs, --top 20", CHANGE_SELF, 2.5, 5, 20, true},
     };
     const size_t ncases = sizeof cases / sizeof *cases;
     struct sim_tree base_tree, trees[sizeof cases / sizeof *cases];
-    if (sim_tree_gtest(&base_tree) != 0) {
-        fprintf(stderr, "judge_eval: out of memory\n");
-        exit(2);
-    }
+    if (sim_tree_gtest(&base_tree) != 0)
+        die("out of memory");
     for (size_t c = 0; c < ncases; c++) {
-        if (sim_tree_gtest(&trees[c]) != 0) {
-            fprintf(stderr, "judge_eval: out of memory\n");
-            exit(2);
-        }
+        if (sim_tree_gtest(&trees[c]) != 0)
+            die("out of memory");
         if (cases[c].change == CHANGE_CALLS)
             sim_tree_scale_calls(&trees[c], trees[c].target, cases[c].factor);
         else if (cases[c].change == CHANGE_SELF)
@@ -285,34 +342,33 @@ static void tree_section(unsigned trials, uint64_t seed)
     size_t nbodies = 0;
     for (size_t f = 0; f < b->nfunctions; f++)
         nbodies += strstr(b->names[f], "_Test::TestBody()") != NULL;
-    printf("\nStructured workload (tests/sim.c sim_tree_gtest): a gtest-shaped call tree, runs "
-           "with stacks;\n%zu functions, %zu call paths, %zu tests; runner frames (_start ... "
-           "main, testing::*) in %.1f %% of samples,\na background thread (clone3, "
-           "start_thread) in %.1f %%; %s\nat %.1f %% inclusive / %.1f %% self; %s at %.2f %% "
-           "self; %.0f samples a run, %.0f %% spread per function;\nbaseline of 5 runs written "
-           "and read back; every row's trials share one baseline per trial.\n\n",
+    printf("\nStructured workload (sim_tree_gtest): a gtest-shaped call tree, runs with stacks; "
+           "%zu functions,\n%zu call paths, %zu tests; runner frames (_start ... main, "
+           "testing::*) in %.1f %% of samples, a background\nthread (clone3, start_thread) in "
+           "%.1f %%; solve = %s at %.1f %% total,\n%.1f %% self; norm = %s at %.2f %% self; "
+           "%.0f samples a run, %.0f %% spread per function; one\nbaseline of 5 runs (written "
+           "and read back) per trial, every row judged against it.\n\n",
            b->nfunctions, b->nnodes, nbodies, 100 * sim_tree_total_share(b, (size_t)main_f),
            100 * sim_tree_total_share(b, (size_t)clone_f), b->names[b->target],
            100 * sim_tree_total_share(b, b->target), 100 * sim_tree_self_share(b, b->target),
            b->names[b->leaf], 100 * sim_tree_self_share(b, b->leaf), b->samples, b->spread * 100);
     struct tree_tally *tt = calloc(ncases, sizeof *tt);
-    if (!tt) {
-        fprintf(stderr, "judge_eval: out of memory\n");
-        exit(2);
-    }
+    if (!tt)
+        die("out of memory");
     run_tree_cases(cases, ncases, b, trees, trials, seed, tt);
     printf("%-40s  %-34s  %-24s\n", "False alarms (nothing changed)", "default judge", "--compat");
     printf("%-40s  %-34s  %-24s\n", "", "fails --strict / any / INCONCLUSIVE",
            "fails --strict / any");
     unsigned comparisons = 0, runner_slot = 0, runner_flagged = 0, runner_compat = 0,
-             thread_slot = 0, thread_flagged = 0;
+             thread_slot = 0, thread_regressed = 0, thread_inconclusive = 0;
     for (size_t c = 0; c < ncases; c++) {
         comparisons += trials;
         runner_slot += tt[c].runner_slot;
         runner_flagged += tt[c].runner_flagged;
         runner_compat += tt[c].runner_slot_compat;
         thread_slot += tt[c].thread_slot;
-        thread_flagged += tt[c].thread_flagged;
+        thread_regressed += tt[c].thread_regressed;
+        thread_inconclusive += tt[c].thread_inconclusive;
         if (cases[c].change != CHANGE_NONE)
             continue;
         char d[64], k[64];
@@ -334,28 +390,39 @@ static void tree_section(unsigned trials, uint64_t seed)
         snprintf(k, sizeof k, "%5.1f %%", pct(tt[c].changed[1], trials));
         printf("%-40s  %-34s  %-24s\n", cases[c].label, d, k);
     }
-    printf("(1) j.likely_cause is the changed function, judged against the baseline as profreg "
-           "compare reads it\n    (its stacks are not handed to the judge: causes from self "
-           "growth); in brackets, with the\n    baseline's stacks attached "
-           "(sim_baseline_attach_stacks: causes from the stacks).\n");
-    for (size_t c = 0; c < ncases; c++)
-        for (int k = 0; k < 2; k++) {
-            size_t best = 0;
-            for (size_t i = 1; i < MAX_NAMED && tt[c].other[k][i]; i++)
-                if (tt[c].nother[k][i] > tt[c].nother[k][best])
-                    best = i;
-            if (tt[c].other[k][best])
-                printf("    %s%s: most often named instead: %s (%.1f %%)\n", cases[c].label,
-                       k ? ", with stacks" : "", tt[c].other[k][best],
-                       pct(tt[c].nother[k][best], trials));
+    printf("(1) j.likely_cause is the changed function; the baseline as profreg compare reads it "
+           "(its stacks\n    are not handed to the judge: causes from self growth); in brackets, "
+           "with the baseline's\n    stacks attached (sim_baseline_attach_stacks: causes from "
+           "the stacks).\n\n");
+    char buf[256];
+    for (size_t c = 0; c < ncases; c++) {
+        if (cases[c].change == CHANGE_NONE) {
+            const struct name_count *r = &tt[c].regressed, *u = &tt[c].undecided;
+            size_t ri = name_most(r), ui = name_most(u);
+            if (r->name[ri])
+                printf("%s: most often a regression: %s, in %.1f %%\n", cases[c].label,
+                       described(b, r->name[ri], buf, sizeof buf), pct(r->n[ri], trials));
+            if (u->name[ui])
+                printf("%s: most often INCONCLUSIVE: %s, in %.1f %%\n", cases[c].label,
+                       described(b, u->name[ui], buf, sizeof buf), pct(u->n[ui], trials));
+            continue;
         }
+        for (int k = 0; k < 2; k++) {
+            const struct name_count *n = &tt[c].instead[k];
+            size_t i = name_most(n);
+            if (n->name[i])
+                printf("%s%s: most often named instead: %s, in %.1f %%\n", cases[c].label,
+                       k ? " (with stacks)" : "", described(b, n->name[i], buf, sizeof buf),
+                       pct(n->n[i], trials));
+        }
+    }
     printf("\nRunner frames (_start, __libc_start_*, main, testing::*), all %u structured "
-           "comparisons:\n  default judge: took a top-N slot in %u, flagged in %u; --compat: "
-           "took a slot in %u.\nThread entry frames (clone3, start_thread, "
-           "execute_native_thread_routine), default judge:\n  took a slot in %.1f %%, flagged "
-           "in %.1f %% of comparisons.\n",
+           "comparisons:\n  default judge: took a top-N slot in %u, REGRESSION or "
+           "INCONCLUSIVE in %u; --compat: took a slot in %u.\nThread entry frames (clone3, "
+           "start_thread, execute_native_thread_routine), default judge:\n  took a slot in "
+           "%.1f %%, REGRESSION in %.1f %%, INCONCLUSIVE in %.1f %% of comparisons.\n",
            comparisons, runner_slot, runner_flagged, runner_compat, pct(thread_slot, comparisons),
-           pct(thread_flagged, comparisons));
+           pct(thread_regressed, comparisons), pct(thread_inconclusive, comparisons));
     free(tt);
     for (size_t c = 0; c < ncases; c++)
         sim_tree_free(&trees[c]);
@@ -385,23 +452,25 @@ int main(int argc, char **argv)
     };
     struct sim_workload w;
     sim_workload_default(&w, 0.01);
-    printf("judge-eval: %u trials per row, seed %llu; %zu functions (top 10 from 16 %% down "
-           "to 1 %%),\n%.0f samples a run, %.0f %% run-to-run spread per function; baseline "
-           "of 5 runs written and read back.\n\n",
+    printf("judge-eval: %u trials per row, seed %llu.\n\nFlat workload (sim_workload_default): %zu "
+           "functions without call structure (top 10 from\n16 %% down to 1 %%), %.0f samples a "
+           "run, %.0f %% run-to-run spread per function; baseline of 5 runs\nwritten and read "
+           "back.\n\n",
            trials, (unsigned long long)seed, w.n, w.samples, w.spread * 100);
-    printf("%-40s  %-24s  %-24s\n", "False alarms (nothing changed)", "default judge", "--compat");
-    printf("%-40s  %-24s  %-24s\n", "", "fails --strict / any", "fails --strict / any");
+    printf("%-40s  %-34s  %-24s\n", "False alarms (nothing changed)", "default judge", "--compat");
+    printf("%-40s  %-34s  %-24s\n", "", "fails --strict / any / INCONCLUSIVE",
+           "fails --strict / any");
     for (size_t i = 0; i < sizeof aa / sizeof *aa; i++) {
         struct tally t[2];
         run_scenario(&aa[i], trials, seed, t);
         char d[64], c[64];
-        snprintf(d, sizeof d, "%5.1f %% / %5.1f %%", 100.0 * t[0].failed / trials,
-                 100.0 * t[0].flagged / trials);
+        snprintf(d, sizeof d, "%5.1f %% / %5.1f %% / %5.1f %%", 100.0 * t[0].failed / trials,
+                 100.0 * t[0].flagged / trials, 100.0 * t[0].inconclusive / trials);
         snprintf(c, sizeof c, "%5.1f %% / %5.1f %%", 100.0 * t[1].failed / trials,
                  100.0 * t[1].flagged / trials);
-        printf("%-40s  %-24s  %-24s\n", aa[i].label, d, c);
+        printf("%-40s  %-34s  %-24s\n", aa[i].label, d, c);
     }
-    printf("\n%-40s  %-24s  %-24s\n", "Detection (the function is flagged)", "default judge",
+    printf("\n%-40s  %-34s  %-24s\n", "Detection (the function is flagged)", "default judge",
            "--compat");
     for (size_t i = 0; i < sizeof det / sizeof *det; i++) {
         struct tally t[2];
@@ -409,7 +478,7 @@ int main(int argc, char **argv)
         char d[64], c[64];
         snprintf(d, sizeof d, "%5.1f %%", 100.0 * t[0].target / trials);
         snprintf(c, sizeof c, "%5.1f %%", 100.0 * t[1].target / trials);
-        printf("%-40s  %-24s  %-24s\n", det[i].label, d, c);
+        printf("%-40s  %-34s  %-24s\n", det[i].label, d, c);
     }
     tree_section(trials, seed);
     return 0;
