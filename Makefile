@@ -189,8 +189,8 @@ check-integration: deps-check all $(WORKLOADS) $(DEMO) $(INTEG_BIN)
 
 # Slow checks, not in make check (CI runs them after it): check_realistic with PROFREG_SLOW=1
 # runs its slow case instead of its others — the realistic gtest workload at about 4 s of CPU a
-# run, 5 runs a side, and a 2.5x slowdown of a function at about 1 % must be named (2–3 min).
-check-slow: deps-check all $(WORKLOADS) $(BUILD)/tests/check_realistic
+# run, 5 runs a side, and a 2.5x slowdown of a function at about 1 % must be named (about 1 min).
+check-slow: deps-check all $(BUILD)/workloads/gtest_sim $(BUILD)/tests/check_realistic
 	$(TEST_ENV) PROFREG_SLOW=1 $(BUILD)/tests/check_realistic
 
 # The CLI under valgrind (run by .ci/run after make check).
