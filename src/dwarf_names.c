@@ -721,29 +721,69 @@ static bool put_template_args(struct dwarf_names *dn, struct sbuf *b, Dwarf_Die 
     return true;
 }
 
-/* name, with its "<...>" rebuilt from the template parameters of holder when it has any. */
+/* Where the template arguments of a function name may start: after the operator's own
+ * characters in "operator<< <T>" or "operator()<T>". */
+static const char *template_args_start(const char *name)
+{
+    static const char *const ops[] = {"()", "[]", "->*", "->", "<<=", ">>=", "<=>", "<<", ">>",
+                                      "<=", ">=", "==", "!=", "&&", "||", "++", "--", "+=", "-=",
+                                      "*=", "/=", "%=", "^=", "&=", "|=", "+", "-", "*", "/",
+                                      "%", "^", "&", "|", "~", "!", "=", "<", ">", ","};
+    if (strncmp(name, "operator", 8) != 0)
+        return name;
+    const char *p = name + 8;
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (strncmp(p, ops[i], strlen(ops[i])) == 0)
+            return p + strlen(ops[i]);
+    return p;
+}
+
+/* The number of template arguments in the text after '<' at lt ("<a, b<c, d> >" is 2). */
+static int count_text_args(const char *lt)
+{
+    int depth = 0, n = 0;
+    bool any = false;
+    for (const char *p = lt; *p; p++) {
+        if (*p == '<' || *p == '(' || *p == '[') {
+            if (depth++ > 0)
+                any = true;
+        } else if (*p == '>' || *p == ')' || *p == ']') {
+            if (--depth == 0)
+                break;
+            any = true;
+        } else if (*p == ',' && depth == 1) {
+            n++;
+        } else if (*p != ' ') {
+            any = true;
+        }
+    }
+    return any ? n + 1 : 0;
+}
+
+/* name, with its "<...>" rebuilt from the template parameters of holder when it has any and
+ * they are as many as DWARF's text lists (GCC omits some defaulted or deduced ones). */
 static void put_template_name(struct dwarf_names *dn, struct sbuf *b, const char *name,
                               Dwarf_Die *holder, int depth)
 {
-    const char *lt = strncmp(name, "operator", 8) == 0 ? NULL : strchr(name, '<');
+    const char *lt = strchr(template_args_start(name), '<');
     if (!lt || !holder) {
         put_normalized(b, name, strlen(name));
         return;
     }
     struct sbuf args = {NULL, 0, 0, false};
     bool first = true;
-    if (!put_template_args(dn, &args, holder, &first, depth + 1) || args.failed) {
+    sb_puts(&args, "<");
+    bool ok = put_template_args(dn, &args, holder, &first, depth + 1);
+    if (sb_ends_with(&args, '>'))
+        sb_puts(&args, " ");
+    sb_puts(&args, ">");
+    if (!ok || args.failed || count_text_args(args.s) != count_text_args(lt)) {
         free(args.s);
         put_normalized(b, name, strlen(name));
         return;
     }
     sb_put(b, name, (size_t)(lt - name));
-    sb_puts(b, "<");
-    if (args.s)
-        sb_puts(b, args.s);
-    if (sb_ends_with(b, '>'))
-        sb_puts(b, " ");
-    sb_puts(b, ">");
+    sb_puts(b, args.s);
     free(args.s);
 }
 
