@@ -126,11 +126,13 @@ static size_t name_most(const struct name_count *c)
 }
 
 struct tree_tally {
-    unsigned failed[2], flagged[2]; /* [0] default, [1] --compat */
-    unsigned inconclusive;          /* default: some verdict INCONCLUSIVE */
-    unsigned changed[2];            /* the changed function flagged a regression */
-    unsigned named[2];              /* it is j.likely_cause: [0] baseline as read, [1] with
-                                       the baseline's stacks handed to the judge */
+    unsigned failed[2], flagged[2];      /* [0] default, [1] --compat */
+    unsigned inconclusive;               /* default: some verdict INCONCLUSIVE */
+    unsigned changed[2];                 /* the changed function flagged a regression */
+    unsigned no_slot, undecided_changed; /* default: it took no top-N slot; INCONCLUSIVE */
+    unsigned undecided_p01;              /* INCONCLUSIVE with p < 0.01 */
+    unsigned named[2];                   /* it is j.likely_cause: [0] baseline as read, [1] with
+                                            the baseline's stacks handed to the judge */
     unsigned runner_slot, runner_flagged, runner_slot_compat;
     unsigned thread_slot, thread_regressed, thread_inconclusive;
     struct name_count instead[2]; /* the likely cause named instead ("(none)": none) */
@@ -213,6 +215,9 @@ static void tally_default(struct tree_tally *tt, const struct sim_tree *t, const
     tt->flagged[0] += judgement_failed(j) || j->nnew || j->ndisappeared;
     tt->inconclusive += j->inconclusive > 0;
     tt->changed[0] += f && f->status == VERDICT_REGRESSION;
+    tt->no_slot += changed && !f;
+    tt->undecided_changed += f && f->status == VERDICT_INCONCLUSIVE;
+    tt->undecided_p01 += f && f->status == VERDICT_INCONCLUSIVE && f->p_value < 0.01;
     struct frames_seen r = scan_frames(t, j, true), th = scan_frames(t, j, false);
     tt->runner_slot += r.slot;
     tt->runner_flagged += r.regressed || r.inconclusive;
@@ -407,6 +412,10 @@ static void tree_section(unsigned trials, uint64_t seed)
                        described(b, u->name[ui], buf, sizeof buf), pct(u->n[ui], trials));
             continue;
         }
+        printf("%s: the changed function took no top-N slot in %.1f %%, was INCONCLUSIVE in "
+               "%.1f %% (with p < 0.01 in %.1f %%)\n",
+               cases[c].label, pct(tt[c].no_slot, trials), pct(tt[c].undecided_changed, trials),
+               pct(tt[c].undecided_p01, trials));
         for (int k = 0; k < 2; k++) {
             const struct name_count *n = &tt[c].instead[k];
             size_t i = name_most(n);
