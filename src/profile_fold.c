@@ -46,6 +46,26 @@ static bool clone_word_at(const char *s)
     return false;
 }
 
+/* Is s (just after a '.') a chain of clone words and numbers to the end: "constprop.0",
+ * "part.0.cold", "llvm.1234"? Not "so+0x10" (a module) or "c" (a file name). */
+static bool clone_suffix(const char *s)
+{
+    if (!clone_word_at(s))
+        return false;
+    for (const char *t = s; *t;) {
+        size_t n = strcspn(t, ".");
+        bool digits = n > 0 && strspn(t, "0123456789") == n;
+        if (!digits && !clone_word_at(t))
+            return false;
+        t += n;
+        if (*t == '.')
+            t++;
+        else
+            break;
+    }
+    return true;
+}
+
 char *name_fold_clones(const char *name)
 {
     size_t len = strlen(name);
@@ -66,7 +86,7 @@ char *name_fold_clones(const char *name)
     /* a C symbol (no parameter list, no spaces): "f.constprop.0", "f.part.0.cold" */
     if (end == len && !memchr(name, '(', len) && !memchr(name, ' ', len)) {
         for (const char *dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.'))
-            if (dot > name && clone_word_at(dot + 1)) {
+            if (dot > name && clone_suffix(dot + 1)) {
                 end = (size_t)(dot - name);
                 break;
             }
@@ -116,12 +136,15 @@ static int rewrite_stacks(struct pr_profile *p, const uint32_t *map, const uint8
         uint32_t d2 = 0;
         bool any_inl = false;
         for (uint32_t d = 0; d < s->depth; d++) {
-            uint8_t inl = s->inlined ? s->inlined[d] : 0;
+            uint8_t inl = s->inlined && d > 0 ? s->inlined[d] : 0; /* the root never is */
+            if (s->frames[d] >= p->nfunctions)
+                continue; /* broken input: a frame naming no function */
             uint32_t f = map ? map[s->frames[d]] : s->frames[d];
             if (f == DROP || (fold_inlines && inl && d2 > 0))
                 continue;
             if (d2 > 0 && fr[d2 - 1] == f && merged &&
-                (merged[s->frames[d]] || (d > 0 && merged[s->frames[d - 1]])))
+                (merged[s->frames[d]] || (d > 0 && s->frames[d - 1] < p->nfunctions &&
+                                          merged[s->frames[d - 1]])))
                 continue;
             fl[d2] = fold_inlines ? 0 : inl;
             any_inl |= fl[d2] != 0;
@@ -183,7 +206,7 @@ static int compact_and_recount(struct pr_profile *p)
         return -1;
     for (size_t i = 0; i < p->nfunctions; i++)
         to[i] = DROP;
-    for (size_t s = 0; s < p->nstacks; s++)
+    for (size_t s = 0; s < p->nstacks; s++) /* rewrite_stacks left only valid frames */
         for (uint32_t d = 0; d < p->stacks[s].depth; d++)
             to[p->stacks[s].frames[d]] = 0;
     size_t k = 0;
