@@ -12,18 +12,27 @@ struct fake_addr {
     uint64_t addr;
     const char *names[3]; /* innermost first; NULL-terminated */
     const char *module;
+    bool all_inlined; /* a broken resolver: even the outermost frame marked inlined */
 };
 
 static const struct fake_addr table[] = {
-    {0x100, {"leaf", NULL}, "app"},
-    {0x1ff, {"caller", NULL}, "app"},         /* return address 0x200, looked up at 0x1ff */
-    {0x2ff, {"main", NULL}, "app"},           /* return address 0x300 */
-    {0x400, {"inner", "outer", NULL}, "app"}, /* an inline chain */
-    {0x4ff, {"outer_caller", NULL}, "app"},
-    {0x500, {"helper", NULL}, "libA.so"}, /* same name, two modules */
-    {0x600, {"helper", NULL}, "libB.so"},
-    {0x7ff, {"rec", NULL}, "app"},
-    {0x800, {"rec", NULL}, "app"},
+    {0x100, {"leaf", NULL}, "app", false},
+    {0x1ff, {"caller", NULL}, "app", false},         /* return address 0x200, looked up at 0x1ff */
+    {0x2ff, {"main", NULL}, "app", false},           /* return address 0x300 */
+    {0x400, {"inner", "outer", NULL}, "app", false}, /* an inline chain */
+    {0x4ff, {"outer_caller", NULL}, "app", false},
+    {0x500, {"helper", NULL}, "libA.so", false}, /* same name, two modules */
+    {0x600, {"helper", NULL}, "libB.so", false},
+    {0x7ff, {"rec", NULL}, "app", false},
+    {0x800, {"rec", NULL}, "app", false},
+    {0x900, {"inner", NULL}, "app", false}, /* inner called (not inlined) from outer */
+    {0x9ff, {"outer", NULL}, "app", false},
+    {0xb00, {"x", "y", NULL}, "app", true},
+    {0xc00, {"foo(int) [clone .constprop.0]", NULL}, "app", false},
+    {0xcff, {"foo(int)", NULL}, "app", false},
+    {0xe00, {"foo(int) [clone .isra.0] [clone .cold]", NULL}, "app", false},
+    {0xc10, {"foo.part.0", NULL}, "app", false},
+    {0xc1f, {"foo", NULL}, "app", false},
 };
 
 static uint64_t asked[64];
@@ -41,7 +50,8 @@ static size_t fake_resolve(void *ctx, uint64_t addr, struct sym_frame *out, size
         size_t n = 0;
         for (; table[i].names[n] && n < max; n++)
             out[n] = (struct sym_frame){table[i].names[n], "f.c", "/src/f.c", table[i].module,
-                                        (long)(10 + n), table[i].names[n + 1] != NULL};
+                                        (long)(10 + n),
+                                        table[i].names[n + 1] != NULL || table[i].all_inlined};
         return n;
     }
     out[0] = (struct sym_frame){"unexpected", NULL, NULL, NULL, -1, false};
@@ -101,6 +111,77 @@ START_TEST(test_inline_chain_expands_into_frames)
     ck_assert_uint_eq(fn(&p, "outer")->samples, 3);
     ck_assert_uint_eq(fn(&p, "outer")->self_samples, 0);
     ck_assert_int_eq(fn(&p, "outer")->line, 11);
+    profile_free(&p);
+}
+END_TEST
+
+/* The inlined marks of stack i, root first, as "010". */
+static const char *marks(const struct pr_stack *st)
+{
+    static char buf[64];
+    for (uint32_t d = 0; d < st->depth && d < 63; d++)
+        buf[d] = st->inlined && st->inlined[d] ? '1' : '0';
+    buf[st->depth < 63 ? st->depth : 63] = '\0';
+    return buf;
+}
+
+START_TEST(test_inlined_frames_marked_and_part_of_stack_identity)
+{
+    uint64_t s1[] = {EX(0x400), 0x500};        /* outer_caller, outer, inner inlined */
+    uint64_t s2[] = {EX(0x900), 0xa00, 0x500}; /* outer_caller, outer, inner called */
+    struct pb_raw_stack raw[] = {{s1, 2, 3}, {s2, 3, 4}};
+    struct pr_profile p;
+    build(&p, raw, 2);
+    ck_assert_uint_eq(p.nfunctions, 3);
+    ck_assert_uint_eq(p.nstacks, 2); /* same functions, different marks */
+    for (size_t i = 0; i < p.nstacks; i++) {
+        ck_assert_uint_eq(p.stacks[i].depth, 3);
+        ck_assert_str_eq(p.functions[p.stacks[i].frames[2]].name, "inner");
+        if (p.stacks[i].count == 3)
+            ck_assert_str_eq(marks(&p.stacks[i]), "001");
+        else
+            ck_assert_ptr_null(p.stacks[i].inlined); /* no frame inlined: no array */
+    }
+    ck_assert_uint_eq(fn(&p, "inner")->self_samples, 7);
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_root_is_never_marked_inlined)
+{
+    uint64_t s1[] = {EX(0xb00)};
+    uint64_t s2[] = {EX(0x400)};
+    struct pb_raw_stack raw[] = {{s1, 1, 1}, {s2, 1, 1}};
+    struct pr_profile p;
+    build(&p, raw, 2);
+    ck_assert_uint_eq(p.nstacks, 2);
+    for (size_t i = 0; i < p.nstacks; i++)
+        ck_assert_str_eq(marks(&p.stacks[i]), "01");
+    profile_free(&p);
+}
+END_TEST
+
+START_TEST(test_clone_names_fold_into_one_function)
+{
+    uint64_t s1[] = {EX(0xc00), 0xd00, 0x300}; /* the clone called by its original */
+    uint64_t s2[] = {EX(0xe00), 0x300};        /* the clone's cold part */
+    uint64_t s3[] = {EX(0xcff), 0x300};        /* the original */
+    uint64_t s4[] = {EX(0xc10), 0xc20, 0x300}; /* C: foo.part.0 called by foo */
+    struct pb_raw_stack raw[] = {{s1, 3, 2}, {s2, 2, 3}, {s3, 2, 5}, {s4, 3, 7}};
+    struct pr_profile p;
+    build(&p, raw, 4);
+    ck_assert_uint_eq(p.nfunctions, 3);
+    const struct pr_function *cxx = fn(&p, "foo(int)");
+    ck_assert_str_eq(cxx->raw_name, "foo(int) [clone .constprop.0]"); /* the first seen */
+    ck_assert_uint_eq(cxx->samples, 10);
+    ck_assert_uint_eq(cxx->self_samples, 10);
+    const struct pr_function *c = fn(&p, "foo");
+    ck_assert_str_eq(c->raw_name, "foo.part.0");
+    ck_assert_uint_eq(c->self_samples, 7);
+    ck_assert_uint_eq(p.nstacks, 2); /* main;foo(int) and main;foo, one frame each */
+    for (size_t i = 0; i < p.nstacks; i++)
+        ck_assert_uint_eq(p.stacks[i].depth, 2);
+    ck_assert_int_lt(profile_find(&p, "foo(int) [clone .constprop.0]"), 0);
     profile_free(&p);
 }
 END_TEST
@@ -211,6 +292,9 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_return_addresses_looked_up_at_pc_minus_one);
     tcase_add_test(tc, test_inline_chain_expands_into_frames);
+    tcase_add_test(tc, test_inlined_frames_marked_and_part_of_stack_identity);
+    tcase_add_test(tc, test_root_is_never_marked_inlined);
+    tcase_add_test(tc, test_clone_names_fold_into_one_function);
     tcase_add_test(tc, test_recursion_counts_once_per_stack);
     tcase_add_test(tc, test_same_name_in_two_modules_gets_unique_names);
     tcase_add_test(tc, test_sorted_by_samples_then_name);
