@@ -379,11 +379,12 @@ static int leading_underscores(const char *n)
     return k;
 }
 
-/* Rank of a symbol as the public name of its address (lower is better), in the manner of
- * perf's choose_best_symbol: a current version ("name@@V" or unversioned) over an obsolete
- * one ("cfree@GLIBC_2.2.5"),
- * exported (global or weak) over local ("__GI_qsort"), global over weak, fewer leading
- * underscores ("malloc" over "__libc_malloc"), a longer name; then bytewise order. */
+/* Rank of a symbol as the public name of its address (lower is better), after perf's
+ * choose_best_symbol: a current version ("name@@V" or unversioned) over an obsolete one
+ * ("cfree@GLIBC_2.2.5"), exported (global or weak) over local ("__GI_qsort"), fewer leading
+ * underscores ("malloc" over "__libc_malloc"), global over weak, a longer name; then bytewise.
+ * Unlike perf, underscores count before weakness: glibc's weak aliases are its API names
+ * ("calloc" is weak, "__libc_calloc" global). */
 static int better_alias(const char *a, int bind_a, bool hidden_a, const char *b, int bind_b,
                         bool hidden_b)
 {
@@ -394,12 +395,12 @@ static int better_alias(const char *a, int bind_a, bool hidden_a, const char *b,
     bool la = bind_a == STB_LOCAL, lb = bind_b == STB_LOCAL;
     if (la != lb)
         return la ? 1 : -1;
-    bool wa = bind_a == STB_WEAK, wb = bind_b == STB_WEAK;
-    if (wa != wb)
-        return wa ? 1 : -1;
     int ua = leading_underscores(a), ub = leading_underscores(b);
     if (ua != ub)
         return ua > ub ? 1 : -1;
+    bool wa = bind_a == STB_WEAK, wb = bind_b == STB_WEAK;
+    if (wa != wb)
+        return wa ? 1 : -1;
     size_t na = strlen(a), nb = strlen(b);
     if (na != nb)
         return na < nb ? 1 : -1;

@@ -30,6 +30,11 @@ static const long inlined_line = __LINE__ - 1;
 
 NOIPA void outer_function(void) { inlined_level(); sink++; }
 static const long outer_line = __LINE__ - 1;
+
+/* An internal name with public aliases, as glibc has __libc_malloc and malloc. */
+NOIPA int __prf_internal_work(int x) { return sink = x + 5; }
+extern __typeof(__prf_internal_work) prf_public_work __attribute__((alias("__prf_internal_work")));
+extern __typeof(__prf_internal_work) prf_weak_work_longer __attribute__((weak, alias("__prf_internal_work")));
 // clang-format on
 
 static struct symbolizer *sym;
@@ -76,8 +81,10 @@ START_TEST(test_inline_chain_innermost_first)
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(f[0].name, "inlined_level");
     ck_assert_int_eq(f[0].line, inlined_line);
+    ck_assert(f[0].inlined);
     ck_assert_str_eq(f[1].name, "outer_function");
     ck_assert_int_eq(f[1].line, outer_line);
+    ck_assert(!f[1].inlined);
     /* with room for one frame only, the out-of-line function is kept */
     n = symbolizer_lookup(sym, captured_return - 1, f, 1);
     ck_assert_uint_eq(n, 1);
@@ -246,6 +253,63 @@ START_TEST(test_debug_info_through_build_id_and_cache)
 }
 END_TEST
 
+/* A C function known by several symbols is named by its public one: exported over local,
+ * global over weak, fewer leading underscores (what perf and `nm -D` show). */
+START_TEST(test_aliases_get_their_public_name)
+{
+    struct sym_frame f[SYM_MAX_FRAMES];
+    ck_assert_uint_eq(lookup((uint64_t)(uintptr_t)prf_public_work, f), 1);
+    ck_assert_str_eq(f[0].name, "prf_public_work"); /* DWARF says __prf_internal_work */
+    ck_assert_str_eq(f[0].source_file, "check_symbolize.c");
+    /* glibc: DWARF (libc6-dbg) or .dynsym names its internal aliases */
+    const char *libc[] = {"malloc", "free", "qsort", "calloc"};
+    for (size_t i = 0; i < sizeof libc / sizeof *libc; i++) {
+        void *addr = dlsym(RTLD_DEFAULT, libc[i]);
+        ck_assert_ptr_nonnull(addr);
+        ck_assert_uint_ge(lookup((uint64_t)(uintptr_t)addr, f), 1);
+        size_t n = lookup((uint64_t)(uintptr_t)addr, f);
+        ck_assert_str_eq(f[n - 1].name, libc[i]);
+        ck_assert(!f[n - 1].inlined);
+    }
+}
+END_TEST
+
+/* Without debug info or .symtab, an obsolete symbol version ("xwork@VER_1", as glibc's
+ * cfree@GLIBC_2.2.5 is to free) never names the function, however short its prefix. */
+START_TEST(test_alias_in_dynsym_skips_obsolete_versions)
+{
+    tu_tmp_setup();
+    tu_write_file(tu_in_tmp("v.c"),
+                  "int __lib_work(int x) { return x * 3 + 1; }\n"
+                  "extern __typeof(__lib_work) work __attribute__((alias(\"__lib_work\")));\n"
+                  "extern __typeof(__lib_work) xwork_old __attribute__((alias(\"__lib_work\")));\n"
+                  "__asm__(\".symver xwork_old,xwork@VER_1\");\n");
+    tu_write_file(tu_in_tmp("v.map"), "VER_1 { global: xwork; local: *; };\n"
+                                      "VER_2 { global: work; __lib_work; } VER_1;\n");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "gcc -shared -fPIC -O2 -s -Wl,--version-script=%s/v.map -o %s/libv.so %s/v.c "
+             "&& nm -D %s/libv.so | grep -c work",
+             tu_tmp, tu_tmp, tu_tmp, tu_tmp);
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out && atoi(out) == 3, "libv.so: %s", out ? out : "not built");
+    free(out);
+    void *h = dlopen(tu_in_tmp("libv.so"), RTLD_NOW);
+    ck_assert_msg(h != NULL, "%s", dlerror());
+    void *addr = dlsym(h, "__lib_work");
+    teardown();
+    setup();
+    struct sym_frame f[SYM_MAX_FRAMES];
+    ck_assert_uint_eq(lookup((uint64_t)(uintptr_t)addr, f), 1);
+    ck_assert_str_eq(f[0].name, "work");
+    teardown();
+    sym = NULL;
+    dlclose(h);
+    tu_tmp_teardown();
+    setup();
+}
+END_TEST
+
 /* No local debug info: libdw 0.188 would dlopen libdebuginfod (and libcurl); we must not. */
 START_TEST(test_never_loads_debuginfod)
 {
@@ -276,6 +340,8 @@ int main(void)
     tcase_add_test(tc, test_debug_info_through_gnu_debuglink);
     tcase_add_test(tc, test_debug_info_through_build_id_and_cache);
     tcase_add_test(tc, test_never_loads_debuginfod);
+    tcase_add_test(tc, test_aliases_get_their_public_name);
+    tcase_add_test(tc, test_alias_in_dynsym_skips_obsolete_versions);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
