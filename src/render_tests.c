@@ -62,7 +62,8 @@ void render_tests_report(FILE *out, const struct test_profile *t, size_t nfiles,
                      "see docs/formats.md)\n");
         return;
     }
-    fprintf(out, "  %zu gtest, %zu benchmark, %zu catch2; CPU ms = share x each profile's CPU time\n",
+    fprintf(out,
+            "  %zu gtest, %zu benchmark, %zu catch2; CPU ms = share x each profile's CPU time\n",
             counts[TEST_KIND_GTEST], counts[TEST_KIND_BENCHMARK], counts[TEST_KIND_CATCH2]);
     const struct test_stat **rows = malloc(t->ntests * sizeof *rows);
     const char **names = malloc(t->ntests * sizeof *names);
@@ -96,8 +97,7 @@ void render_tests_report(FILE *out, const struct test_profile *t, size_t nfiles,
         else
             fprintf(out, "%4zu  ", i + 1);
         pad(out, buf, cols);
-        fprintf(out, "  %-9s  %7.2f  %10.1f", kind_label(r->kind), share,
-                r->mean_ms * t->runs);
+        fprintf(out, "  %-9s  %7.2f  %10.1f", kind_label(r->kind), share, r->mean_ms * t->runs);
         if (several)
             fprintf(out, "  %10.1f  %9.1f", r->mean_ms, r->sd_ms);
         fputc('\n', out);
@@ -126,8 +126,9 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
                         int width)
 {
     const struct test_judge_options *o = &t->options;
-    fprintf(out, "\n%sTests%s (mean CPU ms per run; regression: +%.4g %% or more, at least %.4g "
-                 "%% of the run, %.4g %% confidence; %s)\n",
+    fprintf(out,
+            "\n%sTests%s (mean CPU ms per run; regression: +%.4g %% or more, at least %.4g "
+            "%% of the run, %.4g %% confidence; %s)\n",
             s->blue, s->reset, o->threshold_percent, o->min_delta, o->confidence,
             o->fail ? "fails --strict (--fail-on-test-time)" : "reported only");
     bool any = false;
@@ -157,18 +158,18 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
             format_ms(cur, sizeof cur, jt->current_ms, jt->current_sd);
             format_ms(base, sizeof base, jt->baseline_ms, jt->baseline_sd);
             if (isnan(jt->diff_percent))
-                snprintf(diff, sizeof diff, "%s", isnan(jt->current_ms)    ? "gone"
-                                                  : isnan(jt->baseline_ms) ? "new"
-                                                                           : "n/a");
+                snprintf(diff, sizeof diff, "%s",
+                         isnan(jt->current_ms)    ? "gone"
+                         : isnan(jt->baseline_ms) ? "new"
+                                                  : "n/a");
             else
                 snprintf(diff, sizeof diff, "%+.1f %%", jt->diff_percent);
             render_format_p(jt->p_value, p, sizeof p);
             term_shorten_name(jt->name, cols, buf, buflen);
             fprintf(out, "  ");
             pad(out, buf, cols);
-            fprintf(out, "  %-9s  %16s  %16s  %9s  %8s  %s%s%s\n", kind_label(jt->kind), cur,
-                    base, diff, p, status_color(s, jt->status), test_status_name(jt->status),
-                    s->reset);
+            fprintf(out, "  %-9s  %16s  %16s  %9s  %8s  %s%s%s\n", kind_label(jt->kind), cur, base,
+                    diff, p, status_color(s, jt->status), test_status_name(jt->status), s->reset);
         }
         free(buf);
         free(names);
@@ -330,9 +331,10 @@ void render_tests_markdown(FILE *out, const struct test_judgement *t)
         fprintf(out, "No tests recognised.\n");
         return;
     }
-    fprintf(out, "%zu passed, %zu regressed, %zu not judged; a test regressed when its time grew "
-                 "by more than %.4g %%, by at least %.4g %% of the run, at %.4g %% confidence "
-                 "(%s).\n\n",
+    fprintf(out,
+            "%zu passed, %zu regressed, %zu not judged; a test regressed when its time grew "
+            "by more than %.4g %%, by at least %.4g %% of the run, at %.4g %% confidence "
+            "(%s).\n\n",
             t->passed, t->regressed, t->not_judged, t->options.threshold_percent,
             t->options.min_delta, t->options.confidence,
             t->options.fail ? "fails `--strict`" : "reported only");
@@ -349,9 +351,10 @@ void render_tests_markdown(FILE *out, const struct test_judgement *t)
         fprintf(out, " | ");
         md_ms(out, jt->baseline_ms, jt->baseline_sd);
         if (isnan(jt->diff_percent))
-            fprintf(out, " | %s", isnan(jt->current_ms)    ? "gone"
-                                  : isnan(jt->baseline_ms) ? "new"
-                                                           : "n/a");
+            fprintf(out, " | %s",
+                    isnan(jt->current_ms)    ? "gone"
+                    : isnan(jt->baseline_ms) ? "new"
+                                             : "n/a");
         else
             fprintf(out, " | %+.1f %%", jt->diff_percent);
         fprintf(out, " | %s | %s |\n", p,

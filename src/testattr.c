@@ -159,7 +159,7 @@ static char *gtest_name(const char *s, size_t len)
         size_t prev = last_component(s, comp - 2);
         const char *ns = s + prev;
         size_t nslen = comp - 2 - prev;
-        const char *pre = starts(ns, "gtest_suite_") ? "gtest_suite_"
+        const char *pre = starts(ns, "gtest_suite_")  ? "gtest_suite_"
                           : starts(ns, "gtest_case_") ? "gtest_case_"
                                                       : NULL;
         if (pre && nslen > strlen(pre) + 1 && ns[nslen - 1] == '_') {
@@ -354,7 +354,8 @@ enum test_kind testattr_name_test(const char *name, char *buf, size_t len)
     return kind;
 }
 
-/* ---- the classifier --------------------------------------------------------------------------- */
+/* ---- the classifier ---------------------------------------------------------------------------
+ */
 
 void test_classifier_free(struct test_classifier *c)
 {
@@ -446,7 +447,8 @@ int testattr_stack_test(const char *const *names, size_t nnames, const uint32_t 
     return (int)kind;
 }
 
-/* ---- one run ----------------------------------------------------------------------------------- */
+/* ---- one run -----------------------------------------------------------------------------------
+ */
 
 void test_split_free(struct test_split *s)
 {
@@ -552,7 +554,8 @@ int testattr_split(const char *const *names, size_t nnames, const struct pr_stac
     return rc;
 }
 
-/* ---- over runs ---------------------------------------------------------------------------------- */
+/* ---- over runs ----------------------------------------------------------------------------------
+ */
 
 struct test_acc_entry {
     char *name;
@@ -783,8 +786,8 @@ int test_acc_add(struct test_acc *a, const struct pr_profile *run)
     }
     unsigned before = a->out.runs;
     double run_ms = isfinite(run->cpu_time_ms) && run->cpu_time_ms > 0 ? run->cpu_time_ms
-                    : isfinite(run->total_time_ms)                      ? run->total_time_ms
-                                                                        : (double)s.total;
+                    : isfinite(run->total_time_ms)                     ? run->total_time_ms
+                                                                       : (double)s.total;
     double total = (double)s.total;
     gtest = calloc(s.ntests + 1, sizeof *gtest);
     if (!gtest)
@@ -961,7 +964,8 @@ int test_acc_finish(struct test_acc *a, struct test_profile *out)
     return rc;
 }
 
-/* ---- judging ------------------------------------------------------------------------------------ */
+/* ---- judging ------------------------------------------------------------------------------------
+ */
 
 const char *test_status_name(enum test_status s)
 {
@@ -1006,6 +1010,8 @@ static void judge_one(struct judged_test *jt, const struct test_stat *c, const s
 {
     const struct test_stat *any = c ? c : b;
     memset(jt, 0, sizeof *jt);
+    if (!any)
+        return;
     jt->name = any->name;
     jt->kind = any->kind;
     jt->current_ms = c ? c->mean_ms : NAN;
@@ -1017,8 +1023,8 @@ static void judge_one(struct judged_test *jt, const struct test_stat *c, const s
     jt->baseline_share = b ? b->mean_share : NAN;
     jt->baseline_runs = b ? b->runs : 0;
     jt->p_value = NAN;
-    jt->diff_percent = b && c && b->mean_ms > 0 ? (c->mean_ms - b->mean_ms) / b->mean_ms * 100
-                                                : NAN;
+    jt->diff_percent =
+        b && c && b->mean_ms > 0 ? (c->mean_ms - b->mean_ms) / b->mean_ms * 100 : NAN;
     jt->delta_ms = b && c ? c->mean_ms - b->mean_ms : NAN;
     jt->status = TEST_STATUS_NOT_JUDGED;
     if (!b || !c)
@@ -1027,16 +1033,14 @@ static void judge_one(struct judged_test *jt, const struct test_stat *c, const s
         *notes |= TEST_NOTE_FEW_RUNS;
         return;
     }
-    jt->over_threshold = b->mean_ms > 0 ? jt->diff_percent > o->threshold_percent
-                                        : c->mean_ms > 0;
-    jt->moved_enough = jt->delta_ms > 0 && jt->delta_ms >= o->min_delta / 100 *
-                                                               test_profile_run_ms(base);
+    jt->over_threshold = b->mean_ms > 0 ? jt->diff_percent > o->threshold_percent : c->mean_ms > 0;
+    jt->moved_enough =
+        jt->delta_ms > 0 && jt->delta_ms >= o->min_delta / 100 * test_profile_run_ms(base);
     jt->p_value = stats_welch_greater(c->mean_ms, c->sd_ms, cur->runs, b->mean_ms, b->sd_ms,
                                       base->runs, NULL);
     jt->significant = jt->p_value < 1 - o->confidence / 100;
-    jt->status = jt->over_threshold && jt->moved_enough && jt->significant
-                     ? TEST_STATUS_REGRESSION
-                     : TEST_STATUS_PASS;
+    jt->status = jt->over_threshold && jt->moved_enough && jt->significant ? TEST_STATUS_REGRESSION
+                                                                           : TEST_STATUS_PASS;
 }
 
 static long find_name(char *const *names, size_t n, const char *name)
@@ -1105,9 +1109,9 @@ int testattr_judge(const struct test_profile *current, const struct test_profile
     }
     for (size_t i = 0; i < current->ntests; i++) {
         const struct test_stat *c = &current->tests[i];
-        judge_one(&out->tests[out->ntests++], c, have_base ? test_profile_find(baseline, c->name)
-                                                            : NULL,
-                  current, baseline, o, &out->notes);
+        judge_one(&out->tests[out->ntests++], c,
+                  have_base ? test_profile_find(baseline, c->name) : NULL, current, baseline, o,
+                  &out->notes);
     }
     for (size_t i = 0; have_base && i < baseline->ntests; i++) {
         const struct test_stat *b = &baseline->tests[i];

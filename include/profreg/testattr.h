@@ -39,10 +39,10 @@ int test_kind_parse(const char *s, enum test_kind *out);
 struct test_classifier {
     const char *const *names;
     size_t n;
-    uint8_t *role;  /* per function: what the frame is (testattr.c's enum frame_role) */
-    uint8_t *kind;  /* per function: enum test_kind of the frame's role */
-    char **test;    /* per function: the test it names (or that its callee names), or NULL */
-    char **callee;  /* per function: its name as a test when called by an invoker frame */
+    uint8_t *role; /* per function: what the frame is (testattr.c's enum frame_role) */
+    uint8_t *kind; /* per function: enum test_kind of the frame's role */
+    char **test;   /* per function: the test it names (or that its callee names), or NULL */
+    char **callee; /* per function: its name as a test when called by an invoker frame */
 };
 
 /* Classifies names[0..n) (NULL entries are treated as unnamed frames). 0, or -1 when out of
@@ -85,7 +85,7 @@ struct test_split {
     struct test_pair {
         uint32_t test, function;
         uint64_t samples, self_samples;
-    } *pairs;
+    } * pairs;
     size_t npairs;
     struct test_classifier cls;
 };
@@ -114,7 +114,7 @@ struct test_stat {
     unsigned runs; /* runs with samples in it */
     double mean_share, sd_share;
     double mean_ms, sd_ms;
-    double samples;                /* summed over the runs */
+    double samples;                 /* summed over the runs */
     struct test_fn_time *functions; /* heaviest mean_ms first */
     size_t nfunctions;
 };
@@ -168,9 +168,10 @@ void test_acc_abort(struct test_acc *a);
 /* ---- judging test times ----------------------------------------------------------------- */
 
 struct test_judge_options {
-    double threshold_percent; /* relative growth of a test's mean ms that counts (--test-threshold) */
-    double confidence;        /* percent, as the judge's --confidence */
-    double min_delta;         /* percentage points of the baseline run's time (--min-delta) */
+    double
+        threshold_percent; /* relative growth of a test's mean ms that counts (--test-threshold) */
+    double confidence;     /* percent, as the judge's --confidence */
+    double min_delta;      /* percentage points of the baseline run's time (--min-delta) */
     enum judge_metric metric; /* which per-function time explains a regressed function */
     bool fail;                /* --fail-on-test-time: a regressed test fails --strict */
 };
@@ -182,9 +183,9 @@ const char *test_status_name(enum test_status s);
 struct judged_test {
     const char *name; /* points into the test profiles judged */
     enum test_kind kind;
-    double current_ms, current_sd, baseline_ms, baseline_sd;       /* NAN on a missing side */
-    double current_share, baseline_share;                          /* likewise */
-    unsigned current_runs, baseline_runs;                          /* runs with samples in it */
+    double current_ms, current_sd, baseline_ms, baseline_sd; /* NAN on a missing side */
+    double current_share, baseline_share;                    /* likewise */
+    unsigned current_runs, baseline_runs;                    /* runs with samples in it */
     double diff_percent; /* NAN when the baseline is 0 or missing */
     double delta_ms;
     double p_value; /* Welch, "current > baseline"; NAN when not assessed */
@@ -199,7 +200,7 @@ struct test_growth {
 };
 
 struct function_tests {
-    const char *function;    /* the regressed function (points into the judgement) */
+    const char *function;      /* the regressed function (points into the judgement) */
     struct test_growth top[3]; /* largest growth first; only tests where it grew */
     size_t ntop;
     bool tracked; /* per-test figures exist for it on the current side */

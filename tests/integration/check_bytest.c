@@ -128,8 +128,8 @@ START_TEST(test_known_split_and_judging)
         record_run(root, true);
     snprintf(rep, sizeof rep, "%s/rep.json", root);
     snprintf(md, sizeof md, "%s/sum.md", root);
-    const char *cargs[] = {"compare", "--runs", "3", "--by-test", "--no-color", "--report", rep,
-                           "--markdown", md, NULL};
+    const char *cargs[] = {"compare",  "--runs", "3",          "--by-test", "--no-color",
+                           "--report", rep,      "--markdown", md,          NULL};
     r = profreg_in(root, cargs);
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "Tests (mean CPU ms per run"));
@@ -160,19 +160,29 @@ START_TEST(test_known_split_and_judging)
     /* --strict: a regressed test fails only with --fail-on-test-time (functions other than
      * Heavy's left out, whole-run times loosened, so that only the test time remains) */
     snprintf(rep2, sizeof rep2, "%s/rep2.json", root);
-    const char *strict[] = {"compare",         "--runs",     "3",      "--by-test",
-                            "--strict",        "--include",  "Heavy",  "--time-threshold",
-                            "1000",            "--report",   rep2,     "--output-json-only",
+    const char *strict[] = {"compare",  "--runs",    "3",     "--by-test",
+                            "--strict", "--include", "Heavy", "--time-threshold",
+                            "1000",     "--report",  rep2,    "--output-json-only",
                             NULL};
     r = profreg_in(root, strict);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_str_eq(r.out, "");
     tu_result_free(&r);
     snprintf(rep3, sizeof rep3, "%s/rep3.json", root);
-    const char *fail[] = {"compare",           "--runs",    "3",    "--by-test",
-                          "--strict",          "--include", "Heavy", "--time-threshold",
-                          "1000",              "--report",  rep3,   "--fail-on-test-time",
-                          "--output-json-only", NULL};
+    const char *fail[] = {"compare",
+                          "--runs",
+                          "3",
+                          "--by-test",
+                          "--strict",
+                          "--include",
+                          "Heavy",
+                          "--time-threshold",
+                          "1000",
+                          "--report",
+                          rep3,
+                          "--fail-on-test-time",
+                          "--output-json-only",
+                          NULL};
     r = profreg_in(root, fail);
     ck_assert_int_eq(r.status, 1);
     tu_result_free(&r);
@@ -242,8 +252,7 @@ START_TEST(test_bad_input)
     const char *cmp[] = {"compare", "--by-test", NULL};
     r = profreg_in(root, cmp);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(one_line(r.err) && strstr(r.err, "tests[") && strstr(r.err, "kind"), "%s",
-                  r.err);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "tests[") && strstr(r.err, "kind"), "%s", r.err);
     tu_result_free(&r);
     char *after = tu_tree_digest(root);
     ck_assert_str_eq(before, after);
@@ -331,8 +340,7 @@ START_TEST(test_realistic_workloads)
         const char *args[] = {"report", "--by-test", "--no-color", path, NULL};
         struct tu_result r = tu_profreg(args, env, NULL);
         ck_assert_int_eq(r.status, 0);
-        ck_assert_msg(strstr(r.out, " benchmark ") && !strstr(r.out, "0 benchmark,"), "%s",
-                      r.out);
+        ck_assert_msg(strstr(r.out, " benchmark ") && !strstr(r.out, "0 benchmark,"), "%s", r.out);
         tu_result_free(&r);
     }
 }

@@ -39,7 +39,8 @@ START_TEST(test_frame_names)
     /* fixtures need their caller (a runner frame): alone they name the suite's bucket */
     expect_name("FixT::SetUp()", TEST_KIND_GTEST, "FixT (SetUp/TearDown)");
     expect_name("ns::FixT::TearDown()", TEST_KIND_GTEST, "FixT (SetUp/TearDown)");
-    expect_name("FixT::SetUpTestSuite()", TEST_KIND_GTEST, "FixT (SetUpTestSuite/TearDownTestSuite)");
+    expect_name("FixT::SetUpTestSuite()", TEST_KIND_GTEST,
+                "FixT (SetUpTestSuite/TearDownTestSuite)");
     expect_name("FixT::TearDownTestCase()", TEST_KIND_GTEST,
                 "FixT (SetUpTestSuite/TearDownTestSuite)");
     expect_name("FixT_Body_Test::~FixT_Body_Test()", TEST_KIND_GTEST, "FixT.Body");
@@ -186,9 +187,9 @@ START_TEST(test_stacks)
     expect_stack(bad, 4, TEST_KIND_GTEST, "MathSuite.Heavy");
     expect_stack(NULL, 3, TEST_KIND_NONE, "");
     char buf[4];
-    ck_assert_int_eq(testattr_stack_test((const char *const *)NAMES, NNAMES, body, 12, buf,
-                                         sizeof buf),
-                     TEST_KIND_GTEST);
+    ck_assert_int_eq(
+        testattr_stack_test((const char *const *)NAMES, NNAMES, body, 12, buf, sizeof buf),
+        TEST_KIND_GTEST);
     ck_assert_str_eq(buf, "Mat"); /* cut to fit */
     ck_assert_int_eq(testattr_stack_test(NULL, 0, body, 12, buf, sizeof buf), TEST_KIND_NONE);
 }
@@ -451,13 +452,13 @@ static void synth(struct test_profile *t, double m, unsigned runs)
     t->function_names = calloc(1, sizeof *t->function_names);
     t->function_names[0] = strdup("burn(long)");
     t->nfunction_names = 1;
-    t->tests[0] = (struct test_stat){strdup("MathSuite.Heavy"), TEST_KIND_GTEST, runs, m / 10, 0.5,
-                                     m, 5, m * runs, NULL, 0};
+    t->tests[0] = (struct test_stat){
+        strdup("MathSuite.Heavy"), TEST_KIND_GTEST, runs, m / 10, 0.5, m, 5, m * runs, NULL, 0};
     t->tests[0].functions = calloc(1, sizeof *t->tests[0].functions);
     t->tests[0].functions[0] = (struct test_fn_time){0, m, m};
     t->tests[0].nfunctions = 1;
-    t->tests[1] = (struct test_stat){strdup(TESTATTR_OUTSIDE), TEST_KIND_NONE, runs, 5, 0.5, 50,
-                                     5, 50.0 * runs, NULL, 0};
+    t->tests[1] = (struct test_stat){
+        strdup(TESTATTR_OUTSIDE), TEST_KIND_NONE, runs, 5, 0.5, 50, 5, 50.0 * runs, NULL, 0};
 }
 
 START_TEST(test_judge_tests)
