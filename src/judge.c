@@ -400,6 +400,55 @@ int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg
     return avg_builder_finish(&b, out);
 }
 
+int avg_profile_adopt_stacks(struct avg_profile *a, const struct pr_profile *s)
+{
+    if (!s->has_stacks || !s->nstacks)
+        return 0;
+    struct hmap names;
+    hmap_init(&names);
+    uint32_t *map = malloc((s->nfunctions ? s->nfunctions : 1) * sizeof *map);
+    struct pr_stack *stacks = calloc(s->nstacks, sizeof *stacks);
+    int rc = map && stacks ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < a->nfunctions; i++) {
+        uint32_t v;
+        const char *n = a->functions[i].name;
+        if (hmap_intern(&names, n, strlen(n), (uint32_t)i, &v) < 0)
+            rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < s->nfunctions; i++) {
+        const char *n = s->functions[i].name;
+        if (!hmap_get(&names, n, strlen(n), &map[i]))
+            map[i] = UINT32_MAX; /* cut from the list, or "[other stacks]" */
+    }
+    size_t n = 0;
+    for (; rc == 0 && n < s->nstacks; n++) {
+        const struct pr_stack *st = &s->stacks[n];
+        if (!(stacks[n].frames = malloc((st->depth ? st->depth : 1) * sizeof(uint32_t)))) {
+            rc = -1;
+            break;
+        }
+        stacks[n].depth = st->depth;
+        stacks[n].count = st->count;
+        for (uint32_t d = 0; d < st->depth; d++)
+            stacks[n].frames[d] = st->frames[d] < s->nfunctions ? map[st->frames[d]] : UINT32_MAX;
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < a->nstacks; i++)
+            free(a->stacks[i].frames);
+        free(a->stacks);
+        a->stacks = stacks;
+        a->nstacks = s->nstacks;
+        a->has_stacks = true;
+    } else if (stacks) {
+        for (size_t i = 0; i < n; i++)
+            free(stacks[i].frames);
+        free(stacks);
+    }
+    free(map);
+    hmap_free(&names);
+    return rc;
+}
+
 /* ---- judging ---------------------------------------------------------------------------- */
 
 /* One side's view of one function for one share. */
@@ -462,6 +511,7 @@ struct side {
     struct hmap names;         /* every function, by name */
     struct ranking by[2];      /* [METRIC_TOTAL], [METRIC_SELF] */
     uint8_t *structural;       /* per function: in nearly every sample on both sides */
+    uint8_t *passthrough;      /* per function: its samples go on into one callee (both sides) */
     bool is_baseline;          /* its relative source paths are relative to the project root */
 };
 
@@ -479,6 +529,7 @@ static void side_free(struct side *s)
     ranking_free(&s->by[0]);
     ranking_free(&s->by[1]);
     free(s->structural);
+    free(s->passthrough);
 }
 
 static long side_find(const struct side *s, const char *name)
@@ -521,7 +572,7 @@ static int side_init(struct side *s, const struct avg_profile *a)
         if (!r->ranked || !r->rank || !r->tops || !r->intop)
             return -1;
     }
-    if (!(s->structural = calloc(n, 1)))
+    if (!(s->structural = calloc(n, 1)) || !(s->passthrough = calloc(n, 1)))
         return -1;
     for (size_t i = 0; i < a->nfunctions; i++) {
         uint32_t v;
@@ -558,6 +609,76 @@ static void mark_structural(struct side *cs, struct side *bs, const struct judge
     }
 }
 
+/* Per function of one side: the largest share of its stacks that go on into one and the
+ * same callee (another function), 0..1; NULL when the side has no stacks. */
+static double *through_shares(const struct avg_profile *a)
+{
+    if (!a->has_stacks || !a->nstacks || !a->nfunctions)
+        return NULL;
+    size_t n = a->nfunctions;
+    double *w = calloc(n, sizeof *w), *best = calloc(n, sizeof *best);
+    size_t *stamp = malloc(n * sizeof *stamp);
+    struct hmap pairs;
+    hmap_init(&pairs);
+    double *pw = NULL;
+    size_t npw = 0, cap = 0;
+    int rc = w && best && stamp ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        stamp[i] = SIZE_MAX;
+    for (size_t st = 0; rc == 0 && st < a->nstacks; st++) {
+        const struct pr_stack *p = &a->stacks[st];
+        double c = (double)p->count;
+        for (uint32_t d = 0; rc == 0 && d < p->depth; d++) {
+            uint32_t f = p->frames[d];
+            if (f >= n || stamp[f] == st)
+                continue; /* counted once per stack, at its outermost place */
+            stamp[f] = st;
+            w[f] += c;
+            uint32_t g = d + 1 < p->depth ? p->frames[d + 1] : UINT32_MAX;
+            if (g >= n || g == f)
+                continue;
+            uint64_t key = (uint64_t)f << 32 | g;
+            uint32_t idx;
+            int r = hmap_intern(&pairs, &key, sizeof key, (uint32_t)npw, &idx);
+            if (r < 0 || (r == 1 && ARRAY_GROW(pw, npw, cap) < 0)) {
+                rc = -1;
+                break;
+            }
+            if (r == 1)
+                pw[npw++] = 0;
+            pw[idx] += c;
+            if (pw[idx] > best[f])
+                best[f] = pw[idx];
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        best[i] = w[i] > 0 ? best[i] / w[i] : 0;
+    free(w);
+    free(stamp);
+    free(pw);
+    hmap_free(&pairs);
+    if (rc != 0) {
+        free(best);
+        return NULL;
+    }
+    return best;
+}
+
+/* Marks, on both sides, the pass-through frames: functions almost all of whose samples go on
+ * into one and the same callee on both sides (thread entry points, wrappers, dispatchers).
+ * They cannot grow unless that callee does, which is judged in their place. */
+static void mark_pass_through(struct side *cs, struct side *bs)
+{
+    double *ct = through_shares(cs->a), *bt = through_shares(bs->a);
+    for (size_t ci = 0; ct && bt && ci < cs->a->nfunctions; ci++) {
+        long bi = side_find(bs, cs->a->functions[ci].name);
+        if (bi >= 0 && ct[ci] >= JUDGE_PASS_THROUGH && bt[bi] >= JUDGE_PASS_THROUGH)
+            cs->passthrough[ci] = bs->passthrough[bi] = 1;
+    }
+    free(ct);
+    free(bt);
+}
+
 /* Ranks s's functions that pass the filter by share m; structural ones get no top slot. */
 static void side_rank(struct side *s, const struct side *other, enum judge_metric m,
                       const struct judge_options *o)
@@ -575,7 +696,9 @@ static void side_rank(struct side *s, const struct side *other, enum judge_metri
     for (size_t k = 0; k < r->nranked; k++) {
         uint32_t i = r->ranked[k].idx;
         r->rank[i] = k + 1;
-        if (r->top < o->top && !s->structural[i]) {
+        /* a pass-through frame's total share is its callee's: no total-share slot */
+        bool through = m == METRIC_TOTAL && s->passthrough[i];
+        if (r->top < o->top && !s->structural[i] && !through) {
             r->tops[r->top++] = i;
             r->intop[i] = 1;
         }
@@ -595,28 +718,27 @@ static double diff_percent(double current, double baseline)
     return baseline > 0 ? (current - baseline) / baseline * 100.0 : NAN;
 }
 
-/* The noise-aware test of "current's share is larger than the baseline's"; *mde gets the
- * smallest growth (points) that would have reached significance. */
+/* The noise-aware test of "current's share is larger than the baseline's": the p-value, and
+ * the standard error of the difference (points) with its degrees of freedom (INFINITY for a
+ * normal approximation), from which the detectable growth follows at any level. */
 static enum sig_test share_test(const struct fn_view *c, const struct avg_profile *ca,
                                 const struct fn_view *b, const struct avg_profile *ba,
-                                double alpha, double *p, double *mde, unsigned *notes)
+                                struct share_verdict *v, unsigned *notes)
 {
-    *p = *mde = NAN;
+    v->p_value = v->se = v->df = NAN;
     if (ca->runs >= 3 && ba->runs >= 3 && !isnan(c->sd) && !isnan(b->sd)) {
         double df = 0;
-        *p = stats_welch_greater(c->value, c->sd, ca->runs, b->value, b->sd, ba->runs, &df);
-        double se = sqrt(c->sd * c->sd / ca->runs + b->sd * b->sd / ba->runs);
-        double t = stats_t_quantile(alpha, df > 0 ? df : ca->runs + ba->runs - 2.0);
-        *mde = isnan(t) ? NAN : t * se;
+        v->p_value = stats_welch_greater(c->value, c->sd, ca->runs, b->value, b->sd, ba->runs, &df);
+        v->se = sqrt(c->sd * c->sd / ca->runs + b->sd * b->sd / ba->runs);
+        v->df = df > 0 ? df : ca->runs + ba->runs - 2.0;
         return TEST_WELCH;
     }
     if (ca->runs < 3 && ba->runs >= 3 && !isnan(b->sd) && b->sd > 0) {
         /* a run or two against a baseline with spread: the baseline's run-to-run spread
          * (sampling noise included) is the noise of each current run too */
-        double se = b->sd * sqrt(1.0 / ca->runs + 1.0 / ba->runs);
-        double df = ba->runs - 1.0;
-        *p = stats_t_sf((c->value - b->value) / se, df);
-        *mde = stats_t_quantile(alpha, df) * se;
+        v->se = b->sd * sqrt(1.0 / ca->runs + 1.0 / ba->runs);
+        v->df = ba->runs - 1.0;
+        v->p_value = stats_t_sf((c->value - b->value) / v->se, v->df);
         *notes |= NOTE_FEW_RUNS;
         return TEST_POOLED_T;
     }
@@ -629,20 +751,22 @@ static enum sig_test share_test(const struct fn_view *c, const struct avg_profil
     /* A sample weighs 1 + the timer's overruns: count independent signals, not weight. */
     double w1 = isnan(ca->avg_signals) ? 1 : ca->avg_signals / ca->avg_total_samples;
     double w0 = isnan(ba->avg_signals) ? 1 : ba->avg_signals / ba->avg_total_samples;
-    *p = stats_rate_greater(round(c->pooled * w1), round(n1 * w1), round(b->pooled * w0),
-                            round(n0 * w0));
+    v->p_value = stats_rate_greater(round(c->pooled * w1), round(n1 * w1), round(b->pooled * w0),
+                                    round(n0 * w0));
     /* normal approximation at the baseline's share (at least one signal's worth) */
     double s1 = n1 * w1, s0 = n0 * w0;
     double q = b->value / 100;
     if (q * s0 < 1)
         q = 1 / s0;
-    double se = sqrt(q * (1 - q) * (1 / s1 + 1 / s0));
-    *mde = stats_t_quantile(alpha, 1e6) * se * 100;
+    v->se = sqrt(q * (1 - q) * (1 / s1 + 1 / s0)) * 100;
+    v->df = INFINITY;
     return TEST_BINOMIAL;
 }
 
-/* The one place a share's verdict is decided. */
-static void share_verdict_decide(struct share_verdict *v, const struct judge_options *o)
+/* The one place a share's verdict is decided, at significance level alpha (the detectable
+ * growth at level alpha_mde). */
+static void share_verdict_decide(struct share_verdict *v, const struct judge_options *o,
+                                 double alpha, double alpha_mde)
 {
     if (o->compat) {
         /* The old rule: a relative increase strictly above the threshold; a zero baseline
@@ -652,12 +776,16 @@ static void share_verdict_decide(struct share_verdict *v, const struct judge_opt
         v->status = v->grew_enough ? VERDICT_REGRESSION : VERDICT_PASS;
         return;
     }
+    v->alpha = alpha;
     /* relative growth above the threshold (from zero: any growth), an absolute move of at
      * least min_delta points, and significance (when it can be assessed) */
     v->grew_enough = isnan(v->diff_percent) ? v->current > 0 : v->diff_percent > o->threshold_percent;
     v->moved_enough = v->delta_points >= o->min_delta - 1e-9;
-    v->significant = v->test == TEST_NONE || v->p_value < 1 - o->confidence / 100;
+    v->significant = v->test == TEST_NONE || v->p_value < alpha;
     v->needed_points = fmax(o->min_delta, o->threshold_percent / 100 * v->baseline);
+    v->mde_points = NAN;
+    if (v->test != TEST_NONE && !isnan(v->se))
+        v->mde_points = stats_t_quantile(alpha_mde, isinf(v->df) ? 1e6 : v->df) * v->se;
     if (v->grew_enough && v->moved_enough && v->significant)
         v->status = VERDICT_REGRESSION;
     else if (v->test != TEST_NONE &&
@@ -692,12 +820,12 @@ static void share_judge(struct share_verdict *v, enum judge_metric m, const stru
     v->baseline = bv.value;
     v->diff_percent = diff_percent(cv.value, bv.value);
     v->delta_points = cv.value - bv.value;
-    v->p_value = v->mde_points = NAN;
+    v->p_value = v->mde_points = v->se = v->df = NAN;
     v->test = TEST_NONE;
     if (!o->compat)
-        v->test = share_test(&cv, ca, &bv, ba, 1 - o->confidence / 100, &v->p_value,
-                             &v->mde_points, notes);
-    share_verdict_decide(v, o);
+        v->test = share_test(&cv, ca, &bv, ba, v, notes);
+    double alpha = 1 - o->confidence / 100;
+    share_verdict_decide(v, o, alpha, alpha);
 }
 
 static enum verdict worse(enum verdict a, enum verdict b)
@@ -708,24 +836,63 @@ static enum verdict worse(enum verdict a, enum verdict b)
                                                                   : VERDICT_PASS;
 }
 
-/* Fills f from the current function (ci, -1 when absent) and the baseline function (bi, -1
- * when absent: then its share is `absent_share`). */
-static void judge_one(struct judged_function *f, const struct side *cs, long ci,
-                      const struct side *bs, long bi, double absent_share,
-                      const struct judge_options *o, unsigned *notes)
+/* One function to judge: where it is on each side (-1: absent; an absent baseline function
+ * has `absent` share), and the share that gave it its slot. */
+struct candidate {
+    long ci, bi;
+    double absent;
+    enum judge_metric slot;
+    double scale; /* how many it was picked from, for the data of this comparison: 1 for the
+                     baseline's top N (picked before these runs), N for the current runs'
+                     top N, the functions screened for the growers (Bonferroni) */
+};
+
+/* Judges both shares of candidate k into f (at the unadjusted level; holm_adjust may hold
+ * them to a stricter one) and fills the fields that do not depend on the verdicts. */
+static void judge_shares(struct judged_function *f, const struct candidate *k,
+                         const struct side *cs, const struct side *bs,
+                         const struct judge_options *o, unsigned *notes)
 {
     const struct avg_profile *ca = cs->a, *ba = bs->a;
-    const struct avg_function *c = ci >= 0 ? &ca->functions[ci] : NULL;
-    const struct avg_function *b = bi >= 0 ? &ba->functions[bi] : NULL;
+    const struct avg_function *c = k->ci >= 0 ? &ca->functions[k->ci] : NULL;
+    const struct avg_function *b = k->bi >= 0 ? &ba->functions[k->bi] : NULL;
     bool compat = o->compat;
     memset(f, 0, sizeof *f);
     f->name = c ? c->name : b ? b->name : ""; /* one of them is always given */
+    f->slot = k->slot;
+    f->picked_from = k->scale;
     bool both = o->metric == METRIC_BOTH;
     bool self_known = ca->has_self && ba->has_self;
     if (both || o->metric == METRIC_TOTAL)
-        share_judge(&f->total, METRIC_TOTAL, cs, c, bs, b, absent_share, o, notes);
+        share_judge(&f->total, METRIC_TOTAL, cs, c, bs, b, k->absent, o, notes);
     if ((both && self_known) || o->metric == METRIC_SELF)
-        share_judge(&f->self, METRIC_SELF, cs, c, bs, b, absent_share, o, notes);
+        share_judge(&f->self, METRIC_SELF, cs, c, bs, b, k->absent, o, notes);
+    for (int m = 0; m < 2; m++) {
+        struct fn_view cv = c ? view_of(c, ca, (enum judge_metric)m, compat)
+                              : (struct fn_view){0, 0, 0, 0};
+        struct fn_view bv = b ? view_of(b, ba, (enum judge_metric)m, compat)
+                              : (struct fn_view){0, 0, k->absent * ba->avg_total_samples / 100, 0};
+        f->samples_of[m][0] = cv.samples;
+        f->samples_of[m][1] = bv.samples;
+    }
+    f->current_total = c ? (compat ? c->avg_percentage : c->mean_pct) : 0;
+    f->current_self = c ? (compat ? c->avg_self_pct : c->self_mean_pct) : (ca->has_self ? 0 : NAN);
+    f->baseline_total = b ? (compat ? b->avg_percentage : b->mean_pct) : NAN;
+    f->baseline_self = b ? (compat ? b->avg_self_pct : b->self_mean_pct) : NAN;
+    if (!b && f->total.judged)
+        f->baseline_total = k->absent;
+    if (!b && f->self.judged)
+        f->baseline_self = k->absent;
+    int primary = o->metric == METRIC_SELF;
+    f->current_rank = c ? cs->by[primary].rank[k->ci] : 0;
+    f->baseline_rank = b ? bs->by[primary].rank[k->bi] : 0;
+    f->role = ROLE_NONE;
+    f->own_delta_points = NAN;
+}
+
+/* The one place a function's verdict follows from its shares' verdicts. */
+static void function_verdict(struct judged_function *f, const struct judge_options *o)
+{
     /* the deciding share: the one that regressed (total first), else the ranking one */
     const struct share_verdict *d;
     if (o->metric == METRIC_SELF || (f->self.judged && f->self.status == VERDICT_REGRESSION &&
@@ -745,35 +912,102 @@ static void judge_one(struct judged_function *f, const struct side *cs, long ci,
     f->grew_enough = d->grew_enough;
     f->moved_enough = d->moved_enough;
     f->significant = d->significant;
+    f->current_samples = f->samples_of[f->decided_by == METRIC_SELF][0];
+    f->baseline_samples = f->samples_of[f->decided_by == METRIC_SELF][1];
+    /* REGRESSION when either share regressed; else the verdict of the share that gave the
+     * function its slot (the other one was not what it was picked for, and is often too
+     * small to measure: a 10 % thread entry's 0.9 % self share) */
+    const struct share_verdict *by_slot = f->slot == METRIC_SELF && f->self.judged ? &f->self
+                                          : f->total.judged ? &f->total
+                                                            : &f->self;
     f->status = worse(f->total.judged ? f->total.status : VERDICT_PASS,
-                      f->self.judged ? f->self.status : VERDICT_PASS);
-    struct fn_view cv = c ? view_of(c, ca, f->decided_by, compat) : (struct fn_view){0, 0, 0, 0};
-    struct fn_view bv = b ? view_of(b, ba, f->decided_by, compat)
-                          : (struct fn_view){0, 0, absent_share * ba->avg_total_samples / 100, 0};
-    f->current_samples = cv.samples;
-    f->baseline_samples = bv.samples;
-    f->current_total = c ? (compat ? c->avg_percentage : c->mean_pct) : 0;
-    f->current_self = c ? (compat ? c->avg_self_pct : c->self_mean_pct) : (ca->has_self ? 0 : NAN);
-    f->baseline_total = b ? (compat ? b->avg_percentage : b->mean_pct) : NAN;
-    f->baseline_self = b ? (compat ? b->avg_self_pct : b->self_mean_pct) : NAN;
-    if (!b && f->total.judged)
-        f->baseline_total = absent_share;
-    if (!b && f->self.judged)
-        f->baseline_self = absent_share;
-    int primary = o->metric == METRIC_SELF;
-    f->current_rank = c ? cs->by[primary].rank[ci] : 0;
-    f->baseline_rank = b ? bs->by[primary].rank[bi] : 0;
+                      f->self.judged ? f->self.status : VERDICT_PASS) == VERDICT_REGRESSION
+                    ? VERDICT_REGRESSION
+                    : by_slot->status;
     /* the smallest relative growth this comparison could have called a regression */
     f->detectable_percent = NAN;
-    if (!compat && d->baseline > 0) {
+    if (!o->compat && d->baseline > 0) {
         double pts = d->needed_points;
         if (!isnan(d->mde_points) && d->mde_points > pts)
             pts = d->mde_points;
         f->detectable_percent = pts / d->baseline * 100;
     }
-    f->role = ROLE_NONE;
-    f->own_delta_points = NAN;
 }
+
+/* Judges candidate k into f at the unadjusted level. */
+static void judge_one(struct judged_function *f, const struct candidate *k, const struct side *cs,
+                      const struct side *bs, const struct judge_options *o, unsigned *notes)
+{
+    judge_shares(f, k, cs, bs, o, notes);
+    function_verdict(f, o);
+}
+
+/* One share test of the family, for Holm's step-down. */
+struct family_member {
+    double p;     /* its smallest gated p-value times the number it was picked from */
+    double scale; /* that number */
+};
+
+/* Holds the shares that grew past the threshold and the min-delta — the only ones that can be
+ * called a regression — to one family-wise level (Holm's step-down at 1 - confidence, each
+ * p-value first multiplied by the number its function was picked from): when a
+ * few functions of an unchanged program pass both gates by chance, one p-value below 1 %
+ * among them would otherwise fail the build. Shares that did not pass the gates cannot
+ * regress whatever their p-value, so they are no part of the family (and the detectable
+ * growth is given at the single test's level). Then re-decides every verdict. */
+static int holm_adjust(struct judged_function *fs, size_t n, const struct judge_options *o)
+{
+    /* one hypothesis per function ("it regressed"), tested by its gated shares' smallest
+     * p-value: a leaf's total and self shares are one measurement, not two */
+    struct family_member *m = calloc(n + 1, sizeof *m);
+    size_t *of = calloc(n + 1, sizeof *of);
+    if (!m || !of) {
+        free(m);
+        free(of);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct share_verdict *v[2] = {&fs[i].total, &fs[i].self};
+        double best = INFINITY;
+        for (int s = 0; s < 2; s++)
+            if (v[s]->judged && v[s]->test != TEST_NONE && !isnan(v[s]->p_value) &&
+                v[s]->grew_enough && v[s]->moved_enough && v[s]->p_value < best)
+                best = v[s]->p_value;
+        if (isinf(best))
+            continue;
+        of[k] = i;
+        m[k++] = (struct family_member){fmin(1, best * fs[i].picked_from), fs[i].picked_from};
+    }
+    double alpha = 1 - o->confidence / 100;
+    /* sort the members with their function indices */
+    for (size_t x = 1; x < k; x++)
+        for (size_t y = x; y > 0 && m[y].p < m[y - 1].p; y--) {
+            struct family_member t = m[y];
+            m[y] = m[y - 1];
+            m[y - 1] = t;
+            size_t u = of[y];
+            of[y] = of[y - 1];
+            of[y - 1] = u;
+        }
+    bool alive = true;
+    for (size_t r = 0; r < k; r++) {
+        double level = alpha / (double)(k - r);
+        alive = alive && m[r].p < level;
+        struct judged_function *f = &fs[of[r]];
+        double held = alive ? level / m[r].scale : 0;
+        if (f->total.judged)
+            share_verdict_decide(&f->total, o, held, alpha);
+        if (f->self.judged)
+            share_verdict_decide(&f->self, o, held, alpha);
+    }
+    for (size_t i = 0; i < n; i++)
+        function_verdict(&fs[i], o);
+    free(m);
+    free(of);
+    return 0;
+}
+
 /* Whole-run metrics ---------------------------------------------------------------------- */
 
 /* p-value of "current's metric is larger", with the spread available. */
@@ -888,8 +1122,8 @@ static void judge_compat(const struct side *cs, const struct side *bs,
                 (struct listed_function){c->name, cr->ranked[r].key, NAN, NAN};
             continue;
         }
-        struct judged_function *f = &j->compared[j->ncompared++];
-        judge_one(f, cs, ci, bs, bi, 0, o, &j->notes);
+        struct candidate k = {(long)ci, bi, 0, (enum judge_metric)m, 1};
+        judge_one(&j->compared[j->ncompared++], &k, cs, bs, o, &j->notes);
     }
     for (size_t r = 0; r < br->top; r++) {
         uint32_t bi = br->tops[r];
@@ -914,9 +1148,73 @@ static int ranked_metrics(const struct judge_options *o, const struct side *cs,
     return cs->a->has_self && bs->a->has_self ? 2 : 1;
 }
 
-static void judge_default(const struct side *cs, const struct side *bs,
-                          const struct judge_options *o, struct judgement *j, uint8_t *cdone,
-                          uint8_t *bdone)
+/* The candidates chosen so far, without repeats. */
+struct picks {
+    struct candidate *k;
+    size_t n;
+    uint8_t *cdone, *bdone; /* per function of each side: already a candidate */
+};
+
+static void pick(struct picks *p, long ci, long bi, double absent, enum judge_metric slot,
+                 double scale)
+{
+    if (ci >= 0)
+        p->cdone[ci] = 1;
+    if (bi >= 0)
+        p->bdone[bi] = 1;
+    p->k[p->n++] = (struct candidate){ci, bi, absent, slot, scale};
+}
+
+/* The current runs' largest growers that the baseline has, by points of either share, not
+ * picked yet: a small function that tripled can stay below the top N by share (a 1 % leaf at
+ * 2.5 % among thirty helpers of 1-3 %). At most N, each grown by at least min-delta; only with
+ * 3 or more runs a side (a single run's noise makes growers of everything). */
+static int pick_growers(struct picks *p, const struct side *cs, const struct side *bs,
+                        const struct judge_options *o)
+{
+    const struct avg_profile *ca = cs->a, *ba = bs->a;
+    if (ca->runs < 3 || ba->runs < 3)
+        return 0;
+    struct ranked *g = calloc(ca->nfunctions ? ca->nfunctions : 1, sizeof *g);
+    uint8_t *by_self = calloc(ca->nfunctions ? ca->nfunctions : 1, 1);
+    if (!g || !by_self) {
+        free(g);
+        free(by_self);
+        return -1;
+    }
+    size_t n = 0, screened = 0;
+    bool self = ca->has_self && ba->has_self;
+    for (size_t ci = 0; ci < ca->nfunctions; ci++) {
+        const struct avg_function *c = &ca->functions[ci];
+        if (p->cdone[ci] || cs->structural[ci] || !passes(o, c, cs, bs))
+            continue;
+        long bi = side_find(bs, c->name);
+        if (bi < 0 || p->bdone[bi])
+            continue;
+        screened++;
+        const struct avg_function *b = &ba->functions[bi];
+        double dt = cs->passthrough[ci] ? -INFINITY : c->mean_pct - b->mean_pct;
+        double ds = self ? c->self_mean_pct - b->self_mean_pct : -INFINITY;
+        double key = ds > dt ? ds : dt;
+        if (!(key >= o->min_delta - 1e-9))
+            continue;
+        by_self[ci] = ds > dt;
+        g[n++] = (struct ranked){(uint32_t)ci, key, c->order};
+    }
+    if (n > 1)
+        qsort(g, n, sizeof *g, cmp_ranked);
+    for (size_t r = 0; r < n && r < o->top; r++) {
+        uint32_t ci = g[r].idx;
+        pick(p, (long)ci, side_find(bs, ca->functions[ci].name), 0,
+             by_self[ci] ? METRIC_SELF : METRIC_TOTAL, (double)screened);
+    }
+    free(g);
+    free(by_self);
+    return 0;
+}
+
+static int judge_default(const struct side *cs, const struct side *bs,
+                         const struct judge_options *o, struct judgement *j, struct picks *p)
 {
     int ms[2];
     int nm = ranked_metrics(o, cs, bs, ms);
@@ -925,58 +1223,61 @@ static void judge_default(const struct side *cs, const struct side *bs,
         const struct ranking *br = &bs->by[ms[k]];
         for (size_t r = 0; r < br->top; r++) {
             uint32_t bi = br->tops[r];
-            if (bdone[bi])
-                continue;
-            bdone[bi] = 1;
-            const struct avg_function *b = &bs->a->functions[bi];
-            long ci = side_find(cs, b->name);
-            if (ci >= 0)
-                cdone[ci] = 1;
-            struct judged_function *f = &j->compared[j->ncompared++];
-            judge_one(f, cs, ci, bs, bi, 0, o, &j->notes);
-            if (ci < 0)
-                j->disappeared[j->ndisappeared++] =
-                    (struct listed_function){b->name, f->baseline_percentage, NAN, NAN};
+            if (!p->bdone[bi])
+                pick(p, side_find(cs, bs->a->functions[bi].name), (long)bi, 0,
+                     ms[k] ? METRIC_SELF : METRIC_TOTAL, 1);
         }
     }
-    /* current top-N functions not tracked yet: judged like the others when the baseline
-     * has them (they rose into the top); new hotspots when it has none of them. They were
-     * picked for being high now, among the N slots: judged at N times the confidence
-     * (Bonferroni), or noise that lifted one into the top would be called a regression. */
-    struct judge_options risen = *o;
-    risen.confidence = 100 - (100 - o->confidence) / (double)(o->top ? o->top : 1);
-    o = &risen;
+    /* current top-N functions not picked yet: judged like the others when the baseline has
+     * them (they rose into the top); new hotspots when it has none of them (absent from a
+     * baseline that lists every function: 0; from a cut one: at most the smallest share it
+     * lists) */
     for (int k = 0; k < nm; k++) {
         const struct ranking *cr = &cs->by[ms[k]];
         for (size_t r = 0; r < cr->top; r++) {
             uint32_t ci = cr->tops[r];
-            if (cdone[ci])
+            if (p->cdone[ci])
                 continue;
-            cdone[ci] = 1;
-            const struct avg_function *c = &cs->a->functions[ci];
-            long bi = side_find(bs, c->name);
-            if (bi >= 0 && bs->by[ms[k]].rank[bi] != 0) {
-                bdone[bi] = 1;
-                judge_one(&j->compared[j->ncompared++], cs, ci, bs, bi, 0, o, &j->notes);
-                continue;
-            }
-            /* absent from a baseline that lists every function: 0; from a cut one: at most
-             * the smallest share it lists */
-            double absent = bs->a->complete ? 0 : bs->by[ms[k]].smallest;
-            struct judged_function f;
-            unsigned notes = 0;
-            judge_one(&f, cs, ci, bs, -1, absent, o, &notes);
-            if (f.status != VERDICT_REGRESSION)
-                continue;
-            j->notes |= notes;
-            j->new_hotspots[j->nnew++] = (struct listed_function){
-                c->name, f.current_percentage, f.baseline_percentage, f.p_value};
-            if (o->fail_on_new)
-                j->new_regressed++;
+            long bi = side_find(bs, cs->a->functions[ci].name);
+            if (bi >= 0 && bs->by[ms[k]].rank[bi] == 0)
+                continue; /* filtered out on the baseline's side */
+            pick(p, (long)ci, bi, bi >= 0 ? 0 : bs->a->complete ? 0 : bs->by[ms[k]].smallest,
+                 ms[k] ? METRIC_SELF : METRIC_TOTAL, (double)(o->top ? o->top : 1));
         }
     }
+    if (pick_growers(p, cs, bs, o) != 0)
+        return -1;
+    /* judge them all, as one family of tests */
+    struct judged_function *fs = calloc(p->n + 1, sizeof *fs);
+    if (!fs)
+        return -1;
+    for (size_t i = 0; i < p->n; i++)
+        judge_shares(&fs[i], &p->k[i], cs, bs, o, &j->notes);
+    if (holm_adjust(fs, p->n, o) != 0) {
+        free(fs);
+        return -1;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const struct candidate *k = &p->k[i];
+        struct judged_function *f = &fs[i];
+        if (k->bi >= 0) {
+            j->compared[j->ncompared++] = *f;
+            if (k->ci < 0)
+                j->disappeared[j->ndisappeared++] =
+                    (struct listed_function){f->name, f->baseline_percentage, NAN, NAN};
+            continue;
+        }
+        if (f->status != VERDICT_REGRESSION)
+            continue; /* a new function, not above zero by the gates */
+        j->new_hotspots[j->nnew++] = (struct listed_function){
+            f->name, f->current_percentage, f->baseline_percentage, f->p_value};
+        if (o->fail_on_new)
+            j->new_regressed++;
+    }
+    free(fs);
     if (j->ncompared > 1)
         qsort(j->compared, j->ncompared, sizeof *j->compared, cmp_compared);
+    return 0;
 }
 
 /* ---- causes: which regressed function the growth is owed to ----------------------------- */
@@ -1148,31 +1449,37 @@ int judge_compare(const struct avg_profile *current, const struct avg_profile *b
     struct side cs, bs;
     int rc = -1;
     uint8_t *cdone = NULL, *bdone = NULL;
+    struct candidate *picked = NULL;
     int e1 = side_init(&cs, current), e2 = side_init(&bs, baseline);
     if (e1 || e2)
         goto done;
     bs.is_baseline = true;
-    if (!o->compat)
+    if (!o->compat) {
         mark_structural(&cs, &bs, o);
+        mark_pass_through(&cs, &bs);
+    }
     int ms[2];
     int nm = ranked_metrics(o, &cs, &bs, ms);
     for (int k = 0; k < nm; k++) {
         side_rank(&cs, &bs, ms[k] ? METRIC_SELF : METRIC_TOTAL, o);
         side_rank(&bs, &cs, ms[k] ? METRIC_SELF : METRIC_TOTAL, o);
     }
-    size_t slots = 2 * (size_t)nm * (o->top + 1) + 1;
+    size_t slots = (2 * (size_t)nm + 1) * (o->top + 1) + 1;
     j->compared = calloc(slots, sizeof *j->compared);
     j->new_hotspots = calloc(slots, sizeof *j->new_hotspots);
     j->disappeared = calloc(slots, sizeof *j->disappeared);
-    cdone = calloc(current->nfunctions + 1, 1);
-    bdone = calloc(baseline->nfunctions + 1, 1);
-    if (!j->compared || !j->new_hotspots || !j->disappeared || !cdone || !bdone)
+    struct picks p = {calloc(slots, sizeof(struct candidate)), 0,
+                      cdone = calloc(current->nfunctions + 1, 1),
+                      bdone = calloc(baseline->nfunctions + 1, 1)};
+    picked = p.k;
+    if (!j->compared || !j->new_hotspots || !j->disappeared || !cdone || !bdone || !p.k)
         goto done;
     if (o->compat) {
         judge_compat(&cs, &bs, o, j);
     } else {
         data_notes(current, baseline, &j->notes);
-        judge_default(&cs, &bs, o, j, cdone, bdone);
+        if (judge_default(&cs, &bs, o, j, &p) != 0)
+            goto done;
         size_t ns = 0;
         for (size_t i = 0; i < baseline->nfunctions; i++)
             ns += bs.structural[i];
@@ -1205,6 +1512,7 @@ int judge_compare(const struct avg_profile *current, const struct avg_profile *b
 done:
     free(cdone);
     free(bdone);
+    free(picked);
     side_free(&cs);
     side_free(&bs);
     if (rc != 0)

@@ -727,51 +727,5 @@ int sim_tree_baseline(struct sim_rng *r, const struct sim_tree *t, unsigned runs
 
 int sim_baseline_attach_stacks(struct baseline *b)
 {
-    const struct pr_profile *s = &b->stacks;
-    struct avg_profile *a = &b->avg;
-    if (!s->has_stacks || !s->nstacks)
-        return 0;
-    struct hmap names;
-    hmap_init(&names);
-    uint32_t *map = malloc((s->nfunctions ? s->nfunctions : 1) * sizeof *map);
-    struct pr_stack *stacks = calloc(s->nstacks, sizeof *stacks);
-    int rc = map && stacks ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < a->nfunctions; i++) {
-        uint32_t v;
-        const char *n = a->functions[i].name;
-        if (hmap_intern(&names, n, strlen(n), (uint32_t)i, &v) < 0)
-            rc = -1;
-    }
-    for (size_t i = 0; rc == 0 && i < s->nfunctions; i++) {
-        const char *n = s->functions[i].name;
-        if (!hmap_get(&names, n, strlen(n), &map[i]))
-            map[i] = UINT32_MAX; /* cut from the list, or "[other stacks]" */
-    }
-    size_t n = 0;
-    for (; rc == 0 && n < s->nstacks; n++) {
-        const struct pr_stack *st = &s->stacks[n];
-        if (!(stacks[n].frames = malloc((st->depth ? st->depth : 1) * sizeof(uint32_t)))) {
-            rc = -1;
-            break;
-        }
-        stacks[n].depth = st->depth;
-        stacks[n].count = st->count;
-        for (uint32_t d = 0; d < st->depth; d++)
-            stacks[n].frames[d] = st->frames[d] < s->nfunctions ? map[st->frames[d]] : UINT32_MAX;
-    }
-    if (rc == 0) {
-        for (size_t i = 0; i < a->nstacks; i++)
-            free(a->stacks[i].frames);
-        free(a->stacks);
-        a->stacks = stacks;
-        a->nstacks = s->nstacks;
-        a->has_stacks = true;
-    } else if (stacks) {
-        for (size_t i = 0; i < n; i++)
-            free(stacks[i].frames);
-        free(stacks);
-    }
-    free(map);
-    hmap_free(&names);
-    return rc;
+    return avg_profile_adopt_stacks(&b->avg, &b->stacks);
 }

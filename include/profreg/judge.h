@@ -92,6 +92,12 @@ void avg_profile_sort(struct avg_profile *a);
 
 void avg_profile_free(struct avg_profile *a);
 
+/* Gives a (a baseline's averaged profile, which keeps no stacks of its own) the stacks of s
+ * (the baseline's kept stacks, indexing s's own function table), their frames translated to
+ * a's functions by name; a frame of a function a does not list becomes UINT32_MAX. The
+ * judge finds causes from them. 0 (also when s has none), or -1 when out of memory. */
+int avg_profile_adopt_stacks(struct avg_profile *a, const struct pr_profile *s);
+
 /* INCONCLUSIVE: not a regression, but the data could not have shown one of the size the
  * rules look for (too few runs or samples at that share), or the function grew by the
  * margins without reaching significance. Never fails --strict; the report gives advice. */
@@ -109,6 +115,11 @@ const char *judge_metric_name(enum judge_metric m); /* "total", "self" or "both"
 /* Functions whose inclusive share is at least this on both sides (percent) are in nearly
  * every sample (entry points, test runners, main): they never take a top-N slot. */
 #define JUDGE_STRUCTURAL_SHARE 95.0
+
+/* A function at least this fraction of whose samples (on both sides) go on into one and the
+ * same callee is a pass-through frame (thread entry points, wrappers): it takes no slot by
+ * total share, its callee does. */
+#define JUDGE_PASS_THROUGH 0.99
 
 struct fn_filter; /* filter.h */
 
@@ -147,6 +158,10 @@ struct share_verdict {
                           NAN when significance could not be assessed */
     double needed_points; /* smallest growth the rules call a regression: max(min-delta,
                              threshold x baseline) */
+    double se, df;   /* standard error of the difference (points) and its degrees of freedom
+                        (INFINITY: normal approximation); NAN when not assessed */
+    double alpha;    /* the significance level it was held to: every share judged in one
+                        comparison is one family (Holm's step-down at 1 - confidence) */
     bool grew_enough, moved_enough, significant;
     enum verdict status;
 };
@@ -182,7 +197,12 @@ struct judged_function {
     /* The default judge looks at both shares; the fields above are those of the share that
      * decided (`decided_by`: the one that regressed, else the ranking one, total). */
     enum judge_metric decided_by;
+    enum judge_metric slot; /* the share by which it was given its slot */
+    double picked_from;     /* 1: the baseline's top N; N: rose into the current top N; the
+                               number screened: one of the largest growers (its p-value is
+                               held to 1/picked_from of the level, Bonferroni) */
     struct share_verdict total, self;
+    double samples_of[2][2]; /* [total, self][current, baseline]: mean samples a run */
     double detectable_percent; /* smallest growth (relative, %) this comparison could have
                                   called a regression at this share: max(rules, noise) */
     enum cause_role role;

@@ -400,6 +400,11 @@ static int judge_and_report(const struct compare_args *a, const struct project *
             cli_error("%s", err);
         return EXIT_USAGE;
     }
+    if (avg_profile_adopt_stacks(&base.avg, &base.stacks) != 0) {
+        baseline_free(&base);
+        cli_error("out of memory reading the baseline's stacks");
+        return EXIT_USAGE;
+    }
     const struct avg_profile *current = &runs->avg;
     if (a->judge.metric == METRIC_SELF && (!current->has_self || !base.avg.has_self)) {
         cli_error("--metric self: %s has no self counts (written by the old tool); use "

@@ -250,16 +250,18 @@ static void run_tree_cases(const struct tree_case *cases, size_t ncases,
         struct sim_rng rng;
         sim_seed(&rng, (seed * 1000003u + t) ^ 0x5452454553494D00ull); /* not the flat rows' */
         struct baseline base;
-        if (sim_tree_baseline(&rng, base_tree, 5, &base) != 0)
+        if (sim_tree_baseline(&rng, base_tree, 5, &base) != 0 ||
+            sim_baseline_attach_stacks(&base) != 0)
             die("baseline round trip failed");
         for (size_t c = 0; c < ncases; c++)
             if (!cases[c].same_current &&
                 sim_tree_average(&rng, &trees[c], cases[c].current_runs, &cur[c]) != 0)
                 die("out of memory");
-        /* the baseline as profreg compare judges it, then with its stacks handed over */
+        /* the baseline as profreg compare judges it (its stacks handed to the judge), then
+         * as an older baseline that kept no stacks (causes from self growth) */
         for (int with_stacks = 0; with_stacks < 2; with_stacks++) {
-            if (with_stacks && sim_baseline_attach_stacks(&base) != 0)
-                die("out of memory");
+            if (with_stacks)
+                base.avg.has_stacks = false;
             for (size_t c = 0; c < ncases; c++) {
                 const struct tree_case *tc = &cases[c];
                 struct tree_tally *tt = &out[c];
@@ -395,10 +397,9 @@ static void tree_section(unsigned trials, uint64_t seed)
         snprintf(k, sizeof k, "%5.1f %%", pct(tt[c].changed[1], trials));
         printf("%-40s  %-34s  %-24s\n", cases[c].label, d, k);
     }
-    printf("(1) j.likely_cause is the changed function; the baseline as profreg compare reads it "
-           "(its stacks\n    are not handed to the judge: causes from self growth); in brackets, "
-           "with the baseline's\n    stacks attached (sim_baseline_attach_stacks: causes from "
-           "the stacks).\n\n");
+    printf("(1) j.likely_cause is the changed function; the baseline as profreg compare reads it, "
+           "its stacks\n    handed to the judge (causes from both sides' stacks); in brackets, a "
+           "baseline that kept\n    no stacks (causes from self growth alone).\n\n");
     char buf[256];
     for (size_t c = 0; c < ncases; c++) {
         if (cases[c].change == CHANGE_NONE) {
@@ -421,7 +422,7 @@ static void tree_section(unsigned trials, uint64_t seed)
             size_t i = name_most(n);
             if (n->name[i])
                 printf("%s%s: most often named instead: %s, in %.1f %%\n", cases[c].label,
-                       k ? " (with stacks)" : "", described(b, n->name[i], buf, sizeof buf),
+                       k ? " (baseline without stacks)" : "", described(b, n->name[i], buf, sizeof buf),
                        pct(n->n[i], trials));
         }
     }

@@ -435,6 +435,47 @@ START_TEST(test_inconclusive_when_blind)
 }
 END_TEST
 
+/* A small function that grew a lot but stays below the top N by both shares is still judged
+ * (one of the current runs' largest growers), held to the level divided by the number of
+ * functions screened; with the runs' noise small it is a regression, with larger noise the
+ * same growth is INCONCLUSIVE (significant alone, not among all screened). */
+START_TEST(test_growers_judged)
+{
+    const char *b[] = {"main:100:0:0", "a:30:0.3:30", "b:25:0.3:25", "c:20:0.3:20",
+                       "d:15:0.3:15", "leaf:1:0.05:1", "e:0.5:0.05:0.5", NULL};
+    const char *c[] = {"main:100:0:0", "a:29.5:0.3:29.5", "b:24.5:0.3:24.5", "c:19.6:0.3:19.6",
+                       "d:14.8:0.3:14.8", "leaf:2.5:0.05:2.5", "e:0.5:0.05:0.5", NULL};
+    struct avg_profile cur = avg(5, 4000, c), base = avg(5, 4000, b);
+    struct judge_options o = defaults();
+    o.top = 2;
+    struct judgement j;
+    ck_assert_int_eq(judge_compare(&cur, &base, &o, &j), 0);
+    const struct judged_function *f = judged(&j, "leaf");
+    ck_assert_ptr_nonnull(f);
+    ck_assert(f->picked_from > 1);
+    ck_assert_int_eq(f->status, VERDICT_REGRESSION);
+    ck_assert_str_eq(j.likely_cause, "leaf");
+    judgement_free(&j);
+    avg_profile_free(&cur);
+    avg_profile_free(&base);
+    const char *c2[] = {"main:100:0:0", "a:29.5:0.3:29.5", "b:24.5:0.3:24.5", "c:19.6:0.3:19.6",
+                        "d:14.8:0.3:14.8", "leaf:2.5:0.9:2.5", "e:0.5:0.05:0.5", NULL};
+    const char *b2[] = {"main:100:0:0", "a:30:0.3:30", "b:25:0.3:25", "c:20:0.3:20",
+                        "d:15:0.3:15", "leaf:1:0.5:1", "e:0.5:0.05:0.5", NULL};
+    cur = avg(5, 4000, c2);
+    base = avg(5, 4000, b2);
+    ck_assert_int_eq(judge_compare(&cur, &base, &o, &j), 0);
+    f = judged(&j, "leaf");
+    ck_assert_ptr_nonnull(f);
+    ck_assert(f->total.p_value < 0.01);
+    ck_assert_int_eq(f->status, VERDICT_INCONCLUSIVE);
+    ck_assert(!judgement_failed(&j));
+    judgement_free(&j);
+    avg_profile_free(&cur);
+    avg_profile_free(&base);
+}
+END_TEST
+
 static struct run_metric metric(double median, double mean, double sd, unsigned n)
 {
     return (struct run_metric){median, mean, sd, n};
@@ -688,6 +729,7 @@ int main(void)
     tcase_add_test(tc, test_structural_frames_take_no_slot);
     tcase_add_test(tc, test_most_likely_cause);
     tcase_add_test(tc, test_inconclusive_when_blind);
+    tcase_add_test(tc, test_growers_judged);
     tcase_add_test(tc, test_whole_run_metrics);
     tcase_add_test(tc, test_old_format_baseline);
     tcase_add_test(tc, test_filters);
