@@ -354,8 +354,7 @@ enum test_kind testattr_name_test(const char *name, char *buf, size_t len)
     return kind;
 }
 
-/* ---- the classifier ---------------------------------------------------------------------------
- */
+/* ---- the classifier -------------------------------------------------------------------------- */
 
 void test_classifier_free(struct test_classifier *c)
 {
@@ -406,13 +405,12 @@ int test_classifier_init(struct test_classifier *c, const char *const *names, si
     return 0;
 }
 
-const char *test_classifier_stack(const struct test_classifier *c, const uint32_t *frames,
-                                  uint32_t depth, enum test_kind *kind)
+/* test_classifier_stack, with the depth of the test's frame in *at (0 when outside). */
+static const char *classify_stack(const struct test_classifier *c, const uint32_t *frames,
+                                  uint32_t depth, enum test_kind *kind, uint32_t *at)
 {
-    enum test_kind dummy;
-    if (!kind)
-        kind = &dummy;
     *kind = TEST_KIND_NONE;
+    *at = 0;
     for (uint32_t d = 0; frames && d < depth; d++) {
         uint32_t f = frames[d];
         if (f >= c->n)
@@ -422,15 +420,25 @@ const char *test_classifier_stack(const struct test_classifier *c, const uint32_
         if (role == FRAME_TEST || (role == FRAME_GTEST_FIXTURE && (caller & FRAME_GTEST_RUNNER)) ||
             (role == FRAME_BENCH_FIXTURE && (caller & FRAME_BENCH_RUNNER))) {
             *kind = (enum test_kind)c->kind[f];
+            *at = d;
             return c->test[f];
         }
         if (role == FRAME_INVOKER && d + 1 < depth && frames[d + 1] < c->n &&
             *c->callee[frames[d + 1]]) {
             *kind = (enum test_kind)c->kind[f];
+            *at = d + 1;
             return c->callee[frames[d + 1]];
         }
     }
     return NULL;
+}
+
+const char *test_classifier_stack(const struct test_classifier *c, const uint32_t *frames,
+                                  uint32_t depth, enum test_kind *kind)
+{
+    enum test_kind dummy;
+    uint32_t at;
+    return classify_stack(c, frames, depth, kind ? kind : &dummy, &at);
 }
 
 int testattr_stack_test(const char *const *names, size_t nnames, const uint32_t *frames,
@@ -447,8 +455,7 @@ int testattr_stack_test(const char *const *names, size_t nnames, const uint32_t 
     return (int)kind;
 }
 
-/* ---- one run -----------------------------------------------------------------------------------
- */
+/* ---- one run --------------------------------------------------------------------------------- */
 
 void test_split_free(struct test_split *s)
 {
@@ -466,21 +473,57 @@ static int cmp_samples(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static int pair_add(struct hmap *map, struct test_pair **pairs, size_t *n, size_t *cap,
-                    uint32_t test, uint32_t function, uint64_t samples, uint64_t self)
+/* Per test x function sums, one test at a time: the stacks of each test (order[first[t] ..
+ * first[t + 1])) summed into per-function scratch arrays, then emitted as pairs. No hashing:
+ * this is the hot loop of loading runs (every frame of every stack). */
+static int split_pairs(const struct pr_stack *stacks, const uint32_t *order, const size_t *first,
+                       const uint32_t *stack_at, size_t ntests, size_t nnames, const bool *keep,
+                       struct test_split *out)
 {
-    uint32_t key[2] = {test, function}, at;
-    int r = hmap_intern(map, key, sizeof key, (uint32_t)*n, &at);
-    if (r < 0)
-        return -1;
-    if (r == 1) {
-        if (ARRAY_GROW(*pairs, *n, *cap) < 0)
-            return -1;
-        (*pairs)[(*n)++] = (struct test_pair){test, function, 0, 0};
+    uint64_t *sum = calloc(nnames ? nnames : 1, sizeof *sum);
+    uint64_t *self = calloc(nnames ? nnames : 1, sizeof *self);
+    size_t *seen = calloc(nnames ? nnames : 1, sizeof *seen); /* last stack + 1 per function */
+    uint32_t *touched = malloc((nnames ? nnames : 1) * sizeof *touched);
+    uint8_t *mark = calloc(nnames ? nnames : 1, 1);
+    size_t cap = 0;
+    int rc = sum && self && seen && touched && mark ? 0 : -1;
+    for (size_t t = 0; rc == 0 && t <= ntests; t++) {
+        size_t ntouched = 0;
+        for (size_t k = first[t]; k < first[t + 1]; k++) {
+            uint32_t i = order[k];
+            const struct pr_stack *st = &stacks[i];
+            for (uint32_t d = stack_at[i]; st->frames && d < st->depth; d++) {
+                uint32_t f = st->frames[d];
+                if (f >= nnames || (keep && !keep[f]))
+                    continue;
+                if (!mark[f]) {
+                    mark[f] = 1;
+                    touched[ntouched++] = f;
+                }
+                if (seen[f] != (size_t)i + 1) { /* recursion counts once */
+                    seen[f] = (size_t)i + 1;
+                    sum[f] += st->count;
+                }
+                if (d + 1 == st->depth)
+                    self[f] += st->count;
+            }
+        }
+        for (size_t k = 0; rc == 0 && k < ntouched; k++) {
+            uint32_t f = touched[k];
+            if (ARRAY_GROW(out->pairs, out->npairs, cap) < 0)
+                rc = -1;
+            else
+                out->pairs[out->npairs++] = (struct test_pair){(uint32_t)t, f, sum[f], self[f]};
+            sum[f] = self[f] = 0;
+            mark[f] = 0;
+        }
     }
-    (*pairs)[at].samples += samples;
-    (*pairs)[at].self_samples += self;
-    return 0;
+    free(sum);
+    free(self);
+    free(seen);
+    free(touched);
+    free(mark);
+    return rc;
 }
 
 int testattr_split(const char *const *names, size_t nnames, const struct pr_stack *stacks,
@@ -489,18 +532,17 @@ int testattr_split(const char *const *names, size_t nnames, const struct pr_stac
     memset(out, 0, sizeof *out);
     if (test_classifier_init(&out->cls, names, nnames) != 0)
         return -1;
-    struct hmap tests, pairs;
+    struct hmap tests;
     hmap_init(&tests);
-    hmap_init(&pairs);
-    size_t tcap = 0, pcap = 0;
+    size_t tcap = 0;
     uint32_t *stack_test = calloc(nstacks ? nstacks : 1, sizeof *stack_test);
-    size_t *seen = calloc(nnames ? nnames : 1, sizeof *seen); /* last stack + 1 per function */
-    int rc = stack_test && seen ? 0 : -1;
+    uint32_t *stack_at = calloc(nstacks ? nstacks : 1, sizeof *stack_at);
+    int rc = stack_test && stack_at ? 0 : -1;
     /* tests, in order of first appearance */
     for (size_t i = 0; rc == 0 && i < nstacks; i++) {
         const struct pr_stack *st = &stacks[i];
         enum test_kind kind;
-        const char *t = test_classifier_stack(&out->cls, st->frames, st->depth, &kind);
+        const char *t = classify_stack(&out->cls, st->frames, st->depth, &kind, &stack_at[i]);
         out->total += st->count;
         stack_test[i] = UINT32_MAX;
         if (!t) {
@@ -530,32 +572,44 @@ int testattr_split(const char *const *names, size_t nnames, const struct pr_stac
             rank[at] = (uint32_t)i;
         }
     }
-    for (size_t i = 0; rc == 0 && i < nstacks; i++) {
-        const struct pr_stack *st = &stacks[i];
-        uint32_t t = stack_test[i] == UINT32_MAX ? (uint32_t)out->ntests : rank[stack_test[i]];
-        for (uint32_t d = 0; rc == 0 && st->frames && d < st->depth; d++) {
-            uint32_t f = st->frames[d];
-            bool leaf = d + 1 == st->depth;
-            if (f >= nnames || (keep && !keep[f]) || (seen[f] == i + 1 && !leaf))
-                continue;
-            uint64_t incl = seen[f] == i + 1 ? 0 : st->count; /* recursion counts once */
-            seen[f] = i + 1;
-            rc = pair_add(&pairs, &out->pairs, &out->npairs, &pcap, t, f, incl,
-                          leaf ? st->count : 0);
-        }
+    /* per test x function, from the test's frame down (the runner frames above it are in
+     * every test); none when no test was recognised. Stacks grouped by test (counting sort). */
+    uint32_t *order = NULL;
+    size_t *first = NULL;
+    if (rc == 0 && out->ntests) {
+        order = malloc(nstacks * sizeof *order);
+        first = calloc(out->ntests + 2, sizeof *first);
+        rc = order && first ? 0 : -1;
     }
+    if (rc == 0 && out->ntests) {
+        for (size_t i = 0; i < nstacks; i++) {
+            stack_test[i] =
+                stack_test[i] == UINT32_MAX ? (uint32_t)out->ntests : rank[stack_test[i]];
+            first[stack_test[i] + 1]++;
+        }
+        for (size_t t = 0; t <= out->ntests; t++)
+            first[t + 1] += first[t];
+        size_t *next = calloc(out->ntests + 1, sizeof *next);
+        if (!next)
+            rc = -1;
+        for (size_t i = 0; next && i < nstacks; i++)
+            order[first[stack_test[i]] + next[stack_test[i]]++] = (uint32_t)i;
+        free(next);
+        if (rc == 0)
+            rc = split_pairs(stacks, order, first, stack_at, out->ntests, nnames, keep, out);
+    }
+    free(order);
+    free(first);
     free(rank);
     free(stack_test);
-    free(seen);
+    free(stack_at);
     hmap_free(&tests);
-    hmap_free(&pairs);
     if (rc != 0)
         test_split_free(out);
     return rc;
 }
 
-/* ---- over runs ----------------------------------------------------------------------------------
- */
+/* ---- over runs ------------------------------------------------------------------------------- */
 
 struct test_acc_entry {
     char *name;
@@ -964,8 +1018,7 @@ int test_acc_finish(struct test_acc *a, struct test_profile *out)
     return rc;
 }
 
-/* ---- judging ------------------------------------------------------------------------------------
- */
+/* ---- judging --------------------------------------------------------------------------------- */
 
 const char *test_status_name(enum test_status s)
 {
