@@ -278,6 +278,37 @@ START_TEST(test_split)
 }
 END_TEST
 
+START_TEST(test_split_averaged_stacks)
+{
+    /* the same split on an avg_profile's stacks (summed over runs, frames into its functions) */
+    const uint32_t *st[] = {S_HEAVY, S_SETUP, S_START};
+    const uint32_t depth[] = {12, 12, 3};
+    const uint64_t c1[] = {60, 30, 10}, c2[] = {80, 10, 10};
+    struct pr_profile a, b;
+    make_run(&a, st, depth, c1, 3, 100);
+    make_run(&b, st, depth, c2, 3, 100);
+    const struct pr_profile *runs[] = {&a, &b};
+    struct avg_profile avg;
+    ck_assert_int_eq(judge_average(runs, 2, &avg), 0);
+    ck_assert(avg.has_stacks);
+    const char **names = calloc(avg.nfunctions, sizeof *names);
+    for (size_t i = 0; i < avg.nfunctions; i++)
+        names[i] = avg.functions[i].name;
+    struct test_split s;
+    ck_assert_int_eq(testattr_split(names, avg.nfunctions, avg.stacks, avg.nstacks, NULL, &s), 0);
+    ck_assert_uint_eq(s.total, 200);
+    ck_assert_uint_eq(s.outside, 20);
+    ck_assert_str_eq(s.tests[0].name, "MathSuite.Heavy");
+    ck_assert_uint_eq(s.tests[0].samples, 140);
+    ck_assert_uint_eq(s.tests[1].samples, 40);
+    test_split_free(&s);
+    free(names);
+    avg_profile_free(&avg);
+    profile_free(&a);
+    profile_free(&b);
+}
+END_TEST
+
 /* Three runs: the heavy test 60, 70, 80 samples of 100 (CPU 400 ms each), setup 30, 20, 0;
  * the rest outside. */
 static void acc_three(struct test_profile *out)
@@ -527,6 +558,7 @@ int main(void)
     tcase_add_test(tc, test_frame_names);
     tcase_add_test(tc, test_stacks);
     tcase_add_test(tc, test_split);
+    tcase_add_test(tc, test_split_averaged_stacks);
     tcase_add_test(tc, test_accumulator);
     tcase_add_test(tc, test_baseline_round_trip);
     tcase_add_test(tc, test_judge_tests);
