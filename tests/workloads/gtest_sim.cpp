@@ -1,34 +1,42 @@
-// gtest_sim.cpp — a realistic gtest executable for profiling: 31 tests in 9 suites, a fixture
-// with a real SetUp(), Eigen math inlined into the functions that do the work, a function GCC
-// clones (`[clone .constprop.0]`, `[clone .isra.0]`), and a background "recorder" thread that
-// burns CPU and writes a file while the tests run. Built by the Makefile, linked against
-// Debian's libgtest.a (no debug info: the runner frames are named from the symbol table).
+// gtest_sim.cpp — a realistic gtest executable for profiling: 32 tests in 11 suites (plain,
+// fixture, parameterized and typed tests), a fixture with a real SetUp(), Eigen code inlined
+// into the functions that do the work, a function GCC clones (`sim::hull_volume(...) [clone
+// .constprop.0]`; gone when built with -fno-ipa-cp, as gtest_sim_noclone is), and a background
+// "recorder" thread that burns CPU and writes a temporary file while the tests run. Linked
+// against Debian's libgtest.a, which has no debug info: gtest's runner frames are named from
+// the symbol table.
 //
-// CPU shares are fixed by work counts: every function below runs reps(NAME, BASE) iterations
-// of fixed work, so its share of the process's CPU time is the same from run to run. The
-// knobs, read once from the environment:
+// CPU shares are fixed by work counts: each function runs reps(NAME, BASE) iterations of fixed
+// work (Contact::resolve: per_call(NAME, BASE) per call), so its share of the process's CPU is
+// the same from run to run and at any SIM_SCALE. The knobs, read once from the environment:
 //
-//   SIM_SCALE=X           multiplies every work count (default 1: about 1 s of CPU; the slow
-//                         test of check_realistic uses 4)
-//   SIM_SLOW_FUNC=NAME    the work of the function with this qualified name (no parameter
-//   SIM_SLOW_FACTOR=F     list, e.g. sim::Integrator::step) is multiplied by F (default 2.0)
+//   SIM_SCALE=X           multiplies every work count (default 1: about 0.95 s of CPU;
+//                         check_realistic's slow case uses 4)
+//   SIM_SLOW_FUNC=NAME    multiplies by F the work of the function with this qualified name,
+//   SIM_SLOW_FACTOR=F     no parameter list (sim::Integrator::step, sim::Contact::resolve, ...;
+//                         default F 2.0)
 //
-// Shares measured on the project's CI machine class (Debian 12, 2 cores, HZ=250), SIM_SCALE=1,
-// 5 runs; `perf record -e cpu-clock -g` + `perf report --no-children` gives the self share of
-// each function with its inlined code folded in (perf attributes inlined code to the function
-// it was inlined into), profreg's `samples` the inclusive share. See check_realistic.c for the
-// tests that hold them; the numbers are the measurement of record, not what the tests assert.
+// Shares measured on the project's machines (Debian 12, 2 vCPUs shared with other jobs, HZ=250):
+//   perf:    SIM_SCALE=4 perf record -e cpu-clock -F 1000 --call-graph dwarf,16384 gtest_sim
+//            perf report --no-children (self, inlined code folded into the function it was
+//            inlined into, as perf attributes it) and --children (inclusive)
+//   profreg: SIM_SCALE=4 profreg record -- gtest_sim: `percentage` (inclusive), and the folded
+//            self share from `stacks` (innermost frame not marked `inlined`)
 //
-//   function (inclusive ≈ folded self unless said)       perf self   profreg inclusive
-//   sim::Broadphase::collide                                 ≈ 20 %      ≈ 20 %
-//   sim::ContactSolver::solve (incl. Contact::resolve)       ≈ 14 %      ≈ 15 %
-//   sim::Contact::resolve  (small and hot, to be slowed 2.5x) ≈ 1 %       ≈ 1 %
-//   sim::Integrator::step  (≥ 5 %, to be doubled)            ≈ 8 %       ≈ 8 %
-//   sim::hull_volume [clone .constprop.0]                    ≈ 9 %       ≈ 9 %
-//   sim::Recorder::encode_frame (recorder thread)            ≈ 7 %       ≈ 7 %
-//   sim::World::build (from SimFixture::SetUp)               ≈ 6 %       ≈ 6 %
-//   (the exact figures of one measurement are in the commit that tuned them)
+//   function                                       perf incl / self     profreg incl / self
+//   sim::Broadphase::collide                         26.3 / 26.1          25.7 / 25.7
+//   sim::ContactSolver::solve                        18.1 / 16.2          18.9 / 17.4
+//   sim::hull_volume [clone .constprop.0]            14.8 / 14.7          14.4 / 14.4
+//   sim::Integrator::step       (≥ 5 %: doubled)     11.1 / 11.0          10.9 / 10.9
+//   sim::Recorder::encode_frame (recorder thread)     8.5 /  8.2           8.5 /  8.5
+//   sim::World::build (SetUp; out-of-line Eigen QR)   8.1 /  0.2           8.1 /  0.4
+//   sim::typed_volume<double>                         2.4 /  2.4           2.5 /  2.5
+//   sim::Contact::resolve       (≈ 1 %: slowed 2.5x)  1.4 /  1.4           1.2 /  1.2
+//   main (the rest of the process: the recorder)     91.4                 91.5
 //
+// At SIM_SCALE=1, 5 runs, profreg: collide 26.0, solve 19.2 / 17.2, hull_volume 15.4, step
+// 11.1, World::build 8.0 / 0.1, encode_frame 6.1, resolve 1.5; a run's share of a function
+// varies by 0.4–1.9 points (sd) on these shared machines.
 // clang-format off
 #include <gtest/gtest.h>
 
@@ -267,11 +275,19 @@ double ContactSolver::solve(World &w, int iterations)
 
 // hull_volume: a fan of tetrahedra over a point set (3×3 determinants, inlined). Internal
 // linkage and always called with mode 3, so GCC specialises it: `[clone .constprop.0]`
-// (checked with nm by check_realistic; built with -fno-ipa-cp the clone is gone). The
-// switch is outside the determinant, so the clone is no faster than the general function.
+// (checked with nm by check_realistic; built with -fno-ipa-cp, as gtest_sim_noclone is, the
+// clone is gone and every other function of this file compiles to the same size). The mode
+// only picks a weight before the loop, so the clone is no faster than the general function.
 static __attribute__((noinline)) double hull_volume(const std::vector<Vec3> &pts, int mode, int passes)
 {
     static const long n = reps("sim::hull_volume", 176000);
+    double w;
+    switch (mode) {
+    case 1: w = 1.0; break;
+    case 2: w = 0.5; break;
+    case 3: w = 1.0 / 6.0; break;
+    default: w = -1.0; break;
+    }
     double v = 0;
     for (long p = 0; p < n * passes; p++) {
         const Vec3 apex = pts[(size_t)p % pts.size()];
@@ -280,13 +296,7 @@ static __attribute__((noinline)) double hull_volume(const std::vector<Vec3> &pts
             m.col(0) = pts[i] - apex;
             m.col(1) = pts[i + 1] - apex;
             m.col(2) = pts[0] - apex;
-            double d = m.determinant();
-            switch (mode) {
-            case 1: v += d; break;
-            case 2: v += std::fabs(d); break;
-            case 3: v += d / 6.0; break;
-            default: v -= d; break;
-            }
+            v += w * m.determinant();
         }
     }
     return v;
@@ -451,7 +461,7 @@ class WorldTest : public SimFixture { unsigned seed() const override { return 2;
 TEST_F(WorldTest, BuildIsDeterministic) { sim::World again = sim::World::build(48, 2); EXPECT_EQ(again.bodies[5].state, world.bodies[5].state); EXPECT_GE(sim::Broadphase::collide(again, 1), 0); }
 TEST_F(WorldTest, Reset) { world = sim::World::build(48, 4); EXPECT_EQ(world.bodies.size(), 48u); EXPECT_GT(sim::ContactSolver::solve(world, 1), 0.0); }
 
-// HullTest: sim::hull_volume [clone .constprop.0], sim::shell [clone .isra.0]
+// HullTest: sim::hull_volume [clone .constprop.0]
 TEST(HullTest, Cube) { sim::Shape s{32, 1.0, "cube"}; EXPECT_NE(sim::hull_volume(sim::shell(s, 1), 3, 2), 0.0); }
 TEST(HullTest, Tetra) { sim::Shape s{24, 2.0, "tetra"}; EXPECT_NE(sim::hull_volume(sim::shell(s, 2), 3, 2), 0.0); }
 TEST(HullTest, Sphere) { sim::Shape s{48, 1.5, "sphere"}; EXPECT_NE(sim::hull_volume(sim::shell(s, 3), 3, 2), 0.0); }
