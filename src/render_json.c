@@ -90,6 +90,7 @@ static void write_share(struct jw *w, const char *key, const struct share_verdic
     num(w, "p_value", v->p_value, 6);
     num(w, "detectable_points", v->mde_points, PCT_DECIMALS);
     num(w, "needed_points", v->needed_points, PCT_DECIMALS);
+    num(w, "alpha", v->alpha, 8);
     jw_key(w, "status");
     jw_string(w, verdict_name(v->status));
     jw_object_end(w);
@@ -102,6 +103,7 @@ static void write_default_extras(struct jw *w, const struct judged_function *f)
     jw_string(w, judge_metric_name(f->decided_by));
     write_share(w, "total", &f->total);
     write_share(w, "self", &f->self);
+    num(w, "picked_from", f->picked_from, 0);
     num(w, "detectable_growth_percent", f->detectable_percent, 2);
     jw_key(w, "role");
     if (f->role == ROLE_NONE)
