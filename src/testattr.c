@@ -77,11 +77,11 @@ static size_t param_start(const char *s)
         if (!isalpha((unsigned char)*t) && *t != ' ' && *t != '&')
             return n; /* ')' inside a template argument or a scope, not a parameter list */
     int depth = 0;
-    for (const char *t = close; t >= s; t--) {
-        if (*t == ')')
+    for (size_t i = (size_t)(close - s) + 1; i-- > 0;) {
+        if (s[i] == ')')
             depth++;
-        else if (*t == '(' && --depth == 0)
-            return (size_t)(t - s);
+        else if (s[i] == '(' && --depth == 0)
+            return i;
     }
     return n;
 }
