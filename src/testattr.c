@@ -1037,6 +1037,10 @@ const char *test_note_text(unsigned note)
     case TEST_NOTE_FEW_RUNS:
         return "test times are judged with 2 or more runs on each side (Welch's t-test); "
                "with fewer they are shown but not judged";
+    case TEST_NOTE_BENCHMARK:
+        return "Google Benchmark runs each benchmark until its minimum time: a benchmark's CPU "
+               "time follows its iteration count, not its code's speed, unless the iterations "
+               "are fixed (->Iterations(N)); its functions' shares say where the time went";
     case TEST_NOTE_NO_STACKS:
         return "some runs have no stacks (not written by libprofreg.so): they are left out of "
                "the per-test figures";
@@ -1173,6 +1177,8 @@ int testattr_judge(const struct test_profile *current, const struct test_profile
     }
     for (size_t i = 0; i < out->ntests; i++) {
         enum test_status s = out->tests[i].status;
+        if (out->tests[i].kind == TEST_KIND_BENCHMARK)
+            out->notes |= TEST_NOTE_BENCHMARK;
         out->regressed += s == TEST_STATUS_REGRESSION;
         out->passed += s == TEST_STATUS_PASS;
         out->not_judged += s == TEST_STATUS_NOT_JUDGED;

@@ -211,8 +211,9 @@ enum test_note {
     TEST_NOTE_NO_BASELINE = 1u << 0, /* the baseline has no per-test figures */
     TEST_NOTE_FEW_RUNS = 1u << 1,    /* a side has fewer than 2 runs: not judged */
     TEST_NOTE_NO_STACKS = 1u << 2,   /* some runs had no stacks: not attributed */
+    TEST_NOTE_BENCHMARK = 1u << 3,   /* Google Benchmark times follow its minimum run time */
 };
-#define TEST_NOTES 3
+#define TEST_NOTES 4
 const char *test_note_text(unsigned note);
 
 struct test_judgement {
