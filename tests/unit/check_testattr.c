@@ -542,9 +542,16 @@ START_TEST(test_judge_tests)
     ck_assert_int_eq(testattr_judge(&cur, &none, &j, &o, &tj), 0);
     ck_assert(tj.notes & TEST_NOTE_NO_BASELINE);
     ck_assert_uint_eq(tj.not_judged, 2);
+    ck_assert(!(tj.notes & TEST_NOTE_BENCHMARK));
     test_judgement_free(&tj);
     ck_assert_int_eq(testattr_judge(&cur, NULL, NULL, &o, &tj), 0);
     ck_assert_uint_eq(tj.nfunctions, 0);
+    test_judgement_free(&tj);
+    /* benchmark times are judged with a note: they follow the iteration count */
+    cur.tests[0].kind = TEST_KIND_BENCHMARK;
+    ck_assert_int_eq(testattr_judge(&cur, &base, NULL, &o, &tj), 0);
+    ck_assert(tj.notes & TEST_NOTE_BENCHMARK);
+    ck_assert_str_ne(test_note_text(TEST_NOTE_BENCHMARK), "");
     test_judgement_free(&tj);
     test_profile_free(&cur);
     test_profile_free(&base);
