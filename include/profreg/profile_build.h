@@ -31,9 +31,12 @@ typedef size_t (*pb_resolve_fn)(void *ctx, uint64_t addr, struct sym_frame *out,
 /* Name given to a sample none of whose frames could be kept. */
 #define PB_EMPTY_STACK_NAME "[profreg]"
 
-/* Fills p->functions (sorted, unique names), p->stacks (merged, root first), p->total_samples
- * and the percentages. Names that two different functions share get a " [module:file]"
- * suffix. Returns 0, or -1 with a message in err. */
+/* Fills p->functions (sorted, unique names), p->stacks (merged, root first, with the
+ * resolver's inlined marks in stacks[].inlined; never on the root), p->total_samples and the
+ * percentages. A name with compiler clone suffixes counts under name_fold_clones() of it, the
+ * first raw name kept in raw_name; a clone frame next to a frame of the same function is one
+ * frame. Names that two different functions share get a " [module:file]" suffix. Returns 0,
+ * or -1 with a message in err. */
 int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
                   pb_resolve_fn resolve, void *ctx, char *err, size_t errlen);
 
