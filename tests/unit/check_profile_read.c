@@ -95,16 +95,19 @@ START_TEST(test_round_trip_of_own_writer)
     p.nfunctions = 2;
     p.functions = calloc(2, sizeof *p.functions);
     p.functions[0] = (struct pr_function){
-        strdup("main"), strdup("m.c"), strdup("/s/m.c"), strdup("x"), 3, 10, 4, 100.0, 40.0, true};
+        strdup("main"), strdup("m.c"), strdup("/s/m.c"), strdup("x"), 3, 10, 4, 100.0, 40.0, true, NULL};
     p.functions[1] = (struct pr_function){
-        strdup("ns::f(int) \"q\""), NULL, NULL, NULL, -1, 6, 6, 60.0, 60.0, true};
+        strdup("ns::f(int) \"q\""), NULL, NULL, NULL, -1, 6, 6, 60.0, 60.0, true,
+        strdup("ns::f(int) \"q\" [clone .constprop.0]")};
     p.has_stacks = true;
     p.nstacks = 2;
     p.stacks = calloc(2, sizeof *p.stacks);
-    p.stacks[0] = (struct pr_stack){malloc(2 * sizeof(uint32_t)), 2, 6};
+    p.stacks[0] = (struct pr_stack){malloc(2 * sizeof(uint32_t)), 2, 6, NULL};
     p.stacks[0].frames[0] = 0;
     p.stacks[0].frames[1] = 1;
-    p.stacks[1] = (struct pr_stack){malloc(sizeof(uint32_t)), 1, 4};
+    p.stacks[0].inlined = calloc(2, 1);
+    p.stacks[0].inlined[1] = 1;
+    p.stacks[1] = (struct pr_stack){malloc(sizeof(uint32_t)), 1, 4, NULL};
     p.stacks[1].frames[0] = 0;
 
     char *dir = tu_mkdtemp();
@@ -127,6 +130,10 @@ START_TEST(test_round_trip_of_own_writer)
     ck_assert_uint_eq(q.nstacks, 2);
     ck_assert_uint_eq(q.stacks[0].depth, 2);
     ck_assert_uint_eq(q.stacks[0].frames[1], 1);
+    ck_assert_ptr_nonnull(q.stacks[0].inlined);
+    ck_assert(!q.stacks[0].inlined[0] && q.stacks[0].inlined[1]);
+    ck_assert_ptr_null(q.stacks[1].inlined);
+    ck_assert_str_eq(q.functions[1].raw_name, "ns::f(int) \"q\" [clone .constprop.0]");
     /* writing what was read gives the same bytes */
     char path2[4200];
     snprintf(path2, sizeof path2, "%s/q.json", dir);
@@ -190,6 +197,20 @@ START_TEST(test_broken_inputs_give_one_clear_error)
          "stacks[0].frames[0]: expected an index"},
         {GOOD_HEAD "\"top_functions\": [], \"stacks\": [{\"count\": 1, \"frames\": []}]}",
          "stacks[0].frames: expected a non-empty array"},
+#define TWO_FNS                                                                                    \
+    "\"top_functions\": [{\"name\": \"f\", \"samples\": 1, \"percentage\": 100},"                    \
+    " {\"name\": \"g\", \"samples\": 1, \"percentage\": 100}], "
+        {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": [0]}]}",
+         "stacks[0].inlined[0]: expected a frame position (1..1)"},
+        {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": [2]}]}",
+         "stacks[0].inlined[0]: expected a frame position"},
+        {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": 1}]}",
+         "stacks[0].inlined: expected an array of frame positions"},
+        {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": [\"1\"]}]}",
+         "stacks[0].inlined[0]: expected a frame position"},
+        {GOOD_HEAD "\"top_functions\": [{\"name\": \"f\", \"samples\": 1, \"percentage\": 1,"
+                   " \"raw_name\": 7}]}",
+         "top_functions[0].raw_name: expected a string"},
         {"{\"metadata\": 3, \"summary\": {\"total_samples\": 1}, \"top_functions\": []}",
          "metadata: expected an object"},
         {"{\"metadata\": {\"executable\": [\"x\"]}, \"summary\": {\"total_samples\": 1}, "

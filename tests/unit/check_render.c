@@ -87,11 +87,11 @@ static struct pr_profile sample_profile(void)
     p.nfunctions = 3;
     p.functions = calloc(3, sizeof *p.functions);
     p.functions[0] = (struct pr_function){
-        strdup("main"), strdup("main.c"), NULL, NULL, 5, 200, 20, 100.0, 10.0, true};
+        strdup("main"), strdup("main.c"), NULL, NULL, 5, 200, 20, 100.0, 10.0, true, NULL};
     p.functions[1] = (struct pr_function){
-        strdup("ns::work(int)"), strdup("work.cpp"), NULL, NULL, 42, 150, 150, 75.0, 75.0, true};
+        strdup("ns::work(int)"), strdup("work.cpp"), NULL, NULL, 42, 150, 150, 75.0, 75.0, true, NULL};
     p.functions[2] = (struct pr_function){
-        strdup("helper"), NULL, NULL, strdup("libx.so"), -1, 30, 30, 15.0, 15.0, true};
+        strdup("helper"), NULL, NULL, strdup("libx.so"), -1, 30, 30, 15.0, 15.0, true, NULL};
     return p;
 }
 
