@@ -60,7 +60,8 @@ static void walk_file(struct tally *t, const char *path)
     close(fd);
 }
 
-/* Compares the built name with the demangled linkage name, for functions that have one. */
+/* Compares the built name with the demangled linkage name, for functions that have one; the
+ * first 15 differences are printed (all of them when SHOW_ALL is set). */
 static bool compare_with_linkage(struct tally *t, Dwarf_Die *die)
 {
     Dwarf_Attribute a;
