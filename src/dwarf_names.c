@@ -279,9 +279,8 @@ static bool strip_type(Dwarf_Die *t, Dwarf_Die *out, bool typedefs, bool cv)
 
 static bool is_aggregate(int tag)
 {
-    return tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
-           tag == DW_TAG_union_type || tag == DW_TAG_interface_type ||
-           tag == DW_TAG_enumeration_type;
+    return tag == DW_TAG_class_type || tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+           tag == DW_TAG_interface_type || tag == DW_TAG_enumeration_type;
 }
 
 static bool has_child_tag(Dwarf_Die *die, int t1, int t2, int t3)
@@ -349,15 +348,16 @@ static const char *base_name(const char *n)
 /* name with GCC's base type spellings replaced (for names DWARF gives only as text). */
 static void put_normalized(struct sbuf *b, const char *name, size_t len)
 {
-    static const char *const words[] = {"long long unsigned int", "long long int",
-                                        "long unsigned int",      "short unsigned int",
-                                        "long int",               "short int"};
+    static const char *const words[] = {
+        "long long unsigned int", "long long int", "long unsigned int",
+        "short unsigned int",     "long int",      "short int"};
     size_t i = 0;
     while (i < len) {
         bool done = false;
-        bool word_start = i == 0 || !(name[i - 1] == '_' || (name[i - 1] >= 'a' && name[i - 1] <= 'z') ||
-                                      (name[i - 1] >= 'A' && name[i - 1] <= 'Z') ||
-                                      (name[i - 1] >= '0' && name[i - 1] <= '9'));
+        bool word_start =
+            i == 0 || !(name[i - 1] == '_' || (name[i - 1] >= 'a' && name[i - 1] <= 'z') ||
+                        (name[i - 1] >= 'A' && name[i - 1] <= 'Z') ||
+                        (name[i - 1] >= '0' && name[i - 1] <= '9'));
         for (size_t w = 0; word_start && w < sizeof words / sizeof *words && !done; w++) {
             size_t n = strlen(words[w]);
             char after = i + n < len ? name[i + n] : '\0';
@@ -376,8 +376,7 @@ static void put_normalized(struct sbuf *b, const char *name, size_t len)
 
 static void put_type(struct dwarf_names *dn, struct sbuf *b, Dwarf_Die *t, int depth);
 static const char *aggregate_name(struct dwarf_names *dn, Dwarf_Die *die, int depth);
-static const char *func_name(struct dwarf_names *dn, Dwarf_Die *die, bool with_return,
-                             int depth);
+static const char *func_name(struct dwarf_names *dn, Dwarf_Die *die, bool with_return, int depth);
 
 /* "(T1, T2, ...)" from the formal parameters (and "..." from unspecified parameters) among
  * die's children; artificial ones (this) are skipped; top-level cv-qualifiers dropped. */
@@ -397,8 +396,7 @@ static void put_params(struct dwarf_names *dn, struct sbuf *b, Dwarf_Die *die, i
             Dwarf_Attribute a;
             bool art = false;
             if (tag != DW_TAG_formal_parameter ||
-                (dwarf_formflag(dwarf_attr_integrate(&c, DW_AT_artificial, &a), &art) == 0 &&
-                 art))
+                (dwarf_formflag(dwarf_attr_integrate(&c, DW_AT_artificial, &a), &art) == 0 && art))
                 continue;
             Dwarf_Die t;
             if (!type_of(&c, &t))
@@ -657,8 +655,8 @@ static bool put_literal(struct dwarf_names *dn, struct sbuf *b, Dwarf_Die *param
     }
     const char *n = base_name(dwarf_diename(&t));
     static const char *const suffixed[][2] = {
-        {"int", ""},        {"unsigned int", "u"},          {"long", "l"},
-        {"unsigned long", "ul"}, {"long long", "ll"}, {"unsigned long long", "ull"},
+        {"int", ""},         {"unsigned int", "u"},         {"long", "l"}, {"unsigned long", "ul"},
+        {"long long", "ll"}, {"unsigned long long", "ull"},
     };
     if (strcmp(n, "bool") == 0) {
         sb_puts(b, u ? "true" : "false");
@@ -725,10 +723,10 @@ static bool put_template_args(struct dwarf_names *dn, struct sbuf *b, Dwarf_Die 
  * characters in "operator<< <T>" or "operator()<T>". */
 static const char *template_args_start(const char *name)
 {
-    static const char *const ops[] = {"()", "[]", "->*", "->", "<<=", ">>=", "<=>", "<<", ">>",
-                                      "<=", ">=", "==", "!=", "&&", "||", "++", "--", "+=", "-=",
-                                      "*=", "/=", "%=", "^=", "&=", "|=", "+", "-", "*", "/",
-                                      "%", "^", "&", "|", "~", "!", "=", "<", ">", ","};
+    static const char *const ops[] = {
+        "()", "[]", "->*", "->", "<<=", ">>=", "<=>", "<<", ">>", "<=", ">=", "==", "!=",
+        "&&", "||", "++",  "--", "+=",  "-=",  "*=",  "/=", "%=", "^=", "&=", "|=", "+",
+        "-",  "*",  "/",   "%",  "^",   "&",   "|",   "~",  "!",  "=",  "<",  ">",  ","};
     if (strncmp(name, "operator", 8) != 0)
         return name;
     const char *p = name + 8;
@@ -981,8 +979,7 @@ static const char *func_name(struct dwarf_names *dn, Dwarf_Die *die, bool with_r
         found = dwarf_siblingof(&c, &c) == 0;
     if (found) {
         bool art = false;
-        if (
-            dwarf_formflag(dwarf_attr_integrate(&c, DW_AT_artificial, &a), &art) == 0 && art &&
+        if (dwarf_formflag(dwarf_attr_integrate(&c, DW_AT_artificial, &a), &art) == 0 && art &&
             type_of(&c, &t) && strip_type(&t, &t, true, true) &&
             dwarf_tag(&t) == DW_TAG_pointer_type && type_of(&t, &pointee)) {
             for (int i = 0; i < 8; i++) {

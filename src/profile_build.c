@@ -53,8 +53,8 @@ struct builder {
     struct hmap addr_map; /* lookup address -> index into addr_first/addr_count */
     struct u32vec addr_first, addr_count;
     struct frames addr_funcs; /* the frames of every resolved address, innermost first */
-    struct hmap func_map;  /* identity key -> function index */
-    struct hmap stack_map; /* function index sequence -> stack index */
+    struct hmap func_map;     /* identity key -> function index */
+    struct hmap stack_map;    /* function index sequence -> stack index */
     size_t cap_functions, cap_stacks;
 };
 
@@ -124,7 +124,8 @@ static int expand_address(struct builder *b, uint64_t addr, struct frames *out)
         for (size_t i = 0; i < n; i++) {
             bool clone;
             long fi = intern_function(b, &frames[i], &clone);
-            uint8_t flags = (uint8_t)((frames[i].inlined ? FR_INLINED : 0) | (clone ? FR_CLONE : 0));
+            uint8_t flags =
+                (uint8_t)((frames[i].inlined ? FR_INLINED : 0) | (clone ? FR_CLONE : 0));
             if (fi < 0 || frames_push(&b->addr_funcs, (uint32_t)fi, flags) < 0)
                 return -1;
         }
@@ -149,8 +150,8 @@ static int add_stack(struct builder *b, const uint32_t *frames, const uint8_t *i
     memcpy(key, frames, depth * sizeof *frames);
     memcpy(key + depth * sizeof *frames, inl, depth);
     uint32_t si;
-    int r = hmap_intern(&b->stack_map, key, depth * (sizeof *frames + 1), (uint32_t)p->nstacks,
-                        &si);
+    int r =
+        hmap_intern(&b->stack_map, key, depth * (sizeof *frames + 1), (uint32_t)p->nstacks, &si);
     if (r < 0)
         return -1;
     if (r == 0) {

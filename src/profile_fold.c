@@ -32,9 +32,8 @@ const char *inline_mode_name(enum inline_mode m)
 }
 
 /* GCC's and LLVM's clone and split-function suffixes on C symbols. */
-static const char *const clone_words[] = {"constprop", "isra",        "part", "cold",
-                                          "lto_priv",  "localalias",  "llvm", "specialized",
-                                          "clone",     "ipa_sra"};
+static const char *const clone_words[] = {"constprop",  "isra", "part",        "cold",  "lto_priv",
+                                          "localalias", "llvm", "specialized", "clone", "ipa_sra"};
 
 static bool clone_word_at(const char *s)
 {
@@ -143,8 +142,8 @@ static int rewrite_stacks(struct pr_profile *p, const uint32_t *map, const uint8
             if (f == DROP || (fold_inlines && inl && d2 > 0))
                 continue;
             if (d2 > 0 && fr[d2 - 1] == f && merged &&
-                (merged[s->frames[d]] || (d > 0 && s->frames[d - 1] < p->nfunctions &&
-                                          merged[s->frames[d - 1]])))
+                (merged[s->frames[d]] ||
+                 (d > 0 && s->frames[d - 1] < p->nfunctions && merged[s->frames[d - 1]])))
                 continue;
             fl[d2] = fold_inlines ? 0 : inl;
             any_inl |= fl[d2] != 0;

@@ -477,19 +477,20 @@ static bool is_clone_of(const char *sym, const char *clone_base)
  * function is named by its mangled ELF symbol (a lambda's operator(), a static function), or
  * else built from its DWARF scopes; a clone (".constprop.0", ".part.0") keeps its ELF name
  * with the suffix, which profile_build folds; an internal C alias gets its public name. */
-static const char *outer_name(struct symbolizer *s, Dwarf_Die *die, Dwfl_Module *mod,
-                              uint64_t addr, const char *name, bool mangled, bool is_cxx)
+static const char *outer_name(struct symbolizer *s, Dwarf_Die *die, Dwfl_Module *mod, uint64_t addr,
+                              const char *name, bool mangled, bool is_cxx)
 {
     bool cxx_unmangled = is_cxx && !mangled;
-    bool want_sym = !name || cxx_unmangled || dwarf_hasattr(die, DW_AT_abstract_origin) ||
-                    may_be_alias(name);
+    bool want_sym =
+        !name || cxx_unmangled || dwarf_hasattr(die, DW_AT_abstract_origin) || may_be_alias(name);
     uint64_t start = 0;
     bool sym_mangled = false;
     const char *sym = want_sym ? elf_symbol(s, mod, addr, &start, &sym_mangled) : NULL;
     if (cxx_unmangled && sym && sym_mangled)
         return sym;
     /* an unmangled ELF symbol of the same name: C linkage (main, extern "C") */
-    bool c_linkage = sym && !sym_mangled && name && (strcmp(sym, name) == 0 || is_clone_of(sym, name));
+    bool c_linkage =
+        sym && !sym_mangled && name && (strcmp(sym, name) == 0 || is_clone_of(sym, name));
     if (cxx_unmangled && name && !c_linkage) {
         const char *q = dwarf_names_function(s->names, die);
         if (q)

@@ -154,8 +154,9 @@ START_TEST(test_inlined_frames_named_as_cxxfilt_names_them)
         lambdas += strstr(name, "{lambda(") != NULL;
         eigen += strncmp(name, "Eigen::", 7) == 0 || strstr(name, " Eigen::") != NULL;
     }
-    fprintf(stderr, "check_names: %d inlined frames named as c++filt names them "
-                    "(%d Eigen, %d lambdas)\n",
+    fprintf(stderr,
+            "check_names: %d inlined frames named as c++filt names them "
+            "(%d Eigen, %d lambdas)\n",
             checked, eigen, lambdas);
     ck_assert_int_ge(checked, 10);
     ck_assert_int_ge(eigen, 5);

@@ -89,8 +89,8 @@ static void check_agreement(const char *path, double floor_pct)
     t.visit = compare_with_linkage;
     walk_file(&t, path);
     double pct = t.compared ? 100.0 * t.equal / t.compared : 0;
-    fprintf(stderr, "%s: %d of %d functions named as c++filt names them (%.1f %%)\n", path,
-            t.equal, t.compared, pct);
+    fprintf(stderr, "%s: %d of %d functions named as c++filt names them (%.1f %%)\n", path, t.equal,
+            t.compared, pct);
     ck_assert_int_gt(t.compared, 50);
     ck_assert_msg(pct >= floor_pct, "%.1f %% < %.1f %%", pct, floor_pct);
 }

@@ -49,9 +49,10 @@ static size_t fake_resolve(void *ctx, uint64_t addr, struct sym_frame *out, size
             continue;
         size_t n = 0;
         for (; table[i].names[n] && n < max; n++)
-            out[n] = (struct sym_frame){table[i].names[n], "f.c", "/src/f.c", table[i].module,
-                                        (long)(10 + n),
-                                        table[i].names[n + 1] != NULL || table[i].all_inlined};
+            out[n] = (struct sym_frame){
+                table[i].names[n], "f.c",
+                "/src/f.c",        table[i].module,
+                (long)(10 + n),    table[i].names[n + 1] != NULL || table[i].all_inlined};
         return n;
     }
     out[0] = (struct sym_frame){"unexpected", NULL, NULL, NULL, -1, false};

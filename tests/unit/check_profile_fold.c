@@ -146,11 +146,11 @@ START_TEST(test_fold_clones_merges_functions_and_keeps_raw_name)
     const char *names[] = {"main", "foo(int)", "foo(int) [clone .constprop.0]",
                            "foo(int) [clone .constprop.0] [clone .cold]", "bar"};
     struct spec_stack st[] = {
-        {"0 1", 3},    /* the original */
-        {"0 2", 5},    /* its clone */
-        {"0 2 3", 2},  /* the clone's cold part under it: one frame */
-        {"0 3", 1},    /* the cold part alone */
-        {"0 2 4", 4},  /* a callee of the clone */
+        {"0 1", 3},   /* the original */
+        {"0 2", 5},   /* its clone */
+        {"0 2 3", 2}, /* the clone's cold part under it: one frame */
+        {"0 3", 1},   /* the cold part alone */
+        {"0 2 4", 4}, /* a callee of the clone */
     };
     struct pr_profile p;
     make_profile(&p, names, 5, st, 5);
