@@ -119,7 +119,9 @@ START_TEST(test_injected_regression_fails_and_names_it)
              "fns = [c for c in failed if c.get('classname') == 'profreg.demo sim']\n"
              "assert len(fns) == 1, [c.get('name') for c in fns]\n"
              "assert fns[0].get('name').startswith('demo::collision::narrowPhase(')\n"
-             "assert fns[0].find('failure').get('message').startswith('share grew from')\n"
+             "msg = fns[0].find('failure').get('message')\n"
+             "assert msg.startswith(('total share grew from', 'self share grew from')), msg\n"
+             "assert 'most likely cause' in msg, msg\n"
              "run = {c.get('name'): c for c in cases if c.get('classname') == 'profreg.demo sim.run'}\n"
              "assert sorted(run) == ['cpu_time_ms', 'peak_rss_kb', 'wall_time_ms'], sorted(run)\n"
              "print('junit ok')\n"
@@ -156,7 +158,14 @@ START_TEST(test_injected_regression_fails_and_names_it)
     ck_assert_msg(strstr(md, "[flame graph](flamegraph.svg)") &&
                       strstr(md, "[differential flame graph against the baseline](diff.svg)"),
                   "%s", md);
-    ck_assert(strstr(md, "| Function | Current % | Baseline % | Diff | Self % now / base | p-value | Status |"));
+    ck_assert(strstr(md, "| Function | Total % now / base | Self % now / base | Diff | p-value | "
+                         "Detectable | Status |"));
+    /* the verdict where a reader looks first: the cause named at the top */
+    ck_assert_msg(strstr(md, "**Most likely cause:** `demo::collision::narrowPhase(") &&
+                      strstr(md, "**Most likely cause:**") < strstr(md, "| Function |"),
+                  "%s", md);
+    ck_assert_msg(strstr(r.out, "profreg-ci: most likely cause: demo::collision::narrowPhase("),
+                  "%s", r.out);
     ck_assert(strstr(md, "| wall time | "));
     ck_assert(strstr(md, "**REGRESSION**"));
     char *step = tu_read_file(summary + strlen("GITHUB_STEP_SUMMARY="));
