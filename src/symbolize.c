@@ -323,8 +323,11 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
 
 static bool is_cxx_lang(int lang)
 {
+    /* 0x2a, 0x2b: DW_LANG_C_plus_plus_17 and _20 (DWARF 6 proposals some producers use),
+     * not in elfutils 0.188's dwarf.h */
     return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
-           lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14;
+           lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14 || lang == 0x2a ||
+           lang == 0x2b;
 }
 
 /* The function index of a CU, built on first use. NULL when it cannot be built. */
