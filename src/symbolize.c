@@ -2,9 +2,11 @@
  *
  * One pass per address, in the manner of eu-stack: find the module, its DWARF scopes at
  * the address (inlined subroutines innermost first, then the containing subprogram), name
- * each scope from its linkage name (demangled with libiberty, as c++filt does) or DW_AT_name,
- * and fall back to the ELF symbol table, then to "module+0xOFFSET" (file offset).
- * Invariant: every string handed out is interned here and freed by symbolizer_close(). */
+ * each scope from its linkage name (demangled with libiberty, as c++filt does), else for C++
+ * from its mangled ELF symbol or its DWARF scopes (dwarf_names.c), else DW_AT_name; fall back
+ * to the ELF symbol table, then to "module+0xOFFSET" (file offset). Out-of-line clones keep
+ * their ELF name's clone suffix (profile_build folds it); internal C aliases get their public
+ * name. Invariant: every string handed out is interned here and freed by symbolizer_close(). */
 #include "profreg/symbolize.h"
 
 #include "profreg/array.h"
