@@ -15,7 +15,8 @@ void usage_report(FILE *out)
 {
     fprintf(
         out,
-        "usage: profreg report FILE... [--top N] [--self] [--by-test] [--no-color]\n"
+        "usage: profreg report FILE... [--top N] [--self] [--by-test] [--inlines fold|expand]\n"
+        "                      [--no-color]\n"
         "\n"
         "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
         "the top hotspot (largest self share). Several files are merged (samples summed).\n"
@@ -24,6 +25,9 @@ void usage_report(FILE *out)
         "  --self        rank by self samples instead of inclusive samples\n"
         "  --by-test     instead: each test's share and CPU time (gtest, Google Benchmark,\n"
         "                Catch2 tests recognised from the stacks; docs/formats.md)\n"
+        "  --inlines M   fold (default: inlined code counts as self time of the function it\n"
+        "                was inlined into, as perf reports it) or expand (inlined functions\n"
+        "                as rows of their own)\n"
         "  --no-color    no ANSI colours (also when NO_COLOR is set or stdout is no terminal)\n");
 }
 
@@ -34,10 +38,12 @@ int cmd_report(int argc, char **argv)
         {"self", no_argument, NULL, 's'},
         {"no-color", no_argument, NULL, 'n'},
         {"by-test", no_argument, NULL, 'T'},
+        {"inlines", required_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     struct report_options o = {25, false, 0, 0, {0}};
     bool no_color = false, by_test = false;
+    struct load_opts load = {true, INLINES_FOLD, false};
     unsigned long v;
     int c;
     optind = 1;
@@ -56,6 +62,10 @@ int cmd_report(int argc, char **argv)
             break;
         case 'T':
             by_test = true;
+            break;
+        case 'I':
+            if (load_opts_inlines(&load, optarg) != 0)
+                return EXIT_USAGE;
             break;
         default:
             usage_report(stderr);
@@ -78,6 +88,9 @@ int cmd_report(int argc, char **argv)
         profile_init(&p);
         if (profile_read_file(argv[i], &p, err, sizeof err) != 0) {
             cli_error("%s", err);
+            rc = EXIT_USAGE;
+        } else if (load_opts_apply(&load, &p) != 0) {
+            cli_error("out of memory folding %s", argv[i]);
             rc = EXIT_USAGE;
         } else if (by_test ? test_acc_add(&tests, &p) != 0 : profile_merge(&merged, &p) != 0) {
             cli_error("out of memory reading %s", argv[i]);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct tu_result profreg(const char *const *args, const char *stdin_data)
 {
@@ -133,6 +134,61 @@ START_TEST(test_report_reads_older_tool_files)
 }
 END_TEST
 
+/* --inlines: by default inlined code counts for the function it was inlined into (its self
+ * share, as perf counts it); expand lists the inlined function as a row of its own. Every
+ * command that reads profiles refuses a bad mode with one line and exit 2. */
+START_TEST(test_inlines_fold_and_expand)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/inl.json", tu_tmp);
+    FILE *f = fopen(path, "w");
+    fputs("{\"metadata\": {\"executable\": \"/x/app\", \"profreg_version\": \"0.1.0\"},\n"
+          " \"summary\": {\"total_samples\": 10},\n"
+          " \"top_functions\": [\n"
+          "  {\"name\": \"main\", \"samples\": 10, \"percentage\": 100, \"self_samples\": 0,"
+          " \"self_percentage\": 0},\n"
+          "  {\"name\": \"outer(int)\", \"samples\": 10, \"percentage\": 100, \"self_samples\": 2,"
+          " \"self_percentage\": 20},\n"
+          "  {\"name\": \"Vec::dot(Vec const&) const\", \"samples\": 8, \"percentage\": 80,"
+          " \"self_samples\": 8, \"self_percentage\": 80}],\n"
+          " \"stacks\": [{\"count\": 8, \"frames\": [0, 1, 2], \"inlined\": [2]},"
+          " {\"count\": 2, \"frames\": [0, 1]}]}\n",
+          f);
+    fclose(f);
+    const char *fold[] = {"report", path, "--no-color", NULL};
+    struct tu_result r = profreg(fold, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(!strstr(r.out, "Vec::dot") && strstr(r.out, "outer(int)"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "100.00   100.00"), "outer's self share is 100 %%:\n%s", r.out);
+    tu_result_free(&r);
+    const char *expand[] = {"report", path, "--no-color", "--inlines", "expand", NULL};
+    r = profreg(expand, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "Vec::dot(Vec const&) const"), "%s", r.out);
+    tu_result_free(&r);
+    char out[4300];
+    snprintf(out, sizeof out, "%s/o.svg", tu_tmp);
+    const char *bad[][10] = {
+        {"report", path, "--inlines", "both", NULL},
+        {"report", path, "--inlines", NULL},
+        {"compare", "--current", path, "--inlines", "", NULL},
+        {"baseline", "set", "--current", path, "--inlines", "x", NULL},
+        {"flamegraph", path, "-o", out, "--inlines", "unfold", NULL},
+        {"diff", path, "--", path, "--inlines", "Fold", NULL},
+        {"export", path, "--format", "folded", "-o", out, "--inlines", "1", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = profreg(bad[i], NULL);
+        ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
+        /* a missing value gets getopt's line and the usage (as every report option does) */
+        ck_assert_msg((i == 1 || one_line(r.err)) && strstr(r.err, "inlines"), "case %zu: %s", i,
+                      r.err);
+        tu_result_free(&r);
+    }
+    ck_assert_msg(access(out, F_OK) != 0, "nothing written on bad input");
+}
+END_TEST
+
 START_TEST(test_report_bad_input_exits_2)
 {
     char bad[4200];
@@ -209,6 +265,7 @@ int main(void)
     tcase_add_test(tc, test_report_prints_table_and_hotspot);
     tcase_add_test(tc, test_report_reads_older_tool_files);
     tcase_add_test(tc, test_report_bad_input_exits_2);
+    tcase_add_test(tc, test_inlines_fold_and_expand);
     tcase_add_test(tc, test_help_version_and_unknown_commands);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
