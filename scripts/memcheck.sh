@@ -66,5 +66,26 @@ run compare --root "$root"
 cp "$tmp/dup.json" "$root/baselines/chain/baseline.json"
 run compare --root "$root" --runs 1 --current "$tmp/chain.json"
 run baseline reset --root "$root"
+
+# the default judge on a real gtest program: a doubled function (causes from both sides'
+# stacks, pass-through frames, growers, INCONCLUSIVE), folded and expanded inlines, by test
+gs="$tmp/gs"
+mkdir -p "$gs/profile_results/gtest_sim"
+for i in 1 2 3; do
+    LD_PRELOAD="$build/libprofreg.so" PROFREG_QUIET=1 \
+        PROFREG_OUTPUT="$gs/profile_results/gtest_sim/profile_2026110${i}_000000_000000_1.json" \
+        "$build/workloads/gtest_sim" >/dev/null
+    LD_PRELOAD="$build/libprofreg.so" SIM_SLOW_FUNC=sim::Integrator::step SIM_SLOW_FACTOR=2 PROFREG_QUIET=1 \
+        PROFREG_OUTPUT="$gs/profile_results/gtest_sim/profile_2026120${i}_000000_000000_1.json" \
+        "$build/workloads/gtest_sim" >/dev/null
+done
+run compare --root "$gs" --runs 3 --current "$gs/profile_results/gtest_sim/profile_20261101_000000_000000_1.json" \
+    --current "$gs/profile_results/gtest_sim/profile_20261102_000000_000000_1.json" \
+    --current "$gs/profile_results/gtest_sim/profile_20261103_000000_000000_1.json" --set-baseline
+run compare --root "$gs" --runs 3 --by-test --junit "$tmp/gj.xml" --markdown "$tmp/gm.md"
+run compare --root "$gs" --runs 3 --inlines expand --metric total
+run report "$gs/profile_results/gtest_sim/profile_20261201_000000_000000_1.json" --inlines expand
+run diff "$gs/baselines/gtest_sim/baseline.json" -- "$gs/profile_results/gtest_sim/profile_20261201_000000_000000_1.json" --inlines expand
+run compare --root "$gs" --inlines bogus
 [ $fail -eq 0 ] && echo "memcheck: profreg is clean under valgrind"
 exit $fail
