@@ -10,6 +10,7 @@
 #include "profreg/profile_build.h"
 #include "profreg/profile_write.h"
 #include "profreg/symbolize.h"
+#include "profreg/symcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,17 +131,26 @@ static void collect(const uint64_t *pcs, uint32_t depth, uint64_t count, void *c
     c->stacks[c->n++] = (struct pb_raw_stack){pcs, depth, count};
 }
 
+/* Addresses go through the symbol cache (symcache.c), which opens the libdw symbolizer only
+ * on its first miss. */
 struct resolver {
-    struct symbolizer *sym;
+    struct symcache *cache;
     const void *own_module;
+    struct sym_options opts; /* for the symbolizer, when opened */
 };
+
+static struct symbolizer *open_symbolizer(void *ctx, char *err, size_t errlen)
+{
+    struct resolver *r = ctx;
+    return symbolizer_open_self(&r->opts, err, errlen);
+}
 
 static size_t resolve(void *ctx, uint64_t addr, struct sym_frame *out, size_t max)
 {
     struct resolver *r = ctx;
-    if (r->own_module && symbolizer_module_of(r->sym, addr) == r->own_module)
+    if (r->own_module && symcache_module_of(r->cache, addr) == r->own_module)
         return 0;
-    return symbolizer_lookup(r->sym, addr, out, max);
+    return symcache_resolve(r->cache, addr, out, max);
 }
 
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -235,7 +245,6 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
         return -1;
     }
 
-    char why[512];
     const struct settings *cfg = ri->cfg;
     size_t nunloaded;
     const struct unloaded_module *unloaded = intercept_unloaded(&nunloaded);
@@ -245,19 +254,31 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     struct sym_options opts = {cfg->debug_dirs[0] ? cfg->debug_dirs : NULL,
                                cfg->cache_dir[0] ? cfg->cache_dir : NULL,
                                strcmp(cfg->cache_dir, "none") == 0, extra, extra ? nunloaded : 0};
-    struct resolver r = {symbolizer_open_self(&opts, why, sizeof why), NULL};
-    free(extra);
-    if (!r.sym) {
+    struct resolver r = {NULL, NULL, opts};
+    struct symcache_options co = {cfg->cache_dir[0] ? cfg->cache_dir : NULL, opts.debug_dirs,
+                                  PROFREG_VERSION, cfg->quiet, open_symbolizer, &r};
+    if (!extra || !(r.cache = symcache_new(&co))) {
+        free(extra);
         free(c.stacks);
-        snprintf(err, errlen, "cannot symbolize: %s", why);
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    r.own_module = symbolizer_module_of(r.sym, (uint64_t)(uintptr_t)&resolve);
+    r.own_module = symcache_module_of(r.cache, (uint64_t)(uintptr_t)&resolve);
 
     struct pr_profile p;
     profile_init(&p);
     int rc = profile_build(&p, c.stacks, c.n, resolve, &r, err, errlen);
-    symbolizer_close(r.sym);
+    if (rc == 0 && symcache_error(r.cache)) {
+        snprintf(err, errlen, "cannot symbolize: %s", symcache_error(r.cache));
+        rc = -1;
+    }
+    if (rc == 0)
+        symcache_save(r.cache);
+    struct symcache_stats cs = symcache_stats(r.cache);
+    p.symbol_cache_hits = (double)cs.hits;
+    p.symbol_cache_misses = (double)cs.misses;
+    symcache_free(r.cache);
+    free(extra);
     free(c.stacks);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == 0) {

@@ -25,6 +25,8 @@ void profile_init(struct pr_profile *p)
     p->lost_samples = NAN;
     p->truncated_stacks = NAN;
     p->symbolize_ms = NAN;
+    p->symbol_cache_hits = NAN;
+    p->symbol_cache_misses = NAN;
 }
 
 void profile_free(struct pr_profile *p)

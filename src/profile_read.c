@@ -84,6 +84,8 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"lost_samples", &p->lost_samples},
         {"truncated_stacks", &p->truncated_stacks},
         {"symbolize_ms", &p->symbolize_ms},
+        {"symbol_cache_hits", &p->symbol_cache_hits},
+        {"symbol_cache_misses", &p->symbol_cache_misses},
     };
     for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
         if (jr_opt_number(r, s, opt[i].key, "summary", opt[i].dst))

@@ -84,6 +84,8 @@ static void write_summary(struct jw *w, const struct pr_profile *p)
     opt_count(w, "lost_samples", p->lost_samples);
     opt_count(w, "truncated_stacks", p->truncated_stacks);
     opt_real(w, "symbolize_ms", p->symbolize_ms, 3);
+    opt_count(w, "symbol_cache_hits", p->symbol_cache_hits);
+    opt_count(w, "symbol_cache_misses", p->symbol_cache_misses);
     jw_object_end(w);
 }
 

@@ -61,6 +61,8 @@ struct pr_profile {
     double lost_samples;
     double truncated_stacks;
     double symbolize_ms;
+    double symbol_cache_hits;   /* lookup addresses served from the symbol cache (symcache.c) */
+    double symbol_cache_misses; /* lookup addresses resolved with libdw */
 
     struct pr_function *functions;
     size_t nfunctions;
