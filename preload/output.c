@@ -255,8 +255,12 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
                                cfg->cache_dir[0] ? cfg->cache_dir : NULL,
                                strcmp(cfg->cache_dir, "none") == 0, extra, extra ? nunloaded : 0};
     struct resolver r = {NULL, NULL, opts};
-    struct symcache_options co = {cfg->cache_dir[0] ? cfg->cache_dir : NULL, opts.debug_dirs,
-                                  PROFREG_VERSION, cfg->quiet, open_symbolizer, &r};
+    struct symcache_options co = {cfg->cache_dir[0] ? cfg->cache_dir : NULL,
+                                  opts.debug_dirs,
+                                  PROFREG_VERSION,
+                                  cfg->quiet,
+                                  open_symbolizer,
+                                  &r};
     if (!extra || !(r.cache = symcache_new(&co))) {
         free(extra);
         free(c.stacks);

@@ -1,0 +1,442 @@
+/* check_symcache.c — the symbol cache in this very process: a second run is served whole
+ * without opening the symbolizer and gives the same frames; corrupt, truncated and stale files
+ * are never served (corrupt ones with one line on stderr) and are rewritten; eight processes
+ * saving at once leave one valid file holding every entry; "none" writes nothing; the
+ * directory is trimmed to its size bound. */
+#include "testutil.h"
+
+#include "profreg/symcache.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NOIPA __attribute__((noipa))
+
+volatile int sink;
+
+// clang-format off
+NOIPA int cached_function(int x) { return sink = x * 3 + 1; }
+static uint64_t captured_return;
+NOIPA void probe(void) { captured_return = (uint64_t)(uintptr_t)__builtin_return_address(0); }
+static inline __attribute__((always_inline)) void inlined_level(void) { probe(); sink++; }
+NOIPA void outer_function(void) { inlined_level(); sink++; }
+// clang-format on
+
+/* Addresses in this executable (one with an inline chain) and in libc. */
+#define NADDR 40
+static uint64_t addrs[NADDR];
+
+static void fill_addrs(void)
+{
+    outer_function();
+    const void *fns[] = {(void *)cached_function, (void *)outer_function, (void *)qsort,
+                         (void *)strtol,          (void *)getenv,         (void *)fopen,
+                         (void *)opendir,         (void *)fork,           (void *)bsearch};
+    size_t n = 0;
+    addrs[n++] = captured_return - 1;
+    for (size_t i = 0; n < NADDR; i++)
+        addrs[n++] = (uint64_t)(uintptr_t)fns[i % 9] + 1 + i / 9;
+}
+
+static int opened;
+
+static struct symbolizer *open_sym(void *ctx, char *err, size_t errlen)
+{
+    (void)ctx;
+    opened++;
+    struct sym_options o = {NULL, NULL, 1, NULL, 0};
+    return symbolizer_open_self(&o, err, errlen);
+}
+
+static struct symcache *new_cache(const char *dir, bool quiet)
+{
+    struct symcache_options o = {dir, NULL, "test", quiet, open_sym, NULL};
+    struct symcache *c = symcache_new(&o);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+/* Resolves addrs[i] for i % step == first; returns every frame as text. */
+static char *resolve_some(struct symcache *c, size_t first, size_t step)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    for (size_t i = first; i < NADDR; i += step) {
+        struct sym_frame fr[SYM_MAX_FRAMES];
+        size_t n = symcache_resolve(c, addrs[i], fr, SYM_MAX_FRAMES);
+        ck_assert_uint_ge(n, 1);
+        for (size_t k = 0; k < n; k++)
+            fprintf(f, "%s|%s|%s|%s|%ld|%d;", fr[k].name,
+                    fr[k].source_file ? fr[k].source_file : "-",
+                    fr[k].source_path ? fr[k].source_path : "-", fr[k].module ? fr[k].module : "-",
+                    fr[k].line, fr[k].inlined);
+        fputc('\n', f);
+    }
+    fclose(f);
+    return text;
+}
+
+static char *resolve_all(struct symcache *c)
+{
+    return resolve_some(c, 0, 1);
+}
+
+/* One full run: resolve everything, save; returns the frames and the stats. */
+static char *run(const char *dir, bool quiet, struct symcache_stats *st)
+{
+    struct symcache *c = new_cache(dir, quiet);
+    char *text = resolve_all(c);
+    symcache_save(c);
+    *st = symcache_stats(c);
+    symcache_free(c);
+    return text;
+}
+
+/* The cache files (not locks) under dir/symbols, sorted; returns their number. */
+static size_t cache_files(const char *dir, char names[][128], size_t max)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/symbols", dir);
+    DIR *d = opendir(path);
+    size_t n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.' && !strchr(de->d_name, '.') && n < max)
+            snprintf(names[n++], 128, "%.127s", de->d_name);
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* The path of this executable's cache file. */
+static const char *exe_file(const char *dir)
+{
+    static char path[4096];
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "readelf -n /proc/%ld/exe | sed -n 's/.*Build ID: *//p'",
+             (long)getpid());
+    char *id = tu_shell(cmd);
+    ck_assert_ptr_nonnull(id);
+    id[strcspn(id, "\n")] = '\0';
+    ck_assert_uint_gt(strlen(id), 0);
+    snprintf(path, sizeof path, "%s/symbols/%s", dir, id);
+    free(id);
+    return path;
+}
+
+/* Runs fn with stderr going to a file; returns what was written. */
+static char *capture_stderr(const char *dir,
+                            char *(*fn)(const char *, bool, struct symcache_stats *),
+                            struct symcache_stats *st, char **frames)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stderr.txt", tu_tmp);
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    close(fd);
+    *frames = fn(dir, false, st);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    return tu_read_file(path);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+START_TEST(test_second_run_served_without_symbolizer)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    opened = 0;
+    char *cold = run(tu_tmp, true, &st);
+    ck_assert_uint_eq(st.hits, 0);
+    ck_assert_uint_eq(st.misses, NADDR);
+    ck_assert_int_eq(opened, 1);
+    ck_assert_ptr_nonnull(strstr(cold, "cached_function|check_symcache.c|"));
+    ck_assert_ptr_nonnull(strstr(cold, "inlined_level|check_symcache.c|"));
+
+    opened = 0;
+    char *warm = run(tu_tmp, true, &st);
+    ck_assert_uint_eq(st.hits, NADDR);
+    ck_assert_uint_eq(st.misses, 0);
+    ck_assert_int_eq(opened, 0); /* libdw never opened */
+    ck_assert_str_eq(warm, cold);
+
+    /* one file per module, named by build-id, starting with the magic line */
+    char names[8][128];
+    size_t n = cache_files(tu_tmp, names, 8);
+    ck_assert_uint_eq(n, 2); /* this executable and libc */
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/symbols/%s", tu_tmp, names[i]);
+        char *text = tu_read_file(path);
+        char head[256];
+        snprintf(head, sizeof head, "%s\nbuild-id %.127s\n", SYMCACHE_MAGIC, names[i]);
+        ck_assert_msg(strncmp(text, head, strlen(head)) == 0, "%s", text);
+        free(text);
+    }
+    free(cold);
+    free(warm);
+}
+END_TEST
+
+/* Damages this executable's file with fn, then checks: one line on stderr, right frames, and
+ * the file rewritten so that the next run is served whole and silently. */
+static void check_damage_ignored(void (*damage)(const char *path))
+{
+    fill_addrs();
+    struct symcache_stats st;
+    char *cold = run(tu_tmp, true, &st);
+    const char *path = exe_file(tu_tmp);
+    damage(path);
+
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run, &st, &frames);
+    ck_assert_msg(count_lines(err) == 1 && strstr(err, "profreg: ignoring the symbol cache") &&
+                      strstr(err, path),
+                  "stderr: %s", err);
+    ck_assert_str_eq(frames, cold);
+    ck_assert_uint_gt(st.misses, 0);
+    free(err);
+    free(frames);
+
+    opened = 0;
+    err = capture_stderr(tu_tmp, run, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_eq(st.hits, NADDR);
+    ck_assert_int_eq(opened, 0);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+    free(cold);
+}
+
+static void flip_a_byte(const char *path)
+{
+    char *text = tu_read_file(path);
+    char *f = strstr(text, "\nf ");
+    ck_assert_ptr_nonnull(f);
+    f[4] = f[4] == 'x' ? 'y' : 'x'; /* inside a frame line: only the hash can tell */
+    tu_write_file(path, text);
+    free(text);
+}
+
+static void cut_in_half(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(truncate(path, st.st_size / 2), 0);
+}
+
+static void garbage(const char *path)
+{
+    tu_write_file(path, "\x01\x02 this is not a cache file\n");
+}
+
+START_TEST(test_corrupt_file_ignored_with_one_line)
+{
+    check_damage_ignored(flip_a_byte);
+}
+END_TEST
+
+START_TEST(test_truncated_file_ignored_with_one_line)
+{
+    check_damage_ignored(cut_in_half);
+}
+END_TEST
+
+START_TEST(test_garbage_file_ignored_with_one_line)
+{
+    check_damage_ignored(garbage);
+}
+END_TEST
+
+/* A valid file of another module under this module's build-id (a stale file, as after a
+ * rebuild of the same path would leave under the old id) never serves, silently. */
+START_TEST(test_file_of_another_identity_never_serves)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    char *cold = run(tu_tmp, true, &st);
+    char names[8][128];
+    ck_assert_uint_eq(cache_files(tu_tmp, names, 8), 2);
+    const char *mine = exe_file(tu_tmp);
+    char other[4096];
+    snprintf(other, sizeof other, "%s/symbols/%s", tu_tmp,
+             strstr(mine, names[0]) ? names[1] : names[0]);
+    char *text = tu_read_file(other);
+    tu_write_file(mine, text);
+    free(text);
+
+    char *frames;
+    opened = 0;
+    char *err = capture_stderr(tu_tmp, run, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(opened, 1);
+    ck_assert_uint_gt(st.misses, 0);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+    /* rewritten: served whole again */
+    opened = 0;
+    frames = run(tu_tmp, true, &st);
+    ck_assert_uint_eq(st.hits, NADDR);
+    ck_assert_str_eq(frames, cold);
+    free(frames);
+    free(cold);
+}
+END_TEST
+
+/* Another profreg build (another version string) never reads this one's files. */
+START_TEST(test_other_version_never_serves)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    free(run(tu_tmp, true, &st));
+    struct symcache_options o = {tu_tmp, NULL, "another version", true, open_sym, NULL};
+    struct symcache *c = symcache_new(&o);
+    free(resolve_all(c));
+    ck_assert_uint_eq(symcache_stats(c).hits, 0);
+    symcache_free(c);
+}
+END_TEST
+
+START_TEST(test_concurrent_writers_merge)
+{
+    fill_addrs();
+    enum { NPROC = 8 };
+    int go[2];
+    ck_assert_int_eq(pipe(go), 0);
+    pid_t pids[NPROC];
+    for (int i = 0; i < NPROC; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            close(go[1]);
+            char b;
+            if (read(go[0], &b, 1) < 0)
+                _exit(2);
+            struct symcache *c = new_cache(tu_tmp, true);
+            free(resolve_some(c, (size_t)i, NPROC));
+            free(resolve_some(c, 0, NADDR)); /* one address every writer has */
+            symcache_save(c);
+            symcache_free(c);
+            _exit(0);
+        }
+    }
+    close(go[0]);
+    close(go[1]); /* all start at once */
+    for (int i = 0; i < NPROC; i++) {
+        int status;
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    struct symcache_stats st;
+    opened = 0;
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run, &st, &frames);
+    ck_assert_str_eq(err, "");         /* valid */
+    ck_assert_uint_eq(st.hits, NADDR); /* complete */
+    ck_assert_int_eq(opened, 0);
+    free(err);
+    free(frames);
+    /* no temporary file left behind */
+    char *left = tu_shell("ls -a \"$TU_DIR\"/symbols | grep -c tmp || true");
+    ck_assert_ptr_nonnull(left);
+    ck_assert_str_eq(left, "0\n");
+    free(left);
+}
+END_TEST
+
+START_TEST(test_none_writes_nothing)
+{
+    fill_addrs();
+    setenv("XDG_CACHE_HOME", tu_tmp, 1);
+    setenv("HOME", tu_tmp, 1);
+    struct symcache_stats st;
+    opened = 0;
+    char *a = run("none", true, &st);
+    char *b = run("none", true, &st);
+    ck_assert_uint_eq(st.hits, 0);
+    ck_assert_uint_eq(st.misses, NADDR);
+    ck_assert_int_eq(opened, 2);
+    ck_assert_str_eq(a, b);
+    char *digest = tu_shell("find \"$TU_DIR\" -mindepth 1 | wc -l");
+    ck_assert_str_eq(digest, "0\n");
+    free(digest);
+    free(a);
+    free(b);
+}
+END_TEST
+
+/* Past SYMCACHE_MAX_TOTAL_BYTES, the least recently used files go; the ones in use stay. */
+START_TEST(test_directory_trimmed_oldest_first)
+{
+    fill_addrs();
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/symbols", tu_tmp);
+    mkdir(dir, 0777);
+    const char *old[] = {"0000000000000000000000000000000000000001",
+                         "0000000000000000000000000000000000000002",
+                         "0000000000000000000000000000000000000003"};
+    for (int i = 0; i < 3; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, old[i]);
+        int fd = open(path, O_WRONLY | O_CREAT, 0644);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, 40 << 20), 0); /* sparse: 120 MB apparent in all */
+        close(fd);
+        struct timespec t[2] = {{1000000 + i * 1000, 0}, {1000000 + i * 1000, 0}};
+        utimensat(AT_FDCWD, path, t, 0);
+    }
+    struct symcache_stats st;
+    free(run(tu_tmp, true, &st));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, old[0]);
+    ck_assert(!tu_exists(path)); /* the oldest two went: 40 MB and ours fit under 64 MB */
+    snprintf(path, sizeof path, "%s/%s", dir, old[1]);
+    ck_assert(!tu_exists(path));
+    snprintf(path, sizeof path, "%s/%s", dir, old[2]);
+    ck_assert(tu_exists(path));
+    ck_assert(tu_exists(exe_file(tu_tmp)));
+}
+END_TEST
+
+static void setup(void)
+{
+    tu_tmp_setup();
+    setenv("TU_DIR", tu_tmp, 1);
+}
+
+int main(void)
+{
+    Suite *s = suite_create("symcache");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, tu_tmp_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_second_run_served_without_symbolizer);
+    tcase_add_test(tc, test_corrupt_file_ignored_with_one_line);
+    tcase_add_test(tc, test_truncated_file_ignored_with_one_line);
+    tcase_add_test(tc, test_garbage_file_ignored_with_one_line);
+    tcase_add_test(tc, test_file_of_another_identity_never_serves);
+    tcase_add_test(tc, test_other_version_never_serves);
+    tcase_add_test(tc, test_concurrent_writers_merge);
+    tcase_add_test(tc, test_none_writes_nothing);
+    tcase_add_test(tc, test_directory_trimmed_oldest_first);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
