@@ -32,6 +32,22 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* One symbol of a module's table, as libdwfl numbers it (ndx), with its address range. */
+struct sym_ent {
+    uint64_t lo, hi; /* [lo, hi); hi == lo for a sizeless symbol */
+    uint64_t maxhi;  /* the largest hi of this entry and every entry before it */
+    uint32_t ndx;
+    uint8_t bind, type;
+};
+
+/* A module's symbols sorted by address, built on the first ELF symbol question about it:
+ * dwfl_module_addrinfo scans the whole table on every call (elfutils 0.188), which made a
+ * stripped cc1plus (31,000 .dynsym entries) spend seconds at exit. */
+struct mod_symtab {
+    struct sym_ent *e;
+    size_t n;
+};
+
 struct symbolizer {
     Dwfl *dwfl;
     Dwfl_Callbacks callbacks;
@@ -47,6 +63,10 @@ struct symbolizer {
     size_t nframes, capframes;
     struct dwarf_names *names; /* C++ names built from DWARF, and DIE scopes */
     struct hmap alias_map;     /* (module, entry address) -> index into strs: public names */
+    struct hmap symtab_map;    /* module -> index into symtabs */
+    struct mod_symtab *symtabs;
+    size_t nsymtabs, capsymtabs;
+    struct symbolizer_stats stats;
 };
 
 static const char *intern(struct symbolizer *s, const char *str)
@@ -112,6 +132,7 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     hmap_init(&s->strmap);
     hmap_init(&s->cu_map);
     hmap_init(&s->alias_map);
+    hmap_init(&s->symtab_map);
     s->names = dwarf_names_new();
     if (!s->names) {
         snprintf(err, errlen, "out of memory");
@@ -173,9 +194,18 @@ void symbolizer_close(struct symbolizer *s)
     free(s->frames);
     dwarf_names_free(s->names);
     hmap_free(&s->alias_map);
+    for (size_t i = 0; i < s->nsymtabs; i++)
+        free(s->symtabs[i].e);
+    free(s->symtabs);
+    hmap_free(&s->symtab_map);
     free(s->debug_dirs);
     free(s->cache_dir);
     free(s);
+}
+
+void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out)
+{
+    *out = s->stats;
 }
 
 const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
@@ -303,18 +333,126 @@ static uint64_t file_offset(Dwfl_Module *mod, uint64_t addr)
     return addr - start;
 }
 
+static int cmp_sym_ent(const void *a, const void *b)
+{
+    const struct sym_ent *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->ndx < y->ndx ? -1 : x->ndx > y->ndx;
+}
+
+/* The module's sorted symbol table (built on first use), or NULL when it has none. One pass
+ * over the table libdwfl chose (.symtab, else .dynsym with .gnu_debugdata's symbols). */
+static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mod)
+{
+    uint32_t idx;
+    if (hmap_get(&s->symtab_map, &mod, sizeof mod, &idx))
+        return &s->symtabs[idx];
+    if (ARRAY_GROW(s->symtabs, s->nsymtabs, s->capsymtabs) < 0)
+        return NULL;
+    struct mod_symtab t = {NULL, 0};
+    int n = dwfl_module_getsymtab(mod);
+    if (n > 1 && !(t.e = malloc((size_t)n * sizeof *t.e)))
+        return NULL;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr value;
+        const char *name = dwfl_module_getsym_info(mod, i, &sym, &value, NULL, NULL, NULL);
+        int type = GELF_ST_TYPE(sym.st_info);
+        /* what dwfl_module_addrinfo considers */
+        if (!name || !*name || sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
+            type == STT_FILE || type == STT_TLS)
+            continue;
+        t.e[t.n++] = (struct sym_ent){
+            value,        value + sym.st_size, 0, (uint32_t)i, (uint8_t)GELF_ST_BIND(sym.st_info),
+            (uint8_t)type};
+    }
+    qsort(t.e, t.n, sizeof *t.e, cmp_sym_ent);
+    uint64_t maxhi = 0;
+    for (size_t i = 0; i < t.n; i++)
+        t.e[i].maxhi = maxhi = t.e[i].hi > maxhi ? t.e[i].hi : maxhi;
+    if (hmap_intern(&s->symtab_map, &mod, sizeof mod, (uint32_t)s->nsymtabs, &idx) < 0) {
+        free(t.e);
+        return NULL;
+    }
+    s->symtabs[s->nsymtabs++] = t;
+    s->stats.symtabs_sorted++;
+    s->stats.symbols_sorted += t.n;
+    return &s->symtabs[idx];
+}
+
+/* Index of the first entry with lo > addr. */
+static size_t symtab_upper(const struct mod_symtab *t, uint64_t addr)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->e[mid].lo <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int binding_rank(int bind)
+{
+    return bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0;
+}
+
+/* Does candidate c replace best as dwfl_module_addrinfo's answer? Its rules (elfutils
+ * 0.188): symbols that contain addr (sizeless ones only when they start at addr, as
+ * elf_symbol accepts no other), global and weak before local ones, then the nearest start,
+ * the stronger binding, the smaller size, the lower index. */
+static bool better_sym(const struct sym_ent *c, const struct sym_ent *best)
+{
+    if (!best)
+        return true;
+    bool cl = c->bind == STB_LOCAL, bl = best->bind == STB_LOCAL;
+    if (cl != bl)
+        return bl;
+    bool cs = c->hi > c->lo, bs = best->hi > best->lo;
+    if (cs != bs)
+        return cs;
+    if (c->lo != best->lo)
+        return c->lo > best->lo;
+    if (binding_rank(c->bind) != binding_rank(best->bind))
+        return binding_rank(c->bind) > binding_rank(best->bind);
+    if (c->hi - c->lo != best->hi - best->lo)
+        return c->hi - c->lo < best->hi - best->lo;
+    return c->ndx < best->ndx;
+}
+
+/* The symbol-table entry dwfl_module_addrinfo would name addr with, or NULL: a binary search,
+ * then a walk back over the entries whose range may still reach addr. */
+static const struct sym_ent *symtab_find(const struct mod_symtab *t, uint64_t addr)
+{
+    const struct sym_ent *best = NULL;
+    for (size_t i = symtab_upper(t, addr); i-- > 0;) {
+        const struct sym_ent *c = &t->e[i];
+        if (c->lo != addr && c->maxhi <= addr)
+            break;
+        if ((addr < c->hi || (c->hi == c->lo && c->lo == addr)) && better_sym(c, best))
+            best = c;
+    }
+    return best;
+}
+
 /* The ELF symbol containing addr, demangled, and its start address; or NULL. *mangled (if
  * not NULL) tells whether it was a mangled C++ name. */
 static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
                               uint64_t *start, bool *mangled)
 {
-    GElf_Off off = 0;
+    const struct mod_symtab *t = symtab_for(s, mod);
+    const struct sym_ent *e = t ? symtab_find(t, addr) : NULL;
     GElf_Sym sym;
-    const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-    if (!name || !*name || !(off < sym.st_size || (sym.st_size == 0 && off == 0)))
+    GElf_Addr value;
+    const char *name =
+        e ? dwfl_module_getsym_info(mod, (int)e->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
+    if (!name || !*name)
         return NULL;
     if (start)
-        *start = addr - off;
+        *start = e->lo;
     char *demangled = symbolize_demangle(name);
     if (mangled)
         *mangled = demangled != NULL;
@@ -347,6 +485,8 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu)
         return NULL;
     }
     s->cus[s->ncus++] = ix;
+    s->stats.cus_indexed++;
+    s->stats.cu_functions += cu_index_size(ix);
     return ix;
 }
 
@@ -414,8 +554,8 @@ static int better_alias(const char *a, int bind_a, bool hidden_a, const char *b,
 
 /* The public name of the C function at entry (a module address) that is known as name, such
  * as "malloc" for glibc's "__libc_malloc": the best-ranked function symbol at that address.
- * Scans the module's symbol table once per entry address (cached); called only for names
- * that start with '_', so most functions never cost a scan. */
+ * Looks at the symbols that start at entry in the module's sorted table (cached per entry);
+ * called only for names that start with '_'. */
 static const char *public_alias(struct symbolizer *s, Dwfl_Module *mod, uint64_t entry,
                                 const char *name)
 {
@@ -427,20 +567,23 @@ static const char *public_alias(struct symbolizer *s, Dwfl_Module *mod, uint64_t
     if (hmap_get(&s->alias_map, &key, sizeof key, &idx))
         return s->strs[idx];
     int n = dwfl_module_getsymtab(mod);
+    const struct mod_symtab *t = symtab_for(s, mod);
     const char *best = NULL;
     int best_bind = STB_LOCAL;
     bool best_hidden = false;
-    for (int i = 1; i < n; i++) {
+    /* the entries starting at entry sit just before symtab_upper(entry) */
+    for (size_t j = t ? symtab_upper(t, entry) : 0; j-- > 0 && t->e[j].lo == entry;) {
+        const struct sym_ent *c = &t->e[j];
         GElf_Sym sym;
         GElf_Addr value;
         Elf *elf = NULL;
-        const char *cand = dwfl_module_getsym_info(mod, i, &sym, &value, NULL, &elf, NULL);
-        int type = GELF_ST_TYPE(sym.st_info);
-        if (!cand || !*cand || value != entry || (type != STT_FUNC && type != STT_GNU_IFUNC) ||
+        const char *cand =
+            dwfl_module_getsym_info(mod, (int)c->ndx, &sym, &value, NULL, &elf, NULL);
+        if (!cand || !*cand || (c->type != STT_FUNC && c->type != STT_GNU_IFUNC) ||
             strncmp(cand, "_Z", 2) == 0)
             continue;
-        int bind = GELF_ST_BIND(sym.st_info);
-        bool hidden = bind != STB_LOCAL && hidden_version(elf, i, n);
+        int bind = c->bind;
+        bool hidden = bind != STB_LOCAL && hidden_version(elf, (int)c->ndx, n);
         if (!best || better_alias(cand, bind, hidden, best, best_bind, best_hidden) < 0) {
             best = cand;
             best_bind = bind;
@@ -551,6 +694,7 @@ size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
     if (max == 0)
         return 0;
+    s->stats.lookups++;
     Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
     if (!mod) {
         out[0] = unknown;

@@ -59,6 +59,17 @@ const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr);
 
 void symbolizer_close(struct symbolizer *s);
 
+/* What the lookups so far cost: the work at exit must follow the sampled addresses, not the
+ * size of the binaries (tests check it; the profile reports cus_indexed). */
+struct symbolizer_stats {
+    size_t lookups;        /* symbolizer_lookup calls */
+    size_t cus_indexed;    /* compilation units whose function index was built */
+    size_t cu_functions;   /* function entries in those indexes */
+    size_t symtabs_sorted; /* modules whose ELF symbol table was read and sorted */
+    size_t symbols_sorted; /* symbols in those tables */
+};
+void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
+
 /* Demangles like `c++filt` (libiberty, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE). Returns a
  * malloc'd string, or NULL when sym is not a mangled C++ name. */
 char *symbolize_demangle(const char *sym);
