@@ -6,8 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-/* A function name as inline code: backticks inside become ', pipes are escaped. */
-static void md_code(FILE *out, const char *s)
+void render_md_code(FILE *out, const char *s)
 {
     fputc('`', out);
     for (; *s; s++) {
@@ -30,7 +29,7 @@ static void list(FILE *out, const char *title, const struct listed_function *l, 
     fprintf(out, "\n**%s**\n\n", title);
     for (size_t i = 0; i < n; i++) {
         fprintf(out, "- ");
-        md_code(out, l[i].name);
+        render_md_code(out, l[i].name);
         fprintf(out, " %.2f %%\n", l[i].percentage);
     }
 }
@@ -67,7 +66,7 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
                                   : "no regression");
     if (j->likely_cause) {
         fprintf(out, "**Most likely cause:** ");
-        md_code(out, j->likely_cause);
+        render_md_code(out, j->likely_cause);
         fprintf(out, "\n\n");
     }
     char rule[512];
@@ -88,7 +87,7 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
     for (size_t i = 0; i < j->ncompared; i++) {
         const struct judged_function *f = &j->compared[i];
         fprintf(out, "| ");
-        md_code(out, f->name);
+        render_md_code(out, f->name);
         if (o->compat)
             fprintf(out, " | %.2f | %.2f", f->current_percentage, f->baseline_percentage);
         else {

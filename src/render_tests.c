@@ -294,21 +294,6 @@ void render_tests_json(struct jw *w, const struct test_judgement *t)
     jw_object_end(w);
 }
 
-/* Text inside a Markdown table cell: pipes escaped, backticks and newlines replaced. */
-static void md_cell(FILE *out, const char *s)
-{
-    fputc('`', out);
-    for (; *s; s++) {
-        if (*s == '|')
-            fputs("\\|", out);
-        else if (*s == '`')
-            fputc('\'', out);
-        else
-            fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
-    }
-    fputc('`', out);
-}
-
 static void md_ms(FILE *out, double mean, double sd)
 {
     if (isnan(mean))
@@ -345,7 +330,7 @@ void render_tests_markdown(FILE *out, const struct test_judgement *t)
         char p[32];
         render_format_p(jt->p_value, p, sizeof p);
         fprintf(out, "| ");
-        md_cell(out, jt->name);
+        render_md_code(out, jt->name);
         fprintf(out, " | %s | ", kind_label(jt->kind));
         md_ms(out, jt->current_ms, jt->current_sd);
         fprintf(out, " | ");
@@ -366,14 +351,14 @@ void render_tests_markdown(FILE *out, const struct test_judgement *t)
         if (i == 0)
             fprintf(out, "\n**Regressed functions, by test** (where their time grew most)\n\n");
         fprintf(out, "- ");
-        md_cell(out, f->function);
+        render_md_code(out, f->function);
         if (!f->tracked)
             fprintf(out, ": not among the functions tracked per test");
         else if (f->ntop == 0)
             fprintf(out, ": its time grew in no test");
         for (size_t k = 0; k < f->ntop; k++) {
             fprintf(out, "%s", k ? ", " : ": ");
-            md_cell(out, f->top[k].test);
+            render_md_code(out, f->top[k].test);
             fprintf(out, " +%.1f ms (%.1f → %.1f)", f->top[k].growth_ms, f->top[k].baseline_ms,
                     f->top[k].current_ms);
         }

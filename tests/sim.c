@@ -96,6 +96,22 @@ void sim_scale(struct sim_workload *w, size_t i, double factor)
     w->cost[i] *= factor;
 }
 
+/* One multinomial draw: the index i with cum[i - 1] <= u < cum[i] for u uniform in
+ * [0, cum[n - 1]) (cum holds running totals of n weights). */
+static size_t draw(struct sim_rng *r, const double *cum, size_t n)
+{
+    double u = sim_uniform(r) * cum[n - 1];
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 void sim_run(struct sim_rng *r, const struct sim_workload *w, struct pr_profile *out)
 {
     double cost[SIM_MAX_FUNCTIONS], cum[SIM_MAX_FUNCTIONS];
@@ -109,18 +125,8 @@ void sim_run(struct sim_rng *r, const struct sim_workload *w, struct pr_profile 
     /* the run's length follows its cost; the samples are drawn from the shares */
     double base = total_cost(w);
     uint64_t n = (uint64_t)llround(w->samples * total / base);
-    for (uint64_t k = 0; k < n; k++) {
-        double u = sim_uniform(r) * total;
-        size_t lo = 0, hi = w->n - 1;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (cum[mid] > u)
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        count[lo]++;
-    }
+    for (uint64_t k = 0; k < n; k++)
+        count[draw(r, cum, w->n)]++;
     profile_init(out);
     out->functions = calloc(w->n + 1, sizeof *out->functions);
     out->total_samples = n;
@@ -626,18 +632,8 @@ int sim_tree_run(struct sim_rng *r, const struct sim_tree *t, struct pr_profile 
         cum[i] = total;
     }
     uint64_t n = (uint64_t)llround(t->samples * total / tree_cost(t));
-    for (uint64_t k = 0; k < n; k++) {
-        double u = sim_uniform(r) * total;
-        size_t lo = 0, hi = t->nnodes - 1;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (cum[mid] > u)
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        count[lo]++;
-    }
+    for (uint64_t k = 0; k < n; k++)
+        count[draw(r, cum, t->nnodes)]++;
     size_t nstacks = 0;
     for (size_t i = 0; i < t->nnodes; i++)
         nstacks += count[i] > 0;

@@ -29,6 +29,10 @@ struct compare_view {
     const struct test_judgement *tests; /* compare --by-test (testattr.h), or NULL */
 };
 
+/* A name as Markdown inline code fit for a table cell: backticks inside become ', pipes are
+ * escaped, line breaks become spaces. */
+void render_md_code(FILE *out, const char *s);
+
 /* A p-value as printed: "<0.0001", "0.0123", or "n/a". */
 void render_format_p(double p, char *buf, size_t len);
 
