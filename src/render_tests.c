@@ -117,6 +117,22 @@ static void format_ms(char *buf, size_t len, double mean, double sd)
         snprintf(buf, len, "%.1f ±%.1f", mean, sd);
 }
 
+/* Rows the console and the Markdown summary show: the first TESTS_SHOWN tests (heaviest
+ * first) and every regressed one; a suite of a thousand tests is in the report JSON whole. */
+#define TESTS_SHOWN 20
+static bool test_shown(const struct judged_test *jt, size_t i)
+{
+    return i < TESTS_SHOWN || jt->status == TEST_STATUS_REGRESSION;
+}
+
+static size_t tests_hidden(const struct test_judgement *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->ntests; i++)
+        n += !test_shown(&t->tests[i], i);
+    return n;
+}
+
 static const char *status_color(const struct term_style *s, enum test_status st)
 {
     return st == TEST_STATUS_REGRESSION ? s->red : st == TEST_STATUS_PASS ? s->green : s->yellow;
@@ -154,6 +170,8 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
         char *buf = malloc(buflen);
         for (size_t i = 0; buf && i < t->ntests; i++) {
             const struct judged_test *jt = &t->tests[i];
+            if (!test_shown(jt, i))
+                continue;
             char cur[64], base[64], diff[32], p[32];
             format_ms(cur, sizeof cur, jt->current_ms, jt->current_sd);
             format_ms(base, sizeof base, jt->baseline_ms, jt->baseline_sd);
@@ -173,6 +191,8 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
         }
         free(buf);
         free(names);
+        if (tests_hidden(t))
+            fprintf(out, "  ... %zu more tests (all of them in the report JSON)\n", tests_hidden(t));
         fprintf(out, "  %zu test%s: %zu passed, %zu regressed, %zu not judged\n", t->ntests,
                 t->ntests == 1 ? "" : "s", t->passed, t->regressed, t->not_judged);
     }
@@ -327,6 +347,8 @@ void render_tests_markdown(FILE *out, const struct test_judgement *t)
     fprintf(out, "|---|---|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < t->ntests; i++) {
         const struct judged_test *jt = &t->tests[i];
+        if (!test_shown(jt, i))
+            continue;
         char p[32];
         render_format_p(jt->p_value, p, sizeof p);
         fprintf(out, "| ");
@@ -346,6 +368,8 @@ void render_tests_markdown(FILE *out, const struct test_judgement *t)
                 jt->status == TEST_STATUS_REGRESSION ? "**REGRESSION**"
                                                      : test_status_name(jt->status));
     }
+    if (tests_hidden(t))
+        fprintf(out, "\n%zu more tests are in `comparison.json`.\n", tests_hidden(t));
     for (size_t i = 0; i < t->nfunctions; i++) {
         const struct function_tests *f = &t->functions[i];
         if (i == 0)
