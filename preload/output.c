@@ -15,9 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -230,6 +232,20 @@ static void fill_summary(struct pr_profile *p, const struct run_info *ri,
     p->truncated_stacks = (double)st->truncated;
 }
 
+/* What the exit work cost: time from t0 until the profile is ready to be written, and how
+ * far the process's peak RSS (ru_maxrss) rose above the one measured when sampling stopped. */
+static void account_exit(struct pr_profile *p, const struct run_stats *st,
+                         const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    p->exit_ms = elapsed_ms(t0, &t);
+    struct rusage ru;
+    if (!isnan(st->peak_rss_kb) && getrusage(RUSAGE_SELF, &ru) == 0)
+        p->exit_extra_rss_kb =
+            (double)ru.ru_maxrss > st->peak_rss_kb ? (double)ru.ru_maxrss - st->peak_rss_kb : 0;
+}
+
 int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
                          const struct run_stats *st, char *path, size_t pathlen, char *err,
                          size_t errlen)
@@ -281,6 +297,10 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     struct symcache_stats cs = symcache_stats(r.cache);
     p.symbol_cache_hits = (double)cs.hits;
     p.symbol_cache_misses = (double)cs.misses;
+    struct symbolizer_stats ss = {0};
+    if (symcache_symbolizer(r.cache))
+        symbolizer_stats(symcache_symbolizer(r.cache), &ss);
+    p.cus_indexed = (double)ss.cus_indexed;
     symcache_free(r.cache);
     free(extra);
     free(c.stacks);
@@ -296,6 +316,7 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
         fill_metadata(&p, ri, &now, st->pid, path);
         fill_summary(&p, ri, st);
         p.symbolize_ms = elapsed_ms(&t0, &t1);
+        account_exit(&p, st, &t0);
         rc = profile_write_file(&p, path, err, errlen);
     }
     profile_free(&p);

@@ -27,6 +27,7 @@ void profile_init(struct pr_profile *p)
     p->symbolize_ms = NAN;
     p->symbol_cache_hits = NAN;
     p->symbol_cache_misses = NAN;
+    p->exit_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
 }
 
 void profile_free(struct pr_profile *p)
@@ -146,6 +147,9 @@ static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src
     dst->thread_count = src->thread_count;
     dst->unsampled_threads = src->unsampled_threads;
     dst->symbolize_ms = src->symbolize_ms;
+    dst->exit_ms = src->exit_ms;
+    dst->exit_extra_rss_kb = src->exit_extra_rss_kb;
+    dst->cus_indexed = src->cus_indexed;
     dst->has_stacks = src->has_stacks;
 }
 
@@ -156,6 +160,7 @@ static void forget_run_fields(struct pr_profile *p)
     p->pid = -1;
     p->wall_time_ms = p->cpu_time_ms = p->peak_rss_kb = NAN;
     p->thread_count = p->unsampled_threads = p->symbolize_ms = NAN;
+    p->exit_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
 }
 
 static double add_opt(double a, double b)

@@ -86,6 +86,9 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"symbolize_ms", &p->symbolize_ms},
         {"symbol_cache_hits", &p->symbol_cache_hits},
         {"symbol_cache_misses", &p->symbol_cache_misses},
+        {"exit_ms", &p->exit_ms},
+        {"exit_extra_rss_kb", &p->exit_extra_rss_kb},
+        {"cus_indexed", &p->cus_indexed},
     };
     for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
         if (jr_opt_number(r, s, opt[i].key, "summary", opt[i].dst))

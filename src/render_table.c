@@ -77,6 +77,11 @@ static void print_header(FILE *out, const struct pr_profile *p, const struct rep
         fprintf(out, ", peak RSS %.1f MB", p->peak_rss_kb / 1024.0);
     if (!isnan(p->thread_count))
         fprintf(out, ", %.0f thread%s", p->thread_count, p->thread_count == 1 ? "" : "s");
+    if (!isnan(p->exit_ms)) {
+        fprintf(out, "; profreg at exit %.1f ms", p->exit_ms);
+        if (!isnan(p->exit_extra_rss_kb))
+            fprintf(out, ", +%.1f MB peak RSS", p->exit_extra_rss_kb / 1024.0);
+    }
     fputc('\n', out);
     if (!isnan(p->lost_samples) && p->lost_samples > 0)
         fprintf(out,
