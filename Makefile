@@ -222,9 +222,16 @@ judge-eval: $(BUILD)/judge_eval
 judge-aa: all $(DEMO)
 	bash scripts/judge-aa.sh $(BUILD)
 
-bench: deps-bench all $(WORKLOADS)
+# The symbolizer benchmark's driver: file offsets -> frames as the preload resolves them at exit
+# (symbol cache in front of libdw), for scripts/bench-symbolize.sh.
+$(BUILD)/symbolize_bench: tests/eval/symbolize_bench.c $(call obj,$(SYM_SRC) $(CORE_SRC)) | deps
+	$(CC) -std=gnu11 -O2 -g $(WARN) $(CPPFLAGS_ALL) -o $@ $< $(call obj,$(SYM_SRC) $(CORE_SRC)) \
+	    $(LIBIBERTY) $$(pkg-config --libs libdw libelf) -ldl -lm
+
+bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench
 	sh scripts/bench.sh $(BUILD)
 	sh scripts/bench-compare.sh $(BUILD)
+	sh scripts/bench-symbolize.sh $(BUILD)
 
 # --- install -------------------------------------------------------------------------------
 install: all

@@ -1,0 +1,246 @@
+/* check_symcache_preload.c — the symbol cache through the preload: a warm run is served from
+ * the cache with the cold run's names, files and lines; a binary rebuilt at the same path
+ * (another build-id) never gets the old names; PROFREG_CACHE_DIR=none writes nothing, the
+ * default goes under $XDG_CACHE_HOME; the frames cached for a C program are the names and
+ * files eu-addr2line gives for the same addresses. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *profile(const char *name, const char *out, const char *cache)
+{
+    char env_cache[4200];
+    snprintf(env_cache, sizeof env_cache, "PROFREG_CACHE_DIR=%s", cache);
+    const char *env[] = {env_cache, NULL};
+    const char *args[] = {"2", NULL};
+    return tu_profile_workload(out, name, args, env);
+}
+
+static double summary_num(json_t *p, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(p, "summary"), key);
+    ck_assert_msg(json_is_number(v), "summary.%s missing", key);
+    return json_number_value(v);
+}
+
+static const char *str_or_null(json_t *fn, const char *key)
+{
+    json_t *v = json_object_get(fn, key);
+    return json_is_string(v) ? json_string_value(v) : "(null)";
+}
+
+START_TEST(test_warm_run_served_with_same_names_files_lines)
+{
+    char cache[4096]; /* tu_in_tmp's buffers rotate */
+    snprintf(cache, sizeof cache, "%s", tu_in_tmp("cache"));
+    json_t *cold = profile("inline", tu_in_tmp("cold"), cache);
+    ck_assert_double_eq(summary_num(cold, "symbol_cache_hits"), 0);
+    ck_assert_double_gt(summary_num(cold, "symbol_cache_misses"), 0);
+    json_t *warm = profile("inline", tu_in_tmp("warm"), cache);
+    double hits = summary_num(warm, "symbol_cache_hits");
+    double misses = summary_num(warm, "symbol_cache_misses");
+    ck_assert_msg(hits > 0 && hits >= misses, "hits %g misses %g", hits, misses);
+
+    /* every function both runs found is named, placed and attributed alike */
+    size_t common = 0;
+    size_t i;
+    json_t *fn;
+    json_array_foreach(json_object_get(warm, "top_functions"), i, fn)
+    {
+        const char *name = json_string_value(json_object_get(fn, "name"));
+        json_t *other = tu_function(cold, name);
+        if (!other)
+            continue;
+        common++;
+        const char *keys[] = {"source_file", "source_path", "module"};
+        for (int k = 0; k < 3; k++)
+            ck_assert_str_eq(str_or_null(fn, keys[k]), str_or_null(other, keys[k]));
+        ck_assert(json_equal(json_object_get(fn, "line"), json_object_get(other, "line")));
+    }
+    ck_assert_uint_ge(common, 3);
+    ck_assert_ptr_nonnull(tu_function(warm, "inlined_hot"));
+    ck_assert_ptr_nonnull(tu_function(warm, "outer_caller"));
+    json_decref(cold);
+    json_decref(warm);
+}
+END_TEST
+
+/* Builds tu_tmp/prog from a source whose burning function is called fname. */
+static const char *build_prog(const char *fname)
+{
+    char src[8192];
+    snprintf(src, sizeof src,
+             "#include <stdint.h>\n"
+             "volatile uint64_t sink;\n"
+             "__attribute__((noipa)) void %s(void) {\n"
+             "    for (uint64_t i = 0; i < 150000000u; i++) sink += i * i;\n"
+             "}\n"
+             "int main(void) { %s(); return 0; }\n",
+             fname, fname);
+    tu_write_file(tu_in_tmp("prog.c"), src);
+    char cmd[32768];
+    snprintf(cmd, sizeof cmd, "cc -O1 -g -Wl,--build-id -o '%s' '%s' && echo ok", tu_in_tmp("prog"),
+             tu_in_tmp("prog.c"));
+    char *ok = tu_shell(cmd);
+    ck_assert_msg(ok && strcmp(ok, "ok\n") == 0, "cannot build the test program");
+    free(ok);
+    return tu_in_tmp("prog");
+}
+
+static json_t *profile_prog(const char *cache, const char *out)
+{
+    char env_cache[4200], env_out[4200], preload[4200];
+    snprintf(env_cache, sizeof env_cache, "PROFREG_CACHE_DIR=%s", cache);
+    snprintf(env_out, sizeof env_out, "PROFREG_OUTPUT=%s", out);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libprofreg.so", tu_build());
+    const char *env[] = {env_cache, env_out, preload, "PROFREG_QUIET=1", NULL};
+    const char *argv[] = {tu_in_tmp("prog"), NULL};
+    struct tu_result r = tu_run(argv, env, NULL);
+    ck_assert_msg(r.status == 0, "prog: %s", r.err);
+    tu_result_free(&r);
+    return tu_load_json(out);
+}
+
+START_TEST(test_rebuilt_binary_at_same_path_never_gets_old_names)
+{
+    char cache[4096]; /* tu_in_tmp's buffers rotate */
+    snprintf(cache, sizeof cache, "%s", tu_in_tmp("cache"));
+    build_prog("old_burner");
+    for (int i = 0; i < 2; i++) {
+        json_t *p = profile_prog(cache, tu_in_tmp("old.json"));
+        ck_assert_ptr_nonnull(tu_function(p, "old_burner"));
+        json_decref(p);
+    }
+    build_prog("new_burner"); /* same path, another build-id */
+    json_t *p = profile_prog(cache, tu_in_tmp("new.json"));
+    ck_assert_ptr_nonnull(tu_function(p, "new_burner"));
+    ck_assert_ptr_null(tu_function(p, "old_burner"));
+    json_decref(p);
+    p = profile_prog(cache, tu_in_tmp("new2.json"));
+    ck_assert_ptr_nonnull(tu_function(p, "new_burner"));
+    ck_assert_ptr_null(tu_function(p, "old_burner"));
+    ck_assert_double_gt(summary_num(p, "symbol_cache_hits"), 0);
+    json_decref(p);
+}
+END_TEST
+
+START_TEST(test_none_writes_nothing_default_under_xdg)
+{
+    char xdg[4200], home[4200];
+    snprintf(xdg, sizeof xdg, "XDG_CACHE_HOME=%s", tu_in_tmp("xdg"));
+    snprintf(home, sizeof home, "HOME=%s", tu_in_tmp("home"));
+    char preload[4200];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libprofreg.so", tu_build());
+    char exe[4200];
+    snprintf(exe, sizeof exe, "%s/workloads/inline", tu_build());
+    const char *argv[] = {exe, NULL};
+
+    char out_env[4200];
+    snprintf(out_env, sizeof out_env, "PROFREG_OUTPUT=%s/", tu_in_tmp("out"));
+    const char *none_env[] = {preload, xdg, home, "PROFREG_QUIET=1", "PROFREG_CACHE_DIR=none",
+                              out_env, NULL};
+    struct tu_result r = tu_run(argv, none_env, NULL);
+    ck_assert_int_eq(r.status, 0);
+    tu_result_free(&r);
+    ck_assert(!tu_exists(tu_in_tmp("xdg")));
+    ck_assert(!tu_exists(tu_in_tmp("home")));
+
+    /* unset: the default root under $XDG_CACHE_HOME */
+    const char *default_env[] = {preload, xdg, home, "PROFREG_QUIET=1", out_env, NULL};
+    unsetenv("PROFREG_CACHE_DIR"); /* this test runs in a process of its own */
+    r = tu_run(argv, default_env, NULL);
+    ck_assert_int_eq(r.status, 0);
+    tu_result_free(&r);
+    ck_assert(tu_exists(tu_in_tmp("xdg/profreg/debug/symbols")));
+}
+END_TEST
+
+/* The lookup offsets and frames of module's cache file: "offset\tname\tfile\tline" lines. */
+static char *cached_frames(const char *cache, const char *bin)
+{
+    char cmd[32768];
+    snprintf(cmd, sizeof cmd,
+             "f=\"%s/symbols/$(readelf -n '%s' | sed -n 's/.*Build ID: *//p')\"; "
+             "awk '/^a /{off=$2} /^f /{sub(/^f [01] /, \"\"); n=split($0, a, \"\\t\"); "
+             "split(a[1], h, \" \"); line=h[1]; sub(/^[-0-9]+ /, \"\", a[1]); "
+             "print off \"\\t\" a[1] \"\\t\" a[2] \"\\t\" line}' \"$f\"",
+             cache, bin);
+    return tu_shell(cmd);
+}
+
+/* eu-addr2line's frames of the same offsets: "offset\tname\tfile\tline" lines. */
+static char *eu_frames(const char *cache, const char *bin)
+{
+    char cmd[32768];
+    snprintf(cmd, sizeof cmd,
+             "f=\"%s/symbols/$(readelf -n '%s' | sed -n 's/.*Build ID: *//p')\"; "
+             "load=$(readelf -lW '%s' | awk '$1==\"LOAD\" && / R E / {print $2, $3}'); "
+             "set -- $load; "
+             "sed -n 's/^a \\([0-9a-f]*\\) .*/\\1/p' \"$f\" | while read off; do "
+             "  v=$(printf '0x%%x' $((0x$off - $1 + $2))); "
+             "  eu-addr2line -f -i -C -e '%s' $v </dev/null | awk -v off=$off 'NR%%2==1 {sub(/ "
+             "inlined at "
+             ".*/, \"\"); "
+             "name=$0} NR%%2==0 {n=split($0, p, \":\"); file=p[1]; sub(/.*\\//, \"\", file); "
+             "print off \"\\t\" name \"\\t\" file \"\\t\" p[2]}'; "
+             "done",
+             cache, bin, bin, bin);
+    return tu_shell(cmd);
+}
+
+START_TEST(test_cached_frames_match_eu_addr2line)
+{
+    char cache[4096]; /* tu_in_tmp's buffers rotate */
+    snprintf(cache, sizeof cache, "%s", tu_in_tmp("cache"));
+    json_t *p = profile("inline", tu_in_tmp("p"), cache);
+    json_decref(p);
+    char bin[4200];
+    snprintf(bin, sizeof bin, "%s/workloads/inline", tu_build());
+    char *ours = cached_frames(cache, bin), *theirs = eu_frames(cache, bin);
+    ck_assert_ptr_nonnull(ours);
+    ck_assert_ptr_nonnull(theirs);
+    /* same addresses, same frames in the same order, same names and files; our line is the
+     * function's declaration (DW_AT_decl_line), theirs the address's: never before ours */
+    char *s1, *s2;
+    char *l1 = strtok_r(ours, "\n", &s1), *l2 = strtok_r(theirs, "\n", &s2);
+    size_t n = 0;
+    for (; l1 && l2; l1 = strtok_r(NULL, "\n", &s1), l2 = strtok_r(NULL, "\n", &s2), n++) {
+        char off1[64], name1[512], file1[512], off2[64], name2[512], file2[512];
+        long line1, line2;
+        ck_assert_msg(
+            sscanf(l1, "%63[^\t]\t%511[^\t]\t%511[^\t]\t%ld", off1, name1, file1, &line1) == 4,
+            "ours: %s", l1);
+        ck_assert_msg(
+            sscanf(l2, "%63[^\t]\t%511[^\t]\t%511[^\t]\t%ld", off2, name2, file2, &line2) == 4,
+            "eu-addr2line: %s", l2);
+        if (strcmp(file1, "\\0") == 0)
+            strcpy(file1, "??"); /* no source: eu-addr2line prints ??:0 */
+        ck_assert_str_eq(off1, off2);
+        ck_assert_str_eq(name1, name2);
+        ck_assert_str_eq(file1, file2);
+        ck_assert_msg(line1 <= line2, "%s %s: declared at %ld, address at %ld", off1, name1, line1,
+                      line2);
+    }
+    ck_assert_msg(!l1 && !l2, "frame counts differ: ours %s, eu-addr2line %s", l1 ? l1 : "-",
+                  l2 ? l2 : "-");
+    ck_assert_uint_ge(n, 3);
+    free(ours);
+    free(theirs);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("symcache_preload");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_warm_run_served_with_same_names_files_lines);
+    tcase_add_test(tc, test_rebuilt_binary_at_same_path_never_gets_old_names);
+    tcase_add_test(tc, test_none_writes_nothing_default_under_xdg);
+    tcase_add_test(tc, test_cached_frames_match_eu_addr2line);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
