@@ -510,7 +510,7 @@ struct side {
     const struct avg_profile *a;
     struct hmap names;         /* every function, by name */
     struct ranking by[2];      /* [METRIC_TOTAL], [METRIC_SELF] */
-    uint8_t *structural;       /* per function: in nearly every sample on both sides */
+    uint8_t *structural;       /* per function: in nearly every sample, or too large to grow */
     uint8_t *passthrough;      /* per function: its samples go on into one callee (both sides) */
     bool is_baseline;          /* its relative source paths are relative to the project root */
 };
@@ -590,7 +590,8 @@ static double cannot_grow_share(const struct judge_options *o)
 }
 
 /* Marks, on both sides, the functions in nearly every sample on both sides, or too large
- * on both to grow by the threshold: entry points, runners, main. */
+ * on both to grow by the threshold: entry points, runners, main; and those in nearly every
+ * sample on one side that the other lacks (a runner frame one build inlined). */
 static void mark_structural(struct side *cs, struct side *bs, const struct judge_options *o)
 {
     double limit = cannot_grow_share(o);
@@ -599,13 +600,26 @@ static void mark_structural(struct side *cs, struct side *bs, const struct judge
     for (size_t ci = 0; ci < cs->a->nfunctions; ci++) {
         const struct avg_function *c = &cs->a->functions[ci];
         long bi = side_find(bs, c->name);
-        if (bi < 0)
+        if (bi < 0) {
+            /* a frame in nearly every sample that the other side lacks: a runner frame the
+             * other build inlined (its time folded into its caller), not a new hotspot */
+            if ((isnan(c->mean_pct) ? c->avg_percentage : c->mean_pct) >= JUDGE_STRUCTURAL_SHARE)
+                cs->structural[ci] = 1;
             continue;
+        }
         const struct avg_function *b = &bs->a->functions[bi];
         double cv = isnan(c->mean_pct) ? c->avg_percentage : c->mean_pct;
         double bv = isnan(b->mean_pct) ? b->avg_percentage : b->mean_pct;
         if (cv >= limit && bv >= limit)
             cs->structural[ci] = bs->structural[bi] = 1;
+        else if ((cv >= JUDGE_STRUCTURAL_SHARE && bv < 1) || (bv >= JUDGE_STRUCTURAL_SHARE && cv < 1))
+            cs->structural[ci] = bs->structural[bi] = 1; /* inlined on one side, likewise */
+    }
+    for (size_t bi = 0; bi < bs->a->nfunctions; bi++) {
+        const struct avg_function *b = &bs->a->functions[bi];
+        if (side_find(cs, b->name) < 0 &&
+            (isnan(b->mean_pct) ? b->avg_percentage : b->mean_pct) >= JUDGE_STRUCTURAL_SHARE)
+            bs->structural[bi] = 1;
     }
 }
 

@@ -224,8 +224,8 @@ static void print_structural(FILE *out, const struct judgement *j, const struct 
 {
     if (j->nstructural == 0)
         return;
-    fprintf(out, "%sNot given a slot%s (in nearly every sample on both sides: they cannot grow by "
-                 "the threshold): ",
+    fprintf(out, "%sNot given a slot%s (in nearly every sample: they cannot grow by the "
+                 "threshold): ",
             s->blue, s->reset);
     size_t shown = j->nstructural < 6 ? j->nstructural : 6;
     for (size_t i = 0; i < shown; i++)

@@ -347,6 +347,21 @@ START_TEST(test_structural_frames_take_no_slot)
     ck_assert_uint_eq(j.nstructural, 3);
     ck_assert_uint_eq(j.regressed, 0);
     judgement_free(&j);
+    /* a runner frame that one build inlined (absent, or nearly, on one side) is no new
+     * hotspot and no disappeared function: it is in nearly every sample where it exists */
+    avg_profile_free(&cur);
+    const char *c2[] = {"_start:100:0:0", "main:99.5:0.1:0", "testing::TestSuite::Run()|99|0.1|0",
+                        "testing::Test::Run()|99|0.1|0", "body:60:0.5:10", "work:50:0.5:50",
+                        "other:20:0.5:20", NULL};
+    cur = avg(5, 4000, c2);
+    ck_assert_int_eq(judge_compare(&cur, &base, &o, &j), 0);
+    ck_assert_uint_eq(j.nnew, 0);
+    ck_assert_ptr_null(judged(&j, "testing::TestSuite::Run()"));
+    judgement_free(&j);
+    ck_assert_int_eq(judge_compare(&base, &cur, &o, &j), 0);
+    ck_assert_uint_eq(j.ndisappeared, 0);
+    ck_assert_ptr_null(judged(&j, "testing::TestSuite::Run()"));
+    judgement_free(&j);
     /* --compat keeps the old rule: the top 2 by share, whatever they are */
     o.compat = true;
     ck_assert_int_eq(judge_compare(&cur, &base, &o, &j), 0);
