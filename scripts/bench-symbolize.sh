@@ -20,10 +20,12 @@ rm -rf "$out"
 mkdir -p "$out"
 
 python=${PROFREG_BENCH_PYTHON:-}
-if [ -z "$python" ]; then
+if [ -z "$python" ]; then # the one whose libpython is largest
+    best=0
     for p in /root/.pyenv/versions/*/bin/python3 /usr/local/bin/python3; do
-        lp=$(dirname "$p")/../lib
-        if [ -x "$p" ] && ls "$lp"/libpython3*.so.1.0 >/dev/null 2>&1; then python=$p; break; fi
+        lp=$(ls "$(dirname "$p")"/../lib/libpython3*.so.1.0 2>/dev/null | head -n 1)
+        size=$([ -x "$p" ] && [ -n "$lp" ] && stat -L -c %s "$lp" || echo 0)
+        if [ "$size" -gt "$best" ]; then python=$p; best=$size; fi
     done
 fi
 if [ -z "$python" ]; then
