@@ -311,6 +311,37 @@ START_TEST(test_alias_in_dynsym_skips_obsolete_versions)
 END_TEST
 
 /* No local debug info: libdw 0.188 would dlopen libdebuginfod (and libcurl); we must not. */
+/* Lookups index only the CU they fall in, once; the symbol table of a module whose addresses
+ * DWARF names is never read; a stripped module's table is sorted once for all its addresses. */
+START_TEST(test_work_follows_the_addresses)
+{
+    struct sym_frame f[SYM_MAX_FRAMES];
+    struct symbolizer_stats st;
+    symbolizer_stats(sym, &st);
+    ck_assert_uint_eq(st.cus_indexed, 0);
+    lookup((uint64_t)(uintptr_t)&plain_function, f);
+    lookup((uint64_t)(uintptr_t)&outer_function, f);
+    symbolizer_stats(sym, &st);
+    ck_assert_uint_eq(st.lookups, 2);
+    ck_assert_uint_eq(st.cus_indexed, 1); /* both functions are in this file's CU */
+    ck_assert_uint_eq(st.symtabs_sorted, 0);
+    ck_assert_uint_gt(st.cu_functions, 3);
+
+    void *h = dlopen(tu_build_path("testlibs/libstripped.so"), RTLD_NOW);
+    ck_assert_msg(h != NULL, "%s", dlerror());
+    void *a = dlsym(h, "stripped_exported"), *b = dlsym(h, "stripped_hidden_address");
+    ck_assert(a && b);
+    symbolizer_close(sym);
+    setup(); /* sees the library */
+    lookup((uint64_t)(uintptr_t)a, f);
+    lookup((uint64_t)(uintptr_t)b, f);
+    symbolizer_stats(sym, &st);
+    ck_assert_uint_eq(st.cus_indexed, 0);
+    ck_assert_uint_eq(st.symtabs_sorted, 1);
+    dlclose(h);
+}
+END_TEST
+
 START_TEST(test_never_loads_debuginfod)
 {
     void *h = dlopen(tu_build_path("testlibs/libstripped.so"), RTLD_NOW);
@@ -340,6 +371,7 @@ int main(void)
     tcase_add_test(tc, test_debug_info_through_gnu_debuglink);
     tcase_add_test(tc, test_debug_info_through_build_id_and_cache);
     tcase_add_test(tc, test_never_loads_debuginfod);
+    tcase_add_test(tc, test_work_follows_the_addresses);
     tcase_add_test(tc, test_aliases_get_their_public_name);
     tcase_add_test(tc, test_alias_in_dynsym_skips_obsolete_versions);
     suite_add_tcase(s, tc);
