@@ -508,11 +508,11 @@ struct ranking {
 /* One side prepared for judging. */
 struct side {
     const struct avg_profile *a;
-    struct hmap names;         /* every function, by name */
-    struct ranking by[2];      /* [METRIC_TOTAL], [METRIC_SELF] */
-    uint8_t *structural;       /* per function: in nearly every sample, or too large to grow */
-    uint8_t *passthrough;      /* per function: its samples go on into one callee (both sides) */
-    bool is_baseline;          /* its relative source paths are relative to the project root */
+    struct hmap names;    /* every function, by name */
+    struct ranking by[2]; /* [METRIC_TOTAL], [METRIC_SELF] */
+    uint8_t *structural;  /* per function: in nearly every sample, or too large to grow */
+    uint8_t *passthrough; /* per function: its samples go on into one callee (both sides) */
+    bool is_baseline;     /* its relative source paths are relative to the project root */
 };
 
 static void ranking_free(struct ranking *r)
@@ -612,7 +612,8 @@ static void mark_structural(struct side *cs, struct side *bs, const struct judge
         double bv = isnan(b->mean_pct) ? b->avg_percentage : b->mean_pct;
         if (cv >= limit && bv >= limit)
             cs->structural[ci] = bs->structural[bi] = 1;
-        else if ((cv >= JUDGE_STRUCTURAL_SHARE && bv < 1) || (bv >= JUDGE_STRUCTURAL_SHARE && cv < 1))
+        else if ((cv >= JUDGE_STRUCTURAL_SHARE && bv < 1) ||
+                 (bv >= JUDGE_STRUCTURAL_SHARE && cv < 1))
             cs->structural[ci] = bs->structural[bi] = 1; /* inlined on one side, likewise */
     }
     for (size_t bi = 0; bi < bs->a->nfunctions; bi++) {
@@ -703,7 +704,8 @@ static void side_rank(struct side *s, const struct side *other, enum judge_metri
         if (!passes(o, &a->functions[i], s, other))
             continue;
         double v = view_of(&a->functions[i], a, m, o->compat).value;
-        r->ranked[r->nranked++] = (struct ranked){(uint32_t)i, isnan(v) ? -1 : v, a->functions[i].order};
+        r->ranked[r->nranked++] =
+            (struct ranked){(uint32_t)i, isnan(v) ? -1 : v, a->functions[i].order};
     }
     if (r->nranked > 1)
         qsort(r->ranked, r->nranked, sizeof *r->ranked, cmp_ranked);
@@ -793,7 +795,8 @@ static void share_verdict_decide(struct share_verdict *v, const struct judge_opt
     v->alpha = alpha;
     /* relative growth above the threshold (from zero: any growth), an absolute move of at
      * least min_delta points, and significance (when it can be assessed) */
-    v->grew_enough = isnan(v->diff_percent) ? v->current > 0 : v->diff_percent > o->threshold_percent;
+    v->grew_enough =
+        isnan(v->diff_percent) ? v->current > 0 : v->diff_percent > o->threshold_percent;
     v->moved_enough = v->delta_points >= o->min_delta - 1e-9;
     v->significant = v->test == TEST_NONE || v->p_value < alpha;
     v->needed_points = fmax(o->min_delta, o->threshold_percent / 100 * v->baseline);
@@ -882,8 +885,8 @@ static void judge_shares(struct judged_function *f, const struct candidate *k,
     if ((both && self_known) || o->metric == METRIC_SELF)
         share_judge(&f->self, METRIC_SELF, cs, c, bs, b, k->absent, o, notes);
     for (int m = 0; m < 2; m++) {
-        struct fn_view cv = c ? view_of(c, ca, (enum judge_metric)m, compat)
-                              : (struct fn_view){0, 0, 0, 0};
+        struct fn_view cv =
+            c ? view_of(c, ca, (enum judge_metric)m, compat) : (struct fn_view){0, 0, 0, 0};
         struct fn_view bv = b ? view_of(b, ba, (enum judge_metric)m, compat)
                               : (struct fn_view){0, 0, k->absent * ba->avg_total_samples / 100, 0};
         f->samples_of[m][0] = cv.samples;
@@ -932,8 +935,8 @@ static void function_verdict(struct judged_function *f, const struct judge_optio
      * function its slot (the other one was not what it was picked for, and is often too
      * small to measure: a 10 % thread entry's 0.9 % self share) */
     const struct share_verdict *by_slot = f->slot == METRIC_SELF && f->self.judged ? &f->self
-                                          : f->total.judged ? &f->total
-                                                            : &f->self;
+                                          : f->total.judged                        ? &f->total
+                                                                                   : &f->self;
     f->status = worse(f->total.judged ? f->total.status : VERDICT_PASS,
                       f->self.judged ? f->self.status : VERDICT_PASS) == VERDICT_REGRESSION
                     ? VERDICT_REGRESSION
@@ -1082,8 +1085,8 @@ static void judge_metric(struct judged_metric *m, const struct run_metric *c,
         else
             m->significant = m->p_value < 1 - o->confidence / 100;
     }
-    m->status = (m->over_threshold && m->significant) || m->over_budget ? VERDICT_REGRESSION
-                                                                         : VERDICT_PASS;
+    m->status =
+        (m->over_threshold && m->significant) || m->over_budget ? VERDICT_REGRESSION : VERDICT_PASS;
 }
 
 static void judge_metrics(const struct avg_profile *c, const struct avg_profile *b,
@@ -1255,7 +1258,10 @@ static int judge_default(const struct side *cs, const struct side *bs,
             long bi = side_find(bs, cs->a->functions[ci].name);
             if (bi >= 0 && bs->by[ms[k]].rank[bi] == 0)
                 continue; /* filtered out on the baseline's side */
-            pick(p, (long)ci, bi, bi >= 0 ? 0 : bs->a->complete ? 0 : bs->by[ms[k]].smallest,
+            pick(p, (long)ci, bi,
+                 bi >= 0           ? 0
+                 : bs->a->complete ? 0
+                                   : bs->by[ms[k]].smallest,
                  ms[k] ? METRIC_SELF : METRIC_TOTAL, (double)(o->top ? o->top : 1));
         }
     }
@@ -1283,8 +1289,8 @@ static int judge_default(const struct side *cs, const struct side *bs,
         }
         if (f->status != VERDICT_REGRESSION)
             continue; /* a new function, not above zero by the gates */
-        j->new_hotspots[j->nnew++] = (struct listed_function){
-            f->name, f->current_percentage, f->baseline_percentage, f->p_value};
+        j->new_hotspots[j->nnew++] = (struct listed_function){f->name, f->current_percentage,
+                                                              f->baseline_percentage, f->p_value};
         if (o->fail_on_new)
             j->new_regressed++;
     }

@@ -138,8 +138,7 @@ static void print_metrics(FILE *out, const struct judgement *j, const struct ter
             used += (size_t)snprintf(limit, sizeof limit, "+%g %%", m->threshold_percent);
         if (!isnan(m->budget)) {
             snprintf(budget, sizeof budget, "%.0f %s", m->budget, m->unit);
-            snprintf(limit + used, sizeof limit - used, "%s%s", used ? ", max " : "max ",
-                     budget);
+            snprintf(limit + used, sizeof limit - used, "%s%s", used ? ", max " : "max ", budget);
         }
         if (!*limit)
             snprintf(limit, sizeof limit, "-");
@@ -147,9 +146,8 @@ static void print_metrics(FILE *out, const struct judgement *j, const struct ter
         const char *colour = !m->judged                        ? s->yellow
                              : m->status == VERDICT_REGRESSION ? s->red
                                                                : s->green;
-        fprintf(out, "%-22s  %11s  %11s  %8s  %8s  %-22s  %s%s%s%s\n", m->label, cur, base, diff,
-                p, limit, colour, status, s->reset,
-                m->over_budget ? " (over budget)" : "");
+        fprintf(out, "%-22s  %11s  %11s  %8s  %8s  %-22s  %s%s%s%s\n", m->label, cur, base, diff, p,
+                limit, colour, status, s->reset, m->over_budget ? " (over budget)" : "");
     }
 }
 
@@ -224,8 +222,9 @@ static void print_structural(FILE *out, const struct judgement *j, const struct 
 {
     if (j->nstructural == 0)
         return;
-    fprintf(out, "%sNot given a slot%s (in nearly every sample: they cannot grow by the "
-                 "threshold): ",
+    fprintf(out,
+            "%sNot given a slot%s (in nearly every sample: they cannot grow by the "
+            "threshold): ",
             s->blue, s->reset);
     size_t shown = j->nstructural < 6 ? j->nstructural : 6;
     for (size_t i = 0; i < shown; i++)
@@ -262,14 +261,15 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
                     verdict_name(f->status), s->reset);
         }
     } else {
-        fprintf(out, "  %13s  %13s  %9s  %8s  %7s  %s%s\n", "Total % now/b", "Self % now/b",
-                "Diff", "p-value", "Detect", "Status", s->reset);
+        fprintf(out, "  %13s  %13s  %9s  %8s  %7s  %s%s\n", "Total % now/b", "Self % now/b", "Diff",
+                "p-value", "Detect", "Status", s->reset);
         for (size_t i = 0; i < j->ncompared; i++)
             print_default_row(out, &j->compared[i], s, namew);
     }
     if (j->ncompared == 0)
-        fprintf(out, o->compat ? "(no function is in both top %zu lists)\n"
-                               : "(the baseline lists no function to judge among its top %zu)\n",
+        fprintf(out,
+                o->compat ? "(no function is in both top %zu lists)\n"
+                          : "(the baseline lists no function to judge among its top %zu)\n",
                 o->top);
 
     size_t listw = namew + (size_t)cols - 18 - (o->compat ? 0 : 43);
@@ -287,8 +287,8 @@ void render_compare_table(FILE *out, const struct compare_view *v, const struct 
         snprintf(title, sizeof title,
                  "Disappeared (in the baseline top %zu, not in the current's):", o->top);
     else
-        snprintf(title, sizeof title, "Disappeared (in the baseline top %zu, no samples now):",
-                 o->top);
+        snprintf(title, sizeof title,
+                 "Disappeared (in the baseline top %zu, no samples now):", o->top);
     print_list(out, title, j->disappeared, j->ndisappeared, "GONE", s, listw);
 
     print_metrics(out, j, s);

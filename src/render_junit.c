@@ -117,7 +117,8 @@ int render_compare_junit(FILE *out, const struct compare_view *v, const struct j
         else
             snprintf(msg, sizeof msg, "%s median grew %+.1f %% (threshold %g %%, p %s)", m->label,
                      m->diff_percent, m->threshold_percent, p);
-        fprintf(out, ">\n      <failure type=\"%s\" message=\"", m->over_budget ? "budget" : "regression");
+        fprintf(out, ">\n      <failure type=\"%s\" message=\"",
+                m->over_budget ? "budget" : "regression");
         xml_text(out, msg, SIZE_MAX, true);
         fprintf(out, "\"/>\n    </testcase>\n");
     }

@@ -61,9 +61,9 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
     const struct judge_options *o = v->options;
     bool failed = judgement_failed(j);
     fprintf(out, "### profreg: %s — %s\n\n", v->executable ? v->executable : "unknown",
-            failed                ? "REGRESSION"
+            failed            ? "REGRESSION"
             : j->inconclusive ? "no regression found (some verdicts inconclusive)"
-                                  : "no regression");
+                              : "no regression");
     if (j->likely_cause) {
         fprintf(out, "**Most likely cause:** ");
         render_md_code(out, j->likely_cause);
@@ -100,7 +100,9 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
             fprintf(out, " | n/a");
         else
             fprintf(out, " | %+.1f %%%s", f->diff_percent,
-                    o->compat ? "" : f->decided_by == METRIC_SELF ? " (self)" : " (total)");
+                    o->compat                      ? ""
+                    : f->decided_by == METRIC_SELF ? " (self)"
+                                                   : " (total)");
         if (!o->compat) {
             char p[32];
             render_format_p(f->p_value, p, sizeof p);

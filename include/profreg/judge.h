@@ -124,17 +124,17 @@ const char *judge_metric_name(enum judge_metric m); /* "total", "self" or "both"
 struct fn_filter; /* filter.h */
 
 struct judge_options {
-    double threshold_percent; /* relative increase that is a regression (default 50) */
-    size_t top;               /* functions tracked on each side (default 10) */
-    bool compat;              /* the old tool's rules exactly */
-    enum judge_metric metric; /* default METRIC_BOTH (compat: METRIC_TOTAL) */
-    double min_delta;         /* absolute increase, percentage points (default 0.5) */
-    double confidence;        /* percent (default 99): significance at 1 - confidence/100 */
-    double time_threshold;    /* relative increase of median wall or CPU time (default 10) */
-    double memory_threshold;  /* relative increase of median peak RSS (default 10) */
-    double max_time_ms;       /* budget for the median wall time; NAN: none */
-    double max_memory_mb;     /* budget for the median peak RSS; NAN: none */
-    bool fail_on_new;         /* a significant new hotspot counts as a regression */
+    double threshold_percent;       /* relative increase that is a regression (default 50) */
+    size_t top;                     /* functions tracked on each side (default 10) */
+    bool compat;                    /* the old tool's rules exactly */
+    enum judge_metric metric;       /* default METRIC_BOTH (compat: METRIC_TOTAL) */
+    double min_delta;               /* absolute increase, percentage points (default 0.5) */
+    double confidence;              /* percent (default 99): significance at 1 - confidence/100 */
+    double time_threshold;          /* relative increase of median wall or CPU time (default 10) */
+    double memory_threshold;        /* relative increase of median peak RSS (default 10) */
+    double max_time_ms;             /* budget for the median wall time; NAN: none */
+    double max_memory_mb;           /* budget for the median peak RSS; NAN: none */
+    bool fail_on_new;               /* a significant new hotspot counts as a regression */
     const struct fn_filter *filter; /* functions judged; NULL: all */
 };
 
@@ -154,14 +154,14 @@ struct share_verdict {
     double diff_percent, delta_points;
     double p_value;
     enum sig_test test;
-    double mde_points; /* smallest growth that would have been significant here (points);
-                          NAN when significance could not be assessed */
+    double mde_points;    /* smallest growth that would have been significant here (points);
+                             NAN when significance could not be assessed */
     double needed_points; /* smallest growth the rules call a regression: max(min-delta,
                              threshold x baseline) */
-    double se, df;   /* standard error of the difference (points) and its degrees of freedom
-                        (INFINITY: normal approximation); NAN when not assessed */
-    double alpha;    /* the significance level it was held to: every share judged in one
-                        comparison is one family (Holm's step-down at 1 - confidence) */
+    double se, df;        /* standard error of the difference (points) and its degrees of freedom
+                             (INFINITY: normal approximation); NAN when not assessed */
+    double alpha;         /* the significance level it was held to: every share judged in one
+                             comparison is one family (Holm's step-down at 1 - confidence) */
     bool grew_enough, moved_enough, significant;
     enum verdict status;
 };
@@ -202,7 +202,7 @@ struct judged_function {
                                number screened: one of the largest growers (its p-value is
                                held to 1/picked_from of the level, Bonferroni) */
     struct share_verdict total, self;
-    double samples_of[2][2]; /* [total, self][current, baseline]: mean samples a run */
+    double samples_of[2][2];   /* [total, self][current, baseline]: mean samples a run */
     double detectable_percent; /* smallest growth (relative, %) this comparison could have
                                   called a regression at this share: max(rules, noise) */
     enum cause_role role;
@@ -239,9 +239,9 @@ struct judged_metric {
 
 /* Notes on what the judge could not assess, for the renderers (bit flags). */
 enum judge_note {
-    NOTE_NO_SPREAD = 1u << 0,     /* the baseline has no run-to-run spread (old format) */
-    NOTE_NO_COUNTS = 1u << 1,     /* no sample counts either: significance not assessed */
-    NOTE_FEW_RUNS = 1u << 2,      /* a side has fewer than 3 runs: sampling noise only */
+    NOTE_NO_SPREAD = 1u << 0,       /* the baseline has no run-to-run spread (old format) */
+    NOTE_NO_COUNTS = 1u << 1,       /* no sample counts either: significance not assessed */
+    NOTE_FEW_RUNS = 1u << 2,        /* a side has fewer than 3 runs: sampling noise only */
     NOTE_METRIC_UNTESTED = 1u << 3, /* a whole-run metric had no spread on either side */
     NOTE_METRIC_MISSING = 1u << 4,  /* a budget or metric could not be judged: not recorded */
     NOTE_ONE_RUN = 1u << 5,         /* a side has one run: run-to-run noise is unknown */

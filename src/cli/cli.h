@@ -51,9 +51,9 @@ struct project {
 /* How runs are folded as they are loaded (profile_fold.c): clone suffixes into the base
  * function, and inlined frames into their callers. */
 struct load_opts {
-    bool fold_clones;       /* default true; false under --compat */
+    bool fold_clones;         /* default true; false under --compat */
     enum inline_mode inlines; /* --inlines; default INLINES_FOLD */
-    bool inlines_given;     /* --inlines was on the command line */
+    bool inlines_given;       /* --inlines was on the command line */
 };
 
 /* Applies o to a profile just read. 0, or -1 when out of memory. */
@@ -74,10 +74,10 @@ struct project_args {
 #define PROJECT_OPTIONS                                                                            \
     {"executable", required_argument, NULL, 'e'}, {"current", required_argument, NULL, 'c'},       \
         {"baseline", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},        \
+        {"root", required_argument, NULL, 'R'},                                                    \
     {                                                                                              \
-        "root", required_argument, NULL, 'R'                                                       \
-    }                                                                                              \
-    , { "inlines", required_argument, NULL, 'I' }
+        "inlines", required_argument, NULL, 'I'                                                    \
+    }
 
 /* Defaults: --runs 5, --root ".". */
 void project_args_init(struct project_args *a);
@@ -99,11 +99,11 @@ void project_free(struct project *p);
 struct runs {
     char **paths;
     size_t n;
-    unsigned requested;      /* --runs, when loaded from the results directory */
-    struct avg_profile avg;  /* judge_average of the runs */
+    unsigned requested;        /* --runs, when loaded from the results directory */
+    struct avg_profile avg;    /* judge_average of the runs */
     struct test_profile tests; /* per-test figures of the runs (testattr.h) */
-    char *average_timestamp; /* mean export_timestamp (ISO-8601), or NULL */
-    char *executable;        /* metadata.executable of the first run, or NULL */
+    char *average_timestamp;   /* mean export_timestamp (ISO-8601), or NULL */
+    char *executable;          /* metadata.executable of the first run, or NULL */
 };
 
 /* Loads the --current files (in the order given). Prints the error and returns -1 when one

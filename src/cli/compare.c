@@ -203,8 +203,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
                 return -1;
             break;
         case 'Y':
-            if (cli_parse_double("--memory-threshold", optarg, 0, 1e9,
-                                 &a->judge.memory_threshold))
+            if (cli_parse_double("--memory-threshold", optarg, 0, 1e9, &a->judge.memory_threshold))
                 return -1;
             break;
         case 'x':
@@ -369,8 +368,8 @@ static const struct test_judgement *judge_tests(const struct compare_args *a,
                                                 struct test_judgement *out)
 {
     struct test_judge_options o = {
-        .threshold_percent = isnan(a->test_threshold) ? a->judge.threshold_percent
-                                                      : a->test_threshold,
+        .threshold_percent =
+            isnan(a->test_threshold) ? a->judge.threshold_percent : a->test_threshold,
         .confidence = a->judge.confidence,
         .min_delta = a->judge.min_delta,
         .metric = a->judge.metric,

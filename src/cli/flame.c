@@ -571,9 +571,8 @@ int cmd_diff(int argc, char **argv)
             snprintf(sub, sizeof sub,
                      "shape: current (%zu file%s, %llu samples); colour: change of share "
                      "against the baseline (%zu file%s, %llu samples), red grew, blue shrank",
-                     a.ncurrent, a.ncurrent == 1 ? "" : "s",
-                     (unsigned long long)cur.total_samples, a.nfiles, a.nfiles == 1 ? "" : "s",
-                     (unsigned long long)base.total_samples);
+                     a.ncurrent, a.ncurrent == 1 ? "" : "s", (unsigned long long)cur.total_samples,
+                     a.nfiles, a.nfiles == 1 ? "" : "s", (unsigned long long)base.total_samples);
             struct flame_options o = {a.title ? a.title : "Differential Flame Graph", sub,
                                       (int)a.width, a.icicle, &bt};
             struct svg_ctx ctx = {&ct, &o};

@@ -34,12 +34,9 @@ void usage_report(FILE *out)
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"top", required_argument, NULL, 't'},
-        {"self", no_argument, NULL, 's'},
-        {"no-color", no_argument, NULL, 'n'},
-        {"by-test", no_argument, NULL, 'T'},
-        {"inlines", required_argument, NULL, 'I'},
-        {NULL, 0, NULL, 0},
+        {"top", required_argument, NULL, 't'},     {"self", no_argument, NULL, 's'},
+        {"no-color", no_argument, NULL, 'n'},      {"by-test", no_argument, NULL, 'T'},
+        {"inlines", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0},
     };
     struct report_options o = {25, false, 0, 0, {0}};
     bool no_color = false, by_test = false;

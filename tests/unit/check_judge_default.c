@@ -331,10 +331,20 @@ static void add_stack(struct avg_profile *a, const char *path, uint64_t count)
  * slot: with --top 2, the two slots go to functions that can move. */
 START_TEST(test_structural_frames_take_no_slot)
 {
-    const char *b[] = {"_start:100:0:0", "main:99.5:0.1:0", "testing::Test::Run()|99|0.1|0",
-                       "body:60:0.5:10", "work:50:0.5:50", "other:20:0.5:20", NULL};
-    const char *c[] = {"_start:100:0:0", "main:99.5:0.1:0", "testing::Test::Run()|99|0.1|0",
-                       "body:60:0.5:10", "work:50:0.5:50", "other:20:0.5:20", NULL};
+    const char *b[] = {"_start:100:0:0",
+                       "main:99.5:0.1:0",
+                       "testing::Test::Run()|99|0.1|0",
+                       "body:60:0.5:10",
+                       "work:50:0.5:50",
+                       "other:20:0.5:20",
+                       NULL};
+    const char *c[] = {"_start:100:0:0",
+                       "main:99.5:0.1:0",
+                       "testing::Test::Run()|99|0.1|0",
+                       "body:60:0.5:10",
+                       "work:50:0.5:50",
+                       "other:20:0.5:20",
+                       NULL};
     struct avg_profile cur = avg(5, 4000, c), base = avg(5, 4000, b);
     struct judge_options o = defaults();
     o.top = 2;
@@ -350,9 +360,14 @@ START_TEST(test_structural_frames_take_no_slot)
     /* a runner frame that one build inlined (absent, or nearly, on one side) is no new
      * hotspot and no disappeared function: it is in nearly every sample where it exists */
     avg_profile_free(&cur);
-    const char *c2[] = {"_start:100:0:0", "main:99.5:0.1:0", "testing::TestSuite::Run()|99|0.1|0",
-                        "testing::Test::Run()|99|0.1|0", "body:60:0.5:10", "work:50:0.5:50",
-                        "other:20:0.5:20", NULL};
+    const char *c2[] = {"_start:100:0:0",
+                        "main:99.5:0.1:0",
+                        "testing::TestSuite::Run()|99|0.1|0",
+                        "testing::Test::Run()|99|0.1|0",
+                        "body:60:0.5:10",
+                        "work:50:0.5:50",
+                        "other:20:0.5:20",
+                        NULL};
     cur = avg(5, 4000, c2);
     ck_assert_int_eq(judge_compare(&cur, &base, &o, &j), 0);
     ck_assert_uint_eq(j.nnew, 0);
@@ -456,10 +471,10 @@ END_TEST
  * same growth is INCONCLUSIVE (significant alone, not among all screened). */
 START_TEST(test_growers_judged)
 {
-    const char *b[] = {"main:100:0:0", "a:30:0.3:30", "b:25:0.3:25", "c:20:0.3:20",
-                       "d:15:0.3:15", "leaf:1:0.05:1", "e:0.5:0.05:0.5", NULL};
-    const char *c[] = {"main:100:0:0", "a:29.5:0.3:29.5", "b:24.5:0.3:24.5", "c:19.6:0.3:19.6",
-                       "d:14.8:0.3:14.8", "leaf:2.5:0.05:2.5", "e:0.5:0.05:0.5", NULL};
+    const char *b[] = {"main:100:0:0", "a:30:0.3:30",   "b:25:0.3:25",    "c:20:0.3:20",
+                       "d:15:0.3:15",  "leaf:1:0.05:1", "e:0.5:0.05:0.5", NULL};
+    const char *c[] = {"main:100:0:0",    "a:29.5:0.3:29.5",   "b:24.5:0.3:24.5", "c:19.6:0.3:19.6",
+                       "d:14.8:0.3:14.8", "leaf:2.5:0.05:2.5", "e:0.5:0.05:0.5",  NULL};
     struct avg_profile cur = avg(5, 4000, c), base = avg(5, 4000, b);
     struct judge_options o = defaults();
     o.top = 2;
@@ -473,10 +488,10 @@ START_TEST(test_growers_judged)
     judgement_free(&j);
     avg_profile_free(&cur);
     avg_profile_free(&base);
-    const char *c2[] = {"main:100:0:0", "a:29.5:0.3:29.5", "b:24.5:0.3:24.5", "c:19.6:0.3:19.6",
-                        "d:14.8:0.3:14.8", "leaf:2.5:0.9:2.5", "e:0.5:0.05:0.5", NULL};
-    const char *b2[] = {"main:100:0:0", "a:30:0.3:30", "b:25:0.3:25", "c:20:0.3:20",
-                        "d:15:0.3:15", "leaf:1:0.5:1", "e:0.5:0.05:0.5", NULL};
+    const char *c2[] = {"main:100:0:0",    "a:29.5:0.3:29.5",  "b:24.5:0.3:24.5", "c:19.6:0.3:19.6",
+                        "d:14.8:0.3:14.8", "leaf:2.5:0.9:2.5", "e:0.5:0.05:0.5",  NULL};
+    const char *b2[] = {"main:100:0:0", "a:30:0.3:30",  "b:25:0.3:25",    "c:20:0.3:20",
+                        "d:15:0.3:15",  "leaf:1:0.5:1", "e:0.5:0.05:0.5", NULL};
     cur = avg(5, 4000, c2);
     base = avg(5, 4000, b2);
     ck_assert_int_eq(judge_compare(&cur, &base, &o, &j), 0);

@@ -95,10 +95,19 @@ START_TEST(test_round_trip_of_own_writer)
     p.nfunctions = 2;
     p.functions = calloc(2, sizeof *p.functions);
     p.functions[0] = (struct pr_function){
-        strdup("main"), strdup("m.c"), strdup("/s/m.c"), strdup("x"), 3, 10, 4, 100.0, 40.0, true, NULL};
-    p.functions[1] = (struct pr_function){
-        strdup("ns::f(int) \"q\""), NULL, NULL, NULL, -1, 6, 6, 60.0, 60.0, true,
-        strdup("ns::f(int) \"q\" [clone .constprop.0]")};
+        strdup("main"), strdup("m.c"), strdup("/s/m.c"), strdup("x"), 3, 10, 4, 100.0, 40.0,
+        true,           NULL};
+    p.functions[1] = (struct pr_function){strdup("ns::f(int) \"q\""),
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          -1,
+                                          6,
+                                          6,
+                                          60.0,
+                                          60.0,
+                                          true,
+                                          strdup("ns::f(int) \"q\" [clone .constprop.0]")};
     p.has_stacks = true;
     p.nstacks = 2;
     p.stacks = calloc(2, sizeof *p.stacks);
@@ -198,7 +207,7 @@ START_TEST(test_broken_inputs_give_one_clear_error)
         {GOOD_HEAD "\"top_functions\": [], \"stacks\": [{\"count\": 1, \"frames\": []}]}",
          "stacks[0].frames: expected a non-empty array"},
 #define TWO_FNS                                                                                    \
-    "\"top_functions\": [{\"name\": \"f\", \"samples\": 1, \"percentage\": 100},"                    \
+    "\"top_functions\": [{\"name\": \"f\", \"samples\": 1, \"percentage\": 100},"                  \
     " {\"name\": \"g\", \"samples\": 1, \"percentage\": 100}], "
         {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": [0]}]}",
          "stacks[0].inlined[0]: expected a frame position (1..1)"},
@@ -206,7 +215,8 @@ START_TEST(test_broken_inputs_give_one_clear_error)
          "stacks[0].inlined[0]: expected a frame position"},
         {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": 1}]}",
          "stacks[0].inlined: expected an array of frame positions"},
-        {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": [\"1\"]}]}",
+        {GOOD_HEAD TWO_FNS
+         "\"stacks\": [{\"count\": 1, \"frames\": [0, 1], \"inlined\": [\"1\"]}]}",
          "stacks[0].inlined[0]: expected a frame position"},
         {GOOD_HEAD "\"top_functions\": [{\"name\": \"f\", \"samples\": 1, \"percentage\": 1,"
                    " \"raw_name\": 7}]}",
