@@ -670,7 +670,8 @@ static void trim_dir(struct symcache *c)
             files[n++].mtime = st.st_mtime;
         }
     }
-    qsort(files, n, sizeof *files, by_mtime);
+    if (files)
+        qsort(files, n, sizeof *files, by_mtime);
     for (size_t i = 0; i < n && total > (off_t)SYMCACHE_MAX_TOTAL_BYTES; i++) {
         bool mine = false;
         for (size_t k = 0; k < c->nmods && !mine; k++)

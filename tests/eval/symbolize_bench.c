@@ -6,6 +6,7 @@
  *                                                                 symbolizers take (ELF vaddrs)
  * OFFSETS holds one hexadecimal file offset a line (the lookup addresses a profile sampled, as
  * the symbol cache files store them). MODULE is dlopen'ed into this process first. */
+#include "profreg/array.h"
 #include "profreg/symcache.h"
 
 #include <dlfcn.h>
@@ -101,7 +102,7 @@ int main(int argc, char **argv)
         uint64_t v = offset_to_vaddr(&t, strtoull(line, NULL, 16));
         if (!v)
             continue;
-        if (n == cap && !(addrs = realloc(addrs, (cap = cap ? 2 * cap : 1024) * sizeof *addrs)))
+        if (ARRAY_GROW(addrs, n, cap) < 0)
             return 1;
         addrs[n++] = v;
     }
