@@ -7,7 +7,8 @@
 # 2. The libpython addresses those runs sampled (the lookup offsets in its symbol cache file),
 #    resolved by profreg's symbolizer (build/symbolize_bench, the preload's code: libdw alone,
 #    then from a warm cache), binutils `addr2line -f -i -C`, `eu-addr2line -f -i -C` and
-#    `llvm-symbolizer`: wall seconds and peak RSS of each whole process (GNU time), medians of 3.
+#    `llvm-symbolizer`: wall ms and peak RSS of each whole process (GNU time), medians of 3.
+# 3. A small C workload whose samples hit the same instructions every run: cold and warm.
 set -eu
 
 build=${1:-build}
@@ -52,11 +53,13 @@ textwrap.fill(" ".join(str(i) for i in range(20000)), 40)
 list(difflib.unified_diff([str(i) for i in range(3000)], [str(i * 2) for i in range(3000)]))
 EOF
 
-# "(N ms at exit)" of one run with the given cache directory
+# "(N ms at exit)" of one run of the program (default: the Python workload) with a cache dir
 exit_ms() {
-    env PROFREG_CACHE_DIR="$1" PROFREG_OUTPUT="$out/prof/" LD_PRELOAD="$lib" \
-        "$python" "$out/pywork.py" 2>&1 >/dev/null |
-        sed -n 's/^profreg: wrote .* (\([0-9]*\) ms at exit.*/\1/p'
+    cache=$1
+    shift
+    [ $# -gt 0 ] || set -- "$python" "$out/pywork.py"
+    env PROFREG_CACHE_DIR="$cache" PROFREG_OUTPUT="$out/prof/" LD_PRELOAD="$lib" "$@" 2>&1 \
+        >/dev/null | sed -n 's/^profreg: wrote .* (\([0-9]*\) ms at exit.*/\1/p'
 }
 median() { sort -n | awk '{v[NR]=$1} END {print (NR ? v[int((NR+1)/2)] : "n/a")}'; }
 last_summary() { # hits misses symbolize_ms of the newest profile
@@ -88,6 +91,24 @@ printf '%-44s %8s\n' "warm (after $runs runs of the same program)" "$(median <"$
 set -- $(last_summary)
 echo "last warm run: $1 addresses from the cache, $2 resolved with libdw (new addresses sampled)"
 
+# a program whose samples fall on the same few instructions every run: served whole when warm
+small="$build/workloads/inline"
+if [ -x "$small" ]; then
+    : >"$out/small-cold.txt"
+    : >"$out/small-warm.txt"
+    i=0
+    while [ $i -lt "$runs" ]; do
+        rm -rf "$out/small-cache"
+        exit_ms "$out/small-cache" "$small" >>"$out/small-cold.txt"
+        exit_ms "$out/small-cache" "$small" >/dev/null
+        exit_ms "$out/small-cache" "$small" >>"$out/small-warm.txt"
+        i=$((i + 1))
+    done
+    set -- $(last_summary)
+    echo "C workload ($(basename "$small")): cold $(median <"$out/small-cold.txt") ms, warm" \
+        "$(median <"$out/small-warm.txt") ms at exit (last run: $1 from the cache, $2 with libdw)"
+fi
+
 file="$out/cache/symbols/$id"
 if [ ! -f "$file" ]; then
     echo "no symbol cache file for $libpy (build-id $id): nothing to compare"
@@ -97,22 +118,24 @@ sed -n 's/^a \([0-9a-f]*\) .*/\1/p' "$file" >"$out/offsets.txt"
 "$drv" --vaddrs "$libpy" "$out/offsets.txt" >"$out/vaddrs.txt"
 n=$(wc -l <"$out/vaddrs.txt")
 
-# wall seconds and peak RSS (KB) of a command reading addresses on stdin: median of 3 runs
+# wall ms and peak RSS (GNU time) of a command reading addresses on stdin: medians of 3 runs
 measure() {
     : >"$out/t.txt"
     for r in 1 2 3; do
-        /usr/bin/time -f '%e %M' -o "$out/t1.txt" "$@" <"$out/vaddrs.txt" >/dev/null 2>"$out/err.txt"
-        cat "$out/t1.txt" >>"$out/t.txt"
+        t0=$(date +%s%N)
+        /usr/bin/time -f '%M' -o "$out/t1.txt" "$@" <"$out/vaddrs.txt" >/dev/null 2>"$out/err.txt"
+        t1=$(date +%s%N)
+        echo "$(((t1 - t0) / 1000000)) $(tail -n 1 "$out/t1.txt")" >>"$out/t.txt"
     done
-    s=$(cut -d' ' -f1 <"$out/t.txt" | median)
+    ms=$(cut -d' ' -f1 <"$out/t.txt" | median)
     kb=$(cut -d' ' -f2 <"$out/t.txt" | median)
-    printf '%-44s %9s %12s\n' "$label" "$s" "$((kb / 1024))"
+    printf '%-44s %9s %12s\n' "$label" "$ms" "$((kb / 1024))"
 }
 
 echo
 echo "== $n addresses sampled in $(basename "$libpy"), resolved with inline chains and demangling"
-echo "   (median of 3 runs of each whole process; GNU time)"
-printf '%-44s %9s %12s\n' "symbolizer" "seconds" "peak RSS MB"
+echo "   (median of 3 runs of each whole process; peak RSS from GNU time)"
+printf '%-44s %9s %12s\n' "symbolizer" "wall ms" "peak RSS MB"
 label="profreg (libdw, no cache)"
 measure "$drv" --cache none "$libpy" "$out/offsets.txt"
 "$drv" --cache "$out/drv-cache" "$libpy" "$out/offsets.txt" 2>/dev/null
