@@ -34,9 +34,11 @@ struct sc_seg {
     uint64_t start, end, offset;
 };
 
-/* A cached address: frames[first .. first + n) of its module. */
+/* A cached range of lookup addresses: the file offsets [offset, offset + len) all resolve to
+ * frames[first .. first + n) of its module (every byte was looked up and compared). */
 struct sc_entry {
     uint64_t offset;
+    uint32_t len;
     uint32_t first, n;
     bool fresh; /* resolved by this run, not yet in the file */
     bool used;  /* looked up by this run */
@@ -50,13 +52,14 @@ struct sc_module {
     size_t nsegs;
     char build_id[2 * 64 + 1]; /* hex, "" when the module has none */
     enum sc_state state;
-    char *base;      /* basename of the real path: the symbolizer's module name */
-    char *header;    /* the identity lines every file of this module starts with */
-    bool rewrite;    /* the file on disk is stale or corrupt: write even with nothing fresh */
-    bool hit;        /* served at least one address: refresh the file's mtime */
-    struct hmap map; /* file offset -> index into ents */
+    char *base;   /* basename of the real path: the symbolizer's module name */
+    char *header; /* the identity lines every file of this module starts with */
+    bool rewrite; /* the file on disk is stale or corrupt: write even with nothing fresh */
+    bool hit;     /* served at least one address: refresh the file's mtime */
     struct sc_entry *ents;
     size_t nents, capents, nfresh;
+    uint32_t *order; /* indices into ents by offset; the ranges never overlap */
+    size_t caporder;
     struct sym_frame *frames;
     size_t nframes, capframes;
 };
@@ -142,7 +145,6 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *ctx)
         return 1;
     struct sc_module *m = &c->mods[c->nmods];
     memset(m, 0, sizeof *m);
-    hmap_init(&m->map);
     m->path = strdup(name);
     m->segs = calloc(info->dlpi_phnum ? info->dlpi_phnum : 1, sizeof *m->segs);
     if (!m->path || !m->segs) {
@@ -184,18 +186,19 @@ const void *symcache_module_of(const struct symcache *c, uint64_t addr)
 
 /* --- the file format -------------------------------------------------------------------- *
  *
- *   profreg-symcache 1
+ *   profreg-symcache 2
  *   build-id <hex>
  *   module <basename>
  *   profreg <version> <build-id of libprofreg.so>
  *   debug-dirs <dirs>
  *   debug-files <one 0/1 per debug dir: has <dir>/.build-id/xx/rest.debug>
- *   a <file offset, hex> <number of frames>
- *   f <inlined 0/1> <line> <name>\t<source_file>\t<source_path>\t<module>
+ *   s <string>              defines string 0, 1, 2 ... (before its first use)
+ *   a <file offset, hex> <length in bytes, hex> <number of frames>
+ *   f <inlined 0/1> <line> <name> <source_file> <source_path> <module>   (string indices, "-")
  *   ...
  *   end <number of entries> <hash_bytes() of every byte before this line, hex>
  *
- * Strings escape '\\', tab and newline as \\ \t \n; a NULL string is \0. */
+ * Strings escape '\\', tab and newline as \\ \t \n. */
 
 static void put_escaped(FILE *f, const char *s)
 {
@@ -284,18 +287,39 @@ static void file_path(const struct symcache *c, const struct sc_module *m, const
     snprintf(out, len, "%s/%s%s", c->dir, m->build_id, suffix);
 }
 
-/* Adds one entry (frames copied, strings interned); existing offsets are kept. */
-static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset,
-                     const struct sym_frame *fr, size_t n, bool fresh)
+/* Position in m->order of the first range starting after offset. */
+static size_t upper_bound(const struct sc_module *m, uint64_t offset)
 {
-    uint32_t idx;
-    int r = hmap_intern(&m->map, &offset, sizeof offset, (uint32_t)m->nents, &idx);
-    if (r <= 0)
-        return r;
-    if (ARRAY_GROW(m->ents, m->nents, m->capents) < 0)
+    size_t lo = 0, hi = m->nents;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->ents[m->order[mid]].offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The range holding offset, or NULL. */
+static struct sc_entry *find_entry(struct sc_module *m, uint64_t offset)
+{
+    size_t pos = upper_bound(m, offset);
+    struct sc_entry *e = pos > 0 ? &m->ents[m->order[pos - 1]] : NULL;
+    return e && offset - e->offset < e->len ? e : NULL;
+}
+
+/* Inserts one range at position pos of m->order (frames copied, strings interned). */
+static int insert_range(struct symcache *c, struct sc_module *m, size_t pos, uint64_t offset,
+                        uint64_t len, const struct sym_frame *fr, size_t n, bool fresh)
+{
+    if (ARRAY_GROW(m->ents, m->nents, m->capents) < 0 ||
+        ARRAY_GROW(m->order, m->nents, m->caporder) < 0)
         return -1;
+    memmove(m->order + pos + 1, m->order + pos, (m->nents - pos) * sizeof *m->order);
+    m->order[pos] = (uint32_t)m->nents;
     struct sc_entry *e = &m->ents[m->nents++];
-    *e = (struct sc_entry){offset, (uint32_t)m->nframes, (uint32_t)n, fresh, fresh};
+    *e = (struct sc_entry){offset, (uint32_t)len, (uint32_t)m->nframes, (uint32_t)n, fresh, fresh};
     for (size_t i = 0; i < n; i++) {
         if (ARRAY_GROW(m->frames, m->nframes, m->capframes) < 0)
             return -1;
@@ -313,19 +337,41 @@ static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset,
     return 0;
 }
 
-/* Splits the next tab-separated field off *p (up to end); NULL at the end of the line. */
-static char *next_field(char **p, char *end, size_t *len)
+/* Adds the range [offset, offset + len) with these frames, less the bytes ranges already held
+ * cover (those resolve to the same frames: the symbolizer is the same, as the header says), so
+ * that the ranges stay disjoint and the union of two writers' entries is kept whole. */
+static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset, uint64_t len,
+                     const struct sym_frame *fr, size_t n, bool fresh)
 {
-    if (*p > end)
-        return NULL;
-    char *s = *p, *t = memchr(s, '\t', (size_t)(end - s));
-    *len = (size_t)((t ? t : end) - s);
-    *p = t ? t + 1 : end + 1;
-    return s;
+    uint64_t cur = offset, end = offset + len;
+    if (end < offset)
+        return 0;
+    while (cur < end) {
+        size_t pos = upper_bound(m, cur);
+        const struct sc_entry *prev = pos > 0 ? &m->ents[m->order[pos - 1]] : NULL;
+        if (prev && cur - prev->offset < prev->len) {
+            cur = prev->offset + prev->len;
+            continue;
+        }
+        uint64_t stop = end;
+        if (pos < m->nents && m->ents[m->order[pos]].offset < stop)
+            stop = m->ents[m->order[pos]].offset;
+        if (insert_range(c, m, pos, cur, stop - cur, fr, n, fresh) < 0)
+            return -1;
+        cur = stop;
+    }
+    return 0;
 }
 
-/* Parses one "f" line (without "f "); the strings point into the line. */
-static int parse_frame(char *s, char *end, struct sym_frame *f)
+/* The strings of a file being read, by index: "s" lines define them in order. */
+struct strtab {
+    const char **v;
+    size_t len, cap;
+};
+
+/* Parses one "f" line (without "f "): inlined, line, then the indices of name, source file,
+ * source path and module in st ("-" for none); the strings point into the file's buffer. */
+static int parse_frame(char *s, const struct strtab *st, struct sym_frame *f)
 {
     char *q;
     unsigned long inl = strtoul(s, &q, 10);
@@ -334,20 +380,25 @@ static int parse_frame(char *s, char *end, struct sym_frame *f)
     s = q + 1;
     errno = 0;
     long line = strtol(s, &q, 10);
-    if (q == s || *q != ' ' || errno)
+    if (q == s || errno)
         return -1;
-    s = q + 1;
     const char **dst[4] = {&f->name, &f->source_file, &f->source_path, &f->module};
     for (int k = 0; k < 4; k++) {
-        size_t len;
-        char *field = next_field(&s, end, &len);
-        bool null;
-        if (!field || unescape(field, len, &null) != 0 || (k == 0 && null))
+        if (*q != ' ')
             return -1;
-        *dst[k] = null ? NULL : field;
+        s = q + 1;
+        if (*s == '-' && k > 0) {
+            *dst[k] = NULL;
+            q = s + 1;
+            continue;
+        }
+        unsigned long idx = strtoul(s, &q, 10);
+        if (q == s || idx >= st->len)
+            return -1;
+        *dst[k] = st->v[idx];
     }
-    if (s <= end)
-        return -1; /* a fifth field */
+    if (*q)
+        return -1;
     f->line = line;
     f->inlined = inl == 1;
     return 0;
@@ -360,18 +411,19 @@ static int read_file(struct symcache *c, struct sc_module *m, const char *path, 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    struct stat st;
+    struct stat sb;
+    struct strtab st = {0};
     char *buf = NULL;
     int rc = -1;
     *why = "unreadable";
-    if (fstat(fd, &st) != 0 || st.st_size > 2 * (off_t)SYMCACHE_MAX_FILE_BYTES ||
-        !(buf = malloc((size_t)st.st_size + 1))) {
+    if (fstat(fd, &sb) != 0 || sb.st_size > 2 * (off_t)SYMCACHE_MAX_FILE_BYTES ||
+        !(buf = malloc((size_t)sb.st_size + 1))) {
         *why = "too large or unreadable";
         goto out;
     }
     size_t len = 0;
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+    while (len < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + len, (size_t)sb.st_size - len);
         if (n <= 0)
             break;
         len += (size_t)n;
@@ -411,22 +463,34 @@ static int read_file(struct symcache *c, struct sc_module *m, const char *path, 
     struct sym_frame fr[SYM_MAX_FRAMES];
     while (p < stop) {
         char *eol = memchr(p, '\n', (size_t)(stop - p)), *q;
+        if (eol && strncmp(p, "s ", 2) == 0) {
+            bool null;
+            if (unescape(p + 2, (size_t)(eol - p - 2), &null) != 0 || null ||
+                ARRAY_GROW(st.v, st.len, st.cap) < 0)
+                goto out;
+            st.v[st.len++] = p + 2;
+            p = eol + 1;
+            continue;
+        }
         if (!eol || strncmp(p, "a ", 2) != 0)
             goto out;
         *eol = '\0';
         uint64_t off = strtoull(p + 2, &q, 16);
-        unsigned long n = q > p + 2 && *q == ' ' ? strtoul(q + 1, &q, 10) : 0;
-        if (n == 0 || n > SYM_MAX_FRAMES || *q)
+        unsigned long span = q > p + 2 && *q == ' ' ? strtoul(q + 1, &q, 16) : 0;
+        unsigned long n = span && *q == ' ' ? strtoul(q + 1, &q, 10) : 0;
+        if (n == 0 || n > SYM_MAX_FRAMES || span > SYMCACHE_MAX_RANGE || *q)
             goto out;
         p = eol + 1;
         for (unsigned long k = 0; k < n; k++) {
             eol = memchr(p, '\n', (size_t)(stop - p));
-            if (!eol || strncmp(p, "f ", 2) != 0 || parse_frame(p + 2, eol, &fr[k]) != 0)
+            if (!eol || strncmp(p, "f ", 2) != 0)
                 goto out;
             *eol = '\0';
+            if (parse_frame(p + 2, &st, &fr[k]) != 0)
+                goto out;
             p = eol + 1;
         }
-        if (add_entry(c, m, off, fr, n, false) < 0) {
+        if (add_entry(c, m, off, span, fr, n, false) < 0) {
             *why = "out of memory";
             goto out;
         }
@@ -436,6 +500,7 @@ static int read_file(struct symcache *c, struct sc_module *m, const char *path, 
         goto out;
     rc = 1;
 out:
+    free(st.v);
     free(buf);
     close(fd);
     return rc;
@@ -473,6 +538,47 @@ static size_t copy_frames(const struct sym_frame *in, size_t n, struct sym_frame
     return max;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_frames(const struct sym_frame *a, size_t na, const struct sym_frame *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!same_str(a[i].name, b[i].name) || !same_str(a[i].source_file, b[i].source_file) ||
+            !same_str(a[i].source_path, b[i].source_path) || !same_str(a[i].module, b[i].module) ||
+            a[i].line != b[i].line || a[i].inlined != b[i].inlined)
+            return false;
+    return true;
+}
+
+/* Widens [*lo, *hi) byte by byte, up to SYMCACHE_PROBE bytes each way, while the symbolizer
+ * gives the very same frames, inside the segment and outside every range already held. The
+ * frames name declaration lines, so they hold for a whole inline scope: later runs that sample
+ * other instructions of it are served too. A probe costs a fraction of a microsecond once the
+ * unit is indexed. */
+static void probe_range(struct symcache *c, struct sc_module *m, const struct sc_seg *seg,
+                        const struct sym_frame *want, size_t n, uint64_t *lo, uint64_t *hi)
+{
+    struct sym_frame got[SYM_MAX_FRAMES];
+    for (int k = 0; k<SYMCACHE_PROBE && * lo> seg->start; k++) {
+        uint64_t a = *lo - 1;
+        if (find_entry(m, a - seg->start + seg->offset) ||
+            !same_frames(want, n, got, symbolizer_lookup(c->sym, a, got, SYM_MAX_FRAMES)))
+            break;
+        *lo = a;
+    }
+    for (int k = 0; k < SYMCACHE_PROBE && *hi < seg->end; k++) {
+        if (find_entry(m, *hi - seg->start + seg->offset) ||
+            !same_frames(want, n, got, symbolizer_lookup(c->sym, *hi, got, SYM_MAX_FRAMES)))
+            break;
+        ++*hi;
+    }
+}
+
 size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_t max)
 {
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
@@ -485,12 +591,14 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
     if (m && m->state == SC_UNLOADED)
         load_module(c, m);
     if (m && m->state == SC_READY) {
-        uint32_t idx;
-        if (hmap_get(&m->map, &offset, sizeof offset, &idx)) {
-            struct sc_entry *e = &m->ents[idx];
+        struct sc_entry *e = find_entry(m, offset);
+        if (e) {
             e->used = true;
-            m->hit = true;
-            c->stats.hits++;
+            m->hit |= !e->fresh;
+            if (e->fresh)
+                c->stats.misses++; /* a range this run probed: libdw's answer all the same */
+            else
+                c->stats.hits++;
             return copy_frames(m->frames + e->first, e->n, out, max);
         }
     }
@@ -508,7 +616,10 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
         bool same = true; /* only frames the symbolizer placed in this very module */
         for (size_t i = 0; i < n; i++)
             same &= out[i].module && strcmp(out[i].module, m->base) == 0;
-        if (same && add_entry(c, m, offset, out, n, true) < 0)
+        uint64_t lo = addr, hi = addr + 1;
+        if (same)
+            probe_range(c, m, seg, out, n, &lo, &hi);
+        if (same && add_entry(c, m, lo - seg->start + seg->offset, hi - lo, out, n, true) < 0)
             m->state = SC_UNCACHED; /* out of memory: stop caching this module */
     }
     return n;
@@ -516,19 +627,45 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
 
 /* --- writing ---------------------------------------------------------------------------- */
 
-static void put_entry(FILE *f, const struct sc_module *m, const struct sc_entry *e)
+/* Writes "s" lines for the strings of e's frames not written yet (by pointer: every string
+ * is interned, so equal strings are one pointer); *next is the next string index. */
+static int put_strings(FILE *f, struct hmap *ids, uint32_t *next, const struct sc_module *m,
+                       const struct sc_entry *e)
 {
-    fprintf(f, "a %" PRIx64 " %" PRIu32 "\n", e->offset, e->n);
     for (uint32_t i = 0; i < e->n; i++) {
         const struct sym_frame *fr = &m->frames[e->first + i];
-        fprintf(f, "f %d %ld ", fr->inlined ? 1 : 0, fr->line);
-        put_escaped(f, fr->name);
-        fputc('\t', f);
-        put_escaped(f, fr->source_file);
-        fputc('\t', f);
-        put_escaped(f, fr->source_path);
-        fputc('\t', f);
-        put_escaped(f, fr->module);
+        const char *str[4] = {fr->name, fr->source_file, fr->source_path, fr->module};
+        for (int k = 0; k < 4; k++) {
+            uint32_t id;
+            int r = str[k] ? hmap_intern(ids, &str[k], sizeof str[k], *next, &id) : 0;
+            if (r < 0)
+                return -1;
+            if (r == 1) {
+                fputs("s ", f);
+                put_escaped(f, str[k]);
+                fputc('\n', f);
+                ++*next;
+            }
+        }
+    }
+    return 0;
+}
+
+static void put_entry(FILE *f, const struct hmap *ids, const struct sc_module *m,
+                      const struct sc_entry *e)
+{
+    fprintf(f, "a %" PRIx64 " %" PRIx32 " %" PRIu32 "\n", e->offset, e->len, e->n);
+    for (uint32_t i = 0; i < e->n; i++) {
+        const struct sym_frame *fr = &m->frames[e->first + i];
+        const char *str[4] = {fr->name, fr->source_file, fr->source_path, fr->module};
+        fprintf(f, "f %d %ld", fr->inlined ? 1 : 0, fr->line);
+        for (int k = 0; k < 4; k++) {
+            uint32_t id;
+            if (str[k] && hmap_get(ids, &str[k], sizeof str[k], &id))
+                fprintf(f, " %" PRIu32, id);
+            else
+                fputs(" -", f);
+        }
         fputc('\n', f);
     }
 }
@@ -544,14 +681,24 @@ static char *format_file(const struct sc_module *m, bool used_only, size_t *len)
         return NULL;
     fputs(m->header, f);
     size_t count = 0;
+    struct hmap ids;
+    hmap_init(&ids);
+    uint32_t next = 0;
     for (size_t i = 0; i < m->nents; i++) {
         if (used_only && !m->ents[i].used)
             continue;
-        put_entry(f, m, &m->ents[i]);
+        if (put_strings(f, &ids, &next, m, &m->ents[i]) < 0) {
+            hmap_free(&ids);
+            fclose(f);
+            free(buf);
+            return NULL;
+        }
+        put_entry(f, &ids, m, &m->ents[i]);
         count++;
         if (used_only && ftell(f) > (long)SYMCACHE_MAX_FILE_BYTES)
             break; /* over by at most one entry */
     }
+    hmap_free(&ids);
     fflush(f);
     size_t body = blen;
     fprintf(f, "end %zu %" PRIx64 "\n", count, hash_bytes(buf, body));
@@ -774,7 +921,7 @@ void symcache_free(struct symcache *c)
         free(m->segs);
         free(m->base);
         free(m->header);
-        hmap_free(&m->map);
+        free(m->order);
         free(m->ents);
         free(m->frames);
     }

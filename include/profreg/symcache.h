@@ -15,7 +15,11 @@
 #include <stdint.h>
 
 /* First line of every cache file; a file with another first line is ignored. */
-#define SYMCACHE_MAGIC "profreg-symcache 1"
+#define SYMCACHE_MAGIC "profreg-symcache 2"
+/* A miss is widened into the range of bytes around it that resolve to the same frames,
+ * looking at most this many bytes each way; a range is at most SYMCACHE_MAX_RANGE bytes. */
+#define SYMCACHE_PROBE     64
+#define SYMCACHE_MAX_RANGE (2 * SYMCACHE_PROBE + 1)
 /* A module's file is kept under this size: past it, only the entries the current run used
  * are kept (then the first that fit). */
 #define SYMCACHE_MAX_FILE_BYTES (4u << 20)
@@ -39,7 +43,8 @@ struct symcache_options {
 
 struct symcache_stats {
     uint64_t hits;   /* lookup addresses served from a cache file */
-    uint64_t misses; /* lookup addresses resolved with the symbolizer */
+    uint64_t misses; /* lookup addresses resolved with the symbolizer in this run (directly,
+                        or inside a range it has just probed) */
 };
 
 /* Takes this process's loaded modules (dl_iterate_phdr) and their build-ids; reads nothing
