@@ -359,9 +359,10 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
         GElf_Addr value;
         const char *name = dwfl_module_getsym_info(mod, i, &sym, &value, NULL, NULL, NULL);
         int type = GELF_ST_TYPE(sym.st_info);
-        /* what dwfl_module_addrinfo considers */
-        if (!name || !*name || sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
-            type == STT_FILE || type == STT_TLS)
+        /* what dwfl_module_addrinfo considers, but for empty names: reading every name would
+         * bring the whole string table into memory (tens of MB for a large C++ binary) */
+        if (!name || sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
+            type == STT_TLS)
             continue;
         t.e[t.n++] = (struct sym_ent){
             value,        value + sym.st_size, 0, (uint32_t)i, (uint8_t)GELF_ST_BIND(sym.st_info),
@@ -449,10 +450,20 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
     GElf_Addr value;
     const char *name =
         e ? dwfl_module_getsym_info(mod, (int)e->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
+    if (name && !*name) {
+        /* the table's choice has no name, so it is not libdwfl's: ask libdwfl (rare) */
+        GElf_Off off = 0;
+        name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+        if (name && !(off < sym.st_size || (sym.st_size == 0 && off == 0)))
+            name = NULL;
+        value = addr - off;
+    } else {
+        value = e ? e->lo : 0;
+    }
     if (!name || !*name)
         return NULL;
     if (start)
-        *start = e->lo;
+        *start = value;
     char *demangled = symbolize_demangle(name);
     if (mangled)
         *mangled = demangled != NULL;
