@@ -4,7 +4,8 @@
 # 1. Time at exit of one program (a Python interpreter whose libpython carries full DWARF) with
 #    a cold symbol cache (each run starts with an empty PROFREG_CACHE_DIR), with the cache off
 #    (none), and warm (the cache filled by earlier runs of the same program): medians of 5.
-# 2. The libpython addresses those runs sampled (the lookup offsets in its symbol cache file),
+# 2. The libpython addresses those runs sampled (one per range of its symbol cache file: the
+#    range's first byte, which resolves to the same frames as the sampled address inside it),
 #    resolved by profreg's symbolizer (build/symbolize_bench, the preload's code: libdw alone,
 #    then from a warm cache), binutils `addr2line -f -i -C`, `eu-addr2line -f -i -C` and
 #    `llvm-symbolizer`: wall ms and peak RSS of each whole process (GNU time), medians of 3.
@@ -133,7 +134,7 @@ measure() {
 }
 
 echo
-echo "== $n addresses sampled in $(basename "$libpy"), resolved with inline chains and demangling"
+echo "== $n addresses in $(basename "$libpy") (one per sampled range of the cache), resolved with inline chains and demangling"
 echo "   (median of 3 runs of each whole process; peak RSS from GNU time)"
 printf '%-44s %9s %12s\n' "symbolizer" "wall ms" "peak RSS MB"
 label="profreg (libdw, no cache)"
