@@ -431,7 +431,9 @@ static int read_file(struct symcache *c, struct sc_module *m, const char *path, 
     buf[len] = '\0';
     size_t ml = strlen(SYMCACHE_MAGIC);
     if (len < ml + 1 || memcmp(buf, SYMCACHE_MAGIC, ml) != 0 || buf[ml] != '\n') {
-        *why = "not a symbol cache file of this version";
+        /* another format version is stale, not corrupt: replaced without a word */
+        rc = strncmp(buf, "profreg-symcache ", 17) == 0 ? 0 : -1;
+        *why = "not a symbol cache file";
         goto out;
     }
     /* the last line: end <count> <hash> */

@@ -301,6 +301,31 @@ START_TEST(test_file_of_another_identity_never_serves)
 }
 END_TEST
 
+/* A file of another format version is stale, not corrupt: replaced without a word. */
+START_TEST(test_other_format_version_replaced_silently)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    char *cold = run(tu_tmp, true, &st);
+    const char *path = exe_file(tu_tmp);
+    char *text = tu_read_file(path);
+    char *old = tu_replace(text, SYMCACHE_MAGIC, "profreg-symcache 1");
+    tu_write_file(path, old);
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(frames, cold);
+    ck_assert_uint_gt(st.misses, 0);
+    free(err);
+    free(frames);
+    free(run(tu_tmp, true, &st));
+    ck_assert_uint_eq(st.hits, NADDR); /* rewritten in this version */
+    free(text);
+    free(old);
+    free(cold);
+}
+END_TEST
+
 /* Another profreg build (another version string) never reads this one's files. */
 START_TEST(test_other_version_never_serves)
 {
@@ -434,6 +459,7 @@ int main(void)
     tcase_add_test(tc, test_garbage_file_ignored_with_one_line);
     tcase_add_test(tc, test_file_of_another_identity_never_serves);
     tcase_add_test(tc, test_other_version_never_serves);
+    tcase_add_test(tc, test_other_format_version_replaced_silently);
     tcase_add_test(tc, test_concurrent_writers_merge);
     tcase_add_test(tc, test_none_writes_nothing);
     tcase_add_test(tc, test_directory_trimmed_oldest_first);
