@@ -103,8 +103,14 @@ static void make_project(const char *const *env)
     proj = tu_mkdtemp();
     record_runs(tu_build_path("workloads/gtest_sim"), in_proj("profile_results/gtest_sim"), RUNS,
                 env, NULL);
-    const char *args[] = {"compare",   "--root",          proj, "--executable", "gtest_sim",
-                          "--set-baseline", "--output-json-only", NULL};
+    const char *args[] = {"compare",
+                          "--root",
+                          proj,
+                          "--executable",
+                          "gtest_sim",
+                          "--set-baseline",
+                          "--output-json-only",
+                          NULL};
     struct tu_result r = tu_profreg(args, NULL, NULL);
     ck_assert_msg(r.status == 0, "set-baseline: %s", r.err);
     tu_result_free(&r);
@@ -137,12 +143,18 @@ static int compare_runs(const char *dir, const char *name, json_t **report)
     char rep[4200];
     snprintf(rep, sizeof rep, "%s/reports/%s.json", proj, name);
     tu_write_file(in_proj("reports/.keep"), "");
-    const char *args[40] = {"compare",          "--root",
-                            proj,               "--executable",
-                            "gtest_sim",        "--strict",
-                            "--output-json-only", "--time-threshold",
-                            "1000",             "--memory-threshold",
-                            "1000",             "--report",
+    const char *args[40] = {"compare",
+                            "--root",
+                            proj,
+                            "--executable",
+                            "gtest_sim",
+                            "--strict",
+                            "--output-json-only",
+                            "--time-threshold",
+                            "1000",
+                            "--memory-threshold",
+                            "1000",
+                            "--report",
                             rep};
     size_t n = 13;
     char **paths;
@@ -335,8 +347,8 @@ START_TEST(test_gtest_names)
         ck_assert_ptr_nonnull(rec);
         ck_assert_msg(main_pct + tu_pct(rec) >= 97, "main %.2f + recorder %.2f", main_pct,
                       tu_pct(rec));
-        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(runs[r], "summary"),
-                                                            "thread_count")),
+        ck_assert_int_eq(json_integer_value(
+                             json_object_get(json_object_get(runs[r], "summary"), "thread_count")),
                          2);
     }
     free(defined);
@@ -388,6 +400,14 @@ START_TEST(test_aa_no_regression)
     record_runs(tu_build_path("workloads/gtest_sim"), in_proj("runs/aa"), RUNS, NULL, NULL);
     json_t *rep;
     int status = compare_runs(in_proj("runs/aa"), "aa", &rep);
+    if (status != 0) {
+        /* the judge allows about 1 % false alarms at 5 runs against 5 (docs/judging.md): a
+         * second, independent A/A must then be clean; a judge that cries wolf fails both */
+        fprintf(stderr, "check_realistic: A/A flagged%s; judging 5 new runs\n", flagged(rep));
+        json_decref(rep);
+        record_runs(tu_build_path("workloads/gtest_sim"), in_proj("runs/aa2"), RUNS, NULL, NULL);
+        status = compare_runs(in_proj("runs/aa2"), "aa2", &rep);
+    }
     json_t *summary = json_object_get(rep, "summary");
     ck_assert_msg(status == 0, "A/A failed --strict: verdict %s, most likely cause %s:%s",
                   str(summary, "verdict"), str(summary, "most_likely_cause"), flagged(rep));
@@ -395,8 +415,7 @@ START_TEST(test_aa_no_regression)
     ck_assert_int_eq(json_array_size(json_object_get(summary, "new_hotspots")), 0);
     ck_assert_int_eq(json_array_size(json_object_get(summary, "disappeared")), 0);
     json_t *cause = json_object_get(summary, "most_likely_cause");
-    ck_assert_msg(cause && json_is_null(cause), "A/A names a cause: %s",
-                  json_string_value(cause));
+    ck_assert_msg(cause && json_is_null(cause), "A/A names a cause: %s", json_string_value(cause));
     json_t *e;
     size_t i;
     ck_assert_int_ge(json_array_size(json_object_get(rep, "functions")), 5);
@@ -409,8 +428,8 @@ START_TEST(test_aa_no_regression)
          * share of a function varies by up to 2 points on these shared machines: the mean of 5
          * by about 1) */
         double c = num(e, "current_percentage"), b = num(e, "baseline_percentage");
-        ck_assert_msg(fabs(c - b) <= 4, "%s: %.2f %% now, %.2f %% in the baseline",
-                      str(e, "name"), c, b);
+        ck_assert_msg(fabs(c - b) <= 4, "%s: %.2f %% now, %.2f %% in the baseline", str(e, "name"),
+                      c, b);
     }
     json_decref(rep);
 }
@@ -435,8 +454,8 @@ START_TEST(test_doubled_function_named)
     size_t nc;
     json_t **cur = load_runs(in_proj("runs/x2"), &nc);
     double c = mean_pct(cur, nc, step), want = 100 * (2 * b / 100) / (1 + b / 100);
-    ck_assert_msg(fabs(c - want) <= 4, "%s: %.2f %% -> %.2f %%, doubling predicts %.2f %%", step,
-                  b, c, want);
+    ck_assert_msg(fabs(c - want) <= 4, "%s: %.2f %% -> %.2f %%, doubling predicts %.2f %%", step, b,
+                  c, want);
     free_runs(cur, nc);
 
     json_t *rep;
@@ -451,8 +470,7 @@ START_TEST(test_doubled_function_named)
     for (size_t i = 0; i < sizeof untouched / sizeof *untouched; i++) {
         json_t *u = report_fn(rep, untouched[i]);
         ck_assert_msg(u, "%s... not judged", untouched[i]);
-        ck_assert_msg(strcmp(str(u, "status"), "REGRESSION") != 0, "%s regressed",
-                      str(u, "name"));
+        ck_assert_msg(strcmp(str(u, "status"), "REGRESSION") != 0, "%s regressed", str(u, "name"));
     }
     /* the judge names it (summary.most_likely_cause, functions[].role) */
     assert_named_cause(rep, step);
@@ -478,15 +496,17 @@ START_TEST(test_rebuild_without_clones_matches)
     /* and in nothing else: every other function of the workload (its namespace, the test
      * bodies) has the same size in both builds, once clone suffixes are taken off */
     char cmd[8192];
-#define SIZES "nm -S -C --defined-only '%s' | grep -E ' [tTW] (sim::|(double|float) sim::|"        \
-              "[A-Za-z0-9_]+_Test(<[^>]*>)?::TestBody)' | cut -d' ' -f2- | "                      \
-              "sed 's/ \\[clone [^]]*\\]//g' | LC_ALL=C sort > '%s'"
+#define SIZES                                                                                      \
+    "nm -S -C --defined-only '%s' | grep -E ' [tTW] (sim::|(double|float) sim::|"                  \
+    "[A-Za-z0-9_]+_Test(<[^>]*>)?::TestBody)' | cut -d' ' -f2- | "                                 \
+    "sed 's/ \\[clone [^]]*\\]//g' | LC_ALL=C sort > '%s'"
     snprintf(cmd, sizeof cmd, SIZES, tu_build_path("workloads/gtest_sim"), in_proj("sizes.a"));
     free(tu_shell(cmd));
     snprintf(cmd, sizeof cmd, SIZES, tu_build_path("workloads/gtest_sim_noclone"),
              in_proj("sizes.b"));
     free(tu_shell(cmd));
-    snprintf(cmd, sizeof cmd, "diff '%s' '%s' | grep '^[<>]' | grep -v ' sim::hull_volume(' || true",
+    snprintf(cmd, sizeof cmd,
+             "diff '%s' '%s' | grep '^[<>]' | grep -v ' sim::hull_volume(' || true",
              in_proj("sizes.a"), in_proj("sizes.b"));
     char *other = tu_shell(cmd);
     ck_assert_msg(other && !*other, "the rebuild changed more than the clone:\n%s", other);
@@ -526,17 +546,25 @@ START_TEST(test_rebuild_without_clones_matches)
     free_runs(base, nb);
     free_runs(cur, nc);
 
-    /* judged against the first build's baseline: nothing flagged, nothing new or gone */
+    /* judged against the first build's baseline: nothing flagged, nothing new or gone (with
+     * one independent retry, as the A/A case: about 1 % false alarms are allowed) */
     json_t *rep;
     int status = compare_runs(in_proj("runs/noclone"), "noclone", &rep);
+    if (status != 0) {
+        fprintf(stderr, "check_realistic: the rebuild flagged%s; judging 5 new runs\n",
+                flagged(rep));
+        json_decref(rep);
+        record_runs(in_proj("rebuild/gtest_sim"), in_proj("runs/noclone2"), RUNS, NULL, NULL);
+        status = compare_runs(in_proj("runs/noclone2"), "noclone2", &rep);
+    }
     json_t *summary = json_object_get(rep, "summary");
     ck_assert_msg(status == 0, "the rebuild failed --strict: verdict %s:%s",
                   str(summary, "verdict"), flagged(rep));
     ck_assert_int_eq(json_integer_value(json_object_get(summary, "regressed")), 0);
     ck_assert_msg(json_array_size(json_object_get(summary, "new_hotspots")) == 0,
                   "new hotspots: %s", json_dumps(json_object_get(summary, "new_hotspots"), 0));
-    ck_assert_msg(json_array_size(json_object_get(summary, "disappeared")) == 0,
-                  "disappeared: %s", json_dumps(json_object_get(summary, "disappeared"), 0));
+    ck_assert_msg(json_array_size(json_object_get(summary, "disappeared")) == 0, "disappeared: %s",
+                  json_dumps(json_object_get(summary, "disappeared"), 0));
     json_t *e;
     size_t i;
     json_array_foreach(json_object_get(rep, "functions"), i, e)
@@ -582,8 +610,8 @@ START_TEST(test_benchmark_shares)
         sum += pct[i];
         json_t *bm = tu_function(p, entry[i]);
         ck_assert_msg(bm, "no %s", entry[i]);
-        ck_assert_msg(tu_pct(bm) >= pct[i] - 0.01, "%s %.2f %% < %s %.2f %%", entry[i],
-                      tu_pct(bm), work[i], pct[i]);
+        ck_assert_msg(tu_pct(bm) >= pct[i] - 0.01, "%s %.2f %% < %s %.2f %%", entry[i], tu_pct(bm),
+                      work[i], pct[i]);
     }
     ck_assert_msg(sum >= 80, "the benchmarks are %.2f %% of the process", sum);
     for (int i = 0; i < 4; i++)
