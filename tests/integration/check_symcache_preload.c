@@ -217,6 +217,11 @@ START_TEST(test_cached_frames_match_eu_addr2line)
             sscanf(l2, "%63[^\t]\t%511[^\t]\t%511[^\t]\t%ld", off2, name2, file2, &line2) == 4,
             "eu-addr2line: %s", l2);
         ck_assert_str_eq(off1, off2);
+        /* an address past the start of a sizeless symbol (crt's __do_global_dtors_aux, sampled
+         * now and then as the program exits) is covered by no symbol for profreg, which names
+         * it "module+0xOFFSET" (docs/formats.md); eu-addr2line takes the sizeless symbol */
+        if (strncmp(name1, "inline+0x", 9) == 0)
+            continue;
         ck_assert_str_eq(name1, name2);
         ck_assert_str_eq(file1, file2);
         ck_assert_msg(line1 <= line2, "%s %s: declared at %ld, address at %ld", off1, name1, line1,
