@@ -638,13 +638,14 @@ START_TEST(test_small_function_named)
     json_t *f = report_fn(rep, resolve);
     ck_assert_msg(f, "%s not judged", resolve);
     /* the workload's promise: ≈ 1 % folded self share (0.5–2.5 %: about 13 signals a run, so
-     * the mean of 5 runs is good to ±25 %), and its share grew by 1.5 to 3 times (2.5x the
-     * work of its loop, not of the call around it; perf measures 2.2–2.5x) */
+     * the mean of 5 runs is good to ±25 %), and its share grew by 1.5 to 4 times (2.5x the
+     * work of its loop, not of the call around it; perf measures 2.2–2.5x; the baseline's
+     * ±25 % stretches the ratio: 1.08 % -> 3.36 % was seen) */
     json_t *self = json_object_get(f, "self");
     ck_assert_msg(json_is_object(self), "no self verdict for %s", resolve);
     double b = num(self, "baseline"), c = num(self, "current");
     ck_assert_msg(b >= 0.5 && b <= 2.5, "%s: folded self %.2f %% in the baseline", resolve, b);
-    ck_assert_msg(c >= 1.5 * b && c <= 3 * b, "%s: %.2f %% -> %.2f %%", resolve, b, c);
+    ck_assert_msg(c >= 1.5 * b && c <= 4 * b, "%s: %.2f %% -> %.2f %%", resolve, b, c);
     ck_assert_msg(status == 1, "a 2.5x slower %s passed --strict:%s", resolve, flagged(rep));
     ck_assert_str_eq(str(f, "status"), "REGRESSION");
     assert_named_cause(rep, resolve);
