@@ -47,8 +47,10 @@ START_TEST(test_only_sampled_units_indexed_names_as_addr2line)
     json_t *summary = json_object_get(p, "summary");
     json_t *cus = json_object_get(summary, "cus_indexed");
     ck_assert_msg(json_is_integer(cus), "summary.cus_indexed missing");
-    /* main.cpp and cu_HOT.cpp, and libc's libc-start.c when its debug info is installed */
-    ck_assert_msg(json_integer_value(cus) >= 2 && json_integer_value(cus) <= 4,
+    /* main.cpp and cu_HOT.cpp, libc's libc-start.c when its debug info is installed, and now
+     * and then a unit a stray sample fell in (start-up, exit: 6 seen on a fresh clone): a
+     * handful, where indexing every unit would be 301 */
+    ck_assert_msg(json_integer_value(cus) >= 2 && json_integer_value(cus) <= 12,
                   "%lld compilation units indexed for 2 sampled ones (of %d in the executable)",
                   (long long)json_integer_value(cus), UNITS + 1);
     ck_assert(json_is_number(json_object_get(summary, "exit_ms")));
