@@ -254,3 +254,9 @@ int jw_finish(struct jw *w)
         return -1;
     return ferror(w->f) ? -1 : 0;
 }
+
+void jw_key_double(struct jw *w, const char *key, double v, int decimals)
+{
+    jw_key(w, key);
+    jw_double(w, v, decimals);
+}

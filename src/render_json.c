@@ -36,12 +36,6 @@ static void write_listed(struct jw *w, const struct listed_function *l, size_t n
 }
 
 /* A number, null when NAN. */
-static void num(struct jw *w, const char *key, double v, int decimals)
-{
-    jw_key(w, key);
-    jw_double(w, v, decimals);
-}
-
 static void write_metrics(struct jw *w, const struct judgement *j)
 {
     jw_array_begin(w);
@@ -50,16 +44,16 @@ static void write_metrics(struct jw *w, const struct judgement *j)
         jw_object_begin(w);
         jw_key(w, "name");
         jw_string(w, m->key);
-        num(w, "current_median", m->current_median, 3);
-        num(w, "baseline_median", m->baseline_median, 3);
+        jw_key_double(w, "current_median", m->current_median, 3);
+        jw_key_double(w, "baseline_median", m->baseline_median, 3);
         jw_key(w, "current_runs");
         jw_uint(w, m->current_runs);
         jw_key(w, "baseline_runs");
         jw_uint(w, m->baseline_runs);
-        num(w, "diff_percent", m->diff_percent, PCT_DECIMALS);
-        num(w, "threshold_percent", m->threshold_percent, 6);
-        num(w, "budget", m->budget, 6);
-        num(w, "p_value", m->p_value, 6);
+        jw_key_double(w, "diff_percent", m->diff_percent, PCT_DECIMALS);
+        jw_key_double(w, "threshold_percent", m->threshold_percent, 6);
+        jw_key_double(w, "budget", m->budget, 6);
+        jw_key_double(w, "p_value", m->p_value, 6);
         jw_key(w, "test");
         jw_string(w, sig_test_name(m->test));
         jw_key(w, "over_threshold");
@@ -83,14 +77,14 @@ static void write_share(struct jw *w, const char *key, const struct share_verdic
         return;
     }
     jw_object_begin_inline(w);
-    num(w, "current", v->current, PCT_DECIMALS);
-    num(w, "baseline", v->baseline, PCT_DECIMALS);
-    num(w, "diff_percent", v->diff_percent, PCT_DECIMALS);
-    num(w, "delta_points", v->delta_points, PCT_DECIMALS);
-    num(w, "p_value", v->p_value, 6);
-    num(w, "detectable_points", v->mde_points, PCT_DECIMALS);
-    num(w, "needed_points", v->needed_points, PCT_DECIMALS);
-    num(w, "alpha", v->alpha, 8);
+    jw_key_double(w, "current", v->current, PCT_DECIMALS);
+    jw_key_double(w, "baseline", v->baseline, PCT_DECIMALS);
+    jw_key_double(w, "diff_percent", v->diff_percent, PCT_DECIMALS);
+    jw_key_double(w, "delta_points", v->delta_points, PCT_DECIMALS);
+    jw_key_double(w, "p_value", v->p_value, 6);
+    jw_key_double(w, "detectable_points", v->mde_points, PCT_DECIMALS);
+    jw_key_double(w, "needed_points", v->needed_points, PCT_DECIMALS);
+    jw_key_double(w, "alpha", v->alpha, 8);
     jw_key(w, "status");
     jw_string(w, verdict_name(v->status));
     jw_object_end(w);
@@ -103,14 +97,14 @@ static void write_default_extras(struct jw *w, const struct judged_function *f)
     jw_string(w, judge_metric_name(f->decided_by));
     write_share(w, "total", &f->total);
     write_share(w, "self", &f->self);
-    num(w, "picked_from", f->picked_from, 0);
-    num(w, "detectable_growth_percent", f->detectable_percent, 2);
+    jw_key_double(w, "picked_from", f->picked_from, 0);
+    jw_key_double(w, "detectable_growth_percent", f->detectable_percent, 2);
     jw_key(w, "role");
     if (f->role == ROLE_NONE)
         jw_null(w);
     else
         jw_string(w, cause_role_name(f->role));
-    num(w, "own_delta_points", f->own_delta_points, PCT_DECIMALS);
+    jw_key_double(w, "own_delta_points", f->own_delta_points, PCT_DECIMALS);
     jw_key(w, "inherits_from");
     jw_array_begin_inline(w);
     for (size_t k = 0; k < f->ninherits; k++)
@@ -145,12 +139,12 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
     const struct judge_options *o = v->options;
     jw_key(&w, "metric");
     jw_string(&w, judge_metric_name(o->metric));
-    num(&w, "min_delta", o->compat ? NAN : o->min_delta, 6);
-    num(&w, "confidence", o->compat ? NAN : o->confidence, 6);
-    num(&w, "time_threshold_percent", o->compat ? NAN : o->time_threshold, 6);
-    num(&w, "memory_threshold_percent", o->compat ? NAN : o->memory_threshold, 6);
-    num(&w, "max_time_ms", o->max_time_ms, 6);
-    num(&w, "max_memory_mb", o->max_memory_mb, 6);
+    jw_key_double(&w, "min_delta", o->compat ? NAN : o->min_delta, 6);
+    jw_key_double(&w, "confidence", o->compat ? NAN : o->confidence, 6);
+    jw_key_double(&w, "time_threshold_percent", o->compat ? NAN : o->time_threshold, 6);
+    jw_key_double(&w, "memory_threshold_percent", o->compat ? NAN : o->memory_threshold, 6);
+    jw_key_double(&w, "max_time_ms", o->max_time_ms, 6);
+    jw_key_double(&w, "max_memory_mb", o->max_memory_mb, 6);
     jw_key(&w, "filter");
     jw_string(&w, v->filter_text);
     jw_key(&w, "baseline_runs");
@@ -185,11 +179,11 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
         jw_double(&w, f->diff_percent, PCT_DECIMALS); /* null when the baseline share is 0 */
         jw_key(&w, "status");
         jw_string(&w, verdict_name(f->status));
-        num(&w, "delta_points", f->delta_points, PCT_DECIMALS);
-        num(&w, "current_total_percentage", f->current_total, PCT_DECIMALS);
-        num(&w, "baseline_total_percentage", f->baseline_total, PCT_DECIMALS);
-        num(&w, "current_self_percentage", f->current_self, PCT_DECIMALS);
-        num(&w, "baseline_self_percentage", f->baseline_self, PCT_DECIMALS);
+        jw_key_double(&w, "delta_points", f->delta_points, PCT_DECIMALS);
+        jw_key_double(&w, "current_total_percentage", f->current_total, PCT_DECIMALS);
+        jw_key_double(&w, "baseline_total_percentage", f->baseline_total, PCT_DECIMALS);
+        jw_key_double(&w, "current_self_percentage", f->current_self, PCT_DECIMALS);
+        jw_key_double(&w, "baseline_self_percentage", f->baseline_self, PCT_DECIMALS);
         jw_key(&w, "current_rank");
         if (f->current_rank)
             jw_uint(&w, f->current_rank);
@@ -200,7 +194,7 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
             jw_uint(&w, f->baseline_rank);
         else
             jw_null(&w);
-        num(&w, "p_value", f->p_value, 6);
+        jw_key_double(&w, "p_value", f->p_value, 6);
         jw_key(&w, "test");
         jw_string(&w, sig_test_name(f->test));
         jw_key(&w, "checks");

@@ -192,7 +192,8 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
         free(buf);
         free(names);
         if (tests_hidden(t))
-            fprintf(out, "  ... %zu more tests (all of them in the report JSON)\n", tests_hidden(t));
+            fprintf(out, "  ... %zu more tests (all of them in the report JSON)\n",
+                    tests_hidden(t));
         fprintf(out, "  %zu test%s: %zu passed, %zu regressed, %zu not judged\n", t->ntests,
                 t->ntests == 1 ? "" : "s", t->passed, t->regressed, t->not_judged);
     }
@@ -217,12 +218,6 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
             fprintf(out, "  %snote:%s %s\n", s->yellow, s->reset, test_note_text(1u << bit));
 }
 
-static void num(struct jw *w, const char *key, double v, int decimals)
-{
-    jw_key(w, key);
-    jw_double(w, v, decimals);
-}
-
 void render_tests_json(struct jw *w, const struct test_judgement *t)
 {
     if (!t)
@@ -230,9 +225,9 @@ void render_tests_json(struct jw *w, const struct test_judgement *t)
     const struct test_judge_options *o = &t->options;
     jw_key(w, "tests");
     jw_object_begin(w);
-    num(w, "threshold_percent", o->threshold_percent, 6);
-    num(w, "min_delta", o->min_delta, 6);
-    num(w, "confidence", o->confidence, 6);
+    jw_key_double(w, "threshold_percent", o->threshold_percent, 6);
+    jw_key_double(w, "min_delta", o->min_delta, 6);
+    jw_key_double(w, "confidence", o->confidence, 6);
     jw_key(w, "fail_on_test_time");
     jw_bool(w, o->fail);
     jw_key(w, "passed");
@@ -252,19 +247,19 @@ void render_tests_json(struct jw *w, const struct test_judgement *t)
         jw_string(w, jt->name);
         jw_key(w, "kind");
         jw_string(w, test_kind_name(jt->kind));
-        num(w, "current_mean_ms", jt->current_ms, 3);
-        num(w, "current_sd_ms", jt->current_sd, 3);
-        num(w, "baseline_mean_ms", jt->baseline_ms, 3);
-        num(w, "baseline_sd_ms", jt->baseline_sd, 3);
-        num(w, "current_share", jt->current_share, PCT_DECIMALS);
-        num(w, "baseline_share", jt->baseline_share, PCT_DECIMALS);
+        jw_key_double(w, "current_mean_ms", jt->current_ms, 3);
+        jw_key_double(w, "current_sd_ms", jt->current_sd, 3);
+        jw_key_double(w, "baseline_mean_ms", jt->baseline_ms, 3);
+        jw_key_double(w, "baseline_sd_ms", jt->baseline_sd, 3);
+        jw_key_double(w, "current_share", jt->current_share, PCT_DECIMALS);
+        jw_key_double(w, "baseline_share", jt->baseline_share, PCT_DECIMALS);
         jw_key(w, "current_runs");
         jw_uint(w, jt->current_runs);
         jw_key(w, "baseline_runs");
         jw_uint(w, jt->baseline_runs);
-        num(w, "diff_percent", jt->diff_percent, PCT_DECIMALS);
-        num(w, "delta_ms", jt->delta_ms, 3);
-        num(w, "p_value", jt->p_value, 6);
+        jw_key_double(w, "diff_percent", jt->diff_percent, PCT_DECIMALS);
+        jw_key_double(w, "delta_ms", jt->delta_ms, 3);
+        jw_key_double(w, "p_value", jt->p_value, 6);
         jw_key(w, "test");
         jw_string(w, isnan(jt->p_value) ? "none" : "welch");
         jw_key(w, "checks");
@@ -296,9 +291,9 @@ void render_tests_json(struct jw *w, const struct test_judgement *t)
             jw_object_begin_inline(w);
             jw_key(w, "name");
             jw_string(w, f->top[k].test);
-            num(w, "current_ms", f->top[k].current_ms, 3);
-            num(w, "baseline_ms", f->top[k].baseline_ms, 3);
-            num(w, "growth_ms", f->top[k].growth_ms, 3);
+            jw_key_double(w, "current_ms", f->top[k].current_ms, 3);
+            jw_key_double(w, "baseline_ms", f->top[k].baseline_ms, 3);
+            jw_key_double(w, "growth_ms", f->top[k].growth_ms, 3);
             jw_object_end(w);
         }
         jw_array_end(w);

@@ -44,6 +44,8 @@ void jw_string(struct jw *w, const char *s);
 void jw_int(struct jw *w, long long v);
 void jw_uint(struct jw *w, unsigned long long v);
 void jw_double(struct jw *w, double v, int decimals);
+/* jw_key then jw_double: a number member ("key": v, null when v is not finite). */
+void jw_key_double(struct jw *w, const char *key, double v, int decimals);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 
