@@ -232,14 +232,17 @@ static void fill_summary(struct pr_profile *p, const struct run_info *ri,
     p->truncated_stacks = (double)st->truncated;
 }
 
-/* What the exit work cost: time from t0 until the profile is ready to be written, and how
- * far the process's peak RSS (ru_maxrss) rose above the one measured when sampling stopped. */
+/* What the exit work cost: time from t0 (this thread's CPU time from cpu0) until the profile is
+ * ready to be written, and how far the process's peak RSS (ru_maxrss) rose above the one
+ * measured when sampling stopped. */
 static void account_exit(struct pr_profile *p, const struct run_stats *st,
-                         const struct timespec *t0)
+                         const struct timespec *t0, const struct timespec *cpu0)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     p->exit_ms = elapsed_ms(t0, &t);
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0)
+        p->exit_cpu_ms = elapsed_ms(cpu0, &t);
     struct rusage ru;
     if (!isnan(st->peak_rss_kb) && getrusage(RUSAGE_SELF, &ru) == 0)
         p->exit_extra_rss_kb =
@@ -250,8 +253,9 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
                          const struct run_stats *st, char *path, size_t pathlen, char *err,
                          size_t errlen)
 {
-    struct timespec t0, t1, now;
+    struct timespec t0, t1, now, cpu0 = {0, 0};
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 
     struct collected c = {0};
     stacktab_foreach(tab, collect, &c);
@@ -316,7 +320,7 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
         fill_metadata(&p, ri, &now, st->pid, path);
         fill_summary(&p, ri, st);
         p.symbolize_ms = elapsed_ms(&t0, &t1);
-        account_exit(&p, st, &t0);
+        account_exit(&p, st, &t0, &cpu0);
         rc = profile_write_file(&p, path, err, errlen);
     }
     profile_free(&p);

@@ -1,14 +1,23 @@
-/* dwarf_index.c — innermost-function lookup for one compilation unit.
+/* dwarf_index.c — innermost-function lookup for one compilation unit, built as addresses ask.
  *
- * Walk: depth first through the DIEs that can hold functions (namespaces, classes, functions,
- * inlined subroutines, lexical blocks); every subprogram or inlined subroutine with code
- * ranges becomes an entry with its parent entry. Sweep: the ranges, sorted by start (outer
- * before inner), are flattened into disjoint segments, each naming its innermost entry.
- * Invariant: segments are sorted by start; an entry's ranges lie within its parent's (ranges
- * that violate nesting are clipped to it). */
+ * Two levels, so that the work follows what was sampled, not the size of the unit:
+ *  - the unit's out-of-line functions: one walk of the unit and its namespaces, recording each
+ *    subprogram with code and never entering one (a C++ unit's DIEs are mostly the parameters,
+ *    call sites and inline trees of its functions, and the members of its classes). The few
+ *    functions defined inside another (a lambda's operator(), a local class's member) are found
+ *    by a second walk that enters functions, made only when an address of the unit falls in no
+ *    function of the first;
+ *  - inside a function, a lazy tree of scopes: a scope's children with code (inlined
+ *    subroutines, lexical blocks) are listed, sorted by address, the first time an address
+ *    passes through it; an address then descends by binary searches to its innermost scope.
+ * Each answer comes with the range of addresses around it that get the same answer.
+ * Invariant: every entry is a subprogram or an inlined subroutine, created once per DIE; the
+ * children ranges of a scope are sorted by start and do not overlap (overlapping ones, broken
+ * DWARF, are dropped). */
 #include "dwarf_index.h"
 
 #include "profreg/array.h"
+#include "profreg/hashmap.h"
 
 #include <dwarf.h>
 #include <stdbool.h>
@@ -18,125 +27,136 @@
 struct entry {
     Dwarf_Die die;
     long parent;
-    unsigned depth;
     void *slot;
+    long scope; /* its scope node, -1 until an address descends into it */
 };
 
 struct range {
     Dwarf_Addr lo, hi;
     long entry;
-    unsigned depth;
 };
 
-struct segment {
-    Dwarf_Addr start;
-    long entry; /* -1: no function here */
+/* A scope with code: a function, an inlined subroutine or a block, and its children with
+ * code. */
+struct kid {
+    Dwarf_Addr lo, hi;
+    long scope;
+};
+
+struct scope {
+    Dwarf_Die die;
+    long entry;       /* the innermost function entry this scope is or lies in */
+    struct kid *kids; /* sorted by lo; NULL until listed */
+    size_t nkids;
+    bool listed;
 };
 
 struct cu_index {
+    Dwarf_Die cu;
     struct entry *entries;
     size_t nentries, capentries;
-    struct range *ranges;
-    size_t nranges, capranges;
-    struct segment *segments;
-    size_t nsegments, capsegments;
+    struct range *outer; /* the out-of-line functions' ranges, sorted by lo */
+    size_t nouter, capouter;
+    bool deep; /* the walk that enters functions was made */
+    struct scope *scopes;
+    size_t nscopes, capscopes;
+    struct hmap entry_map; /* DIE address -> entry index (inlined subroutines) */
+    size_t dies_walked;
 };
 
-static bool is_function(int tag)
+static bool has_code_tag(int tag)
 {
-    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
-           tag == DW_TAG_entry_point;
+    return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block ||
+           tag == DW_TAG_try_block || tag == DW_TAG_catch_block;
 }
 
-/* DIEs whose children may include functions. */
-static bool may_hold_functions(int tag)
+static long new_entry(struct cu_index *ix, Dwarf_Die *die, long parent)
+{
+    if (ARRAY_GROW(ix->entries, ix->nentries, ix->capentries) < 0)
+        return -1;
+    ix->entries[ix->nentries] = (struct entry){*die, parent, NULL, -1};
+    return (long)ix->nentries++;
+}
+
+/* Records an out-of-line function with code. */
+static int add_outer(struct cu_index *ix, Dwarf_Die *die)
+{
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+    long e = -1;
+    while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+        if (hi <= lo)
+            continue;
+        if (e < 0 && (e = new_entry(ix, die, -1)) < 0)
+            return -1;
+        if (ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
+            return -1;
+        ix->outer[ix->nouter++] = (struct range){lo, hi, e};
+    }
+    return 0;
+}
+
+/* DIEs whose children may define an out-of-line function: namespaces; with deep, also
+ * functions, their blocks and their local classes. */
+static bool may_define_functions(int tag, bool deep, bool in_function)
 {
     switch (tag) {
     case DW_TAG_compile_unit:
     case DW_TAG_partial_unit:
     case DW_TAG_namespace:
     case DW_TAG_module:
-    case DW_TAG_class_type:
-    case DW_TAG_structure_type:
-    case DW_TAG_union_type:
-    case DW_TAG_interface_type:
+        return true;
     case DW_TAG_subprogram:
-    case DW_TAG_inlined_subroutine:
     case DW_TAG_entry_point:
     case DW_TAG_lexical_block:
     case DW_TAG_try_block:
     case DW_TAG_catch_block:
-        return true;
+        return deep;
+    case DW_TAG_class_type:
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
+    case DW_TAG_interface_type:
+        return deep && in_function;
     default:
         return false;
     }
 }
 
-static int add_function(struct cu_index *ix, Dwarf_Die *die, long parent, unsigned depth,
-                        long *entry)
-{
-    *entry = -1;
-    Dwarf_Addr base, start, end;
-    ptrdiff_t off = 0;
-    bool any = false;
-    while ((off = dwarf_ranges(die, off, &base, &start, &end)) > 0) {
-        if (end <= start)
-            continue;
-        if (!any) {
-            if (ARRAY_GROW(ix->entries, ix->nentries, ix->capentries) < 0)
-                return -1;
-            *entry = (long)ix->nentries;
-            ix->entries[ix->nentries++] = (struct entry){*die, parent, depth, NULL};
-            any = true;
-        }
-        if (ARRAY_GROW(ix->ranges, ix->nranges, ix->capranges) < 0)
-            return -1;
-        ix->ranges[ix->nranges++] = (struct range){start, end, *entry, depth};
-    }
-    return 0;
-}
-
 struct frame {
     Dwarf_Die die;
-    long fn;        /* nearest enclosing function entry */
-    unsigned depth; /* function nesting depth */
+    bool in_function;
 };
 
-/* Depth-first walk of the CU, with an explicit stack. */
-static int walk(struct cu_index *ix, Dwarf_Die *cudie)
+/* Walks the unit for its out-of-line functions; deep: only those defined inside functions
+ * (the others are known). */
+static int walk_outer(struct cu_index *ix, bool deep)
 {
     struct frame *stack = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
     if (ARRAY_GROW(stack, n, cap) < 0)
         return -1;
-    stack[n++] = (struct frame){*cudie, -1, 0};
+    stack[n++] = (struct frame){ix->cu, false};
     while (n > 0 && rc == 0) {
         struct frame f = stack[--n];
         Dwarf_Die child;
         if (dwarf_child(&f.die, &child) != 0)
             continue;
         do {
+            ix->dies_walked++;
             int tag = dwarf_tag(&child);
-            long fn = f.fn;
-            unsigned depth = f.depth;
-            if (is_function(tag) && !dwarf_hasattr(&child, DW_AT_declaration)) {
-                long e;
-                if (add_function(ix, &child, f.fn, f.depth + 1, &e) < 0) {
-                    rc = -1;
-                    break;
-                }
-                if (e >= 0) {
-                    fn = e;
-                    depth = f.depth + 1;
-                }
+            bool fn = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
+            if (fn && (!deep || f.in_function) && !dwarf_hasattr(&child, DW_AT_declaration) &&
+                add_outer(ix, &child) < 0) {
+                rc = -1;
+                break;
             }
-            if (may_hold_functions(tag) && dwarf_haschildren(&child)) {
+            if (may_define_functions(tag, deep, f.in_function) && dwarf_haschildren(&child)) {
                 if (ARRAY_GROW(stack, n, cap) < 0) {
                     rc = -1;
                     break;
                 }
-                stack[n++] = (struct frame){child, fn, depth};
+                stack[n++] = (struct frame){child, f.in_function || fn};
             }
         } while (dwarf_siblingof(&child, &child) == 0);
     }
@@ -149,65 +169,13 @@ static int cmp_range(const void *a, const void *b)
     const struct range *x = a, *y = b;
     if (x->lo != y->lo)
         return x->lo < y->lo ? -1 : 1;
-    if (x->hi != y->hi)
-        return x->hi > y->hi ? -1 : 1; /* outer first */
-    return x->depth < y->depth ? -1 : x->depth > y->depth;
+    return x->hi < y->hi ? -1 : x->hi > y->hi; /* the inner of two at one start first */
 }
 
-static int emit(struct cu_index *ix, Dwarf_Addr start, long entry)
+static int cmp_kid(const void *a, const void *b)
 {
-    if (ix->nsegments > 0) {
-        struct segment *last = &ix->segments[ix->nsegments - 1];
-        if (last->start == start) {
-            last->entry = entry;
-            /* merge with the one before if it now names the same entry */
-            if (ix->nsegments > 1 && ix->segments[ix->nsegments - 2].entry == entry)
-                ix->nsegments--;
-            return 0;
-        }
-        if (last->entry == entry)
-            return 0;
-    }
-    if (ARRAY_GROW(ix->segments, ix->nsegments, ix->capsegments) < 0)
-        return -1;
-    ix->segments[ix->nsegments++] = (struct segment){start, entry};
-    return 0;
-}
-
-/* Flattens nested ranges into disjoint segments naming the innermost entry. */
-static int sweep(struct cu_index *ix)
-{
-    qsort(ix->ranges, ix->nranges, sizeof *ix->ranges, cmp_range);
-    struct range *stack = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < ix->nranges; i++) {
-        struct range r = ix->ranges[i];
-        while (n > 0 && stack[n - 1].hi <= r.lo) {
-            struct range done = stack[--n];
-            if (emit(ix, done.hi, n > 0 ? stack[n - 1].entry : -1) < 0)
-                goto oom;
-        }
-        if (n > 0 && r.hi > stack[n - 1].hi)
-            r.hi = stack[n - 1].hi; /* keep proper nesting */
-        if (ARRAY_GROW(stack, n, cap) < 0)
-            goto oom;
-        stack[n++] = r;
-        if (emit(ix, r.lo, r.entry) < 0)
-            goto oom;
-    }
-    while (n > 0) {
-        struct range done = stack[--n];
-        if (emit(ix, done.hi, n > 0 ? stack[n - 1].entry : -1) < 0)
-            goto oom;
-    }
-    free(stack);
-    free(ix->ranges);
-    ix->ranges = NULL;
-    ix->nranges = ix->capranges = 0;
-    return 0;
-oom:
-    free(stack);
-    return -1;
+    const struct kid *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 struct cu_index *cu_index_build(Dwarf_Die *cudie)
@@ -215,10 +183,13 @@ struct cu_index *cu_index_build(Dwarf_Die *cudie)
     struct cu_index *ix = calloc(1, sizeof *ix);
     if (!ix)
         return NULL;
-    if (walk(ix, cudie) < 0 || sweep(ix) < 0) {
+    ix->cu = *cudie;
+    hmap_init(&ix->entry_map);
+    if (walk_outer(ix, false) < 0) {
         cu_index_free(ix);
         return NULL;
     }
+    qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
     return ix;
 }
 
@@ -227,22 +198,183 @@ void cu_index_free(struct cu_index *ix)
     if (!ix)
         return;
     free(ix->entries);
-    free(ix->ranges);
-    free(ix->segments);
+    free(ix->outer);
+    for (size_t i = 0; i < ix->nscopes; i++)
+        free(ix->scopes[i].kids);
+    free(ix->scopes);
+    hmap_free(&ix->entry_map);
     free(ix);
 }
 
-long cu_index_lookup(const struct cu_index *ix, Dwarf_Addr pc)
+/* The out-of-line function whose range holds pc, narrowing [*vlo, *vhi) to that range and
+ * away from the functions around it; -1 when none. */
+static long find_outer(const struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *vlo, Dwarf_Addr *vhi)
 {
-    size_t lo = 0, hi = ix->nsegments; /* find the last segment with start <= pc */
+    size_t lo = 0, hi = ix->nouter; /* the first range starting after pc */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (ix->segments[mid].start <= pc)
+        if (ix->outer[mid].lo <= pc)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo == 0 ? -1 : ix->segments[lo - 1].entry;
+    if (lo < ix->nouter && ix->outer[lo].lo < *vhi)
+        *vhi = ix->outer[lo].lo;
+    /* ranges that start at or before pc: the nearest that holds it (nesting is rare: a
+     * function inside another's range only in broken DWARF) */
+    long found = -1;
+    for (size_t i = lo; i-- > 0;) {
+        const struct range *r = &ix->outer[i];
+        if (pc < r->hi) {
+            if (found < 0) {
+                found = r->entry;
+                if (r->lo > *vlo)
+                    *vlo = r->lo;
+                if (r->hi < *vhi)
+                    *vhi = r->hi;
+            }
+        } else if (found < 0 && r->hi > *vlo) {
+            *vlo = r->hi;
+        }
+        if (found >= 0 || lo - i > 64)
+            break;
+    }
+    return found;
+}
+
+static long new_scope(struct cu_index *ix, Dwarf_Die *die, long entry)
+{
+    if (ARRAY_GROW(ix->scopes, ix->nscopes, ix->capscopes) < 0)
+        return -1;
+    ix->scopes[ix->nscopes] = (struct scope){*die, entry, NULL, 0, false};
+    return (long)ix->nscopes++;
+}
+
+/* Lists the children with code of scope s (once): their ranges, sorted. A child holding a
+ * range that overlaps another child's is dropped (broken DWARF). */
+static int list_kids(struct cu_index *ix, long s)
+{
+    if (ix->scopes[s].listed)
+        return 0;
+    struct kid *kids = NULL;
+    size_t n = 0, cap = 0;
+    Dwarf_Die parent = ix->scopes[s].die, child;
+    long entry = ix->scopes[s].entry;
+    if (dwarf_child(&parent, &child) == 0) {
+        do {
+            ix->dies_walked++;
+            int tag = dwarf_tag(&child);
+            if (!has_code_tag(tag))
+                continue;
+            long e = entry;
+            if (tag == DW_TAG_inlined_subroutine) {
+                /* one entry per DIE, even when a broken parent chain lists it twice */
+                uint32_t idx;
+                if (hmap_get(&ix->entry_map, &child.addr, sizeof child.addr, &idx)) {
+                    e = (long)idx;
+                } else {
+                    if ((e = new_entry(ix, &child, entry)) < 0 ||
+                        hmap_intern(&ix->entry_map, &child.addr, sizeof child.addr, (uint32_t)e,
+                                    &idx) < 0)
+                        goto oom;
+                }
+            }
+            long sc = -1;
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t off = 0;
+            while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+                if (hi <= lo)
+                    continue;
+                if (sc < 0 && (sc = new_scope(ix, &child, e)) < 0)
+                    goto oom;
+                if (ARRAY_GROW(kids, n, cap) < 0)
+                    goto oom;
+                kids[n++] = (struct kid){lo, hi, sc};
+            }
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    qsort(kids, n, sizeof *kids, cmp_kid);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w > 0 && kids[i].lo < kids[w - 1].hi)
+            continue; /* overlaps the one before: keep the first */
+        kids[w++] = kids[i];
+    }
+    ix->scopes[s].kids = kids;
+    ix->scopes[s].nkids = w;
+    ix->scopes[s].listed = true;
+    return 0;
+oom:
+    free(kids);
+    return -1;
+}
+
+long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwarf_Addr *range_hi)
+{
+    Dwarf_Addr vlo = 0, vhi = UINT64_MAX;
+    long fn = find_outer(ix, pc, &vlo, &vhi);
+    if (fn < 0 && !ix->deep) {
+        /* perhaps a function defined inside another: walk into functions, once */
+        ix->deep = true;
+        size_t before = ix->nouter;
+        if (walk_outer(ix, true) < 0)
+            ix->nouter = before;
+        else if (ix->nouter > before)
+            qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+        vlo = 0;
+        vhi = UINT64_MAX;
+        fn = find_outer(ix, pc, &vlo, &vhi);
+    }
+    if (fn < 0) {
+        if (range_lo)
+            *range_lo = pc;
+        if (range_hi)
+            *range_hi = pc + 1;
+        return -1;
+    }
+    long s = ix->entries[fn].scope;
+    if (s < 0) {
+        if ((s = new_scope(ix, &ix->entries[fn].die, fn)) < 0)
+            goto partial;
+        ix->entries[fn].scope = s;
+    }
+    for (int depth = 0; depth < 256; depth++) {
+        if (list_kids(ix, s) < 0)
+            goto partial;
+        const struct scope *sc = &ix->scopes[s];
+        size_t lo = 0, hi = sc->nkids; /* the first child starting after pc */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (sc->kids[mid].lo <= pc)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < sc->nkids && sc->kids[lo].lo < vhi)
+            vhi = sc->kids[lo].lo;
+        if (lo == 0 || pc >= sc->kids[lo - 1].hi) {
+            if (lo > 0 && sc->kids[lo - 1].hi > vlo)
+                vlo = sc->kids[lo - 1].hi;
+            break; /* s is the innermost scope */
+        }
+        const struct kid *k = &sc->kids[lo - 1];
+        if (k->lo > vlo)
+            vlo = k->lo;
+        if (k->hi < vhi)
+            vhi = k->hi;
+        s = k->scope;
+    }
+    if (range_lo)
+        *range_lo = vlo;
+    if (range_hi)
+        *range_hi = vhi;
+    return ix->scopes[s].entry;
+partial: /* out of memory: the function, for this address alone */
+    if (range_lo)
+        *range_lo = pc;
+    if (range_hi)
+        *range_hi = pc + 1;
+    return fn;
 }
 
 long cu_index_parent(const struct cu_index *ix, long i)
@@ -263,4 +395,9 @@ void **cu_index_slot(struct cu_index *ix, long i)
 size_t cu_index_size(const struct cu_index *ix)
 {
     return ix->nentries;
+}
+
+size_t cu_index_dies_walked(const struct cu_index *ix)
+{
+    return ix->dies_walked;
 }

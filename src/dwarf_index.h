@@ -2,8 +2,9 @@
  * DIE (a subprogram or an inlined subroutine), and from there outwards through the DIEs the
  * compiler nested it in. Private to symbolize.c.
  *
- * Built with one walk of the CU's DIE tree, so looking up many addresses of a large CU costs
- * a binary search each instead of a walk each (what dwarf_getscopes does). */
+ * Built as addresses ask: the CU's out-of-line functions with one walk that enters none of
+ * them, then inside a function only the scopes an address passes through; after that a
+ * lookup is a few binary searches instead of a walk of the unit (what dwarf_getscopes does). */
 #ifndef PROFREG_DWARF_INDEX_H
 #define PROFREG_DWARF_INDEX_H
 
@@ -16,8 +17,12 @@ struct cu_index;
 struct cu_index *cu_index_build(Dwarf_Die *cudie);
 void cu_index_free(struct cu_index *ix);
 
-/* The innermost function containing pc (a DWARF address, without load bias), or -1. */
-long cu_index_lookup(const struct cu_index *ix, Dwarf_Addr pc);
+/* The innermost function containing pc (a DWARF address, without load bias), or -1; when
+ * range_lo/range_hi are not NULL, [*range_lo, *range_hi) is the range around pc that gets the
+ * same answer (the same entry, so the same chain of parents). May list scopes of the function
+ * containing pc (earlier cu_index_die pointers then dangle). */
+long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo,
+                     Dwarf_Addr *range_hi);
 
 /* The function the compiler nested entry i in (for an inlined subroutine: its caller), or -1. */
 long cu_index_parent(const struct cu_index *ix, long i);
@@ -28,7 +33,10 @@ Dwarf_Die *cu_index_die(struct cu_index *ix, long i);
 /* Per-entry slot for the caller's cached data (NULL until set). */
 void **cu_index_slot(struct cu_index *ix, long i);
 
-/* Number of function entries (for tests and statistics). */
+/* Number of function entries so far (for tests and statistics). */
 size_t cu_index_size(const struct cu_index *ix);
+
+/* Number of DIEs the index has visited so far (for statistics). */
+size_t cu_index_dies_walked(const struct cu_index *ix);
 
 #endif

@@ -1,8 +1,9 @@
 /* dwarf_names.c — c++filt-style names of functions and types from DWARF DIEs.
  *
- * DWARF has no parent links, so the first question about a unit builds its scope map: one
- * walk of the unit's containers (namespaces, classes, functions, blocks) recording each one's
- * offset range and parent; a DIE's parent is then a binary search away. Names follow what
+ * DWARF has no parent links, so a DIE's parent is found by descending from its unit through
+ * the containers (namespaces, classes, functions, blocks) whose offset range holds it; each
+ * container's list of child containers is read once, when a question first passes through
+ * it, so the work follows the DIEs asked about, not the size of the unit. Names follow what
  * libiberty's demangler prints for the mangled name (types postfix-qualified, "long" not
  * "long int", integer template arguments with their suffixes, "> >").
  * Invariant: every string handed out is cached per DIE and freed by dwarf_names_free(). */
@@ -21,24 +22,23 @@
 
 #define MAX_DEPTH 48 /* nesting followed before giving up (broken or cyclic DWARF) */
 
-/* One container DIE of a unit: its offset range [start, end) and its parent's index. */
-struct scope_ent {
+/* A container's child containers: [start, end) offset ranges (end: the next sibling's
+ * offset, or the container's own end for its last child), sorted. */
+struct kid_range {
     Dwarf_Off start, end;
-    long parent;
-    Dwarf_Die die;
 };
 
-struct scope_map {
-    struct scope_ent *e;
-    size_t n, cap;
+struct kid_list {
+    struct kid_range *k;
+    size_t n;
 };
 
 enum kind { K_FUNCTION, K_SCOPE_FUNCTION, K_TYPE };
 
 struct dwarf_names {
-    struct hmap units; /* unit DIE address -> index into maps */
-    struct scope_map *maps;
-    size_t nmaps, capmaps;
+    struct hmap kid_map; /* container DIE address -> index into kids */
+    struct kid_list *kids;
+    size_t nkids, capkids;
     struct hmap cache; /* (DIE address, kind) -> index into strs */
     char **strs;
     size_t nstrs, capstrs;
@@ -100,7 +100,7 @@ struct dwarf_names *dwarf_names_new(void)
 {
     struct dwarf_names *dn = calloc(1, sizeof *dn);
     if (dn) {
-        hmap_init(&dn->units);
+        hmap_init(&dn->kid_map);
         hmap_init(&dn->cache);
     }
     return dn;
@@ -110,10 +110,10 @@ void dwarf_names_free(struct dwarf_names *dn)
 {
     if (!dn)
         return;
-    for (size_t i = 0; i < dn->nmaps; i++)
-        free(dn->maps[i].e);
-    free(dn->maps);
-    hmap_free(&dn->units);
+    for (size_t i = 0; i < dn->nkids; i++)
+        free(dn->kids[i].k);
+    free(dn->kids);
+    hmap_free(&dn->kid_map);
     for (size_t i = 0; i < dn->nstrs; i++)
         free(dn->strs[i]);
     free(dn->strs);
@@ -174,74 +174,82 @@ static bool is_container(int tag)
     }
 }
 
-/* Records the containers under parent (index pidx) in pre-order; end offsets are the next
- * sibling's offset, or unknown (UINT64_MAX) for a last child, filled in by build_map. */
-static int scan(struct scope_map *m, Dwarf_Die *parent, long pidx, int depth)
-{
-    Dwarf_Die c;
-    if (depth > 256 || dwarf_child(parent, &c) != 0)
-        return 0;
-    for (;;) {
-        long idx = -1;
-        if (is_container(dwarf_tag(&c)) && dwarf_haschildren(&c)) {
-            if (ARRAY_GROW(m->e, m->n, m->cap) < 0)
-                return -1;
-            idx = (long)m->n;
-            m->e[m->n++] = (struct scope_ent){dwarf_dieoffset(&c), UINT64_MAX, pidx, c};
-            if (scan(m, &c, idx, depth + 1) < 0)
-                return -1;
-        }
-        if (dwarf_siblingof(&c, &c) != 0)
-            break;
-        if (idx >= 0)
-            m->e[idx].end = dwarf_dieoffset(&c);
-    }
-    return 0;
-}
-
-static struct scope_map *map_for(struct dwarf_names *dn, Dwarf_Die *unit)
+/* The child containers of c, with end, the offset where c's subtree ends (listed once). */
+static const struct kid_list *kids_of(struct dwarf_names *dn, Dwarf_Die *c, Dwarf_Off end)
 {
     uint32_t idx;
-    if (hmap_get(&dn->units, &unit->addr, sizeof unit->addr, &idx))
-        return &dn->maps[idx];
-    if (ARRAY_GROW(dn->maps, dn->nmaps, dn->capmaps) < 0)
+    if (hmap_get(&dn->kid_map, &c->addr, sizeof c->addr, &idx))
+        return &dn->kids[idx];
+    if (ARRAY_GROW(dn->kids, dn->nkids, dn->capkids) < 0)
         return NULL;
-    struct scope_map m = {NULL, 0, 0};
-    if (scan(&m, unit, -1, 0) < 0 ||
-        hmap_intern(&dn->units, &unit->addr, sizeof unit->addr, (uint32_t)dn->nmaps, &idx) < 0) {
-        free(m.e);
+    struct kid_list l = {NULL, 0};
+    size_t cap = 0;
+    Dwarf_Die k;
+    if (dwarf_child(c, &k) == 0) {
+        for (;;) {
+            bool container = is_container(dwarf_tag(&k)) && dwarf_haschildren(&k);
+            Dwarf_Off start = dwarf_dieoffset(&k);
+            bool more = dwarf_siblingof(&k, &k) == 0;
+            if (container) {
+                if (ARRAY_GROW(l.k, l.n, cap) < 0) {
+                    free(l.k);
+                    return NULL;
+                }
+                l.k[l.n++] = (struct kid_range){start, more ? dwarf_dieoffset(&k) : end};
+            }
+            if (!more)
+                break;
+        }
+    }
+    if (hmap_intern(&dn->kid_map, &c->addr, sizeof c->addr, (uint32_t)dn->nkids, &idx) < 0) {
+        free(l.k);
         return NULL;
     }
-    for (size_t i = 0; i < m.n; i++) /* parents come first in pre-order */
-        if (m.e[i].end == UINT64_MAX && m.e[i].parent >= 0)
-            m.e[i].end = m.e[m.e[i].parent].end;
-    dn->maps[dn->nmaps++] = m;
-    return &dn->maps[idx];
+    dn->kids[dn->nkids++] = l;
+    return &dn->kids[idx];
 }
 
-/* The DIE that die is a child of (its unit DIE at top level); false when unknown. */
+/* The DIE that die is a child of (its unit DIE at top level; the nearest container when its
+ * parent is not one, as for a DIE inside an enumeration); false when unknown. */
 static bool die_parent(struct dwarf_names *dn, Dwarf_Die *die, Dwarf_Die *out)
 {
     Dwarf_Die unit;
-    if (!dwarf_diecu(die, &unit, NULL, NULL))
+    uint8_t unit_type = 0;
+    Dwarf_Half version = 0;
+    if (!dwarf_diecu(die, &unit, NULL, NULL) ||
+        dwarf_cu_info(die->cu, &version, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0)
         return false;
-    struct scope_map *m = map_for(dn, &unit);
-    if (!m)
-        return false;
+    Dwarf *dbg = dwarf_cu_getdwarf(die->cu);
+    /* DWARF 4's type units live in .debug_types */
+    bool types = version < 5 && unit_type == DW_UT_type;
     Dwarf_Off x = dwarf_dieoffset(die);
-    size_t lo = 0, hi = m->n; /* the last container starting before x */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->e[mid].start < x)
-            lo = mid + 1;
-        else
-            hi = mid;
+    Dwarf_Die cur = unit;
+    Dwarf_Off end = UINT64_MAX;
+    for (int depth = 0; depth < 256; depth++) {
+        const struct kid_list *l = kids_of(dn, &cur, end);
+        if (!l)
+            return false;
+        size_t lo = 0, hi = l->n; /* the last child container starting at or before x */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (l->k[mid].start <= x)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const struct kid_range *k = lo > 0 ? &l->k[lo - 1] : NULL;
+        if (!k || k->start == x || x >= k->end) {
+            *out = cur; /* x is a child of cur, or inside a child that is no container */
+            return true;
+        }
+        Dwarf_Die next;
+        if (!(types ? dwarf_offdie_types(dbg, k->start, &next)
+                    : dwarf_offdie(dbg, k->start, &next)))
+            return false;
+        cur = next;
+        end = k->end;
     }
-    long i = (long)lo - 1;
-    while (i >= 0 && x >= m->e[i].end)
-        i = m->e[i].parent;
-    *out = i >= 0 ? m->e[i].die : unit;
-    return true;
+    return false;
 }
 
 /* ---- DIE helpers ----------------------------------------------------------------------- */

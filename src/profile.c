@@ -27,7 +27,7 @@ void profile_init(struct pr_profile *p)
     p->symbolize_ms = NAN;
     p->symbol_cache_hits = NAN;
     p->symbol_cache_misses = NAN;
-    p->exit_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
+    p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
 }
 
 void profile_free(struct pr_profile *p)
@@ -148,6 +148,7 @@ static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src
     dst->unsampled_threads = src->unsampled_threads;
     dst->symbolize_ms = src->symbolize_ms;
     dst->exit_ms = src->exit_ms;
+    dst->exit_cpu_ms = src->exit_cpu_ms;
     dst->exit_extra_rss_kb = src->exit_extra_rss_kb;
     dst->cus_indexed = src->cus_indexed;
     dst->has_stacks = src->has_stacks;
@@ -160,7 +161,7 @@ static void forget_run_fields(struct pr_profile *p)
     p->pid = -1;
     p->wall_time_ms = p->cpu_time_ms = p->peak_rss_kb = NAN;
     p->thread_count = p->unsampled_threads = p->symbolize_ms = NAN;
-    p->exit_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
+    p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
 }
 
 static double add_opt(double a, double b)

@@ -87,6 +87,7 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"symbol_cache_hits", &p->symbol_cache_hits},
         {"symbol_cache_misses", &p->symbol_cache_misses},
         {"exit_ms", &p->exit_ms},
+        {"exit_cpu_ms", &p->exit_cpu_ms},
         {"exit_extra_rss_kb", &p->exit_extra_rss_kb},
         {"cus_indexed", &p->cus_indexed},
     };

@@ -16,6 +16,7 @@
 #include "profreg/profile.h"
 
 #include "debuginfo.h"
+#include "dwarf_files.h"
 #include "dwarf_index.h"
 #include "dwarf_names.h"
 
@@ -62,6 +63,7 @@ struct symbolizer {
     struct sym_frame **frames; /* cached frames of indexed DIEs, freed at close */
     size_t nframes, capframes;
     struct dwarf_names *names; /* C++ names built from DWARF, and DIE scopes */
+    struct dwarf_files *files; /* declaring files from line program headers */
     struct hmap alias_map;     /* (module, entry address) -> index into strs: public names */
     struct hmap symtab_map;    /* module -> index into symtabs */
     struct mod_symtab *symtabs;
@@ -134,7 +136,8 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     hmap_init(&s->alias_map);
     hmap_init(&s->symtab_map);
     s->names = dwarf_names_new();
-    if (!s->names) {
+    s->files = dwarf_files_new();
+    if (!s->names || !s->files) {
         snprintf(err, errlen, "out of memory");
         symbolizer_close(s);
         return NULL;
@@ -193,6 +196,7 @@ void symbolizer_close(struct symbolizer *s)
         free(s->frames[i]);
     free(s->frames);
     dwarf_names_free(s->names);
+    dwarf_files_free(s->files);
     hmap_free(&s->alias_map);
     for (size_t i = 0; i < s->nsymtabs; i++)
         free(s->symtabs[i].e);
@@ -286,7 +290,7 @@ static void set_source(struct symbolizer *s, struct sym_frame *f, const char *pa
  * function's entry says where it starts (what eu-addr2line reports there). */
 static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *f)
 {
-    const char *path = dwarf_decl_file(die);
+    const char *path = dwarf_files_decl_file(s->files, die);
     int line = -1;
     if (dwarf_decl_line(die, &line) != 0)
         line = -1;
@@ -702,7 +706,16 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
 
 size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max)
 {
+    uint64_t lo, hi;
+    return symbolizer_lookup_range(s, addr, out, max, &lo, &hi);
+}
+
+size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_frame *out,
+                               size_t max, uint64_t *range_lo, uint64_t *range_hi)
+{
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
+    *range_lo = addr;
+    *range_hi = addr + 1;
     if (max == 0)
         return 0;
     s->stats.lookups++;
@@ -716,11 +729,16 @@ size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *
     bool have_outer = false;
 
     /* DWARF: the innermost function at addr, then outwards to the out-of-line function. */
-    Dwarf_Addr bias = 0;
+    Dwarf_Addr bias = 0, lo = 0, hi = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
     bool is_cxx = cu && is_cxx_lang(dwarf_srclang(cu));
     struct cu_index *ix = cu ? index_for(s, cu) : NULL;
-    for (long e = ix ? cu_index_lookup(ix, addr - bias) : -1; e >= 0; e = cu_index_parent(ix, e)) {
+    long e = ix ? cu_index_lookup(ix, addr - bias, &lo, &hi) : -1;
+    if (e >= 0 && lo + bias <= addr && addr < hi + bias) {
+        *range_lo = lo + bias;
+        *range_hi = hi + bias;
+    }
+    for (; e >= 0; e = cu_index_parent(ix, e)) {
         bool outer = dwarf_tag(cu_index_die(ix, e)) != DW_TAG_inlined_subroutine;
         const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module, is_cxx);
         if (f) {
@@ -736,6 +754,8 @@ size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *
     if (!have_outer) {
         /* No DWARF function here (or none found): the ELF symbol, located by the line table
          * at its entry when the module has one; else the module and file offset. */
+        *range_lo = addr;
+        *range_hi = addr + 1;
         struct sym_frame f = {NULL, NULL, NULL, module, -1, false};
         uint64_t start = 0;
         f.name = elf_symbol(s, mod, addr, &start, NULL);

@@ -558,10 +558,9 @@ static bool same_frames(const struct sym_frame *a, size_t na, const struct sym_f
 }
 
 /* Widens [*lo, *hi) byte by byte, up to SYMCACHE_PROBE bytes each way, while the symbolizer
- * gives the very same frames, inside the segment and outside every range already held. The
- * frames name declaration lines, so they hold for a whole inline scope: later runs that sample
- * other instructions of it are served too. A probe costs a fraction of a microsecond once the
- * unit is indexed. */
+ * gives the very same frames, inside the segment and outside every range already held: for
+ * answers whose range the symbolizer cannot state (ELF symbols), so that later runs that
+ * sample other instructions of the function are served too. */
 static void probe_range(struct symcache *c, struct sc_module *m, const struct sc_seg *seg,
                         const struct sym_frame *want, size_t n, uint64_t *lo, uint64_t *hi)
 {
@@ -613,13 +612,21 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
         return 1;
     }
     c->stats.misses++;
-    size_t n = symbolizer_lookup(c->sym, addr, out, max);
+    uint64_t lo, hi;
+    size_t n = symbolizer_lookup_range(c->sym, addr, out, max, &lo, &hi);
     if (m && m->state == SC_READY && n > 0 && n <= SYM_MAX_FRAMES) {
         bool same = true; /* only frames the symbolizer placed in this very module */
         for (size_t i = 0; i < n; i++)
             same &= out[i].module && strcmp(out[i].module, m->base) == 0;
-        uint64_t lo = addr, hi = addr + 1;
-        if (same)
+        /* the symbolizer's range, within this segment; a single byte (ELF symbols) is
+         * widened by probing */
+        lo = lo > seg->start ? lo : seg->start;
+        hi = hi < seg->end ? hi : seg->end;
+        if (addr - lo > SYMCACHE_MAX_RANGE / 2)
+            lo = addr - SYMCACHE_MAX_RANGE / 2;
+        if (hi - addr > SYMCACHE_MAX_RANGE / 2)
+            hi = addr + SYMCACHE_MAX_RANGE / 2;
+        if (same && hi - lo == 1)
             probe_range(c, m, seg, out, n, &lo, &hi);
         if (same && add_entry(c, m, lo - seg->start + seg->offset, hi - lo, out, n, true) < 0)
             m->state = SC_UNCACHED; /* out of memory: stop caching this module */

@@ -53,6 +53,12 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
  * address minus one for callers). Writes 1..max frames to out and returns their number. */
 size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max);
 
+/* symbolizer_lookup, and the range [*lo, *hi) around addr whose every byte gets the same
+ * frames: the innermost DWARF scope's bytes (between the scopes nested in it); addr alone
+ * when the frames come from the ELF symbol table or nowhere. */
+size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_frame *out,
+                               size_t max, uint64_t *lo, uint64_t *hi);
+
 /* An opaque identity of the module containing addr (NULL if none); equal for addresses in
  * the same module. */
 const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr);

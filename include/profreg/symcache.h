@@ -16,10 +16,12 @@
 
 /* First line of every cache file; a file with another first line is ignored. */
 #define SYMCACHE_MAGIC "profreg-symcache 2"
-/* A miss is widened into the range of bytes around it that resolve to the same frames,
- * looking at most this many bytes each way; a range is at most SYMCACHE_MAX_RANGE bytes. */
+/* A miss is cached for the range of bytes around it that the symbolizer says resolve to the
+ * same frames (its innermost DWARF scope), at most SYMCACHE_MAX_RANGE bytes; an answer from
+ * the ELF symbol table, which states no range, is widened by probing at most
+ * SYMCACHE_PROBE bytes each way. */
 #define SYMCACHE_PROBE     64
-#define SYMCACHE_MAX_RANGE (2 * SYMCACHE_PROBE + 1)
+#define SYMCACHE_MAX_RANGE (1u << 20)
 /* A module's file is kept under this size: past it, only the entries the current run used
  * are kept (then the first that fit). */
 #define SYMCACHE_MAX_FILE_BYTES (4u << 20)

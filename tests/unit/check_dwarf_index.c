@@ -1,7 +1,10 @@
 /* check_dwarf_index.c — the per-CU function index against libdw's own enumeration: for every
  * out-of-line function of a real binary (dwarf_getfuncs), the innermost entry at its entry
  * address leads, through its parents, to that function; its end address does not (unless
- * another function starts there); addresses outside every function find nothing. */
+ * another function starts there); addresses outside every function find nothing. Against
+ * dwarf_getscopes: the innermost function at the first, middle and last byte of some 300
+ * functions and inlined subroutines (Eigen, lambdas) of inline_names is the same DIE. Laziness:
+ * one address of a large unit walks a fraction of its DIEs. */
 #include "testutil.h"
 
 #include "../src/dwarf_index.h"
@@ -34,12 +37,12 @@ static int check_function(Dwarf_Die *fn, void *arg)
     if (dwarf_lowpc(fn, &lo) != 0 || dwarf_highpc(fn, &hi) != 0 || hi <= lo)
         return DWARF_CB_OK; /* declarations, inline-only and ranged functions */
     Dwarf_Off off = dwarf_dieoffset(fn);
-    long e = cu_index_lookup(c->ix, lo);
+    long e = cu_index_lookup(c->ix, lo, NULL, NULL);
     ck_assert_msg(e >= 0, "%s: nothing at its entry", dwarf_diename(fn));
     ck_assert_msg(outer_function(c->ix, e) == off, "%s: entry leads elsewhere", dwarf_diename(fn));
-    ck_assert_msg(outer_function(c->ix, cu_index_lookup(c->ix, hi - 1)) == off, "%s: last byte",
-                  dwarf_diename(fn));
-    long after = cu_index_lookup(c->ix, hi);
+    ck_assert_msg(outer_function(c->ix, cu_index_lookup(c->ix, hi - 1, NULL, NULL)) == off,
+                  "%s: last byte", dwarf_diename(fn));
+    long after = cu_index_lookup(c->ix, hi, NULL, NULL);
     ck_assert_msg(after < 0 || outer_function(c->ix, after) != off, "%s: past its end",
                   dwarf_diename(fn));
     c->functions++;
@@ -60,7 +63,7 @@ static int check_file(const char *path)
         if (dwarf_offdie(dw, off + header, &cu)) {
             struct check c = {cu_index_build(&cu), 0};
             ck_assert_ptr_nonnull(c.ix);
-            ck_assert_int_eq(cu_index_lookup(c.ix, 0), -1);
+            ck_assert_int_eq(cu_index_lookup(c.ix, 0, NULL, NULL), -1);
             dwarf_getfuncs(&cu, check_function, &c, 0);
             total += c.functions;
             cu_index_free(c.ix);
@@ -102,6 +105,8 @@ START_TEST(test_inlined_entries_nest_in_their_caller)
         Dwarf_Die cu;
         dwarf_offdie(dw, off + header, &cu);
         struct cu_index *ix = cu_index_build(&cu);
+        struct check c = {ix, 0};
+        dwarf_getfuncs(&cu, check_function, &c, 0); /* walks each function's inlines */
         for (long e = 0; e < (long)cu_index_size(ix); e++) {
             if (dwarf_tag(cu_index_die(ix, e)) != DW_TAG_inlined_subroutine)
                 continue;
@@ -120,6 +125,147 @@ START_TEST(test_inlined_entries_nest_in_their_caller)
 }
 END_TEST
 
+static bool is_fn(int tag)
+{
+    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+           tag == DW_TAG_entry_point;
+}
+
+/* The innermost function at pc by dwarf_getscopes (offset), or -1 when it finds none. */
+static long getscopes_fn(Dwarf_Die *cu, Dwarf_Addr pc)
+{
+    Dwarf_Die *scopes = NULL;
+    int n = dwarf_getscopes(cu, pc, &scopes);
+    long off = -1;
+    for (int i = 0; i < n && off < 0; i++)
+        if (is_fn(dwarf_tag(&scopes[i])))
+            off = (long)dwarf_dieoffset(&scopes[i]);
+    free(scopes);
+    return off;
+}
+
+struct oracle {
+    Dwarf_Die *cu;
+    struct cu_index *ix;
+    long compared, fns, stride; /* every stride-th function DIE is probed */
+};
+
+static void compare_at(struct oracle *o, Dwarf_Addr pc)
+{
+    long want = getscopes_fn(o->cu, pc);
+    if (want < 0)
+        return;
+    Dwarf_Addr lo, hi;
+    long e = cu_index_lookup(o->ix, pc, &lo, &hi);
+    ck_assert_msg(e >= 0, "0x%lx: dwarf_getscopes finds DIE 0x%lx, the index nothing",
+                  (unsigned long)pc, (unsigned long)want);
+    long got = (long)dwarf_dieoffset(cu_index_die(o->ix, e));
+    ck_assert_msg(got == want, "0x%lx: index DIE 0x%lx, dwarf_getscopes DIE 0x%lx",
+                  (unsigned long)pc, (unsigned long)got, (unsigned long)want);
+    /* the range it answers for: around pc, and its ends have the same innermost function */
+    ck_assert_msg(lo <= pc && pc < hi, "0x%lx outside its range [0x%lx, 0x%lx)", (unsigned long)pc,
+                  (unsigned long)lo, (unsigned long)hi);
+    ck_assert_msg(getscopes_fn(o->cu, lo) == want && getscopes_fn(o->cu, hi - 1) == want,
+                  "0x%lx: range [0x%lx, 0x%lx) ends elsewhere", (unsigned long)pc,
+                  (unsigned long)lo, (unsigned long)hi);
+    ck_assert_int_eq(cu_index_lookup(o->ix, lo, NULL, NULL), e);
+    ck_assert_int_eq(cu_index_lookup(o->ix, hi - 1, NULL, NULL), e);
+    o->compared++;
+}
+
+/* Every DIE under parent: functions' ranges probed at three points each. */
+static void probe_all(struct oracle *o, Dwarf_Die *parent)
+{
+    Dwarf_Die c;
+    if (dwarf_child(parent, &c) != 0)
+        return;
+    do {
+        if (is_fn(dwarf_tag(&c)) && o->fns++ % o->stride == 0) {
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t off = 0;
+            while ((off = dwarf_ranges(&c, off, &base, &lo, &hi)) > 0) {
+                if (hi <= lo)
+                    continue;
+                compare_at(o, lo);
+                compare_at(o, lo + (hi - lo) / 2);
+                compare_at(o, hi - 1);
+            }
+        }
+        probe_all(o, &c);
+    } while (dwarf_siblingof(&c, &c) == 0);
+}
+
+START_TEST(test_innermost_function_as_dwarf_getscopes)
+{
+    int fd = open(tu_build_path("workloads/inline_names"), O_RDONLY);
+    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+    ck_assert_ptr_nonnull(dw);
+    Dwarf_Off off = 0, next;
+    size_t header;
+    long compared = 0, inlined = 0;
+    while (dwarf_nextcu(dw, off, &next, &header, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu;
+        dwarf_offdie(dw, off + header, &cu);
+        /* dwarf_getscopes walks the unit on each call: about 300 function DIEs probed */
+        struct oracle count = {&cu, NULL, 0, 0, 1 << 30};
+        probe_all(&count, &cu);
+        struct oracle o = {&cu, cu_index_build(&cu), 0, 0, count.fns / 300 + 1};
+        ck_assert_ptr_nonnull(o.ix);
+        probe_all(&o, &cu);
+        for (long e = 0; e < (long)cu_index_size(o.ix); e++)
+            inlined += dwarf_tag(cu_index_die(o.ix, e)) == DW_TAG_inlined_subroutine;
+        compared += o.compared;
+        cu_index_free(o.ix);
+        off = next;
+    }
+    /* hundreds of probes, many in Eigen code inlined into the workload */
+    ck_assert_msg(compared >= 200 && inlined >= 50, "%ld probes, %ld inlined entries", compared,
+                  inlined);
+    dwarf_end(dw);
+    close(fd);
+}
+END_TEST
+
+/* Every DIE under root. */
+static long count_dies(Dwarf_Die *root)
+{
+    long total = 0;
+    Dwarf_Die c;
+    if (dwarf_child(root, &c) != 0)
+        return 0;
+    do
+        total += 1 + count_dies(&c);
+    while (dwarf_siblingof(&c, &c) == 0);
+    return total;
+}
+
+START_TEST(test_one_address_walks_part_of_its_unit)
+{
+    /* gtest_sim's unit holds gtest's and Eigen's headers: one function's address walks the
+     * out-of-line functions (skipping every inline tree) and that function's inlines */
+    int fd = open(tu_build_path("workloads/gtest_sim"), O_RDONLY);
+    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+    ck_assert_ptr_nonnull(dw);
+    Dwarf_Die cu;
+    size_t header;
+    Dwarf_Off next;
+    ck_assert_int_eq(dwarf_nextcu(dw, 0, &next, &header, NULL, NULL, NULL), 0);
+    ck_assert_ptr_nonnull(dwarf_offdie(dw, header, &cu));
+    struct cu_index *ix = cu_index_build(&cu);
+    ck_assert_ptr_nonnull(ix);
+    Dwarf_Addr base, lo, hi;
+    ck_assert_int_gt(dwarf_ranges(&cu, 0, &base, &lo, &hi), 0);
+    ck_assert_int_ge(cu_index_lookup(ix, lo, NULL, NULL), 0);
+    long total = count_dies(&cu);
+    size_t walked = cu_index_dies_walked(ix);
+    ck_assert_msg((long)walked * 2 < total, "%zu of %ld DIEs walked for one address", walked,
+                  total);
+    cu_index_free(ix);
+    dwarf_end(dw);
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dwarf_index");
@@ -127,6 +273,8 @@ int main(void)
     tcase_add_test(tc, test_every_function_of_a_cxx_binary);
     tcase_add_test(tc, test_every_function_of_a_separate_debug_file);
     tcase_add_test(tc, test_inlined_entries_nest_in_their_caller);
+    tcase_add_test(tc, test_innermost_function_as_dwarf_getscopes);
+    tcase_add_test(tc, test_one_address_walks_part_of_its_unit);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -1,0 +1,28 @@
+/* dwarf_files.h — a DIE's declaring file (DW_AT_decl_file) from the file table of its unit's
+ * line program header alone. Private to symbolize.c.
+ *
+ * libdw's dwarf_decl_file decodes the unit's whole line program (elfutils 0.188:
+ * dwarf_getsrcfiles calls dwarf_getsrclines), megabytes of rows per large C++ unit, to name
+ * one file; this reads the header's directory and file tables and names files as libdw does
+ * (an absolute name as is, else its directory, "/", the name). */
+#ifndef PROFREG_DWARF_FILES_H
+#define PROFREG_DWARF_FILES_H
+
+#include <elfutils/libdw.h>
+#include <stdbool.h>
+
+struct dwarf_files;
+
+struct dwarf_files *dwarf_files_new(void);
+void dwarf_files_free(struct dwarf_files *df);
+
+/* The file that declares die, following DW_AT_abstract_origin and DW_AT_specification, as
+ * dwarf_decl_file(die) names it; valid until dwarf_files_free. NULL when die has no
+ * DW_AT_decl_file or names no file. Falls back to dwarf_decl_file when the header cannot be
+ * read here (a form this reader does not know, a split unit). */
+const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die);
+
+/* Tables read by this reader, and decl files it left to libdw (for tests and statistics). */
+void dwarf_files_stats(const struct dwarf_files *df, unsigned *tables, unsigned *fallbacks);
+
+#endif
