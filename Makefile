@@ -122,7 +122,12 @@ $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 # .gnu_debuglink; debug info found by build-id under a debug directory of the test's own.
 TESTLIBS := $(BUILD)/testlibs/libstripped.so $(BUILD)/testlibs/libdebuglink.so \
             $(BUILD)/testlibs/libbuildid.so $(BUILD)/testlibs/libplugin.so \
-            $(BUILD)/testlibs/static_hello
+            $(BUILD)/testlibs/static_hello $(BUILD)/testlibs/inline_names_dwarf4
+
+# DWARF 4 (another line program header and file numbering), for check_dwarf_files.
+$(BUILD)/testlibs/inline_names_dwarf4: tests/workloads/inline_names.cpp tests/workloads/burn.h | deps-check
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WL_CFLAGS) -gdwarf-4 -isystem /usr/include/eigen3 -o $@ $<
 
 # A library the torture workload loads and unloads; a program LD_PRELOAD cannot apply to.
 $(BUILD)/testlibs/libplugin.so: tests/lib/plugin.c tests/workloads/burn.h | deps
@@ -233,6 +238,7 @@ bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench
 	sh scripts/bench.sh $(BUILD)
 	sh scripts/bench-compare.sh $(BUILD)
 	sh scripts/bench-symbolize.sh $(BUILD)
+	sh scripts/bench-exit.sh $(BUILD)
 
 # --- install -------------------------------------------------------------------------------
 install: all

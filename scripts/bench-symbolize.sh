@@ -2,8 +2,10 @@
 # bench-symbolize.sh BUILD_DIR — what `make bench` measures of symbolization; nothing here is a test.
 #
 # 1. Time at exit of one program (a Python interpreter whose libpython carries full DWARF) with
-#    a cold symbol cache (each run starts with an empty PROFREG_CACHE_DIR), with the cache off
-#    (none), and warm (the cache filled by earlier runs of the same program): medians of 5.
+#    a cold symbol cache (each run starts with an empty PROFREG_CACHE_DIR, so it also copies
+#    compressed debug files such as libc6-dbg's uncompressed), as a first run on a used
+#    machine (symbols/ empty, those copies kept), with the cache off (none), and warm (the
+#    cache filled by earlier runs of the same program): medians of 5.
 # 2. The libpython addresses those runs sampled (one per range of its symbol cache file: the
 #    range's first byte, which resolves to the same frames as the sampled address inside it),
 #    resolved by profreg's symbolizer (build/symbolize_bench, the preload's code: libdw alone,
@@ -71,10 +73,13 @@ last_summary() { # hits misses symbolize_ms of the newest profile
 echo "== time at exit: $python ($(basename "$libpy"), $(du -m "$libpy" | cut -f1) MB with DWARF), median of $runs runs"
 i=0
 : >"$out/cold.txt"
+: >"$out/first.txt"
 : >"$out/none.txt"
 while [ $i -lt "$runs" ]; do
     rm -rf "$out/cold-cache"
     exit_ms "$out/cold-cache" >>"$out/cold.txt"
+    rm -rf "$out/cold-cache/symbols" # the debug copies stay: a new binary on a used machine
+    exit_ms "$out/cold-cache" >>"$out/first.txt"
     exit_ms none >>"$out/none.txt"
     exit_ms "$out/cache" >/dev/null # fills the shared cache: later runs are warm
     i=$((i + 1))
@@ -87,6 +92,7 @@ while [ $i -lt "$runs" ]; do
 done
 printf '%-44s %8s\n' "symbol cache" "exit ms"
 printf '%-44s %8s\n' "cold (empty PROFREG_CACHE_DIR)" "$(median <"$out/cold.txt")"
+printf '%-44s %8s\n' "first run (symbols/ empty, debug copies kept)" "$(median <"$out/first.txt")"
 printf '%-44s %8s\n' "off (PROFREG_CACHE_DIR=none)" "$(median <"$out/none.txt")"
 printf '%-44s %8s\n' "warm (after $runs runs of the same program)" "$(median <"$out/warm.txt")"
 set -- $(last_summary)

@@ -1,0 +1,98 @@
+#!/bin/sh
+# bench-exit.sh BUILD_DIR — what `make bench` measures of profreg's cost at exit on real
+# programs; nothing here is a test.
+#
+# 1. A large program (PROFREG_BENCH_BIG_CMD, a shell command; e.g. a gtest binary with
+#    >= 100 MB of DWARF): time at exit (wall and CPU), extra peak RSS and cache hits, medians
+#    of BENCH_RUNS runs, first with an empty symbol cache each run ("first run"), then with
+#    the cache the earlier runs filled ("cached"). Skipped, with a line saying so, when unset:
+#    such a binary is built from public source, not shipped (docs/design.md names the one
+#    the numbers there come from).
+# 2. A C++ build under `profreg record -- make -j2` with PROFREG_TARGET=cc1plus against the
+#    same build unprofiled (three of the test workloads, -O2 -g): hyperfine, medians and
+#    their ratio.
+set -eu
+
+build=${1:-build}
+build=$(cd "$build" && pwd)
+lib="$build/libprofreg.so"
+runs=${BENCH_RUNS:-5}
+out="$build/bench-exit"
+rm -rf "$out"
+mkdir -p "$out"
+
+# median of the numbers on stdin
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "-"}'; }
+
+# summary key $2 of the one profile under directory $1
+key() { sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" "$1"/*.json | head -n 1; }
+
+echo "== exit cost on a large program"
+if [ -z "${PROFREG_BENCH_BIG_CMD:-}" ]; then
+    echo "(set PROFREG_BENCH_BIG_CMD to a command that runs a large program, e.g. a gtest binary"
+    echo " with >= 100 MB of DWARF; docs/design.md gives the numbers for assimp's unit tests)"
+else
+    cache="$out/cache"
+    for mode in first cached; do
+        : >"$out/$mode.tsv"
+        i=0
+        while [ $i -lt "$runs" ]; do
+            i=$((i + 1))
+            [ "$mode" = first ] && rm -rf "$cache/symbols"
+            rm -rf "$out/run" && mkdir -p "$out/run"
+            PROFREG_CACHE_DIR="$cache" PROFREG_OUTPUT="$out/run/" LD_PRELOAD="$lib" \
+                sh -c "$PROFREG_BENCH_BIG_CMD" >/dev/null 2>&1 || true
+            if ! ls "$out"/run/*.json >/dev/null 2>&1; then
+                echo "(the command left no profile: $PROFREG_BENCH_BIG_CMD)"
+                exit 0
+            fi
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(key "$out/run" exit_ms)" \
+                "$(key "$out/run" exit_cpu_ms)" "$(key "$out/run" exit_extra_rss_kb)" \
+                "$(key "$out/run" symbol_cache_hits)" "$(key "$out/run" symbol_cache_misses)" \
+                "$(key "$out/run" cus_indexed)" >>"$out/$mode.tsv"
+        done
+    done
+    printf '%-8s %10s %10s %12s %8s %8s %8s\n' run exit_ms cpu_ms extra_MB hits misses CUs
+    for mode in first cached; do
+        f="$out/$mode.tsv"
+        printf '%-8s %10s %10s %12s %8s %8s %8s\n' "$mode" \
+            "$(cut -f1 "$f" | median)" "$(cut -f2 "$f" | median)" \
+            "$(cut -f3 "$f" | median | awk '{printf "%.1f", $1 / 1024}')" \
+            "$(cut -f4 "$f" | median)" "$(cut -f5 "$f" | median)" "$(cut -f6 "$f" | median)"
+    done
+    echo "(medians of $runs runs; first: empty symbol cache each run; cached: the cache the"
+    echo " earlier runs filled)"
+fi
+
+echo
+echo "== a C++ build under profreg record -- make -j2 (PROFREG_TARGET=cc1plus)"
+if ! command -v hyperfine >/dev/null 2>&1; then
+    echo "(hyperfine not installed: apt-get install -y hyperfine)"
+    exit 0
+fi
+src=$(cd "$(dirname "$0")/.." && pwd)
+proj="$out/build"
+mkdir -p "$proj"
+cp "$src"/tests/workloads/inline_names.cpp "$src"/tests/workloads/bytest_gtest.cpp \
+    "$src"/tests/workloads/bench_sim.cpp "$src"/tests/workloads/burn.h "$proj"/
+cat >"$proj/Makefile" <<'EOF'
+OBJS = inline_names.o bytest_gtest.o bench_sim.o
+all: $(OBJS)
+%.o: %.cpp
+	g++ -std=c++17 -O2 -g -isystem /usr/include/eigen3 -c $< -o $@
+clean:
+	rm -f $(OBJS)
+EOF
+hyperfine --runs "${BENCH_BUILD_RUNS:-3}" --prepare "make -s -C '$proj' clean" \
+    --export-json "$out/build.json" \
+    -n unprofiled "make -s -C '$proj' -j2" \
+    -n profiled "PROFREG_TARGET=cc1plus PROFREG_CACHE_DIR='$out/cache' '$build/profreg' record -q -o '$out/build-profiles/' -- make -s -C '$proj' -j2" \
+    >"$out/build.txt" 2>&1 || { cat "$out/build.txt"; exit 0; }
+python3 - "$out/build.json" <<'EOF'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+u, p = r["unprofiled"]["median"], r["profiled"]["median"]
+print("unprofiled %.2f s, profiled %.2f s (medians): %.3fx" % (u, p, p / u))
+EOF
+n=$(ls "$out"/build-profiles/*.json 2>/dev/null | wc -l)
+echo "($n compiler profiles written; target: at most 1.15x)"
