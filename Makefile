@@ -122,7 +122,13 @@ $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 # .gnu_debuglink; debug info found by build-id under a debug directory of the test's own.
 TESTLIBS := $(BUILD)/testlibs/libstripped.so $(BUILD)/testlibs/libdebuglink.so \
             $(BUILD)/testlibs/libbuildid.so $(BUILD)/testlibs/libplugin.so \
-            $(BUILD)/testlibs/static_hello $(BUILD)/testlibs/inline_names_dwarf4
+            $(BUILD)/testlibs/static_hello $(BUILD)/testlibs/inline_names_dwarf4 \
+            $(BUILD)/testlibs/noperf
+
+# Runs a command where perf_event_open fails (a seccomp filter), for check_clock.
+$(BUILD)/testlibs/noperf: tests/lib/noperf.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
 
 # DWARF 4 (another line program header and file numbering), for check_dwarf_files.
 $(BUILD)/testlibs/inline_names_dwarf4: tests/workloads/inline_names.cpp tests/workloads/burn.h | deps-check

@@ -27,6 +27,9 @@ typedef void *(*dlmopen_fn)(Lmid_t, const char *, int);
 typedef int (*dlclose_fn)(void *);
 typedef int (*iterate_fn)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
 typedef void (*exit_fn)(int);
+typedef int (*close_fn)(int);
+typedef int (*close_range_fn)(unsigned, unsigned, int);
+typedef void (*closefrom_fn)(int);
 
 static _Atomic(sigaction_fn) real_sigaction_p;
 static _Atomic(setitimer_fn) real_setitimer_p;
@@ -35,6 +38,9 @@ static _Atomic(dlmopen_fn) real_dlmopen_p;
 static _Atomic(dlclose_fn) real_dlclose_p;
 static _Atomic(iterate_fn) real_iterate_p;
 static _Atomic(exit_fn) real_exit_p;
+static _Atomic(close_fn) real_close_p;
+static _Atomic(close_range_fn) real_close_range_p;
+static _Atomic(closefrom_fn) real_closefrom_p;
 static _Atomic(exit_fn) real_Exit_p;
 
 static struct intercept_hooks g_hooks;
@@ -140,6 +146,50 @@ EXPORT int setitimer(__itimer_which_t which, const struct itimerval *value, stru
         return -1;
     }
     return real(which, value, old);
+}
+
+/* ---- descriptors closed by the program ---------------------------------------------------- */
+
+/* A program that closes its descriptors (a daemon's close_range(3, ~0U, 0), closefrom, or a
+ * loop of close) closes the perf event sampling its thread too: that thread gets a new one
+ * (the others' are lost). A close of any other descriptor costs one array look-up. */
+
+EXPORT int close(int fd)
+{
+    close_fn real = RESOLVE(real_close_p, close_fn, "close");
+    int rc = real ? real(fd) : (int)syscall(SYS_close, fd);
+    if (g_hooks.fds_closed && g_hooks.is_ours && g_hooks.is_ours(fd)) {
+        int saved = errno;
+        g_hooks.fds_closed();
+        errno = saved;
+    }
+    return rc;
+}
+
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    close_range_fn real = RESOLVE(real_close_range_p, close_range_fn, "close_range");
+    int rc = real ? real(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+    if (g_hooks.fds_closed && !(flags & CLOSE_RANGE_CLOEXEC)) {
+        int saved = errno;
+        g_hooks.fds_closed();
+        errno = saved;
+    }
+    return rc;
+}
+
+EXPORT void closefrom(int lowfd)
+{
+    closefrom_fn real = RESOLVE(real_closefrom_p, closefrom_fn, "closefrom");
+    if (real)
+        real(lowfd);
+    else
+        syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0);
+    if (g_hooks.fds_closed) {
+        int saved = errno;
+        g_hooks.fds_closed();
+        errno = saved;
+    }
 }
 
 /* ---- exits -------------------------------------------------------------------------------- */

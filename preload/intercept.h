@@ -4,6 +4,8 @@
  *   sigaction, signal         notice a program that takes SIGPROF over; hide profreg's own
  *                             handlers, so the program sees the dispositions it set itself
  *   setitimer                 notice a program that arms ITIMER_PROF
+ *   close, close_range, closefrom
+ *                             re-arm the calling thread when its perf event went with them
  *   dlopen, dlmopen, dlclose, dl_iterate_phdr
  *                             never sampled while the loader's lock is held (the handler's
  *                             unwinder needs it: that would deadlock); dlclose also records
@@ -13,6 +15,7 @@
 #define PROFREG_INTERCEPT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +23,8 @@
 struct intercept_hooks {
     void (*before_exit)(void);               /* _exit/_Exit in the profiled process */
     void (*sigprof_taken)(const char *what); /* the program takes SIGPROF or ITIMER_PROF */
+    void (*fds_closed)(void);                /* the program closed descriptors, perhaps ours */
+    bool (*is_ours)(int fd);                 /* is fd one of profreg's (no system call) */
 };
 
 /* Resolves the real functions (also done lazily on first use). */

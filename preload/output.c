@@ -228,6 +228,8 @@ static void fill_summary(struct pr_profile *p, const struct run_info *ri,
     p->peak_rss_kb = st->peak_rss_kb;
     p->thread_count = (double)st->threads;
     p->unsampled_threads = (double)st->unsampled_threads;
+    p->clock = st->clock ? strdup(st->clock) : NULL;
+    p->clock_fallback_threads = (double)st->clock_fallback_threads;
     p->lost_samples = (double)st->lost;
     p->truncated_stacks = (double)st->truncated;
 }

@@ -28,6 +28,8 @@ struct run_stats {
     double wall_ms, cpu_ms, peak_rss_kb;
     unsigned long threads, unsampled_threads;
     uint64_t signals, truncated, lost;
+    const char *clock;               /* what sampled the threads (timers_clock_name) */
+    uint64_t clock_fallback_threads; /* threads on a timer because perf events were refused */
 };
 
 /* Reads the executable and command line, resolves PROFREG_OUTPUT against the current

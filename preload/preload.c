@@ -104,7 +104,8 @@ static void before_exit(void)
 
 __attribute__((constructor)) static void profreg_load(void)
 {
-    struct intercept_hooks hooks = {before_exit, sigprof_taken};
+    struct intercept_hooks hooks = {before_exit, sigprof_taken, threads_rearm_current,
+                                    timers_is_ours};
     intercept_init(&hooks);
     atomic_store(&g_pid, getpid());
     settings_load(&g_cfg, get_env, say);
@@ -121,7 +122,7 @@ __attribute__((constructor)) static void profreg_load(void)
         sayf("cannot reserve memory for the stack table", "mmap failed");
         return;
     }
-    if (timers_start(g_tab, g_cfg.mode, g_cfg.frequency, err, sizeof err) != 0 ||
+    if (timers_start(g_tab, g_cfg.mode, g_cfg.clock, g_cfg.frequency, err, sizeof err) != 0 ||
         threads_init(restart_in_child, err, sizeof err) != 0) {
         sayf("cannot start sampling", err);
         return;
@@ -161,6 +162,8 @@ static void measure(struct run_stats *st)
     timers_get_stats(&ts);
     st->signals = ts.signals;
     st->truncated = ts.truncated;
+    st->clock = timers_clock_name();
+    st->clock_fallback_threads = ts.fallback_threads;
     st->lost = stacktab_lost(g_tab);
     st->threads = threads_seen();
     st->unsampled_threads = threads_failed();

@@ -63,6 +63,17 @@ void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn 
             warnf(warn, "PROFREG_MODE", v, "is not cpu or wall", "cpu");
     }
 
+    if ((v = get("PROFREG_CLOCK")) && *v) {
+        if (strcmp(v, "auto") == 0)
+            s->clock = PR_CLOCK_AUTO;
+        else if (strcmp(v, "perf") == 0)
+            s->clock = PR_CLOCK_PERF;
+        else if (strcmp(v, "timer") == 0)
+            s->clock = PR_CLOCK_TIMER;
+        else
+            warnf(warn, "PROFREG_CLOCK", v, "is not auto, perf or timer", "auto");
+    }
+
     unsigned long long x;
     if ((v = get("PROFREG_FREQUENCY")) && *v) {
         if (parse_uint(v, 1, SETTINGS_MAX_FREQUENCY, &x)) {

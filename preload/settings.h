@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 enum pr_mode { PR_MODE_CPU, PR_MODE_WALL };
+/* What drives CPU-mode sampling: per-thread perf events where allowed, else timers (auto). */
+enum pr_clock { PR_CLOCK_AUTO, PR_CLOCK_PERF, PR_CLOCK_TIMER };
 
 #define SETTINGS_DEFAULT_FREQUENCY  1000u
 #define SETTINGS_MAX_FREQUENCY      100000u
@@ -19,6 +21,7 @@ struct settings {
     bool disabled;             /* PROFREG_DISABLE=1 */
     bool quiet;                /* PROFREG_QUIET=1 */
     enum pr_mode mode;         /* PROFREG_MODE */
+    enum pr_clock clock;       /* PROFREG_CLOCK */
     unsigned frequency;        /* PROFREG_FREQUENCY, samples per second */
     size_t max_stacks;         /* PROFREG_MAX_STACKS, distinct stacks kept */
     char output[PATH_MAX];     /* PROFREG_OUTPUT as given, "" when unset */

@@ -1,9 +1,10 @@
-/* threads.c — per-thread timer registry and the pthread_create interposer.
+/* threads.c — per-thread sampler registry and the pthread_create interposer.
  *
- * The registry (timer per slot) is guarded by a mutex and never touched by the signal
- * handler. A thread's timer is deleted by a pthread key destructor, which runs both when
+ * The registry (sampler per slot) is guarded by a mutex and never touched by the signal
+ * handler. A thread's sampler is deleted by a pthread key destructor, which runs both when
  * the start routine returns and on pthread_exit. After fork only the forking thread exists
- * in the child: the registry is cleared and that thread gets a new timer. */
+ * in the child: the child's copies of the parent's perf event descriptors are closed, the
+ * registry is cleared and that thread gets a new sampler. */
 #include "threads.h"
 
 #include "timers.h"
@@ -21,7 +22,7 @@
 #define EXPORT __attribute__((visibility("default")))
 
 struct slot {
-    timer_t timer;
+    struct sampler sampler;
     bool used;
 };
 
@@ -52,7 +53,7 @@ static void on_thread_exit(void *value)
     size_t idx = (size_t)(uintptr_t)value - 1;
     pthread_mutex_lock(&g_lock);
     if (idx < g_nslots && g_slots[idx].used) {
-        timers_delete(g_slots[idx].timer);
+        timers_delete(&g_slots[idx].sampler);
         g_slots[idx].used = false;
     }
     pthread_mutex_unlock(&g_lock);
@@ -84,7 +85,7 @@ int threads_attach_current(char *err, size_t errlen)
     int rc = -1;
     if (idx < 0) {
         snprintf(err, errlen, "out of memory registering a thread");
-    } else if (timers_arm_current_thread(&g_slots[idx].timer, err, errlen) == 0) {
+    } else if (timers_arm_current_thread(&g_slots[idx].sampler, err, errlen) == 0) {
         g_slots[idx].used = true;
         atomic_fetch_add(&g_seen, 1);
         rc = 0;
@@ -95,13 +96,29 @@ int threads_attach_current(char *err, size_t errlen)
     return rc;
 }
 
+void threads_rearm_current(void)
+{
+    if (!atomic_load(&g_attaching))
+        return;
+    void *v = pthread_getspecific(g_exit_key);
+    if (!v)
+        return;
+    size_t idx = (size_t)(uintptr_t)v - 1;
+    char err[256];
+    pthread_mutex_lock(&g_lock);
+    if (idx < g_nslots && g_slots[idx].used && timers_lost(&g_slots[idx].sampler) &&
+        timers_arm_current_thread(&g_slots[idx].sampler, err, sizeof err) != 0)
+        g_slots[idx].used = false; /* no source now: the thread goes unsampled */
+    pthread_mutex_unlock(&g_lock);
+}
+
 void threads_detach_all(void)
 {
     atomic_store(&g_attaching, false);
     pthread_mutex_lock(&g_lock);
     for (size_t i = 0; i < g_nslots; i++) {
         if (g_slots[i].used) {
-            timers_delete(g_slots[i].timer);
+            timers_delete(&g_slots[i].sampler);
             g_slots[i].used = false;
         }
     }
@@ -130,10 +147,14 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
-    /* Timers are not inherited; the parent's registry means nothing here. */
+    /* Timers are not inherited, perf event descriptors are (the parent's events): the
+     * parent's registry means nothing here. */
     pthread_mutex_init(&g_lock, NULL);
-    for (size_t i = 0; i < g_nslots; i++)
+    for (size_t i = 0; i < g_nslots; i++) {
+        if (g_slots[i].used)
+            timers_forget(&g_slots[i].sampler);
         g_slots[i].used = false;
+    }
     atomic_store(&g_seen, 0);
     atomic_store(&g_failed, 0);
     if (g_child_hook)

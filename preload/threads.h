@@ -13,6 +13,10 @@ int threads_init(void (*after_fork_in_child)(void), char *err, size_t errlen);
 /* Arms a timer for the calling thread and registers it. Returns 0, or -1 with err set. */
 int threads_attach_current(char *err, size_t errlen);
 
+/* After the program closed descriptors: when the calling thread's perf event was among them,
+ * gives the thread a new one (or a timer). */
+void threads_rearm_current(void);
+
 /* Deletes every registered timer; new threads are no longer attached. */
 void threads_detach_all(void);
 

@@ -1,9 +1,15 @@
-/* timers.c — per-thread POSIX timers and the SIGPROF handler.  [handler]
+/* timers.c — per-thread perf events or POSIX timers, and the SIGPROF handler.  [handler]
  *
  * Everything reachable from on_sigprof() is async-signal-safe: libunwind's local unwinder
- * (per-thread cache, no locks), atomics, the preallocated stack table. errno is saved and
- * restored. Signals that are not from our timers are passed to the handler the program had
- * installed before us, if any. */
+ * (per-thread cache, no locks), atomics, the preallocated stack table, one ioctl to re-arm a
+ * perf event. errno is saved and restored. Signals that are not from our sources are passed
+ * to the handler the program had installed before us, if any.
+ *
+ * A perf event is the thread's task clock with sample_period = 1/HZ s of CPU time; its
+ * descriptor (close-on-exec, moved to 512 or above, away from the numbers a program expects)
+ * is set to signal SIGPROF to its thread (F_SETSIG, F_SETOWN_EX with F_OWNER_TID, O_ASYNC)
+ * and armed for one overflow at a time (PERF_EVENT_IOC_REFRESH), re-armed by the handler.
+ * The handler knows our signals by si_fd, marked in g_our_fd while the event is ours. */
 #define UNW_LOCAL_ONLY
 #include "timers.h"
 
@@ -12,12 +18,16 @@
 #include "profreg/profile_build.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libunwind.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -32,8 +42,17 @@
 /* How long timers_stop() waits for handlers in flight, in 1 ms steps. */
 #define STOP_WAIT_MS 200
 
+/* Perf event descriptors are moved to this number or above, and must stay below the limit. */
+#define PERF_FD_MIN   512
+#define PERF_FD_LIMIT 8192
+
 static struct stacktab *g_tab;
 static clockid_t g_clock;
+static enum pr_clock g_clock_pref;
+static bool g_cpu_mode;
+static uint64_t g_period_ns;
+static _Atomic unsigned char g_our_fd[PERF_FD_LIMIT]; /* 1: a perf event of ours */
+static _Atomic uint64_t g_perf_threads, g_timer_threads, g_fallback_threads;
 static struct itimerspec g_interval;
 static struct sigaction g_previous; /* the SIGPROF action before ours */
 static _Atomic int g_running;
@@ -85,13 +104,12 @@ static uint32_t capture_stack(void *ucv, uint64_t *pcs, uint32_t max, bool *trun
     return n;
 }
 
-static void take_sample(const siginfo_t *si, void *ucv)
+static void take_sample(uint64_t weight, void *ucv)
 {
     /* runs in the SIGPROF handler */
     uint64_t pcs[TIMERS_MAX_DEPTH];
     bool truncated = false;
     uint32_t n = capture_stack(ucv, pcs, TIMERS_MAX_DEPTH, &truncated);
-    uint64_t weight = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
     atomic_fetch_add_explicit(&g_signals, 1, memory_order_relaxed);
     if (truncated)
         atomic_fetch_add_explicit(&g_truncated, 1, memory_order_relaxed);
@@ -118,7 +136,13 @@ static void on_sigprof(int signo, siginfo_t *si, void *ucv)
     atomic_fetch_add(&g_in_handler, 1);
     if (si && si->si_code == SI_TIMER && si->si_value.sival_int == PROFREG_SIGVAL) {
         if (atomic_load(&g_running))
-            take_sample(si, ucv);
+            take_sample(1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0), ucv);
+    } else if (si && (si->si_code == POLL_IN || si->si_code == POLL_HUP) && si->si_fd >= 0 &&
+               si->si_fd < PERF_FD_LIMIT && atomic_load(&g_our_fd[si->si_fd])) {
+        if (atomic_load(&g_running)) {
+            take_sample(1, ucv);
+            ioctl(si->si_fd, PERF_EVENT_IOC_REFRESH, 1); /* the next overflow */
+        }
     } else {
         forward_foreign(signo, si, ucv);
     }
@@ -126,11 +150,15 @@ static void on_sigprof(int signo, siginfo_t *si, void *ucv)
     errno = saved_errno;
 }
 
-int timers_start(struct stacktab *tab, enum pr_mode mode, unsigned hz, char *err, size_t errlen)
+int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, unsigned hz,
+                 char *err, size_t errlen)
 {
     g_tab = tab;
     g_clock = mode == PR_MODE_WALL ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
+    g_cpu_mode = mode == PR_MODE_CPU;
+    g_clock_pref = clock;
     long ns = 1000000000L / (long)hz;
+    g_period_ns = (uint64_t)ns;
     g_interval.it_interval.tv_sec = ns / 1000000000L;
     g_interval.it_interval.tv_nsec = ns % 1000000000L;
     g_interval.it_value = g_interval.it_interval;
@@ -156,30 +184,136 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, unsigned hz, char *err
     return 0;
 }
 
-int timers_arm_current_thread(timer_t *timer, char *err, size_t errlen)
+/* A perf event counting the calling thread's CPU time that signals it every period, armed;
+ * -1 with errno when the kernel refuses (perf_event_paranoid 3, seccomp, EMFILE, ENOSYS). */
+static int open_perf_event(pid_t tid, uint64_t *id)
 {
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_TASK_CLOCK;
+    a.sample_period = g_period_ns;
+    a.disabled = 1;
+    a.exclude_kernel = 1; /* what perf_event_paranoid 2 allows an unprivileged process */
+    a.exclude_hv = 1;
+    a.wakeup_events = 1;
+    int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    /* out of the way of the program's own numbers (0, 1, 2, the next open's 3...) */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, PERF_FD_MIN);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    struct f_owner_ex owner = {F_OWNER_TID, tid};
+    int flags = fcntl(fd, F_GETFL);
+    if (fd >= PERF_FD_LIMIT || flags < 0 || fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
+        fcntl(fd, F_SETSIG, SIGPROF) != 0 || fcntl(fd, F_SETFL, flags | O_ASYNC) != 0 ||
+        ioctl(fd, PERF_EVENT_IOC_ID, id) != 0) {
+        int e = fd >= PERF_FD_LIMIT ? EMFILE : errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    atomic_store(&g_our_fd[fd], 1);
+    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) != 0) {
+        int e = errno;
+        atomic_store(&g_our_fd[fd], 0);
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Is fd still our perf event with this id (the program may have closed it, and the number
+ * been reused)? */
+static bool still_ours(int fd, uint64_t id)
+{
+    uint64_t now = 0;
+    return fd >= 0 && fd < PERF_FD_LIMIT && atomic_load(&g_our_fd[fd]) &&
+           ioctl(fd, PERF_EVENT_IOC_ID, &now) == 0 && now == id;
+}
+
+bool timers_is_ours(int fd)
+{
+    return fd >= 0 && fd < PERF_FD_LIMIT && atomic_load(&g_our_fd[fd]);
+}
+
+bool timers_lost(struct sampler *s)
+{
+    if (s->fd < 0 || still_ours(s->fd, s->id))
+        return false;
+    if (s->fd < PERF_FD_LIMIT)
+        atomic_store(&g_our_fd[s->fd], 0);
+    s->fd = -1;
+    return true;
+}
+
+int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen)
+{
+    s->fd = -1;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    int perf_errno = 0;
+    if (g_cpu_mode && g_clock_pref != PR_CLOCK_TIMER) {
+        s->fd = open_perf_event(tid, &s->id);
+        if (s->fd >= 0) {
+            atomic_fetch_add(&g_perf_threads, 1);
+            return 0;
+        }
+        perf_errno = errno;
+        if (g_clock_pref == PR_CLOCK_PERF) {
+            snprintf(err, errlen, "cannot open a perf event (PROFREG_CLOCK=perf): %s",
+                     strerror(perf_errno));
+            return -1;
+        }
+    }
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = SIGPROF;
     sev.sigev_value.sival_int = PROFREG_SIGVAL;
-    sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-    if (timer_create(g_clock, &sev, timer) != 0) {
+    sev.sigev_notify_thread_id = tid;
+    if (timer_create(g_clock, &sev, &s->timer) != 0) {
         snprintf(err, errlen, "cannot create a sampling timer: %s", strerror(errno));
         return -1;
     }
-    if (timer_settime(*timer, 0, &g_interval, NULL) != 0) {
+    if (timer_settime(s->timer, 0, &g_interval, NULL) != 0) {
         snprintf(err, errlen, "cannot arm the sampling timer: %s", strerror(errno));
-        timer_delete(*timer);
+        timer_delete(s->timer);
         return -1;
     }
+    atomic_fetch_add(&g_timer_threads, 1);
+    if (perf_errno)
+        atomic_fetch_add(&g_fallback_threads, 1);
     return 0;
 }
 
-void timers_delete(timer_t timer)
+void timers_delete(struct sampler *s)
 {
     int saved = errno;
-    timer_delete(timer);
+    if (s->fd >= 0) {
+        if (still_ours(s->fd, s->id)) {
+            atomic_store(&g_our_fd[s->fd], 0);
+            close(s->fd);
+        }
+        s->fd = -1;
+    } else {
+        timer_delete(s->timer);
+    }
+    errno = saved;
+}
+
+void timers_forget(struct sampler *s)
+{
+    int saved = errno;
+    if (s->fd >= 0 && still_ours(s->fd, s->id)) {
+        atomic_store(&g_our_fd[s->fd], 0);
+        close(s->fd); /* the child's copy; the event goes on in the parent */
+    }
+    s->fd = -1;
     errno = saved;
 }
 
@@ -196,10 +330,22 @@ void timers_get_stats(struct timer_stats *st)
 {
     st->signals = atomic_load(&g_signals);
     st->truncated = atomic_load(&g_truncated);
+    st->perf_threads = atomic_load(&g_perf_threads);
+    st->timer_threads = atomic_load(&g_timer_threads);
+    st->fallback_threads = atomic_load(&g_fallback_threads);
+}
+
+const char *timers_clock_name(void)
+{
+    bool perf = atomic_load(&g_perf_threads) > 0, timer = atomic_load(&g_timer_threads) > 0;
+    return perf && timer ? "perf_event+timer" : perf ? "perf_event" : "timer";
 }
 
 void timers_reset_stats(void)
 {
     atomic_store(&g_signals, 0);
     atomic_store(&g_truncated, 0);
+    atomic_store(&g_perf_threads, 0);
+    atomic_store(&g_timer_threads, 0);
+    atomic_store(&g_fallback_threads, 0);
 }

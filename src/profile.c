@@ -22,6 +22,7 @@ void profile_init(struct pr_profile *p)
     p->peak_rss_kb = NAN;
     p->thread_count = NAN;
     p->unsampled_threads = NAN;
+    p->clock_fallback_threads = NAN;
     p->lost_samples = NAN;
     p->truncated_stacks = NAN;
     p->symbolize_ms = NAN;
@@ -42,6 +43,7 @@ void profile_free(struct pr_profile *p)
         free(p->command_line);
     }
     free(p->mode);
+    free(p->clock);
     free(p->profreg_version);
     for (size_t i = 0; i < p->nfunctions; i++) {
         struct pr_function *f = &p->functions[i];
@@ -137,6 +139,7 @@ static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src
     dst->export_timestamp = dup_or_null(src->export_timestamp);
     dst->executable = dup_or_null(src->executable);
     dst->mode = dup_or_null(src->mode);
+    dst->clock = dup_or_null(src->clock);
     dst->profreg_version = dup_or_null(src->profreg_version);
     dst->pid = src->pid;
     dst->frequency_hz = src->frequency_hz;
@@ -146,6 +149,7 @@ static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src
     dst->peak_rss_kb = src->peak_rss_kb;
     dst->thread_count = src->thread_count;
     dst->unsampled_threads = src->unsampled_threads;
+    dst->clock_fallback_threads = src->clock_fallback_threads;
     dst->symbolize_ms = src->symbolize_ms;
     dst->exit_ms = src->exit_ms;
     dst->exit_cpu_ms = src->exit_cpu_ms;
@@ -160,7 +164,7 @@ static void forget_run_fields(struct pr_profile *p)
     p->trace_file = NULL;
     p->pid = -1;
     p->wall_time_ms = p->cpu_time_ms = p->peak_rss_kb = NAN;
-    p->thread_count = p->unsampled_threads = p->symbolize_ms = NAN;
+    p->thread_count = p->unsampled_threads = p->clock_fallback_threads = p->symbolize_ms = NAN;
     p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
 }
 

@@ -25,6 +25,7 @@ static int read_metadata(struct jr *r, const struct jv *root, struct pr_profile 
         jr_opt_string(r, m, "export_timestamp", "metadata", &p->export_timestamp) ||
         jr_opt_string(r, m, "executable", "metadata", &p->executable) ||
         jr_opt_string(r, m, "mode", "metadata", &p->mode) ||
+        jr_opt_string(r, m, "clock", "metadata", &p->clock) ||
         jr_opt_string(r, m, "profreg_version", "metadata", &p->profreg_version) ||
         jr_opt_number(r, m, "frequency_hz", "metadata", &p->frequency_hz))
         return -1;
@@ -81,6 +82,7 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"peak_rss_kb", &p->peak_rss_kb},
         {"thread_count", &p->thread_count},
         {"unsampled_threads", &p->unsampled_threads},
+        {"clock_fallback_threads", &p->clock_fallback_threads},
         {"lost_samples", &p->lost_samples},
         {"truncated_stacks", &p->truncated_stacks},
         {"symbolize_ms", &p->symbolize_ms},

@@ -58,6 +58,7 @@ static void write_metadata(struct jw *w, const struct pr_profile *p)
         jw_int(w, p->pid);
     }
     opt_string(w, "mode", p->mode);
+    opt_string(w, "clock", p->clock);
     opt_real(w, "frequency_hz", p->frequency_hz, 3);
     opt_string(w, "profreg_version", p->profreg_version);
     jw_object_end(w);
@@ -81,6 +82,7 @@ static void write_summary(struct jw *w, const struct pr_profile *p)
     opt_count(w, "peak_rss_kb", p->peak_rss_kb);
     opt_count(w, "thread_count", p->thread_count);
     opt_count(w, "unsampled_threads", p->unsampled_threads);
+    opt_count(w, "clock_fallback_threads", p->clock_fallback_threads);
     opt_count(w, "lost_samples", p->lost_samples);
     opt_count(w, "truncated_stacks", p->truncated_stacks);
     opt_real(w, "symbolize_ms", p->symbolize_ms, 3);

@@ -22,7 +22,7 @@ struct pr_function {
     uint64_t self_samples;
     double percentage; /* samples / total * 100 */
     double self_percentage;
-    bool has_self; /* self_* known (false for profiles of the older tool) */
+    bool has_self;  /* self_* known (false for profiles of the older tool) */
     char *raw_name; /* the name before clone suffixes were folded (" [clone .constprop.0]",
                        ".part.0", ".cold", ...), or NULL when it had none */
 };
@@ -45,6 +45,7 @@ struct pr_profile {
     char **command_line; /* NULL-terminated, or NULL */
     long pid;            /* -1 when unknown */
     char *mode;          /* "cpu" or "wall", or NULL */
+    char *clock;         /* what sampled: "perf_event", "timer", "perf_event+timer"; or NULL */
     double frequency_hz; /* requested */
     char *profreg_version;
 
@@ -57,7 +58,8 @@ struct pr_profile {
     double cpu_time_ms;
     double peak_rss_kb;
     double thread_count;
-    double unsampled_threads; /* threads that could not get a timer */
+    double unsampled_threads;      /* threads that could not get a timer */
+    double clock_fallback_threads; /* threads on a timer because perf events were refused */
     double lost_samples;
     double truncated_stacks;
     double symbolize_ms;

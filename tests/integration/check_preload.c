@@ -404,8 +404,9 @@ START_TEST(test_only_intended_symbols_exported)
     char *out = tu_shell(cmd);
     ck_assert_ptr_nonnull(out);
     /* the interposed functions, nothing else (see preload/intercept.h) */
-    ck_assert_str_eq(out, "_Exit\n_exit\ndl_iterate_phdr\ndlclose\ndlmopen\ndlopen\n"
-                          "pthread_create\nsetitimer\nsigaction\nsignal\n");
+    ck_assert_str_eq(out, "_Exit\n_exit\nclose\nclose_range\nclosefrom\ndl_iterate_phdr\n"
+                          "dlclose\ndlmopen\ndlopen\npthread_create\nsetitimer\nsigaction\n"
+                          "signal\n");
     free(out);
 }
 END_TEST

@@ -39,6 +39,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(nwarnings, 0);
     ck_assert(!s.disabled && !s.quiet);
     ck_assert_int_eq(s.mode, PR_MODE_CPU);
+    ck_assert_int_eq(s.clock, PR_CLOCK_AUTO);
     ck_assert_uint_eq(s.frequency, 1000);
     ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
     ck_assert_str_eq(s.output, "");
@@ -62,11 +63,14 @@ START_TEST(test_valid_values)
                          "false",
                          "PROFREG_TARGET",
                          "*_test",
+                         "PROFREG_CLOCK",
+                         "timer",
                          NULL};
     struct settings s;
     load(&s, env);
     ck_assert_int_eq(nwarnings, 0);
     ck_assert_int_eq(s.mode, PR_MODE_WALL);
+    ck_assert_int_eq(s.clock, PR_CLOCK_TIMER);
     ck_assert_uint_eq(s.frequency, 250);
     ck_assert_uint_eq(s.max_stacks, 1024);
     ck_assert_str_eq(s.output, "out dir/");
@@ -91,6 +95,8 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         {"PROFREG_FREQUENCY", " 10", "PROFREG_FREQUENCY"},
         {"PROFREG_MODE", "CPU", "PROFREG_MODE='CPU'"},
         {"PROFREG_MODE", "gpu", "PROFREG_MODE='gpu'"},
+        {"PROFREG_CLOCK", "tsc", "PROFREG_CLOCK='tsc'"},
+        {"PROFREG_CLOCK", "PERF", "PROFREG_CLOCK='PERF'"},
         {"PROFREG_MAX_STACKS", "10", "PROFREG_MAX_STACKS='10'"},
         {"PROFREG_MAX_STACKS", "lots", "PROFREG_MAX_STACKS='lots'"},
         {"PROFREG_QUIET", "2", "PROFREG_QUIET='2'"},
@@ -107,6 +113,7 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         ck_assert_msg(strstr(warnings[0], "using") != NULL, "%s", warnings[0]);
         ck_assert_msg(strchr(warnings[0], '\n') == NULL, "not one line: %s", warnings[0]);
         ck_assert_int_eq(s.mode, PR_MODE_CPU);
+        ck_assert_int_eq(s.clock, PR_CLOCK_AUTO);
         ck_assert_uint_eq(s.frequency, 1000);
         ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
         ck_assert(!s.quiet && !s.disabled);

@@ -51,6 +51,10 @@ WORK(blocked_work, 5)
 
 WORK(after_unload_work, 6)
 
+WORK(closed_fds_work, 7)
+
+WORK(many_work, 8)
+
 /* ---- fork ----------------------------------------------------------------------------------- */
 
 static int mode_fork(int child_exit_with_underscore)
@@ -317,6 +321,82 @@ static int mode_clone(void)
     return 0;
 }
 
+/* ---- descriptors closed under profreg's feet ------------------------------------------------ */
+
+/* Closes every descriptor above 2, as daemons do (glibc's close_range, or with how "syscall"
+ * the raw system call, which no preload sees), then uses the numbers it gets next (3, 4) for
+ * a pipe and a file while it works, and forks a child that works too: what it reads back must
+ * be what it wrote. */
+static int mode_closefds(const char *how)
+{
+    main_work(20);
+    int rc = strcmp(how, "syscall") == 0 ? (int)syscall(SYS_close_range, 3U, ~0U, 0U)
+                                         : close_range(3U, ~0U, 0);
+    if (rc != 0) {
+        printf("close_range: %s\n", strerror(errno));
+        return 1;
+    }
+    int p[2];
+    if (pipe(p) != 0)
+        return 1;
+    char tmpl[] = "/tmp/torture-XXXXXX";
+    int f = mkstemp(tmpl);
+    if (f < 0)
+        return 1;
+    unlink(tmpl);
+    for (int i = 0; i < 20; i++) {
+        closed_fds_work(5);
+        char out[32], in[32] = {0};
+        int n = snprintf(out, sizeof out, "line %d\n", i);
+        if (write(p[1], out, (size_t)n) != n || read(p[0], in, sizeof in - 1) != n ||
+            strcmp(in, out) != 0 || write(f, out, (size_t)n) != n) {
+            printf("descriptor mix-up at line %d\n", i);
+            return 1;
+        }
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        closed_fds_work(30);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    char all[512] = {0};
+    ssize_t got = pread(f, all, sizeof all - 1, 0);
+    printf("fds %d %d %d, %zd bytes back, child %d\n", p[0], p[1], f, got,
+           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 0;
+}
+
+/* ---- many threads at once ------------------------------------------------------------------- */
+
+static void *many_thread(void *arg)
+{
+    many_work((unsigned)(uintptr_t)arg);
+    return NULL;
+}
+
+/* N threads alive together, each working a little. */
+static int mode_many_threads(long n)
+{
+    pthread_t *t = calloc((size_t)n, sizeof *t);
+    long made = 0;
+    for (; t && made < n; made++) {
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 256 * 1024);
+        int rc = pthread_create(&t[made], &a, many_thread, (void *)(uintptr_t)1);
+        pthread_attr_destroy(&a);
+        if (rc != 0)
+            break;
+    }
+    for (long i = 0; i < made; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+    printf("%ld threads joined\n", made);
+    return made == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -350,6 +430,10 @@ int main(int argc, char **argv)
         return mode_threads();
     if (strcmp(mode, "clone") == 0)
         return mode_clone();
+    if (strcmp(mode, "closefds") == 0)
+        return mode_closefds(arg);
+    if (strcmp(mode, "many_threads") == 0)
+        return mode_many_threads(strtol(arg, NULL, 10));
     if (strcmp(mode, "tiny") == 0) {
         printf("tiny\n");
         return 0;
