@@ -7,8 +7,11 @@
  *
  * A perf event is the thread's task clock with sample_period = 1/HZ s of CPU time; its
  * descriptor (close-on-exec, moved to 512 or above, away from the numbers a program expects)
- * is set to signal SIGPROF to its thread (F_SETSIG, F_SETOWN_EX with F_OWNER_TID, O_ASYNC)
- * and armed for one overflow at a time (PERF_EVENT_IOC_REFRESH), re-armed by the handler.
+ * is set to signal SIGPROF to its thread (F_SETSIG, F_SETOWN_EX with F_OWNER_TID, O_ASYNC).
+ * With a one-page ring buffer mapped (each overflow writes an 8-byte record and wakes the
+ * owner: a signal), the handler only marks the record read, no system call; where the ring
+ * cannot be mapped (perf_event_mlock_kb spent: 516 KB per unprivileged user), the event is
+ * armed for one overflow at a time (PERF_EVENT_IOC_REFRESH) and the handler re-arms it.
  * The handler knows our signals by si_fd, marked in g_our_fd while the event is ours. */
 #define UNW_LOCAL_ONLY
 #include "timers.h"
@@ -24,9 +27,11 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -52,11 +57,15 @@ static enum pr_clock g_clock_pref;
 static bool g_cpu_mode;
 static uint64_t g_period_ns;
 static _Atomic unsigned char g_our_fd[PERF_FD_LIMIT]; /* 1: a perf event of ours */
+/* its ring buffer's control page (NULL: armed one overflow at a time) */
+static struct perf_event_mmap_page *_Atomic g_ring[PERF_FD_LIMIT];
+#define RING_BYTES (2 * 4096) /* the control page and one data page */
 static _Atomic uint64_t g_perf_threads, g_timer_threads, g_fallback_threads;
 static struct itimerspec g_interval;
 static struct sigaction g_previous; /* the SIGPROF action before ours */
 static _Atomic int g_running;
 static _Atomic int g_in_handler;
+static bool g_fast_unwind = true; /* PROFREG_UNWIND=slow turns it off (for comparisons) */
 static _Atomic uint64_t g_signals;
 static _Atomic uint64_t g_truncated;
 
@@ -74,10 +83,48 @@ static uint64_t context_pc(const void *ucv)
 #endif
 }
 
+/* Frames above the signal frame (handler, trampoline) that the fast path skips, at most. */
+#define FAST_SKIP 16
+
+/* The fast path: libunwind's unw_backtrace, which walks frames through a per-thread cache
+ * of their layouts (no system call, no lock once the thread's frames are known: the slow
+ * path costs two rt_sigprocmask calls per frame in Debian's libunwind). It starts in this
+ * handler, so the frames up to the interrupted instruction are dropped. pcs has room for
+ * max + FAST_SKIP entries. 0 when the interrupted instruction is not found among the first
+ * FAST_SKIP frames (then the caller unwinds from the signal context instead). */
+static uint32_t capture_fast(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
+{
+    /* runs in the SIGPROF handler */
+    uint64_t pc = context_pc(ucv);
+    int cap = (int)(max + FAST_SKIP);
+    int n = unw_backtrace((void **)pcs, cap);
+    int first = -1;
+    for (int i = 0; i < n && i < FAST_SKIP && first < 0; i++)
+        if (pcs[i] == pc)
+            first = i;
+    if (first < 0 || pc == 0)
+        return 0;
+    uint32_t kept = (uint32_t)(n - first);
+    if (kept > max || n == cap) {
+        *truncated = true;
+        if (kept > max)
+            kept = max;
+    }
+    memmove(pcs, pcs + first, kept * sizeof *pcs);
+    pcs[0] |= PB_EXACT_PC;
+    return kept;
+}
+
 /* Unwinds the interrupted context; writes leaf-first addresses, exact ones marked. */
 static uint32_t capture_stack(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
 {
     /* runs in the SIGPROF handler */
+    if (g_fast_unwind) {
+        uint32_t n = capture_fast(ucv, pcs, max, truncated);
+        if (n > 0)
+            return n;
+        *truncated = false;
+    }
     unw_cursor_t cursor;
     uint32_t n = 0;
     if (unw_init_local2(&cursor, (unw_context_t *)ucv, UNW_INIT_SIGNAL_FRAME) == 0) {
@@ -107,7 +154,7 @@ static uint32_t capture_stack(void *ucv, uint64_t *pcs, uint32_t max, bool *trun
 static void take_sample(uint64_t weight, void *ucv)
 {
     /* runs in the SIGPROF handler */
-    uint64_t pcs[TIMERS_MAX_DEPTH];
+    uint64_t pcs[TIMERS_MAX_DEPTH + FAST_SKIP];
     bool truncated = false;
     uint32_t n = capture_stack(ucv, pcs, TIMERS_MAX_DEPTH, &truncated);
     atomic_fetch_add_explicit(&g_signals, 1, memory_order_relaxed);
@@ -139,9 +186,15 @@ static void on_sigprof(int signo, siginfo_t *si, void *ucv)
             take_sample(1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0), ucv);
     } else if (si && (si->si_code == POLL_IN || si->si_code == POLL_HUP) && si->si_fd >= 0 &&
                si->si_fd < PERF_FD_LIMIT && atomic_load(&g_our_fd[si->si_fd])) {
+        struct perf_event_mmap_page *ring = atomic_load(&g_ring[si->si_fd]);
+        if (ring) { /* the records are read: the ring never fills */
+            uint64_t head = __atomic_load_n(&ring->data_head, __ATOMIC_ACQUIRE);
+            __atomic_store_n(&ring->data_tail, head, __ATOMIC_RELEASE);
+        }
         if (atomic_load(&g_running)) {
             take_sample(1, ucv);
-            ioctl(si->si_fd, PERF_EVENT_IOC_REFRESH, 1); /* the next overflow */
+            if (!ring)
+                ioctl(si->si_fd, PERF_EVENT_IOC_REFRESH, 1); /* the next overflow */
         }
     } else {
         forward_foreign(signo, si, ucv);
@@ -157,6 +210,8 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, u
     g_clock = mode == PR_MODE_WALL ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
     g_cpu_mode = mode == PR_MODE_CPU;
     g_clock_pref = clock;
+    const char *unwind = getenv("PROFREG_UNWIND");
+    g_fast_unwind = !(unwind && strcmp(unwind, "slow") == 0);
     long ns = 1000000000L / (long)hz;
     g_period_ns = (uint64_t)ns;
     g_interval.it_interval.tv_sec = ns / 1000000000L;
@@ -182,6 +237,15 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, u
     intercept_hide_handler(SIGPROF, &g_previous); /* the program still sees its own action */
     atomic_store(&g_running, 1);
     return 0;
+}
+
+/* Unmarks fd and unmaps its ring (before the descriptor is closed). */
+static void forget_fd(int fd)
+{
+    atomic_store(&g_our_fd[fd], 0);
+    struct perf_event_mmap_page *ring = atomic_exchange(&g_ring[fd], NULL);
+    if (ring)
+        munmap(ring, RING_BYTES);
 }
 
 /* A perf event counting the calling thread's CPU time that signals it every period, armed;
@@ -217,10 +281,12 @@ static int open_perf_event(pid_t tid, uint64_t *id)
         errno = e;
         return -1;
     }
+    void *ring = mmap(NULL, RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    atomic_store(&g_ring[fd], ring == MAP_FAILED ? NULL : ring);
     atomic_store(&g_our_fd[fd], 1);
-    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) != 0) {
+    if (ioctl(fd, ring == MAP_FAILED ? PERF_EVENT_IOC_REFRESH : PERF_EVENT_IOC_ENABLE, 1) != 0) {
         int e = errno;
-        atomic_store(&g_our_fd[fd], 0);
+        forget_fd(fd);
         close(fd);
         errno = e;
         return -1;
@@ -247,13 +313,17 @@ bool timers_lost(struct sampler *s)
     if (s->fd < 0 || still_ours(s->fd, s->id))
         return false;
     if (s->fd < PERF_FD_LIMIT)
-        atomic_store(&g_our_fd[s->fd], 0);
+        forget_fd(s->fd); /* the mapping outlives the descriptor */
     s->fd = -1;
     return true;
 }
 
 int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen)
 {
+    /* the fast unwinder's per-thread cache is made here, not in the handler */
+    void *warm[4];
+    if (g_fast_unwind)
+        (void)unw_backtrace(warm, 4);
     s->fd = -1;
     pid_t tid = (pid_t)syscall(SYS_gettid);
     int perf_errno = 0;
@@ -296,7 +366,7 @@ void timers_delete(struct sampler *s)
     int saved = errno;
     if (s->fd >= 0) {
         if (still_ours(s->fd, s->id)) {
-            atomic_store(&g_our_fd[s->fd], 0);
+            forget_fd(s->fd);
             close(s->fd);
         }
         s->fd = -1;
@@ -310,8 +380,8 @@ void timers_forget(struct sampler *s)
 {
     int saved = errno;
     if (s->fd >= 0 && still_ours(s->fd, s->id)) {
-        atomic_store(&g_our_fd[s->fd], 0);
-        close(s->fd); /* the child's copy; the event goes on in the parent */
+        forget_fd(s->fd); /* the child's copies; the event goes on in the parent */
+        close(s->fd);
     }
     s->fd = -1;
     errno = saved;

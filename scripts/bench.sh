@@ -2,9 +2,13 @@
 # bench.sh BUILD_DIR — what `make bench` measures. Prints a table; nothing here is a test.
 #
 # 1. Overhead at 1000 Hz on the 30-frame chain workload: wall time without a profiler, with
-#    libprofreg.so, and with gperftools' libprofiler.so, measured by hyperfine in the same run
-#    (rounds in rotating order, so drift of a shared machine hits all three alike). Reported:
-#    medians and the ratios of medians.
+#    libprofreg.so (perf events: ~1000 stacks per CPU second), with libprofreg.so forced to
+#    CPU-time timers (PROFREG_CLOCK=timer: the kernel's HZ, as gperftools) and with gperftools'
+#    libprofiler.so, measured by hyperfine in the same run (rounds in rotating order, so drift
+#    of a shared machine hits all alike). Reported: medians and the ratios of medians, and the
+#    cost per signal: (profiled - unprofiled) / signals of a profiled run.
+# 1b. The sampling rate and the shares: 5 profiled runs of the chain workload with default
+#    settings, stacks per CPU second and each leaf's distance from its 50:30:20 truth.
 # 2. Time at exit (stop, symbolize, build, write) for the C++ workload and for a program with a
 #    large binary with full DWARF (a Python interpreter built with -g, when one is found):
 #    the median of the "(N ms at exit)" that profreg prints.
@@ -23,15 +27,17 @@ mkdir -p "$out"
 chain="$build/workloads/chain"
 base="env PROFREG_BENCH=base $chain"
 prof="env PROFREG_QUIET=1 PROFREG_OUTPUT=$out/prof/ LD_PRELOAD=$lib $chain"
+proft="env PROFREG_CLOCK=timer PROFREG_QUIET=1 PROFREG_OUTPUT=$out/proft/ LD_PRELOAD=$lib $chain"
 gp="env CPUPROFILE=$out/gperf.prof CPUPROFILE_FREQUENCY=1000 LD_PRELOAD=$gperf $chain"
 
 echo "== overhead: $chain at 1000 Hz, $rounds rounds x $runs runs per command (hyperfine)"
 r=1
 while [ "$r" -le "$rounds" ]; do
-    case $((r % 3)) in
-    1) set -- "$base" "$prof" "$gp" ;;
-    2) set -- "$prof" "$gp" "$base" ;;
-    0) set -- "$gp" "$base" "$prof" ;;
+    case $((r % 4)) in
+    1) set -- "$base" "$prof" "$proft" "$gp" ;;
+    2) set -- "$prof" "$proft" "$gp" "$base" ;;
+    3) set -- "$proft" "$gp" "$base" "$prof" ;;
+    0) set -- "$gp" "$base" "$prof" "$proft" ;;
     esac
     hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$out/round$r.json" \
         "$@" >/dev/null
@@ -45,15 +51,48 @@ times = {}
 for r in range(1, rounds + 1):
     for res in json.load(open(f"{out}/round{r}.json"))["results"]:
         cmd = res["command"]
-        key = "libprofreg.so" if "libprofreg" in cmd else "gperftools" if "CPUPROFILE" in cmd else "no profiler"
+        key = ("libprofreg timer" if "CLOCK=timer" in cmd else "libprofreg.so") if "libprofreg" in cmd \
+            else "gperftools" if "CPUPROFILE" in cmd else "no profiler"
         times.setdefault(key, []).extend(res["times"])
 base = statistics.median(times["no profiler"])
-print(f"{'':16} {'median s':>9} {'ratio':>7} {'IQR s':>7} {'runs':>5}")
-for key in ("no profiler", "libprofreg.so", "gperftools"):
+def signals(d):
+    import glob
+    f = sorted(glob.glob(f"{out}/{d}/*.json"))[-1]
+    return json.load(open(f))["summary"]["signals"]
+print(f"{'':18} {'median s':>9} {'ratio':>7} {'IQR s':>7} {'runs':>5} {'us/signal':>10}")
+for key in ("no profiler", "libprofreg.so", "libprofreg timer", "gperftools"):
     t = sorted(times[key])
     m = statistics.median(t)
     q = statistics.quantiles(t, n=4)
-    print(f"{key:16} {m:9.3f} {m / base:7.3f} {q[2] - q[0]:7.3f} {len(t):5d}")
+    per = ""
+    if key.startswith("libprofreg"):
+        n = signals("prof" if key == "libprofreg.so" else "proft")
+        per = f"{(m - base) / n * 1e6:10.1f}"
+    print(f"{key:18} {m:9.3f} {m / base:7.3f} {q[2] - q[0]:7.3f} {len(t):5d} {per:>10}")
+EOF
+
+echo
+echo "== sampling rate and shares: 5 runs of $chain, default settings"
+rm -rf "$out/rate"
+i=0
+while [ $i -lt 5 ]; do
+    env PROFREG_QUIET=1 PROFREG_OUTPUT="$out/rate/" LD_PRELOAD="$lib" "$chain" >/dev/null
+    i=$((i + 1))
+done
+python3 - "$out/rate" <<'EOF'
+import glob, json, sys
+truth = {"leaf_a": 50.0, "leaf_b": 30.0, "leaf_c": 20.0}
+worst = 0.0
+for f in sorted(glob.glob(sys.argv[1] + "/*.json")):
+    p = json.load(open(f))
+    s = p["summary"]
+    share = {x["name"]: x["self_percentage"] for x in p["top_functions"]}
+    err = {k: share.get(k, 0.0) - v for k, v in truth.items()}
+    worst = max(worst, max(abs(e) for e in err.values()))
+    print("%-11s %5d stacks, %6.0f per CPU second; leaf shares off by %s" % (
+        p["metadata"].get("clock", "?"), s["signals"], s["signals"] / s["cpu_time_ms"] * 1000,
+        " ".join("%+.2f" % err[k] for k in sorted(err))))
+print("largest distance from the truth: %.2f points (target: 0.3)" % worst)
 EOF
 
 exit_ms() { # median of "(N ms at exit)" over 5 runs of the command
