@@ -5,8 +5,10 @@
 #    libprofreg.so (perf events: ~1000 stacks per CPU second), with libprofreg.so forced to
 #    CPU-time timers (PROFREG_CLOCK=timer: the kernel's HZ, as gperftools) and with gperftools'
 #    libprofiler.so, measured by hyperfine in the same run (rounds in rotating order, so drift
-#    of a shared machine hits all alike). Reported: medians and the ratios of medians, and the
-#    cost per signal: (profiled - unprofiled) / signals of a profiled run.
+#    of a shared machine hits all alike), and the same perf-event signal with an empty handler
+#    (build/libbaresig.so). Reported: medians and the ratios of medians, each profiler's cost
+#    per signal, (profiled - unprofiled) / signals of a profiled run, and the handler's own
+#    cost per sample, (profiled - bare signal) / signals.
 # 1b. The sampling rate and the shares: 5 profiled runs of the chain workload with default
 #    settings, stacks per CPU second and each leaf's distance from its 50:30:20 truth.
 # 2. Time at exit (stop, symbolize, build, write) for the C++ workload and for a program with a
@@ -27,17 +29,19 @@ mkdir -p "$out"
 chain="$build/workloads/chain"
 base="env PROFREG_BENCH=base $chain"
 prof="env PROFREG_QUIET=1 PROFREG_OUTPUT=$out/prof/ LD_PRELOAD=$lib $chain"
+bare="env LD_PRELOAD=$build/libbaresig.so $chain"
 proft="env PROFREG_CLOCK=timer PROFREG_QUIET=1 PROFREG_OUTPUT=$out/proft/ LD_PRELOAD=$lib $chain"
 gp="env CPUPROFILE=$out/gperf.prof CPUPROFILE_FREQUENCY=1000 LD_PRELOAD=$gperf $chain"
 
 echo "== overhead: $chain at 1000 Hz, $rounds rounds x $runs runs per command (hyperfine)"
 r=1
 while [ "$r" -le "$rounds" ]; do
-    case $((r % 4)) in
-    1) set -- "$base" "$prof" "$proft" "$gp" ;;
-    2) set -- "$prof" "$proft" "$gp" "$base" ;;
-    3) set -- "$proft" "$gp" "$base" "$prof" ;;
-    0) set -- "$gp" "$base" "$prof" "$proft" ;;
+    case $((r % 5)) in
+    1) set -- "$base" "$prof" "$proft" "$gp" "$bare" ;;
+    2) set -- "$prof" "$proft" "$gp" "$bare" "$base" ;;
+    3) set -- "$proft" "$gp" "$bare" "$base" "$prof" ;;
+    4) set -- "$gp" "$bare" "$base" "$prof" "$proft" ;;
+    0) set -- "$bare" "$base" "$prof" "$proft" "$gp" ;;
     esac
     hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$out/round$r.json" \
         "$@" >/dev/null
@@ -52,7 +56,8 @@ for r in range(1, rounds + 1):
     for res in json.load(open(f"{out}/round{r}.json"))["results"]:
         cmd = res["command"]
         key = ("libprofreg timer" if "CLOCK=timer" in cmd else "libprofreg.so") if "libprofreg" in cmd \
-            else "gperftools" if "CPUPROFILE" in cmd else "no profiler"
+            else "gperftools" if "CPUPROFILE" in cmd else "bare signal" if "baresig" in cmd \
+            else "no profiler"
         times.setdefault(key, []).extend(res["times"])
 base = statistics.median(times["no profiler"])
 def signals(d):
@@ -60,7 +65,7 @@ def signals(d):
     f = sorted(glob.glob(f"{out}/{d}/*.json"))[-1]
     return json.load(open(f))["summary"]["signals"]
 print(f"{'':18} {'median s':>9} {'ratio':>7} {'IQR s':>7} {'runs':>5} {'us/signal':>10}")
-for key in ("no profiler", "libprofreg.so", "libprofreg timer", "gperftools"):
+for key in ("no profiler", "bare signal", "libprofreg.so", "libprofreg timer", "gperftools"):
     t = sorted(times[key])
     m = statistics.median(t)
     q = statistics.quantiles(t, n=4)
@@ -69,6 +74,9 @@ for key in ("no profiler", "libprofreg.so", "libprofreg timer", "gperftools"):
         n = signals("prof" if key == "libprofreg.so" else "proft")
         per = f"{(m - base) / n * 1e6:10.1f}"
     print(f"{key:18} {m:9.3f} {m / base:7.3f} {q[2] - q[0]:7.3f} {len(t):5d} {per:>10}")
+n = signals("prof")
+own = (statistics.median(times["libprofreg.so"]) - statistics.median(times["bare signal"])) / n
+print(f"handler's own cost per sample (libprofreg.so - bare signal) / {n} signals: {own * 1e6:.1f} us")
 EOF
 
 echo
