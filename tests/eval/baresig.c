@@ -52,8 +52,8 @@ __attribute__((constructor)) static void start(void)
     a.wakeup_events = 1;
     int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
     struct f_owner_ex owner = {F_OWNER_TID, (pid_t)syscall(SYS_gettid)};
-    void *ring = fd < 0 ? MAP_FAILED
-                        : mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *ring =
+        fd < 0 ? MAP_FAILED : mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (ring == MAP_FAILED || fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
         fcntl(fd, F_SETSIG, SIGPROF) != 0 ||
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) != 0) {

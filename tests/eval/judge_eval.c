@@ -8,8 +8,15 @@
  * runner frames in ≈ 90 % of samples and a background thread). For the structured one each
  * trial writes one baseline and judges every scenario against it.
  *
+ * Runs are 4 s of CPU sampled as `profreg record` samples them by default: per-thread perf
+ * events at 1000 Hz take about 1,000 stacks per CPU second (make bench measures 985-998), so
+ * 4,000 stacks a run, each a millisecond (the tests' simulations keep the 1,000 a run of
+ * CPU-time timers at HZ=250).
+ *
  *   judge_eval [TRIALS] [SEED]     (defaults 1000 and 1) */
 #include "../sim.h"
+
+#define EVAL_STACKS 4000.0 /* stacks a run: 4 s of CPU at ~1,000 stacks per CPU second */
 
 #include <math.h>
 #include <stdbool.h>
@@ -49,6 +56,8 @@ static void run_scenario(const struct scenario *sc, unsigned trials, uint64_t se
         sim_seed(&rng, seed * 1000003u + t);
         struct sim_workload w;
         sim_workload_default(&w, sc->share);
+        w.samples = EVAL_STACKS;
+        w.ms_per_sample = 1;
         struct baseline base;
         if (sim_baseline(&rng, &w, 5, &base) != 0) {
             fprintf(stderr, "judge_eval: baseline round trip failed\n");
@@ -336,9 +345,13 @@ static void tree_section(unsigned trials, uint64_t seed)
     struct sim_tree base_tree, trees[sizeof cases / sizeof *cases];
     if (sim_tree_gtest(&base_tree) != 0)
         die("out of memory");
+    base_tree.samples = EVAL_STACKS;
+    base_tree.ms_per_sample = 1;
     for (size_t c = 0; c < ncases; c++) {
         if (sim_tree_gtest(&trees[c]) != 0)
             die("out of memory");
+        trees[c].samples = EVAL_STACKS;
+        trees[c].ms_per_sample = 1;
         if (cases[c].change == CHANGE_CALLS)
             sim_tree_scale_calls(&trees[c], trees[c].target, cases[c].factor);
         else if (cases[c].change == CHANGE_SELF)
@@ -422,8 +435,8 @@ static void tree_section(unsigned trials, uint64_t seed)
             size_t i = name_most(n);
             if (n->name[i])
                 printf("%s%s: most often named instead: %s, in %.1f %%\n", cases[c].label,
-                       k ? " (baseline without stacks)" : "", described(b, n->name[i], buf, sizeof buf),
-                       pct(n->n[i], trials));
+                       k ? " (baseline without stacks)" : "",
+                       described(b, n->name[i], buf, sizeof buf), pct(n->n[i], trials));
         }
     }
     printf("\nRunner frames (_start, __libc_start_*, main, testing::*), all %u structured "
@@ -462,6 +475,8 @@ int main(int argc, char **argv)
     };
     struct sim_workload w;
     sim_workload_default(&w, 0.01);
+    w.samples = EVAL_STACKS;
+    w.ms_per_sample = 1;
     printf("judge-eval: %u trials per row, seed %llu.\n\nFlat workload (sim_workload_default): %zu "
            "functions without call structure (top 10 from\n16 %% down to 1 %%), %.0f samples a "
            "run, %.0f %% run-to-run spread per function; baseline of 5 runs\nwritten and read "
