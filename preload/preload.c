@@ -122,7 +122,8 @@ __attribute__((constructor)) static void profreg_load(void)
         sayf("cannot reserve memory for the stack table", "mmap failed");
         return;
     }
-    if (timers_start(g_tab, g_cfg.mode, g_cfg.clock, g_cfg.frequency, err, sizeof err) != 0 ||
+    if (timers_start(g_tab, g_cfg.mode, g_cfg.clock, g_cfg.frequency, !g_cfg.slow_unwind, err,
+                     sizeof err) != 0 ||
         threads_init(restart_in_child, err, sizeof err) != 0) {
         sayf("cannot start sampling", err);
         return;

@@ -74,6 +74,13 @@ void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn 
             warnf(warn, "PROFREG_CLOCK", v, "is not auto, perf or timer", "auto");
     }
 
+    if ((v = get("PROFREG_UNWIND")) && *v) {
+        if (strcmp(v, "fast") == 0 || strcmp(v, "slow") == 0)
+            s->slow_unwind = strcmp(v, "slow") == 0;
+        else
+            warnf(warn, "PROFREG_UNWIND", v, "is not fast or slow", "fast");
+    }
+
     unsigned long long x;
     if ((v = get("PROFREG_FREQUENCY")) && *v) {
         if (parse_uint(v, 1, SETTINGS_MAX_FREQUENCY, &x)) {

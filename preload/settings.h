@@ -22,6 +22,7 @@ struct settings {
     bool quiet;                /* PROFREG_QUIET=1 */
     enum pr_mode mode;         /* PROFREG_MODE */
     enum pr_clock clock;       /* PROFREG_CLOCK */
+    bool slow_unwind;          /* PROFREG_UNWIND=slow: no frame-cache fast path */
     unsigned frequency;        /* PROFREG_FREQUENCY, samples per second */
     size_t max_stacks;         /* PROFREG_MAX_STACKS, distinct stacks kept */
     char output[PATH_MAX];     /* PROFREG_OUTPUT as given, "" when unset */

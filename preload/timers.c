@@ -204,14 +204,13 @@ static void on_sigprof(int signo, siginfo_t *si, void *ucv)
 }
 
 int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, unsigned hz,
-                 char *err, size_t errlen)
+                 bool fast_unwind, char *err, size_t errlen)
 {
     g_tab = tab;
     g_clock = mode == PR_MODE_WALL ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
     g_cpu_mode = mode == PR_MODE_CPU;
     g_clock_pref = clock;
-    const char *unwind = getenv("PROFREG_UNWIND");
-    g_fast_unwind = !(unwind && strcmp(unwind, "slow") == 0);
+    g_fast_unwind = fast_unwind;
     long ns = 1000000000L / (long)hz;
     g_period_ns = (uint64_t)ns;
     g_interval.it_interval.tv_sec = ns / 1000000000L;

@@ -37,7 +37,7 @@ struct sampler {
 /* Installs the SIGPROF handler and starts accepting samples into tab.
  * Returns 0, or -1 with err set. */
 int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, unsigned hz,
-                 char *err, size_t errlen);
+                 bool fast_unwind, char *err, size_t errlen);
 
 /* Creates and arms a source that samples the calling thread. Returns 0, or -1 with err set. */
 int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen);

@@ -65,12 +65,15 @@ START_TEST(test_valid_values)
                          "*_test",
                          "PROFREG_CLOCK",
                          "timer",
+                         "PROFREG_UNWIND",
+                         "slow",
                          NULL};
     struct settings s;
     load(&s, env);
     ck_assert_int_eq(nwarnings, 0);
     ck_assert_int_eq(s.mode, PR_MODE_WALL);
     ck_assert_int_eq(s.clock, PR_CLOCK_TIMER);
+    ck_assert(s.slow_unwind);
     ck_assert_uint_eq(s.frequency, 250);
     ck_assert_uint_eq(s.max_stacks, 1024);
     ck_assert_str_eq(s.output, "out dir/");
@@ -97,6 +100,7 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         {"PROFREG_MODE", "gpu", "PROFREG_MODE='gpu'"},
         {"PROFREG_CLOCK", "tsc", "PROFREG_CLOCK='tsc'"},
         {"PROFREG_CLOCK", "PERF", "PROFREG_CLOCK='PERF'"},
+        {"PROFREG_UNWIND", "quick", "PROFREG_UNWIND='quick'"},
         {"PROFREG_MAX_STACKS", "10", "PROFREG_MAX_STACKS='10'"},
         {"PROFREG_MAX_STACKS", "lots", "PROFREG_MAX_STACKS='lots'"},
         {"PROFREG_QUIET", "2", "PROFREG_QUIET='2'"},
@@ -114,6 +118,7 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         ck_assert_msg(strchr(warnings[0], '\n') == NULL, "not one line: %s", warnings[0]);
         ck_assert_int_eq(s.mode, PR_MODE_CPU);
         ck_assert_int_eq(s.clock, PR_CLOCK_AUTO);
+        ck_assert(!s.slow_unwind);
         ck_assert_uint_eq(s.frequency, 1000);
         ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
         ck_assert(!s.quiet && !s.disabled);
