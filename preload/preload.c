@@ -65,10 +65,14 @@ static const char *get_env(const char *name)
     return getenv(name);
 }
 
-/* True when PROFREG_TARGET is unset or matches this executable's basename. */
+/* True when PROFREG_TARGET is unset or matches this executable's basename: the file's
+ * (symbolic links resolved) or the name it was started by (argv[0]'s, as the user typed it:
+ * ./msd_sim_test -> build/msd_sim_test.v2). */
 static bool is_target(const char *target)
 {
     if (!*target)
+        return true;
+    if (program_invocation_short_name && fnmatch(target, program_invocation_short_name, 0) == 0)
         return true;
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

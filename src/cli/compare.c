@@ -73,7 +73,8 @@ void usage_compare(FILE *out)
         "  --output-json-only  no console output, only the report file\n"
         "  --no-color          no ANSI colours (also when NO_COLOR is set or stdout is no tty)\n"
         "  --root DIR          project root holding profile_results/ and baselines/ (default .)\n"
-        "  --report FILE       write the report JSON there (never over an existing file)\n"
+        "  --report FILE       write the report JSON there (replacing FILE; the default\n"
+        "                      names under profile_results/ never replace a report)\n"
         "  --junit FILE        also write JUnit XML (a testcase per judged function and metric)\n"
         "  --markdown FILE     also write a Markdown summary\n"
         "  --by-test           also judge each test's CPU time (gtest, Google Benchmark and\n"
@@ -300,15 +301,16 @@ static int write_report_cb(FILE *f, void *ctx)
     return render_compare_json(f, r->view, r->judgement);
 }
 
-/* Writes the report under a fresh name (comparison_STAMP.json, then _2, _3 ...); never
- * replaces an existing file. The chosen path in out. */
+/* Writes the report to fixed (replacing it: the user named it), or under a fresh name
+ * (comparison_STAMP.json, then _2, _3 ...) that never replaces an existing file. The chosen
+ * path in out. */
 static int write_report(const struct project *p, const char *fixed, const struct report_ctx *ctx,
                         char *out, size_t outlen)
 {
     char err[1024], stamp[32];
     if (fixed) {
         snprintf(out, outlen, "%s", fixed);
-        if (fs_write_atomic(out, true, write_report_cb, (void *)ctx, err, sizeof err) != 0) {
+        if (fs_write_atomic(out, false, write_report_cb, (void *)ctx, err, sizeof err) != 0) {
             cli_error("%s", err);
             return -1;
         }
@@ -435,6 +437,15 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         .options = &a->judge,
         .filter_text = a->filter_text[0] ? a->filter_text : NULL,
     };
+    if (a->project_only && j.ncompared == 0) {
+        char *root = project_root_of(p->root);
+        fprintf(stderr,
+                "profreg compare: --project-only: no sampled function has its source under "
+                "the project root '%s', so no function was judged (run from the source tree, "
+                "or give it with --root DIR)\n",
+                root ? root : p->root);
+        free(root);
+    }
     struct test_judgement tj;
     v.tests = judge_tests(a, runs, &base, &j, &tj);
     struct report_ctx ctx = {&v, &j};

@@ -49,7 +49,7 @@ static char *cat(const char *dir, const char *rel)
  * memory gates are opened wide here, so that what is tested is the judge of function shares;
  * the time gates have their own deterministic tests (check_judge_default.c). */
 #define LOOSE_TIME                                                                                 \
-    "--compare-arg --time-threshold --compare-arg 1000 --compare-arg --memory-threshold "         \
+    "--compare-arg --time-threshold --compare-arg 1000 --compare-arg --memory-threshold "          \
     "--compare-arg 1000 "
 
 START_TEST(test_clean_runs_pass_ten_times)
@@ -106,27 +106,28 @@ START_TEST(test_injected_regression_fails_and_names_it)
 
     /* JUnit: parsed by Python's XML parser; one testcase per judged function, one failure
      * among them; a testcase per whole-run metric (their verdicts depend on the clock) */
-    snprintf(cmd, sizeof cmd,
-             "python3 - \"%s/ci out/profiling/latest/junit.xml\" <<'EOF'\n"
-             "import sys, xml.etree.ElementTree as ET\n"
-             "root = ET.parse(sys.argv[1]).getroot()\n"
-             "assert root.tag == 'testsuites', root.tag\n"
-             "suite = root.find('testsuite')\n"
-             "cases = suite.findall('testcase')\n"
-             "assert int(suite.get('tests')) == len(cases) > 0\n"
-             "failed = [c for c in cases if c.find('failure') is not None]\n"
-             "assert int(suite.get('failures')) == len(failed)\n"
-             "fns = [c for c in failed if c.get('classname') == 'profreg.demo sim']\n"
-             "assert len(fns) == 1, [c.get('name') for c in fns]\n"
-             "assert fns[0].get('name').startswith('demo::collision::narrowPhase(')\n"
-             "msg = fns[0].find('failure').get('message')\n"
-             "assert msg.startswith(('total share grew from', 'self share grew from')), msg\n"
-             "assert 'most likely cause' in msg, msg\n"
-             "run = {c.get('name'): c for c in cases if c.get('classname') == 'profreg.demo sim.run'}\n"
-             "assert sorted(run) == ['cpu_time_ms', 'peak_rss_kb', 'wall_time_ms'], sorted(run)\n"
-             "print('junit ok')\n"
-             "EOF",
-             dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "python3 - \"%s/ci out/profiling/latest/junit.xml\" <<'EOF'\n"
+        "import sys, xml.etree.ElementTree as ET\n"
+        "root = ET.parse(sys.argv[1]).getroot()\n"
+        "assert root.tag == 'testsuites', root.tag\n"
+        "suite = root.find('testsuite')\n"
+        "cases = suite.findall('testcase')\n"
+        "assert int(suite.get('tests')) == len(cases) > 0\n"
+        "failed = [c for c in cases if c.find('failure') is not None]\n"
+        "assert int(suite.get('failures')) == len(failed)\n"
+        "fns = [c for c in failed if c.get('classname') == 'profreg.demo sim']\n"
+        "assert len(fns) == 1, [c.get('name') for c in fns]\n"
+        "assert fns[0].get('name').startswith('demo::collision::narrowPhase(')\n"
+        "msg = fns[0].find('failure').get('message')\n"
+        "assert msg.startswith(('total share grew from', 'self share grew from')), msg\n"
+        "assert 'most likely cause' in msg, msg\n"
+        "run = {c.get('name'): c for c in cases if c.get('classname') == 'profreg.demo sim.run'}\n"
+        "assert sorted(run) == ['cpu_time_ms', 'peak_rss_kb', 'wall_time_ms'], sorted(run)\n"
+        "print('junit ok')\n"
+        "EOF",
+        dir);
     n = tu_shell(cmd);
     ck_assert_ptr_nonnull(n);
     ck_assert_str_eq(n, "junit ok\n");
@@ -216,6 +217,60 @@ START_TEST(test_failing_command_and_missing_baseline)
 }
 END_TEST
 
+/* What a real test suite needs: a symbolic link run by the name typed; a command that fails
+ * (known-failing tests) stops the invocation saying how to go on, and with --allow-failure is
+ * profiled and judged, each run's exit status in metadata.txt, the summary and the JUnit XML;
+ * the program's output goes to run<N>.log, the console gets its last lines; the hint to make a
+ * baseline is a command that can be pasted. */
+START_TEST(test_real_suite_habits)
+{
+    const char *dir = project(true);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "cd \"%s\" && ln -s \"demo sim\" \"link sim\" && echo ok", dir);
+    free(tu_shell(cmd));
+    struct tu_result r = wrapper(dir, "-n 1 -- \"./link sim\"", NULL);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "no baseline for link sim yet"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "/scripts/profreg-ci --update-baseline -n 1 -- ./link\\ sim\n"),
+                  "%s", r.out);
+    tu_result_free(&r);
+
+    const char *failing = "--executable \"demo sim\" -- /bin/sh -c '\"./demo sim\" && exit 3'";
+    snprintf(cmd, sizeof cmd, "-n 2 %s", failing);
+    r = wrapper(dir, cmd, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "add --allow-failure"), "%s", r.err);
+    tu_result_free(&r);
+    snprintf(cmd, sizeof cmd, "-n 2 --allow-failure %s", failing);
+    r = wrapper(dir, cmd, NULL);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "run 2: the command exited with status 3"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "  | demo_sim: "), "no tail of the output: %s", r.out);
+    tu_result_free(&r);
+    char latest[4400];
+    snprintf(latest, sizeof latest, "%s/artifacts/profiling/latest", dir);
+    snprintf(cmd, sizeof cmd,
+             "cd \"%s\" && grep -c '^run_exit_statuses: 3 3$' metadata.txt && "
+             "grep -c '2 of 2 run(s) exited non-zero' summary.md && "
+             "grep -c 'name=\"run [12]\"><failure' junit.xml && grep -c '^demo_sim: ' run1.log && "
+             "{ grep -c '^demo_sim: ' console.txt || true; }",
+             latest);
+    char *counts = tu_shell(cmd);
+    ck_assert_str_eq(counts, "1\n1\n2\n1\n0\n");
+    free(counts);
+    /* the suite's counts include the two failed runs: a real XML parser agrees */
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import xml.etree.ElementTree as E; s = E.parse('%s/junit.xml')"
+             ".getroot()[0]; print(len(s.findall('testcase')) == int(s.get('tests')), "
+             "sum(1 for c in s.findall('testcase') if c.find('failure') is not None) == "
+             "int(s.get('failures')))\"",
+             latest);
+    char *xml = tu_shell(cmd);
+    ck_assert_str_eq(xml, "True True\n");
+    free(xml);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
     const char *dir = project(false);
@@ -281,6 +336,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_real_suite_habits);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_pipeline_examples);
     tcase_add_test(tc, test_failing_command_and_missing_baseline);

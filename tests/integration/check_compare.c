@@ -414,6 +414,35 @@ START_TEST(test_report_never_overwritten)
 }
 END_TEST
 
+/* --report FILE names the file: an existing one is replaced (only generated names never are);
+ * --project-only that leaves nothing to judge says so, naming the root and --root. */
+START_TEST(test_named_report_replaced_and_empty_project_said)
+{
+    three_runs("sim");
+    const char *set[] = {"compare", "--root", tu_tmp, "--set-baseline", NULL};
+    struct tu_result r = run(set);
+    tu_result_free(&r);
+    const char *named = tu_in_tmp("mine.json");
+    tu_write_file(named, "old contents\n");
+    const char *cmp[] = {"compare", "--root", tu_tmp, "--report", named, "--output-json-only",
+                         NULL};
+    r = run(cmp);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_result_free(&r);
+    json_t *rep = tu_load_json(named);
+    ck_assert(json_is_object(json_object_get(rep, "summary")));
+    json_decref(rep);
+    /* these profiles name no source file: under --project-only nothing is judged */
+    const char *po[] = {"compare", "--root", tu_tmp, "--project-only", "--output-json-only", NULL};
+    r = run(po);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.err, "--project-only: no sampled function") &&
+                      strstr(r.err, "or give it with --root DIR)\n"),
+                  "%s", r.err);
+    tu_result_free(&r);
+}
+END_TEST
+
 /* The console table, byte for byte (without colour), against a reviewed golden file. */
 START_TEST(test_console_golden)
 {
@@ -818,6 +847,7 @@ int main(void)
     tcase_add_test(tc, test_several_executables);
     tcase_add_test(tc, test_fewer_runs_than_asked);
     tcase_add_test(tc, test_report_never_overwritten);
+    tcase_add_test(tc, test_named_report_replaced_and_empty_project_said);
     tcase_add_test(tc, test_console_golden);
     tcase_add_test(tc, test_colours_on_a_terminal);
     tcase_add_test(tc, test_baseline_show_and_reset);
