@@ -35,7 +35,7 @@ JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/pro
                src/render_compare.c src/render_json.c src/render_junit.c \
                src/render_markdown.c src/xml.c src/term.c src/timeutil.c src/gitinfo.c \
                src/flame.c src/render_flame.c src/export.c src/export_pprof.c \
-               src/testattr.c src/render_tests.c
+               src/testattr.c src/render_tests.c src/history.c
 CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -148,6 +148,8 @@ void usage_flamegraph(FILE *out);
 int cmd_diff(int argc, char **argv);
 void usage_diff(FILE *out);
 int cmd_export(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+void usage_history(FILE *out);
 void usage_export(FILE *out);
 
 #endif

@@ -22,6 +22,7 @@ static const struct subcommand commands[] = {
     {"flamegraph", cmd_flamegraph, usage_flamegraph, "write a flame graph (SVG) of profiles"},
     {"diff", cmd_diff, usage_diff, "compare two sets of runs: movers and a differential flame graph"},
     {"export", cmd_export, usage_export, "write profiles as folded stacks, pprof or speedscope"},
+    {"history", cmd_history, usage_history, "record runs per commit, and show the series and their steps"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -271,6 +271,54 @@ START_TEST(test_real_suite_habits)
 }
 END_TEST
 
+/* --history across a scripted sequence of commits in a temporary git repository: one record
+ * per invocation, each with the commit it ran at; profreg history reads them back. */
+START_TEST(test_history_across_commits)
+{
+    const char *dir = project(false);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "cd \"%s\" && git init -q . && git -c user.name=t -c user.email=t@t commit -q "
+             "--allow-empty -m one && echo ok",
+             dir);
+    free(tu_shell(cmd));
+    char commits[3][64];
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            snprintf(cmd, sizeof cmd,
+                     "cd \"%s\" && git -c user.name=t -c user.email=t@t commit -q --allow-empty "
+                     "-m next && echo ok",
+                     dir);
+            free(tu_shell(cmd));
+        }
+        snprintf(cmd, sizeof cmd, "cd \"%s\" && git rev-parse HEAD", dir);
+        char *sha = tu_shell(cmd);
+        snprintf(commits[i], sizeof commits[i], "%.40s", sha);
+        free(sha);
+        struct tu_result r = wrapper(dir, "-n 1 --history hist.jsonl -- \"./demo sim\"", NULL);
+        ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+        tu_result_free(&r);
+    }
+    snprintf(cmd, sizeof cmd, "cd \"%s\" && \"%s\" history hist.jsonl --format json", dir,
+             tu_build_path("profreg"));
+    char *out = tu_shell(cmd);
+    ck_assert_ptr_nonnull(out);
+    json_error_t e;
+    json_t *j = json_loads(out, 0, &e);
+    ck_assert_msg(j, "not JSON: %s", out);
+    json_t *recs = json_object_get(j, "records");
+    ck_assert_uint_eq(json_array_size(recs), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *rec = json_array_get(recs, i);
+        ck_assert_str_eq(json_string_value(json_object_get(rec, "commit")), commits[i]);
+        ck_assert(json_number_value(json_object_get(rec, "cpu_time_ms")) > 0);
+    }
+    ck_assert(json_is_array(json_object_get(j, "change_points")));
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
     const char *dir = project(false);
@@ -337,6 +385,7 @@ int main(void)
     tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_real_suite_habits);
+    tcase_add_test(tc, test_history_across_commits);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_pipeline_examples);
     tcase_add_test(tc, test_failing_command_and_missing_baseline);

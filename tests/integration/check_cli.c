@@ -223,6 +223,47 @@ START_TEST(test_report_bad_input_exits_2)
 }
 END_TEST
 
+/* profreg history: broken options and files exit 2 with one line and change nothing; a file
+ * whose every line is bad is "no usable record"; good lines beside bad ones are read. */
+START_TEST(test_history_bad_input)
+{
+    char good[4200], bad[4200];
+    snprintf(good, sizeof good, "%s/good.jsonl", tu_tmp);
+    snprintf(bad, sizeof bad, "%s/bad.jsonl", tu_tmp);
+    tu_write_file(good, "{\"profreg_history\": 1, \"executable\": \"x\", \"commit\": \"c1\", "
+                        "\"runs\": 1, \"wall_time_ms\": {\"median\": 10, \"sd\": 0}, "
+                        "\"functions\": [{\"name\": \"f\", \"total\": 50, \"self\": 50}]}\n"
+                        "{\"profreg_history\": 1, \"executable\": \"x\", \"runs\": tr\n");
+    tu_write_file(bad, "not json\n{\"profreg_history\": 1}\n");
+    const char *cases[][8] = {
+        {"history", NULL},
+        {"history", "/nonexistent.jsonl", NULL},
+        {"history", good, "--format", "xml", NULL},
+        {"history", good, "--function", "(", NULL},
+        {"history", bad, NULL},
+        {"history", "append", NULL},
+        {"history", "append", good, "--executable", "x", NULL},
+        {"history", "append", good, "--executable", "x", "--dirty", "maybe", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tu_result r = profreg(cases[i], NULL);
+        ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
+        ck_assert_msg(strncmp(r.err, "profreg", 7) == 0, "case %zu: %s", i, r.err);
+        tu_result_free(&r);
+    }
+    const char *ok[] = {"history", good, "--format", "csv", NULL};
+    struct tu_result r = profreg(ok, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "c1,,1,10.0000") && strstr(r.err, "good.jsonl:2:") &&
+                      one_line(r.err),
+                  "%s%s", r.out, r.err);
+    tu_result_free(&r);
+    char *after = tu_read_file(bad);
+    ck_assert_str_eq(after, "not json\n{\"profreg_history\": 1}\n");
+    free(after);
+}
+END_TEST
+
 START_TEST(test_help_version_and_unknown_commands)
 {
     const char *v[] = {"--version", NULL};
@@ -266,6 +307,7 @@ int main(void)
     tcase_add_test(tc, test_report_reads_older_tool_files);
     tcase_add_test(tc, test_report_bad_input_exits_2);
     tcase_add_test(tc, test_inlines_fold_and_expand);
+    tcase_add_test(tc, test_history_bad_input);
     tcase_add_test(tc, test_help_version_and_unknown_commands);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
