@@ -21,6 +21,9 @@ void history_record_free(struct hist_record *r)
     for (size_t i = 0; i < r->nfns; i++)
         free(r->fns[i].name);
     free(r->fns);
+    for (size_t i = 0; i < r->ntests; i++)
+        free(r->tests[i].name);
+    free(r->tests);
     memset(r, 0, sizeof *r);
 }
 
@@ -87,6 +90,23 @@ oom:
     return -1;
 }
 
+int history_record_add_tests(struct hist_record *r, const struct test_profile *t, size_t top)
+{
+    r->tests = calloc(t->ntests + 1, sizeof *r->tests);
+    if (!r->tests)
+        return -1;
+    for (size_t i = 0; i < t->ntests && r->ntests < top; i++) { /* heaviest first */
+        const struct test_stat *s = &t->tests[i];
+        if (s->kind == TEST_KIND_NONE)
+            continue;
+        if (!(r->tests[r->ntests].name = strdup(s->name)))
+            return -1;
+        r->tests[r->ntests].ms = s->mean_ms;
+        r->tests[r->ntests++].sd = s->sd_ms;
+    }
+    return 0;
+}
+
 static void key_opt_string(struct jw *w, const char *key, const char *v)
 {
     jw_key(w, key);
@@ -132,6 +152,17 @@ int history_write_line(FILE *f, const struct hist_record *r)
         jw_string(&w, r->fns[i].name);
         jw_key_double(&w, "total", r->fns[i].total, 4);
         jw_key_double(&w, "self", r->fns[i].self, 4);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    jw_key(&w, "tests");
+    jw_array_begin_inline(&w);
+    for (size_t i = 0; i < r->ntests; i++) {
+        jw_object_begin_inline(&w);
+        jw_key(&w, "name");
+        jw_string(&w, r->tests[i].name);
+        jw_key_double(&w, "cpu_ms", r->tests[i].ms, 3);
+        jw_key_double(&w, "sd", r->tests[i].sd, 3);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -256,6 +287,33 @@ int history_parse_line(char *line, size_t len, struct hist_record *r, char *err,
             goto fail;
         }
         r->fns[r->nfns++] = h;
+    }
+    const struct jv *tests = jv_get(&d, o, "tests");
+    if (tests && !jv_is_null(tests)) {
+        if (!jv_is_array(tests)) {
+            snprintf(err, errlen, "tests: expected an array");
+            goto fail;
+        }
+        r->tests = calloc(jv_size(tests) + 1, sizeof *r->tests);
+        if (!r->tests) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        for (const struct jv *t = jv_child(&d, tests); t; t = jv_next(&d, t, tests)) {
+            const struct jv *name = jv_is_object(t) ? jv_get(&d, t, "name") : NULL;
+            struct hist_test h = {NULL, NAN, NAN};
+            if (!name || name->type != JV_STRING || !*jv_string(name) ||
+                opt_num(&d, t, "cpu_ms", &h.ms, err, errlen) ||
+                opt_num(&d, t, "sd", &h.sd, err, errlen)) {
+                snprintf(err, errlen, "tests[%zu]: expected {name, cpu_ms, sd}", r->ntests);
+                goto fail;
+            }
+            if (!(h.name = strdup(jv_string(name)))) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            r->tests[r->ntests++] = h;
+        }
     }
     jdoc_free(&d);
     return 0;

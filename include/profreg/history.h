@@ -5,6 +5,7 @@
 #define PROFREG_HISTORY_H
 
 #include "profreg/judge.h"
+#include "profreg/testattr.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -15,6 +16,12 @@ struct hist_fn {
     double total, self; /* self: NAN when the runs had no self counts */
 };
 
+/* One test's CPU time in one record (gtest, Google Benchmark, Catch2: testattr.h). */
+struct hist_test {
+    char *name;
+    double ms, sd; /* mean CPU milliseconds a run, and their run-to-run sd */
+};
+
 /* One invocation. Strings may be NULL (unknown); numbers NAN when unknown. */
 struct hist_record {
     char *executable, *commit, *branch, *date; /* date: ISO 8601 UTC */
@@ -23,11 +30,16 @@ struct hist_record {
     double wall_ms, wall_sd, cpu_ms, cpu_sd, rss_kb, rss_sd; /* medians and run-to-run sd */
     struct hist_fn *fns; /* the top functions by total share, then by self share */
     size_t nfns;
+    struct hist_test *tests; /* the heaviest recognised tests (none: not a test program) */
+    size_t ntests;
 };
 
 /* Fills r's measurements from runs averaged (the top `top` functions by total share and by
  * self share, each listed once). 0, or -1 when out of memory. */
 int history_record_from_avg(struct hist_record *r, const struct avg_profile *a, size_t top);
+
+/* Adds the `top` heaviest recognised tests of t. 0, or -1 when out of memory. */
+int history_record_add_tests(struct hist_record *r, const struct test_profile *t, size_t top);
 
 /* Writes r as one line of JSON, newline included. 0, or -1 on a write error. */
 int history_write_line(FILE *f, const struct hist_record *r);

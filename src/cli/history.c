@@ -2,8 +2,11 @@
  * series per commit with the points where they stepped. */
 #include "cli.h"
 
+#include "profreg/baseline.h"
+#include "profreg/fsutil.h"
 #include "profreg/history.h"
 #include "profreg/timeutil.h"
+#include "profreg/xml.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,14 +18,16 @@
 #include <time.h>
 
 #define MAX_SELECTED 16
+#define MAX_SERIES   (3 + 2 * MAX_SELECTED) /* metrics, functions, tests */
 #define DEFAULT_TOP  20
 #define MIN_STEP     0.02 /* a change point moves its series by at least 2 % */
 
 void usage_history(FILE *out)
 {
     fprintf(out,
-            "usage: profreg history FILE... [--executable NAME] [--function RE]...\n"
-            "                       [--format table|csv|json]\n"
+            "usage: profreg history FILE... [--executable NAME] [--function RE]... [--test RE]...\n"
+            "                       [--format table|csv|json] [-o FILE.svg|FILE.html]\n"
+            "                       [--baseline FILE]\n"
             "       profreg history append FILE --executable NAME [--commit SHA]\n"
             "                       [--branch NAME] [--dirty yes|no] [--date ISO] [--top N]\n"
             "                       PROFILE...\n"
@@ -30,7 +35,8 @@ void usage_history(FILE *out)
             "append   averages the profiles (one CI invocation's runs) and appends one line to\n"
             "         FILE: commit, date, branch, dirty, runs, median and spread of wall time,\n"
             "         CPU time and peak memory, the shares of the top N functions by total\n"
-            "         and by self share (default 20)\n"
+            "         and by self share (default 20), and the CPU time of the 50 heaviest\n"
+            "         tests when the runs are of a gtest, Google Benchmark or Catch2 program\n"
             "(show)   reads the history files (lines in order; a bad line, or one of another\n"
             "         executable, is skipped with a line on stderr), prints one row per record\n"
             "         with wall time, CPU time, peak memory and the chosen functions' total\n"
@@ -40,7 +46,12 @@ void usage_history(FILE *out)
             "  --executable NAME  the program's records (default: the last record's)\n"
             "  --function RE      functions to follow (POSIX extended, repeatable; default:\n"
             "                     the three largest self shares of the last record)\n"
+            "  --test RE          tests whose CPU time to follow too (POSIX extended, repeatable)\n"
             "  --format F         table (default), csv, or json (records and change_points)\n"
+            "  -o FILE            also write a self-contained chart (SVG, or HTML holding it):\n"
+            "                     one panel per series, hover a point for its commit and\n"
+            "                     value, change points marked (red: up, green: down)\n"
+            "  --baseline FILE    draw that baseline's level in each panel\n"
             "\n"
             "Exit: 0 ok, 2 usage error, or no usable record.\n");
 }
@@ -107,7 +118,8 @@ static int history_append(int argc, char **argv)
     int rc = EXIT_USAGE;
     if (!(rec.executable = strdup(exe)) || (commit && !(rec.commit = strdup(commit))) ||
         (branch && !(rec.branch = strdup(branch))) || !(rec.date = strdup(date ? date : now)) ||
-        history_record_from_avg(&rec, &runs.avg, top) != 0) {
+        history_record_from_avg(&rec, &runs.avg, top) != 0 ||
+        history_record_add_tests(&rec, &runs.tests, 50) != 0) {
         cli_error("out of memory");
         goto out;
     }
@@ -198,12 +210,22 @@ static const char *short_commit(const struct hist_record *r, char *buf, size_t l
     return buf;
 }
 
-/* A series of the history: a whole-run metric or a function's total share. */
+/* A series of the history: a whole-run metric, a function's total share or a test's time. */
 struct series {
-    const char *metric;   /* "wall_time_ms", "cpu_time_ms", "peak_rss_kb", "total_percentage" */
+    const char *metric;   /* "wall_time_ms", "cpu_time_ms", "peak_rss_kb", "total_percentage",
+                             "test_cpu_ms" */
     const char *function; /* for total_percentage */
+    const char *test;     /* for test_cpu_ms */
     double *v;
 };
+
+static double test_ms(const struct hist_record *r, const char *name)
+{
+    for (size_t i = 0; i < r->ntests; i++)
+        if (strcmp(r->tests[i].name, name) == 0)
+            return r->tests[i].ms;
+    return NAN;
+}
 
 static void describe(FILE *out, const struct series *s, const struct hist_record *at,
                      const struct change_point *cp)
@@ -213,6 +235,9 @@ static void describe(FILE *out, const struct series *s, const struct hist_record
     if (s->function)
         fprintf(out, "%s %.2f -> %.2f %% (%+.0f %%) at %s\n", s->function, cp->before, cp->after,
                 rel, short_commit(at, c, sizeof c));
+    else if (s->test)
+        fprintf(out, "test %s %+.0f %% at %s (from %.1f ms to %.1f ms)\n", s->test, rel,
+                short_commit(at, c, sizeof c), cp->before, cp->after);
     else if (strcmp(s->metric, "peak_rss_kb") == 0)
         fprintf(out, "peak memory %+.0f %% at %s (from %.1f MB to %.1f MB)\n", rel,
                 short_commit(at, c, sizeof c), cp->before / 1024, cp->after / 1024);
@@ -249,23 +274,181 @@ static void json_num(FILE *out, double v)
         fprintf(out, "%.4f", v);
 }
 
+/* ---- chart --------------------------------------------------------------------------------- */
+
+#define CH_W     960.0
+#define CH_LEFT  80.0
+#define CH_RIGHT 30.0
+#define CH_TOP   44.0
+#define CH_PANEL 110.0
+#define CH_GAP   34.0
+
+struct chart {
+    const struct series *s;
+    size_t ns;
+    struct hist_record *const *recs;
+    size_t n;
+    const struct change_point (*cps)[32];
+    const size_t *ncp;
+    const double *base; /* per series: the baseline's level, or NAN */
+    const char *exe;
+    bool html; /* the SVG goes inside an HTML page: no XML declaration */
+};
+
+static const char *series_label(const struct series *s, char *buf, size_t len)
+{
+    if (s->function)
+        snprintf(buf, len, "%.120s (total %%)", s->function);
+    else if (s->test)
+        snprintf(buf, len, "test %.120s (CPU ms)", s->test);
+    else
+        snprintf(buf, len, "%s",
+                 strcmp(s->metric, "wall_time_ms") == 0  ? "wall time (s)"
+                 : strcmp(s->metric, "cpu_time_ms") == 0 ? "CPU time (s)"
+                                                         : "peak memory (MB)");
+    return buf;
+}
+
+/* Series values in display units (s, MB, %). */
+static double shown(const struct series *s, double v)
+{
+    if (s->function || s->test)
+        return v;
+    return strcmp(s->metric, "peak_rss_kb") == 0 ? v / 1024 : v / 1000;
+}
+
+static int write_chart(FILE *f, void *ctx)
+{
+    const struct chart *c = ctx;
+    double height = CH_TOP + (double)c->ns * (CH_PANEL + CH_GAP) + 30;
+    double w = CH_W - CH_LEFT - CH_RIGHT;
+    if (!c->html)
+        fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"Verdana, sans-serif\" font-size=\"11\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
+            "<text x=\"%.0f\" y=\"22\" font-size=\"15\">profreg history: ",
+            CH_W, height, CH_W, height, CH_LEFT);
+    xml_text(f, c->exe, 200, false);
+    fprintf(f, " (%zu records)</text>\n", c->n);
+    char label[256], cbuf[16];
+    for (size_t k = 0; k < c->ns; k++) {
+        const struct series *s = &c->s[k];
+        double y0 = CH_TOP + (double)k * (CH_PANEL + CH_GAP);
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t r = 0; r < c->n; r++)
+            if (!isnan(s->v[r])) {
+                lo = fmin(lo, shown(s, s->v[r]));
+                hi = fmax(hi, shown(s, s->v[r]));
+            }
+        if (!isnan(c->base[k])) {
+            lo = fmin(lo, shown(s, c->base[k]));
+            hi = fmax(hi, shown(s, c->base[k]));
+        }
+        if (!isfinite(lo)) {
+            lo = 0;
+            hi = 1;
+        }
+        double pad = hi > lo ? (hi - lo) * 0.1 : fmax(fabs(hi) * 0.05, 0.5);
+        lo -= pad;
+        hi += pad;
+#define CY(v) (y0 + CH_PANEL - (shown(s, (v)) - lo) / (hi - lo) * CH_PANEL)
+#define CX(i) (CH_LEFT + (c->n > 1 ? (double)(i)*w / (double)(c->n - 1) : w / 2))
+        fprintf(f, "<g class=\"panel\">\n<text x=\"%.0f\" y=\"%.1f\">", CH_LEFT, y0 - 6);
+        xml_text(f, series_label(s, label, sizeof label), sizeof label, false);
+        fprintf(f,
+                "</text>\n<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" "
+                "fill=\"#f7f7f7\" stroke=\"#cccccc\"/>\n"
+                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n"
+                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
+                CH_LEFT, y0, w, CH_PANEL, CH_LEFT - 6, y0 + 10, hi, CH_LEFT - 6, y0 + CH_PANEL, lo);
+        if (!isnan(c->base[k]))
+            fprintf(f,
+                    "<line class=\"baseline\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                    "stroke=\"#888888\" stroke-dasharray=\"6 4\"><title>baseline %.4g</title>"
+                    "</line>\n",
+                    CH_LEFT, CH_LEFT + w, CY(c->base[k]), CY(c->base[k]), shown(s, c->base[k]));
+        for (size_t i = 0; i < c->ncp[k]; i++) {
+            const struct change_point *cp = &c->cps[k][i];
+            size_t at = cp->index;
+            double x = at > 0 ? (CX(at - 1) + CX(at)) / 2 : CX(at);
+            bool up = cp->after > cp->before;
+            fprintf(f,
+                    "<line class=\"change\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                    "stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"4 3\"><title>",
+                    x, x, y0, y0 + CH_PANEL, up ? "#d62728" : "#2ca02c");
+            fprintf(f, "%s %.4g -&gt; %.4g at ", up ? "up" : "down", shown(s, cp->before),
+                    shown(s, cp->after));
+            xml_text(f, short_commit(c->recs[at], cbuf, sizeof cbuf), 16, false);
+            fprintf(f, "</title></line>\n");
+        }
+        fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
+        for (size_t r = 0; r < c->n; r++)
+            if (!isnan(s->v[r]))
+                fprintf(f, "%.1f,%.1f ", CX(r), CY(s->v[r]));
+        fprintf(f, "\"/>\n");
+        for (size_t r = 0; r < c->n; r++) {
+            if (isnan(s->v[r]))
+                continue;
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#1f77b4\"><title>", CX(r),
+                    CY(s->v[r]));
+            xml_text(f, c->recs[r]->commit ? c->recs[r]->commit : "-", 64, false);
+            fputc(' ', f);
+            xml_text(f, c->recs[r]->date ? c->recs[r]->date : "", 40, false);
+            fprintf(f, ": %.4g</title></circle>\n", shown(s, s->v[r]));
+        }
+        fprintf(f, "</g>\n");
+#undef CY
+#undef CX
+    }
+    /* commits along the bottom, at most 20 */
+    double yb = CH_TOP + (double)c->ns * (CH_PANEL + CH_GAP) - CH_GAP + 16;
+    size_t step = c->n > 20 ? (c->n + 19) / 20 : 1;
+    for (size_t r = 0; r < c->n; r += step) {
+        double x = CH_LEFT + (c->n > 1 ? (double)r * w / (double)(c->n - 1) : w / 2);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\">", x, yb);
+        xml_text(f, short_commit(c->recs[r], cbuf, sizeof cbuf), 16, false);
+        fprintf(f, "</text>\n");
+    }
+    fprintf(f, "</svg>\n");
+    return ferror(f) ? -1 : 0;
+}
+
+static int write_chart_html(FILE *f, void *ctx)
+{
+    const struct chart *c = ctx;
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>profreg history: ");
+    xml_text(f, c->exe, 200, false);
+    fprintf(f, "</title></head><body>\n");
+    int rc = write_chart(f, ctx);
+    fprintf(f, "</body></html>\n");
+    return rc || ferror(f) ? -1 : 0;
+}
+
 int cmd_history(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "append") == 0)
         return history_append(argc - 1, argv + 1);
-    const char *exe = NULL, *format = "table";
-    const char *res[MAX_SELECTED];
-    size_t nres = 0;
-    static const struct option opts[] = {{"executable", required_argument, NULL, 'e'},
-                                         {"function", required_argument, NULL, 'f'},
-                                         {"format", required_argument, NULL, 'F'},
-                                         {NULL, 0, NULL, 0}};
+    const char *exe = NULL, *format = "table", *chart_path = NULL, *baseline_path = NULL;
+    const char *res[MAX_SELECTED], *tres[MAX_SELECTED];
+    size_t nres = 0, ntres = 0;
+    static const struct option opts[] = {
+        {"executable", required_argument, NULL, 'e'}, {"function", required_argument, NULL, 'f'},
+        {"format", required_argument, NULL, 'F'},     {"test", required_argument, NULL, 'T'},
+        {"baseline", required_argument, NULL, 'B'},   {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
         case 'e':
             exe = optarg;
+            break;
+        case 'o':
+            chart_path = optarg;
+            break;
+        case 'B':
+            baseline_path = optarg;
             break;
         case 'f':
             if (nres == MAX_SELECTED) {
@@ -273,6 +456,13 @@ int cmd_history(int argc, char **argv)
                 return EXIT_USAGE;
             }
             res[nres++] = optarg;
+            break;
+        case 'T':
+            if (ntres == MAX_SELECTED) {
+                cli_error("--test: at most %d", MAX_SELECTED);
+                return EXIT_USAGE;
+            }
+            tres[ntres++] = optarg;
             break;
         case 'F':
             if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0 &&
@@ -290,18 +480,39 @@ int cmd_history(int argc, char **argv)
         cli_error("history needs at least one history FILE");
         return EXIT_USAGE;
     }
-    regex_t rx[MAX_SELECTED];
-    for (size_t i = 0; i < nres; i++) {
-        if (regcomp(&rx[i], res[i], REG_EXTENDED | REG_NOSUB) != 0) {
-            cli_error("--function: '%s' is not a POSIX extended regular expression", res[i]);
+    regex_t rx[2 * MAX_SELECTED]; /* --function ones, then --test ones */
+    size_t nrx = 0;
+    for (size_t i = 0; i < nres + ntres; i++) {
+        const char *re = i < nres ? res[i] : tres[i - nres];
+        if (regcomp(&rx[i], re, REG_EXTENDED | REG_NOSUB) != 0) {
+            cli_error("%s: '%s' is not a POSIX extended regular expression",
+                      i < nres ? "--function" : "--test", re);
             for (size_t k = 0; k < i; k++)
                 regfree(&rx[k]);
             return EXIT_USAGE;
         }
+        nrx++;
     }
     struct records all = {0};
     size_t bad = 0;
     int rc = EXIT_USAGE;
+    struct baseline base;
+    bool have_base = false;
+    if (chart_path) {
+        const char *dot = strrchr(chart_path, '.');
+        if (!dot || (strcmp(dot, ".svg") != 0 && strcmp(dot, ".html") != 0)) {
+            cli_error("-o: '%s' does not end in .svg or .html", chart_path);
+            goto out;
+        }
+    }
+    if (baseline_path) {
+        char err[1024];
+        if (baseline_read_file(baseline_path, &base, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            goto out;
+        }
+        have_base = true;
+    }
     for (int i = optind; i < argc; i++)
         if (read_file(argv[i], &all, &bad) != 0)
             goto out;
@@ -358,13 +569,29 @@ int cmd_history(int argc, char **argv)
                     names[nnames++] = nm;
             }
     }
-    struct series s[3 + MAX_SELECTED];
+    /* the tests followed: those matching --test, in order of first appearance */
+    const char *tests[MAX_SELECTED] = {0};
+    size_t ntests = 0;
+    for (size_t r = 0; ntres && r < n && ntests < MAX_SELECTED; r++)
+        for (size_t i = 0; i < recs[r]->ntests && ntests < MAX_SELECTED; i++) {
+            const char *nm = recs[r]->tests[i].name;
+            bool match = false, taken = false;
+            for (size_t k = nres; k < nres + ntres; k++)
+                match |= regexec(&rx[k], nm, 0, NULL, 0) == 0;
+            for (size_t j = 0; j < ntests; j++)
+                taken |= strcmp(tests[j], nm) == 0;
+            if (match && !taken)
+                tests[ntests++] = nm;
+        }
+    struct series s[MAX_SERIES];
     size_t ns = 0;
     const char *metrics[3] = {"wall_time_ms", "cpu_time_ms", "peak_rss_kb"};
     for (int k = 0; k < 3; k++)
-        s[ns++] = (struct series){metrics[k], NULL, calloc(n, sizeof(double))};
+        s[ns++] = (struct series){metrics[k], NULL, NULL, calloc(n, sizeof(double))};
     for (size_t k = 0; k < nnames; k++)
-        s[ns++] = (struct series){"total_percentage", names[k], calloc(n, sizeof(double))};
+        s[ns++] = (struct series){"total_percentage", names[k], NULL, calloc(n, sizeof(double))};
+    for (size_t k = 0; k < ntests; k++)
+        s[ns++] = (struct series){"test_cpu_ms", NULL, tests[k], calloc(n, sizeof(double))};
     for (size_t k = 0; k < ns; k++) {
         if (!s[k].v) {
             cli_error("out of memory");
@@ -374,15 +601,48 @@ int cmd_history(int argc, char **argv)
             goto out;
         }
         for (size_t r = 0; r < n; r++)
-            s[k].v[r] = k == 0   ? recs[r]->wall_ms
-                        : k == 1 ? recs[r]->cpu_ms
-                        : k == 2 ? recs[r]->rss_kb
-                                 : fn_total(recs[r], s[k].function);
+            s[k].v[r] = k == 0          ? recs[r]->wall_ms
+                        : k == 1        ? recs[r]->cpu_ms
+                        : k == 2        ? recs[r]->rss_kb
+                        : s[k].function ? fn_total(recs[r], s[k].function)
+                                        : test_ms(recs[r], s[k].test);
     }
-    struct change_point cps[3 + MAX_SELECTED][32];
-    size_t ncp[3 + MAX_SELECTED];
+    struct change_point cps[MAX_SERIES][32];
+    size_t ncp[MAX_SERIES];
     for (size_t k = 0; k < ns; k++)
         ncp[k] = history_change_points(s[k].v, n, MIN_STEP, cps[k], 32);
+    if (chart_path) {
+        double levels[MAX_SERIES];
+        for (size_t k = 0; k < ns; k++) {
+            levels[k] = NAN;
+            if (!have_base)
+                continue;
+            if (k == 0)
+                levels[k] = base.avg.wall_ms.median;
+            else if (k == 1)
+                levels[k] = base.avg.cpu_ms.median;
+            else if (k == 2)
+                levels[k] = base.avg.peak_rss_kb.median;
+            else
+                for (size_t i = 0; s[k].function && i < base.avg.nfunctions; i++)
+                    if (strcmp(base.avg.functions[i].name, s[k].function) == 0)
+                        levels[k] = isnan(base.avg.functions[i].mean_pct)
+                                        ? base.avg.functions[i].avg_percentage
+                                        : base.avg.functions[i].mean_pct;
+        }
+        bool html = strcmp(strrchr(chart_path, '.'), ".html") == 0;
+        struct chart ch = {s,   ns,     recs, n,   (const struct change_point(*)[32])cps,
+                           ncp, levels, exe,  html};
+        char err[1024];
+        if (fs_write_atomic(chart_path, false, html ? write_chart_html : write_chart, &ch, err,
+                            sizeof err) != 0) {
+            cli_error("%s", err);
+            for (size_t k = 0; k < ns; k++)
+                free(s[k].v);
+            free(recs);
+            goto out;
+        }
+    }
 
     char cbuf[16];
     if (strcmp(format, "json") == 0) {
@@ -397,8 +657,11 @@ int cmd_history(int argc, char **argv)
             printf(", \"runs\": %u", recs[r]->runs);
             for (size_t k = 0; k < ns; k++) {
                 printf(", ");
-                if (s[k].function) {
-                    json_str(stdout, s[k].function);
+                if (s[k].function || s[k].test) {
+                    char key[1100];
+                    snprintf(key, sizeof key, "%s%.1000s", s[k].test ? "test " : "",
+                             s[k].function ? s[k].function : s[k].test);
+                    json_str(stdout, key);
                     printf(": ");
                 } else {
                     printf("\"%s\": ", s[k].metric);
@@ -416,6 +679,8 @@ int cmd_history(int argc, char **argv)
                 json_str(stdout, recs[cps[k][i].index]->commit);
                 printf(", \"metric\": \"%s\", \"function\": ", s[k].metric);
                 json_str(stdout, s[k].function);
+                printf(", \"test\": ");
+                json_str(stdout, s[k].test);
                 printf(", \"before\": ");
                 json_num(stdout, cps[k][i].before);
                 printf(", \"after\": ");
@@ -426,8 +691,8 @@ int cmd_history(int argc, char **argv)
     } else if (strcmp(format, "csv") == 0) {
         printf("commit,date,runs,wall_time_ms,cpu_time_ms,peak_rss_kb");
         for (size_t k = 3; k < ns; k++) {
-            printf(",\"");
-            for (const char *p = s[k].function; *p; p++)
+            printf(",\"%s", s[k].test ? "test " : "");
+            for (const char *p = s[k].function ? s[k].function : s[k].test; *p; p++)
                 printf(*p == '"' ? "\"\"" : "%c", *p);
             printf("\"");
         }
@@ -448,7 +713,7 @@ int cmd_history(int argc, char **argv)
         printf("%-8s  %-20s %4s %10s %10s %9s", "commit", "date", "runs", "wall s", "CPU s",
                "peak MB");
         for (size_t k = 3; k < ns; k++)
-            printf("  f%zu %%  ", k - 2);
+            printf(s[k].function ? "  f%zu %%  " : "  t%zu ms  ", k - 2);
         printf("\n");
         for (size_t r = 0; r < n; r++) {
             printf("%-8s  %-20.20s %4u %10.3f %10.3f %9.1f",
@@ -460,7 +725,8 @@ int cmd_history(int argc, char **argv)
             printf("\n");
         }
         for (size_t k = 3; k < ns; k++)
-            printf("f%zu: %s\n", k - 2, s[k].function);
+            printf("%c%zu: %s\n", s[k].function ? 'f' : 't', k - 2,
+                   s[k].function ? s[k].function : s[k].test);
         size_t total = 0;
         for (size_t k = 0; k < ns; k++)
             total += ncp[k];
@@ -474,7 +740,9 @@ int cmd_history(int argc, char **argv)
     free(recs);
     rc = EXIT_OK;
 out:
-    for (size_t i = 0; i < nres; i++)
+    if (have_base)
+        baseline_free(&base);
+    for (size_t i = 0; i < nrx; i++)
         regfree(&rx[i]);
     for (size_t i = 0; i < all.n; i++)
         history_record_free(&all.r[i]);

@@ -244,6 +244,8 @@ START_TEST(test_history_bad_input)
         {"history", "append", NULL},
         {"history", "append", good, "--executable", "x", NULL},
         {"history", "append", good, "--executable", "x", "--dirty", "maybe", NULL},
+        {"history", good, "-o", "chart.png", NULL},
+        {"history", good, "--baseline", "/nonexistent.json", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct tu_result r = profreg(cases[i], NULL);
@@ -261,6 +263,102 @@ START_TEST(test_history_bad_input)
     char *after = tu_read_file(bad);
     ck_assert_str_eq(after, "not json\n{\"profreg_history\": 1}\n");
     free(after);
+}
+END_TEST
+
+/* A history with a step at a known commit: the chart has a point per record and series, the
+ * change lines at the step (red: up) with the baseline's level; headless Chromium draws them
+ * (skipped, saying so, without Chromium). */
+START_TEST(test_history_chart)
+{
+    char hist[4200], chart[4200], base[4200];
+    snprintf(hist, sizeof hist, "%s/h.jsonl", tu_tmp);
+    snprintf(chart, sizeof chart, "%s/chart.svg", tu_tmp);
+    snprintf(base, sizeof base, "%s/base.json", tu_tmp);
+    FILE *f = fopen(hist, "w");
+    for (int i = 0; i < 24; i++) {
+        double wall = (i < 14 ? 1000 : 1180) * (1 + 0.005 * ((i * 7) % 5 - 2));
+        double share = (i < 14 ? 19.6 : 33.0) + 0.1 * ((i * 3) % 5 - 2);
+        fprintf(f,
+                "{\"profreg_history\": 1, \"executable\": \"sim\", \"commit\": \"c%02d\", "
+                "\"runs\": 5, \"wall_time_ms\": {\"median\": %.1f, \"sd\": 3}, \"cpu_time_ms\": "
+                "{\"median\": %.1f, \"sd\": 3}, \"peak_rss_kb\": {\"median\": 40000, \"sd\": 0}, "
+                "\"functions\": [{\"name\": \"EPA::contact()\", \"total\": %.2f, \"self\": 10}]}\n",
+                i, wall, wall * 0.98, share);
+    }
+    fclose(f);
+    tu_write_file(base, "{\"metadata\": {\"runs_averaged\": 5}, \"top_functions\": "
+                        "[{\"name\": \"EPA::contact()\", \"avg_percentage\": 19.6}]}\n");
+    const char *args[] = {"history", hist, "-o", chart, "--baseline", base, NULL};
+    struct tu_result r = profreg(args, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "wall time +18 % at c14") && strstr(r.out, "EPA::contact() 19.") &&
+                      strstr(r.out, "at c14"),
+                  "%s", r.out);
+    tu_result_free(&r);
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import xml.etree.ElementTree as E; N = '{http://www.w3.org/2000/svg}'; "
+             "r = E.parse('%s').getroot(); c = r.findall('.//' + N + 'line'); "
+             "print(len(r.findall('.//' + N + 'circle')), "
+             "sum(1 for l in c if l.get('class') == 'change' and l.get('stroke') == '#d62728'), "
+             "sum(1 for l in c if l.get('class') == 'baseline'))\"",
+             chart);
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out && strcmp(out, "96 3 1\n") == 0, "circles, change lines, baseline: %s",
+                  out ? out : "(none)");
+    free(out);
+    char *which = tu_shell("command -v chromium || command -v chromium-browser || true");
+    if (!which || !*which) {
+        fprintf(stderr, "check_cli: SKIPPED the chart rendering check: Chromium is not installed "
+                        "(apt-get install chromium)\n");
+        free(which);
+        return;
+    }
+    which[strcspn(which, "\n")] = '\0';
+    snprintf(
+        cmd, sizeof cmd,
+        "cd '%s' && timeout 90 '%s' --headless --no-sandbox --disable-gpu --hide-scrollbars "
+        "--user-data-dir='%s/chromium' --window-size=960,700 --screenshot=shot.png "
+        "'file://%s' >/dev/null 2>&1; "
+        "PYTHONPATH='%s' python3 -c \"from png_pixels import pixels; px, w, h = "
+        "pixels('shot.png'); seen = {px(x, y) for x in range(0, w, 2) for y in range(0, h, 2)}; "
+        "print((214, 39, 40) in seen, (31, 119, 180) in seen)\"",
+        tu_tmp, which, tu_tmp, chart, tu_src_path("tests/lib"));
+    free(which);
+    out = tu_shell(cmd);
+    ck_assert_msg(out && strcmp(out, "True True\n") == 0,
+                  "red change lines and blue series drawn: %s", out ? out : "(none)");
+    free(out);
+}
+END_TEST
+
+/* A gtest program's record carries its tests' CPU times; --test follows them. */
+START_TEST(test_history_follows_tests)
+{
+    json_decref(tu_profile_workload(tu_tmp, "bytest_gtest", NULL, NULL));
+    char hist[4200], prof[4200];
+    snprintf(hist, sizeof hist, "%s/t.jsonl", tu_tmp);
+    snprintf(prof, sizeof prof, "%s/bytest_gtest.json", tu_tmp);
+    const char *app[] = {"history", "append", hist, "--executable", "bytest_gtest", "--commit",
+                         "c1",      prof,     NULL};
+    struct tu_result r = profreg(app, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_result_free(&r);
+    const char *show[] = {"history", hist, "--test", "^Split\\.", "--format", "json", NULL};
+    r = profreg(show, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    json_error_t e;
+    json_t *j = json_loads(r.out, 0, &e);
+    ck_assert_msg(j, "not JSON: %s", r.out);
+    json_t *rec = json_array_get(json_object_get(j, "records"), 0);
+    double heavy = json_number_value(json_object_get(rec, "test Split.Heavy"));
+    double light = json_number_value(json_object_get(rec, "test Split.Light"));
+    ck_assert_msg(heavy > light && light > 0, "Split.Heavy %.1f ms, Split.Light %.1f ms", heavy,
+                  light);
+    ck_assert_ptr_null(json_object_get(rec, "test Fix.Body"));
+    json_decref(j);
+    tu_result_free(&r);
 }
 END_TEST
 
@@ -308,6 +406,8 @@ int main(void)
     tcase_add_test(tc, test_report_bad_input_exits_2);
     tcase_add_test(tc, test_inlines_fold_and_expand);
     tcase_add_test(tc, test_history_bad_input);
+    tcase_add_test(tc, test_history_chart);
+    tcase_add_test(tc, test_history_follows_tests);
     tcase_add_test(tc, test_help_version_and_unknown_commands);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -23,9 +23,10 @@ static double normal(uint64_t *s)
 START_TEST(test_round_trip)
 {
     struct hist_fn fns[2] = {{"ns::f(int)", 12.5, 3.25}, {"main", 100, NAN}};
+    struct hist_test tests[1] = {{"Suite.Case", 41.5, 2}};
     struct hist_record r = {
-        "my exe", "abc123", "main", "2026-12-03T10:00:00Z", 0, 5, 1200, 12, 1100, 11, 4096,
-        0,        fns,      2};
+        "my exe", "abc123", "main", "2026-12-03T10:00:00Z", 0, 5, 1200, 12, 1100, 11, 4096, 0, fns,
+        2,        tests,    1};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -43,6 +44,9 @@ START_TEST(test_round_trip)
     ck_assert_uint_eq(back.nfns, 2);
     ck_assert_str_eq(back.fns[0].name, "ns::f(int)");
     ck_assert(fabs(back.fns[0].self - 3.25) < 1e-9 && isnan(back.fns[1].self));
+    ck_assert_uint_eq(back.ntests, 1);
+    ck_assert_str_eq(back.tests[0].name, "Suite.Case");
+    ck_assert(fabs(back.tests[0].ms - 41.5) < 1e-9);
     history_record_free(&back);
     free(buf);
 }
@@ -63,6 +67,10 @@ START_TEST(test_bad_lines)
         "\"wall_time_ms\": {\"median\": \"slow\"}}",
         "{\"profreg_history\": 1, \"executable\": \"x\", \"runs\": 1, \"functions\": [], "
         "\"dirty\": \"yes\"}",
+        "{\"profreg_history\": 1, \"executable\": \"x\", \"runs\": 1, \"functions\": [], "
+        "\"tests\": [{\"name\": \"T.a\", \"cpu_ms\": -1}]}",
+        "{\"profreg_history\": 1, \"executable\": \"x\", \"runs\": 1, \"functions\": [], "
+        "\"tests\": 3}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *line = strdup(bad[i]);
