@@ -31,22 +31,19 @@ struct entry {
     long scope; /* its scope node, -1 until an address descends into it */
 };
 
+/* A code range: an out-of-line function's (ref: its entry) or a scope's child's (ref: the
+ * child's scope). */
 struct range {
     Dwarf_Addr lo, hi;
-    long entry;
+    long ref;
 };
 
 /* A scope with code: a function, an inlined subroutine or a block, and its children with
  * code. */
-struct kid {
-    Dwarf_Addr lo, hi;
-    long scope;
-};
-
 struct scope {
     Dwarf_Die die;
-    long entry;       /* the innermost function entry this scope is or lies in */
-    struct kid *kids; /* sorted by lo; NULL until listed */
+    long entry;         /* the innermost function entry this scope is or lies in */
+    struct range *kids; /* sorted by lo; NULL until listed */
     size_t nkids;
     bool listed;
 };
@@ -172,10 +169,18 @@ static int cmp_range(const void *a, const void *b)
     return x->hi < y->hi ? -1 : x->hi > y->hi; /* the inner of two at one start first */
 }
 
-static int cmp_kid(const void *a, const void *b)
+/* Index of the first of v[0..n) (sorted by lo) that starts after pc. */
+static size_t first_after(const struct range *v, size_t n, Dwarf_Addr pc)
 {
-    const struct kid *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 struct cu_index *cu_index_build(Dwarf_Die *cudie)
@@ -210,14 +215,7 @@ void cu_index_free(struct cu_index *ix)
  * away from the functions around it; -1 when none. */
 static long find_outer(const struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *vlo, Dwarf_Addr *vhi)
 {
-    size_t lo = 0, hi = ix->nouter; /* the first range starting after pc */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->outer[mid].lo <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = first_after(ix->outer, ix->nouter, pc);
     if (lo < ix->nouter && ix->outer[lo].lo < *vhi)
         *vhi = ix->outer[lo].lo;
     /* ranges that start at or before pc: the nearest that holds it (nesting is rare: a
@@ -227,7 +225,7 @@ static long find_outer(const struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *vlo
         const struct range *r = &ix->outer[i];
         if (pc < r->hi) {
             if (found < 0) {
-                found = r->entry;
+                found = r->ref;
                 if (r->lo > *vlo)
                     *vlo = r->lo;
                 if (r->hi < *vhi)
@@ -256,7 +254,7 @@ static int list_kids(struct cu_index *ix, long s)
 {
     if (ix->scopes[s].listed)
         return 0;
-    struct kid *kids = NULL;
+    struct range *kids = NULL;
     size_t n = 0, cap = 0;
     Dwarf_Die parent = ix->scopes[s].die, child;
     long entry = ix->scopes[s].entry;
@@ -289,11 +287,11 @@ static int list_kids(struct cu_index *ix, long s)
                     goto oom;
                 if (ARRAY_GROW(kids, n, cap) < 0)
                     goto oom;
-                kids[n++] = (struct kid){lo, hi, sc};
+                kids[n++] = (struct range){lo, hi, sc};
             }
         } while (dwarf_siblingof(&child, &child) == 0);
     }
-    qsort(kids, n, sizeof *kids, cmp_kid);
+    qsort(kids, n, sizeof *kids, cmp_range);
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         if (w > 0 && kids[i].lo < kids[w - 1].hi)
@@ -342,14 +340,7 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, D
         if (list_kids(ix, s) < 0)
             goto partial;
         const struct scope *sc = &ix->scopes[s];
-        size_t lo = 0, hi = sc->nkids; /* the first child starting after pc */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (sc->kids[mid].lo <= pc)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = first_after(sc->kids, sc->nkids, pc);
         if (lo < sc->nkids && sc->kids[lo].lo < vhi)
             vhi = sc->kids[lo].lo;
         if (lo == 0 || pc >= sc->kids[lo - 1].hi) {
@@ -357,12 +348,12 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, D
                 vlo = sc->kids[lo - 1].hi;
             break; /* s is the innermost scope */
         }
-        const struct kid *k = &sc->kids[lo - 1];
+        const struct range *k = &sc->kids[lo - 1];
         if (k->lo > vlo)
             vlo = k->lo;
         if (k->hi < vhi)
             vhi = k->hi;
-        s = k->scope;
+        s = k->ref;
     }
     if (range_lo)
         *range_lo = vlo;
