@@ -87,5 +87,22 @@ run compare --root "$gs" --runs 3 --inlines expand --metric total
 run report "$gs/profile_results/gtest_sim/profile_20261201_000000_000000_1.json" --inlines expand
 run diff "$gs/baselines/gtest_sim/baseline.json" -- "$gs/profile_results/gtest_sim/profile_20261201_000000_000000_1.json" --inlines expand
 run compare --root "$gs" --inlines bogus
+
+# history: append records of the gtest runs (tests' times included), then read them back with
+# a bad line and another program's record among them: table, CSV, JSON, the chart
+h="$tmp/h.jsonl"
+for d in 1101 1102 1103 1201 1202 1203; do
+    run history append "$h" --executable gtest_sim --commit "c$d" --branch main --dirty no \
+        "$gs/profile_results/gtest_sim/profile_2026${d}_000000_000000_1.json"
+done
+printf '{"profreg_history": 1, "executable": "other", "runs": 1, "functions": []}\n{"profreg_hi\n' >>"$h"
+run history "$h" --executable gtest_sim --function 'step' --test 'Test'
+run history "$h" --executable gtest_sim --format csv
+run history "$h" --executable gtest_sim --format json -o "$tmp/h.svg" \
+    --baseline "$gs/baselines/gtest_sim/baseline.json"
+run history "$h" --executable gtest_sim -o "$tmp/h.html"
+run history "$h" --function '('
+run history append "$h" --executable x --dirty maybe "$tmp/chain.json"
+run history append "$h" --executable x "$tmp/bad.json"
 [ $fail -eq 0 ] && echo "memcheck: profreg is clean under valgrind"
 exit $fail

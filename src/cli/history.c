@@ -507,6 +507,7 @@ int cmd_history(int argc, char **argv)
     }
     if (baseline_path) {
         char err[1024];
+        baseline_init(&base);
         if (baseline_read_file(baseline_path, &base, err, sizeof err) != 0) {
             cli_error("%s", err);
             goto out;
