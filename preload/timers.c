@@ -27,12 +27,10 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -238,12 +236,15 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, u
     return 0;
 }
 
-/* Unmarks fd and unmaps its ring (before the descriptor is closed). */
-static void forget_fd(int fd)
+/* Unmarks fd (before the descriptor is closed) and, with unmap, unmaps its ring. Only the
+ * event's own thread (or the single thread of a fork child) may unmap: another thread's
+ * handler may have read the ring's address just before, so from elsewhere the mapping stays
+ * (8 KB, and it keeps the ring alive after the descriptor is closed). */
+static void forget_fd(int fd, bool unmap)
 {
     atomic_store(&g_our_fd[fd], 0);
     struct perf_event_mmap_page *ring = atomic_exchange(&g_ring[fd], NULL);
-    if (ring)
+    if (ring && unmap)
         munmap(ring, RING_BYTES);
 }
 
@@ -285,7 +286,7 @@ static int open_perf_event(pid_t tid, uint64_t *id)
     atomic_store(&g_our_fd[fd], 1);
     if (ioctl(fd, ring == MAP_FAILED ? PERF_EVENT_IOC_REFRESH : PERF_EVENT_IOC_ENABLE, 1) != 0) {
         int e = errno;
-        forget_fd(fd);
+        forget_fd(fd, true);
         close(fd);
         errno = e;
         return -1;
@@ -312,7 +313,7 @@ bool timers_lost(struct sampler *s)
     if (s->fd < 0 || still_ours(s->fd, s->id))
         return false;
     if (s->fd < PERF_FD_LIMIT)
-        forget_fd(s->fd); /* the mapping outlives the descriptor */
+        forget_fd(s->fd, true); /* called by its own thread */
     s->fd = -1;
     return true;
 }
@@ -327,6 +328,7 @@ int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen)
     pid_t tid = (pid_t)syscall(SYS_gettid);
     int perf_errno = 0;
     if (g_cpu_mode && g_clock_pref != PR_CLOCK_TIMER) {
+        s->tid = tid;
         s->fd = open_perf_event(tid, &s->id);
         if (s->fd >= 0) {
             atomic_fetch_add(&g_perf_threads, 1);
@@ -365,7 +367,7 @@ void timers_delete(struct sampler *s)
     int saved = errno;
     if (s->fd >= 0) {
         if (still_ours(s->fd, s->id)) {
-            forget_fd(s->fd);
+            forget_fd(s->fd, s->tid == (pid_t)syscall(SYS_gettid));
             close(s->fd);
         }
         s->fd = -1;
@@ -379,7 +381,7 @@ void timers_forget(struct sampler *s)
 {
     int saved = errno;
     if (s->fd >= 0 && still_ours(s->fd, s->id)) {
-        forget_fd(s->fd); /* the child's copies; the event goes on in the parent */
+        forget_fd(s->fd, true); /* the child's copies (one thread); the event goes on */
         close(s->fd);
     }
     s->fd = -1;

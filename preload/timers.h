@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Deepest stack captured, in frames; deeper stacks keep their leaf-most frames. */
@@ -31,6 +32,7 @@ struct timer_stats {
 struct sampler {
     int fd;      /* perf event descriptor, -1 for a timer */
     uint64_t id; /* the event's id: tells it from another file that got the same number */
+    pid_t tid;   /* the thread it samples */
     timer_t timer;
 };
 
