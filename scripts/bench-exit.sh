@@ -46,19 +46,22 @@ else
                 echo "(the command left no profile: $PROFREG_BENCH_BIG_CMD)"
                 exit 0
             fi
-            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(key "$out/run" exit_ms)" \
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(key "$out/run" exit_ms)" \
                 "$(key "$out/run" exit_cpu_ms)" "$(key "$out/run" exit_extra_rss_kb)" \
                 "$(key "$out/run" symbol_cache_hits)" "$(key "$out/run" symbol_cache_misses)" \
-                "$(key "$out/run" cus_indexed)" >>"$out/$mode.tsv"
+                "$(key "$out/run" cus_indexed)" "$(key "$out/run" cus_from_cache)" \
+                >>"$out/$mode.tsv"
         done
     done
-    printf '%-8s %10s %10s %12s %8s %8s %8s\n' run exit_ms cpu_ms extra_MB hits misses CUs
+    printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' run exit_ms cpu_ms extra_MB hits misses CUs \
+        CUs_cached
     for mode in first cached; do
         f="$out/$mode.tsv"
-        printf '%-8s %10s %10s %12s %8s %8s %8s\n' "$mode" \
+        printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' "$mode" \
             "$(cut -f1 "$f" | median)" "$(cut -f2 "$f" | median)" \
             "$(cut -f3 "$f" | median | awk '{printf "%.1f", $1 / 1024}')" \
-            "$(cut -f4 "$f" | median)" "$(cut -f5 "$f" | median)" "$(cut -f6 "$f" | median)"
+            "$(cut -f4 "$f" | median)" "$(cut -f5 "$f" | median)" "$(cut -f6 "$f" | median)" \
+            "$(cut -f7 "$f" | median)"
     done
     echo "(medians of $runs runs; first: empty symbol cache each run; cached: the cache the"
     echo " earlier runs filled)"

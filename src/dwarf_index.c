@@ -25,7 +25,8 @@
 #include <stdlib.h>
 
 struct entry {
-    Dwarf_Die die;
+    Dwarf_Die die; /* valid when die.addr is set; else read at off when first asked */
+    Dwarf_Off off;
     long parent;
     void *slot;
     long scope; /* its scope node, -1 until an address descends into it */
@@ -50,15 +51,18 @@ struct scope {
 
 struct cu_index {
     Dwarf_Die cu;
+    Dwarf *dbg;
     struct entry *entries;
     size_t nentries, capentries;
     struct range *outer; /* the out-of-line functions' ranges, sorted by lo */
     size_t nouter, capouter;
-    bool deep; /* the walk that enters functions was made */
+    bool deep;    /* the walk that enters functions was made */
+    bool changed; /* outer differs from the table it was built from (cu_index_table) */
     struct scope *scopes;
     size_t nscopes, capscopes;
     struct hmap entry_map; /* DIE address -> entry index (inlined subroutines) */
     size_t dies_walked;
+    const char *span_lo, *span_hi; /* the DIE bytes the walks read: [lo, hi) */
 };
 
 static bool has_code_tag(int tag)
@@ -71,7 +75,16 @@ static long new_entry(struct cu_index *ix, Dwarf_Die *die, long parent)
 {
     if (ARRAY_GROW(ix->entries, ix->nentries, ix->capentries) < 0)
         return -1;
-    ix->entries[ix->nentries] = (struct entry){*die, parent, NULL, -1};
+    ix->entries[ix->nentries] = (struct entry){*die, dwarf_dieoffset(die), parent, NULL, -1};
+    return (long)ix->nentries++;
+}
+
+/* An out-of-line function known by its DIE's offset only (from a saved table). */
+static long new_entry_at(struct cu_index *ix, Dwarf_Off off)
+{
+    if (ARRAY_GROW(ix->entries, ix->nentries, ix->capentries) < 0)
+        return -1;
+    ix->entries[ix->nentries] = (struct entry){{0}, off, -1, NULL, -1};
     return (long)ix->nentries++;
 }
 
@@ -141,6 +154,11 @@ static int walk_outer(struct cu_index *ix, bool deep)
             continue;
         do {
             ix->dies_walked++;
+            const char *at = child.addr;
+            if (!ix->span_lo || at < ix->span_lo)
+                ix->span_lo = at;
+            if (at >= ix->span_hi)
+                ix->span_hi = at + 1;
             int tag = dwarf_tag(&child);
             bool fn = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
             if (fn && (!deep || f.in_function) && !dwarf_hasattr(&child, DW_AT_declaration) &&
@@ -183,19 +201,79 @@ static size_t first_after(const struct range *v, size_t n, Dwarf_Addr pc)
     return lo;
 }
 
-struct cu_index *cu_index_build(Dwarf_Die *cudie)
+static struct cu_index *new_index(Dwarf_Die *cudie)
 {
     struct cu_index *ix = calloc(1, sizeof *ix);
     if (!ix)
         return NULL;
     ix->cu = *cudie;
+    ix->dbg = dwarf_cu_getdwarf(cudie->cu);
     hmap_init(&ix->entry_map);
+    return ix;
+}
+
+struct cu_index *cu_index_build(Dwarf_Die *cudie)
+{
+    struct cu_index *ix = new_index(cudie);
+    if (!ix)
+        return NULL;
     if (walk_outer(ix, false) < 0) {
         cu_index_free(ix);
         return NULL;
     }
     qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    ix->changed = true;
     return ix;
+}
+
+struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, size_t n,
+                                     bool deep)
+{
+    struct cu_index *ix = new_index(cudie);
+    if (!ix)
+        return NULL;
+    Dwarf_Off culo = dwarf_dieoffset(cudie);
+    struct hmap seen; /* DIE offset -> entry: a function with several ranges is one entry */
+    hmap_init(&seen);
+    for (size_t i = 0; i < n; i++) {
+        if (fns[i].hi <= fns[i].lo || fns[i].die <= culo)
+            continue; /* not a function of this unit: a damaged table */
+        uint32_t idx;
+        long e;
+        if (hmap_get(&seen, &fns[i].die, sizeof fns[i].die, &idx)) {
+            e = (long)idx;
+        } else if ((e = new_entry_at(ix, fns[i].die)) < 0 ||
+                   hmap_intern(&seen, &fns[i].die, sizeof fns[i].die, (uint32_t)e, &idx) < 0) {
+            goto fail;
+        }
+        if (ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
+            goto fail;
+        ix->outer[ix->nouter++] = (struct range){fns[i].lo, fns[i].hi, e};
+    }
+    hmap_free(&seen);
+    qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    ix->deep = deep;
+    return ix;
+fail:
+    hmap_free(&seen);
+    cu_index_free(ix);
+    return NULL;
+}
+
+bool cu_index_table(const struct cu_index *ix, struct cu_fn **fns, size_t *n, bool *deep)
+{
+    *fns = NULL;
+    *n = 0;
+    *deep = ix->deep;
+    if (!ix->changed)
+        return false;
+    if (ix->nouter && !(*fns = malloc(ix->nouter * sizeof **fns)))
+        return false;
+    for (size_t i = 0; i < ix->nouter; i++)
+        (*fns)[i] = (struct cu_fn){ix->outer[i].lo, ix->outer[i].hi,
+                                   ix->entries[ix->outer[i].ref].off};
+    *n = ix->nouter;
+    return true;
 }
 
 void cu_index_free(struct cu_index *ix)
@@ -314,6 +392,7 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, D
     if (fn < 0 && !ix->deep) {
         /* perhaps a function defined inside another: walk into functions, once */
         ix->deep = true;
+        ix->changed = true;
         size_t before = ix->nouter;
         if (walk_outer(ix, true) < 0)
             ix->nouter = before;
@@ -324,6 +403,7 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, D
         fn = find_outer(ix, pc, &vlo, &vhi);
     }
     if (fn < 0) {
+    unknown:
         if (range_lo)
             *range_lo = pc;
         if (range_hi)
@@ -332,7 +412,10 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, D
     }
     long s = ix->entries[fn].scope;
     if (s < 0) {
-        if ((s = new_scope(ix, &ix->entries[fn].die, fn)) < 0)
+        Dwarf_Die *die = cu_index_die(ix, fn);
+        if (!die)
+            goto unknown;
+        if ((s = new_scope(ix, die, fn)) < 0)
             goto partial;
         ix->entries[fn].scope = s;
     }
@@ -368,6 +451,22 @@ partial: /* out of memory: the function, for this address alone */
     return fn;
 }
 
+void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi)
+{
+    *lo = ix->span_lo;
+    *hi = ix->span_hi;
+}
+
+uint64_t cu_index_cu_offset(const struct cu_index *ix)
+{
+    return dwarf_dieoffset((Dwarf_Die *)&ix->cu);
+}
+
+void cu_index_mark_saved(struct cu_index *ix)
+{
+    ix->changed = false;
+}
+
 long cu_index_parent(const struct cu_index *ix, long i)
 {
     return ix->entries[i].parent;
@@ -375,7 +474,18 @@ long cu_index_parent(const struct cu_index *ix, long i)
 
 Dwarf_Die *cu_index_die(struct cu_index *ix, long i)
 {
-    return &ix->entries[i].die;
+    struct entry *e = &ix->entries[i];
+    if (!e->die.addr) {
+        /* from a saved table: the DIE must be a function with code, else the table lied */
+        Dwarf_Die d;
+        if (!dwarf_offdie(ix->dbg, e->off, &d) || d.cu != ix->cu.cu)
+            return NULL;
+        int tag = dwarf_tag(&d);
+        if (tag != DW_TAG_subprogram && tag != DW_TAG_entry_point)
+            return NULL;
+        e->die = d;
+    }
+    return &e->die;
 }
 
 void **cu_index_slot(struct cu_index *ix, long i)

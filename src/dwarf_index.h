@@ -9,12 +9,41 @@
 #define PROFREG_DWARF_INDEX_H
 
 #include <elfutils/libdw.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cu_index;
 
+/* An out-of-line function's code range [lo, hi) (DWARF addresses) and its DIE's offset: the
+ * table of a unit's functions that cu_index_build walks the unit for, kept across runs by
+ * the symbol cache. */
+struct cu_fn {
+    uint64_t lo, hi, die;
+};
+
 /* Indexes the functions of the CU whose DIE is cudie. Returns NULL on allocation failure. */
 struct cu_index *cu_index_build(Dwarf_Die *cudie);
+
+/* The same from a table cu_index_table gave for this unit of the same file (deep: it holds
+ * the functions defined inside functions too), without walking the unit. Entries the table
+ * names wrongly (no function DIE at the offset) answer as if absent. */
+struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, size_t n,
+                                     bool deep);
+
+/* The unit's function table as it stands (malloc'd into *fns), when it differs from the
+ * table the index was built from (it was walked, or a deep walk added to it); else false. */
+bool cu_index_table(const struct cu_index *ix, struct cu_fn **fns, size_t *n, bool *deep);
+
+/* The table as it stands has been saved: cu_index_table says false until it changes again. */
+void cu_index_mark_saved(struct cu_index *ix);
+
+/* The bytes of .debug_info the walks for out-of-line functions read, [*lo, *hi) (NULL when
+ * none): the caller may drop their pages once the walks are done. */
+void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi);
+
+/* The offset of the unit's DIE: the key of its table. */
+uint64_t cu_index_cu_offset(const struct cu_index *ix);
 void cu_index_free(struct cu_index *ix);
 
 /* The innermost function containing pc (a DWARF address, without load bias), or -1; when
@@ -27,7 +56,8 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo,
 /* The function the compiler nested entry i in (for an inlined subroutine: its caller), or -1. */
 long cu_index_parent(const struct cu_index *ix, long i);
 
-/* The DIE of entry i (valid while the Dwarf it came from is open). */
+/* The DIE of entry i (valid while the Dwarf it came from is open); NULL when a saved table
+ * named it wrongly. */
 Dwarf_Die *cu_index_die(struct cu_index *ix, long i);
 
 /* Per-entry slot for the caller's cached data (NULL until set). */

@@ -28,7 +28,7 @@ void profile_init(struct pr_profile *p)
     p->symbolize_ms = NAN;
     p->symbol_cache_hits = NAN;
     p->symbol_cache_misses = NAN;
-    p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
+    p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = p->cus_from_cache = NAN;
 }
 
 void profile_free(struct pr_profile *p)
@@ -155,6 +155,7 @@ static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src
     dst->exit_cpu_ms = src->exit_cpu_ms;
     dst->exit_extra_rss_kb = src->exit_extra_rss_kb;
     dst->cus_indexed = src->cus_indexed;
+    dst->cus_from_cache = src->cus_from_cache;
     dst->has_stacks = src->has_stacks;
 }
 
@@ -165,7 +166,7 @@ static void forget_run_fields(struct pr_profile *p)
     p->pid = -1;
     p->wall_time_ms = p->cpu_time_ms = p->peak_rss_kb = NAN;
     p->thread_count = p->unsampled_threads = p->clock_fallback_threads = p->symbolize_ms = NAN;
-    p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = NAN;
+    p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = p->cus_from_cache = NAN;
 }
 
 static double add_opt(double a, double b)

@@ -92,6 +92,7 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"exit_cpu_ms", &p->exit_cpu_ms},
         {"exit_extra_rss_kb", &p->exit_extra_rss_kb},
         {"cus_indexed", &p->cus_indexed},
+        {"cus_from_cache", &p->cus_from_cache},
     };
     for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
         if (jr_opt_number(r, s, opt[i].key, "summary", opt[i].dst))

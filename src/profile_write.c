@@ -92,6 +92,7 @@ static void write_summary(struct jw *w, const struct pr_profile *p)
     opt_real(w, "exit_cpu_ms", p->exit_cpu_ms, 3);
     opt_count(w, "exit_extra_rss_kb", p->exit_extra_rss_kb);
     opt_count(w, "cus_indexed", p->cus_indexed);
+    opt_count(w, "cus_from_cache", p->cus_from_cache);
     jw_object_end(w);
 }
 

@@ -30,16 +30,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* One symbol of a module's table, as libdwfl numbers it (ndx), with its address range. */
-struct sym_ent {
-    uint64_t lo, hi; /* [lo, hi); hi == lo for a sizeless symbol */
-    uint64_t maxhi;  /* the largest hi of this entry and every entry before it */
-    uint32_t ndx;
-    uint8_t bind, type;
-};
+/* One symbol of a module's table: struct sym_symbol, with addresses of this process. */
+#define sym_ent sym_symbol
 
 /* A module's symbols sorted by address, built on the first ELF symbol question about it:
  * dwfl_module_addrinfo scans the whole table on every call (elfutils 0.188), which made a
@@ -59,7 +56,17 @@ struct symbolizer {
     size_t nstrs, capstrs;
     struct hmap cu_map; /* CU DIE address -> index into cus */
     struct cu_index **cus;
+    uint64_t *cu_addrs; /* per unit in cus: an address looked up there (the store's key) */
     size_t ncus, capcus;
+    struct sym_unit_store store; /* get == NULL: none */
+    Dwarf_Die unit_die;          /* stored_unit's answer */
+    struct file_map *maps;       /* private file mappings of this process */
+    size_t nmaps, capmaps;
+    int maps_reads;         /* times /proc/self/maps was read */
+    struct file_map *dmaps; /* libelf's mappings of the debug files of indexed units */
+    size_t ndmaps, capdmaps;
+    unsigned since_drop; /* lookups since drop_debug_pages */
+    size_t walked_bytes; /* DIE bytes the unit walks read since drop_debug_pages */
     struct sym_frame **frames; /* cached frames of indexed DIEs, freed at close */
     size_t nframes, capframes;
     struct dwarf_names *names; /* C++ names built from DWARF, and DIE scopes */
@@ -191,6 +198,9 @@ void symbolizer_close(struct symbolizer *s)
     for (size_t i = 0; i < s->ncus; i++)
         cu_index_free(s->cus[i]);
     free(s->cus);
+    free(s->cu_addrs);
+    free(s->maps);
+    free(s->dmaps);
     hmap_free(&s->cu_map);
     for (size_t i = 0; i < s->nframes; i++)
         free(s->frames[i]);
@@ -347,7 +357,49 @@ static int cmp_sym_ent(const void *a, const void *b)
 
 /* The module's sorted symbol table (built on first use), or NULL when it has none. One pass
  * over the table libdwfl chose (.symtab, else .dynsym with .gnu_debugdata's symbols). */
-static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mod)
+/* The sorted table the store saved for mod (addr: an address in it), relocated to where
+ * the module is now; false when none. */
+static bool stored_symtab(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                          struct mod_symtab *t)
+{
+    Dwarf_Addr base;
+    const struct sym_symbol *v;
+    size_t n;
+    if (!s->store.get_symbols ||
+        !dwfl_module_info(mod, NULL, &base, NULL, NULL, NULL, NULL, NULL) ||
+        !s->store.get_symbols(s->store.ctx, addr, &v, &n) || !(t->e = malloc(n * sizeof *t->e + 1)))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        t->e[i] = v[i];
+        t->e[i].lo += base;
+        t->e[i].hi += base;
+        t->e[i].maxhi += base;
+    }
+    t->n = n;
+    return true;
+}
+
+/* Hands the store mod's sorted table, relative to the module's start. */
+static void store_symtab(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                         const struct mod_symtab *t)
+{
+    Dwarf_Addr base;
+    struct sym_symbol *v;
+    if (!s->store.put_symbols ||
+        !dwfl_module_info(mod, NULL, &base, NULL, NULL, NULL, NULL, NULL) ||
+        !(v = malloc(t->n * sizeof *v + 1)))
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        v[i] = t->e[i];
+        v[i].lo -= base;
+        v[i].hi -= base;
+        v[i].maxhi -= base;
+    }
+    s->store.put_symbols(s->store.ctx, addr, v, t->n);
+    free(v);
+}
+
+static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr)
 {
     uint32_t idx;
     if (hmap_get(&s->symtab_map, &mod, sizeof mod, &idx))
@@ -355,6 +407,14 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
     if (ARRAY_GROW(s->symtabs, s->nsymtabs, s->capsymtabs) < 0)
         return NULL;
     struct mod_symtab t = {NULL, 0};
+    if (stored_symtab(s, mod, addr, &t)) {
+        if (hmap_intern(&s->symtab_map, &mod, sizeof mod, (uint32_t)s->nsymtabs, &idx) < 0) {
+            free(t.e);
+            return NULL;
+        }
+        s->symtabs[s->nsymtabs++] = t;
+        return &s->symtabs[idx];
+    }
     int n = dwfl_module_getsymtab(mod);
     if (n > 1 && !(t.e = malloc((size_t)n * sizeof *t.e)))
         return NULL;
@@ -368,9 +428,8 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
         if (!name || sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
             type == STT_TLS)
             continue;
-        t.e[t.n++] = (struct sym_ent){
-            value,        value + sym.st_size, 0, (uint32_t)i, (uint8_t)GELF_ST_BIND(sym.st_info),
-            (uint8_t)type};
+        t.e[t.n++] = (struct sym_ent){value, value + sym.st_size, 0, (uint32_t)i,
+                                      (uint8_t)GELF_ST_BIND(sym.st_info), (uint8_t)type, {0}};
     }
     qsort(t.e, t.n, sizeof *t.e, cmp_sym_ent);
     uint64_t maxhi = 0;
@@ -383,6 +442,7 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
     s->symtabs[s->nsymtabs++] = t;
     s->stats.symtabs_sorted++;
     s->stats.symbols_sorted += t.n;
+    store_symtab(s, mod, addr, &t);
     return &s->symtabs[idx];
 }
 
@@ -448,7 +508,7 @@ static const struct sym_ent *symtab_find(const struct mod_symtab *t, uint64_t ad
 static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
                               uint64_t *start, bool *mangled)
 {
-    const struct mod_symtab *t = symtab_for(s, mod);
+    const struct mod_symtab *t = symtab_for(s, mod, addr);
     const struct sym_ent *e = t ? symtab_find(t, addr) : NULL;
     GElf_Sym sym;
     GElf_Addr value;
@@ -485,24 +545,140 @@ static bool is_cxx_lang(int lang)
            lang == 0x2b;
 }
 
+/* The debug files' pages are dropped every DROP_EVERY lookups, and whenever the walks of
+ * units for their functions have read DROP_AFTER_WALKS bytes since the last drop. */
+#define DROP_EVERY       256
+#define DROP_AFTER_WALKS (32u << 20)
+
+/* A private file mapping of this process: [lo, hi). */
+struct file_map {
+    uintptr_t lo, hi;
+};
+
+/* Reads /proc/self/maps for its private file mappings. */
+static void read_maps(struct symbolizer *s)
+{
+    s->maps_reads++;
+    s->nmaps = 0;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return;
+    char line[PATH_MAX + 128];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, inode;
+        char perms[8];
+        int path = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %n", &lo, &hi, perms, &inode, &path) < 4 ||
+            inode == 0 || perms[3] != 'p' || !path || line[path] != '/')
+            continue;
+        if (ARRAY_GROW(s->maps, s->nmaps, s->capmaps) < 0)
+            break;
+        s->maps[s->nmaps++] = (struct file_map){lo, hi};
+    }
+    fclose(f);
+}
+
+/* Notes the mapping of dbg's file, when libelf mapped it (a private file mapping that
+ * starts where elf_rawfile says the file starts; a file read into memory is not one). */
+static void note_debug_map(struct symbolizer *s, Dwarf *dbg)
+{
+    size_t size = 0;
+    Elf *elf = dbg ? dwarf_getelf(dbg) : NULL;
+    char *raw = elf ? elf_rawfile(elf, &size) : NULL;
+    uintptr_t lo = (uintptr_t)raw;
+    if (!raw || size == 0 || lo % 4096 != 0)
+        return;
+    for (size_t i = 0; i < s->ndmaps; i++)
+        if (s->dmaps[i].lo == lo)
+            return;
+    bool found = false;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        if (pass == 1 && s->maps_reads < 16)
+            read_maps(s);
+        for (size_t i = 0; i < s->nmaps && !found; i++)
+            found = s->maps[i].lo == lo && s->maps[i].hi >= lo + size;
+    }
+    if (found && ARRAY_GROW(s->dmaps, s->ndmaps, s->capdmaps) == 0)
+        s->dmaps[s->ndmaps++] = (struct file_map){lo, (lo + size + 4095) & ~(uintptr_t)4095};
+}
+
+/* Drops the pages of the debug files' mappings. Symbolizing reads scattered DIEs, strings,
+ * line programs and range lists of files of hundreds of MB, and each page fault maps up to
+ * 64 KB around it: kept, those pages were most of profreg's extra peak RSS at exit in a large
+ * binary. Dropped every few hundred lookups (and after walks of units), the pages read
+ * again come back from the page cache. Only libelf's own mappings of whole files qualify
+ * (never a mapping of the program's, nor memory libdw allocated). */
+static void drop_debug_pages(struct symbolizer *s)
+{
+    for (size_t i = 0; i < s->ndmaps; i++)
+        madvise((void *)s->dmaps[i].lo, s->dmaps[i].hi - s->dmaps[i].lo, MADV_DONTNEED);
+    s->since_drop = 0;
+    s->walked_bytes = 0;
+}
+
 /* The function index of a CU, built on first use. NULL when it cannot be built. */
-static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu)
+static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t addr)
 {
     void *key = cu->addr;
     uint32_t idx;
     if (hmap_get(&s->cu_map, &key, sizeof key, &idx))
         return s->cus[idx];
+    size_t cap = s->capcus;
     if (ARRAY_GROW(s->cus, s->ncus, s->capcus) < 0)
         return NULL;
-    struct cu_index *ix = cu_index_build(cu);
+    if (s->capcus != cap) {
+        uint64_t *a = realloc(s->cu_addrs, s->capcus * sizeof *a);
+        if (!a)
+            return NULL;
+        s->cu_addrs = a;
+    }
+    const struct sym_unit_fn *fns;
+    size_t n;
+    bool deep, stored = s->store.get && s->store.get(s->store.ctx, addr, dwarf_dieoffset(cu),
+                                                     &fns, &n, &deep);
+    _Static_assert(sizeof(struct sym_unit_fn) == sizeof(struct cu_fn), "one layout");
+    struct cu_index *ix = stored ? cu_index_from_table(cu, (const struct cu_fn *)fns, n, deep)
+                                 : cu_index_build(cu);
     if (!ix || hmap_intern(&s->cu_map, &key, sizeof key, (uint32_t)s->ncus, &idx) < 0) {
         cu_index_free(ix);
         return NULL;
     }
+    note_debug_map(s, dwarf_cu_getdwarf(cu->cu));
+    if (!stored) {
+        const void *lo, *hi;
+        cu_index_walked(ix, &lo, &hi);
+        s->walked_bytes += lo ? (size_t)((const char *)hi - (const char *)lo) : 0;
+        if (s->walked_bytes >= DROP_AFTER_WALKS)
+            drop_debug_pages(s);
+    }
+    s->cu_addrs[s->ncus] = addr;
     s->cus[s->ncus++] = ix;
     s->stats.cus_indexed++;
+    s->stats.cus_from_store += stored;
     s->stats.cu_functions += cu_index_size(ix);
     return ix;
+}
+
+void symbolizer_set_unit_store(struct symbolizer *s, const struct sym_unit_store *store)
+{
+    s->store = store ? *store : (struct sym_unit_store){0};
+}
+
+void symbolizer_save_units(struct symbolizer *s)
+{
+    if (!s->store.put)
+        return;
+    for (size_t i = 0; i < s->ncus; i++) {
+        struct cu_fn *fns;
+        size_t n;
+        bool deep;
+        if (!cu_index_table(s->cus[i], &fns, &n, &deep))
+            continue;
+        s->store.put(s->store.ctx, s->cu_addrs[i], cu_index_cu_offset(s->cus[i]),
+                     (const struct sym_unit_fn *)fns, n, deep);
+        cu_index_mark_saved(s->cus[i]);
+        free(fns);
+    }
 }
 
 /* Is a symbol version hidden (a non-default "name@VERSION", kept for old binaries)? Only
@@ -582,7 +758,7 @@ static const char *public_alias(struct symbolizer *s, Dwfl_Module *mod, uint64_t
     if (hmap_get(&s->alias_map, &key, sizeof key, &idx))
         return s->strs[idx];
     int n = dwfl_module_getsymtab(mod);
-    const struct mod_symtab *t = symtab_for(s, mod);
+    const struct mod_symtab *t = symtab_for(s, mod, entry);
     const char *best = NULL;
     int best_bind = STB_LOCAL;
     bool best_hidden = false;
@@ -704,6 +880,25 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     return copy;
 }
 
+/* The unit of addr when a stored function table holds addr: found without reading
+ * .debug_aranges (all of it, sorted, on libdw's first question). NULL when none does. */
+static Dwarf_Die *stored_unit(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                              Dwarf_Addr *bias)
+{
+    Dwarf_Addr b;
+    uint64_t off;
+    Dwarf *dbg;
+    if (!s->store.unit_at || !(dbg = dwfl_module_getdwarf(mod, &b)) ||
+        !s->store.unit_at(s->store.ctx, addr, addr - b, &off) ||
+        !dwarf_offdie(dbg, off, &s->unit_die))
+        return NULL;
+    int tag = dwarf_tag(&s->unit_die);
+    if (tag != DW_TAG_compile_unit && tag != DW_TAG_partial_unit)
+        return NULL;
+    *bias = b;
+    return &s->unit_die;
+}
+
 size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max)
 {
     uint64_t lo, hi;
@@ -719,6 +914,8 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     if (max == 0)
         return 0;
     s->stats.lookups++;
+    if (++s->since_drop >= DROP_EVERY)
+        drop_debug_pages(s);
     Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
     if (!mod) {
         out[0] = unknown;
@@ -730,9 +927,11 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
 
     /* DWARF: the innermost function at addr, then outwards to the out-of-line function. */
     Dwarf_Addr bias = 0, lo = 0, hi = 0;
-    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+    Dwarf_Die *cu = stored_unit(s, mod, addr, &bias);
+    if (!cu)
+        cu = dwfl_module_addrdie(mod, addr, &bias);
     bool is_cxx = cu && is_cxx_lang(dwarf_srclang(cu));
-    struct cu_index *ix = cu ? index_for(s, cu) : NULL;
+    struct cu_index *ix = cu ? index_for(s, cu, addr) : NULL;
     long e = ix ? cu_index_lookup(ix, addr - bias, &lo, &hi) : -1;
     if (e >= 0 && lo + bias <= addr && addr < hi + bias) {
         *range_lo = lo + bias;

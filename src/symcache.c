@@ -13,6 +13,7 @@
 #include "profreg/hashmap.h"
 
 #include "debuginfo.h"
+#include "unitcache.h"
 
 #include <dirent.h>
 #include <elf.h>
@@ -62,6 +63,8 @@ struct sc_module {
     size_t caporder;
     struct sym_frame *frames;
     size_t nframes, capframes;
+    struct unitcache *units; /* <build-id>.units: the symbolizer's unit tables */
+    bool units_bad;          /* that file is damaged (said once) */
 };
 
 struct symcache {
@@ -517,6 +520,8 @@ static void load_module(struct symcache *c, struct sc_module *m)
     }
     m->state = SC_READY;
     char path[PATH_MAX];
+    file_path(c, m, ".units", path, sizeof path);
+    m->units = unitcache_new(path, hash_bytes(m->header, strlen(m->header)));
     file_path(c, m, "", path, sizeof path);
     const char *why = NULL;
     int r = read_file(c, m, path, &why);
@@ -580,6 +585,82 @@ static void probe_range(struct symcache *c, struct sc_module *m, const struct sc
     }
 }
 
+/* The symbolizer's unit store (struct sym_unit_store): the units file of addr's module. */
+static struct unitcache *units_of(struct symcache *c, uint64_t addr, struct sc_module **mod)
+{
+    const struct sc_seg *seg;
+    struct sc_module *m = find_module(c, addr, &seg);
+    if (m && m->state == SC_UNLOADED)
+        load_module(c, m);
+    *mod = m;
+    return m && m->state == SC_READY ? m->units : NULL;
+}
+
+/* Says once that a units file cannot serve. */
+static void units_complain(struct symcache *c, struct sc_module *m, const char *why)
+{
+    if (!why || m->units_bad)
+        return;
+    m->units_bad = true;
+    if (!c->quiet) {
+        char path[PATH_MAX];
+        file_path(c, m, ".units", path, sizeof path);
+        fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n", path,
+                why);
+    }
+}
+
+static bool store_get(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn **fns,
+                      size_t *n, bool *deep)
+{
+    struct symcache *c = ctx;
+    struct sc_module *m;
+    struct unitcache *u = units_of(c, addr, &m);
+    const char *why = NULL;
+    bool found = u && unitcache_get(u, cu_off, fns, n, deep, &why);
+    units_complain(c, m, why);
+    return found;
+}
+
+static bool store_unit_at(void *ctx, uint64_t addr, uint64_t pc, uint64_t *cu_off)
+{
+    struct symcache *c = ctx;
+    struct sc_module *m;
+    struct unitcache *u = units_of(c, addr, &m);
+    const char *why = NULL;
+    bool found = u && unitcache_unit_at(u, pc, cu_off, &why);
+    units_complain(c, m, why);
+    return found;
+}
+
+static bool store_get_symbols(void *ctx, uint64_t addr, const struct sym_symbol **v, size_t *n)
+{
+    struct symcache *c = ctx;
+    struct sc_module *m;
+    struct unitcache *u = units_of(c, addr, &m);
+    const char *why = NULL;
+    bool found = u && unitcache_symbols(u, v, n, &why);
+    units_complain(c, m, why);
+    return found;
+}
+
+static void store_put_symbols(void *ctx, uint64_t addr, const struct sym_symbol *v, size_t n)
+{
+    struct sc_module *m;
+    struct unitcache *u = units_of(ctx, addr, &m);
+    if (u)
+        unitcache_put_symbols(u, v, n);
+}
+
+static void store_put(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn *fns,
+                      size_t n, bool deep)
+{
+    struct sc_module *m;
+    struct unitcache *u = units_of(ctx, addr, &m);
+    if (u)
+        unitcache_put(u, cu_off, fns, n, deep);
+}
+
 size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_t max)
 {
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
@@ -606,6 +687,10 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
     if (!c->sym && !c->open_failed) {
         c->sym = c->open(c->open_ctx, c->err, sizeof c->err);
         c->open_failed = c->sym == NULL;
+        if (c->sym && c->dir)
+            symbolizer_set_unit_store(
+                c->sym, &(struct sym_unit_store){store_get, store_put, store_unit_at,
+                                                 store_get_symbols, store_put_symbols, c});
     }
     if (!c->sym) {
         out[0] = unknown;
@@ -830,8 +915,11 @@ static void trim_dir(struct symcache *c)
         qsort(files, n, sizeof *files, by_mtime);
     for (size_t i = 0; i < n && total > (off_t)SYMCACHE_MAX_TOTAL_BYTES; i++) {
         bool mine = false;
-        for (size_t k = 0; k < c->nmods && !mine; k++)
-            mine = strcmp(c->mods[k].build_id, files[i].name) == 0;
+        for (size_t k = 0; k < c->nmods && !mine; k++) {
+            size_t idlen = strlen(c->mods[k].build_id);
+            mine = idlen && strncmp(c->mods[k].build_id, files[i].name, idlen) == 0 &&
+                   (!files[i].name[idlen] || files[i].name[idlen] == '.');
+        }
         if (mine)
             continue;
         char lock[NAME_MAX + 8];
@@ -844,15 +932,39 @@ static void trim_dir(struct symcache *c)
     closedir(d);
 }
 
+/* Merges the module's unit tables into its .units file, under the module's lock. */
+static bool save_units(struct symcache *c, struct sc_module *m)
+{
+    char path[PATH_MAX], lock[PATH_MAX], tmp[PATH_MAX + 32];
+    file_path(c, m, ".units", path, sizeof path);
+    file_path(c, m, ".lock", lock, sizeof lock);
+    int lfd = lock_file(lock);
+    if (lfd < 0)
+        return false;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    bool ok = unitcache_save(m->units, tmp) == 0;
+    close(lfd);
+    return ok;
+}
+
 void symcache_save(struct symcache *c)
 {
     if (!c || !c->dir)
         return;
+    if (c->sym)
+        symbolizer_save_units(c->sym);
     bool made_dir = false, wrote = false;
     for (size_t i = 0; i < c->nmods; i++) {
         struct sc_module *m = &c->mods[i];
         if (m->state != SC_READY)
             continue;
+        if (m->units && unitcache_dirty(m->units)) {
+            char why[PATH_MAX + 128];
+            if (!made_dir && fs_mkdir_p(c->dir, 0777, why, sizeof why) != 0)
+                return;
+            made_dir = true;
+            wrote |= save_units(c, m);
+        }
         if (m->nfresh == 0 && !m->rewrite) {
             if (m->hit) {
                 char path[PATH_MAX];
@@ -933,6 +1045,7 @@ void symcache_free(struct symcache *c)
         free(m->order);
         free(m->ents);
         free(m->frames);
+        unitcache_free(m->units);
     }
     free(c->mods);
     for (size_t i = 0; i < c->nstrs; i++)

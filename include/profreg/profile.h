@@ -69,6 +69,7 @@ struct pr_profile {
     double exit_cpu_ms;         /* the same work in CPU time of the thread doing it */
     double exit_extra_rss_kb;   /* how far that work raised the peak RSS above peak_rss_kb */
     double cus_indexed;         /* compilation units whose function index was built at exit */
+    double cus_from_cache;      /* of those, built from a cached table without a walk */
 
     struct pr_function *functions;
     size_t nfunctions;

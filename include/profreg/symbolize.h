@@ -65,11 +65,53 @@ const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr);
 
 void symbolizer_close(struct symbolizer *s);
 
+/* A compilation unit's table of out-of-line functions: what the symbolizer otherwise walks
+ * the unit's DIEs for on its first address there (most of the time at exit in a large C++
+ * binary). A store keeps these tables across runs, per module build-id. */
+/* One symbol of a module's table, as libdwfl numbers it (ndx), with its address range. */
+struct sym_symbol {
+    uint64_t lo, hi; /* [lo, hi); hi == lo for a sizeless symbol */
+    uint64_t maxhi;  /* the largest hi of this entry and every entry before it */
+    uint32_t ndx;
+    uint8_t bind, type;
+    uint8_t pad[2];
+};
+
+struct sym_unit_fn {
+    uint64_t lo, hi; /* a code range of the function, DWARF addresses */
+    uint64_t die;    /* the function's DIE offset in .debug_info */
+};
+struct sym_unit_store {
+    /* The table saved for the unit at cu_off (its DIE offset) of the module containing the
+     * address addr: true with *fns (owned by the store), *n and *deep (it lists functions
+     * defined inside functions too); false when none. */
+    bool (*get)(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn **fns,
+                size_t *n, bool *deep);
+    /* Keeps a table (the store copies it). */
+    void (*put)(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn *fns,
+                size_t n, bool deep);
+    /* The unit whose saved table has a function holding pc (addr as a DWARF address):
+     * true with *cu_off. */
+    bool (*unit_at)(void *ctx, uint64_t addr, uint64_t pc, uint64_t *cu_off);
+    /* The module's ELF symbols sorted as the symbolizer sorts them, relative to the
+     * module's start: true with *v (owned by the store) and *n. */
+    bool (*get_symbols)(void *ctx, uint64_t addr, const struct sym_symbol **v, size_t *n);
+    void (*put_symbols)(void *ctx, uint64_t addr, const struct sym_symbol *v, size_t n);
+    void *ctx;
+};
+
+/* Serves unit tables from store (NULL: none) from now on. */
+void symbolizer_set_unit_store(struct symbolizer *s, const struct sym_unit_store *store);
+
+/* Hands the store every unit table built or grown since it was read (or since the last call). */
+void symbolizer_save_units(struct symbolizer *s);
+
 /* What the lookups so far cost: the work at exit must follow the sampled addresses, not the
  * size of the binaries (tests check it; the profile reports cus_indexed). */
 struct symbolizer_stats {
     size_t lookups;        /* symbolizer_lookup calls */
     size_t cus_indexed;    /* compilation units whose function index was built */
+    size_t cus_from_store; /* of those, built from a stored table without a walk */
     size_t cu_functions;   /* function entries in those indexes */
     size_t symtabs_sorted; /* modules whose ELF symbol table was read and sorted */
     size_t symbols_sorted; /* symbols in those tables */

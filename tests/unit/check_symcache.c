@@ -2,7 +2,8 @@
  * without opening the symbolizer and gives the same frames; corrupt, truncated and stale files
  * are never served (corrupt ones with one line on stderr) and are rewritten; eight processes
  * saving at once leave one valid file holding every entry; "none" writes nothing; the
- * directory is trimmed to its size bound. */
+ * directory is trimmed to its size bound; the saved unit tables let a run of new addresses
+ * skip the unit walks with the same frames, and damaged or foreign tables never serve. */
 #include "testutil.h"
 
 #include "profreg/symcache.h"
@@ -441,6 +442,131 @@ START_TEST(test_directory_trimmed_oldest_first)
 }
 END_TEST
 
+/* --- unit tables (<build-id>.units) ------------------------------------------------------ */
+
+static struct symbolizer_stats last_sym; /* the symbolizer's stats of the last run_units */
+
+/* A run like run(), with the version string given, keeping the symbolizer's stats. */
+static char *run_version(const char *dir, const char *version, bool quiet, struct symcache_stats *st)
+{
+    struct symcache_options o = {dir, NULL, version, quiet, open_sym, NULL};
+    struct symcache *c = symcache_new(&o);
+    ck_assert_ptr_nonnull(c);
+    char *text = resolve_all(c);
+    memset(&last_sym, 0, sizeof last_sym);
+    if (symcache_symbolizer(c))
+        symbolizer_stats(symcache_symbolizer(c), &last_sym);
+    symcache_save(c);
+    *st = symcache_stats(c);
+    symcache_free(c);
+    return text;
+}
+
+static char *run_units(const char *dir, bool quiet, struct symcache_stats *st)
+{
+    return run_version(dir, "test", quiet, st);
+}
+
+/* Removes every frames file (not the unit tables), so that every address misses. */
+static void forget_frames(void)
+{
+    free(tu_shell("cd \"$TU_DIR\"/symbols && for f in *; do case $f in *.*) ;; *) rm -f \"$f\";; "
+                  "esac; done"));
+}
+
+/* A run whose addresses are all new to the frames cache finds every unit it needs in the
+ * saved tables: no unit is walked, and the frames are the cold run's, byte for byte. */
+START_TEST(test_unit_tables_serve_new_addresses_without_walks)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    char *cold;
+    char *err = capture_stderr(tu_tmp, run_units, &st, &cold);
+    ck_assert_str_eq(err, ""); /* no file yet: nothing to say */
+    free(err);
+    ck_assert_uint_gt(last_sym.cus_indexed, 0);
+    ck_assert_uint_eq(last_sym.cus_from_store, 0);
+    char units[4200];
+    snprintf(units, sizeof units, "%s.units", exe_file(tu_tmp));
+    ck_assert(tu_exists(units));
+
+    forget_frames();
+    char *warm = run_units(tu_tmp, true, &st);
+    ck_assert_uint_eq(st.misses, NADDR);
+    ck_assert_uint_gt(last_sym.cus_indexed, 0);
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_uint_eq(last_sym.symtabs_sorted, 0); /* the sorted symbols came saved too */
+    ck_assert_str_eq(warm, cold);
+    free(cold);
+    free(warm);
+}
+END_TEST
+
+/* A damaged table file: one line on stderr naming it, the right frames from walks, and the
+ * file rewritten so that the next run is served silently. */
+START_TEST(test_damaged_unit_tables_ignored_with_one_line)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    char *cold = run_units(tu_tmp, true, &st);
+    char units[4200];
+    snprintf(units, sizeof units, "%s.units", exe_file(tu_tmp));
+    struct stat sb;
+    ck_assert_int_eq(stat(units, &sb), 0);
+    int fd = open(units, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    unsigned char byte;
+    ck_assert_int_eq(pread(fd, &byte, 1, sb.st_size / 2), 1);
+    byte ^= 0x40;
+    ck_assert_int_eq(pwrite(fd, &byte, 1, sb.st_size / 2), 1);
+    close(fd);
+
+    forget_frames();
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_msg(count_lines(err) == 1 && strstr(err, "profreg: ignoring the symbol cache") &&
+                      strstr(err, units) && strstr(err, "damaged"),
+                  "stderr: %s", err);
+    ck_assert_uint_lt(last_sym.cus_from_store, last_sym.cus_indexed); /* libc's still serve */
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+
+    forget_frames();
+    err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_gt(last_sym.cus_from_store, 0);
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+    free(cold);
+}
+END_TEST
+
+/* Tables another profreg build saved under the same build-id never serve, and are replaced
+ * without a word. */
+START_TEST(test_unit_tables_of_another_build_never_serve)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    free(run_version(tu_tmp, "another version", true, &st));
+    forget_frames();
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_gt(last_sym.cus_indexed, 0);
+    ck_assert_uint_eq(last_sym.cus_from_store, 0);
+    free(err);
+    forget_frames();
+    char *again = run_units(tu_tmp, true, &st);
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(again, frames);
+    free(frames);
+    free(again);
+}
+END_TEST
+
 static void setup(void)
 {
     tu_tmp_setup();
@@ -463,6 +589,9 @@ int main(void)
     tcase_add_test(tc, test_concurrent_writers_merge);
     tcase_add_test(tc, test_none_writes_nothing);
     tcase_add_test(tc, test_directory_trimmed_oldest_first);
+    tcase_add_test(tc, test_unit_tables_serve_new_addresses_without_walks);
+    tcase_add_test(tc, test_damaged_unit_tables_ignored_with_one_line);
+    tcase_add_test(tc, test_unit_tables_of_another_build_never_serve);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
