@@ -307,6 +307,7 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     if (symcache_symbolizer(r.cache))
         symbolizer_stats(symcache_symbolizer(r.cache), &ss);
     p.cus_indexed = (double)ss.cus_indexed;
+    p.cus_from_cache = (double)ss.cus_from_store;
     symcache_free(r.cache);
     free(extra);
     free(c.stacks);
