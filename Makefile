@@ -83,6 +83,12 @@ $(BUILD)/workloads/%: tests/workloads/%.cpp tests/workloads/burn.h | deps
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WL_CFLAGS) -o $@ $< -lpthread
 
+# paired.c rebuilt with more work in one function: the "slower build" of the paired-runs tests
+WORKLOADS   += $(BUILD)/workloads/paired_slow
+$(BUILD)/workloads/paired_slow: tests/workloads/paired.c tests/workloads/burn.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WL_CFLAGS) -DCHANGED_UNITS=280 -o $@ $< -lpthread -lm
+
 # Realistic workloads (Debian: libgtest-dev libeigen3-dev libbenchmark-dev, in ensure-deps'
 # check group): a gtest executable with a fixture, Eigen math inlined into the functions that
 # work, a GCC clone and a recorder thread; a Google Benchmark executable. gtest_sim_noclone is

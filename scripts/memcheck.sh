@@ -60,6 +60,13 @@ run compare --root "$root" --metric self --project-only --prefix 'chain::' --inc
 run compare --root "$root" --compat --include '('
 run compare --root "$root" --metric bogus
 run compare --root "$root" --executable nope
+p="$root/profile_results/chain"
+run compare --root "$root" --base-runs "$p"/profile_20261121_000000_000000_1.json "$p"/profile_20261122_000000_000000_1.json \
+    --current "$p"/profile_20261123_000000_000000_1.json "$tmp/chain.json" --base-label 'merge-base x' \
+    --strict --junit "$tmp/j2.xml" --markdown "$tmp/m2.md" --report "$tmp/r2.json"
+run compare --root "$root" --base-runs "$tmp/chain.json" --current "$tmp/chain.json" "$tmp/chain.json"
+run compare --root "$root" --base-runs "$tmp/chain.json"
+run compare --root "$root" --base-runs "$tmp/bad.json" --current "$tmp/chain.json"
 run baseline show --root "$root" --top 0
 cp "$tmp/bad.json" "$root/profile_results/chain/profile_20261129_000000_000000_1.json"
 run compare --root "$root"

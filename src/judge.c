@@ -65,6 +65,8 @@ const char *sig_test_name(enum sig_test t)
         return "binomial";
     case TEST_POOLED_T:
         return "pooled-t";
+    case TEST_PAIRED_T:
+        return "paired-t";
     default:
         return "none";
     }
@@ -1121,6 +1123,69 @@ static void judge_metrics(const struct avg_profile *c, const struct avg_profile 
         if (m->status == VERDICT_REGRESSION)
             j->metrics_regressed++;
     }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void judge_paired_metrics(const double (*current)[3], const double (*base)[3], size_t n,
+                          const struct judge_options *o, struct judgement *j)
+{
+    double thresholds[3] = {o->time_threshold, o->time_threshold, o->memory_threshold};
+    double *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return; /* out of memory: the unpaired verdicts stand */
+    j->metrics_regressed = 0;
+    for (size_t k = 0; k < j->nmetrics && k < 3; k++) {
+        struct judged_metric *m = &j->metrics[k];
+        size_t used = 0;
+        for (size_t i = 0; i < n; i++) {
+            double c = current[i][k], b = base[i][k];
+            if (isfinite(c) && isfinite(b) && c > 0 && b > 0)
+                r[used++] = log(c / b);
+        }
+        m->paired = true;
+        m->pairs = (unsigned)used;
+        m->ratio_median = m->ratio_gmean = m->ratio_lo = m->ratio_hi = NAN;
+        if (used == 0) {
+            if (m->status == VERDICT_REGRESSION)
+                j->metrics_regressed++;
+            continue;
+        }
+        struct running acc = {0};
+        for (size_t i = 0; i < used; i++)
+            running_add(&acc, r[i]);
+        qsort(r, used, sizeof *r, cmp_double);
+        m->ratio_median = exp(used % 2 ? r[used / 2] : (r[used / 2 - 1] + r[used / 2]) / 2);
+        m->ratio_gmean = exp(acc.mean);
+        m->diff_percent = (m->ratio_median - 1) * 100;
+        m->threshold_percent = thresholds[k];
+        m->judged = true;
+        m->over_threshold = m->diff_percent > thresholds[k];
+        m->p_value = NAN;
+        m->test = TEST_NONE;
+        m->significant = false;
+        if (used >= 2) {
+            double sd = running_sd(&acc), se = sd / sqrt((double)used), df = (double)used - 1;
+            double alpha = 1 - o->confidence / 100;
+            m->test = TEST_PAIRED_T;
+            m->p_value = se > 0 ? stats_t_sf(acc.mean / se, df) : (acc.mean > 0 ? 0 : 1);
+            double q = se > 0 ? stats_t_quantile(alpha / 2, df) : 0;
+            m->ratio_lo = exp(acc.mean - q * se);
+            m->ratio_hi = exp(acc.mean + q * se);
+            m->significant = m->p_value < alpha;
+        } else {
+            j->notes |= NOTE_METRIC_UNTESTED;
+        }
+        m->status = (m->over_threshold && m->significant) || m->over_budget ? VERDICT_REGRESSION
+                                                                              : VERDICT_PASS;
+        if (m->status == VERDICT_REGRESSION)
+            j->metrics_regressed++;
+    }
+    free(r);
 }
 
 /* Orders compared functions by current rank, absent ones last by baseline rank. */

@@ -73,7 +73,12 @@ static void print_header(FILE *out, const struct compare_view *v, const struct t
     fprintf(out, "current:   %u run%s", v->current_runs, v->current_runs == 1 ? "" : "s");
     if (v->current_timestamp)
         fprintf(out, ", %s", v->current_timestamp);
-    fprintf(out, "\nbaseline:  %u run%s", v->baseline_runs, v->baseline_runs == 1 ? "" : "s");
+    if (v->base_files)
+        fprintf(out, "\nbase:      %u run%s of the base build%s%s%s, in %zu interleaved pairs",
+                v->baseline_runs, v->baseline_runs == 1 ? "" : "s", v->base_label ? " (" : "",
+                v->base_label ? v->base_label : "", v->base_label ? ")" : "", v->nbase_files);
+    else
+        fprintf(out, "\nbaseline:  %u run%s", v->baseline_runs, v->baseline_runs == 1 ? "" : "s");
     if (v->baseline_timestamp)
         fprintf(out, ", %s", v->baseline_timestamp);
     if (v->baseline_commit)
@@ -148,6 +153,9 @@ static void print_metrics(FILE *out, const struct judgement *j, const struct ter
                                                                : s->green;
         fprintf(out, "%-22s  %11s  %11s  %8s  %8s  %-22s  %s%s%s%s\n", m->label, cur, base, diff, p,
                 limit, colour, status, s->reset, m->over_budget ? " (over budget)" : "");
+        if (m->paired && !isnan(m->ratio_median))
+            fprintf(out, "  %u pairs: median ratio %.3f, geometric mean %.3f [%.3f, %.3f]\n",
+                    m->pairs, m->ratio_median, m->ratio_gmean, m->ratio_lo, m->ratio_hi);
     }
 }
 

@@ -60,6 +60,17 @@ static void write_metrics(struct jw *w, const struct judgement *j)
         jw_bool(w, m->over_threshold);
         jw_key(w, "over_budget");
         jw_bool(w, m->over_budget);
+        if (m->paired) {
+            jw_key(w, "pairs");
+            jw_uint(w, m->pairs);
+            jw_key_double(w, "ratio_median", m->ratio_median, 6);
+            jw_key_double(w, "ratio_geometric_mean", m->ratio_gmean, 6);
+            jw_key(w, "ratio_ci");
+            jw_array_begin(w);
+            jw_double(w, m->ratio_lo, 6);
+            jw_double(w, m->ratio_hi, 6);
+            jw_array_end(w);
+        }
         jw_key(w, "status");
         jw_string(w, m->judged ? verdict_name(m->status) : "NOT_JUDGED");
         jw_object_end(w);
@@ -153,6 +164,20 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
     jw_string(&w, v->baseline_commit);
     jw_key(&w, "baseline_file");
     jw_string(&w, v->baseline_file);
+    if (v->base_files) {
+        jw_key(&w, "paired");
+        jw_object_begin(&w);
+        jw_key(&w, "pairs");
+        jw_uint(&w, v->nbase_files);
+        jw_key(&w, "base_label");
+        jw_string(&w, v->base_label);
+        jw_key(&w, "base_files");
+        jw_array_begin(&w);
+        for (size_t i = 0; i < v->nbase_files; i++)
+            jw_string(&w, v->base_files[i]);
+        jw_array_end(&w);
+        jw_object_end(&w);
+    }
     jw_key(&w, "current_files");
     jw_array_begin(&w);
     for (size_t i = 0; i < v->ncurrent_files; i++)

@@ -64,6 +64,9 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
             failed            ? "REGRESSION"
             : j->inconclusive ? "no regression found (some verdicts inconclusive)"
                               : "no regression");
+    if (v->base_files)
+        fprintf(out, "head vs base%s%s%s, %zu interleaved pairs\n\n", v->base_label ? " (" : "",
+                v->base_label ? v->base_label : "", v->base_label ? ")" : "", v->nbase_files);
     if (j->likely_cause) {
         fprintf(out, "**Most likely cause:** ");
         render_md_code(out, j->likely_cause);
@@ -72,10 +75,11 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
     char rule[512];
     render_rule(o, rule, sizeof rule);
     fprintf(out,
-            "%zu compared, %zu passed, %zu regressed, %zu inconclusive; %u run%s against a "
-            "baseline of %u. Rule: %s.\n\n",
+            "%zu compared, %zu passed, %zu regressed, %zu inconclusive; %u run%s against %s "
+            "of %u. Rule: %s.\n\n",
             j->ncompared, j->passed, j->regressed, j->inconclusive, v->current_runs,
-            v->current_runs == 1 ? "" : "s", v->baseline_runs, rule);
+            v->current_runs == 1 ? "" : "s", v->base_files ? "base runs" : "a baseline",
+            v->baseline_runs, rule);
     if (o->compat) {
         fprintf(out, "| Function | Current %% | Baseline %% | Diff | Status |\n");
         fprintf(out, "|---|---:|---:|---:|---|\n");
@@ -146,6 +150,9 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
             md_metric(out, m, m->baseline_median);
             if (isnan(m->diff_percent))
                 fprintf(out, " | n/a");
+            else if (m->paired && !isnan(m->ratio_lo))
+                fprintf(out, " | %+.1f %% (median ratio %.3f, CI %.3f–%.3f, %u pairs)",
+                        m->diff_percent, m->ratio_median, m->ratio_lo, m->ratio_hi, m->pairs);
             else
                 fprintf(out, " | %+.1f %%", m->diff_percent);
             fprintf(out, " | %s | %s%s |\n", p,

@@ -144,8 +144,10 @@ enum sig_test {
     TEST_WELCH,    /* Welch's t-test over per-run values (both sides >= 3 runs) */
     TEST_BINOMIAL, /* conditional binomial test on pooled sample counts */
     TEST_POOLED_T, /* t-test with the spread of the side(s) that have one (metrics) */
+    TEST_PAIRED_T, /* one-sample t-test on the log ratios of paired runs (metrics) */
 };
-const char *sig_test_name(enum sig_test t); /* "none", "welch", "binomial", "pooled-t" */
+/* "none", "welch", "binomial", "pooled-t", "paired-t" */
+const char *sig_test_name(enum sig_test t);
 
 /* One share (total or self) of a function judged. Shares in percent (points). */
 struct share_verdict {
@@ -235,6 +237,13 @@ struct judged_metric {
     bool over_threshold, over_budget, significant;
     bool judged; /* judged: recorded now, and a baseline value (not --compat) or a budget */
     enum verdict status;
+    /* Paired runs (judge_paired_metrics): judged on the ratios current / base of the pairs
+     * that recorded it; diff_percent is then (ratio_median - 1) x 100. */
+    bool paired;
+    unsigned pairs;
+    double ratio_median;       /* median of the pairs' ratios */
+    double ratio_gmean;        /* geometric mean of the ratios (what the t-test is about) */
+    double ratio_lo, ratio_hi; /* its two-sided confidence interval at the judge's level */
 };
 
 /* Notes on what the judge could not assess, for the renderers (bit flags). */
@@ -288,5 +297,14 @@ int judge_compare(const struct avg_profile *current, const struct avg_profile *b
                   const struct judge_options *o, struct judgement *j);
 
 void judgement_free(struct judgement *j);
+
+/* Paired runs: base[i] and current[i] ran one after the other on the same machine (order
+ * randomised), so drift of the machine hits both alike. Re-judges j's whole-run metrics
+ * (wall time, CPU time, peak RSS: [0], [1], [2] of each row, NAN when a run did not record
+ * it) on the log ratios log(current / base) of the pairs: a one-sample t-test that they are
+ * above 0 at the judge's confidence, and the median ratio above 1 + the metric's threshold;
+ * budgets as judge_compare. n >= 2 pairs to test; fewer: not tested (NOTE_METRIC_UNTESTED). */
+void judge_paired_metrics(const double (*current)[3], const double (*base)[3], size_t n,
+                          const struct judge_options *o, struct judgement *j);
 
 #endif

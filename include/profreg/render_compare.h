@@ -27,6 +27,10 @@ struct compare_view {
     const struct judge_options *options;
     const char *filter_text; /* the filters as given ("--prefix ns:: --project-only"), or NULL */
     const struct test_judgement *tests; /* compare --by-test (testattr.h), or NULL */
+    /* compare --base-runs: the base runs judged against (baseline_file is then NULL) */
+    const char *const *base_files;
+    size_t nbase_files;
+    const char *base_label; /* --base-label, or NULL */
 };
 
 /* A name as Markdown inline code fit for a table cell: backticks inside become ', pipes are

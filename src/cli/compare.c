@@ -33,6 +33,7 @@ void usage_compare(FILE *out)
         "                       [--output-json-only] [--no-color] [--root DIR]\n"
         "                       [--report FILE] [--junit FILE] [--markdown FILE]\n"
         "                       [--by-test [--test-threshold PCT] [--fail-on-test-time]]\n"
+        "       profreg compare --base-runs FILE... --current FILE... [--base-label TEXT] ...\n"
         "\n"
         "Averages the newest M runs (ROOT/profile_results/NAME/profile_*.json, newest = last\n"
         "by name) and judges them against ROOT/baselines/NAME/baseline.json. A baseline top-N\n"
@@ -43,7 +44,14 @@ void usage_compare(FILE *out)
         "ROOT/profile_results/NAME/comparison_<YYYYmmdd_HHMMSS>.json. See docs/judging.md.\n"
         "\n"
         "  --executable NAME   which executable (optional when profile_results/ holds one)\n"
-        "  --current FILE      judge these profiles instead of the newest runs (repeatable)\n"
+        "  --current FILE...   judge these profiles instead of the newest runs (repeatable;\n"
+        "                      the files after it up to the next option are taken too)\n"
+        "  --base-runs FILE... paired runs: judge the --current runs against these runs of the\n"
+        "                      base build instead of a baseline; the i-th of each ran as a\n"
+        "                      pair on the same machine (profreg-ci --base). Functions are\n"
+        "                      judged as against a baseline; wall time, CPU time and peak\n"
+        "                      memory on the pairs' ratios (a paired t-test on their logs)\n"
+        "  --base-label TEXT   what the base build is, for the reports ('merge-base abc1234')\n"
         "  --baseline FILE     baseline to read or write (default baselines/NAME/baseline.json)\n"
         "  --runs M            newest runs averaged (default 5)\n"
         "  --top N             functions judged per share and side (default 10); functions in\n"
@@ -97,6 +105,9 @@ struct compare_args {
     const char *report, *junit, *markdown;
     bool by_test, fail_on_test_time; /* --by-test, --fail-on-test-time */
     double test_threshold;           /* --test-threshold; NAN: --threshold */
+    const char **base;               /* --base-runs files, in order */
+    size_t nbase;
+    const char *base_label; /* --base-label */
 };
 
 /* Appends "--opt value" to the filter text (cut when it does not fit). */
@@ -136,6 +147,8 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         {"exclude", required_argument, NULL, 'X'},
         {"prefix", required_argument, NULL, 'p'},
         {"project-only", no_argument, NULL, 'O'},
+        {"base-runs", required_argument, NULL, 'A'},
+        {"base-label", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -145,10 +158,35 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     filter_init(&a->filter);
     char err[1024];
     unsigned long v;
-    int c, taken;
+    int c, taken, list = 0; /* the list option (--current, --base-runs) files go to */
     optind = 1;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    /* "-": other arguments come in order as code 1, so that "--base-runs A B --current X Y"
+     * gives each list its files */
+    while ((c = getopt_long(argc, argv, "-", opts, NULL)) != -1) {
+        if (c == 1) {
+            if (!list) {
+                cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')",
+                          optarg);
+                return -1;
+            }
+            c = list;
+        }
+        list = c == 'c' || c == 'A' ? c : 0;
+        if (c == 'A') {
+            if (!*optarg) {
+                cli_error("--base-runs: empty path");
+                return -1;
+            }
+            const char **grown = realloc(a->base, (a->nbase + 1) * sizeof *grown);
+            if (!grown) {
+                cli_error("out of memory");
+                return -1;
+            }
+            a->base = grown;
+            a->base[a->nbase++] = optarg;
+            continue;
+        }
         if ((taken = project_args_option(&a->project, c, optarg)) != 0) {
             if (taken < 0)
                 return -1;
@@ -243,6 +281,9 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             a->project_only = true;
             note_filter(a, "project-only", NULL);
             break;
+        case 'L':
+            a->base_label = optarg;
+            break;
         case 'P':
         case 'J':
         case 'M':
@@ -261,6 +302,19 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     }
     if (optind < argc) {
         cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')", argv[optind]);
+        return -1;
+    }
+    if (a->nbase && !a->project.ncurrent) {
+        cli_error("--base-runs: give the current runs with --current FILE... (the i-th current "
+                  "run is judged with the i-th base run)");
+        return -1;
+    }
+    if (a->nbase && a->set_baseline) {
+        cli_error("--base-runs: not with --set-baseline");
+        return -1;
+    }
+    if (a->base_label && !a->nbase) {
+        cli_error("--base-label: only with --base-runs");
         return -1;
     }
     if (!a->by_test && (a->fail_on_test_time || !isnan(a->test_threshold))) {
@@ -365,7 +419,8 @@ static int write_extra(const char *path,
 /* compare --by-test: each test's time judged with the judge's confidence and min-delta, and
  * the regressed functions of j explained by test; NULL without --by-test or out of memory. */
 static const struct test_judgement *judge_tests(const struct compare_args *a,
-                                                const struct runs *runs, const struct baseline *b,
+                                                const struct runs *runs,
+                                                const struct test_profile *base_tests,
                                                 const struct judgement *j,
                                                 struct test_judgement *out)
 {
@@ -379,11 +434,28 @@ static const struct test_judgement *judge_tests(const struct compare_args *a,
     };
     if (!a->by_test)
         return NULL;
-    if (testattr_judge(&runs->tests, &b->tests, j, &o, out) != 0) {
+    if (testattr_judge(&runs->tests, base_tests, j, &o, out) != 0) {
         cli_error("out of memory judging tests");
         return NULL;
     }
     return out;
+}
+
+/* compare --base-runs: the base runs, averaged as the baseline is; they must pair up with
+ * the current runs. Prints errors. */
+static int load_base_runs(const struct compare_args *a, const struct runs *current,
+                          struct runs *base)
+{
+    if (runs_load_files(a->base, a->nbase, &a->project.load, base) != 0)
+        return -1;
+    if (base->n != current->n) {
+        cli_error("--base-runs: %zu base runs and %zu current runs do not pair up (the i-th of "
+                  "each ran as a pair)",
+                  base->n, current->n);
+        runs_free(base);
+        return -1;
+    }
+    return 0;
 }
 
 static int judge_and_report(const struct compare_args *a, const struct project *p,
@@ -391,8 +463,16 @@ static int judge_and_report(const struct compare_args *a, const struct project *
 {
     struct baseline base;
     baseline_init(&base);
+    struct runs base_runs;
+    memset(&base_runs, 0, sizeof base_runs);
     char err[1024];
-    if (baseline_read_file(p->baseline_path, &base, err, sizeof err) != 0) {
+    if (a->nbase) {
+        if (load_base_runs(a, runs, &base_runs) != 0)
+            return EXIT_USAGE;
+        /* the averaged base runs stand where the baseline's averaged profile would */
+        base.avg = base_runs.avg;
+        memset(&base_runs.avg, 0, sizeof base_runs.avg);
+    } else if (baseline_read_file(p->baseline_path, &base, err, sizeof err) != 0) {
         if (access(p->baseline_path, F_OK) != 0 && errno == ENOENT)
             cli_error("%s: no baseline yet (create it with 'profreg compare --executable %s "
                       "--set-baseline')",
@@ -401,7 +481,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
             cli_error("%s", err);
         return EXIT_USAGE;
     }
-    if (avg_profile_adopt_stacks(&base.avg, &base.stacks) != 0) {
+    if (!a->nbase && avg_profile_adopt_stacks(&base.avg, &base.stacks) != 0) {
         baseline_free(&base);
         cli_error("out of memory reading the baseline's stacks");
         return EXIT_USAGE;
@@ -418,9 +498,13 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     struct judgement j;
     if (judge_compare(current, &base.avg, &a->judge, &j) != 0) {
         baseline_free(&base);
+        runs_free(&base_runs);
         cli_error("out of memory judging");
         return EXIT_USAGE;
     }
+    if (a->nbase)
+        judge_paired_metrics((const double(*)[3])runs->metrics,
+                             (const double(*)[3])base_runs.metrics, runs->n, &a->judge, &j);
     char now[32];
     time_format_iso((double)time(NULL), now, sizeof now);
     struct compare_view v = {
@@ -428,10 +512,13 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         .generated_at = now,
         .current_runs = current->runs,
         .current_timestamp = runs->average_timestamp,
-        .baseline_timestamp = base.average_timestamp,
+        .baseline_timestamp = a->nbase ? base_runs.average_timestamp : base.average_timestamp,
         .baseline_runs = base.avg.runs,
-        .baseline_commit = base.git_commit,
-        .baseline_file = p->baseline_path,
+        .baseline_commit = a->nbase ? NULL : base.git_commit,
+        .baseline_file = a->nbase ? NULL : p->baseline_path,
+        .base_files = a->nbase ? (const char *const *)base_runs.paths : NULL,
+        .nbase_files = a->nbase ? base_runs.n : 0,
+        .base_label = a->base_label,
         .current_files = (const char *const *)runs->paths,
         .ncurrent_files = runs->n,
         .options = &a->judge,
@@ -447,7 +534,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         free(root);
     }
     struct test_judgement tj;
-    v.tests = judge_tests(a, runs, &base, &j, &tj);
+    v.tests = judge_tests(a, runs, a->nbase ? &base_runs.tests : &base.tests, &j, &tj);
     struct report_ctx ctx = {&v, &j};
     char report[PATH_MAX + 64];
     int rc = write_report(p, a->report, &ctx, report, sizeof report) == 0 ? EXIT_OK : EXIT_USAGE;
@@ -469,6 +556,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         test_judgement_free(&tj);
     judgement_free(&j);
     baseline_free(&base);
+    runs_free(&base_runs);
     return rc;
 }
 
@@ -477,6 +565,7 @@ int cmd_compare(int argc, char **argv)
     struct compare_args a;
     if (parse_args(argc, argv, &a) != 0) {
         filter_free(&a.filter);
+        free(a.base);
         return EXIT_USAGE;
     }
     struct runs runs;
@@ -493,5 +582,6 @@ int cmd_compare(int argc, char **argv)
     runs_free(&runs);
     project_free(&p);
     filter_free(&a.filter);
+    free(a.base);
     return rc;
 }

@@ -232,6 +232,7 @@ void runs_free(struct runs *r)
     test_profile_free(&r->tests);
     free(r->average_timestamp);
     free(r->executable);
+    free(r->metrics);
     memset(r, 0, sizeof *r);
 }
 
@@ -296,7 +297,8 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
     test_acc_init(&tacc);
     double ts_sum = 0;
     size_t ts_n = 0;
-    int rc = profiles && errs && rcs ? 0 : -1;
+    r->metrics = calloc(n ? n : 1, sizeof *r->metrics);
+    int rc = profiles && errs && rcs && r->metrics ? 0 : -1;
     if (rc)
         cli_error("out of memory");
     for (size_t first = 0; rc == 0 && first < n; first += width) {
@@ -321,6 +323,11 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
             if (rc == 0 && load_opts_apply(o, &profiles[i]) != 0) {
                 cli_error("out of memory folding %s", paths[first + i]);
                 rc = -1;
+            }
+            if (rc == 0) {
+                r->metrics[first + i][0] = profiles[i].wall_time_ms;
+                r->metrics[first + i][1] = profiles[i].cpu_time_ms;
+                r->metrics[first + i][2] = profiles[i].peak_rss_kb;
             }
             if (rc == 0 && avg_builder_add(&avg, &profiles[i]) != 0) {
                 cli_error("out of memory averaging runs");

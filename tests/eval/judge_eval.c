@@ -15,6 +15,7 @@
  *
  *   judge_eval [TRIALS] [SEED]     (defaults 1000 and 1) */
 #include "../sim.h"
+#include "profreg/stats.h"
 
 #define EVAL_STACKS 4000.0 /* stacks a run: 4 s of CPU at ~1,000 stacks per CPU second */
 
@@ -452,6 +453,111 @@ static void tree_section(unsigned trials, uint64_t seed)
     sim_tree_free(&base_tree);
 }
 
+/* --- paired runs against the unpaired whole-run gate, under drift ------------------------- */
+
+/* A shared machine: its load switches on and off between runs (on: runs take 25 % longer),
+ * staying in a state with probability 0.7; each run also varies by 3 % (log-normal). */
+struct drift {
+    struct sim_rng rng;
+    bool loaded;
+};
+
+static double drift_next(struct drift *d)
+{
+    if (sim_uniform(&d->rng) < 0.3)
+        d->loaded = !d->loaded;
+    return (d->loaded ? 1.25 : 1.0) * exp(0.03 * sim_normal(&d->rng));
+}
+
+static struct run_metric metric_of_runs(double *v, size_t n)
+{
+    struct running acc = {0};
+    for (size_t i = 0; i < n; i++)
+        running_add(&acc, v[i]);
+    struct run_metric m = {0, acc.mean, running_sd(&acc), (unsigned)n};
+    m.median = stats_median(v, n);
+    return m;
+}
+
+/* Trials of n pairs with the current build `change` times slower: how often the paired judge
+ * and the unpaired gate (the same runs of the current build against a baseline of n runs
+ * recorded earlier on the same drifting machine) fail wall time. */
+static void paired_trials(unsigned trials, uint64_t seed, size_t n, double change,
+                          double threshold, unsigned *paired_fails, unsigned *unpaired_fails)
+{
+    struct drift d = {{0}, false};
+    sim_seed(&d.rng, seed);
+    struct judge_options o;
+    judge_options_default(&o);
+    o.time_threshold = threshold;
+    *paired_fails = *unpaired_fails = 0;
+    for (unsigned t = 0; t < trials; t++) {
+        double cur[32][3], base[32][3], cw[32], bw[32], early[32];
+        for (size_t i = 0; i < n; i++) {
+            early[i] = 1000 * drift_next(&d); /* the baseline, recorded before */
+        }
+        for (size_t i = 0; i < n; i++) {
+            bool base_first = sim_uniform(&d.rng) < 0.5;
+            double first = drift_next(&d), second = drift_next(&d);
+            bw[i] = 1000 * (base_first ? first : second);
+            cw[i] = 1000 * change * (base_first ? second : first);
+            base[i][0] = base[i][1] = bw[i];
+            cur[i][0] = cur[i][1] = cw[i];
+            base[i][2] = cur[i][2] = 1000;
+        }
+        struct avg_profile c = {0}, b = {0}, e = {0};
+        c.runs = b.runs = e.runs = (unsigned)n;
+        c.has_spread = b.has_spread = e.has_spread = true;
+        double tmp[32];
+        memcpy(tmp, cw, n * sizeof *tmp);
+        c.wall_ms = c.cpu_ms = metric_of_runs(tmp, n);
+        memcpy(tmp, bw, n * sizeof *tmp);
+        b.wall_ms = b.cpu_ms = metric_of_runs(tmp, n);
+        memcpy(tmp, early, n * sizeof *tmp);
+        e.wall_ms = e.cpu_ms = metric_of_runs(tmp, n);
+        struct judgement j;
+        if (judge_compare(&c, &e, &o, &j) != 0)
+            die("judging");
+        *unpaired_fails += j.metrics[0].status == VERDICT_REGRESSION;
+        judgement_free(&j);
+        if (judge_compare(&c, &b, &o, &j) != 0)
+            die("judging");
+        judge_paired_metrics((const double(*)[3])cur, (const double(*)[3])base, n, &o, &j);
+        *paired_fails += j.metrics[0].status == VERDICT_REGRESSION;
+        judgement_free(&j);
+    }
+}
+
+static void paired_section(unsigned trials, uint64_t seed)
+{
+    printf("\nPaired runs (profreg-ci --base) against the unpaired whole-run gate, wall time under "
+           "drift:\nthe machine's load switches on and off between runs (+25 %% while on, "
+           "staying in a state with\nprobability 0.7), and each run varies by 3 %%. Paired: n "
+           "pairs, each in random order, judged on the\nratios (paired t-test on their logs). "
+           "Unpaired: the same current runs against a baseline of n runs\nrecorded earlier on "
+           "the same machine (Welch's t-test on the runs). 99 %% confidence.\n\n");
+    printf("%-52s  %-12s  %-12s\n", "", "paired", "unpaired");
+    static const struct {
+        const char *label;
+        size_t n;
+        double change, threshold;
+    } rows[] = {
+        {"False alarms (A/A), 5 pairs", 5, 1.0, 10},
+        {"False alarms (A/A), 10 pairs", 10, 1.0, 10},
+        {"Detection of +10 %, 5 pairs, --time-threshold 5", 5, 1.10, 5},
+        {"Detection of +10 %, 10 pairs, --time-threshold 5", 10, 1.10, 5},
+        {"Detection of +10 %, 10 pairs, --time-threshold 10", 10, 1.10, 10},
+        {"Detection of +20 %, 5 pairs", 5, 1.20, 10},
+        {"Detection of +20 %, 10 pairs", 10, 1.20, 10},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        unsigned pf, uf;
+        paired_trials(trials, seed + r, rows[r].n, rows[r].change, rows[r].threshold, &pf, &uf);
+        printf("%-52s  %9.1f %%  %9.1f %%\n", rows[r].label, 100.0 * pf / trials,
+               100.0 * uf / trials);
+    }
+}
+
 int main(int argc, char **argv)
 {
     unsigned trials = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000;
@@ -506,5 +612,6 @@ int main(int argc, char **argv)
         printf("%-40s  %-34s  %-24s\n", det[i].label, d, c);
     }
     tree_section(trials, seed);
+    paired_section(trials, seed);
     return 0;
 }

@@ -368,6 +368,17 @@ START_TEST(test_pipeline_examples)
              "    depth += (c == '{') - (c == '}')\n"
              "    assert depth >= 0\n"
              "assert depth == 0\n"
+             "w = yaml.safe_load(open(sys.argv[1] + '/docs/ci/github-actions-paired.yml'))\n"
+             "steps = [s for j in w['jobs'].values() for s in j['steps']]\n"
+             "text = ' '.join(str(s.get('run', '')) + str(s.get('uses', '')) for s in steps)\n"
+             "for need in ('git merge-base', 'worktree add', '--base ', '--base-label',\n"
+             "             'scripts/profreg-ci', 'upload-artifact', 'junit'):\n"
+             "    assert need in text, need\n"
+             "j = open(sys.argv[1] + '/docs/ci/Jenkinsfile-paired').read()\n"
+             "for need in ('pipeline {', 'git merge-base', 'worktree add', '--base ',\n"
+             "             '--base-label', 'archiveArtifacts', 'junit'):\n"
+             "    assert need in j, need\n"
+             "assert j.count('{') == j.count('}')\n"
              "print('pipelines ok')\n"
              "EOF",
              tu_src());
