@@ -30,7 +30,7 @@ SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/dwarf_names
                src/profile_build.c \
                src/symcache.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
-               preload/threads.c preload/output.c preload/intercept.c
+               preload/threads.c preload/output.c preload/intercept.c preload/unwind.c
 JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/render_junit.c \
                src/render_markdown.c src/xml.c src/term.c src/timeutil.c src/gitinfo.c \

@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -192,6 +193,30 @@ EXPORT void closefrom(int lowfd)
     }
 }
 
+/* ---- descriptors made for profreg ------------------------------------------------------------ */
+
+/* Moves fd to INTERCEPT_FD_MIN or above, close-on-exec; keeps it where it is when it cannot. */
+static int move_high(int fd)
+{
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, INTERCEPT_FD_MIN);
+    if (high < 0)
+        return fd;
+    syscall(SYS_close, fd);
+    return high;
+}
+
+EXPORT int pipe2(int fds[2], int flags)
+{
+    int rc = (int)syscall(SYS_pipe2, fds, flags);
+    if (rc == 0 && g_hooks.new_fds_ours && g_hooks.new_fds_ours()) {
+        int saved = errno;
+        fds[0] = move_high(fds[0]);
+        fds[1] = move_high(fds[1]);
+        errno = saved;
+    }
+    return rc;
+}
+
 /* ---- exits -------------------------------------------------------------------------------- */
 
 EXPORT void _exit(int status)
@@ -240,6 +265,8 @@ EXPORT void *dlopen(const char *file, int mode)
     sigset_t old;
     block_sigprof(&old);
     void *h = real(file, mode);
+    if (h && g_hooks.modules_changed)
+        g_hooks.modules_changed(0);
     restore_mask(&old);
     return h;
 }
@@ -252,6 +279,8 @@ EXPORT void *dlmopen(Lmid_t nsid, const char *file, int mode)
     sigset_t old;
     block_sigprof(&old);
     void *h = real(nsid, file, mode);
+    if (h && g_hooks.modules_changed)
+        g_hooks.modules_changed(0);
     restore_mask(&old);
     return h;
 }
@@ -294,7 +323,13 @@ EXPORT int dlclose(void *handle)
     record_unload(handle);
     sigset_t old;
     block_sigprof(&old);
+    struct link_map *lm = NULL;
+    bool known = g_hooks.modules_changed && dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm;
+    if (known) /* its segments may be unmapped at any moment from now on */
+        g_hooks.modules_changed((uintptr_t)lm->l_addr);
     int rc = real(handle);
+    if (known)
+        g_hooks.modules_changed(0);
     restore_mask(&old);
     return rc;
 }

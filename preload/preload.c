@@ -12,6 +12,7 @@
 #include "stacktab.h"
 #include "threads.h"
 #include "timers.h"
+#include "unwind.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -85,6 +86,7 @@ static bool is_target(const char *target)
 static void restart_in_child(void)
 {
     atomic_store(&g_pid, getpid());
+    unwind_after_fork();
     atomic_store(&g_sigprof_given, false);
     if (atomic_load(&g_state) != STATE_PROFILING)
         return;
@@ -106,10 +108,17 @@ static void before_exit(void)
         finish();
 }
 
+/* dlopen/dlclose: the handler's record of the loaded modules follows, while sampling. */
+static void modules_changed(uintptr_t closing)
+{
+    if (atomic_load(&g_state) == STATE_PROFILING)
+        unwind_modules_changed(closing);
+}
+
 __attribute__((constructor)) static void profreg_load(void)
 {
-    struct intercept_hooks hooks = {before_exit, sigprof_taken, threads_rearm_current,
-                                    timers_is_ours};
+    struct intercept_hooks hooks = {before_exit,    sigprof_taken,      threads_rearm_current,
+                                    timers_is_ours, unwind_in_progress, modules_changed};
     intercept_init(&hooks);
     atomic_store(&g_pid, getpid());
     settings_load(&g_cfg, get_env, say);

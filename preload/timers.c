@@ -1,9 +1,9 @@
 /* timers.c — per-thread perf events or POSIX timers, and the SIGPROF handler.  [handler]
  *
- * Everything reachable from on_sigprof() is async-signal-safe: libunwind's local unwinder
- * (per-thread cache, no locks), atomics, the preallocated stack table, one ioctl to re-arm a
- * perf event. errno is saved and restored. Signals that are not from our sources are passed
- * to the handler the program had installed before us, if any.
+ * Everything reachable from on_sigprof() is async-signal-safe: the unwinder (unwind.c),
+ * atomics, the preallocated stack table, one ioctl to re-arm a perf event where its ring
+ * buffer could not be mapped. errno is saved and restored. Signals that are not from our sources
+ * are passed to the handler the program had installed before us, if any.
  *
  * A perf event is the thread's task clock with sample_period = 1/HZ s of CPU time; its
  * descriptor (close-on-exec, moved to 512 or above, away from the numbers a program expects)
@@ -13,16 +13,13 @@
  * cannot be mapped (perf_event_mlock_kb spent: 516 KB per unprivileged user), the event is
  * armed for one overflow at a time (PERF_EVENT_IOC_REFRESH) and the handler re-arms it.
  * The handler knows our signals by si_fd, marked in g_our_fd while the event is ours. */
-#define UNW_LOCAL_ONLY
 #include "timers.h"
 
 #include "intercept.h"
-
-#include "profreg/profile_build.h"
+#include "unwind.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libunwind.h>
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -32,7 +29,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #ifndef sigev_notify_thread_id
@@ -46,7 +42,7 @@
 #define STOP_WAIT_MS 200
 
 /* Perf event descriptors are moved to this number or above, and must stay below the limit. */
-#define PERF_FD_MIN   512
+#define PERF_FD_MIN   INTERCEPT_FD_MIN
 #define PERF_FD_LIMIT 8192
 
 static struct stacktab *g_tab;
@@ -63,98 +59,15 @@ static struct itimerspec g_interval;
 static struct sigaction g_previous; /* the SIGPROF action before ours */
 static _Atomic int g_running;
 static _Atomic int g_in_handler;
-static bool g_fast_unwind = true; /* PROFREG_UNWIND=slow turns it off (for comparisons) */
 static _Atomic uint64_t g_signals;
 static _Atomic uint64_t g_truncated;
-
-static uint64_t context_pc(const void *ucv)
-{
-    /* runs in the SIGPROF handler */
-    const ucontext_t *uc = ucv;
-#if defined(__x86_64__)
-    return (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-    return (uint64_t)uc->uc_mcontext.pc;
-#else
-    (void)uc;
-    return 0;
-#endif
-}
-
-/* Frames above the signal frame (handler, trampoline) that the fast path skips, at most. */
-#define FAST_SKIP 16
-
-/* The fast path: libunwind's unw_backtrace, which walks frames through a per-thread cache
- * of their layouts (no system call, no lock once the thread's frames are known: the slow
- * path costs two rt_sigprocmask calls per frame in Debian's libunwind). It starts in this
- * handler, so the frames up to the interrupted instruction are dropped. pcs has room for
- * max + FAST_SKIP entries. 0 when the interrupted instruction is not found among the first
- * FAST_SKIP frames (then the caller unwinds from the signal context instead). */
-static uint32_t capture_fast(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
-{
-    /* runs in the SIGPROF handler */
-    uint64_t pc = context_pc(ucv);
-    int cap = (int)(max + FAST_SKIP);
-    int n = unw_backtrace((void **)pcs, cap);
-    int first = -1;
-    for (int i = 0; i < n && i < FAST_SKIP && first < 0; i++)
-        if (pcs[i] == pc)
-            first = i;
-    if (first < 0 || pc == 0)
-        return 0;
-    uint32_t kept = (uint32_t)(n - first);
-    if (kept > max || n == cap) {
-        *truncated = true;
-        if (kept > max)
-            kept = max;
-    }
-    memmove(pcs, pcs + first, kept * sizeof *pcs);
-    pcs[0] |= PB_EXACT_PC;
-    return kept;
-}
-
-/* Unwinds the interrupted context; writes leaf-first addresses, exact ones marked. */
-static uint32_t capture_stack(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
-{
-    /* runs in the SIGPROF handler */
-    if (g_fast_unwind) {
-        uint32_t n = capture_fast(ucv, pcs, max, truncated);
-        if (n > 0)
-            return n;
-        *truncated = false;
-    }
-    unw_cursor_t cursor;
-    uint32_t n = 0;
-    if (unw_init_local2(&cursor, (unw_context_t *)ucv, UNW_INIT_SIGNAL_FRAME) == 0) {
-        bool exact = true; /* the interrupted instruction itself, not a return address */
-        for (;;) {
-            unw_word_t ip;
-            if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
-                break;
-            if (n == max) {
-                *truncated = true;
-                break;
-            }
-            pcs[n++] = (uint64_t)ip | (exact ? PB_EXACT_PC : 0);
-            exact = unw_is_signal_frame(&cursor) > 0;
-            if (unw_step(&cursor) <= 0)
-                break;
-        }
-    }
-    if (n == 0) {
-        uint64_t pc = context_pc(ucv);
-        if (pc)
-            pcs[n++] = pc | PB_EXACT_PC;
-    }
-    return n;
-}
 
 static void take_sample(uint64_t weight, void *ucv)
 {
     /* runs in the SIGPROF handler */
-    uint64_t pcs[TIMERS_MAX_DEPTH + FAST_SKIP];
+    uint64_t pcs[UNWIND_MAX_DEPTH + UNWIND_SKIP_ROOM];
     bool truncated = false;
-    uint32_t n = capture_stack(ucv, pcs, TIMERS_MAX_DEPTH, &truncated);
+    uint32_t n = unwind_capture(ucv, pcs, UNWIND_MAX_DEPTH, &truncated);
     atomic_fetch_add_explicit(&g_signals, 1, memory_order_relaxed);
     if (truncated)
         atomic_fetch_add_explicit(&g_truncated, 1, memory_order_relaxed);
@@ -208,19 +121,14 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, u
     g_clock = mode == PR_MODE_WALL ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
     g_cpu_mode = mode == PR_MODE_CPU;
     g_clock_pref = clock;
-    g_fast_unwind = fast_unwind;
     long ns = 1000000000L / (long)hz;
     g_period_ns = (uint64_t)ns;
     g_interval.it_interval.tv_sec = ns / 1000000000L;
     g_interval.it_interval.tv_nsec = ns % 1000000000L;
     g_interval.it_value = g_interval.it_interval;
 
-    /* Ask for libunwind's per-thread cache (no lock). Debian's libunwind 1.6 is built
-     * without __thread support and quietly uses its global cache instead, guarded by a
-     * mutex that it takes only with every signal blocked: the handler can wait for another
-     * thread's unwind but never for one it interrupted. Measured cost: libunwind does not
-     * show in `perf record -e cpu-clock` of a profiled run (< 0.02 % of its samples). */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    if (unwind_init(fast_unwind, err, errlen) != 0)
+        return -1;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -320,10 +228,7 @@ bool timers_lost(struct sampler *s)
 
 int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen)
 {
-    /* the fast unwinder's per-thread cache is made here, not in the handler */
-    void *warm[4];
-    if (g_fast_unwind)
-        (void)unw_backtrace(warm, 4);
+    unwind_thread_start();
     s->fd = -1;
     pid_t tid = (pid_t)syscall(SYS_gettid);
     int perf_errno = 0;

@@ -466,6 +466,44 @@ START_TEST(test_parallel_processes_one_directory)
 }
 END_TEST
 
+/* ---- found by a fault campaign (issue 17) ---------------------------------------------------- */
+
+START_TEST(test_no_descriptor_in_the_programs_numbers)
+{
+    /* profreg's descriptors (perf events, and the pipe libunwind opens when it starts) stay at
+     * 512 and above: the program sees the same descriptors below 512 as without profreg */
+    for (int u = 0; u < 2; u++) {
+        const char *argv[] = {torture(), "fds", NULL};
+        const char *env[] = {u ? "PROFREG_UNWIND=slow" : "PROFREG_UNWIND=fast", NULL};
+        struct tu_result r = both(argv, env);
+        expect_one_profile(NULL, NULL);
+        tu_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_reused_descriptor_numbers_stay_the_programs)
+{
+    /* The program closes every descriptor (glibc's close_range, or the raw system call no
+     * preload sees), opens inputs and a log, which get 3 to 11, and reads and writes them
+     * while threads work in deep stacks. libunwind validated addresses through a pipe it had
+     * opened at the first unwind (3 and 4 in a small program): the handler read bytes of an
+     * input and wrote memory into another descriptor of the program's. */
+    static const char *const hows[] = {"", "syscall"};
+    static const char *const unwinds[] = {"PROFREG_UNWIND=fast", "PROFREG_UNWIND=slow"};
+    for (int h = 0; h < 2; h++) {
+        for (int u = 0; u < 2; u++) {
+            const char *argv[] = {torture(), "fdreuse", hows[h], NULL};
+            const char *env[] = {unwinds[u], "PROFREG_FREQUENCY=10000", NULL};
+            struct tu_result r = both(argv, env);
+            ck_assert_str_eq(r.out, "fds 3-10 11: inputs intact, log intact\n");
+            expect_one_profile("reuse_work", NULL);
+            tu_result_free(&r);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("torture");
@@ -489,5 +527,11 @@ int main(void)
     tcase_add_test(tc, test_setuid_program_left_alone);
     tcase_add_test(tc, test_parallel_processes_one_directory);
     suite_add_tcase(s, tc);
+    TCase *campaign = tcase_create("campaign");
+    tcase_add_checked_fixture(campaign, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(campaign, 600);
+    tcase_add_test(campaign, test_no_descriptor_in_the_programs_numbers);
+    tcase_add_test(campaign, test_reused_descriptor_numbers_stay_the_programs);
+    suite_add_tcase(s, campaign);
     return tu_run_suite(s);
 }

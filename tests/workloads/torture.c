@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "burn.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
@@ -16,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,8 @@ WORK(after_unload_work, 6)
 WORK(closed_fds_work, 7)
 
 WORK(many_work, 8)
+
+WORK(reuse_work, 9)
 
 /* ---- fork ----------------------------------------------------------------------------------- */
 
@@ -368,6 +372,120 @@ static int mode_closefds(const char *how)
     return 0;
 }
 
+/* Recursion with frames of half a kilobyte: a stack spread over many pages. */
+NOINLINE static uint64_t deep(unsigned depth, unsigned units)
+{
+    volatile char pad[512];
+    pad[0] = (char)depth;
+    if (depth == 0) {
+        reuse_work(units);
+        return (uint64_t)pad[0];
+    }
+    uint64_t r = deep(depth - 1, units);
+    return r + (uint64_t)pad[0];
+}
+
+static atomic_int reuse_stop;
+
+static void *reuse_thread(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&reuse_stop))
+        deep(48, 1);
+    return NULL;
+}
+
+#define REUSE_RECORDS 2000
+#define REUSE_INPUTS  8
+
+/* Closes every descriptor above 2 (glibc's close_range, or with how "syscall" the raw system
+ * call), then opens eight inputs and a log, which get 3 to 11 (whatever numbers profreg's own
+ * descriptors had are among them), and reads the inputs record by record, logging each, while
+ * two threads and itself work in deep stacks: what it reads must be the inputs, what the log
+ * holds what it wrote. Exit status 1 and "CHANGED" when not. */
+static int mode_fdreuse(const char *how)
+{
+    int rc = strcmp(how, "syscall") == 0 ? (int)syscall(SYS_close_range, 3U, ~0U, 0U)
+                                         : close_range(3U, ~0U, 0);
+    if (rc != 0) {
+        printf("close_range: %s\n", strerror(errno));
+        return 1;
+    }
+    int in[REUSE_INPUTS];
+    for (int k = 0; k < REUSE_INPUTS; k++) {
+        char name[] = "/tmp/torture-in-XXXXXX";
+        if ((in[k] = mkstemp(name)) < 0)
+            return 1;
+        unlink(name);
+        for (int i = k; i < REUSE_RECORDS; i += REUSE_INPUTS) {
+            char rec[16];
+            int n = snprintf(rec, sizeof rec, "in %06d\n", i);
+            if (write(in[k], rec, (size_t)n) != n)
+                return 1;
+        }
+        lseek(in[k], 0, SEEK_SET);
+    }
+    char log_name[] = "/tmp/torture-log-XXXXXX";
+    int log = mkstemp(log_name);
+    if (log < 0)
+        return 1;
+    unlink(log_name);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, reuse_thread, NULL);
+    bool in_ok = true;
+    for (int i = 0; i < REUSE_RECORDS; i++) {
+        char want[16], got[16] = {0}, line[32];
+        int n = snprintf(want, sizeof want, "in %06d\n", i);
+        if (read(in[i % REUSE_INPUTS], got, (size_t)n) != n || memcmp(got, want, (size_t)n) != 0)
+            in_ok = false;
+        int m = snprintf(line, sizeof line, "record %06d\n", i);
+        if (write(log, line, (size_t)m) != m)
+            in_ok = false;
+        if (i % 8 == 0)
+            deep(32, 1);
+    }
+    atomic_store(&reuse_stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int k = 0; k < REUSE_INPUTS; k++) {
+        char rest;
+        if (read(in[k], &rest, 1) != 0) /* nothing left: nobody else wrote into it */
+            in_ok = false;
+    }
+    bool log_ok = lseek(log, 0, SEEK_END) == (off_t)REUSE_RECORDS * 14;
+    for (int i = 0; log_ok && i < REUSE_RECORDS; i++) {
+        char want[32], got[32] = {0};
+        int m = snprintf(want, sizeof want, "record %06d\n", i);
+        log_ok =
+            pread(log, got, (size_t)m, (off_t)i * 14) == m && memcmp(got, want, (size_t)m) == 0;
+    }
+    printf("fds %d-%d %d: inputs %s, log %s\n", in[0], in[REUSE_INPUTS - 1], log,
+           in_ok ? "intact" : "CHANGED", log_ok ? "intact" : "CHANGED");
+    return in_ok && log_ok ? 0 : 1;
+}
+
+/* The descriptors open below 512 (the numbers a program uses), as "fds below 512: 0 1 2". */
+static int mode_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 1;
+    bool open_fd[512] = {false};
+    for (struct dirent *e; (e = readdir(d));) {
+        long fd = strtol(e->d_name, NULL, 10);
+        if (e->d_name[0] != '.' && fd >= 0 && fd < 512 && fd != dirfd(d))
+            open_fd[fd] = true;
+    }
+    closedir(d);
+    printf("fds below 512:");
+    for (int fd = 0; fd < 512; fd++)
+        if (open_fd[fd])
+            printf(" %d", fd);
+    printf("\n");
+    return 0;
+}
+
 /* ---- many threads at once ------------------------------------------------------------------- */
 
 static void *many_thread(void *arg)
@@ -432,6 +550,10 @@ int main(int argc, char **argv)
         return mode_clone();
     if (strcmp(mode, "closefds") == 0)
         return mode_closefds(arg);
+    if (strcmp(mode, "fds") == 0)
+        return mode_fds();
+    if (strcmp(mode, "fdreuse") == 0)
+        return mode_fdreuse(arg);
     if (strcmp(mode, "many_threads") == 0)
         return mode_many_threads(strtol(arg, NULL, 10));
     if (strcmp(mode, "tiny") == 0) {
