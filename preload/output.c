@@ -232,6 +232,7 @@ static void fill_summary(struct pr_profile *p, const struct run_info *ri,
     p->clock_fallback_threads = (double)st->clock_fallback_threads;
     p->lost_samples = (double)st->lost;
     p->truncated_stacks = (double)st->truncated;
+    p->skipped_samples = (double)st->skipped;
 }
 
 /* What the exit work cost: time from t0 (this thread's CPU time from cpu0) until the profile is

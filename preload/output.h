@@ -27,7 +27,7 @@ struct run_stats {
     pid_t pid; /* the process the profile is of */
     double wall_ms, cpu_ms, peak_rss_kb;
     unsigned long threads, unsampled_threads;
-    uint64_t signals, truncated, lost;
+    uint64_t signals, truncated, lost, skipped;
     const char *clock;               /* what sampled the threads (timers_clock_name) */
     uint64_t clock_fallback_threads; /* threads on a timer because perf events were refused */
 };

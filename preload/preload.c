@@ -176,6 +176,7 @@ static void measure(struct run_stats *st)
     timers_get_stats(&ts);
     st->signals = ts.signals;
     st->truncated = ts.truncated;
+    st->skipped = ts.skipped;
     st->clock = timers_clock_name();
     st->clock_fallback_threads = ts.fallback_threads;
     st->lost = stacktab_lost(g_tab);
@@ -198,12 +199,16 @@ static void write_profile(const struct run_stats *st, const struct timespec *sto
         clock_gettime(CLOCK_MONOTONIC, &done);
         double exit_ms = (double)(done.tv_sec - stopped->tv_sec) * 1e3 +
                          (double)(done.tv_nsec - stopped->tv_nsec) / 1e6;
-        char lost[96] = "";
+        char lost[96] = "", skipped[96] = "";
         if (st->lost)
             snprintf(lost, sizeof lost, "; %llu samples lost, raise PROFREG_MAX_STACKS",
                      (unsigned long long)st->lost);
+        if (st->skipped)
+            snprintf(skipped, sizeof skipped, "; %llu samples skipped on a nearly full stack",
+                     (unsigned long long)st->skipped);
         char line[PATH_MAX + 256];
-        snprintf(line, sizeof line, "profreg: wrote %s (%.0f ms at exit%s)", path, exit_ms, lost);
+        snprintf(line, sizeof line, "profreg: wrote %s (%.0f ms at exit%s%s)", path, exit_ms, lost,
+                 skipped);
         say(line);
     }
 }

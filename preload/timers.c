@@ -61,13 +61,18 @@ static _Atomic int g_running;
 static _Atomic int g_in_handler;
 static _Atomic uint64_t g_signals;
 static _Atomic uint64_t g_truncated;
+static _Atomic uint64_t g_skipped;
 
 static void take_sample(uint64_t weight, void *ucv)
 {
     /* runs in the SIGPROF handler */
-    uint64_t pcs[UNWIND_MAX_DEPTH + UNWIND_SKIP_ROOM];
     bool truncated = false;
-    uint32_t n = unwind_capture(ucv, pcs, UNWIND_MAX_DEPTH, &truncated);
+    uint32_t n = 0;
+    const uint64_t *pcs = unwind_capture(ucv, &n, &truncated);
+    if (!pcs) { /* too little stack left below the handler */
+        atomic_fetch_add_explicit(&g_skipped, weight, memory_order_relaxed);
+        return;
+    }
     atomic_fetch_add_explicit(&g_signals, 1, memory_order_relaxed);
     if (truncated)
         atomic_fetch_add_explicit(&g_truncated, 1, memory_order_relaxed);
@@ -306,6 +311,7 @@ void timers_get_stats(struct timer_stats *st)
 {
     st->signals = atomic_load(&g_signals);
     st->truncated = atomic_load(&g_truncated);
+    st->skipped = atomic_load(&g_skipped);
     st->perf_threads = atomic_load(&g_perf_threads);
     st->timer_threads = atomic_load(&g_timer_threads);
     st->fallback_threads = atomic_load(&g_fallback_threads);
@@ -321,6 +327,7 @@ void timers_reset_stats(void)
 {
     atomic_store(&g_signals, 0);
     atomic_store(&g_truncated, 0);
+    atomic_store(&g_skipped, 0);
     atomic_store(&g_perf_threads, 0);
     atomic_store(&g_timer_threads, 0);
     atomic_store(&g_fallback_threads, 0);

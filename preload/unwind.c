@@ -41,6 +41,8 @@ static HANDLER_TLS bool t_unwinding;                 /* profreg is unwinding on 
 static HANDLER_TLS uintptr_t t_stack_lo, t_stack_hi; /* this thread's stack */
 static HANDLER_TLS uintptr_t t_alt_lo, t_alt_hi;     /* the signal stack of this sample */
 static HANDLER_TLS const struct snapshot *t_snap;    /* the modules this unwind may read */
+/* the frames of this thread's samples: off the stack, which may be a small signal stack */
+static HANDLER_TLS uint64_t t_pcs[UNWIND_MAX_DEPTH + UNWIND_SKIP_ROOM];
 
 struct range {
     uintptr_t lo, hi;
@@ -384,14 +386,35 @@ static uint32_t capture_slow(ucontext_t *uc, uint64_t *pcs, uint32_t max, bool *
     return n;
 }
 
-uint32_t unwind_capture(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
+/* Does the handler run on a stack with at least UNWIND_STACK_NEED bytes left below it? False
+ * when it knows the stack and there is less; true when it does not know it. */
+static bool room_to_unwind(void)
+{
+    /* runs in the SIGPROF handler */
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0), lo = 0;
+    if (here >= t_alt_lo && here < t_alt_hi)
+        lo = t_alt_lo;
+    else if (here >= t_stack_lo && here < t_stack_hi)
+        lo = t_stack_lo;
+    return lo == 0 || here - lo >= UNWIND_STACK_NEED;
+}
+
+const uint64_t *unwind_capture(void *ucv, uint32_t *n_out, bool *truncated)
 {
     /* runs in the SIGPROF handler */
     ucontext_t *uc = ucv;
+    uint64_t *pcs = t_pcs;
+    uint32_t max = UNWIND_MAX_DEPTH;
     uintptr_t sp = context_sp(uc);
-    if (uc->uc_stack.ss_flags & SS_ONSTACK) { /* interrupted on its signal stack */
+    /* the thread's signal stack (the kernel saves its settings, not whether the thread was
+     * on it: the range says) */
+    if (!(uc->uc_stack.ss_flags & SS_DISABLE) && uc->uc_stack.ss_size > 0) {
         t_alt_lo = (uintptr_t)uc->uc_stack.ss_sp;
         t_alt_hi = t_alt_lo + uc->uc_stack.ss_size;
+    }
+    if (!room_to_unwind()) {
+        t_alt_lo = t_alt_hi = 0;
+        return NULL;
     }
     uint32_t n = 0;
     bool known = (sp >= t_stack_lo && sp < t_stack_hi) || (sp >= t_alt_lo && sp < t_alt_hi);
@@ -411,5 +434,6 @@ uint32_t unwind_capture(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
         if (pc)
             pcs[n++] = pc | PB_EXACT_PC;
     }
-    return n;
+    *n_out = n;
+    return pcs;
 }

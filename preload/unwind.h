@@ -14,6 +14,13 @@
 /* Deepest stack captured, in frames; deeper stacks keep their leaf-most frames. */
 #define UNWIND_MAX_DEPTH 256
 
+/* Frames above the interrupted one (the handler's) the fast path may find first, at most. */
+#define UNWIND_SKIP_ROOM 16
+
+/* Stack the handler's unwinding needs below its frame (measured, with a margin: see
+ * docs/design.md); with less left on a stack it knows, the sample is skipped and counted. */
+#define UNWIND_STACK_NEED (12 * 1024)
+
 /* Starts libunwind for profreg (in the constructor, before any sampling): its memory
  * accessor is replaced by profreg's for profreg's own unwinding, the descriptors it opens at
  * start go to 512 or above, the loaded modules are recorded. fast: unwind through libunwind's
@@ -36,11 +43,11 @@ void unwind_after_fork(void);
  * creates now is profreg's, to be moved out of the program's numbers)? */
 bool unwind_in_progress(void);
 
-/* runs in the SIGPROF handler: writes the interrupted stack of ucontext into pcs (room for
- * max + UNWIND_SKIP_ROOM entries), leaf first, the interrupted instruction marked exact
- * (PB_EXACT_PC); returns the number of frames. On a stack profreg does not know (a
- * coroutine's), only the interrupted instruction is taken. */
-#define UNWIND_SKIP_ROOM 16
-uint32_t unwind_capture(void *ucontext, uint64_t *pcs, uint32_t max, bool *truncated);
+/* runs in the SIGPROF handler: the interrupted stack of ucontext, leaf first, the interrupted
+ * instruction marked exact (PB_EXACT_PC), in thread-local memory valid until the thread's next
+ * sample; *n frames. NULL when too little stack is left below the handler to unwind (the
+ * sample is to be skipped). On a stack profreg does not know (a coroutine's), only the
+ * interrupted instruction is taken. */
+const uint64_t *unwind_capture(void *ucontext, uint32_t *n, bool *truncated);
 
 #endif

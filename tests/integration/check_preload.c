@@ -261,9 +261,9 @@ START_TEST(test_profile_schema_and_invariants)
     ck_assert_msg(strlen(ts) == 20 && ts[10] == 'T' && ts[19] == 'Z', "timestamp %s", ts);
     assert_type(s, "total_samples", JSON_INTEGER, "summary");
     assert_type(s, "total_time_ms", JSON_REAL, "summary");
-    const char *ints[] = {"signals", "peak_rss_kb", "thread_count", "lost_samples",
-                          "truncated_stacks"};
-    for (size_t k = 0; k < 5; k++)
+    const char *ints[] = {"signals",      "peak_rss_kb",      "thread_count",
+                          "lost_samples", "truncated_stacks", "skipped_samples"};
+    for (size_t k = 0; k < 6; k++)
         assert_type(s, ints[k], JSON_INTEGER, "summary");
     const char *reals[] = {"wall_time_ms", "cpu_time_ms", "effective_frequency_hz"};
     for (size_t k = 0; k < 3; k++)

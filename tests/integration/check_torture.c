@@ -504,6 +504,33 @@ START_TEST(test_reused_descriptor_numbers_stay_the_programs)
 }
 END_TEST
 
+START_TEST(test_small_signal_stack)
+{
+    /* A signal handler of the program works on an 8 KiB signal stack while samples arrive:
+     * the SIGPROF handler runs on that stack too. It needed about 4 KB for its frame buffer
+     * alone and crashed into a guard page below the stack, or wrote over what lay below. Now
+     * the samples there are skipped and counted. */
+    static const char *const hows[] = {"guard", "canary"};
+    static const char *const unwinds[] = {"PROFREG_UNWIND=fast", "PROFREG_UNWIND=slow"};
+    for (int h = 0; h < 2; h++) {
+        for (int u = 0; u < 2; u++) {
+            const char *argv[] = {torture(), "altstack", hows[h], NULL};
+            const char *env[] = {unwinds[u], "PROFREG_FREQUENCY=10000", NULL};
+            struct tu_result r = both(argv, env);
+            ck_assert_int_eq(r.status, 0);
+            json_t *p[2];
+            ck_assert_uint_eq(profiles(p, 2), 1);
+            json_t *skipped = json_object_get(json_object_get(p[0], "summary"), "skipped_samples");
+            ck_assert_msg(json_integer_value(skipped) > 0, "%s %s: no sample skipped", hows[h],
+                          unwinds[u]);
+            free_profiles(p, 1);
+            clear_out();
+            tu_result_free(&r);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("torture");
@@ -532,6 +559,7 @@ int main(void)
     tcase_set_timeout(campaign, 600);
     tcase_add_test(campaign, test_no_descriptor_in_the_programs_numbers);
     tcase_add_test(campaign, test_reused_descriptor_numbers_stay_the_programs);
+    tcase_add_test(campaign, test_small_signal_stack);
     suite_add_tcase(s, campaign);
     return tu_run_suite(s);
 }
