@@ -1,8 +1,10 @@
 /* preload.c — libprofreg.so's life cycle: start at load, restart in a forked child, stop
  * and write the profile however the process ends: exit or return from main (destructor),
  * _exit/_Exit (interposed), or SIGINT/SIGTERM/SIGHUP/SIGABRT with the default action (a
- * forked copy writes the profile, then the process dies of the same signal). Yields
- * SIGPROF to a program that takes it over.
+ * forked copy writes the profile, then the process dies of the same signal). Where the end
+ * comes inside a signal handler (those, or the program's own calling exit), nothing here
+ * allocates or locks: a forked copy writes, with a time limit. Yields SIGPROF to a program
+ * that takes it over.
  *
  * Invariant: whatever fails here, the program runs on unharmed; profreg says so in one
  * line on stderr and stops profiling. The profile is written at most once per process. */
@@ -15,7 +17,9 @@
 #include "unwind.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,8 +45,9 @@ static _Atomic bool g_sigprof_given; /* the program took SIGPROF over */
 /* Signals whose default action ends the process; profreg writes the profile first. */
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
 
-/* How long a dying process waits for its profile to be written by a forked copy. */
-#define FATAL_WRITE_TIMEOUT_MS 5000
+/* How long a process ending in a signal handler waits for its profile to be written by a
+ * forked copy. */
+#define COPY_WRITE_TIMEOUT_MS 5000
 
 static void say(const char *line)
 {
@@ -213,12 +218,20 @@ static void write_profile(const struct run_stats *st, const struct timespec *sto
     }
 }
 
-/* Stops sampling, measures the run and writes the profile. Runs at most once. */
+static void write_from_copy(void);
+
+/* Stops sampling, measures the run and writes the profile. Runs at most once. Inside a signal
+ * handler (the program calls exit or _exit there), the handler may have interrupted a lock
+ * the writing needs (malloc's, stdio's): a forked copy writes, with a time limit. */
 static void finish(void)
 {
     int expected = STATE_PROFILING;
     if (!atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
         return;
+    if (unwind_in_signal_handler()) {
+        write_from_copy();
+        return;
+    }
     struct timespec stopped;
     clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
@@ -244,12 +257,75 @@ static void sigprof_taken(const char *what)
     say(line);
 }
 
-/* In a handler of a fatal signal: a forked copy of the process (one thread, the same memory)
- * writes the profile while this one waits, at most FATAL_WRITE_TIMEOUT_MS (the copy could
- * block on a lock some thread held at the signal). */
+/* Appends the decimal digits of v to p (async-signal-safe); returns the end. */
+static char *put_decimal(char *p, unsigned long v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* Parses a number (decimal, or hex after 0x) at *p, moving *p past it and one space. */
+static unsigned long take_number(const char **p)
+{
+    const char *s = *p;
+    unsigned long v = 0;
+    if (s[0] == '0' && s[1] == 'x') {
+        for (s += 2;; s++) {
+            int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+            if (d < 0)
+                break;
+            v = v * 16 + (unsigned long)d;
+        }
+    } else {
+        for (; *s >= '0' && *s <= '9'; s++)
+            v = v * 10 + (unsigned long)(*s - '0');
+    }
+    *p = *s == ' ' ? s + 1 : s;
+    return v;
+}
+
+/* Is the copy (one thread, see write_from_copy) waiting, without a time limit, on a private
+ * futex: a lock that was held when it was forked, by the code the signal handler interrupted
+ * or by another thread? In a process of one thread nothing can release it. Reads
+ * /proc/PID/syscall (number, then six arguments); false when that cannot be read.
+ * Async-signal-safe. */
+static bool copy_is_stuck(pid_t pid)
+{
+    char path[64] = "/proc/", buf[256];
+    char *e = put_decimal(path + 6, (unsigned long)pid);
+    memcpy(e, "/syscall", sizeof "/syscall");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+        return false; /* "running", or not readable */
+    buf[n] = '\0';
+    const char *p = buf;
+    unsigned long args[7];
+    for (int i = 0; i < 7; i++)
+        args[i] = take_number(&p); /* the number, then the arguments */
+    int op = (int)args[2], cmd = op & FUTEX_CMD_MASK;
+    return args[0] == SYS_futex && (op & FUTEX_PRIVATE_FLAG) &&
+           (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && args[4] == 0; /* no timeout */
+}
+
+/* In a signal handler (a fatal signal's, or the program's own that calls exit or _exit): a
+ * forked copy of the process (one thread, the same memory) writes the profile while this one
+ * waits, at most COPY_WRITE_TIMEOUT_MS. The copy can block forever on a lock held at the fork
+ * (malloc's, interrupted by the signal, or one another thread held): it is killed as soon as
+ * it is seen waiting on one, and the line says why there is no profile. */
 static void write_from_copy(void)
 {
-    /* runs in a fatal-signal handler: async-signal-safe up to the fork */
+    /* runs in a signal handler: async-signal-safe up to the fork */
     struct timespec stopped;
     clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
@@ -257,20 +333,26 @@ static void write_from_copy(void)
     measure(&st);
     pid_t child = _Fork();
     if (child == 0) {
-        write_profile(&st, &stopped); /* st.pid is the dying process's */
+        write_profile(&st, &stopped); /* st.pid is the original process's */
         syscall(SYS_exit_group, 0);
     }
-    if (child < 0)
+    if (child < 0) {
+        say("profreg: no profile written: cannot fork a copy to write it from a signal handler");
         return;
+    }
     for (int waited = 0;; waited += 5) {
         int status;
         pid_t r = waitpid(child, &status, WNOHANG);
         if (r == child || (r < 0 && errno != EINTR))
             return; /* done, or reaped by the program's own SIGCHLD handler */
-        if (waited >= FATAL_WRITE_TIMEOUT_MS) {
+        bool stuck = waited >= 10 && copy_is_stuck(child);
+        if (stuck || waited >= COPY_WRITE_TIMEOUT_MS) {
             kill(child, SIGKILL);
             waitpid(child, &status, 0);
-            say("profreg: no profile written: writing it took too long after a fatal signal");
+            say(stuck ? "profreg: no profile written: the process ended inside a signal handler "
+                        "while a lock it needs (malloc's, stdio's) was held"
+                      : "profreg: no profile written: writing it from a signal handler took "
+                        "too long");
             return;
         }
         struct timespec ms = {0, 5000000};

@@ -304,6 +304,49 @@ void unwind_thread_start(void)
     }
 }
 
+/* ---- is the caller inside a signal handler? ------------------------------------------------ */
+
+/* Frames walked at most before giving up (the answer is then "perhaps", counted as yes). */
+#define HANDLER_WALK_MAX 2048
+
+bool unwind_in_signal_handler(void)
+{
+    /* async-signal-safe: may run in any signal handler of the program */
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+        return true;
+    /* this thread may have been interrupted inside profreg's own unwinding: keep its state */
+    bool was_unwinding = t_unwinding;
+    const struct snapshot *was_snap = t_snap;
+    uintptr_t was_alt_lo = t_alt_lo, was_alt_hi = t_alt_hi;
+    if (!(ss.ss_flags & SS_DISABLE) && ss.ss_size > 0) {
+        t_alt_lo = (uintptr_t)ss.ss_sp;
+        t_alt_hi = t_alt_lo + ss.ss_size;
+    }
+    bool signal_frame = false, complete = false;
+    unw_context_t ctx;
+    unw_cursor_t cursor;
+    begin();
+    if (unw_getcontext(&ctx) == 0 && unw_init_local(&cursor, &ctx) == 0) {
+        for (int i = 0; i < HANDLER_WALK_MAX && !signal_frame && !complete; i++) {
+            if (unw_is_signal_frame(&cursor) > 0)
+                signal_frame = true;
+            else {
+                int r = unw_step(&cursor);
+                if (r < 0)
+                    break;
+                complete = r == 0;
+            }
+        }
+    }
+    end();
+    t_unwinding = was_unwinding;
+    t_snap = was_snap;
+    t_alt_lo = was_alt_lo;
+    t_alt_hi = was_alt_hi;
+    return signal_frame || !complete;
+}
+
 /* ---- capture -------------------------------------------------------------------------------- */
 
 static uint64_t context_pc(const ucontext_t *uc)

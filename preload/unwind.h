@@ -43,6 +43,12 @@ void unwind_after_fork(void);
  * creates now is profreg's, to be moved out of the program's numbers)? */
 bool unwind_in_progress(void);
 
+/* Does the calling thread run inside a signal handler (it is on its signal stack, or a signal
+ * frame is among its callers)? Also true when its stack cannot be walked to the end (a stack
+ * profreg does not know, frames without unwind information): "perhaps" counts as yes.
+ * Async-signal-safe (no allocation, no lock, reads only known memory); for the exit paths. */
+bool unwind_in_signal_handler(void);
+
 /* runs in the SIGPROF handler: the interrupted stack of ucontext, leaf first, the interrupted
  * instruction marked exact (PB_EXACT_PC), in thread-local memory valid until the thread's next
  * sample; *n frames. NULL when too little stack is left below the handler to unwind (the

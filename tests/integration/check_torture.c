@@ -531,6 +531,38 @@ START_TEST(test_small_signal_stack)
 }
 END_TEST
 
+START_TEST(test_exit_from_signal_handler)
+{
+    /* A SIGALRM handler ends a two-thread program with _exit(7) or exit(7) while its main
+     * thread allocates and frees (malloc's arena lock held most of the time). profreg's exit
+     * work used to run right there: it allocated and waited forever on the lock the handler had
+     * interrupted (16 of 30 runs with _exit, 7 of 20 with exit hung). Every run must end with
+     * status 7, leaving a valid profile or one line saying why there is none. */
+    static const char *const hows[] = {"_exit", "exit"};
+    int saved = tu_timeout_s;
+    tu_timeout_s = 20;
+    for (int h = 0; h < 2; h++) {
+        for (int i = 0; i < 10; i++) {
+            const char *argv[] = {torture(), "exit_in_handler", hows[h], NULL};
+            struct tu_result r = both(argv, NULL); /* fails on a hang, or another status */
+            ck_assert_int_eq(r.status, 7);
+            json_t *p[2];
+            size_t n = profiles(p, 2); /* fails when a file is not valid JSON */
+            if (n == 1)
+                ck_assert_msg(strncmp(r.err, "profreg: wrote ", 15) == 0, "%s", r.err);
+            else
+                ck_assert_msg(strncmp(r.err, "profreg: no profile written: ", 29) == 0 &&
+                                  strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                              "%s: no profile, and stderr: %s", hows[h], r.err);
+            free_profiles(p, n);
+            clear_out();
+            tu_result_free(&r);
+        }
+    }
+    tu_timeout_s = saved;
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("torture");
@@ -560,6 +592,7 @@ int main(void)
     tcase_add_test(campaign, test_no_descriptor_in_the_programs_numbers);
     tcase_add_test(campaign, test_reused_descriptor_numbers_stay_the_programs);
     tcase_add_test(campaign, test_small_signal_stack);
+    tcase_add_test(campaign, test_exit_from_signal_handler);
     suite_add_tcase(s, campaign);
     return tu_run_suite(s);
 }

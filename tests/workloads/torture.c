@@ -488,6 +488,53 @@ static int mode_fds(void)
     return 0;
 }
 
+/* ---- exit from a signal handler ------------------------------------------------------------- */
+
+static const char *g_exit_how;
+
+static void exit_from_handler(int sig)
+{
+    (void)sig;
+    if (strcmp(g_exit_how, "_exit") == 0)
+        _exit(7);
+    exit(7);
+}
+
+static void *idle_thread(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
+/* Allocates and frees blocks too large for malloc's thread cache (so the arena's lock is taken,
+ * there being two threads) until SIGALRM, whose handler ends the process with how ("_exit"
+ * or "exit") 7: the signal most likely interrupts malloc holding that lock. */
+static int mode_exit_in_handler(const char *how)
+{
+    g_exit_how = how;
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, idle_thread, NULL); /* it keeps SIGALRM blocked */
+    pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+    signal(SIGALRM, exit_from_handler);
+    printf("allocating until SIGALRM\n");
+    fflush(stdout);
+    struct itimerval it = {{0, 0}, {0, 50000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (unsigned i = 0; g_exit_how; i++) { /* until the handler ends the process */
+        volatile char *p = malloc(2048 + (i % 64) * 512);
+        if (p)
+            p[0] = 1;
+        free((void *)p);
+    }
+    return 0;
+}
+
 /* ---- a small signal stack ------------------------------------------------------------------- */
 
 static void on_usr1(int sig)
@@ -525,7 +572,9 @@ static int mode_altstack(const char *how)
     for (size_t i = 0; !guard && i < size; i++)
         intact = intact && m[i] == 0xa5;
     printf("100 signals handled on an 8 KiB signal stack%s\n",
-           guard ? "" : intact ? ", memory below it intact" : ", memory below it OVERWRITTEN");
+           guard    ? ""
+           : intact ? ", memory below it intact"
+                    : ", memory below it OVERWRITTEN");
     return intact ? 0 : 1;
 }
 
@@ -593,6 +642,8 @@ int main(int argc, char **argv)
         return mode_clone();
     if (strcmp(mode, "closefds") == 0)
         return mode_closefds(arg);
+    if (strcmp(mode, "exit_in_handler") == 0)
+        return mode_exit_in_handler(arg);
     if (strcmp(mode, "altstack") == 0)
         return mode_altstack(arg);
     if (strcmp(mode, "fds") == 0)
