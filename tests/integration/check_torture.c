@@ -372,7 +372,8 @@ END_TEST
 
 START_TEST(test_bad_settings_and_output)
 {
-    /* an output directory that cannot be created: one line, the program unaffected */
+    /* an output directory that cannot be created (tried when the profile is written): one
+     * line, the program unaffected */
     const char *argv[] = {torture(), "end", "exit", NULL};
     char preload[4200];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
@@ -380,9 +381,10 @@ START_TEST(test_bad_settings_and_output)
     struct tu_result r = tu_run(argv, env, NULL);
     ck_assert_int_eq(r.status, 3);
     ck_assert_str_eq(r.out, "ending by exit\n");
-    ck_assert_msg(strncmp(r.err, "profreg: no place for the profile", 33) == 0 &&
-                      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                  "%s", r.err);
+    ck_assert_msg(
+        strncmp(r.err, "profreg: no profile written: cannot create directory /proc/no", 61) == 0 &&
+            strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+        "%s", r.err);
     tu_result_free(&r);
 
     /* values that do not parse: one line naming each variable, defaults used */
@@ -563,6 +565,83 @@ START_TEST(test_exit_from_signal_handler)
 }
 END_TEST
 
+/* Runs argv in dir (the working directory at start), plainly and then under the preload with
+ * env (PROFREG_OUTPUT not set unless env sets it; only the torture workload is profiled);
+ * asserts the same status and stdout, and returns the preloaded run. */
+static struct tu_result both_in(const char *dir, const char *const *argv, const char *const *env)
+{
+    char back[4200], preload[4200], clean[4400];
+    ck_assert_ptr_nonnull(getcwd(back, sizeof back));
+    ck_assert_int_eq(chdir(dir), 0);
+    struct tu_result plain = tu_run(argv, NULL, NULL);
+    snprintf(clean, sizeof clean, "rm -rf '%s'/* 2>/dev/null; true", dir);
+    free(tu_shell(clean)); /* anything the plain run left */
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
+    const char *full[8] = {preload, "PROFREG_TARGET=torture"};
+    size_t n = 2;
+    for (const char *const *e = env; e && *e && n < 7; e++)
+        full[n++] = *e;
+    full[n] = NULL;
+    if (!tu_exists(dir)) /* the plain run removed it: the same start for both */
+        ck_assert_int_eq(mkdir(dir, 0777), 0);
+    ck_assert_int_eq(chdir(dir), 0);
+    struct tu_result r = tu_run(argv, full, NULL);
+    ck_assert_int_eq(chdir(back), 0);
+    ck_assert_msg(!r.timed_out, "%s %s hung", argv[1], argv[2]);
+    ck_assert_msg(r.status == plain.status && r.signal == plain.signal,
+                  "%s %s: status %d under the preload, %d without (stderr: %s)", argv[1], argv[2],
+                  r.status, plain.status, r.err);
+    ck_assert_msg(strcmp(r.out, plain.out) == 0, "stdout differs:\n%s---\n%s", r.out, plain.out);
+    tu_result_free(&plain);
+    return r;
+}
+
+START_TEST(test_nothing_created_before_main)
+{
+    /* profile_results/<exe>/ was created in the working directory when the library loaded:
+     * a program cloning into "." found it not empty (git clone exits 128), and a program
+     * removing the directory it started in could not. Now directories are made only when the
+     * profile is written, under the directory the process started in. */
+    char dir[4200], want[4400];
+    snprintf(dir, sizeof dir, "%s/start", tu_tmp);
+    ck_assert_int_eq(mkdir(dir, 0777), 0);
+    const char *argv[] = {torture(), "startdir", "", NULL};
+    struct tu_result r = both_in(dir, argv, NULL);
+    ck_assert_str_eq(r.out, "entries at start: 0\n");
+    snprintf(want, sizeof want, "%s/profile_results/torture", dir);
+    char **paths;
+    size_t n = tu_list_profiles(want, &paths); /* under the starting directory, not "/" */
+    ck_assert_msg(n == 1, "%zu profiles in %s (stderr: %s)", n, want, r.err);
+    json_decref(tu_load_json(paths[0]));
+    tu_free_list(paths, n);
+    tu_result_free(&r);
+
+    /* a relative PROFREG_OUTPUT is taken from the starting directory too */
+    snprintf(want, sizeof want, "rm -rf %s/profile_results", dir);
+    free(tu_shell(want));
+    const char *rel[] = {"PROFREG_OUTPUT=rel/p.json", NULL};
+    r = both_in(dir, argv, rel);
+    snprintf(want, sizeof want, "%s/rel/p.json", dir);
+    ck_assert_msg(tu_exists(want), "%s missing (stderr: %s)", want, r.err);
+    json_decref(tu_load_json(want));
+    tu_result_free(&r);
+    snprintf(want, sizeof want, "rm -rf %s/rel", dir);
+    free(tu_shell(want));
+
+    /* the program removes the directory it started in: it can, and profreg does not create it
+     * again; one line says where the profile would have gone */
+    const char *argv2[] = {torture(), "startdir", "rmdir", NULL};
+    r = both_in(dir, argv2, NULL);
+    ck_assert_str_eq(r.out, "entries at start: 0\nrmdir of the starting directory: ok\n");
+    ck_assert_msg(!tu_exists(dir), "%s was created again", dir);
+    ck_assert_msg(strncmp(r.err, "profreg: no profile written: ", 29) == 0 &&
+                      strstr(r.err, "no longer exists") &&
+                      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                  "%s", r.err);
+    tu_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("torture");
@@ -593,6 +672,7 @@ int main(void)
     tcase_add_test(campaign, test_reused_descriptor_numbers_stay_the_programs);
     tcase_add_test(campaign, test_small_signal_stack);
     tcase_add_test(campaign, test_exit_from_signal_handler);
+    tcase_add_test(campaign, test_nothing_created_before_main);
     suite_add_tcase(s, campaign);
     return tu_run_suite(s);
 }

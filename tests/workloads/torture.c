@@ -535,6 +535,30 @@ static int mode_exit_in_handler(const char *how)
     return 0;
 }
 
+/* ---- the starting directory ---------------------------------------------------------------- */
+
+/* Prints how many entries the working directory has when main starts (a program cloning into
+ * ".", which must be empty), works, then with how "rmdir" leaves the directory and removes it,
+ * with "chdir" just moves to "/" (where a relative output path must not now point). */
+static int mode_startdir(const char *how)
+{
+    DIR *d = opendir(".");
+    if (!d)
+        return 1;
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    printf("entries at start: %d\n", entries);
+    main_work(30);
+    char start[4096];
+    if (!getcwd(start, sizeof start) || chdir("/") != 0)
+        return 1;
+    if (strcmp(how, "rmdir") == 0)
+        printf("rmdir of the starting directory: %s\n", rmdir(start) == 0 ? "ok" : strerror(errno));
+    return entries == 0 ? 0 : 1;
+}
+
 /* ---- a small signal stack ------------------------------------------------------------------- */
 
 static void on_usr1(int sig)
@@ -644,6 +668,8 @@ int main(int argc, char **argv)
         return mode_closefds(arg);
     if (strcmp(mode, "exit_in_handler") == 0)
         return mode_exit_in_handler(arg);
+    if (strcmp(mode, "startdir") == 0)
+        return mode_startdir(arg);
     if (strcmp(mode, "altstack") == 0)
         return mode_altstack(arg);
     if (strcmp(mode, "fds") == 0)
