@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <linux/futex.h>
+#include <linux/kcmp.h>
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,6 +43,7 @@ static struct stacktab *g_tab;
 static _Atomic int g_state = STATE_OFF;
 static _Atomic pid_t g_pid;          /* the process being profiled (updated in a fork child) */
 static _Atomic bool g_sigprof_given; /* the program took SIGPROF over */
+static bool g_start_unknown;         /* g_run.start is not this process's start */
 
 /* Signals whose default action ends the process; profreg writes the profile first. */
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
@@ -88,28 +91,96 @@ static bool is_target(const char *target)
     return fnmatch(target, fs_basename(exe), 0) == 0;
 }
 
-static void restart_in_child(void)
+/* Parses a decimal number at p (async-signal-safe). */
+static unsigned long long decimal_at(const char *p)
 {
-    atomic_store(&g_pid, getpid());
+    unsigned long long v = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (unsigned long long)(*p - '0');
+    return v;
+}
+
+/* When this process started, on CLOCK_MONOTONIC: /proc/self/stat's starttime (clock ticks
+ * since boot, field 22) against CLOCK_BOOTTIME. False when it cannot be read.
+ * Async-signal-safe. */
+static bool process_start(struct timespec *out)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name before it may hold anything */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    long tick = sysconf(_SC_CLK_TCK);
+    struct timespec boot, mono;
+    if (!p || tick <= 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0 ||
+        clock_gettime(CLOCK_MONOTONIC, &mono) != 0)
+        return false;
+    unsigned long long ticks = decimal_at(p + 1);
+    long long age_ns = (long long)boot.tv_sec * 1000000000LL + boot.tv_nsec -
+                       (long long)(ticks / (unsigned long long)tick) * 1000000000LL -
+                       (long long)(ticks % (unsigned long long)tick) * (1000000000LL / tick);
+    long long start_ns =
+        (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec - (age_ns > 0 ? age_ns : 0);
+    out->tv_sec = (time_t)(start_ns / 1000000000LL);
+    out->tv_nsec = (long)(start_ns % 1000000000LL);
+    return true;
+}
+
+enum memory { MEMORY_SEPARATE, MEMORY_SHARED, MEMORY_UNKNOWN };
+
+/* Does this process share its memory with process `other` (a vfork child with its parent)?
+ * kcmp (unknown where the kernel or a seccomp filter refuses it). Async-signal-safe. */
+static enum memory memory_relation(pid_t other)
+{
+    long r = syscall(SYS_kcmp, (pid_t)syscall(SYS_getpid), other, KCMP_VM, 0, 0);
+    return r == 0 ? MEMORY_SHARED : r > 0 ? MEMORY_SEPARATE : MEMORY_UNKNOWN;
+}
+
+/* Is this process another than the one profiled so far: a fork child (forked, from the fork
+ * handler), or a child made by the clone system call without fork's handlers, noticed when it
+ * registers a thread or ends? Then it starts afresh (true): the parent's samples, statistics
+ * and threads are forgotten and its run counts from its start. A child sharing the parent's
+ * memory (vfork; such a child may only exec or _exit) is left alone: that state is the
+ * parent's. Async-signal-safe (it also runs at ends inside signal handlers). */
+static bool check_process(bool forked)
+{
+    pid_t pid = (pid_t)syscall(SYS_getpid), was = atomic_load(&g_pid);
+    if (pid == was || (!forked && memory_relation(was) == MEMORY_SHARED))
+        return false;
+    atomic_store(&g_pid, pid);
+    threads_forget_all();
     unwind_after_fork();
     atomic_store(&g_sigprof_given, false);
     if (atomic_load(&g_state) != STATE_PROFILING)
-        return;
+        return true;
     stacktab_reset(g_tab);
     timers_reset_stats();
-    clock_gettime(CLOCK_MONOTONIC, &g_run.start);
-    char err[256];
-    threads_attach_current(err, sizeof err);
+    g_start_unknown = false;
+    if (forked)
+        clock_gettime(CLOCK_MONOTONIC, &g_run.start);
+    else if (!process_start(&g_run.start))
+        g_start_unknown = true; /* its wall time is left out of the profile */
+    return true;
 }
 
 static void finish(void);
 static void sigprof_taken(const char *what);
 static void install_fatal_handlers(void);
 
-/* _exit/_Exit: the profiled process itself, not a vfork child sharing its memory. */
+/* _exit/_Exit: the profiled process itself, or a child with a memory of its own (made by the
+ * clone system call) — not a vfork child sharing the parent's memory (the usual one to call
+ * _exit), nor one kcmp cannot tell from that. */
 static void before_exit(void)
 {
-    if (getpid() == atomic_load(&g_pid))
+    pid_t was = atomic_load(&g_pid);
+    if ((pid_t)syscall(SYS_getpid) == was || memory_relation(was) == MEMORY_SEPARATE)
         finish();
 }
 
@@ -142,7 +213,7 @@ __attribute__((constructor)) static void profreg_load(void)
     }
     if (timers_start(g_tab, g_cfg.mode, g_cfg.clock, g_cfg.frequency, !g_cfg.slow_unwind, err,
                      sizeof err) != 0 ||
-        threads_init(restart_in_child, err, sizeof err) != 0) {
+        threads_init(check_process, err, sizeof err) != 0) {
         sayf("cannot start sampling", err);
         return;
     }
@@ -170,8 +241,9 @@ static void measure(struct run_stats *st)
     st->pid = getpid();
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    st->wall_ms = (double)(now.tv_sec - g_run.start.tv_sec) * 1e3 +
-                  (double)(now.tv_nsec - g_run.start.tv_nsec) / 1e6;
+    st->wall_ms = g_start_unknown ? NAN
+                                  : (double)(now.tv_sec - g_run.start.tv_sec) * 1e3 +
+                                        (double)(now.tv_nsec - g_run.start.tv_nsec) / 1e6;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         st->cpu_ms = timeval_ms(ru.ru_utime) + timeval_ms(ru.ru_stime);
@@ -225,6 +297,7 @@ static void write_from_copy(void);
  * the writing needs (malloc's, stdio's): a forked copy writes, with a time limit. */
 static void finish(void)
 {
+    check_process(false); /* a child made by clone that made no thread: nothing of it sampled */
     int expected = STATE_PROFILING;
     if (!atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
         return;
@@ -367,8 +440,11 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
     (void)uc;
     int saved = errno;
     int expected = STATE_PROFILING;
-    if (getpid() == atomic_load(&g_pid) &&
-        atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
+    pid_t was = atomic_load(&g_pid);
+    bool own = (pid_t)syscall(SYS_getpid) == was || memory_relation(was) == MEMORY_SEPARATE;
+    if (own)
+        check_process(false);
+    if (own && atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
         write_from_copy();
     /* end exactly as without profreg: the default action of the same signal */
     struct sigaction dfl;

@@ -642,6 +642,42 @@ START_TEST(test_nothing_created_before_main)
 }
 END_TEST
 
+START_TEST(test_raw_clone_child_starts_afresh)
+{
+    /* A child made by the clone system call without fork's handlers (as some runtimes do)
+     * wrote the parent's samples as its own profile (296 of 296 runs). A new process is now
+     * noticed by its pid where it matters (a thread registered, the end) and starts afresh:
+     * whatever it writes holds none of the parent's samples. */
+    static const char *const hows[] = {"", "thread", "_exit"};
+    for (int h = 0; h < 3; h++) {
+        const char *argv[] = {torture(), "rawclone", hows[h], NULL};
+        struct tu_result r = both(argv, NULL);
+        ck_assert_str_eq(r.out, "clone child exited 6\n");
+        json_t *p[4];
+        size_t n = profiles(p, 4);
+        /* with _exit, a child that made no thread writes only where the kernel can say it
+         * shares no memory with the parent (kcmp), unlike a vfork child */
+        ck_assert_msg(n == 2 || (n == 1 && h == 2), "%s: %zu profiles", hows[h], n);
+        size_t with_parent_work = 0;
+        for (size_t i = 0; i < n; i++)
+            with_parent_work += has(p[i], "parent_work");
+        ck_assert_msg(with_parent_work == 1, "%s: parent_work in %zu of %zu profiles", hows[h],
+                      with_parent_work, n);
+        json_t *parent = has(p[0], "parent_work") ? p[0] : p[1];
+        ck_assert(!has(parent, "child_work") && !has(parent, "worker_work"));
+        if (n == 2) {
+            json_t *child = parent == p[0] ? p[1] : p[0];
+            ck_assert_int_ne(pid_of(parent), pid_of(child));
+            if (h == 1) /* sampled from its first thread on: that thread, and its own */
+                ck_assert_msg(has(child, "worker_work"), "the child's thread was not sampled");
+        }
+        free_profiles(p, n);
+        clear_out();
+        tu_result_free(&r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("torture");
@@ -673,6 +709,7 @@ int main(void)
     tcase_add_test(campaign, test_small_signal_stack);
     tcase_add_test(campaign, test_exit_from_signal_handler);
     tcase_add_test(campaign, test_nothing_created_before_main);
+    tcase_add_test(campaign, test_raw_clone_child_starts_afresh);
     suite_add_tcase(s, campaign);
     return tu_run_suite(s);
 }

@@ -327,6 +327,37 @@ static int mode_clone(void)
     return 0;
 }
 
+/* A child made by the clone system call itself, without fork's handlers (exit signal SIGCHLD,
+ * no CLONE_VM: a copy of the memory, as fork makes), works and ends with exit(6); with how
+ * "thread" it first runs a thread that works (the first thing profreg sees of the child), with
+ * "_exit" it ends with _exit(6). */
+static int mode_rawclone(const char *how)
+{
+    parent_work(100);
+    fflush(stdout);
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0) {
+        printf("clone: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        child_work(100);
+        if (strcmp(how, "thread") == 0) {
+            pthread_t t;
+            pthread_create(&t, NULL, wave_thread, (void *)(uintptr_t)100);
+            pthread_join(t, NULL);
+        }
+        if (strcmp(how, "_exit") == 0)
+            _exit(6);
+        exit(6);
+    }
+    parent_work(100);
+    int st;
+    waitpid(pid, &st, 0);
+    printf("clone child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
 /* ---- descriptors closed under profreg's feet ------------------------------------------------ */
 
 /* Closes every descriptor above 2, as daemons do (glibc's close_range, or with how "syscall"
@@ -664,6 +695,8 @@ int main(int argc, char **argv)
         return mode_threads();
     if (strcmp(mode, "clone") == 0)
         return mode_clone();
+    if (strcmp(mode, "rawclone") == 0)
+        return mode_rawclone(arg);
     if (strcmp(mode, "closefds") == 0)
         return mode_closefds(arg);
     if (strcmp(mode, "exit_in_handler") == 0)
