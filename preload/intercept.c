@@ -195,24 +195,36 @@ EXPORT void closefrom(int lowfd)
 
 /* ---- descriptors made for profreg ------------------------------------------------------------ */
 
-/* Moves fd to INTERCEPT_FD_MIN or above, close-on-exec; keeps it where it is when it cannot. */
+/* Moves fd to INTERCEPT_FD_MIN or above, close-on-exec; -1 (fd closed) when it cannot. */
 static int move_high(int fd)
 {
     int high = fcntl(fd, F_DUPFD_CLOEXEC, INTERCEPT_FD_MIN);
-    if (high < 0)
-        return fd;
     syscall(SYS_close, fd);
     return high;
 }
 
+/* A pipe of profreg's that cannot go to INTERCEPT_FD_MIN or above (a descriptor limit of 512
+ * or less) is not made: pipe2 fails with EMFILE (libunwind then does without it, and profreg
+ * never uses it), rather than take numbers the program counts on. */
 EXPORT int pipe2(int fds[2], int flags)
 {
-    int rc = (int)syscall(SYS_pipe2, fds, flags);
+    int made[2];
+    int rc = (int)syscall(SYS_pipe2, made, flags);
     if (rc == 0 && g_hooks.new_fds_ours && g_hooks.new_fds_ours()) {
-        int saved = errno;
-        fds[0] = move_high(fds[0]);
-        fds[1] = move_high(fds[1]);
-        errno = saved;
+        made[0] = move_high(made[0]);
+        made[1] = move_high(made[1]);
+        if (made[0] < 0 || made[1] < 0) {
+            if (made[0] >= 0)
+                syscall(SYS_close, made[0]);
+            if (made[1] >= 0)
+                syscall(SYS_close, made[1]);
+            errno = EMFILE;
+            return -1;
+        }
+    }
+    if (rc == 0) {
+        fds[0] = made[0];
+        fds[1] = made[1];
     }
     return rc;
 }

@@ -6,7 +6,8 @@
  * are passed to the handler the program had installed before us, if any.
  *
  * A perf event is the thread's task clock with sample_period = 1/HZ s of CPU time; its
- * descriptor (close-on-exec, moved to 512 or above, away from the numbers a program expects)
+ * descriptor (close-on-exec, moved to 512 or above, away from the numbers a program expects;
+ * no perf event where the descriptor limit does not allow that)
  * is set to signal SIGPROF to its thread (F_SETSIG, F_SETOWN_EX with F_OWNER_TID, O_ASYNC).
  * With a one-page ring buffer mapped (each overflow writes an 8-byte record and wakes the
  * owner: a signal), the handler only marks the record read, no system call; where the ring
@@ -178,12 +179,16 @@ static int open_perf_event(pid_t tid, uint64_t *id)
     int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
     if (fd < 0)
         return -1;
-    /* out of the way of the program's own numbers (0, 1, 2, the next open's 3...) */
+    /* out of the way of the program's own numbers (0, 1, 2, the next open's 3...); where it
+     * cannot go there (a descriptor limit of 512 or less), no perf event: it would take a
+     * number the program counts on */
     int high = fcntl(fd, F_DUPFD_CLOEXEC, PERF_FD_MIN);
-    if (high >= 0) {
-        close(fd);
-        fd = high;
+    close(fd);
+    if (high < 0) {
+        errno = EMFILE;
+        return -1;
     }
+    fd = high;
     struct f_owner_ex owner = {F_OWNER_TID, tid};
     int flags = fcntl(fd, F_GETFL);
     if (fd >= PERF_FD_LIMIT || flags < 0 || fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
