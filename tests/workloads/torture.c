@@ -15,7 +15,9 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -358,6 +360,119 @@ static int mode_rawclone(const char *how)
     return 0;
 }
 
+/* A vfork child that execs this program's "tiny" mode (how "exec") or ends with _exit(3) at
+ * once: it shares the parent's memory until then. */
+static int mode_vfork(const char *self, const char *how)
+{
+    parent_work(50);
+    fflush(stdout);
+    pid_t pid = vfork();
+    if (pid == 0) {
+        if (strcmp(how, "exec") == 0)
+            execl(self, self, "tiny", (char *)NULL);
+        _exit(3);
+    }
+    if (pid < 0)
+        return 1;
+    parent_work(50);
+    int st;
+    waitpid(pid, &st, 0);
+    printf("vfork child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
+extern char **environ;
+
+/* posix_spawn of this program's "tiny" mode, four times, while the parent works. */
+static int mode_spawn(const char *self)
+{
+    fflush(stdout);
+    for (int i = 0; i < 4; i++) {
+        pid_t pid;
+        char *const argv[] = {(char *)self, (char *)"tiny", NULL};
+        if (posix_spawn(&pid, self, NULL, NULL, argv, environ) != 0)
+            return 1;
+        parent_work(10);
+        int st;
+        waitpid(pid, &st, 0);
+        printf("spawned child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* ---- deep recursion, longjmp ---------------------------------------------------------------- */
+
+NOINLINE static uint64_t down(unsigned depth, unsigned units)
+{
+    if (depth == 0) {
+        uint64_t x = sink ^ 11;
+        BURN(units, x);
+        return x;
+    }
+    uint64_t r = down(depth - 1, units);
+    sink++;
+    return r + 1;
+}
+
+/* Recursion `depth` frames deep (far deeper than profreg keeps), burning at the bottom. */
+static int mode_recurse(long depth)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 4; i++)
+        r += down((unsigned)depth, 25);
+    printf("recursed %ld deep 4 times\n", depth);
+    return r ? 0 : 1;
+}
+
+static jmp_buf g_jump;
+static sigjmp_buf g_sigjump;
+
+static volatile bool g_do_jump = true;
+
+NOINLINE static void jump_from(unsigned depth)
+{
+    if (depth == 0) {
+        main_work(1);
+        if (g_do_jump)
+            longjmp(g_jump, 1);
+        return;
+    }
+    jump_from(depth - 1);
+    sink++;
+}
+
+static void jump_out_of_handler(int sig)
+{
+    (void)sig;
+    siglongjmp(g_sigjump, 1);
+}
+
+/* 200 longjmps out of 20 frames of work, then 5 siglongjmps out of a SIGALRM handler that
+ * interrupts work (and, now and then, profreg's own SIGPROF handler). */
+static int mode_longjmp(void)
+{
+    volatile int jumps = 0, handler_jumps = 0;
+    for (volatile int i = 0; i < 200; i++) {
+        if (setjmp(g_jump) == 0)
+            jump_from(20);
+        else
+            jumps++;
+    }
+    signal(SIGALRM, jump_out_of_handler);
+    for (volatile int i = 0; i < 5; i++) {
+        if (sigsetjmp(g_sigjump, 1) == 0) {
+            struct itimerval it = {{0, 0}, {0, 20000}};
+            setitimer(ITIMER_REAL, &it, NULL);
+            for (;;)
+                worker_work(1);
+        }
+        handler_jumps++;
+    }
+    printf("%d longjmps, %d siglongjmps out of a signal handler\n", jumps, handler_jumps);
+    return 0;
+}
+
 /* ---- descriptors closed under profreg's feet ------------------------------------------------ */
 
 /* Closes every descriptor above 2, as daemons do (glibc's close_range, or with how "syscall"
@@ -695,6 +810,14 @@ int main(int argc, char **argv)
         return mode_threads();
     if (strcmp(mode, "clone") == 0)
         return mode_clone();
+    if (strcmp(mode, "vfork") == 0)
+        return mode_vfork(argv[0], arg);
+    if (strcmp(mode, "spawn") == 0)
+        return mode_spawn(argv[0]);
+    if (strcmp(mode, "recurse") == 0)
+        return mode_recurse(argc > 2 ? strtol(arg, NULL, 10) : 5000);
+    if (strcmp(mode, "longjmp") == 0)
+        return mode_longjmp();
     if (strcmp(mode, "rawclone") == 0)
         return mode_rawclone(arg);
     if (strcmp(mode, "closefds") == 0)
