@@ -2,6 +2,7 @@
 #
 #   make            build build/libprofreg.so and build/profreg
 #   make check      build and run the Check test suite
+#   make stress     the preload under stress scenarios, each against an unprofiled run
 #   make demo       run the CI wrapper on the bundled demo workload (profile, archive, judge)
 #   make bench      measure overhead (vs gperftools), exit-time symbolization, compare speed
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
@@ -30,7 +31,7 @@ SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/dwarf_names
                src/profile_build.c \
                src/symcache.c src/unitcache.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
-               preload/threads.c preload/output.c preload/intercept.c
+               preload/threads.c preload/output.c preload/intercept.c preload/unwind.c
 JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/render_junit.c \
                src/render_markdown.c src/xml.c src/term.c src/timeutil.c src/gitinfo.c \
@@ -44,7 +45,7 @@ LIB := $(BUILD)/libprofreg.so
 CLI := $(BUILD)/profreg
 
 .PHONY: all check check-unit check-integration memcheck demo bench install uninstall clean \
-        deps deps-check deps-bench format lint judge-eval judge-aa check-slow
+        deps deps-check deps-bench format lint judge-eval judge-aa check-slow stress
 all: $(LIB) $(CLI)
 
 # Dependencies: checked on every build (fast when present), installed when root.
@@ -212,6 +213,13 @@ check-integration: deps-check all $(WORKLOADS) $(DEMO) $(INTEG_BIN)
 # run, 5 runs a side, and a 2.5x slowdown of a function at about 1 % must be named (about 1 min).
 check-slow: deps-check all $(BUILD)/workloads/gtest_sim $(BUILD)/tests/check_realistic
 	$(TEST_ENV) PROFREG_SLOW=1 $(BUILD)/tests/check_realistic
+
+# The preload under stress (run by .ci/run after make check): threads churning, 10 kHz, deep
+# recursion, vfork/posix_spawn/clone, dlopen loops, exceptions, longjmp, close_range, a tiny
+# RLIMIT_NOFILE, read-only and full output, a removed working directory, 8 writers; each
+# against an unprofiled run (scripts/stress.sh; about 10 s).
+stress: all $(BUILD)/workloads/torture $(BUILD)/workloads/exceptions $(BUILD)/testlibs/libplugin.so
+	bash scripts/stress.sh $(BUILD)
 
 # The CLI under valgrind (run by .ci/run after make check).
 memcheck: deps-check all $(WORKLOADS)

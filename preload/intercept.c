@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -192,6 +193,42 @@ EXPORT void closefrom(int lowfd)
     }
 }
 
+/* ---- descriptors made for profreg ------------------------------------------------------------ */
+
+/* Moves fd to INTERCEPT_FD_MIN or above, close-on-exec; -1 (fd closed) when it cannot. */
+static int move_high(int fd)
+{
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, INTERCEPT_FD_MIN);
+    syscall(SYS_close, fd);
+    return high;
+}
+
+/* A pipe of profreg's that cannot go to INTERCEPT_FD_MIN or above (a descriptor limit of 512
+ * or less) is not made: pipe2 fails with EMFILE (libunwind then does without it, and profreg
+ * never uses it), rather than take numbers the program counts on. */
+EXPORT int pipe2(int fds[2], int flags)
+{
+    int made[2];
+    int rc = (int)syscall(SYS_pipe2, made, flags);
+    if (rc == 0 && g_hooks.new_fds_ours && g_hooks.new_fds_ours()) {
+        made[0] = move_high(made[0]);
+        made[1] = move_high(made[1]);
+        if (made[0] < 0 || made[1] < 0) {
+            if (made[0] >= 0)
+                syscall(SYS_close, made[0]);
+            if (made[1] >= 0)
+                syscall(SYS_close, made[1]);
+            errno = EMFILE;
+            return -1;
+        }
+    }
+    if (rc == 0) {
+        fds[0] = made[0];
+        fds[1] = made[1];
+    }
+    return rc;
+}
+
 /* ---- exits -------------------------------------------------------------------------------- */
 
 EXPORT void _exit(int status)
@@ -240,6 +277,8 @@ EXPORT void *dlopen(const char *file, int mode)
     sigset_t old;
     block_sigprof(&old);
     void *h = real(file, mode);
+    if (h && g_hooks.modules_changed)
+        g_hooks.modules_changed(0);
     restore_mask(&old);
     return h;
 }
@@ -252,6 +291,8 @@ EXPORT void *dlmopen(Lmid_t nsid, const char *file, int mode)
     sigset_t old;
     block_sigprof(&old);
     void *h = real(nsid, file, mode);
+    if (h && g_hooks.modules_changed)
+        g_hooks.modules_changed(0);
     restore_mask(&old);
     return h;
 }
@@ -294,7 +335,13 @@ EXPORT int dlclose(void *handle)
     record_unload(handle);
     sigset_t old;
     block_sigprof(&old);
+    struct link_map *lm = NULL;
+    bool known = g_hooks.modules_changed && dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm;
+    if (known) /* its segments may be unmapped at any moment from now on */
+        g_hooks.modules_changed((uintptr_t)lm->l_addr);
     int rc = real(handle);
+    if (known)
+        g_hooks.modules_changed(0);
     restore_mask(&old);
     return rc;
 }

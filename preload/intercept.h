@@ -6,10 +6,13 @@
  *   setitimer                 notice a program that arms ITIMER_PROF
  *   close, close_range, closefrom
  *                             re-arm the calling thread when its perf event went with them
+ *   pipe2                     the pipe libunwind opens when profreg starts it goes to 512 or
+ *                             above, out of the program's numbers (unwind.c)
  *   dlopen, dlmopen, dlclose, dl_iterate_phdr
  *                             never sampled while the loader's lock is held (the handler's
- *                             unwinder needs it: that would deadlock); dlclose also records
- *                             the library so its functions are still named at exit
+ *                             unwinder needs it: that would deadlock); the handler's record of
+ *                             the loaded modules is renewed; dlclose also records the library
+ *                             so its functions are still named at exit
  * Internal callers use the real functions below, never the interposed names. */
 #ifndef PROFREG_INTERCEPT_H
 #define PROFREG_INTERCEPT_H
@@ -19,12 +22,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* profreg's descriptors are moved to this number or above, away from the numbers a program
+ * expects (0, 1, 2, the next open's 3...). */
+#define INTERCEPT_FD_MIN 512
+
 /* What the interposers report to the life cycle (preload.c). */
 struct intercept_hooks {
-    void (*before_exit)(void);               /* _exit/_Exit in the profiled process */
-    void (*sigprof_taken)(const char *what); /* the program takes SIGPROF or ITIMER_PROF */
-    void (*fds_closed)(void);                /* the program closed descriptors, perhaps ours */
-    bool (*is_ours)(int fd);                 /* is fd one of profreg's (no system call) */
+    void (*before_exit)(void);                  /* _exit/_Exit in the profiled process */
+    void (*sigprof_taken)(const char *what);    /* the program takes SIGPROF or ITIMER_PROF */
+    void (*fds_closed)(void);                   /* the program closed descriptors, perhaps ours */
+    bool (*is_ours)(int fd);                    /* is fd one of profreg's (no system call) */
+    bool (*new_fds_ours)(void);                 /* would a descriptor made now be profreg's? */
+    void (*modules_changed)(uintptr_t closing); /* after dlopen/dlclose; before a dlclose, with
+                                                   the load address of the library closed */
 };
 
 /* Resolves the real functions (also done lazily on first use). */

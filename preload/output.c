@@ -78,10 +78,17 @@ int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, s
         snprintf(ri->executable, sizeof ri->executable, "unknown");
     ri->argv = read_cmdline();
 
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        snprintf(cwd, sizeof cwd, ".");
+    /* a relative path (the default one too) is taken from the directory the process starts
+     * in, remembered here; nothing is created before the profile is written */
     const char *out = cfg->output;
+    char cwd[PATH_MAX] = "";
+    if (out[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+        snprintf(err, errlen,
+                 "the working directory has no name (%s); set PROFREG_OUTPUT to an "
+                 "absolute path",
+                 strerror(errno));
+        return -1;
+    }
     char abs[PATH_MAX];
     int n;
     if (!*out)
@@ -94,6 +101,7 @@ int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, s
         snprintf(err, errlen, "output path too long");
         return -1;
     }
+    memcpy(ri->start_dir, cwd, strlen(cwd) + 1);
 
     size_t len = strlen(abs);
     if (abs[len - 1] == '/' || fs_is_dir(abs)) {
@@ -109,12 +117,22 @@ int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, s
         else
             *slash = '\0';
     }
-    char why[PATH_MAX + 128];
-    if (fs_mkdir_p(ri->out_dir, 0777, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s", why);
+    return 0;
+}
+
+/* The output directory, created now (at exit) where missing. Under a relative output path,
+ * the directory the process started in must still be there: a removed one is not made again
+ * (the user removed it, perhaps the program itself), the profile is not written. */
+static int make_out_dir(const struct run_info *ri, char *err, size_t errlen)
+{
+    if (ri->start_dir[0] && !fs_is_dir(ri->start_dir)) {
+        snprintf(err, errlen,
+                 "the directory the process started in, %s, no longer exists (the output "
+                 "path is relative to it)",
+                 ri->start_dir);
         return -1;
     }
-    return 0;
+    return fs_mkdir_p(ri->out_dir, 0777, err, errlen);
 }
 
 struct collected {
@@ -232,6 +250,7 @@ static void fill_summary(struct pr_profile *p, const struct run_info *ri,
     p->clock_fallback_threads = (double)st->clock_fallback_threads;
     p->lost_samples = (double)st->lost;
     p->truncated_stacks = (double)st->truncated;
+    p->skipped_samples = (double)st->skipped;
 }
 
 /* What the exit work cost: time from t0 (this thread's CPU time from cpu0) until the profile is
@@ -258,6 +277,8 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     struct timespec t0, t1, now, cpu0 = {0, 0};
     clock_gettime(CLOCK_MONOTONIC, &t0);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+    if (make_out_dir(ri, err, errlen) != 0)
+        return -1;
 
     struct collected c = {0};
     stacktab_foreach(tab, collect, &c);

@@ -16,6 +16,8 @@ struct run_info {
     char **argv;               /* its command line, NULL-terminated (may be NULL) */
     char out_dir[PATH_MAX];    /* directory the default file names go into */
     char out_file[PATH_MAX];   /* a fixed file path, or "" to use out_dir */
+    char start_dir[PATH_MAX];  /* the working directory at start, when the output path was
+                                  relative to it (the default), else "" */
     pid_t first_pid;           /* pid of the process that loaded the library (0: not the owner of a
                                   fixed output file, see PROFREG_OUTPUT_OWNER) */
     struct timespec start;     /* CLOCK_MONOTONIC at start (or at fork, in a child) */
@@ -27,17 +29,19 @@ struct run_stats {
     pid_t pid; /* the process the profile is of */
     double wall_ms, cpu_ms, peak_rss_kb;
     unsigned long threads, unsampled_threads;
-    uint64_t signals, truncated, lost;
+    uint64_t signals, truncated, lost, skipped;
     const char *clock;               /* what sampled the threads (timers_clock_name) */
     uint64_t clock_fallback_threads; /* threads on a timer because perf events were refused */
 };
 
-/* Reads the executable and command line, resolves PROFREG_OUTPUT against the current
- * directory and creates the output directory. Returns 0, or -1 with err set. */
+/* Reads the executable and command line and resolves PROFREG_OUTPUT against the current
+ * directory; creates nothing (the output directory is made when the profile is written).
+ * Returns 0, or -1 with err set. */
 int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, size_t errlen);
 
-/* Symbolizes the table and writes the profile. On success, path gets the file written.
- * Returns 0, or -1 with err set. */
+/* Creates the output directory where missing (not when the starting directory a relative
+ * output path needs was removed), symbolizes the table and writes the profile. On success,
+ * path gets the file written. Returns 0, or -1 with err set. */
 int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
                          const struct run_stats *st, char *path, size_t pathlen, char *err,
                          size_t errlen);

@@ -1,8 +1,10 @@
 /* preload.c — libprofreg.so's life cycle: start at load, restart in a forked child, stop
  * and write the profile however the process ends: exit or return from main (destructor),
  * _exit/_Exit (interposed), or SIGINT/SIGTERM/SIGHUP/SIGABRT with the default action (a
- * forked copy writes the profile, then the process dies of the same signal). Yields
- * SIGPROF to a program that takes it over.
+ * forked copy writes the profile, then the process dies of the same signal). Where the end
+ * comes inside a signal handler (those, or the program's own calling exit), nothing here
+ * allocates or locks: a forked copy writes, with a time limit. Yields SIGPROF to a program
+ * that takes it over.
  *
  * Invariant: whatever fails here, the program runs on unharmed; profreg says so in one
  * line on stderr and stops profiling. The profile is written at most once per process. */
@@ -12,9 +14,14 @@
 #include "stacktab.h"
 #include "threads.h"
 #include "timers.h"
+#include "unwind.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <linux/futex.h>
+#include <linux/kcmp.h>
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,12 +43,14 @@ static struct stacktab *g_tab;
 static _Atomic int g_state = STATE_OFF;
 static _Atomic pid_t g_pid;          /* the process being profiled (updated in a fork child) */
 static _Atomic bool g_sigprof_given; /* the program took SIGPROF over */
+static bool g_start_unknown;         /* g_run.start is not this process's start */
 
 /* Signals whose default action ends the process; profreg writes the profile first. */
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
 
-/* How long a dying process waits for its profile to be written by a forked copy. */
-#define FATAL_WRITE_TIMEOUT_MS 5000
+/* How long a process ending in a signal handler waits for its profile to be written by a
+ * forked copy. */
+#define COPY_WRITE_TIMEOUT_MS 5000
 
 static void say(const char *line)
 {
@@ -82,34 +91,110 @@ static bool is_target(const char *target)
     return fnmatch(target, fs_basename(exe), 0) == 0;
 }
 
-static void restart_in_child(void)
+/* Parses a decimal number at p (async-signal-safe). */
+static unsigned long long decimal_at(const char *p)
 {
-    atomic_store(&g_pid, getpid());
+    unsigned long long v = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (unsigned long long)(*p - '0');
+    return v;
+}
+
+/* When this process started, on CLOCK_MONOTONIC: /proc/self/stat's starttime (clock ticks
+ * since boot, field 22) against CLOCK_BOOTTIME. False when it cannot be read.
+ * Async-signal-safe. */
+static bool process_start(struct timespec *out)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name before it may hold anything */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    long tick = sysconf(_SC_CLK_TCK);
+    struct timespec boot, mono;
+    if (!p || tick <= 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0 ||
+        clock_gettime(CLOCK_MONOTONIC, &mono) != 0)
+        return false;
+    unsigned long long ticks = decimal_at(p + 1);
+    long long age_ns = (long long)boot.tv_sec * 1000000000LL + boot.tv_nsec -
+                       (long long)(ticks / (unsigned long long)tick) * 1000000000LL -
+                       (long long)(ticks % (unsigned long long)tick) * (1000000000LL / tick);
+    long long start_ns =
+        (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec - (age_ns > 0 ? age_ns : 0);
+    out->tv_sec = (time_t)(start_ns / 1000000000LL);
+    out->tv_nsec = (long)(start_ns % 1000000000LL);
+    return true;
+}
+
+enum memory { MEMORY_SEPARATE, MEMORY_SHARED, MEMORY_UNKNOWN };
+
+/* Does this process share its memory with process `other` (a vfork child with its parent)?
+ * kcmp (unknown where the kernel or a seccomp filter refuses it). Async-signal-safe. */
+static enum memory memory_relation(pid_t other)
+{
+    long r = syscall(SYS_kcmp, (pid_t)syscall(SYS_getpid), other, KCMP_VM, 0, 0);
+    return r == 0 ? MEMORY_SHARED : r > 0 ? MEMORY_SEPARATE : MEMORY_UNKNOWN;
+}
+
+/* Is this process another than the one profiled so far: a fork child (forked, from the fork
+ * handler), or a child made by the clone system call without fork's handlers, noticed when it
+ * registers a thread or ends? Then it starts afresh (true): the parent's samples, statistics
+ * and threads are forgotten and its run counts from its start. A child sharing the parent's
+ * memory (vfork; such a child may only exec or _exit) is left alone: that state is the
+ * parent's. Async-signal-safe (it also runs at ends inside signal handlers). */
+static bool check_process(bool forked)
+{
+    pid_t pid = (pid_t)syscall(SYS_getpid), was = atomic_load(&g_pid);
+    if (pid == was || (!forked && memory_relation(was) == MEMORY_SHARED))
+        return false;
+    atomic_store(&g_pid, pid);
+    threads_forget_all();
+    unwind_after_fork();
     atomic_store(&g_sigprof_given, false);
     if (atomic_load(&g_state) != STATE_PROFILING)
-        return;
+        return true;
     stacktab_reset(g_tab);
     timers_reset_stats();
-    clock_gettime(CLOCK_MONOTONIC, &g_run.start);
-    char err[256];
-    threads_attach_current(err, sizeof err);
+    g_start_unknown = false;
+    if (forked)
+        clock_gettime(CLOCK_MONOTONIC, &g_run.start);
+    else if (!process_start(&g_run.start))
+        g_start_unknown = true; /* its wall time is left out of the profile */
+    return true;
 }
 
 static void finish(void);
 static void sigprof_taken(const char *what);
 static void install_fatal_handlers(void);
 
-/* _exit/_Exit: the profiled process itself, not a vfork child sharing its memory. */
+/* _exit/_Exit: the profiled process itself, or a child with a memory of its own (made by the
+ * clone system call) — not a vfork child sharing the parent's memory (the usual one to call
+ * _exit), nor one kcmp cannot tell from that. */
 static void before_exit(void)
 {
-    if (getpid() == atomic_load(&g_pid))
+    pid_t was = atomic_load(&g_pid);
+    if ((pid_t)syscall(SYS_getpid) == was || memory_relation(was) == MEMORY_SEPARATE)
         finish();
+}
+
+/* dlopen/dlclose: the handler's record of the loaded modules follows, while sampling. */
+static void modules_changed(uintptr_t closing)
+{
+    if (atomic_load(&g_state) == STATE_PROFILING)
+        unwind_modules_changed(closing);
 }
 
 __attribute__((constructor)) static void profreg_load(void)
 {
-    struct intercept_hooks hooks = {before_exit, sigprof_taken, threads_rearm_current,
-                                    timers_is_ours};
+    struct intercept_hooks hooks = {before_exit,    sigprof_taken,      threads_rearm_current,
+                                    timers_is_ours, unwind_in_progress, modules_changed};
     intercept_init(&hooks);
     atomic_store(&g_pid, getpid());
     settings_load(&g_cfg, get_env, say);
@@ -128,7 +213,7 @@ __attribute__((constructor)) static void profreg_load(void)
     }
     if (timers_start(g_tab, g_cfg.mode, g_cfg.clock, g_cfg.frequency, !g_cfg.slow_unwind, err,
                      sizeof err) != 0 ||
-        threads_init(restart_in_child, err, sizeof err) != 0) {
+        threads_init(check_process, err, sizeof err) != 0) {
         sayf("cannot start sampling", err);
         return;
     }
@@ -156,8 +241,9 @@ static void measure(struct run_stats *st)
     st->pid = getpid();
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    st->wall_ms = (double)(now.tv_sec - g_run.start.tv_sec) * 1e3 +
-                  (double)(now.tv_nsec - g_run.start.tv_nsec) / 1e6;
+    st->wall_ms = g_start_unknown ? NAN
+                                  : (double)(now.tv_sec - g_run.start.tv_sec) * 1e3 +
+                                        (double)(now.tv_nsec - g_run.start.tv_nsec) / 1e6;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         st->cpu_ms = timeval_ms(ru.ru_utime) + timeval_ms(ru.ru_stime);
@@ -167,6 +253,7 @@ static void measure(struct run_stats *st)
     timers_get_stats(&ts);
     st->signals = ts.signals;
     st->truncated = ts.truncated;
+    st->skipped = ts.skipped;
     st->clock = timers_clock_name();
     st->clock_fallback_threads = ts.fallback_threads;
     st->lost = stacktab_lost(g_tab);
@@ -189,22 +276,35 @@ static void write_profile(const struct run_stats *st, const struct timespec *sto
         clock_gettime(CLOCK_MONOTONIC, &done);
         double exit_ms = (double)(done.tv_sec - stopped->tv_sec) * 1e3 +
                          (double)(done.tv_nsec - stopped->tv_nsec) / 1e6;
-        char lost[96] = "";
+        char lost[96] = "", skipped[96] = "";
         if (st->lost)
             snprintf(lost, sizeof lost, "; %llu samples lost, raise PROFREG_MAX_STACKS",
                      (unsigned long long)st->lost);
+        if (st->skipped)
+            snprintf(skipped, sizeof skipped, "; %llu samples skipped on a nearly full stack",
+                     (unsigned long long)st->skipped);
         char line[PATH_MAX + 256];
-        snprintf(line, sizeof line, "profreg: wrote %s (%.0f ms at exit%s)", path, exit_ms, lost);
+        snprintf(line, sizeof line, "profreg: wrote %s (%.0f ms at exit%s%s)", path, exit_ms, lost,
+                 skipped);
         say(line);
     }
 }
 
-/* Stops sampling, measures the run and writes the profile. Runs at most once. */
+static void write_from_copy(void);
+
+/* Stops sampling, measures the run and writes the profile. Runs at most once. Inside a signal
+ * handler (the program calls exit or _exit there), the handler may have interrupted a lock
+ * the writing needs (malloc's, stdio's): a forked copy writes, with a time limit. */
 static void finish(void)
 {
+    check_process(false); /* a child made by clone that made no thread: nothing of it sampled */
     int expected = STATE_PROFILING;
     if (!atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
         return;
+    if (unwind_in_signal_handler()) {
+        write_from_copy();
+        return;
+    }
     struct timespec stopped;
     clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
@@ -230,12 +330,75 @@ static void sigprof_taken(const char *what)
     say(line);
 }
 
-/* In a handler of a fatal signal: a forked copy of the process (one thread, the same memory)
- * writes the profile while this one waits, at most FATAL_WRITE_TIMEOUT_MS (the copy could
- * block on a lock some thread held at the signal). */
+/* Appends the decimal digits of v to p (async-signal-safe); returns the end. */
+static char *put_decimal(char *p, unsigned long v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* Parses a number (decimal, or hex after 0x) at *p, moving *p past it and one space. */
+static unsigned long take_number(const char **p)
+{
+    const char *s = *p;
+    unsigned long v = 0;
+    if (s[0] == '0' && s[1] == 'x') {
+        for (s += 2;; s++) {
+            int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+            if (d < 0)
+                break;
+            v = v * 16 + (unsigned long)d;
+        }
+    } else {
+        for (; *s >= '0' && *s <= '9'; s++)
+            v = v * 10 + (unsigned long)(*s - '0');
+    }
+    *p = *s == ' ' ? s + 1 : s;
+    return v;
+}
+
+/* Is the copy (one thread, see write_from_copy) waiting, without a time limit, on a private
+ * futex: a lock that was held when it was forked, by the code the signal handler interrupted
+ * or by another thread? In a process of one thread nothing can release it. Reads
+ * /proc/PID/syscall (number, then six arguments); false when that cannot be read.
+ * Async-signal-safe. */
+static bool copy_is_stuck(pid_t pid)
+{
+    char path[64] = "/proc/", buf[256];
+    char *e = put_decimal(path + 6, (unsigned long)pid);
+    memcpy(e, "/syscall", sizeof "/syscall");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+        return false; /* "running", or not readable */
+    buf[n] = '\0';
+    const char *p = buf;
+    unsigned long args[7];
+    for (int i = 0; i < 7; i++)
+        args[i] = take_number(&p); /* the number, then the arguments */
+    int op = (int)args[2], cmd = op & FUTEX_CMD_MASK;
+    return args[0] == SYS_futex && (op & FUTEX_PRIVATE_FLAG) &&
+           (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && args[4] == 0; /* no timeout */
+}
+
+/* In a signal handler (a fatal signal's, or the program's own that calls exit or _exit): a
+ * forked copy of the process (one thread, the same memory) writes the profile while this one
+ * waits, at most COPY_WRITE_TIMEOUT_MS. The copy can block forever on a lock held at the fork
+ * (malloc's, interrupted by the signal, or one another thread held): it is killed as soon as
+ * it is seen waiting on one, and the line says why there is no profile. */
 static void write_from_copy(void)
 {
-    /* runs in a fatal-signal handler: async-signal-safe up to the fork */
+    /* runs in a signal handler: async-signal-safe up to the fork */
     struct timespec stopped;
     clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
@@ -243,20 +406,26 @@ static void write_from_copy(void)
     measure(&st);
     pid_t child = _Fork();
     if (child == 0) {
-        write_profile(&st, &stopped); /* st.pid is the dying process's */
+        write_profile(&st, &stopped); /* st.pid is the original process's */
         syscall(SYS_exit_group, 0);
     }
-    if (child < 0)
+    if (child < 0) {
+        say("profreg: no profile written: cannot fork a copy to write it from a signal handler");
         return;
+    }
     for (int waited = 0;; waited += 5) {
         int status;
         pid_t r = waitpid(child, &status, WNOHANG);
         if (r == child || (r < 0 && errno != EINTR))
             return; /* done, or reaped by the program's own SIGCHLD handler */
-        if (waited >= FATAL_WRITE_TIMEOUT_MS) {
+        bool stuck = waited >= 10 && copy_is_stuck(child);
+        if (stuck || waited >= COPY_WRITE_TIMEOUT_MS) {
             kill(child, SIGKILL);
             waitpid(child, &status, 0);
-            say("profreg: no profile written: writing it took too long after a fatal signal");
+            say(stuck ? "profreg: no profile written: the process ended inside a signal handler "
+                        "while a lock it needs (malloc's, stdio's) was held"
+                      : "profreg: no profile written: writing it from a signal handler took "
+                        "too long");
             return;
         }
         struct timespec ms = {0, 5000000};
@@ -271,8 +440,11 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
     (void)uc;
     int saved = errno;
     int expected = STATE_PROFILING;
-    if (getpid() == atomic_load(&g_pid) &&
-        atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
+    pid_t was = atomic_load(&g_pid);
+    bool own = (pid_t)syscall(SYS_getpid) == was || memory_relation(was) == MEMORY_SEPARATE;
+    if (own)
+        check_process(false);
+    if (own && atomic_compare_exchange_strong(&g_state, &expected, STATE_FINISHED))
         write_from_copy();
     /* end exactly as without profreg: the default action of the same signal */
     struct sigaction dfl;

@@ -4,7 +4,9 @@
  * handler. A thread's sampler is deleted by a pthread key destructor, which runs both when
  * the start routine returns and on pthread_exit. After fork only the forking thread exists
  * in the child: the child's copies of the parent's perf event descriptors are closed, the
- * registry is cleared and that thread gets a new sampler. */
+ * registry is cleared and that thread gets a new sampler. A child made without fork's handlers
+ * (the clone system call) is noticed by the process hook, which every registration and every
+ * pthread_create calls first. */
 #include "threads.h"
 
 #include "timers.h"
@@ -35,7 +37,7 @@ static pthread_key_t g_exit_key;
 static _Atomic bool g_attaching; /* new threads get timers */
 static _Atomic unsigned long g_seen;
 static _Atomic unsigned long g_failed;
-static void (*g_child_hook)(void);
+static bool (*g_check_process)(bool forked); /* preload.c: a new process starts afresh */
 
 static pthread_create_fn real_pthread_create(void)
 {
@@ -80,6 +82,8 @@ int threads_attach_current(char *err, size_t errlen)
 {
     if (!atomic_load(&g_attaching))
         return 0;
+    if (g_check_process)
+        g_check_process(false);
     pthread_mutex_lock(&g_lock);
     long idx = free_slot();
     int rc = -1;
@@ -145,10 +149,11 @@ static void after_fork_parent(void)
     pthread_mutex_unlock(&g_lock);
 }
 
-static void after_fork_child(void)
+void threads_forget_all(void)
 {
     /* Timers are not inherited, perf event descriptors are (the parent's events): the
-     * parent's registry means nothing here. */
+     * parent's registry means nothing here. Its lock may have been held by a thread of the
+     * parent's (a child made by clone without fork's handlers). */
     pthread_mutex_init(&g_lock, NULL);
     for (size_t i = 0; i < g_nslots; i++) {
         if (g_slots[i].used)
@@ -157,13 +162,19 @@ static void after_fork_child(void)
     }
     atomic_store(&g_seen, 0);
     atomic_store(&g_failed, 0);
-    if (g_child_hook)
-        g_child_hook();
 }
 
-int threads_init(void (*after_fork_in_child)(void), char *err, size_t errlen)
+static void after_fork_child(void)
 {
-    g_child_hook = after_fork_in_child;
+    if (g_check_process)
+        g_check_process(true); /* starts afresh: the pid changed */
+    char err[256];
+    threads_attach_current(err, sizeof err);
+}
+
+int threads_init(bool (*check_process)(bool forked), char *err, size_t errlen)
+{
+    g_check_process = check_process;
     if (!real_pthread_create()) {
         snprintf(err, errlen, "cannot find pthread_create: %s", dlerror());
         return -1;
@@ -203,6 +214,9 @@ EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
         return EAGAIN;
     if (!atomic_load(&g_attaching))
         return real(thread, attr, start_routine, arg);
+    char err[256];
+    if (g_check_process && g_check_process(false)) /* the first thread of a child made by */
+        threads_attach_current(err, sizeof err);   /* clone: its creator is sampled too */
     struct start *s = malloc(sizeof *s);
     if (!s)
         return real(thread, attr, start_routine, arg);

@@ -7,8 +7,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Creates the thread-exit key and the fork handlers. Returns 0, or -1 with err set. */
-int threads_init(void (*after_fork_in_child)(void), char *err, size_t errlen);
+/* Creates the thread-exit key and the fork handlers. check_process is called first in every
+ * registration, every pthread_create and in a fork child (forked): where the pid changed, it
+ * starts afresh, calling threads_forget_all, and returns true (pthread_create then registers
+ * the calling thread too). Returns 0, or -1 with err set. */
+int threads_init(bool (*check_process)(bool forked), char *err, size_t errlen);
+
+/* In a new process (a fork child, or a child made by clone without fork's handlers): empties
+ * the registry of the parent's threads, closing the copies of their perf events. */
+void threads_forget_all(void);
 
 /* Arms a timer for the calling thread and registers it. Returns 0, or -1 with err set. */
 int threads_attach_current(char *err, size_t errlen);

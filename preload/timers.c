@@ -1,28 +1,26 @@
 /* timers.c — per-thread perf events or POSIX timers, and the SIGPROF handler.  [handler]
  *
- * Everything reachable from on_sigprof() is async-signal-safe: libunwind's local unwinder
- * (per-thread cache, no locks), atomics, the preallocated stack table, one ioctl to re-arm a
- * perf event. errno is saved and restored. Signals that are not from our sources are passed
- * to the handler the program had installed before us, if any.
+ * Everything reachable from on_sigprof() is async-signal-safe: the unwinder (unwind.c),
+ * atomics, the preallocated stack table, one ioctl to re-arm a perf event where its ring
+ * buffer could not be mapped. errno is saved and restored. Signals that are not from our sources
+ * are passed to the handler the program had installed before us, if any.
  *
  * A perf event is the thread's task clock with sample_period = 1/HZ s of CPU time; its
- * descriptor (close-on-exec, moved to 512 or above, away from the numbers a program expects)
+ * descriptor (close-on-exec, moved to 512 or above, away from the numbers a program expects;
+ * no perf event where the descriptor limit does not allow that)
  * is set to signal SIGPROF to its thread (F_SETSIG, F_SETOWN_EX with F_OWNER_TID, O_ASYNC).
  * With a one-page ring buffer mapped (each overflow writes an 8-byte record and wakes the
  * owner: a signal), the handler only marks the record read, no system call; where the ring
  * cannot be mapped (perf_event_mlock_kb spent: 516 KB per unprivileged user), the event is
  * armed for one overflow at a time (PERF_EVENT_IOC_REFRESH) and the handler re-arms it.
  * The handler knows our signals by si_fd, marked in g_our_fd while the event is ours. */
-#define UNW_LOCAL_ONLY
 #include "timers.h"
 
 #include "intercept.h"
-
-#include "profreg/profile_build.h"
+#include "unwind.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libunwind.h>
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -32,7 +30,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #ifndef sigev_notify_thread_id
@@ -46,7 +43,7 @@
 #define STOP_WAIT_MS 200
 
 /* Perf event descriptors are moved to this number or above, and must stay below the limit. */
-#define PERF_FD_MIN   512
+#define PERF_FD_MIN   INTERCEPT_FD_MIN
 #define PERF_FD_LIMIT 8192
 
 static struct stacktab *g_tab;
@@ -63,98 +60,20 @@ static struct itimerspec g_interval;
 static struct sigaction g_previous; /* the SIGPROF action before ours */
 static _Atomic int g_running;
 static _Atomic int g_in_handler;
-static bool g_fast_unwind = true; /* PROFREG_UNWIND=slow turns it off (for comparisons) */
 static _Atomic uint64_t g_signals;
 static _Atomic uint64_t g_truncated;
-
-static uint64_t context_pc(const void *ucv)
-{
-    /* runs in the SIGPROF handler */
-    const ucontext_t *uc = ucv;
-#if defined(__x86_64__)
-    return (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-    return (uint64_t)uc->uc_mcontext.pc;
-#else
-    (void)uc;
-    return 0;
-#endif
-}
-
-/* Frames above the signal frame (handler, trampoline) that the fast path skips, at most. */
-#define FAST_SKIP 16
-
-/* The fast path: libunwind's unw_backtrace, which walks frames through a per-thread cache
- * of their layouts (no system call, no lock once the thread's frames are known: the slow
- * path costs two rt_sigprocmask calls per frame in Debian's libunwind). It starts in this
- * handler, so the frames up to the interrupted instruction are dropped. pcs has room for
- * max + FAST_SKIP entries. 0 when the interrupted instruction is not found among the first
- * FAST_SKIP frames (then the caller unwinds from the signal context instead). */
-static uint32_t capture_fast(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
-{
-    /* runs in the SIGPROF handler */
-    uint64_t pc = context_pc(ucv);
-    int cap = (int)(max + FAST_SKIP);
-    int n = unw_backtrace((void **)pcs, cap);
-    int first = -1;
-    for (int i = 0; i < n && i < FAST_SKIP && first < 0; i++)
-        if (pcs[i] == pc)
-            first = i;
-    if (first < 0 || pc == 0)
-        return 0;
-    uint32_t kept = (uint32_t)(n - first);
-    if (kept > max || n == cap) {
-        *truncated = true;
-        if (kept > max)
-            kept = max;
-    }
-    memmove(pcs, pcs + first, kept * sizeof *pcs);
-    pcs[0] |= PB_EXACT_PC;
-    return kept;
-}
-
-/* Unwinds the interrupted context; writes leaf-first addresses, exact ones marked. */
-static uint32_t capture_stack(void *ucv, uint64_t *pcs, uint32_t max, bool *truncated)
-{
-    /* runs in the SIGPROF handler */
-    if (g_fast_unwind) {
-        uint32_t n = capture_fast(ucv, pcs, max, truncated);
-        if (n > 0)
-            return n;
-        *truncated = false;
-    }
-    unw_cursor_t cursor;
-    uint32_t n = 0;
-    if (unw_init_local2(&cursor, (unw_context_t *)ucv, UNW_INIT_SIGNAL_FRAME) == 0) {
-        bool exact = true; /* the interrupted instruction itself, not a return address */
-        for (;;) {
-            unw_word_t ip;
-            if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
-                break;
-            if (n == max) {
-                *truncated = true;
-                break;
-            }
-            pcs[n++] = (uint64_t)ip | (exact ? PB_EXACT_PC : 0);
-            exact = unw_is_signal_frame(&cursor) > 0;
-            if (unw_step(&cursor) <= 0)
-                break;
-        }
-    }
-    if (n == 0) {
-        uint64_t pc = context_pc(ucv);
-        if (pc)
-            pcs[n++] = pc | PB_EXACT_PC;
-    }
-    return n;
-}
+static _Atomic uint64_t g_skipped;
 
 static void take_sample(uint64_t weight, void *ucv)
 {
     /* runs in the SIGPROF handler */
-    uint64_t pcs[TIMERS_MAX_DEPTH + FAST_SKIP];
     bool truncated = false;
-    uint32_t n = capture_stack(ucv, pcs, TIMERS_MAX_DEPTH, &truncated);
+    uint32_t n = 0;
+    const uint64_t *pcs = unwind_capture(ucv, &n, &truncated);
+    if (!pcs) { /* too little stack left below the handler */
+        atomic_fetch_add_explicit(&g_skipped, weight, memory_order_relaxed);
+        return;
+    }
     atomic_fetch_add_explicit(&g_signals, 1, memory_order_relaxed);
     if (truncated)
         atomic_fetch_add_explicit(&g_truncated, 1, memory_order_relaxed);
@@ -208,19 +127,14 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, u
     g_clock = mode == PR_MODE_WALL ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
     g_cpu_mode = mode == PR_MODE_CPU;
     g_clock_pref = clock;
-    g_fast_unwind = fast_unwind;
     long ns = 1000000000L / (long)hz;
     g_period_ns = (uint64_t)ns;
     g_interval.it_interval.tv_sec = ns / 1000000000L;
     g_interval.it_interval.tv_nsec = ns % 1000000000L;
     g_interval.it_value = g_interval.it_interval;
 
-    /* Ask for libunwind's per-thread cache (no lock). Debian's libunwind 1.6 is built
-     * without __thread support and quietly uses its global cache instead, guarded by a
-     * mutex that it takes only with every signal blocked: the handler can wait for another
-     * thread's unwind but never for one it interrupted. Measured cost: libunwind does not
-     * show in `perf record -e cpu-clock` of a profiled run (< 0.02 % of its samples). */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    if (unwind_init(fast_unwind, err, errlen) != 0)
+        return -1;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -265,12 +179,16 @@ static int open_perf_event(pid_t tid, uint64_t *id)
     int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
     if (fd < 0)
         return -1;
-    /* out of the way of the program's own numbers (0, 1, 2, the next open's 3...) */
+    /* out of the way of the program's own numbers (0, 1, 2, the next open's 3...); where it
+     * cannot go there (a descriptor limit of 512 or less), no perf event: it would take a
+     * number the program counts on */
     int high = fcntl(fd, F_DUPFD_CLOEXEC, PERF_FD_MIN);
-    if (high >= 0) {
-        close(fd);
-        fd = high;
+    close(fd);
+    if (high < 0) {
+        errno = EMFILE;
+        return -1;
     }
+    fd = high;
     struct f_owner_ex owner = {F_OWNER_TID, tid};
     int flags = fcntl(fd, F_GETFL);
     if (fd >= PERF_FD_LIMIT || flags < 0 || fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
@@ -320,10 +238,7 @@ bool timers_lost(struct sampler *s)
 
 int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen)
 {
-    /* the fast unwinder's per-thread cache is made here, not in the handler */
-    void *warm[4];
-    if (g_fast_unwind)
-        (void)unw_backtrace(warm, 4);
+    unwind_thread_start();
     s->fd = -1;
     pid_t tid = (pid_t)syscall(SYS_gettid);
     int perf_errno = 0;
@@ -401,6 +316,7 @@ void timers_get_stats(struct timer_stats *st)
 {
     st->signals = atomic_load(&g_signals);
     st->truncated = atomic_load(&g_truncated);
+    st->skipped = atomic_load(&g_skipped);
     st->perf_threads = atomic_load(&g_perf_threads);
     st->timer_threads = atomic_load(&g_timer_threads);
     st->fallback_threads = atomic_load(&g_fallback_threads);
@@ -416,6 +332,7 @@ void timers_reset_stats(void)
 {
     atomic_store(&g_signals, 0);
     atomic_store(&g_truncated, 0);
+    atomic_store(&g_skipped, 0);
     atomic_store(&g_perf_threads, 0);
     atomic_store(&g_timer_threads, 0);
     atomic_store(&g_fallback_threads, 0);

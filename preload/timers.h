@@ -4,7 +4,7 @@
  * perf event counting the thread's CPU time (PERF_COUNT_SW_TASK_CLOCK, overflowing every
  * 1/HZ s of it, exact at any rate), where the kernel allows one; else, and in wall mode, a
  * POSIX timer (CPU-time timers tick at the kernel's HZ). The handler captures the interrupted
- * stack with libunwind, starting from the signal context, into the stack table. */
+ * stack (unwind.c) into the stack table. */
 #ifndef PROFREG_TIMERS_H
 #define PROFREG_TIMERS_H
 
@@ -17,12 +17,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* Deepest stack captured, in frames; deeper stacks keep their leaf-most frames. */
-#define TIMERS_MAX_DEPTH 256
-
 struct timer_stats {
     uint64_t signals;          /* signals that took a sample */
-    uint64_t truncated;        /* samples whose stack was deeper than TIMERS_MAX_DEPTH */
+    uint64_t truncated;        /* samples whose stack was deeper than UNWIND_MAX_DEPTH */
+    uint64_t skipped;          /* weight of samples skipped: too little stack to unwind on */
     uint64_t perf_threads;     /* threads sampled by a perf event */
     uint64_t timer_threads;    /* threads sampled by a POSIX timer */
     uint64_t fallback_threads; /* of those, threads whose perf event the kernel refused */

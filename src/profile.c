@@ -25,6 +25,7 @@ void profile_init(struct pr_profile *p)
     p->clock_fallback_threads = NAN;
     p->lost_samples = NAN;
     p->truncated_stacks = NAN;
+    p->skipped_samples = NAN;
     p->symbolize_ms = NAN;
     p->symbol_cache_hits = NAN;
     p->symbol_cache_misses = NAN;
@@ -302,10 +303,12 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
         dst->total_time_ms = add_opt(dst->total_time_ms, src->total_time_ms);
         dst->lost_samples = add_opt(dst->lost_samples, src->lost_samples);
         dst->truncated_stacks = add_opt(dst->truncated_stacks, src->truncated_stacks);
+        dst->skipped_samples = add_opt(dst->skipped_samples, src->skipped_samples);
     } else {
         dst->total_time_ms = src->total_time_ms;
         dst->lost_samples = src->lost_samples;
         dst->truncated_stacks = src->truncated_stacks;
+        dst->skipped_samples = src->skipped_samples;
     }
     dst->total_samples += src->total_samples;
     dst->signals += src->signals;

@@ -85,6 +85,7 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"clock_fallback_threads", &p->clock_fallback_threads},
         {"lost_samples", &p->lost_samples},
         {"truncated_stacks", &p->truncated_stacks},
+        {"skipped_samples", &p->skipped_samples},
         {"symbolize_ms", &p->symbolize_ms},
         {"symbol_cache_hits", &p->symbol_cache_hits},
         {"symbol_cache_misses", &p->symbol_cache_misses},

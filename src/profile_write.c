@@ -85,6 +85,7 @@ static void write_summary(struct jw *w, const struct pr_profile *p)
     opt_count(w, "clock_fallback_threads", p->clock_fallback_threads);
     opt_count(w, "lost_samples", p->lost_samples);
     opt_count(w, "truncated_stacks", p->truncated_stacks);
+    opt_count(w, "skipped_samples", p->skipped_samples);
     opt_real(w, "symbolize_ms", p->symbolize_ms, 3);
     opt_count(w, "symbol_cache_hits", p->symbol_cache_hits);
     opt_count(w, "symbol_cache_misses", p->symbol_cache_misses);

@@ -62,6 +62,7 @@ struct pr_profile {
     double clock_fallback_threads; /* threads on a timer because perf events were refused */
     double lost_samples;
     double truncated_stacks;
+    double skipped_samples; /* weight of signals not sampled: too little stack to unwind on */
     double symbolize_ms;
     double symbol_cache_hits;   /* lookup addresses served from the symbol cache (symcache.c) */
     double symbol_cache_misses; /* lookup addresses resolved with libdw */

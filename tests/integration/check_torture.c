@@ -372,7 +372,8 @@ END_TEST
 
 START_TEST(test_bad_settings_and_output)
 {
-    /* an output directory that cannot be created: one line, the program unaffected */
+    /* an output directory that cannot be created (tried when the profile is written): one
+     * line, the program unaffected */
     const char *argv[] = {torture(), "end", "exit", NULL};
     char preload[4200];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
@@ -380,9 +381,10 @@ START_TEST(test_bad_settings_and_output)
     struct tu_result r = tu_run(argv, env, NULL);
     ck_assert_int_eq(r.status, 3);
     ck_assert_str_eq(r.out, "ending by exit\n");
-    ck_assert_msg(strncmp(r.err, "profreg: no place for the profile", 33) == 0 &&
-                      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                  "%s", r.err);
+    ck_assert_msg(
+        strncmp(r.err, "profreg: no profile written: cannot create directory /proc/no", 61) == 0 &&
+            strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+        "%s", r.err);
     tu_result_free(&r);
 
     /* values that do not parse: one line naming each variable, defaults used */
@@ -466,6 +468,228 @@ START_TEST(test_parallel_processes_one_directory)
 }
 END_TEST
 
+/* ---- found by a fault campaign (issue 17) ---------------------------------------------------- */
+
+START_TEST(test_no_descriptor_in_the_programs_numbers)
+{
+    /* profreg's descriptors (perf events, and the pipe libunwind opens when it starts) stay at
+     * 512 and above: the program sees the same descriptors below 512 as without profreg */
+    for (int u = 0; u < 2; u++) {
+        const char *argv[] = {torture(), "fds", NULL};
+        const char *env[] = {u ? "PROFREG_UNWIND=slow" : "PROFREG_UNWIND=fast", NULL};
+        struct tu_result r = both(argv, env);
+        expect_one_profile(NULL, NULL);
+        tu_result_free(&r);
+    }
+    /* Under a descriptor limit below 512 (found by make stress), nothing can go there: the
+     * perf events and libunwind's pipe stayed at 3, 4, 5. Now profreg does without them
+     * (CPU-time timers instead of perf events). */
+    const char *argv[] = {"prlimit", "--nofile=16", torture(), "fds", NULL};
+    struct tu_result r = both(argv, NULL);
+    json_t *p[2];
+    ck_assert_uint_eq(profiles(p, 2), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p[0], "metadata"), "clock")),
+                     "timer");
+    free_profiles(p, 1);
+    clear_out();
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_reused_descriptor_numbers_stay_the_programs)
+{
+    /* The program closes every descriptor (glibc's close_range, or the raw system call no
+     * preload sees), opens inputs and a log, which get 3 to 11, and reads and writes them
+     * while threads work in deep stacks. libunwind validated addresses through a pipe it had
+     * opened at the first unwind (3 and 4 in a small program): the handler read bytes of an
+     * input and wrote memory into another descriptor of the program's. */
+    static const char *const hows[] = {"", "syscall"};
+    static const char *const unwinds[] = {"PROFREG_UNWIND=fast", "PROFREG_UNWIND=slow"};
+    for (int h = 0; h < 2; h++) {
+        for (int u = 0; u < 2; u++) {
+            const char *argv[] = {torture(), "fdreuse", hows[h], NULL};
+            const char *env[] = {unwinds[u], "PROFREG_FREQUENCY=10000", NULL};
+            struct tu_result r = both(argv, env);
+            ck_assert_str_eq(r.out, "fds 3-10 11: inputs intact, log intact\n");
+            expect_one_profile("reuse_work", NULL);
+            tu_result_free(&r);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_small_signal_stack)
+{
+    /* A signal handler of the program works on an 8 KiB signal stack while samples arrive:
+     * the SIGPROF handler runs on that stack too. It needed about 4 KB for its frame buffer
+     * alone and crashed into a guard page below the stack, or wrote over what lay below. Now
+     * the samples there are skipped and counted. */
+    static const char *const hows[] = {"guard", "canary"};
+    static const char *const unwinds[] = {"PROFREG_UNWIND=fast", "PROFREG_UNWIND=slow"};
+    for (int h = 0; h < 2; h++) {
+        for (int u = 0; u < 2; u++) {
+            const char *argv[] = {torture(), "altstack", hows[h], NULL};
+            const char *env[] = {unwinds[u], "PROFREG_FREQUENCY=10000", NULL};
+            struct tu_result r = both(argv, env);
+            ck_assert_int_eq(r.status, 0);
+            json_t *p[2];
+            ck_assert_uint_eq(profiles(p, 2), 1);
+            json_t *skipped = json_object_get(json_object_get(p[0], "summary"), "skipped_samples");
+            ck_assert_msg(json_integer_value(skipped) > 0, "%s %s: no sample skipped", hows[h],
+                          unwinds[u]);
+            free_profiles(p, 1);
+            clear_out();
+            tu_result_free(&r);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_exit_from_signal_handler)
+{
+    /* A SIGALRM handler ends a two-thread program with _exit(7) or exit(7) while its main
+     * thread allocates and frees (malloc's arena lock held most of the time). profreg's exit
+     * work used to run right there: it allocated and waited forever on the lock the handler had
+     * interrupted (16 of 30 runs with _exit, 7 of 20 with exit hung). Every run must end with
+     * status 7, leaving a valid profile or one line saying why there is none. */
+    static const char *const hows[] = {"_exit", "exit"};
+    int saved = tu_timeout_s;
+    tu_timeout_s = 20;
+    for (int h = 0; h < 2; h++) {
+        for (int i = 0; i < 10; i++) {
+            const char *argv[] = {torture(), "exit_in_handler", hows[h], NULL};
+            struct tu_result r = both(argv, NULL); /* fails on a hang, or another status */
+            ck_assert_int_eq(r.status, 7);
+            json_t *p[2];
+            size_t n = profiles(p, 2); /* fails when a file is not valid JSON */
+            if (n == 1)
+                ck_assert_msg(strncmp(r.err, "profreg: wrote ", 15) == 0, "%s", r.err);
+            else
+                ck_assert_msg(strncmp(r.err, "profreg: no profile written: ", 29) == 0 &&
+                                  strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                              "%s: no profile, and stderr: %s", hows[h], r.err);
+            free_profiles(p, n);
+            clear_out();
+            tu_result_free(&r);
+        }
+    }
+    tu_timeout_s = saved;
+}
+END_TEST
+
+/* Runs argv in dir (the working directory at start), plainly and then under the preload with
+ * env (PROFREG_OUTPUT not set unless env sets it; only the torture workload is profiled);
+ * asserts the same status and stdout, and returns the preloaded run. */
+static struct tu_result both_in(const char *dir, const char *const *argv, const char *const *env)
+{
+    char back[4200], preload[4200], clean[4400];
+    ck_assert_ptr_nonnull(getcwd(back, sizeof back));
+    ck_assert_int_eq(chdir(dir), 0);
+    struct tu_result plain = tu_run(argv, NULL, NULL);
+    snprintf(clean, sizeof clean, "rm -rf '%s'/* 2>/dev/null; true", dir);
+    free(tu_shell(clean)); /* anything the plain run left */
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
+    const char *full[8] = {preload, "PROFREG_TARGET=torture"};
+    size_t n = 2;
+    for (const char *const *e = env; e && *e && n < 7; e++)
+        full[n++] = *e;
+    full[n] = NULL;
+    if (!tu_exists(dir)) /* the plain run removed it: the same start for both */
+        ck_assert_int_eq(mkdir(dir, 0777), 0);
+    ck_assert_int_eq(chdir(dir), 0);
+    struct tu_result r = tu_run(argv, full, NULL);
+    ck_assert_int_eq(chdir(back), 0);
+    ck_assert_msg(!r.timed_out, "%s %s hung", argv[1], argv[2]);
+    ck_assert_msg(r.status == plain.status && r.signal == plain.signal,
+                  "%s %s: status %d under the preload, %d without (stderr: %s)", argv[1], argv[2],
+                  r.status, plain.status, r.err);
+    ck_assert_msg(strcmp(r.out, plain.out) == 0, "stdout differs:\n%s---\n%s", r.out, plain.out);
+    tu_result_free(&plain);
+    return r;
+}
+
+START_TEST(test_nothing_created_before_main)
+{
+    /* profile_results/<exe>/ was created in the working directory when the library loaded:
+     * a program cloning into "." found it not empty (git clone exits 128), and a program
+     * removing the directory it started in could not. Now directories are made only when the
+     * profile is written, under the directory the process started in. */
+    char dir[4200], want[4400];
+    snprintf(dir, sizeof dir, "%s/start", tu_tmp);
+    ck_assert_int_eq(mkdir(dir, 0777), 0);
+    const char *argv[] = {torture(), "startdir", "", NULL};
+    struct tu_result r = both_in(dir, argv, NULL);
+    ck_assert_str_eq(r.out, "entries at start: 0\n");
+    snprintf(want, sizeof want, "%s/profile_results/torture", dir);
+    char **paths;
+    size_t n = tu_list_profiles(want, &paths); /* under the starting directory, not "/" */
+    ck_assert_msg(n == 1, "%zu profiles in %s (stderr: %s)", n, want, r.err);
+    json_decref(tu_load_json(paths[0]));
+    tu_free_list(paths, n);
+    tu_result_free(&r);
+
+    /* a relative PROFREG_OUTPUT is taken from the starting directory too */
+    snprintf(want, sizeof want, "rm -rf %s/profile_results", dir);
+    free(tu_shell(want));
+    const char *rel[] = {"PROFREG_OUTPUT=rel/p.json", NULL};
+    r = both_in(dir, argv, rel);
+    snprintf(want, sizeof want, "%s/rel/p.json", dir);
+    ck_assert_msg(tu_exists(want), "%s missing (stderr: %s)", want, r.err);
+    json_decref(tu_load_json(want));
+    tu_result_free(&r);
+    snprintf(want, sizeof want, "rm -rf %s/rel", dir);
+    free(tu_shell(want));
+
+    /* the program removes the directory it started in: it can, and profreg does not create it
+     * again; one line says where the profile would have gone */
+    const char *argv2[] = {torture(), "startdir", "rmdir", NULL};
+    r = both_in(dir, argv2, NULL);
+    ck_assert_str_eq(r.out, "entries at start: 0\nrmdir of the starting directory: ok\n");
+    ck_assert_msg(!tu_exists(dir), "%s was created again", dir);
+    ck_assert_msg(strncmp(r.err, "profreg: no profile written: ", 29) == 0 &&
+                      strstr(r.err, "no longer exists") &&
+                      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                  "%s", r.err);
+    tu_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_raw_clone_child_starts_afresh)
+{
+    /* A child made by the clone system call without fork's handlers (as some runtimes do)
+     * wrote the parent's samples as its own profile (296 of 296 runs). A new process is now
+     * noticed by its pid where it matters (a thread registered, the end) and starts afresh:
+     * whatever it writes holds none of the parent's samples. */
+    static const char *const hows[] = {"", "thread", "_exit"};
+    for (int h = 0; h < 3; h++) {
+        const char *argv[] = {torture(), "rawclone", hows[h], NULL};
+        struct tu_result r = both(argv, NULL);
+        ck_assert_str_eq(r.out, "clone child exited 6\n");
+        json_t *p[4];
+        size_t n = profiles(p, 4);
+        /* with _exit, a child that made no thread writes only where the kernel can say it
+         * shares no memory with the parent (kcmp), unlike a vfork child */
+        ck_assert_msg(n == 2 || (n == 1 && h == 2), "%s: %zu profiles", hows[h], n);
+        size_t with_parent_work = 0;
+        for (size_t i = 0; i < n; i++)
+            with_parent_work += has(p[i], "parent_work");
+        ck_assert_msg(with_parent_work == 1, "%s: parent_work in %zu of %zu profiles", hows[h],
+                      with_parent_work, n);
+        json_t *parent = has(p[0], "parent_work") ? p[0] : p[1];
+        ck_assert(!has(parent, "child_work") && !has(parent, "worker_work"));
+        if (n == 2) {
+            json_t *child = parent == p[0] ? p[1] : p[0];
+            ck_assert_int_ne(pid_of(parent), pid_of(child));
+            if (h == 1) /* sampled from its first thread on: that thread, and its own */
+                ck_assert_msg(has(child, "worker_work"), "the child's thread was not sampled");
+        }
+        free_profiles(p, n);
+        clear_out();
+        tu_result_free(&r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("torture");
@@ -489,5 +713,15 @@ int main(void)
     tcase_add_test(tc, test_setuid_program_left_alone);
     tcase_add_test(tc, test_parallel_processes_one_directory);
     suite_add_tcase(s, tc);
+    TCase *campaign = tcase_create("campaign");
+    tcase_add_checked_fixture(campaign, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(campaign, 600);
+    tcase_add_test(campaign, test_no_descriptor_in_the_programs_numbers);
+    tcase_add_test(campaign, test_reused_descriptor_numbers_stay_the_programs);
+    tcase_add_test(campaign, test_small_signal_stack);
+    tcase_add_test(campaign, test_exit_from_signal_handler);
+    tcase_add_test(campaign, test_nothing_created_before_main);
+    tcase_add_test(campaign, test_raw_clone_child_starts_afresh);
+    suite_add_tcase(s, campaign);
     return tu_run_suite(s);
 }
