@@ -289,23 +289,28 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
         return -1;
     if (n)
         memcpy(copy, fns, n * sizeof *copy);
-    struct uc_unit unit = {cu_off, copy, (uint32_t)n, deep, true, true};
     long i = find_unit(u->file.v, u->file.n, cu_off);
+    struct uc_unit *slot;
     if (i >= 0) {
-        free_units(&u->file.v[i], 1);
-        u->nfresh += !u->file.v[i].fresh;
-        u->file.v[i] = unit;
-        return 0;
+        slot = &u->file.v[i];
+        u->nfresh += !slot->fresh;
+        free_units(slot, 1);
+    } else {
+        if (ARRAY_GROW(u->file.v, u->file.n, u->cap) < 0) {
+            free(copy);
+            return -1;
+        }
+        size_t pos = (size_t)(-i - 1);
+        memmove(u->file.v + pos + 1, u->file.v + pos, (u->file.n - pos) * sizeof *u->file.v);
+        slot = &u->file.v[pos];
+        u->file.n++;
+        u->nfresh++;
     }
-    if (ARRAY_GROW(u->file.v, u->file.n, u->cap) < 0) {
-        free(copy);
-        return -1;
-    }
-    size_t pos = (size_t)(-i - 1);
-    memmove(u->file.v + pos + 1, u->file.v + pos, (u->file.n - pos) * sizeof *u->file.v);
-    u->file.v[pos] = unit;
-    u->file.n++;
-    u->nfresh++;
+    slot->cu_off = cu_off;
+    slot->fns = copy; /* owned: fresh */
+    slot->n = (uint32_t)n;
+    slot->deep = deep;
+    slot->fresh = slot->used = true;
     return 0;
 }
 
