@@ -283,7 +283,8 @@ int unwind_init(bool fast, char *err, size_t errlen)
     return 0;
 }
 
-void unwind_thread_start(void)
+/* Records the calling thread's stack bounds (pthread_getattr_np: may allocate). */
+static void record_stack(void)
 {
     pthread_attr_t attr;
     void *addr;
@@ -295,6 +296,11 @@ void unwind_thread_start(void)
         }
         pthread_attr_destroy(&attr);
     }
+}
+
+void unwind_thread_start(void)
+{
+    record_stack();
     /* the fast unwinder's per-thread cache is made here, not in the handler */
     if (g_fast) {
         void *warm[4];
@@ -302,6 +308,27 @@ void unwind_thread_start(void)
         (void)unw_backtrace(warm, 4);
         end();
     }
+}
+
+int unwind_backtrace(uint64_t *pcs, int max)
+{
+    static HANDLER_TLS bool recording;
+    if (t_unwinding || recording)
+        return 0;          /* inside profreg's own unwinding, or its recording of this stack */
+    if (t_stack_hi == 0) { /* a thread profreg did not start sampling (made before it loaded) */
+        recording = true;
+        record_stack();
+        recording = false;
+    }
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    begin();
+    int n = unw_backtrace((void **)pcs, max);
+    end();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return n > 0 ? n : 0;
 }
 
 /* ---- is the caller inside a signal handler? ------------------------------------------------ */

@@ -5,6 +5,7 @@
 #include "profreg/profile.h"
 
 #include "profreg/hashmap.h"
+#include "profreg/memory.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,6 +61,10 @@ void profile_free(struct pr_profile *p)
         free(p->stacks[i].inlined);
     }
     free(p->stacks);
+    if (p->memory) {
+        memory_free(p->memory);
+        free(p->memory);
+    }
     profile_init(p);
 }
 
@@ -271,6 +276,33 @@ static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, co
     return rc;
 }
 
+/* The whole-run figures of the memory sections: a copy of the first, then sums (a side
+ * without a section drops them). */
+static int merge_memory_totals(struct pr_profile *dst, const struct pr_profile *src, bool first)
+{
+    if (first) {
+        dst->memory = src->memory ? memory_copy(src->memory, false) : NULL;
+        return src->memory && !dst->memory ? -1 : 0;
+    }
+    if (!dst->memory)
+        return 0;
+    if (!src->memory) {
+        memory_free(dst->memory);
+        free(dst->memory);
+        dst->memory = NULL;
+        return 0;
+    }
+    struct pr_memory *d = dst->memory;
+    for (int k = 0; k < MEM_NMETRICS; k++)
+        d->total[k] += src->memory->total[k];
+    if (d->rate_bytes != src->memory->rate_bytes)
+        d->rate_bytes = NAN;
+    d->peak_time_ms = NAN;
+    d->lost_samples += src->memory->lost_samples;
+    d->untracked_samples += src->memory->untracked_samples;
+    return 0;
+}
+
 int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
 {
     bool first = dst->nfunctions == 0 && dst->total_samples == 0 && !dst->executable;
@@ -278,6 +310,8 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
         copy_run_fields(dst, src);
     else
         forget_run_fields(dst);
+    if (merge_memory_totals(dst, src, first) != 0)
+        return -1;
     uint32_t *map = malloc((src->nfunctions ? src->nfunctions : 1) * sizeof *map);
     if (!map || merge_functions(dst, src, map) != 0) {
         free(map);
