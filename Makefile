@@ -68,8 +68,8 @@ $(LIB): $(call obj,$(PRELOAD_SRC) $(SYM_SRC) $(CORE_SRC)) preload/exports.map | 
 	    $$(pkg-config --libs libunwind libdw libelf) -lpthread -ldl -lm $(LDFLAGS)
 
 # The interposed malloc family must never be turned into calls of itself (calloc from
-# malloc + memset, and the like).
-$(BUILD)/obj/preload/memprof.o: CFLAGS_ALL += -fno-builtin
+# malloc + memset, and the like); operator new's cleanups run when it throws.
+$(BUILD)/obj/preload/memprof.o: CFLAGS_ALL += -fno-builtin -fexceptions
 
 $(CLI): $(call obj,$(CLI_SRC) $(CORE_SRC)) | deps
 	$(CC) -o $@ $^ $$(pkg-config --libs jansson zlib) -lm -pthread $(LDFLAGS)

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <link.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -432,6 +433,18 @@ static void maybe_snapshot(void)
     atomic_flag_clear_explicit(&g_snap_lock, memory_order_release);
 }
 
+/* A fork: the forking thread's allocations in other fork handlers are profreg's work (and
+ * unwind.c holds every unwind off meanwhile). */
+static void fork_prepare(void)
+{
+    memprof_own_begin();
+}
+
+static void fork_done(void)
+{
+    memprof_own_end();
+}
+
 static bool in_self(uint64_t pc)
 {
     return pc >= g_self_lo && pc < g_self_hi;
@@ -759,14 +772,46 @@ static inline void cxx(void)
         resolve_cxx();
 }
 
-/* After the next operator new returned p: an allocator that does not allocate with malloc
- * (tcmalloc's, jemalloc's operator new) is sampled here. */
-static inline void *counted_new(void *p, size_t n)
+/* While the next operator new runs: an allocator whose operator new does not allocate with
+ * malloc (tcmalloc's, jemalloc's) may still call profreg's malloc family inside (tcmalloc's
+ * aligned new calls memalign), which must not count the same bytes again. The state is
+ * restored by a cleanup, which also runs when that operator new throws std::bad_alloc (the
+ * file is compiled with -fexceptions). */
+struct nested {
+    uint64_t left;
+    bool busy;
+};
+
+static inline struct nested nested_enter(void)
 {
-    if (!g_cxx.via_malloc && p && sampling() && take_sample(n))
-        record(p, n);
-    return p;
+    struct tstate *t = &t_mem;
+    struct nested n = {t->left, t->busy};
+    t->busy = true;
+    t->left = UINT64_MAX;
+    return n;
 }
+
+static void nested_leave(struct nested *n)
+{
+    struct tstate *t = &t_mem;
+    t->left = n->left;
+    t->busy = n->busy;
+}
+
+/* call: the next operator new, for n bytes; sampled here (the allocator does not go through
+ * malloc). */
+#define COUNTED_NEW(n, call)                                                                       \
+    ({                                                                                             \
+        bool take_ = take_sample(n);                                                               \
+        void *p_;                                                                                  \
+        {                                                                                          \
+            struct nested nested_ __attribute__((cleanup(nested_leave))) = nested_enter();         \
+            p_ = (call);                                                                           \
+        }                                                                                          \
+        if (take_ && p_)                                                                           \
+            record(p_, n);                                                                         \
+        p_;                                                                                        \
+    })
 
 static inline void forget_deleted(void *p)
 {
@@ -784,72 +829,53 @@ static void *fallback_new(size_t n, size_t align, bool nothrow)
     return p;
 }
 
+/* The body of every operator new: fn the next definition, args its arguments. */
+#define NEW_BODY(fn, n, align, nothrow, ...)                                                       \
+    cxx();                                                                                         \
+    if (UNLIKELY(!(fn)))                                                                           \
+        return fallback_new(n, align, nothrow);                                                    \
+    if (g_cxx.via_malloc || !sampling())                                                           \
+        return (fn)(__VA_ARGS__);                                                                  \
+    return COUNTED_NEW(n, (fn)(__VA_ARGS__))
+
 EXPORT void *_Znwm(size_t n)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.n[NEW_PLAIN]))
-        return fallback_new(n, 0, false);
-    if (g_cxx.via_malloc)
-        return g_cxx.n[NEW_PLAIN](n);
-    return counted_new(g_cxx.n[NEW_PLAIN](n), n);
+    NEW_BODY(g_cxx.n[NEW_PLAIN], n, 0, false, n);
 }
 
 EXPORT void *_Znam(size_t n)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.n[NEW_ARRAY]))
-        return fallback_new(n, 0, false);
-    if (g_cxx.via_malloc)
-        return g_cxx.n[NEW_ARRAY](n);
-    return counted_new(g_cxx.n[NEW_ARRAY](n), n);
+    NEW_BODY(g_cxx.n[NEW_ARRAY], n, 0, false, n);
 }
 
 EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.nt[NEW_PLAIN]))
-        return fallback_new(n, 0, true);
-    return counted_new(g_cxx.nt[NEW_PLAIN](n, nt), n);
+    NEW_BODY(g_cxx.nt[NEW_PLAIN], n, 0, true, n, nt);
 }
 
 EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.nt[NEW_ARRAY]))
-        return fallback_new(n, 0, true);
-    return counted_new(g_cxx.nt[NEW_ARRAY](n, nt), n);
+    NEW_BODY(g_cxx.nt[NEW_ARRAY], n, 0, true, n, nt);
 }
 
 EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t al)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.al[NEW_PLAIN]))
-        return fallback_new(n, al, false);
-    return counted_new(g_cxx.al[NEW_PLAIN](n, al), n);
+    NEW_BODY(g_cxx.al[NEW_PLAIN], n, al, false, n, al);
 }
 
 EXPORT void *_ZnamSt11align_val_t(size_t n, size_t al)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.al[NEW_ARRAY]))
-        return fallback_new(n, al, false);
-    return counted_new(g_cxx.al[NEW_ARRAY](n, al), n);
+    NEW_BODY(g_cxx.al[NEW_ARRAY], n, al, false, n, al);
 }
 
 EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.al_nt[NEW_PLAIN]))
-        return fallback_new(n, al, true);
-    return counted_new(g_cxx.al_nt[NEW_PLAIN](n, al, nt), n);
+    NEW_BODY(g_cxx.al_nt[NEW_PLAIN], n, al, true, n, al, nt);
 }
 
 EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
-    cxx();
-    if (UNLIKELY(!g_cxx.al_nt[NEW_ARRAY]))
-        return fallback_new(n, al, true);
-    return counted_new(g_cxx.al_nt[NEW_ARRAY](n, al, nt), n);
+    NEW_BODY(g_cxx.al_nt[NEW_ARRAY], n, al, true, n, al, nt);
 }
 
 #define DELETE_BODY(fn, ...)                                                                       \
@@ -1004,6 +1030,10 @@ int memprof_start(unsigned long long rate_bytes, size_t max_stacks, char *err, s
     g_live = map_zeroed(NULL, LIVE_SLOTS * sizeof *g_live);
     if (!g_tab || !g_cnt || !g_used || !g_live) {
         snprintf(err, errlen, "cannot map memory for the allocation tables");
+        return -1;
+    }
+    if (pthread_atfork(fork_prepare, fork_done, fork_done) != 0) {
+        snprintf(err, errlen, "cannot register fork handlers");
         return -1;
     }
     reset_figures();
