@@ -11,6 +11,7 @@
 #include "profreg/profile.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,21 @@ const char *mem_metric_label(enum pr_mem_metric m)
 bool mem_metric_is_bytes(enum pr_mem_metric m)
 {
     return m == MEM_ALLOC_BYTES || m == MEM_PEAK_LIVE || m == MEM_EXIT_LIVE;
+}
+
+void mem_format_bytes(double bytes, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = bytes;
+    while (fabs(v) >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%.0f B", v);
+    else
+        snprintf(buf, len, fabs(v) < 10 && u >= 3 ? "%.2f %s" : "%.1f %s", v, units[u]);
 }
 
 /* The run fields a view keeps (profile_merge copies them for the first run it sees). */

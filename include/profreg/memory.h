@@ -81,6 +81,9 @@ const char *mem_metric_label(enum pr_mem_metric m);
 /* Whether a metric counts bytes (else allocations). */
 bool mem_metric_is_bytes(enum pr_mem_metric m);
 
+/* "512 B", "12.3 KiB", "4.0 MiB", "1.25 GiB" into buf (at least 16 bytes). */
+void mem_format_bytes(double bytes, char *buf, size_t len);
+
 /* p's memory section seen as a profile of one metric: functions with samples (and self
  * samples) = the metric, stacks with count = the metric (stacks and functions where it is 0
  * are left out), total_samples = their sum, signals = the sampled allocations, the run

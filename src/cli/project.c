@@ -170,6 +170,93 @@ int load_opts_apply(const struct load_opts *o, struct pr_profile *p)
     return 0;
 }
 
+int load_opts_view(const struct load_opts *o, const char *path, struct pr_profile *p)
+{
+    if (!o->memory)
+        return 0;
+    if (!p->memory) {
+        cli_error("%s: the profile has no memory section (profile with PROFREG_MEMORY=1, or "
+                  "profreg record --memory)",
+                  path);
+        return -1;
+    }
+    struct pr_profile v;
+    if (memory_view(p, o->memory_metric, &v) != 0) {
+        cli_error("out of memory reading the memory section of %s", path);
+        return -1;
+    }
+    profile_free(p);
+    *p = v;
+    return 0;
+}
+
+/* Keeps p's run fields (metadata, summary) only: its functions, stacks and memory section go. */
+static void keep_run_fields(struct pr_profile *p)
+{
+    struct pr_profile run = *p;
+    run.functions = NULL;
+    run.nfunctions = 0;
+    run.stacks = NULL;
+    run.nstacks = 0;
+    run.memory = NULL;
+    p->trace_file = p->template_name = p->export_timestamp = p->executable = NULL;
+    p->mode = p->clock = p->profreg_version = NULL;
+    p->command_line = NULL;
+    profile_free(p); /* the functions, stacks and section */
+    *p = run;
+}
+
+int load_memory_merged(char *const *paths, size_t n, const struct load_opts *o,
+                       struct pr_profile *out)
+{
+    struct pr_profile views[MEM_NMETRICS];
+    for (int k = 0; k < MEM_NMETRICS; k++)
+        profile_init(&views[k]);
+    profile_init(out);
+    struct load_opts one = *o;
+    one.memory = true;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct pr_profile p;
+        char err[1024];
+        profile_init(&p);
+        if (profile_read_file(paths[i], &p, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            rc = -1;
+        } else if (!p.memory) {
+            rc = load_opts_view(&one, paths[i], &p); /* says which file */
+        }
+        for (int k = 0; k < MEM_NMETRICS && rc == 0; k++) {
+            struct pr_profile v;
+            if (memory_view(&p, (enum pr_mem_metric)k, &v) != 0 || load_opts_apply(o, &v) != 0 ||
+                profile_merge(&views[k], &v) != 0) {
+                cli_error("out of memory merging %s", paths[i]);
+                rc = -1;
+            }
+            profile_free(&v);
+        }
+        if (rc == 0 && i == 0) { /* the run fields are the first profile's */
+            keep_run_fields(&p);
+            *out = p;
+            profile_init(&p);
+        }
+        profile_free(&p);
+    }
+    struct pr_memory *m = rc == 0 ? malloc(sizeof *m) : NULL;
+    if (rc == 0 && (!m || memory_join(views, m) != 0)) {
+        cli_error("out of memory merging the memory sections");
+        free(m);
+        rc = -1;
+    } else if (rc == 0) {
+        out->memory = m;
+    }
+    for (int k = 0; k < MEM_NMETRICS; k++)
+        profile_free(&views[k]);
+    if (rc != 0)
+        profile_free(out);
+    return rc;
+}
+
 int project_args_option(struct project_args *a, int c, const char *value)
 {
     switch (c) {

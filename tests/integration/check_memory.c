@@ -533,6 +533,195 @@ START_TEST(test_allocator_before_profreg)
 }
 END_TEST
 
+/* ---- the commands --------------------------------------------------------------------------- */
+
+/* A profile of alloc_shares leak 32 at 16K in tu_tmp/NAME/, its path. */
+static char *leak_profile(const char *name, const char *mib)
+{
+    const char *args[] = {"leak", mib, NULL};
+    const char *env[] = {"PROFREG_MEMORY=1", "PROFREG_MEMORY_RATE=16K", NULL};
+    struct run r = run_profiled(name, "alloc_shares", args, env);
+    ck_assert_int_eq(r.status, 0);
+    free(r.out);
+    free(r.err);
+    char **paths;
+    size_t n = tu_list_profiles(tu_in_tmp(name), &paths);
+    ck_assert_int_eq(n, 1);
+    char *path = strdup(paths[0]);
+    tu_free_list(paths, n);
+    return path;
+}
+
+static struct tu_result ok(const char *const *args)
+{
+    struct tu_result r = tu_profreg(args, NULL, NULL);
+    ck_assert_msg(r.status == 0, "profreg %s %s: exit %d: %s", args[0], args[1], r.status, r.err);
+    return r;
+}
+
+START_TEST(test_report_memory)
+{
+    char *prof = leak_profile("rep", "32");
+    struct tu_result r = ok((const char *[]){"report", "--memory", prof, "--no-color", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "allocated in"));
+    ck_assert_ptr_nonnull(strstr(r.out, "Exit live"));
+    /* hold_peak allocates 2 x 32 MiB itself (take() is inlined into it), leak_known and churn's
+     * churn_budget 32 MiB each */
+    ck_assert_ptr_nonnull(strstr(r.out, "Top allocator: hold_peak"));
+    tu_result_free(&r);
+    r = ok((const char *[]){"report", "--memory", "--exit", prof, "--no-color", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "Top allocator: leak_known"));
+    ck_assert_ptr_null(strstr(r.out, "hold_peak")); /* nothing live at exit: not listed */
+    tu_result_free(&r);
+    r = ok((const char *[]){"report", "--memory", "--live", prof, "--no-color", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "Top allocator: hold_peak"));
+    tu_result_free(&r);
+    /* two files: summed */
+    r = ok((const char *[]){"report", "--memory", prof, prof, "--no-color", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "(2 profiles merged)"));
+    tu_result_free(&r);
+    free(prof);
+}
+END_TEST
+
+/* The counts of folded stack lines ("frame;frame COUNT"), summed. */
+static double folded_total(const char *text)
+{
+    double sum = 0;
+    for (const char *l = text; *l;) {
+        const char *end = strchr(l, '\n');
+        size_t len = end ? (size_t)(end - l) : strlen(l);
+        const char *sp = l + len;
+        while (sp > l && sp[-1] != ' ')
+            sp--;
+        if (sp > l)
+            sum += atof(sp);
+        l += len + (end ? 1 : 0);
+    }
+    return sum;
+}
+
+/* The folded export of the memory view adds up to the section's figures. */
+START_TEST(test_export_and_flamegraph_memory)
+{
+    char *prof = leak_profile("exp", "32");
+    json_t *p = tu_load_json(prof);
+    json_t *m = memory_of(p);
+    double alloc = 0, exit_live = 0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(m, "stacks"), i, s)
+    {
+        alloc += num(s, "alloc_bytes");
+        exit_live += num(s, "exit_live_bytes");
+    }
+    const char *kinds[][2] = {{"--memory", NULL}, {"--memory", "--exit"}};
+    double want[] = {alloc, exit_live};
+    for (int k = 0; k < 2; k++) {
+        struct tu_result r = ok(
+            (const char *[]){"export", prof, "--format", "folded", kinds[k][0], kinds[k][1], NULL});
+        double sum = folded_total(r.out);
+        ck_assert_msg(sum == want[k], "folded %s: %.0f, section %.0f",
+                      kinds[k][1] ? kinds[k][1] : "", sum, want[k]);
+        tu_result_free(&r);
+    }
+    const char *svg = tu_in_tmp("m.svg");
+    struct tu_result r =
+        ok((const char *[]){"flamegraph", "--memory", "--live", prof, "-o", svg, NULL});
+    char *text = tu_read_file(svg);
+    ck_assert_ptr_nonnull(strstr(text, "bytes live at the peak"));
+    ck_assert_ptr_nonnull(strstr(text, "hold_peak"));
+    ck_assert_ptr_null(strstr(text, ">leak_known<")); /* nothing of it live at the peak */
+    free(text);
+    tu_result_free(&r);
+    /* pprof: Go's heap profile types, decodable */
+    const char *pb = tu_in_tmp("m.pb.gz");
+    r = ok((const char *[]){"export", prof, "--memory", "--format", "pprof", "-o", pb, NULL});
+    tu_result_free(&r);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "gzip -dc '%s' | protoc --decode_raw", pb);
+    char *raw = tu_shell(cmd);
+    ck_assert_ptr_nonnull(raw);
+    ck_assert_ptr_nonnull(strstr(raw, "alloc_space"));
+    ck_assert_ptr_nonnull(strstr(raw, "alloc_objects"));
+    ck_assert_ptr_nonnull(strstr(raw, "inuse_space"));
+    free(raw);
+    if (system("command -v go >/dev/null 2>&1") == 0) {
+        /* go tool pprof's inuse_space total is the bytes live at exit */
+        snprintf(cmd, sizeof cmd,
+                 "go tool pprof -raw '%s' 2>/dev/null | awk '/^Samples/ {s=1; next} /^Locations/ "
+                 "{s=0} s && $3 ~ /:$/ {sub(\":\", \"\", $3); t += $3} END {print t}'",
+                 pb);
+        char *total = tu_shell(cmd);
+        ck_assert_ptr_nonnull(total);
+        ck_assert_msg(atof(total) == exit_live, "go tool pprof: inuse %s, section %.0f", total,
+                      exit_live);
+        free(total);
+    } else {
+        fprintf(stderr, "check_memory: go not installed, go tool pprof check skipped\n");
+    }
+    json_decref(p);
+    free(prof);
+}
+END_TEST
+
+START_TEST(test_diff_memory)
+{
+    char *a = leak_profile("da", "16"), *b = leak_profile("db", "32");
+    struct tu_result r = ok((const char *[]){"diff", "--memory", a, "--", b, "--top", "3", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "bytes allocated (estimated):"));
+    ck_assert_ptr_nonnull(strstr(r.out, "percent of bytes allocated"));
+    tu_result_free(&r);
+    r = ok(
+        (const char *[]){"diff", "--memory", "--exit", a, "--", b, "-o", tu_in_tmp("d.svg"), NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "bytes live at exit (estimated):"));
+    tu_result_free(&r);
+    free(a);
+    free(b);
+}
+END_TEST
+
+/* Bad uses: one line, exit 2, nothing written. */
+START_TEST(test_memory_options_refused)
+{
+    char *prof = leak_profile("bad", "8");
+    const char *svg = tu_in_tmp("never.svg");
+    /* a profile without a memory section */
+    const char *args[] = {"leak", "8", NULL};
+    struct run plain = run_profiled("cpu", "alloc_shares", args, NULL);
+    free(plain.out);
+    free(plain.err);
+    char **paths;
+    size_t n = tu_list_profiles(tu_in_tmp("cpu"), &paths);
+    ck_assert_int_eq(n, 1);
+    struct {
+        const char *args[8];
+        const char *says;
+    } cases[] = {
+        {{"report", "--memory", paths[0], NULL}, "has no memory section"},
+        {{"flamegraph", "--memory", paths[0], "-o", svg, NULL}, "has no memory section"},
+        {{"flamegraph", "--live", prof, "-o", svg, NULL}, "--live goes with --memory"},
+        {{"export", prof, "--format", "folded", "--exit", NULL}, "--exit goes with --memory"},
+        {{"report", "--memory", "--live", "--exit", prof, NULL}, "--live or --exit"},
+        {{"report", "--memory", "--by-test", prof, NULL}, "no --by-test"},
+        {{"export", prof, "--memory", "--live", "--format", "pprof", "-o", svg},
+         "every memory type"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tu_result r = tu_profreg(cases[i].args, NULL, NULL);
+        ck_assert_msg(r.status == 2, "%s %s: exit %d", cases[i].args[0], cases[i].args[1],
+                      r.status);
+        ck_assert_msg(strstr(r.err, cases[i].says) && strncmp(r.err, "profreg: ", 9) == 0 &&
+                          strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                      "%s: %s", cases[i].args[0], r.err);
+        ck_assert(!tu_exists(svg));
+        tu_result_free(&r);
+    }
+    tu_free_list(paths, n);
+    free(prof);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("memory");
@@ -556,5 +745,13 @@ int main(void)
     tcase_add_test(life, test_allocator_after_profreg);
     tcase_add_test(life, test_allocator_before_profreg);
     suite_add_tcase(s, life);
+    TCase *cmds = tcase_create("commands");
+    tcase_add_checked_fixture(cmds, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(cmds, 240);
+    tcase_add_test(cmds, test_report_memory);
+    tcase_add_test(cmds, test_export_and_flamegraph_memory);
+    tcase_add_test(cmds, test_diff_memory);
+    tcase_add_test(cmds, test_memory_options_refused);
+    suite_add_tcase(s, cmds);
     return tu_run_suite(s);
 }
