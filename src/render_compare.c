@@ -86,6 +86,8 @@ static void print_header(FILE *out, const struct compare_view *v, const struct t
     char rule[512];
     render_rule(v->options, rule, sizeof rule);
     fprintf(out, "\nrule:      %s\n", rule);
+    if (v->share_of)
+        fprintf(out, "shares:    of the %s (sampled allocations)\n", v->share_of);
     if (v->filter_text)
         fprintf(out, "filter:    %s\n", v->filter_text);
     fputc('\n', out);

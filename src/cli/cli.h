@@ -115,6 +115,10 @@ struct runs {
     size_t n;
     unsigned requested;        /* --runs, when loaded from the results directory */
     struct avg_profile avg;    /* judge_average of the runs */
+    /* the runs' memory views (BASELINE_MEM_ALLOC, BASELINE_MEM_LIVE) averaged the same way,
+     * when every run has a memory section (has_memory) */
+    struct avg_profile mem[BASELINE_MEM_VIEWS];
+    bool has_memory;
     struct test_profile tests; /* per-test figures of the runs (testattr.h) */
     char *average_timestamp;   /* mean export_timestamp (ISO-8601), or NULL */
     char *executable;          /* metadata.executable of the first run, or NULL */

@@ -299,6 +299,23 @@ END_TEST
 
 /* ---- a process's life ---------------------------------------------------------------------- */
 
+/* What a C program never frees is what is live at exit, to the byte at rate 1. */
+START_TEST(test_c_leak_exact)
+{
+    const char *args[] = {"leak", NULL};
+    const char *env[] = {"PROFREG_MEMORY=1", "PROFREG_MEMORY_RATE=1", NULL};
+    struct run r = run_profiled("cleak", "alloc_life", args, env);
+    ck_assert_int_eq(r.status, 0);
+    json_t *p = only_profile("cleak");
+    assert_exact(p, r.out, "leak_known");
+    ck_assert(fig(p, "leak_known", "exit_live_bytes") == truth_bytes(r.out, "leak_known"));
+    ck_assert(num(memory_of(p), "exit_live_bytes") == truth_bytes(r.out, "leak_known"));
+    json_decref(p);
+    free(r.out);
+    free(r.err);
+}
+END_TEST
+
 START_TEST(test_before_main_and_after)
 {
     const char *args[] = {"stages", NULL};
@@ -722,6 +739,208 @@ START_TEST(test_memory_options_refused)
 }
 END_TEST
 
+/* ---- judging ------------------------------------------------------------------------------- */
+
+/* n runs of alloc_shares leak 16 LEAK (hold_peak 32 MiB, churn 16, leak_known LEAK MiB) at
+ * 16K into the project tu_tmp/proj (profile_results/alloc_shares/). */
+static void project_runs(int n, const char *leak)
+{
+    char output[4200], preload[4200];
+    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/proj/profile_results/alloc_shares/", tu_tmp);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libprofreg.so", tu_build());
+    const char *env[] = {
+        preload, output, "PROFREG_QUIET=1", "PROFREG_MEMORY=1", "PROFREG_MEMORY_RATE=16K", NULL};
+    char exe[4096];
+    snprintf(exe, sizeof exe, "%s/workloads/alloc_shares", tu_build());
+    const char *argv[] = {exe, "leak", "16", leak, NULL};
+    for (int i = 0; i < n; i++) {
+        struct tu_result r = tu_run(argv, env, NULL);
+        ck_assert_int_eq(r.status, 0);
+        tu_result_free(&r);
+    }
+}
+
+/* The newest comparison report of the project. */
+static json_t *newest_report(void)
+{
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd,
+             "ls %s/proj/profile_results/alloc_shares/comparison_*.json | tail -n 1", tu_tmp);
+    char *path = tu_shell(cmd);
+    ck_assert_ptr_nonnull(path);
+    path[strcspn(path, "\n")] = '\0';
+    json_t *j = tu_load_json(path);
+    free(path);
+    return j;
+}
+
+static const char *status_of(json_t *report, const char *array, const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(report, array), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
+            return json_string_value(json_object_get(e, "status"));
+    }
+    return NULL;
+}
+
+/* A baseline keeps memory figures; compare --metric alloc names the function whose share of
+ * allocated bytes grew, and the bytes allocated regress as a whole-run metric. */
+START_TEST(test_compare_metric_alloc)
+{
+    project_runs(3, "16");
+    const char *root = tu_in_tmp("proj");
+    char *proj = strdup(root);
+    struct tu_result r = ok((const char *[]){"compare", "--set-baseline", "--root", proj,
+                                             "--executable", "alloc_shares", NULL});
+    tu_result_free(&r);
+    char bpath[4400];
+    snprintf(bpath, sizeof bpath, "%s/baselines/alloc_shares/baseline.json", proj);
+    json_t *b = tu_load_json(bpath);
+    json_t *bm = json_object_get(b, "memory");
+    ck_assert_msg(json_is_object(bm), "the baseline keeps no memory section");
+    ck_assert_int_eq(json_integer_value(json_object_get(bm, "runs_averaged")), 3);
+    ck_assert(json_array_size(json_object_get(json_object_get(bm, "alloc"), "functions")) > 0);
+    ck_assert(json_is_object(json_object_get(json_object_get(b, "summary"), "alloc_kb")));
+    json_decref(b);
+    r = ok(
+        (const char *[]){"baseline", "show", "--root", proj, "--executable", "alloc_shares", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "memory:      median"));
+    tu_result_free(&r);
+
+    /* the same runs again: leak_known's share holds; the bytes allocated too */
+    project_runs(3, "16");
+    r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
+                                    "--metric", "alloc", "--runs", "3", "--no-color", NULL},
+                   NULL, NULL);
+    ck_assert_msg(r.status == 0 || r.status == 1, "%s", r.err);
+    tu_result_free(&r);
+    json_t *rep = newest_report();
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(rep, "metadata"), "shares_of")),
+        "allocated bytes");
+    ck_assert_str_eq(status_of(rep, "functions", "leak_known"), "PASS");
+    ck_assert_str_eq(status_of(rep, "metrics", "alloc_kb"), "PASS");
+    json_decref(rep);
+
+    /* leak_known leaks twice as much: its share 20 -> 33 %, 25 % more bytes in all */
+    project_runs(3, "32");
+    r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
+                                    "--metric", "alloc", "--runs", "3", "--strict", "--no-color",
+                                    NULL},
+                   NULL, NULL);
+    ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "shares:    of the allocated bytes"));
+    tu_result_free(&r);
+    rep = newest_report();
+    ck_assert_str_eq(status_of(rep, "functions", "leak_known"), "REGRESSION");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(rep, "summary"), "most_likely_cause")),
+        "leak_known");
+    ck_assert_str_eq(status_of(rep, "metrics", "alloc_kb"), "REGRESSION");
+    json_decref(rep);
+    /* and of the bytes live at the peak: judged too */
+    r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
+                                    "--metric", "live", "--runs", "3", "--output-json-only", NULL},
+                   NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_result_free(&r);
+    rep = newest_report();
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(rep, "metadata"), "shares_of")),
+        "bytes live at the peak");
+    json_decref(rep);
+    free(proj);
+}
+END_TEST
+
+START_TEST(test_compare_metric_alloc_needs_memory)
+{
+    /* runs without memory sections */
+    char output[4200], preload[4200];
+    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/proj/profile_results/alloc_shares/", tu_tmp);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libprofreg.so", tu_build());
+    const char *env[] = {preload, output, "PROFREG_QUIET=1", NULL};
+    char exe[4096];
+    snprintf(exe, sizeof exe, "%s/workloads/alloc_shares", tu_build());
+    const char *argv[] = {exe, "leak", "8", NULL};
+    struct tu_result r = tu_run(argv, env, NULL);
+    ck_assert_int_eq(r.status, 0);
+    tu_result_free(&r);
+    char *proj = strdup(tu_in_tmp("proj"));
+    r = ok((const char *[]){"compare", "--set-baseline", "--root", proj, "--executable",
+                            "alloc_shares", NULL});
+    tu_result_free(&r);
+    r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
+                                    "--metric", "alloc", NULL},
+                   NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "the current runs have no memory sections"), "%s", r.err);
+    tu_result_free(&r);
+    /* runs with them, the baseline without */
+    project_runs(1, "8");
+    r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
+                                    "--metric", "live", "--runs", "1", NULL},
+                   NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "keeps no memory figures"), "%s", r.err);
+    tu_result_free(&r);
+    r = tu_profreg(
+        (const char *[]){"compare", "--root", proj, "--metric", "alloc", "--compat", NULL}, NULL,
+        NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "not with --compat"), "%s", r.err);
+    tu_result_free(&r);
+    free(proj);
+}
+END_TEST
+
+/* profreg-ci --memory: allocation report and flame graph archived, the allocation shares
+ * judged against a baseline made with --memory. */
+START_TEST(test_ci_memory)
+{
+    char *proj = strdup(tu_in_tmp("ci"));
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && cd '%s' && PROFREG='%s' bash '%s' --memory --memory-rate 16K -n 3 "
+             "--update-baseline -- '%s' leak 16 >/dev/null 2>&1 && echo ok",
+             proj, proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
+             tu_build_path("workloads/alloc_shares"));
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out && strstr(out, "ok"), "profreg-ci --update-baseline --memory failed");
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && PROFREG='%s' bash '%s' --memory --memory-rate 16K -n 3 --compare-arg "
+             "--time-threshold --compare-arg 1000 -- '%s' leak 16 32; echo \"exit $?\"",
+             proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
+             tu_build_path("workloads/alloc_shares"));
+    out = tu_shell(cmd);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_msg(strstr(out, "exit 1\n"), "%s", out);
+    ck_assert_msg(strstr(out, "== shares of allocated bytes (--memory)"), "%s", out);
+    ck_assert_msg(strstr(out, "top 15 allocating functions"), "%s", out);
+    free(out);
+    const char *files[] = {"memory.txt", "memory.svg", "comparison-alloc.json", "junit-alloc.xml"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/artifacts/profiling/latest/%s", proj, files[i]);
+        ck_assert_msg(tu_exists(path), "%s not archived", files[i]);
+    }
+    char path[8192];
+    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/comparison-alloc.json", proj);
+    json_t *rep = tu_load_json(path);
+    ck_assert_str_eq(status_of(rep, "functions", "leak_known"), "REGRESSION");
+    json_decref(rep);
+    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/metadata.txt", proj);
+    char *meta = tu_read_file(path);
+    ck_assert_ptr_nonnull(strstr(meta, "memory: on, one sampled allocation per 16K bytes"));
+    free(meta);
+    free(proj);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("memory");
@@ -737,6 +956,7 @@ int main(void)
     tcase_add_checked_fixture(life, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(life, 240);
     tcase_add_test(life, test_before_main_and_after);
+    tcase_add_test(life, test_c_leak_exact);
     tcase_add_test(life, test_fork_and_exec);
     tcase_add_test(life, test_fork_while_threads_allocate);
     tcase_add_test(life, test_allocation_in_signal_handlers);
@@ -753,5 +973,12 @@ int main(void)
     tcase_add_test(cmds, test_diff_memory);
     tcase_add_test(cmds, test_memory_options_refused);
     suite_add_tcase(s, cmds);
+    TCase *judging = tcase_create("judging");
+    tcase_add_checked_fixture(judging, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(judging, 300);
+    tcase_add_test(judging, test_compare_metric_alloc);
+    tcase_add_test(judging, test_compare_metric_alloc_needs_memory);
+    tcase_add_test(judging, test_ci_memory);
+    suite_add_tcase(s, judging);
     return tu_run_suite(s);
 }

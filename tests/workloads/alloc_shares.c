@@ -2,9 +2,9 @@
  *
  *   alloc_shares shares MIB   four threads; alloc_60, alloc_30 and alloc_10 allocate 60:30:10 %
  *                             of about MIB MiB in mixed sizes (8 B to 1 MiB) and free it all
- *   alloc_shares leak MIB     hold_peak holds 2 x MIB MiB at once and frees it; then
- *                             leak_known allocates MIB MiB it never frees, while churn
- *                             allocates and frees as much
+ *   alloc_shares leak MIB [LEAK]   hold_peak holds 2 x MIB MiB at once and frees it; then
+ *                             leak_known allocates LEAK MiB (default MIB) it never frees,
+ *                             while churn allocates and frees MIB MiB
  *
  * Each function's real bytes and allocations are printed ("NAME BYTES COUNT"), so that a test
  * compares the profile with what happened, not with constants. */
@@ -142,8 +142,9 @@ int main(int argc, char **argv)
         print("alloc_10", &t10);
     } else if (strcmp(mode, "leak") == 0) {
         uint64_t rng = 42, bytes = (uint64_t)(mib * MIB);
+        uint64_t leak = argc > 3 ? (uint64_t)(atof(argv[3]) * MIB) : bytes;
         hold_peak(2 * bytes, &rng);
-        leak_known(bytes, &rng);
+        leak_known(leak, &rng);
         churn(bytes, &rng);
         print("hold_peak", &tpeak);
         print("leak_known", &tleak);
