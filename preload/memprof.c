@@ -544,26 +544,64 @@ static void forget(const void *p)
 
 /* ---- the malloc family ------------------------------------------------------------------- */
 
-EXPORT void *malloc(size_t n)
+/* The rare halves of malloc and free, out of line: so that their common paths are a few
+ * instructions and a tail call, without a stack frame. */
+static __attribute__((noinline)) void *malloc_crossing(size_t n)
 {
-    if (sampling() && take_sample(n))
-        return recorded(real_malloc()(n), n);
+    bool take = decide(&t_mem, n); /* the count reached zero: a sample, or a new thread */
+    void *p = real_malloc()(n);
+    return take ? recorded(p, n) : p;
+}
+
+static __attribute__((noinline)) void *malloc_unresolved(size_t n)
+{
     REAL_OR_BOOT(boot_alloc(16, n));
     return g_real.malloc(n);
+}
+
+EXPORT void *malloc(size_t n)
+{
+    if (sampling()) {
+        struct tstate *t = &t_mem;
+        if (UNLIKELY(n >= t->left))
+            return malloc_crossing(n);
+        t->left -= n;
+    }
+    malloc_fn f = g_real.malloc;
+    if (UNLIKELY(!f))
+        return malloc_unresolved(n);
+    return f(n);
+}
+
+static __attribute__((noinline)) void free_unresolved(void *p)
+{
+    memprof_resolve();
+    if (g_real.free)
+        g_real.free(p);
+    /* else: only while looking it up; a block of the real allocator is kept */
+}
+
+/* A block whose page holds sampled blocks: perhaps one of them. */
+static __attribute__((noinline)) void free_filtered(void *p)
+{
+    forget(p);
+    if (UNLIKELY(!g_real.free))
+        free_unresolved(p);
+    else
+        g_real.free(p);
 }
 
 EXPORT void free(void *p)
 {
     if (UNLIKELY(is_boot(p)))
         return;
-    if (sampling() && p)
-        forget(p);
-    if (UNLIKELY(!g_real.free)) {
-        memprof_resolve();
-        if (!g_real.free)
-            return; /* only while looking it up: a block of the real allocator is kept */
-    }
-    g_real.free(p);
+    if (sampling() &&
+        UNLIKELY(atomic_load_explicit(&g_filter[filter_index(p)], memory_order_relaxed)) && p)
+        return free_filtered(p);
+    free_fn f = g_real.free;
+    if (UNLIKELY(!f))
+        return free_unresolved(p);
+    f(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -829,122 +867,77 @@ static void *fallback_new(size_t n, size_t align, bool nothrow)
     return p;
 }
 
-/* The body of every operator new: fn the next definition, args its arguments. */
-#define NEW_BODY(fn, n, align, nothrow, ...)                                                       \
-    cxx();                                                                                         \
-    if (UNLIKELY(!(fn)))                                                                           \
-        return fallback_new(n, align, nothrow);                                                    \
-    if (g_cxx.via_malloc || !sampling())                                                           \
-        return (fn)(__VA_ARGS__);                                                                  \
-    return COUNTED_NEW(n, (fn)(__VA_ARGS__))
+/* Every operator new: with the next definition libstdc++'s (it allocates with malloc, where
+ * the sampling happens) a tail call, else (first call, another allocator) the out-of-line
+ * NAME_slow. */
+#define DEFINE_NEW(name, fn, n, align, nothrow, params, args)                                      \
+    static __attribute__((noinline)) void *name##_slow params                                      \
+    {                                                                                              \
+        cxx();                                                                                     \
+        if (UNLIKELY(!(fn)))                                                                       \
+            return fallback_new(n, align, nothrow);                                                \
+        if (g_cxx.via_malloc || !sampling())                                                       \
+            return (fn)args;                                                                       \
+        return COUNTED_NEW(n, (fn)args);                                                           \
+    }                                                                                              \
+    EXPORT void *name params                                                                       \
+    {                                                                                              \
+        if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
+                   g_cxx.via_malloc && (fn)))                                                      \
+            return (fn)args;                                                                       \
+        return name##_slow args;                                                                   \
+    }
 
-EXPORT void *_Znwm(size_t n)
-{
-    NEW_BODY(g_cxx.n[NEW_PLAIN], n, 0, false, n);
-}
+DEFINE_NEW(_Znwm, g_cxx.n[NEW_PLAIN], n, 0, false, (size_t n), (n))
+DEFINE_NEW(_Znam, g_cxx.n[NEW_ARRAY], n, 0, false, (size_t n), (n))
+DEFINE_NEW(_ZnwmRKSt9nothrow_t, g_cxx.nt[NEW_PLAIN], n, 0, true, (size_t n, const void *nt),
+           (n, nt))
+DEFINE_NEW(_ZnamRKSt9nothrow_t, g_cxx.nt[NEW_ARRAY], n, 0, true, (size_t n, const void *nt),
+           (n, nt))
+DEFINE_NEW(_ZnwmSt11align_val_t, g_cxx.al[NEW_PLAIN], n, al, false, (size_t n, size_t al), (n, al))
+DEFINE_NEW(_ZnamSt11align_val_t, g_cxx.al[NEW_ARRAY], n, al, false, (size_t n, size_t al), (n, al))
+DEFINE_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_PLAIN], n, al, true,
+           (size_t n, size_t al, const void *nt), (n, al, nt))
+DEFINE_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_ARRAY], n, al, true,
+           (size_t n, size_t al, const void *nt), (n, al, nt))
 
-EXPORT void *_Znam(size_t n)
-{
-    NEW_BODY(g_cxx.n[NEW_ARRAY], n, 0, false, n);
-}
+/* Every operator delete: a tail call to libstdc++'s (which frees with free, where sampled
+ * blocks are forgotten), else NAME_slow: the block forgotten first, then the next
+ * definition's (or free, when there is none). */
+#define DEFINE_DELETE(name, fn, params, args)                                                      \
+    static __attribute__((noinline)) void name##_slow params                                       \
+    {                                                                                              \
+        cxx();                                                                                     \
+        forget_deleted(p);                                                                         \
+        if (LIKELY(fn))                                                                            \
+            (fn) args;                                                                             \
+        else                                                                                       \
+            free(p);                                                                               \
+    }                                                                                              \
+    EXPORT void name params                                                                        \
+    {                                                                                              \
+        if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
+                   g_cxx.via_malloc && (fn)))                                                      \
+            return (fn)args;                                                                       \
+        name##_slow args;                                                                          \
+    }
 
-EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
-{
-    NEW_BODY(g_cxx.nt[NEW_PLAIN], n, 0, true, n, nt);
-}
-
-EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
-{
-    NEW_BODY(g_cxx.nt[NEW_ARRAY], n, 0, true, n, nt);
-}
-
-EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t al)
-{
-    NEW_BODY(g_cxx.al[NEW_PLAIN], n, al, false, n, al);
-}
-
-EXPORT void *_ZnamSt11align_val_t(size_t n, size_t al)
-{
-    NEW_BODY(g_cxx.al[NEW_ARRAY], n, al, false, n, al);
-}
-
-EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
-{
-    NEW_BODY(g_cxx.al_nt[NEW_PLAIN], n, al, true, n, al, nt);
-}
-
-EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
-{
-    NEW_BODY(g_cxx.al_nt[NEW_ARRAY], n, al, true, n, al, nt);
-}
-
-#define DELETE_BODY(fn, ...)                                                                       \
-    cxx();                                                                                         \
-    forget_deleted(p);                                                                             \
-    if (LIKELY(fn))                                                                                \
-        fn(__VA_ARGS__);                                                                           \
-    else                                                                                           \
-        free(p)
-
-EXPORT void _ZdlPv(void *p)
-{
-    DELETE_BODY(g_cxx.d[NEW_PLAIN], p);
-}
-
-EXPORT void _ZdaPv(void *p)
-{
-    DELETE_BODY(g_cxx.d[NEW_ARRAY], p);
-}
-
-EXPORT void _ZdlPvm(void *p, size_t n)
-{
-    DELETE_BODY(g_cxx.d_sz[NEW_PLAIN], p, n);
-}
-
-EXPORT void _ZdaPvm(void *p, size_t n)
-{
-    DELETE_BODY(g_cxx.d_sz[NEW_ARRAY], p, n);
-}
-
-EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
-{
-    DELETE_BODY(g_cxx.d_nt[NEW_PLAIN], p, nt);
-}
-
-EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
-{
-    DELETE_BODY(g_cxx.d_nt[NEW_ARRAY], p, nt);
-}
-
-EXPORT void _ZdlPvSt11align_val_t(void *p, size_t al)
-{
-    DELETE_BODY(g_cxx.d_al[NEW_PLAIN], p, al);
-}
-
-EXPORT void _ZdaPvSt11align_val_t(void *p, size_t al)
-{
-    DELETE_BODY(g_cxx.d_al[NEW_ARRAY], p, al);
-}
-
-EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t al)
-{
-    DELETE_BODY(g_cxx.d_sz_al[NEW_PLAIN], p, n, al);
-}
-
-EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
-{
-    DELETE_BODY(g_cxx.d_sz_al[NEW_ARRAY], p, n, al);
-}
-
-EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
-{
-    DELETE_BODY(g_cxx.d_al_nt[NEW_PLAIN], p, al, nt);
-}
-
-EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
-{
-    DELETE_BODY(g_cxx.d_al_nt[NEW_ARRAY], p, al, nt);
-}
+DEFINE_DELETE(_ZdlPv, g_cxx.d[NEW_PLAIN], (void *p), (p))
+DEFINE_DELETE(_ZdaPv, g_cxx.d[NEW_ARRAY], (void *p), (p))
+DEFINE_DELETE(_ZdlPvm, g_cxx.d_sz[NEW_PLAIN], (void *p, size_t n), (p, n))
+DEFINE_DELETE(_ZdaPvm, g_cxx.d_sz[NEW_ARRAY], (void *p, size_t n), (p, n))
+DEFINE_DELETE(_ZdlPvRKSt9nothrow_t, g_cxx.d_nt[NEW_PLAIN], (void *p, const void *nt), (p, nt))
+DEFINE_DELETE(_ZdaPvRKSt9nothrow_t, g_cxx.d_nt[NEW_ARRAY], (void *p, const void *nt), (p, nt))
+DEFINE_DELETE(_ZdlPvSt11align_val_t, g_cxx.d_al[NEW_PLAIN], (void *p, size_t al), (p, al))
+DEFINE_DELETE(_ZdaPvSt11align_val_t, g_cxx.d_al[NEW_ARRAY], (void *p, size_t al), (p, al))
+DEFINE_DELETE(_ZdlPvmSt11align_val_t, g_cxx.d_sz_al[NEW_PLAIN], (void *p, size_t n, size_t al),
+              (p, n, al))
+DEFINE_DELETE(_ZdaPvmSt11align_val_t, g_cxx.d_sz_al[NEW_ARRAY], (void *p, size_t n, size_t al),
+              (p, n, al))
+DEFINE_DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, g_cxx.d_al_nt[NEW_PLAIN],
+              (void *p, size_t al, const void *nt), (p, al, nt))
+DEFINE_DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, g_cxx.d_al_nt[NEW_ARRAY],
+              (void *p, size_t al, const void *nt), (p, al, nt))
 
 /* ---- life cycle -------------------------------------------------------------------------- */
 
