@@ -4,7 +4,8 @@
 #   make check      build and run the Check test suite
 #   make stress     the preload under stress scenarios, each against an unprofiled run
 #   make demo       run the CI wrapper on the bundled demo workload (profile, archive, judge)
-#   make bench      measure overhead (vs gperftools), exit-time symbolization, compare speed
+#   make bench      measure overhead (vs gperftools), exit-time symbolization, compare speed,
+#                   the memory layer's cost (vs heaptrack, gperftools' heap profiler)
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #
 # Missing Debian packages are installed by scripts/ensure-deps when run as root; otherwise
@@ -270,6 +271,7 @@ bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench $(BUILD)/libbaresig.
 	sh scripts/bench-compare.sh $(BUILD)
 	sh scripts/bench-symbolize.sh $(BUILD)
 	sh scripts/bench-exit.sh $(BUILD)
+	sh scripts/bench-memory.sh $(BUILD)
 
 # --- install -------------------------------------------------------------------------------
 install: all
