@@ -137,7 +137,7 @@ $(DEMO): examples/demo_sim.cpp tests/workloads/burn.h | deps
 TESTLIBS := $(BUILD)/testlibs/libstripped.so $(BUILD)/testlibs/libdebuglink.so \
             $(BUILD)/testlibs/libbuildid.so $(BUILD)/testlibs/libplugin.so \
             $(BUILD)/testlibs/static_hello $(BUILD)/testlibs/inline_names_dwarf4 \
-            $(BUILD)/testlibs/noperf
+            $(BUILD)/testlibs/noperf $(BUILD)/testlibs/libdlsym_alloc.so
 
 # Runs a command where perf_event_open fails (a seccomp filter), for check_clock.
 $(BUILD)/testlibs/noperf: tests/lib/noperf.c | deps
@@ -148,6 +148,12 @@ $(BUILD)/testlibs/noperf: tests/lib/noperf.c | deps
 $(BUILD)/testlibs/inline_names_dwarf4: tests/workloads/inline_names.cpp tests/workloads/burn.h | deps-check
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WL_CFLAGS) -gdwarf-4 -isystem /usr/include/eigen3 -o $@ $<
+
+# A dlsym that allocates (as older glibc's did), preloaded after libprofreg.so: check_memory
+# runs profreg's bootstrap arena with it.
+$(BUILD)/testlibs/libdlsym_alloc.so: tests/lib/dlsym_alloc.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 $(WARN) -o $@ $< -ldl
 
 # A library the torture workload loads and unloads; a program LD_PRELOAD cannot apply to.
 $(BUILD)/testlibs/libplugin.so: tests/lib/plugin.c tests/workloads/burn.h | deps

@@ -462,6 +462,35 @@ START_TEST(test_edge_cases_unchanged)
 }
 END_TEST
 
+/* A dlsym that allocates (tests/lib/dlsym_alloc.c) makes profreg's lookup of the real
+ * allocator allocate while it is under way: those blocks come from the bootstrap arena, are
+ * freed and reallocated through profreg, and the program runs as without it. */
+START_TEST(test_allocating_dlsym_bootstrap)
+{
+    const char *args[] = {"edge", NULL};
+    char *plain = run_plain("alloc_life", args);
+    char preload[8400];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libprofreg.so %s/testlibs/libdlsym_alloc.so",
+             tu_build(), tu_build());
+    const char *on[] = {preload, "PROFREG_MEMORY=1", "PROFREG_MEMORY_RATE=1", NULL};
+    const char *off[] = {preload, NULL};
+    const char *const *envs[] = {on, off};
+    for (int i = 0; i < 2; i++) {
+        char dir[32];
+        snprintf(dir, sizeof dir, "dlsym%d", i);
+        struct run r = run_profiled(dir, "alloc_life", args, envs[i]);
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_str_eq(r.out, plain);
+        json_t *p = only_profile(dir);
+        ck_assert(i == 1 || fig(p, "mode_edge", "alloc_bytes") >= 64.0 * 1048576);
+        json_decref(p);
+        free(r.out);
+        free(r.err);
+    }
+    free(plain);
+}
+END_TEST
+
 START_TEST(test_bad_rates_warn_and_keep_the_default)
 {
     const char *bad[] = {"abc", "-5", "0", "12T"};
@@ -962,6 +991,7 @@ int main(void)
     tcase_add_test(life, test_allocation_in_signal_handlers);
     tcase_add_test(life, test_edge_cases_unchanged);
     tcase_add_test(life, test_bad_rates_warn_and_keep_the_default);
+    tcase_add_test(life, test_allocating_dlsym_bootstrap);
     tcase_add_test(life, test_allocator_after_profreg);
     tcase_add_test(life, test_allocator_before_profreg);
     suite_add_tcase(s, life);
