@@ -1,0 +1,287 @@
+/* check_outputs.c — where profreg's outputs land, end to end through the CLI and the preload:
+ * a device (a mknod copy of /dev/null, as root) and a FIFO are written through and never
+ * replaced, a symbolic link is followed and stays a link, output names of up to NAME_MAX
+ * bytes work, and temporary files left by killed writers are cleaned up. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct tu_result profreg(const char *const *args, const char *const *env)
+{
+    return tu_profreg(args, env, "");
+}
+
+static void ok(const char *const *args, const char *const *env)
+{
+    struct tu_result r = profreg(args, env);
+    ck_assert_msg(r.status == 0, "profreg %s: exit %d: %s", args[0], r.status, r.err);
+    tu_result_free(&r);
+}
+
+static bool one_line(const char *s)
+{
+    const char *nl = strchr(s, '\n');
+    return nl && nl[1] == '\0';
+}
+
+/* Names in dir (hidden ones included), sorted, joined by spaces. */
+static char *listing(const char *dir)
+{
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | tr '\\n' ' '", dir);
+    char *s = tu_shell(cmd);
+    ck_assert(s);
+    return s;
+}
+
+/* A small folded profile in tu_tmp. */
+static const char *folded(void)
+{
+    static char p[4200];
+    snprintf(p, sizeof p, "%s/in.folded", tu_tmp);
+    if (!tu_exists(p))
+        tu_write_file(p, "main;work;leaf 30\nmain;other 10\n");
+    return p;
+}
+
+/* A project under tu_tmp/proj with three runs and a baseline of executable "app", for
+ * compare. Returns the root. */
+static const char *project(void)
+{
+    static char root[4200];
+    snprintf(root, sizeof root, "%s/proj", tu_tmp);
+    char path[4400];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/profile_results/app/profile_2026010%d_000000_000000_1.json",
+                 root, i + 1);
+        tu_write_file(
+            path, "{\"metadata\": {\"executable\": \"/x/app\"}, \"summary\": {\"total_samples\": "
+                  "100}, \"top_functions\": [{\"name\": \"main\", \"samples\": 100, "
+                  "\"percentage\": 100, \"self_samples\": 40, \"self_percentage\": 40},"
+                  " {\"name\": \"work\", \"samples\": 60, \"percentage\": 60, \"self_samples\":"
+                  " 60, \"self_percentage\": 60}], \"stacks\": [{\"count\": 60, \"frames\":"
+                  " [0, 1]}, {\"count\": 40, \"frames\": [0]}]}\n");
+    }
+    const char *set[] = {"baseline", "set", "--root", root, NULL};
+    ok(set, NULL);
+    return root;
+}
+
+/* A copy of /dev/null in dir, or NULL (after saying the test skipped) without the privilege. */
+static const char *null_copy(const char *name)
+{
+    const char *path = tu_in_tmp(name);
+    if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) != 0) {
+        fprintf(stderr, "check_outputs: SKIPPED a device check: mknod: %s (run as root)\n",
+                strerror(errno));
+        return NULL;
+    }
+    return path;
+}
+
+static void assert_null_device(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_msg(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3), "%s was replaced (mode %o)",
+                  path, (unsigned)st.st_mode);
+}
+
+/* Every command's output to a device is written through: the device stays, nothing appears
+ * beside it; the preload (PROFREG_OUTPUT, record -o, and a shell's children under record -o)
+ * too. */
+START_TEST(test_device_outputs_written_through)
+{
+    char devnull[4200];
+    const char *p = null_copy("null");
+    if (!p)
+        return;
+    snprintf(devnull, sizeof devnull, "%s", p);
+    const char *in = folded();
+    const char *root = project();
+    char echo[4200];
+    snprintf(echo, sizeof echo, "%s", tu_build_path("workloads/echo_exit"));
+    const char *const cmds[][12] = {
+        {"export", in, "--format", "folded", "-o", devnull, NULL},
+        {"export", in, "--format", "pprof", "-o", devnull, NULL},
+        {"flamegraph", in, "-o", devnull, NULL},
+        {"diff", in, "--", in, "-o", devnull, NULL},
+        {"compare", "--root", root, "--report", devnull, "--junit", devnull, "--markdown", devnull,
+         NULL},
+        {"baseline", "set", "--root", root, "--baseline", devnull, NULL},
+        {"record", "-q", "-o", devnull, "--", echo, "0", NULL},
+        {"record", "-q", "-o", devnull, "--", "/bin/sh", "-c", "\"$0\" 0 && \"$0\" 0", echo, NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        ok(cmds[i], NULL);
+        assert_null_device(devnull);
+    }
+    char env_out[4300];
+    snprintf(env_out, sizeof env_out, "PROFREG_OUTPUT=%s", devnull);
+    char preload[4200];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
+    const char *argv[] = {echo, "3", NULL};
+    const char *env[] = {preload, env_out, NULL};
+    struct tu_result r = tu_run(argv, env, "x");
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_msg(strstr(r.err, "profreg: wrote"), "%s", r.err);
+    tu_result_free(&r);
+    assert_null_device(devnull);
+    char *ls = listing(tu_tmp);
+    ck_assert_str_eq(ls, "in.folded null proj ");
+    free(ls);
+}
+END_TEST
+
+/* Outputs through symbolic links (relative, into another directory) land in the target; the
+ * links stay links. */
+START_TEST(test_symlinked_outputs_followed)
+{
+    const char *in = folded();
+    const char *root = project();
+    char out[4200], link[4200];
+    snprintf(out, sizeof out, "%s/out", tu_tmp);
+    ck_assert_int_eq(mkdir(out, 0777), 0);
+    struct {
+        const char *target, *link;
+    } links[] = {{"out/flame.svg", "flame.svg"}, {"out/f.folded", "f.folded"},
+                 {"out/r.json", "r.json"},       {"out/j.xml", "j.xml"},
+                 {"out/prof.json", "prof.json"}, {"out/env.json", "env.json"}};
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(link, sizeof link, "%s/%s", tu_tmp, links[i].link);
+        ck_assert_int_eq(symlink(links[i].target, link), 0);
+    }
+    ok((const char *[]){"flamegraph", in, "-o", tu_in_tmp("flame.svg"), NULL}, NULL);
+    ok((const char *[]){"export", in, "--format", "folded", "-o", tu_in_tmp("f.folded"), NULL},
+       NULL);
+    ok((const char *[]){"compare", "--root", root, "--report", tu_in_tmp("r.json"), "--junit",
+                        tu_in_tmp("j.xml"), NULL},
+       NULL);
+    ok((const char *[]){"record", "-q", "-o", tu_in_tmp("prof.json"), "--",
+                        tu_build_path("workloads/echo_exit"), "0", NULL},
+       NULL);
+    char env_out[4300], preload[4200];
+    snprintf(env_out, sizeof env_out, "PROFREG_OUTPUT=%s", tu_in_tmp("env.json"));
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
+    struct tu_result r = tu_run((const char *[]){tu_build_path("workloads/echo_exit"), "0", NULL},
+                                (const char *[]){preload, env_out, "PROFREG_QUIET=1", NULL}, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_result_free(&r);
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        struct stat st;
+        snprintf(link, sizeof link, "%s/%s", tu_tmp, links[i].link);
+        ck_assert_int_eq(lstat(link, &st), 0);
+        ck_assert_msg(S_ISLNK(st.st_mode), "%s was replaced by a file", links[i].link);
+        snprintf(link, sizeof link, "%s/%s", tu_tmp, links[i].target);
+        ck_assert_msg(stat(link, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0,
+                      "%s not written", links[i].target);
+    }
+    char *t = tu_read_file(tu_in_tmp("out/f.folded"));
+    ck_assert_str_eq(t, "main;work;leaf 30\nmain;other 10\n");
+    free(t);
+    char *ls = listing(out);
+    ck_assert_str_eq(ls, "env.json f.folded flame.svg j.xml prof.json r.json ");
+    free(ls);
+}
+END_TEST
+
+/* Output names of NAME_MAX bytes, from the CLI and the preload. */
+START_TEST(test_longest_output_names)
+{
+    const char *in = folded();
+    char name[NAME_MAX + 1], path[4200 + NAME_MAX];
+    const char *exts[] = {".svg", ".folded", ".json", ".xml"};
+    char paths[4][4200 + NAME_MAX];
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = NAME_MAX - strlen(exts[i]);
+        memset(name, 'a' + (int)i, n);
+        strcpy(name + n, exts[i]);
+        snprintf(paths[i], sizeof paths[i], "%s/%s", tu_tmp, name);
+    }
+    ok((const char *[]){"flamegraph", in, "-o", paths[0], NULL}, NULL);
+    ok((const char *[]){"export", in, "--format", "folded", "-o", paths[1], NULL}, NULL);
+    ok((const char *[]){"record", "-q", "-o", paths[2], "--", tu_build_path("workloads/echo_exit"),
+                        "0", NULL},
+       NULL);
+    const char *root = project();
+    ok((const char *[]){"compare", "--root", root, "--junit", paths[3], NULL}, NULL);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_msg(tu_exists(paths[i]), "%s not written", exts[i]);
+    json_decref(tu_load_json(paths[2]));
+    /* one byte more is the file system's limit, said in one line */
+    memset(name, 'z', NAME_MAX + 1);
+    snprintf(path, sizeof path, "%s/%.*s", tu_tmp, NAME_MAX + 1, name);
+    struct tu_result r = profreg((const char *[]){"flamegraph", in, "-o", path, NULL}, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "too long"), "%s", r.err);
+    tu_result_free(&r);
+}
+END_TEST
+
+/* A temporary file an hour old of a writer that no longer exists (killed while writing) is
+ * removed by the next profile written into the directory, by the preload and the CLI. */
+START_TEST(test_stale_temporaries_cleaned)
+{
+    pid_t dead = fork();
+    ck_assert_int_ge(dead, 0);
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char dir[4200], old[4400], cur[4400];
+    snprintf(dir, sizeof dir, "%s/profile_results/echo_exit", tu_tmp);
+    snprintf(old, sizeof old, "%s/.profile_20260101_000000_000000_%ld.json.tmp.%ld.0", dir,
+             (long)dead, (long)dead);
+    snprintf(cur, sizeof cur, "%s/.profreg.%ld.0.tmp", dir, (long)dead);
+    const char *files[] = {old, cur};
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < 2; i++) {
+            tu_write_file(files[i], "{\"half\": ");
+            struct timespec t[2];
+            clock_gettime(CLOCK_REALTIME, &t[0]);
+            t[0].tv_sec -= 3600;
+            t[1] = t[0];
+            ck_assert_int_eq(utimensat(AT_FDCWD, files[i], t, 0), 0);
+        }
+        if (round == 0) { /* the preload, writing into its default directory */
+            char preload[4200];
+            snprintf(preload, sizeof preload, "LD_PRELOAD=%s", tu_build_path("libprofreg.so"));
+            const char *argv[] = {"/bin/sh", "-c",   "cd \"$1\" && exec \"$2\" 0",
+                                  "sh",      tu_tmp, tu_build_path("workloads/echo_exit"),
+                                  NULL};
+            const char *env[] = {preload, "PROFREG_QUIET=1", NULL};
+            struct tu_result r = tu_run(argv, env, NULL);
+            ck_assert_msg(r.status == 0, "%s", r.err);
+            tu_result_free(&r);
+        } else {
+            char out[4400];
+            snprintf(out, sizeof out, "%s/x.svg", dir);
+            ok((const char *[]){"flamegraph", folded(), "-o", out, NULL}, NULL);
+        }
+        ck_assert_msg(!tu_exists(old) && !tu_exists(cur), "round %d: stale files kept", round);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("outputs");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_device_outputs_written_through);
+    tcase_add_test(tc, test_symlinked_outputs_followed);
+    tcase_add_test(tc, test_longest_output_names);
+    tcase_add_test(tc, test_stale_temporaries_cleaned);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
