@@ -2,8 +2,9 @@
  * access with one-line errors. */
 #include "profreg/json_read.h"
 
+#include "profreg/fsutil.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -151,13 +152,13 @@ static int parse_buffer(struct jr *r, char *buf, size_t len, jr_read_fn fn, void
 
 int jr_parse_file(struct jr *r, jr_read_fn fn, void *ctx)
 {
-    int fd = open(r->file, O_RDONLY | O_CLOEXEC);
+    int fd = fs_open_input(r->file, r->err, r->errlen); /* a FIFO would block: refused */
     if (fd < 0)
-        return jr_fail(r, "cannot open: %s", strerror(errno));
+        return -1;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         close(fd);
-        return jr_fail(r, "not a regular file");
+        return jr_fail(r, "cannot read: %s", strerror(errno));
     }
     size_t cap = (size_t)st.st_size + 1, len = 0;
     char *buf = malloc(cap);
@@ -194,9 +195,9 @@ int jr_parse_file(struct jr *r, jr_read_fn fn, void *ctx)
     if (rc != NOT_ACCEPTED)
         return rc;
     /* buf was decoded in place: jansson reads the file itself */
-    FILE *f = fopen(r->file, "rb");
+    FILE *f = fs_fopen_input(r->file, r->err, r->errlen);
     if (!f)
-        return jr_fail(r, "cannot open: %s", strerror(errno));
+        return -1;
     json_error_t e;
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &e);
     fclose(f);

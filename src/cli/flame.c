@@ -24,9 +24,10 @@
 static int looks_like_json(const char *path, char **text)
 {
     *text = NULL;
-    FILE *f = fopen(path, "rb");
+    char err[1024];
+    FILE *f = fs_fopen_input(path, err, sizeof err);
     if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
+        cli_error("%s", err);
         return -1;
     }
     int c;

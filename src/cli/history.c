@@ -9,6 +9,7 @@
 #include "profreg/xml.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <regex.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_SELECTED 16
 #define MAX_SERIES   (3 + 2 * MAX_SELECTED) /* metrics, functions, tests */
@@ -132,9 +134,15 @@ static int history_append(int argc, char **argv)
         free(line);
         goto out;
     }
-    FILE *f = fopen(file, "a");
+    /* O_NONBLOCK: a FIFO nobody reads is an error, not a hang */
+    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        fcntl(fd, F_SETFL, O_APPEND);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
     if (!f || fwrite(line, 1, len, f) != len || fclose(f) != 0) {
-        cli_error("%s: %s", file, strerror(errno));
+        cli_error("%s: %s", file, errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+        if (!f && fd >= 0)
+            close(fd);
         free(line);
         goto out;
     }
@@ -158,9 +166,10 @@ struct records {
 /* Reads every line of path into recs (all executables); bad lines are skipped, said once each. */
 static int read_file(const char *path, struct records *recs, size_t *bad)
 {
-    FILE *f = fopen(path, "r");
+    char err0[1024];
+    FILE *f = fs_fopen_input(path, err0, sizeof err0);
     if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
+        cli_error("%s", err0);
         return -1;
     }
     char *line = NULL;

@@ -5,6 +5,8 @@
  * (as env(1) does), or 2 on a usage error. */
 #include "cli.h"
 
+#include "profreg/fsutil.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -108,7 +110,8 @@ static char *resolve_command(const char *cmd)
  * static-pie), so the dynamic loader never runs and LD_PRELOAD cannot apply. */
 static bool is_static_elf(const char *file)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    char err[PATH_MAX + 64];
+    int fd = fs_open_input(file, err, sizeof err); /* never blocks on a FIFO */
     if (fd < 0)
         return false;
     unsigned char ident[EI_NIDENT];

@@ -1,7 +1,8 @@
 /* check_outputs.c — where profreg's outputs land, end to end through the CLI and the preload:
  * a device (a mknod copy of /dev/null, as root) and a FIFO are written through and never
  * replaced, a symbolic link is followed and stays a link, output names of up to NAME_MAX
- * bytes work, and temporary files left by killed writers are cleaned up. */
+ * bytes work, and temporary files left by killed writers are cleaned up. Inputs that are not
+ * regular files (a FIFO, also inside a results directory) are refused at once. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -272,6 +273,57 @@ START_TEST(test_stale_temporaries_cleaned)
 }
 END_TEST
 
+/* A FIFO given as input (or named profile_*.json in a results directory) is refused at once
+ * with one line, exit 2; nothing waits for a writer. */
+START_TEST(test_fifo_inputs_refused)
+{
+    tu_timeout_s = 20; /* a hang is the bug: fail, do not wait a minute */
+    char fifo[4200], hist[4200], svg[4200], app[4200];
+    snprintf(fifo, sizeof fifo, "%s", tu_in_tmp("fifo.json"));
+    snprintf(hist, sizeof hist, "%s", tu_in_tmp("fifo.jsonl"));
+    snprintf(svg, sizeof svg, "%s", tu_in_tmp("x.svg"));
+    snprintf(app, sizeof app, "%s", tu_in_tmp("h.jsonl"));
+    ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+    ck_assert_int_eq(mkfifo(hist, 0666), 0);
+    const char *root = project();
+    char inres[4400];
+    snprintf(inres, sizeof inres, "%s/profile_results/app/profile_20270101_000000_000000_9.json",
+             root);
+    ck_assert_int_eq(mkfifo(inres, 0666), 0);
+    const char *const cmds[][10] = {
+        {"report", fifo, NULL},
+        {"flamegraph", fifo, "-o", svg, NULL},
+        {"export", fifo, "--format", "folded", NULL},
+        {"diff", folded(), "--", fifo, NULL},
+        {"compare", "--root", root, NULL},
+        {"compare", "--root", root, "--current", fifo, NULL},
+        {"compare", "--root", root, "--baseline", fifo, NULL},
+        {"baseline", "show", "--root", root, "--baseline", fifo, NULL},
+        {"history", hist, NULL},
+        {"history", "append", app, "--executable", "app", fifo, NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct tu_result r = profreg(cmds[i], NULL);
+        ck_assert_msg(!r.timed_out, "case %zu: hung", i);
+        ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
+        ck_assert_msg(one_line(r.err) && strncmp(r.err, "profreg: ", 9) == 0 &&
+                          strstr(r.err, "not a regular file"),
+                      "case %zu: %s", i, r.err);
+        tu_result_free(&r);
+    }
+    ck_assert(!tu_exists(svg) && !tu_exists(app));
+    /* a FIFO as history append's output, with no reader */
+    char run[4400];
+    snprintf(run, sizeof run, "%s/profile_results/app/profile_20260101_000000_000000_1.json", root);
+    struct tu_result r = profreg(
+        (const char *[]){"history", "append", hist, "--executable", "app", run, NULL}, NULL);
+    ck_assert_msg(!r.timed_out && r.status == 2 && one_line(r.err) && strstr(r.err, "no reader"),
+                  "history append to a FIFO: %d %s", r.status, r.err);
+    tu_result_free(&r);
+    tu_timeout_s = 60;
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outputs");
@@ -282,6 +334,7 @@ int main(void)
     tcase_add_test(tc, test_symlinked_outputs_followed);
     tcase_add_test(tc, test_longest_output_names);
     tcase_add_test(tc, test_stale_temporaries_cleaned);
+    tcase_add_test(tc, test_fifo_inputs_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
