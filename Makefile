@@ -25,7 +25,8 @@ CFLAGS_ALL   = -std=gnu11 $(OPT) $(CWARN) -fPIC -fvisibility=hidden $(CPPFLAGS_A
 LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
-CORE_SRC    := src/json_write.c src/profile.c src/profile_fold.c src/profile_write.c src/fsutil.c src/hashmap.c
+CORE_SRC    := src/json_write.c src/profile.c src/profile_fold.c src/profile_write.c src/fsutil.c src/hashmap.c \
+               src/utf8.c
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/dwarf_names.c src/dwarf_files.c \
                src/profile_build.c \
                src/symcache.c

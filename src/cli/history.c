@@ -6,6 +6,7 @@
 #include "profreg/fsutil.h"
 #include "profreg/history.h"
 #include "profreg/timeutil.h"
+#include "profreg/utf8.h"
 #include "profreg/xml.h"
 
 #include <errno.h>
@@ -307,9 +308,9 @@ struct chart {
 static const char *series_label(const struct series *s, char *buf, size_t len)
 {
     if (s->function)
-        snprintf(buf, len, "%.120s (total %%)", s->function);
+        snprintf(buf, len, "%.*s (total %%)", (int)utf8_cut(s->function, 120), s->function);
     else if (s->test)
-        snprintf(buf, len, "test %.120s (CPU ms)", s->test);
+        snprintf(buf, len, "test %.*s (CPU ms)", (int)utf8_cut(s->test, 120), s->test);
     else
         snprintf(buf, len, "%s",
                  strcmp(s->metric, "wall_time_ms") == 0  ? "wall time (s)"
@@ -427,7 +428,9 @@ static int write_chart(FILE *f, void *ctx)
 static int write_chart_html(FILE *f, void *ctx)
 {
     const struct chart *c = ctx;
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>profreg history: ");
+    /* polyglot: an HTML page that is also well-formed XML (checked with xmllint) */
+    fprintf(f, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head>"
+               "<meta charset=\"utf-8\"/><title>profreg history: ");
     xml_text(f, c->exe, 200, false);
     fprintf(f, "</title></head><body>\n");
     int rc = write_chart(f, ctx);

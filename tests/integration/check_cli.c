@@ -296,6 +296,14 @@ START_TEST(test_history_chart)
                       strstr(r.out, "at c14"),
                   "%s", r.out);
     tu_result_free(&r);
+    tu_assert_xml(chart);
+    char html[4200];
+    snprintf(html, sizeof html, "%s/chart.html", tu_tmp);
+    const char *args_html[] = {"history", hist, "-o", html, "--baseline", base, NULL};
+    r = profreg(args_html, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_result_free(&r);
+    tu_assert_xml(html);
     char cmd[16384];
     snprintf(cmd, sizeof cmd,
              "python3 -c \"import xml.etree.ElementTree as E; N = '{http://www.w3.org/2000/svg}'; "

@@ -1,7 +1,8 @@
 /* check_outputs.c — where profreg's outputs land, end to end through the CLI and the preload:
  * a device (a mknod copy of /dev/null, as root) and a FIFO are written through and never
  * replaced, a symbolic link is followed and stays a link, output names of up to NAME_MAX
- * bytes work, and temporary files left by killed writers are cleaned up. Inputs that are not
+ * bytes work, and temporary files left by killed writers are cleaned up; every XML output is
+ * well-formed whatever the function names hold. Inputs that are not
  * regular files (a FIFO, also inside a results directory) are refused at once. */
 #include "testutil.h"
 
@@ -324,6 +325,108 @@ START_TEST(test_fifo_inputs_refused)
 }
 END_TEST
 
+/* Function names of every kind — multi-byte UTF-8 (é, Cyrillic, CJK, emoji) cut anywhere by the
+ * frame widths, the non-characters U+FFFE and U+FFFF, control characters, and from a folded file
+ * bytes that are not UTF-8 at all — still give well-formed XML (xmllint) in every SVG, the JUnit
+ * report and the history charts (SVG and HTML). */
+static const char *const odd_names[] = {
+    "ééééééééééééééééééééééééééééééé::f(int)",
+    "Привет::мир<Пространство>(int)",
+    "日本語の関数::呼び出し()",
+    "😀😁😂::emoji()",
+    "non\xef\xbf\xbe"
+    "char\xef\xbf\xbf::x()",
+    "ctl\x01\x1b[31mred\x7f()",
+};
+
+START_TEST(test_xml_outputs_well_formed_whatever_the_names)
+{
+    /* a folded file: the names above, and bytes that are not UTF-8 */
+    char text[8192] = "", path[4400];
+    const char *bad[] = {"bad\xff\xfe()", "trunc\xc3", "cesu\xed\xa0\x80()", "over\xc0\xaf()"};
+    for (size_t i = 0; i < sizeof odd_names / sizeof *odd_names; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "main;%s %zu\nmain;%s;leaf %zu\n",
+                 odd_names[i], 7 + 3 * i, odd_names[i], 5 + i);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "main;%s %zu\n", bad[i], 4 + i);
+    snprintf(path, sizeof path, "%s/odd.folded", tu_tmp);
+    tu_write_file(path, text);
+
+    /* profiles (JSON escapes: \uFFFF, \u001b) for compare and history */
+    char root[4200], fns[8192] = "", stacks[2048] = "";
+    snprintf(root, sizeof root, "%s/oddproj", tu_tmp);
+    size_t n = sizeof odd_names / sizeof *odd_names;
+    for (size_t i = 0; i < n; i++) {
+        json_t *name = json_string(odd_names[i]);
+        char *quoted = json_dumps(name, JSON_ENCODE_ANY);
+        snprintf(fns + strlen(fns), sizeof fns - strlen(fns),
+                 ", {\"name\": %s, \"samples\": %zu, \"percentage\": %zu, \"self_samples\": %zu, "
+                 "\"self_percentage\": %zu}",
+                 quoted, 10 + i, 10 + i, 10 + i, 10 + i);
+        snprintf(stacks + strlen(stacks), sizeof stacks - strlen(stacks),
+                 ", {\"count\": %zu, \"frames\": [0, %zu]}", 10 + i, i + 1);
+        free(quoted);
+        json_decref(name);
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += 10 + i;
+    for (int run = 0; run < 3; run++) {
+        snprintf(path, sizeof path, "%s/profile_results/odd/profile_2026010%d_000000_000000_1.json",
+                 root, run + 1);
+        char doc[16384];
+        snprintf(doc, sizeof doc,
+                 "{\"metadata\": {\"executable\": \"/x/odd\"}, \"summary\": {\"total_samples\": "
+                 "%zu}, \"top_functions\": [{\"name\": \"main\", \"samples\": %zu, \"percentage\":"
+                 " 100, \"self_samples\": 0, \"self_percentage\": 0}%s], \"stacks\": [%s]}\n",
+                 total, total, fns, stacks + 2);
+        tu_write_file(path, doc);
+    }
+    ok((const char *[]){"baseline", "set", "--root", root, NULL}, NULL);
+
+    const char *folded_in = tu_in_tmp("odd.folded");
+    char in[4200], run1[4400], svg[4200];
+    snprintf(in, sizeof in, "%s", folded_in);
+    snprintf(run1, sizeof run1, "%s/profile_results/odd/profile_20260101_000000_000000_1.json",
+             root);
+    const char *widths[] = {"200", "333", "517", "761", "1200"};
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+        snprintf(svg, sizeof svg, "%s/odd%zu.svg", tu_tmp, w);
+        ok((const char *[]){"flamegraph", in, "--width", widths[w], "-o", svg, NULL}, NULL);
+        tu_assert_xml(svg);
+        snprintf(svg, sizeof svg, "%s/oddj%zu.svg", tu_tmp, w);
+        ok((const char *[]){"flamegraph", run1, "--self", "--icicle", "--width", widths[w],
+                            "--title", odd_names[w], "-o", svg, NULL},
+           NULL);
+        tu_assert_xml(svg);
+        snprintf(svg, sizeof svg, "%s/oddd%zu.svg", tu_tmp, w);
+        ok((const char *[]){"diff", run1, "--", in, "--width", widths[w], "-o", svg, NULL}, NULL);
+        tu_assert_xml(svg);
+    }
+    char junit[4200], md[4200], hist[4200], chart[4200], html[4200];
+    snprintf(junit, sizeof junit, "%s/odd.xml", tu_tmp);
+    snprintf(md, sizeof md, "%s/odd.md", tu_tmp);
+    ok((const char *[]){"compare", "--root", root, "--junit", junit, "--markdown", md,
+                        "--threshold", "0", "--min-delta", "0", NULL},
+       NULL);
+    tu_assert_xml(junit);
+    snprintf(hist, sizeof hist, "%s/odd.jsonl", tu_tmp);
+    snprintf(chart, sizeof chart, "%s/odd-chart.svg", tu_tmp);
+    snprintf(html, sizeof html, "%s/odd-chart.html", tu_tmp);
+    for (int c = 0; c < 3; c++) {
+        char commit[16];
+        snprintf(commit, sizeof commit, "c%d\xc3\xa9", c);
+        ok((const char *[]){"history", "append", hist, "--executable", "odd", "--commit", commit,
+                            run1, NULL},
+           NULL);
+    }
+    ok((const char *[]){"history", hist, "--function", ".", "-o", chart, NULL}, NULL);
+    tu_assert_xml(chart);
+    ok((const char *[]){"history", hist, "--function", ".", "-o", html, NULL}, NULL);
+    tu_assert_xml(html);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outputs");
@@ -335,6 +438,7 @@ int main(void)
     tcase_add_test(tc, test_longest_output_names);
     tcase_add_test(tc, test_stale_temporaries_cleaned);
     tcase_add_test(tc, test_fifo_inputs_refused);
+    tcase_add_test(tc, test_xml_outputs_well_formed_whatever_the_names);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

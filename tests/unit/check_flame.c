@@ -79,6 +79,7 @@ static char *write_svg(const char *text, const char *base_text, bool icicle, con
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(render_flame_svg(f, &t, &o), 0);
     fclose(f);
+    tu_assert_xml(path_out);
     flame_free(&t);
     profile_free(&p);
     if (base_text) {
