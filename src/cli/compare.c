@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -439,11 +440,13 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     };
     if (a->project_only && j.ncompared == 0) {
         char *root = project_root_of(p->root);
-        fprintf(stderr,
-                "profreg compare: --project-only: no sampled function has its source under "
-                "the project root '%s', so no function was judged (run from the source tree, "
-                "or give it with --root DIR)\n",
-                root ? root : p->root);
+        fputs("profreg compare: --project-only: no sampled function has its source under the "
+              "project root '",
+              stderr);
+        term_put(stderr, root ? root : p->root, SIZE_MAX);
+        fputs("', so no function was judged (run from the source tree, or give it with --root "
+              "DIR)\n",
+              stderr);
         free(root);
     }
     struct test_judgement tj;
@@ -461,7 +464,9 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         render_compare_table(stdout, &v, &j, &s, term_width(STDOUT_FILENO));
         if (v.tests)
             render_tests_table(stdout, v.tests, &s, term_width(STDOUT_FILENO));
-        printf("Report: %s\n", report);
+        fputs("Report: ", stdout);
+        term_put(stdout, report, SIZE_MAX);
+        putchar('\n');
     }
     if (rc == EXIT_OK && a->strict && (judgement_failed(&j) || test_judgement_failed(v.tests)))
         rc = EXIT_REGRESSION;

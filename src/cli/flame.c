@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "profreg/hashmap.h"
 #include "profreg/profile_read.h"
 #include "profreg/render_flame.h"
+#include "profreg/term.h"
 
 /* ---- inputs ------------------------------------------------------------------------------ */
 
@@ -538,7 +540,9 @@ static void print_movers(struct mover *m, size_t n, bool self, size_t top)
     for (size_t i = 0; i < n && i < top; i++) {
         double now = self ? m[i].now_self : m[i].now_total;
         double before = self ? m[i].before_self : m[i].before_total;
-        printf("  %8.2f  %8.2f  %+8.2f  %s\n", now, before, now - before, m[i].name);
+        printf("  %8.2f  %8.2f  %+8.2f  ", now, before, now - before);
+        term_put(stdout, m[i].name, SIZE_MAX);
+        putchar('\n');
     }
 }
 

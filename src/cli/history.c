@@ -5,6 +5,7 @@
 #include "profreg/baseline.h"
 #include "profreg/fsutil.h"
 #include "profreg/history.h"
+#include "profreg/term.h"
 #include "profreg/timeutil.h"
 #include "profreg/utf8.h"
 #include "profreg/xml.h"
@@ -14,6 +15,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,8 +150,11 @@ static int history_append(int argc, char **argv)
         goto out;
     }
     free(line);
-    printf("profreg history: appended %s (%u run%s) to %s\n", commit ? commit : "a record",
-           rec.runs, rec.runs == 1 ? "" : "s", file);
+    fputs("profreg history: appended ", stdout);
+    term_put(stdout, commit ? commit : "a record", SIZE_MAX);
+    printf(" (%u run%s) to ", rec.runs, rec.runs == 1 ? "" : "s");
+    term_put(stdout, file, SIZE_MAX);
+    putchar('\n');
     rc = EXIT_OK;
 out:
     history_record_free(&rec);
@@ -195,7 +200,11 @@ static int read_file(const char *path, struct records *recs, size_t *bad)
         }
         char err[256];
         if (history_parse_line(line, (size_t)len, &recs->r[recs->n], err, sizeof err) != 0) {
-            fprintf(stderr, "profreg history: %s:%lu: %s; line skipped\n", path, lineno, err);
+            fputs("profreg history: ", stderr);
+            term_put(stderr, path, SIZE_MAX);
+            fprintf(stderr, ":%lu: ", lineno);
+            term_put(stderr, err, SIZE_MAX);
+            fputs("; line skipped\n", stderr);
             ++*bad;
             continue;
         }
@@ -240,21 +249,29 @@ static double test_ms(const struct hist_record *r, const char *name)
 static void describe(FILE *out, const struct series *s, const struct hist_record *at,
                      const struct change_point *cp)
 {
-    char c[16];
+    const char *commit = at->commit ? at->commit : "-";
     double rel = cp->before != 0 ? (cp->after - cp->before) / cp->before * 100 : NAN;
-    if (s->function)
-        fprintf(out, "%s %.2f -> %.2f %% (%+.0f %%) at %s\n", s->function, cp->before, cp->after,
-                rel, short_commit(at, c, sizeof c));
-    else if (s->test)
-        fprintf(out, "test %s %+.0f %% at %s (from %.1f ms to %.1f ms)\n", s->test, rel,
-                short_commit(at, c, sizeof c), cp->before, cp->after);
-    else if (strcmp(s->metric, "peak_rss_kb") == 0)
-        fprintf(out, "peak memory %+.0f %% at %s (from %.1f MB to %.1f MB)\n", rel,
-                short_commit(at, c, sizeof c), cp->before / 1024, cp->after / 1024);
-    else
-        fprintf(out, "%s %+.0f %% at %s (from %.3f s to %.3f s)\n",
-                strcmp(s->metric, "wall_time_ms") == 0 ? "wall time" : "CPU time", rel,
-                short_commit(at, c, sizeof c), cp->before / 1000, cp->after / 1000);
+    if (s->function) {
+        term_put(out, s->function, SIZE_MAX);
+        fprintf(out, " %.2f -> %.2f %% (%+.0f %%) at ", cp->before, cp->after, rel);
+        term_put(out, commit, 8);
+        fputc('\n', out);
+    } else if (s->test) {
+        fputs("test ", out);
+        term_put(out, s->test, SIZE_MAX);
+        fprintf(out, " %+.0f %% at ", rel);
+        term_put(out, commit, 8);
+        fprintf(out, " (from %.1f ms to %.1f ms)\n", cp->before, cp->after);
+    } else if (strcmp(s->metric, "peak_rss_kb") == 0) {
+        fprintf(out, "peak memory %+.0f %% at ", rel);
+        term_put(out, commit, 8);
+        fprintf(out, " (from %.1f MB to %.1f MB)\n", cp->before / 1024, cp->after / 1024);
+    } else {
+        fprintf(out, "%s %+.0f %% at ",
+                strcmp(s->metric, "wall_time_ms") == 0 ? "wall time" : "CPU time", rel);
+        term_put(out, commit, 8);
+        fprintf(out, " (from %.3f s to %.3f s)\n", cp->before / 1000, cp->after / 1000);
+    }
 }
 
 static void json_str(FILE *out, const char *s)
@@ -537,9 +554,13 @@ int cmd_history(int argc, char **argv)
     for (size_t i = 0; recs && i < all.n; i++) {
         if (strcmp(all.r[i].executable, exe) == 0)
             recs[n++] = &all.r[i];
-        else
-            fprintf(stderr, "profreg history: a record of %s (not %s) skipped\n",
-                    all.r[i].executable, exe);
+        else {
+            fputs("profreg history: a record of ", stderr);
+            term_put(stderr, all.r[i].executable, SIZE_MAX);
+            fputs(" (not ", stderr);
+            term_put(stderr, exe, SIZE_MAX);
+            fputs(") skipped\n", stderr);
+        }
     }
     if (n == 0) {
         cli_error("no usable history record%s%s%s", exe ? " of " : "", exe ? exe : "",
@@ -657,7 +678,6 @@ int cmd_history(int argc, char **argv)
         }
     }
 
-    char cbuf[16];
     if (strcmp(format, "json") == 0) {
         printf("{\"executable\": ");
         json_str(stdout, exe);
@@ -722,24 +742,29 @@ int cmd_history(int argc, char **argv)
             printf("\n");
         }
     } else {
-        printf("profreg history: %s, %zu record%s\n\n", exe, n, n == 1 ? "" : "s");
+        fputs("profreg history: ", stdout);
+        term_put(stdout, exe, SIZE_MAX);
+        printf(", %zu record%s\n\n", n, n == 1 ? "" : "s");
         printf("%-8s  %-20s %4s %10s %10s %9s", "commit", "date", "runs", "wall s", "CPU s",
                "peak MB");
         for (size_t k = 3; k < ns; k++)
             printf(s[k].function ? "  f%zu %%  " : "  t%zu ms  ", k - 2);
         printf("\n");
         for (size_t r = 0; r < n; r++) {
-            printf("%-8s  %-20.20s %4u %10.3f %10.3f %9.1f",
-                   short_commit(recs[r], cbuf, sizeof cbuf), recs[r]->date ? recs[r]->date : "-",
-                   recs[r]->runs, recs[r]->wall_ms / 1000, recs[r]->cpu_ms / 1000,
-                   recs[r]->rss_kb / 1024);
+            term_put_cell(stdout, recs[r]->commit ? recs[r]->commit : "-", 8);
+            fputs("  ", stdout);
+            term_put_cell(stdout, recs[r]->date ? recs[r]->date : "-", 20);
+            printf(" %4u %10.3f %10.3f %9.1f", recs[r]->runs, recs[r]->wall_ms / 1000,
+                   recs[r]->cpu_ms / 1000, recs[r]->rss_kb / 1024);
             for (size_t k = 3; k < ns; k++)
                 printf(" %7.2f ", s[k].v[r]);
             printf("\n");
         }
-        for (size_t k = 3; k < ns; k++)
-            printf("%c%zu: %s\n", s[k].function ? 'f' : 't', k - 2,
-                   s[k].function ? s[k].function : s[k].test);
+        for (size_t k = 3; k < ns; k++) {
+            printf("%c%zu: ", s[k].function ? 'f' : 't', k - 2);
+            term_put(stdout, s[k].function ? s[k].function : s[k].test, SIZE_MAX);
+            putchar('\n');
+        }
         size_t total = 0;
         for (size_t k = 0; k < ns; k++)
             total += ncp[k];

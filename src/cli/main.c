@@ -2,9 +2,12 @@
  *   profreg CMD [options]     profreg help [CMD]     profreg CMD --help     profreg --version */
 #include "cli.h"
 
+#include "profreg/term.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +31,16 @@ static const struct subcommand commands[] = {
 
 void cli_error(const char *fmt, ...)
 {
+    char *msg = NULL;
     va_list ap;
-    fputs("profreg: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
+    fputs("profreg: ", stderr);
+    /* names and paths in the message reach the terminal escaped: one line, no controls */
+    term_put(stderr, n >= 0 && msg ? msg : fmt, SIZE_MAX);
     fputc('\n', stderr);
+    free(msg);
 }
 
 int cli_parse_uint(const char *opt, const char *value, unsigned long min, unsigned long max,

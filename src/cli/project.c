@@ -11,6 +11,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "profreg/fsutil.h"
 #include "profreg/gitinfo.h"
 #include "profreg/profile_read.h"
+#include "profreg/term.h"
 #include "profreg/timeutil.h"
 
 /* ROOT/a/b, without a leading "./" when root is ".". */
@@ -427,8 +429,8 @@ int runs_load_newest(const struct project *p, unsigned want, const struct load_o
 void runs_note_if_fewer(const struct project *p, const struct runs *r)
 {
     if (r->requested > r->n)
-        fprintf(stderr, "profreg: note: %s has %zu run%s, fewer than --runs %u; used %zu\n",
-                p->results_dir, r->n, r->n == 1 ? "" : "s", r->requested, r->n);
+        cli_error("note: %s has %zu run%s, fewer than --runs %u; used %zu", p->results_dir, r->n,
+                  r->n == 1 ? "" : "s", r->requested, r->n);
 }
 
 /* ---- baseline --------------------------------------------------------------------------- */
@@ -487,9 +489,12 @@ int project_write_baseline(const struct project *p, struct runs *r)
     }
     free(dir);
     if (rc == 0) {
-        printf("wrote %s: %s, %u run%s averaged, %zu of %zu functions kept", p->baseline_path,
-               p->executable, b.avg.runs, b.avg.runs == 1 ? "" : "s", baseline_kept(&b),
-               b.avg.nfunctions);
+        fputs("wrote ", stdout);
+        term_put(stdout, p->baseline_path, SIZE_MAX);
+        fputs(": ", stdout);
+        term_put(stdout, p->executable, SIZE_MAX);
+        printf(", %u run%s averaged, %zu of %zu functions kept", b.avg.runs,
+               b.avg.runs == 1 ? "" : "s", baseline_kept(&b), b.avg.nfunctions);
         if (b.git_commit)
             printf(", commit %.12s%s", b.git_commit, b.git_dirty == 1 ? " (dirty tree)" : "");
         printf("\n");

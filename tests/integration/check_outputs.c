@@ -2,7 +2,8 @@
  * a device (a mknod copy of /dev/null, as root) and a FIFO are written through and never
  * replaced, a symbolic link is followed and stays a link, output names of up to NAME_MAX
  * bytes work, and temporary files left by killed writers are cleaned up; every XML output is
- * well-formed whatever the function names hold. Inputs that are not
+ * well-formed whatever the function names hold, and nothing in a name reaches the terminal as a
+ * control character. Inputs that are not
  * regular files (a FIFO, also inside a results directory) are refused at once. */
 #include "testutil.h"
 
@@ -427,6 +428,136 @@ START_TEST(test_xml_outputs_well_formed_whatever_the_names)
 }
 END_TEST
 
+/* Names that would drive a terminal: retitle the window (OSC ... BEL), clear the screen, move
+ * the cursor back (CR), a C1 control (U+009B, CSI), a right-to-left override, and a newline
+ * that forges a table line. */
+static const char *const term_names[] = {
+    "evil\\u001b]0;pwned\\u0007title()",  "clear\\u001b[2J\\u001b[Hscreen()",
+    "forge\\n   1  FORGED  100.00()",     "cr\\rOVERWRITE()",
+    "c1\\u009b31mred()",                  "bidi\\u202eevil()",
+};
+
+/* Bytes a terminal acts on: C0 controls but newline and tab, DEL, C1 controls (UTF-8), and
+ * the bidi overrides; "" when there are none. */
+static const char *terminal_controls(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+            return (const char *)p;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return (const char *)p;
+        if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+            return (const char *)p;
+    }
+    return "";
+}
+
+/* Characters (code points) in s[0..n). */
+static size_t chars_in(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return c;
+}
+
+/* In a table whose header line holds `column` (right-aligned), every line starting with a
+ * rank number has a number ending in the same character column. */
+static void assert_aligned(const char *out, const char *column)
+{
+    const char *h = strstr(out, column);
+    ck_assert_msg(h, "no '%s' header:\n%s", column, out);
+    const char *line = h;
+    while (line > out && line[-1] != '\n')
+        line--;
+    size_t end = chars_in(line, (size_t)(h - line) + strlen(column));
+    size_t rows = 0;
+    for (const char *l = strchr(h, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        const char *r = l + 1, *d = r + strspn(r, " ");
+        size_t digits = strspn(d, "0123456789");
+        if (digits == 0 || strncmp(d + digits, "  ", 2) != 0) /* "   12  " starts a row */
+            continue;
+        /* the character at `end - 1` is a digit, the one after it a space */
+        size_t c = 0;
+        const char *p = r;
+        for (; *p && *p != '\n' && c < end; p++)
+            c += ((unsigned char)*p & 0xc0) != 0x80;
+        ck_assert_msg(c == end && p[-1] >= '0' && p[-1] <= '9' && *p == ' ',
+                      "row not aligned with '%s' (column %zu):\n%.*s", column, end,
+                      (int)strcspn(r, "\n"), r);
+        rows++;
+    }
+    ck_assert_msg(rows >= 6, "%zu rows under '%s':\n%s", rows, column, out);
+}
+
+START_TEST(test_console_escapes_control_characters)
+{
+    char root[4200], fns[8192] = "", stacks[2048] = "", path[4400], doc[16384];
+    snprintf(root, sizeof root, "%s/termproj", tu_tmp);
+    size_t n = sizeof term_names / sizeof *term_names, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(fns + strlen(fns), sizeof fns - strlen(fns),
+                 ", {\"name\": \"%s\", \"samples\": %zu, \"percentage\": 1, \"self_samples\": %zu,"
+                 " \"self_percentage\": 1, \"source_file\": \"f\\u001b[2J.c\", \"line\": 3}",
+                 term_names[i], 10 + 5 * i, 10 + 5 * i);
+        snprintf(stacks + strlen(stacks), sizeof stacks - strlen(stacks),
+                 ", {\"count\": %zu, \"frames\": [0, %zu]}", 10 + 5 * i, i + 1);
+        total += 10 + 5 * i;
+    }
+    for (int run = 0; run < 3; run++) {
+        snprintf(path, sizeof path,
+                 "%s/profile_results/app/profile_2026010%d_000000_000000_1.json", root, run + 1);
+        snprintf(doc, sizeof doc,
+                 "{\"metadata\": {\"executable\": \"/x/app\\u001b]0;title\\u0007\"}, \"summary\":"
+                 " {\"total_samples\": %zu}, \"top_functions\": [{\"name\": \"main\", "
+                 "\"samples\": %zu, \"percentage\": 100, \"self_samples\": 0, "
+                 "\"self_percentage\": 0}%s], \"stacks\": [%s]}\n",
+                 total, total, fns, stacks + 2);
+        tu_write_file(path, doc);
+    }
+    char run1[4400], hist[4200];
+    snprintf(run1, sizeof run1, "%s/profile_results/app/profile_20260101_000000_000000_1.json",
+             root);
+    snprintf(hist, sizeof hist, "%s/h.jsonl", tu_tmp);
+    ok((const char *[]){"baseline", "set", "--root", root, "--executable", "app", NULL}, NULL);
+    ok((const char *[]){"history", "append", hist, "--executable", "app", "--commit",
+                        "c1\x1b[2J", run1, NULL},
+       NULL);
+    const char *env[] = {"COLUMNS=100", NULL};
+    const char *const cmds[][12] = {
+        {"report", run1, "--top", "0", NULL},
+        {"report", run1, "--self", NULL},
+        {"diff", run1, "--", run1, NULL},
+        {"compare", "--root", root, "--executable", "app", "--threshold", "0", "--min-delta", "0",
+         NULL},
+        {"compare", "--root", root, "--executable", "app", "--compat", "--threshold", "0", NULL},
+        {"baseline", "show", "--root", root, "--executable", "app", "--top", "0", NULL},
+        {"history", hist, "--function", ".", NULL},
+        {"report", "/nonexistent/\x1b]0;x\x07.json", NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct tu_result r = profreg(cmds[i], env);
+        ck_assert_msg(r.status == (i == 7 ? 2 : 0), "case %zu: exit %d: %s", i, r.status, r.err);
+        const char *c = terminal_controls(r.out);
+        ck_assert_msg(!*c, "case %zu: a control character on stdout at '%.20s':\n%s", i, c, r.out);
+        c = terminal_controls(r.err);
+        ck_assert_msg(!*c, "case %zu: a control character on stderr at '%.20s'", i, c);
+        for (const char *l = r.out; (l = strstr(l, "FORGED")); l++) {
+            const char *start = l;
+            while (start > r.out && start[-1] != '\n')
+                start--;
+            ck_assert_msg(strstr(start, "forge") && strstr(start, "forge") < l,
+                          "case %zu: a forged line:\n%s", i, r.out);
+        }
+        if (i <= 1)
+            assert_aligned(r.out, "Samples");
+        if (i == 5)
+            assert_aligned(r.out, "avg %");
+        tu_result_free(&r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outputs");
@@ -439,6 +570,7 @@ int main(void)
     tcase_add_test(tc, test_stale_temporaries_cleaned);
     tcase_add_test(tc, test_fifo_inputs_refused);
     tcase_add_test(tc, test_xml_outputs_well_formed_whatever_the_names);
+    tcase_add_test(tc, test_console_escapes_control_characters);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
