@@ -86,6 +86,12 @@ void project_args_init(struct project_args *a);
  * (error printed) when its value is bad. */
 int project_args_option(struct project_args *a, int c, const char *value);
 
+/* True when s can name an executable's directories (profile_results/NAME, baselines/NAME):
+ * not empty, no '/', no control character (a newline, an escape), not starting with '-' (an
+ * option) or '.' (".", "..", ".git", hidden). */
+bool valid_exe_name(const char *s);
+#define EXE_NAME_RULE "(a basename with no '/' or control character, not starting with '-' or '.')"
+
 /* Fills p. exe is --executable or NULL; then hint_executable (metadata.executable of the
  * first --current file) is used, else the only directory under ROOT/<search_dir>
  * ("profile_results" or "baselines"). Prints a one-line error and returns -1 on failure. */

@@ -112,6 +112,10 @@ static int history_append(int argc, char **argv)
         cli_error("history append needs FILE, --executable NAME and at least one profile");
         return EXIT_USAGE;
     }
+    if (!valid_exe_name(exe)) { /* the name compare and baseline take for the same program */
+        cli_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
+        return EXIT_USAGE;
+    }
     const char *file = argv[optind];
     struct load_opts lo = {true, INLINES_FOLD, false};
     struct runs runs;

@@ -37,9 +37,14 @@ static char *join3(const char *root, const char *a, const char *b)
     return n < 0 ? NULL : out;
 }
 
-static bool valid_exe_name(const char *s)
+bool valid_exe_name(const char *s)
 {
-    return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+    if (!s || !*s || *s == '-' || *s == '.') /* an option, hidden (".git"), ".", ".." */
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p == '/' || *p < 0x20 || *p == 0x7f) /* a path, a newline, an escape */
+            return false;
+    return true;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -47,7 +52,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Names of the non-hidden subdirectories of dir, sorted. -1 when dir cannot be read. */
+/* Names of the subdirectories of dir that are executable names, sorted. -1 when dir cannot
+ * be read. */
 static int list_subdirs(const char *dir, char ***names, size_t *n)
 {
     DIR *d = opendir(dir);
@@ -58,7 +64,7 @@ static int list_subdirs(const char *dir, char ***names, size_t *n)
     size_t cap = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
+        if (!valid_exe_name(e->d_name)) /* hidden ones, and names no command accepts */
             continue;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -121,13 +127,19 @@ int project_resolve(struct project *p, const char *root, const char *exe,
     }
     if (exe) {
         if (!valid_exe_name(exe)) {
-            cli_error("--executable: '%s' is not an executable name (a basename, no '/')", exe);
+            cli_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
             return -1;
         }
         p->executable = strdup(exe);
-    } else if (hint_executable && valid_exe_name(fs_basename(hint_executable)) &&
-               strcmp(hint_executable, "unknown") != 0) {
-        p->executable = strdup(fs_basename(hint_executable));
+    } else if (hint_executable && strcmp(hint_executable, "unknown") != 0) {
+        const char *base = fs_basename(hint_executable);
+        if (!valid_exe_name(base)) {
+            cli_error("metadata.executable '%s' of the --current profile is no executable name "
+                      EXE_NAME_RULE "; give one with --executable NAME",
+                      base);
+            return -1;
+        }
+        p->executable = strdup(base);
     } else {
         p->executable = detect_executable(p->root, search_dir);
     }

@@ -558,6 +558,95 @@ START_TEST(test_console_escapes_control_characters)
 }
 END_TEST
 
+/* A profile with this metadata.executable (JSON-escaped) in dir/NAME.json. */
+static void profile_of(const char *path, const char *exe_json)
+{
+    char doc[4096];
+    snprintf(doc, sizeof doc,
+             "{\"metadata\": {\"executable\": \"%s\"}, \"summary\": {\"total_samples\": 100}, "
+             "\"top_functions\": [{\"name\": \"main\", \"samples\": 100, \"percentage\": 100, "
+             "\"self_samples\": 40, \"self_percentage\": 40}, {\"name\": \"work\", \"samples\": "
+             "60, \"percentage\": 60, \"self_samples\": 60, \"self_percentage\": 60}], "
+             "\"stacks\": [{\"count\": 60, \"frames\": [0, 1]}, {\"count\": 40, \"frames\": [0]}]}\n",
+             exe_json);
+    tu_write_file(path, doc);
+}
+
+/* An executable name becomes a directory (profile_results/NAME, baselines/NAME) and the
+ * Markdown summary's heading: a name with a newline, a leading '-' or '.' (.git, ..), a '/'
+ * or a control character is refused — from --executable and from a profile's
+ * metadata.executable — with one line, and nothing is created; a directory with such a name
+ * is never picked as the only executable. */
+START_TEST(test_executable_names_refused)
+{
+    char root[4200], prof[4300], md[4300];
+    snprintf(root, sizeof root, "%s/exeproj", tu_tmp);
+    snprintf(prof, sizeof prof, "%s/p.json", tu_tmp);
+    snprintf(md, sizeof md, "%s/summary.md", tu_tmp);
+    ck_assert_int_eq(mkdir(root, 0777), 0);
+    const char *bad_json[] = {
+        "/x/app\\n### injected heading\\n- [x] pwned", "/x/.git", "/x/-rf", "/x/..",
+        "/x/a\\u001b[2Jb", "/x/.hidden",
+    };
+    for (size_t i = 0; i < sizeof bad_json / sizeof *bad_json; i++) {
+        profile_of(prof, bad_json[i]);
+        char *before = tu_tree_digest(root);
+        const char *const cmds[][10] = {
+            {"compare", "--root", root, "--current", prof, "--set-baseline", NULL},
+            {"baseline", "set", "--root", root, "--current", prof, NULL},
+            {"compare", "--root", root, "--current", prof, "--markdown", md, NULL},
+        };
+        for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
+            struct tu_result r = profreg(cmds[k], NULL);
+            ck_assert_msg(r.status == 2, "name %zu, case %zu: exit %d: %s", i, k, r.status, r.err);
+            ck_assert_msg(one_line(r.err) && strstr(r.err, "executable"), "name %zu, case %zu: %s",
+                          i, k, r.err);
+            tu_result_free(&r);
+        }
+        char *after = tu_tree_digest(root);
+        ck_assert_msg(strcmp(before, after) == 0, "name %zu: something was created:\n%s", i,
+                      after);
+        ck_assert(!tu_exists(md));
+        free(before);
+        free(after);
+    }
+    const char *bad_args[] = {"a\nb", "-rf", ".git", "..", ".", "x/y", "", "a\x1b[2Jb", ".cache"};
+    profile_of(prof, "/x/app");
+    for (size_t i = 0; i < sizeof bad_args / sizeof *bad_args; i++) {
+        const char *const cmds[][10] = {
+            {"compare", "--root", root, "--current", prof, "--executable", bad_args[i], NULL},
+            {"baseline", "set", "--root", root, "--current", prof, "--executable", bad_args[i],
+             NULL},
+            {"baseline", "show", "--root", root, "--executable", bad_args[i], NULL},
+            {"history", "append", tu_in_tmp("h.jsonl"), "--executable", bad_args[i], prof, NULL},
+        };
+        for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++) {
+            struct tu_result r = profreg(cmds[k], NULL);
+            ck_assert_msg(r.status == 2, "arg %zu, case %zu: exit %d: %s", i, k, r.status, r.err);
+            ck_assert_msg(one_line(r.err) && strstr(r.err, "executable"), "arg %zu, case %zu: %s",
+                          i, k, r.err);
+            tu_result_free(&r);
+        }
+    }
+    ck_assert(!tu_exists(tu_in_tmp("h.jsonl")));
+    char *ls = listing(root);
+    ck_assert_str_eq(ls, "");
+    free(ls);
+    /* beside directories named "-rf" and "a\nb", the one valid name is the only executable */
+    char d[4400];
+    snprintf(d, sizeof d, "%s/profile_results/app/profile_20260101_000000_000000_1.json", root);
+    profile_of(d, "/x/app");
+    const char *dirs[] = {"profile_results/-rf", "profile_results/a\nb"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(d, sizeof d, "%s/%s", root, dirs[i]);
+        ck_assert_int_eq(mkdir(d, 0777), 0);
+    }
+    ok((const char *[]){"baseline", "set", "--root", root, NULL}, NULL);
+    snprintf(d, sizeof d, "%s/baselines/app/baseline.json", root);
+    ck_assert(tu_exists(d));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outputs");
@@ -571,6 +660,7 @@ int main(void)
     tcase_add_test(tc, test_fifo_inputs_refused);
     tcase_add_test(tc, test_xml_outputs_well_formed_whatever_the_names);
     tcase_add_test(tc, test_console_escapes_control_characters);
+    tcase_add_test(tc, test_executable_names_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -1,7 +1,9 @@
 /* check_render.c — terminal conventions and the report table: colour decision, middle
- * shortening of long names, table content and hotspot choice. */
+ * shortening of long names, escaping what a terminal (or Markdown) would act on, table content
+ * and hotspot choice. */
 #include "testutil.h"
 
+#include "profreg/render_compare.h"
 #include "profreg/render_table.h"
 #include "profreg/term.h"
 
@@ -127,6 +129,23 @@ START_TEST(test_shorten_and_cells_escape)
 }
 END_TEST
 
+/* Markdown: text renders as itself on one line (no heading, list, link or HTML can start in
+ * it); code spans keep a table row one line. */
+START_TEST(test_markdown_escapes)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    render_md_text(f, "app\n### h\r- [x](u) <b>*_`|#!&\\");
+    fputc('|', f);
+    render_md_code(f, "a`b|c\nd\x1b" "e");
+    fclose(f);
+    ck_assert_str_eq(buf, "app \\#\\#\\# h \\- \\[x\\]\\(u\\) \\<b\\>\\*\\_\\`\\|\\#\\!\\&\\\\|"
+                          "`a'b\\|c d e`");
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_color_only_on_terminal_without_no_color)
 {
     /* the test's stdout is a pipe, never a terminal */
@@ -231,6 +250,7 @@ int main(void)
     tcase_add_test(tc, test_shorten_name_keeps_namespace_and_method);
     tcase_add_test(tc, test_escape_controls);
     tcase_add_test(tc, test_shorten_and_cells_escape);
+    tcase_add_test(tc, test_markdown_escapes);
     tcase_add_test(tc, test_color_only_on_terminal_without_no_color);
     tcase_add_test(tc, test_report_table_and_hotspot);
     tcase_add_test(tc, test_report_colours_headers_when_asked);
