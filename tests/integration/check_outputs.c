@@ -3,7 +3,7 @@
  * replaced, a symbolic link is followed and stays a link, output names of up to NAME_MAX
  * bytes work, and temporary files left by killed writers are cleaned up; every XML output is
  * well-formed whatever the function names hold, and nothing in a name reaches the terminal as a
- * control character. Inputs that are not
+ * control character. compare writes its outputs all or none. Inputs that are not
  * regular files (a FIFO, also inside a results directory) are refused at once. */
 #include "testutil.h"
 
@@ -647,6 +647,65 @@ START_TEST(test_executable_names_refused)
 }
 END_TEST
 
+/* compare writes its report, --junit and --markdown all or none: one that cannot be written
+ * (a missing directory, a directory in the way) leaves no comparison_*.json, and a --report
+ * file that existed unchanged. */
+START_TEST(test_compare_writes_all_or_nothing)
+{
+    const char *root = project();
+    char results[4300], named[4300], ok_md[4300];
+    snprintf(results, sizeof results, "%s/profile_results/app", root);
+    snprintf(named, sizeof named, "%s/named.json", tu_tmp);
+    snprintf(ok_md, sizeof ok_md, "%s/ok.md", tu_tmp);
+    tu_write_file(named, "old report\n");
+    char *before = tu_tree_digest(tu_tmp);
+    const char *const cmds[][12] = {
+        {"compare", "--root", root, "--junit", "/nonexistent/dir/j.xml", NULL},
+        {"compare", "--root", root, "--markdown", "/nonexistent/dir/s.md", NULL},
+        {"compare", "--root", root, "--junit", ok_md, "--markdown", results, NULL},
+        {"compare", "--root", root, "--report", named, "--junit", "/nonexistent/j.xml", NULL},
+        {"compare", "--root", root, "--markdown", ok_md, "--junit", tu_tmp, NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        struct tu_result r = profreg(cmds[i], NULL);
+        ck_assert_msg(r.status == 2, "case %zu: exit %d", i, r.status);
+        ck_assert_msg(one_line(r.err), "case %zu: %s", i, r.err);
+        ck_assert_msg(strlen(r.out) == 0, "case %zu: printed a table:\n%s", i, r.out);
+        tu_result_free(&r);
+        char *after = tu_tree_digest(tu_tmp);
+        ck_assert_msg(strcmp(before, after) == 0, "case %zu left files behind:\n%s", i, after);
+        free(after);
+    }
+    free(before);
+    /* runs from elsewhere (--current): the results directory is not even created */
+    char root2[4300], base[4400];
+    snprintf(root2, sizeof root2, "%s/empty", tu_tmp);
+    snprintf(base, sizeof base, "%s/baselines/app/baseline.json", root);
+    ck_assert_int_eq(mkdir(root2, 0777), 0);
+    snprintf(named, sizeof named, "%s/profile_results/app/profile_20260101_000000_000000_1.json",
+             root);
+    struct tu_result r = profreg((const char *[]){"compare", "--root", root2, "--current", named,
+                                                  "--baseline", base, "--junit",
+                                                  "/nonexistent/j.xml", NULL},
+                                 NULL);
+    ck_assert_msg(r.status == 2 && one_line(r.err), "%d %s", r.status, r.err);
+    tu_result_free(&r);
+    char *ls = listing(root2);
+    ck_assert_str_eq(ls, "");
+    free(ls);
+    snprintf(named, sizeof named, "%s/named.json", tu_tmp);
+    /* and all of them when all can be written */
+    char j[4300];
+    snprintf(j, sizeof j, "%s/j.xml", tu_tmp);
+    ok((const char *[]){"compare", "--root", root, "--report", named, "--junit", j, "--markdown",
+                        ok_md, NULL},
+       NULL);
+    ck_assert(tu_exists(j) && tu_exists(ok_md));
+    tu_assert_xml(j);
+    json_decref(tu_load_json(named));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outputs");
@@ -661,6 +720,7 @@ int main(void)
     tcase_add_test(tc, test_xml_outputs_well_formed_whatever_the_names);
     tcase_add_test(tc, test_console_escapes_control_characters);
     tcase_add_test(tc, test_executable_names_refused);
+    tcase_add_test(tc, test_compare_writes_all_or_nothing);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
