@@ -48,10 +48,12 @@ static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_se
     a->top = 25;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+        if (c == '?')
+            return -1;
         if (!is_set && (c == 'r' || c == 'c')) {
-            cli_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
-                      c == 'r' ? "runs" : "current");
+            cli_usage_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
+                            c == 'r' ? "runs" : "current");
             return -1;
         }
         int taken = project_args_option(&a->project, c, optarg);
@@ -64,11 +66,10 @@ static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_se
                 return -1;
             continue;
         }
-        fprintf(stderr, "(see 'profreg baseline --help')\n");
         return -1;
     }
     if (optind < argc) {
-        cli_error("baseline %s: unexpected argument '%s'", argv[0], argv[optind]);
+        cli_usage_error("baseline %s: unexpected argument '%s'", argv[0], argv[optind]);
         return -1;
     }
     return 0;
@@ -219,13 +220,13 @@ static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
 int cmd_baseline(int argc, char **argv)
 {
     if (argc < 2) {
-        cli_error("baseline: which action? set, show or reset (see 'profreg baseline --help')");
+        cli_usage_error("baseline: which action? set, show or reset");
         return EXIT_USAGE;
     }
     const char *action = argv[1];
     bool is_set = strcmp(action, "set") == 0;
     if (!is_set && strcmp(action, "show") != 0 && strcmp(action, "reset") != 0) {
-        cli_error("baseline: unknown action '%s' (set, show or reset)", action);
+        cli_usage_error("baseline: unknown action '%s' (set, show or reset)", action);
         return EXIT_USAGE;
     }
     struct baseline_args a;

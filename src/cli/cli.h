@@ -21,8 +21,22 @@ struct subcommand {
     const char *summary;
 };
 
-/* "profreg: <message>" on stderr, one line. */
+/* "profreg: <message>" on stderr, one line (control characters in it escaped). */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+
+/* The subcommand being run ("report", ...), or NULL before one is chosen: usage errors point
+ * to its --help. */
+extern const char *cli_command;
+
+/* A usage error: cli_error's one line, ending "(see 'profreg CMD --help')". */
+__attribute__((format(printf, 1, 2))) void cli_usage_error(const char *fmt, ...);
+
+struct option;
+
+/* getopt_long for a subcommand, with getopt's own messages off: an unknown, ambiguous or
+ * misused option, or a missing value, is one cli_usage_error line and returns '?'. shortopts
+ * as getopt_long's ('+' first: stop at the first operand). */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* Parses a whole number in [min, max] for option `opt`; prints the error and returns -1
  * when it does not parse. */

@@ -148,8 +148,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     unsigned long v;
     int c, taken;
     optind = 1;
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
         if ((taken = project_args_option(&a->project, c, optarg)) != 0) {
             if (taken < 0)
                 return -1;
@@ -188,7 +187,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             } else if (strcmp(optarg, "both") == 0) {
                 a->judge.metric = METRIC_BOTH;
             } else {
-                cli_error("--metric: '%s' is not 'both', 'total' or 'self'", optarg);
+                cli_usage_error("--metric: '%s' is not 'both', 'total' or 'self'", optarg);
                 return -1;
             }
             break;
@@ -235,7 +234,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             if ((c == 'i'   ? filter_add_include(&a->filter, optarg, err, sizeof err)
                  : c == 'X' ? filter_add_exclude(&a->filter, optarg, err, sizeof err)
                             : filter_add_prefix(&a->filter, optarg, err, sizeof err)) != 0) {
-                cli_error("%s", err);
+                cli_usage_error("%s", err);
                 return -1;
             }
             note_filter(a, c == 'i' ? "include" : c == 'X' ? "exclude" : "prefix", optarg);
@@ -248,7 +247,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         case 'J':
         case 'M':
             if (!*optarg) {
-                cli_error("--%s: empty path", c == 'P'   ? "report"
+                cli_usage_error("--%s: empty path", c == 'P'   ? "report"
                                               : c == 'J' ? "junit"
                                                          : "markdown");
                 return -1;
@@ -256,16 +255,15 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             *(c == 'P' ? &a->report : c == 'J' ? &a->junit : &a->markdown) = optarg;
             break;
         default:
-            fprintf(stderr, "(see 'profreg compare --help')\n");
             return -1;
         }
     }
     if (optind < argc) {
-        cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')", argv[optind]);
+        cli_usage_error("compare: unexpected argument '%s'", argv[optind]);
         return -1;
     }
     if (!a->by_test && (a->fail_on_test_time || !isnan(a->test_threshold))) {
-        cli_error("--%s: only with --by-test",
+        cli_usage_error("--%s: only with --by-test",
                   a->fail_on_test_time ? "fail-on-test-time" : "test-threshold");
         return -1;
     }

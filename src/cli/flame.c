@@ -191,7 +191,7 @@ struct flame_args {
 static int need_value(int argc, char **argv, int i)
 {
     if (i + 1 >= argc) {
-        cli_error("%s needs a value", argv[i]);
+        cli_usage_error("%s needs a value", argv[i]);
         return -1;
     }
     return 0;
@@ -236,11 +236,11 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
         else if (strcmp(s, "--inlines") == 0)
             opt = 'I';
         else if (s[0] == '-' && s[1]) {
-            cli_error("%s: unknown option '%s' (see 'profreg %s --help')", argv[0], s, argv[0]);
+            cli_usage_error("%s: unknown option '%s'", argv[0], s);
             return -1;
         }
         if (opt && !strchr(allowed, opt)) {
-            cli_error("%s: unknown option '%s' (see 'profreg %s --help')", argv[0], s, argv[0]);
+            cli_usage_error("%s: unknown option '%s'", argv[0], s);
             return -1;
         }
         switch (opt) {
@@ -250,7 +250,7 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
             if (need_value(argc, argv, i))
                 return -1;
             if (!*argv[i + 1]) {
-                cli_error("%s: empty value", s);
+                cli_usage_error("%s: empty value", s);
                 return -1;
             }
             *(opt == 'o' ? &a->output : opt == 't' ? &a->title : &a->format) = argv[++i];
@@ -341,7 +341,7 @@ int cmd_flamegraph(int argc, char **argv)
     if (parse_flame_args(argc, argv, "otwsiI", false, &a) != 0)
         goto out;
     if (a.nfiles == 0) {
-        cli_error("flamegraph: no profile given (profreg flamegraph PROFILE... -o FILE.svg)");
+        cli_usage_error("flamegraph: no profile given (profreg flamegraph PROFILE... -o FILE.svg)");
         goto out;
     }
     struct pr_profile p;
@@ -410,16 +410,16 @@ int cmd_export(int argc, char **argv)
     if (parse_flame_args(argc, argv, "ofI", false, &a) != 0)
         goto out;
     if (!a.format) {
-        cli_error("export: --format folded|pprof|speedscope is required");
+        cli_usage_error("export: --format folded|pprof|speedscope is required");
         goto out;
     }
     if (strcmp(a.format, "folded") != 0 && strcmp(a.format, "pprof") != 0 &&
         strcmp(a.format, "speedscope") != 0) {
-        cli_error("--format: '%s' is not folded, pprof or speedscope", a.format);
+        cli_usage_error("--format: '%s' is not folded, pprof or speedscope", a.format);
         goto out;
     }
     if (a.nfiles == 0) {
-        cli_error("export: no profile given (profreg export PROFILE... --format F -o FILE)");
+        cli_usage_error("export: no profile given (profreg export PROFILE... --format F -o FILE)");
         goto out;
     }
     struct pr_profile p;
@@ -553,7 +553,7 @@ int cmd_diff(int argc, char **argv)
     if (parse_flame_args(argc, argv, "otwinI", true, &a) != 0)
         goto out;
     if (a.nfiles == 0 || a.ncurrent == 0) {
-        cli_error("diff: give both sides: profreg diff BASE... -- CURRENT... [-o FILE.svg]");
+        cli_usage_error("diff: give both sides: profreg diff BASE... -- CURRENT... [-o FILE.svg]");
         goto out;
     }
     struct pr_profile base, cur;

@@ -78,7 +78,7 @@ static int history_append(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'e':
             exe = optarg;
@@ -96,7 +96,7 @@ static int history_append(int argc, char **argv)
             if (strcmp(optarg, "yes") == 0 || strcmp(optarg, "no") == 0)
                 rec.dirty = strcmp(optarg, "yes") == 0;
             else if (strcmp(optarg, "unknown") != 0) {
-                cli_error("--dirty: '%s' is not yes, no or unknown", optarg);
+                cli_usage_error("--dirty: '%s' is not yes, no or unknown", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -109,11 +109,11 @@ static int history_append(int argc, char **argv)
         }
     }
     if (optind + 2 > argc || !exe || !*exe) {
-        cli_error("history append needs FILE, --executable NAME and at least one profile");
+        cli_usage_error("history append needs FILE, --executable NAME and at least one profile");
         return EXIT_USAGE;
     }
     if (!valid_exe_name(exe)) { /* the name compare and baseline take for the same program */
-        cli_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
+        cli_usage_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
         return EXIT_USAGE;
     }
     const char *file = argv[optind];
@@ -472,7 +472,7 @@ int cmd_history(int argc, char **argv)
         {"baseline", required_argument, NULL, 'B'},   {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
         switch (c) {
         case 'e':
             exe = optarg;
@@ -485,14 +485,14 @@ int cmd_history(int argc, char **argv)
             break;
         case 'f':
             if (nres == MAX_SELECTED) {
-                cli_error("--function: at most %d", MAX_SELECTED);
+                cli_usage_error("--function: at most %d", MAX_SELECTED);
                 return EXIT_USAGE;
             }
             res[nres++] = optarg;
             break;
         case 'T':
             if (ntres == MAX_SELECTED) {
-                cli_error("--test: at most %d", MAX_SELECTED);
+                cli_usage_error("--test: at most %d", MAX_SELECTED);
                 return EXIT_USAGE;
             }
             tres[ntres++] = optarg;
@@ -500,7 +500,7 @@ int cmd_history(int argc, char **argv)
         case 'F':
             if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0 &&
                 strcmp(optarg, "json") != 0) {
-                cli_error("--format: '%s' is not table, csv or json", optarg);
+                cli_usage_error("--format: '%s' is not table, csv or json", optarg);
                 return EXIT_USAGE;
             }
             format = optarg;
@@ -510,7 +510,7 @@ int cmd_history(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        cli_error("history needs at least one history FILE");
+        cli_usage_error("history needs at least one history FILE");
         return EXIT_USAGE;
     }
     regex_t rx[2 * MAX_SELECTED]; /* --function ones, then --test ones */
@@ -518,7 +518,7 @@ int cmd_history(int argc, char **argv)
     for (size_t i = 0; i < nres + ntres; i++) {
         const char *re = i < nres ? res[i] : tres[i - nres];
         if (regcomp(&rx[i], re, REG_EXTENDED | REG_NOSUB) != 0) {
-            cli_error("%s: '%s' is not a POSIX extended regular expression",
+            cli_usage_error("%s: '%s' is not a POSIX extended regular expression",
                       i < nres ? "--function" : "--test", re);
             for (size_t k = 0; k < i; k++)
                 regfree(&rx[k]);
@@ -534,7 +534,7 @@ int cmd_history(int argc, char **argv)
     if (chart_path) {
         const char *dot = strrchr(chart_path, '.');
         if (!dot || (strcmp(dot, ".svg") != 0 && strcmp(dot, ".html") != 0)) {
-            cli_error("-o: '%s' does not end in .svg or .html", chart_path);
+            cli_usage_error("-o: '%s' does not end in .svg or .html", chart_path);
             goto out;
         }
     }

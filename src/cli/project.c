@@ -127,7 +127,7 @@ int project_resolve(struct project *p, const char *root, const char *exe,
     }
     if (exe) {
         if (!valid_exe_name(exe)) {
-            cli_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
+            cli_usage_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
             return -1;
         }
         p->executable = strdup(exe);
@@ -168,7 +168,7 @@ void project_args_init(struct project_args *a)
 int load_opts_inlines(struct load_opts *o, const char *value)
 {
     if (inline_mode_parse(value, &o->inlines) != 0) {
-        cli_error("--inlines: '%s' is not 'fold' or 'expand'", value);
+        cli_usage_error("--inlines: '%s' is not 'fold' or 'expand'", value);
         return -1;
     }
     o->inlines_given = true;
@@ -192,7 +192,7 @@ int project_args_option(struct project_args *a, int c, const char *value)
         return 1;
     case 'c':
         if (a->ncurrent == MAX_CURRENT) {
-            cli_error("--current: more than %d files", MAX_CURRENT);
+            cli_usage_error("--current: more than %d files", MAX_CURRENT);
             return -1;
         }
         a->current[a->ncurrent++] = value;

@@ -147,11 +147,11 @@ int cmd_record(int argc, char **argv)
     char num[32];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:F:q", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+o:F:q", opts)) != -1) {
         switch (c) {
         case 'o':
             if (!*optarg) {
-                cli_error("--output: empty path");
+                cli_usage_error("--output: empty path");
                 return EXIT_USAGE;
             }
             setenv("PROFREG_OUTPUT", optarg, 1);
@@ -171,7 +171,7 @@ int cmd_record(int argc, char **argv)
             break;
         case 'm':
             if (strcmp(optarg, "cpu") != 0 && strcmp(optarg, "wall") != 0) {
-                cli_error("--mode: '%s' is not cpu or wall", optarg);
+                cli_usage_error("--mode: '%s' is not cpu or wall", optarg);
                 return EXIT_USAGE;
             }
             setenv("PROFREG_MODE", optarg, 1);
@@ -186,12 +186,11 @@ int cmd_record(int argc, char **argv)
             setenv("PROFREG_QUIET", "1", 1);
             break;
         default:
-            usage_record(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("record: no command given (profreg record [options] -- CMD [ARGS...])");
+        cli_usage_error("record: no command given (profreg record [options] -- CMD [ARGS...])");
         return EXIT_USAGE;
     }
     char *file = resolve_command(argv[optind]);

@@ -44,7 +44,7 @@ int cmd_report(int argc, char **argv)
     unsigned long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
         switch (c) {
         case 't':
             if (cli_parse_uint("--top", optarg, 0, 100000000, &v) != 0)
@@ -65,12 +65,11 @@ int cmd_report(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         default:
-            usage_report(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("report: no profile given (profreg report FILE...)");
+        cli_usage_error("report: no profile given (profreg report FILE...)");
         return EXIT_USAGE;
     }
 
