@@ -421,7 +421,11 @@ static int read_call_tree(struct jr *r, const struct jv *tree, const struct jv *
     for (size_t i = 0; i < t.n && rc == 0; i++) {
         if (t.self[i] == 0 && !t.has_child[i])
             rc = jr_fail(r, "call_tree.preorder: node %zu: a leaf without samples", i);
-        sum += t.self[i];
+        else if (!pr_count_add(&sum, t.self[i]))
+            rc = jr_fail(r,
+                         "call_tree.preorder: node %zu: the samples add up to more than "
+                         PR_MAX_SAMPLES_TEXT,
+                         i);
     }
     if (rc == 0 && t.n != nnodes)
         rc = jr_fail(r, "call_tree.nodes: says %llu, preorder holds %zu",
@@ -472,6 +476,7 @@ static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
         p->nfunctions = i + 1;
     }
     e = jv_child(r->doc, arr);
+    uint64_t sum = 0;
     for (size_t i = 0; i < ns; i++, e = jv_next(r->doc, e, arr)) {
         char where[64];
         snprintf(where, sizeof where, "stacks[%zu]", i);
@@ -482,6 +487,9 @@ static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
         uint64_t count;
         if (jr_count(r, jr_get(r, e, "count"), key, &count))
             return -1;
+        if (!pr_count_add(&sum, count))
+            return jr_fail(r, "%s: the stacks' counts add up to more than " PR_MAX_SAMPLES_TEXT,
+                           key);
         const struct jv *fr = jr_get(r, e, "frames");
         if (!fr || !jv_is_array(fr) || jv_size(fr) == 0)
             return jr_fail(r, "%s.frames: expected a non-empty array of indices", where);

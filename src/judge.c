@@ -5,6 +5,7 @@
  * averaged profiles it was computed from. */
 #include "profreg/judge.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,8 +221,11 @@ static int add_stacks(struct avg_builder *b, const struct pr_profile *p)
             return -1;
         }
         if (ins == 0) {
-            out->stacks[idx].count += st->count;
             free(frames);
+            if (!pr_count_add(&out->stacks[idx].count, st->count)) {
+                errno = EOVERFLOW; /* runs whose samples add up past PR_MAX_SAMPLES */
+                return -1;
+            }
         } else {
             out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count, NULL};
         }

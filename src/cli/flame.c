@@ -132,8 +132,14 @@ static int read_merged(char **paths, size_t n, bool allow_baseline, const struct
             return -1;
         }
         int rc = load_opts_apply(lo, &p);
-        if (rc == 0)
-            rc = profile_merge(merged, &p);
+        errno = 0;
+        if (rc == 0 && (rc = profile_merge(merged, &p)) != 0 && errno == EOVERFLOW) {
+            cli_error("%s: the profiles' samples add up to more than " PR_MAX_SAMPLES_TEXT,
+                      paths[i]);
+            profile_free(&p);
+            profile_free(merged);
+            return -1;
+        }
         profile_free(&p);
         if (rc != 0) {
             cli_error("out of memory merging %s", paths[i]);

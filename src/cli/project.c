@@ -336,8 +336,13 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 cli_error("out of memory folding %s", paths[first + i]);
                 rc = -1;
             }
+            errno = 0;
             if (rc == 0 && avg_builder_add(&avg, &profiles[i]) != 0) {
-                cli_error("out of memory averaging runs");
+                if (errno == EOVERFLOW)
+                    cli_error("%s: the runs' samples add up to more than " PR_MAX_SAMPLES_TEXT,
+                              paths[first + i]);
+                else
+                    cli_error("out of memory averaging runs");
                 rc = -1;
             }
             if (rc == 0 && test_acc_add(&tacc, &profiles[i]) != 0) {

@@ -6,6 +6,7 @@
 #include "profreg/render_table.h"
 #include "profreg/render_tests.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,13 @@ int cmd_report(int argc, char **argv)
         } else if (load_opts_apply(&load, &p) != 0) {
             cli_error("out of memory folding %s", argv[i]);
             rc = EXIT_USAGE;
-        } else if (by_test ? test_acc_add(&tests, &p) != 0 : profile_merge(&merged, &p) != 0) {
-            cli_error("out of memory reading %s", argv[i]);
+        } else if ((errno = 0, by_test ? test_acc_add(&tests, &p) != 0
+                                       : profile_merge(&merged, &p) != 0)) {
+            if (errno == EOVERFLOW)
+                cli_error("%s: the profiles' samples add up to more than " PR_MAX_SAMPLES_TEXT,
+                          argv[i]);
+            else
+                cli_error("out of memory reading %s", argv[i]);
             rc = EXIT_USAGE;
         }
         profile_free(&p);

@@ -3,7 +3,8 @@
  * replaced, a symbolic link is followed and stays a link, output names of up to NAME_MAX
  * bytes work, and temporary files left by killed writers are cleaned up; every XML output is
  * well-formed whatever the function names hold, and nothing in a name reaches the terminal as a
- * control character. compare writes its outputs all or none. Inputs that are not
+ * control character. compare writes its outputs all or none. Sample counts that do not fit
+ * are refused. Inputs that are not
  * regular files (a FIFO, also inside a results directory) are refused at once. */
 #include "testutil.h"
 
@@ -706,6 +707,43 @@ START_TEST(test_compare_writes_all_or_nothing)
 }
 END_TEST
 
+/* Sample counts that do not fit in the 63 bits JSON readers and pprof hold are refused with
+ * one line, exit 2 — in a folded file, summed over identical stacks, and over the profiles a
+ * command merges — never shown as shares above 100 %. */
+START_TEST(test_sample_counts_that_do_not_fit)
+{
+    char big[4200], same[4200], six[4200];
+    snprintf(big, sizeof big, "%s/big.folded", tu_tmp);
+    snprintf(same, sizeof same, "%s/same.folded", tu_tmp);
+    snprintf(six, sizeof six, "%s/six.json", tu_tmp);
+    tu_write_file(big, "main;a 10000000000000000000\nmain;b 10000000000000000000\n");
+    tu_write_file(same, "main;a 5000000000000000000\nmain;a 5000000000000000000\n");
+    tu_write_file(six, "{\"summary\": {\"total_samples\": 6000000000000000000}, \"top_functions\":"
+                       " [{\"name\": \"main\", \"samples\": 6000000000000000000, \"percentage\": "
+                       "100}], \"stacks\": [{\"count\": 6000000000000000000, \"frames\": [0]}]}\n");
+    const char *const cmds[][12] = {
+        {"diff", big, "--", big, NULL},
+        {"flamegraph", same, "-o", tu_in_tmp("x.svg"), NULL},
+        {"export", same, "--format", "pprof", "-o", tu_in_tmp("x.pb.gz"), NULL},
+        {"report", six, six, NULL},
+        {"flamegraph", six, six, "-o", tu_in_tmp("x.svg"), NULL},
+        {"diff", six, "--", six, six, NULL},
+        {"compare", "--root", tu_tmp, "--executable", "x", "--current", six, "--current", six,
+         "--set-baseline", NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        struct tu_result r = profreg(cmds[i], NULL);
+        ck_assert_msg(r.status == 2, "case %zu: exit %d:\n%s", i, r.status, r.out);
+        ck_assert_msg(one_line(r.err) && strstr(r.err, "9223372036854775807"), "case %zu: %s", i,
+                      r.err);
+        ck_assert_msg(!strstr(r.out, "643.81"), "case %zu", i);
+        tu_result_free(&r);
+    }
+    ck_assert(!tu_exists(tu_in_tmp("x.svg")) && !tu_exists(tu_in_tmp("x.pb.gz")));
+    ok((const char *[]){"report", six, NULL}, NULL); /* one of them fits */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outputs");
@@ -721,6 +759,7 @@ int main(void)
     tcase_add_test(tc, test_console_escapes_control_characters);
     tcase_add_test(tc, test_executable_names_refused);
     tcase_add_test(tc, test_compare_writes_all_or_nothing);
+    tcase_add_test(tc, test_sample_counts_that_do_not_fit);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -231,6 +231,10 @@ START_TEST(test_broken_inputs_give_one_clear_error)
         {"{\"summary\": {\"total_samples\": 1, \"wall_time_ms\": -5}, \"top_functions\": []}",
          "summary.wall_time_ms"},
         {"{\"summary\": {\"total_samples\": 1}, \"top_functions\": []} trailing", "t.json:1:"},
+        /* stack counts whose sum does not fit (each one does): folding them would wrap */
+        {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 9000000000000000000, \"frames\": [0]},"
+                           " {\"count\": 9000000000000000000, \"frames\": [0, 1]}]}",
+         "stacks[1].count: the stacks' counts add up to more than 9223372036854775807"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct pr_profile p;
