@@ -3,6 +3,7 @@
  * Invariant: the writer's output depends only on the struct (no clock, no environment),
  * and every file it writes is read back by baseline_read_* into the same ranking. */
 #include "profreg/baseline.h"
+#include "profreg/array.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -912,7 +913,7 @@ static int tree_plan_cut(struct tree_plan *p, uint64_t min_total)
         if (p->uses[f])
             p->extra[p->nextra++] = f;
     sort_plan = p;
-    qsort(p->extra, p->nextra, sizeof *p->extra, cmp_extra);
+    array_sort(p->extra, p->nextra, sizeof *p->extra, cmp_extra);
     sort_plan = NULL;
     p->bytes = 120; /* the keys and the counts of "call_tree" */
     for (size_t i = 0; i < p->nextra; i++) {
@@ -975,7 +976,7 @@ static int tree_plan_make(const struct baseline *b, struct tree_plan *p)
     for (size_t i = 1; i < p->tree.n; i++)
         totals[nt++] = (uint64_t)p->tree.nodes[i].total;
     totals[nt++] = (uint64_t)p->tree.nodes[0].total + 1; /* everything cut: always fits */
-    qsort(totals, nt, sizeof *totals, cmp_u64);
+    array_sort(totals, nt, sizeof *totals, cmp_u64);
     size_t lo = 0, hi = nt - 1; /* totals[hi] fits */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -194,7 +194,7 @@ struct cu_index *cu_index_build(Dwarf_Die *cudie)
         cu_index_free(ix);
         return NULL;
     }
-    qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
     return ix;
 }
 
@@ -291,7 +291,7 @@ static int list_kids(struct cu_index *ix, long s)
             }
         } while (dwarf_siblingof(&child, &child) == 0);
     }
-    qsort(kids, n, sizeof *kids, cmp_range);
+    array_sort(kids, n, sizeof *kids, cmp_range);
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         if (w > 0 && kids[i].lo < kids[w - 1].hi)

@@ -123,6 +123,7 @@ static int read_line(struct folded_builder *b, const char *s, size_t len, const 
     if (!pr_count_add(&b->total, count))
         return fail(err, errlen, name, lineno,
                     "the samples add up to more than " PR_MAX_SAMPLES_TEXT);
+    bool empty = count == 0; /* checked like any line, but a stack of no samples is none */
     size_t cap = 16;
     uint32_t depth = 0, *frames = malloc(cap * sizeof *frames);
     if (!frames)
@@ -150,6 +151,10 @@ static int read_line(struct folded_builder *b, const char *s, size_t len, const 
         }
         frames[depth++] = idx;
         f = e + 1;
+    }
+    if (empty) {
+        free(frames);
+        return 0;
     }
     if (add_stack(b, frames, depth, count) != 0) {
         free(frames);

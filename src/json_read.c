@@ -3,6 +3,7 @@
 #include "profreg/json_read.h"
 
 #include "profreg/fsutil.h"
+#include "profreg/term.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -16,12 +17,14 @@
 
 int jr_fail(struct jr *r, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], line[4 * sizeof msg + 1];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(r->err, r->errlen, "%s: %s", r->file, msg);
+    /* names quoted from the file (a duplicate name ...) may hold a newline: one line */
+    term_escape(msg, line, sizeof line);
+    snprintf(r->err, r->errlen, "%s: %s", r->file, line);
     return -1;
 }
 
@@ -128,10 +131,14 @@ static int syntax_error(struct jr *r, json_t *root, const json_error_t *e)
         json_decref(root);
         return jr_fail(r, "valid JSON that profreg's parser does not accept (please report)");
     }
+    /* jansson quotes the text near the error as it is: a newline or an escape in it would
+     * break the one-line error */
+    char text[4 * JSON_ERROR_TEXT_LENGTH + 1];
+    term_escape(e->text, text, sizeof text);
     if (e->line < 0)
-        snprintf(r->err, r->errlen, "%s: %s", r->file, e->text);
+        snprintf(r->err, r->errlen, "%s: %s", r->file, text);
     else
-        snprintf(r->err, r->errlen, "%s:%d:%d: %s", r->file, e->line, e->column, e->text);
+        snprintf(r->err, r->errlen, "%s:%d:%d: %s", r->file, e->line, e->column, text);
     return -1;
 }
 

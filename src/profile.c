@@ -3,6 +3,7 @@
  * Invariant kept by profile_sort(): functions[i] is rank i + 1, and every stack frame index
  * refers to the same function before and after sorting. */
 #include "profreg/profile.h"
+#include "profreg/array.h"
 
 #include "profreg/hashmap.h"
 
@@ -105,7 +106,7 @@ int profile_sort(struct pr_profile *p)
         ord[i].fn = &p->functions[i];
         ord[i].old_index = (uint32_t)i;
     }
-    qsort(ord, n, sizeof *ord, cmp_order);
+    array_sort(ord, n, sizeof *ord, cmp_order);
     for (size_t i = 0; i < n; i++) {
         sorted[i] = p->functions[ord[i].old_index];
         new_index[ord[i].old_index] = (uint32_t)i;

@@ -1,5 +1,6 @@
 /* render_table.c — text rendering of a profile as a ranked table. No I/O besides out. */
 #include "profreg/render_table.h"
+#include "profreg/array.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -105,7 +106,7 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
     for (size_t i = 0; i < n; i++)
         rows[i] = &p->functions[i];
     if (o->by_self)
-        qsort(rows, n, sizeof *rows, cmp_self);
+        array_sort(rows, n, sizeof *rows, cmp_self);
     size_t shown = o->top && o->top < n ? o->top : n;
 
     int width = o->width > 0 ? o->width : 120;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "profreg/export.h"
+#include "profreg/array.h"
 #include "profreg/flame.h"
 #include "profreg/fsutil.h"
 #include "profreg/hashmap.h"
@@ -539,7 +540,7 @@ oom:
 static void print_movers(struct mover *m, size_t n, bool self, size_t top)
 {
     sort_by_self = self;
-    qsort(m, n, sizeof *m, cmp_mover);
+    array_sort(m, n, sizeof *m, cmp_mover);
     printf("\nLargest movers, %s share (now vs before, percent of samples):\n",
            self ? "self" : "inclusive");
     printf("  %8s  %8s  %8s  %s\n", "now", "before", "change", "function");

@@ -420,7 +420,7 @@ int runs_load_newest(const struct project *p, unsigned want, const struct load_o
         cli_error("%s: no runs (profile_*.json) in it", p->results_dir);
         return -1;
     }
-    qsort(names, n, sizeof *names, cmp_str);
+    array_sort(names, n, sizeof *names, cmp_str);
     size_t first = n > want ? n - want : 0;
     size_t k = n - first;
     char **paths = calloc(k, sizeof *paths);

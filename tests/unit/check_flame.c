@@ -289,6 +289,7 @@ START_TEST(test_folded_bad_input)
         {"main;a -3\n", "test:1: the sample count is not a whole number"},
         {"# only a comment\n\n", "no stacks"},
         {"main;a 99999999999999999999999\n", "too large"},
+        {"main;a 0\nmain;b 0\n", "no stacks"}, /* stacks of no samples are none */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct pr_profile p;
@@ -330,6 +331,12 @@ START_TEST(test_folded_counts_that_do_not_fit)
     ck_assert_uint_eq(p.total_samples, 9223372036854775807ull);
     ck_assert(p.functions[0].percentage > 99.99 && p.functions[0].percentage <= 100.0);
     profile_free(&p);
+    /* a line of no samples is checked, and then left out: the export reads back the same */
+    ck_assert_int_eq(folded_read("main;a 0\nmain;b 2\n", "t", &p, err, sizeof err), 0);
+    ck_assert_uint_eq(p.nstacks, 1);
+    ck_assert_uint_eq(p.total_samples, 2);
+    profile_free(&p);
+    ck_assert_int_eq(folded_read("main;a x0\nmain;b 2\n", "t", &p, err, sizeof err), -1);
 }
 END_TEST
 
