@@ -155,6 +155,26 @@ int fs_clean_stale_temporaries(const char *dir)
 
 static bool is_proc_link(const char *path);
 
+/* The descriptor of this process that path names (/dev/stdout, /dev/stderr, /dev/fd/N,
+ * /proc/self/fd/N), or -1. */
+static int own_descriptor(const char *path)
+{
+    const char *num = NULL;
+    if (strcmp(path, "/dev/stdout") == 0)
+        return STDOUT_FILENO;
+    if (strcmp(path, "/dev/stderr") == 0)
+        return STDERR_FILENO;
+    if (strncmp(path, "/dev/fd/", 8) == 0)
+        num = path + 8;
+    else if (strncmp(path, "/proc/self/fd/", 14) == 0)
+        num = path + 14;
+    char *end = NULL;
+    long fd = num && *num >= '0' && *num <= '9' ? strtol(num, &end, 10) : -1;
+    if (fd < 0 || *end || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+        return -1;
+    return (int)fd;
+}
+
 /* The path that writing to `path` really writes: symbolic links followed (a dangling link
  * names the file to create) up to one of /proc's (is_proc_link). malloc'd, or NULL with err
  * set. */
@@ -246,9 +266,13 @@ static int open_through(struct fs_staged *s, const struct stat *st, char *err, s
         errno = EEXIST;
         return -1;
     }
+    /* one of this process's descriptors (/dev/stdout, /dev/fd/N): written through a copy of
+     * it, so its offset and O_APPEND hold (`-o /dev/stdout >>log` appends) */
+    int own = own_descriptor(s->target);
     /* O_NONBLOCK: a FIFO nobody reads fails at once (ENXIO) rather than hanging */
-    int trunc = S_ISREG(st->st_mode) ? O_TRUNC : 0; /* a file behind /dev/stdout */
-    s->fd = open(s->target, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | trunc);
+    int trunc = S_ISREG(st->st_mode) ? O_TRUNC : 0; /* a file behind another's /proc link */
+    s->fd = own >= 0 ? fcntl(own, F_DUPFD_CLOEXEC, 3)
+                     : open(s->target, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | trunc);
     if (s->fd < 0) {
         int e = errno;
         if (e == ENXIO && S_ISFIFO(st->st_mode))
@@ -259,12 +283,13 @@ static int open_through(struct fs_staged *s, const struct stat *st, char *err, s
         return -1;
     }
     struct stat now;
-    if (fstat(s->fd, &now) != 0 || (S_ISREG(now.st_mode) && !trunc) || S_ISDIR(now.st_mode)) {
+    if (fstat(s->fd, &now) != 0 || (S_ISREG(now.st_mode) && !trunc && own < 0) ||
+        S_ISDIR(now.st_mode)) {
         snprintf(err, errlen, "%s: changed while being opened", s->target);
         return -1;
     }
     int fl = fcntl(s->fd, F_GETFL);
-    if (fl >= 0)
+    if (fl >= 0 && own < 0) /* a copy shares the flags with its original: left as they are */
         fcntl(s->fd, F_SETFL, fl & ~O_NONBLOCK);
     s->f = open_memstream(&s->buf, &s->len);
     if (!s->f) {

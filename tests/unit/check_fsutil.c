@@ -213,27 +213,34 @@ START_TEST(test_symlink_is_followed)
 }
 END_TEST
 
-/* A regular file reached through /proc (/dev/stdout redirected to a file, /dev/fd/N) is
- * written through that link, truncated: the file the descriptor holds gets the content. */
+/* A descriptor of the process named by path (/dev/stdout redirected to a file, /dev/fd/N) is
+ * written through: the file it holds gets the content where the descriptor stands, never
+ * replaced, so `> FILE` writes it and `>> FILE` appends to it. */
 START_TEST(test_proc_link_is_written_through)
 {
     char path[4200], link[64], err[512];
     snprintf(path, sizeof path, "%s/held.txt", dir);
-    tu_write_file(path, "a much longer old content");
-    int fd = open(path, O_WRONLY);
-    ck_assert_int_ge(fd, 0);
-    struct stat before, after;
-    ck_assert_int_eq(fstat(fd, &before), 0);
-    snprintf(link, sizeof link, "/dev/fd/%d", fd);
-    ck_assert_msg(fs_write_atomic(link, false, write_hello, "new", err, sizeof err) == 0, "%s",
-                  err);
-    close(fd);
-    ck_assert_int_eq(stat(path, &after), 0);
-    ck_assert_msg(after.st_ino == before.st_ino, "the held file was replaced");
-    char *s = tu_read_file(path);
-    ck_assert_str_eq(s, "new");
-    free(s);
-    ck_assert_uint_eq(entries(dir), 1);
+    for (int append = 0; append < 2; append++) {
+        tu_write_file(path, "old\n");
+        int fd = open(path, O_WRONLY | (append ? O_APPEND : O_TRUNC));
+        ck_assert_int_ge(fd, 0);
+        struct stat before, after;
+        ck_assert_int_eq(fstat(fd, &before), 0);
+        snprintf(link, sizeof link, "/dev/fd/%d", fd);
+        ck_assert_msg(fs_write_atomic(link, false, write_hello, "new", err, sizeof err) == 0,
+                      "%s", err);
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ck_assert_msg(fs_write_atomic(link, false, write_hello, "er", err, sizeof err) == 0, "%s",
+                      err);
+        ck_assert_int_ge(fcntl(fd, F_GETFD), 0); /* still the caller's, open */
+        close(fd);
+        ck_assert_int_eq(stat(path, &after), 0);
+        ck_assert_msg(after.st_ino == before.st_ino, "the held file was replaced");
+        char *s = tu_read_file(path);
+        ck_assert_str_eq(s, append ? "old\nnewer" : "newer");
+        free(s);
+        ck_assert_uint_eq(entries(dir), 1);
+    }
 }
 END_TEST
 
