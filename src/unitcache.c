@@ -367,7 +367,7 @@ static uint64_t *format_units(const struct unitcache *u, const struct uc_unit *v
         }
         first += v[i].n;
     }
-    qsort(where, h->nfns, sizeof *where, cmp_where);
+    array_sort(where, h->nfns, sizeof *where, cmp_where);
     if (nsyms)
         memcpy(where + h->nfns, syms, nsyms * sizeof *syms);
     b[*len / 8 - 1] = hash_words(b, *len / 8 - 1);
