@@ -588,6 +588,29 @@ START_TEST(test_unit_tables_of_another_build_never_serve)
 }
 END_TEST
 
+/* FIFOs planted where this executable's frames, tables and lock go: the run neither hangs
+ * nor trusts them, and resolves with libdw as a cold run does. */
+START_TEST(test_fifos_in_the_cache_never_hang)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    char *cold = run_units(tu_tmp, true, &st);
+    const char *path = exe_file(tu_tmp);
+    const char *suffix[] = {"", ".units", ".lock"};
+    for (int i = 0; i < 3; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+        ck_assert_int_eq(mkfifo(p, 0644), 0);
+    }
+    char *frames = run_units(tu_tmp, true, &st);
+    ck_assert_uint_gt(st.misses, 0);
+    ck_assert_str_eq(frames, cold);
+    free(frames);
+    free(cold);
+}
+END_TEST
+
 static void setup(void)
 {
     tu_tmp_setup();
@@ -613,6 +636,7 @@ int main(void)
     tcase_add_test(tc, test_unit_tables_serve_new_addresses_without_walks);
     tcase_add_test(tc, test_damaged_unit_tables_ignored_with_one_line);
     tcase_add_test(tc, test_unit_tables_of_another_build_never_serve);
+    tcase_add_test(tc, test_fifos_in_the_cache_never_hang);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
