@@ -31,12 +31,13 @@ LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
 CORE_SRC    := src/json_write.c src/profile.c src/profile_fold.c src/profile_write.c src/fsutil.c src/hashmap.c \
-               src/utf8.c
+               src/utf8.c src/memory.c
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/dwarf_names.c src/dwarf_files.c \
-               src/profile_build.c \
+               src/profile_build.c src/memory_build.c \
                src/symcache.c src/unitcache.c
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
-               preload/threads.c preload/output.c preload/intercept.c preload/unwind.c
+               preload/threads.c preload/output.c preload/intercept.c preload/unwind.c \
+               preload/memprof.c
 JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
                src/render_compare.c src/render_json.c src/render_junit.c \
                src/render_markdown.c src/xml.c src/term.c src/timeutil.c src/gitinfo.c \
@@ -71,7 +72,11 @@ $(BUILD)/obj/%.o: %.c | deps
 $(LIB): $(call obj,$(PRELOAD_SRC) $(SYM_SRC) $(CORE_SRC)) preload/exports.map | deps
 	$(CC) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=preload/exports.map \
 	    -Wl,--exclude-libs,ALL -Wl,-z,defs -Wl,-z,now $(LIBIBERTY) \
-	    $$(pkg-config --libs libunwind libdw libelf) -lpthread -ldl $(LDFLAGS)
+	    $$(pkg-config --libs libunwind libdw libelf) -lpthread -ldl -lm $(LDFLAGS)
+
+# The interposed malloc family must never be turned into calls of itself (calloc from
+# malloc + memset, and the like); operator new's cleanups run when it throws.
+$(BUILD)/obj/preload/memprof.o: CFLAGS_ALL += -fno-builtin -fexceptions
 
 $(CLI): $(call obj,$(CLI_SRC) $(CORE_SRC)) | deps
 	$(CC) -o $@ $^ $$(pkg-config --libs jansson zlib) -lm -pthread $(LDFLAGS)

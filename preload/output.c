@@ -4,6 +4,7 @@
 #include "output.h"
 
 #include "intercept.h"
+#include "memprof.h"
 
 #include "profreg/array.h"
 #include "profreg/fsutil.h"
@@ -323,6 +324,8 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     struct pr_profile p;
     profile_init(&p);
     int rc = profile_build(&p, c.stacks, c.n, resolve, &r, err, errlen);
+    if (rc == 0 && memprof_started())
+        rc = memprof_build(&p, resolve, &r, err, errlen);
     if (rc == 0 && symcache_error(r.cache)) {
         snprintf(err, errlen, "cannot symbolize: %s", symcache_error(r.cache));
         rc = -1;

@@ -9,6 +9,7 @@
  * Invariant: whatever fails here, the program runs on unharmed; profreg says so in one
  * line on stderr and stops profiling. The profile is written at most once per process. */
 #include "intercept.h"
+#include "memprof.h"
 #include "output.h"
 #include "settings.h"
 #include "stacktab.h"
@@ -162,6 +163,7 @@ static bool check_process(bool forked)
         return true;
     stacktab_reset(g_tab);
     timers_reset_stats();
+    memprof_restart_in_child();
     g_start_unknown = false;
     if (forked)
         clock_gettime(CLOCK_MONOTONIC, &g_run.start);
@@ -187,14 +189,31 @@ static void before_exit(void)
 /* dlopen/dlclose: the handler's record of the loaded modules follows, while sampling. */
 static void modules_changed(uintptr_t closing)
 {
-    if (atomic_load(&g_state) == STATE_PROFILING)
+    if (atomic_load(&g_state) == STATE_PROFILING) {
+        memprof_own_begin();
         unwind_modules_changed(closing);
+        memprof_own_end();
+    }
+}
+
+/* PROFREG_MEMORY=1: allocations are sampled too (a failure costs only them). Out of line,
+ * so that its buffers do not grow the constructor's frame. */
+static __attribute__((noinline)) void start_memory(void)
+{
+    char err[512];
+    if (memprof_start(g_cfg.memory_rate, g_cfg.max_stacks, err, sizeof err) != 0) {
+        char line[sizeof err + 128];
+        snprintf(line, sizeof line, "profreg: PROFREG_MEMORY: %s; allocations are not profiled",
+                 err);
+        say(line);
+    }
 }
 
 __attribute__((constructor)) static void profreg_load(void)
 {
     struct intercept_hooks hooks = {before_exit,    sigprof_taken,      threads_rearm_current,
                                     timers_is_ours, unwind_in_progress, modules_changed};
+    memprof_resolve();
     intercept_init(&hooks);
     atomic_store(&g_pid, getpid());
     settings_load(&g_cfg, get_env, say);
@@ -227,6 +246,8 @@ __attribute__((constructor)) static void profreg_load(void)
     }
     intercept_record_unloads(1);
     install_fatal_handlers();
+    if (g_cfg.memory)
+        start_memory();
 }
 
 static double timeval_ms(struct timeval tv)
@@ -308,6 +329,7 @@ static void finish(void)
     struct timespec stopped;
     clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
+    memprof_stop();
     threads_detach_all();
     struct run_stats st;
     measure(&st);
@@ -402,6 +424,7 @@ static void write_from_copy(void)
     struct timespec stopped;
     clock_gettime(CLOCK_MONOTONIC, &stopped);
     timers_stop();
+    memprof_stop();
     struct run_stats st;
     measure(&st);
     pid_t child = _Fork();

@@ -15,6 +15,36 @@ static void warnf(settings_warn_fn warn, const char *name, const char *value, co
     warn(line);
 }
 
+/* Parses a number of bytes in [min, max]: digits, optionally followed by K, M or G (KiB,
+ * MiB, GiB; "KiB", "MiB", "GiB" and lower case too). */
+static bool parse_bytes(const char *v, unsigned long long min, unsigned long long max,
+                        unsigned long long *out)
+{
+    if (*v < '0' || *v > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(v, &end, 10);
+    unsigned shift = 0;
+    if (*end) {
+        const char *units = "kmg";
+        const char *u = strchr(units, end[0] | 0x20);
+        if (!u)
+            return false;
+        shift = 10 * (unsigned)(u - units + 1);
+        end++;
+        if (strcasecmp(end, "ib") == 0 || strcasecmp(end, "b") == 0)
+            end += strlen(end);
+    }
+    if (errno || *end || (shift && x > (max >> shift)))
+        return false;
+    x <<= shift;
+    if (x < min || x > max)
+        return false;
+    *out = x;
+    return true;
+}
+
 /* Parses a whole decimal number in [min, max]. */
 static bool parse_uint(const char *v, unsigned long long min, unsigned long long max,
                        unsigned long long *out)
@@ -48,11 +78,13 @@ void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn 
     s->mode = PR_MODE_CPU;
     s->frequency = SETTINGS_DEFAULT_FREQUENCY;
     s->max_stacks = SETTINGS_DEFAULT_MAX_STACKS;
+    s->memory_rate = SETTINGS_DEFAULT_MEMORY_RATE;
     const char *v;
     char fallback[32];
 
     load_flag("PROFREG_DISABLE", get("PROFREG_DISABLE"), &s->disabled, warn);
     load_flag("PROFREG_QUIET", get("PROFREG_QUIET"), &s->quiet, warn);
+    load_flag("PROFREG_MEMORY", get("PROFREG_MEMORY"), &s->memory, warn);
 
     if ((v = get("PROFREG_MODE")) && *v) {
         if (strcmp(v, "cpu") == 0)
@@ -98,6 +130,17 @@ void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn 
         } else {
             snprintf(fallback, sizeof fallback, "%u", SETTINGS_DEFAULT_MAX_STACKS);
             warnf(warn, "PROFREG_MAX_STACKS", v, "is not a whole number from 256 to 16777216",
+                  fallback);
+        }
+    }
+
+    if ((v = get("PROFREG_MEMORY_RATE")) && *v) {
+        if (parse_bytes(v, 1, SETTINGS_MAX_MEMORY_RATE, &x)) {
+            s->memory_rate = x;
+        } else {
+            snprintf(fallback, sizeof fallback, "%u (512 KiB)", SETTINGS_DEFAULT_MEMORY_RATE);
+            warnf(warn, "PROFREG_MEMORY_RATE", v,
+                  "is not a number of bytes from 1 to 1 TiB (digits, optionally K, M or G)",
                   fallback);
         }
     }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum pr_mode { PR_MODE_CPU, PR_MODE_WALL };
 /* What drives CPU-mode sampling: per-thread perf events where allowed, else timers (auto). */
@@ -16,6 +17,10 @@ enum pr_clock { PR_CLOCK_AUTO, PR_CLOCK_PERF, PR_CLOCK_TIMER };
 #define SETTINGS_DEFAULT_MAX_STACKS 65536u
 #define SETTINGS_MIN_MAX_STACKS     256u
 #define SETTINGS_MAX_MAX_STACKS     (16u * 1024 * 1024)
+
+/* PROFREG_MEMORY_RATE: mean bytes between sampled allocations (tcmalloc's and jemalloc's). */
+#define SETTINGS_DEFAULT_MEMORY_RATE (512u * 1024)
+#define SETTINGS_MAX_MEMORY_RATE     (1ull << 40)
 
 struct settings {
     bool disabled;             /* PROFREG_DISABLE=1 */
@@ -29,6 +34,8 @@ struct settings {
     char target[NAME_MAX + 1]; /* PROFREG_TARGET glob, "" when unset */
     char debug_dirs[PATH_MAX]; /* PROFREG_DEBUGINFO_PATH, "" for /usr/lib/debug */
     char cache_dir[PATH_MAX];  /* PROFREG_CACHE_DIR, "" for the default, "none" for no cache */
+    bool memory;               /* PROFREG_MEMORY=1: sample allocations too */
+    uint64_t memory_rate;      /* PROFREG_MEMORY_RATE, bytes */
 };
 
 typedef const char *(*settings_getenv_fn)(const char *name);

@@ -97,13 +97,15 @@ static void lose(struct stacktab *t, uint64_t weight)
     atomic_fetch_add_explicit(&t->lost, weight, memory_order_relaxed);
 }
 
-int stacktab_insert(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uint64_t weight)
+long stacktab_insert_slot(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uint64_t weight,
+                          bool *added)
 {
     /* runs in the SIGPROF handler */
     uint64_t h = hash_stack(pcs, depth);
     size_t mask = t->nslots - 1;
     size_t i = (size_t)h & mask;
     size_t reserved = SIZE_MAX; /* frame pool offset reserved by this call */
+    *added = false;
 
     for (int probe = 0; probe < MAX_PROBES; probe++, i = (i + 1) & mask) {
         struct slot *s = &t->slots[i];
@@ -132,18 +134,44 @@ int stacktab_insert(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uin
                 atomic_store_explicit(&s->count, weight, memory_order_relaxed);
                 atomic_store_explicit(&s->state, SLOT_READY, memory_order_release);
                 atomic_fetch_add_explicit(&t->distinct, 1, memory_order_relaxed);
-                return 0;
+                *added = true;
+                return (long)i;
             }
             state = expected; /* another thread claimed this slot first */
         }
         if (state == SLOT_READY && s->hash == h && s->depth == depth &&
             same_frames(t->frames + s->offset, pcs, depth)) {
             atomic_fetch_add_explicit(&s->count, weight, memory_order_relaxed);
-            return 0;
+            return (long)i;
         }
     }
     lose(t, weight);
     return -1;
+}
+
+int stacktab_insert(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uint64_t weight)
+{
+    /* runs in the SIGPROF handler */
+    bool added;
+    return stacktab_insert_slot(t, pcs, depth, weight, &added) < 0 ? -1 : 0;
+}
+
+size_t stacktab_capacity(const struct stacktab *t)
+{
+    return t->nslots;
+}
+
+const uint64_t *stacktab_slot(const struct stacktab *t, size_t slot, uint32_t *depth,
+                              uint64_t *count)
+{
+    if (slot >= t->nslots)
+        return NULL;
+    struct slot *s = &t->slots[slot];
+    if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_READY)
+        return NULL;
+    *depth = s->depth;
+    *count = atomic_load_explicit(&s->count, memory_order_relaxed);
+    return t->frames + s->offset;
 }
 
 void stacktab_foreach(const struct stacktab *t,

@@ -7,6 +7,7 @@
 #ifndef PROFREG_STACKTAB_H
 #define PROFREG_STACKTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,20 @@ void stacktab_destroy(struct stacktab *t);
 /* Adds one sample of weight `weight` for the stack pcs[0..depth) (leaf first).
  * Returns 0, or -1 when it did not fit (its weight is added to the lost count). */
 int stacktab_insert(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uint64_t weight);
+
+/* stacktab_insert, returning the stack's slot number (below stacktab_capacity(t): for values
+ * kept per stack beside the table), or -1 when it did not fit; *added tells whether the stack
+ * was new. Wait-free as stacktab_insert. */
+long stacktab_insert_slot(struct stacktab *t, const uint64_t *pcs, uint32_t depth, uint64_t weight,
+                          bool *added);
+
+/* Number of slots (slot numbers are below it). */
+size_t stacktab_capacity(const struct stacktab *t);
+
+/* The frames (leaf first) of the complete stack in a slot, with its depth and count; NULL when
+ * the slot holds none. */
+const uint64_t *stacktab_slot(const struct stacktab *t, size_t slot, uint32_t *depth,
+                              uint64_t *count);
 
 /* Calls fn for every complete entry. Only once no insert can run any more. */
 void stacktab_foreach(const struct stacktab *t,

@@ -9,6 +9,7 @@
  * pthread_create calls first. */
 #include "threads.h"
 
+#include "memprof.h"
 #include "timers.h"
 
 #include <dlfcn.h>
@@ -84,6 +85,7 @@ int threads_attach_current(char *err, size_t errlen)
         return 0;
     if (g_check_process)
         g_check_process(false);
+    memprof_own_begin(); /* profreg's allocations here are not the program's */
     pthread_mutex_lock(&g_lock);
     long idx = free_slot();
     int rc = -1;
@@ -97,6 +99,7 @@ int threads_attach_current(char *err, size_t errlen)
     pthread_mutex_unlock(&g_lock);
     if (rc == 0)
         pthread_setspecific(g_exit_key, (void *)(uintptr_t)(idx + 1));
+    memprof_own_end();
     return rc;
 }
 
@@ -109,11 +112,13 @@ void threads_rearm_current(void)
         return;
     size_t idx = (size_t)(uintptr_t)v - 1;
     char err[256];
+    memprof_own_begin();
     pthread_mutex_lock(&g_lock);
     if (idx < g_nslots && g_slots[idx].used && timers_lost(&g_slots[idx].sampler) &&
         timers_arm_current_thread(&g_slots[idx].sampler, err, sizeof err) != 0)
         g_slots[idx].used = false; /* no source now: the thread goes unsampled */
     pthread_mutex_unlock(&g_lock);
+    memprof_own_end();
 }
 
 void threads_detach_all(void)

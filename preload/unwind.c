@@ -26,6 +26,7 @@
 #include <libunwind.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,6 +57,13 @@ struct snapshot {
 
 static struct snapshot *_Atomic g_snap;
 static _Atomic int g_readers; /* unwinds using a snapshot now */
+/* While a thread forks, no unwinding may be under way in another: libunwind's global cache
+ * lock (Debian's build has no per-thread cache) held there would be held forever in the child.
+ * The fork handler closes this gate and waits for the unwinds counted in g_readers; an unwind
+ * that finds it closed does not start (Dekker's protocol: both sides sequentially
+ * consistent). */
+static _Atomic int g_fork_gate;
+static HANDLER_TLS bool t_forking; /* this thread is the one forking */
 static pthread_mutex_t g_snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *g_retired; /* replaced, not yet freed (g_snap_lock) */
 
@@ -153,6 +161,27 @@ void unwind_modules_changed(uintptr_t closing)
     pthread_mutex_unlock(&g_snap_lock);
 }
 
+static void fork_prepare(void)
+{
+    t_forking = true;
+    atomic_store(&g_fork_gate, 1);
+    while (atomic_load(&g_readers) > 0)
+        sched_yield();
+}
+
+static void fork_parent(void)
+{
+    atomic_store(&g_fork_gate, 0);
+    t_forking = false;
+}
+
+static void fork_child(void)
+{
+    atomic_store(&g_readers, 0); /* unwinds of other threads of the parent do not exist here */
+    atomic_store(&g_fork_gate, 0);
+    t_forking = false;
+}
+
 void unwind_after_fork(void)
 {
     pthread_mutex_init(&g_snap_lock, NULL);
@@ -212,13 +241,19 @@ bool unwind_in_progress(void)
     return t_unwinding;
 }
 
-/* Marks the calling thread as unwinding for profreg, with the current modules. */
-static void begin(void)
+/* Marks the calling thread as unwinding for profreg, with the current modules; false (and
+ * nothing marked) while a fork is under way. */
+static bool begin(void)
 {
     /* runs in the SIGPROF handler */
     atomic_fetch_add(&g_readers, 1);
+    if (atomic_load(&g_fork_gate)) {
+        atomic_fetch_sub(&g_readers, 1);
+        return false;
+    }
     t_snap = atomic_load(&g_snap);
     t_unwinding = true;
+    return true;
 }
 
 static void end(void)
@@ -280,10 +315,17 @@ int unwind_init(bool fast, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory recording the loaded modules");
         return -1;
     }
+    /* registered first of profreg's fork handlers: its prepare runs last, after the other
+     * handlers (which may allocate), and its child handler first */
+    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+        snprintf(err, errlen, "cannot register fork handlers");
+        return -1;
+    }
     return 0;
 }
 
-void unwind_thread_start(void)
+/* Records the calling thread's stack bounds (pthread_getattr_np: may allocate). */
+static void record_stack(void)
 {
     pthread_attr_t attr;
     void *addr;
@@ -295,13 +337,42 @@ void unwind_thread_start(void)
         }
         pthread_attr_destroy(&attr);
     }
+}
+
+void unwind_thread_start(void)
+{
+    record_stack();
     /* the fast unwinder's per-thread cache is made here, not in the handler */
-    if (g_fast) {
+    if (g_fast && begin()) {
         void *warm[4];
-        begin();
         (void)unw_backtrace(warm, 4);
         end();
     }
+}
+
+int unwind_backtrace(uint64_t *pcs, int max)
+{
+    static HANDLER_TLS bool recording;
+    if (t_unwinding || recording)
+        return 0;          /* inside profreg's own unwinding, or its recording of this stack */
+    if (t_stack_hi == 0) { /* a thread profreg did not start sampling (made before it loaded) */
+        recording = true;
+        record_stack();
+        recording = false;
+    }
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int n = 0;
+    while (!t_forking && !begin()) /* a fork under way: after it */
+        sched_yield();
+    if (!t_forking) {
+        n = unw_backtrace((void **)pcs, max);
+        end();
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return n > 0 ? n : 0;
 }
 
 /* ---- is the caller inside a signal handler? ------------------------------------------------ */
@@ -326,8 +397,8 @@ bool unwind_in_signal_handler(void)
     bool signal_frame = false, complete = false;
     unw_context_t ctx;
     unw_cursor_t cursor;
-    begin();
-    if (unw_getcontext(&ctx) == 0 && unw_init_local(&cursor, &ctx) == 0) {
+    bool began = begin(); /* (not while a fork is under way: then "perhaps") */
+    if (began && unw_getcontext(&ctx) == 0 && unw_init_local(&cursor, &ctx) == 0) {
         for (int i = 0; i < HANDLER_WALK_MAX && !signal_frame && !complete; i++) {
             if (unw_is_signal_frame(&cursor) > 0)
                 signal_frame = true;
@@ -339,7 +410,8 @@ bool unwind_in_signal_handler(void)
             }
         }
     }
-    end();
+    if (began)
+        end();
     t_unwinding = was_unwinding;
     t_snap = was_snap;
     t_alt_lo = was_alt_lo;
@@ -461,8 +533,7 @@ const uint64_t *unwind_capture(void *ucv, uint32_t *n_out, bool *truncated)
     }
     uint32_t n = 0;
     bool known = (sp >= t_stack_lo && sp < t_stack_hi) || (sp >= t_alt_lo && sp < t_alt_hi);
-    if (known) {
-        begin();
+    if (known && begin()) { /* (not while a fork is under way: the instruction alone) */
         if (g_fast)
             n = capture_fast(uc, pcs, max, truncated);
         if (n == 0) {

@@ -49,6 +49,14 @@ bool unwind_in_progress(void);
  * Async-signal-safe (no allocation, no lock, reads only known memory); for the exit paths. */
 bool unwind_in_signal_handler(void);
 
+/* Outside any signal handler of profreg's (the allocation sampler, memprof.c): the calling
+ * thread's stack from its caller outwards, return addresses, innermost first, at most max, read
+ * as the handler reads (known memory only; a thread not seen before has its stack's bounds
+ * recorded first, which may allocate). SIGPROF is blocked meanwhile, so that a sample does not
+ * interrupt it. Returns the number of frames (0 when the calling thread is already inside
+ * profreg's unwinding). */
+int unwind_backtrace(uint64_t *pcs, int max);
+
 /* runs in the SIGPROF handler: the interrupted stack of ucontext, leaf first, the interrupted
  * instruction marked exact (PB_EXACT_PC), in thread-local memory valid until the thread's next
  * sample; *n frames. NULL when too little stack is left below the handler to unwind (the

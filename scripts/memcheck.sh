@@ -129,5 +129,32 @@ run report "$tmp/chain.json" --top
 run compare --t 5
 run compare --root "$gs" --runs 3 --junit "$tmp/j2.xml" --markdown /nonexistent/m.md
 run compare --root "$gs" --executable '.git'
+
+# the memory layer: sections read, merged, reported, exported, diffed and judged; broken ones
+mr="$tmp/mem"
+mkdir -p "$mr/profile_results/alloc_shares"
+for leak in 8 8 8 16 16 16; do
+    PROFREG_MEMORY=1 PROFREG_MEMORY_RATE=16K PROFREG_QUIET=1 PROFREG_OUTPUT="$mr/profile_results/alloc_shares/" \
+        LD_PRELOAD="$build/libprofreg.so" "$build/workloads/alloc_shares" leak 8 "$leak" >/dev/null
+done
+set -- "$mr"/profile_results/alloc_shares/profile_*.json
+m1=$1 m2=$2
+run report --memory "$m1" "$m2" --top 3
+run report --memory --exit --self "$m1"
+run report --memory "$tmp/chain.json"
+run flamegraph --memory --live "$m1" "$m2" -o "$tmp/m.svg"
+run export "$m1" "$m2" --memory --format pprof -o "$tmp/m.pb.gz"
+run export "$m1" --memory --exit --format folded -o "$tmp/m.folded"
+run diff --memory "$m1" -- "$m2" -o "$tmp/md.svg" --top 3
+run compare --root "$mr" --set-baseline --runs 6
+run baseline show --root "$mr"
+run compare --root "$mr" --metric alloc --runs 3 --junit "$tmp/mj.xml" --markdown "$tmp/mm.md"
+run compare --root "$mr" --metric live --runs 3 --by-test
+run compare --root "$mr" --metric alloc --current "$tmp/chain.json" --executable alloc_shares
+sed 's/"alloc_bytes": [0-9]*/"alloc_bytes": -1/' "$m1" >"$tmp/badmem.json"
+run report --memory "$tmp/badmem.json"
+sed 's/"frames": \[0/"frames": [999/' "$m1" >"$tmp/badmem2.json"
+run flamegraph --memory "$tmp/badmem2.json" -o "$tmp/x.svg"
+
 [ $fail -eq 0 ] && echo "memcheck: profreg is clean under valgrind"
 exit $fail

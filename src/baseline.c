@@ -33,6 +33,8 @@ void baseline_free(struct baseline *b)
     free(b->project_root);
     profile_free(&b->stacks);
     test_profile_free(&b->tests);
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++)
+        avg_profile_free(&b->mem[k]);
     baseline_init(b);
 }
 
@@ -78,10 +80,11 @@ static int read_metadata(struct jr *r, const struct jv *root, struct baseline *b
                : 0;
 }
 
-static int read_function(struct jr *r, const struct jv *e, size_t i, struct avg_function *f)
+static int read_function(struct jr *r, const struct jv *e, const char *array, size_t i,
+                         struct avg_function *f)
 {
-    char where[64], key[96];
-    snprintf(where, sizeof where, "top_functions[%zu]", i);
+    char where[96], key[160];
+    snprintf(where, sizeof where, "%s[%zu]", array, i);
     f->line = -1;
     f->order = i;
     f->mean_pct = f->sd_pct = f->mean_samples = f->sd_samples = NAN;
@@ -168,35 +171,41 @@ static int read_metric(struct jr *r, const struct jv *s, const char *key, struct
     return 0;
 }
 
-static int read_functions(struct jr *r, const struct jv *root, struct baseline *b)
+/* The function list `array` (arr, which must be there) into a->functions. */
+static int read_function_list(struct jr *r, const struct jv *arr, const char *array,
+                              struct avg_profile *a)
 {
-    const struct jv *arr = jr_get(r, root, "top_functions");
     if (!arr)
-        return jr_fail(r, "top_functions: missing");
+        return jr_fail(r, "%s: missing", array);
     if (!jv_is_array(arr))
-        return jr_fail(r, "top_functions: expected an array, got %s", jr_type_name(arr));
+        return jr_fail(r, "%s: expected an array, got %s", array, jr_type_name(arr));
     size_t n = jv_size(arr);
-    b->avg.functions = calloc(n ? n : 1, sizeof *b->avg.functions);
-    if (!b->avg.functions)
+    a->functions = calloc(n ? n : 1, sizeof *a->functions);
+    if (!a->functions)
         return jr_fail(r, "out of memory");
     struct hmap names;
     hmap_init(&names);
     int rc = 0;
     const struct jv *e = jv_child(r->doc, arr);
     for (size_t i = 0; i < n && rc == 0; i++, e = jv_next(r->doc, e, arr)) {
-        b->avg.nfunctions = i + 1;
-        struct avg_function *f = &b->avg.functions[i];
-        rc = read_function(r, e, i, f);
+        a->nfunctions = i + 1;
+        struct avg_function *f = &a->functions[i];
+        rc = read_function(r, e, array, i, f);
         uint32_t first;
         int ins = rc ? 1 : hmap_intern(&names, f->name, strlen(f->name), (uint32_t)i, &first);
         if (ins < 0)
             rc = jr_fail(r, "out of memory");
         else if (ins == 0)
-            rc = jr_fail(r, "top_functions[%zu]: duplicate function name (also at [%u]): %.200s", i,
+            rc = jr_fail(r, "%s[%zu]: duplicate function name (also at [%u]): %.200s", array, i,
                          first, f->name);
     }
     hmap_free(&names);
     return rc;
+}
+
+static int read_functions(struct jr *r, const struct jv *root, struct baseline *b)
+{
+    return read_function_list(r, jr_get(r, root, "top_functions"), "top_functions", &b->avg);
 }
 
 /* ---- stacks: the call tree, or the flat list of older baselines ---------------------------- */
@@ -507,8 +516,8 @@ static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
             if (jr_count(r, x, key, &v))
                 return -1;
             if (v >= nn)
-                return jr_fail(r, "%s: %llu is not an index into stack_functions (%zu names)",
-                               key, (unsigned long long)v, nn);
+                return jr_fail(r, "%s: %llu is not an index into stack_functions (%zu names)", key,
+                               (unsigned long long)v, nn);
             st->frames[d] = (uint32_t)v;
         }
     }
@@ -711,6 +720,9 @@ static void write_tests(struct jw *w, const struct test_profile *t)
     free(names);
 }
 
+static void finish_averages(struct avg_profile *a, size_t seen);
+static int read_memory(struct jr *r, const struct jv *root, struct baseline *b);
+
 static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
 {
     if (!jv_is_object(root))
@@ -730,7 +742,9 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
             jr_opt_number(r, s, "avg_signals", "summary", &b->avg.avg_signals) ||
             read_metric(r, s, "wall_time_ms", &b->avg.wall_ms) ||
             read_metric(r, s, "cpu_time_ms", &b->avg.cpu_ms) ||
-            read_metric(r, s, "peak_rss_kb", &b->avg.peak_rss_kb))
+            read_metric(r, s, "peak_rss_kb", &b->avg.peak_rss_kb) ||
+            read_metric(r, s, "alloc_kb", &b->avg.alloc_kb) ||
+            read_metric(r, s, "peak_live_kb", &b->avg.peak_live_kb))
             return -1;
         b->avg.avg_total_samples = isnan(v) ? 0 : v;
     }
@@ -738,8 +752,15 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
         return -1;
     if (read_tests(r, root, &b->tests))
         return -1;
+    finish_averages(&b->avg, b->functions_seen);
+    return read_memory(r, root, b);
+}
+
+/* The spread, self figures and completeness of a read averaged profile (runs and functions
+ * set); seen: the functions averaged before the cut (0 unknown). */
+static void finish_averages(struct avg_profile *a, size_t seen)
+{
     /* spread is known when every function carries it (baselines of the old tool do not) */
-    struct avg_profile *a = &b->avg;
     a->has_spread = !isnan(a->sd_total_samples);
     a->has_self = a->nfunctions > 0;
     for (size_t i = 0; i < a->nfunctions; i++) {
@@ -760,8 +781,54 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
         f->avg_self_pct = f->self_mean_pct / share;
     }
     /* it lists every function the runs had (absent means no samples) when it says so */
-    a->complete = b->functions_seen > 0 && b->functions_seen == a->nfunctions;
+    a->complete = seen > 0 && seen == a->nfunctions;
     avg_profile_sort(a);
+}
+
+/* The optional memory section: per view, its totals and function list. */
+static int read_memory(struct jr *r, const struct jv *root, struct baseline *b)
+{
+    static const char *const views[BASELINE_MEM_VIEWS] = {"alloc", "live"};
+    const struct jv *m;
+    if (jr_opt_object(r, root, "memory", "", &m))
+        return -1;
+    if (!m)
+        return 0;
+    uint64_t runs = 0;
+    if (jr_count(r, jr_get(r, m, "runs_averaged"), "memory.runs_averaged", &runs))
+        return -1;
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++) {
+        char where[64], list[64];
+        snprintf(where, sizeof where, "memory.%s", views[k]);
+        snprintf(list, sizeof list, "memory.%s.functions", views[k]);
+        const struct jv *o;
+        if (jr_opt_object(r, m, views[k], "memory", &o))
+            return -1;
+        if (!o)
+            return jr_fail(r, "%s: missing", where);
+        struct avg_profile *a = &b->mem[k];
+        a->runs = (unsigned)(runs > 1000000 ? 1000000 : runs);
+        double total;
+        uint64_t seen = 0;
+        const struct jv *fs = jr_get(r, o, "functions_seen");
+        char key[96];
+        snprintf(key, sizeof key, "%s.functions_seen", where);
+        if (jr_opt_number(r, o, "avg_total_bytes", where, &total) ||
+            jr_opt_number(r, o, "sd_total_bytes", where, &a->sd_total_samples) ||
+            jr_opt_number(r, o, "avg_sampled", where, &a->avg_signals) ||
+            (fs && jr_count(r, fs, key, &seen)) ||
+            read_function_list(r, jr_get(r, o, "functions"), list, a))
+            return -1;
+        a->avg_total_samples = isnan(total) ? 0 : total;
+        /* the whole-run figures are the baseline's own */
+        a->wall_ms = b->avg.wall_ms;
+        a->cpu_ms = b->avg.cpu_ms;
+        a->peak_rss_kb = b->avg.peak_rss_kb;
+        a->alloc_kb = b->avg.alloc_kb;
+        a->peak_live_kb = b->avg.peak_live_kb;
+        finish_averages(a, (size_t)seen);
+    }
+    b->has_memory = true;
     return 0;
 }
 
@@ -789,20 +856,26 @@ int baseline_read_string(const char *text, const char *name, struct baseline *b,
 
 /* ---- writing ---------------------------------------------------------------------------- */
 
-size_t baseline_kept(const struct baseline *b)
+/* How many of a's (ranked) functions are written within `budget` bytes. */
+static size_t kept_of(const struct avg_profile *a, size_t budget)
 {
     size_t n = 0, bytes = 0;
-    while (n < b->avg.nfunctions) {
-        const struct avg_function *f = &b->avg.functions[n];
+    while (n < a->nfunctions) {
+        const struct avg_function *f = &a->functions[n];
         /* a line: the name, the file, and about 300 bytes of keys and numbers */
         size_t cost = strlen(f->name) + (f->source_path ? strlen(f->source_path) : 0) + 300;
-        if (n >= BASELINE_KEEP_TOP && (f->avg_percentage < BASELINE_KEEP_MIN_PERCENT ||
-                                       bytes + cost > BASELINE_FUNCTION_BYTES))
+        if (n >= BASELINE_KEEP_TOP &&
+            (f->avg_percentage < BASELINE_KEEP_MIN_PERCENT || bytes + cost > budget))
             break;
         bytes += cost;
         n++;
     }
     return n;
+}
+
+size_t baseline_kept(const struct baseline *b)
+{
+    return kept_of(&b->avg, BASELINE_FUNCTION_BYTES);
 }
 
 /* path relative to root when it lies under it (so that baselines do not depend on where
@@ -1060,6 +1133,93 @@ static void write_call_tree(struct jw *w, const struct baseline *b)
     tree_plan_free(&p);
 }
 
+/* The first `kept` functions of a, one line each (the keys of top_functions). */
+static void write_function_list(struct jw *w, const struct baseline *b, const struct avg_profile *a,
+                                size_t kept)
+{
+    jw_array_begin(w);
+    for (size_t i = 0; i < kept; i++) {
+        const struct avg_function *fn = &a->functions[i];
+        jw_object_begin_inline(w);
+        jw_key(w, "name");
+        jw_string(w, fn->name);
+        jw_key(w, "avg_percentage");
+        jw_double(w, fn->avg_percentage, BASELINE_PCT_DECIMALS);
+        jw_key(w, "avg_samples");
+        jw_double(w, fn->avg_samples, BASELINE_SAMPLES_DECIMALS);
+        jw_key(w, "occurrences");
+        jw_uint(w, fn->occurrences);
+        if (a->has_spread) {
+            jw_key(w, "mean_percentage");
+            jw_double(w, fn->mean_pct, BASELINE_PCT_DECIMALS);
+            jw_key(w, "sd_percentage");
+            jw_double(w, fn->sd_pct, BASELINE_PCT_DECIMALS);
+            jw_key(w, "mean_samples");
+            jw_double(w, fn->mean_samples, BASELINE_SAMPLES_DECIMALS);
+            jw_key(w, "sd_samples");
+            jw_double(w, fn->sd_samples, BASELINE_SAMPLES_DECIMALS);
+        }
+        if (a->has_spread && a->has_self) {
+            jw_key(w, "self_mean_percentage");
+            jw_double(w, fn->self_mean_pct, BASELINE_PCT_DECIMALS);
+            jw_key(w, "self_sd_percentage");
+            jw_double(w, fn->self_sd_pct, BASELINE_PCT_DECIMALS);
+            jw_key(w, "self_mean_samples");
+            jw_double(w, fn->self_mean_samples, BASELINE_SAMPLES_DECIMALS);
+            jw_key(w, "self_sd_samples");
+            jw_double(w, fn->self_sd_samples, BASELINE_SAMPLES_DECIMALS);
+        }
+        jw_key(w, "source_file");
+        jw_string(w, fn->source_file);
+        /* absolute, or relative to the project root; a compiler's path relative to some
+         * other build directory would read as the project's, so it is left out */
+        const char *path =
+            fn->source_path ? project_relative(b->project_root, fn->source_path) : NULL;
+        if (path && (path[0] == '/' || path != fn->source_path)) {
+            jw_key(w, "source_path");
+            jw_string(w, path);
+        }
+        jw_key(w, "line");
+        if (fn->line >= 0)
+            jw_int(w, fn->line);
+        else
+            jw_null(w);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+/* The memory section: the runs averaged, and per view its totals and functions. */
+static void write_memory(struct jw *w, const struct baseline *b)
+{
+    static const char *const views[BASELINE_MEM_VIEWS] = {"alloc", "live"};
+    jw_key(w, "memory");
+    jw_object_begin(w);
+    jw_key(w, "runs_averaged");
+    jw_uint(w, b->mem[BASELINE_MEM_ALLOC].runs);
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++) {
+        const struct avg_profile *a = &b->mem[k];
+        jw_key(w, views[k]);
+        jw_object_begin(w);
+        jw_key(w, "avg_total_bytes");
+        jw_double(w, a->avg_total_samples, BASELINE_SAMPLES_DECIMALS);
+        if (a->has_spread) {
+            jw_key(w, "sd_total_bytes");
+            jw_double(w, a->sd_total_samples, BASELINE_SAMPLES_DECIMALS);
+        }
+        if (!isnan(a->avg_signals)) {
+            jw_key(w, "avg_sampled");
+            jw_double(w, a->avg_signals, BASELINE_SAMPLES_DECIMALS);
+        }
+        jw_key(w, "functions_seen");
+        jw_uint(w, a->nfunctions);
+        jw_key(w, "functions");
+        write_function_list(w, b, a, kept_of(a, BASELINE_MEM_BYTES));
+        jw_object_end(w);
+    }
+    jw_object_end(w);
+}
+
 int baseline_write(FILE *f, const struct baseline *b)
 {
     struct jw w;
@@ -1103,64 +1263,18 @@ int baseline_write(FILE *f, const struct baseline *b)
         write_metric(&w, "wall_time_ms", &b->avg.wall_ms);
         write_metric(&w, "cpu_time_ms", &b->avg.cpu_ms);
         write_metric(&w, "peak_rss_kb", &b->avg.peak_rss_kb);
+        write_metric(&w, "alloc_kb", &b->avg.alloc_kb);
+        write_metric(&w, "peak_live_kb", &b->avg.peak_live_kb);
     }
     jw_object_end(&w);
 
     write_tests(&w, &b->tests);
     jw_key(&w, "top_functions");
-    jw_array_begin(&w);
-    size_t kept = baseline_kept(b);
-    for (size_t i = 0; i < kept; i++) {
-        const struct avg_function *fn = &b->avg.functions[i];
-        jw_object_begin_inline(&w);
-        jw_key(&w, "name");
-        jw_string(&w, fn->name);
-        jw_key(&w, "avg_percentage");
-        jw_double(&w, fn->avg_percentage, BASELINE_PCT_DECIMALS);
-        jw_key(&w, "avg_samples");
-        jw_double(&w, fn->avg_samples, BASELINE_SAMPLES_DECIMALS);
-        jw_key(&w, "occurrences");
-        jw_uint(&w, fn->occurrences);
-        if (b->avg.has_spread) {
-            jw_key(&w, "mean_percentage");
-            jw_double(&w, fn->mean_pct, BASELINE_PCT_DECIMALS);
-            jw_key(&w, "sd_percentage");
-            jw_double(&w, fn->sd_pct, BASELINE_PCT_DECIMALS);
-            jw_key(&w, "mean_samples");
-            jw_double(&w, fn->mean_samples, BASELINE_SAMPLES_DECIMALS);
-            jw_key(&w, "sd_samples");
-            jw_double(&w, fn->sd_samples, BASELINE_SAMPLES_DECIMALS);
-        }
-        if (b->avg.has_spread && b->avg.has_self) {
-            jw_key(&w, "self_mean_percentage");
-            jw_double(&w, fn->self_mean_pct, BASELINE_PCT_DECIMALS);
-            jw_key(&w, "self_sd_percentage");
-            jw_double(&w, fn->self_sd_pct, BASELINE_PCT_DECIMALS);
-            jw_key(&w, "self_mean_samples");
-            jw_double(&w, fn->self_mean_samples, BASELINE_SAMPLES_DECIMALS);
-            jw_key(&w, "self_sd_samples");
-            jw_double(&w, fn->self_sd_samples, BASELINE_SAMPLES_DECIMALS);
-        }
-        jw_key(&w, "source_file");
-        jw_string(&w, fn->source_file);
-        /* absolute, or relative to the project root; a compiler's path relative to some
-         * other build directory would read as the project's, so it is left out */
-        const char *path = fn->source_path ? project_relative(b->project_root, fn->source_path)
-                                           : NULL;
-        if (path && (path[0] == '/' || path != fn->source_path)) {
-            jw_key(&w, "source_path");
-            jw_string(&w, path);
-        }
-        jw_key(&w, "line");
-        if (fn->line >= 0)
-            jw_int(&w, fn->line);
-        else
-            jw_null(&w);
-        jw_object_end(&w);
-    }
-    jw_array_end(&w);
+    write_function_list(&w, b, &b->avg, baseline_kept(b));
     if (b->avg.has_stacks && b->avg.nstacks)
         write_call_tree(&w, b);
+    if (b->has_memory)
+        write_memory(&w, b);
     jw_object_end(&w);
     return jw_finish(&w);
 }

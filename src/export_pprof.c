@@ -15,6 +15,7 @@
 
 #include "profreg/fsutil.h"
 #include "profreg/hashmap.h"
+#include "profreg/memory.h"
 #include "profreg/timeutil.h"
 
 /* A growable byte buffer; `bad` once an allocation failed (further writes are dropped). */
@@ -195,16 +196,27 @@ static void encode_mappings(struct buf *out, const struct pr_profile *p, struct 
     hmap_free(&modules);
 }
 
-/* Encodes the Profile message into out. */
-static void encode(struct buf *out, const struct pr_profile *p, struct strings *s)
+/* What each Sample carries: its value types (at most 4) and, per stack of the profile being
+ * encoded, the values; the period. */
+struct sample_kinds {
+    size_t n;
+    const char *type[4], *unit[4];
+    const char *period_type, *period_unit;
+    uint64_t period;
+    const char *default_type; /* NULL: pprof's default, the last */
+    uint64_t (*value)(const void *ctx, size_t stack, size_t k);
+    const void *ctx;
+    uint64_t duration_ns;
+};
+
+/* Encodes the Profile message of p's stacks into out. */
+static void encode(struct buf *out, const struct pr_profile *p, struct strings *s,
+                   const struct sample_kinds *k)
 {
-    bool wall = p->mode && strcmp(p->mode, "wall") == 0;
-    const char *kind = wall ? "wall" : "cpu";
-    uint64_t period = period_ns(p);
     struct buf m = {0}, inner = {0};
 
-    value_type(out, 1, s, "samples", "count");
-    value_type(out, 1, s, kind, "nanoseconds");
+    for (size_t t = 0; t < k->n; t++)
+        value_type(out, 1, s, k->type[t], k->unit[t]);
 
     /* samples: locations leaf first (profreg's frames are root first), values packed */
     for (size_t i = 0; i < p->nstacks; i++) {
@@ -212,8 +224,8 @@ static void encode(struct buf *out, const struct pr_profile *p, struct strings *
         for (uint32_t d = st->depth; d-- > 0;)
             varint(&inner, (uint64_t)st->frames[d] + 1);
         field_msg(&m, 1, &inner);
-        varint(&inner, st->count);
-        varint(&inner, st->count * period);
+        for (size_t t = 0; t < k->n; t++)
+            varint(&inner, k->value(k->ctx, i, t));
         field_msg(&m, 2, &inner);
         field_msg(out, 2, &m);
     }
@@ -251,12 +263,11 @@ static void encode(struct buf *out, const struct pr_profile *p, struct strings *
     double t;
     if (p->export_timestamp && time_parse_iso(p->export_timestamp, &t) && t > 0)
         field_int(out, 9, (uint64_t)llround(t * 1e9));
-    double ms = isfinite(p->total_time_ms) && p->total_time_ms > 0 ? p->total_time_ms
-                : isfinite(p->wall_time_ms) && p->wall_time_ms > 0 ? p->wall_time_ms
-                                                                    : 0;
-    field_int(out, 10, (uint64_t)llround(ms * 1e6));
-    value_type(out, 11, s, kind, "nanoseconds");
-    field_int(out, 12, period);
+    field_int(out, 10, k->duration_ns);
+    value_type(out, 11, s, k->period_type, k->period_unit);
+    field_int(out, 12, k->period);
+    if (k->default_type)
+        field_int(out, 14, str_index(s, k->default_type));
 
     /* the string table last: every index above is known now */
     for (size_t i = 0; i < s->n; i++)
@@ -294,12 +305,10 @@ static int write_gzip(FILE *out, const uint8_t *data, size_t len)
     return rc == Z_STREAM_END && !ferror(out) ? 0 : -1;
 }
 
-int export_pprof(FILE *out, const struct pr_profile *p, char *err, size_t errlen)
+/* Encodes and writes p with sample kinds k. */
+static int write_pprof(FILE *out, const struct pr_profile *p, const struct sample_kinds *k,
+                       char *err, size_t errlen)
 {
-    if (!p->has_stacks || p->nstacks == 0) {
-        snprintf(err, errlen, "profile has no stacks (written by the older tool?)");
-        return -1;
-    }
     struct buf b = {0};
     struct strings s;
     memset(&s, 0, sizeof s);
@@ -313,7 +322,7 @@ int export_pprof(FILE *out, const struct pr_profile *p, char *err, size_t errlen
         b.bad = true;
     }
     if (!b.bad)
-        encode(&b, p, &s);
+        encode(&b, p, &s, k);
     int rc = -1;
     if (b.bad)
         snprintf(err, errlen, "out of memory encoding the pprof profile");
@@ -324,5 +333,87 @@ int export_pprof(FILE *out, const struct pr_profile *p, char *err, size_t errlen
     free(b.p);
     free(s.list);
     hmap_free(&s.map);
+    return rc;
+}
+
+struct cpu_values {
+    const struct pr_profile *p;
+    uint64_t period;
+};
+
+static uint64_t cpu_value(const void *ctx, size_t stack, size_t k)
+{
+    const struct cpu_values *c = ctx;
+    uint64_t count = c->p->stacks[stack].count;
+    return k == 0 ? count : count * c->period;
+}
+
+int export_pprof(FILE *out, const struct pr_profile *p, char *err, size_t errlen)
+{
+    if (!p->has_stacks || p->nstacks == 0) {
+        snprintf(err, errlen, "profile has no stacks (written by the older tool?)");
+        return -1;
+    }
+    bool wall = p->mode && strcmp(p->mode, "wall") == 0;
+    const char *kind = wall ? "wall" : "cpu";
+    struct cpu_values cv = {p, period_ns(p)};
+    double ms = isfinite(p->total_time_ms) && p->total_time_ms > 0 ? p->total_time_ms
+                : isfinite(p->wall_time_ms) && p->wall_time_ms > 0 ? p->wall_time_ms
+                                                                   : 0;
+    struct sample_kinds k = {2,
+                             {"samples", kind},
+                             {"count", "nanoseconds"},
+                             kind,
+                             "nanoseconds",
+                             cv.period,
+                             NULL,
+                             cpu_value,
+                             &cv,
+                             (uint64_t)llround(ms * 1e6)};
+    return write_pprof(out, p, &k, err, errlen);
+}
+
+/* The memory section's stacks, in the order of its view of sampled allocations. */
+static uint64_t memory_value(const void *ctx, size_t stack, size_t k)
+{
+    static const enum pr_mem_metric metric[3] = {MEM_ALLOC_COUNT, MEM_ALLOC_BYTES, MEM_EXIT_LIVE};
+    const struct pr_memory *m = ctx;
+    return m->stacks[stack].v[metric[k]];
+}
+
+int export_pprof_memory(FILE *out, const struct pr_profile *p, char *err, size_t errlen)
+{
+    const struct pr_memory *m = p->memory;
+    if (!m || m->nstacks == 0) {
+        snprintf(err, errlen, "the profile has no sampled allocations");
+        return -1;
+    }
+    /* the view of sampled allocations has every stack (each has samples), in the same order */
+    struct pr_profile shape;
+    if (memory_view(p, MEM_SAMPLES, &shape) != 0) {
+        snprintf(err, errlen, "out of memory encoding the pprof profile");
+        return -1;
+    }
+    int rc = -1;
+    if (shape.nstacks != m->nstacks) {
+        snprintf(err, errlen, "memory section with stacks of no sampled allocation");
+    } else {
+        double ms = isfinite(p->wall_time_ms) && p->wall_time_ms > 0 ? p->wall_time_ms : 0;
+        double rate = isfinite(m->rate_bytes) && m->rate_bytes > 0 ? m->rate_bytes : 524288;
+        struct sample_kinds k = {
+            3,
+            {"alloc_objects", "alloc_space", "inuse_space"},
+            {"count", "bytes", "bytes"},
+            "space",
+            "bytes",
+            (uint64_t)llround(rate),
+            "alloc_space",
+            memory_value,
+            m,
+            (uint64_t)llround(ms * 1e6),
+        };
+        rc = write_pprof(out, &shape, &k, err, errlen);
+    }
+    profile_free(&shape);
     return rc;
 }

@@ -4,6 +4,7 @@
  * exactly one place (function_verdict). Invariant: the names in a judgement point into the
  * averaged profiles it was computed from. */
 #include "profreg/judge.h"
+#include "profreg/memory.h"
 
 #include <errno.h>
 #include <math.h>
@@ -163,7 +164,7 @@ void avg_builder_abort(struct avg_builder *b)
         free(b->names);
     }
     free(b->acc);
-    for (int m = 0; m < 3; m++)
+    for (int m = 0; m < 5; m++)
         free(b->metrics[m]);
     if (b->stack_ids) {
         hmap_free(b->stack_ids);
@@ -284,6 +285,9 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
     if (add_metric(b, 0, p->wall_time_ms) || add_metric(b, 1, p->cpu_time_ms) ||
         add_metric(b, 2, p->peak_rss_kb))
         return -1;
+    if (p->memory && (add_metric(b, 3, (double)p->memory->total[MEM_ALLOC_BYTES] / 1024) ||
+                      add_metric(b, 4, (double)p->memory->total[MEM_PEAK_LIVE] / 1024)))
+        return -1;
     for (size_t i = 0; i < p->nfunctions; i++) {
         const struct pr_function *f = &p->functions[i];
         uint32_t idx;
@@ -364,6 +368,8 @@ int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
     a->wall_ms = metric_of(b->metrics[0], b->nmetrics[0]);
     a->cpu_ms = metric_of(b->metrics[1], b->nmetrics[1]);
     a->peak_rss_kb = metric_of(b->metrics[2], b->nmetrics[2]);
+    a->alloc_kb = metric_of(b->metrics[3], b->nmetrics[3]);
+    a->peak_live_kb = metric_of(b->metrics[4], b->nmetrics[4]);
     avg_profile_sort(a);
     /* the stacks' frames follow the functions to their ranked places (order is the index
      * a function had before sorting) */
@@ -1109,16 +1115,22 @@ static void judge_metrics(const struct avg_profile *c, const struct avg_profile 
 {
     static const struct {
         const char *key, *label, *unit;
-    } names[3] = {{"wall_time_ms", "wall time", "ms"},
+    } names[5] = {{"wall_time_ms", "wall time", "ms"},
                   {"cpu_time_ms", "CPU time", "ms"},
-                  {"peak_rss_kb", "peak memory", "MB"}};
-    const struct run_metric *cm[3] = {&c->wall_ms, &c->cpu_ms, &c->peak_rss_kb};
-    const struct run_metric *bm[3] = {&b->wall_ms, &b->cpu_ms, &b->peak_rss_kb};
-    double thresholds[3] = {o->time_threshold, o->time_threshold, o->memory_threshold};
-    double budgets[3] = {o->max_time_ms, NAN, o->max_memory_mb};
-    double scale[3] = {1, 1, 1.0 / 1024};
-    j->nmetrics = 3;
-    for (int i = 0; i < 3; i++) {
+                  {"peak_rss_kb", "peak memory", "MB"},
+                  {"alloc_kb", "allocated", "MB"},
+                  {"peak_live_kb", "peak live heap", "MB"}};
+    const struct run_metric *cm[5] = {&c->wall_ms, &c->cpu_ms, &c->peak_rss_kb, &c->alloc_kb,
+                                      &c->peak_live_kb};
+    const struct run_metric *bm[5] = {&b->wall_ms, &b->cpu_ms, &b->peak_rss_kb, &b->alloc_kb,
+                                      &b->peak_live_kb};
+    double thresholds[5] = {o->time_threshold, o->time_threshold, o->memory_threshold,
+                            o->memory_threshold, o->memory_threshold};
+    double budgets[5] = {o->max_time_ms, NAN, o->max_memory_mb, NAN, NAN};
+    double scale[5] = {1, 1, 1.0 / 1024, 1.0 / 1024, 1.0 / 1024};
+    /* the memory layer's figures, when either side has them (else the report is as before) */
+    j->nmetrics = c->alloc_kb.n || b->alloc_kb.n ? 5 : 3;
+    for (size_t i = 0; i < j->nmetrics; i++) {
         struct judged_metric *m = &j->metrics[i];
         m->key = names[i].key;
         m->label = names[i].label;

@@ -6,6 +6,7 @@
 #include "profreg/array.h"
 
 #include "profreg/hashmap.h"
+#include "profreg/memory.h"
 
 #include <errno.h>
 #include <math.h>
@@ -62,6 +63,10 @@ void profile_free(struct pr_profile *p)
         free(p->stacks[i].inlined);
     }
     free(p->stacks);
+    if (p->memory) {
+        memory_free(p->memory);
+        free(p->memory);
+    }
     profile_init(p);
 }
 
@@ -318,6 +323,33 @@ static bool merge_fits(const struct pr_profile *dst, const struct pr_profile *sr
     return fits;
 }
 
+/* The whole-run figures of the memory sections: a copy of the first, then sums (a side
+ * without a section drops them). */
+static int merge_memory_totals(struct pr_profile *dst, const struct pr_profile *src, bool first)
+{
+    if (first) {
+        dst->memory = src->memory ? memory_copy(src->memory, false) : NULL;
+        return src->memory && !dst->memory ? -1 : 0;
+    }
+    if (!dst->memory)
+        return 0;
+    if (!src->memory) {
+        memory_free(dst->memory);
+        free(dst->memory);
+        dst->memory = NULL;
+        return 0;
+    }
+    struct pr_memory *d = dst->memory;
+    for (int k = 0; k < MEM_NMETRICS; k++)
+        d->total[k] += src->memory->total[k];
+    if (d->rate_bytes != src->memory->rate_bytes)
+        d->rate_bytes = NAN;
+    d->peak_time_ms = NAN;
+    d->lost_samples += src->memory->lost_samples;
+    d->untracked_samples += src->memory->untracked_samples;
+    return 0;
+}
+
 int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
 {
     if (!merge_fits(dst, src)) {
@@ -329,6 +361,8 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
         copy_run_fields(dst, src);
     else
         forget_run_fields(dst);
+    if (merge_memory_totals(dst, src, first) != 0)
+        return -1;
     uint32_t *map = malloc((src->nfunctions ? src->nfunctions : 1) * sizeof *map);
     if (!map || merge_functions(dst, src, map) != 0) {
         free(map);

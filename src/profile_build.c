@@ -141,7 +141,7 @@ static int expand_address(struct builder *b, uint64_t addr, struct frames *out)
  * merging equal stacks; the identity is the frames with their inlined marks. key has room
  * for depth * 5 bytes. */
 static int add_stack(struct builder *b, const uint32_t *frames, const uint8_t *inl, size_t depth,
-                     uint64_t count, uint8_t *key)
+                     uint64_t count, uint8_t *key, uint32_t *index)
 {
     struct pr_profile *p = b->p;
     bool any_inl = false;
@@ -154,6 +154,7 @@ static int add_stack(struct builder *b, const uint32_t *frames, const uint8_t *i
         hmap_intern(&b->stack_map, key, depth * (sizeof *frames + 1), (uint32_t)p->nstacks, &si);
     if (r < 0)
         return -1;
+    *index = si;
     if (r == 0) {
         p->stacks[si].count += count;
         return 0;
@@ -193,7 +194,8 @@ static void to_root_first(const struct frames *leaf, struct u32vec *root, uint8_
     }
 }
 
-static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_t nraw)
+static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_t nraw,
+                        uint32_t *stack_of)
 {
     struct frames leaf_first = {0};
     struct u32vec root_first = {0};
@@ -232,7 +234,10 @@ static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_
             capkey = ncap;
         }
         to_root_first(&leaf_first, &root_first, inl);
-        rc = add_stack(b, root_first.v, inl, root_first.len, raw[i].count, key);
+        uint32_t si = 0;
+        rc = add_stack(b, root_first.v, inl, root_first.len, raw[i].count, key, &si);
+        if (stack_of)
+            stack_of[i] = si;
     }
     free(leaf_first.fn.v);
     free(leaf_first.flags);
@@ -314,6 +319,13 @@ static int make_names_unique(struct pr_profile *p)
 int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
                   pb_resolve_fn resolve, void *ctx, char *err, size_t errlen)
 {
+    return profile_build_map(p, stacks, nstacks, resolve, ctx, NULL, err, errlen);
+}
+
+int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
+                      pb_resolve_fn resolve, void *ctx, uint32_t *stack_of, char *err,
+                      size_t errlen)
+{
     struct builder b;
     memset(&b, 0, sizeof b);
     b.p = p;
@@ -324,7 +336,7 @@ int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_
     hmap_init(&b.stack_map);
     p->has_stacks = true;
 
-    int rc = build_stacks(&b, stacks, nstacks);
+    int rc = build_stacks(&b, stacks, nstacks, stack_of);
     if (rc == 0)
         rc = count_samples(p);
     if (rc == 0)

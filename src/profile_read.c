@@ -12,6 +12,7 @@
 
 #include "profreg/hashmap.h"
 #include "profreg/json_read.h"
+#include "profreg/memory.h"
 
 static int read_metadata(struct jr *r, const struct jv *root, struct pr_profile *p)
 {
@@ -175,6 +176,49 @@ static int read_functions(struct jr *r, const struct jv *root, struct pr_profile
     return rc;
 }
 
+/* A stack's "frames" (indices into a table of nfunctions named `table`) and "inlined"
+ * (frame positions), into *frames, *depth and *inlined (NULL when none is). */
+static int read_frames(struct jr *r, const struct jv *e, const char *where, const char *table,
+                       size_t nfunctions, uint32_t **frames_out, uint32_t *depth_out,
+                       uint8_t **inlined_out)
+{
+    const struct jv *frames = jr_get(r, e, "frames");
+    if (!jv_is_array(frames) || jv_size(frames) == 0)
+        return jr_fail(r, "%s.frames: expected a non-empty array of function indices", where);
+    size_t depth = jv_size(frames);
+    uint32_t *f = malloc(depth * sizeof *f);
+    if (!f)
+        return jr_fail(r, "out of memory");
+    *frames_out = f;
+    *depth_out = (uint32_t)depth;
+    const struct jv *fi = jv_child(r->doc, frames);
+    for (size_t d = 0; d < depth; d++, fi = jv_next(r->doc, fi, frames)) {
+        if (!jv_is_integer(fi) || jv_integer(fi) < 0 || (size_t)jv_integer(fi) >= nfunctions)
+            return jr_fail(r, "%s.frames[%zu]: expected an index into %s (0..%zu)", where, d, table,
+                           nfunctions ? nfunctions - 1 : 0);
+        f[d] = (uint32_t)jv_integer(fi);
+    }
+    const struct jv *inl = jr_get(r, e, "inlined");
+    if (!inl || jv_is_null(inl))
+        return 0;
+    if (!jv_is_array(inl))
+        return jr_fail(r, "%s.inlined: expected an array of frame positions, got %s", where,
+                       jr_type_name(inl));
+    if (jv_size(inl) == 0)
+        return 0;
+    if (!(*inlined_out = calloc(depth, 1)))
+        return jr_fail(r, "out of memory");
+    const struct jv *pi = jv_child(r->doc, inl);
+    for (size_t k = 0; k < jv_size(inl); k++, pi = jv_next(r->doc, pi, inl)) {
+        /* frame 0 is the root: nothing is outside it to be inlined into */
+        if (!jv_is_integer(pi) || jv_integer(pi) < 1 || (size_t)jv_integer(pi) >= depth)
+            return jr_fail(r, "%s.inlined[%zu]: expected a frame position (1..%zu)", where, k,
+                           depth - 1);
+        (*inlined_out)[jv_integer(pi)] = 1;
+    }
+    return 0;
+}
+
 static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p)
 {
     const struct jv *arr = jr_get(r, root, "stacks");
@@ -198,45 +242,143 @@ static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p
         p->nstacks = i + 1;
         char key[96];
         snprintf(key, sizeof key, "%s.count", where);
-        if (jr_count(r, jr_get(r, e, "count"), key, &s->count))
+        if (jr_count(r, jr_get(r, e, "count"), key, &s->count) ||
+            read_frames(r, e, where, "top_functions", p->nfunctions, &s->frames, &s->depth,
+                        &s->inlined))
             return -1;
         if (!pr_count_add(&sum, s->count))
             return jr_fail(r, "%s: the stacks' counts add up to more than " PR_MAX_SAMPLES_TEXT,
                            key);
-        const struct jv *frames = jr_get(r, e, "frames");
-        if (!jv_is_array(frames) || jv_size(frames) == 0)
-            return jr_fail(r, "%s.frames: expected a non-empty array of function indices", where);
-        size_t depth = jv_size(frames);
-        s->frames = malloc(depth * sizeof *s->frames);
-        if (!s->frames)
-            return jr_fail(r, "out of memory");
-        s->depth = (uint32_t)depth;
-        const struct jv *fi = jv_child(r->doc, frames);
-        for (size_t d = 0; d < depth; d++, fi = jv_next(r->doc, fi, frames)) {
-            if (!jv_is_integer(fi) || jv_integer(fi) < 0 || (size_t)jv_integer(fi) >= p->nfunctions)
-                return jr_fail(r, "%s.frames[%zu]: expected an index into top_functions (0..%zu)",
-                               where, d, p->nfunctions ? p->nfunctions - 1 : 0);
-            s->frames[d] = (uint32_t)jv_integer(fi);
-        }
-        const struct jv *inl = jr_get(r, e, "inlined");
-        if (!inl || jv_is_null(inl))
-            continue;
-        if (!jv_is_array(inl))
-            return jr_fail(r, "%s.inlined: expected an array of frame positions, got %s", where,
-                           jr_type_name(inl));
-        if (jv_size(inl) == 0)
-            continue;
-        if (!(s->inlined = calloc(depth, 1)))
-            return jr_fail(r, "out of memory");
-        const struct jv *pi = jv_child(r->doc, inl);
-        for (size_t k = 0; k < jv_size(inl); k++, pi = jv_next(r->doc, pi, inl)) {
-            /* frame 0 is the root: nothing is outside it to be inlined into */
-            if (!jv_is_integer(pi) || jv_integer(pi) < 1 || (size_t)jv_integer(pi) >= depth)
-                return jr_fail(r, "%s.inlined[%zu]: expected a frame position (1..%zu)", where, k,
-                               depth - 1);
-            s->inlined[jv_integer(pi)] = 1;
-        }
     }
+    return 0;
+}
+
+/* ---- the memory section ------------------------------------------------------------------ */
+
+static int read_mem_function(struct jr *r, const struct jv *e, size_t i, struct pr_mem_function *f)
+{
+    static const char *const A = "memory.functions";
+    f->line = -1;
+    if (!jv_is_object(e))
+        return jr_fail(r, "%s[%zu]: expected an object, got %s", A, i, jr_type_name(e));
+    const struct jv *name = jr_get(r, e, "name");
+    if (!jv_is_string(name) || !*jv_string(name))
+        return jr_fail(r, "%s[%zu].name: expected a non-empty string, got %s", A, i,
+                       name ? jr_type_name(name) : "nothing");
+    if (!(f->name = strdup(jv_string(name))))
+        return jr_fail(r, "out of memory");
+    for (int k = 0; k < MEM_NMETRICS; k++) {
+        char self[64];
+        snprintf(self, sizeof self, "self_%s", mem_metric_key[k]);
+        if (jr_elem_count(r, e, A, i, mem_metric_key[k], true, &f->total[k]) < 0 ||
+            jr_elem_count(r, e, A, i, self, true, &f->self[k]) < 0)
+            return -1;
+    }
+    uint64_t line;
+    int has = jr_elem_count(r, e, A, i, "line", false, &line);
+    if (has < 0)
+        return -1;
+    if (has)
+        f->line = (long)line;
+    if (jr_elem_string(r, e, A, i, "source_file", &f->source_file) < 0 ||
+        jr_elem_string(r, e, A, i, "source_path", &f->source_path) < 0 ||
+        jr_elem_string(r, e, A, i, "module", &f->module) < 0 ||
+        jr_elem_string(r, e, A, i, "raw_name", &f->raw_name) < 0)
+        return -1;
+    return 0;
+}
+
+static int read_mem_functions(struct jr *r, const struct jv *arr, struct pr_memory *m)
+{
+    if (!jv_is_array(arr))
+        return jr_fail(r, "memory.functions: expected an array, got %s", jr_type_name(arr));
+    size_t n = jv_size(arr);
+    if (!(m->functions = calloc(n ? n : 1, sizeof *m->functions)))
+        return jr_fail(r, "out of memory");
+    struct hmap names;
+    hmap_init(&names);
+    int rc = 0;
+    const struct jv *e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n && rc == 0; i++, e = jv_next(r->doc, e, arr)) {
+        m->nfunctions = i + 1;
+        rc = read_mem_function(r, e, i, &m->functions[i]);
+        uint32_t first;
+        int ins = rc ? 0
+                     : hmap_intern(&names, m->functions[i].name, strlen(m->functions[i].name),
+                                   (uint32_t)i, &first);
+        if (ins < 0)
+            rc = jr_fail(r, "out of memory");
+        else if (rc == 0 && ins == 0)
+            rc = jr_fail(r, "memory.functions[%zu]: duplicate function name (also at [%u]): %.200s",
+                         i, first, m->functions[i].name);
+    }
+    hmap_free(&names);
+    return rc;
+}
+
+static int read_mem_stacks(struct jr *r, const struct jv *arr, struct pr_memory *m)
+{
+    if (!jv_is_array(arr))
+        return jr_fail(r, "memory.stacks: expected an array, got %s", jr_type_name(arr));
+    size_t n = jv_size(arr);
+    if (!(m->stacks = calloc(n ? n : 1, sizeof *m->stacks)))
+        return jr_fail(r, "out of memory");
+    const struct jv *e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n; i++, e = jv_next(r->doc, e, arr)) {
+        char where[64];
+        snprintf(where, sizeof where, "memory.stacks[%zu]", i);
+        if (!jv_is_object(e))
+            return jr_fail(r, "%s: expected an object, got %s", where, jr_type_name(e));
+        struct pr_mem_stack *s = &m->stacks[i];
+        m->nstacks = i + 1;
+        for (int k = 0; k < MEM_NMETRICS; k++)
+            if (jr_elem_count(r, e, "memory.stacks", i, mem_metric_key[k], true, &s->v[k]) < 0)
+                return -1;
+        if (read_frames(r, e, where, "memory.functions", m->nfunctions, &s->frames, &s->depth,
+                        &s->inlined))
+            return -1;
+    }
+    return 0;
+}
+
+/* The optional memory section; its functions' figures are recounted from its stacks (the
+ * stacks are the truth, as for the CPU samples). */
+static int read_memory(struct jr *r, const struct jv *root, struct pr_profile *p)
+{
+    const struct jv *o;
+    if (jr_opt_object(r, root, "memory", "", &o))
+        return -1;
+    if (!o)
+        return 0;
+    struct pr_memory *m = malloc(sizeof *m);
+    if (!m)
+        return jr_fail(r, "out of memory");
+    memory_init(m);
+    p->memory = m; /* freed with p on error */
+    if (jr_opt_number(r, o, "rate_bytes", "memory", &m->rate_bytes) ||
+        jr_opt_number(r, o, "peak_time_ms", "memory", &m->peak_time_ms))
+        return -1;
+    for (int k = 0; k < MEM_NMETRICS; k++) {
+        char where[64];
+        snprintf(where, sizeof where, "memory.%s", mem_metric_key[k]);
+        if (jr_count(r, jr_get(r, o, mem_metric_key[k]), where, &m->total[k]))
+            return -1;
+    }
+    const struct jv *lost = jr_get(r, o, "lost_samples"),
+                    *untracked = jr_get(r, o, "untracked_samples");
+    if ((lost && !jv_is_null(lost) && jr_count(r, lost, "memory.lost_samples", &m->lost_samples)) ||
+        (untracked && !jv_is_null(untracked) &&
+         jr_count(r, untracked, "memory.untracked_samples", &m->untracked_samples)))
+        return -1;
+    const struct jv *fns = jr_get(r, o, "functions"), *stacks = jr_get(r, o, "stacks");
+    if (!fns)
+        return jr_fail(r, "memory.functions: missing");
+    if (!stacks)
+        return jr_fail(r, "memory.stacks: missing");
+    if (read_mem_functions(r, fns, m) || read_mem_stacks(r, stacks, m))
+        return -1;
+    if (memory_recount(m) != 0)
+        return jr_fail(r, "out of memory");
     return 0;
 }
 
@@ -245,7 +387,7 @@ static int read_root(struct jr *r, const struct jv *root, struct pr_profile *p)
     if (!jv_is_object(root))
         return jr_fail(r, "expected a JSON object at the top, got %s", jr_type_name(root));
     if (read_metadata(r, root, p) || read_summary(r, root, p) || read_functions(r, root, p) ||
-        read_stacks(r, root, p))
+        read_stacks(r, root, p) || read_memory(r, root, p))
         return -1;
     return 0;
 }

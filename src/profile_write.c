@@ -4,6 +4,7 @@
 
 #include "profreg/fsutil.h"
 #include "profreg/json_write.h"
+#include "profreg/memory.h"
 
 #include <math.h>
 
@@ -127,6 +128,92 @@ static void write_function(struct jw *w, const struct pr_function *f, size_t ran
     jw_object_end(w);
 }
 
+/* A stack's frames and inlined marks (indices into frames). */
+static void write_frames(struct jw *w, const uint32_t *frames, uint32_t depth,
+                         const uint8_t *inlined)
+{
+    jw_key(w, "frames");
+    jw_array_begin_inline(w);
+    for (uint32_t d = 0; d < depth; d++)
+        jw_uint(w, frames[d]);
+    jw_array_end(w);
+    if (inlined) {
+        jw_key(w, "inlined");
+        jw_array_begin_inline(w);
+        for (uint32_t d = 0; d < depth; d++)
+            if (inlined[d])
+                jw_uint(w, d);
+        jw_array_end(w);
+    }
+}
+
+static void write_mem_function(struct jw *w, const struct pr_mem_function *f)
+{
+    jw_object_begin_inline(w);
+    jw_key(w, "name");
+    jw_string(w, f->name);
+    for (int k = 0; k < MEM_NMETRICS; k++) {
+        jw_key(w, mem_metric_key[k]);
+        jw_uint(w, f->total[k]);
+    }
+    for (int k = 0; k < MEM_NMETRICS; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "self_%s", mem_metric_key[k]);
+        jw_key(w, key);
+        jw_uint(w, f->self[k]);
+    }
+    jw_key(w, "source_file");
+    jw_string(w, f->source_file);
+    jw_key(w, "line");
+    if (f->line >= 0)
+        jw_int(w, f->line);
+    else
+        jw_null(w);
+    opt_string(w, "module", f->module);
+    opt_string(w, "source_path", f->source_path);
+    opt_string(w, "raw_name", f->raw_name);
+    jw_object_end(w);
+}
+
+/* The memory section (docs/formats.md): whole-run figures, functions, stacks. */
+static void write_memory(struct jw *w, const struct pr_memory *m)
+{
+    jw_key(w, "memory");
+    jw_object_begin(w);
+    opt_real(w, "rate_bytes", m->rate_bytes, 1);
+    static const int order[] = {MEM_SAMPLES, MEM_ALLOC_BYTES, MEM_ALLOC_COUNT, MEM_PEAK_LIVE};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        jw_key(w, mem_metric_key[order[i]]);
+        jw_uint(w, m->total[order[i]]);
+    }
+    opt_real(w, "peak_time_ms", m->peak_time_ms, 3);
+    jw_key(w, mem_metric_key[MEM_EXIT_LIVE]);
+    jw_uint(w, m->total[MEM_EXIT_LIVE]);
+    jw_key(w, "lost_samples");
+    jw_uint(w, m->lost_samples);
+    jw_key(w, "untracked_samples");
+    jw_uint(w, m->untracked_samples);
+    jw_key(w, "functions");
+    jw_array_begin(w);
+    for (size_t i = 0; i < m->nfunctions; i++)
+        write_mem_function(w, &m->functions[i]);
+    jw_array_end(w);
+    jw_key(w, "stacks");
+    jw_array_begin(w);
+    for (size_t i = 0; i < m->nstacks; i++) {
+        const struct pr_mem_stack *s = &m->stacks[i];
+        jw_object_begin_inline(w);
+        for (int k = 0; k < MEM_NMETRICS; k++) {
+            jw_key(w, mem_metric_key[k]);
+            jw_uint(w, s->v[k]);
+        }
+        write_frames(w, s->frames, s->depth, s->inlined);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
 int profile_write(const struct pr_profile *p, FILE *f)
 {
     struct jw w;
@@ -147,23 +234,13 @@ int profile_write(const struct pr_profile *p, FILE *f)
             jw_object_begin_inline(&w);
             jw_key(&w, "count");
             jw_uint(&w, s->count);
-            jw_key(&w, "frames");
-            jw_array_begin_inline(&w);
-            for (uint32_t d = 0; d < s->depth; d++)
-                jw_uint(&w, s->frames[d]);
-            jw_array_end(&w);
-            if (s->inlined) {
-                jw_key(&w, "inlined");
-                jw_array_begin_inline(&w);
-                for (uint32_t d = 0; d < s->depth; d++)
-                    if (s->inlined[d])
-                        jw_uint(&w, d);
-                jw_array_end(&w);
-            }
+            write_frames(&w, s->frames, s->depth, s->inlined);
             jw_object_end(&w);
         }
         jw_array_end(&w);
     }
+    if (p->memory)
+        write_memory(&w, p->memory);
     jw_object_end(&w);
     return jw_finish(&w);
 }

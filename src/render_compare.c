@@ -100,6 +100,8 @@ static void print_header(FILE *out, const struct compare_view *v, const struct t
     char rule[512];
     render_rule(v->options, rule, sizeof rule);
     fprintf(out, "\nrule:      %s\n", rule);
+    if (v->share_of)
+        fprintf(out, "shares:    of the %s (sampled allocations)\n", v->share_of);
     if (v->filter_text) {
         fputs("filter:    ", out);
         term_put(out, v->filter_text, SIZE_MAX);

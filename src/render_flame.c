@@ -303,11 +303,13 @@ int render_flame_svg(FILE *out, const struct flame_tree *t, const struct flame_o
         fprintf(out, "<g><title>");
         xml_text(out, nd->name, SIZE_MAX, false);
         if (before) {
-            fprintf(out, "\n%.2f%% now (%s samples), %.2f%% before: %+.2f points</title>",
-                    share * 100, samples, before[i] * 100, (share - before[i]) * 100);
+            fprintf(out, "\n%.2f%% now (%s %s), %.2f%% before: %+.2f points</title>",
+                    share * 100, samples, o->unit ? o->unit : "samples", before[i] * 100,
+                    (share - before[i]) * 100);
             flame_diff_colour(share, before[i], max_change, colour, sizeof colour);
         } else {
-            fprintf(out, "\n%s samples, %.2f%%</title>", samples, share * 100);
+            fprintf(out, "\n%s %s, %.2f%%</title>", samples, o->unit ? o->unit : "samples",
+                    share * 100);
             hot_colour(nd->name, colour, sizeof colour);
         }
         fprintf(out,

@@ -150,6 +150,10 @@ int render_compare_json(FILE *out, const struct compare_view *v, const struct ju
     const struct judge_options *o = v->options;
     jw_key(&w, "metric");
     jw_string(&w, judge_metric_name(o->metric));
+    if (v->share_of) { /* compare --metric alloc|live */
+        jw_key(&w, "shares_of");
+        jw_string(&w, v->share_of);
+    }
     jw_key_double(&w, "min_delta", o->compat ? NAN : o->min_delta, 6);
     jw_key_double(&w, "confidence", o->compat ? NAN : o->confidence, 6);
     jw_key_double(&w, "time_threshold_percent", o->compat ? NAN : o->time_threshold, 6);

@@ -94,6 +94,8 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
             j->ncompared, j->passed, j->regressed, j->inconclusive, v->current_runs,
             v->current_runs == 1 ? "" : "s", v->base_files ? "base runs" : "a baseline",
             v->baseline_runs, rule);
+    if (v->share_of)
+        fprintf(out, "Shares are of the %s (sampled allocations).\n\n", v->share_of);
     if (o->compat) {
         fprintf(out, "| Function | Current %% | Baseline %% | Diff | Status |\n");
         fprintf(out, "|---|---:|---:|---:|---|\n");

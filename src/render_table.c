@@ -166,3 +166,135 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
     free(name);
     free(rows);
 }
+
+/* ---- the memory section ------------------------------------------------------------------- */
+
+static enum pr_mem_metric g_sort_metric; /* qsort has no context argument */
+static bool g_sort_self;
+
+static int cmp_mem(const void *a, const void *b)
+{
+    const struct pr_mem_function *x = *(const struct pr_mem_function *const *)a;
+    const struct pr_mem_function *y = *(const struct pr_mem_function *const *)b;
+    uint64_t vx = g_sort_self ? x->self[g_sort_metric] : x->total[g_sort_metric];
+    uint64_t vy = g_sort_self ? y->self[g_sort_metric] : y->total[g_sort_metric];
+    if (vx != vy)
+        return vx > vy ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void format_mem_source(const struct pr_mem_function *f, char *buf, size_t len)
+{
+    struct pr_function g = {0};
+    g.source_file = f->source_file;
+    g.line = f->line;
+    g.module = f->module;
+    format_source(&g, buf, len);
+}
+
+static void print_memory_header(FILE *out, const struct pr_profile *meta, const struct pr_memory *m,
+                                const struct report_options *o)
+{
+    const struct term_style *st = &o->style;
+    char alloc[32], peak[32], exitb[32], rate[32];
+    mem_format_bytes((double)m->total[MEM_ALLOC_BYTES], alloc, sizeof alloc);
+    mem_format_bytes((double)m->total[MEM_PEAK_LIVE], peak, sizeof peak);
+    mem_format_bytes((double)m->total[MEM_EXIT_LIVE], exitb, sizeof exitb);
+    fprintf(out, "%sMemory%s %s", st->blue, st->reset,
+            meta->executable ? meta->executable
+                             : (meta->trace_file ? meta->trace_file : "(unknown)"));
+    if (o->nfiles > 1)
+        fprintf(out, " (%zu profiles merged)", o->nfiles);
+    fprintf(out, "\n  %s allocated in %llu allocations (estimated from %llu sampled", alloc,
+            (unsigned long long)m->total[MEM_ALLOC_COUNT],
+            (unsigned long long)m->total[MEM_SAMPLES]);
+    if (!isnan(m->rate_bytes)) {
+        mem_format_bytes(m->rate_bytes, rate, sizeof rate);
+        fprintf(out, ", one per %s on average", rate);
+    }
+    fprintf(out, ")\n  live at the peak of the heap %s", peak);
+    if (!isnan(m->peak_time_ms))
+        fprintf(out, " (at %.1f ms)", m->peak_time_ms);
+    if (o->nfiles > 1)
+        fprintf(out, " (summed over the profiles)");
+    fprintf(out, "; still live at exit %s\n", exitb);
+    if (m->lost_samples || m->untracked_samples)
+        fprintf(out,
+                "  %swarning:%s %llu sampled allocations in no stack (stack table full), "
+                "%llu not followed until freed\n",
+                st->yellow, st->reset, (unsigned long long)m->lost_samples,
+                (unsigned long long)m->untracked_samples);
+}
+
+void render_memory_report(FILE *out, const struct pr_profile *meta, const struct pr_memory *m,
+                          enum pr_mem_metric sort, const struct report_options *o)
+{
+    const struct term_style *st = &o->style;
+    print_memory_header(out, meta, m, o);
+    size_t n = m->nfunctions;
+    const struct pr_mem_function **rows = malloc((n ? n : 1) * sizeof *rows);
+    if (!rows)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) /* functions with nothing of the ranked figure: left out */
+        if ((o->by_self ? m->functions[i].self[sort] : m->functions[i].total[sort]) > 0)
+            rows[kept++] = &m->functions[i];
+    g_sort_metric = sort;
+    g_sort_self = o->by_self;
+    qsort(rows, kept, sizeof *rows, cmp_mem);
+    size_t shown = o->top && o->top < kept ? o->top : kept;
+
+    enum { COLS = 6 + 11 * 5 + 2 }; /* rank, five figures and the gaps */
+    int width = o->width > 0 ? o->width : 120;
+    size_t name_cols = width > COLS + SOURCE_COLS + 20 ? (size_t)(width - COLS - SOURCE_COLS) : 20;
+    size_t longest = 8, buflen = 8;
+    for (size_t i = 0; i < shown; i++) {
+        size_t w = term_text_width(rows[i]->name);
+        longest = w > longest ? w : longest;
+        buflen = strlen(rows[i]->name) + 8 > buflen ? strlen(rows[i]->name) + 8 : buflen;
+    }
+    if (longest < name_cols)
+        name_cols = longest;
+    fprintf(out, "\n%s%4s  ", st->blue, "Rank");
+    print_padded(out, "Function", name_cols);
+    fprintf(out, "  %10s %10s %10s %10s %10s  %s%s\n", "Allocated", "Self", "Allocs", "Peak live",
+            "Exit live", "Source", st->reset);
+    char *name = malloc(buflen);
+    for (size_t i = 0; name && i < shown; i++) {
+        const struct pr_mem_function *f = rows[i];
+        char a[32], self[32], peak[32], ex[32], src[512];
+        mem_format_bytes((double)f->total[MEM_ALLOC_BYTES], a, sizeof a);
+        mem_format_bytes((double)f->self[MEM_ALLOC_BYTES], self, sizeof self);
+        mem_format_bytes((double)f->total[MEM_PEAK_LIVE], peak, sizeof peak);
+        mem_format_bytes((double)f->total[MEM_EXIT_LIVE], ex, sizeof ex);
+        format_mem_source(f, src, sizeof src);
+        term_shorten_name(f->name, name_cols, name, buflen);
+        fprintf(out, "%4zu  ", i + 1);
+        print_padded(out, name, name_cols);
+        fprintf(out, "  %10s %10s %10llu %10s %10s  %s\n", a, self,
+                (unsigned long long)f->total[MEM_ALLOC_COUNT], peak, ex, src);
+    }
+    if (shown < kept)
+        fprintf(out, "  ... %zu more function%s (--top %zu shows all)\n", kept - shown,
+                kept - shown == 1 ? "" : "s", kept);
+    /* the top allocator: the largest self figure of the ranked metric */
+    const struct pr_mem_function *top = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (m->functions[i].self[sort] > 0 &&
+            (!top || m->functions[i].self[sort] > top->self[sort]))
+            top = &m->functions[i];
+    if (top) {
+        char v[32], src[512];
+        mem_format_bytes((double)top->self[sort], v, sizeof v);
+        format_mem_source(top, src, sizeof src);
+        double of = (double)m->total[sort];
+        fprintf(out,
+                "\n%sTop allocator:%s %s\n  %s (%.2f %%) of the %s in the function itself, %s\n",
+                st->yellow, st->reset, top->name, v,
+                of > 0 ? (double)top->self[sort] * 100 / of : 0.0, mem_metric_label(sort), src);
+    } else {
+        fprintf(out, "\nNo %s.\n", mem_metric_label(sort));
+    }
+    free(name);
+    free(rows);
+}

@@ -26,6 +26,11 @@
 #define BASELINE_PCT_DECIMALS     3
 #define BASELINE_SAMPLES_DECIMALS 1
 
+/* The memory views a baseline keeps: mem[BASELINE_MEM_ALLOC] (shares of the bytes allocated),
+ * mem[BASELINE_MEM_LIVE] (of the bytes live at the peak), each within BASELINE_MEM_BYTES. */
+enum { BASELINE_MEM_ALLOC, BASELINE_MEM_LIVE, BASELINE_MEM_VIEWS };
+#define BASELINE_MEM_BYTES (96 * 1024)
+
 struct baseline {
     struct avg_profile avg;
     char *executable;        /* basename, or NULL */
@@ -43,6 +48,11 @@ struct baseline {
     struct pr_profile stacks;
     /* per-test figures (the "tests" section, docs/formats.md); no tests when it has none */
     struct test_profile tests;
+    /* the runs' memory sections (PROFREG_MEMORY=1): their views of bytes allocated and of
+     * bytes live at the peak (memory_view), averaged as top_functions are; has_memory false
+     * when the runs had none (the "memory" section, docs/formats.md) */
+    struct avg_profile mem[BASELINE_MEM_VIEWS];
+    bool has_memory;
 };
 
 /* The tests section: tests heaviest first, with their functions, while within this many bytes. */

@@ -27,4 +27,9 @@ int export_speedscope(FILE *out, const struct pr_profile *p, const char *name);
 /* pprof: profile.proto, gzip-compressed. 0, or -1 (err says why). */
 int export_pprof(FILE *out, const struct pr_profile *p, char *err, size_t errlen);
 
+/* pprof of p's memory section, as Go's heap profiles: sample types alloc_objects (count),
+ * alloc_space and inuse_space (bytes; in use = live at exit), default alloc_space, period
+ * type space/bytes with the sampling rate as period. 0, or -1 (err says why). */
+int export_pprof_memory(FILE *out, const struct pr_profile *p, char *err, size_t errlen);
+
 #endif

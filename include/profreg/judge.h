@@ -52,6 +52,9 @@ struct avg_profile {
     double avg_signals;       /* mean timer signals per run (samples may weigh more than
                                  one each); NAN when unknown */
     struct run_metric wall_ms, cpu_ms, peak_rss_kb;
+    /* from the runs' memory sections (PROFREG_MEMORY=1), in KB: estimated bytes allocated,
+     * estimated bytes live at the peak of the heap; n = 0 when no run had one */
+    struct run_metric alloc_kb, peak_live_kb;
     /* The runs' stacks, counts summed over the runs (frames index functions[], root
      * first); has_stacks when every run had stacks. */
     struct pr_stack *stacks;
@@ -75,8 +78,8 @@ struct avg_builder {
     size_t cap;
     double total, total_sq, signals;
     unsigned signal_runs;
-    double *metrics[3]; /* per-run wall, CPU, memory values */
-    size_t nmetrics[3], metrics_cap[3];
+    double *metrics[5]; /* per-run wall, CPU, memory; allocated and peak live (KB) values */
+    size_t nmetrics[5], metrics_cap[5];
     struct hmap *stack_ids; /* frame sequence -> index in out.stacks */
     size_t stacks_cap;
     uint32_t *fmap; /* a run's function index -> out.functions index */
@@ -278,7 +281,8 @@ struct judgement {
     const char *likely_cause; /* the regressed function most likely responsible, or NULL */
     const char **structural;  /* functions in nearly every sample, not given a slot */
     size_t nstructural;
-    struct judged_metric metrics[3];
+    struct judged_metric metrics[5]; /* wall, CPU, peak RSS; allocated and peak live heap
+                                        when either side has memory sections */
     size_t nmetrics;
     size_t metrics_regressed;
     size_t new_regressed; /* new hotspots counted as regressions (--fail-on-new) */

@@ -27,6 +27,8 @@ static inline bool pr_count_add(uint64_t *acc, uint64_t v)
     return true;
 }
 
+struct pr_memory; /* memory.h */
+
 struct pr_function {
     char *name;        /* demangled, unique within a profile */
     char *source_file; /* basename of the defining file, or NULL */
@@ -92,6 +94,8 @@ struct pr_profile {
     struct pr_stack *stacks;
     size_t nstacks;
     bool has_stacks;
+
+    struct pr_memory *memory; /* the memory section (PROFREG_MEMORY=1), or NULL */
 };
 
 /* Initialises every field to "unknown". */
@@ -109,9 +113,10 @@ int profile_sort(struct pr_profile *p);
 
 /* Adds src into dst, matching functions by name: sums samples, self samples, stack counts
  * and totals, then re-sorts and recomputes percentages. Run-level measurements (wall, CPU,
- * memory) are kept only while dst holds a single profile. dst must be initialised (an
- * empty dst becomes a copy of src). Returns 0, or -1 on allocation failure, or -1 with errno
- * EOVERFLOW (dst unchanged) when a sum would pass PR_MAX_SAMPLES. */
+ * memory) are kept only while dst holds a single profile; of a memory section, only the
+ * whole-run figures are kept (summed; memory_view and memory_join merge sections). dst must
+ * be initialised (an empty dst becomes a copy of src). Returns 0, or -1 on allocation
+ * failure, or -1 with errno EOVERFLOW (dst unchanged) when a sum would pass PR_MAX_SAMPLES. */
 int profile_merge(struct pr_profile *dst, const struct pr_profile *src);
 
 /* Recomputes every function's samples (inclusive, once per stack) and self samples, and

@@ -40,4 +40,10 @@ typedef size_t (*pb_resolve_fn)(void *ctx, uint64_t addr, struct sym_frame *out,
 int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
                   pb_resolve_fn resolve, void *ctx, char *err, size_t errlen);
 
+/* profile_build, also telling where each raw stack went: stack_of[i] is the index in
+ * p->stacks of the stack raw stack i became (stacks that became equal share one). */
+int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
+                      pb_resolve_fn resolve, void *ctx, uint32_t *stack_of, char *err,
+                      size_t errlen);
+
 #endif

@@ -31,6 +31,9 @@ struct compare_view {
     const char *const *base_files;
     size_t nbase_files;
     const char *base_label; /* --base-label, or NULL */
+    /* compare --metric alloc|live: what the shares are of ("allocated bytes", ...); NULL for
+     * CPU samples */
+    const char *share_of;
 };
 
 /* A name as Markdown inline code fit for a table cell: backticks inside become ', pipes are

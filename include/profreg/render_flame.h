@@ -19,6 +19,7 @@ struct flame_options {
     /* Differential: colour each frame by the change of its share against `base` (same path
      * of names): red grew, blue shrank, saturation by the size of the change. NULL: plain. */
     const struct flame_tree *base;
+    const char *unit; /* what a frame's width counts, in its hover text ("bytes"); NULL: samples */
 };
 
 /* Frames narrower than this many pixels are left out (as FlameGraph's --minwidth). */

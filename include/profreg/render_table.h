@@ -2,6 +2,7 @@
 #ifndef PROFREG_RENDER_TABLE_H
 #define PROFREG_RENDER_TABLE_H
 
+#include "profreg/memory.h"
 #include "profreg/profile.h"
 #include "profreg/term.h"
 
@@ -18,6 +19,13 @@ struct report_options {
 
 /* Prints a header, the table (rank, name, samples, %, self %, source) and the top hotspot. */
 void render_report(FILE *out, const struct pr_profile *p, const struct report_options *o);
+
+/* Prints a memory section (memory.h) as a table: estimated bytes allocated (inclusive and
+ * self), allocations, bytes live at the peak and at exit, source; ranked by `sort` (inclusive,
+ * or self with o->by_self), and the top allocator (largest self figure of `sort`). meta gives
+ * the executable. */
+void render_memory_report(FILE *out, const struct pr_profile *meta, const struct pr_memory *m,
+                          enum pr_mem_metric sort, const struct report_options *o);
 
 /* The function with the largest self share (or inclusive share when the profile has no
  * self counts), or -1 when the profile is empty. */

@@ -120,6 +120,17 @@ static void print_metadata(FILE *out, const char *path, const struct baseline *b
     if (b->avg.wall_ms.n || b->avg.cpu_ms.n || b->avg.peak_rss_kb.n)
         fprintf(out, "whole run:   median wall %.0f ms, CPU %.0f ms, peak memory %.1f MB\n",
                 b->avg.wall_ms.median, b->avg.cpu_ms.median, b->avg.peak_rss_kb.median / 1024);
+    if (b->avg.alloc_kb.n) {
+        char alloc[32], live[32];
+        mem_format_bytes(b->avg.alloc_kb.median * 1024, alloc, sizeof alloc);
+        mem_format_bytes(b->avg.peak_live_kb.median * 1024, live, sizeof live);
+        fprintf(out, "memory:      median %s allocated, %s live at the peak (estimated)", alloc,
+                live);
+        if (b->has_memory)
+            fprintf(out, "; %zu and %zu functions kept", b->mem[BASELINE_MEM_ALLOC].nfunctions,
+                    b->mem[BASELINE_MEM_LIVE].nfunctions);
+        fputc('\n', out);
+    }
     if (!b->avg.has_spread)
         fprintf(out, "spread:      none (old format): the judge can assess sampling noise only\n");
     fprintf(out, "functions:   %zu listed", b->avg.nfunctions);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "profreg/baseline.h"
+#include "profreg/memory.h"
 #include "profreg/profile.h"
 
 /* Exit codes, the same for every subcommand (SPEC section 4). */
@@ -68,10 +69,23 @@ struct load_opts {
     bool fold_clones;         /* default true; false under --compat */
     enum inline_mode inlines; /* --inlines; default INLINES_FOLD */
     bool inlines_given;       /* --inlines was on the command line */
+    bool memory;              /* --memory: the memory section's metric below, not CPU samples */
+    enum pr_mem_metric memory_metric;
 };
 
 /* Applies o to a profile just read. 0, or -1 when out of memory. */
 int load_opts_apply(const struct load_opts *o, struct pr_profile *p);
+
+/* With o->memory, replaces p (read from path) by its memory section's view of
+ * o->memory_metric (memory.h). 0, or -1 (printed) when p has no memory section or memory ran
+ * out. Without o->memory, does nothing. */
+int load_opts_view(const struct load_opts *o, const char *path, struct pr_profile *p);
+
+/* Reads the profiles at paths and merges their memory sections (each metric's view folded as
+ * o says, merged, joined back: memory_join) into out->memory; out keeps the first profile's
+ * run fields. 0, or -1 (printed): a file that cannot be read or has no memory section. */
+int load_memory_merged(char *const *paths, size_t n, const struct load_opts *o,
+                       struct pr_profile *out);
 
 /* Takes "--inlines MODE"; prints the error and returns -1 when MODE is not fold|expand. */
 int load_opts_inlines(struct load_opts *o, const char *value);
@@ -121,6 +135,10 @@ struct runs {
     size_t n;
     unsigned requested;        /* --runs, when loaded from the results directory */
     struct avg_profile avg;    /* judge_average of the runs */
+    /* the runs' memory views (BASELINE_MEM_ALLOC, BASELINE_MEM_LIVE) averaged the same way,
+     * when every run has a memory section (has_memory) */
+    struct avg_profile mem[BASELINE_MEM_VIEWS];
+    bool has_memory;
     struct test_profile tests; /* per-test figures of the runs (testattr.h) */
     char *average_timestamp;   /* mean export_timestamp (ISO-8601), or NULL */
     char *executable;          /* metadata.executable of the first run, or NULL */

@@ -25,7 +25,8 @@ void usage_compare(FILE *out)
         out,
         "usage: profreg compare [--executable NAME] [--current FILE]... [--baseline FILE]\n"
         "                       [--runs M] [--top N] [--threshold PCT] [--min-delta PP]\n"
-        "                       [--confidence PCT] [--metric both|total|self] [--compat]\n"
+        "                       [--confidence PCT] [--metric both|total|self|alloc|live]\n"
+        "                       [--compat]\n"
         "                       [--inlines fold|expand]\n"
         "                       [--time-threshold PCT] [--memory-threshold PCT]\n"
         "                       [--max-time-ms MS] [--max-memory-mb MB] [--fail-on-new]\n"
@@ -61,12 +62,17 @@ void usage_compare(FILE *out)
         "  --min-delta PP      and its absolute increase, percentage points (default 0.5)\n"
         "  --confidence PCT    and its significance, percent (default 99)\n"
         "  --metric M          both (default: inclusive and self shares, top N of each),\n"
-        "                      total (inclusive) or self share alone\n"
+        "                      total (inclusive) or self share alone; alloc or live: both\n"
+        "                      shares of the bytes allocated, or of those live at the peak of\n"
+        "                      the heap (runs profiled with PROFREG_MEMORY=1, and a baseline\n"
+        "                      set from such runs)\n"
         "  --inlines MODE      fold (default: inlined code counts as self time of the function\n"
         "                      it was inlined into, as perf reports it) or expand\n"
         "  --compat            the old tool's rules exactly (no noise control, no metrics)\n"
         "  --time-threshold PCT    relative increase of median wall or CPU time (default 10)\n"
-        "  --memory-threshold PCT  relative increase of median peak memory (default 10)\n"
+        "  --memory-threshold PCT  relative increase of median peak memory (default 10), and\n"
+        "                      of the bytes allocated and live at the peak when the runs and\n"
+        "                      the baseline have memory sections\n"
         "  --max-time-ms MS    fail when the median wall time exceeds MS, whatever the baseline\n"
         "  --max-memory-mb MB  fail when the median peak memory exceeds MB\n"
         "  --fail-on-new       a significant new hotspot fails --strict too\n"
@@ -109,6 +115,8 @@ struct compare_args {
     const char **base;               /* --base-runs files, in order */
     size_t nbase;
     const char *base_label; /* --base-label */
+    bool memory;            /* --metric alloc|live: the runs' memory views are judged */
+    int memory_view;        /* BASELINE_MEM_ALLOC or BASELINE_MEM_LIVE */
 };
 
 /* Appends "--opt value" to the filter text (cut when it does not fit). */
@@ -223,8 +231,15 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
                 a->judge.metric = METRIC_SELF;
             } else if (strcmp(optarg, "both") == 0) {
                 a->judge.metric = METRIC_BOTH;
+            } else if (strcmp(optarg, "alloc") == 0 || strcmp(optarg, "live") == 0) {
+                /* both shares, of the bytes allocated or live at the peak */
+                a->judge.metric = METRIC_BOTH;
+                a->memory = true;
+                a->memory_view = optarg[0] == 'a' ? BASELINE_MEM_ALLOC : BASELINE_MEM_LIVE;
             } else {
-                cli_usage_error("--metric: '%s' is not 'both', 'total' or 'self'", optarg);
+                cli_usage_error("--metric: '%s' is not 'both', 'total', 'self', 'alloc' or "
+                                "'live'",
+                                optarg);
                 return -1;
             }
             break;
@@ -318,6 +333,11 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     if (!a->by_test && (a->fail_on_test_time || !isnan(a->test_threshold))) {
         cli_usage_error("--%s: only with --by-test",
                   a->fail_on_test_time ? "fail-on-test-time" : "test-threshold");
+        return -1;
+    }
+    if (a->memory && (a->judge.compat || a->by_test)) {
+        cli_error("--metric alloc|live: not with %s (they judge CPU samples)",
+                  a->judge.compat ? "--compat" : "--by-test");
         return -1;
     }
     if (a->judge.compat) {
@@ -564,12 +584,33 @@ static int judge_and_report(const struct compare_args *a, const struct project *
             cli_error("%s", err);
         return EXIT_USAGE;
     }
-    if (!a->nbase && avg_profile_adopt_stacks(&base.avg, &base.stacks) != 0) {
+    if (!a->nbase && !a->memory && avg_profile_adopt_stacks(&base.avg, &base.stacks) != 0) {
         baseline_free(&base);
         cli_error("out of memory reading the baseline's stacks");
         return EXIT_USAGE;
     }
-    const struct avg_profile *current = &runs->avg;
+    const struct avg_profile *current = &runs->avg, *baseline = &base.avg;
+    if (a->memory) { /* --metric alloc|live: the memory views */
+        const struct runs *base_side = a->nbase ? &base_runs : NULL;
+        bool has_base = base_side ? base_side->has_memory : base.has_memory;
+        if (!runs->has_memory || !has_base) {
+            if (!runs->has_memory)
+                cli_error("--metric %s: the current runs have no memory sections (profile them "
+                          "with PROFREG_MEMORY=1, or profreg-ci --memory)",
+                          a->memory_view == BASELINE_MEM_ALLOC ? "alloc" : "live");
+            else
+                cli_error("--metric %s: %s keeps no memory figures (set it from runs profiled "
+                          "with PROFREG_MEMORY=1)",
+                          a->memory_view == BASELINE_MEM_ALLOC ? "alloc" : "live",
+                          base_side ? "the base runs have no memory sections: it"
+                                    : p->baseline_path);
+            baseline_free(&base);
+            runs_free(&base_runs);
+            return EXIT_USAGE;
+        }
+        current = &runs->mem[a->memory_view];
+        baseline = base_side ? &base_side->mem[a->memory_view] : &base.mem[a->memory_view];
+    }
     if (a->judge.metric == METRIC_SELF && (!current->has_self || !base.avg.has_self)) {
         cli_error("--metric self: %s has no self counts (written by the old tool); use "
                   "--metric total%s",
@@ -579,7 +620,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         return EXIT_USAGE;
     }
     struct judgement j;
-    if (judge_compare(current, &base.avg, &a->judge, &j) != 0) {
+    if (judge_compare(current, baseline, &a->judge, &j) != 0) {
         baseline_free(&base);
         runs_free(&base_runs);
         cli_error("out of memory judging");
@@ -606,6 +647,9 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         .ncurrent_files = runs->n,
         .options = &a->judge,
         .filter_text = a->filter_text[0] ? a->filter_text : NULL,
+        .share_of = !a->memory                             ? NULL
+                    : a->memory_view == BASELINE_MEM_ALLOC ? "allocated bytes"
+                                                           : "bytes live at the peak",
     };
     if (a->project_only && j.ncompared == 0) {
         char *root = project_root_of(p->root);

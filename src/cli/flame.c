@@ -71,8 +71,9 @@ static int looks_like_json(const char *path, char **text)
 }
 
 /* Reads one input into p: a profile, folded stacks, or (allow_baseline) a baseline that
- * keeps stacks. Prints the error. 0, or -1. */
-static int read_input(const char *path, bool allow_baseline, struct pr_profile *p)
+ * keeps stacks (not with memory: a baseline keeps no allocation stacks). Prints the error. 0,
+ * or -1. */
+static int read_input(const char *path, bool allow_baseline, bool memory, struct pr_profile *p)
 {
     char *text;
     char err[1024];
@@ -88,7 +89,19 @@ static int read_input(const char *path, bool allow_baseline, struct pr_profile *
     }
     if (profile_read_file(path, p, err, sizeof err) == 0)
         return 0;
-    if (allow_baseline) {
+    if (allow_baseline && memory) {
+        struct baseline b;
+        char berr[1024];
+        baseline_init(&b);
+        int is_baseline = baseline_read_file(path, &b, berr, sizeof berr) == 0;
+        baseline_free(&b);
+        if (is_baseline) {
+            cli_error("%s: a baseline keeps no allocation stacks; give the profiles it was made "
+                      "from",
+                      path);
+            return -1;
+        }
+    } else if (allow_baseline) {
         struct baseline b;
         char berr[1024];
         baseline_init(&b);
@@ -120,7 +133,9 @@ static int read_merged(char **paths, size_t n, bool allow_baseline, const struct
     for (size_t i = 0; i < n; i++) {
         struct pr_profile p;
         profile_init(&p);
-        if (read_input(paths[i], allow_baseline, &p) != 0) {
+        if (read_input(paths[i], allow_baseline, lo->memory, &p) != 0 ||
+            load_opts_view(lo, paths[i], &p) != 0) {
+            profile_free(&p);
             profile_free(merged);
             return -1;
         }
@@ -190,6 +205,7 @@ struct flame_args {
     const char *output, *title, *format;
     unsigned long width, top;
     bool reverse, icicle;
+    bool live, exit_live;    /* --live, --exit (with --memory) */
     struct load_opts load;   /* --inlines; clones always folded */
     char **files, **current; /* current: after "--" (diff) */
     size_t nfiles, ncurrent;
@@ -242,6 +258,12 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
             opt = 'n';
         else if (strcmp(s, "--inlines") == 0)
             opt = 'I';
+        else if (strcmp(s, "--memory") == 0)
+            opt = 'M';
+        else if (strcmp(s, "--live") == 0)
+            opt = 'L';
+        else if (strcmp(s, "--exit") == 0)
+            opt = 'X';
         else if (s[0] == '-' && s[1]) {
             cli_usage_error("%s: unknown option '%s'", argv[0], s);
             return -1;
@@ -279,6 +301,15 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
         case 's':
             a->reverse = true;
             break;
+        case 'M':
+            a->load.memory = true;
+            break;
+        case 'L':
+            a->live = true;
+            break;
+        case 'X':
+            a->exit_live = true;
+            break;
         case 'i':
             a->icicle = true;
             break;
@@ -289,7 +320,27 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
                 a->files[a->nfiles++] = argv[i];
         }
     }
+    if ((a->live || a->exit_live) && !a->load.memory) {
+        cli_error("%s: %s goes with --memory", argv[0], a->live ? "--live" : "--exit");
+        return -1;
+    }
+    if (a->live && a->exit_live) {
+        cli_error("%s: --live or --exit, not both", argv[0]);
+        return -1;
+    }
+    a->load.memory_metric = a->live        ? MEM_PEAK_LIVE
+                            : a->exit_live ? MEM_EXIT_LIVE
+                                           : MEM_ALLOC_BYTES;
     return 0;
+}
+
+/* What a memory view's widths are: "bytes", or for --exit "bytes live at exit". */
+static const char *memory_unit(const struct flame_args *a)
+{
+    return !a->load.memory ? NULL
+           : a->live       ? "bytes live at the peak"
+           : a->exit_live  ? "bytes live at exit"
+                           : "bytes allocated";
 }
 
 static void flame_args_free(struct flame_args *a)
@@ -305,6 +356,7 @@ void usage_flamegraph(FILE *out)
     fprintf(out,
             "usage: profreg flamegraph PROFILE... [-o FILE.svg] [--title T] [--self]\n"
             "                          [--width PX] [--icicle] [--inlines fold|expand]\n"
+            "                          [--memory [--live|--exit]]\n"
             "\n"
             "Writes a flame graph of the profiles' stacks (several are merged: the runs of one\n"
             "invocation) as one self-contained SVG: hover for samples and share, click to zoom,\n"
@@ -319,6 +371,10 @@ void usage_flamegraph(FILE *out)
             "  --icicle           root at the top, stacks growing down (--inverted)\n"
             "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
             "                     inlined into) or expand (inlined functions as frames)\n"
+            "  --memory           the sampled allocations (PROFREG_MEMORY=1) instead of CPU\n"
+            "                     samples: widths are the bytes allocated by each stack\n"
+            "  --live             with --memory: the bytes live at the peak of the heap\n"
+            "  --exit             with --memory: the bytes still live at exit (leaks)\n"
             "\n"
             "Exit: 0 written, 2 usage error or bad input (nothing written).\n");
 }
@@ -335,17 +391,25 @@ static int svg_cb(FILE *f, void *ctx)
 }
 
 static void subtitle_of(char *buf, size_t len, size_t nfiles, const struct pr_profile *p,
-                        const char *extra)
+                        const char *unit, const char *extra)
 {
-    snprintf(buf, len, "%zu profile%s, %llu samples%s%s", nfiles, nfiles == 1 ? "" : "s",
-             (unsigned long long)p->total_samples, extra ? "; " : "", extra ? extra : "");
+    char amount[160];
+    if (unit) { /* a memory view: bytes, estimated from sampled allocations */
+        char bytes[32];
+        mem_format_bytes((double)p->total_samples, bytes, sizeof bytes);
+        snprintf(amount, sizeof amount, "%s %s (estimated)", bytes, unit);
+    } else {
+        snprintf(amount, sizeof amount, "%llu samples", (unsigned long long)p->total_samples);
+    }
+    snprintf(buf, len, "%zu profile%s, %s%s%s", nfiles, nfiles == 1 ? "" : "s", amount,
+             extra ? "; " : "", extra ? extra : "");
 }
 
 int cmd_flamegraph(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "otwsiI", false, &a) != 0)
+    if (parse_flame_args(argc, argv, "otwsiIMLX", false, &a) != 0)
         goto out;
     if (a.nfiles == 0) {
         cli_usage_error("flamegraph: no profile given (profreg flamegraph PROFILE... -o FILE.svg)");
@@ -361,9 +425,12 @@ int cmd_flamegraph(int argc, char **argv)
         goto out;
     }
     char sub[256];
-    subtitle_of(sub, sizeof sub, a.nfiles, &p,
-                a.reverse ? "bottom-up: widths are self time" : NULL);
-    struct flame_options o = {a.title, sub, (int)a.width, a.icicle, NULL};
+    subtitle_of(sub, sizeof sub, a.nfiles, &p, memory_unit(&a),
+                !a.reverse      ? NULL
+                : a.load.memory ? "bottom-up: widths are the allocating functions' own"
+                                : "bottom-up: widths are self time");
+    const char *title = a.title ? a.title : a.load.memory ? "Allocation Flame Graph" : NULL;
+    struct flame_options o = {title, sub, (int)a.width, a.icicle, NULL, memory_unit(&a)};
     struct svg_ctx ctx = {&t, &o};
     rc = write_output(a.output, "an SVG", svg_cb, &ctx, NULL) == 0 ? EXIT_OK : EXIT_USAGE;
     flame_free(&t);
@@ -379,7 +446,7 @@ void usage_export(FILE *out)
 {
     fprintf(out,
             "usage: profreg export PROFILE... --format folded|pprof|speedscope [-o FILE]\n"
-            "                      [--inlines fold|expand]\n"
+            "                      [--inlines fold|expand] [--memory [--live|--exit]]\n"
             "\n"
             "Writes the profiles' stacks (several are merged) for other tools:\n"
             "  folded      FlameGraph's 'frame;frame;frame count' lines (flamegraph.pl, inferno)\n"
@@ -390,6 +457,10 @@ void usage_export(FILE *out)
             "  -o, --output FILE  write there (default: standard output, not a terminal)\n"
             "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
             "                     inlined into) or expand (inlined functions as frames)\n"
+            "  --memory           the sampled allocations (PROFREG_MEMORY=1): pprof gets Go's\n"
+            "                     heap profile types alloc_objects, alloc_space and inuse_space\n"
+            "                     (live at exit); folded and speedscope the bytes allocated,\n"
+            "                     or with --live those live at the peak, --exit at exit\n"
             "\n"
             "Exit: 0 written, 2 usage error or bad input (nothing written).\n");
 }
@@ -398,6 +469,7 @@ struct export_ctx {
     const struct pr_profile *p;
     const char *format, *name;
     char err[512];
+    bool memory_pprof; /* p's memory section, as a heap profile */
 };
 
 static int export_cb(FILE *f, void *ctx)
@@ -407,6 +479,8 @@ static int export_cb(FILE *f, void *ctx)
         return export_folded(f, c->p);
     if (strcmp(c->format, "speedscope") == 0)
         return export_speedscope(f, c->p, c->name);
+    if (c->memory_pprof)
+        return export_pprof_memory(f, c->p, c->err, sizeof c->err);
     return export_pprof(f, c->p, c->err, sizeof c->err);
 }
 
@@ -414,7 +488,7 @@ int cmd_export(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "ofI", false, &a) != 0)
+    if (parse_flame_args(argc, argv, "ofIMLX", false, &a) != 0)
         goto out;
     if (!a.format) {
         cli_usage_error("export: --format folded|pprof|speedscope is required");
@@ -430,9 +504,15 @@ int cmd_export(int argc, char **argv)
         goto out;
     }
     struct pr_profile p;
-    if (read_merged(a.files, a.nfiles, false, &a.load, &p) != 0)
+    bool heap = a.load.memory && strcmp(a.format, "pprof") == 0;
+    if (heap && (a.live || a.exit_live)) {
+        cli_error("export: a pprof heap profile has every memory type: no --live or --exit");
         goto out;
-    struct export_ctx ctx = {&p, a.format, fs_basename(a.files[0]), ""};
+    }
+    if (heap ? load_memory_merged(a.files, a.nfiles, &a.load, &p) != 0
+             : read_merged(a.files, a.nfiles, false, &a.load, &p) != 0)
+        goto out;
+    struct export_ctx ctx = {&p, a.format, fs_basename(a.files[0]), "", heap};
     if (a.nfiles == 1 && p.executable)
         ctx.name = fs_basename(p.executable);
     if (write_output(a.output, strcmp(a.format, "pprof") == 0 ? "binary pprof data" : a.format,
@@ -451,6 +531,7 @@ void usage_diff(FILE *out)
     fprintf(out,
             "usage: profreg diff BASE... -- CURRENT... [-o FILE.svg] [--title T] [--width PX]\n"
             "                    [--icicle] [--top N] [--inlines fold|expand]\n"
+            "                    [--memory [--live|--exit]]\n"
             "\n"
             "Compares two sets of runs: BASE is profiles, folded stack files, or a baseline file\n"
             "(baselines keep the runs' stacks); CURRENT is profiles or folded files; each side's\n"
@@ -466,6 +547,9 @@ void usage_diff(FILE *out)
             "  --top N            rows of each movers table (default 10; 0: none)\n"
             "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
             "                     inlined into) or expand (inlined functions as frames)\n"
+            "  --memory           the sampled allocations (PROFREG_MEMORY=1) of profiles on both\n"
+            "                     sides: shares of the bytes allocated, with --live of those\n"
+            "                     live at the peak, --exit at exit; and both sides' totals\n"
             "\n"
             "Exit: 0 done, 2 usage error or bad input (nothing written).\n");
 }
@@ -537,12 +621,13 @@ oom:
     return NULL;
 }
 
-static void print_movers(struct mover *m, size_t n, bool self, size_t top)
+/* of: what the shares are of ("samples", "bytes allocated", ...) */
+static void print_movers(struct mover *m, size_t n, bool self, size_t top, const char *of)
 {
     sort_by_self = self;
     array_sort(m, n, sizeof *m, cmp_mover);
-    printf("\nLargest movers, %s share (now vs before, percent of samples):\n",
-           self ? "self" : "inclusive");
+    printf("\nLargest movers, %s share (now vs before, percent of %s):\n",
+           self ? "self" : "inclusive", of);
     printf("  %8s  %8s  %8s  %s\n", "now", "before", "change", "function");
     for (size_t i = 0; i < n && i < top; i++) {
         double now = self ? m[i].now_self : m[i].now_total;
@@ -557,7 +642,7 @@ int cmd_diff(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "otwinI", true, &a) != 0)
+    if (parse_flame_args(argc, argv, "otwinIMLX", true, &a) != 0)
         goto out;
     if (a.nfiles == 0 || a.ncurrent == 0) {
         cli_usage_error("diff: give both sides: profreg diff BASE... -- CURRENT... [-o FILE.svg]");
@@ -579,21 +664,46 @@ int cmd_diff(int argc, char **argv)
     } else {
         rc = EXIT_OK;
         if (a.output) {
-            char sub[512];
+            char sub[512], now[64], before[64];
+            if (a.load.memory) {
+                mem_format_bytes((double)cur.total_samples, now, sizeof now);
+                mem_format_bytes((double)base.total_samples, before, sizeof before);
+            } else {
+                snprintf(now, sizeof now, "%llu samples", (unsigned long long)cur.total_samples);
+                snprintf(before, sizeof before, "%llu samples",
+                         (unsigned long long)base.total_samples);
+            }
             snprintf(sub, sizeof sub,
-                     "shape: current (%zu file%s, %llu samples); colour: change of share "
-                     "against the baseline (%zu file%s, %llu samples), red grew, blue shrank",
-                     a.ncurrent, a.ncurrent == 1 ? "" : "s", (unsigned long long)cur.total_samples,
-                     a.nfiles, a.nfiles == 1 ? "" : "s", (unsigned long long)base.total_samples);
-            struct flame_options o = {a.title ? a.title : "Differential Flame Graph", sub,
-                                      (int)a.width, a.icicle, &bt};
+                     "shape: current (%zu file%s, %s); colour: change of share "
+                     "against the baseline (%zu file%s, %s), red grew, blue shrank",
+                     a.ncurrent, a.ncurrent == 1 ? "" : "s", now, a.nfiles,
+                     a.nfiles == 1 ? "" : "s", before);
+            struct flame_options o = {a.title ? a.title : "Differential Flame Graph",
+                                      sub,
+                                      (int)a.width,
+                                      a.icicle,
+                                      &bt,
+                                      memory_unit(&a)};
             struct svg_ctx ctx = {&ct, &o};
             if (write_output(a.output, "an SVG", svg_cb, &ctx, NULL) != 0)
                 rc = EXIT_USAGE;
         }
+        const char *of = a.load.memory ? memory_unit(&a) : "samples";
+        if (rc == EXIT_OK && a.load.memory) {
+            char now[32], before[32];
+            mem_format_bytes((double)cur.total_samples, now, sizeof now);
+            mem_format_bytes((double)base.total_samples, before, sizeof before);
+            double change = base.total_samples
+                                ? ((double)cur.total_samples / (double)base.total_samples - 1) * 100
+                                : NAN;
+            printf("%s (estimated): %s now, %s before", of, now, before);
+            if (!isnan(change))
+                printf(" (%+.1f %%)", change);
+            printf("\n");
+        }
         if (rc == EXIT_OK && a.top > 0) {
-            print_movers(m, nm, false, a.top);
-            print_movers(m, nm, true, a.top);
+            print_movers(m, nm, false, a.top, of);
+            print_movers(m, nm, true, a.top, of);
         }
     }
     free(m);

@@ -117,7 +117,7 @@ static int history_append(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *file = argv[optind];
-    struct load_opts lo = {true, INLINES_FOLD, false};
+    struct load_opts lo = {.fold_clones = true, .inlines = INLINES_FOLD};
     struct runs runs;
     if (runs_load_files((const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), &lo,
                         &runs) != 0)

@@ -184,6 +184,93 @@ int load_opts_apply(const struct load_opts *o, struct pr_profile *p)
     return 0;
 }
 
+int load_opts_view(const struct load_opts *o, const char *path, struct pr_profile *p)
+{
+    if (!o->memory)
+        return 0;
+    if (!p->memory) {
+        cli_error("%s: the profile has no memory section (profile with PROFREG_MEMORY=1, or "
+                  "profreg record --memory)",
+                  path);
+        return -1;
+    }
+    struct pr_profile v;
+    if (memory_view(p, o->memory_metric, &v) != 0) {
+        cli_error("out of memory reading the memory section of %s", path);
+        return -1;
+    }
+    profile_free(p);
+    *p = v;
+    return 0;
+}
+
+/* Keeps p's run fields (metadata, summary) only: its functions, stacks and memory section go. */
+static void keep_run_fields(struct pr_profile *p)
+{
+    struct pr_profile run = *p;
+    run.functions = NULL;
+    run.nfunctions = 0;
+    run.stacks = NULL;
+    run.nstacks = 0;
+    run.memory = NULL;
+    p->trace_file = p->template_name = p->export_timestamp = p->executable = NULL;
+    p->mode = p->clock = p->profreg_version = NULL;
+    p->command_line = NULL;
+    profile_free(p); /* the functions, stacks and section */
+    *p = run;
+}
+
+int load_memory_merged(char *const *paths, size_t n, const struct load_opts *o,
+                       struct pr_profile *out)
+{
+    struct pr_profile views[MEM_NMETRICS];
+    for (int k = 0; k < MEM_NMETRICS; k++)
+        profile_init(&views[k]);
+    profile_init(out);
+    struct load_opts one = *o;
+    one.memory = true;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct pr_profile p;
+        char err[1024];
+        profile_init(&p);
+        if (profile_read_file(paths[i], &p, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            rc = -1;
+        } else if (!p.memory) {
+            rc = load_opts_view(&one, paths[i], &p); /* says which file */
+        }
+        for (int k = 0; k < MEM_NMETRICS && rc == 0; k++) {
+            struct pr_profile v;
+            if (memory_view(&p, (enum pr_mem_metric)k, &v) != 0 || load_opts_apply(o, &v) != 0 ||
+                profile_merge(&views[k], &v) != 0) {
+                cli_error("out of memory merging %s", paths[i]);
+                rc = -1;
+            }
+            profile_free(&v);
+        }
+        if (rc == 0 && i == 0) { /* the run fields are the first profile's */
+            keep_run_fields(&p);
+            *out = p;
+            profile_init(&p);
+        }
+        profile_free(&p);
+    }
+    struct pr_memory *m = rc == 0 ? malloc(sizeof *m) : NULL;
+    if (rc == 0 && (!m || memory_join(views, m) != 0)) {
+        cli_error("out of memory merging the memory sections");
+        free(m);
+        rc = -1;
+    } else if (rc == 0) {
+        out->memory = m;
+    }
+    for (int k = 0; k < MEM_NMETRICS; k++)
+        profile_free(&views[k]);
+    if (rc != 0)
+        profile_free(out);
+    return rc;
+}
+
 int project_args_option(struct project_args *a, int c, const char *value)
 {
     switch (c) {
@@ -243,6 +330,8 @@ void runs_free(struct runs *r)
         free(r->paths[i]);
     free(r->paths);
     avg_profile_free(&r->avg);
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++)
+        avg_profile_free(&r->mem[k]);
     test_profile_free(&r->tests);
     free(r->average_timestamp);
     free(r->executable);
@@ -294,6 +383,25 @@ static void load_parallel(struct load_batch *b)
         pthread_join(tids[t], NULL);
 }
 
+/* The views a baseline keeps of p's memory section, folded as o says, into the builders. */
+static int add_memory_views(const struct load_opts *o, const struct pr_profile *p,
+                            struct avg_builder b[BASELINE_MEM_VIEWS])
+{
+    static const enum pr_mem_metric metric[BASELINE_MEM_VIEWS] = {MEM_ALLOC_BYTES, MEM_PEAK_LIVE};
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++) {
+        struct pr_profile v;
+        struct load_opts cpu = *o;
+        cpu.memory = false;
+        int rc = memory_view(p, metric[k], &v);
+        if (rc == 0)
+            rc = load_opts_apply(&cpu, &v) != 0 || avg_builder_add(&b[k], &v) != 0 ? -1 : 0;
+        profile_free(&v);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Reads and averages paths (taking ownership of the array). Prints the first error in
  * file order. */
 static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, struct runs *r)
@@ -305,8 +413,11 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
     struct pr_profile *profiles = calloc(width, sizeof *profiles);
     char(*errs)[1024] = calloc(width, sizeof *errs);
     int *rcs = calloc(width, sizeof *rcs);
-    struct avg_builder avg;
+    struct avg_builder avg, mavg[BASELINE_MEM_VIEWS];
     avg_builder_init(&avg);
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++)
+        avg_builder_init(&mavg[k]);
+    bool all_memory = n > 0;
     struct test_acc tacc;
     test_acc_init(&tacc);
     double ts_sum = 0;
@@ -333,6 +444,12 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
             if (rc == 0 && time_parse_iso(profiles[i].export_timestamp, &t)) {
                 ts_sum += t;
                 ts_n++;
+            }
+            if (rc == 0 && all_memory && !profiles[i].memory)
+                all_memory = false;
+            if (rc == 0 && all_memory && add_memory_views(o, &profiles[i], mavg) != 0) {
+                cli_error("out of memory averaging the memory sections of %s", paths[first + i]);
+                rc = -1;
             }
             if (rc == 0 && load_opts_apply(o, &profiles[i]) != 0) {
                 cli_error("out of memory folding %s", paths[first + i]);
@@ -371,6 +488,19 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
         avg_builder_finish(&avg, &r->avg);
     else
         avg_builder_abort(&avg);
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++) {
+        if (rc == 0 && all_memory && avg_builder_finish(&mavg[k], &r->mem[k]) == 0) {
+            /* the whole-run figures are the runs' own */
+            r->mem[k].wall_ms = r->avg.wall_ms;
+            r->mem[k].cpu_ms = r->avg.cpu_ms;
+            r->mem[k].peak_rss_kb = r->avg.peak_rss_kb;
+            r->mem[k].alloc_kb = r->avg.alloc_kb;
+            r->mem[k].peak_live_kb = r->avg.peak_live_kb;
+            r->has_memory = k == BASELINE_MEM_VIEWS - 1 ? true : r->has_memory;
+        } else {
+            avg_builder_abort(&mavg[k]);
+        }
+    }
     if (rc == 0 && test_acc_finish(&tacc, &r->tests) != 0) {
         cli_error("out of memory attributing samples to tests");
         rc = -1;
@@ -480,6 +610,11 @@ int project_write_baseline(const struct project *p, struct runs *r)
     memset(&r->avg, 0, sizeof r->avg);
     b.tests = r->tests; /* moved */
     test_profile_init(&r->tests);
+    b.has_memory = r->has_memory;
+    for (int k = 0; k < BASELINE_MEM_VIEWS; k++) { /* moved */
+        b.mem[k] = r->mem[k];
+        memset(&r->mem[k], 0, sizeof r->mem[k]);
+    }
     int rc;
     struct git_info g;
     git_info_read(p->root, &g);

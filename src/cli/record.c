@@ -15,12 +15,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 void usage_record(FILE *out)
 {
     fprintf(out,
-            "usage: profreg record [-o PATH] [-F HZ] [--mode cpu|wall] [-q] [--] CMD [ARGS...]\n"
+            "usage: profreg record [-o PATH] [-F HZ] [--mode cpu|wall] [--memory[=RATE]] [-q]\n"
+            "                      [--] CMD [ARGS...]\n"
             "\n"
             "Runs CMD with libprofreg.so preloaded; every process it starts that runs to a normal\n"
             "exit writes a JSON profile (default: profile_results/<exe>/profile_*.json).\n"
@@ -29,6 +31,8 @@ void usage_record(FILE *out)
             "  -F, --frequency HZ    samples per second per thread (default 1000)\n"
             "      --mode cpu|wall   sample CPU time (default) or wall-clock time\n"
             "      --max-stacks N    distinct stacks kept in memory (default 65536)\n"
+            "      --memory[=RATE]   sample allocations too (PROFREG_MEMORY=1), one per RATE\n"
+            "                        bytes on average (PROFREG_MEMORY_RATE; default 512K)\n"
             "  -q, --quiet           no message on stderr at exit\n"
             "\n"
             "Environment: PROFREG_LIB overrides where libprofreg.so is looked for (next to the\n"
@@ -136,12 +140,35 @@ static bool is_static_elf(const char *file)
     return is_static;
 }
 
+/* A byte count as PROFREG_MEMORY_RATE takes it: digits, optionally K, M or G (KiB, MiB, GiB;
+ * "KiB", "KB"), from 1 to 1 TiB. */
+static bool is_byte_count(const char *s)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end) {
+        const char *u = strchr("kmg", *end | 0x20);
+        if (!u || !*end)
+            return false;
+        shift = 10 * (unsigned)(u - "kmg" + 1);
+        end++;
+        if (strcasecmp(end, "ib") == 0 || strcasecmp(end, "b") == 0)
+            end += strlen(end);
+    }
+    return !errno && !*end && v > 0 && v <= (1ull << (40 - shift));
+}
+
 int cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"frequency", required_argument, NULL, 'F'},
         {"mode", required_argument, NULL, 'm'},   {"max-stacks", required_argument, NULL, 's'},
-        {"quiet", no_argument, NULL, 'q'},        {NULL, 0, NULL, 0},
+        {"quiet", no_argument, NULL, 'q'},        {"memory", optional_argument, NULL, 'M'},
+        {NULL, 0, NULL, 0},
     };
     unsigned long v;
     char num[32];
@@ -184,6 +211,17 @@ int cmd_record(int argc, char **argv)
             break;
         case 'q':
             setenv("PROFREG_QUIET", "1", 1);
+            break;
+        case 'M':
+            if (optarg && !is_byte_count(optarg)) {
+                cli_error("--memory: '%s' is not a number of bytes from 1 to 1 TiB (digits, "
+                          "optionally K, M or G)",
+                          optarg);
+                return EXIT_USAGE;
+            }
+            setenv("PROFREG_MEMORY", "1", 1);
+            if (optarg)
+                setenv("PROFREG_MEMORY_RATE", optarg, 1);
             break;
         default:
             return EXIT_USAGE;

@@ -17,7 +17,7 @@ void usage_report(FILE *out)
     fprintf(
         out,
         "usage: profreg report FILE... [--top N] [--self] [--by-test] [--inlines fold|expand]\n"
-        "                      [--no-color]\n"
+        "                      [--memory [--live|--exit]] [--no-color]\n"
         "\n"
         "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
         "the top hotspot (largest self share). Several files are merged (samples summed).\n"
@@ -29,19 +29,31 @@ void usage_report(FILE *out)
         "  --inlines M   fold (default: inlined code counts as self time of the function it\n"
         "                was inlined into, as perf reports it) or expand (inlined functions\n"
         "                as rows of their own)\n"
+        "  --memory      instead: the sampled allocations (PROFREG_MEMORY=1): per function the\n"
+        "                bytes allocated (inclusive and self), allocations, bytes live at the\n"
+        "                peak of the heap and at exit, estimated; ranked by bytes allocated\n"
+        "  --live        with --memory: ranked by the bytes live at the peak\n"
+        "  --exit        with --memory: ranked by the bytes still live at exit (leaks)\n"
         "  --no-color    no ANSI colours (also when NO_COLOR is set or stdout is no terminal)\n");
 }
 
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"top", required_argument, NULL, 't'},     {"self", no_argument, NULL, 's'},
-        {"no-color", no_argument, NULL, 'n'},      {"by-test", no_argument, NULL, 'T'},
-        {"inlines", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0},
+        {"top", required_argument, NULL, 't'},
+        {"self", no_argument, NULL, 's'},
+        {"no-color", no_argument, NULL, 'n'},
+        {"by-test", no_argument, NULL, 'T'},
+        {"inlines", required_argument, NULL, 'I'},
+        {"memory", no_argument, NULL, 'M'},
+        {"live", no_argument, NULL, 'L'},
+        {"exit", no_argument, NULL, 'X'},
+        {NULL, 0, NULL, 0},
     };
+    bool live = false, exit_live = false;
     struct report_options o = {25, false, 0, 0, {0}};
     bool no_color = false, by_test = false;
-    struct load_opts load = {true, INLINES_FOLD, false};
+    struct load_opts load = {.fold_clones = true, .inlines = INLINES_FOLD};
     unsigned long v;
     int c;
     optind = 1;
@@ -65,6 +77,15 @@ int cmd_report(int argc, char **argv)
             if (load_opts_inlines(&load, optarg) != 0)
                 return EXIT_USAGE;
             break;
+        case 'M':
+            load.memory = true;
+            break;
+        case 'L':
+            live = true;
+            break;
+        case 'X':
+            exit_live = true;
+            break;
         default:
             return EXIT_USAGE;
         }
@@ -72,6 +93,29 @@ int cmd_report(int argc, char **argv)
     if (optind >= argc) {
         cli_usage_error("report: no profile given (profreg report FILE...)");
         return EXIT_USAGE;
+    }
+    if ((live || exit_live) && !load.memory) {
+        cli_error("report: %s goes with --memory", live ? "--live" : "--exit");
+        return EXIT_USAGE;
+    }
+    if (load.memory && (by_test || (live && exit_live))) {
+        cli_error("report: --memory takes --live or --exit, and no --by-test");
+        return EXIT_USAGE;
+    }
+    if (load.memory) {
+        struct pr_profile merged;
+        if (load_memory_merged(argv + optind, (size_t)(argc - optind), &load, &merged) != 0)
+            return EXIT_USAGE;
+        o.nfiles = (size_t)(argc - optind);
+        o.style = term_style_for(STDOUT_FILENO, no_color);
+        o.width = term_width(STDOUT_FILENO);
+        render_memory_report(stdout, &merged, merged.memory,
+                             live        ? MEM_PEAK_LIVE
+                             : exit_live ? MEM_EXIT_LIVE
+                                         : MEM_ALLOC_BYTES,
+                             &o);
+        profile_free(&merged);
+        return EXIT_OK;
     }
 
     struct pr_profile merged;

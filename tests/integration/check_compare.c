@@ -742,7 +742,7 @@ START_TEST(test_bad_input_changes_nothing)
         {"unknown option", {"--frobnicate", NULL}, "unknown option '--frobnicate'", nothing},
         {"bad metric",
          {"--metric", "wall", NULL},
-         "--metric: 'wall' is not 'both', 'total' or 'self'",
+         "--metric: 'wall' is not 'both', 'total', 'self', 'alloc' or 'live'",
          nothing},
         {"self of old runs",
          {"--metric", "self", NULL},

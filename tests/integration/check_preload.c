@@ -403,10 +403,18 @@ START_TEST(test_only_intended_symbols_exported)
              tu_build_path("libprofreg.so"));
     char *out = tu_shell(cmd);
     ck_assert_ptr_nonnull(out);
-    /* the interposed functions, nothing else (see preload/intercept.h) */
-    ck_assert_str_eq(out, "_Exit\n_exit\nclose\nclose_range\nclosefrom\ndl_iterate_phdr\n"
-                          "dlclose\ndlmopen\ndlopen\npipe2\npthread_create\nsetitimer\n"
-                          "sigaction\nsignal\n");
+    /* the interposed functions, nothing else (see preload/intercept.h, preload/memprof.h) */
+    ck_assert_str_eq(out, "_Exit\n_ZdaPv\n_ZdaPvRKSt9nothrow_t\n_ZdaPvSt11align_val_t\n"
+                          "_ZdaPvSt11align_val_tRKSt9nothrow_t\n_ZdaPvm\n_ZdaPvmSt11align_val_t\n"
+                          "_ZdlPv\n_ZdlPvRKSt9nothrow_t\n_ZdlPvSt11align_val_t\n"
+                          "_ZdlPvSt11align_val_tRKSt9nothrow_t\n_ZdlPvm\n_ZdlPvmSt11align_val_t\n"
+                          "_Znam\n_ZnamRKSt9nothrow_t\n_ZnamSt11align_val_t\n"
+                          "_ZnamSt11align_val_tRKSt9nothrow_t\n_Znwm\n_ZnwmRKSt9nothrow_t\n"
+                          "_ZnwmSt11align_val_t\n_ZnwmSt11align_val_tRKSt9nothrow_t\n_exit\n"
+                          "aligned_alloc\ncalloc\nclose\nclose_range\nclosefrom\n"
+                          "dl_iterate_phdr\ndlclose\ndlmopen\ndlopen\nfree\nmalloc\n"
+                          "malloc_usable_size\nmemalign\npipe2\nposix_memalign\npthread_create\n"
+                          "pvalloc\nrealloc\nsetitimer\nsigaction\nsignal\nvalloc\n");
     free(out);
 }
 END_TEST

@@ -72,7 +72,8 @@ static char *write_svg(const char *text, const char *base_text, bool icicle, con
         b = from_folded(base_text);
         ck_assert_int_eq(flame_build(&b, false, &bt), 0);
     }
-    struct flame_options o = {"T <&> \"title\"", "sub", 1200, icicle, base_text ? &bt : NULL};
+    struct flame_options o = {"T <&> \"title\"", "sub", 1200, icicle, base_text ? &bt : NULL,
+                              NULL};
     char *path_out = malloc(4096);
     snprintf(path_out, 4096, "%s/%s", tu_tmp, name);
     FILE *f = fopen(path_out, "w");

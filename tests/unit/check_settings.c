@@ -44,6 +44,34 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
     ck_assert_str_eq(s.output, "");
     ck_assert_str_eq(s.target, "");
+    ck_assert(!s.memory);
+    ck_assert_uint_eq(s.memory_rate, 512 * 1024);
+}
+END_TEST
+
+START_TEST(test_memory_rates)
+{
+    static const struct {
+        const char *value;
+        unsigned long long bytes;
+    } ok[] = {{"1", 1},
+              {"4096", 4096},
+              {"512K", 512 * 1024},
+              {"512k", 512 * 1024},
+              {"512KiB", 512 * 1024},
+              {"2M", 2 << 20},
+              {"1MB", 1 << 20},
+              {"1G", 1ull << 30},
+              {"1024G", 1ull << 40}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        const char *env[] = {"PROFREG_MEMORY", "1", "PROFREG_MEMORY_RATE", ok[i].value, NULL};
+        struct settings s;
+        load(&s, env);
+        ck_assert_msg(nwarnings == 0, "%s: %s", ok[i].value, warnings[0]);
+        ck_assert(s.memory);
+        ck_assert_msg(s.memory_rate == ok[i].bytes, "%s: %llu", ok[i].value,
+                      (unsigned long long)s.memory_rate);
+    }
 }
 END_TEST
 
@@ -105,6 +133,16 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         {"PROFREG_MAX_STACKS", "lots", "PROFREG_MAX_STACKS='lots'"},
         {"PROFREG_QUIET", "2", "PROFREG_QUIET='2'"},
         {"PROFREG_DISABLE", "please", "PROFREG_DISABLE='please'"},
+        {"PROFREG_MEMORY", "on", "PROFREG_MEMORY='on'"},
+        {"PROFREG_MEMORY_RATE", "abc", "PROFREG_MEMORY_RATE='abc'"},
+        {"PROFREG_MEMORY_RATE", "-1", "PROFREG_MEMORY_RATE='-1'"},
+        {"PROFREG_MEMORY_RATE", "0", "PROFREG_MEMORY_RATE='0'"},
+        {"PROFREG_MEMORY_RATE", "12T", "PROFREG_MEMORY_RATE='12T'"},
+        {"PROFREG_MEMORY_RATE", "2048G", "PROFREG_MEMORY_RATE='2048G'"},
+        {"PROFREG_MEMORY_RATE", "99999999999999999999999", "PROFREG_MEMORY_RATE="},
+        {"PROFREG_MEMORY_RATE", "5 K", "PROFREG_MEMORY_RATE='5 K'"},
+        {"PROFREG_MEMORY_RATE", "5Kx", "PROFREG_MEMORY_RATE='5Kx'"},
+        {"PROFREG_MEMORY_RATE", "0.5M", "PROFREG_MEMORY_RATE='0.5M'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *env[] = {cases[i].name, cases[i].value, NULL};
@@ -122,6 +160,8 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         ck_assert_uint_eq(s.frequency, 1000);
         ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
         ck_assert(!s.quiet && !s.disabled);
+        ck_assert(!s.memory);
+        ck_assert_uint_eq(s.memory_rate, SETTINGS_DEFAULT_MEMORY_RATE);
     }
 }
 END_TEST
@@ -163,6 +203,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_valid_values);
+    tcase_add_test(tc, test_memory_rates);
     tcase_add_test(tc, test_bad_values_warn_and_keep_defaults);
     tcase_add_test(tc, test_too_long_paths_are_refused);
     tcase_add_test(tc, test_empty_values_mean_unset);
