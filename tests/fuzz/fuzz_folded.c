@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct flame_tree t;
     if (flame_build(&p, false, &t) == 0) {
-        struct flame_options fo = {"fuzz", NULL, 211, false, NULL};
+        struct flame_options fo = {"fuzz", NULL, 211, false, NULL, NULL};
         render_flame_svg(fuzz_open(&o), &t, &fo);
         fuzz_close(&o);
         FUZZ_CHECK(fuzz_xml_safe(o.buf, o.len), "the SVG is not XML text");

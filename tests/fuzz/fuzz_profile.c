@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (p.has_stacks) {
         struct flame_tree t;
         if (flame_build(&p, false, &t) == 0) {
-            struct flame_options fo = {p.executable, p.mode, 300, false, NULL};
+            struct flame_options fo = {p.executable, p.mode, 300, false, NULL, NULL};
             render_flame_svg(fuzz_open(&o), &t, &fo);
             fuzz_close(&o);
             FUZZ_CHECK(fuzz_xml_safe(o.buf, o.len), "the SVG is not XML text");
