@@ -6,6 +6,10 @@
 #   make demo       run the CI wrapper on the bundled demo workload (profile, archive, judge)
 #   make bench      measure overhead (vs gperftools), exit-time symbolization, compare speed,
 #                   the memory layer's cost (vs heaptrack, gperftools' heap profiler)
+#   make fuzz       libFuzzer (clang) on the profile, baseline, folded and history readers,
+#                   FUZZ_SECONDS (default 10) each, in build-fuzz/
+#   make sanitize   the CLI, the unit tests and the CLI's integration tests built with
+#                   ASan+UBSan in build-asan/, and the preload under ASan on a few workloads
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #
 # Missing Debian packages are installed by scripts/ensure-deps when run as root; otherwise
@@ -28,7 +32,7 @@ LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
 CORE_SRC    := src/json_write.c src/profile.c src/profile_fold.c src/profile_write.c src/fsutil.c src/hashmap.c \
-               src/memory.c
+               src/utf8.c src/memory.c
 SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/dwarf_names.c src/dwarf_files.c \
                src/profile_build.c src/memory_build.c \
                src/symcache.c src/unitcache.c
@@ -48,7 +52,8 @@ LIB := $(BUILD)/libprofreg.so
 CLI := $(BUILD)/profreg
 
 .PHONY: all check check-unit check-integration memcheck demo bench install uninstall clean \
-        deps deps-check deps-bench format lint judge-eval judge-aa check-slow stress
+        deps deps-check deps-bench format lint judge-eval judge-aa check-slow stress fuzz sanitize \
+        deps-fuzz
 all: $(LIB) $(CLI)
 
 # Dependencies: checked on every build (fast when present), installed when root.
@@ -58,6 +63,8 @@ deps-check: deps
 	@sh scripts/ensure-deps check
 deps-bench: deps
 	@sh scripts/ensure-deps bench
+deps-fuzz: deps
+	@sh scripts/ensure-deps fuzz
 
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -239,6 +246,101 @@ memcheck: deps-check all $(WORKLOADS)
 	@sh scripts/ensure-deps memcheck
 	sh scripts/memcheck.sh $(BUILD)
 
+# --- fuzzing (make fuzz) ---------------------------------------------------------------------
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) for the readers of untrusted files: profile JSON,
+# baselines, folded stacks, history lines; each also checks what the code does with what it
+# accepted (round trips, XML and terminal safety; tests/fuzz/README.md). The readers are built
+# with clang, -fsanitize=fuzzer,address,undefined, in build-fuzz/. Each harness runs
+# FUZZ_SECONDS, starting from the committed seeds (tests/fuzz/corpus/NAME, never written) and
+# what earlier runs found (build-fuzz/corpus/NAME); a crash or a failed oracle stops make fuzz
+# with the input in build-fuzz/artifacts/NAME/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 10
+FUZZ_BUILD   := build-fuzz
+FUZZ_NAMES   := profile baseline folded history
+FUZZ_FLAGS    = -std=gnu11 -O1 -g -fno-omit-frame-pointer $(CWARN) $(CPPFLAGS_ALL) \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(CORE_SRC) $(JUDGE_SRC))
+.SECONDARY: $(FUZZ_OBJS) # not intermediate files to delete: the next make fuzz reuses them
+
+$(FUZZ_BUILD)/obj/%.o: %.c | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS) | deps-fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
+	    $$(pkg-config --libs jansson zlib) -lm -pthread
+
+fuzz: $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
+	@for t in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t || exit 1; \
+	    echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log; \
+	    rc=$$?; grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	    if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; \
+	        echo "make fuzz: fuzz_$$t FAILED (input in $(FUZZ_BUILD)/artifacts/$$t/)"; exit 1; fi; \
+	done; echo "make fuzz: no crash, no failed oracle"
+
+# --- sanitizers (make sanitize) --------------------------------------------------------------
+# The CLI, the unit tests and the integration tests that exercise the CLI, built with
+# AddressSanitizer and UndefinedBehaviorSanitizer (every report fatal) in build-asan/, and run
+# with PROFREG_BUILD there: its libprofreg.so, workloads/, examples/ and testlibs/ are hard
+# links to build/'s (a program's path is its own), so programs recorded by the tests run under
+# the ordinary preload. The preload built
+# with the sanitizers (build-asan/preload/libprofreg.so) is run by scripts/sanitize-preload.sh
+# on a few workloads with the ASan runtime preloaded before it (an uninstrumented program
+# cannot load an instrumented library otherwise). Which suites, and why: docs/design.md.
+SAN_BUILD := $(BUILD)-asan
+SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS = $(CFLAGS_ALL) -O1 $(SAN_FLAGS)
+sanobj      = $(patsubst %.c,$(SAN_BUILD)/obj/%.o,$(1))
+SAN_UNIT    := $(patsubst tests/unit/%.c,$(SAN_BUILD)/tests/%,$(UNIT_SRC))
+# (check_ci, the CI wrapper around the same commands, takes a minute more and adds no CLI path)
+SAN_INTEG   := $(addprefix $(SAN_BUILD)/tests/,check_cli check_compare check_flame_cli \
+                 check_outputs check_judge_real check_bytest)
+SAN_TEST_OBJS = $(call sanobj,$(CORE_SRC) $(SYM_SRC) $(JUDGE_SRC) preload/settings.c preload/stacktab.c)
+
+$(SAN_BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SAN_BUILD)/profreg: $(call sanobj,$(CLI_SRC) $(CORE_SRC)) | deps
+	$(CC) $(SAN_FLAGS) -o $@ $^ $$(pkg-config --libs jansson zlib) -lm -pthread $(LDFLAGS)
+
+$(SAN_BUILD)/preload/libprofreg.so: $(call sanobj,$(PRELOAD_SRC) $(SYM_SRC) $(CORE_SRC)) preload/exports.map | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=preload/exports.map \
+	    -Wl,--exclude-libs,ALL -Wl,-z,now $(LIBIBERTY) \
+	    $$(pkg-config --libs libunwind libdw libelf) -lpthread -ldl $(LDFLAGS)
+
+# The test programs themselves do not look for leaks (tests/lib/san_options.c): only the
+# programs they test do.
+$(SAN_BUILD)/tests/%: tests/unit/%.c tests/testutil.c tests/testutil.h tests/sim.c tests/sim.h tests/lib/san_options.c $(SAN_TEST_OBJS) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/testutil.c tests/sim.c tests/lib/san_options.c $(SAN_TEST_OBJS) $(TEST_LIBS)
+
+$(SAN_BUILD)/tests/%: tests/integration/%.c tests/testutil.c tests/testutil.h tests/lib/san_options.c $(SAN_TEST_OBJS) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/testutil.c tests/lib/san_options.c $(SAN_TEST_OBJS) $(TEST_LIBS)
+
+SAN_ENV = PROFREG_BUILD=$(CURDIR)/$(SAN_BUILD) PROFREG_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=300 \
+          CK_MAX_MSG_SIZE=65536 PROFREG_CACHE_DIR=$(CURDIR)/$(SAN_BUILD)/test-cache \
+          UBSAN_OPTIONS=print_stacktrace=1
+
+sanitize: deps-check all $(WORKLOADS) $(DEMO) $(TESTLIBS) $(SAN_BUILD)/profreg \
+          $(SAN_BUILD)/preload/libprofreg.so $(SAN_UNIT) $(SAN_INTEG)
+	@for d in workloads examples testlibs libprofreg.so; do \
+	    rm -rf $(SAN_BUILD)/$$d && cp -al $(BUILD)/$$d $(SAN_BUILD)/$$d || exit 1; done
+	@fail=0; for t in $(SAN_UNIT) $(SAN_INTEG); do \
+	    echo "== $$t"; $(SAN_ENV) $$t || fail=1; \
+	done; \
+	echo "== the preload under ASan+UBSan"; \
+	sh scripts/sanitize-preload.sh $(BUILD) $(SAN_BUILD) || fail=1; \
+	if [ $$fail -ne 0 ]; then echo "make sanitize: FAILED"; exit 1; fi; \
+	echo "make sanitize: all passed, no sanitizer report"
+
 # --- demo and bench ------------------------------------------------------------------------
 # The CI wrapper on the demo: 3 runs, archived under artifacts/, judged against the committed
 # baselines/demo_sim/baseline.json.
@@ -298,6 +400,6 @@ lint:
 	    -D_GNU_SOURCE -Iinclude -Ipreload src preload
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(SAN_BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -192,13 +192,21 @@ static char **copy_argv(char **argv)
     return copy;
 }
 
-/* Output file: out_file (with ".<pid>" before the extension in a forked child), or
- * out_dir/profile_<YYYYmmdd>_<HHMMSS>_<usec>_<pid>.json in UTC. */
+/* True when path exists and is neither a regular file nor a directory: a device such as
+ * /dev/null, a FIFO. Every process writes through to it (fsutil.h). */
+static bool is_special_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+/* Output file: out_file (with ".<pid>" before the extension in a forked child, unless out_file
+ * is a device or FIFO), or out_dir/profile_<YYYYmmdd>_<HHMMSS>_<usec>_<pid>.json in UTC. */
 static int choose_path(const struct run_info *ri, const struct timespec *now, pid_t pid, char *path,
                        size_t len)
 {
     int n;
-    if (ri->out_file[0] && pid == ri->first_pid) {
+    if (ri->out_file[0] && (pid == ri->first_pid || is_special_file(ri->out_file))) {
         n = snprintf(path, len, "%s", ri->out_file);
     } else if (ri->out_file[0]) {
         const char *dot = strrchr(fs_basename(ri->out_file), '.');

@@ -111,6 +111,25 @@ run history "$h" --executable gtest_sim -o "$tmp/h.html"
 run history "$h" --function '('
 run history append "$h" --executable x --dirty maybe "$tmp/chain.json"
 run history append "$h" --executable x "$tmp/bad.json"
+
+# hostile files and outputs (issue 17): written through to a device, through a link, a FIFO as
+# input, counts that do not fit, control characters in names, usage errors, compare's outputs
+# all or none
+ln -s "$tmp/linked.svg.target" "$tmp/linked.svg"
+mkfifo "$tmp/fifo.json"
+printf 'main;a 5000000000000000000\nmain;a 5000000000000000000\n' >"$tmp/big.folded"
+printf 'main;esc\033]0;t\007;x\nforged 3\nmain;\377\376 2\n' >"$tmp/esc.folded"
+run export "$tmp/k.folded" --format folded -o /dev/null
+run flamegraph "$tmp/esc.folded" -o "$tmp/linked.svg" --width 211
+run report "$tmp/fifo.json"
+run flamegraph "$tmp/big.folded" -o "$tmp/x.svg"
+run diff "$tmp/esc.folded" -- "$tmp/k.folded"
+run report --bogus "$tmp/chain.json"
+run report "$tmp/chain.json" --top
+run compare --t 5
+run compare --root "$gs" --runs 3 --junit "$tmp/j2.xml" --markdown /nonexistent/m.md
+run compare --root "$gs" --executable '.git'
+
 # the memory layer: sections read, merged, reported, exported, diffed and judged; broken ones
 mr="$tmp/mem"
 mkdir -p "$mr/profile_results/alloc_shares"

@@ -3,6 +3,7 @@
  * Invariant: the writer's output depends only on the struct (no clock, no environment),
  * and every file it writes is read back by baseline_read_* into the same ranking. */
 #include "profreg/baseline.h"
+#include "profreg/array.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -430,7 +431,11 @@ static int read_call_tree(struct jr *r, const struct jv *tree, const struct jv *
     for (size_t i = 0; i < t.n && rc == 0; i++) {
         if (t.self[i] == 0 && !t.has_child[i])
             rc = jr_fail(r, "call_tree.preorder: node %zu: a leaf without samples", i);
-        sum += t.self[i];
+        else if (!pr_count_add(&sum, t.self[i]))
+            rc = jr_fail(r,
+                         "call_tree.preorder: node %zu: the samples add up to more than "
+                         PR_MAX_SAMPLES_TEXT,
+                         i);
     }
     if (rc == 0 && t.n != nnodes)
         rc = jr_fail(r, "call_tree.nodes: says %llu, preorder holds %zu",
@@ -481,6 +486,7 @@ static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
         p->nfunctions = i + 1;
     }
     e = jv_child(r->doc, arr);
+    uint64_t sum = 0;
     for (size_t i = 0; i < ns; i++, e = jv_next(r->doc, e, arr)) {
         char where[64];
         snprintf(where, sizeof where, "stacks[%zu]", i);
@@ -491,6 +497,9 @@ static int read_stacks(struct jr *r, const struct jv *root, struct baseline *b)
         uint64_t count;
         if (jr_count(r, jr_get(r, e, "count"), key, &count))
             return -1;
+        if (!pr_count_add(&sum, count))
+            return jr_fail(r, "%s: the stacks' counts add up to more than " PR_MAX_SAMPLES_TEXT,
+                           key);
         const struct jv *fr = jr_get(r, e, "frames");
         if (!fr || !jv_is_array(fr) || jv_size(fr) == 0)
             return jr_fail(r, "%s.frames: expected a non-empty array of indices", where);
@@ -977,7 +986,7 @@ static int tree_plan_cut(struct tree_plan *p, uint64_t min_total)
         if (p->uses[f])
             p->extra[p->nextra++] = f;
     sort_plan = p;
-    qsort(p->extra, p->nextra, sizeof *p->extra, cmp_extra);
+    array_sort(p->extra, p->nextra, sizeof *p->extra, cmp_extra);
     sort_plan = NULL;
     p->bytes = 120; /* the keys and the counts of "call_tree" */
     for (size_t i = 0; i < p->nextra; i++) {
@@ -1040,7 +1049,7 @@ static int tree_plan_make(const struct baseline *b, struct tree_plan *p)
     for (size_t i = 1; i < p->tree.n; i++)
         totals[nt++] = (uint64_t)p->tree.nodes[i].total;
     totals[nt++] = (uint64_t)p->tree.nodes[0].total + 1; /* everything cut: always fits */
-    qsort(totals, nt, sizeof *totals, cmp_u64);
+    array_sort(totals, nt, sizeof *totals, cmp_u64);
     size_t lo = 0, hi = nt - 1; /* totals[hi] fits */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

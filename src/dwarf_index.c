@@ -221,7 +221,7 @@ struct cu_index *cu_index_build(Dwarf_Die *cudie)
         cu_index_free(ix);
         return NULL;
     }
-    qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
     ix->changed = true;
     return ix;
 }
@@ -251,7 +251,7 @@ struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, 
         ix->outer[ix->nouter++] = (struct range){fns[i].lo, fns[i].hi, e};
     }
     hmap_free(&seen);
-    qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
     ix->deep = deep;
     return ix;
 fail:
@@ -369,7 +369,7 @@ static int list_kids(struct cu_index *ix, long s)
             }
         } while (dwarf_siblingof(&child, &child) == 0);
     }
-    qsort(kids, n, sizeof *kids, cmp_range);
+    array_sort(kids, n, sizeof *kids, cmp_range);
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         if (w > 0 && kids[i].lo < kids[w - 1].hi)
@@ -397,7 +397,7 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, D
         if (walk_outer(ix, true) < 0)
             ix->nouter = before;
         else if (ix->nouter > before)
-            qsort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+            array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
         vlo = 0;
         vhi = UINT64_MAX;
         fn = find_outer(ix, pc, &vlo, &vhi);

@@ -41,6 +41,7 @@ struct folded_builder {
     struct pr_profile *p;
     struct hmap names, stacks;
     size_t fcap, scap;
+    uint64_t total; /* of the lines so far: at most PR_MAX_SAMPLES */
 };
 
 static int intern_function(struct folded_builder *b, const char *name, size_t len, uint32_t *idx)
@@ -105,11 +106,24 @@ static int read_line(struct folded_builder *b, const char *s, size_t len, const 
     if (num == end)
         return fail(err, errlen, name, lineno, "missing sample count after the stack");
     for (const char *c = num; c < end; c++) {
-        if (*c < '0' || *c > '9' || count > (UINT64_MAX - 9) / 10)
-            return fail(err, errlen, name, lineno,
-                        "the sample count is not a whole number (or too large)");
-        count = count * 10 + (uint64_t)(*c - '0');
+        if (*c < '0' || *c > '9')
+            return fail(err, errlen, name, lineno, "the sample count is not a whole number");
+        uint64_t d = (uint64_t)(*c - '0');
+        /* past PR_MAX_SAMPLES (UINT64_MAX marks it), only the digits are checked */
+        count = count > (PR_MAX_SAMPLES - d) / 10 ? UINT64_MAX : count * 10 + d;
     }
+    if (count > PR_MAX_SAMPLES) {
+        char what[128];
+        snprintf(what, sizeof what,
+                 "the sample count %.*s%s is too large (more than " PR_MAX_SAMPLES_TEXT ")",
+                 end - num > 30 ? 30 : (int)(end - num), num, end - num > 30 ? "..." : "");
+        return fail(err, errlen, name, lineno, what);
+    }
+    /* every stack's count, merged or not, and every function's stay below the total */
+    if (!pr_count_add(&b->total, count))
+        return fail(err, errlen, name, lineno,
+                    "the samples add up to more than " PR_MAX_SAMPLES_TEXT);
+    bool empty = count == 0; /* checked like any line, but a stack of no samples is none */
     size_t cap = 16;
     uint32_t depth = 0, *frames = malloc(cap * sizeof *frames);
     if (!frames)
@@ -138,6 +152,10 @@ static int read_line(struct folded_builder *b, const char *s, size_t len, const 
         frames[depth++] = idx;
         f = e + 1;
     }
+    if (empty) {
+        free(frames);
+        return 0;
+    }
     if (add_stack(b, frames, depth, count) != 0) {
         free(frames);
         return fail(err, errlen, name, lineno, "out of memory");
@@ -149,7 +167,7 @@ int folded_read(const char *text, const char *name, struct pr_profile *out, char
                 size_t errlen)
 {
     profile_init(out);
-    struct folded_builder b = {out, {0}, {0}, 0, 0};
+    struct folded_builder b = {out, {0}, {0}, 0, 0, 0};
     hmap_init(&b.names);
     hmap_init(&b.stacks);
     int rc = 0;

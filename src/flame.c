@@ -89,7 +89,7 @@ static int link_children(struct flame_tree *t)
     for (size_t i = 1; i < t->n; i++)
         order[k++] = (uint32_t)i;
     sort_tree = t;
-    qsort(order, k, sizeof *order, cmp_child);
+    array_sort(order, k, sizeof *order, cmp_child);
     sort_tree = NULL;
     /* walking names in reverse and pushing to the front leaves each list in name order */
     for (size_t j = k; j-- > 0;) {

@@ -1,6 +1,7 @@
 /* history.c — history lines (one JSON object per CI invocation) and change points.
  * Invariant: a record's strings are owned by it; a line holds no newline but its last byte. */
 #include "profreg/history.h"
+#include "profreg/array.h"
 
 #include "profreg/json_parse.h"
 #include "profreg/json_write.h"
@@ -79,7 +80,7 @@ int history_record_from_avg(struct hist_record *r, const struct avg_profile *a, 
             goto oom;
     for (size_t i = 0; i < a->nfunctions; i++)
         by_self[i] = &a->functions[i];
-    qsort(by_self, a->nfunctions, sizeof *by_self, cmp_self_desc);
+    array_sort(by_self, a->nfunctions, sizeof *by_self, cmp_self_desc);
     for (size_t i = 0; i < n && !isnan(by_self[i]->self_mean_pct); i++)
         if (add_fn(r, by_self[i]) < 0)
             goto oom;
@@ -402,7 +403,7 @@ size_t history_change_points(const double *x, size_t n, double min_rel, struct c
     segment(&c, 0, m);
     for (size_t i = 0; i < c.n; i++)
         out[i].index = pos[out[i].index];
-    qsort(out, c.n, sizeof *out, cmp_cp);
+    array_sort(out, c.n, sizeof *out, cmp_cp);
     free(v);
     free(pos);
     return c.n;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "profreg/hashmap.h"
+#include "profreg/utf8.h"
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
@@ -85,27 +86,6 @@ static char *put_utf8(char *dst, unsigned cp)
     return dst;
 }
 
-/* Length of the valid UTF-8 sequence of a non-ASCII character at s (0 when invalid). */
-static int utf8_len(const unsigned char *s, const unsigned char *end)
-{
-    unsigned c = s[0], n, cp;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if ((size_t)(end - s) < n)
-        return 0;
-    cp = c & (0x3F >> (n - 1));
-    for (unsigned i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return (int)n;
-}
-
 /* At the opening quote. Decodes in place; sets *s and *len. */
 static int parse_string(struct parser *ps, const char **s, uint32_t *len)
 {
@@ -123,7 +103,8 @@ static int parse_string(struct parser *ps, const char **s, uint32_t *len)
         if (c < 0x20)
             return -1;
         if (c >= 0x80) {
-            int n = utf8_len((const unsigned char *)src, (const unsigned char *)end);
+            uint32_t cp;
+            size_t n = utf8_decode(src, (size_t)(end - src), &cp);
             if (n == 0)
                 return -1;
             memmove(dst, src, (size_t)n);

@@ -2,8 +2,10 @@
  * access with one-line errors. */
 #include "profreg/json_read.h"
 
+#include "profreg/fsutil.h"
+#include "profreg/term.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,12 +17,14 @@
 
 int jr_fail(struct jr *r, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], line[4 * sizeof msg + 1];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(r->err, r->errlen, "%s: %s", r->file, msg);
+    /* names quoted from the file (a duplicate name ...) may hold a newline: one line */
+    term_escape(msg, line, sizeof line);
+    snprintf(r->err, r->errlen, "%s: %s", r->file, line);
     return -1;
 }
 
@@ -127,10 +131,14 @@ static int syntax_error(struct jr *r, json_t *root, const json_error_t *e)
         json_decref(root);
         return jr_fail(r, "valid JSON that profreg's parser does not accept (please report)");
     }
+    /* jansson quotes the text near the error as it is: a newline or an escape in it would
+     * break the one-line error */
+    char text[4 * JSON_ERROR_TEXT_LENGTH + 1];
+    term_escape(e->text, text, sizeof text);
     if (e->line < 0)
-        snprintf(r->err, r->errlen, "%s: %s", r->file, e->text);
+        snprintf(r->err, r->errlen, "%s: %s", r->file, text);
     else
-        snprintf(r->err, r->errlen, "%s:%d:%d: %s", r->file, e->line, e->column, e->text);
+        snprintf(r->err, r->errlen, "%s:%d:%d: %s", r->file, e->line, e->column, text);
     return -1;
 }
 
@@ -151,13 +159,13 @@ static int parse_buffer(struct jr *r, char *buf, size_t len, jr_read_fn fn, void
 
 int jr_parse_file(struct jr *r, jr_read_fn fn, void *ctx)
 {
-    int fd = open(r->file, O_RDONLY | O_CLOEXEC);
+    int fd = fs_open_input(r->file, r->err, r->errlen); /* a FIFO would block: refused */
     if (fd < 0)
-        return jr_fail(r, "cannot open: %s", strerror(errno));
+        return -1;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         close(fd);
-        return jr_fail(r, "not a regular file");
+        return jr_fail(r, "cannot read: %s", strerror(errno));
     }
     size_t cap = (size_t)st.st_size + 1, len = 0;
     char *buf = malloc(cap);
@@ -194,9 +202,9 @@ int jr_parse_file(struct jr *r, jr_read_fn fn, void *ctx)
     if (rc != NOT_ACCEPTED)
         return rc;
     /* buf was decoded in place: jansson reads the file itself */
-    FILE *f = fopen(r->file, "rb");
+    FILE *f = fs_fopen_input(r->file, r->err, r->errlen);
     if (!f)
-        return jr_fail(r, "cannot open: %s", strerror(errno));
+        return -1;
     json_error_t e;
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &e);
     fclose(f);

@@ -4,6 +4,8 @@
  * escaped (invalid UTF-8 becomes U+FFFD), every number is finite or null. */
 #include "profreg/json_write.h"
 
+#include "profreg/utf8.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -107,33 +109,6 @@ void jw_key(struct jw *w, const char *key)
     w->after_key = true;
 }
 
-/* Length of the valid UTF-8 sequence starting at s, or 0 if it is not valid. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned int min, cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 void jw_write_escaped(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -168,7 +143,8 @@ void jw_write_escaped(FILE *f, const char *str)
             } else if (c < 0x80) {
                 fputc(c, f);
             } else {
-                size_t n = utf8_seq_len(s);
+                uint32_t cp;
+                size_t n = utf8_decode((const char *)s, SIZE_MAX, &cp);
                 if (n == 0) {
                     fputs("\\ufffd", f);
                     n = 1;

@@ -6,6 +6,7 @@
 #include "profreg/judge.h"
 #include "profreg/memory.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,7 @@ static int cmp_avg(const void *a, const void *b)
 void avg_profile_sort(struct avg_profile *a)
 {
     if (a->nfunctions > 1)
-        qsort(a->functions, a->nfunctions, sizeof *a->functions, cmp_avg);
+        array_sort(a->functions, a->nfunctions, sizeof *a->functions, cmp_avg);
 }
 
 void avg_profile_free(struct avg_profile *a)
@@ -223,8 +224,11 @@ static int add_stacks(struct avg_builder *b, const struct pr_profile *p)
             return -1;
         }
         if (ins == 0) {
-            out->stacks[idx].count += st->count;
             free(frames);
+            if (!pr_count_add(&out->stacks[idx].count, st->count)) {
+                errno = EOVERFLOW; /* runs whose samples add up past PR_MAX_SAMPLES */
+                return -1;
+            }
         } else {
             out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count, NULL};
         }
@@ -725,7 +729,7 @@ static void side_rank(struct side *s, const struct side *other, enum judge_metri
             (struct ranked){(uint32_t)i, isnan(v) ? -1 : v, a->functions[i].order};
     }
     if (r->nranked > 1)
-        qsort(r->ranked, r->nranked, sizeof *r->ranked, cmp_ranked);
+        array_sort(r->ranked, r->nranked, sizeof *r->ranked, cmp_ranked);
     for (size_t k = 0; k < r->nranked; k++) {
         uint32_t i = r->ranked[k].idx;
         r->rank[i] = k + 1;
@@ -1382,7 +1386,7 @@ static int judge_default(const struct side *cs, const struct side *bs,
     }
     free(fs);
     if (j->ncompared > 1)
-        qsort(j->compared, j->ncompared, sizeof *j->compared, cmp_compared);
+        array_sort(j->compared, j->ncompared, sizeof *j->compared, cmp_compared);
     return 0;
 }
 

@@ -3,10 +3,12 @@
  * Invariant kept by profile_sort(): functions[i] is rank i + 1, and every stack frame index
  * refers to the same function before and after sorting. */
 #include "profreg/profile.h"
+#include "profreg/array.h"
 
 #include "profreg/hashmap.h"
 #include "profreg/memory.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +112,7 @@ int profile_sort(struct pr_profile *p)
         ord[i].fn = &p->functions[i];
         ord[i].old_index = (uint32_t)i;
     }
-    qsort(ord, n, sizeof *ord, cmp_order);
+    array_sort(ord, n, sizeof *ord, cmp_order);
     for (size_t i = 0; i < n; i++) {
         sorted[i] = p->functions[ord[i].old_index];
         new_index[ord[i].old_index] = (uint32_t)i;
@@ -276,6 +278,51 @@ static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, co
     return rc;
 }
 
+/* Sum of p's stack counts, or UINT64_MAX when it passes PR_MAX_SAMPLES. */
+static uint64_t stack_sum(const struct pr_profile *p)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < p->nstacks; i++)
+        if (!pr_count_add(&sum, p->stacks[i].count))
+            return UINT64_MAX;
+    return sum;
+}
+
+/* Whether adding src into dst keeps every sum within PR_MAX_SAMPLES: the totals, each
+ * function's samples (by name) and the stacks' counts (bounding any merged stack's). */
+static bool merge_fits(const struct pr_profile *dst, const struct pr_profile *src)
+{
+    uint64_t t = dst->total_samples, sd = stack_sum(dst), ss = stack_sum(src);
+    if (!pr_count_add(&t, src->total_samples) || sd == UINT64_MAX || ss == UINT64_MAX ||
+        !pr_count_add(&sd, ss))
+        return false;
+    if (dst->nfunctions == 0 || src->nfunctions == 0)
+        return true;
+    struct hmap names;
+    hmap_init(&names);
+    bool fits = true;
+    for (size_t i = 0; i < dst->nfunctions && fits; i++) {
+        uint32_t v;
+        fits = hmap_intern(&names, dst->functions[i].name, strlen(dst->functions[i].name),
+                           (uint32_t)i, &v) >= 0;
+    }
+    for (size_t i = 0; i < src->nfunctions && fits; i++) {
+        const struct pr_function *f = &src->functions[i];
+        uint32_t v;
+        int r = hmap_intern(&names, f->name, strlen(f->name), UINT32_MAX, &v);
+        if (r < 0) {
+            fits = false;
+        } else if (r == 0 && v != UINT32_MAX) {
+            uint64_t a = dst->functions[v].samples, b = dst->functions[v].self_samples;
+            fits = pr_count_add(&a, f->samples) && pr_count_add(&b, f->self_samples);
+        } else {
+            fits = f->samples <= PR_MAX_SAMPLES && f->self_samples <= PR_MAX_SAMPLES;
+        }
+    }
+    hmap_free(&names);
+    return fits;
+}
+
 /* The whole-run figures of the memory sections: a copy of the first, then sums (a side
  * without a section drops them). */
 static int merge_memory_totals(struct pr_profile *dst, const struct pr_profile *src, bool first)
@@ -305,6 +352,10 @@ static int merge_memory_totals(struct pr_profile *dst, const struct pr_profile *
 
 int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
 {
+    if (!merge_fits(dst, src)) {
+        errno = EOVERFLOW;
+        return -1;
+    }
     bool first = dst->nfunctions == 0 && dst->total_samples == 0 && !dst->executable;
     if (first)
         copy_run_fields(dst, src);

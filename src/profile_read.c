@@ -231,6 +231,7 @@ static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p
     if (!p->stacks)
         return jr_fail(r, "out of memory");
     p->has_stacks = true;
+    uint64_t sum = 0; /* folding inlined frames merges stacks: their sum must fit */
     const struct jv *e = jv_child(r->doc, arr);
     for (size_t i = 0; i < n; i++, e = jv_next(r->doc, e, arr)) {
         char where[64];
@@ -245,6 +246,9 @@ static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p
             read_frames(r, e, where, "top_functions", p->nfunctions, &s->frames, &s->depth,
                         &s->inlined))
             return -1;
+        if (!pr_count_add(&sum, s->count))
+            return jr_fail(r, "%s: the stacks' counts add up to more than " PR_MAX_SAMPLES_TEXT,
+                           key);
     }
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "profreg/render_compare.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +16,13 @@
 
 static void print_name(FILE *out, const char *name, size_t width)
 {
-    size_t len = strlen(name);
-    char *buf = malloc(len + 4);
+    size_t len = TERM_SHORTEN_LEN(name);
+    char *buf = malloc(len);
     if (!buf) {
-        fprintf(out, "%s", name);
+        term_put_cell(out, name, width);
         return;
     }
-    term_shorten_name(name, width, buf, len + 4);
+    term_shorten_name(name, width, buf, len);
     fputs(buf, out);
     for (size_t n = term_text_width(buf); n < width; n++)
         fputc(' ', out);
@@ -68,28 +69,44 @@ void render_rule(const struct judge_options *o, char *buf, size_t len)
 
 static void print_header(FILE *out, const struct compare_view *v, const struct term_style *s)
 {
-    fprintf(out, "%sprofreg compare: %s%s\n", s->blue, v->executable ? v->executable : "?",
-            s->reset);
+    fprintf(out, "%sprofreg compare: ", s->blue);
+    term_put(out, v->executable ? v->executable : "?", SIZE_MAX);
+    fprintf(out, "%s\n", s->reset);
     fprintf(out, "current:   %u run%s", v->current_runs, v->current_runs == 1 ? "" : "s");
-    if (v->current_timestamp)
-        fprintf(out, ", %s", v->current_timestamp);
-    if (v->base_files)
-        fprintf(out, "\nbase:      %u run%s of the base build%s%s%s, in %zu interleaved pairs",
-                v->baseline_runs, v->baseline_runs == 1 ? "" : "s", v->base_label ? " (" : "",
-                v->base_label ? v->base_label : "", v->base_label ? ")" : "", v->nbase_files);
-    else
+    if (v->current_timestamp) {
+        fputs(", ", out);
+        term_put(out, v->current_timestamp, 64);
+    }
+    if (v->base_files) {
+        fprintf(out, "\nbase:      %u run%s of the base build", v->baseline_runs,
+                v->baseline_runs == 1 ? "" : "s");
+        if (v->base_label) {
+            fputs(" (", out);
+            term_put(out, v->base_label, 256);
+            fputc(')', out);
+        }
+        fprintf(out, ", in %zu interleaved pairs", v->nbase_files);
+    } else {
         fprintf(out, "\nbaseline:  %u run%s", v->baseline_runs, v->baseline_runs == 1 ? "" : "s");
-    if (v->baseline_timestamp)
-        fprintf(out, ", %s", v->baseline_timestamp);
-    if (v->baseline_commit)
-        fprintf(out, ", commit %.12s", v->baseline_commit);
+    }
+    if (v->baseline_timestamp) {
+        fputs(", ", out);
+        term_put(out, v->baseline_timestamp, 64);
+    }
+    if (v->baseline_commit) {
+        fputs(", commit ", out);
+        term_put(out, v->baseline_commit, 12);
+    }
     char rule[512];
     render_rule(v->options, rule, sizeof rule);
     fprintf(out, "\nrule:      %s\n", rule);
     if (v->share_of)
         fprintf(out, "shares:    of the %s (sampled allocations)\n", v->share_of);
-    if (v->filter_text)
-        fprintf(out, "filter:    %s\n", v->filter_text);
+    if (v->filter_text) {
+        fputs("filter:    ", out);
+        term_put(out, v->filter_text, SIZE_MAX);
+        fputc('\n', out);
+    }
     fputc('\n', out);
 }
 
@@ -202,8 +219,10 @@ static void print_default_row(FILE *out, const struct judged_function *f,
         fprintf(out, "  <- also grew by itself");
     else if (f->role == ROLE_INHERITS) {
         fprintf(out, "  (inherits");
-        for (size_t k = 0; k < f->ninherits; k++)
-            fprintf(out, "%s %.60s", k ? "," : " from", f->inherits_from[k]);
+        for (size_t k = 0; k < f->ninherits; k++) {
+            fputs(k ? ", " : " from ", out);
+            term_put(out, f->inherits_from[k], 60);
+        }
         fprintf(out, ")");
     }
     fputc('\n', out);
@@ -218,8 +237,9 @@ static void print_cause(FILE *out, const struct judgement *j, const struct term_
         const struct judged_function *f = &j->compared[i];
         if (f->role != ROLE_MOST_LIKELY_CAUSE)
             continue;
-        fprintf(out, "%sMost likely cause:%s %s%s%s\n", s->blue, s->reset, s->red, f->name,
-                s->reset);
+        fprintf(out, "%sMost likely cause:%s %s", s->blue, s->reset, s->red);
+        term_put(out, f->name, SIZE_MAX);
+        fprintf(out, "%s\n", s->reset);
         fprintf(out, "  total share %.2f -> %.2f %%, self share %.2f -> %.2f %%", f->baseline_total,
                 f->current_total, f->baseline_self, f->current_self);
         if (!isnan(f->own_delta_points))
@@ -237,8 +257,10 @@ static void print_structural(FILE *out, const struct judgement *j, const struct 
             "threshold): ",
             s->blue, s->reset);
     size_t shown = j->nstructural < 6 ? j->nstructural : 6;
-    for (size_t i = 0; i < shown; i++)
-        fprintf(out, "%s%.60s", i ? ", " : "", j->structural[i]);
+    for (size_t i = 0; i < shown; i++) {
+        fputs(i ? ", " : "", out);
+        term_put(out, j->structural[i], 60);
+    }
     if (shown < j->nstructural)
         fprintf(out, " and %zu more", j->nstructural - shown);
     fputc('\n', out);

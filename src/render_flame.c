@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "profreg/hashmap.h"
+#include "profreg/utf8.h"
 #include "profreg/xml.h"
 
 #define FRAME_H   16
@@ -49,11 +50,12 @@ void flame_diff_colour(double now, double before, double max_change, char *buf, 
         snprintf(buf, len, "rgb(%d,%d,255)", v, v);
 }
 
-/* The text drawn in a frame of w pixels: the name, or its start and "..", or nothing. */
+/* The text drawn in a frame of w pixels: the name, or its start and "..", or nothing; cut
+ * between characters (xml_text counts characters), as the script's update_text does. */
 static void frame_label(FILE *out, const char *name, double w)
 {
     long chars = (long)((w - 6) / (FONT_SIZE * FONT_W));
-    size_t n = strlen(name);
+    size_t n = utf8_chars(name);
     if (chars < 3)
         return;
     if ((long)n <= chars) {
@@ -100,10 +102,10 @@ static const char *script =
     "  var r = rect(g), t = g.getElementsByTagName('text')[0];\n"
     "  var w = parseFloat(r.getAttribute('width')) - 6;\n"
     "  t.setAttribute('x', parseFloat(r.getAttribute('x')) + 3);\n"
-    "  var n = fname(g), chars = Math.floor(w / (fontsize * fontwidth));\n"
+    "  var n = Array.from(fname(g)), chars = Math.floor(w / (fontsize * fontwidth));\n"
     "  if (chars < 3) t.textContent = '';\n"
-    "  else if (n.length > chars) t.textContent = n.substring(0, chars - 2) + '..';\n"
-    "  else t.textContent = n;\n"
+    "  else if (n.length > chars) t.textContent = n.slice(0, chars - 2).join('') + '..';\n"
+    "  else t.textContent = n.join('');\n"
     "}\n"
     "function zoom(g) {\n"
     "  var ox = parseFloat(g.getAttribute('data-ox')), ow = parseFloat(g.getAttribute('data-ow'));\n"

@@ -14,12 +14,24 @@ void render_md_code(FILE *out, const char *s)
             fputc('\'', out);
         else if (*s == '|')
             fputs("\\|", out);
-        else if (*s == '\n' || *s == '\r')
+        else if ((unsigned char)*s < 0x20 || *s == 0x7f) /* a newline would end the line */
             fputc(' ', out);
         else
             fputc(*s, out);
     }
     fputc('`', out);
+}
+
+void render_md_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            fputc(' ', out);
+        else if (strchr("\\`*_{}[]<>()#+-.!|~&", *s))
+            fprintf(out, "\\%c", *s);
+        else
+            fputc(*s, out);
+    }
 }
 
 static void list(FILE *out, const char *title, const struct listed_function *l, size_t n)
@@ -60,7 +72,9 @@ int render_compare_markdown(FILE *out, const struct compare_view *v, const struc
 {
     const struct judge_options *o = v->options;
     bool failed = judgement_failed(j);
-    fprintf(out, "### profreg: %s — %s\n\n", v->executable ? v->executable : "unknown",
+    fputs("### profreg: ", out);
+    render_md_text(out, v->executable ? v->executable : "unknown");
+    fprintf(out, " — %s\n\n",
             failed            ? "REGRESSION"
             : j->inconclusive ? "no regression found (some verdicts inconclusive)"
                               : "no regression");

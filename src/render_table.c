@@ -1,7 +1,9 @@
 /* render_table.c — text rendering of a profile as a ranked table. No I/O besides out. */
 #include "profreg/render_table.h"
+#include "profreg/array.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,15 +59,18 @@ static void print_padded(FILE *out, const char *s, size_t width)
 static void print_header(FILE *out, const struct pr_profile *p, const struct report_options *o)
 {
     const struct term_style *st = &o->style;
-    fprintf(out, "%sProfile%s %s", st->blue, st->reset,
-            p->executable ? p->executable : (p->trace_file ? p->trace_file : "(unknown)"));
+    fprintf(out, "%sProfile%s ", st->blue, st->reset);
+    term_put(out, p->executable ? p->executable : (p->trace_file ? p->trace_file : "(unknown)"),
+             SIZE_MAX);
     if (o->nfiles > 1)
         fprintf(out, " (%zu profiles merged)", o->nfiles);
     fprintf(out, "\n  %llu samples", (unsigned long long)p->total_samples);
     if (!isnan(p->total_time_ms))
         fprintf(out, ", %.1f ms sampled", p->total_time_ms);
     if (p->mode && !isnan(p->frequency_hz)) {
-        fprintf(out, ", %s time at %.0f Hz", p->mode, p->frequency_hz);
+        fputs(", ", out);
+        term_put(out, p->mode, 16);
+        fprintf(out, " time at %.0f Hz", p->frequency_hz);
         if (!isnan(p->effective_frequency_hz))
             fprintf(out, " (%.0f Hz effective)", p->effective_frequency_hz);
     }
@@ -101,7 +106,7 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
     for (size_t i = 0; i < n; i++)
         rows[i] = &p->functions[i];
     if (o->by_self)
-        qsort(rows, n, sizeof *rows, cmp_self);
+        array_sort(rows, n, sizeof *rows, cmp_self);
     size_t shown = o->top && o->top < n ? o->top : n;
 
     int width = o->width > 0 ? o->width : 120;
@@ -109,7 +114,7 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
         width > FIXED_COLS + SOURCE_COLS + 20 ? (size_t)(width - FIXED_COLS - SOURCE_COLS) : 20;
     size_t longest = 8;
     for (size_t i = 0; i < shown; i++) {
-        size_t w = term_text_width(rows[i]->name);
+        size_t w = term_escaped_width(rows[i]->name);
         if (w > longest)
             longest = w;
     }
@@ -122,8 +127,8 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
 
     size_t buflen = 0;
     for (size_t i = 0; i < shown; i++)
-        if (strlen(rows[i]->name) + 8 > buflen)
-            buflen = strlen(rows[i]->name) + 8;
+        if (TERM_SHORTEN_LEN(rows[i]->name) > buflen)
+            buflen = TERM_SHORTEN_LEN(rows[i]->name);
     char *name = malloc(buflen ? buflen : 8);
     for (size_t i = 0; name && i < shown; i++) {
         const struct pr_function *f = rows[i];
@@ -136,8 +141,9 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
             snprintf(self, sizeof self, "%7s", "-");
         fprintf(out, "%4zu  ", i + 1);
         print_padded(out, name, name_cols);
-        fprintf(out, "  %9llu  %7.2f  %s  %s\n", (unsigned long long)f->samples, f->percentage,
-                self, src);
+        fprintf(out, "  %9llu  %7.2f  %s  ", (unsigned long long)f->samples, f->percentage, self);
+        term_put(out, src, SIZE_MAX);
+        fputc('\n', out);
     }
     if (shown < n)
         fprintf(out, "  ... %zu more function%s (--top %zu shows all)\n", n - shown,
@@ -148,9 +154,12 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
         const struct pr_function *f = &p->functions[hot];
         char src[512];
         format_source(f, src, sizeof src);
-        fprintf(out, "\n%sTop hotspot:%s %s\n  %.2f %% %s, %s\n", st->yellow, st->reset, f->name,
-                f->has_self ? f->self_percentage : f->percentage,
-                f->has_self ? "of samples in the function itself" : "of samples", src);
+        fprintf(out, "\n%sTop hotspot:%s ", st->yellow, st->reset);
+        term_put(out, f->name, SIZE_MAX);
+        fprintf(out, "\n  %.2f %% %s, ", f->has_self ? f->self_percentage : f->percentage,
+                f->has_self ? "of samples in the function itself" : "of samples");
+        term_put(out, src, SIZE_MAX);
+        fputc('\n', out);
     } else {
         fprintf(out, "\nNo samples.\n");
     }

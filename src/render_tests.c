@@ -5,6 +5,7 @@
 #include "profreg/render_compare.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static size_t name_cols(const char *const *names, size_t n, int width, size_t fi
 {
     size_t longest = 4, room = width > (int)fixed + 20 ? (size_t)width - fixed : 20;
     for (size_t i = 0; i < n; i++) {
-        size_t w = term_text_width(names[i]);
+        size_t w = term_escaped_width(names[i]);
         if (w > longest)
             longest = w;
     }
@@ -85,8 +86,8 @@ void render_tests_report(FILE *out, const struct test_profile *t, size_t nfiles,
     fprintf(out, "%s\n", s->reset);
     size_t buflen = 0;
     for (size_t i = 0; i < n; i++)
-        if (strlen(names[i]) + 8 > buflen)
-            buflen = strlen(names[i]) + 8;
+        if (TERM_SHORTEN_LEN(names[i]) > buflen)
+            buflen = TERM_SHORTEN_LEN(names[i]);
     char *buf = malloc(buflen);
     for (size_t i = 0; buf && i < n; i++) {
         const struct test_stat *r = rows[i];
@@ -165,8 +166,8 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
                 "Diff", "p", "Status", s->reset);
         size_t buflen = 8;
         for (size_t i = 0; i < t->ntests; i++)
-            if (strlen(names[i]) + 8 > buflen)
-                buflen = strlen(names[i]) + 8;
+            if (TERM_SHORTEN_LEN(names[i]) > buflen)
+                buflen = TERM_SHORTEN_LEN(names[i]);
         char *buf = malloc(buflen);
         for (size_t i = 0; buf && i < t->ntests; i++) {
             const struct judged_test *jt = &t->tests[i];
@@ -202,16 +203,21 @@ void render_tests_table(FILE *out, const struct test_judgement *t, const struct 
         if (i == 0)
             fprintf(out, "\n%sRegressed functions, by test%s (where their time grew most)\n",
                     s->blue, s->reset);
-        fprintf(out, "  %s%s%s:", s->red, f->function, s->reset);
+        fprintf(out, "  %s", s->red);
+        term_put(out, f->function, SIZE_MAX);
+        fprintf(out, "%s:", s->reset);
         if (!f->tracked)
             fprintf(out, " not among the functions tracked per test\n");
         else if (f->ntop == 0)
             fprintf(out, " its time grew in no test (it grew outside them, or only in share)\n");
         else
             fputc('\n', out);
-        for (size_t k = 0; k < f->ntop; k++)
-            fprintf(out, "      %s  +%.1f ms (%.1f -> %.1f ms)\n", f->top[k].test,
-                    f->top[k].growth_ms, f->top[k].baseline_ms, f->top[k].current_ms);
+        for (size_t k = 0; k < f->ntop; k++) {
+            fputs("      ", out);
+            term_put(out, f->top[k].test, SIZE_MAX);
+            fprintf(out, "  +%.1f ms (%.1f -> %.1f ms)\n", f->top[k].growth_ms,
+                    f->top[k].baseline_ms, f->top[k].current_ms);
+        }
     }
     for (unsigned bit = 0; bit < TEST_NOTES; bit++)
         if (t->notes & (1u << bit))

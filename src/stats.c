@@ -1,6 +1,7 @@
 /* stats.c — see stats.h. The incomplete beta function follows the continued fraction of
  * Numerical Recipes (modified Lentz), accurate to about 1e-12 relative here. */
 #include "profreg/stats.h"
+#include "profreg/array.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ double stats_median(double *v, size_t n)
 {
     if (n == 0)
         return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
+    array_sort(v, n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 

@@ -431,7 +431,7 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
         t.e[t.n++] = (struct sym_ent){value, value + sym.st_size, 0, (uint32_t)i,
                                       (uint8_t)GELF_ST_BIND(sym.st_info), (uint8_t)type, {0}};
     }
-    qsort(t.e, t.n, sizeof *t.e, cmp_sym_ent);
+    array_sort(t.e, t.n, sizeof *t.e, cmp_sym_ent);
     uint64_t maxhi = 0;
     for (size_t i = 0; i < t.n; i++)
         t.e[i].maxhi = maxhi = t.e[i].hi > maxhi ? t.e[i].hi : maxhi;

@@ -411,7 +411,8 @@ static int parse_frame(char *s, const struct strtab *st, struct sym_frame *f)
  * On -1, entries added before the fault stay (they were whole and hashed). */
 static int read_file(struct symcache *c, struct sc_module *m, const char *path, const char **why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted under the name must not hang the program's exit */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return 0;
     struct stat sb;
@@ -419,6 +420,10 @@ static int read_file(struct symcache *c, struct sc_module *m, const char *path, 
     char *buf = NULL;
     int rc = -1;
     *why = "unreadable";
+    if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        *why = "not a regular file";
+        goto out;
+    }
     if (fstat(fd, &sb) != 0 || sb.st_size > 2 * (off_t)SYMCACHE_MAX_FILE_BYTES ||
         !(buf = malloc((size_t)sb.st_size + 1))) {
         *why = "too large or unreadable";
@@ -821,7 +826,12 @@ static int write_all(int fd, const char *buf, size_t len)
 /* Waits up to about 2 s for the lock; -1 when it cannot be had. */
 static int lock_file(const char *path)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0666);
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd);
+        return -1;
+    }
     if (fd < 0)
         return -1;
     for (int i = 0; i < 200; i++) {

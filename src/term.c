@@ -1,11 +1,14 @@
-/* term.c — colour decision, terminal width, middle-shortening of long names. */
+/* term.c — colour decision, terminal width, escaping, middle-shortening of long names. */
 #include "profreg/term.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "profreg/utf8.h"
 
 struct term_style term_style_for(int fd, bool no_color_flag)
 {
@@ -46,6 +49,95 @@ size_t term_text_width(const char *s)
     return n;
 }
 
+/* Code points a terminal acts on although they are valid UTF-8: C1 controls, and the
+ * bidirectional and separator controls that reorder or break what follows on the line. */
+static bool is_format_control(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void term_escape(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    if (outlen == 0)
+        return;
+    while (*s) {
+        unsigned char c = (unsigned char)*s;
+        uint32_t cp = c;
+        size_t n = c < 0x80 ? 1 : utf8_decode(s, SIZE_MAX, &cp);
+        char esc[8];
+        const char *piece = esc;
+        size_t plen;
+        if (n == 0 || c < 0x20 || c == 0x7f) {
+            if (c == '\n' || c == '\r' || c == '\t')
+                snprintf(esc, sizeof esc, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+            else
+                snprintf(esc, sizeof esc, "\\x%02x", c);
+            n = 1;
+        } else if (is_format_control(cp)) {
+            snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
+        } else {
+            piece = s;
+        }
+        plen = piece == s ? n : strlen(esc);
+        if (o + plen >= outlen)
+            break;
+        memcpy(out + o, piece, plen);
+        o += plen;
+        s += n;
+    }
+    out[o] = '\0';
+}
+
+/* Writes at most max characters of s escaped, then spaces up to pad characters. */
+static void put_escaped(FILE *out, const char *s, size_t max, size_t pad)
+{
+    size_t len = TERM_ESCAPED_LEN(s);
+    char *buf = malloc(len);
+    if (!buf)
+        return;
+    term_escape(s, buf, len);
+    size_t bytes = 0, chars = 0;
+    for (; buf[bytes] && chars < max; chars++) {
+        bytes++;
+        while (((unsigned char)buf[bytes] & 0xC0) == 0x80)
+            bytes++;
+    }
+    fwrite(buf, 1, bytes, out);
+    for (; chars < pad; chars++)
+        fputc(' ', out);
+    free(buf);
+}
+
+void term_put(FILE *out, const char *s, size_t max)
+{
+    put_escaped(out, s, max, 0);
+}
+
+void term_put_cell(FILE *out, const char *s, size_t width)
+{
+    put_escaped(out, s, width, width);
+}
+
+size_t term_escaped_width(const char *s)
+{
+    size_t w = 0;
+    while (*s) {
+        unsigned char c = (unsigned char)*s;
+        uint32_t cp = c;
+        size_t n = c < 0x80 ? 1 : utf8_decode(s, SIZE_MAX, &cp);
+        if (n == 0 || c < 0x20 || c == 0x7f) {
+            w += c == '\n' || c == '\r' || c == '\t' ? 2 : 4;
+            n = 1;
+        } else {
+            w += is_format_control(cp) ? 6 : 1;
+        }
+        s += n;
+    }
+    return w;
+}
+
 /* Byte offset of the character with index `chars`. */
 static size_t byte_offset(const char *s, size_t chars)
 {
@@ -60,7 +152,8 @@ static size_t byte_offset(const char *s, size_t chars)
     return i;
 }
 
-void term_shorten_middle(const char *s, size_t width, char *out, size_t outlen)
+/* term_shorten_middle of text already escaped. */
+static void shorten_middle(const char *s, size_t width, char *out, size_t outlen)
 {
     size_t n = term_text_width(s);
     if (n <= width || width < 5) {
@@ -119,12 +212,26 @@ static bool is_ascii(const char *s)
     return true;
 }
 
-void term_shorten_name(const char *s, size_t width, char *out, size_t outlen)
+void term_shorten_middle(const char *s, size_t width, char *out, size_t outlen)
+{
+    size_t len = TERM_ESCAPED_LEN(s);
+    char *esc = malloc(len);
+    if (!esc) {
+        snprintf(out, outlen, "?");
+        return;
+    }
+    term_escape(s, esc, len);
+    shorten_middle(esc, width, out, outlen);
+    free(esc);
+}
+
+/* term_shorten_name of text already escaped. */
+static void shorten_name(const char *s, size_t width, char *out, size_t outlen)
 {
     size_t len = strlen(s);
     long open = params_start(s, len);
     if (len <= width || width < 16 || open < 0 || !is_ascii(s)) {
-        term_shorten_middle(s, width, out, outlen);
+        shorten_middle(s, width, out, outlen);
         return;
     }
     size_t base = (size_t)open;               /* s[0..base) is the qualified name */
@@ -158,11 +265,24 @@ void term_shorten_name(const char *s, size_t width, char *out, size_t outlen)
         snprintf(method, sizeof method, "%.*s", (int)mlen, s + comp);
     size_t tail_len = strlen(method) + 5 + suffix_len; /* method "(...)" suffix */
     if (comp < 3 || tail_len + 3 + 8 > width) {
-        term_shorten_middle(s, width, out, outlen);
+        shorten_middle(s, width, out, outlen);
         return;
     }
     size_t head = width - tail_len - 3;
     if (head > comp)
         head = comp;
     snprintf(out, outlen, "%.*s...%s(...)%s", (int)head, s, method, suffix);
+}
+
+void term_shorten_name(const char *s, size_t width, char *out, size_t outlen)
+{
+    size_t len = TERM_ESCAPED_LEN(s);
+    char *esc = malloc(len);
+    if (!esc) {
+        snprintf(out, outlen, "?");
+        return;
+    }
+    term_escape(s, esc, len);
+    shorten_name(esc, width, out, outlen);
+    free(esc);
 }

@@ -565,7 +565,7 @@ int testattr_split(const char *const *names, size_t nnames, const struct pr_stac
     if (rc == 0 && !rank)
         rc = -1;
     if (rc == 0) {
-        qsort(out->tests, out->ntests, sizeof *out->tests, cmp_samples);
+        array_sort(out->tests, out->ntests, sizeof *out->tests, cmp_samples);
         for (size_t i = 0; i < out->ntests; i++) {
             uint32_t at = 0;
             hmap_get(&tests, out->tests[i].name, strlen(out->tests[i].name), &at);
@@ -781,7 +781,7 @@ static bool *run_keep(const struct pr_profile *run)
         for (size_t i = 0; i < n; i++)
             order[i] = (uint32_t)i;
         cmp_run = run;
-        qsort(order, n, sizeof *order, pass ? cmp_by_self : cmp_by_samples);
+        array_sort(order, n, sizeof *order, pass ? cmp_by_self : cmp_by_samples);
         cmp_run = NULL;
         for (size_t i = 0; i < TESTATTR_RUN_FUNCTIONS; i++)
             keep[order[i]] = true;
@@ -943,7 +943,7 @@ static long choose_functions(struct test_acc *a, uint32_t *remap)
         for (size_t i = 0; i < n; i++)
             order[i] = (uint32_t)i;
         cmp_weights = pass ? a->fn_self_share : a->fn_share;
-        qsort(order, n, sizeof *order, cmp_weight);
+        array_sort(order, n, sizeof *order, cmp_weight);
         cmp_weights = NULL;
         for (size_t i = 0; i < n && i < TESTATTR_FUNCTIONS; i++)
             remap[order[i]] = 0;
@@ -1002,10 +1002,10 @@ int test_acc_finish(struct test_acc *a, struct test_profile *out)
             (struct test_fn_time){remap[p->function], p->ms / runs, p->self_ms / runs};
     }
     for (size_t i = 0; rc == 0 && i < t->ntests; i++)
-        qsort(t->tests[i].functions, t->tests[i].nfunctions, sizeof *t->tests[i].functions,
+        array_sort(t->tests[i].functions, t->tests[i].nfunctions, sizeof *t->tests[i].functions,
               cmp_fn_time);
     if (rc == 0)
-        qsort(t->tests, t->ntests, sizeof *t->tests, cmp_stat);
+        array_sort(t->tests, t->ntests, sizeof *t->tests, cmp_stat);
     free(remap);
     free(counts);
     if (rc == 0) {

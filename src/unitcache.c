@@ -120,7 +120,8 @@ void unitcache_free(struct unitcache *u)
 static int read_units(const char *path, uint64_t ident, struct uc_file *f, const char **why)
 {
     *f = (struct uc_file){0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted under the name must not hang the program's exit */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         *why = errno == ENOENT ? NULL : "cannot be read";
         return errno == ENOENT ? 0 : -1;
@@ -367,7 +368,7 @@ static uint64_t *format_units(const struct unitcache *u, const struct uc_unit *v
         }
         first += v[i].n;
     }
-    qsort(where, h->nfns, sizeof *where, cmp_where);
+    array_sort(where, h->nfns, sizeof *where, cmp_where);
     if (nsyms)
         memcpy(where + h->nfns, syms, nsyms * sizeof *syms);
     b[*len / 8 - 1] = hash_words(b, *len / 8 - 1);

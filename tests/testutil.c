@@ -247,6 +247,16 @@ void tu_write_file(const char *path, const char *text)
     ck_assert(fclose(f) == 0);
 }
 
+void tu_assert_xml(const char *path)
+{
+    const char *argv[] = {"xmllint", "--noout", "--nonet", path, NULL};
+    struct tu_result r = tu_run(argv, NULL, NULL);
+    ck_assert_msg(r.status != 127, "xmllint is not installed (apt-get install libxml2-utils)");
+    ck_assert_msg(r.status == 0 && !*r.err, "%s is not well-formed XML (xmllint):\n%.2000s", path,
+                  r.err);
+    tu_result_free(&r);
+}
+
 char *tu_tree_digest(const char *dir)
 {
     char cmd[8192];

@@ -52,6 +52,10 @@ char *tu_read_file(const char *path);
 /* Writes text to path, creating missing parent directories; fails the test on error. */
 void tu_write_file(const char *path, const char *text);
 
+/* Fails the test unless xmllint (Debian libxml2-utils) reads path as well-formed XML without
+ * a word: SVG, JUnit, the HTML charts. */
+void tu_assert_xml(const char *path);
+
 /* Every path under dir with a checksum of each file's content (to prove nothing changed). */
 char *tu_tree_digest(const char *dir);
 

@@ -1,4 +1,5 @@
-/* array.h — growing a malloc'd array by doubling, the one way profreg does it.
+/* array.h — growing a malloc'd array by doubling, the one way profreg does it; sorting one
+ * that may be empty.
  *
  *     if (ARRAY_GROW(items, n, cap) < 0) return -1;   // room for items[n]
  *     items[n++] = x;
@@ -30,5 +31,14 @@ static inline int array_grow(void *arrp, size_t *cap, size_t len, size_t elem)
 }
 
 #define ARRAY_GROW(arr, len, cap) array_grow(&(arr), &(cap), (len), sizeof *(arr))
+
+/* qsort for arrays that may be empty and then NULL: qsort's base must never be NULL (glibc
+ * declares it nonnull, so the compiler may drop later NULL checks, and UBSan reports it). */
+static inline void array_sort(void *base, size_t n, size_t elem,
+                              int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, elem, cmp);
+}
 
 #endif

@@ -1,7 +1,16 @@
 /* fsutil.h — the few file-system operations profreg needs, with errors as values.
  *
- * Every file profreg creates is written to a temporary name in the same directory and
- * renamed into place, so readers never see a partial file. */
+ * Outputs. A regular file (or a name that does not exist yet) is written to a file with no
+ * name (O_TMPFILE) in the target's directory and given its name only when complete, so a
+ * reader never sees a partial file and a process killed while writing leaves nothing behind.
+ * Where the file system has no O_TMPFILE, a short hidden name ".profreg.<pid>.<n>.tmp" is used
+ * instead and renamed; such files left by processes that no longer exist are removed by the
+ * next write into the same directory. A symbolic link is followed to its target (the link
+ * stays). Anything else that exists — a character device such as /dev/null, a FIFO — is
+ * written through, never replaced.
+ *
+ * Inputs. fs_open_input opens a regular file only: a FIFO, a device or a directory is
+ * refused before anything could block on it. */
 #ifndef PROFREG_FSUTIL_H
 #define PROFREG_FSUTIL_H
 
@@ -13,12 +22,58 @@
 /* Creates path and its missing parents (like mkdir -p). Returns 0, or -1 with err set. */
 int fs_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen);
 
-/* Calls write_fn to fill a temporary file next to path, then renames it to path. With
+/* Calls write_fn to fill a temporary file next to path (after following symbolic links), then
+ * gives it path's name; a non-regular path (a device, a FIFO) is written through. With
  * no_replace, an existing path is an error and is left untouched. write_fn returns 0 or -1.
- * Returns 0, or -1 with err set (the temporary file is removed); errno is EEXIST when
- * no_replace found path taken. */
+ * Returns 0, or -1 with err set (nothing is left behind); errno is EEXIST when no_replace
+ * found path taken. */
 int fs_write_atomic(const char *path, bool no_replace, int (*write_fn)(FILE *f, void *ctx),
                     void *ctx, char *err, size_t errlen);
+
+/* An output written but not yet placed: fs_stage does all the work that can fail on content
+ * (the writer, the disk filling up), fs_commit gives it its name (or, written through,
+ * delivers it), fs_discard drops it. Several outputs staged before any is committed are
+ * written all or none (as far as the file system allows: a rename can still fail). */
+struct fs_staged {
+    char *target;  /* the path written (symbolic links followed), malloc'd */
+    FILE *f;       /* the temporary file, or the memory buffer of a written-through one */
+    int fd;        /* the device or FIFO written through; -1 otherwise */
+    char *buf;     /* written through: the content */
+    size_t len;    /* its length */
+    char *tmpname; /* the named temporary file (no O_TMPFILE), or NULL */
+    bool no_replace;
+};
+
+/* Writes the content of path. 0, or -1 with err set (nothing is left behind). */
+int fs_stage(struct fs_staged *s, const char *path, bool no_replace,
+             int (*write_fn)(FILE *f, void *ctx), void *ctx, char *err, size_t errlen);
+
+/* Places the staged content at its path. 0, or -1 with err set (errno EEXIST when
+ * no_replace found path taken: the staged content is kept, and fs_commit_as can try another
+ * name). Either way s is released on success; on failure call fs_discard. */
+int fs_commit(struct fs_staged *s, char *err, size_t errlen);
+
+/* Like fs_commit, to another path in the same directory as the staged one (a regular
+ * file only): for names chosen until one is free. */
+int fs_commit_as(struct fs_staged *s, const char *path, char *err, size_t errlen);
+
+/* Drops staged content; nothing of it remains. Safe on a released or zeroed s. */
+void fs_discard(struct fs_staged *s);
+
+/* Opens path for reading when it is a regular file (never blocking on a FIFO). Returns the
+ * descriptor, or -1 with err set to "PATH: not a regular file" or "PATH: cannot open: ...". */
+int fs_open_input(const char *path, char *err, size_t errlen);
+
+/* fs_open_input as a stdio stream ("rb"); NULL with err set. */
+FILE *fs_fopen_input(const char *path, char *err, size_t errlen);
+
+/* Removes the temporary files of profreg processes that no longer exist from dir (names
+ * ".profreg.<pid>.<n>.tmp", and ".<name>.tmp.<pid>.<n>" of earlier versions), when owned by
+ * this user and unmodified for a minute. Returns how many were removed. */
+int fs_clean_stale_temporaries(const char *dir);
+
+/* For tests: when true, named temporary files are used as where O_TMPFILE is missing. */
+extern bool fs_no_tmpfile;
 
 /* True when path names an existing directory. */
 bool fs_is_dir(const char *path);

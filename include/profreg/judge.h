@@ -69,7 +69,8 @@ int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg
 
 /* The same, one run at a time, so that runs need not be held in memory together:
  * avg_builder_init, avg_builder_add for each run in order, then avg_builder_finish (which
- * fills out) or avg_builder_abort. add and finish return 0, or -1 when out of memory. */
+ * fills out) or avg_builder_abort. add and finish return 0, or -1 when out of memory (or, from
+ * add, with errno EOVERFLOW when a stack's count summed over the runs passes PR_MAX_SAMPLES). */
 struct avg_builder {
     struct avg_profile out;
     struct hmap *names;

@@ -12,6 +12,21 @@
 
 #define PR_TEMPLATE "Time Profiler"
 
+/* The most samples a profile may hold, in all and in any count: INT64_MAX, what a JSON
+ * integer holds for every reader profreg supports (jansson's json_int_t) and pprof's int64.
+ * Readers refuse counts and sums above it, and merging stops before it, so no count wraps. */
+#define PR_MAX_SAMPLES ((uint64_t)INT64_MAX)
+#define PR_MAX_SAMPLES_TEXT "9223372036854775807"
+
+/* *acc += v, or false (acc unchanged) when the sum would pass PR_MAX_SAMPLES. */
+static inline bool pr_count_add(uint64_t *acc, uint64_t v)
+{
+    if (v > PR_MAX_SAMPLES || *acc > PR_MAX_SAMPLES - v)
+        return false;
+    *acc += v;
+    return true;
+}
+
 struct pr_memory; /* memory.h */
 
 struct pr_function {
@@ -99,8 +114,9 @@ int profile_sort(struct pr_profile *p);
 /* Adds src into dst, matching functions by name: sums samples, self samples, stack counts
  * and totals, then re-sorts and recomputes percentages. Run-level measurements (wall, CPU,
  * memory) are kept only while dst holds a single profile; of a memory section, only the
- * whole-run figures are kept (summed; memory_view and memory_join merge sections). dst must be initialised (an
- * empty dst becomes a copy of src). Returns 0, or -1 on allocation failure. */
+ * whole-run figures are kept (summed; memory_view and memory_join merge sections). dst must
+ * be initialised (an empty dst becomes a copy of src). Returns 0, or -1 on allocation
+ * failure, or -1 with errno EOVERFLOW (dst unchanged) when a sum would pass PR_MAX_SAMPLES. */
 int profile_merge(struct pr_profile *dst, const struct pr_profile *src);
 
 /* Recomputes every function's samples (inclusive, once per stack) and self samples, and

@@ -37,8 +37,13 @@ struct compare_view {
 };
 
 /* A name as Markdown inline code fit for a table cell: backticks inside become ', pipes are
- * escaped, line breaks become spaces. */
+ * escaped, line breaks and other control characters become spaces. */
 void render_md_code(FILE *out, const char *s);
+
+/* Text as Markdown that renders as exactly that text on one line: control characters (a
+ * newline would start a new block) become spaces, Markdown's punctuation is backslash-escaped
+ * (no emphasis, link, HTML or list can start). */
+void render_md_text(FILE *out, const char *s);
 
 /* A p-value as printed: "<0.0001", "0.0123", or "n/a". */
 void render_format_p(double p, char *buf, size_t len);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,10 +48,12 @@ static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_se
     a->top = 25;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+        if (c == '?')
+            return -1;
         if (!is_set && (c == 'r' || c == 'c')) {
-            cli_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
-                      c == 'r' ? "runs" : "current");
+            cli_usage_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
+                            c == 'r' ? "runs" : "current");
             return -1;
         }
         int taken = project_args_option(&a->project, c, optarg);
@@ -63,11 +66,10 @@ static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_se
                 return -1;
             continue;
         }
-        fprintf(stderr, "(see 'profreg baseline --help')\n");
         return -1;
     }
     if (optind < argc) {
-        cli_error("baseline %s: unexpected argument '%s'", argv[0], argv[optind]);
+        cli_usage_error("baseline %s: unexpected argument '%s'", argv[0], argv[optind]);
         return -1;
     }
     return 0;
@@ -87,19 +89,30 @@ static int baseline_set(const struct baseline_args *a)
     return rc;
 }
 
+/* "label" and the value escaped (term_put), or "(not recorded)", and a newline. */
+static void field(FILE *out, const char *label, const char *value)
+{
+    fputs(label, out);
+    term_put(out, value ? value : "(not recorded)", SIZE_MAX);
+    fputc('\n', out);
+}
+
 static void print_metadata(FILE *out, const char *path, const struct baseline *b)
 {
-    fprintf(out, "baseline:    %s\n", path);
-    fprintf(out, "executable:  %s\n", b->executable ? b->executable : "(not recorded)");
+    field(out, "baseline:    ", path);
+    field(out, "executable:  ", b->executable);
     fprintf(out, "runs:        %u averaged", b->avg.runs);
-    if (b->average_timestamp)
-        fprintf(out, ", mean time %s", b->average_timestamp);
+    if (b->average_timestamp) {
+        fputs(", mean time ", out);
+        term_put(out, b->average_timestamp, 64);
+    }
     fprintf(out, "\n");
     if (b->created_at)
-        fprintf(out, "written:     %s\n", b->created_at);
-    fprintf(out, "git commit:  %s%s\n", b->git_commit ? b->git_commit : "(not recorded)",
-            b->git_dirty == 1 ? " (working tree had uncommitted changes)" : "");
-    fprintf(out, "profreg:     %s\n", b->profreg_version ? b->profreg_version : "(not recorded)");
+        field(out, "written:     ", b->created_at);
+    fputs("git commit:  ", out);
+    term_put(out, b->git_commit ? b->git_commit : "(not recorded)", SIZE_MAX);
+    fprintf(out, "%s\n", b->git_dirty == 1 ? " (working tree had uncommitted changes)" : "");
+    field(out, "profreg:     ", b->profreg_version);
     fprintf(out, "samples:     %.1f per run on average", b->avg.avg_total_samples);
     if (b->avg.has_spread)
         fprintf(out, " (sd %.1f)", b->avg.sd_total_samples);
@@ -134,21 +147,20 @@ static void print_functions(FILE *out, const struct baseline *b, size_t top, int
             "avg samp.", "runs", "source");
     for (size_t i = 0; i < n; i++) {
         const struct avg_function *f = &b->avg.functions[i];
-        size_t len = strlen(f->name);
-        char *name = malloc(len + 4);
+        size_t len = TERM_SHORTEN_LEN(f->name);
+        char *name = malloc(len);
         if (!name)
             return;
-        term_shorten_name(f->name, (size_t)namew, name, len + 4);
-        char src[64] = "";
-        if (f->source_file && f->line >= 0)
-            snprintf(src, sizeof src, "%.40s:%ld", f->source_file, f->line);
-        else if (f->source_file)
-            snprintf(src, sizeof src, "%.40s", f->source_file);
+        term_shorten_name(f->name, (size_t)namew, name, len);
         fprintf(out, "%5zu  %s", i + 1, name);
         for (size_t w = term_text_width(name); w < (size_t)namew; w++)
             fputc(' ', out);
-        fprintf(out, "  %8.3f  %10.1f  %4u  %s\n", f->avg_percentage, f->avg_samples,
-                f->occurrences, src);
+        fprintf(out, "  %8.3f  %10.1f  %4u  ", f->avg_percentage, f->avg_samples, f->occurrences);
+        if (f->source_file)
+            term_put(out, f->source_file, 40);
+        if (f->source_file && f->line >= 0)
+            fprintf(out, ":%ld", f->line);
+        fputc('\n', out);
         free(name);
     }
     if (n < b->avg.nfunctions)
@@ -176,10 +188,16 @@ static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
             rc = EXIT_USAGE;
         } else {
             /* reset is how a broken baseline gets removed: say why it is unreadable */
-            printf("deleting %s, which is not a valid baseline (%s)\n", p.baseline_path, err);
+            fputs("deleting ", stdout);
+            term_put(stdout, p.baseline_path, SIZE_MAX);
+            fputs(", which is not a valid baseline (", stdout);
+            term_put(stdout, err, SIZE_MAX);
+            fputs(")\n", stdout);
         }
     } else if (reset) {
-        printf("deleting %s:\n", p.baseline_path);
+        fputs("deleting ", stdout);
+        term_put(stdout, p.baseline_path, SIZE_MAX);
+        fputs(":\n", stdout);
         print_metadata(stdout, p.baseline_path, &b);
     } else {
         print_metadata(stdout, p.baseline_path, &b);
@@ -191,7 +209,9 @@ static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
             cli_error("%s: cannot delete: %s", p.baseline_path, strerror(errno));
             rc = EXIT_USAGE;
         } else {
-            printf("deleted %s\n", p.baseline_path);
+            fputs("deleted ", stdout);
+            term_put(stdout, p.baseline_path, SIZE_MAX);
+            fputc('\n', stdout);
             if (!pa->baseline) { /* remove baselines/<exe>/ when it is now empty */
                 char *slash = strrchr(p.baseline_path, '/');
                 if (slash) {
@@ -211,13 +231,13 @@ static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
 int cmd_baseline(int argc, char **argv)
 {
     if (argc < 2) {
-        cli_error("baseline: which action? set, show or reset (see 'profreg baseline --help')");
+        cli_usage_error("baseline: which action? set, show or reset");
         return EXIT_USAGE;
     }
     const char *action = argv[1];
     bool is_set = strcmp(action, "set") == 0;
     if (!is_set && strcmp(action, "show") != 0 && strcmp(action, "reset") != 0) {
-        cli_error("baseline: unknown action '%s' (set, show or reset)", action);
+        cli_usage_error("baseline: unknown action '%s' (set, show or reset)", action);
         return EXIT_USAGE;
     }
     struct baseline_args a;

@@ -22,8 +22,22 @@ struct subcommand {
     const char *summary;
 };
 
-/* "profreg: <message>" on stderr, one line. */
+/* "profreg: <message>" on stderr, one line (control characters in it escaped). */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+
+/* The subcommand being run ("report", ...), or NULL before one is chosen: usage errors point
+ * to its --help. */
+extern const char *cli_command;
+
+/* A usage error: cli_error's one line, ending "(see 'profreg CMD --help')". */
+__attribute__((format(printf, 1, 2))) void cli_usage_error(const char *fmt, ...);
+
+struct option;
+
+/* getopt_long for a subcommand, with getopt's own messages off: an unknown, ambiguous or
+ * misused option, or a missing value, is one cli_usage_error line and returns '?'. shortopts
+ * as getopt_long's ('+' first: stop at the first operand). */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* Parses a whole number in [min, max] for option `opt`; prints the error and returns -1
  * when it does not parse. */
@@ -99,6 +113,12 @@ void project_args_init(struct project_args *a);
 /* Takes getopt code c when it is a shared option: 1 when taken, 0 when not one of them, -1
  * (error printed) when its value is bad. */
 int project_args_option(struct project_args *a, int c, const char *value);
+
+/* True when s can name an executable's directories (profile_results/NAME, baselines/NAME):
+ * not empty, no '/', no control character (a newline, an escape), not starting with '-' (an
+ * option) or '.' (".", "..", ".git", hidden). */
+bool valid_exe_name(const char *s);
+#define EXE_NAME_RULE "(a basename with no '/' or control character, not starting with '-' or '.')"
 
 /* Fills p. exe is --executable or NULL; then hint_executable (metadata.executable of the
  * first --current file) is used, else the only directory under ROOT/<search_dir>

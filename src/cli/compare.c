@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -168,14 +169,12 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     unsigned long v;
     int c, taken, list = 0; /* the list option (--current, --base-runs) files go to */
     optind = 1;
-    opterr = 1;
     /* "-": other arguments come in order as code 1, so that "--base-runs A B --current X Y"
      * gives each list its files */
-    while ((c = getopt_long(argc, argv, "-", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "-", opts)) != -1) {
         if (c == 1) {
             if (!list) {
-                cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')",
-                          optarg);
+                cli_usage_error("compare: unexpected argument '%s'", optarg);
                 return -1;
             }
             c = list;
@@ -183,7 +182,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         list = c == 'c' || c == 'A' ? c : 0;
         if (c == 'A') {
             if (!*optarg) {
-                cli_error("--base-runs: empty path");
+                cli_usage_error("--base-runs: empty path");
                 return -1;
             }
             const char **grown = realloc(a->base, (a->nbase + 1) * sizeof *grown);
@@ -238,8 +237,9 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
                 a->memory = true;
                 a->memory_view = optarg[0] == 'a' ? BASELINE_MEM_ALLOC : BASELINE_MEM_LIVE;
             } else {
-                cli_error("--metric: '%s' is not 'both', 'total', 'self', 'alloc' or 'live'",
-                          optarg);
+                cli_usage_error("--metric: '%s' is not 'both', 'total', 'self', 'alloc' or "
+                                "'live'",
+                                optarg);
                 return -1;
             }
             break;
@@ -286,7 +286,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             if ((c == 'i'   ? filter_add_include(&a->filter, optarg, err, sizeof err)
                  : c == 'X' ? filter_add_exclude(&a->filter, optarg, err, sizeof err)
                             : filter_add_prefix(&a->filter, optarg, err, sizeof err)) != 0) {
-                cli_error("%s", err);
+                cli_usage_error("%s", err);
                 return -1;
             }
             note_filter(a, c == 'i' ? "include" : c == 'X' ? "exclude" : "prefix", optarg);
@@ -302,7 +302,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
         case 'J':
         case 'M':
             if (!*optarg) {
-                cli_error("--%s: empty path", c == 'P'   ? "report"
+                cli_usage_error("--%s: empty path", c == 'P'   ? "report"
                                               : c == 'J' ? "junit"
                                                          : "markdown");
                 return -1;
@@ -310,29 +310,28 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             *(c == 'P' ? &a->report : c == 'J' ? &a->junit : &a->markdown) = optarg;
             break;
         default:
-            fprintf(stderr, "(see 'profreg compare --help')\n");
             return -1;
         }
     }
     if (optind < argc) {
-        cli_error("compare: unexpected argument '%s' (see 'profreg compare --help')", argv[optind]);
+        cli_usage_error("compare: unexpected argument '%s'", argv[optind]);
         return -1;
     }
     if (a->nbase && !a->project.ncurrent) {
-        cli_error("--base-runs: give the current runs with --current FILE... (the i-th current "
-                  "run is judged with the i-th base run)");
+        cli_usage_error("--base-runs: give the current runs with --current FILE... (the i-th "
+                        "current run is judged with the i-th base run)");
         return -1;
     }
     if (a->nbase && a->set_baseline) {
-        cli_error("--base-runs: not with --set-baseline");
+        cli_usage_error("--base-runs: not with --set-baseline");
         return -1;
     }
     if (a->base_label && !a->nbase) {
-        cli_error("--base-label: only with --base-runs");
+        cli_usage_error("--base-label: only with --base-runs");
         return -1;
     }
     if (!a->by_test && (a->fail_on_test_time || !isnan(a->test_threshold))) {
-        cli_error("--%s: only with --by-test",
+        cli_usage_error("--%s: only with --by-test",
                   a->fail_on_test_time ? "fail-on-test-time" : "test-threshold");
         return -1;
     }
@@ -374,65 +373,150 @@ static int write_report_cb(FILE *f, void *ctx)
     return render_compare_json(f, r->view, r->judgement);
 }
 
-/* Writes the report to fixed (replacing it: the user named it), or under a fresh name
- * (comparison_STAMP.json, then _2, _3 ...) that never replaces an existing file. The chosen
- * path in out. */
-static int write_report(const struct project *p, const char *fixed, const struct report_ctx *ctx,
-                        char *out, size_t outlen)
+static int write_extra_cb(FILE *f, void *ctx);
+
+/* The name of the default report: comparison_STAMP.json, then _2, _3 ... (try 1 to 999). */
+static void report_name(const struct project *p, const char *stamp, int try, char *out,
+                        size_t outlen)
 {
-    char err[1024], stamp[32];
-    if (fixed) {
-        snprintf(out, outlen, "%s", fixed);
-        if (fs_write_atomic(out, false, write_report_cb, (void *)ctx, err, sizeof err) != 0) {
-            cli_error("%s", err);
-            return -1;
-        }
-        return 0;
-    }
-    time_format_stamp(time(NULL), stamp, sizeof stamp);
-    if (fs_mkdir_p(p->results_dir, 0777, err, sizeof err) != 0) {
-        cli_error("%s", err);
-        return -1;
-    }
-    for (int i = 1; i < 1000; i++) {
-        if (i == 1)
-            snprintf(out, outlen, "%s/comparison_%s.json", p->results_dir, stamp);
-        else
-            snprintf(out, outlen, "%s/comparison_%s_%d.json", p->results_dir, stamp, i);
-        if (fs_write_atomic(out, true, write_report_cb, (void *)ctx, err, sizeof err) == 0)
-            return 0;
-        if (errno != EEXIST) {
-            cli_error("%s", err);
-            return -1;
-        }
-    }
-    cli_error("%s: too many reports named comparison_%s*.json", p->results_dir, stamp);
-    return -1;
+    if (try == 1)
+        snprintf(out, outlen, "%s/comparison_%s.json", p->results_dir, stamp);
+    else
+        snprintf(out, outlen, "%s/comparison_%s_%d.json", p->results_dir, stamp, try);
 }
+
+/* compare's files: the report, and the --junit and --markdown files. All are rendered (staged)
+ * before any is given its name, so one that cannot be written leaves none of them; a failure
+ * while naming them (the file system changed meanwhile) can leave the ones named before. */
+struct outputs {
+    struct fs_staged report, junit, markdown;
+    bool have_junit, have_markdown;
+    char stamp[32];
+    int try;                /* the default report's name: report_name(try) */
+    char made[2][PATH_MAX]; /* directories created for the default report, to remove again */
+};
 
 struct extra_ctx {
     int (*render)(FILE *, const struct compare_view *, const struct judgement *);
     const struct report_ctx *report;
 };
 
-static int write_extra_cb(FILE *f, void *ctx)
-{
-    const struct extra_ctx *e = ctx;
-    return e->render(f, e->report->view, e->report->judgement);
-}
-
-/* A JUnit or Markdown file the user named: written atomically, replacing an old one. */
-static int write_extra(const char *path,
+static int stage_extra(struct fs_staged *s, const char *path,
                        int (*render)(FILE *, const struct compare_view *, const struct judgement *),
                        const struct report_ctx *report)
 {
     struct extra_ctx e = {render, report};
     char err[1024];
-    if (fs_write_atomic(path, false, write_extra_cb, &e, err, sizeof err) != 0) {
+    if (fs_stage(s, path, false, write_extra_cb, &e, err, sizeof err) != 0) {
         cli_error("%s", err);
         return -1;
     }
     return 0;
+}
+
+/* Creates dir (and its parent) when missing, noting what it created in o->made. */
+static int make_results_dir(struct outputs *o, const struct project *p)
+{
+    char parent[PATH_MAX], err[1024];
+    snprintf(parent, sizeof parent, "%s", p->results_dir);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *slash = '\0';
+    bool had_parent = !slash || fs_is_dir(parent), had_dir = fs_is_dir(p->results_dir);
+    if (fs_mkdir_p(p->results_dir, 0777, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    if (!had_dir)
+        snprintf(o->made[0], sizeof o->made[0], "%s", p->results_dir);
+    if (!had_parent)
+        snprintf(o->made[1], sizeof o->made[1], "%s", parent);
+    return 0;
+}
+
+static void outputs_discard(struct outputs *o)
+{
+    fs_discard(&o->report);
+    fs_discard(&o->junit);
+    fs_discard(&o->markdown);
+    for (int i = 0; i < 2; i++) /* empty again: nothing was named in them */
+        if (o->made[i][0])
+            rmdir(o->made[i]);
+}
+
+/* Renders every output. The report goes to fixed (replacing it: the user named it), or under
+ * a fresh name (comparison_STAMP.json, then _2, _3 ...) that never replaces an existing file. */
+static int outputs_stage(struct outputs *o, const struct project *p, const char *fixed,
+                         const char *junit, const char *markdown, const struct report_ctx *ctx)
+{
+    memset(o, 0, sizeof *o);
+    o->report.fd = o->junit.fd = o->markdown.fd = -1;
+    char err[1024], path[PATH_MAX + 64];
+    if (junit && stage_extra(&o->junit, junit, render_compare_junit, ctx) != 0)
+        return -1;
+    o->have_junit = junit != NULL;
+    if (markdown && stage_extra(&o->markdown, markdown, render_compare_markdown, ctx) != 0)
+        return -1;
+    o->have_markdown = markdown != NULL;
+    if (fixed) {
+        if (fs_stage(&o->report, fixed, false, write_report_cb, (void *)ctx, err, sizeof err) !=
+            0) {
+            cli_error("%s", err);
+            return -1;
+        }
+        return 0;
+    }
+    time_format_stamp(time(NULL), o->stamp, sizeof o->stamp);
+    if (make_results_dir(o, p) != 0)
+        return -1;
+    for (o->try = 1; o->try < 1000; o->try++) {
+        report_name(p, o->stamp, o->try, path, sizeof path);
+        if (fs_stage(&o->report, path, true, write_report_cb, (void *)ctx, err, sizeof err) == 0)
+            return 0;
+        if (errno != EEXIST) {
+            cli_error("%s", err);
+            return -1;
+        }
+    }
+    cli_error("%s: too many reports named comparison_%s*.json", p->results_dir, o->stamp);
+    return -1;
+}
+
+/* Names every staged output; the report's path in out. */
+static int outputs_commit(struct outputs *o, const struct project *p, const char *fixed, char *out,
+                          size_t outlen)
+{
+    char err[1024];
+    if ((o->have_junit && fs_commit(&o->junit, err, sizeof err) != 0) ||
+        (o->have_markdown && fs_commit(&o->markdown, err, sizeof err) != 0)) {
+        cli_error("%s", err);
+        return -1;
+    }
+    if (fixed) {
+        snprintf(out, outlen, "%s", fixed);
+        if (fs_commit(&o->report, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            return -1;
+        }
+        return 0;
+    }
+    for (; o->try < 1000; o->try++) { /* a report of the same second may have appeared */
+        report_name(p, o->stamp, o->try, out, outlen);
+        if (fs_commit_as(&o->report, out, err, sizeof err) == 0)
+            return 0;
+        if (errno != EEXIST) {
+            cli_error("%s", err);
+            return -1;
+        }
+    }
+    cli_error("%s: too many reports named comparison_%s*.json", p->results_dir, o->stamp);
+    return -1;
+}
+
+static int write_extra_cb(FILE *f, void *ctx)
+{
+    const struct extra_ctx *e = ctx;
+    return e->render(f, e->report->view, e->report->judgement);
 }
 
 /* compare --by-test: each test's time judged with the judge's confidence and min-delta, and
@@ -569,29 +653,33 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     };
     if (a->project_only && j.ncompared == 0) {
         char *root = project_root_of(p->root);
-        fprintf(stderr,
-                "profreg compare: --project-only: no sampled function has its source under "
-                "the project root '%s', so no function was judged (run from the source tree, "
-                "or give it with --root DIR)\n",
-                root ? root : p->root);
+        fputs("profreg compare: --project-only: no sampled function has its source under the "
+              "project root '",
+              stderr);
+        term_put(stderr, root ? root : p->root, SIZE_MAX);
+        fputs("', so no function was judged (run from the source tree, or give it with --root "
+              "DIR)\n",
+              stderr);
         free(root);
     }
     struct test_judgement tj;
     v.tests = judge_tests(a, runs, a->nbase ? &base_runs.tests : &base.tests, &j, &tj);
     struct report_ctx ctx = {&v, &j};
     char report[PATH_MAX + 64];
-    int rc = write_report(p, a->report, &ctx, report, sizeof report) == 0 ? EXIT_OK : EXIT_USAGE;
-    if (rc == EXIT_OK && a->junit && write_extra(a->junit, render_compare_junit, &ctx) != 0)
-        rc = EXIT_USAGE;
-    if (rc == EXIT_OK && a->markdown &&
-        write_extra(a->markdown, render_compare_markdown, &ctx) != 0)
-        rc = EXIT_USAGE;
+    struct outputs outs;
+    int rc = outputs_stage(&outs, p, a->report, a->junit, a->markdown, &ctx) == 0 &&
+                     outputs_commit(&outs, p, a->report, report, sizeof report) == 0
+                 ? EXIT_OK
+                 : EXIT_USAGE;
+    outputs_discard(&outs);
     if (rc == EXIT_OK && !a->json_only) {
         struct term_style s = term_style_for(STDOUT_FILENO, a->no_color);
         render_compare_table(stdout, &v, &j, &s, term_width(STDOUT_FILENO));
         if (v.tests)
             render_tests_table(stdout, v.tests, &s, term_width(STDOUT_FILENO));
-        printf("Report: %s\n", report);
+        fputs("Report: ", stdout);
+        term_put(stdout, report, SIZE_MAX);
+        putchar('\n');
     }
     if (rc == EXIT_OK && a->strict && (judgement_failed(&j) || test_judgement_failed(v.tests)))
         rc = EXIT_REGRESSION;

@@ -6,16 +6,19 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "profreg/export.h"
+#include "profreg/array.h"
 #include "profreg/flame.h"
 #include "profreg/fsutil.h"
 #include "profreg/hashmap.h"
 #include "profreg/profile_read.h"
 #include "profreg/render_flame.h"
+#include "profreg/term.h"
 
 /* ---- inputs ------------------------------------------------------------------------------ */
 
@@ -24,9 +27,10 @@
 static int looks_like_json(const char *path, char **text)
 {
     *text = NULL;
-    FILE *f = fopen(path, "rb");
+    char err[1024];
+    FILE *f = fs_fopen_input(path, err, sizeof err);
     if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
+        cli_error("%s", err);
         return -1;
     }
     int c;
@@ -144,8 +148,14 @@ static int read_merged(char **paths, size_t n, bool allow_baseline, const struct
             return -1;
         }
         int rc = load_opts_apply(lo, &p);
-        if (rc == 0)
-            rc = profile_merge(merged, &p);
+        errno = 0;
+        if (rc == 0 && (rc = profile_merge(merged, &p)) != 0 && errno == EOVERFLOW) {
+            cli_error("%s: the profiles' samples add up to more than " PR_MAX_SAMPLES_TEXT,
+                      paths[i]);
+            profile_free(&p);
+            profile_free(merged);
+            return -1;
+        }
         profile_free(&p);
         if (rc != 0) {
             cli_error("out of memory merging %s", paths[i]);
@@ -204,7 +214,7 @@ struct flame_args {
 static int need_value(int argc, char **argv, int i)
 {
     if (i + 1 >= argc) {
-        cli_error("%s needs a value", argv[i]);
+        cli_usage_error("%s needs a value", argv[i]);
         return -1;
     }
     return 0;
@@ -255,11 +265,11 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
         else if (strcmp(s, "--exit") == 0)
             opt = 'X';
         else if (s[0] == '-' && s[1]) {
-            cli_error("%s: unknown option '%s' (see 'profreg %s --help')", argv[0], s, argv[0]);
+            cli_usage_error("%s: unknown option '%s'", argv[0], s);
             return -1;
         }
         if (opt && !strchr(allowed, opt)) {
-            cli_error("%s: unknown option '%s' (see 'profreg %s --help')", argv[0], s, argv[0]);
+            cli_usage_error("%s: unknown option '%s'", argv[0], s);
             return -1;
         }
         switch (opt) {
@@ -269,7 +279,7 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
             if (need_value(argc, argv, i))
                 return -1;
             if (!*argv[i + 1]) {
-                cli_error("%s: empty value", s);
+                cli_usage_error("%s: empty value", s);
                 return -1;
             }
             *(opt == 'o' ? &a->output : opt == 't' ? &a->title : &a->format) = argv[++i];
@@ -402,7 +412,7 @@ int cmd_flamegraph(int argc, char **argv)
     if (parse_flame_args(argc, argv, "otwsiIMLX", false, &a) != 0)
         goto out;
     if (a.nfiles == 0) {
-        cli_error("flamegraph: no profile given (profreg flamegraph PROFILE... -o FILE.svg)");
+        cli_usage_error("flamegraph: no profile given (profreg flamegraph PROFILE... -o FILE.svg)");
         goto out;
     }
     struct pr_profile p;
@@ -481,16 +491,16 @@ int cmd_export(int argc, char **argv)
     if (parse_flame_args(argc, argv, "ofIMLX", false, &a) != 0)
         goto out;
     if (!a.format) {
-        cli_error("export: --format folded|pprof|speedscope is required");
+        cli_usage_error("export: --format folded|pprof|speedscope is required");
         goto out;
     }
     if (strcmp(a.format, "folded") != 0 && strcmp(a.format, "pprof") != 0 &&
         strcmp(a.format, "speedscope") != 0) {
-        cli_error("--format: '%s' is not folded, pprof or speedscope", a.format);
+        cli_usage_error("--format: '%s' is not folded, pprof or speedscope", a.format);
         goto out;
     }
     if (a.nfiles == 0) {
-        cli_error("export: no profile given (profreg export PROFILE... --format F -o FILE)");
+        cli_usage_error("export: no profile given (profreg export PROFILE... --format F -o FILE)");
         goto out;
     }
     struct pr_profile p;
@@ -615,14 +625,16 @@ oom:
 static void print_movers(struct mover *m, size_t n, bool self, size_t top, const char *of)
 {
     sort_by_self = self;
-    qsort(m, n, sizeof *m, cmp_mover);
+    array_sort(m, n, sizeof *m, cmp_mover);
     printf("\nLargest movers, %s share (now vs before, percent of %s):\n",
            self ? "self" : "inclusive", of);
     printf("  %8s  %8s  %8s  %s\n", "now", "before", "change", "function");
     for (size_t i = 0; i < n && i < top; i++) {
         double now = self ? m[i].now_self : m[i].now_total;
         double before = self ? m[i].before_self : m[i].before_total;
-        printf("  %8.2f  %8.2f  %+8.2f  %s\n", now, before, now - before, m[i].name);
+        printf("  %8.2f  %8.2f  %+8.2f  ", now, before, now - before);
+        term_put(stdout, m[i].name, SIZE_MAX);
+        putchar('\n');
     }
 }
 
@@ -633,7 +645,7 @@ int cmd_diff(int argc, char **argv)
     if (parse_flame_args(argc, argv, "otwinIMLX", true, &a) != 0)
         goto out;
     if (a.nfiles == 0 || a.ncurrent == 0) {
-        cli_error("diff: give both sides: profreg diff BASE... -- CURRENT... [-o FILE.svg]");
+        cli_usage_error("diff: give both sides: profreg diff BASE... -- CURRENT... [-o FILE.svg]");
         goto out;
     }
     struct pr_profile base, cur;

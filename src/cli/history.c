@@ -5,17 +5,22 @@
 #include "profreg/baseline.h"
 #include "profreg/fsutil.h"
 #include "profreg/history.h"
+#include "profreg/term.h"
 #include "profreg/timeutil.h"
+#include "profreg/utf8.h"
 #include "profreg/xml.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_SELECTED 16
 #define MAX_SERIES   (3 + 2 * MAX_SELECTED) /* metrics, functions, tests */
@@ -73,7 +78,7 @@ static int history_append(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'e':
             exe = optarg;
@@ -91,7 +96,7 @@ static int history_append(int argc, char **argv)
             if (strcmp(optarg, "yes") == 0 || strcmp(optarg, "no") == 0)
                 rec.dirty = strcmp(optarg, "yes") == 0;
             else if (strcmp(optarg, "unknown") != 0) {
-                cli_error("--dirty: '%s' is not yes, no or unknown", optarg);
+                cli_usage_error("--dirty: '%s' is not yes, no or unknown", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -104,7 +109,11 @@ static int history_append(int argc, char **argv)
         }
     }
     if (optind + 2 > argc || !exe || !*exe) {
-        cli_error("history append needs FILE, --executable NAME and at least one profile");
+        cli_usage_error("history append needs FILE, --executable NAME and at least one profile");
+        return EXIT_USAGE;
+    }
+    if (!valid_exe_name(exe)) { /* the name compare and baseline take for the same program */
+        cli_usage_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
         return EXIT_USAGE;
     }
     const char *file = argv[optind];
@@ -132,15 +141,24 @@ static int history_append(int argc, char **argv)
         free(line);
         goto out;
     }
-    FILE *f = fopen(file, "a");
+    /* O_NONBLOCK: a FIFO nobody reads is an error, not a hang */
+    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        fcntl(fd, F_SETFL, O_APPEND);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
     if (!f || fwrite(line, 1, len, f) != len || fclose(f) != 0) {
-        cli_error("%s: %s", file, strerror(errno));
+        cli_error("%s: %s", file, errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+        if (!f && fd >= 0)
+            close(fd);
         free(line);
         goto out;
     }
     free(line);
-    printf("profreg history: appended %s (%u run%s) to %s\n", commit ? commit : "a record",
-           rec.runs, rec.runs == 1 ? "" : "s", file);
+    fputs("profreg history: appended ", stdout);
+    term_put(stdout, commit ? commit : "a record", SIZE_MAX);
+    printf(" (%u run%s) to ", rec.runs, rec.runs == 1 ? "" : "s");
+    term_put(stdout, file, SIZE_MAX);
+    putchar('\n');
     rc = EXIT_OK;
 out:
     history_record_free(&rec);
@@ -158,9 +176,10 @@ struct records {
 /* Reads every line of path into recs (all executables); bad lines are skipped, said once each. */
 static int read_file(const char *path, struct records *recs, size_t *bad)
 {
-    FILE *f = fopen(path, "r");
+    char err0[1024];
+    FILE *f = fs_fopen_input(path, err0, sizeof err0);
     if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
+        cli_error("%s", err0);
         return -1;
     }
     char *line = NULL;
@@ -185,7 +204,11 @@ static int read_file(const char *path, struct records *recs, size_t *bad)
         }
         char err[256];
         if (history_parse_line(line, (size_t)len, &recs->r[recs->n], err, sizeof err) != 0) {
-            fprintf(stderr, "profreg history: %s:%lu: %s; line skipped\n", path, lineno, err);
+            fputs("profreg history: ", stderr);
+            term_put(stderr, path, SIZE_MAX);
+            fprintf(stderr, ":%lu: ", lineno);
+            term_put(stderr, err, SIZE_MAX);
+            fputs("; line skipped\n", stderr);
             ++*bad;
             continue;
         }
@@ -230,21 +253,29 @@ static double test_ms(const struct hist_record *r, const char *name)
 static void describe(FILE *out, const struct series *s, const struct hist_record *at,
                      const struct change_point *cp)
 {
-    char c[16];
+    const char *commit = at->commit ? at->commit : "-";
     double rel = cp->before != 0 ? (cp->after - cp->before) / cp->before * 100 : NAN;
-    if (s->function)
-        fprintf(out, "%s %.2f -> %.2f %% (%+.0f %%) at %s\n", s->function, cp->before, cp->after,
-                rel, short_commit(at, c, sizeof c));
-    else if (s->test)
-        fprintf(out, "test %s %+.0f %% at %s (from %.1f ms to %.1f ms)\n", s->test, rel,
-                short_commit(at, c, sizeof c), cp->before, cp->after);
-    else if (strcmp(s->metric, "peak_rss_kb") == 0)
-        fprintf(out, "peak memory %+.0f %% at %s (from %.1f MB to %.1f MB)\n", rel,
-                short_commit(at, c, sizeof c), cp->before / 1024, cp->after / 1024);
-    else
-        fprintf(out, "%s %+.0f %% at %s (from %.3f s to %.3f s)\n",
-                strcmp(s->metric, "wall_time_ms") == 0 ? "wall time" : "CPU time", rel,
-                short_commit(at, c, sizeof c), cp->before / 1000, cp->after / 1000);
+    if (s->function) {
+        term_put(out, s->function, SIZE_MAX);
+        fprintf(out, " %.2f -> %.2f %% (%+.0f %%) at ", cp->before, cp->after, rel);
+        term_put(out, commit, 8);
+        fputc('\n', out);
+    } else if (s->test) {
+        fputs("test ", out);
+        term_put(out, s->test, SIZE_MAX);
+        fprintf(out, " %+.0f %% at ", rel);
+        term_put(out, commit, 8);
+        fprintf(out, " (from %.1f ms to %.1f ms)\n", cp->before, cp->after);
+    } else if (strcmp(s->metric, "peak_rss_kb") == 0) {
+        fprintf(out, "peak memory %+.0f %% at ", rel);
+        term_put(out, commit, 8);
+        fprintf(out, " (from %.1f MB to %.1f MB)\n", cp->before / 1024, cp->after / 1024);
+    } else {
+        fprintf(out, "%s %+.0f %% at ",
+                strcmp(s->metric, "wall_time_ms") == 0 ? "wall time" : "CPU time", rel);
+        term_put(out, commit, 8);
+        fprintf(out, " (from %.3f s to %.3f s)\n", cp->before / 1000, cp->after / 1000);
+    }
 }
 
 static void json_str(FILE *out, const char *s)
@@ -298,9 +329,9 @@ struct chart {
 static const char *series_label(const struct series *s, char *buf, size_t len)
 {
     if (s->function)
-        snprintf(buf, len, "%.120s (total %%)", s->function);
+        snprintf(buf, len, "%.*s (total %%)", (int)utf8_cut(s->function, 120), s->function);
     else if (s->test)
-        snprintf(buf, len, "test %.120s (CPU ms)", s->test);
+        snprintf(buf, len, "test %.*s (CPU ms)", (int)utf8_cut(s->test, 120), s->test);
     else
         snprintf(buf, len, "%s",
                  strcmp(s->metric, "wall_time_ms") == 0  ? "wall time (s)"
@@ -418,7 +449,9 @@ static int write_chart(FILE *f, void *ctx)
 static int write_chart_html(FILE *f, void *ctx)
 {
     const struct chart *c = ctx;
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>profreg history: ");
+    /* polyglot: an HTML page that is also well-formed XML (checked with xmllint) */
+    fprintf(f, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head>"
+               "<meta charset=\"utf-8\"/><title>profreg history: ");
     xml_text(f, c->exe, 200, false);
     fprintf(f, "</title></head><body>\n");
     int rc = write_chart(f, ctx);
@@ -439,7 +472,7 @@ int cmd_history(int argc, char **argv)
         {"baseline", required_argument, NULL, 'B'},   {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
         switch (c) {
         case 'e':
             exe = optarg;
@@ -452,14 +485,14 @@ int cmd_history(int argc, char **argv)
             break;
         case 'f':
             if (nres == MAX_SELECTED) {
-                cli_error("--function: at most %d", MAX_SELECTED);
+                cli_usage_error("--function: at most %d", MAX_SELECTED);
                 return EXIT_USAGE;
             }
             res[nres++] = optarg;
             break;
         case 'T':
             if (ntres == MAX_SELECTED) {
-                cli_error("--test: at most %d", MAX_SELECTED);
+                cli_usage_error("--test: at most %d", MAX_SELECTED);
                 return EXIT_USAGE;
             }
             tres[ntres++] = optarg;
@@ -467,7 +500,7 @@ int cmd_history(int argc, char **argv)
         case 'F':
             if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0 &&
                 strcmp(optarg, "json") != 0) {
-                cli_error("--format: '%s' is not table, csv or json", optarg);
+                cli_usage_error("--format: '%s' is not table, csv or json", optarg);
                 return EXIT_USAGE;
             }
             format = optarg;
@@ -477,7 +510,7 @@ int cmd_history(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        cli_error("history needs at least one history FILE");
+        cli_usage_error("history needs at least one history FILE");
         return EXIT_USAGE;
     }
     regex_t rx[2 * MAX_SELECTED]; /* --function ones, then --test ones */
@@ -485,7 +518,7 @@ int cmd_history(int argc, char **argv)
     for (size_t i = 0; i < nres + ntres; i++) {
         const char *re = i < nres ? res[i] : tres[i - nres];
         if (regcomp(&rx[i], re, REG_EXTENDED | REG_NOSUB) != 0) {
-            cli_error("%s: '%s' is not a POSIX extended regular expression",
+            cli_usage_error("%s: '%s' is not a POSIX extended regular expression",
                       i < nres ? "--function" : "--test", re);
             for (size_t k = 0; k < i; k++)
                 regfree(&rx[k]);
@@ -501,7 +534,7 @@ int cmd_history(int argc, char **argv)
     if (chart_path) {
         const char *dot = strrchr(chart_path, '.');
         if (!dot || (strcmp(dot, ".svg") != 0 && strcmp(dot, ".html") != 0)) {
-            cli_error("-o: '%s' does not end in .svg or .html", chart_path);
+            cli_usage_error("-o: '%s' does not end in .svg or .html", chart_path);
             goto out;
         }
     }
@@ -525,9 +558,13 @@ int cmd_history(int argc, char **argv)
     for (size_t i = 0; recs && i < all.n; i++) {
         if (strcmp(all.r[i].executable, exe) == 0)
             recs[n++] = &all.r[i];
-        else
-            fprintf(stderr, "profreg history: a record of %s (not %s) skipped\n",
-                    all.r[i].executable, exe);
+        else {
+            fputs("profreg history: a record of ", stderr);
+            term_put(stderr, all.r[i].executable, SIZE_MAX);
+            fputs(" (not ", stderr);
+            term_put(stderr, exe, SIZE_MAX);
+            fputs(") skipped\n", stderr);
+        }
     }
     if (n == 0) {
         cli_error("no usable history record%s%s%s", exe ? " of " : "", exe ? exe : "",
@@ -645,7 +682,6 @@ int cmd_history(int argc, char **argv)
         }
     }
 
-    char cbuf[16];
     if (strcmp(format, "json") == 0) {
         printf("{\"executable\": ");
         json_str(stdout, exe);
@@ -710,24 +746,29 @@ int cmd_history(int argc, char **argv)
             printf("\n");
         }
     } else {
-        printf("profreg history: %s, %zu record%s\n\n", exe, n, n == 1 ? "" : "s");
+        fputs("profreg history: ", stdout);
+        term_put(stdout, exe, SIZE_MAX);
+        printf(", %zu record%s\n\n", n, n == 1 ? "" : "s");
         printf("%-8s  %-20s %4s %10s %10s %9s", "commit", "date", "runs", "wall s", "CPU s",
                "peak MB");
         for (size_t k = 3; k < ns; k++)
             printf(s[k].function ? "  f%zu %%  " : "  t%zu ms  ", k - 2);
         printf("\n");
         for (size_t r = 0; r < n; r++) {
-            printf("%-8s  %-20.20s %4u %10.3f %10.3f %9.1f",
-                   short_commit(recs[r], cbuf, sizeof cbuf), recs[r]->date ? recs[r]->date : "-",
-                   recs[r]->runs, recs[r]->wall_ms / 1000, recs[r]->cpu_ms / 1000,
-                   recs[r]->rss_kb / 1024);
+            term_put_cell(stdout, recs[r]->commit ? recs[r]->commit : "-", 8);
+            fputs("  ", stdout);
+            term_put_cell(stdout, recs[r]->date ? recs[r]->date : "-", 20);
+            printf(" %4u %10.3f %10.3f %9.1f", recs[r]->runs, recs[r]->wall_ms / 1000,
+                   recs[r]->cpu_ms / 1000, recs[r]->rss_kb / 1024);
             for (size_t k = 3; k < ns; k++)
                 printf(" %7.2f ", s[k].v[r]);
             printf("\n");
         }
-        for (size_t k = 3; k < ns; k++)
-            printf("%c%zu: %s\n", s[k].function ? 'f' : 't', k - 2,
-                   s[k].function ? s[k].function : s[k].test);
+        for (size_t k = 3; k < ns; k++) {
+            printf("%c%zu: ", s[k].function ? 'f' : 't', k - 2);
+            term_put(stdout, s[k].function ? s[k].function : s[k].test, SIZE_MAX);
+            putchar('\n');
+        }
         size_t total = 0;
         for (size_t k = 0; k < ns; k++)
             total += ncp[k];

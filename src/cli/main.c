@@ -2,9 +2,13 @@
  *   profreg CMD [options]     profreg help [CMD]     profreg CMD --help     profreg --version */
 #include "cli.h"
 
+#include "profreg/term.h"
+
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +17,7 @@
 #endif
 
 const char *const profreg_version = PROFREG_VERSION;
+const char *cli_command;
 
 static const struct subcommand commands[] = {
     {"record", cmd_record, usage_record, "run a command under the profiler"},
@@ -28,12 +33,83 @@ static const struct subcommand commands[] = {
 
 void cli_error(const char *fmt, ...)
 {
+    char *msg = NULL;
     va_list ap;
-    fputs("profreg: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
+    fputs("profreg: ", stderr);
+    /* names and paths in the message reach the terminal escaped: one line, no controls */
+    term_put(stderr, n >= 0 && msg ? msg : fmt, SIZE_MAX);
     fputc('\n', stderr);
+    free(msg);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    cli_error("%s (see 'profreg %s%s--help')", n >= 0 && msg ? msg : fmt,
+              cli_command ? cli_command : "", cli_command ? " " : "");
+    free(msg);
+}
+
+/* The long options whose names start with name[0..len): exactly one (or an exact match) is
+ * *found; returns how many. */
+static int match_long(const struct option *longopts, const char *name, size_t len,
+                      const struct option **found)
+{
+    int n = 0;
+    *found = NULL;
+    for (const struct option *o = longopts; o && o->name; o++) {
+        if (strncmp(o->name, name, len) != 0)
+            continue;
+        if (strlen(o->name) == len) {
+            *found = o;
+            return 1;
+        }
+        *found = o;
+        n++;
+    }
+    return n;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+    char spec[64];
+    /* a leading '+' (stop at the first argument) or '-' (arguments in order as code 1) stays
+     * first, before the ':' that makes getopt quiet */
+    bool mode = shortopts[0] == '+' || shortopts[0] == '-';
+    snprintf(spec, sizeof spec, "%.*s:%s", mode ? 1 : 0, shortopts, shortopts + mode);
+    opterr = 0;
+    int c = getopt_long(argc, argv, spec, longopts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    if (c == ':') {
+        if (strncmp(arg, "--", 2) == 0)
+            cli_usage_error("%s needs a value", arg);
+        else
+            cli_usage_error("-%c needs a value", optopt);
+        return '?';
+    }
+    if (strncmp(arg, "--", 2) != 0) {
+        cli_usage_error("unknown option '-%c'", optopt ? optopt : '?');
+        return '?';
+    }
+    size_t len = strcspn(arg + 2, "=");
+    const struct option *o;
+    int n = match_long(longopts, arg + 2, len, &o);
+    if (n == 1 && arg[2 + len] == '=' && o->has_arg == no_argument)
+        cli_usage_error("--%s takes no value", o->name);
+    else if (n > 1)
+        cli_usage_error("ambiguous option '%.*s' (%d options start so)", (int)len + 2, arg, n);
+    else
+        cli_usage_error("unknown option '%.*s'", (int)len + 2, arg);
+    return '?';
 }
 
 int cli_parse_uint(const char *opt, const char *value, unsigned long min, unsigned long max,
@@ -43,8 +119,8 @@ int cli_parse_uint(const char *opt, const char *value, unsigned long min, unsign
     errno = 0;
     unsigned long v = value && *value && *value != '-' ? strtoul(value, &end, 10) : 0;
     if (!value || !*value || *value == '-' || errno || *end || v < min || v > max) {
-        cli_error("%s: '%s' is not a whole number from %lu to %lu", opt, value ? value : "", min,
-                  max);
+        cli_usage_error("%s: '%s' is not a whole number from %lu to %lu", opt, value ? value : "",
+                        min, max);
         return -1;
     }
     *out = v;
@@ -57,7 +133,8 @@ int cli_parse_double(const char *opt, const char *value, double min, double max,
     errno = 0;
     double v = value && *value ? strtod(value, &end) : NAN;
     if (!value || !*value || errno || *end || !isfinite(v) || v < min || v > max) {
-        cli_error("%s: '%s' is not a number from %g to %g", opt, value ? value : "", min, max);
+        cli_usage_error("%s: '%s' is not a number from %g to %g", opt, value ? value : "", min,
+                        max);
         return -1;
     }
     *out = v;
@@ -96,7 +173,7 @@ static const struct subcommand *find(const char *name)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        cli_usage_error("no command given");
         return EXIT_USAGE;
     }
     const char *name = argv[1];
@@ -115,7 +192,7 @@ int main(int argc, char **argv)
         }
         const struct subcommand *c = find(argv[2]);
         if (!c) {
-            cli_error("no such command: %s (see 'profreg help')", argv[2]);
+            cli_usage_error("no such command: %s", argv[2]);
             return EXIT_USAGE;
         }
         c->usage(stdout);
@@ -123,9 +200,10 @@ int main(int argc, char **argv)
     }
     const struct subcommand *c = find(name);
     if (!c) {
-        cli_error("no such command: %s (see 'profreg help')", name);
+        cli_usage_error("no such command: %s", name);
         return EXIT_USAGE;
     }
+    cli_command = c->name;
     if (cli_wants_help(argc - 1, argv + 1)) {
         c->usage(stdout);
         return EXIT_OK;

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "profreg/fsutil.h"
 #include "profreg/gitinfo.h"
 #include "profreg/profile_read.h"
+#include "profreg/term.h"
 #include "profreg/timeutil.h"
 
 /* ROOT/a/b, without a leading "./" when root is ".". */
@@ -35,9 +37,14 @@ static char *join3(const char *root, const char *a, const char *b)
     return n < 0 ? NULL : out;
 }
 
-static bool valid_exe_name(const char *s)
+bool valid_exe_name(const char *s)
 {
-    return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+    if (!s || !*s || *s == '-' || *s == '.') /* an option, hidden (".git"), ".", ".." */
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p == '/' || *p < 0x20 || *p == 0x7f) /* a path, a newline, an escape */
+            return false;
+    return true;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -45,7 +52,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Names of the non-hidden subdirectories of dir, sorted. -1 when dir cannot be read. */
+/* Names of the subdirectories of dir that are executable names, sorted. -1 when dir cannot
+ * be read. */
 static int list_subdirs(const char *dir, char ***names, size_t *n)
 {
     DIR *d = opendir(dir);
@@ -56,7 +64,7 @@ static int list_subdirs(const char *dir, char ***names, size_t *n)
     size_t cap = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
+        if (!valid_exe_name(e->d_name)) /* hidden ones, and names no command accepts */
             continue;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -119,13 +127,19 @@ int project_resolve(struct project *p, const char *root, const char *exe,
     }
     if (exe) {
         if (!valid_exe_name(exe)) {
-            cli_error("--executable: '%s' is not an executable name (a basename, no '/')", exe);
+            cli_usage_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
             return -1;
         }
         p->executable = strdup(exe);
-    } else if (hint_executable && valid_exe_name(fs_basename(hint_executable)) &&
-               strcmp(hint_executable, "unknown") != 0) {
-        p->executable = strdup(fs_basename(hint_executable));
+    } else if (hint_executable && strcmp(hint_executable, "unknown") != 0) {
+        const char *base = fs_basename(hint_executable);
+        if (!valid_exe_name(base)) {
+            cli_error("metadata.executable '%s' of the --current profile is no executable name "
+                      EXE_NAME_RULE "; give one with --executable NAME",
+                      base);
+            return -1;
+        }
+        p->executable = strdup(base);
     } else {
         p->executable = detect_executable(p->root, search_dir);
     }
@@ -154,7 +168,7 @@ void project_args_init(struct project_args *a)
 int load_opts_inlines(struct load_opts *o, const char *value)
 {
     if (inline_mode_parse(value, &o->inlines) != 0) {
-        cli_error("--inlines: '%s' is not 'fold' or 'expand'", value);
+        cli_usage_error("--inlines: '%s' is not 'fold' or 'expand'", value);
         return -1;
     }
     o->inlines_given = true;
@@ -265,7 +279,7 @@ int project_args_option(struct project_args *a, int c, const char *value)
         return 1;
     case 'c':
         if (a->ncurrent == MAX_CURRENT) {
-            cli_error("--current: more than %d files", MAX_CURRENT);
+            cli_usage_error("--current: more than %d files", MAX_CURRENT);
             return -1;
         }
         a->current[a->ncurrent++] = value;
@@ -446,8 +460,13 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 r->metrics[first + i][1] = profiles[i].cpu_time_ms;
                 r->metrics[first + i][2] = profiles[i].peak_rss_kb;
             }
+            errno = 0;
             if (rc == 0 && avg_builder_add(&avg, &profiles[i]) != 0) {
-                cli_error("out of memory averaging runs");
+                if (errno == EOVERFLOW)
+                    cli_error("%s: the runs' samples add up to more than " PR_MAX_SAMPLES_TEXT,
+                              paths[first + i]);
+                else
+                    cli_error("out of memory averaging runs");
                 rc = -1;
             }
             if (rc == 0 && test_acc_add(&tacc, &profiles[i]) != 0) {
@@ -538,7 +557,7 @@ int runs_load_newest(const struct project *p, unsigned want, const struct load_o
         cli_error("%s: no runs (profile_*.json) in it", p->results_dir);
         return -1;
     }
-    qsort(names, n, sizeof *names, cmp_str);
+    array_sort(names, n, sizeof *names, cmp_str);
     size_t first = n > want ? n - want : 0;
     size_t k = n - first;
     char **paths = calloc(k, sizeof *paths);
@@ -564,8 +583,8 @@ int runs_load_newest(const struct project *p, unsigned want, const struct load_o
 void runs_note_if_fewer(const struct project *p, const struct runs *r)
 {
     if (r->requested > r->n)
-        fprintf(stderr, "profreg: note: %s has %zu run%s, fewer than --runs %u; used %zu\n",
-                p->results_dir, r->n, r->n == 1 ? "" : "s", r->requested, r->n);
+        cli_error("note: %s has %zu run%s, fewer than --runs %u; used %zu", p->results_dir, r->n,
+                  r->n == 1 ? "" : "s", r->requested, r->n);
 }
 
 /* ---- baseline --------------------------------------------------------------------------- */
@@ -629,9 +648,12 @@ int project_write_baseline(const struct project *p, struct runs *r)
     }
     free(dir);
     if (rc == 0) {
-        printf("wrote %s: %s, %u run%s averaged, %zu of %zu functions kept", p->baseline_path,
-               p->executable, b.avg.runs, b.avg.runs == 1 ? "" : "s", baseline_kept(&b),
-               b.avg.nfunctions);
+        fputs("wrote ", stdout);
+        term_put(stdout, p->baseline_path, SIZE_MAX);
+        fputs(": ", stdout);
+        term_put(stdout, p->executable, SIZE_MAX);
+        printf(", %u run%s averaged, %zu of %zu functions kept", b.avg.runs,
+               b.avg.runs == 1 ? "" : "s", baseline_kept(&b), b.avg.nfunctions);
         if (b.git_commit)
             printf(", commit %.12s%s", b.git_commit, b.git_dirty == 1 ? " (dirty tree)" : "");
         printf("\n");

@@ -5,6 +5,8 @@
  * (as env(1) does), or 2 on a usage error. */
 #include "cli.h"
 
+#include "profreg/fsutil.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -112,7 +114,8 @@ static char *resolve_command(const char *cmd)
  * static-pie), so the dynamic loader never runs and LD_PRELOAD cannot apply. */
 static bool is_static_elf(const char *file)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    char err[PATH_MAX + 64];
+    int fd = fs_open_input(file, err, sizeof err); /* never blocks on a FIFO */
     if (fd < 0)
         return false;
     unsigned char ident[EI_NIDENT];
@@ -171,11 +174,11 @@ int cmd_record(int argc, char **argv)
     char num[32];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:F:q", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+o:F:q", opts)) != -1) {
         switch (c) {
         case 'o':
             if (!*optarg) {
-                cli_error("--output: empty path");
+                cli_usage_error("--output: empty path");
                 return EXIT_USAGE;
             }
             setenv("PROFREG_OUTPUT", optarg, 1);
@@ -195,7 +198,7 @@ int cmd_record(int argc, char **argv)
             break;
         case 'm':
             if (strcmp(optarg, "cpu") != 0 && strcmp(optarg, "wall") != 0) {
-                cli_error("--mode: '%s' is not cpu or wall", optarg);
+                cli_usage_error("--mode: '%s' is not cpu or wall", optarg);
                 return EXIT_USAGE;
             }
             setenv("PROFREG_MODE", optarg, 1);
@@ -221,12 +224,11 @@ int cmd_record(int argc, char **argv)
                 setenv("PROFREG_MEMORY_RATE", optarg, 1);
             break;
         default:
-            usage_record(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("record: no command given (profreg record [options] -- CMD [ARGS...])");
+        cli_usage_error("record: no command given (profreg record [options] -- CMD [ARGS...])");
         return EXIT_USAGE;
     }
     char *file = resolve_command(argv[optind]);

@@ -6,6 +6,7 @@
 #include "profreg/render_table.h"
 #include "profreg/render_tests.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ int cmd_report(int argc, char **argv)
     unsigned long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
         switch (c) {
         case 't':
             if (cli_parse_uint("--top", optarg, 0, 100000000, &v) != 0)
@@ -86,12 +87,11 @@ int cmd_report(int argc, char **argv)
             exit_live = true;
             break;
         default:
-            usage_report(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("report: no profile given (profreg report FILE...)");
+        cli_usage_error("report: no profile given (profreg report FILE...)");
         return EXIT_USAGE;
     }
     if ((live || exit_live) && !load.memory) {
@@ -133,8 +133,13 @@ int cmd_report(int argc, char **argv)
         } else if (load_opts_apply(&load, &p) != 0) {
             cli_error("out of memory folding %s", argv[i]);
             rc = EXIT_USAGE;
-        } else if (by_test ? test_acc_add(&tests, &p) != 0 : profile_merge(&merged, &p) != 0) {
-            cli_error("out of memory reading %s", argv[i]);
+        } else if ((errno = 0, by_test ? test_acc_add(&tests, &p) != 0
+                                       : profile_merge(&merged, &p) != 0)) {
+            if (errno == EOVERFLOW)
+                cli_error("%s: the profiles' samples add up to more than " PR_MAX_SAMPLES_TEXT,
+                          argv[i]);
+            else
+                cli_error("out of memory reading %s", argv[i]);
             rc = EXIT_USAGE;
         }
         profile_free(&p);

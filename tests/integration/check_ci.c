@@ -85,6 +85,11 @@ START_TEST(test_injected_regression_fails_and_names_it)
         char *t = cat(dir, rel);
         ck_assert_msg(t && *t, "%s missing or empty", rel);
         free(t);
+        if (strstr(files[i], ".xml") || strstr(files[i], ".svg")) {
+            char path[8192];
+            snprintf(path, sizeof path, "%s/%s", dir, rel);
+            tu_assert_xml(path);
+        }
     }
     char *meta = cat(dir, "ci out/profiling/latest/metadata.txt");
     const char *keys[] = {"timestamp: ", "git_commit: ",        "git_branch: ",

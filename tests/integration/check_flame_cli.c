@@ -74,6 +74,8 @@ START_TEST(test_flamegraph_of_a_real_profile)
     ok((const char *[]){"flamegraph", profile, "-o", tu_in_tmp("fg.svg"), "--title", "demo", NULL});
     ok((const char *[]){"flamegraph", profile, profile, "--self", "--icicle", "-o",
                         tu_in_tmp("self.svg"), NULL});
+    tu_assert_xml(tu_in_tmp("fg.svg"));
+    tu_assert_xml(tu_in_tmp("self.svg"));
     char *out = sh("python3 - '%s' '%s' <<'EOF'\n"
                    "import sys, xml.etree.ElementTree as ET\n"
                    "NS = '{http://www.w3.org/2000/svg}'\n"
@@ -201,6 +203,7 @@ START_TEST(test_diff_of_real_profiles)
     ck_assert_ptr_nonnull(strstr(r.out, "Largest movers, self share"));
     ck_assert_ptr_nonnull(strstr(r.out, "+0.00"));
     tu_result_free(&r);
+    tu_assert_xml(tu_in_tmp("same.svg"));
     char *out = sh("grep -c 'fill=\"rgb(255,' '%s'; grep -c 'rgb(224,224,224)' '%s'",
                    tu_in_tmp("same.svg"), tu_in_tmp("same.svg"));
     ck_assert_int_eq(atoi(out), 0); /* nothing red when nothing changed */
@@ -216,6 +219,7 @@ START_TEST(test_diff_of_real_profiles)
     ok((const char *[]){"baseline", "set", "--root", tu_tmp, "--executable", "demo_sim", NULL});
     ok((const char *[]){"diff", tu_in_tmp("baselines/demo_sim/baseline.json"), "--", profile, "-o",
                         tu_in_tmp("b.svg"), NULL});
+    tu_assert_xml(tu_in_tmp("b.svg"));
 }
 END_TEST
 
@@ -291,6 +295,7 @@ START_TEST(test_renders_in_chromium)
         return;
     tu_write_file(tu_in_tmp("k.folded"), "main;a;b 30\nmain;a 10\nmain;c 60\n");
     ok((const char *[]){"flamegraph", tu_in_tmp("k.folded"), "-o", tu_in_tmp("k.svg"), NULL});
+    tu_assert_xml(tu_in_tmp("k.svg"));
     char cmd[16384];
     snprintf(cmd, sizeof cmd,
              "cd '%s' && for q in '' '?s=%%5Ec%%24'; do "

@@ -178,6 +178,7 @@ START_TEST(test_real_profiles)
     ck_assert_str_eq(json_string_value(json_object_get(wall, "status")), "REGRESSION");
     ck_assert(json_is_true(json_object_get(wall, "over_budget")));
     json_decref(rep);
+    tu_assert_xml(tu_in_tmp("budget.xml"));
     char *junit = tu_read_file(tu_in_tmp("budget.xml")), *md = tu_read_file(tu_in_tmp("budget.md"));
     ck_assert_msg(strstr(junit, "type=\"budget\""), "%s", junit);
     ck_assert_msg(strstr(md, "(over budget)"), "%s", md);

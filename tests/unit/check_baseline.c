@@ -253,6 +253,16 @@ START_TEST(test_broken_baselines)
          "{\"name\": \"f\", \"avg_percentage\": 2}]}",
          "bad.json: top_functions[1]: duplicate function name (also at [0]): f"},
         {"{\"top_functions\": [], \"top_functions\": []}", "bad.json:1:"},
+        /* stacks whose counts add up past INT64_MAX: nine roots of 1.1e18 samples each */
+        {"{\"top_functions\": [{\"name\": \"f\", \"avg_percentage\": 1}], \"call_tree\": "
+         "{\"nodes\": 9, \"samples\": 1, \"preorder\": "
+         "[\"00-Q_yFQCOyAA000-Q_yFQCOyAA000-Q_yFQCOyAA000-Q_yFQCOyAA000-Q_yFQCOyAA000-Q_yFQCOyAA000-Q_yFQCOyAA000\", \"-Q_yFQCOyAA000-Q_yFQCOyAA0\"]}}",
+         "bad.json: call_tree.preorder: node 8: the samples add up to more than "
+         "9223372036854775807"},
+        {"{\"top_functions\": [{\"name\": \"f\", \"avg_percentage\": 1}], "
+         "\"stack_functions\": [\"f\"], \"stacks\": [{\"count\": 9000000000000000000, "
+         "\"frames\": [0]}, {\"count\": 9000000000000000000, \"frames\": [0]}]}",
+         "bad.json: stacks[1].count: the stacks' counts add up to more than"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct baseline b;

@@ -538,6 +538,7 @@ START_TEST(test_diff_against_baseline_ranks_like_the_runs)
     struct tu_result rb = tu_profreg(args_b, NULL, NULL), rr = tu_profreg(args_r, NULL, NULL);
     ck_assert_msg(rb.status == 0, "%s", rb.err);
     ck_assert_msg(rr.status == 0, "%s", rr.err);
+    tu_assert_xml(tu_in_tmp("diff.svg"));
     if (getenv("CALLTREE_KEEP")) { /* for a look by hand */
         snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", tu_tmp, getenv("CALLTREE_KEEP"));
         free(tu_shell(cmd));

@@ -80,6 +80,7 @@ static char *write_svg(const char *text, const char *base_text, bool icicle, con
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(render_flame_svg(f, &t, &o), 0);
     fclose(f);
+    tu_assert_xml(path_out);
     flame_free(&t);
     profile_free(&p);
     if (base_text) {
@@ -289,6 +290,7 @@ START_TEST(test_folded_bad_input)
         {"main;a -3\n", "test:1: the sample count is not a whole number"},
         {"# only a comment\n\n", "no stacks"},
         {"main;a 99999999999999999999999\n", "too large"},
+        {"main;a 0\nmain;b 0\n", "no stacks"}, /* stacks of no samples are none */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct pr_profile p;
@@ -296,6 +298,46 @@ START_TEST(test_folded_bad_input)
         ck_assert_int_eq(folded_read(cases[i].text, "test", &p, err, sizeof err), -1);
         ck_assert_msg(strstr(err, cases[i].err), "case %zu: '%s'", i, err);
     }
+}
+END_TEST
+
+/* Counts must fit: each line's count and their sum at most INT64_MAX (what JSON readers and
+ * pprof's int64 hold); identical stacks that would add up past it too. Up to it is fine. */
+START_TEST(test_folded_counts_that_do_not_fit)
+{
+    static const struct {
+        const char *text, *err;
+    } bad[] = {
+        {"main;a 10000000000000000000\n", "test:1: the sample count 10000000000000000000 is too"},
+        {"main;a 9223372036854775808\n", "too large (more than 9223372036854775807)"},
+        {"main;a 18446744073709551615\n", "too large (more than 9223372036854775807)"},
+        {"main;a 18446744073709551616\n", "18446744073709551616 is too large"},
+        {"main;a 10000000000000000000\nmain;b 10000000000000000000\n", "test:1:"},
+        {"main;a 5000000000000000000\nmain;b 5000000000000000000\n",
+         "test:2: the samples add up to more than 9223372036854775807"},
+        {"main;a 5000000000000000000\nmain;a 5000000000000000000\n", "test:2: the samples add up"},
+        {"main;a 9223372036854775807\nmain;a 1\n", "test:2: the samples add up"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct pr_profile p;
+        char err[256] = "";
+        ck_assert_msg(folded_read(bad[i].text, "test", &p, err, sizeof err) == -1, "case %zu read",
+                      i);
+        ck_assert_msg(strstr(err, bad[i].err), "case %zu: '%s'", i, err);
+    }
+    struct pr_profile p;
+    char err[256];
+    ck_assert_int_eq(folded_read("main;a 9223372036854775806\nmain;b 1\n", "t", &p, err, sizeof err),
+                     0);
+    ck_assert_uint_eq(p.total_samples, 9223372036854775807ull);
+    ck_assert(p.functions[0].percentage > 99.99 && p.functions[0].percentage <= 100.0);
+    profile_free(&p);
+    /* a line of no samples is checked, and then left out: the export reads back the same */
+    ck_assert_int_eq(folded_read("main;a 0\nmain;b 2\n", "t", &p, err, sizeof err), 0);
+    ck_assert_uint_eq(p.nstacks, 1);
+    ck_assert_uint_eq(p.total_samples, 2);
+    profile_free(&p);
+    ck_assert_int_eq(folded_read("main;a x0\nmain;b 2\n", "t", &p, err, sizeof err), -1);
 }
 END_TEST
 
@@ -377,6 +419,7 @@ int main(void)
     tcase_add_test(tc, test_diff_colours_the_changed_frame);
     tcase_add_test(tc, test_folded_round_trip);
     tcase_add_test(tc, test_folded_bad_input);
+    tcase_add_test(tc, test_folded_counts_that_do_not_fit);
     tcase_add_test(tc, test_speedscope);
     tcase_add_test(tc, test_baseline_keeps_stacks);
     suite_add_tcase(s, tc);

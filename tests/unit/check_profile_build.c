@@ -4,6 +4,8 @@
  * below follows from the stacks given. */
 #include "testutil.h"
 
+#include <errno.h>
+
 #include "profreg/profile_build.h"
 
 #include <string.h>
@@ -287,6 +289,33 @@ START_TEST(test_merge_sums_by_name)
 }
 END_TEST
 
+/* Merging runs whose samples add up past INT64_MAX (totals, a function's samples, a stack's
+ * count) fails with EOVERFLOW instead of wrapping. */
+START_TEST(test_merge_refuses_counts_that_do_not_fit)
+{
+    const uint64_t big = 6000000000000000000ull; /* two of them pass INT64_MAX */
+    for (int what = 0; what < 3; what++) {
+        uint64_t s1[] = {EX(0x100), 0x300};
+        struct pb_raw_stack r1[] = {{s1, 2, 3}};
+        struct pr_profile a, m;
+        build(&a, r1, 1);
+        if (what == 0)
+            a.total_samples = big;
+        else if (what == 1)
+            a.functions[0].samples = big;
+        else
+            a.stacks[0].count = big;
+        profile_init(&m);
+        ck_assert_int_eq(profile_merge(&m, &a), 0);
+        errno = 0;
+        ck_assert_msg(profile_merge(&m, &a) != 0, "case %d: merged", what);
+        ck_assert_int_eq(errno, EOVERFLOW);
+        profile_free(&a);
+        profile_free(&m);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("profile_build");
@@ -301,6 +330,7 @@ int main(void)
     tcase_add_test(tc, test_sorted_by_samples_then_name);
     tcase_add_test(tc, test_dropped_frames_and_empty_stacks);
     tcase_add_test(tc, test_merge_sums_by_name);
+    tcase_add_test(tc, test_merge_refuses_counts_that_do_not_fit);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

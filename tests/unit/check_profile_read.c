@@ -231,6 +231,16 @@ START_TEST(test_broken_inputs_give_one_clear_error)
         {"{\"summary\": {\"total_samples\": 1, \"wall_time_ms\": -5}, \"top_functions\": []}",
          "summary.wall_time_ms"},
         {"{\"summary\": {\"total_samples\": 1}, \"top_functions\": []} trailing", "t.json:1:"},
+        /* a name quoted in an error (here a duplicate) keeps its newline out of the line */
+        {GOOD_HEAD "\"top_functions\": [{\"name\": \"f\\ng\", \"samples\": 1, \"percentage\": 1},"
+                   " {\"name\": \"f\\ng\", \"samples\": 1, \"percentage\": 1}]}",
+         "top_functions[1]: duplicate function name (also at [0]): f\\ng"},
+        /* jansson quotes the text near the error: its newline stays out of the one line */
+        {"{\"metadata\": {\"executable\": \"/x/caf\\u0\n\"}}", "t.json:2:0: invalid escape"},
+        /* stack counts whose sum does not fit (each one does): folding them would wrap */
+        {GOOD_HEAD TWO_FNS "\"stacks\": [{\"count\": 9000000000000000000, \"frames\": [0]},"
+                           " {\"count\": 9000000000000000000, \"frames\": [0, 1]}]}",
+         "stacks[1].count: the stacks' counts add up to more than 9223372036854775807"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct pr_profile p;

@@ -1,7 +1,9 @@
 /* check_render.c — terminal conventions and the report table: colour decision, middle
- * shortening of long names, table content and hotspot choice. */
+ * shortening of long names, escaping what a terminal (or Markdown) would act on, table content
+ * and hotspot choice. */
 #include "testutil.h"
 
+#include "profreg/render_compare.h"
 #include "profreg/render_table.h"
 #include "profreg/term.h"
 
@@ -56,6 +58,91 @@ START_TEST(test_shorten_name_keeps_namespace_and_method)
     term_shorten_name("libfoo.so+0x1234567890abcdef0123", 20, out, sizeof out);
     ck_assert_uint_eq(term_text_width(out), 20);
     ck_assert(strstr(out, "...") != NULL);
+}
+END_TEST
+
+/* What a terminal acts on is written as text: C0 controls, DEL, C1 controls, bidi and line
+ * separator controls, bytes that are not UTF-8; printable text, é and CJK are kept. The
+ * width is what the escaped text takes. */
+START_TEST(test_escape_controls)
+{
+    const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"plain::f(int)", "plain::f(int)"},
+        {"a\nb\rc\td", "a\\nb\\rc\\td"},
+        {"\x1b]0;title\x07", "\\x1b]0;title\\x07"},
+        {"\x1b[2J\x7f", "\\x1b[2J\\x7f"},
+        {"c1\xc2\x9b" "31m", "c1\\u009b31m"},
+        {"bidi\xe2\x80\xae" "x\xe2\x81\xa6" "y\xd8\x9c", "bidi\\u202ex\\u2066y\\u061c"},
+        {"line\xe2\x80\xa8sep", "line\\u2028sep"},
+        {"bad\xff\xc3", "bad\\xff\\xc3"},
+        {"caf\xc3\xa9 \xe6\x97\xa5", "caf\xc3\xa9 \xe6\x97\xa5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[256];
+        term_escape(cases[i].in, out, sizeof out);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: '%s'", i, out);
+        ck_assert_uint_eq(term_escaped_width(cases[i].in), term_text_width(out));
+        ck_assert_uint_le(strlen(out) + 1, TERM_ESCAPED_LEN(cases[i].in));
+    }
+    /* every byte: the worst case fits TERM_ESCAPED_LEN, nothing below 0x20 survives */
+    char all[256], out[1024];
+    for (int i = 1; i < 256; i++)
+        all[i - 1] = (char)i;
+    all[255] = '\0';
+    ck_assert_uint_le(TERM_ESCAPED_LEN(all), sizeof out);
+    term_escape(all, out, TERM_ESCAPED_LEN(all));
+    for (const char *p = out; *p; p++)
+        ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f, "byte %02x kept",
+                      (unsigned char)*p);
+    ck_assert_uint_eq(term_escaped_width(all), term_text_width(out));
+    /* a small buffer cuts between pieces, never inside an escape */
+    char small[8];
+    term_escape("ab\x1b[2J", small, sizeof small);
+    ck_assert_str_eq(small, "ab\\x1b[");
+}
+END_TEST
+
+/* Shortened and padded names are escaped first: widths count the escaped text. */
+START_TEST(test_shorten_and_cells_escape)
+{
+    const char *name = "ns::evil\x1b]0;t\x07::method(int, long) const";
+    char out[256];
+    ck_assert_uint_le(TERM_SHORTEN_LEN(name), sizeof out);
+    term_shorten_name(name, 30, out, sizeof out);
+    ck_assert_msg(!strchr(out, '\x1b') && !strchr(out, '\x07'), "%s", out);
+    ck_assert_uint_le(term_text_width(out), 30);
+    term_shorten_middle("x\ny", 40, out, sizeof out);
+    ck_assert_str_eq(out, "x\\ny");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    term_put_cell(f, "c1\x1b[2J", 8);
+    fputc('|', f);
+    term_put_cell(f, "ab", 4);
+    fputc('|', f);
+    term_put(f, "\xe6\x97\xa5\xe6\x9c\xac\n", 2);
+    fclose(f);
+    ck_assert_str_eq(buf, "c1\\x1b[2|ab  |\xe6\x97\xa5\xe6\x9c\xac");
+    free(buf);
+}
+END_TEST
+
+/* Markdown: text renders as itself on one line (no heading, list, link or HTML can start in
+ * it); code spans keep a table row one line. */
+START_TEST(test_markdown_escapes)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    render_md_text(f, "app\n### h\r- [x](u) <b>*_`|#!&\\");
+    fputc('|', f);
+    render_md_code(f, "a`b|c\nd\x1b" "e");
+    fclose(f);
+    ck_assert_str_eq(buf, "app \\#\\#\\# h \\- \\[x\\]\\(u\\) \\<b\\>\\*\\_\\`\\|\\#\\!\\&\\\\|"
+                          "`a'b\\|c d e`");
+    free(buf);
 }
 END_TEST
 
@@ -161,6 +248,9 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_shorten_middle_keeps_both_ends);
     tcase_add_test(tc, test_shorten_name_keeps_namespace_and_method);
+    tcase_add_test(tc, test_escape_controls);
+    tcase_add_test(tc, test_shorten_and_cells_escape);
+    tcase_add_test(tc, test_markdown_escapes);
     tcase_add_test(tc, test_color_only_on_terminal_without_no_color);
     tcase_add_test(tc, test_report_table_and_hotspot);
     tcase_add_test(tc, test_report_colours_headers_when_asked);
