@@ -26,25 +26,22 @@ OPT ?= -O2 -g
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wpointer-arith -Wvla
 CWARN := $(WARN) -Wmissing-prototypes -Wstrict-prototypes
-CPPFLAGS_ALL = -D_GNU_SOURCE -Iinclude -DPROFREG_VERSION='"$(VERSION)"'
+CPPFLAGS_ALL = -D_GNU_SOURCE -Isrc -Iinclude -DPROFREG_VERSION='"$(VERSION)"'
 CFLAGS_ALL   = -std=gnu11 $(OPT) $(CWARN) -fPIC -fvisibility=hidden $(CPPFLAGS_ALL) $(CFLAGS)
 LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
-CORE_SRC    := src/json_write.c src/profile.c src/profile_fold.c src/profile_write.c src/fsutil.c src/hashmap.c \
-               src/utf8.c src/memory.c
-SYM_SRC     := src/symbolize.c src/debuginfo.c src/dwarf_index.c src/dwarf_names.c src/dwarf_files.c \
-               src/profile_build.c src/memory_build.c \
-               src/symcache.c src/unitcache.c
+CORE_SRC    := $(addprefix src/core/,json_write.c profile.c profile_fold.c profile_write.c fsutil.c \
+                 hashmap.c utf8.c memory.c)
+SYM_SRC     := $(addprefix src/symbolize/,symbolize.c debuginfo.c dwarf_index.c dwarf_names.c \
+                 dwarf_files.c profile_build.c memory_build.c symcache.c unitcache.c)
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c preload/intercept.c preload/unwind.c \
                preload/memprof.c
-JUDGE_SRC   := src/stats.c src/filter.c src/json_parse.c src/json_read.c src/profile_read.c src/baseline.c src/judge.c src/render_table.c \
-               src/render_compare.c src/render_json.c src/render_junit.c \
-               src/render_markdown.c src/xml.c src/term.c src/timeutil.c src/gitinfo.c \
-               src/flame.c src/render_flame.c src/export.c src/export_pprof.c \
-               src/testattr.c src/render_tests.c src/history.c
-CLI_SRC     := $(wildcard src/cli/*.c) $(JUDGE_SRC)
+# Reading, judging, rendering and exporting profiles: linked into the CLI only.
+ANALYSIS_SRC := $(wildcard src/analysis/read/*.c src/analysis/judge/*.c src/analysis/render/*.c \
+                  src/analysis/export/*.c)
+CLI_SRC     := $(wildcard src/cli/*.c) $(ANALYSIS_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -201,7 +198,7 @@ INTEG_BIN   := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 TEST_CFLAGS  = -std=gnu11 -O1 -g $(WARN) $(CPPFLAGS_ALL) -Ipreload \
                -Itests $$(pkg-config --cflags check)
 TEST_LIBS    = $$(pkg-config --libs check jansson zlib libunwind libdw libelf) $(LIBIBERTY) -lpthread -lm -ldl
-TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) $(JUDGE_SRC) preload/settings.c preload/stacktab.c)
+TEST_OBJS   := $(call obj,$(CORE_SRC) $(SYM_SRC) $(ANALYSIS_SRC) preload/settings.c preload/stacktab.c)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/testutil.c tests/testutil.h tests/sim.c tests/sim.h $(TEST_OBJS) | deps-check
 	@mkdir -p $(dir $@)
@@ -260,7 +257,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_NAMES   := profile baseline folded history
 FUZZ_FLAGS    = -std=gnu11 -O1 -g -fno-omit-frame-pointer $(CWARN) $(CPPFLAGS_ALL) \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(CORE_SRC) $(JUDGE_SRC))
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(CORE_SRC) $(ANALYSIS_SRC))
 .SECONDARY: $(FUZZ_OBJS) # not intermediate files to delete: the next make fuzz reuses them
 
 $(FUZZ_BUILD)/obj/%.o: %.c | deps-fuzz
@@ -300,7 +297,7 @@ SAN_UNIT    := $(patsubst tests/unit/%.c,$(SAN_BUILD)/tests/%,$(UNIT_SRC))
 # (check_ci, the CI wrapper around the same commands, takes a minute more and adds no CLI path)
 SAN_INTEG   := $(addprefix $(SAN_BUILD)/tests/,check_cli check_compare check_flame_cli \
                  check_outputs check_judge_real check_bytest)
-SAN_TEST_OBJS = $(call sanobj,$(CORE_SRC) $(SYM_SRC) $(JUDGE_SRC) preload/settings.c preload/stacktab.c)
+SAN_TEST_OBJS = $(call sanobj,$(CORE_SRC) $(SYM_SRC) $(ANALYSIS_SRC) preload/settings.c preload/stacktab.c)
 
 $(SAN_BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -355,9 +352,9 @@ demo: all $(DEMO)
 
 # The judge on simulated profiles (false alarms, detection; docs/judging.md), and on 20 real
 # runs of the demo with nothing changed (the real A/A check).
-$(BUILD)/judge_eval: tests/eval/judge_eval.c tests/sim.c tests/sim.h $(call obj,$(JUDGE_SRC) $(CORE_SRC)) | deps
+$(BUILD)/judge_eval: tests/eval/judge_eval.c tests/sim.c tests/sim.h $(call obj,$(ANALYSIS_SRC) $(CORE_SRC)) | deps
 	$(CC) -std=gnu11 -O2 -g $(WARN) $(CPPFLAGS_ALL) -o $@ tests/eval/judge_eval.c tests/sim.c \
-	    $(call obj,$(JUDGE_SRC) $(CORE_SRC)) $$(pkg-config --libs jansson zlib) -lm -pthread
+	    $(call obj,$(ANALYSIS_SRC) $(CORE_SRC)) $$(pkg-config --libs jansson zlib) -lm -pthread
 judge-eval: $(BUILD)/judge_eval
 	$(BUILD)/judge_eval 1000 1
 judge-aa: all $(DEMO)
@@ -396,8 +393,9 @@ format:
 
 lint:
 	@sh scripts/ensure-deps lint
+	sh scripts/check-layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-	    -D_GNU_SOURCE -Iinclude -Ipreload src preload
+	    -D_GNU_SOURCE -Isrc -Iinclude -Ipreload src preload
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -19,8 +19,8 @@
 #include "stacktab.h"
 #include "unwind.h"
 
-#include "profreg/memory.h"
-#include "profreg/memory_build.h"
+#include "core/memory.h"
+#include "symbolize/memory_build.h"
 
 #include <dlfcn.h>
 #include <errno.h>

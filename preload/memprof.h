@@ -11,8 +11,8 @@
 #ifndef PROFREG_MEMPROF_H
 #define PROFREG_MEMPROF_H
 
-#include "profreg/profile.h"
-#include "profreg/profile_build.h"
+#include "core/profile.h"
+#include "symbolize/profile_build.h"
 
 #include <stdbool.h>
 #include <stddef.h>

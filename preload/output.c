@@ -6,12 +6,12 @@
 #include "intercept.h"
 #include "memprof.h"
 
-#include "profreg/array.h"
-#include "profreg/fsutil.h"
-#include "profreg/profile_build.h"
-#include "profreg/profile_write.h"
-#include "profreg/symbolize.h"
-#include "profreg/symcache.h"
+#include "core/array.h"
+#include "core/fsutil.h"
+#include "symbolize/profile_build.h"
+#include "core/profile_write.h"
+#include "symbolize/symbolize.h"
+#include "symbolize/symcache.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -34,7 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "profreg/fsutil.h"
+#include "core/fsutil.h"
 
 enum { STATE_OFF, STATE_PROFILING, STATE_FINISHED };
 

@@ -20,7 +20,7 @@
 #define UNW_LOCAL_ONLY
 #include "unwind.h"
 
-#include "profreg/profile_build.h"
+#include "symbolize/profile_build.h"
 
 #include <dlfcn.h>
 #include <libunwind.h>

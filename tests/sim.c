@@ -1,7 +1,7 @@
 /* sim.c — see sim.h. */
 #include "sim.h"
 
-#include "profreg/hashmap.h"
+#include "core/hashmap.h"
 
 #include <math.h>
 #include <stdbool.h>

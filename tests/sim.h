@@ -9,9 +9,9 @@
 #ifndef PROFREG_TEST_SIM_H
 #define PROFREG_TEST_SIM_H
 
-#include "profreg/baseline.h"
-#include "profreg/judge.h"
-#include "profreg/profile.h"
+#include "analysis/read/baseline.h"
+#include "analysis/judge/judge.h"
+#include "core/profile.h"
 
 #include <stddef.h>
 #include <stdint.h>

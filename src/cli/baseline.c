@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "profreg/term.h"
+#include "analysis/render/term.h"
 
 void usage_baseline(FILE *out)
 {

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "profreg/baseline.h"
-#include "profreg/memory.h"
-#include "profreg/profile.h"
+#include "analysis/read/baseline.h"
+#include "core/memory.h"
+#include "core/profile.h"
 
 /* Exit codes, the same for every subcommand (SPEC section 4). */
 #define EXIT_OK         0

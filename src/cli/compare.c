@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profreg/filter.h"
-#include "profreg/fsutil.h"
-#include "profreg/render_compare.h"
-#include "profreg/render_tests.h"
-#include "profreg/timeutil.h"
+#include "analysis/judge/filter.h"
+#include "core/fsutil.h"
+#include "analysis/render/render_compare.h"
+#include "analysis/render/render_tests.h"
+#include "analysis/read/timeutil.h"
 
 void usage_compare(FILE *out)
 {

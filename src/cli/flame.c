@@ -11,14 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "profreg/export.h"
-#include "profreg/array.h"
-#include "profreg/flame.h"
-#include "profreg/fsutil.h"
-#include "profreg/hashmap.h"
-#include "profreg/profile_read.h"
-#include "profreg/render_flame.h"
-#include "profreg/term.h"
+#include "analysis/export/export.h"
+#include "core/array.h"
+#include "analysis/render/flame.h"
+#include "core/fsutil.h"
+#include "core/hashmap.h"
+#include "analysis/read/profile_read.h"
+#include "analysis/render/render_flame.h"
+#include "analysis/render/term.h"
 
 /* ---- inputs ------------------------------------------------------------------------------ */
 

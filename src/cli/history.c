@@ -2,13 +2,13 @@
  * series per commit with the points where they stepped. */
 #include "cli.h"
 
-#include "profreg/baseline.h"
-#include "profreg/fsutil.h"
-#include "profreg/history.h"
-#include "profreg/term.h"
-#include "profreg/timeutil.h"
-#include "profreg/utf8.h"
-#include "profreg/xml.h"
+#include "analysis/read/baseline.h"
+#include "core/fsutil.h"
+#include "analysis/read/history.h"
+#include "analysis/render/term.h"
+#include "analysis/read/timeutil.h"
+#include "core/utf8.h"
+#include "analysis/render/xml.h"
 
 #include <errno.h>
 #include <fcntl.h>

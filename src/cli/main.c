@@ -2,7 +2,7 @@
  *   profreg CMD [options]     profreg help [CMD]     profreg CMD --help     profreg --version */
 #include "cli.h"
 
-#include "profreg/term.h"
+#include "analysis/render/term.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profreg/array.h"
-#include "profreg/fsutil.h"
-#include "profreg/gitinfo.h"
-#include "profreg/profile_read.h"
-#include "profreg/term.h"
-#include "profreg/timeutil.h"
+#include "core/array.h"
+#include "core/fsutil.h"
+#include "analysis/read/gitinfo.h"
+#include "analysis/read/profile_read.h"
+#include "analysis/render/term.h"
+#include "analysis/read/timeutil.h"
 
 /* ROOT/a/b, without a leading "./" when root is ".". */
 static char *join3(const char *root, const char *a, const char *b)

@@ -5,7 +5,7 @@
  * (as env(1) does), or 2 on a usage error. */
 #include "cli.h"
 
-#include "profreg/fsutil.h"
+#include "core/fsutil.h"
 
 #include <elf.h>
 #include <errno.h>

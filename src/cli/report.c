@@ -2,9 +2,9 @@
  * Several files (the runs of one invocation) are merged before ranking. */
 #include "cli.h"
 
-#include "profreg/profile_read.h"
-#include "profreg/render_table.h"
-#include "profreg/render_tests.h"
+#include "analysis/read/profile_read.h"
+#include "analysis/render/render_table.h"
+#include "analysis/render/render_tests.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -15,7 +15,7 @@
  *
  *   judge_eval [TRIALS] [SEED]     (defaults 1000 and 1) */
 #include "../sim.h"
-#include "profreg/stats.h"
+#include "analysis/judge/stats.h"
 
 #define EVAL_STACKS 4000.0 /* stacks a run: 4 s of CPU at ~1,000 stacks per CPU second */
 

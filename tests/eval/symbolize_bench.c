@@ -6,8 +6,8 @@
  *                                                                 symbolizers take (ELF vaddrs)
  * OFFSETS holds one hexadecimal file offset a line (the lookup addresses a profile sampled, as
  * the symbol cache files store them). MODULE is dlopen'ed into this process first. */
-#include "profreg/array.h"
-#include "profreg/symcache.h"
+#include "core/array.h"
+#include "symbolize/symcache.h"
 
 #include <dlfcn.h>
 #include <inttypes.h>

@@ -2,7 +2,7 @@
  * reads back (a baseline refreshed from a file must stay readable). */
 #include "fuzz.h"
 
-#include "profreg/baseline.h"
+#include "analysis/read/baseline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

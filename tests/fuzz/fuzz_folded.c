@@ -3,9 +3,9 @@
  * text whatever bytes the names hold. */
 #include "fuzz.h"
 
-#include "profreg/export.h"
-#include "profreg/flame.h"
-#include "profreg/render_flame.h"
+#include "analysis/export/export.h"
+#include "analysis/render/flame.h"
+#include "analysis/render/render_flame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

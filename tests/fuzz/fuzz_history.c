@@ -2,7 +2,7 @@
  * again. */
 #include "fuzz.h"
 
-#include "profreg/history.h"
+#include "analysis/read/history.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,11 +4,11 @@
  * three exports. */
 #include "fuzz.h"
 
-#include "profreg/export.h"
-#include "profreg/flame.h"
-#include "profreg/profile_read.h"
-#include "profreg/render_flame.h"
-#include "profreg/render_table.h"
+#include "analysis/export/export.h"
+#include "analysis/render/flame.h"
+#include "analysis/read/profile_read.h"
+#include "analysis/render/render_flame.h"
+#include "analysis/render/render_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

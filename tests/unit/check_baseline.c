@@ -3,8 +3,8 @@
  * tool's baselines, every kind of broken input, and the ISO timestamps it carries. */
 #include "testutil.h"
 
-#include "profreg/baseline.h"
-#include "profreg/timeutil.h"
+#include "analysis/read/baseline.h"
+#include "analysis/read/timeutil.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -8,12 +8,12 @@
 
 #include "sim.h"
 
-#include "profreg/baseline.h"
-#include "profreg/export.h"
-#include "profreg/flame.h"
-#include "profreg/hashmap.h"
-#include "profreg/judge.h"
-#include "profreg/profile_write.h"
+#include "analysis/read/baseline.h"
+#include "analysis/export/export.h"
+#include "analysis/render/flame.h"
+#include "core/hashmap.h"
+#include "analysis/judge/judge.h"
+#include "core/profile_write.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * truncated header is refused (left to libdw), not misread. */
 #include "testutil.h"
 
-#include "../src/dwarf_files.h"
+#include "symbolize/dwarf_files.h"
 
 #include <dwarf.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
  * one address of a large unit walks a fraction of its DIEs. */
 #include "testutil.h"
 
-#include "../src/dwarf_index.h"
+#include "symbolize/dwarf_index.h"
 
 #include <dwarf.h>
 #include <fcntl.h>

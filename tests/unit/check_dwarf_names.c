@@ -5,9 +5,9 @@
  * c++filt prints for their kind (lambdas, anonymous namespaces, static functions, extern "C"). */
 #include "testutil.h"
 
-#include "profreg/symbolize.h"
+#include "symbolize/symbolize.h"
 
-#include "../src/dwarf_names.h"
+#include "symbolize/dwarf_names.h"
 
 #include <dwarf.h>
 #include <fcntl.h>

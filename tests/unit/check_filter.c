@@ -3,8 +3,8 @@
  * old tool's project-only export reproduced from its full export. */
 #include "testutil.h"
 
-#include "profreg/filter.h"
-#include "profreg/profile_read.h"
+#include "analysis/judge/filter.h"
+#include "analysis/read/profile_read.h"
 
 #include <stdlib.h>
 #include <string.h>

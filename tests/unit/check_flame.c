@@ -5,10 +5,10 @@
  * call tree's budget and cuts are in check_calltree.c). */
 #include "testutil.h"
 
-#include "profreg/baseline.h"
-#include "profreg/export.h"
-#include "profreg/flame.h"
-#include "profreg/render_flame.h"
+#include "analysis/read/baseline.h"
+#include "analysis/export/export.h"
+#include "analysis/render/flame.h"
+#include "analysis/render/render_flame.h"
 
 #include <math.h>
 #include <stdlib.h>

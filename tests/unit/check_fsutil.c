@@ -4,7 +4,7 @@
  * their target, names of up to NAME_MAX bytes work. */
 #include "testutil.h"
 
-#include "profreg/fsutil.h"
+#include "core/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * a step smaller than 2 % ignored, and in A/A series (noise only, 200 seeds) almost none. */
 #include "testutil.h"
 
-#include "profreg/history.h"
+#include "analysis/read/history.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * strtod. */
 #include "testutil.h"
 
-#include "profreg/json_parse.h"
+#include "analysis/read/json_parse.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* check_json_write.c — the JSON writer: escaping, number formatting, layout, errors. */
 #include "testutil.h"
 
-#include "profreg/json_write.h"
+#include "core/json_write.h"
 
 #include <math.h>
 #include <stdlib.h>

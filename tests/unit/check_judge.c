@@ -3,7 +3,7 @@
  * zero baseline, new hotspots, disappeared functions, ties. */
 #include "testutil.h"
 
-#include "profreg/judge.h"
+#include "analysis/judge/judge.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,9 +5,9 @@
  * their thresholds and budgets; baselines of the old format; filters. */
 #include "testutil.h"
 
-#include "profreg/filter.h"
-#include "profreg/judge.h"
-#include "profreg/stats.h"
+#include "analysis/judge/filter.h"
+#include "analysis/judge/judge.h"
+#include "analysis/judge/stats.h"
 #include "sim.h"
 
 #include <math.h>

@@ -4,10 +4,10 @@
  * joined back (memory_join), merged by profile_merge. */
 #include "testutil.h"
 
-#include "profreg/memory.h"
-#include "profreg/memory_build.h"
-#include "profreg/profile_read.h"
-#include "profreg/profile_write.h"
+#include "core/memory.h"
+#include "symbolize/memory_build.h"
+#include "analysis/read/profile_read.h"
+#include "core/profile_write.h"
 
 #include <math.h>
 #include <stdlib.h>

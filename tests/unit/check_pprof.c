@@ -4,7 +4,7 @@
  * string table must match the profile. */
 #include "testutil.h"
 
-#include "profreg/export.h"
+#include "analysis/export/export.h"
 
 #include <stdlib.h>
 #include <string.h>

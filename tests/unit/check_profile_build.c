@@ -6,7 +6,7 @@
 
 #include <errno.h>
 
-#include "profreg/profile_build.h"
+#include "symbolize/profile_build.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * become equal, and broken input (a root marked inlined, frames naming no function). */
 #include "testutil.h"
 
-#include "profreg/profile.h"
+#include "core/profile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * nothing half-read). */
 #include "testutil.h"
 
-#include "profreg/profile_read.h"
-#include "profreg/profile_write.h"
+#include "analysis/read/profile_read.h"
+#include "core/profile_write.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * and hotspot choice. */
 #include "testutil.h"
 
-#include "profreg/render_compare.h"
-#include "profreg/render_table.h"
-#include "profreg/term.h"
+#include "analysis/render/render_compare.h"
+#include "analysis/render/render_table.h"
+#include "analysis/render/term.h"
 
 #include <stdlib.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * Welford against the two-pass formula. */
 #include "testutil.h"
 
-#include "profreg/stats.h"
+#include "analysis/judge/stats.h"
 
 #include <math.h>
 

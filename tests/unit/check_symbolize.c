@@ -3,7 +3,7 @@
  * .gnu_debuglink), modules without any symbols, addresses outside every module. */
 #include "testutil.h"
 
-#include "profreg/symbolize.h"
+#include "symbolize/symbolize.h"
 
 #include <dlfcn.h>
 #include <inttypes.h>

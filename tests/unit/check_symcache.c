@@ -8,7 +8,7 @@
 
 #include <dlfcn.h>
 
-#include "profreg/symcache.h"
+#include "symbolize/symcache.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
  * trip of the tests section; judging test times and explaining regressed functions. */
 #include "testutil.h"
 
-#include "profreg/baseline.h"
-#include "profreg/testattr.h"
+#include "analysis/read/baseline.h"
+#include "analysis/judge/testattr.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * counting characters as xml_text writes them. */
 #include "testutil.h"
 
-#include "profreg/utf8.h"
+#include "core/utf8.h"
 
 #include <stdint.h>
 #include <string.h>

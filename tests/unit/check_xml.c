@@ -4,7 +4,7 @@
  * parsers (Python's, and xmllint on random bytes). */
 #include "testutil.h"
 
-#include "profreg/xml.h"
+#include "analysis/render/xml.h"
 
 #include <stdlib.h>
 #include <string.h>

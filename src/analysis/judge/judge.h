@@ -1,0 +1,315 @@
+/* judge.h — averaging runs and the verdict rules: pure logic, no I/O.
+ *
+ * Everything that decides PASS or REGRESSION lives in judge.c: how runs are averaged into
+ * one averaged profile, which functions are tracked, how a current and a baseline averaged
+ * profile are matched, and the verdict for each function. Readers (profile_read.h,
+ * baseline.h) feed it; renderers (render_compare.h, report_json.h) print its result. */
+#ifndef PROFREG_JUDGE_H
+#define PROFREG_JUDGE_H
+
+#include "core/profile.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One function averaged over runs: the unit both a baseline and the current runs are
+ * reduced to. */
+struct avg_function {
+    char *name;
+    double avg_percentage; /* mean `percentage` over the runs the function appears in */
+    double avg_samples;    /* mean `samples` over the same runs */
+    unsigned occurrences;  /* runs it appears in */
+    char *source_file;     /* from the first run that names it, or NULL */
+    long line;             /* likewise, or -1 */
+    size_t order;          /* first appearance (run order, then file order): breaks ties */
+    /* Over all runs, a run without the function counting as 0 (the noise-aware judge's
+     * view; the avg_* fields above are the old tool's). NAN when unknown (old baselines). */
+    double mean_pct, sd_pct;
+    double mean_samples, sd_samples;
+    /* Self time, the same views (NAN when a run had no self counts: the old tool's). */
+    double avg_self_pct;
+    double self_mean_pct, self_sd_pct;
+    double self_mean_samples, self_sd_samples;
+    char *source_path; /* full path (a baseline's may be relative to the project root) */
+};
+
+/* A whole-run measurement over the runs (wall time, CPU time, peak memory). */
+struct run_metric {
+    double median, mean, sd; /* NAN when no run recorded it */
+    unsigned n;              /* runs that recorded it */
+};
+
+struct avg_profile {
+    struct avg_function *functions; /* ranked: avg_percentage descending, ties by order */
+    size_t nfunctions;
+    unsigned runs;            /* runs averaged */
+    double avg_total_samples; /* mean summary.total_samples over all runs */
+    double sd_total_samples;  /* their standard deviation (NAN when unknown) */
+    bool has_spread;          /* sd_pct and the metrics are known */
+    bool has_self;            /* the self_* fields are known */
+    bool complete;            /* lists every function seen (absent means no samples) */
+    double avg_signals;       /* mean timer signals per run (samples may weigh more than
+                                 one each); NAN when unknown */
+    struct run_metric wall_ms, cpu_ms, peak_rss_kb;
+    /* from the runs' memory sections (PROFREG_MEMORY=1), in KB: estimated bytes allocated,
+     * estimated bytes live at the peak of the heap; n = 0 when no run had one */
+    struct run_metric alloc_kb, peak_live_kb;
+    /* The runs' stacks, counts summed over the runs (frames index functions[], root
+     * first); has_stacks when every run had stacks. */
+    struct pr_stack *stacks;
+    size_t nstacks;
+    bool has_stacks;
+};
+
+/* Averages nruns profiles (the old tool's rule: each function over the runs it appears in;
+ * sums taken in run order, so results match it to the last bit). 0, or -1 when out of
+ * memory (out is then empty). */
+int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out);
+
+/* The same, one run at a time, so that runs need not be held in memory together:
+ * avg_builder_init, avg_builder_add for each run in order, then avg_builder_finish (which
+ * fills out) or avg_builder_abort. add and finish return 0, or -1 when out of memory (or, from
+ * add, with errno EOVERFLOW when a stack's count summed over the runs passes PR_MAX_SAMPLES). */
+struct avg_builder {
+    struct avg_profile out;
+    struct hmap *names;
+    struct avg_acc *acc; /* per-function sums, parallel to out.functions */
+    size_t cap;
+    double total, total_sq, signals;
+    unsigned signal_runs;
+    double *metrics[5]; /* per-run wall, CPU, memory; allocated and peak live (KB) values */
+    size_t nmetrics[5], metrics_cap[5];
+    struct hmap *stack_ids; /* frame sequence -> index in out.stacks */
+    size_t stacks_cap;
+    uint32_t *fmap; /* a run's function index -> out.functions index */
+    size_t fmap_cap;
+};
+void avg_builder_init(struct avg_builder *b);
+int avg_builder_add(struct avg_builder *b, const struct pr_profile *run);
+int avg_builder_finish(struct avg_builder *b, struct avg_profile *out);
+void avg_builder_abort(struct avg_builder *b);
+
+/* Ranks functions: avg_percentage descending, ties in order of first appearance (what the
+ * old tool's stable sort over its insertion-ordered dict gave). */
+void avg_profile_sort(struct avg_profile *a);
+
+void avg_profile_free(struct avg_profile *a);
+
+/* Gives a (a baseline's averaged profile, which keeps no stacks of its own) the stacks of s
+ * (the baseline's kept stacks, indexing s's own function table), their frames translated to
+ * a's functions by name; a frame of a function a does not list becomes UINT32_MAX. The
+ * judge finds causes from them. 0 (also when s has none), or -1 when out of memory. */
+int avg_profile_adopt_stacks(struct avg_profile *a, const struct pr_profile *s);
+
+/* INCONCLUSIVE: not a regression, but the data could not have shown one of the size the
+ * rules look for (too few runs or samples at that share), or the function grew by the
+ * margins without reaching significance. Never fails --strict; the report gives advice. */
+enum verdict { VERDICT_PASS, VERDICT_REGRESSION, VERDICT_INCONCLUSIVE };
+
+/* "PASS", "REGRESSION" or "INCONCLUSIVE", as written in reports. */
+const char *verdict_name(enum verdict v);
+
+/* Which share is judged: inclusive (samples whose stack holds the function, the old tool's
+ * field), self (samples where it is the innermost frame), or both (the default judge: a
+ * function regresses when either share does). */
+enum judge_metric { METRIC_TOTAL, METRIC_SELF, METRIC_BOTH };
+const char *judge_metric_name(enum judge_metric m); /* "total", "self" or "both" */
+
+/* Functions whose inclusive share is at least this on both sides (percent) are in nearly
+ * every sample (entry points, test runners, main): they never take a top-N slot. */
+#define JUDGE_STRUCTURAL_SHARE 95.0
+
+/* A function at least this fraction of whose samples (on both sides) go on into one and the
+ * same callee is a pass-through frame (thread entry points, wrappers): it takes no slot by
+ * total share, its callee does. */
+#define JUDGE_PASS_THROUGH 0.99
+
+struct fn_filter; /* filter.h */
+
+struct judge_options {
+    double threshold_percent;       /* relative increase that is a regression (default 50) */
+    size_t top;                     /* functions tracked on each side (default 10) */
+    bool compat;                    /* the old tool's rules exactly */
+    enum judge_metric metric;       /* default METRIC_BOTH (compat: METRIC_TOTAL) */
+    double min_delta;               /* absolute increase, percentage points (default 0.5) */
+    double confidence;              /* percent (default 99): significance at 1 - confidence/100 */
+    double time_threshold;          /* relative increase of median wall or CPU time (default 10) */
+    double memory_threshold;        /* relative increase of median peak RSS (default 10) */
+    double max_time_ms;             /* budget for the median wall time; NAN: none */
+    double max_memory_mb;           /* budget for the median peak RSS; NAN: none */
+    bool fail_on_new;               /* a significant new hotspot counts as a regression */
+    const struct fn_filter *filter; /* functions judged; NULL: all */
+};
+
+/* How significance was assessed. */
+enum sig_test {
+    TEST_NONE,     /* could not be assessed (no spread, no counts): not a gate */
+    TEST_WELCH,    /* Welch's t-test over per-run values (both sides >= 3 runs) */
+    TEST_BINOMIAL, /* conditional binomial test on pooled sample counts */
+    TEST_POOLED_T, /* t-test with the spread of the side(s) that have one (metrics) */
+    TEST_PAIRED_T, /* one-sample t-test on the log ratios of paired runs (metrics) */
+};
+/* "none", "welch", "binomial", "pooled-t", "paired-t" */
+const char *sig_test_name(enum sig_test t);
+
+/* One share (total or self) of a function judged. Shares in percent (points). */
+struct share_verdict {
+    bool judged; /* false: this share was not looked at (single-metric mode, no self counts) */
+    double current, baseline;
+    double diff_percent, delta_points;
+    double p_value;
+    enum sig_test test;
+    double mde_points;    /* smallest growth that would have been significant here (points);
+                             NAN when significance could not be assessed */
+    double needed_points; /* smallest growth the rules call a regression: max(min-delta,
+                             threshold x baseline) */
+    double se, df;        /* standard error of the difference (points) and its degrees of freedom
+                             (INFINITY: normal approximation); NAN when not assessed */
+    double alpha;         /* the significance level it was held to: every share judged in one
+                             comparison is one family (Holm's step-down at 1 - confidence) */
+    bool grew_enough, moved_enough, significant;
+    enum verdict status;
+};
+
+/* What a regressed function's growth is owed to (stacks permitting). */
+enum cause_role {
+    ROLE_NONE,              /* not regressed */
+    ROLE_MOST_LIKELY_CAUSE, /* the cause with the largest growth of its own */
+    ROLE_CAUSE,             /* grew by itself: not explained by regressed callees */
+    ROLE_INHERITS,          /* its growth is that of regressed functions it calls */
+};
+const char *cause_role_name(enum cause_role r); /* "most_likely_cause", "cause", "inherits" */
+#define JUDGE_MAX_INHERITS 3
+
+/* A function judged. Names point into the averaged profiles judged. Shares in percent;
+ * the current_/baseline_ values are of the judged metric (default: the mean over all runs,
+ * absent = 0; --compat: the mean over the runs it appears in). */
+struct judged_function {
+    const char *name;
+    double current_percentage, baseline_percentage;
+    double current_samples, baseline_samples;
+    double diff_percent; /* (current - baseline) / baseline * 100; NAN when baseline is 0 */
+    double delta_points; /* current - baseline */
+    /* both metrics, whichever is judged (NAN when unknown) */
+    double current_total, baseline_total, current_self, baseline_self;
+    size_t current_rank, baseline_rank; /* 1-based by the judged metric; 0 = not listed */
+    double p_value;                     /* of "current > baseline"; NAN when not assessed */
+    enum sig_test test;
+    bool grew_enough;  /* diff_percent above the threshold */
+    bool moved_enough; /* delta_points at least min_delta */
+    bool significant;  /* p_value below 1 - confidence (or not assessable) */
+    enum verdict status;
+    /* The default judge looks at both shares; the fields above are those of the share that
+     * decided (`decided_by`: the one that regressed, else the ranking one, total). */
+    enum judge_metric decided_by;
+    enum judge_metric slot; /* the share by which it was given its slot */
+    double picked_from;     /* 1: the baseline's top N; N: rose into the current top N; the
+                               number screened: one of the largest growers (its p-value is
+                               held to 1/picked_from of the level, Bonferroni) */
+    struct share_verdict total, self;
+    double samples_of[2][2];   /* [total, self][current, baseline]: mean samples a run */
+    double detectable_percent; /* smallest growth (relative, %) this comparison could have
+                                  called a regression at this share: max(rules, noise) */
+    enum cause_role role;
+    double own_delta_points; /* growth not explained by regressed callees (NAN: no stacks) */
+    const char *inherits_from[JUDGE_MAX_INHERITS]; /* regressed callees that explain it */
+    size_t ninherits;
+};
+
+/* A function only on one side (a new hotspot, or a disappeared function). */
+struct listed_function {
+    const char *name;
+    double percentage;          /* its share on the side where it is tracked */
+    double baseline_percentage; /* new hotspots, default judge: the baseline share it rose
+                                   from (0, or the smallest the baseline lists); else NAN */
+    double p_value;             /* new hotspots, default judge; else NAN */
+};
+
+/* A whole-run measurement judged on the median of the runs. */
+struct judged_metric {
+    const char *key;   /* "wall_time_ms", "cpu_time_ms", "peak_rss_kb" */
+    const char *label; /* "wall time", "CPU time", "peak memory" */
+    const char *unit;  /* "ms", "ms", "MB" (display unit; values are in the key's unit) */
+    double current_median, baseline_median; /* NAN when not recorded */
+    unsigned current_runs, baseline_runs;
+    double diff_percent;      /* NAN when either median is unknown or the baseline is 0 */
+    double threshold_percent; /* NAN when not judged against the baseline (--compat) */
+    double budget;            /* in the key's unit; NAN when none */
+    double p_value;
+    enum sig_test test;
+    bool over_threshold, over_budget, significant;
+    bool judged; /* judged: recorded now, and a baseline value (not --compat) or a budget */
+    enum verdict status;
+    /* Paired runs (judge_paired_metrics): judged on the ratios current / base of the pairs
+     * that recorded it; diff_percent is then (ratio_median - 1) x 100. */
+    bool paired;
+    unsigned pairs;
+    double ratio_median;       /* median of the pairs' ratios */
+    double ratio_gmean;        /* geometric mean of the ratios (what the t-test is about) */
+    double ratio_lo, ratio_hi; /* its two-sided confidence interval at the judge's level */
+};
+
+/* Notes on what the judge could not assess, for the renderers (bit flags). */
+enum judge_note {
+    NOTE_NO_SPREAD = 1u << 0,       /* the baseline has no run-to-run spread (old format) */
+    NOTE_NO_COUNTS = 1u << 1,       /* no sample counts either: significance not assessed */
+    NOTE_FEW_RUNS = 1u << 2,        /* a side has fewer than 3 runs: sampling noise only */
+    NOTE_METRIC_UNTESTED = 1u << 3, /* a whole-run metric had no spread on either side */
+    NOTE_METRIC_MISSING = 1u << 4,  /* a budget or metric could not be judged: not recorded */
+    NOTE_ONE_RUN = 1u << 5,         /* a side has one run: run-to-run noise is unknown */
+    NOTE_FEW_SAMPLES = 1u << 6,     /* a side has under 100 samples a run: shares too coarse */
+    NOTE_INCONCLUSIVE = 1u << 7,    /* some verdicts could not be decided: advice */
+    NOTE_NO_STACKS = 1u << 8,       /* no stacks on a side: causes guessed from self growth */
+};
+#define JUDGE_NOTES 9
+/* The sentence for one note bit. */
+const char *judge_note_text(unsigned note);
+
+struct judgement {
+    struct judged_function *compared; /* current ranking's order (absent ones last) */
+    size_t ncompared;
+    struct listed_function *new_hotspots; /* compat: in the current top N, not in the
+                                             baseline's; default: those significantly
+                                             above their baseline share */
+    size_t nnew;
+    struct listed_function *disappeared; /* compat: in the baseline top N, not in the
+                                            current's; default: no samples now */
+    size_t ndisappeared;
+    size_t passed, regressed; /* functions compared */
+    size_t inconclusive;      /* functions compared whose verdict could not be decided */
+    const char *likely_cause; /* the regressed function most likely responsible, or NULL */
+    const char **structural;  /* functions in nearly every sample, not given a slot */
+    size_t nstructural;
+    struct judged_metric metrics[5]; /* wall, CPU, peak RSS; allocated and peak live heap
+                                        when either side has memory sections */
+    size_t nmetrics;
+    size_t metrics_regressed;
+    size_t new_regressed; /* new hotspots counted as regressions (--fail-on-new) */
+    unsigned notes;       /* enum judge_note bits */
+};
+
+/* True when the judgement fails --strict: any function, metric or counted new hotspot. */
+bool judgement_failed(const struct judgement *j);
+
+/* Default options: threshold 50 %, top 10, total, min-delta 0.5, confidence 99 %, time and
+ * memory thresholds 10 %, no budgets, no filter. */
+void judge_options_default(struct judge_options *o);
+
+/* Judges current against baseline. The judgement refers to both averaged profiles, which
+ * must outlive it. 0, or -1 when out of memory (j is then empty). */
+int judge_compare(const struct avg_profile *current, const struct avg_profile *baseline,
+                  const struct judge_options *o, struct judgement *j);
+
+void judgement_free(struct judgement *j);
+
+/* Paired runs: base[i] and current[i] ran one after the other on the same machine (order
+ * randomised), so drift of the machine hits both alike. Re-judges j's whole-run metrics
+ * (wall time, CPU time, peak RSS: [0], [1], [2] of each row, NAN when a run did not record
+ * it) on the log ratios log(current / base) of the pairs: a one-sample t-test that they are
+ * above 0 at the judge's confidence, and the median ratio above 1 + the metric's threshold;
+ * budgets as judge_compare. n >= 2 pairs to test; fewer: not tested (NOTE_METRIC_UNTESTED). */
+void judge_paired_metrics(const double (*current)[3], const double (*base)[3], size_t n,
+                          const struct judge_options *o, struct judgement *j);
+
+#endif

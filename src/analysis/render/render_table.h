@@ -1,0 +1,34 @@
+/* render_table.h — the ranked function table that `profreg report` prints. */
+#ifndef PROFREG_RENDER_TABLE_H
+#define PROFREG_RENDER_TABLE_H
+
+#include "core/memory.h"
+#include "core/profile.h"
+#include "analysis/render/term.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct report_options {
+    size_t top;    /* rows to print (0: all) */
+    bool by_self;  /* rank by self samples instead of inclusive samples */
+    int width;     /* total line width; long names are shortened in the middle */
+    size_t nfiles; /* how many profiles were merged into p */
+    struct term_style style;
+};
+
+/* Prints a header, the table (rank, name, samples, %, self %, source) and the top hotspot. */
+void render_report(FILE *out, const struct pr_profile *p, const struct report_options *o);
+
+/* Prints a memory section (memory.h) as a table: estimated bytes allocated (inclusive and
+ * self), allocations, bytes live at the peak and at exit, source; ranked by `sort` (inclusive,
+ * or self with o->by_self), and the top allocator (largest self figure of `sort`). meta gives
+ * the executable. */
+void render_memory_report(FILE *out, const struct pr_profile *meta, const struct pr_memory *m,
+                          enum pr_mem_metric sort, const struct report_options *o);
+
+/* The function with the largest self share (or inclusive share when the profile has no
+ * self counts), or -1 when the profile is empty. */
+long report_hotspot(const struct pr_profile *p);
+
+#endif

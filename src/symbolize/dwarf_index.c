@@ -1,0 +1,504 @@
+/* dwarf_index.c — innermost-function lookup for one compilation unit, built as addresses ask.
+ *
+ * Two levels, so that the work follows what was sampled, not the size of the unit:
+ *  - the unit's out-of-line functions: one walk of the unit and its namespaces, recording each
+ *    subprogram with code and never entering one (a C++ unit's DIEs are mostly the parameters,
+ *    call sites and inline trees of its functions, and the members of its classes). The few
+ *    functions defined inside another (a lambda's operator(), a local class's member) are found
+ *    by a second walk that enters functions, made only when an address of the unit falls in no
+ *    function of the first;
+ *  - inside a function, a lazy tree of scopes: a scope's children with code (inlined
+ *    subroutines, lexical blocks) are listed, sorted by address, the first time an address
+ *    passes through it; an address then descends by binary searches to its innermost scope.
+ * Each answer comes with the range of addresses around it that get the same answer.
+ * Invariant: every entry is a subprogram or an inlined subroutine, created once per DIE; the
+ * children ranges of a scope are sorted by start and do not overlap (overlapping ones, broken
+ * DWARF, are dropped). */
+#include "symbolize/dwarf_index.h"
+
+#include "core/array.h"
+#include "core/hashmap.h"
+
+#include <dwarf.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+struct entry {
+    Dwarf_Die die; /* valid when die.addr is set; else read at off when first asked */
+    Dwarf_Off off;
+    long parent;
+    void *slot;
+    long scope; /* its scope node, -1 until an address descends into it */
+};
+
+/* A code range: an out-of-line function's (ref: its entry) or a scope's child's (ref: the
+ * child's scope). */
+struct range {
+    Dwarf_Addr lo, hi;
+    long ref;
+};
+
+/* A scope with code: a function, an inlined subroutine or a block, and its children with
+ * code. */
+struct scope {
+    Dwarf_Die die;
+    long entry;         /* the innermost function entry this scope is or lies in */
+    struct range *kids; /* sorted by lo; NULL until listed */
+    size_t nkids;
+    bool listed;
+};
+
+struct cu_index {
+    Dwarf_Die cu;
+    Dwarf *dbg;
+    struct entry *entries;
+    size_t nentries, capentries;
+    struct range *outer; /* the out-of-line functions' ranges, sorted by lo */
+    size_t nouter, capouter;
+    bool deep;    /* the walk that enters functions was made */
+    bool changed; /* outer differs from the table it was built from (cu_index_table) */
+    struct scope *scopes;
+    size_t nscopes, capscopes;
+    struct hmap entry_map; /* DIE address -> entry index (inlined subroutines) */
+    size_t dies_walked;
+    const char *span_lo, *span_hi; /* the DIE bytes the walks read: [lo, hi) */
+};
+
+static bool has_code_tag(int tag)
+{
+    return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block ||
+           tag == DW_TAG_try_block || tag == DW_TAG_catch_block;
+}
+
+static long new_entry(struct cu_index *ix, Dwarf_Die *die, long parent)
+{
+    if (ARRAY_GROW(ix->entries, ix->nentries, ix->capentries) < 0)
+        return -1;
+    ix->entries[ix->nentries] = (struct entry){*die, dwarf_dieoffset(die), parent, NULL, -1};
+    return (long)ix->nentries++;
+}
+
+/* An out-of-line function known by its DIE's offset only (from a saved table). */
+static long new_entry_at(struct cu_index *ix, Dwarf_Off off)
+{
+    if (ARRAY_GROW(ix->entries, ix->nentries, ix->capentries) < 0)
+        return -1;
+    ix->entries[ix->nentries] = (struct entry){{0}, off, -1, NULL, -1};
+    return (long)ix->nentries++;
+}
+
+/* Records an out-of-line function with code. */
+static int add_outer(struct cu_index *ix, Dwarf_Die *die)
+{
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+    long e = -1;
+    while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+        if (hi <= lo)
+            continue;
+        if (e < 0 && (e = new_entry(ix, die, -1)) < 0)
+            return -1;
+        if (ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
+            return -1;
+        ix->outer[ix->nouter++] = (struct range){lo, hi, e};
+    }
+    return 0;
+}
+
+/* DIEs whose children may define an out-of-line function: namespaces; with deep, also
+ * functions, their blocks and their local classes. */
+static bool may_define_functions(int tag, bool deep, bool in_function)
+{
+    switch (tag) {
+    case DW_TAG_compile_unit:
+    case DW_TAG_partial_unit:
+    case DW_TAG_namespace:
+    case DW_TAG_module:
+        return true;
+    case DW_TAG_subprogram:
+    case DW_TAG_entry_point:
+    case DW_TAG_lexical_block:
+    case DW_TAG_try_block:
+    case DW_TAG_catch_block:
+        return deep;
+    case DW_TAG_class_type:
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
+    case DW_TAG_interface_type:
+        return deep && in_function;
+    default:
+        return false;
+    }
+}
+
+struct frame {
+    Dwarf_Die die;
+    bool in_function;
+};
+
+/* Walks the unit for its out-of-line functions; deep: only those defined inside functions
+ * (the others are known). */
+static int walk_outer(struct cu_index *ix, bool deep)
+{
+    struct frame *stack = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    if (ARRAY_GROW(stack, n, cap) < 0)
+        return -1;
+    stack[n++] = (struct frame){ix->cu, false};
+    while (n > 0 && rc == 0) {
+        struct frame f = stack[--n];
+        Dwarf_Die child;
+        if (dwarf_child(&f.die, &child) != 0)
+            continue;
+        do {
+            ix->dies_walked++;
+            const char *at = child.addr;
+            if (!ix->span_lo || at < ix->span_lo)
+                ix->span_lo = at;
+            if (at >= ix->span_hi)
+                ix->span_hi = at + 1;
+            int tag = dwarf_tag(&child);
+            bool fn = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
+            if (fn && (!deep || f.in_function) && !dwarf_hasattr(&child, DW_AT_declaration) &&
+                add_outer(ix, &child) < 0) {
+                rc = -1;
+                break;
+            }
+            if (may_define_functions(tag, deep, f.in_function) && dwarf_haschildren(&child)) {
+                if (ARRAY_GROW(stack, n, cap) < 0) {
+                    rc = -1;
+                    break;
+                }
+                stack[n++] = (struct frame){child, f.in_function || fn};
+            }
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    free(stack);
+    return rc;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct range *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->hi < y->hi ? -1 : x->hi > y->hi; /* the inner of two at one start first */
+}
+
+/* Index of the first of v[0..n) (sorted by lo) that starts after pc. */
+static size_t first_after(const struct range *v, size_t n, Dwarf_Addr pc)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct cu_index *new_index(Dwarf_Die *cudie)
+{
+    struct cu_index *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return NULL;
+    ix->cu = *cudie;
+    ix->dbg = dwarf_cu_getdwarf(cudie->cu);
+    hmap_init(&ix->entry_map);
+    return ix;
+}
+
+struct cu_index *cu_index_build(Dwarf_Die *cudie)
+{
+    struct cu_index *ix = new_index(cudie);
+    if (!ix)
+        return NULL;
+    if (walk_outer(ix, false) < 0) {
+        cu_index_free(ix);
+        return NULL;
+    }
+    array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    ix->changed = true;
+    return ix;
+}
+
+struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, size_t n,
+                                     bool deep)
+{
+    struct cu_index *ix = new_index(cudie);
+    if (!ix)
+        return NULL;
+    Dwarf_Off culo = dwarf_dieoffset(cudie);
+    struct hmap seen; /* DIE offset -> entry: a function with several ranges is one entry */
+    hmap_init(&seen);
+    for (size_t i = 0; i < n; i++) {
+        if (fns[i].hi <= fns[i].lo || fns[i].die <= culo)
+            continue; /* not a function of this unit: a damaged table */
+        uint32_t idx;
+        long e;
+        if (hmap_get(&seen, &fns[i].die, sizeof fns[i].die, &idx)) {
+            e = (long)idx;
+        } else if ((e = new_entry_at(ix, fns[i].die)) < 0 ||
+                   hmap_intern(&seen, &fns[i].die, sizeof fns[i].die, (uint32_t)e, &idx) < 0) {
+            goto fail;
+        }
+        if (ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
+            goto fail;
+        ix->outer[ix->nouter++] = (struct range){fns[i].lo, fns[i].hi, e};
+    }
+    hmap_free(&seen);
+    array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    ix->deep = deep;
+    return ix;
+fail:
+    hmap_free(&seen);
+    cu_index_free(ix);
+    return NULL;
+}
+
+bool cu_index_table(const struct cu_index *ix, struct cu_fn **fns, size_t *n, bool *deep)
+{
+    *fns = NULL;
+    *n = 0;
+    *deep = ix->deep;
+    if (!ix->changed)
+        return false;
+    if (ix->nouter && !(*fns = malloc(ix->nouter * sizeof **fns)))
+        return false;
+    for (size_t i = 0; i < ix->nouter; i++)
+        (*fns)[i] = (struct cu_fn){ix->outer[i].lo, ix->outer[i].hi,
+                                   ix->entries[ix->outer[i].ref].off};
+    *n = ix->nouter;
+    return true;
+}
+
+void cu_index_free(struct cu_index *ix)
+{
+    if (!ix)
+        return;
+    free(ix->entries);
+    free(ix->outer);
+    for (size_t i = 0; i < ix->nscopes; i++)
+        free(ix->scopes[i].kids);
+    free(ix->scopes);
+    hmap_free(&ix->entry_map);
+    free(ix);
+}
+
+/* The out-of-line function whose range holds pc, narrowing [*vlo, *vhi) to that range and
+ * away from the functions around it; -1 when none. */
+static long find_outer(const struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *vlo, Dwarf_Addr *vhi)
+{
+    size_t lo = first_after(ix->outer, ix->nouter, pc);
+    if (lo < ix->nouter && ix->outer[lo].lo < *vhi)
+        *vhi = ix->outer[lo].lo;
+    /* ranges that start at or before pc: the nearest that holds it (nesting is rare: a
+     * function inside another's range only in broken DWARF) */
+    long found = -1;
+    for (size_t i = lo; i-- > 0;) {
+        const struct range *r = &ix->outer[i];
+        if (pc < r->hi) {
+            if (found < 0) {
+                found = r->ref;
+                if (r->lo > *vlo)
+                    *vlo = r->lo;
+                if (r->hi < *vhi)
+                    *vhi = r->hi;
+            }
+        } else if (found < 0 && r->hi > *vlo) {
+            *vlo = r->hi;
+        }
+        if (found >= 0 || lo - i > 64)
+            break;
+    }
+    return found;
+}
+
+static long new_scope(struct cu_index *ix, Dwarf_Die *die, long entry)
+{
+    if (ARRAY_GROW(ix->scopes, ix->nscopes, ix->capscopes) < 0)
+        return -1;
+    ix->scopes[ix->nscopes] = (struct scope){*die, entry, NULL, 0, false};
+    return (long)ix->nscopes++;
+}
+
+/* Lists the children with code of scope s (once): their ranges, sorted. A child holding a
+ * range that overlaps another child's is dropped (broken DWARF). */
+static int list_kids(struct cu_index *ix, long s)
+{
+    if (ix->scopes[s].listed)
+        return 0;
+    struct range *kids = NULL;
+    size_t n = 0, cap = 0;
+    Dwarf_Die parent = ix->scopes[s].die, child;
+    long entry = ix->scopes[s].entry;
+    if (dwarf_child(&parent, &child) == 0) {
+        do {
+            ix->dies_walked++;
+            int tag = dwarf_tag(&child);
+            if (!has_code_tag(tag))
+                continue;
+            long e = entry;
+            if (tag == DW_TAG_inlined_subroutine) {
+                /* one entry per DIE, even when a broken parent chain lists it twice */
+                uint32_t idx;
+                if (hmap_get(&ix->entry_map, &child.addr, sizeof child.addr, &idx)) {
+                    e = (long)idx;
+                } else {
+                    if ((e = new_entry(ix, &child, entry)) < 0 ||
+                        hmap_intern(&ix->entry_map, &child.addr, sizeof child.addr, (uint32_t)e,
+                                    &idx) < 0)
+                        goto oom;
+                }
+            }
+            long sc = -1;
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t off = 0;
+            while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+                if (hi <= lo)
+                    continue;
+                if (sc < 0 && (sc = new_scope(ix, &child, e)) < 0)
+                    goto oom;
+                if (ARRAY_GROW(kids, n, cap) < 0)
+                    goto oom;
+                kids[n++] = (struct range){lo, hi, sc};
+            }
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    array_sort(kids, n, sizeof *kids, cmp_range);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w > 0 && kids[i].lo < kids[w - 1].hi)
+            continue; /* overlaps the one before: keep the first */
+        kids[w++] = kids[i];
+    }
+    ix->scopes[s].kids = kids;
+    ix->scopes[s].nkids = w;
+    ix->scopes[s].listed = true;
+    return 0;
+oom:
+    free(kids);
+    return -1;
+}
+
+long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwarf_Addr *range_hi)
+{
+    Dwarf_Addr vlo = 0, vhi = UINT64_MAX;
+    long fn = find_outer(ix, pc, &vlo, &vhi);
+    if (fn < 0 && !ix->deep) {
+        /* perhaps a function defined inside another: walk into functions, once */
+        ix->deep = true;
+        ix->changed = true;
+        size_t before = ix->nouter;
+        if (walk_outer(ix, true) < 0)
+            ix->nouter = before;
+        else if (ix->nouter > before)
+            array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+        vlo = 0;
+        vhi = UINT64_MAX;
+        fn = find_outer(ix, pc, &vlo, &vhi);
+    }
+    if (fn < 0) {
+    unknown:
+        if (range_lo)
+            *range_lo = pc;
+        if (range_hi)
+            *range_hi = pc + 1;
+        return -1;
+    }
+    long s = ix->entries[fn].scope;
+    if (s < 0) {
+        Dwarf_Die *die = cu_index_die(ix, fn);
+        if (!die)
+            goto unknown;
+        if ((s = new_scope(ix, die, fn)) < 0)
+            goto partial;
+        ix->entries[fn].scope = s;
+    }
+    for (int depth = 0; depth < 256; depth++) {
+        if (list_kids(ix, s) < 0)
+            goto partial;
+        const struct scope *sc = &ix->scopes[s];
+        size_t lo = first_after(sc->kids, sc->nkids, pc);
+        if (lo < sc->nkids && sc->kids[lo].lo < vhi)
+            vhi = sc->kids[lo].lo;
+        if (lo == 0 || pc >= sc->kids[lo - 1].hi) {
+            if (lo > 0 && sc->kids[lo - 1].hi > vlo)
+                vlo = sc->kids[lo - 1].hi;
+            break; /* s is the innermost scope */
+        }
+        const struct range *k = &sc->kids[lo - 1];
+        if (k->lo > vlo)
+            vlo = k->lo;
+        if (k->hi < vhi)
+            vhi = k->hi;
+        s = k->ref;
+    }
+    if (range_lo)
+        *range_lo = vlo;
+    if (range_hi)
+        *range_hi = vhi;
+    return ix->scopes[s].entry;
+partial: /* out of memory: the function, for this address alone */
+    if (range_lo)
+        *range_lo = pc;
+    if (range_hi)
+        *range_hi = pc + 1;
+    return fn;
+}
+
+void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi)
+{
+    *lo = ix->span_lo;
+    *hi = ix->span_hi;
+}
+
+uint64_t cu_index_cu_offset(const struct cu_index *ix)
+{
+    return dwarf_dieoffset((Dwarf_Die *)&ix->cu);
+}
+
+void cu_index_mark_saved(struct cu_index *ix)
+{
+    ix->changed = false;
+}
+
+long cu_index_parent(const struct cu_index *ix, long i)
+{
+    return ix->entries[i].parent;
+}
+
+Dwarf_Die *cu_index_die(struct cu_index *ix, long i)
+{
+    struct entry *e = &ix->entries[i];
+    if (!e->die.addr) {
+        /* from a saved table: the DIE must be a function with code, else the table lied */
+        Dwarf_Die d;
+        if (!dwarf_offdie(ix->dbg, e->off, &d) || d.cu != ix->cu.cu)
+            return NULL;
+        int tag = dwarf_tag(&d);
+        if (tag != DW_TAG_subprogram && tag != DW_TAG_entry_point)
+            return NULL;
+        e->die = d;
+    }
+    return &e->die;
+}
+
+void **cu_index_slot(struct cu_index *ix, long i)
+{
+    return &ix->entries[i].slot;
+}
+
+size_t cu_index_size(const struct cu_index *ix)
+{
+    return ix->nentries;
+}
+
+size_t cu_index_dies_walked(const struct cu_index *ix)
+{
+    return ix->dies_walked;
+}

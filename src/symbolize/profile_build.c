@@ -1,0 +1,359 @@
+/* profile_build.c — from captured addresses to functions with inclusive and self counts.
+ *
+ * Steps: resolve each distinct lookup address once (inline chains expand into several
+ * functions, each marked inlined or not), fold compiler clone names into their base function,
+ * rewrite every stack as function indices with inlined marks, merge stacks that became equal,
+ * count self (the leaf) and inclusive (once per stack, so recursion never exceeds 100 %),
+ * make names unique, sort. Invariant: sum of self_samples == total_samples. */
+#include "symbolize/profile_build.h"
+
+#include "core/array.h"
+#include "core/hashmap.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct u32vec {
+    uint32_t *v;
+    size_t len, cap;
+};
+
+static int vec_push(struct u32vec *a, uint32_t x)
+{
+    if (ARRAY_GROW(a->v, a->len, a->cap) < 0)
+        return -1;
+    a->v[a->len++] = x;
+    return 0;
+}
+
+/* Per expanded frame: FR_INLINED when it is inlined into the next frame out, FR_CLONE when
+ * its name carried a clone suffix that was folded away. */
+enum { FR_INLINED = 1, FR_CLONE = 2 };
+
+struct frames {
+    struct u32vec fn;
+    uint8_t *flags;
+    size_t capflags;
+};
+
+static int frames_push(struct frames *a, uint32_t fn, uint8_t flags)
+{
+    if (ARRAY_GROW(a->flags, a->fn.len, a->capflags) < 0 || vec_push(&a->fn, fn) < 0)
+        return -1;
+    a->flags[a->fn.len - 1] = flags;
+    return 0;
+}
+
+struct builder {
+    struct pr_profile *p;
+    pb_resolve_fn resolve;
+    void *ctx;
+    struct hmap addr_map; /* lookup address -> index into addr_first/addr_count */
+    struct u32vec addr_first, addr_count;
+    struct frames addr_funcs; /* the frames of every resolved address, innermost first */
+    struct hmap func_map;     /* identity key -> function index */
+    struct hmap stack_map;    /* function index sequence -> stack index */
+    size_t cap_functions, cap_stacks;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Index of the function with this identity (clone-folded name, module, defining file),
+ * added if new; *clone tells whether the name had a clone suffix. */
+static long intern_function(struct builder *b, const struct sym_frame *f, bool *clone)
+{
+    char *folded = name_fold_clones(f->name);
+    const char *name = folded ? folded : f->name;
+    *clone = folded != NULL;
+    char key[4096];
+    int len = snprintf(key, sizeof key, "%s%c%s%c%s", name, 0, f->module ? f->module : "", 0,
+                       f->source_path ? f->source_path : "");
+    if (len < 0) {
+        free(folded);
+        return -1;
+    }
+    if ((size_t)len >= sizeof key)
+        len = sizeof key - 1;
+    struct pr_profile *p = b->p;
+    uint32_t idx;
+    int r = hmap_intern(&b->func_map, key, (size_t)len, (uint32_t)p->nfunctions, &idx);
+    if (r <= 0) {
+        struct pr_function *old = r == 0 ? &p->functions[idx] : NULL;
+        if (old && folded && !old->raw_name && !(old->raw_name = strdup(f->name)))
+            r = -1; /* the first raw name seen, even when the plain name came first */
+        free(folded);
+        return r < 0 ? -1 : (long)idx;
+    }
+    if (ARRAY_GROW(p->functions, p->nfunctions, b->cap_functions) < 0) {
+        free(folded);
+        return -1;
+    }
+    struct pr_function *fn = &p->functions[p->nfunctions];
+    memset(fn, 0, sizeof *fn);
+    fn->name = folded ? folded : strdup(f->name);
+    fn->raw_name = folded ? strdup(f->name) : NULL;
+    fn->source_file = dup_or_null(f->source_file);
+    fn->source_path = dup_or_null(f->source_path);
+    fn->module = dup_or_null(f->module);
+    fn->line = f->line;
+    fn->has_self = true;
+    p->nfunctions++;
+    if (!fn->name || (folded && !fn->raw_name))
+        return -1;
+    return (long)idx;
+}
+
+/* Appends the functions of one lookup address (innermost first) with their flags to out. */
+static int expand_address(struct builder *b, uint64_t addr, struct frames *out)
+{
+    uint32_t ai;
+    int r = hmap_intern(&b->addr_map, &addr, sizeof addr, (uint32_t)b->addr_first.len, &ai);
+    if (r < 0)
+        return -1;
+    if (r == 1) {
+        struct sym_frame frames[SYM_MAX_FRAMES];
+        size_t n = b->resolve(b->ctx, addr, frames, SYM_MAX_FRAMES);
+        if (vec_push(&b->addr_first, (uint32_t)b->addr_funcs.fn.len) < 0 ||
+            vec_push(&b->addr_count, (uint32_t)n) < 0)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            bool clone;
+            long fi = intern_function(b, &frames[i], &clone);
+            uint8_t flags =
+                (uint8_t)((frames[i].inlined ? FR_INLINED : 0) | (clone ? FR_CLONE : 0));
+            if (fi < 0 || frames_push(&b->addr_funcs, (uint32_t)fi, flags) < 0)
+                return -1;
+        }
+    }
+    uint32_t first = b->addr_first.v[ai], count = b->addr_count.v[ai];
+    for (uint32_t i = 0; i < count; i++)
+        if (frames_push(out, b->addr_funcs.fn.v[first + i], b->addr_funcs.flags[first + i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* Adds one stack (root first: function indices and per-frame flags) with its weight,
+ * merging equal stacks; the identity is the frames with their inlined marks. key has room
+ * for depth * 5 bytes. */
+static int add_stack(struct builder *b, const uint32_t *frames, const uint8_t *inl, size_t depth,
+                     uint64_t count, uint8_t *key, uint32_t *index)
+{
+    struct pr_profile *p = b->p;
+    bool any_inl = false;
+    for (size_t d = 0; d < depth; d++)
+        any_inl |= inl[d] != 0;
+    memcpy(key, frames, depth * sizeof *frames);
+    memcpy(key + depth * sizeof *frames, inl, depth);
+    uint32_t si;
+    int r =
+        hmap_intern(&b->stack_map, key, depth * (sizeof *frames + 1), (uint32_t)p->nstacks, &si);
+    if (r < 0)
+        return -1;
+    *index = si;
+    if (r == 0) {
+        p->stacks[si].count += count;
+        return 0;
+    }
+    if (ARRAY_GROW(p->stacks, p->nstacks, b->cap_stacks) < 0)
+        return -1;
+    struct pr_stack *s = &p->stacks[p->nstacks++];
+    s->depth = (uint32_t)depth;
+    s->count = count;
+    s->inlined = NULL;
+    s->frames = malloc(depth * sizeof *frames);
+    if (!s->frames || (any_inl && !(s->inlined = malloc(depth))))
+        return -1;
+    memcpy(s->frames, frames, depth * sizeof *frames);
+    if (any_inl)
+        memcpy(s->inlined, inl, depth);
+    return 0;
+}
+
+/* Turns one leaf-first expansion into a root-first stack in root/inl: frames that fold into
+ * the function of the frame outside them (foo.part.0 called by foo, foo.cold) become one
+ * frame when either was a clone; the root is never marked inlined. */
+static void to_root_first(const struct frames *leaf, struct u32vec *root, uint8_t *inl)
+{
+    root->len = 0;
+    uint8_t prev_flags = 0;
+    for (size_t k = leaf->fn.len; k-- > 0;) {
+        uint32_t f = leaf->fn.v[k];
+        uint8_t flags = leaf->flags[k];
+        if (root->len > 0 && root->v[root->len - 1] == f && ((flags | prev_flags) & FR_CLONE)) {
+            prev_flags = flags;
+            continue;
+        }
+        inl[root->len] = root->len > 0 && (flags & FR_INLINED) ? 1 : 0;
+        root->v[root->len++] = f;
+        prev_flags = flags;
+    }
+}
+
+static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_t nraw,
+                        uint32_t *stack_of)
+{
+    struct frames leaf_first = {0};
+    struct u32vec root_first = {0};
+    uint8_t *inl = NULL, *key = NULL;
+    size_t capkey = 0;
+    int rc = 0;
+    for (size_t i = 0; i < nraw && rc == 0; i++) {
+        leaf_first.fn.len = 0;
+        for (uint32_t d = 0; d < raw[i].depth && rc == 0; d++) {
+            uint64_t pc = raw[i].pcs[d];
+            uint64_t addr = (pc & PB_EXACT_PC) ? (pc & ~PB_EXACT_PC) : pc - 1;
+            if ((pc & ~PB_EXACT_PC) == 0)
+                continue;
+            rc = expand_address(b, addr, &leaf_first);
+        }
+        if (rc == 0 && leaf_first.fn.len == 0) {
+            struct sym_frame empty = {PB_EMPTY_STACK_NAME, NULL, NULL, NULL, -1, false};
+            bool clone;
+            long fi = intern_function(b, &empty, &clone);
+            rc = fi < 0 ? -1 : frames_push(&leaf_first, (uint32_t)fi, 0);
+        }
+        if (rc != 0)
+            break;
+        size_t depth = leaf_first.fn.len;
+        if (depth > capkey) {
+            size_t ncap = depth * 2;
+            uint8_t *ni = realloc(inl, ncap), *nk = ni ? realloc(key, ncap * 5) : NULL;
+            if (ni)
+                inl = ni;
+            if (nk)
+                key = nk;
+            if (!ni || !nk || ARRAY_GROW(root_first.v, ncap, root_first.cap) < 0) {
+                rc = -1;
+                break;
+            }
+            capkey = ncap;
+        }
+        to_root_first(&leaf_first, &root_first, inl);
+        uint32_t si = 0;
+        rc = add_stack(b, root_first.v, inl, root_first.len, raw[i].count, key, &si);
+        if (stack_of)
+            stack_of[i] = si;
+    }
+    free(leaf_first.fn.v);
+    free(leaf_first.flags);
+    free(root_first.v);
+    free(inl);
+    free(key);
+    return rc;
+}
+
+/* Inclusive counts once per stack (stamp = last stack that counted the function). */
+static int count_samples(struct pr_profile *p)
+{
+    size_t *stamp = malloc((p->nfunctions ? p->nfunctions : 1) * sizeof *stamp);
+    if (!stamp)
+        return -1;
+    for (size_t f = 0; f < p->nfunctions; f++)
+        stamp[f] = SIZE_MAX;
+    p->total_samples = 0;
+    for (size_t s = 0; s < p->nstacks; s++) {
+        const struct pr_stack *st = &p->stacks[s];
+        p->total_samples += st->count;
+        p->functions[st->frames[st->depth - 1]].self_samples += st->count;
+        for (uint32_t d = 0; d < st->depth; d++) {
+            uint32_t f = st->frames[d];
+            if (stamp[f] != s) {
+                stamp[f] = s;
+                p->functions[f].samples += st->count;
+            }
+        }
+    }
+    free(stamp);
+    return 0;
+}
+
+/* Gives functions that share a name distinct names: "name [module:file]", then "#k". */
+static int make_names_unique(struct pr_profile *p)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        struct hmap seen;
+        hmap_init(&seen);
+        bool *dup = calloc(p->nfunctions ? p->nfunctions : 1, sizeof *dup);
+        int rc = dup ? 0 : -1;
+        for (size_t i = 0; i < p->nfunctions && rc == 0; i++) {
+            const char *n = p->functions[i].name;
+            uint32_t j;
+            int r = hmap_intern(&seen, n, strlen(n), (uint32_t)i, &j);
+            if (r < 0)
+                rc = -1;
+            else if (r == 0)
+                dup[i] = dup[j] = true;
+        }
+        for (size_t i = 0; i < p->nfunctions && rc == 0; i++) {
+            if (!dup[i])
+                continue;
+            struct pr_function *f = &p->functions[i];
+            size_t len = strlen(f->name) + 64 + (f->module ? strlen(f->module) : 0) +
+                         (f->source_file ? strlen(f->source_file) : 0);
+            char *name = malloc(len);
+            if (!name) {
+                rc = -1;
+                break;
+            }
+            if (pass == 0)
+                snprintf(name, len, "%s [%s:%s]", f->name, f->module ? f->module : "?",
+                         f->source_file ? f->source_file : "?");
+            else
+                snprintf(name, len, "%s #%zu", f->name, i);
+            free(f->name);
+            f->name = name;
+        }
+        free(dup);
+        hmap_free(&seen);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
+                  pb_resolve_fn resolve, void *ctx, char *err, size_t errlen)
+{
+    return profile_build_map(p, stacks, nstacks, resolve, ctx, NULL, err, errlen);
+}
+
+int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
+                      pb_resolve_fn resolve, void *ctx, uint32_t *stack_of, char *err,
+                      size_t errlen)
+{
+    struct builder b;
+    memset(&b, 0, sizeof b);
+    b.p = p;
+    b.resolve = resolve;
+    b.ctx = ctx;
+    hmap_init(&b.addr_map);
+    hmap_init(&b.func_map);
+    hmap_init(&b.stack_map);
+    p->has_stacks = true;
+
+    int rc = build_stacks(&b, stacks, nstacks, stack_of);
+    if (rc == 0)
+        rc = count_samples(p);
+    if (rc == 0)
+        rc = make_names_unique(p);
+    if (rc == 0)
+        rc = profile_sort(p);
+    if (rc == 0)
+        profile_compute_percentages(p);
+    else
+        snprintf(err, errlen, "out of memory while building the profile");
+
+    hmap_free(&b.addr_map);
+    hmap_free(&b.func_map);
+    hmap_free(&b.stack_map);
+    free(b.addr_first.v);
+    free(b.addr_count.v);
+    free(b.addr_funcs.fn.v);
+    free(b.addr_funcs.flags);
+    return rc;
+}

@@ -1,0 +1,976 @@
+/* symbolize.c — addresses of the running process to functions, with libdwfl.
+ *
+ * One pass per address, in the manner of eu-stack: find the module, its DWARF scopes at
+ * the address (inlined subroutines innermost first, then the containing subprogram), name
+ * each scope from its linkage name (demangled with libiberty, as c++filt does), else for C++
+ * from its mangled ELF symbol or its DWARF scopes (dwarf_names.c), else DW_AT_name; fall back
+ * to the ELF symbol table, then to "module+0xOFFSET" (file offset). Out-of-line clones keep
+ * their ELF name's clone suffix (profile_build folds it); internal C aliases get their public
+ * name. Invariant: every string handed out is interned here and freed by symbolizer_close(). */
+#include "symbolize/symbolize.h"
+
+#include "core/array.h"
+#include "core/fsutil.h"
+#include "core/hashmap.h"
+
+#include "core/profile.h"
+
+#include "symbolize/debuginfo.h"
+#include "symbolize/dwarf_files.h"
+#include "symbolize/dwarf_index.h"
+#include "symbolize/dwarf_names.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <libiberty/demangle.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* One symbol of a module's table: struct sym_symbol, with addresses of this process. */
+#define sym_ent sym_symbol
+
+/* A module's symbols sorted by address, built on the first ELF symbol question about it:
+ * dwfl_module_addrinfo scans the whole table on every call (elfutils 0.188), which made a
+ * stripped cc1plus (31,000 .dynsym entries) spend seconds at exit. */
+struct mod_symtab {
+    struct sym_ent *e;
+    size_t n;
+};
+
+struct symbolizer {
+    Dwfl *dwfl;
+    Dwfl_Callbacks callbacks;
+    struct debuginfo_config debug; /* handed to debuginfo_find via each module's userdata */
+    char *debug_dirs, *cache_dir;  /* owned strings behind `debug` */
+    struct hmap strmap;            /* string -> index into strs */
+    char **strs;
+    size_t nstrs, capstrs;
+    struct hmap cu_map; /* CU DIE address -> index into cus */
+    struct cu_index **cus;
+    uint64_t *cu_addrs; /* per unit in cus: an address looked up there (the store's key) */
+    size_t ncus, capcus;
+    struct sym_unit_store store; /* get == NULL: none */
+    Dwarf_Die unit_die;          /* stored_unit's answer */
+    struct file_map *maps;       /* private file mappings of this process */
+    size_t nmaps, capmaps;
+    int maps_reads;         /* times /proc/self/maps was read */
+    struct file_map *dmaps; /* libelf's mappings of the debug files of indexed units */
+    size_t ndmaps, capdmaps;
+    unsigned since_drop; /* lookups since drop_debug_pages */
+    size_t walked_bytes; /* DIE bytes the unit walks read since drop_debug_pages */
+    struct sym_frame **frames; /* cached frames of indexed DIEs, freed at close */
+    size_t nframes, capframes;
+    struct dwarf_names *names; /* C++ names built from DWARF, and DIE scopes */
+    struct dwarf_files *files; /* declaring files from line program headers */
+    struct hmap alias_map;     /* (module, entry address) -> index into strs: public names */
+    struct hmap symtab_map;    /* module -> index into symtabs */
+    struct mod_symtab *symtabs;
+    size_t nsymtabs, capsymtabs;
+    struct symbolizer_stats stats;
+};
+
+static const char *intern(struct symbolizer *s, const char *str)
+{
+    if (!str)
+        return NULL;
+    if (ARRAY_GROW(s->strs, s->nstrs, s->capstrs) < 0)
+        return "[out of memory]";
+    uint32_t idx;
+    int r = hmap_intern(&s->strmap, str, strlen(str) + 1, (uint32_t)s->nstrs, &idx);
+    if (r < 0)
+        return "[out of memory]";
+    if (r == 1) {
+        char *copy = strdup(str);
+        if (!copy)
+            return "[out of memory]";
+        s->strs[s->nstrs++] = copy;
+    }
+    return s->strs[idx];
+}
+
+char *symbolize_demangle(const char *sym)
+{
+    if (!sym || strncmp(sym, "_Z", 2) != 0)
+        return NULL;
+    return cplus_demangle(sym, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE);
+}
+
+/* The module's basename; "[vdso: 1234]" and the like lose their per-process part. */
+static const char *module_name(struct symbolizer *s, Dwfl_Module *mod)
+{
+    const char *path = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (!path)
+        return NULL;
+    if (path[0] == '[') {
+        size_t n = strcspn(path, ":]");
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.*s]", (int)(n < 60 ? n : 60), path);
+        return intern(s, buf);
+    }
+    return intern(s, fs_basename(path));
+}
+
+/* Gives every module the debug directories, where debuginfo_find() finds them. */
+static int set_module_dirs(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+                           void *arg)
+{
+    (void)mod;
+    (void)name;
+    (void)start;
+    *userdata = arg;
+    return DWARF_CB_OK;
+}
+
+struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *err, size_t errlen)
+{
+    struct symbolizer *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    elf_version(EV_CURRENT);
+    hmap_init(&s->strmap);
+    hmap_init(&s->cu_map);
+    hmap_init(&s->alias_map);
+    hmap_init(&s->symtab_map);
+    s->names = dwarf_names_new();
+    s->files = dwarf_files_new();
+    if (!s->names || !s->files) {
+        snprintf(err, errlen, "out of memory");
+        symbolizer_close(s);
+        return NULL;
+    }
+    if (opts && opts->debug_dirs && *opts->debug_dirs)
+        s->debug_dirs = strdup(opts->debug_dirs);
+    if (!opts || !opts->no_cache)
+        s->cache_dir =
+            opts && opts->cache_dir ? strdup(opts->cache_dir) : debuginfo_default_cache_dir();
+    s->debug.dirs = s->debug_dirs;
+    s->debug.cache_dir = s->cache_dir;
+    s->callbacks.find_elf = dwfl_linux_proc_find_elf;
+    s->callbacks.find_debuginfo = debuginfo_find;
+    s->dwfl = dwfl_begin(&s->callbacks);
+    if (!s->dwfl) {
+        snprintf(err, errlen, "libdw: %s", dwfl_errmsg(-1));
+        symbolizer_close(s);
+        return NULL;
+    }
+    dwfl_report_begin(s->dwfl);
+    /* this thread's view: the main thread may have ended (pthread_exit), leaving /proc/PID
+     * without maps; every thread shares the same address space */
+    int r = dwfl_linux_proc_report(s->dwfl, (pid_t)syscall(SYS_gettid));
+    for (size_t i = 0; r == 0 && opts && i < opts->nextra; i++) {
+        const struct sym_extra_module *m = &opts->extra[i];
+        const char *slash = strrchr(m->path, '/');
+        /* fails harmlessly when the range is mapped now (still loaded, or reused) */
+        dwfl_report_elf(s->dwfl, slash ? slash + 1 : m->path, m->path, -1, m->bias, true);
+    }
+    dwfl_report_end(s->dwfl, NULL, NULL);
+    if (r != 0) {
+        snprintf(err, errlen, "cannot read this process's mappings: %s",
+                 r < 0 ? dwfl_errmsg(-1) : strerror(r));
+        symbolizer_close(s);
+        return NULL;
+    }
+    dwfl_getmodules(s->dwfl, set_module_dirs, &s->debug, 0);
+    return s;
+}
+
+void symbolizer_close(struct symbolizer *s)
+{
+    if (!s)
+        return;
+    if (s->dwfl)
+        dwfl_end(s->dwfl);
+    for (size_t i = 0; i < s->nstrs; i++)
+        free(s->strs[i]);
+    free(s->strs);
+    hmap_free(&s->strmap);
+    for (size_t i = 0; i < s->ncus; i++)
+        cu_index_free(s->cus[i]);
+    free(s->cus);
+    free(s->cu_addrs);
+    free(s->maps);
+    free(s->dmaps);
+    hmap_free(&s->cu_map);
+    for (size_t i = 0; i < s->nframes; i++)
+        free(s->frames[i]);
+    free(s->frames);
+    dwarf_names_free(s->names);
+    dwarf_files_free(s->files);
+    hmap_free(&s->alias_map);
+    for (size_t i = 0; i < s->nsymtabs; i++)
+        free(s->symtabs[i].e);
+    free(s->symtabs);
+    hmap_free(&s->symtab_map);
+    free(s->debug_dirs);
+    free(s->cache_dir);
+    free(s);
+}
+
+void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out)
+{
+    *out = s->stats;
+}
+
+const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
+{
+    return dwfl_addrmodule(s->dwfl, addr);
+}
+
+/* A DIE's function name: its linkage name demangled when that is a mangled C++ name, else
+ * DW_AT_name (C linkage names are assembler aliases such as glibc's "__GI_qsort" for
+ * qsort). Attributes are followed through DW_AT_abstract_origin and DW_AT_specification.
+ * *mangled tells whether the name came from a mangled linkage name. Interned, or NULL. */
+static const char *die_function_name(struct symbolizer *s, Dwarf_Die *die, bool *mangled)
+{
+    Dwarf_Attribute attr;
+    const char *linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+    if (!linkage)
+        linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+    char *demangled = symbolize_demangle(linkage);
+    *mangled = demangled != NULL;
+    if (demangled) {
+        const char *name = intern(s, demangled);
+        free(demangled);
+        return name;
+    }
+    const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+    return intern(s, name ? name : linkage);
+}
+
+/* Joins dir and rel into out, resolving "." and ".." lexically. */
+static void join_path(char *out, size_t len, const char *dir, const char *rel)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", dir, rel);
+    size_t o = 0;
+    out[0] = '\0';
+    for (char *save = NULL, *seg = strtok_r(buf, "/", &save); seg;
+         seg = strtok_r(NULL, "/", &save)) {
+        if (strcmp(seg, ".") == 0)
+            continue;
+        if (strcmp(seg, "..") == 0) {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+            out[o] = '\0';
+            continue;
+        }
+        int n = snprintf(out + o, len - o, "/%s", seg);
+        if (n < 0 || (size_t)n >= len - o)
+            return;
+        o += (size_t)n;
+    }
+    if (o == 0)
+        snprintf(out, len, "/");
+}
+
+/* path made absolute against the compilation directory of cu (into buf), or path. */
+static const char *absolute_source(const char *path, Dwarf_Die *cu, char *buf, size_t len)
+{
+    Dwarf_Attribute attr;
+    if (!path || path[0] == '/' || !cu)
+        return path;
+    const char *comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+    if (!comp_dir || comp_dir[0] != '/')
+        return path;
+    join_path(buf, len, comp_dir, path);
+    return buf;
+}
+
+static void set_source(struct symbolizer *s, struct sym_frame *f, const char *path, int line)
+{
+    f->source_path = intern(s, path);
+    f->source_file = path ? intern(s, fs_basename(path)) : NULL;
+    f->line = path && line >= 0 ? line : -1;
+}
+
+/* Declaring file and line of a function DIE. When the DIE has none, the line table at the
+ * function's entry says where it starts (what eu-addr2line reports there). */
+static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *f)
+{
+    const char *path = dwarf_files_decl_file(s->files, die);
+    int line = -1;
+    if (dwarf_decl_line(die, &line) != 0)
+        line = -1;
+    Dwarf_Die cu;
+    bool have_cu = dwarf_diecu(die, &cu, NULL, NULL) != NULL;
+    Dwarf_Addr entry;
+    if (!path && have_cu && dwarf_entrypc(die, &entry) == 0) {
+        Dwarf_Line *l = dwarf_getsrc_die(&cu, entry);
+        if (l && (path = dwarf_linesrc(l, NULL, NULL)) && dwarf_lineno(l, &line) != 0)
+            line = -1;
+    }
+    char buf[4096];
+    set_source(s, f, absolute_source(path, have_cu ? &cu : NULL, buf, sizeof buf), line);
+}
+
+/* File and line of the line-table row at a (module-relative, biased) address. */
+static void fill_source_at(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                           struct sym_frame *f)
+{
+    Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
+    int line = -1;
+    const char *path = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+    Dwarf_Die *cu = l ? dwfl_linecu(l) : NULL;
+    char buf[4096];
+    set_source(s, f, absolute_source(path, cu, buf, sizeof buf), line);
+}
+
+/* Offset of addr in the module's file, via the PT_LOAD segment that maps it. */
+static uint64_t file_offset(Dwfl_Module *mod, uint64_t addr)
+{
+    Dwarf_Addr start = 0, bias = 0;
+    dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+    Elf *elf = dwfl_module_getelf(mod, &bias);
+    size_t nphdr;
+    if (elf && elf_getphdrnum(elf, &nphdr) == 0) {
+        uint64_t vaddr = addr - bias;
+        for (size_t i = 0; i < nphdr; i++) {
+            GElf_Phdr ph;
+            if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+                vaddr < ph.p_vaddr + ph.p_memsz)
+                return vaddr - ph.p_vaddr + ph.p_offset;
+        }
+    }
+    return addr - start;
+}
+
+static int cmp_sym_ent(const void *a, const void *b)
+{
+    const struct sym_ent *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->ndx < y->ndx ? -1 : x->ndx > y->ndx;
+}
+
+/* The module's sorted symbol table (built on first use), or NULL when it has none. One pass
+ * over the table libdwfl chose (.symtab, else .dynsym with .gnu_debugdata's symbols). */
+/* The sorted table the store saved for mod (addr: an address in it), relocated to where
+ * the module is now; false when none. */
+static bool stored_symtab(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                          struct mod_symtab *t)
+{
+    Dwarf_Addr base;
+    const struct sym_symbol *v;
+    size_t n;
+    if (!s->store.get_symbols ||
+        !dwfl_module_info(mod, NULL, &base, NULL, NULL, NULL, NULL, NULL) ||
+        !s->store.get_symbols(s->store.ctx, addr, &v, &n) || !(t->e = malloc(n * sizeof *t->e + 1)))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        t->e[i] = v[i];
+        t->e[i].lo += base;
+        t->e[i].hi += base;
+        t->e[i].maxhi += base;
+    }
+    t->n = n;
+    return true;
+}
+
+/* Hands the store mod's sorted table, relative to the module's start. */
+static void store_symtab(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                         const struct mod_symtab *t)
+{
+    Dwarf_Addr base;
+    struct sym_symbol *v;
+    if (!s->store.put_symbols ||
+        !dwfl_module_info(mod, NULL, &base, NULL, NULL, NULL, NULL, NULL) ||
+        !(v = malloc(t->n * sizeof *v + 1)))
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        v[i] = t->e[i];
+        v[i].lo -= base;
+        v[i].hi -= base;
+        v[i].maxhi -= base;
+    }
+    s->store.put_symbols(s->store.ctx, addr, v, t->n);
+    free(v);
+}
+
+static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr)
+{
+    uint32_t idx;
+    if (hmap_get(&s->symtab_map, &mod, sizeof mod, &idx))
+        return &s->symtabs[idx];
+    if (ARRAY_GROW(s->symtabs, s->nsymtabs, s->capsymtabs) < 0)
+        return NULL;
+    struct mod_symtab t = {NULL, 0};
+    if (stored_symtab(s, mod, addr, &t)) {
+        if (hmap_intern(&s->symtab_map, &mod, sizeof mod, (uint32_t)s->nsymtabs, &idx) < 0) {
+            free(t.e);
+            return NULL;
+        }
+        s->symtabs[s->nsymtabs++] = t;
+        return &s->symtabs[idx];
+    }
+    int n = dwfl_module_getsymtab(mod);
+    if (n > 1 && !(t.e = malloc((size_t)n * sizeof *t.e)))
+        return NULL;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr value;
+        const char *name = dwfl_module_getsym_info(mod, i, &sym, &value, NULL, NULL, NULL);
+        int type = GELF_ST_TYPE(sym.st_info);
+        /* what dwfl_module_addrinfo considers, but for empty names: reading every name would
+         * bring the whole string table into memory (tens of MB for a large C++ binary) */
+        if (!name || sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
+            type == STT_TLS)
+            continue;
+        t.e[t.n++] = (struct sym_ent){value, value + sym.st_size, 0, (uint32_t)i,
+                                      (uint8_t)GELF_ST_BIND(sym.st_info), (uint8_t)type, {0}};
+    }
+    array_sort(t.e, t.n, sizeof *t.e, cmp_sym_ent);
+    uint64_t maxhi = 0;
+    for (size_t i = 0; i < t.n; i++)
+        t.e[i].maxhi = maxhi = t.e[i].hi > maxhi ? t.e[i].hi : maxhi;
+    if (hmap_intern(&s->symtab_map, &mod, sizeof mod, (uint32_t)s->nsymtabs, &idx) < 0) {
+        free(t.e);
+        return NULL;
+    }
+    s->symtabs[s->nsymtabs++] = t;
+    s->stats.symtabs_sorted++;
+    s->stats.symbols_sorted += t.n;
+    store_symtab(s, mod, addr, &t);
+    return &s->symtabs[idx];
+}
+
+/* Index of the first entry with lo > addr. */
+static size_t symtab_upper(const struct mod_symtab *t, uint64_t addr)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->e[mid].lo <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int binding_rank(int bind)
+{
+    return bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0;
+}
+
+/* Does candidate c replace best as dwfl_module_addrinfo's answer? Its rules (elfutils
+ * 0.188): symbols that contain addr (sizeless ones only when they start at addr, as
+ * elf_symbol accepts no other), global and weak before local ones, then the nearest start,
+ * the stronger binding, the smaller size, the lower index. */
+static bool better_sym(const struct sym_ent *c, const struct sym_ent *best)
+{
+    if (!best)
+        return true;
+    bool cl = c->bind == STB_LOCAL, bl = best->bind == STB_LOCAL;
+    if (cl != bl)
+        return bl;
+    bool cs = c->hi > c->lo, bs = best->hi > best->lo;
+    if (cs != bs)
+        return cs;
+    if (c->lo != best->lo)
+        return c->lo > best->lo;
+    if (binding_rank(c->bind) != binding_rank(best->bind))
+        return binding_rank(c->bind) > binding_rank(best->bind);
+    if (c->hi - c->lo != best->hi - best->lo)
+        return c->hi - c->lo < best->hi - best->lo;
+    return c->ndx < best->ndx;
+}
+
+/* The symbol-table entry dwfl_module_addrinfo would name addr with, or NULL: a binary search,
+ * then a walk back over the entries whose range may still reach addr. */
+static const struct sym_ent *symtab_find(const struct mod_symtab *t, uint64_t addr)
+{
+    const struct sym_ent *best = NULL;
+    for (size_t i = symtab_upper(t, addr); i-- > 0;) {
+        const struct sym_ent *c = &t->e[i];
+        if (c->lo != addr && c->maxhi <= addr)
+            break;
+        if ((addr < c->hi || (c->hi == c->lo && c->lo == addr)) && better_sym(c, best))
+            best = c;
+    }
+    return best;
+}
+
+/* The ELF symbol containing addr, demangled, and its start address; or NULL. *mangled (if
+ * not NULL) tells whether it was a mangled C++ name. */
+static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                              uint64_t *start, bool *mangled)
+{
+    const struct mod_symtab *t = symtab_for(s, mod, addr);
+    const struct sym_ent *e = t ? symtab_find(t, addr) : NULL;
+    GElf_Sym sym;
+    GElf_Addr value;
+    const char *name =
+        e ? dwfl_module_getsym_info(mod, (int)e->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
+    if (name && !*name) {
+        /* the table's choice has no name, so it is not libdwfl's: ask libdwfl (rare) */
+        GElf_Off off = 0;
+        name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+        if (name && !(off < sym.st_size || (sym.st_size == 0 && off == 0)))
+            name = NULL;
+        value = addr - off;
+    } else {
+        value = e ? e->lo : 0;
+    }
+    if (!name || !*name)
+        return NULL;
+    if (start)
+        *start = value;
+    char *demangled = symbolize_demangle(name);
+    if (mangled)
+        *mangled = demangled != NULL;
+    const char *r = intern(s, demangled ? demangled : name);
+    free(demangled);
+    return r;
+}
+
+static bool is_cxx_lang(int lang)
+{
+    /* 0x2a, 0x2b: DW_LANG_C_plus_plus_17 and _20 (DWARF 6 proposals some producers use),
+     * not in elfutils 0.188's dwarf.h */
+    return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
+           lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14 || lang == 0x2a ||
+           lang == 0x2b;
+}
+
+/* The debug files' pages are dropped every DROP_EVERY lookups, and whenever the walks of
+ * units for their functions have read DROP_AFTER_WALKS bytes since the last drop. */
+#define DROP_EVERY       256
+#define DROP_AFTER_WALKS (32u << 20)
+
+/* A private file mapping of this process: [lo, hi). */
+struct file_map {
+    uintptr_t lo, hi;
+};
+
+/* Reads /proc/self/maps for its private file mappings. */
+static void read_maps(struct symbolizer *s)
+{
+    s->maps_reads++;
+    s->nmaps = 0;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return;
+    char line[PATH_MAX + 128];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, inode;
+        char perms[8];
+        int path = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %n", &lo, &hi, perms, &inode, &path) < 4 ||
+            inode == 0 || perms[3] != 'p' || !path || line[path] != '/')
+            continue;
+        if (ARRAY_GROW(s->maps, s->nmaps, s->capmaps) < 0)
+            break;
+        s->maps[s->nmaps++] = (struct file_map){lo, hi};
+    }
+    fclose(f);
+}
+
+/* Notes the mapping of dbg's file, when libelf mapped it (a private file mapping that
+ * starts where elf_rawfile says the file starts; a file read into memory is not one). */
+static void note_debug_map(struct symbolizer *s, Dwarf *dbg)
+{
+    size_t size = 0;
+    Elf *elf = dbg ? dwarf_getelf(dbg) : NULL;
+    char *raw = elf ? elf_rawfile(elf, &size) : NULL;
+    uintptr_t lo = (uintptr_t)raw;
+    if (!raw || size == 0 || lo % 4096 != 0)
+        return;
+    for (size_t i = 0; i < s->ndmaps; i++)
+        if (s->dmaps[i].lo == lo)
+            return;
+    bool found = false;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        if (pass == 1 && s->maps_reads < 16)
+            read_maps(s);
+        for (size_t i = 0; i < s->nmaps && !found; i++)
+            found = s->maps[i].lo == lo && s->maps[i].hi >= lo + size;
+    }
+    if (found && ARRAY_GROW(s->dmaps, s->ndmaps, s->capdmaps) == 0)
+        s->dmaps[s->ndmaps++] = (struct file_map){lo, (lo + size + 4095) & ~(uintptr_t)4095};
+}
+
+/* Drops the pages of the debug files' mappings. Symbolizing reads scattered DIEs, strings,
+ * line programs and range lists of files of hundreds of MB, and each page fault maps up to
+ * 64 KB around it: kept, those pages were most of profreg's extra peak RSS at exit in a large
+ * binary. Dropped every few hundred lookups (and after walks of units), the pages read
+ * again come back from the page cache. Only libelf's own mappings of whole files qualify
+ * (never a mapping of the program's, nor memory libdw allocated). */
+static void drop_debug_pages(struct symbolizer *s)
+{
+    for (size_t i = 0; i < s->ndmaps; i++)
+        madvise((void *)s->dmaps[i].lo, s->dmaps[i].hi - s->dmaps[i].lo, MADV_DONTNEED);
+    s->since_drop = 0;
+    s->walked_bytes = 0;
+}
+
+/* The function index of a CU, built on first use. NULL when it cannot be built. */
+static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t addr)
+{
+    void *key = cu->addr;
+    uint32_t idx;
+    if (hmap_get(&s->cu_map, &key, sizeof key, &idx))
+        return s->cus[idx];
+    size_t cap = s->capcus;
+    if (ARRAY_GROW(s->cus, s->ncus, s->capcus) < 0)
+        return NULL;
+    if (s->capcus != cap) {
+        uint64_t *a = realloc(s->cu_addrs, s->capcus * sizeof *a);
+        if (!a)
+            return NULL;
+        s->cu_addrs = a;
+    }
+    const struct sym_unit_fn *fns;
+    size_t n;
+    bool deep, stored = s->store.get && s->store.get(s->store.ctx, addr, dwarf_dieoffset(cu),
+                                                     &fns, &n, &deep);
+    _Static_assert(sizeof(struct sym_unit_fn) == sizeof(struct cu_fn), "one layout");
+    struct cu_index *ix = stored ? cu_index_from_table(cu, (const struct cu_fn *)fns, n, deep)
+                                 : cu_index_build(cu);
+    if (!ix || hmap_intern(&s->cu_map, &key, sizeof key, (uint32_t)s->ncus, &idx) < 0) {
+        cu_index_free(ix);
+        return NULL;
+    }
+    note_debug_map(s, dwarf_cu_getdwarf(cu->cu));
+    if (!stored) {
+        const void *lo, *hi;
+        cu_index_walked(ix, &lo, &hi);
+        s->walked_bytes += lo ? (size_t)((const char *)hi - (const char *)lo) : 0;
+        if (s->walked_bytes >= DROP_AFTER_WALKS)
+            drop_debug_pages(s);
+    }
+    s->cu_addrs[s->ncus] = addr;
+    s->cus[s->ncus++] = ix;
+    s->stats.cus_indexed++;
+    s->stats.cus_from_store += stored;
+    s->stats.cu_functions += cu_index_size(ix);
+    return ix;
+}
+
+void symbolizer_set_unit_store(struct symbolizer *s, const struct sym_unit_store *store)
+{
+    s->store = store ? *store : (struct sym_unit_store){0};
+}
+
+void symbolizer_save_units(struct symbolizer *s)
+{
+    if (!s->store.put)
+        return;
+    for (size_t i = 0; i < s->ncus; i++) {
+        struct cu_fn *fns;
+        size_t n;
+        bool deep;
+        if (!cu_index_table(s->cus[i], &fns, &n, &deep))
+            continue;
+        s->store.put(s->store.ctx, s->cu_addrs[i], cu_index_cu_offset(s->cus[i]),
+                     (const struct sym_unit_fn *)fns, n, deep);
+        cu_index_mark_saved(s->cus[i]);
+        free(fns);
+    }
+}
+
+/* Is a symbol version hidden (a non-default "name@VERSION", kept for old binaries)? Only
+ * knowable here when the module's symbols are its .dynsym with a .gnu.version table, whose
+ * indices are libdwfl's; names from a .symtab carry the "@VERSION" in the name instead. */
+static bool hidden_version(Elf *elf, int ndx, int nsyms)
+{
+    Elf_Scn *scn = NULL;
+    Elf_Data *versym = NULL;
+    bool symtab = false;
+    size_t ndynsym = 0;
+    while (elf && (scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        if (sh.sh_type == SHT_SYMTAB)
+            symtab = true;
+        else if (sh.sh_type == SHT_DYNSYM && sh.sh_entsize)
+            ndynsym = sh.sh_size / sh.sh_entsize;
+        else if (sh.sh_type == SHT_GNU_versym)
+            versym = elf_getdata(scn, NULL);
+    }
+    if (symtab || !versym || ndynsym != (size_t)nsyms || (size_t)ndx >= ndynsym)
+        return false;
+    GElf_Versym v;
+    return gelf_getversym(versym, ndx, &v) && (v & 0x8000) != 0;
+}
+
+static int leading_underscores(const char *n)
+{
+    int k = 0;
+    while (n[k] == '_')
+        k++;
+    return k;
+}
+
+/* Rank of a symbol as the public name of its address (lower is better), after perf's
+ * choose_best_symbol: a current version ("name@@V" or unversioned) over an obsolete one
+ * ("cfree@GLIBC_2.2.5"), exported (global or weak) over local ("__GI_qsort"), fewer leading
+ * underscores ("malloc" over "__libc_malloc"), global over weak, a longer name; then bytewise.
+ * Unlike perf, underscores count before weakness: glibc's weak aliases are its API names
+ * ("calloc" is weak, "__libc_calloc" global). */
+static int better_alias(const char *a, int bind_a, bool hidden_a, const char *b, int bind_b,
+                        bool hidden_b)
+{
+    bool va = hidden_a || (strchr(a, '@') && !strstr(a, "@@"));
+    bool vb = hidden_b || (strchr(b, '@') && !strstr(b, "@@"));
+    if (va != vb)
+        return va ? 1 : -1;
+    bool la = bind_a == STB_LOCAL, lb = bind_b == STB_LOCAL;
+    if (la != lb)
+        return la ? 1 : -1;
+    int ua = leading_underscores(a), ub = leading_underscores(b);
+    if (ua != ub)
+        return ua > ub ? 1 : -1;
+    bool wa = bind_a == STB_WEAK, wb = bind_b == STB_WEAK;
+    if (wa != wb)
+        return wa ? 1 : -1;
+    size_t na = strlen(a), nb = strlen(b);
+    if (na != nb)
+        return na < nb ? 1 : -1;
+    return strcmp(a, b);
+}
+
+/* The public name of the C function at entry (a module address) that is known as name, such
+ * as "malloc" for glibc's "__libc_malloc": the best-ranked function symbol at that address.
+ * Looks at the symbols that start at entry in the module's sorted table (cached per entry);
+ * called only for names that start with '_'. */
+static const char *public_alias(struct symbolizer *s, Dwfl_Module *mod, uint64_t entry,
+                                const char *name)
+{
+    struct {
+        Dwfl_Module *mod;
+        uint64_t entry;
+    } key = {mod, entry};
+    uint32_t idx;
+    if (hmap_get(&s->alias_map, &key, sizeof key, &idx))
+        return s->strs[idx];
+    int n = dwfl_module_getsymtab(mod);
+    const struct mod_symtab *t = symtab_for(s, mod, entry);
+    const char *best = NULL;
+    int best_bind = STB_LOCAL;
+    bool best_hidden = false;
+    /* the entries starting at entry sit just before symtab_upper(entry) */
+    for (size_t j = t ? symtab_upper(t, entry) : 0; j-- > 0 && t->e[j].lo == entry;) {
+        const struct sym_ent *c = &t->e[j];
+        GElf_Sym sym;
+        GElf_Addr value;
+        Elf *elf = NULL;
+        const char *cand =
+            dwfl_module_getsym_info(mod, (int)c->ndx, &sym, &value, NULL, &elf, NULL);
+        if (!cand || !*cand || (c->type != STT_FUNC && c->type != STT_GNU_IFUNC) ||
+            strncmp(cand, "_Z", 2) == 0)
+            continue;
+        int bind = c->bind;
+        bool hidden = bind != STB_LOCAL && hidden_version(elf, (int)c->ndx, n);
+        if (!best || better_alias(cand, bind, hidden, best, best_bind, best_hidden) < 0) {
+            best = cand;
+            best_bind = bind;
+            best_hidden = hidden;
+        }
+    }
+    char buf[1024];
+    if (best && strstr(best, "@@")) { /* the default version: "name@@VERSION" is name */
+        snprintf(buf, sizeof buf, "%.*s", (int)(strstr(best, "@@") - best), best);
+        best = buf;
+    }
+    const char *r = intern(s, best ? best : name);
+    /* the interned string's index, for the cache */
+    uint32_t sidx;
+    if (hmap_get(&s->strmap, r, strlen(r) + 1, &sidx))
+        hmap_intern(&s->alias_map, &key, sizeof key, sidx, &idx);
+    return r;
+}
+
+/* Does name look like a C function name that may be an internal alias ("__libc_malloc")? */
+static bool may_be_alias(const char *name)
+{
+    return name && name[0] == '_' && strncmp(name, "_Z", 2) != 0 && !strchr(name, '(') &&
+           !strchr(name, ' ');
+}
+
+/* Is sym the name clone_base with a compiler clone suffix ("f(int) [clone .constprop.0]",
+ * "f.part.0")? */
+static bool is_clone_of(const char *sym, const char *clone_base)
+{
+    char *base = sym && clone_base ? name_fold_clones(sym) : NULL;
+    bool yes = base && strcmp(base, clone_base) == 0;
+    free(base);
+    return yes;
+}
+
+/* The name of the out-of-line function die at addr, given its DWARF name (NULL when none;
+ * mangled: from a mangled linkage name). Without a mangled DWARF linkage name, a C++
+ * function is named by its mangled ELF symbol (a lambda's operator(), a static function), or
+ * else built from its DWARF scopes; a clone (".constprop.0", ".part.0") keeps its ELF name
+ * with the suffix, which profile_build folds; an internal C alias gets its public name. */
+static const char *outer_name(struct symbolizer *s, Dwarf_Die *die, Dwfl_Module *mod, uint64_t addr,
+                              const char *name, bool mangled, bool is_cxx)
+{
+    bool cxx_unmangled = is_cxx && !mangled;
+    bool want_sym =
+        !name || cxx_unmangled || dwarf_hasattr(die, DW_AT_abstract_origin) || may_be_alias(name);
+    uint64_t start = 0;
+    bool sym_mangled = false;
+    const char *sym = want_sym ? elf_symbol(s, mod, addr, &start, &sym_mangled) : NULL;
+    if (cxx_unmangled && sym && sym_mangled)
+        return sym;
+    /* an unmangled ELF symbol of the same name: C linkage (main, extern "C") */
+    bool c_linkage =
+        sym && !sym_mangled && name && (strcmp(sym, name) == 0 || is_clone_of(sym, name));
+    if (cxx_unmangled && name && !c_linkage) {
+        const char *q = dwarf_names_function(s->names, die);
+        if (q)
+            return intern(s, q);
+    }
+    if (!name)
+        name = sym;
+    else if (is_clone_of(sym, name))
+        name = sym;
+    if (sym && may_be_alias(name))
+        name = public_alias(s, mod, start, name);
+    return name;
+}
+
+/* The frame for index entry e (named and located once, then cached), or NULL. */
+static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index *ix, long e,
+                                           Dwfl_Module *mod, uint64_t addr, const char *module,
+                                           bool is_cxx)
+{
+    void **slot = cu_index_slot(ix, e);
+    const struct sym_frame *cached = *slot;
+    if (cached)
+        return cached;
+    Dwarf_Die *die = cu_index_die(ix, e);
+    bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
+    struct sym_frame f = {NULL, NULL, NULL, module, -1, !outer};
+    bool mangled = false;
+    f.name = die_function_name(s, die, &mangled);
+    if (outer) {
+        f.name = outer_name(s, die, mod, addr, f.name, mangled, is_cxx);
+    } else if (f.name && is_cxx && !mangled) {
+        /* an inlined function without a linkage name: its full name from its scopes */
+        const char *q = dwarf_names_function(s->names, die);
+        if (q)
+            f.name = intern(s, q);
+    }
+    if (!f.name)
+        return NULL;
+    fill_source(s, die, &f);
+    if (ARRAY_GROW(s->frames, s->nframes, s->capframes) < 0)
+        return NULL;
+    struct sym_frame *copy = malloc(sizeof *copy);
+    if (!copy)
+        return NULL;
+    *copy = f;
+    s->frames[s->nframes++] = copy;
+    *slot = copy;
+    return copy;
+}
+
+/* The unit of addr when a stored function table holds addr: found without reading
+ * .debug_aranges (all of it, sorted, on libdw's first question). NULL when none does. */
+static Dwarf_Die *stored_unit(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                              Dwarf_Addr *bias)
+{
+    Dwarf_Addr b;
+    uint64_t off;
+    Dwarf *dbg;
+    if (!s->store.unit_at || !(dbg = dwfl_module_getdwarf(mod, &b)) ||
+        !s->store.unit_at(s->store.ctx, addr, addr - b, &off) ||
+        !dwarf_offdie(dbg, off, &s->unit_die))
+        return NULL;
+    int tag = dwarf_tag(&s->unit_die);
+    if (tag != DW_TAG_compile_unit && tag != DW_TAG_partial_unit)
+        return NULL;
+    *bias = b;
+    return &s->unit_die;
+}
+
+size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max)
+{
+    uint64_t lo, hi;
+    return symbolizer_lookup_range(s, addr, out, max, &lo, &hi);
+}
+
+size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_frame *out,
+                               size_t max, uint64_t *range_lo, uint64_t *range_hi)
+{
+    static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
+    *range_lo = addr;
+    *range_hi = addr + 1;
+    if (max == 0)
+        return 0;
+    s->stats.lookups++;
+    if (++s->since_drop >= DROP_EVERY)
+        drop_debug_pages(s);
+    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+    if (!mod) {
+        out[0] = unknown;
+        return 1;
+    }
+    const char *module = module_name(s, mod);
+    size_t n = 0;
+    bool have_outer = false;
+
+    /* DWARF: the innermost function at addr, then outwards to the out-of-line function. */
+    Dwarf_Addr bias = 0, lo = 0, hi = 0;
+    Dwarf_Die *cu = stored_unit(s, mod, addr, &bias);
+    if (!cu)
+        cu = dwfl_module_addrdie(mod, addr, &bias);
+    bool is_cxx = cu && is_cxx_lang(dwarf_srclang(cu));
+    struct cu_index *ix = cu ? index_for(s, cu, addr) : NULL;
+    long e = ix ? cu_index_lookup(ix, addr - bias, &lo, &hi) : -1;
+    if (e >= 0 && lo + bias <= addr && addr < hi + bias) {
+        *range_lo = lo + bias;
+        *range_hi = hi + bias;
+    }
+    for (; e >= 0; e = cu_index_parent(ix, e)) {
+        bool outer = dwarf_tag(cu_index_die(ix, e)) != DW_TAG_inlined_subroutine;
+        const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module, is_cxx);
+        if (f) {
+            if (n == max)
+                n--; /* keep room for the outer function */
+            out[n++] = *f;
+            have_outer = outer;
+        }
+        if (outer)
+            break;
+    }
+
+    if (!have_outer) {
+        /* No DWARF function here (or none found): the ELF symbol, located by the line table
+         * at its entry when the module has one; else the module and file offset. */
+        *range_lo = addr;
+        *range_hi = addr + 1;
+        struct sym_frame f = {NULL, NULL, NULL, module, -1, false};
+        uint64_t start = 0;
+        f.name = elf_symbol(s, mod, addr, &start, NULL);
+        if (may_be_alias(f.name))
+            f.name = public_alias(s, mod, start, f.name);
+        if (f.name && cu) {
+            fill_source_at(s, mod, start, &f);
+        } else if (!f.name) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s+0x%" PRIx64, module ? module : "[unknown]",
+                     file_offset(mod, addr));
+            f.name = intern(s, buf);
+        }
+        if (n == max)
+            n--;
+        out[n++] = f;
+    }
+    return n;
+}

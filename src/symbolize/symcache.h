@@ -1,0 +1,79 @@
+/* symcache.h — the frames of sampled addresses kept across runs, one file per module build-id
+ * under <cache>/symbols/, so that later runs of an unchanged binary skip libdw.
+ *
+ * A resolver in front of the symbolizer: an address in a module with a build-id is looked up
+ * by (build-id, file offset) in that module's cache file; only misses open the symbolizer
+ * (lazily, through a callback) and are recorded, then merged into the file by symcache_save().
+ * Preload side only; never used in the signal handler. */
+#ifndef PROFREG_SYMCACHE_H
+#define PROFREG_SYMCACHE_H
+
+#include "symbolize/symbolize.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* First line of every cache file; a file with another first line is ignored. */
+#define SYMCACHE_MAGIC "profreg-symcache 2"
+/* A miss is cached for the range of bytes around it that the symbolizer says resolve to the
+ * same frames (its innermost DWARF scope), at most SYMCACHE_MAX_RANGE bytes; an answer from
+ * the ELF symbol table, which states no range, is widened by probing at most
+ * SYMCACHE_PROBE bytes each way. */
+#define SYMCACHE_PROBE     64
+#define SYMCACHE_MAX_RANGE (1u << 20)
+/* A module's file is kept under this size: past it, only the entries the current run used
+ * are kept (then the first that fit). */
+#define SYMCACHE_MAX_FILE_BYTES (4u << 20)
+/* All files of <cache>/symbols together: past it, the least recently used files (by mtime,
+ * refreshed on every run that reads a file) are removed. */
+#define SYMCACHE_MAX_TOTAL_BYTES (64u << 20)
+
+struct symcache;
+
+/* Opens the symbolizer on the first miss; returns NULL with a message in err on failure. */
+typedef struct symbolizer *(*symcache_open_fn)(void *ctx, char *err, size_t errlen);
+
+struct symcache_options {
+    const char *cache_dir;  /* the debug-info cache root; NULL: default; "none": no caching */
+    const char *debug_dirs; /* PROFREG_DEBUGINFO_PATH (part of a file's identity), or NULL */
+    const char *version;    /* the profreg version (part of a file's identity) */
+    bool quiet;             /* no line on stderr about a corrupt file */
+    symcache_open_fn open;
+    void *open_ctx;
+};
+
+struct symcache_stats {
+    uint64_t hits;   /* lookup addresses served from a cache file */
+    uint64_t misses; /* lookup addresses resolved with the symbolizer in this run (directly,
+                        or inside a range it has just probed) */
+};
+
+/* Takes this process's loaded modules (dl_iterate_phdr) and their build-ids; reads nothing
+ * yet. NULL when out of memory. */
+struct symcache *symcache_new(const struct symcache_options *opts);
+
+/* A pb_resolve_fn: the frames of addr, innermost first, from the cache or the symbolizer.
+ * Strings live until symcache_free(). */
+size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_t max);
+
+/* An identity of the loaded module containing addr (NULL if none), without the symbolizer. */
+const void *symcache_module_of(const struct symcache *c, uint64_t addr);
+
+/* Merges the entries recorded by this run into the cache files: under an flock on
+ * <build-id>.lock, re-read, add, write a temporary file, rename. Then trims the directory to
+ * SYMCACHE_MAX_TOTAL_BYTES. Failures are silent (the cache is an optimisation). */
+void symcache_save(struct symcache *c);
+
+struct symcache_stats symcache_stats(const struct symcache *c);
+
+/* The symbolizer, once a miss has opened it; else NULL. */
+struct symbolizer *symcache_symbolizer(const struct symcache *c);
+
+/* The message of a failed symbolizer open, or NULL. */
+const char *symcache_error(const struct symcache *c);
+
+/* Closes the symbolizer, if opened, and frees everything. */
+void symcache_free(struct symcache *c);
+
+#endif

@@ -1,0 +1,428 @@
+/* unitcache.c — saved function tables of compilation units, one binary file per module
+ * (format in unitcache.h).
+ *
+ * Invariants: u->file.v is sorted by cu_off without duplicates; a unit's fns point into u->buf
+ * (read from the file) or are its own copy (fresh: built by this run, not in the file). */
+#include "symbolize/unitcache.h"
+
+#include "core/array.h"
+#include "core/hashmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct uc_unit {
+    uint64_t cu_off;
+    const struct sym_unit_fn *fns;
+    uint32_t n;
+    bool deep;
+    bool fresh; /* built by this run: fns is owned, and the file lacks it */
+    bool used;  /* served to or built by this run */
+};
+
+/* On-disk records (all fields 8-byte aligned). */
+struct uc_head {
+    char magic[16];
+    uint64_t ident, nunits, nfns, nsyms;
+};
+struct uc_rec {
+    uint64_t cu_off;
+    uint32_t n, deep;
+    uint64_t first;
+};
+/* Every function range of every unit, sorted by lo: the unit of an address. */
+struct uc_where {
+    uint64_t lo, hi, cu_off;
+};
+
+/* What a file holds, pointing into its bytes. */
+struct uc_file {
+    uint64_t *buf; /* the file as read (8-byte aligned) */
+    struct uc_unit *v;
+    size_t n;
+    const struct uc_where *where;
+    size_t nwhere;
+    const struct sym_symbol *syms;
+    size_t nsyms;
+};
+
+struct unitcache {
+    char *path;
+    uint64_t ident;
+    bool loaded;
+    struct uc_file file; /* as read; its v is this run's units (grown by put) */
+    bool rewrite;        /* the file exists and cannot serve: replace it */
+    size_t cap;
+    size_t nfresh;
+    struct sym_symbol *syms; /* this run's symbols, when the file had none */
+    size_t nsyms;
+};
+
+/* hash_bytes' mix, 8 bytes a step: the check of a file of megabytes. */
+static uint64_t hash_words(const uint64_t *w, size_t nwords)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < nwords; i++) {
+        h ^= w[i];
+        h *= 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+struct unitcache *unitcache_new(const char *path, uint64_t ident)
+{
+    struct unitcache *u = calloc(1, sizeof *u);
+    if (!u || !(u->path = strdup(path))) {
+        free(u);
+        return NULL;
+    }
+    u->ident = ident;
+    return u;
+}
+
+static void free_units(struct uc_unit *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].fresh)
+            free((void *)v[i].fns);
+}
+
+static void free_file(struct uc_file *f)
+{
+    free(f->v);
+    free(f->buf);
+    *f = (struct uc_file){0};
+}
+
+void unitcache_free(struct unitcache *u)
+{
+    if (!u)
+        return;
+    free_units(u->file.v, u->file.n);
+    free_file(&u->file);
+    free(u->syms);
+    free(u->path);
+    free(u);
+}
+
+/* Reads the file at path into *f (its units pointing into its bytes). Returns 1; 0 when
+ * there is no file; -2 when it belongs to another module identity (stale, *why NULL: a
+ * rebuild leaves those, nothing to say); -1 with *why when it cannot serve. */
+static int read_units(const char *path, uint64_t ident, struct uc_file *f, const char **why)
+{
+    *f = (struct uc_file){0};
+    /* O_NONBLOCK: a FIFO planted under the name must not hang the program's exit */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        *why = errno == ENOENT ? NULL : "cannot be read";
+        return errno == ENOENT ? 0 : -1;
+    }
+    struct stat st;
+    uint64_t *b = NULL;
+    struct uc_unit *units = NULL;
+    *why = "damaged";
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct uc_head) ||
+        st.st_size % 8 != 0 || st.st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2)
+        goto bad;
+    size_t len = (size_t)st.st_size;
+    if (!(b = malloc(len)))
+        goto bad;
+    for (size_t got = 0; got < len;) {
+        ssize_t r = read(fd, (char *)b + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            goto bad;
+        got += (size_t)r;
+    }
+    const struct uc_head *h = (const struct uc_head *)b;
+    if (memcmp(h->magic, UNITCACHE_MAGIC, sizeof h->magic) != 0) {
+        *why = "not a unit table file";
+        goto bad;
+    }
+    if (h->ident != ident) {
+        *why = NULL;
+        free(b);
+        close(fd);
+        return -2;
+    }
+    size_t words = len / 8;
+    if (h->nunits > words || h->nfns > words || h->nsyms > words ||
+        sizeof *h + h->nunits * sizeof(struct uc_rec) +
+                h->nfns * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where)) +
+                h->nsyms * sizeof(struct sym_symbol) + 8 !=
+            len ||
+        hash_words(b, words - 1) != b[words - 1])
+        goto bad;
+    const struct uc_rec *r = (const struct uc_rec *)(h + 1);
+    const struct sym_unit_fn *fns = (const struct sym_unit_fn *)(r + h->nunits);
+    if (h->nunits && !(units = malloc(h->nunits * sizeof *units)))
+        goto bad;
+    for (size_t i = 0; i < h->nunits; i++) {
+        if ((i > 0 && r[i].cu_off <= r[i - 1].cu_off) || r[i].first > h->nfns ||
+            r[i].n > h->nfns - r[i].first)
+            goto bad;
+        units[i] = (struct uc_unit){r[i].cu_off, fns + r[i].first, r[i].n, r[i].deep != 0,
+                                    false, false};
+    }
+    f->where = (const struct uc_where *)(fns + h->nfns);
+    f->nwhere = h->nfns;
+    for (size_t i = 1; i < f->nwhere; i++)
+        if (f->where[i].lo < f->where[i - 1].lo)
+            goto bad;
+    f->syms = (const struct sym_symbol *)(f->where + f->nwhere);
+    f->nsyms = h->nsyms;
+    close(fd);
+    f->buf = b;
+    f->v = units;
+    f->n = h->nunits;
+    *why = NULL;
+    return 1;
+bad:
+    *f = (struct uc_file){0};
+    free(units);
+    free(b);
+    close(fd);
+    return -1;
+}
+
+/* Reads the file on the first question; *why as read_units says. */
+static void load(struct unitcache *u, const char **why)
+{
+    *why = NULL;
+    if (u->loaded)
+        return;
+    u->loaded = true;
+    int r = read_units(u->path, u->ident, &u->file, why);
+    if (r > 0)
+        u->cap = u->file.n;
+    u->rewrite = r < 0;
+}
+
+/* Index of the unit at cu_off in v[0..n), or the position to insert it at, negated minus 1. */
+static long find_unit(const struct uc_unit *v, size_t n, uint64_t cu_off)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].cu_off == cu_off)
+            return (long)mid;
+        if (v[mid].cu_off < cu_off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -(long)lo - 1;
+}
+
+bool unitcache_get(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn **fns,
+                   size_t *n, bool *deep, const char **why)
+{
+    load(u, why);
+    long i = find_unit(u->file.v, u->file.n, cu_off);
+    if (i < 0)
+        return false;
+    u->file.v[i].used = true;
+    *fns = u->file.v[i].fns;
+    *n = u->file.v[i].n;
+    *deep = u->file.v[i].deep;
+    return true;
+}
+
+bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const char **why)
+{
+    load(u, why);
+    const struct uc_where *w = u->file.where;
+    size_t lo = 0, hi = u->file.nwhere;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* the nearest ranges starting at or before pc (a function defined inside another lies
+     * inside its range) */
+    for (size_t i = lo; i-- > 0 && lo - i <= 64;)
+        if (pc < w[i].hi) {
+            *cu_off = w[i].cu_off;
+            return true;
+        }
+    return false;
+}
+
+bool unitcache_symbols(struct unitcache *u, const struct sym_symbol **v, size_t *n,
+                       const char **why)
+{
+    load(u, why);
+    *v = u->file.syms;
+    *n = u->file.nsyms;
+    return u->file.nsyms > 0;
+}
+
+int unitcache_put_symbols(struct unitcache *u, const struct sym_symbol *v, size_t n)
+{
+    if (u->file.nsyms || u->syms || n == 0)
+        return 0;
+    if (!(u->syms = malloc(n * sizeof *v)))
+        return -1;
+    memcpy(u->syms, v, n * sizeof *v);
+    u->nsyms = n;
+    return 0;
+}
+
+int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn *fns, size_t n,
+                  bool deep)
+{
+    if (n > UINT32_MAX)
+        return 0;
+    struct sym_unit_fn *copy = malloc(n ? n * sizeof *copy : 1);
+    if (!copy)
+        return -1;
+    if (n)
+        memcpy(copy, fns, n * sizeof *copy);
+    long i = find_unit(u->file.v, u->file.n, cu_off);
+    struct uc_unit *slot;
+    if (i >= 0) {
+        slot = &u->file.v[i];
+        u->nfresh += !slot->fresh;
+        free_units(slot, 1);
+    } else {
+        if (ARRAY_GROW(u->file.v, u->file.n, u->cap) < 0) {
+            free(copy);
+            return -1;
+        }
+        size_t pos = (size_t)(-i - 1);
+        memmove(u->file.v + pos + 1, u->file.v + pos, (u->file.n - pos) * sizeof *u->file.v);
+        slot = &u->file.v[pos];
+        u->file.n++;
+        u->nfresh++;
+    }
+    slot->cu_off = cu_off;
+    slot->fns = copy; /* owned: fresh */
+    slot->n = (uint32_t)n;
+    slot->deep = deep;
+    slot->fresh = slot->used = true;
+    return 0;
+}
+
+bool unitcache_dirty(const struct unitcache *u)
+{
+    return u->nfresh > 0 || u->nsyms > 0 || u->rewrite;
+}
+
+static size_t file_size(const struct uc_unit *v, size_t n, bool used_only, size_t nsyms)
+{
+    size_t len = sizeof(struct uc_head) + nsyms * sizeof(struct sym_symbol) + 8;
+    for (size_t i = 0; i < n; i++)
+        if (!used_only || v[i].used)
+            len += sizeof(struct uc_rec) +
+                   v[i].n * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where));
+    return len;
+}
+
+static int cmp_where(const void *a, const void *b)
+{
+    const struct uc_where *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The file's bytes for the units of v (only the used ones with used_only) and the symbols. */
+static uint64_t *format_units(const struct unitcache *u, const struct uc_unit *v, size_t n,
+                              bool used_only, const struct sym_symbol *syms, size_t nsyms,
+                              size_t *len)
+{
+    *len = file_size(v, n, used_only, nsyms);
+    uint64_t *b = calloc(1, *len);
+    if (!b)
+        return NULL;
+    struct uc_head *h = (struct uc_head *)b;
+    memcpy(h->magic, UNITCACHE_MAGIC, sizeof h->magic);
+    h->ident = u->ident;
+    h->nsyms = nsyms;
+    for (size_t i = 0; i < n; i++)
+        if (!used_only || v[i].used) {
+            h->nunits++;
+            h->nfns += v[i].n;
+        }
+    struct uc_rec *r = (struct uc_rec *)(h + 1);
+    struct sym_unit_fn *fns = (struct sym_unit_fn *)(r + h->nunits);
+    struct uc_where *where = (struct uc_where *)(fns + h->nfns);
+    uint64_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (used_only && !v[i].used)
+            continue;
+        *r++ = (struct uc_rec){v[i].cu_off, v[i].n, v[i].deep, first};
+        for (size_t k = 0; k < v[i].n; k++) {
+            fns[first + k] = v[i].fns[k];
+            where[first + k] = (struct uc_where){v[i].fns[k].lo, v[i].fns[k].hi, v[i].cu_off};
+        }
+        first += v[i].n;
+    }
+    array_sort(where, h->nfns, sizeof *where, cmp_where);
+    if (nsyms)
+        memcpy(where + h->nfns, syms, nsyms * sizeof *syms);
+    b[*len / 8 - 1] = hash_words(b, *len / 8 - 1);
+    return b;
+}
+
+int unitcache_save(struct unitcache *u, const char *tmp)
+{
+    /* the file as other writers left it, and this run's units over it */
+    struct uc_file disk;
+    const char *why;
+    read_units(u->path, u->ident, &disk, &why);
+    struct uc_unit *all = malloc((disk.n + u->file.n + 1) * sizeof *all);
+    int rc = -1;
+    uint64_t *out = NULL;
+    if (!all)
+        goto done;
+    size_t n = 0, i = 0, k = 0;
+    while (i < disk.n || k < u->file.n) {
+        if (k == u->file.n || (i < disk.n && disk.v[i].cu_off < u->file.v[k].cu_off)) {
+            all[n++] = disk.v[i++];
+        } else {
+            if (i < disk.n && disk.v[i].cu_off == u->file.v[k].cu_off)
+                i++; /* the same unit of the same file: either table is right */
+            all[n++] = u->file.v[k++];
+        }
+    }
+    const struct sym_symbol *syms = disk.nsyms ? disk.syms : u->syms ? u->syms : u->file.syms;
+    size_t nsyms = disk.nsyms ? disk.nsyms : u->syms ? u->nsyms : u->file.nsyms;
+    size_t len;
+    bool over = file_size(all, n, false, nsyms) > UNITCACHE_MAX_FILE_BYTES;
+    if (over && file_size(all, n, true, nsyms) > UNITCACHE_MAX_FILE_BYTES)
+        nsyms = 0; /* a symbol table too large to keep */
+    if (!(out = format_units(u, all, n, over, syms, nsyms, &len)))
+        goto done;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        goto done;
+    bool ok = true;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t w = write(fd, (char *)out + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        off += ok ? (size_t)w : 0;
+    }
+    ok &= close(fd) == 0;
+    if (ok && rename(tmp, u->path) == 0)
+        rc = 0;
+    else
+        unlink(tmp);
+done:
+    free(out);
+    free(all);
+    free_file(&disk);
+    return rc;
+}

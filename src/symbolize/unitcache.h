@@ -1,0 +1,63 @@
+/* unitcache.h — one module's saved function tables of compilation units, kept beside its
+ * symbol cache file as <cache>/symbols/<build-id>.units, so that a later run which samples a
+ * new address in a unit already seen looks it up without walking the unit's DIEs.
+ * Private to symcache.c.
+ *
+ * A binary file, read whole and served only whole:
+ *   "profreg-units 2\n"                                    16 bytes
+ *   u64 ident          the module's identity (a hash of its symbol cache header)
+ *   u64 nunits, u64 nfns, u64 nsyms
+ *   nunits x {u64 cu_off; u32 n; u32 deep; u64 first}     sorted by cu_off, unique
+ *   nfns   x {u64 lo; u64 hi; u64 die}                     struct sym_unit_fn, by unit
+ *   nfns   x {u64 lo; u64 hi; u64 cu_off}                  every range, sorted by lo
+ *   nsyms  x struct sym_symbol    the module's ELF symbols as the symbolizer sorts them
+ *   u64 check          hash of every byte before it (hash_words)
+ * in the byte order of the machine that wrote it (another order fails the magic's check). */
+#ifndef PROFREG_UNITCACHE_H
+#define PROFREG_UNITCACHE_H
+
+#include "symbolize/symbolize.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UNITCACHE_MAGIC "profreg-units 2\n"
+/* Past this size a file keeps only the units the current run used. */
+#define UNITCACHE_MAX_FILE_BYTES (16u << 20)
+
+struct unitcache;
+
+/* The tables of the file at path (read on the first get) for a module of this identity. */
+struct unitcache *unitcache_new(const char *path, uint64_t ident);
+void unitcache_free(struct unitcache *u);
+
+/* The table of the unit at cu_off: true with *fns (valid until unitcache_free), *n, *deep. A
+ * file that is unreadable, of another identity or damaged serves nothing and is rewritten;
+ * on the first question *why says why when there is something to say (damage; NULL when the
+ * file is missing or merely stale). */
+bool unitcache_get(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn **fns,
+                   size_t *n, bool *deep, const char **why);
+
+/* The unit of the file whose function ranges hold pc (a DWARF address): true with *cu_off. */
+bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const char **why);
+
+/* The module's sorted ELF symbols as the file holds them: true with *v and *n. */
+bool unitcache_symbols(struct unitcache *u, const struct sym_symbol **v, size_t *n,
+                       const char **why);
+
+/* Keeps the module's sorted symbols (copied) when the file has none. 0, or -1 (no memory). */
+int unitcache_put_symbols(struct unitcache *u, const struct sym_symbol *v, size_t n);
+
+/* Keeps a table this run built (copied). Returns 0, or -1 when out of memory. */
+int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn *fns, size_t n,
+                  bool deep);
+
+/* Does this run have tables the file lacks, or is the file to be replaced? */
+bool unitcache_dirty(const struct unitcache *u);
+
+/* Merges this run's tables into the file (re-read first: other writers' tables stay) through
+ * a temporary file tmp renamed over it. The caller holds the module's lock. Returns 0 or -1. */
+int unitcache_save(struct unitcache *u, const char *tmp);
+
+#endif
