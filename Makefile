@@ -366,6 +366,12 @@ $(BUILD)/symbolize_bench: tests/eval/symbolize_bench.c $(call obj,$(SYM_SRC) $(C
 	$(CC) -std=gnu11 -O2 -g $(WARN) $(CPPFLAGS_ALL) -o $@ $< $(call obj,$(SYM_SRC) $(CORE_SRC)) \
 	    $(LIBIBERTY) $$(pkg-config --libs libdw libelf) -ldl -lm
 
+# Preloaded into a program: resolves a fixed list of the executable's file offsets as the
+# preload does at exit, then exits (the exit work on a large PIE binary, for perf/callgrind).
+$(BUILD)/libsymreplay.so: tests/eval/symreplay.c $(call obj,$(SYM_SRC) $(CORE_SRC)) | deps
+	$(CC) -std=gnu11 -O2 -g $(WARN) $(CPPFLAGS_ALL) -shared -fPIC -o $@ $< \
+	    $(call obj,$(SYM_SRC) $(CORE_SRC)) $(LIBIBERTY) $$(pkg-config --libs libdw libelf) -ldl -lm
+
 # A perf-event signal with an empty handler, preloaded: what a sample costs before profreg's
 # handler runs (scripts/bench.sh subtracts it).
 $(BUILD)/libbaresig.so: tests/eval/baresig.c | deps

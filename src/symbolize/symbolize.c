@@ -170,9 +170,8 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     int r = dwfl_linux_proc_report(s->dwfl, (pid_t)syscall(SYS_gettid));
     for (size_t i = 0; r == 0 && opts && i < opts->nextra; i++) {
         const struct sym_extra_module *m = &opts->extra[i];
-        const char *slash = strrchr(m->path, '/');
         /* fails harmlessly when the range is mapped now (still loaded, or reused) */
-        dwfl_report_elf(s->dwfl, slash ? slash + 1 : m->path, m->path, -1, m->bias, true);
+        dwfl_report_elf(s->dwfl, fs_basename(m->path), m->path, -1, m->bias, true);
     }
     dwfl_report_end(s->dwfl, NULL, NULL);
     if (r != 0) {

@@ -1,10 +1,10 @@
-/* symcache.c — a cache of resolved frames across runs: <cache>/symbols/<build-id>, a text file
+/* symcache.c — a cache of resolved frames across runs: <cache>/symbols/<build-id>, a binary file
  * mapping a module's file offsets to their inline chains, in front of the libdw symbolizer.
  *
  * Invariants: a file serves only the module whose build-id, basename, profreg version and
- * debug-info situation its header names (anything else is stale and rewritten); a file is
- * served only whole (its last line carries the entry count and a hash of everything before
- * it); files are replaced by rename under an flock on <build-id>.lock, after re-reading the
+ * debug-info situation its identity names (anything else is stale and rewritten); a file is
+ * served only whole (its last word is a hash of everything before it), in place, as read;
+ * files are replaced by rename under an flock on <build-id>.lock, after re-reading the
  * current file, so concurrent writers never lose each other's entries. */
 #include "symbolize/symcache.h"
 
@@ -35,14 +35,54 @@ struct sc_seg {
     uint64_t start, end, offset;
 };
 
-/* A cached range of lookup addresses: the file offsets [offset, offset + len) all resolve to
- * frames[first .. first + n) of its module (every byte was looked up and compared). */
+/* --- the file format -------------------------------------------------------------------- *
+ *
+ * Binary, in the byte order of the machine that wrote it, every part 8-byte aligned, read
+ * with one read() and served in place (nothing parsed or copied per entry):
+ *
+ *   struct sc_head       magic "profreg-symcache 3\n" (NUL-padded), sizes of the parts
+ *   identity             the module's identity lines (make_header), padded
+ *   struct sc_rec[]      ranges of file offsets, sorted, disjoint
+ *   struct sc_frec[]     their frames, innermost first
+ *   strings              NUL-terminated, each once; a frame refers to one by offset + 1
+ *   u64 check            unitcache_hash of every word before it
+ */
+#define SC_MAGIC_LEN 24
+struct sc_head {
+    char magic[SC_MAGIC_LEN];
+    uint64_t ident_len, nrecs, nframes, strbytes;
+};
+/* The file offsets [offset, offset + len) all resolve to frames [first, first + n). */
+struct sc_rec {
+    uint64_t offset;
+    uint32_t len, first, n, pad;
+};
+/* One frame; strings as offset + 1 into the strings (0: none). */
+struct sc_frec {
+    uint32_t name, file, path, module;
+    int32_t line;
+    uint32_t inlined;
+};
+
+/* A file as read: its parts point into buf. */
+struct sc_view {
+    uint64_t *buf;
+    const struct sc_rec *recs;
+    size_t nrecs;
+    const struct sc_frec *frames;
+    size_t nframes;
+    const char *strs;
+    size_t strbytes;
+    uint8_t *used; /* per record: looked up by this run (allocated on the first) */
+};
+
+/* A range resolved by this run, not in the file yet: the file offsets [offset, offset + len)
+ * all resolve to frames[first .. first + n) of its module (every byte was looked up and
+ * compared). Disjoint from each other and from the file's records. */
 struct sc_entry {
     uint64_t offset;
     uint32_t len;
     uint32_t first, n;
-    bool fresh; /* resolved by this run, not yet in the file */
-    bool used;  /* looked up by this run */
 };
 
 enum sc_state { SC_UNLOADED, SC_READY, SC_UNCACHED };
@@ -54,12 +94,13 @@ struct sc_module {
     char build_id[2 * 64 + 1]; /* hex, "" when the module has none */
     enum sc_state state;
     char *base;   /* basename of the real path: the symbolizer's module name */
-    char *header; /* the identity lines every file of this module starts with */
+    char *header; /* the identity lines of this module's files */
     bool rewrite; /* the file on disk is stale or corrupt: write even with nothing fresh */
     bool hit;     /* served at least one address: refresh the file's mtime */
-    struct sc_entry *ents;
-    size_t nents, capents, nfresh;
-    uint32_t *order; /* indices into ents by offset; the ranges never overlap */
+    struct sc_view view; /* the file as this run read it */
+    struct sc_entry *ents; /* this run's new ranges */
+    size_t nents, capents;
+    uint32_t *order; /* indices into ents by offset */
     size_t caporder;
     struct sym_frame *frames;
     size_t nframes, capframes;
@@ -187,21 +228,6 @@ const void *symcache_module_of(const struct symcache *c, uint64_t addr)
     return find_module(c, addr, &seg);
 }
 
-/* --- the file format -------------------------------------------------------------------- *
- *
- *   profreg-symcache 2
- *   build-id <hex>
- *   module <basename>
- *   profreg <version> <build-id of libprofreg.so>
- *   debug-dirs <dirs>
- *   debug-files <one 0/1 per debug dir: has <dir>/.build-id/xx/rest.debug>
- *   s <string>              defines string 0, 1, 2 ... (before its first use)
- *   a <file offset, hex> <length in bytes, hex> <number of frames>
- *   f <inlined 0/1> <line> <name> <source_file> <source_path> <module>   (string indices, "-")
- *   ...
- *   end <number of entries> <hash_bytes() of every byte before this line, hex>
- *
- * Strings escape '\\', tab and newline as \\ \t \n. */
 
 static void put_escaped(FILE *f, const char *s)
 {
@@ -221,29 +247,6 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
-/* Unescapes s[0..len) in place; *null tells whether it was the NULL string. -1 if bad. */
-static int unescape(char *s, size_t len, bool *null)
-{
-    *null = len == 2 && s[0] == '\\' && s[1] == '0';
-    if (*null)
-        return 0;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '\\') {
-            s[o++] = s[i];
-            continue;
-        }
-        if (++i == len)
-            return -1;
-        s[o++] = s[i] == 't' ? '\t' : s[i] == 'n' ? '\n' : s[i] == '\\' ? '\\' : 0;
-        if (!s[o - 1])
-            return -1;
-    }
-    s[o] = '\0';
-    return 0;
-}
-
-/* Builds m->header: the lines that must match for a file to serve. */
 static int make_header(struct symcache *c, struct sc_module *m)
 {
     char real[PATH_MAX];
@@ -290,7 +293,164 @@ static void file_path(const struct symcache *c, const struct sc_module *m, const
     snprintf(out, len, "%s/%s%s", c->dir, m->build_id, suffix);
 }
 
-/* Position in m->order of the first range starting after offset. */
+
+/* The magic field of a file of this format. */
+static void magic_field(char out[SC_MAGIC_LEN])
+{
+    memset(out, 0, SC_MAGIC_LEN);
+    snprintf(out, SC_MAGIC_LEN, "%s\n", SYMCACHE_MAGIC);
+}
+
+static size_t pad8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static void free_view(struct sc_view *v)
+{
+    free(v->buf);
+    free(v->used);
+    *v = (struct sc_view){0};
+}
+
+/* Reads path into *v when it is a whole file of m's identity. 1: read; 0: absent or stale
+ * (another identity or format version); -1: cannot serve (*why). */
+static int read_view(const struct sc_module *m, const char *path, struct sc_view *v,
+                     const char **why)
+{
+    *v = (struct sc_view){0};
+    /* O_NONBLOCK: a FIFO planted under the name must not hang the program's exit */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat sb;
+    uint64_t *b = NULL;
+    int rc = -1;
+    *why = "unreadable";
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        *why = "not a regular file";
+        goto out;
+    }
+    size_t len = (size_t)sb.st_size;
+    if (sb.st_size > 2 * (off_t)SYMCACHE_MAX_FILE_BYTES) {
+        *why = "too large";
+        goto out;
+    }
+    if (!(b = malloc(len + 8))) {
+        *why = "out of memory";
+        goto out;
+    }
+    for (size_t got = 0; got < len;) {
+        ssize_t r = read(fd, (char *)b + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            *why = "unreadable";
+            goto out;
+        }
+        got += (size_t)r;
+    }
+    char magic[SC_MAGIC_LEN];
+    magic_field(magic);
+    if (len < SC_MAGIC_LEN || memcmp(b, magic, SC_MAGIC_LEN) != 0) {
+        /* another format version is stale, not corrupt: replaced without a word */
+        rc = len >= 17 && memcmp(b, "profreg-symcache ", 17) == 0 ? 0 : -1;
+        *why = "not a symbol cache file";
+        goto out;
+    }
+    *why = "truncated";
+    if (len < sizeof(struct sc_head) + 8 || len % 8 != 0)
+        goto out;
+    const struct sc_head *h = (const struct sc_head *)b;
+    size_t words = len / 8;
+    if (h->ident_len > len || h->nrecs > words || h->nframes > words || h->strbytes > len ||
+        sizeof *h + pad8(h->ident_len) + h->nrecs * sizeof(struct sc_rec) +
+                h->nframes * sizeof(struct sc_frec) + pad8(h->strbytes) + 8 !=
+            len)
+        goto out;
+    *why = "checksum mismatch";
+    if (unitcache_hash(b, words - 1) != b[words - 1])
+        goto out;
+    const char *ident = (const char *)(h + 1);
+    if (h->ident_len != strlen(m->header) || memcmp(ident, m->header, h->ident_len) != 0) {
+        rc = 0; /* another module's, build's or debug-info situation's: stale */
+        goto out;
+    }
+    v->recs = (const struct sc_rec *)(ident + pad8(h->ident_len));
+    v->nrecs = h->nrecs;
+    v->frames = (const struct sc_frec *)(v->recs + v->nrecs);
+    v->nframes = h->nframes;
+    v->strs = (const char *)(v->frames + v->nframes);
+    v->strbytes = h->strbytes;
+    *why = "malformed entry";
+    if (v->strbytes > UINT32_MAX - 1 || (v->strbytes && v->strs[v->strbytes - 1] != '\0'))
+        goto out;
+    for (size_t i = 0; i < v->nrecs; i++) {
+        const struct sc_rec *r = &v->recs[i];
+        if (r->len == 0 || r->len > SYMCACHE_MAX_RANGE || r->n == 0 || r->n > SYM_MAX_FRAMES ||
+            r->first > v->nframes || r->n > v->nframes - r->first ||
+            r->offset + r->len < r->offset ||
+            (i > 0 && v->recs[i - 1].offset + v->recs[i - 1].len > r->offset))
+            goto out;
+    }
+    for (size_t i = 0; i < v->nframes; i++) {
+        const struct sc_frec *f = &v->frames[i];
+        if (f->name == 0 || f->name > v->strbytes || f->file > v->strbytes ||
+            f->path > v->strbytes || f->module > v->strbytes || f->inlined > 1)
+            goto out;
+    }
+    v->buf = b;
+    b = NULL;
+    rc = 1;
+out:
+    if (rc != 1)
+        *v = (struct sc_view){0};
+    free(b);
+    close(fd);
+    return rc;
+}
+
+/* Position in v->recs of the first record starting after offset. */
+static size_t view_upper(const struct sc_view *v, uint64_t offset)
+{
+    size_t lo = 0, hi = v->nrecs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->recs[mid].offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Index of the record holding offset, or -1. */
+static long view_find(const struct sc_view *v, uint64_t offset)
+{
+    size_t pos = view_upper(v, offset);
+    return pos > 0 && offset - v->recs[pos - 1].offset < v->recs[pos - 1].len ? (long)pos - 1
+                                                                               : -1;
+}
+
+static const char *view_str(const struct sc_view *v, uint32_t ref)
+{
+    return ref ? v->strs + ref - 1 : NULL;
+}
+
+/* The frames of record i as the symbolizer gives them (strings point into the file). */
+static size_t view_frames(const struct sc_view *v, size_t i, struct sym_frame *out)
+{
+    const struct sc_rec *r = &v->recs[i];
+    for (uint32_t k = 0; k < r->n; k++) {
+        const struct sc_frec *f = &v->frames[r->first + k];
+        out[k] = (struct sym_frame){view_str(v, f->name),   view_str(v, f->file),
+                                    view_str(v, f->path),   view_str(v, f->module),
+                                    f->line,                f->inlined != 0};
+    }
+    return r->n;
+}
+
+/* Position in m->order of the first new range starting after offset. */
 static size_t upper_bound(const struct sc_module *m, uint64_t offset)
 {
     size_t lo = 0, hi = m->nents;
@@ -304,7 +464,7 @@ static size_t upper_bound(const struct sc_module *m, uint64_t offset)
     return lo;
 }
 
-/* The range holding offset, or NULL. */
+/* The new range holding offset, or NULL. */
 static struct sc_entry *find_entry(struct sc_module *m, uint64_t offset)
 {
     size_t pos = upper_bound(m, offset);
@@ -312,9 +472,15 @@ static struct sc_entry *find_entry(struct sc_module *m, uint64_t offset)
     return e && offset - e->offset < e->len ? e : NULL;
 }
 
+/* Does the file or this run hold offset already? */
+static bool held(struct sc_module *m, uint64_t offset)
+{
+    return view_find(&m->view, offset) >= 0 || find_entry(m, offset);
+}
+
 /* Inserts one range at position pos of m->order (frames copied, strings interned). */
 static int insert_range(struct symcache *c, struct sc_module *m, size_t pos, uint64_t offset,
-                        uint64_t len, const struct sym_frame *fr, size_t n, bool fresh)
+                        uint64_t len, const struct sym_frame *fr, size_t n)
 {
     if (ARRAY_GROW(m->ents, m->nents, m->capents) < 0 ||
         ARRAY_GROW(m->order, m->nents, m->caporder) < 0)
@@ -322,7 +488,7 @@ static int insert_range(struct symcache *c, struct sc_module *m, size_t pos, uin
     memmove(m->order + pos + 1, m->order + pos, (m->nents - pos) * sizeof *m->order);
     m->order[pos] = (uint32_t)m->nents;
     struct sc_entry *e = &m->ents[m->nents++];
-    *e = (struct sc_entry){offset, (uint32_t)len, (uint32_t)m->nframes, (uint32_t)n, fresh, fresh};
+    *e = (struct sc_entry){offset, (uint32_t)len, (uint32_t)m->nframes, (uint32_t)n};
     for (size_t i = 0; i < n; i++) {
         if (ARRAY_GROW(m->frames, m->nframes, m->capframes) < 0)
             return -1;
@@ -336,20 +502,25 @@ static int insert_range(struct symcache *c, struct sc_module *m, size_t pos, uin
             return -1;
         m->frames[m->nframes++] = f;
     }
-    m->nfresh += fresh;
     return 0;
 }
 
-/* Adds the range [offset, offset + len) with these frames, less the bytes ranges already held
- * cover (those resolve to the same frames: the symbolizer is the same, as the header says), so
- * that the ranges stay disjoint and the union of two writers' entries is kept whole. */
+/* Adds the range [offset, offset + len) with these frames, less the bytes the file's records
+ * or this run's ranges already cover (those resolve to the same frames: the symbolizer is the
+ * same, as the identity says), so that all ranges stay disjoint. */
 static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset, uint64_t len,
-                     const struct sym_frame *fr, size_t n, bool fresh)
+                     const struct sym_frame *fr, size_t n)
 {
     uint64_t cur = offset, end = offset + len;
     if (end < offset)
         return 0;
+    const struct sc_view *v = &m->view;
     while (cur < end) {
+        size_t vp = view_upper(v, cur);
+        if (vp > 0 && cur - v->recs[vp - 1].offset < v->recs[vp - 1].len) {
+            cur = v->recs[vp - 1].offset + v->recs[vp - 1].len;
+            continue;
+        }
         size_t pos = upper_bound(m, cur);
         const struct sc_entry *prev = pos > 0 ? &m->ents[m->order[pos - 1]] : NULL;
         if (prev && cur - prev->offset < prev->len) {
@@ -357,166 +528,18 @@ static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset, u
             continue;
         }
         uint64_t stop = end;
+        if (vp < v->nrecs && v->recs[vp].offset < stop)
+            stop = v->recs[vp].offset;
         if (pos < m->nents && m->ents[m->order[pos]].offset < stop)
             stop = m->ents[m->order[pos]].offset;
-        if (insert_range(c, m, pos, cur, stop - cur, fr, n, fresh) < 0)
+        if (insert_range(c, m, pos, cur, stop - cur, fr, n) < 0)
             return -1;
         cur = stop;
     }
     return 0;
 }
 
-/* The strings of a file being read, by index: "s" lines define them in order. */
-struct strtab {
-    const char **v;
-    size_t len, cap;
-};
-
-/* Parses one "f" line (without "f "): inlined, line, then the indices of name, source file,
- * source path and module in st ("-" for none); the strings point into the file's buffer. */
-static int parse_frame(char *s, const struct strtab *st, struct sym_frame *f)
-{
-    char *q;
-    unsigned long inl = strtoul(s, &q, 10);
-    if (q == s || *q != ' ' || inl > 1)
-        return -1;
-    s = q + 1;
-    errno = 0;
-    long line = strtol(s, &q, 10);
-    if (q == s || errno)
-        return -1;
-    const char **dst[4] = {&f->name, &f->source_file, &f->source_path, &f->module};
-    for (int k = 0; k < 4; k++) {
-        if (*q != ' ')
-            return -1;
-        s = q + 1;
-        if (*s == '-' && k > 0) {
-            *dst[k] = NULL;
-            q = s + 1;
-            continue;
-        }
-        unsigned long idx = strtoul(s, &q, 10);
-        if (q == s || idx >= st->len)
-            return -1;
-        *dst[k] = st->v[idx];
-    }
-    if (*q)
-        return -1;
-    f->line = line;
-    f->inlined = inl == 1;
-    return 0;
-}
-
-/* Reads path into m when its header is m's. 1: read; 0: absent or stale; -1: corrupt (why).
- * On -1, entries added before the fault stay (they were whole and hashed). */
-static int read_file(struct symcache *c, struct sc_module *m, const char *path, const char **why)
-{
-    /* O_NONBLOCK: a FIFO planted under the name must not hang the program's exit */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return 0;
-    struct stat sb;
-    struct strtab st = {0};
-    char *buf = NULL;
-    int rc = -1;
-    *why = "unreadable";
-    if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        *why = "not a regular file";
-        goto out;
-    }
-    if (fstat(fd, &sb) != 0 || sb.st_size > 2 * (off_t)SYMCACHE_MAX_FILE_BYTES ||
-        !(buf = malloc((size_t)sb.st_size + 1))) {
-        *why = "too large or unreadable";
-        goto out;
-    }
-    size_t len = 0;
-    while (len < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)sb.st_size - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    size_t ml = strlen(SYMCACHE_MAGIC);
-    if (len < ml + 1 || memcmp(buf, SYMCACHE_MAGIC, ml) != 0 || buf[ml] != '\n') {
-        /* another format version is stale, not corrupt: replaced without a word */
-        rc = strncmp(buf, "profreg-symcache ", 17) == 0 ? 0 : -1;
-        *why = "not a symbol cache file";
-        goto out;
-    }
-    /* the last line: end <count> <hash> */
-    if (buf[len - 1] != '\n') {
-        *why = "truncated";
-        goto out;
-    }
-    buf[len - 1] = '\0';
-    char *last = strrchr(buf, '\n');
-    unsigned long long count, hash;
-    char tail;
-    if (!last || sscanf(last + 1, "end %llu %llx%c", &count, &hash, &tail) != 2) {
-        *why = "truncated";
-        goto out;
-    }
-    size_t body = (size_t)(last + 1 - buf);
-    if (hash_bytes(buf, body) != hash) {
-        *why = "checksum mismatch";
-        goto out;
-    }
-    size_t hl = strlen(m->header);
-    if (body < hl || memcmp(buf, m->header, hl) != 0) {
-        rc = 0; /* another module's, version's or debug-info situation's: stale */
-        goto out;
-    }
-    *why = "malformed entry";
-    char *p = buf + hl, *stop = last + 1;
-    unsigned long long seen = 0;
-    struct sym_frame fr[SYM_MAX_FRAMES];
-    while (p < stop) {
-        char *eol = memchr(p, '\n', (size_t)(stop - p)), *q;
-        if (eol && strncmp(p, "s ", 2) == 0) {
-            bool null;
-            if (unescape(p + 2, (size_t)(eol - p - 2), &null) != 0 || null ||
-                ARRAY_GROW(st.v, st.len, st.cap) < 0)
-                goto out;
-            st.v[st.len++] = p + 2;
-            p = eol + 1;
-            continue;
-        }
-        if (!eol || strncmp(p, "a ", 2) != 0)
-            goto out;
-        *eol = '\0';
-        uint64_t off = strtoull(p + 2, &q, 16);
-        unsigned long span = q > p + 2 && *q == ' ' ? strtoul(q + 1, &q, 16) : 0;
-        unsigned long n = span && *q == ' ' ? strtoul(q + 1, &q, 10) : 0;
-        if (n == 0 || n > SYM_MAX_FRAMES || span > SYMCACHE_MAX_RANGE || *q)
-            goto out;
-        p = eol + 1;
-        for (unsigned long k = 0; k < n; k++) {
-            eol = memchr(p, '\n', (size_t)(stop - p));
-            if (!eol || strncmp(p, "f ", 2) != 0)
-                goto out;
-            *eol = '\0';
-            if (parse_frame(p + 2, &st, &fr[k]) != 0)
-                goto out;
-            p = eol + 1;
-        }
-        if (add_entry(c, m, off, span, fr, n, false) < 0) {
-            *why = "out of memory";
-            goto out;
-        }
-        seen++;
-    }
-    if (seen != count)
-        goto out;
-    rc = 1;
-out:
-    free(st.v);
-    free(buf);
-    close(fd);
-    return rc;
-}
-
-/* First use of a module: its header, then its file if any. */
+/* First use of a module: its identity, then its file if any. */
 static void load_module(struct symcache *c, struct sc_module *m)
 {
     if (make_header(c, m) != 0) {
@@ -529,7 +552,7 @@ static void load_module(struct symcache *c, struct sc_module *m)
     m->units = unitcache_new(path, hash_bytes(m->header, strlen(m->header)));
     file_path(c, m, "", path, sizeof path);
     const char *why = NULL;
-    int r = read_file(c, m, path, &why);
+    int r = read_view(m, path, &m->view, &why);
     if (r <= 0)
         m->rewrite = true;
     if (r < 0 && !c->quiet)
@@ -577,13 +600,13 @@ static void probe_range(struct symcache *c, struct sc_module *m, const struct sc
     struct sym_frame got[SYM_MAX_FRAMES];
     for (int k = 0; k<SYMCACHE_PROBE && * lo> seg->start; k++) {
         uint64_t a = *lo - 1;
-        if (find_entry(m, a - seg->start + seg->offset) ||
+        if (held(m, a - seg->start + seg->offset) ||
             !same_frames(want, n, got, symbolizer_lookup(c->sym, a, got, SYM_MAX_FRAMES)))
             break;
         *lo = a;
     }
     for (int k = 0; k < SYMCACHE_PROBE && *hi < seg->end; k++) {
-        if (find_entry(m, *hi - seg->start + seg->offset) ||
+        if (held(m, *hi - seg->start + seg->offset) ||
             !same_frames(want, n, got, symbolizer_lookup(c->sym, *hi, got, SYM_MAX_FRAMES)))
             break;
         ++*hi;
@@ -678,14 +701,20 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
     if (m && m->state == SC_UNLOADED)
         load_module(c, m);
     if (m && m->state == SC_READY) {
+        long i = view_find(&m->view, offset);
+        if (i >= 0) {
+            if (!m->view.used)
+                m->view.used = calloc(m->view.nrecs, 1);
+            if (m->view.used)
+                m->view.used[i] = 1;
+            m->hit = true;
+            c->stats.hits++;
+            struct sym_frame fr[SYM_MAX_FRAMES];
+            return copy_frames(fr, view_frames(&m->view, (size_t)i, fr), out, max);
+        }
         struct sc_entry *e = find_entry(m, offset);
         if (e) {
-            e->used = true;
-            m->hit |= !e->fresh;
-            if (e->fresh)
-                c->stats.misses++; /* a range this run probed: libdw's answer all the same */
-            else
-                c->stats.hits++;
+            c->stats.misses++; /* a range this run probed: libdw's answer all the same */
             return copy_frames(m->frames + e->first, e->n, out, max);
         }
     }
@@ -718,7 +747,7 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
             hi = addr + SYMCACHE_MAX_RANGE / 2;
         if (same && hi - lo == 1)
             probe_range(c, m, seg, out, n, &lo, &hi);
-        if (same && add_entry(c, m, lo - seg->start + seg->offset, hi - lo, out, n, true) < 0)
+        if (same && add_entry(c, m, lo - seg->start + seg->offset, hi - lo, out, n) < 0)
             m->state = SC_UNCACHED; /* out of memory: stop caching this module */
     }
     return n;
@@ -726,87 +755,246 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
 
 /* --- writing ---------------------------------------------------------------------------- */
 
-/* Writes "s" lines for the strings of e's frames not written yet (by pointer: every string
- * is interned, so equal strings are one pointer); *next is the next string index. */
-static int put_strings(FILE *f, struct hmap *ids, uint32_t *next, const struct sc_module *m,
-                       const struct sc_entry *e)
+/* --- writing ---------------------------------------------------------------------------- */
+
+/* The strings of a file being written: NUL-terminated in buf, each once (found by content
+ * through an open-addressing table of offset + 1). */
+struct blob {
+    char *buf;
+    size_t len, cap;
+    uint32_t *slots;
+    size_t nslots, nused;
+};
+
+/* hash_bytes' mix over 8 bytes a step (the strings of a large file are megabytes). */
+static uint64_t str_hash(const char *s, size_t len)
 {
-    for (uint32_t i = 0; i < e->n; i++) {
-        const struct sym_frame *fr = &m->frames[e->first + i];
-        const char *str[4] = {fr->name, fr->source_file, fr->source_path, fr->module};
-        for (int k = 0; k < 4; k++) {
-            uint32_t id;
-            int r = str[k] ? hmap_intern(ids, &str[k], sizeof str[k], *next, &id) : 0;
-            if (r < 0)
-                return -1;
-            if (r == 1) {
-                fputs("s ", f);
-                put_escaped(f, str[k]);
-                fputc('\n', f);
-                ++*next;
-            }
+    uint64_t h = 0xcbf29ce484222325ULL ^ len;
+    for (; len >= 8; s += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 33);
+}
+
+/* The slot for s (len bytes): holding its reference, or empty. */
+static uint32_t *blob_slot(const struct blob *b, const char *s, size_t len)
+{
+    for (size_t i = str_hash(s, len) & (b->nslots - 1);; i = (i + 1) & (b->nslots - 1)) {
+        uint32_t ref = b->slots[i];
+        if (!ref || (strncmp(b->buf + ref - 1, s, len) == 0 && b->buf[ref - 1 + len] == '\0'))
+            return &b->slots[i];
+    }
+}
+
+static int blob_grow(struct blob *b)
+{
+    size_t n = b->nslots ? 2 * b->nslots : 1024;
+    uint32_t *old = b->slots, *v = calloc(n, sizeof *v);
+    if (!v)
+        return -1;
+    size_t oldn = b->nslots;
+    b->slots = v;
+    b->nslots = n;
+    for (size_t i = 0; i < oldn; i++)
+        if (old[i]) {
+            const char *s = b->buf + old[i] - 1;
+            *blob_slot(b, s, strlen(s)) = old[i];
         }
+    free(old);
+    return 0;
+}
+
+/* The reference (offset + 1) of s in b, added when new; 0 for NULL; UINT32_MAX when out of
+ * memory. */
+static uint32_t blob_ref(struct blob *b, const char *s)
+{
+    if (!s)
+        return 0;
+    if ((b->nused + 1) * 2 > b->nslots && blob_grow(b) < 0)
+        return UINT32_MAX;
+    size_t len = strlen(s);
+    uint32_t *slot = blob_slot(b, s, len);
+    if (*slot)
+        return *slot;
+    if (b->len + len + 1 > UINT32_MAX - 1)
+        return UINT32_MAX;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 4096;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(b->buf, cap);
+        if (!nb)
+            return UINT32_MAX;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, s, len + 1);
+    *slot = (uint32_t)(b->len + 1);
+    b->len += len + 1;
+    b->nused++;
+    return *slot;
+}
+
+/* Starts b with every string of v as it is, so that v's references stay valid. */
+static int blob_seed(struct blob *b, const struct sc_view *v)
+{
+    for (size_t off = 0; off < v->strbytes;) {
+        const char *s = v->strs + off;
+        size_t len = strlen(s);
+        if (blob_ref(b, s) != off + 1)
+            return -1; /* a file's strings are unique: each lands where it was */
+        off += len + 1;
     }
     return 0;
 }
 
-static void put_entry(FILE *f, const struct hmap *ids, const struct sc_module *m,
-                      const struct sc_entry *e)
+/* One record of the file being written: record idx of the file on disk, or (fresh) a piece
+ * of this run's range idx. */
+struct sc_out {
+    uint64_t offset;
+    uint32_t len, idx;
+    bool fresh;
+};
+
+static int by_offset(const void *a, const void *b)
 {
-    fprintf(f, "a %" PRIx64 " %" PRIx32 " %" PRIu32 "\n", e->offset, e->len, e->n);
-    for (uint32_t i = 0; i < e->n; i++) {
-        const struct sym_frame *fr = &m->frames[e->first + i];
-        const char *str[4] = {fr->name, fr->source_file, fr->source_path, fr->module};
-        fprintf(f, "f %d %ld", fr->inlined ? 1 : 0, fr->line);
-        for (int k = 0; k < 4; k++) {
-            uint32_t id;
-            if (str[k] && hmap_get(ids, &str[k], sizeof str[k], &id))
-                fprintf(f, " %" PRIu32, id);
-            else
-                fputs(" -", f);
-        }
-        fputc('\n', f);
-    }
+    const struct sc_out *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* The whole file in memory: all entries, or (used_only) those this run used, stopping once
- * past SYMCACHE_MAX_FILE_BYTES. malloc'd, or NULL. */
-static char *format_file(const struct sc_module *m, bool used_only, size_t *len)
+/* Was the record of disk at this offset used by this run (per the file it read)? */
+static bool used_by_run(const struct sc_module *m, uint64_t offset)
 {
-    char *buf = NULL;
-    size_t blen = 0;
-    FILE *f = open_memstream(&buf, &blen);
-    if (!f)
+    long i = view_find(&m->view, offset);
+    return i >= 0 && m->view.used && m->view.used[i] && m->view.recs[i].offset == offset;
+}
+
+/* The records to write: every record of disk (or, used_only, those this run used) and this
+ * run's ranges less the bytes disk covers (another writer may have added them), by offset.
+ * malloc'd, or NULL. */
+static struct sc_out *merge_records(const struct sc_module *m, const struct sc_view *disk,
+                                    bool used_only, size_t *n)
+{
+    size_t cap = disk->nrecs + 2 * m->nents + 1, k = 0;
+    struct sc_out *out = malloc(cap * sizeof *out);
+    if (!out)
         return NULL;
-    fputs(m->header, f);
-    size_t count = 0;
-    struct hmap ids;
-    hmap_init(&ids);
-    uint32_t next = 0;
+    for (size_t i = 0; i < disk->nrecs; i++)
+        if (!used_only || used_by_run(m, disk->recs[i].offset))
+            out[k++] = (struct sc_out){disk->recs[i].offset, disk->recs[i].len, (uint32_t)i, false};
     for (size_t i = 0; i < m->nents; i++) {
-        if (used_only && !m->ents[i].used)
-            continue;
-        if (put_strings(f, &ids, &next, m, &m->ents[i]) < 0) {
-            hmap_free(&ids);
-            fclose(f);
-            free(buf);
-            return NULL;
+        const struct sc_entry *e = &m->ents[i];
+        uint64_t cur = e->offset, end = e->offset + e->len;
+        while (cur < end) {
+            size_t vp = view_upper(disk, cur);
+            if (vp > 0 && cur - disk->recs[vp - 1].offset < disk->recs[vp - 1].len) {
+                cur = disk->recs[vp - 1].offset + disk->recs[vp - 1].len;
+                continue;
+            }
+            uint64_t stop = vp < disk->nrecs && disk->recs[vp].offset < end ? disk->recs[vp].offset
+                                                                             : end;
+            if (k == cap) {
+                struct sc_out *g = realloc(out, 2 * cap * sizeof *out);
+                if (!g) {
+                    free(out);
+                    return NULL;
+                }
+                out = g;
+                cap *= 2;
+            }
+            out[k++] = (struct sc_out){cur, (uint32_t)(stop - cur), (uint32_t)i, true};
+            cur = stop;
         }
-        put_entry(f, &ids, m, &m->ents[i]);
-        count++;
-        if (used_only && ftell(f) > (long)SYMCACHE_MAX_FILE_BYTES)
-            break; /* over by at most one entry */
     }
-    hmap_free(&ids);
-    fflush(f);
-    size_t body = blen;
-    fprintf(f, "end %zu %" PRIx64 "\n", count, hash_bytes(buf, body));
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
+    array_sort(out, k, sizeof *out, by_offset);
+    *n = k;
+    return out;
+}
+
+/* The whole file for these records in memory (8-byte aligned, malloc'd), or NULL; stops
+ * before the record that would take it past SYMCACHE_MAX_FILE_BYTES when bounded. */
+static uint64_t *format_file(const struct sc_module *m, const struct sc_view *disk,
+                             const struct sc_out *recs, size_t nrecs, bool seeded, bool bounded,
+                             size_t *len)
+{
+    struct blob b = {0};
+    struct sc_rec *rv = malloc((nrecs + 1) * sizeof *rv);
+    struct sc_frec *fv = NULL;
+    size_t nf = 0, capf = 0, nr = 0, ident = strlen(m->header);
+    uint64_t *file = NULL;
+    if (!rv)
+        goto out;
+    if (seeded && blob_seed(&b, disk) < 0) {
+        /* not this writer's (strings repeated): every string by content */
+        free(b.buf);
+        free(b.slots);
+        b = (struct blob){0};
+        seeded = false;
     }
-    *len = blen;
-    return buf;
+    for (size_t i = 0; i < nrecs; i++) {
+        const struct sc_out *o = &recs[i];
+        struct sym_frame fr[SYM_MAX_FRAMES];
+        size_t n;
+        if (o->fresh) {
+            n = m->ents[o->idx].n;
+            memcpy(fr, m->frames + m->ents[o->idx].first, n * sizeof *fr);
+        } else {
+            n = view_frames(disk, o->idx, fr);
+        }
+        size_t size = sizeof(struct sc_head) + ident + (nr + 1) * sizeof *rv +
+                      (nf + n) * sizeof *fv + b.len;
+        if (bounded && nr > 0 && size > SYMCACHE_MAX_FILE_BYTES)
+            break;
+        rv[nr++] = (struct sc_rec){o->offset, o->len, (uint32_t)nf, (uint32_t)n, 0};
+        for (size_t k = 0; k < n && seeded && !o->fresh; k++) {
+            if (ARRAY_GROW(fv, nf, capf) < 0) /* the strings are where they were */
+                goto out;
+            fv[nf++] = disk->frames[disk->recs[o->idx].first + k];
+        }
+        for (size_t k = 0; k < n && !(seeded && !o->fresh); k++) {
+            if (ARRAY_GROW(fv, nf, capf) < 0)
+                goto out;
+            struct sc_frec *f = &fv[nf++];
+            *f = (struct sc_frec){blob_ref(&b, fr[k].name),        blob_ref(&b, fr[k].source_file),
+                                  blob_ref(&b, fr[k].source_path), blob_ref(&b, fr[k].module),
+                                  (int32_t)fr[k].line,             fr[k].inlined};
+            if (f->name == UINT32_MAX || f->file == UINT32_MAX || f->path == UINT32_MAX ||
+                f->module == UINT32_MAX)
+                goto out;
+        }
+    }
+    *len = sizeof(struct sc_head) + pad8(ident) + nr * sizeof *rv + nf * sizeof *fv + pad8(b.len) + 8;
+    if (!(file = calloc(*len / 8, 8)))
+        goto out;
+    struct sc_head *h = (struct sc_head *)file;
+    magic_field(h->magic);
+    h->ident_len = ident;
+    h->nrecs = nr;
+    h->nframes = nf;
+    h->strbytes = b.len;
+    char *p = (char *)(h + 1);
+    memcpy(p, m->header, ident);
+    p += pad8(ident);
+    memcpy(p, rv, nr * sizeof *rv);
+    p += nr * sizeof *rv;
+    if (nf)
+        memcpy(p, fv, nf * sizeof *fv);
+    p += nf * sizeof *fv;
+    if (b.len)
+        memcpy(p, b.buf, b.len);
+    file[*len / 8 - 1] = unitcache_hash(file, *len / 8 - 1);
+out:
+    free(rv);
+    free(fv);
+    free(b.buf);
+    free(b.slots);
+    return file;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -846,38 +1034,73 @@ static int lock_file(const char *path)
     return -1;
 }
 
-static bool save_module(struct symcache *c, struct sc_module *m)
+/* Replaces one of m's files, <build-id><suffix>: under the module's lock (<build-id>.lock),
+ * write(c, m, path, tmp) re-reads what other writers left in path, writes the merge to tmp
+ * (<path>.tmp.<pid>) and renames it over path. False when the lock cannot be had or write
+ * fails. */
+static bool with_module_lock(struct symcache *c, struct sc_module *m, const char *suffix,
+                             bool (*write)(struct symcache *c, struct sc_module *m,
+                                           const char *path, const char *tmp))
 {
     char path[PATH_MAX], lock[PATH_MAX], tmp[PATH_MAX + 32];
-    file_path(c, m, "", path, sizeof path);
+    file_path(c, m, suffix, path, sizeof path);
     file_path(c, m, ".lock", lock, sizeof lock);
     int lfd = lock_file(lock);
     if (lfd < 0)
         return false;
-    /* entries other processes wrote since this one read the file */
-    const char *why;
-    if (read_file(c, m, path, &why) < 0 && !c->quiet && !m->rewrite)
-        fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n", path,
-                why);
-    size_t len = 0;
-    char *buf = format_file(m, false, &len);
-    if (buf && len > SYMCACHE_MAX_FILE_BYTES) {
-        free(buf);
-        buf = format_file(m, true, &len);
-    }
-    bool ok = false;
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = buf ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
-    if (fd >= 0) {
-        ok = write_all(fd, buf, len) == 0;
-        ok &= close(fd) == 0;
-        ok = ok && rename(tmp, path) == 0;
-        if (!ok)
-            unlink(tmp);
-    }
-    free(buf);
+    bool ok = write(c, m, path, tmp);
     close(lfd); /* releases the lock */
     return ok;
+}
+
+/* Writes buf to tmp and renames it to path. */
+static bool replace_file(const char *path, const char *tmp, const void *buf, size_t len)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return false;
+    bool ok = write_all(fd, buf, len) == 0;
+    ok &= close(fd) == 0;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok)
+        unlink(tmp);
+    return ok;
+}
+
+/* The frames file: what other processes wrote since this one read it, and this run's ranges. */
+static bool write_frames(struct symcache *c, struct sc_module *m, const char *path,
+                         const char *tmp)
+{
+    struct sc_view disk;
+    const char *why;
+    if (read_view(m, path, &disk, &why) < 0 && !c->quiet && !m->rewrite)
+        fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n", path,
+                why);
+    size_t n = 0, len = 0;
+    struct sc_out *recs = merge_records(m, &disk, false, &n);
+    uint64_t *buf = recs ? format_file(m, &disk, recs, n, true, false, &len) : NULL;
+    if (buf && len > SYMCACHE_MAX_FILE_BYTES) {
+        /* too large: the records this run used, then the first that fit */
+        free(buf);
+        free(recs);
+        recs = merge_records(m, &disk, true, &n);
+        buf = recs ? format_file(m, &disk, recs, n, false, true, &len) : NULL;
+    }
+    bool ok = buf && replace_file(path, tmp, buf, len);
+    free(buf);
+    free(recs);
+    free_view(&disk);
+    return ok;
+}
+
+/* The unit tables file (unitcache_save merges and renames). */
+static bool write_units(struct symcache *c, struct sc_module *m, const char *path,
+                        const char *tmp)
+{
+    (void)c;
+    (void)path;
+    return unitcache_save(m->units, tmp) == 0;
 }
 
 struct sc_file {
@@ -942,20 +1165,6 @@ static void trim_dir(struct symcache *c)
     closedir(d);
 }
 
-/* Merges the module's unit tables into its .units file, under the module's lock. */
-static bool save_units(struct symcache *c, struct sc_module *m)
-{
-    char path[PATH_MAX], lock[PATH_MAX], tmp[PATH_MAX + 32];
-    file_path(c, m, ".units", path, sizeof path);
-    file_path(c, m, ".lock", lock, sizeof lock);
-    int lfd = lock_file(lock);
-    if (lfd < 0)
-        return false;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    bool ok = unitcache_save(m->units, tmp) == 0;
-    close(lfd);
-    return ok;
-}
 
 void symcache_save(struct symcache *c)
 {
@@ -973,9 +1182,9 @@ void symcache_save(struct symcache *c)
             if (!made_dir && fs_mkdir_p(c->dir, 0777, why, sizeof why) != 0)
                 return;
             made_dir = true;
-            wrote |= save_units(c, m);
+            wrote |= with_module_lock(c, m, ".units", write_units);
         }
-        if (m->nfresh == 0 && !m->rewrite) {
+        if (m->nents == 0 && !m->rewrite) {
             if (m->hit) {
                 char path[PATH_MAX];
                 file_path(c, m, "", path, sizeof path);
@@ -991,7 +1200,7 @@ void symcache_save(struct symcache *c)
                 return;
             made_dir = true;
         }
-        wrote |= save_module(c, m);
+        wrote |= with_module_lock(c, m, "", write_frames);
     }
     if (wrote)
         trim_dir(c);
@@ -1055,6 +1264,7 @@ void symcache_free(struct symcache *c)
         free(m->order);
         free(m->ents);
         free(m->frames);
+        free_view(&m->view);
         unitcache_free(m->units);
     }
     free(c->mods);

@@ -14,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* First line of every cache file; a file with another first line is ignored. */
-#define SYMCACHE_MAGIC "profreg-symcache 2"
+/* Every cache file starts with this and a newline (NUL-padded to 24 bytes); a file that starts
+ * with another version's is stale (replaced silently), anything else is damaged. */
+#define SYMCACHE_MAGIC "profreg-symcache 3"
 /* A miss is cached for the range of bytes around it that the symbolizer says resolve to the
  * same frames (its innermost DWARF scope), at most SYMCACHE_MAX_RANGE bytes; an answer from
  * the ELF symbol table, which states no range, is widened by probing at most

@@ -63,8 +63,7 @@ struct unitcache {
     size_t nsyms;
 };
 
-/* hash_bytes' mix, 8 bytes a step: the check of a file of megabytes. */
-static uint64_t hash_words(const uint64_t *w, size_t nwords)
+uint64_t unitcache_hash(const uint64_t *w, size_t nwords)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < nwords; i++) {
@@ -161,7 +160,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
                 h->nfns * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where)) +
                 h->nsyms * sizeof(struct sym_symbol) + 8 !=
             len ||
-        hash_words(b, words - 1) != b[words - 1])
+        unitcache_hash(b, words - 1) != b[words - 1])
         goto bad;
     const struct uc_rec *r = (const struct uc_rec *)(h + 1);
     const struct sym_unit_fn *fns = (const struct sym_unit_fn *)(r + h->nunits);
@@ -371,7 +370,7 @@ static uint64_t *format_units(const struct unitcache *u, const struct uc_unit *v
     array_sort(where, h->nfns, sizeof *where, cmp_where);
     if (nsyms)
         memcpy(where + h->nfns, syms, nsyms * sizeof *syms);
-    b[*len / 8 - 1] = hash_words(b, *len / 8 - 1);
+    b[*len / 8 - 1] = unitcache_hash(b, *len / 8 - 1);
     return b;
 }
 

@@ -11,7 +11,7 @@
  *   nfns   x {u64 lo; u64 hi; u64 die}                     struct sym_unit_fn, by unit
  *   nfns   x {u64 lo; u64 hi; u64 cu_off}                  every range, sorted by lo
  *   nsyms  x struct sym_symbol    the module's ELF symbols as the symbolizer sorts them
- *   u64 check          hash of every byte before it (hash_words)
+ *   u64 check          hash of every byte before it (unitcache_hash)
  * in the byte order of the machine that wrote it (another order fails the magic's check). */
 #ifndef PROFREG_UNITCACHE_H
 #define PROFREG_UNITCACHE_H
@@ -27,6 +27,10 @@
 #define UNITCACHE_MAX_FILE_BYTES (16u << 20)
 
 struct unitcache;
+
+/* hash_bytes' mix, 8 bytes a step: the check that ends both binary cache files (this one and
+ * the frames file of symcache.c), over files of megabytes. */
+uint64_t unitcache_hash(const uint64_t *w, size_t nwords);
 
 /* The tables of the file at path (read on the first get) for a module of this identity. */
 struct unitcache *unitcache_new(const char *path, uint64_t ident);

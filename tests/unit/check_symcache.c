@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 
 #include "symbolize/symcache.h"
+#include "symbolize/unitcache.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -179,6 +180,26 @@ static size_t count_lines(const char *s)
     return n;
 }
 
+/* A whole (binary) file: malloc'd bytes (8-byte aligned), *len. */
+static uint64_t *read_raw(const char *path, size_t *len)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    *len = (size_t)st.st_size;
+    uint64_t *b = malloc(*len + 8);
+    int fd = open(path, O_RDONLY);
+    ck_assert(b && fd >= 0 && read(fd, b, *len) == (ssize_t)*len);
+    close(fd);
+    return b;
+}
+
+static void write_raw(const char *path, const void *b, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert(fd >= 0 && write(fd, b, len) == (ssize_t)len);
+    close(fd);
+}
+
 START_TEST(test_second_run_served_without_symbolizer)
 {
     fill_addrs();
@@ -198,18 +219,22 @@ START_TEST(test_second_run_served_without_symbolizer)
     ck_assert_int_eq(opened, 0); /* libdw never opened */
     ck_assert_str_eq(warm, cold);
 
-    /* one file per module, named by build-id, starting with the magic line */
+    /* one file per module, named by build-id, starting with the magic line, then the
+     * module's identity lines */
     char names[8][128];
     size_t n = cache_files(tu_tmp, names, 8);
     ck_assert_uint_eq(n, modules_of_addrs()); /* this executable and libc */
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/symbols/%s", tu_tmp, names[i]);
-        char *text = tu_read_file(path);
-        char head[256];
-        snprintf(head, sizeof head, "%s\nbuild-id %.127s\n", SYMCACHE_MAGIC, names[i]);
-        ck_assert_msg(strncmp(text, head, strlen(head)) == 0, "%s", text);
-        free(text);
+        size_t len;
+        uint64_t *b = read_raw(path, &len);
+        char magic[64], id[256];
+        snprintf(magic, sizeof magic, "%s\n", SYMCACHE_MAGIC);
+        snprintf(id, sizeof id, "%s\nbuild-id %.127s\n", SYMCACHE_MAGIC, names[i]);
+        ck_assert(len > 64 && memcmp(b, magic, strlen(magic)) == 0);
+        ck_assert(memmem(b, len, id, strlen(id)) != NULL); /* the identity's first lines */
+        free(b);
     }
     free(cold);
     free(warm);
@@ -249,12 +274,28 @@ static void check_damage_ignored(void (*damage)(const char *path))
 
 static void flip_a_byte(const char *path)
 {
-    char *text = tu_read_file(path);
-    char *f = strstr(text, "\nf ");
-    ck_assert_ptr_nonnull(f);
-    f[4] = f[4] == 'x' ? 'y' : 'x'; /* inside a frame line: only the hash can tell */
-    tu_write_file(path, text);
-    free(text);
+    size_t len;
+    uint64_t *b = read_raw(path, &len);
+    char *name = memmem(b, len, "cached_function", 15);
+    ck_assert_ptr_nonnull(name);
+    name[3] ^= 0x20; /* inside a function's name: only the hash can tell */
+    write_raw(path, b, len);
+    free(b);
+}
+
+/* A file whose check is right but whose first record's frames lie past the file's frames. */
+static void bad_record_rehashed(const char *path)
+{
+    size_t len;
+    uint64_t *b = read_raw(path, &len);
+    /* the head: 24 bytes of magic, then the identity's length, the numbers of records,
+     * frames and string bytes; the identity; then the records (offset, len, first, n) */
+    uint64_t ident = b[3], nframes = b[5];
+    uint32_t *rec = (uint32_t *)((char *)b + 56 + ((ident + 7) & ~(uint64_t)7));
+    rec[3] = (uint32_t)nframes; /* first */
+    b[len / 8 - 1] = unitcache_hash(b, len / 8 - 1);
+    write_raw(path, b, len);
+    free(b);
 }
 
 static void cut_in_half(const char *path)
@@ -281,6 +322,12 @@ START_TEST(test_truncated_file_ignored_with_one_line)
 }
 END_TEST
 
+START_TEST(test_bad_record_ignored_with_one_line)
+{
+    check_damage_ignored(bad_record_rehashed);
+}
+END_TEST
+
 START_TEST(test_garbage_file_ignored_with_one_line)
 {
     check_damage_ignored(garbage);
@@ -300,9 +347,10 @@ START_TEST(test_file_of_another_identity_never_serves)
     char other[4096];
     snprintf(other, sizeof other, "%s/symbols/%s", tu_tmp,
              strstr(mine, names[0]) ? names[1] : names[0]);
-    char *text = tu_read_file(other);
-    tu_write_file(mine, text);
-    free(text);
+    size_t len;
+    uint64_t *b = read_raw(other, &len);
+    write_raw(mine, b, len);
+    free(b);
 
     char *frames;
     opened = 0;
@@ -330,9 +378,12 @@ START_TEST(test_other_format_version_replaced_silently)
     struct symcache_stats st;
     char *cold = run(tu_tmp, true, &st);
     const char *path = exe_file(tu_tmp);
-    char *text = tu_read_file(path);
-    char *old = tu_replace(text, SYMCACHE_MAGIC, "profreg-symcache 1");
-    tu_write_file(path, old);
+    size_t len;
+    uint64_t *b = read_raw(path, &len);
+    ck_assert(memcmp(b, SYMCACHE_MAGIC, strlen(SYMCACHE_MAGIC)) == 0);
+    memcpy(b, "profreg-symcache 1", strlen(SYMCACHE_MAGIC)); /* a valid check, an old version */
+    b[len / 8 - 1] = unitcache_hash(b, len / 8 - 1);
+    write_raw(path, b, len);
     char *frames;
     char *err = capture_stderr(tu_tmp, run, &st, &frames);
     ck_assert_str_eq(err, "");
@@ -342,8 +393,7 @@ START_TEST(test_other_format_version_replaced_silently)
     free(frames);
     free(run(tu_tmp, true, &st));
     ck_assert_uint_eq(st.hits, NADDR); /* rewritten in this version */
-    free(text);
-    free(old);
+    free(b);
     free(cold);
 }
 END_TEST
@@ -626,6 +676,7 @@ int main(void)
     tcase_add_test(tc, test_second_run_served_without_symbolizer);
     tcase_add_test(tc, test_corrupt_file_ignored_with_one_line);
     tcase_add_test(tc, test_truncated_file_ignored_with_one_line);
+    tcase_add_test(tc, test_bad_record_ignored_with_one_line);
     tcase_add_test(tc, test_garbage_file_ignored_with_one_line);
     tcase_add_test(tc, test_file_of_another_identity_never_serves);
     tcase_add_test(tc, test_other_version_never_serves);

@@ -1,0 +1,132 @@
+/* symreplay.c — preloaded into a program, resolves a fixed list of file offsets of that program's
+ * executable the way the preload does at exit (symbol cache in front of the libdw symbolizer),
+ * then exits without running the program: the exit work on a large PIE binary, repeatable and
+ * without sampling noise (for perf or callgrind; symbolize_bench cannot dlopen an executable).
+ *
+ *   SYMREPLAY_OFFSETS=FILE SYMREPLAY_EXE=PROGRAM [SYMREPLAY_CACHE=DIR|none] \
+ *       [SYMREPLAY_PRINT=1] LD_PRELOAD=build/libsymreplay.so PROGRAM
+ * Only a process whose executable is PROGRAM (its real path) does anything: under valgrind, the
+ * launcher is preloaded too.
+ * FILE holds one hexadecimal file offset a line. Prints one line of counts and the CPU time of
+ * the work (symreplay_run) on stderr; with SYMREPLAY_PRINT=1, the frames on stdout. Never
+ * spawns anything; meant for benches only. */
+#include "symbolize/symcache.h"
+
+#include "core/array.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct exe {
+    uintptr_t base;
+    const ElfW(Phdr) * phdr;
+    int nphdr;
+};
+
+static int first_object(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    struct exe *e = ctx;
+    e->base = info->dlpi_addr;
+    e->phdr = info->dlpi_phdr;
+    e->nphdr = info->dlpi_phnum;
+    return 1; /* the executable comes first */
+}
+
+/* The address where file offset off of the executable is mapped, or 0. */
+static uint64_t offset_to_addr(const struct exe *e, uint64_t off)
+{
+    for (int i = 0; i < e->nphdr; i++) {
+        const ElfW(Phdr) *ph = &e->phdr[i];
+        if (ph->p_type == PT_LOAD && off >= ph->p_offset && off < ph->p_offset + ph->p_filesz)
+            return e->base + off - ph->p_offset + ph->p_vaddr;
+    }
+    return 0;
+}
+
+static struct symbolizer *open_sym(void *ctx, char *err, size_t errlen)
+{
+    return symbolizer_open_self(ctx, err, errlen);
+}
+
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The work measured: open the cache, resolve every address, save, free. */
+__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, size_t n, const char *cache,
+                                             int print);
+__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, size_t n, const char *cache,
+                                             int print)
+{
+    double t0 = cpu_ms();
+    int none = strcmp(cache, "none") == 0;
+    struct sym_options so = {NULL, none ? NULL : cache, none, NULL, 0};
+    struct symcache_options co = {cache, NULL, "replay", 0, open_sym, &so};
+    struct symcache *c = symcache_new(&co);
+    if (!c)
+        return;
+    size_t frames = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct sym_frame f[SYM_MAX_FRAMES];
+        size_t nf = symcache_resolve(c, addrs[k], f, SYM_MAX_FRAMES);
+        frames += nf;
+        for (size_t j = 0; print && j < nf; j++)
+            printf("%" PRIx64 "\t%s\t%s\t%ld\t%d\n", addrs[k], f[j].name,
+                   f[j].source_file ? f[j].source_file : "??", f[j].line, f[j].inlined);
+    }
+    symcache_save(c);
+    struct symcache_stats st = symcache_stats(c);
+    struct symbolizer_stats ss = {0};
+    if (symcache_symbolizer(c))
+        symbolizer_stats(symcache_symbolizer(c), &ss);
+    symcache_free(c);
+    fprintf(stderr,
+            "symreplay: %zu addresses, %zu frames, hits %" PRIu64 ", misses %" PRIu64
+            ", cus %zu (from cache %zu), %.2f ms CPU\n",
+            n, frames, st.hits, st.misses, ss.cus_indexed, ss.cus_from_store, cpu_ms() - t0);
+}
+
+__attribute__((constructor)) static void symreplay_main(void)
+{
+    const char *list = getenv("SYMREPLAY_OFFSETS");
+    const char *cache = getenv("SYMREPLAY_CACHE");
+    const char *print = getenv("SYMREPLAY_PRINT");
+    const char *want = getenv("SYMREPLAY_EXE");
+    char exe[PATH_MAX], real[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (!list || !want || len <= 0 || !realpath(want, real))
+        return;
+    exe[len] = '\0';
+    if (strcmp(exe, real) != 0)
+        return;
+    struct exe e = {0};
+    dl_iterate_phdr(first_object, &e);
+    FILE *in = fopen(list, "r");
+    if (!in) {
+        fprintf(stderr, "symreplay: cannot read %s\n", list);
+        _exit(1);
+    }
+    uint64_t *addrs = NULL;
+    size_t n = 0, cap = 0;
+    char line[128];
+    while (fgets(line, sizeof line, in)) {
+        uint64_t a = offset_to_addr(&e, strtoull(line, NULL, 16));
+        if (a && ARRAY_GROW(addrs, n, cap) == 0)
+            addrs[n++] = a;
+    }
+    fclose(in);
+    symreplay_run(addrs, n, cache ? cache : "none", print && *print == '1');
+    free(addrs);
+    fflush(stdout);
+    _exit(0);
+}
