@@ -7,7 +7,10 @@
 #    of BENCH_RUNS runs, first with an empty symbol cache each run ("first run"), then with
 #    the cache the earlier runs filled ("cached"). Skipped, with a line saying so, when unset:
 #    such a binary is built from public source, not shipped (docs/design.md names the one
-#    the numbers there come from).
+#    the numbers there come from). Which addresses a run samples varies, so for profiling the
+#    exit work itself build/libsymreplay.so (make build/libsymreplay.so) replays a fixed list
+#    of file offsets inside the program (tests/eval/symreplay.c says how), under perf or
+#    callgrind.
 # 2. A C++ build under `profreg record -- make -j2` with PROFREG_TARGET=cc1plus against the
 #    same build unprofiled (three of the test workloads, -O2 -g): hyperfine, medians and
 #    their ratio.
