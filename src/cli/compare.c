@@ -1,5 +1,5 @@
 /* compare.c — `profreg compare`: judge the newest runs of an executable against its baseline
- * (SPEC section 4), print the table, write the comparison report, or set the baseline.
+ * (docs/judging.md), print the table, write the comparison report, or set the baseline.
  * Every input is read and validated before anything is written. */
 #include "cli.h"
 
