@@ -710,7 +710,8 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
             m->hit = true;
             c->stats.hits++;
             struct sym_frame fr[SYM_MAX_FRAMES];
-            return copy_frames(fr, view_frames(&m->view, (size_t)i, fr), out, max);
+            size_t n = view_frames(&m->view, (size_t)i, fr);
+            return copy_frames(fr, n, out, max);
         }
         struct sc_entry *e = find_entry(m, offset);
         if (e) {
@@ -819,9 +820,9 @@ static uint32_t blob_ref(struct blob *b, const char *s)
     if ((b->nused + 1) * 2 > b->nslots && blob_grow(b) < 0)
         return UINT32_MAX;
     size_t len = strlen(s);
-    uint32_t *slot = blob_slot(b, s, len);
-    if (*slot)
-        return *slot;
+    uint32_t *slot = blob_slot(b, s, len), found = *slot;
+    if (found != 0)
+        return found;
     if (b->len + len + 1 > UINT32_MAX - 1)
         return UINT32_MAX;
     if (b->len + len + 1 > b->cap) {
