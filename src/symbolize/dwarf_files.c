@@ -18,11 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One unit's file table: names[i] is file i (NULL: no such file), or failed. */
+/* One unit's file table: names[i] is file i (NULL: no such file), or failed; and where its
+ * line program lies, with the header fields that decode it (lines: false when this reader
+ * leaves the program to libdw). */
 struct table {
     char **names;
     size_t n;
     bool failed;
+    bool lines;
+    const unsigned char *prog, *prog_end;
+    unsigned min_inst, default_is_stmt, line_range, opcode_base, addr_size;
+    int line_base;
+    /* the last answer, which holds for every address in [memo_lo, memo_hi) */
+    bool memo;
+    uint64_t memo_lo, memo_hi;
+    int memo_found;
+    uint64_t memo_line, memo_file;
 };
 
 /* The raw string and line sections of one Dwarf. */
@@ -38,7 +49,7 @@ struct dwarf_files {
     struct hmap sect_map; /* Dwarf * -> index into sects */
     struct sections *sects;
     size_t nsects, capsects;
-    unsigned read, fallbacks;
+    unsigned read, fallbacks, line_scans;
 };
 
 struct dwarf_files *dwarf_files_new(void)
@@ -65,6 +76,11 @@ void dwarf_files_free(struct dwarf_files *df)
     hmap_free(&df->table_map);
     hmap_free(&df->sect_map);
     free(df);
+}
+
+unsigned dwarf_files_line_scans(const struct dwarf_files *df)
+{
+    return df->line_scans;
 }
 
 void dwarf_files_stats(const struct dwarf_files *df, unsigned *tables, unsigned *fallbacks)
@@ -289,9 +305,19 @@ static char *join(const char *dir, const char *name)
     return s;
 }
 
+/* Whether the standard opcodes 1..12 take the arguments DWARF 4/5 gives them (libdw rejects a
+ * program whose lengths differ for an opcode it interprets; this reader then defers to it). */
+static bool standard_lengths(const unsigned char *lengths, unsigned opcode_base)
+{
+    static const unsigned char want[12] = {0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1};
+    if (opcode_base != 13)
+        return false;
+    return memcmp(lengths, want, sizeof want) == 0;
+}
+
 /* Fills t from the header at off; false when it cannot be read here. */
 static bool read_table(struct table *t, const struct sections *sc, uint64_t off,
-                       const char *comp_dir)
+                       const char *comp_dir, unsigned addr_size)
 {
     Elf_Data *d = sc->line;
     if (!d || !d->d_buf || off >= d->d_size)
@@ -307,21 +333,40 @@ static bool read_table(struct table *t, const struct sections *sc, uint64_t off,
     if (r.bad || len > (uint64_t)(r.end - r.p))
         return false;
     r.end = r.p + len;
+    const unsigned char *unit_end = r.end;
     unsigned version = (unsigned)rd_fixed(&r, 2);
     if (version < 2 || version > 5)
         return false;
-    if (version >= 5)
-        rd_skip(&r, 2); /* address_size, segment_selector_size */
+    unsigned line_addr_size = addr_size, seg_size = 0;
+    if (version >= 5) {
+        line_addr_size = (unsigned)rd_fixed(&r, 1);
+        seg_size = (unsigned)rd_fixed(&r, 1);
+    }
     uint64_t hlen = rd_fixed(&r, offsz);
     if (r.bad || hlen > (uint64_t)(r.end - r.p))
         return false;
-    r.end = r.p + hlen;                /* the tables lie within the header */
-    rd_skip(&r, version >= 4 ? 5 : 4); /* min_inst_length, [max_ops], default_is_stmt,
-                                          line_base, line_range */
+    r.end = r.p + hlen; /* the tables lie within the header */
+    const unsigned char *prog = r.end;
+    unsigned min_inst = (unsigned)rd_fixed(&r, 1);
+    unsigned max_ops = version >= 4 ? (unsigned)rd_fixed(&r, 1) : 1;
+    unsigned default_is_stmt = (unsigned)rd_fixed(&r, 1);
+    int line_base = (int)(signed char)rd_fixed(&r, 1);
+    unsigned line_range = (unsigned)rd_fixed(&r, 1);
     unsigned opcode_base = (unsigned)rd_fixed(&r, 1);
+    const unsigned char *lengths = r.p;
     rd_skip(&r, opcode_base ? opcode_base - 1 : 0);
     if (r.bad)
         return false;
+    t->lines = !sc->big_endian && max_ops == 1 && line_range != 0 && standard_lengths(lengths, opcode_base) &&
+               line_addr_size == addr_size && seg_size == 0 && (addr_size == 4 || addr_size == 8);
+    t->prog = prog;
+    t->prog_end = unit_end;
+    t->min_inst = min_inst;
+    t->default_is_stmt = default_is_stmt;
+    t->line_base = line_base;
+    t->line_range = line_range;
+    t->opcode_base = opcode_base;
+    t->addr_size = addr_size;
 
     const char **dpaths = NULL, **fpaths = NULL;
     uint64_t *ddirs = NULL, *fdirs = NULL;
@@ -387,8 +432,8 @@ out:
 static const struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
 {
     Dwarf_Die cudie;
-    uint8_t unit_type;
-    if (!dwarf_cu_die(cu, &cudie, NULL, NULL, NULL, NULL, NULL, NULL) ||
+    uint8_t unit_type, addr_size = 0;
+    if (!dwarf_cu_die(cu, &cudie, NULL, NULL, &addr_size, NULL, NULL, NULL) ||
         dwarf_cu_info(cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
         unit_type == DW_UT_split_compile || unit_type == DW_UT_split_type)
         return NULL;
@@ -407,13 +452,14 @@ static const struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
     const struct sections *sc = dbg ? sections_for(df, dbg) : NULL;
     if (!sc || ARRAY_GROW(df->tables, df->ntables, df->captables) < 0)
         return NULL;
-    struct table t = {NULL, 0, false};
+    struct table t = {0};
     const char *comp_dir = dwarf_formstring(dwarf_attr(&cudie, DW_AT_comp_dir, &attr));
-    if (!read_table(&t, sc, off, comp_dir)) {
+    if (!read_table(&t, sc, off, comp_dir, addr_size)) {
         for (size_t i = 0; i < t.n; i++)
             free(t.names[i]);
         free(t.names);
-        t = (struct table){NULL, 0, true};
+        t = (struct table){0};
+        t.failed = true;
     }
     if (hmap_intern(&df->table_map, &key, sizeof key, (uint32_t)df->ntables, &idx) < 0) {
         for (size_t i = 0; i < t.n; i++)
@@ -439,4 +485,221 @@ const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die)
         return dwarf_decl_file(die);
     }
     return idx < t->n ? t->names[idx] : NULL;
+}
+
+/* ---- one address in the line program ------------------------------------------------------ */
+
+/* A row's address and what the answer needs of it. */
+struct row {
+    uint64_t addr;
+    int64_t line;
+    uint64_t file;
+    bool end;
+};
+
+/* Decodes t's line program, without storing it, to find the row libdw's
+ * dwarf_getsrc_die and dwfl_module_getsrc pick for addr. libdw (elfutils 0.188) sorts all
+ * rows by address, an end_sequence row before the others at its address, else in program
+ * order; marks the last sorted row end_sequence; and answers with the last sorted row at or
+ * below addr unless it is an end_sequence row (none below the first row). So: the highest row
+ * address at or below addr;
+ * among the rows there the last one not ending a sequence in program order; none when every
+ * row there ends a sequence or that address is the highest of the program. 1: found; 0: no
+ * row; -1: something libdw would treat otherwise (DW_LNE_define_file, a value it rejects or
+ * truncates, malformed data), left to it. */
+static int scan_program(const struct table *t, uint64_t addr, struct row *out, uint64_t *lo,
+                        uint64_t *hi)
+{
+    const unsigned char *p = t->prog, *end = t->prog_end;
+    uint64_t a = 0, max_addr = 0, min_addr = 0, next = UINT64_MAX;
+    int64_t line = 1;
+    uint64_t file = 1;
+    bool any = false, have = false, have_row = false;
+    struct row best = {0, 0, 0, false};
+    /* reads one LEB128 into v (unsigned) or fails */
+#define ULEB(v)                                                                                   \
+    do {                                                                                          \
+        uint64_t v_ = 0;                                                                          \
+        unsigned sh_ = 0;                                                                         \
+        for (;;) {                                                                                \
+            if (p >= end || sh_ > 63)                                                             \
+                return -1;                                                                        \
+            unsigned char b_ = *p++;                                                              \
+            v_ |= (uint64_t)(b_ & 0x7f) << sh_;                                                   \
+            sh_ += 7;                                                                             \
+            if (!(b_ & 0x80))                                                                     \
+                break;                                                                            \
+        }                                                                                         \
+        (v) = v_;                                                                                 \
+    } while (0)
+#define ROW(is_end)                                                                               \
+    do {                                                                                          \
+        if (line < INT32_MIN || line > INT32_MAX || file > UINT32_MAX)                            \
+            return -1;                                                                            \
+        if (!any || a > max_addr)                                                                 \
+            max_addr = a;                                                                         \
+        if (!any || a < min_addr)                                                                 \
+            min_addr = a;                                                                         \
+        if (a > addr && a < next)                                                                 \
+            next = a;                                                                             \
+        any = true;                                                                               \
+        if (a <= addr && (!have || a > best.addr || (a == best.addr && !(is_end)))) {             \
+            if (!have || a > best.addr)                                                           \
+                have_row = false;                                                                 \
+            have = true;                                                                          \
+            best.addr = a;                                                                        \
+            if (!(is_end)) {                                                                      \
+                best.line = line;                                                                 \
+                best.file = file;                                                                 \
+                have_row = true;                                                                  \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
+    while (p < end) {
+        unsigned op = *p++;
+        if (op >= t->opcode_base) {
+            unsigned adj = op - t->opcode_base;
+            line += t->line_base + (int)(adj % t->line_range);
+            a += (uint64_t)t->min_inst * (adj / t->line_range);
+            ROW(false);
+        } else if (op == 0) {
+            if (end - p < 2)
+                return -1;
+            unsigned len = *p++; /* libdw reads the length as one byte */
+            if (len & 0x80 || (size_t)(end - p) < len || len == 0)
+                return -1;
+            unsigned sub = *p++;
+            switch (sub) {
+            case DW_LNE_end_sequence:
+                if (len != 1)
+                    return -1;
+                ROW(true);
+                a = 0;
+                line = 1;
+                file = 1;
+                break;
+            case DW_LNE_set_address:
+                if (len != t->addr_size + 1)
+                    return -1;
+                a = 0;
+                for (unsigned i = 0; i < t->addr_size; i++)
+                    a |= (uint64_t)p[i] << (8 * i);
+                p += t->addr_size;
+                break;
+            case DW_LNE_set_discriminator: {
+                const unsigned char *want = p + len - 1;
+                uint64_t u;
+                ULEB(u);
+                (void)u;
+                if (p != want)
+                    return -1;
+                break;
+            }
+            case DW_LNE_define_file:
+                return -1;
+            default:
+                if (sub >= DW_LNE_lo_user)
+                    return -1;
+                p += len - 1; /* unknown: skipped */
+            }
+        } else {
+            uint64_t u;
+            switch (op) {
+            case DW_LNS_copy:
+                ROW(false);
+                break;
+            case DW_LNS_advance_pc:
+                ULEB(u);
+                if (u > UINT32_MAX)
+                    return -1;
+                a += (uint64_t)t->min_inst * u;
+                break;
+            case DW_LNS_advance_line: {
+                uint64_t v = 0;
+                unsigned sh = 0;
+                unsigned char b;
+                do {
+                    if (p >= end || sh > 63)
+                        return -1;
+                    b = *p++;
+                    v |= (uint64_t)(b & 0x7f) << sh;
+                    sh += 7;
+                } while (b & 0x80);
+                if (sh < 64 && (b & 0x40))
+                    v |= ~(uint64_t)0 << sh;
+                int64_t d = (int64_t)v;
+                if (d < INT32_MIN || d > INT32_MAX)
+                    return -1;
+                line += d;
+                break;
+            }
+            case DW_LNS_set_file:
+                ULEB(u);
+                if (u > UINT32_MAX)
+                    return -1;
+                file = u;
+                break;
+            case DW_LNS_set_column:
+                ULEB(u);
+                if (u > UINT16_MAX)
+                    return -1;
+                break;
+            case DW_LNS_const_add_pc:
+                a += (uint64_t)t->min_inst * ((255 - t->opcode_base) / t->line_range);
+                break;
+            case DW_LNS_fixed_advance_pc:
+                if (end - p < 2)
+                    return -1;
+                a += (uint64_t)p[0] | (uint64_t)p[1] << 8;
+                p += 2;
+                break;
+            case DW_LNS_set_isa:
+                ULEB(u);
+                if (u > 255)
+                    return -1;
+                break;
+            default: /* negate_stmt, set_basic_block, prologue_end, epilogue_begin */
+                break;
+            }
+        }
+    }
+#undef ULEB
+#undef ROW
+    /* the answer depends only on the highest row address at or below addr */
+    *lo = have ? best.addr : 0;
+    *hi = next;
+    if (!any)
+        return 0;
+    if (!have) {
+        *hi = min_addr;
+        return 0; /* every row lies above addr */
+    }
+    if (!have_row || best.addr == max_addr)
+        return 0;
+    *out = best;
+    return 1;
+}
+
+int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
+                        const char **path, int *line)
+{
+    struct table *t = cudie->cu ? (struct table *)table_for(df, cudie->cu) : NULL;
+    if (!t || !t->lines)
+        return -1;
+    if (!t->memo || addr < t->memo_lo || addr >= t->memo_hi) {
+        struct row r = {0, 0, 0, false};
+        uint64_t lo = 0, hi = 0;
+        t->memo_found = scan_program(t, addr, &r, &lo, &hi);
+        t->memo = true;
+        t->memo_lo = lo;
+        t->memo_hi = hi;
+        t->memo_line = (uint64_t)r.line;
+        t->memo_file = r.file;
+        df->line_scans++;
+    }
+    if (t->memo_found <= 0)
+        return t->memo_found;
+    *path = t->memo_file < t->n ? t->names[t->memo_file] : NULL;
+    *line = (int)(int64_t)t->memo_line;
+    return 1;
 }

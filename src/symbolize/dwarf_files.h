@@ -22,6 +22,17 @@ void dwarf_files_free(struct dwarf_files *df);
  * read here (a form this reader does not know, a split unit). */
 const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die);
 
+/* The file and line of the line-table row at addr (a DWARF address, unbiased) in the unit of
+ * cudie, as dwarf_getsrc_die(cudie, addr) and dwfl_module_getsrc (for the unit libdwfl finds
+ * there) give them with dwarf_linesrc and dwarf_lineno, without decoding and sorting the whole
+ * program into memory. 1: found (*path NULL when the row names no file of the table); 0: libdw
+ * has no row there; -1: not answered here (ask libdw). */
+int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
+                        const char **path, int *line);
+
+/* Passes over line programs made by dwarf_files_line_at (for tests and statistics). */
+unsigned dwarf_files_line_scans(const struct dwarf_files *df);
+
 /* Tables read by this reader, and decl files it left to libdw (for tests and statistics). */
 void dwarf_files_stats(const struct dwarf_files *df, unsigned *tables, unsigned *fallbacks);
 

@@ -307,9 +307,16 @@ static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *
     bool have_cu = dwarf_diecu(die, &cu, NULL, NULL) != NULL;
     Dwarf_Addr entry;
     if (!path && have_cu && dwarf_entrypc(die, &entry) == 0) {
-        Dwarf_Line *l = dwarf_getsrc_die(&cu, entry);
-        if (l && (path = dwarf_linesrc(l, NULL, NULL)) && dwarf_lineno(l, &line) != 0)
-            line = -1;
+        /* one pass over the unit's line program, not libdw's decoding and sorting of it */
+        int row_line = -1;
+        int found = dwarf_files_line_at(s->files, &cu, entry, &path, &row_line);
+        if (found > 0 && path) {
+            line = row_line;
+        } else if (found < 0) {
+            Dwarf_Line *l = dwarf_getsrc_die(&cu, entry);
+            if (l && (path = dwarf_linesrc(l, NULL, NULL)) && dwarf_lineno(l, &line) != 0)
+                line = -1;
+        }
     }
     char buf[4096];
     set_source(s, f, absolute_source(path, have_cu ? &cu : NULL, buf, sizeof buf), line);
@@ -319,6 +326,18 @@ static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *
 static void fill_source_at(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
                            struct sym_frame *f)
 {
+    Dwarf_Addr bias;
+    Dwarf_Die *unit = dwfl_module_addrdie(mod, addr, &bias);
+    const char *row_path = NULL;
+    int row_line = -1, found = unit ? dwarf_files_line_at(s->files, unit, addr - bias, &row_path,
+                                                          &row_line)
+                                    : -1;
+    if (found >= 0) {
+        char rbuf[4096];
+        set_source(s, f, absolute_source(found ? row_path : NULL, unit, rbuf, sizeof rbuf),
+                   row_line);
+        return;
+    }
     Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
     int line = -1;
     const char *path = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;

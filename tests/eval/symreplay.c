@@ -8,7 +8,9 @@
  * Only a process whose executable is PROGRAM (its real path) does anything: under valgrind, the
  * launcher is preloaded too.
  * FILE holds one hexadecimal file offset a line. Prints one line of counts and the CPU time of
- * the work (symreplay_run) on stderr; with SYMREPLAY_PRINT=1, the frames on stdout. Never
+ * the work (symreplay_run) on stderr; with SYMREPLAY_PRINT=1, the frames on stdout, each line
+ * starting with the address's file offset (not its address, which moves with ASLR), so the output
+ * of two builds can be compared byte for byte. Never
  * spawns anything; meant for benches only. */
 #include "symbolize/symcache.h"
 
@@ -63,10 +65,10 @@ static double cpu_ms(void)
 }
 
 /* The work measured: open the cache, resolve every address, save, free. */
-__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, size_t n, const char *cache,
-                                             int print);
-__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, size_t n, const char *cache,
-                                             int print)
+__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64_t *offs,
+                                             size_t n, const char *cache, int print);
+__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64_t *offs,
+                                             size_t n, const char *cache, int print)
 {
     double t0 = cpu_ms();
     int none = strcmp(cache, "none") == 0;
@@ -81,7 +83,7 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, size_t n, co
         size_t nf = symcache_resolve(c, addrs[k], f, SYM_MAX_FRAMES);
         frames += nf;
         for (size_t j = 0; print && j < nf; j++)
-            printf("%" PRIx64 "\t%s\t%s\t%ld\t%d\n", addrs[k], f[j].name,
+            printf("%" PRIx64 "\t%s\t%s\t%ld\t%d\n", offs[k], f[j].name,
                    f[j].source_file ? f[j].source_file : "??", f[j].line, f[j].inlined);
     }
     symcache_save(c);
@@ -116,17 +118,23 @@ __attribute__((constructor)) static void symreplay_main(void)
         fprintf(stderr, "symreplay: cannot read %s\n", list);
         _exit(1);
     }
-    uint64_t *addrs = NULL;
-    size_t n = 0, cap = 0;
+    uint64_t *addrs = NULL, *offs = NULL;
+    size_t n = 0, cap = 0, no = 0, ocap = 0;
     char line[128];
     while (fgets(line, sizeof line, in)) {
-        uint64_t a = offset_to_addr(&e, strtoull(line, NULL, 16));
-        if (a && ARRAY_GROW(addrs, n, cap) == 0)
-            addrs[n++] = a;
+        uint64_t off = strtoull(line, NULL, 16);
+        uint64_t a = offset_to_addr(&e, off);
+        if (!a)
+            continue;
+        if (ARRAY_GROW(addrs, n, cap) != 0 || ARRAY_GROW(offs, no, ocap) != 0)
+            break;
+        addrs[n++] = a;
+        offs[no++] = off;
     }
     fclose(in);
-    symreplay_run(addrs, n, cache ? cache : "none", print && *print == '1');
+    symreplay_run(addrs, offs, n < no ? n : no, cache ? cache : "none", print && *print == '1');
     free(addrs);
+    free(offs);
     fflush(stdout);
     _exit(0);
 }

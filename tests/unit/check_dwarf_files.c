@@ -2,7 +2,9 @@
  * dwarf_decl_file (which decodes the whole line program): every DIE with DW_AT_decl_file in
  * real binaries gets the same name, for DWARF 5 (gcc 12's default), DWARF 4 (a -gdwarf-4
  * build) and a separate debug file with zlib-compressed sections; none is left to libdw. A
- * truncated header is refused (left to libdw), not misread. */
+ * truncated header is refused (left to libdw), not misread. The line-table row at an address
+ * (dwarf_files_line_at, one pass over the program) is libdw's dwarf_getsrc_die's, file and
+ * line, at every row's address and the bytes either side of it. */
 #include "testutil.h"
 
 #include "symbolize/dwarf_files.h"
@@ -15,7 +17,7 @@
 
 struct tally {
     struct dwarf_files *df;
-    long compared;
+    long compared, lines;
 };
 
 static void compare_all(struct tally *t, Dwarf_Die *parent)
@@ -36,6 +38,38 @@ static void compare_all(struct tally *t, Dwarf_Die *parent)
     } while (dwarf_siblingof(&c, &c) == 0);
 }
 
+/* Compares the row at every row address of cu, and one byte either side, with libdw's. */
+static long compare_lines(struct dwarf_files *df, Dwarf_Die *cu)
+{
+    Dwarf_Lines *lines;
+    size_t n;
+    if (dwarf_getsrclines(cu, &lines, &n) != 0)
+        return 0;
+    long compared = 0;
+    for (size_t i = 0; i < n; i++) {
+        Dwarf_Addr a;
+        ck_assert_int_eq(dwarf_lineaddr(dwarf_onesrcline(lines, i), &a), 0);
+        for (Dwarf_Addr q = a ? a - 1 : a; q <= a + 1; q++) {
+            Dwarf_Line *l = dwarf_getsrc_die(cu, q);
+            const char *want = l ? dwarf_linesrc(l, NULL, NULL) : NULL;
+            int want_line = -1, got_line = -1;
+            if (want)
+                dwarf_lineno(l, &want_line);
+            const char *got = NULL;
+            int found = dwarf_files_line_at(df, cu, q, &got, &got_line);
+            ck_assert_msg(found >= 0, "0x%lx: left to libdw", (unsigned long)q);
+            if (!found)
+                got = NULL;
+            ck_assert_msg((want == NULL) == (got == NULL) && (!want || strcmp(want, got) == 0) &&
+                              (!want || want_line == got_line),
+                          "0x%lx: %s:%d, libdw %s:%d", (unsigned long)q, got ? got : "(null)",
+                          got_line, want ? want : "(null)", want_line);
+            compared++;
+        }
+    }
+    return compared;
+}
+
 /* Compares every DIE of path; returns how many, and how many tables were read. */
 static long check_file(const char *path, unsigned *tables)
 {
@@ -43,19 +77,22 @@ static long check_file(const char *path, unsigned *tables)
     ck_assert_msg(fd >= 0, "%s", path);
     Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
     ck_assert_msg(dw != NULL, "%s: %s", path, dwarf_errmsg(-1));
-    struct tally t = {dwarf_files_new(), 0};
+    struct tally t = {dwarf_files_new(), 0, 0};
     ck_assert_ptr_nonnull(t.df);
     Dwarf_Off off = 0, next;
     size_t header;
     while (dwarf_nextcu(dw, off, &next, &header, NULL, NULL, NULL) == 0) {
         Dwarf_Die cu;
-        if (dwarf_offdie(dw, off + header, &cu))
+        if (dwarf_offdie(dw, off + header, &cu)) {
             compare_all(&t, &cu);
+            t.lines += compare_lines(t.df, &cu);
+        }
         off = next;
     }
     unsigned fallbacks;
     dwarf_files_stats(t.df, tables, &fallbacks);
     ck_assert_msg(fallbacks == 0, "%s: %u questions left to libdw", path, fallbacks);
+    ck_assert_msg(t.lines >= 3, "%s: %ld line rows compared", path, t.lines);
     dwarf_files_free(t.df);
     dwarf_end(dw);
     close(fd);
