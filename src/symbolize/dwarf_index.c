@@ -20,9 +20,11 @@
 #include "core/hashmap.h"
 
 #include <dwarf.h>
+#include <gelf.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct entry {
     Dwarf_Die die; /* valid when die.addr is set; else read at off when first asked */
@@ -137,9 +139,449 @@ struct frame {
     bool in_function;
 };
 
+static int walk_outer_libdw(struct cu_index *ix, bool deep);
+
+/* ---- the walk over the raw DIEs ------------------------------------------------------------
+ * The walk reads each DIE's abbreviation itself and steps over its attributes by their forms
+ * (or jumps by DW_AT_sibling), instead of dwarf_siblingof and dwarf_tag, which look the
+ * abbreviation up and decode every attribute again per DIE. It visits the same DIEs in the
+ * same order as the walk through libdw below, which takes over for a unit it cannot read (a
+ * form it does not know, a split or type unit, a compressed section left so by libdw). */
+
+/* One abbreviation: its tag, whether DIEs using it have children, its attribute forms. */
+struct abbrev {
+    unsigned tag;
+    bool children, declaration, known;
+    uint32_t first, nspecs; /* its (name, form) pairs in raw_unit.specs */
+};
+
+struct spec {
+    uint32_t name, form;
+};
+
+/* A unit's raw bytes and abbreviations. */
+struct raw_unit {
+    const unsigned char *start, *end, *section; /* unit header start, end, .debug_info start */
+    unsigned version, addr_size, offset_size;
+    struct abbrev *abbrevs; /* by code; code 0 unused */
+    size_t nabbrevs;
+    struct spec *specs;
+    size_t nspecs, capspecs;
+};
+
+static bool raw_uleb(const unsigned char **pp, const unsigned char *end, uint64_t *v)
+{
+    const unsigned char *p = *pp;
+    uint64_t r = 0;
+    for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
+        unsigned char b = *p++;
+        r |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80)) {
+            *pp = p;
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The raw .debug_abbrev of dbg's file, or NULL (absent, or still compressed). */
+static Elf_Data *abbrev_section(Dwarf *dbg)
+{
+    Elf *elf = dwarf_getelf(dbg);
+    size_t shstrndx;
+    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return NULL;
+    GElf_Ehdr eh;
+    if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+        return NULL;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+        if (name && strcmp(name, ".debug_abbrev") == 0)
+            return sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED)
+                       ? NULL
+                       : elf_getdata(scn, NULL);
+    }
+    return NULL;
+}
+
+static void raw_unit_free(struct raw_unit *u)
+{
+    free(u->abbrevs);
+    free(u->specs);
+}
+
+/* Reads the unit of cudie and its abbreviations; false when this walk cannot. */
+static bool raw_unit_open(struct raw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
+{
+    memset(u, 0, sizeof *u);
+    Dwarf_Half version;
+    uint8_t unit_type;
+    if (!cudie->cu || dwarf_cu_info(cudie->cu, &version, &unit_type, NULL, NULL, NULL, NULL,
+                                    NULL) != 0 ||
+        (unit_type != DW_UT_compile && unit_type != DW_UT_partial) || version < 2 ||
+        version > 5)
+        return false;
+    Dwarf_Off die_off = dwarf_dieoffset(cudie), hdr = dwarf_cuoffset(cudie), next;
+    Dwarf_Off abbrev_off;
+    uint8_t addr_size, offset_size;
+    size_t hsize;
+    if (die_off < hdr || dwarf_next_unit(dbg, die_off - hdr, &next, &hsize, NULL, &abbrev_off,
+                                         &addr_size, &offset_size, NULL, NULL) != 0 ||
+        hsize != hdr || next <= die_off)
+        return false;
+    u->start = (const unsigned char *)cudie->addr - hdr;
+    u->end = u->start + (next - (die_off - hdr));
+    u->section = u->start - (die_off - hdr);
+    u->version = version;
+    u->addr_size = addr_size;
+    u->offset_size = offset_size;
+    Elf_Data *ad = abbrev_section(dbg);
+    if (!ad || !ad->d_buf || abbrev_off >= ad->d_size)
+        return false;
+    const unsigned char *p = (const unsigned char *)ad->d_buf + abbrev_off;
+    const unsigned char *end = (const unsigned char *)ad->d_buf + ad->d_size;
+    size_t cap = 0;
+    for (;;) {
+        uint64_t code, tag, name, form;
+        if (!raw_uleb(&p, end, &code))
+            return false;
+        if (code == 0)
+            break;
+        if (code > (1u << 20) || !raw_uleb(&p, end, &tag) || p >= end)
+            return false;
+        if (code >= cap) {
+            size_t ncap = cap ? cap : 64;
+            while (ncap <= code)
+                ncap *= 2;
+            struct abbrev *a = realloc(u->abbrevs, ncap * sizeof *a);
+            if (!a)
+                return false;
+            memset(a + cap, 0, (ncap - cap) * sizeof *a);
+            u->abbrevs = a;
+            cap = ncap;
+        }
+        struct abbrev *ab = &u->abbrevs[code];
+        if (ab->known)
+            return false; /* a code defined twice: left to libdw */
+        ab->known = true;
+        ab->tag = (unsigned)tag;
+        ab->children = *p++ != 0;
+        ab->first = (uint32_t)u->nspecs;
+        for (;;) {
+            if (!raw_uleb(&p, end, &name) || !raw_uleb(&p, end, &form))
+                return false;
+            if (name == 0 && form == 0)
+                break;
+            if (form == DW_FORM_implicit_const) {
+                uint64_t skip;
+                if (!raw_uleb(&p, end, &skip)) /* its value, in the abbreviation */
+                    return false;
+            }
+            if (name == DW_AT_declaration)
+                ab->declaration = true;
+            if (ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
+                return false;
+            u->specs[u->nspecs++] = (struct spec){(uint32_t)name, (uint32_t)form};
+        }
+        ab->nspecs = (uint32_t)u->nspecs - ab->first;
+        if (code + 1 > u->nabbrevs)
+            u->nabbrevs = code + 1;
+    }
+    return true;
+}
+
+/* Steps p over one attribute value of form; false when the form is unknown or the value
+ * runs past the unit. *ref gets the value of a reference or constant form. */
+static bool raw_skip_form(const struct raw_unit *u, const unsigned char **pp, uint64_t form,
+                          uint64_t *ref)
+{
+    const unsigned char *p = *pp, *end = u->end;
+    uint64_t n = 0, v = 0;
+    switch (form) {
+    case DW_FORM_flag_present:
+    case DW_FORM_implicit_const:
+        n = 0;
+        break;
+    case DW_FORM_data1:
+    case DW_FORM_ref1:
+    case DW_FORM_flag:
+    case DW_FORM_strx1:
+    case DW_FORM_addrx1:
+        n = 1;
+        break;
+    case DW_FORM_data2:
+    case DW_FORM_ref2:
+    case DW_FORM_strx2:
+    case DW_FORM_addrx2:
+        n = 2;
+        break;
+    case DW_FORM_strx3:
+    case DW_FORM_addrx3:
+        n = 3;
+        break;
+    case DW_FORM_data4:
+    case DW_FORM_ref4:
+    case DW_FORM_strx4:
+    case DW_FORM_addrx4:
+    case DW_FORM_ref_sup4:
+        n = 4;
+        break;
+    case DW_FORM_data8:
+    case DW_FORM_ref8:
+    case DW_FORM_ref_sig8:
+    case DW_FORM_ref_sup8:
+        n = 8;
+        break;
+    case DW_FORM_data16:
+        n = 16;
+        break;
+    case DW_FORM_addr:
+        n = u->addr_size;
+        break;
+    case DW_FORM_ref_addr:
+        n = u->version == 2 ? u->addr_size : u->offset_size;
+        break;
+    case DW_FORM_strp:
+    case DW_FORM_line_strp:
+    case DW_FORM_sec_offset:
+    case DW_FORM_strp_sup:
+    case DW_FORM_GNU_ref_alt:
+    case DW_FORM_GNU_strp_alt:
+        n = u->offset_size;
+        break;
+    case DW_FORM_sdata:
+    case DW_FORM_udata:
+    case DW_FORM_ref_udata:
+    case DW_FORM_strx:
+    case DW_FORM_addrx:
+    case DW_FORM_loclistx:
+    case DW_FORM_rnglistx:
+    case DW_FORM_GNU_addr_index:
+    case DW_FORM_GNU_str_index:
+        if (!raw_uleb(&p, end, &v))
+            return false;
+        *pp = p;
+        *ref = v;
+        return true;
+    case DW_FORM_string: {
+        const unsigned char *nul = memchr(p, 0, (size_t)(end - p));
+        if (!nul)
+            return false;
+        *pp = nul + 1;
+        return true;
+    }
+    case DW_FORM_block1:
+        if (p >= end)
+            return false;
+        n = *p++;
+        break;
+    case DW_FORM_block2:
+        if (end - p < 2)
+            return false;
+        n = (uint64_t)p[0] | (uint64_t)p[1] << 8;
+        p += 2;
+        break;
+    case DW_FORM_block4:
+        if (end - p < 4)
+            return false;
+        n = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+        p += 4;
+        break;
+    case DW_FORM_block:
+    case DW_FORM_exprloc:
+        if (!raw_uleb(&p, end, &n))
+            return false;
+        break;
+    case DW_FORM_indirect:
+        if (!raw_uleb(&p, end, &v) || v == DW_FORM_indirect || v == DW_FORM_implicit_const)
+            return false;
+        *pp = p;
+        return raw_skip_form(u, pp, v, ref);
+    default:
+        return false;
+    }
+    if ((uint64_t)(end - p) < n)
+        return false;
+    if (n <= 8)
+        for (uint64_t i = 0; i < n; i++)
+            v |= (uint64_t)p[i] << (8 * i);
+    *pp = p + n;
+    *ref = v;
+    return true;
+}
+
+/* Reads the DIE at *pp: its abbreviation (NULL for a null entry); *pp moves past its
+ * attributes, *sibling gets where DW_AT_sibling points (NULL without one). False when the
+ * DIE cannot be read here. */
+static bool raw_die(const struct raw_unit *u, const unsigned char **pp, const struct abbrev **ab,
+                    const unsigned char **sibling)
+{
+    uint64_t code;
+    *sibling = NULL;
+    if (!raw_uleb(pp, u->end, &code))
+        return false;
+    if (code == 0) {
+        *ab = NULL;
+        return true;
+    }
+    if (code >= u->nabbrevs || !u->abbrevs[code].known)
+        return false;
+    const struct abbrev *a = *ab = &u->abbrevs[code];
+    for (uint32_t i = 0; i < a->nspecs; i++) {
+        const struct spec *sp = &u->specs[a->first + i];
+        uint64_t v = 0;
+        if (!raw_skip_form(u, pp, sp->form, &v))
+            return false;
+        if (sp->name == DW_AT_sibling) {
+            const unsigned char *base = sp->form == DW_FORM_ref_addr ? u->section : u->start;
+            if (sp->form == DW_FORM_ref_addr || sp->form == DW_FORM_ref1 ||
+                sp->form == DW_FORM_ref2 || sp->form == DW_FORM_ref4 ||
+                sp->form == DW_FORM_ref8 || sp->form == DW_FORM_ref_udata)
+                *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
+        }
+    }
+    return true;
+}
+
+/* The DIE after the one at p whose attributes end at after (its children skipped). */
+static bool raw_next(const struct raw_unit *u, const unsigned char *p, const unsigned char *after,
+                     const struct abbrev *a, const unsigned char *sibling,
+                     const unsigned char **next)
+{
+    if (!a->children) {
+        *next = after;
+        return true;
+    }
+    if (sibling && sibling > p) {
+        *next = sibling;
+        return true;
+    }
+    unsigned depth = 1;
+    const unsigned char *q = after;
+    while (depth > 0) {
+        const struct abbrev *c;
+        const unsigned char *sib;
+        const unsigned char *at = q;
+        if (q >= u->end || !raw_die(u, &q, &c, &sib))
+            return false;
+        if (!c) {
+            depth--;
+            continue;
+        }
+        if (c->children) {
+            if (sib && sib > at)
+                q = sib;
+            else
+                depth++;
+        }
+    }
+    *next = q;
+    return true;
+}
+
+struct raw_frame {
+    const unsigned char *kids; /* the first child */
+    bool in_function;
+};
+
+/* walk_outer over the raw DIEs; -1: out of memory; -2: cannot read the unit here (nothing
+ * added). */
+static int walk_outer_raw(struct cu_index *ix, bool deep)
+{
+    struct raw_unit u;
+    if (!raw_unit_open(&u, &ix->cu, ix->dbg)) {
+        raw_unit_free(&u);
+        return -2;
+    }
+    size_t nentries = ix->nentries, nouter = ix->nouter, walked = ix->dies_walked;
+    const char *span_lo = ix->span_lo, *span_hi = ix->span_hi;
+    struct raw_frame *stack = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    const unsigned char *p = (const unsigned char *)ix->cu.addr;
+    const struct abbrev *a;
+    const unsigned char *sib;
+    if (!raw_die(&u, &p, &a, &sib) || !a) {
+        rc = -2;
+        goto out;
+    }
+    if (a->children) {
+        if (ARRAY_GROW(stack, n, cap) < 0) {
+            rc = -1;
+            goto out;
+        }
+        stack[n++] = (struct raw_frame){p, false};
+    }
+    while (n > 0 && rc == 0) {
+        struct raw_frame f = stack[--n];
+        for (p = f.kids; rc == 0;) {
+            const unsigned char *at = p, *after = p;
+            if (at >= u.end || !raw_die(&u, &after, &a, &sib)) {
+                rc = -2;
+                break;
+            }
+            if (!a)
+                break; /* the end of the siblings */
+            ix->dies_walked++;
+            const char *c = (const char *)at;
+            if (!ix->span_lo || c < ix->span_lo)
+                ix->span_lo = c;
+            if (c >= ix->span_hi)
+                ix->span_hi = c + 1;
+            int tag = (int)a->tag;
+            bool fn = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
+            if (fn && (!deep || f.in_function) && !a->declaration) {
+                Dwarf_Die die;
+                Dwarf_Off off = (Dwarf_Off)(at - u.section);
+                if (!dwarf_offdie(ix->dbg, off, &die) || die.addr != (void *)at) {
+                    rc = -2;
+                    break;
+                }
+                if (add_outer(ix, &die) < 0) {
+                    rc = -1;
+                    break;
+                }
+            }
+            /* libdw's dwarf_haschildren: the flag, and a first child that is no null entry */
+            if (may_define_functions(tag, deep, f.in_function) && a->children && after < u.end &&
+                *after != 0) {
+                if (ARRAY_GROW(stack, n, cap) < 0) {
+                    rc = -1;
+                    break;
+                }
+                stack[n++] = (struct raw_frame){after, f.in_function || fn};
+            }
+            if (!raw_next(&u, at, after, a, sib, &p))
+                rc = -2;
+        }
+    }
+out:
+    if (rc == -2) { /* undo: the walk through libdw starts afresh */
+        ix->nentries = nentries;
+        ix->nouter = nouter;
+        ix->dies_walked = walked;
+        ix->span_lo = span_lo;
+        ix->span_hi = span_hi;
+    }
+    free(stack);
+    raw_unit_free(&u);
+    return rc;
+}
+
 /* Walks the unit for its out-of-line functions; deep: only those defined inside functions
  * (the others are known). */
 static int walk_outer(struct cu_index *ix, bool deep)
+{
+    int raw = walk_outer_raw(ix, deep);
+    if (raw != -2)
+        return raw;
+    return walk_outer_libdw(ix, deep);
+}
+
+/* The same walk through libdw. */
+static int walk_outer_libdw(struct cu_index *ix, bool deep)
 {
     struct frame *stack = NULL;
     size_t n = 0, cap = 0;
