@@ -153,11 +153,76 @@ struct abbrev {
     unsigned tag;
     bool children, declaration, known;
     uint32_t first, nspecs; /* its (name, form) pairs in raw_unit.specs */
+    /* when every value has a fixed size: their total, else -1; and where DW_AT_sibling,
+     * DW_AT_low_pc and DW_AT_high_pc start when every value before them has a fixed size
+     * (-1: absent or not at a fixed place) */
+    int32_t fixed, sib_at, lo_at, hi_at;
+    uint32_t sib_form, lo_form, hi_form;
+    bool has_lo, has_hi, has_ranges; /* DW_AT_low_pc, DW_AT_high_pc, DW_AT_ranges among them */
 };
 
 struct spec {
     uint32_t name, form;
 };
+
+/* The size of a value of form in a unit with these sizes, or -1 when it varies. */
+static int form_size(uint64_t form, unsigned version, unsigned addr_size, unsigned offset_size)
+{
+    switch (form) {
+    case DW_FORM_flag_present:
+    case DW_FORM_implicit_const:
+        return 0;
+    case DW_FORM_data1:
+    case DW_FORM_ref1:
+    case DW_FORM_flag:
+    case DW_FORM_strx1:
+    case DW_FORM_addrx1:
+        return 1;
+    case DW_FORM_data2:
+    case DW_FORM_ref2:
+    case DW_FORM_strx2:
+    case DW_FORM_addrx2:
+        return 2;
+    case DW_FORM_strx3:
+    case DW_FORM_addrx3:
+        return 3;
+    case DW_FORM_data4:
+    case DW_FORM_ref4:
+    case DW_FORM_strx4:
+    case DW_FORM_addrx4:
+    case DW_FORM_ref_sup4:
+        return 4;
+    case DW_FORM_data8:
+    case DW_FORM_ref8:
+    case DW_FORM_ref_sig8:
+    case DW_FORM_ref_sup8:
+        return 8;
+    case DW_FORM_data16:
+        return 16;
+    case DW_FORM_addr:
+        return (int)addr_size;
+    case DW_FORM_ref_addr:
+        return (int)(version == 2 ? addr_size : offset_size);
+    case DW_FORM_strp:
+    case DW_FORM_line_strp:
+    case DW_FORM_sec_offset:
+    case DW_FORM_strp_sup:
+    case DW_FORM_GNU_ref_alt:
+    case DW_FORM_GNU_strp_alt:
+        return (int)offset_size;
+    default:
+        return -1;
+    }
+}
+
+/* A little-endian value of n <= 8 bytes. */
+static uint64_t read_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
 
 /* A unit's raw bytes and abbreviations. */
 struct raw_unit {
@@ -281,11 +346,37 @@ static bool raw_unit_open(struct raw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
             }
             if (name == DW_AT_declaration)
                 ab->declaration = true;
+            if (name == DW_AT_low_pc) {
+                ab->has_lo = true;
+                ab->lo_form = (uint32_t)form;
+            }
+            if (name == DW_AT_ranges)
+                ab->has_ranges = true;
+            if (name == DW_AT_high_pc) {
+                ab->has_hi = true;
+                ab->hi_form = (uint32_t)form;
+            }
             if (ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
                 return false;
             u->specs[u->nspecs++] = (struct spec){(uint32_t)name, (uint32_t)form};
         }
         ab->nspecs = (uint32_t)u->nspecs - ab->first;
+        ab->sib_at = ab->lo_at = ab->hi_at = -1;
+        int32_t at = 0;
+        for (uint32_t i = 0; i < ab->nspecs && at >= 0; i++) {
+            const struct spec *sp = &u->specs[ab->first + i];
+            if (sp->name == DW_AT_sibling) {
+                ab->sib_at = at;
+                ab->sib_form = sp->form;
+            } else if (sp->name == DW_AT_low_pc) {
+                ab->lo_at = at;
+            } else if (sp->name == DW_AT_high_pc) {
+                ab->hi_at = at;
+            }
+            int size = form_size(sp->form, u->version, u->addr_size, u->offset_size);
+            at = size < 0 ? -1 : at + size;
+        }
+        ab->fixed = at;
         if (code + 1 > u->nabbrevs)
             u->nabbrevs = code + 1;
     }
@@ -429,6 +520,23 @@ static bool raw_die(const struct raw_unit *u, const unsigned char **pp, const st
     if (code >= u->nabbrevs || !u->abbrevs[code].known)
         return false;
     const struct abbrev *a = *ab = &u->abbrevs[code];
+    if (a->fixed >= 0) { /* the common case: step over the values at once */
+        const unsigned char *attrs = *pp;
+        if ((uint64_t)(u->end - attrs) < (uint64_t)a->fixed)
+            return false;
+        *pp = attrs + a->fixed;
+        if (a->sib_at >= 0) {
+            uint32_t f = a->sib_form;
+            if (f == DW_FORM_ref1 || f == DW_FORM_ref2 || f == DW_FORM_ref4 ||
+                f == DW_FORM_ref8 || f == DW_FORM_ref_addr) {
+                const unsigned char *base = f == DW_FORM_ref_addr ? u->section : u->start;
+                uint64_t v = read_le(attrs + a->sib_at,
+                                     form_size(f, u->version, u->addr_size, u->offset_size));
+                *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
+            }
+        }
+        return true;
+    }
     for (uint32_t i = 0; i < a->nspecs; i++) {
         const struct spec *sp = &u->specs[a->first + i];
         uint64_t v = 0;
@@ -479,6 +587,54 @@ static bool raw_next(const struct raw_unit *u, const unsigned char *p, const uns
     }
     *next = q;
     return true;
+}
+
+/* add_outer for the DIE at p (attributes ending at after): a DW_AT_low_pc and DW_AT_high_pc
+ * of its own are read in place (dwarf_ranges gives them precedence over DW_AT_ranges, and
+ * reads a constant high_pc as an offset from low_pc); anything else goes to dwarf_ranges. */
+static int add_outer_raw(struct cu_index *ix, const struct raw_unit *u, const struct abbrev *a,
+                         const unsigned char *p, const unsigned char *after, Dwarf_Die *die)
+{
+    if (!a->has_lo || !a->has_hi || a->lo_form != DW_FORM_addr || u->addr_size != 8)
+        return add_outer(ix, die);
+    int hsize = form_size(a->hi_form, u->version, u->addr_size, u->offset_size);
+    bool hconst = a->hi_form == DW_FORM_data1 || a->hi_form == DW_FORM_data2 ||
+                  a->hi_form == DW_FORM_data4 || a->hi_form == DW_FORM_data8;
+    if (!hconst && a->hi_form != DW_FORM_addr)
+        return add_outer(ix, die);
+    /* the attributes start after the abbreviation code */
+    const unsigned char *attrs = p;
+    while (*attrs & 0x80)
+        attrs++;
+    attrs++;
+    const unsigned char *lop = a->lo_at >= 0 ? attrs + a->lo_at : NULL;
+    const unsigned char *hip = a->hi_at >= 0 ? attrs + a->hi_at : NULL;
+    if (!lop || !hip) { /* a value of varying size before them: step over the values */
+        const unsigned char *q = attrs;
+        for (uint32_t i = 0; i < a->nspecs; i++) {
+            const struct spec *sp = &u->specs[a->first + i];
+            if (sp->name == DW_AT_low_pc)
+                lop = q;
+            else if (sp->name == DW_AT_high_pc)
+                hip = q;
+            uint64_t v;
+            if (!raw_skip_form(u, &q, sp->form, &v))
+                return add_outer(ix, die);
+        }
+    }
+    if (!lop || !hip || lop + 8 > after || hip + hsize > after)
+        return add_outer(ix, die);
+    Dwarf_Addr lo = read_le(lop, 8);
+    Dwarf_Addr hi = read_le(hip, hsize);
+    if (hconst)
+        hi += lo;
+    if (hi <= lo)
+        return 0;
+    long e = new_entry(ix, die, -1);
+    if (e < 0 || ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
+        return -1;
+    ix->outer[ix->nouter++] = (struct range){lo, hi, e};
+    return 0;
 }
 
 struct raw_frame {
@@ -532,14 +688,17 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
                 ix->span_hi = c + 1;
             int tag = (int)a->tag;
             bool fn = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
-            if (fn && (!deep || f.in_function) && !a->declaration) {
+            /* a DIE with neither DW_AT_low_pc, DW_AT_high_pc nor DW_AT_ranges has no code
+             * (dwarf_ranges reads these of the DIE itself): an abstract instance, a template */
+            if (fn && (!deep || f.in_function) && !a->declaration &&
+                (a->has_lo || a->has_hi || a->has_ranges)) {
                 Dwarf_Die die;
                 Dwarf_Off off = (Dwarf_Off)(at - u.section);
                 if (!dwarf_offdie(ix->dbg, off, &die) || die.addr != (void *)at) {
                     rc = -2;
                     break;
                 }
-                if (add_outer(ix, &die) < 0) {
+                if (add_outer_raw(ix, &u, a, at, after, &die) < 0) {
                     rc = -1;
                     break;
                 }
