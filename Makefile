@@ -381,8 +381,15 @@ $(BUILD)/symbolize_bench: tests/eval/symbolize_bench.c $(call obj,$(SYM_SRC) $(C
 $(BUILD)/libbaresig.so: tests/eval/baresig.c | deps
 	$(CC) -std=gnu11 -O2 $(WARN) -shared -fPIC -o $@ $<
 
-bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench $(BUILD)/libbaresig.so
+# The public API's cost per call (include/profreg.h), built as a user would: no profreg library.
+$(BUILD)/region_bench: tests/eval/region_bench.c include/profreg.h | deps
+	$(CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -o $@ $<
+
+bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench $(BUILD)/libbaresig.so \
+       $(BUILD)/region_bench
 	sh scripts/bench.sh $(BUILD)
+	$(BUILD)/region_bench
+	LD_PRELOAD=$(CURDIR)/$(LIB) PROFREG_OUTPUT=/dev/null PROFREG_QUIET=1 $(BUILD)/region_bench
 	sh scripts/bench-compare.sh $(BUILD)
 	sh scripts/bench-symbolize.sh $(BUILD)
 	sh scripts/bench-exit.sh $(BUILD)
