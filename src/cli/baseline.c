@@ -17,7 +17,7 @@ void usage_baseline(FILE *out)
 {
     fprintf(out,
             "usage: profreg baseline set   [--executable NAME] [--runs M] [--current FILE]...\n"
-            "                              [--baseline FILE] [--root DIR]\n"
+            "                              [--baseline FILE] [--root DIR] [--region NAME]\n"
             "       profreg baseline show  [--executable NAME] [--baseline FILE] [--top N]\n"
             "                              [--root DIR]\n"
             "       profreg baseline reset [--executable NAME] [--baseline FILE] [--root DIR]\n"
@@ -27,6 +27,7 @@ void usage_baseline(FILE *out)
             "show   prints the baseline's metadata (runs averaged, when, git commit, profreg\n"
             "       version) and its top N functions (default 25; 0 prints all)\n"
             "reset  deletes the baseline after printing what it held\n"
+            "--region NAME (set): average only the samples taken in region NAME (profreg.h)\n"
             "\n"
             "NAME may be omitted when there is one executable (set: under profile_results/;\n"
             "show and reset: under baselines/). Exit: 0 ok, 2 usage error or bad input.\n");

@@ -71,7 +71,18 @@ struct load_opts {
     bool inlines_given;       /* --inlines was on the command line */
     bool memory;              /* --memory: the memory section's metric below, not CPU samples */
     enum pr_mem_metric memory_metric;
+    const char *region;       /* --region NAME: only the samples of that region, or NULL */
 };
+
+/* getopt code of --region (no short form). */
+#define OPT_REGION 0x152
+
+/* Takes "--region NAME"; prints the error and returns -1 when NAME is empty. */
+int load_opts_region_arg(struct load_opts *o, const char *value);
+
+/* With o->region, cuts p (read from path) down to that region's samples
+ * (profile_filter_region). 0, or -1 (printed: no such region, no stacks). */
+int load_opts_region(const struct load_opts *o, const char *path, struct pr_profile *p);
 
 /* Applies o to a profile just read. 0, or -1 when out of memory. */
 int load_opts_apply(const struct load_opts *o, struct pr_profile *p);
@@ -103,6 +114,7 @@ struct project_args {
     {"executable", required_argument, NULL, 'e'}, {"current", required_argument, NULL, 'c'},       \
         {"baseline", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},        \
         {"root", required_argument, NULL, 'R'},                                                    \
+        {"region", required_argument, NULL, OPT_REGION},                                           \
     {                                                                                              \
         "inlines", required_argument, NULL, 'I'                                                    \
     }

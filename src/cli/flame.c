@@ -133,6 +133,11 @@ static int read_merged(char **paths, size_t n, bool allow_baseline, const struct
     for (size_t i = 0; i < n; i++) {
         struct pr_profile p;
         profile_init(&p);
+        if (lo->region && lo->memory) {
+            cli_error("--region goes with CPU samples: allocations are not recorded by region");
+            profile_free(merged);
+            return -1;
+        }
         if (read_input(paths[i], allow_baseline, lo->memory, &p) != 0 ||
             load_opts_view(lo, paths[i], &p) != 0) {
             profile_free(&p);
@@ -143,6 +148,11 @@ static int read_merged(char **paths, size_t n, bool allow_baseline, const struct
             cli_error("%s: the profile has no stacks (profiles of the older tool list functions "
                       "only)",
                       paths[i]);
+            profile_free(&p);
+            profile_free(merged);
+            return -1;
+        }
+        if (load_opts_region(lo, paths[i], &p) != 0) {
             profile_free(&p);
             profile_free(merged);
             return -1;
@@ -264,6 +274,8 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
             opt = 'L';
         else if (strcmp(s, "--exit") == 0)
             opt = 'X';
+        else if (strcmp(s, "--region") == 0)
+            opt = 'G';
         else if (s[0] == '-' && s[1]) {
             cli_usage_error("%s: unknown option '%s'", argv[0], s);
             return -1;
@@ -296,6 +308,10 @@ static int parse_flame_args(int argc, char **argv, const char *allowed, bool two
             break;
         case 'I':
             if (need_value(argc, argv, i) || load_opts_inlines(&a->load, argv[++i]) != 0)
+                return -1;
+            break;
+        case 'G':
+            if (need_value(argc, argv, i) || load_opts_region_arg(&a->load, argv[++i]) != 0)
                 return -1;
             break;
         case 's':
@@ -356,7 +372,7 @@ void usage_flamegraph(FILE *out)
     fprintf(out,
             "usage: profreg flamegraph PROFILE... [-o FILE.svg] [--title T] [--self]\n"
             "                          [--width PX] [--icicle] [--inlines fold|expand]\n"
-            "                          [--memory [--live|--exit]]\n"
+            "                          [--region NAME] [--memory [--live|--exit]]\n"
             "\n"
             "Writes a flame graph of the profiles' stacks (several are merged: the runs of one\n"
             "invocation) as one self-contained SVG: hover for samples and share, click to zoom,\n"
@@ -371,6 +387,8 @@ void usage_flamegraph(FILE *out)
             "  --icicle           root at the top, stacks growing down (--inverted)\n"
             "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
             "                     inlined into) or expand (inlined functions as frames)\n"
+            "  --region NAME      only the samples taken in region NAME (profreg.h; a path\n"
+            "                     \"outer/inner\" matches outer, inner and outer/inner)\n"
             "  --memory           the sampled allocations (PROFREG_MEMORY=1) instead of CPU\n"
             "                     samples: widths are the bytes allocated by each stack\n"
             "  --live             with --memory: the bytes live at the peak of the heap\n"
@@ -409,7 +427,7 @@ int cmd_flamegraph(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "otwsiIMLX", false, &a) != 0)
+    if (parse_flame_args(argc, argv, "otwsiIMLXG", false, &a) != 0)
         goto out;
     if (a.nfiles == 0) {
         cli_usage_error("flamegraph: no profile given (profreg flamegraph PROFILE... -o FILE.svg)");
@@ -446,7 +464,8 @@ void usage_export(FILE *out)
 {
     fprintf(out,
             "usage: profreg export PROFILE... --format folded|pprof|speedscope [-o FILE]\n"
-            "                      [--inlines fold|expand] [--memory [--live|--exit]]\n"
+            "                      [--inlines fold|expand] [--region NAME]\n"
+            "                      [--memory [--live|--exit]]\n"
             "\n"
             "Writes the profiles' stacks (several are merged) for other tools:\n"
             "  folded      FlameGraph's 'frame;frame;frame count' lines (flamegraph.pl, inferno)\n"
@@ -457,6 +476,8 @@ void usage_export(FILE *out)
             "  -o, --output FILE  write there (default: standard output, not a terminal)\n"
             "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
             "                     inlined into) or expand (inlined functions as frames)\n"
+            "  --region NAME      only the samples taken in region NAME (profreg.h; a path\n"
+            "                     \"outer/inner\" matches outer, inner and outer/inner)\n"
             "  --memory           the sampled allocations (PROFREG_MEMORY=1): pprof gets Go's\n"
             "                     heap profile types alloc_objects, alloc_space and inuse_space\n"
             "                     (live at exit); folded and speedscope the bytes allocated,\n"
@@ -488,7 +509,7 @@ int cmd_export(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "ofIMLX", false, &a) != 0)
+    if (parse_flame_args(argc, argv, "ofIMLXG", false, &a) != 0)
         goto out;
     if (!a.format) {
         cli_usage_error("export: --format folded|pprof|speedscope is required");
@@ -531,7 +552,7 @@ void usage_diff(FILE *out)
     fprintf(out,
             "usage: profreg diff BASE... -- CURRENT... [-o FILE.svg] [--title T] [--width PX]\n"
             "                    [--icicle] [--top N] [--inlines fold|expand]\n"
-            "                    [--memory [--live|--exit]]\n"
+            "                    [--region NAME] [--memory [--live|--exit]]\n"
             "\n"
             "Compares two sets of runs: BASE is profiles, folded stack files, or a baseline file\n"
             "(baselines keep the runs' stacks); CURRENT is profiles or folded files; each side's\n"
@@ -547,6 +568,8 @@ void usage_diff(FILE *out)
             "  --top N            rows of each movers table (default 10; 0: none)\n"
             "  --inlines MODE     fold (default: inlined code counts for the function it was\n"
             "                     inlined into) or expand (inlined functions as frames)\n"
+            "  --region NAME      only the samples taken in region NAME (profreg.h; a path\n"
+            "                     \"outer/inner\" matches outer, inner and outer/inner)\n"
             "  --memory           the sampled allocations (PROFREG_MEMORY=1) of profiles on both\n"
             "                     sides: shares of the bytes allocated, with --live of those\n"
             "                     live at the peak, --exit at exit; and both sides' totals\n"
@@ -642,7 +665,7 @@ int cmd_diff(int argc, char **argv)
 {
     struct flame_args a;
     int rc = EXIT_USAGE;
-    if (parse_flame_args(argc, argv, "otwinIMLX", true, &a) != 0)
+    if (parse_flame_args(argc, argv, "otwinIMLXG", true, &a) != 0)
         goto out;
     if (a.nfiles == 0 || a.ncurrent == 0) {
         cli_usage_error("diff: give both sides: profreg diff BASE... -- CURRENT... [-o FILE.svg]");

@@ -22,6 +22,7 @@
 #include "core/fsutil.h"
 #include "analysis/read/gitinfo.h"
 #include "analysis/read/profile_read.h"
+#include "analysis/read/region.h"
 #include "analysis/render/term.h"
 #include "analysis/read/timeutil.h"
 
@@ -184,6 +185,28 @@ int load_opts_apply(const struct load_opts *o, struct pr_profile *p)
     return 0;
 }
 
+int load_opts_region_arg(struct load_opts *o, const char *value)
+{
+    if (!*value) {
+        cli_usage_error("--region: empty region name");
+        return -1;
+    }
+    o->region = value;
+    return 0;
+}
+
+int load_opts_region(const struct load_opts *o, const char *path, struct pr_profile *p)
+{
+    if (!o->region)
+        return 0;
+    char err[1024];
+    if (profile_filter_region(p, o->region, path, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 int load_opts_view(const struct load_opts *o, const char *path, struct pr_profile *p)
 {
     if (!o->memory)
@@ -227,6 +250,10 @@ int load_memory_merged(char *const *paths, size_t n, const struct load_opts *o,
     for (int k = 0; k < MEM_NMETRICS; k++)
         profile_init(&views[k]);
     profile_init(out);
+    if (o->region) {
+        cli_error("--region goes with CPU samples: allocations are not recorded by region");
+        return -1;
+    }
     struct load_opts one = *o;
     one.memory = true;
     int rc = 0;
@@ -294,6 +321,8 @@ int project_args_option(struct project_args *a, int c, const char *value)
         return cli_parse_uint("--runs", value, 1, 100000, &a->runs) == 0 ? 1 : -1;
     case 'I':
         return load_opts_inlines(&a->load, value) == 0 ? 1 : -1;
+    case OPT_REGION:
+        return load_opts_region_arg(&a->load, value) == 0 ? 1 : -1;
     default:
         return 0;
     }
@@ -445,6 +474,8 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 ts_sum += t;
                 ts_n++;
             }
+            if (rc == 0 && load_opts_region(o, paths[first + i], &profiles[i]) != 0)
+                rc = -1; /* (drops the memory section, which has no regions) */
             if (rc == 0 && all_memory && !profiles[i].memory)
                 all_memory = false;
             if (rc == 0 && all_memory && add_memory_views(o, &profiles[i], mavg) != 0) {

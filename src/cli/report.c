@@ -17,7 +17,7 @@ void usage_report(FILE *out)
     fprintf(
         out,
         "usage: profreg report FILE... [--top N] [--self] [--by-test] [--inlines fold|expand]\n"
-        "                      [--memory [--live|--exit]] [--no-color]\n"
+        "                      [--region NAME] [--memory [--live|--exit]] [--no-color]\n"
         "\n"
         "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
         "the top hotspot (largest self share). Several files are merged (samples summed).\n"
@@ -29,6 +29,8 @@ void usage_report(FILE *out)
         "  --inlines M   fold (default: inlined code counts as self time of the function it\n"
         "                was inlined into, as perf reports it) or expand (inlined functions\n"
         "                as rows of their own)\n"
+        "  --region NAME only the samples taken in region NAME (profreg_region_begin): a\n"
+        "                region path \"outer/inner\" matches NAME outer, inner or outer/inner\n"
         "  --memory      instead: the sampled allocations (PROFREG_MEMORY=1): per function the\n"
         "                bytes allocated (inclusive and self), allocations, bytes live at the\n"
         "                peak of the heap and at exit, estimated; ranked by bytes allocated\n"
@@ -48,6 +50,7 @@ int cmd_report(int argc, char **argv)
         {"memory", no_argument, NULL, 'M'},
         {"live", no_argument, NULL, 'L'},
         {"exit", no_argument, NULL, 'X'},
+        {"region", required_argument, NULL, OPT_REGION},
         {NULL, 0, NULL, 0},
     };
     bool live = false, exit_live = false;
@@ -85,6 +88,10 @@ int cmd_report(int argc, char **argv)
             break;
         case 'X':
             exit_live = true;
+            break;
+        case OPT_REGION:
+            if (load_opts_region_arg(&load, optarg) != 0)
+                return EXIT_USAGE;
             break;
         default:
             return EXIT_USAGE;
@@ -129,6 +136,8 @@ int cmd_report(int argc, char **argv)
         profile_init(&p);
         if (profile_read_file(argv[i], &p, err, sizeof err) != 0) {
             cli_error("%s", err);
+            rc = EXIT_USAGE;
+        } else if (load_opts_region(&load, argv[i], &p) != 0) {
             rc = EXIT_USAGE;
         } else if (load_opts_apply(&load, &p) != 0) {
             cli_error("out of memory folding %s", argv[i]);

@@ -279,7 +279,8 @@ START_TEST(test_region_option)
     tu_result_free(&r);
 
     /* compare: the region of both sides */
-    const char *cmp[] = {"compare", "--region", "light", prof, prof, NULL};
+    const char *cmp[] = {"compare", "--region", "light", "--base-runs", prof, "--current", prof,
+                         "--no-color", "--root", tu_tmp, NULL};
     r = tu_profreg(cmp, NULL, NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "work_light"));
