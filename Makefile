@@ -396,13 +396,29 @@ bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench $(BUILD)/libbaresig.
 	sh scripts/bench-memory.sh $(BUILD)
 
 # --- install -------------------------------------------------------------------------------
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+# The public API: include/profreg.h (header only) and profreg.pc, whose `preload` variable is
+# the library to LD_PRELOAD (pkg-config --variable=preload profreg).
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+$(BUILD)/profreg.pc: Makefile include/profreg.h
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' \
+	    'preload=$${libdir}/libprofreg.so' '' 'Name: profreg' \
+	    'Description: sampling CPU profiler: the public API (header only; LD_PRELOAD the preload)' \
+	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' > $@
+
+install: all $(BUILD)/profreg.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/profreg
-	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libprofreg.so
+	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libprofreg.so
+	install -m 644 include/profreg.h $(DESTDIR)$(INCLUDEDIR)/profreg.h
+	install -m 644 $(BUILD)/profreg.pc $(DESTDIR)$(PKGCONFIGDIR)/profreg.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/profreg $(DESTDIR)$(PREFIX)/lib/libprofreg.so
+	rm -f $(DESTDIR)$(PREFIX)/bin/profreg $(DESTDIR)$(LIBDIR)/libprofreg.so \
+	    $(DESTDIR)$(INCLUDEDIR)/profreg.h $(DESTDIR)$(PKGCONFIGDIR)/profreg.pc
 
 # --- housekeeping --------------------------------------------------------------------------
 format:

@@ -87,10 +87,10 @@ static inline void *profreg__lookup(void **slot, const char *symbol)
     return fn == (void *)1 ? (void *)0 : fn;
 }
 #define PROFREG__FN(name)                                                                          \
-    ((__typeof__(&name))({                                                                         \
+    (__extension__((__typeof__(&name))({                                                           \
         static void *profreg__slot;                                                                \
         profreg__lookup(&profreg__slot, #name);                                                    \
-    }))
+    })))
 #endif
 
 /* 1 when this process is being profiled (libprofreg.so loaded and sampling), else 0. */
