@@ -125,8 +125,8 @@ static const char *normalize(const char *name, size_t *len)
     }
     size_t n = strnlen(name, PROFREG_REGION_NAME_MAX + 1);
     if (n > PROFREG_REGION_NAME_MAX) {
-        say_once(&g_warned_long, "a region name longer than " "128" " bytes was cut to its "
-                                 "first 128 bytes (PROFREG_REGION_NAME_MAX)");
+        say_once(&g_warned_long, "a region name longer than 128 bytes was cut to its first "
+                                 "128 bytes (PROFREG_REGION_NAME_MAX; said once)");
         n = PROFREG_REGION_NAME_MAX;
         while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
             n--;
