@@ -23,6 +23,8 @@
 #define EXPORT __attribute__((visibility("default")))
 #define TLS    __thread __attribute__((tls_model("initial-exec")))
 
+_Static_assert(PROFREG_REGION_NAME_MAX == 128, "the warning about long names says 128");
+
 /* Per-thread cache of recent begins (direct-mapped). */
 #define CACHE_SIZE 16
 

@@ -236,7 +236,7 @@ int profile_write(const struct pr_profile *p, FILE *f)
             jw_key(&w, "count");
             jw_uint(&w, s->count);
             write_frames(&w, s->frames, s->depth, s->inlined);
-            if (s->region) {
+            if (s->region && s->region <= p->nregions) {
                 jw_key(&w, "region");
                 jw_uint(&w, s->region - 1);
             }
