@@ -29,6 +29,7 @@ static const struct cli_opt diff_opts[] = {
     CLI_OPT_UINT("top", 0, "N", A, top, 0, 1000000,
                  "rows of each movers table (default 10; 0: none)"),
     CLI_OPT_INLINES(A, s.load),
+    CLI_OPT_REGION(A, s.load),
     STACK_OPT_MEMORY(A, s,
                      "the sampled allocations (PROFREG_MEMORY=1) of profiles on both sides: "
                      "shares of the bytes allocated (or live, with --live or --exit), and both "

@@ -26,6 +26,7 @@ static const struct cli_opt report_opts[] = {
                  "instead: each test's share and CPU time (gtest, Google Benchmark, Catch2 tests "
                  "recognised from the stacks; docs/formats.md)"),
     CLI_OPT_INLINES(struct report_args, load),
+    CLI_OPT_REGION(struct report_args, load),
     CLI_OPT_FLAG("memory", 0, struct report_args, load.memory,
                  "instead: the sampled allocations (PROFREG_MEMORY=1): per function the bytes "
                  "allocated (inclusive and self), allocations, bytes live at the peak of the heap "
@@ -97,6 +98,8 @@ static int report(struct report_args *a, char **files, size_t n)
         profile_init(&p);
         if (profile_read_file(files[i], &p, err, sizeof err) != 0) {
             cli_error("%s", err);
+            rc = EXIT_USAGE;
+        } else if (load_opts_region(&load, files[i], &p) != 0) {
             rc = EXIT_USAGE;
         } else if (load_opts_apply(&load, &p) != 0) {
             cli_error("out of memory folding %s", files[i]);

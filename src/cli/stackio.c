@@ -168,6 +168,11 @@ int read_merged(char **paths, size_t n, bool allow_baseline, const struct load_o
             profile_free(merged);
             return -1;
         }
+        if (load_opts_region(lo, paths[i], &p) != 0) {
+            profile_free(&p);
+            profile_free(merged);
+            return -1;
+        }
         int rc = load_opts_apply(lo, &p);
         errno = 0;
         if (rc == 0 && (rc = profile_merge(merged, &p)) != 0 && errno == EOVERFLOW) {

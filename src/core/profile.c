@@ -29,6 +29,7 @@ void profile_init(struct pr_profile *p)
     p->lost_samples = NAN;
     p->truncated_stacks = NAN;
     p->skipped_samples = NAN;
+    p->paused_samples = NAN;
     p->symbolize_ms = NAN;
     p->symbol_cache_hits = NAN;
     p->symbol_cache_misses = NAN;
@@ -63,6 +64,9 @@ void profile_free(struct pr_profile *p)
         free(p->stacks[i].inlined);
     }
     free(p->stacks);
+    for (size_t i = 0; i < p->nregions; i++)
+        free(p->regions[i]);
+    free(p->regions);
     if (p->memory) {
         memory_free(p->memory);
         free(p->memory);
@@ -230,28 +234,47 @@ static int merge_functions(struct pr_profile *dst, const struct pr_profile *src,
     return rc;
 }
 
+/* A stack's key in merge_stacks: its frames, then its region (stacks of different regions stay
+ * apart). frames has room for depth + 1 entries. */
+static size_t stack_key(uint32_t *frames, uint32_t depth, uint32_t region)
+{
+    frames[depth] = region;
+    return (depth + 1) * sizeof *frames;
+}
+
 static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, const uint32_t *map)
 {
     struct hmap stacks;
     hmap_init(&stacks);
     int rc = 0;
+    uint32_t *region_map = calloc(src->nregions + 1, sizeof *region_map); /* src's -> dst's */
+    if (!region_map)
+        rc = -1;
+    for (size_t i = 0; i < src->nregions && rc == 0; i++)
+        rc = profile_region_intern(dst, src->regions[i], &region_map[i + 1]);
     for (size_t i = 0; i < dst->nstacks && rc == 0; i++) {
-        uint32_t v;
-        rc = hmap_intern(&stacks, dst->stacks[i].frames, dst->stacks[i].depth * sizeof(uint32_t),
-                         (uint32_t)i, &v) < 0
+        const struct pr_stack *s = &dst->stacks[i];
+        uint32_t v, *key = malloc((s->depth + 1) * sizeof *key);
+        if (key)
+            memcpy(key, s->frames, s->depth * sizeof *key);
+        rc = !key || hmap_intern(&stacks, key, stack_key(key, s->depth, s->region), (uint32_t)i,
+                                 &v) < 0
                  ? -1
                  : 0;
+        free(key);
     }
     struct pr_stack *ss =
         rc == 0 ? realloc(dst->stacks, (dst->nstacks + src->nstacks + 1) * sizeof *ss) : NULL;
     if (!ss) {
         hmap_free(&stacks);
+        free(region_map);
         return -1;
     }
     dst->stacks = ss;
     for (size_t i = 0; i < src->nstacks && rc == 0; i++) {
         const struct pr_stack *s = &src->stacks[i];
-        uint32_t *frames = malloc((s->depth ? s->depth : 1) * sizeof *frames);
+        uint32_t region = s->region <= src->nregions ? region_map[s->region] : 0;
+        uint32_t *frames = malloc((s->depth + 1) * sizeof *frames);
         if (!frames) {
             rc = -1;
             break;
@@ -259,13 +282,14 @@ static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, co
         for (uint32_t d = 0; d < s->depth; d++)
             frames[d] = map[s->frames[d]];
         uint32_t idx;
-        int r =
-            hmap_intern(&stacks, frames, s->depth * sizeof *frames, (uint32_t)dst->nstacks, &idx);
+        int r = hmap_intern(&stacks, frames, stack_key(frames, s->depth, region),
+                            (uint32_t)dst->nstacks, &idx);
         if (r == 1) {
             uint8_t *inl = NULL;
             if (s->inlined && (inl = malloc(s->depth)))
                 memcpy(inl, s->inlined, s->depth);
-            dst->stacks[dst->nstacks++] = (struct pr_stack){frames, s->depth, s->count, inl};
+            dst->stacks[dst->nstacks++] =
+                (struct pr_stack){frames, s->depth, s->count, inl, region};
         } else {
             free(frames);
             if (r < 0)
@@ -275,6 +299,7 @@ static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, co
         }
     }
     hmap_free(&stacks);
+    free(region_map);
     return rc;
 }
 
@@ -389,11 +414,13 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
         dst->lost_samples = add_opt(dst->lost_samples, src->lost_samples);
         dst->truncated_stacks = add_opt(dst->truncated_stacks, src->truncated_stacks);
         dst->skipped_samples = add_opt(dst->skipped_samples, src->skipped_samples);
+        dst->paused_samples = add_opt(dst->paused_samples, src->paused_samples);
     } else {
         dst->total_time_ms = src->total_time_ms;
         dst->lost_samples = src->lost_samples;
         dst->truncated_stacks = src->truncated_stacks;
         dst->skipped_samples = src->skipped_samples;
+        dst->paused_samples = src->paused_samples;
     }
     dst->total_samples += src->total_samples;
     dst->signals += src->signals;

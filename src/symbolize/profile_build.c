@@ -165,6 +165,7 @@ static int add_stack(struct builder *b, const uint32_t *frames, const uint8_t *i
     s->depth = (uint32_t)depth;
     s->count = count;
     s->inlined = NULL;
+    s->region = 0; /* regions are added after the build (regions.c) */
     s->frames = malloc(depth * sizeof *frames);
     if (!s->frames || (any_inl && !(s->inlined = malloc(depth))))
         return -1;

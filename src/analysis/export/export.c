@@ -79,7 +79,7 @@ static int add_stack(struct folded_builder *b, uint32_t *frames, uint32_t depth,
     }
     if (ARRAY_GROW(p->stacks, p->nstacks, b->scap) < 0)
         return -1;
-    p->stacks[p->nstacks++] = (struct pr_stack){frames, depth, count, NULL};
+    p->stacks[p->nstacks++] = (struct pr_stack){frames, depth, count, NULL, 0};
     return 0;
 }
 

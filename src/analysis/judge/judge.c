@@ -230,7 +230,7 @@ static int add_stacks(struct avg_builder *b, const struct pr_profile *p)
                 return -1;
             }
         } else {
-            out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count, NULL};
+            out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count, NULL, 0};
         }
     }
     return 0;

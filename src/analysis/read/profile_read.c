@@ -87,6 +87,7 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"lost_samples", &p->lost_samples},
         {"truncated_stacks", &p->truncated_stacks},
         {"skipped_samples", &p->skipped_samples},
+        {"paused_samples", &p->paused_samples},
         {"symbolize_ms", &p->symbolize_ms},
         {"symbol_cache_hits", &p->symbol_cache_hits},
         {"symbol_cache_misses", &p->symbol_cache_misses},
@@ -249,6 +250,42 @@ static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p
         if (!pr_count_add(&sum, s->count))
             return jr_fail(r, "%s: the stacks' counts add up to more than " PR_MAX_SAMPLES_TEXT,
                            key);
+        const struct jv *region = jr_get(r, e, "region");
+        if (region && !jv_is_null(region)) {
+            if (!jv_is_integer(region) || jv_integer(region) < 0 ||
+                (size_t)jv_integer(region) >= p->nregions)
+                return p->nregions
+                           ? jr_fail(r, "%s.region: expected an index into regions (0..%zu)",
+                                     where, p->nregions - 1)
+                           : jr_fail(r, "%s.region: the profile has no regions", where);
+            s->region = (uint32_t)jv_integer(region) + 1;
+        }
+    }
+    return 0;
+}
+
+/* The optional "regions": the region paths stacks[].region indexes, unique non-empty strings. */
+static int read_regions(struct jr *r, const struct jv *root, struct pr_profile *p)
+{
+    const struct jv *arr = jr_get(r, root, "regions");
+    if (!arr || jv_is_null(arr))
+        return 0;
+    if (!jv_is_array(arr))
+        return jr_fail(r, "regions: expected an array of strings, got %s", jr_type_name(arr));
+    size_t n = jv_size(arr);
+    if (!(p->regions = calloc(n ? n : 1, sizeof *p->regions)))
+        return jr_fail(r, "out of memory");
+    const struct jv *e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n; i++, e = jv_next(r->doc, e, arr)) {
+        if (!jv_is_string(e) || !*jv_string(e))
+            return jr_fail(r, "regions[%zu]: expected a non-empty string, got %s", i,
+                           jr_type_name(e));
+        long dup = profile_region_find(p, jv_string(e));
+        if (dup >= 0)
+            return jr_fail(r, "regions[%zu]: duplicate region (also at [%ld])", i, dup);
+        if (!(p->regions[i] = strdup(jv_string(e))))
+            return jr_fail(r, "out of memory");
+        p->nregions = i + 1;
     }
     return 0;
 }
@@ -387,7 +424,7 @@ static int read_root(struct jr *r, const struct jv *root, struct pr_profile *p)
     if (!jv_is_object(root))
         return jr_fail(r, "expected a JSON object at the top, got %s", jr_type_name(root));
     if (read_metadata(r, root, p) || read_summary(r, root, p) || read_functions(r, root, p) ||
-        read_stacks(r, root, p) || read_memory(r, root, p))
+        read_regions(r, root, p) || read_stacks(r, root, p) || read_memory(r, root, p))
         return -1;
     return 0;
 }
