@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #define TOLERANCE 6.0 /* percentage points */
@@ -255,16 +256,81 @@ START_TEST(test_misuse_is_harmless)
 }
 END_TEST
 
+/* The row of report --by-region naming region (or "(no region)"): its samples and self %. */
+static bool by_region_row(const char *out, const char *region, unsigned long long *samples,
+                          double *total_pct, double *self_pct)
+{
+    for (const char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char name[256];
+        if (sscanf(line, "%llu %lf %lf %255[^\n]", samples, total_pct, self_pct, name) == 4 &&
+            strcmp(name, region) == 0)
+            return true;
+    }
+    return false;
+}
+
 START_TEST(test_region_option)
 {
     const char *args[] = {"2", NULL};
     json_t *p = tu_profile_workload(tu_tmp, "regions", args, NULL);
-    json_decref(p);
     const char *prof = tu_in_tmp("regions.json");
+
+    /* report --by-region: each region's samples as the stacks say, heavy:light 70:30 */
+    unsigned long long want_heavy = 0, want_inner = 0, want_light = 0, want_none = 0;
+    size_t k;
+    json_t *st;
+    json_array_foreach(json_object_get(p, "stacks"), k, st)
+    {
+        const char *reg = region_of(p, st);
+        unsigned long long c = (unsigned long long)count_of(st);
+        if (!reg)
+            want_none += c;
+        else if (strcmp(reg, "heavy") == 0)
+            want_heavy += c;
+        else if (strcmp(reg, "heavy/inner") == 0)
+            want_inner += c;
+        else if (strcmp(reg, "light") == 0)
+            want_light += c;
+    }
+    json_decref(p);
+    const char *byreg[] = {"report", "--by-region", "--no-color", prof, NULL};
+    struct tu_result r = tu_profreg(byreg, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    unsigned long long heavy, in_inner, light, none;
+    double heavy_pct, heavy_self, inner_pct, inner_self, light_pct, light_self, none_pct, x;
+    ck_assert_msg(by_region_row(r.out, "heavy", &heavy, &heavy_pct, &heavy_self) &&
+                      by_region_row(r.out, "heavy/inner", &in_inner, &inner_pct, &inner_self) &&
+                      by_region_row(r.out, "light", &light, &light_pct, &light_self) &&
+                      by_region_row(r.out, "(no region)", &none, &none_pct, &x),
+                  "rows missing:\n%s", r.out);
+    ck_assert_uint_eq(heavy, want_heavy + want_inner); /* nested regions included */
+    ck_assert_uint_eq(in_inner, want_inner);
+    ck_assert_uint_eq(light, want_light);
+    ck_assert_uint_eq(none, want_none);
+    ck_assert_msg(fabs(heavy_pct - heavy_self - inner_pct) < 0.02, "heavy %.2f = self %.2f + %.2f",
+                  heavy_pct, heavy_self, inner_pct);
+    double split = 100.0 * heavy_pct / (heavy_pct + light_pct);
+    ck_assert_msg(split > 70 - TOLERANCE && split < 70 + TOLERANCE, "heavy %.1f %%, want 70",
+                  split);
+    ck_assert_msg(strstr(r.out, "heavy") < strstr(r.out, "light"), "rows not by samples:\n%s",
+                  r.out);
+    tu_result_free(&r);
+    /* the view of one region: its nested regions only */
+    const char *byreg_heavy[] = {"report", "--by-region", "--region", "heavy", prof, NULL};
+    r = tu_profreg(byreg_heavy, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(by_region_row(r.out, "heavy", &heavy, &heavy_pct, &x) && heavy_pct > 99.99,
+                  "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "light") && !strstr(r.out, "(no region)"), "%s", r.out);
+    tu_result_free(&r);
+    const char *two_views[] = {"report", "--by-region", "--by-test", prof, NULL};
+    r = tu_profreg(two_views, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    tu_result_free(&r);
 
     /* report: only heavy's functions, heavy/inner's included */
     const char *rep[] = {"report", "--region", "heavy", "--no-color", prof, NULL};
-    struct tu_result r = tu_profreg(rep, NULL, NULL);
+    r = tu_profreg(rep, NULL, NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "work_heavy"));
     ck_assert_ptr_nonnull(strstr(r.out, "work_inner"));

@@ -98,3 +98,56 @@ int profile_filter_region(struct pr_profile *p, const char *name, const char *fi
     profile_compute_percentages(p);
     return 0;
 }
+
+/* Descending samples, then paths in byte order, the no-region row last among equals. */
+static int row_cmp(const void *a, const void *b)
+{
+    const struct region_row *x = a, *y = b;
+    if (x->samples != y->samples)
+        return x->samples > y->samples ? -1 : 1;
+    if (!x->path || !y->path)
+        return !x->path - !y->path;
+    return strcmp(x->path, y->path);
+}
+
+/* Is path nested in (or equal to) outer: "a/b" under "a", not under "ab". */
+static bool path_under(const char *path, const char *outer)
+{
+    size_t n = strlen(outer);
+    return strncmp(path, outer, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int region_rows(const struct pr_profile *p, struct region_row **rows, size_t *nrows,
+                uint64_t *total)
+{
+    uint64_t *own = calloc(p->nregions + 1, sizeof *own); /* by 1 + index; [0]: no region */
+    struct region_row *r = calloc(p->nregions + 1, sizeof *r);
+    if (!own || !r) {
+        free(own);
+        free(r);
+        return -1;
+    }
+    uint64_t all = 0;
+    for (size_t i = 0; i < p->nstacks; i++) {
+        uint32_t reg = p->stacks[i].region <= p->nregions ? p->stacks[i].region : 0;
+        own[reg] += p->stacks[i].count;
+        all += p->stacks[i].count;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->nregions; i++) {
+        r[n] = (struct region_row){p->regions[i], 0, own[i + 1]};
+        for (size_t j = 0; j < p->nregions; j++)
+            if (path_under(p->regions[j], p->regions[i]))
+                r[n].samples += own[j + 1];
+        if (r[n].samples) /* a region --region filtered out, or one without samples */
+            n++;
+    }
+    if (own[0])
+        r[n++] = (struct region_row){NULL, own[0], own[0]};
+    free(own);
+    qsort(r, n, sizeof *r, row_cmp);
+    *rows = r;
+    *nrows = n;
+    *total = all;
+    return 0;
+}

@@ -1,5 +1,6 @@
 /* render_table.c — text rendering of a profile as a ranked table. No I/O besides out. */
 #include "analysis/render/render_table.h"
+#include "analysis/read/region.h"
 #include "core/array.h"
 
 #include <math.h>
@@ -92,6 +93,31 @@ static void print_header(FILE *out, const struct pr_profile *p, const struct rep
         fprintf(out,
                 "  %swarning:%s %.0f samples lost (stack table full: raise PROFREG_MAX_STACKS)\n",
                 st->yellow, st->reset, p->lost_samples);
+}
+
+void render_regions(FILE *out, const struct pr_profile *p, const struct region_row *rows,
+                    size_t nrows, uint64_t total, const struct report_options *o)
+{
+    const struct term_style *st = &o->style;
+    print_header(out, p, o);
+    if (total == 0) {
+        fprintf(out, "\nNo samples.\n");
+        return;
+    }
+    fprintf(out, "\n%s%9s  %7s  %7s  %s%s\n", st->blue, "Samples", "Total %", "Self %", "Region",
+            st->reset);
+    for (size_t i = 0; i < nrows; i++) {
+        fprintf(out, "%9llu  %7.2f  %7.2f  ", (unsigned long long)rows[i].samples,
+                100.0 * (double)rows[i].samples / (double)total,
+                100.0 * (double)rows[i].self / (double)total);
+        if (rows[i].path)
+            term_put(out, rows[i].path, SIZE_MAX);
+        else
+            fputs("(no region)", out);
+        fputc('\n', out);
+    }
+    if (p->nregions == 0)
+        fprintf(out, "  (the profile names no region: profreg_region_begin, include/profreg.h)\n");
 }
 
 void render_report(FILE *out, const struct pr_profile *p, const struct report_options *o)
