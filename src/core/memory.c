@@ -8,6 +8,7 @@
 
 #include "core/array.h"
 #include "core/hashmap.h"
+#include "core/intern.h"
 #include "core/profile.h"
 
 #include <math.h>
@@ -45,11 +46,6 @@ void memory_free(struct pr_memory *m)
     }
     free(m->stacks);
     memory_init(m);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
 }
 
 /* Copies the strings of src into dst (other fields as they are). 0, or -1. */
