@@ -5,13 +5,13 @@
 #include "analysis/judge/average.h"
 #include "core/memory.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/array.h"
 #include "core/hashmap.h"
+#include "core/intern.h"
 #include "analysis/judge/stats.h"
 
 static int cmp_avg(const void *a, const void *b)
@@ -57,15 +57,15 @@ void avg_builder_init(struct avg_builder *b)
 void avg_builder_abort(struct avg_builder *b)
 {
     if (b->names) {
-        hmap_free(b->names);
+        fn_intern_free(b->names);
         free(b->names);
     }
     free(b->acc);
     for (int m = 0; m < 5; m++)
         free(b->metrics[m]);
-    if (b->stack_ids) {
-        hmap_free(b->stack_ids);
-        free(b->stack_ids);
+    if (b->stacks) {
+        stack_intern_free(b->stacks);
+        free(b->stacks);
     }
     free(b->fmap);
     avg_profile_free(&b->out);
@@ -101,34 +101,22 @@ static struct run_metric metric_of(double *v, size_t n)
 static int add_stacks(struct avg_builder *b, const struct pr_profile *p)
 {
     struct avg_profile *out = &b->out;
-    if (!b->stack_ids) {
-        if (!(b->stack_ids = malloc(sizeof *b->stack_ids)))
+    if (!b->stacks) {
+        if (!(b->stacks = malloc(sizeof *b->stacks)))
             return -1;
-        hmap_init(b->stack_ids);
+        stack_intern_init(b->stacks, STACK_BY_FRAMES);
     }
     for (size_t s = 0; s < p->nstacks; s++) {
         const struct pr_stack *st = &p->stacks[s];
-        uint32_t *frames = malloc((st->depth ? st->depth : 1) * sizeof *frames);
+        uint32_t *frames = stack_intern_frames(b->stacks, st->depth), idx;
         if (!frames)
             return -1;
         for (uint32_t d = 0; d < st->depth; d++)
             frames[d] = st->frames[d] < p->nfunctions ? b->fmap[st->frames[d]] : 0;
-        uint32_t idx;
-        int ins = hmap_intern(b->stack_ids, frames, st->depth * sizeof *frames,
-                              (uint32_t)out->nstacks, &idx);
-        if (ins < 0 || (ins == 1 && ARRAY_GROW(out->stacks, out->nstacks, b->stacks_cap) < 0)) {
-            free(frames);
+        /* errno EOVERFLOW: runs whose samples add up past PR_MAX_SAMPLES */
+        if (stack_intern_add(b->stacks, &out->stacks, &out->nstacks, frames, NULL, st->depth,
+                             st->count, &idx) < 0)
             return -1;
-        }
-        if (ins == 0) {
-            free(frames);
-            if (!pr_count_add(&out->stacks[idx].count, st->count)) {
-                errno = EOVERFLOW; /* runs whose samples add up past PR_MAX_SAMPLES */
-                return -1;
-            }
-        } else {
-            out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count, NULL};
-        }
     }
     return 0;
 }
@@ -138,7 +126,7 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
     if (!b->names) {
         if (!(b->names = malloc(sizeof *b->names)))
             return -1;
-        hmap_init(b->names);
+        fn_intern_init(b->names, FN_BY_NAME);
     }
     struct avg_profile *out = &b->out;
     if (out->nfunctions + p->nfunctions > b->cap) { /* room for every function of this run */
@@ -188,7 +176,8 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
     for (size_t i = 0; i < p->nfunctions; i++) {
         const struct pr_function *f = &p->functions[i];
         uint32_t idx;
-        int ins = hmap_intern(b->names, f->name, strlen(f->name), (uint32_t)out->nfunctions, &idx);
+        int ins = fn_intern(b->names, f->name, strlen(f->name), NULL, NULL,
+                            (uint32_t)out->nfunctions, &idx);
         if (ins < 0)
             return -1;
         struct avg_function *a = &out->functions[idx];

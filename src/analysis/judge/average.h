@@ -73,15 +73,14 @@ int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg
  * add, with errno EOVERFLOW when a stack's count summed over the runs passes PR_MAX_SAMPLES). */
 struct avg_builder {
     struct avg_profile out;
-    struct hmap *names;
+    struct fn_intern *names; /* name -> index in out.functions */
     struct avg_acc *acc; /* per-function sums, parallel to out.functions */
     size_t cap;
     double total, total_sq, signals;
     unsigned signal_runs;
     double *metrics[5]; /* per-run wall, CPU, memory; allocated and peak live (KB) values */
     size_t nmetrics[5], metrics_cap[5];
-    struct hmap *stack_ids; /* frame sequence -> index in out.stacks */
-    size_t stacks_cap;
+    struct stack_intern *stacks; /* frame sequence -> index in out.stacks */
     uint32_t *fmap; /* a run's function index -> out.functions index */
     size_t fmap_cap;
 };
