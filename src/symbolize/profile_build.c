@@ -47,8 +47,8 @@ struct builder {
     struct hmap addr_map; /* lookup address -> index into addrs */
     struct addr_span *addrs;
     size_t naddrs, cap_addrs;
-    struct frames addr_funcs;  /* the frames of every resolved address, innermost first */
-    struct fn_intern funcs;    /* identity (name, module, defining file) -> function index */
+    struct frames addr_funcs;   /* the frames of every resolved address, innermost first */
+    struct fn_intern funcs;     /* identity (name, module, defining file) -> function index */
     struct stack_intern stacks; /* function index sequence and inlined marks -> stack index */
 };
 
@@ -176,8 +176,8 @@ static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_
         }
         depth = to_root_first(&leaf_first, root, inl);
         uint32_t si = 0;
-        rc = stack_intern_add(&b->stacks, &b->p->stacks, &b->p->nstacks, root, inl,
-                              (uint32_t)depth, raw[i].count, &si);
+        rc = stack_intern_add(&b->stacks, &b->p->stacks, &b->p->nstacks, root, inl, (uint32_t)depth,
+                              raw[i].count, &si);
         if (stack_of)
             stack_of[i] = si;
     }

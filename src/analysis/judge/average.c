@@ -61,7 +61,7 @@ void avg_builder_abort(struct avg_builder *b)
         free(b->names);
     }
     free(b->acc);
-    for (int m = 0; m < 5; m++)
+    for (int m = 0; m < RUN_METRICS; m++)
         free(b->metrics[m]);
     if (b->stacks) {
         stack_intern_free(b->stacks);
@@ -73,7 +73,7 @@ void avg_builder_abort(struct avg_builder *b)
 }
 
 /* Records one run's value of whole-run metric m (NAN: not recorded). */
-static int add_metric(struct avg_builder *b, int m, double v)
+static int add_metric(struct avg_builder *b, enum run_metric_id m, double v)
 {
     if (isnan(v))
         return 0;
@@ -167,11 +167,12 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
         b->signals += (double)p->signals;
         b->signal_runs++;
     }
-    if (add_metric(b, 0, p->wall_time_ms) || add_metric(b, 1, p->cpu_time_ms) ||
-        add_metric(b, 2, p->peak_rss_kb))
+    if (add_metric(b, RUN_WALL_MS, p->wall_time_ms) || add_metric(b, RUN_CPU_MS, p->cpu_time_ms) ||
+        add_metric(b, RUN_PEAK_RSS_KB, p->peak_rss_kb))
         return -1;
-    if (p->memory && (add_metric(b, 3, (double)p->memory->total[MEM_ALLOC_BYTES] / 1024) ||
-                      add_metric(b, 4, (double)p->memory->total[MEM_PEAK_LIVE] / 1024)))
+    if (p->memory &&
+        (add_metric(b, RUN_ALLOC_KB, (double)p->memory->total[MEM_ALLOC_BYTES] / 1024) ||
+         add_metric(b, RUN_PEAK_LIVE_KB, (double)p->memory->total[MEM_PEAK_LIVE] / 1024)))
         return -1;
     for (size_t i = 0; i < p->nfunctions; i++) {
         const struct pr_function *f = &p->functions[i];
@@ -251,11 +252,11 @@ int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
     a->avg_total_samples = a->runs ? b->total / runs : 0;
     a->sd_total_samples = spread(b->total, b->total_sq, runs);
     a->has_spread = true;
-    a->wall_ms = metric_of(b->metrics[0], b->nmetrics[0]);
-    a->cpu_ms = metric_of(b->metrics[1], b->nmetrics[1]);
-    a->peak_rss_kb = metric_of(b->metrics[2], b->nmetrics[2]);
-    a->alloc_kb = metric_of(b->metrics[3], b->nmetrics[3]);
-    a->peak_live_kb = metric_of(b->metrics[4], b->nmetrics[4]);
+    a->wall_ms = metric_of(b->metrics[RUN_WALL_MS], b->nmetrics[RUN_WALL_MS]);
+    a->cpu_ms = metric_of(b->metrics[RUN_CPU_MS], b->nmetrics[RUN_CPU_MS]);
+    a->peak_rss_kb = metric_of(b->metrics[RUN_PEAK_RSS_KB], b->nmetrics[RUN_PEAK_RSS_KB]);
+    a->alloc_kb = metric_of(b->metrics[RUN_ALLOC_KB], b->nmetrics[RUN_ALLOC_KB]);
+    a->peak_live_kb = metric_of(b->metrics[RUN_PEAK_LIVE_KB], b->nmetrics[RUN_PEAK_LIVE_KB]);
     avg_profile_sort(a);
     /* the stacks' frames follow the functions to their ranked places (order is the index
      * a function had before sorting) */

@@ -34,6 +34,19 @@ struct avg_function {
     char *source_path; /* full path (a baseline's may be relative to the project root) */
 };
 
+/* The whole-run metrics, in the order they are averaged, judged and reported: the first
+ * RUN_METRICS_BASIC any profile may record (wall time, CPU time, peak RSS: also those of
+ * paired runs), then the memory layer's (allocated, peak live heap) from memory sections. */
+enum run_metric_id {
+    RUN_WALL_MS,
+    RUN_CPU_MS,
+    RUN_PEAK_RSS_KB,
+    RUN_ALLOC_KB,
+    RUN_PEAK_LIVE_KB,
+    RUN_METRICS,
+    RUN_METRICS_BASIC = RUN_ALLOC_KB
+};
+
 /* A whole-run measurement over the runs (wall time, CPU time, peak memory). */
 struct run_metric {
     double median, mean, sd; /* NAN when no run recorded it */
@@ -74,14 +87,14 @@ int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg
 struct avg_builder {
     struct avg_profile out;
     struct fn_intern *names; /* name -> index in out.functions */
-    struct avg_acc *acc; /* per-function sums, parallel to out.functions */
+    struct avg_acc *acc;     /* per-function sums, parallel to out.functions */
     size_t cap;
     double total, total_sq, signals;
     unsigned signal_runs;
-    double *metrics[5]; /* per-run wall, CPU, memory; allocated and peak live (KB) values */
-    size_t nmetrics[5], metrics_cap[5];
+    double *metrics[RUN_METRICS]; /* per-run values of each whole-run metric */
+    size_t nmetrics[RUN_METRICS], metrics_cap[RUN_METRICS];
     struct stack_intern *stacks; /* frame sequence -> index in out.stacks */
-    uint32_t *fmap; /* a run's function index -> out.functions index */
+    uint32_t *fmap;              /* a run's function index -> out.functions index */
     size_t fmap_cap;
 };
 void avg_builder_init(struct avg_builder *b);

@@ -772,21 +772,38 @@ static void judge_metrics(const struct avg_profile *c, const struct avg_profile 
 {
     static const struct {
         const char *key, *label, *unit;
-    } names[5] = {{"wall_time_ms", "wall time", "ms"},
-                  {"cpu_time_ms", "CPU time", "ms"},
-                  {"peak_rss_kb", "peak memory", "MB"},
-                  {"alloc_kb", "allocated", "MB"},
-                  {"peak_live_kb", "peak live heap", "MB"}};
-    const struct run_metric *cm[5] = {&c->wall_ms, &c->cpu_ms, &c->peak_rss_kb, &c->alloc_kb,
-                                      &c->peak_live_kb};
-    const struct run_metric *bm[5] = {&b->wall_ms, &b->cpu_ms, &b->peak_rss_kb, &b->alloc_kb,
-                                      &b->peak_live_kb};
-    double thresholds[5] = {o->time_threshold, o->time_threshold, o->memory_threshold,
-                            o->memory_threshold, o->memory_threshold};
-    double budgets[5] = {o->max_time_ms, NAN, o->max_memory_mb, NAN, NAN};
-    double scale[5] = {1, 1, 1.0 / 1024, 1.0 / 1024, 1.0 / 1024};
+    } names[RUN_METRICS] = {[RUN_WALL_MS] = {"wall_time_ms", "wall time", "ms"},
+                            [RUN_CPU_MS] = {"cpu_time_ms", "CPU time", "ms"},
+                            [RUN_PEAK_RSS_KB] = {"peak_rss_kb", "peak memory", "MB"},
+                            [RUN_ALLOC_KB] = {"alloc_kb", "allocated", "MB"},
+                            [RUN_PEAK_LIVE_KB] = {"peak_live_kb", "peak live heap", "MB"}};
+    const struct run_metric *cm[RUN_METRICS] = {[RUN_WALL_MS] = &c->wall_ms,
+                                                [RUN_CPU_MS] = &c->cpu_ms,
+                                                [RUN_PEAK_RSS_KB] = &c->peak_rss_kb,
+                                                [RUN_ALLOC_KB] = &c->alloc_kb,
+                                                [RUN_PEAK_LIVE_KB] = &c->peak_live_kb};
+    const struct run_metric *bm[RUN_METRICS] = {[RUN_WALL_MS] = &b->wall_ms,
+                                                [RUN_CPU_MS] = &b->cpu_ms,
+                                                [RUN_PEAK_RSS_KB] = &b->peak_rss_kb,
+                                                [RUN_ALLOC_KB] = &b->alloc_kb,
+                                                [RUN_PEAK_LIVE_KB] = &b->peak_live_kb};
+    double thresholds[RUN_METRICS] = {[RUN_WALL_MS] = o->time_threshold,
+                                      [RUN_CPU_MS] = o->time_threshold,
+                                      [RUN_PEAK_RSS_KB] = o->memory_threshold,
+                                      [RUN_ALLOC_KB] = o->memory_threshold,
+                                      [RUN_PEAK_LIVE_KB] = o->memory_threshold};
+    double budgets[RUN_METRICS] = {[RUN_WALL_MS] = o->max_time_ms,
+                                   [RUN_CPU_MS] = NAN,
+                                   [RUN_PEAK_RSS_KB] = o->max_memory_mb,
+                                   [RUN_ALLOC_KB] = NAN,
+                                   [RUN_PEAK_LIVE_KB] = NAN};
+    double scale[RUN_METRICS] = {[RUN_WALL_MS] = 1,
+                                 [RUN_CPU_MS] = 1,
+                                 [RUN_PEAK_RSS_KB] = 1.0 / 1024,
+                                 [RUN_ALLOC_KB] = 1.0 / 1024,
+                                 [RUN_PEAK_LIVE_KB] = 1.0 / 1024};
     /* the memory layer's figures, when either side has them (else the report is as before) */
-    j->nmetrics = c->alloc_kb.n || b->alloc_kb.n ? 5 : 3;
+    j->nmetrics = c->alloc_kb.n || b->alloc_kb.n ? RUN_METRICS : RUN_METRICS_BASIC;
     for (size_t i = 0; i < j->nmetrics; i++) {
         struct judged_metric *m = &j->metrics[i];
         m->key = names[i].key;
@@ -804,15 +821,18 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void judge_paired_metrics(const double (*current)[3], const double (*base)[3], size_t n,
+void judge_paired_metrics(const double (*current)[RUN_METRICS_BASIC],
+                          const double (*base)[RUN_METRICS_BASIC], size_t n,
                           const struct judge_options *o, struct judgement *j)
 {
-    double thresholds[3] = {o->time_threshold, o->time_threshold, o->memory_threshold};
+    double thresholds[RUN_METRICS_BASIC] = {[RUN_WALL_MS] = o->time_threshold,
+                                            [RUN_CPU_MS] = o->time_threshold,
+                                            [RUN_PEAK_RSS_KB] = o->memory_threshold};
     double *r = malloc((n ? n : 1) * sizeof *r);
     if (!r)
         return; /* out of memory: the unpaired verdicts stand */
     j->metrics_regressed = 0;
-    for (size_t k = 0; k < j->nmetrics && k < 3; k++) {
+    for (size_t k = 0; k < j->nmetrics && k < RUN_METRICS_BASIC; k++) {
         struct judged_metric *m = &j->metrics[k];
         size_t used = 0;
         for (size_t i = 0; i < n; i++) {

@@ -193,8 +193,8 @@ struct judgement {
     const char *likely_cause; /* the regressed function most likely responsible, or NULL */
     const char **structural;  /* functions in nearly every sample, not given a slot */
     size_t nstructural;
-    struct judged_metric metrics[5]; /* wall, CPU, peak RSS; allocated and peak live heap
-                                        when either side has memory sections */
+    struct judged_metric metrics[RUN_METRICS]; /* by enum run_metric_id: RUN_METRICS_BASIC,
+                                                  all when either side has memory sections */
     size_t nmetrics;
     size_t metrics_regressed;
     size_t new_regressed; /* new hotspots counted as regressions (--fail-on-new) */
@@ -217,11 +217,13 @@ void judgement_free(struct judgement *j);
 
 /* Paired runs: base[i] and current[i] ran one after the other on the same machine (order
  * randomised), so drift of the machine hits both alike. Re-judges j's whole-run metrics
- * (wall time, CPU time, peak RSS: [0], [1], [2] of each row, NAN when a run did not record
- * it) on the log ratios log(current / base) of the pairs: a one-sample t-test that they are
- * above 0 at the judge's confidence, and the median ratio above 1 + the metric's threshold;
- * budgets as judge_compare. n >= 2 pairs to test; fewer: not tested (NOTE_METRIC_UNTESTED). */
-void judge_paired_metrics(const double (*current)[3], const double (*base)[3], size_t n,
+ * (wall time, CPU time, peak RSS: [RUN_WALL_MS], [RUN_CPU_MS], [RUN_PEAK_RSS_KB] of each
+ * row, NAN when a run did not record it) on the log ratios log(current / base) of the
+ * pairs: a one-sample t-test that they are above 0 at the judge's confidence, and the median
+ * ratio above 1 + the metric's threshold; budgets as judge_compare. n >= 2 pairs to test;
+ * fewer: not tested (NOTE_METRIC_UNTESTED). */
+void judge_paired_metrics(const double (*current)[RUN_METRICS_BASIC],
+                          const double (*base)[RUN_METRICS_BASIC], size_t n,
                           const struct judge_options *o, struct judgement *j);
 
 #endif

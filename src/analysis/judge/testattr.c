@@ -780,8 +780,7 @@ static bool *run_keep(const struct pr_profile *run)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++)
             order[i] = (uint32_t)i;
-        array_sort_r(order, n, sizeof *order, pass ? cmp_by_self : cmp_by_samples,
-                     (void *)run);
+        array_sort_r(order, n, sizeof *order, pass ? cmp_by_self : cmp_by_samples, (void *)run);
         for (size_t i = 0; i < TESTATTR_RUN_FUNCTIONS; i++)
             keep[order[i]] = true;
     }
