@@ -165,12 +165,9 @@ int memory_recount(struct pr_memory *m)
             if (stamp[st->frames[d]] == s)
                 continue;
             stamp[st->frames[d]] = s;
-            for (int k = 0; k < MEM_NMETRICS; k++)
-                f->total[k] += st->v[k];
+            mem_add(f->total, st->v);
         }
-        struct pr_mem_function *leaf = &m->functions[st->frames[st->depth - 1]];
-        for (int k = 0; k < MEM_NMETRICS; k++)
-            leaf->self[k] += st->v[k];
+        mem_add(m->functions[st->frames[st->depth - 1]].self, st->v);
     }
     free(stamp);
     return sort_functions(m);
