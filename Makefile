@@ -394,6 +394,7 @@ format:
 lint:
 	@sh scripts/ensure-deps lint
 	sh scripts/check-layers.sh
+	sh scripts/check-handler.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    -D_GNU_SOURCE -Isrc -Iinclude -Ipreload src preload
 
