@@ -11,6 +11,7 @@
 #include "core/intern.h"
 #include "core/profile.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,7 @@ int memory_recount(struct pr_memory *m)
         if (st->depth == 0)
             continue;
         for (uint32_t d = 0; d < st->depth; d++) {
+            assert(st->frames[d] < m->nfunctions);
             struct pr_mem_function *f = &m->functions[st->frames[d]];
             if (stamp[st->frames[d]] == s)
                 continue;

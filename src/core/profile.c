@@ -9,6 +9,7 @@
 #include "core/intern.h"
 #include "core/memory.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -119,8 +120,10 @@ int profile_sort(struct pr_profile *p)
         new_index[ord[i].old_index] = (uint32_t)i;
     }
     for (size_t s = 0; s < p->nstacks; s++)
-        for (uint32_t d = 0; d < p->stacks[s].depth; d++)
+        for (uint32_t d = 0; d < p->stacks[s].depth; d++) {
+            assert(p->stacks[s].frames[d] < p->nfunctions); /* a frame names a function */
             p->stacks[s].frames[d] = new_index[p->stacks[s].frames[d]];
+        }
     free(p->functions);
     p->functions = sorted;
     free(ord);

@@ -11,6 +11,7 @@
 #include "core/hashmap.h"
 #include "core/intern.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,10 +285,16 @@ int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, s
         rc = make_names_unique(p);
     if (rc == 0)
         rc = profile_sort(p);
-    if (rc == 0)
+    if (rc == 0) {
+        uint64_t self = 0;
+        for (size_t f = 0; f < p->nfunctions; f++)
+            self += p->functions[f].self_samples;
+        assert(self == p->total_samples); /* the invariant above */
+        (void)self;
         profile_compute_percentages(p);
-    else
+    } else {
         snprintf(err, errlen, "out of memory while building the profile");
+    }
 
     hmap_free(&b.addr_map);
     fn_intern_free(&b.funcs);

@@ -5,6 +5,7 @@
 #include "analysis/judge/average.h"
 #include "core/memory.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,8 +267,10 @@ int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
             avg_builder_abort(b);
             return -1;
         }
-        for (size_t i = 0; i < a->nfunctions; i++)
+        for (size_t i = 0; i < a->nfunctions; i++) {
+            assert(a->functions[i].order < a->nfunctions); /* a permutation of 0..n-1 */
             to[a->functions[i].order] = (uint32_t)i;
+        }
         for (size_t s = 0; s < a->nstacks; s++)
             for (uint32_t d = 0; d < a->stacks[s].depth; d++)
                 a->stacks[s].frames[d] = to[a->stacks[s].frames[d]];
