@@ -208,6 +208,13 @@ $(BUILD)/tests/%: tests/integration/%.c tests/testutil.c tests/testutil.h $(TEST
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< tests/testutil.c $(TEST_OBJS) $(TEST_LIBS)
 
+# check_help also links the commands (src/cli/ but main.c): it checks every --help against the
+# option table it comes from.
+CLI_CMD_OBJS := $(call obj,$(filter-out src/cli/main.c,$(wildcard src/cli/*.c)))
+$(BUILD)/tests/check_help: tests/integration/check_help.c tests/testutil.c tests/testutil.h $(TEST_OBJS) $(CLI_CMD_OBJS) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/testutil.c $(TEST_OBJS) $(CLI_CMD_OBJS) $(TEST_LIBS)
+
 # Tests find the build through PROFREG_BUILD (absolute) and sources through PROFREG_SRC.
 # The debug-info cache goes under build/ so that tests never write into $HOME.
 TEST_ENV = PROFREG_BUILD=$(CURDIR)/$(BUILD) PROFREG_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 \

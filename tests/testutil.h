@@ -16,7 +16,7 @@ const char *tu_src(void);
 const char *tu_build_path(const char *rel);
 const char *tu_src_path(const char *rel);
 
-/* Path of a fixture of the older tool (tests/fixtures/parse-profile/NAME). */
+/* Path of a fixture of the Instruments workflow (tests/fixtures/parse-profile/NAME). */
 const char *tu_fixture(const char *name);
 
 /* A fresh empty directory under /tmp; removed by tu_rmtree. */

@@ -5,7 +5,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,66 +12,53 @@
 
 #include "analysis/render/term.h"
 
-void usage_baseline(FILE *out)
-{
-    fprintf(out,
-            "usage: profreg baseline set   [--executable NAME] [--runs M] [--current FILE]...\n"
-            "                              [--baseline FILE] [--root DIR]\n"
-            "       profreg baseline show  [--executable NAME] [--baseline FILE] [--top N]\n"
-            "                              [--root DIR]\n"
-            "       profreg baseline reset [--executable NAME] [--baseline FILE] [--root DIR]\n"
-            "\n"
-            "set    averages the newest M runs (default 5) of ROOT/profile_results/NAME/ and\n"
-            "       writes ROOT/baselines/NAME/baseline.json (same as compare --set-baseline)\n"
-            "show   prints the baseline's metadata (runs averaged, when, git commit, profreg\n"
-            "       version) and its top N functions (default 25; 0 prints all)\n"
-            "reset  deletes the baseline after printing what it held\n"
-            "\n"
-            "NAME may be omitted when there is one executable (set: under profile_results/;\n"
-            "show and reset: under baselines/). Exit: 0 ok, 2 usage error or bad input.\n");
-}
-
 struct baseline_args {
     struct project_args project;
     unsigned long top;
 };
 
+static const struct cli_opt baseline_opts[] = {
+    PROJECT_OPTS(struct baseline_args, project),
+    CLI_OPT_UINT("top", 0, "N", struct baseline_args, top, 0, 100000000,
+                 "show: functions listed (default 25; 0 lists all)"),
+    CLI_OPT_END,
+};
+
+static int run_baseline(int argc, char **argv);
+
+const struct cli_command cli_baseline = {
+    .name = "baseline",
+    .summary = "set, show or reset an executable's baseline",
+    .usage = "set [OPTIONS]\nshow [OPTIONS]\nreset [OPTIONS]",
+    .about = "set    averages the newest M runs (default 5) of ROOT/profile_results/NAME/ and\n"
+             "       writes ROOT/baselines/NAME/baseline.json (same as compare --set-baseline)\n"
+             "show   prints the baseline's metadata (runs averaged, when, git commit, profreg\n"
+             "       version) and its top N functions (default 25; 0 prints all)\n"
+             "reset  deletes the baseline after printing what it held\n"
+             "\n"
+             "NAME may be omitted when there is one executable (set: under profile_results/;\n"
+             "show and reset: under baselines/). --runs and --current apply to set only.\n",
+    .opts = baseline_opts,
+    .footer = "Exit: 0 ok, 2 usage error or bad input.\n",
+    .run = run_baseline,
+};
+
 static int parse_args(int argc, char **argv, struct baseline_args *a, bool is_set)
 {
-    static const struct option opts[] = {
-        PROJECT_OPTIONS,
-        {"top", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
-    };
     project_args_init(&a->project);
     a->top = 25;
-    int c;
-    optind = 1;
-    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-        if (c == '?')
-            return -1;
-        if (!is_set && (c == 'r' || c == 'c')) {
-            cli_usage_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
-                            c == 'r' ? "runs" : "current");
-            return -1;
-        }
-        int taken = project_args_option(&a->project, c, optarg);
-        if (taken < 0)
-            return -1;
-        if (taken)
-            continue;
-        if (c == 'n') {
-            if (cli_parse_uint("--top", optarg, 0, 100000000, &a->top))
-                return -1;
-            continue;
-        }
-        return -1;
+    struct cli_operands ops;
+    int rc = cli_parse(&cli_baseline, argc, argv, a, &ops);
+    if (rc == 0 && !is_set && (a->project.runs_given || a->project.ncurrent)) {
+        cli_usage_error("baseline %s: --%s applies to 'baseline set' only", argv[0],
+                        a->project.runs_given ? "runs" : "current");
+        rc = -1;
+    } else if (rc == 0 && ops.n > 0) {
+        cli_usage_error("baseline %s: unexpected argument '%s'", argv[0], ops.v[0]);
+        rc = -1;
     }
-    if (optind < argc) {
-        cli_usage_error("baseline %s: unexpected argument '%s'", argv[0], argv[optind]);
-        return -1;
-    }
-    return 0;
+    cli_operands_free(&ops);
+    return rc;
 }
 
 static int baseline_set(const struct baseline_args *a)
@@ -228,7 +214,7 @@ static int baseline_show_or_reset(const struct baseline_args *a, bool reset)
     return rc;
 }
 
-int cmd_baseline(int argc, char **argv)
+static int run_baseline(int argc, char **argv)
 {
     if (argc < 2) {
         cli_usage_error("baseline: which action? set, show or reset");

@@ -4,23 +4,17 @@
 #define PROFREG_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "analysis/read/baseline.h"
 #include "core/memory.h"
 #include "core/profile.h"
 
-/* Exit codes, the same for every subcommand (SPEC section 4). */
+/* Exit codes, the same for every subcommand. */
 #define EXIT_OK         0
 #define EXIT_REGRESSION 1
 #define EXIT_USAGE      2
-
-struct subcommand {
-    const char *name;
-    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
-    void (*usage)(FILE *out);
-    const char *summary;
-};
 
 /* "profreg: <message>" on stderr, one line (control characters in it escaped). */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
@@ -51,6 +45,103 @@ int cli_parse_double(const char *opt, const char *value, double min, double max,
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 
+/* ---- option tables (options.c): one per subcommand, driving its parsing and its --help ---- */
+
+/* What an option does with its value. The field is at `offset` in the command's argument
+ * struct (the `args` given to cli_parse). */
+enum cli_kind {
+    CLI_FLAG,   /* bool field set true; the option takes no value */
+    CLI_STRING, /* const char * field set to the value */
+    CLI_UINT,   /* unsigned long field: a whole number in [min, max] */
+    CLI_DOUBLE, /* double field: a finite number in [min, max] */
+    CLI_CALL,   /* call(field, value): 0, or -1 with the usage error printed */
+};
+
+#define CLI_NONEMPTY 1u /* an empty value is a usage error ("--NAME: empty value") */
+#define CLI_PATH     2u /* a path: an empty one is a usage error ("--NAME: empty path") */
+#define CLI_LIST     4u /* the operands after it, up to the next option, are its values too */
+#define CLI_OPTIONAL 8u /* the value may be left out; it is given as --NAME=VALUE only */
+
+struct cli_opt {
+    const char *name; /* long name, without "--"; NULL ends a table */
+    char letter;      /* the short option -X, or 0 */
+    const char *arg;  /* the value's name in --help ("N", "FILE", "fold|expand"); NULL: none */
+    enum cli_kind kind;
+    size_t offset; /* of the field in the command's argument struct */
+    double min, max;
+    int (*call)(void *field, const char *value);
+    unsigned flags;
+    const char *help; /* one paragraph; --help wraps it */
+};
+
+/* Table entries, one line each: T is the command's argument struct, F the field's path in it. */
+/* clang-format off */
+#define CLI_OPT_FLAG(name, letter, T, F, help)                                                     \
+    {name, letter, NULL, CLI_FLAG, offsetof(T, F), 0, 0, NULL, 0, help}
+#define CLI_OPT_STRING(name, letter, arg, T, F, flags, help)                                       \
+    {name, letter, arg, CLI_STRING, offsetof(T, F), 0, 0, NULL, flags, help}
+#define CLI_OPT_UINT(name, letter, arg, T, F, min, max, help)                                      \
+    {name, letter, arg, CLI_UINT, offsetof(T, F), min, max, NULL, 0, help}
+#define CLI_OPT_DOUBLE(name, letter, arg, T, F, min, max, help)                                    \
+    {name, letter, arg, CLI_DOUBLE, offsetof(T, F), min, max, NULL, 0, help}
+#define CLI_OPT_CALL(name, letter, arg, T, F, fn, flags, help)                                     \
+    {name, letter, arg, CLI_CALL, offsetof(T, F), 0, 0, fn, flags, help}
+/* fn(args, value): the handler gets the whole argument struct */
+#define CLI_OPT_HANDLER(name, letter, arg, fn, flags, help)                                        \
+    {name, letter, arg, CLI_CALL, 0, 0, 0, fn, flags, help}
+#define CLI_OPT_END {NULL, 0, NULL, CLI_FLAG, 0, 0, 0, NULL, 0, NULL}
+/* clang-format on */
+
+#define CLI_STOP_AT_OPERAND 1u /* options end at the first operand (record: CMD's own follow) */
+#define CLI_TWO_SIDES       2u /* "--" separates two lists of operands; options go on after it */
+
+/* A subcommand: its table, the text of its --help around the table, and what runs it. */
+struct cli_command {
+    const char *name;    /* "report"; "history append" for a form of another command */
+    const char *summary; /* its line in 'profreg --help' */
+    const char *usage;   /* after "usage: profreg NAME ": the operands ("[OPTIONS] FILE..."); a
+                          * '\n' starts another usage line */
+    const char *about;   /* what it does, lines of at most 90 columns; NULL: nothing */
+    const struct cli_opt *opts;        /* ends with CLI_OPT_END */
+    const char *footer;                /* after the options (exit codes); NULL: nothing */
+    unsigned flags;                    /* CLI_STOP_AT_OPERAND, CLI_TWO_SIDES */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
+    const struct cli_command *form;    /* another form with a table of its own (history
+                                        * append), shown in the same --help; or NULL */
+};
+
+/* Every subcommand, in the order 'profreg --help' lists them (commands.c). */
+extern const struct cli_command *const cli_commands[];
+extern const size_t cli_ncommands;
+
+/* What cli_parse leaves besides options: the operands in order, and with CLI_TWO_SIDES those
+ * after "--" apart. */
+struct cli_operands {
+    char **v, **after;
+    size_t n, nafter;
+};
+
+/* Parses argv[1..] by cmd's table into args: --NAME VALUE, --NAME=VALUE, unique prefixes of
+ * long names, -X VALUE, -XVALUE; options anywhere among the operands (before the first with
+ * CLI_STOP_AT_OPERAND); "--" ends the options (with CLI_TWO_SIDES: ends the first list).
+ * 0, or -1 with one usage error printed. Free ops with cli_operands_free either way. */
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, void *args,
+              struct cli_operands *ops);
+void cli_operands_free(struct cli_operands *ops);
+
+/* cmd's --help: usage lines, about, the table of options (and those of cmd->form), footer. */
+void cli_help(FILE *out, const struct cli_command *cmd);
+
+/* A handler for --inlines (field: a struct load_opts). */
+int cli_opt_inlines(void *field, const char *value);
+
+/* --inlines, the same in every command that reads profiles. */
+#define CLI_OPT_INLINES(T, F)                                                                      \
+    CLI_OPT_CALL("inlines", 0, "fold|expand", T, F, cli_opt_inlines, 0,                            \
+                 "fold (default: inlined code counts as self time of the function it was "         \
+                 "inlined into, as perf reports it) or expand (inlined functions as functions "    \
+                 "of their own)")
+
 /* ---- project layout (project.c): runs, baselines and reports under a root directory ---- */
 
 struct project {
@@ -60,7 +151,7 @@ struct project {
     char *baseline_path; /* --baseline, or ROOT/baselines/EXE/baseline.json */
 };
 
-/* The options compare and baseline share, parsed by project_args_option. */
+/* The options compare and baseline share (PROJECT_OPTS below). */
 #define MAX_CURRENT 1024 /* --current given this many times at most */
 
 /* How runs are folded as they are loaded (profile_fold.c): clone suffixes into the base
@@ -96,23 +187,32 @@ struct project_args {
     const char *current[MAX_CURRENT]; /* --current FILE, repeatable: these runs exactly */
     size_t ncurrent;
     unsigned long runs;
+    bool runs_given; /* --runs was on the command line */
 };
 
-/* getopt_long entries for the shared options, with the codes project_args_option takes. */
-#define PROJECT_OPTIONS                                                                            \
-    {"executable", required_argument, NULL, 'e'}, {"current", required_argument, NULL, 'c'},       \
-        {"baseline", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},        \
-        {"root", required_argument, NULL, 'R'},                                                    \
-    {                                                                                              \
-        "inlines", required_argument, NULL, 'I'                                                    \
-    }
+/* Handlers of the shared options (field: the struct project_args). */
+int project_opt_current(void *field, const char *value);
+int project_opt_runs(void *field, const char *value);
+
+/* The table entries of the options compare and baseline share; F is the struct project_args
+ * in T. */
+#define PROJECT_OPTS(T, F)                                                                         \
+    CLI_OPT_STRING("executable", 0, "NAME", T, F.executable, 0,                                    \
+                   "which executable (optional when ROOT holds one)"),                             \
+        CLI_OPT_CALL("current", 0, "FILE...", T, F, project_opt_current, CLI_LIST,                 \
+                     "these profiles instead of the newest runs (repeatable; the files after it "  \
+                     "up to the next option are taken too)"),                                      \
+        CLI_OPT_STRING("baseline", 0, "FILE", T, F.baseline, 0,                                    \
+                       "the baseline to read or write (default "                                   \
+                       "ROOT/baselines/NAME/baseline.json)"),                                      \
+        CLI_OPT_CALL("runs", 0, "M", T, F, project_opt_runs, 0,                                    \
+                     "newest runs averaged (default 5)"),                                          \
+        CLI_OPT_STRING("root", 0, "DIR", T, F.root, 0,                                             \
+                       "project root holding profile_results/ and baselines/ (default .)"),        \
+        CLI_OPT_INLINES(T, F.load)
 
 /* Defaults: --runs 5, --root ".". */
 void project_args_init(struct project_args *a);
-
-/* Takes getopt code c when it is a shared option: 1 when taken, 0 when not one of them, -1
- * (error printed) when its value is bad. */
-int project_args_option(struct project_args *a, int c, const char *value);
 
 /* True when s can name an executable's directories (profile_results/NAME, baselines/NAME):
  * not empty, no '/', no control character (a newline, an escape), not starting with '-' (an
@@ -174,21 +274,7 @@ char *project_root_of(const char *root);
 /* "profreg version" string. */
 extern const char *const profreg_version;
 
-int cmd_record(int argc, char **argv);
-void usage_record(FILE *out);
-int cmd_report(int argc, char **argv);
-void usage_report(FILE *out);
-int cmd_compare(int argc, char **argv);
-void usage_compare(FILE *out);
-int cmd_baseline(int argc, char **argv);
-void usage_baseline(FILE *out);
-int cmd_flamegraph(int argc, char **argv);
-void usage_flamegraph(FILE *out);
-int cmd_diff(int argc, char **argv);
-void usage_diff(FILE *out);
-int cmd_export(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-void usage_history(FILE *out);
-void usage_export(FILE *out);
+extern const struct cli_command cli_record, cli_report, cli_compare, cli_baseline, cli_flamegraph,
+    cli_diff, cli_export, cli_history;
 
 #endif

@@ -1,10 +1,9 @@
 /* compare.c — `profreg compare`: judge the newest runs of an executable against its baseline
- * (SPEC section 4), print the table, write the comparison report, or set the baseline.
+ * (docs/judging.md), print the table, write the comparison report, or set the baseline.
  * Every input is read and validated before anything is written. */
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -19,89 +18,6 @@
 #include "analysis/render/render_tests.h"
 #include "analysis/read/timeutil.h"
 
-void usage_compare(FILE *out)
-{
-    fprintf(
-        out,
-        "usage: profreg compare [--executable NAME] [--current FILE]... [--baseline FILE]\n"
-        "                       [--runs M] [--top N] [--threshold PCT] [--min-delta PP]\n"
-        "                       [--confidence PCT] [--metric both|total|self|alloc|live]\n"
-        "                       [--compat]\n"
-        "                       [--inlines fold|expand]\n"
-        "                       [--time-threshold PCT] [--memory-threshold PCT]\n"
-        "                       [--max-time-ms MS] [--max-memory-mb MB] [--fail-on-new]\n"
-        "                       [--include RE]... [--exclude RE]... [--prefix NS::]...\n"
-        "                       [--project-only] [--set-baseline] [--strict]\n"
-        "                       [--output-json-only] [--no-color] [--root DIR]\n"
-        "                       [--report FILE] [--junit FILE] [--markdown FILE]\n"
-        "                       [--by-test [--test-threshold PCT] [--fail-on-test-time]]\n"
-        "       profreg compare --base-runs FILE... --current FILE... [--base-label TEXT] ...\n"
-        "\n"
-        "Averages the newest M runs (ROOT/profile_results/NAME/profile_*.json, newest = last\n"
-        "by name) and judges them against ROOT/baselines/NAME/baseline.json. A baseline top-N\n"
-        "function regressed when its share grew by more than PCT percent, by at least PP\n"
-        "percentage points, and significantly (Welch's t-test over the runs, or a binomial\n"
-        "test on pooled counts with fewer than 3 runs a side). Wall time, CPU time and peak\n"
-        "memory are judged on their medians. Prints a table and writes\n"
-        "ROOT/profile_results/NAME/comparison_<YYYYmmdd_HHMMSS>.json. See docs/judging.md.\n"
-        "\n"
-        "  --executable NAME   which executable (optional when profile_results/ holds one)\n"
-        "  --current FILE...   judge these profiles instead of the newest runs (repeatable;\n"
-        "                      the files after it up to the next option are taken too)\n"
-        "  --base-runs FILE... paired runs: judge the --current runs against these runs of the\n"
-        "                      base build instead of a baseline; the i-th of each ran as a\n"
-        "                      pair on the same machine (profreg-ci --base). Functions are\n"
-        "                      judged as against a baseline; wall time, CPU time and peak\n"
-        "                      memory on the pairs' ratios (a paired t-test on their logs)\n"
-        "  --base-label TEXT   what the base build is, for the reports ('merge-base abc1234')\n"
-        "  --baseline FILE     baseline to read or write (default baselines/NAME/baseline.json)\n"
-        "  --runs M            newest runs averaged (default 5)\n"
-        "  --top N             functions judged per share and side (default 10); functions in\n"
-        "                      nearly every sample on both sides (main, runners) take no slot\n"
-        "  --threshold PCT     relative increase of a share that is a regression (default 50)\n"
-        "  --min-delta PP      and its absolute increase, percentage points (default 0.5)\n"
-        "  --confidence PCT    and its significance, percent (default 99)\n"
-        "  --metric M          both (default: inclusive and self shares, top N of each),\n"
-        "                      total (inclusive) or self share alone; alloc or live: both\n"
-        "                      shares of the bytes allocated, or of those live at the peak of\n"
-        "                      the heap (runs profiled with PROFREG_MEMORY=1, and a baseline\n"
-        "                      set from such runs)\n"
-        "  --inlines MODE      fold (default: inlined code counts as self time of the function\n"
-        "                      it was inlined into, as perf reports it) or expand\n"
-        "  --compat            the old tool's rules exactly (no noise control, no metrics)\n"
-        "  --time-threshold PCT    relative increase of median wall or CPU time (default 10)\n"
-        "  --memory-threshold PCT  relative increase of median peak memory (default 10), and\n"
-        "                      of the bytes allocated and live at the peak when the runs and\n"
-        "                      the baseline have memory sections\n"
-        "  --max-time-ms MS    fail when the median wall time exceeds MS, whatever the baseline\n"
-        "  --max-memory-mb MB  fail when the median peak memory exceeds MB\n"
-        "  --fail-on-new       a significant new hotspot fails --strict too\n"
-        "  --include RE        judge only functions whose name matches RE (POSIX extended;\n"
-        "                      repeatable: any of them)\n"
-        "  --exclude RE        skip functions whose name matches RE (repeatable)\n"
-        "  --prefix NS::       judge only names in namespace NS (repeatable), also after a\n"
-        "                      leading return type ('void NS::f<T>()')\n"
-        "  --project-only      judge only functions whose source lies under the project root\n"
-        "                      (the git top level of ROOT, else ROOT)\n"
-        "  --set-baseline      average the runs and write them as the baseline; no judging\n"
-        "  --strict            exit 1 when anything regressed\n"
-        "  --output-json-only  no console output, only the report file\n"
-        "  --no-color          no ANSI colours (also when NO_COLOR is set or stdout is no tty)\n"
-        "  --root DIR          project root holding profile_results/ and baselines/ (default .)\n"
-        "  --report FILE       write the report JSON there (replacing FILE; the default\n"
-        "                      names under profile_results/ never replace a report)\n"
-        "  --junit FILE        also write JUnit XML (a testcase per judged function and metric)\n"
-        "  --markdown FILE     also write a Markdown summary\n"
-        "  --by-test           also judge each test's CPU time (gtest, Google Benchmark and\n"
-        "                      Catch2 tests recognised from the stacks) and say in which tests\n"
-        "                      each regressed function grew; reported only, unless:\n"
-        "  --fail-on-test-time a regressed test fails --strict too\n"
-        "  --test-threshold PCT  relative growth of a test's time that counts (default: the\n"
-        "                      --threshold value)\n"
-        "\n"
-        "Exit: 0 ok, 1 regression under --strict, 2 usage error or bad input (nothing written).\n");
-}
-
 struct compare_args {
     struct project_args project;
     struct judge_options judge;
@@ -114,6 +30,7 @@ struct compare_args {
     double test_threshold;           /* --test-threshold; NAN: --threshold */
     const char **base;               /* --base-runs files, in order */
     size_t nbase;
+    unsigned long top;      /* --top: judge.top once parsed */
     const char *base_label; /* --base-label */
     bool memory;            /* --metric alloc|live: the runs' memory views are judged */
     int memory_view;        /* BASELINE_MEM_ALLOC or BASELINE_MEM_LIVE */
@@ -127,196 +44,195 @@ static void note_filter(struct compare_args *a, const char *opt, const char *val
              value ? " " : "", value ? value : "");
 }
 
+static int opt_base_runs(void *args, const char *value)
+{
+    struct compare_args *a = args;
+    if (!*value) {
+        cli_usage_error("--base-runs: empty path");
+        return -1;
+    }
+    const char **grown = realloc(a->base, (a->nbase + 1) * sizeof *grown);
+    if (!grown) {
+        cli_error("out of memory");
+        return -1;
+    }
+    a->base = grown;
+    a->base[a->nbase++] = value;
+    return 0;
+}
+
+static int opt_metric(void *args, const char *value)
+{
+    struct compare_args *a = args;
+    if (strcmp(value, "total") == 0) {
+        a->judge.metric = METRIC_TOTAL;
+    } else if (strcmp(value, "self") == 0) {
+        a->judge.metric = METRIC_SELF;
+    } else if (strcmp(value, "both") == 0) {
+        a->judge.metric = METRIC_BOTH;
+    } else if (strcmp(value, "alloc") == 0 || strcmp(value, "live") == 0) {
+        /* both shares, of the bytes allocated or live at the peak */
+        a->judge.metric = METRIC_BOTH;
+        a->memory = true;
+        a->memory_view = value[0] == 'a' ? BASELINE_MEM_ALLOC : BASELINE_MEM_LIVE;
+    } else {
+        cli_usage_error("--metric: '%s' is not 'both', 'total', 'self', 'alloc' or 'live'", value);
+        return -1;
+    }
+    return 0;
+}
+
+/* --include, --exclude, --prefix: added to the filter and to its text for the report. */
+static int add_filter(struct compare_args *a, const char *opt, const char *value,
+                      int (*add)(struct fn_filter *, const char *, char *, size_t))
+{
+    char err[1024];
+    if (add(&a->filter, value, err, sizeof err) != 0) {
+        cli_usage_error("%s", err);
+        return -1;
+    }
+    note_filter(a, opt, value);
+    return 0;
+}
+
+static int opt_include(void *args, const char *value)
+{
+    return add_filter(args, "include", value, filter_add_include);
+}
+
+static int opt_exclude(void *args, const char *value)
+{
+    return add_filter(args, "exclude", value, filter_add_exclude);
+}
+
+static int opt_prefix(void *args, const char *value)
+{
+    return add_filter(args, "prefix", value, filter_add_prefix);
+}
+
+static int opt_project_only(void *args, const char *value)
+{
+    struct compare_args *a = args;
+    (void)value;
+    a->project_only = true;
+    note_filter(a, "project-only", NULL);
+    return 0;
+}
+
+#define A struct compare_args
+static const struct cli_opt compare_opts[] = {
+    PROJECT_OPTS(A, project),
+    CLI_OPT_HANDLER("base-runs", 0, "FILE...", opt_base_runs, CLI_LIST,
+                    "paired runs: judge the --current runs against these runs of the base build "
+                    "instead of a baseline; the i-th of each ran as a pair on the same machine "
+                    "(profreg-ci --base). Functions are judged as against a baseline; wall time, "
+                    "CPU time and peak memory on the pairs' ratios (a paired t-test on their "
+                    "logs)"),
+    CLI_OPT_STRING("base-label", 0, "TEXT", A, base_label, 0,
+                   "what the base build is, for the reports ('merge-base abc1234')"),
+    CLI_OPT_UINT("top", 0, "N", A, top, 1, 1000000,
+                 "functions judged per share and side (default 10); functions in nearly every "
+                 "sample on both sides (main, runners) take no slot"),
+    CLI_OPT_DOUBLE("threshold", 0, "PCT", A, judge.threshold_percent, 0, 1e9,
+                   "relative increase of a share that is a regression (default 50)"),
+    CLI_OPT_DOUBLE("min-delta", 0, "PP", A, judge.min_delta, 0, 100,
+                   "and its absolute increase, percentage points (default 0.5)"),
+    CLI_OPT_DOUBLE("confidence", 0, "PCT", A, judge.confidence, 50, 99.9999,
+                   "and its significance, percent (default 99)"),
+    CLI_OPT_HANDLER("metric", 0, "both|total|self|alloc|live", opt_metric, 0,
+                    "both (default: inclusive and self shares, top N of each), total (inclusive) "
+                    "or self share alone; alloc or live: both shares of the bytes allocated, or "
+                    "of those live at the peak of the heap (runs profiled with PROFREG_MEMORY=1, "
+                    "and a baseline set from such runs)"),
+    CLI_OPT_FLAG("compat", 0, A, judge.compat,
+                 "the old tool's rules exactly (no noise control, no metrics; --inlines expand "
+                 "unless given)"),
+    CLI_OPT_DOUBLE("time-threshold", 0, "PCT", A, judge.time_threshold, 0, 1e9,
+                   "relative increase of median wall or CPU time (default 10)"),
+    CLI_OPT_DOUBLE("memory-threshold", 0, "PCT", A, judge.memory_threshold, 0, 1e9,
+                   "relative increase of median peak memory (default 10), and of the bytes "
+                   "allocated and live at the peak when the runs and the baseline have memory "
+                   "sections"),
+    CLI_OPT_DOUBLE("max-time-ms", 0, "MS", A, judge.max_time_ms, 0, 1e12,
+                   "fail when the median wall time exceeds MS, whatever the baseline"),
+    CLI_OPT_DOUBLE("max-memory-mb", 0, "MB", A, judge.max_memory_mb, 0, 1e9,
+                   "fail when the median peak memory exceeds MB"),
+    CLI_OPT_FLAG("fail-on-new", 0, A, judge.fail_on_new,
+                 "a significant new hotspot fails --strict too"),
+    CLI_OPT_HANDLER("include", 0, "RE", opt_include, 0,
+                    "judge only functions whose name matches RE (POSIX extended; repeatable: "
+                    "any of them)"),
+    CLI_OPT_HANDLER("exclude", 0, "RE", opt_exclude, 0,
+                    "skip functions whose name matches RE (repeatable)"),
+    CLI_OPT_HANDLER("prefix", 0, "NS::", opt_prefix, 0,
+                    "judge only names in namespace NS (repeatable), also after a leading return "
+                    "type ('void NS::f<T>()')"),
+    CLI_OPT_HANDLER("project-only", 0, NULL, opt_project_only, 0,
+                    "judge only functions whose source lies under the project root (the git top "
+                    "level of ROOT, else ROOT)"),
+    CLI_OPT_FLAG("set-baseline", 0, A, set_baseline,
+                 "average the runs and write them as the baseline; no judging"),
+    CLI_OPT_FLAG("strict", 0, A, strict, "exit 1 when anything regressed"),
+    CLI_OPT_FLAG("output-json-only", 0, A, json_only, "no console output, only the report file"),
+    CLI_OPT_FLAG("no-color", 0, A, no_color,
+                 "no ANSI colours (also when NO_COLOR is set or stdout is no terminal)"),
+    CLI_OPT_STRING("report", 0, "FILE", A, report, CLI_PATH,
+                   "write the report JSON there (replacing FILE; the default names under "
+                   "profile_results/ never replace a report)"),
+    CLI_OPT_STRING("junit", 0, "FILE", A, junit, CLI_PATH,
+                   "also write JUnit XML (a testcase per judged function and metric)"),
+    CLI_OPT_STRING("markdown", 0, "FILE", A, markdown, CLI_PATH, "also write a Markdown summary"),
+    CLI_OPT_FLAG("by-test", 0, A, by_test,
+                 "also judge each test's CPU time (gtest, Google Benchmark and Catch2 tests "
+                 "recognised from the stacks) and say in which tests each regressed function "
+                 "grew; reported only, unless --fail-on-test-time"),
+    CLI_OPT_FLAG("fail-on-test-time", 0, A, fail_on_test_time,
+                 "with --by-test: a regressed test fails --strict too"),
+    CLI_OPT_DOUBLE("test-threshold", 0, "PCT", A, test_threshold, 0, 1e9,
+                   "with --by-test: relative growth of a test's time that counts (default: the "
+                   "--threshold value)"),
+    CLI_OPT_END,
+};
+#undef A
+
+static int run_compare(int argc, char **argv);
+
+const struct cli_command cli_compare = {
+    .name = "compare",
+    .summary = "judge the newest runs against the baseline",
+    .usage = "[OPTIONS]\n--base-runs FILE... --current FILE... [OPTIONS]",
+    .about =
+        "Averages the newest M runs (ROOT/profile_results/NAME/profile_*.json, newest = last\n"
+        "by name) and judges them against ROOT/baselines/NAME/baseline.json. A baseline top-N\n"
+        "function regressed when its share grew by more than PCT percent, by at least PP\n"
+        "percentage points, and significantly (Welch's t-test over the runs, or a binomial\n"
+        "test on pooled counts with fewer than 3 runs a side). Wall time, CPU time and peak\n"
+        "memory are judged on their medians. Prints a table and writes\n"
+        "ROOT/profile_results/NAME/comparison_<YYYYmmdd_HHMMSS>.json. See docs/judging.md.\n",
+    .opts = compare_opts,
+    .footer =
+        "Exit: 0 ok, 1 regression under --strict, 2 usage error or bad input (nothing written).\n",
+    .run = run_compare,
+};
+
 static int parse_args(int argc, char **argv, struct compare_args *a)
 {
-    static const struct option opts[] = {
-        PROJECT_OPTIONS,
-        {"threshold", required_argument, NULL, 't'},
-        {"top", required_argument, NULL, 'n'},
-        {"set-baseline", no_argument, NULL, 'S'},
-        {"strict", no_argument, NULL, 's'},
-        {"output-json-only", no_argument, NULL, 'j'},
-        {"no-color", no_argument, NULL, 'C'},
-        {"compat", no_argument, NULL, 'o'},
-        {"report", required_argument, NULL, 'P'},
-        {"junit", required_argument, NULL, 'J'},
-        {"markdown", required_argument, NULL, 'M'},
-        {"metric", required_argument, NULL, 'm'},
-        {"min-delta", required_argument, NULL, 'd'},
-        {"confidence", required_argument, NULL, 'f'},
-        {"time-threshold", required_argument, NULL, 'T'},
-        {"memory-threshold", required_argument, NULL, 'Y'},
-        {"max-time-ms", required_argument, NULL, 'x'},
-        {"max-memory-mb", required_argument, NULL, 'y'},
-        {"fail-on-new", no_argument, NULL, 'N'},
-        {"by-test", no_argument, NULL, 'B'},
-        {"fail-on-test-time", no_argument, NULL, 'G'},
-        {"test-threshold", required_argument, NULL, 'Q'},
-        {"include", required_argument, NULL, 'i'},
-        {"exclude", required_argument, NULL, 'X'},
-        {"prefix", required_argument, NULL, 'p'},
-        {"project-only", no_argument, NULL, 'O'},
-        {"base-runs", required_argument, NULL, 'A'},
-        {"base-label", required_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0},
-    };
     memset(a, 0, sizeof *a);
     a->test_threshold = NAN;
     project_args_init(&a->project);
     judge_options_default(&a->judge);
+    a->top = a->judge.top;
     filter_init(&a->filter);
-    char err[1024];
-    unsigned long v;
-    int c, taken, list = 0; /* the list option (--current, --base-runs) files go to */
-    optind = 1;
-    /* "-": other arguments come in order as code 1, so that "--base-runs A B --current X Y"
-     * gives each list its files */
-    while ((c = cli_getopt(argc, argv, "-", opts)) != -1) {
-        if (c == 1) {
-            if (!list) {
-                cli_usage_error("compare: unexpected argument '%s'", optarg);
-                return -1;
-            }
-            c = list;
-        }
-        list = c == 'c' || c == 'A' ? c : 0;
-        if (c == 'A') {
-            if (!*optarg) {
-                cli_usage_error("--base-runs: empty path");
-                return -1;
-            }
-            const char **grown = realloc(a->base, (a->nbase + 1) * sizeof *grown);
-            if (!grown) {
-                cli_error("out of memory");
-                return -1;
-            }
-            a->base = grown;
-            a->base[a->nbase++] = optarg;
-            continue;
-        }
-        if ((taken = project_args_option(&a->project, c, optarg)) != 0) {
-            if (taken < 0)
-                return -1;
-            continue;
-        }
-        switch (c) {
-        case 't':
-            if (cli_parse_double("--threshold", optarg, 0, 1e9, &a->judge.threshold_percent))
-                return -1;
-            break;
-        case 'n':
-            if (cli_parse_uint("--top", optarg, 1, 1000000, &v))
-                return -1;
-            a->judge.top = v;
-            break;
-        case 'S':
-            a->set_baseline = true;
-            break;
-        case 's':
-            a->strict = true;
-            break;
-        case 'j':
-            a->json_only = true;
-            break;
-        case 'C':
-            a->no_color = true;
-            break;
-        case 'o':
-            a->judge.compat = true;
-            break;
-        case 'm':
-            if (strcmp(optarg, "total") == 0) {
-                a->judge.metric = METRIC_TOTAL;
-            } else if (strcmp(optarg, "self") == 0) {
-                a->judge.metric = METRIC_SELF;
-            } else if (strcmp(optarg, "both") == 0) {
-                a->judge.metric = METRIC_BOTH;
-            } else if (strcmp(optarg, "alloc") == 0 || strcmp(optarg, "live") == 0) {
-                /* both shares, of the bytes allocated or live at the peak */
-                a->judge.metric = METRIC_BOTH;
-                a->memory = true;
-                a->memory_view = optarg[0] == 'a' ? BASELINE_MEM_ALLOC : BASELINE_MEM_LIVE;
-            } else {
-                cli_usage_error("--metric: '%s' is not 'both', 'total', 'self', 'alloc' or "
-                                "'live'",
-                                optarg);
-                return -1;
-            }
-            break;
-        case 'd':
-            if (cli_parse_double("--min-delta", optarg, 0, 100, &a->judge.min_delta))
-                return -1;
-            break;
-        case 'f':
-            if (cli_parse_double("--confidence", optarg, 50, 99.9999, &a->judge.confidence))
-                return -1;
-            break;
-        case 'T':
-            if (cli_parse_double("--time-threshold", optarg, 0, 1e9, &a->judge.time_threshold))
-                return -1;
-            break;
-        case 'Y':
-            if (cli_parse_double("--memory-threshold", optarg, 0, 1e9, &a->judge.memory_threshold))
-                return -1;
-            break;
-        case 'x':
-            if (cli_parse_double("--max-time-ms", optarg, 0, 1e12, &a->judge.max_time_ms))
-                return -1;
-            break;
-        case 'y':
-            if (cli_parse_double("--max-memory-mb", optarg, 0, 1e9, &a->judge.max_memory_mb))
-                return -1;
-            break;
-        case 'N':
-            a->judge.fail_on_new = true;
-            break;
-        case 'B':
-            a->by_test = true;
-            break;
-        case 'G':
-            a->fail_on_test_time = true;
-            break;
-        case 'Q':
-            if (cli_parse_double("--test-threshold", optarg, 0, 1e9, &a->test_threshold))
-                return -1;
-            break;
-        case 'i':
-        case 'X':
-        case 'p':
-            if ((c == 'i'   ? filter_add_include(&a->filter, optarg, err, sizeof err)
-                 : c == 'X' ? filter_add_exclude(&a->filter, optarg, err, sizeof err)
-                            : filter_add_prefix(&a->filter, optarg, err, sizeof err)) != 0) {
-                cli_usage_error("%s", err);
-                return -1;
-            }
-            note_filter(a, c == 'i' ? "include" : c == 'X' ? "exclude" : "prefix", optarg);
-            break;
-        case 'O':
-            a->project_only = true;
-            note_filter(a, "project-only", NULL);
-            break;
-        case 'L':
-            a->base_label = optarg;
-            break;
-        case 'P':
-        case 'J':
-        case 'M':
-            if (!*optarg) {
-                cli_usage_error("--%s: empty path", c == 'P'   ? "report"
-                                              : c == 'J' ? "junit"
-                                                         : "markdown");
-                return -1;
-            }
-            *(c == 'P' ? &a->report : c == 'J' ? &a->junit : &a->markdown) = optarg;
-            break;
-        default:
-            return -1;
-        }
+    struct cli_operands ops;
+    int parsed = cli_parse(&cli_compare, argc, argv, a, &ops);
+    if (parsed == 0 && ops.n > 0) {
+        cli_usage_error("compare: unexpected argument '%s'", ops.v[0]);
+        parsed = -1;
     }
-    if (optind < argc) {
-        cli_usage_error("compare: unexpected argument '%s'", argv[optind]);
+    cli_operands_free(&ops);
+    if (parsed != 0)
         return -1;
-    }
+    a->judge.top = a->top;
     if (a->nbase && !a->project.ncurrent) {
         cli_usage_error("--base-runs: give the current runs with --current FILE... (the i-th "
                         "current run is judged with the i-th base run)");
@@ -692,7 +608,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     return rc;
 }
 
-int cmd_compare(int argc, char **argv)
+static int run_compare(int argc, char **argv)
 {
     struct compare_args a;
     if (parse_args(argc, argv, &a) != 0) {

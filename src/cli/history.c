@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <regex.h>
 #include <stdint.h>
@@ -27,88 +26,135 @@
 #define DEFAULT_TOP  20
 #define MIN_STEP     0.02 /* a change point moves its series by at least 2 % */
 
-void usage_history(FILE *out)
+struct append_args {
+    const char *executable, *commit, *branch, *date;
+    int dirty; /* 1 yes, 0 no, -1 unknown */
+    unsigned long top;
+};
+
+static int opt_dirty(void *field, const char *value)
 {
-    fprintf(out,
-            "usage: profreg history FILE... [--executable NAME] [--function RE]... [--test RE]...\n"
-            "                       [--format table|csv|json] [-o FILE.svg|FILE.html]\n"
-            "                       [--baseline FILE]\n"
-            "       profreg history append FILE --executable NAME [--commit SHA]\n"
-            "                       [--branch NAME] [--dirty yes|no] [--date ISO] [--top N]\n"
-            "                       PROFILE...\n"
-            "\n"
-            "append   averages the profiles (one CI invocation's runs) and appends one line to\n"
-            "         FILE: commit, date, branch, dirty, runs, median and spread of wall time,\n"
-            "         CPU time and peak memory, the shares of the top N functions by total\n"
-            "         and by self share (default 20), and the CPU time of the 50 heaviest\n"
-            "         tests when the runs are of a gtest, Google Benchmark or Catch2 program\n"
-            "(show)   reads the history files (lines in order; a bad line, or one of another\n"
-            "         executable, is skipped with a line on stderr), prints one row per record\n"
-            "         with wall time, CPU time, peak memory and the chosen functions' total\n"
-            "         shares, and the change points: where a series stepped (a significant\n"
-            "         step of at least 2 %%, found by binary segmentation)\n"
-            "\n"
-            "  --executable NAME  the program's records (default: the last record's)\n"
-            "  --function RE      functions to follow (POSIX extended, repeatable; default:\n"
-            "                     the three largest self shares of the last record)\n"
-            "  --test RE          tests whose CPU time to follow too (POSIX extended, repeatable)\n"
-            "  --format F         table (default), csv, or json (records and change_points)\n"
-            "  -o FILE            also write a self-contained chart (SVG, or HTML holding it):\n"
-            "                     one panel per series, hover a point for its commit and\n"
-            "                     value, change points marked (red: up, green: down)\n"
-            "  --baseline FILE    draw that baseline's level in each panel\n"
-            "\n"
-            "Exit: 0 ok, 2 usage error, or no usable record.\n");
+    int *dirty = field;
+    if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+        *dirty = strcmp(value, "yes") == 0;
+    } else if (strcmp(value, "unknown") != 0) {
+        cli_usage_error("--dirty: '%s' is not yes, no or unknown", value);
+        return -1;
+    }
+    return 0;
 }
+
+static const struct cli_opt append_opts[] = {
+    CLI_OPT_STRING("executable", 0, "NAME", struct append_args, executable, 0,
+                   "the program the runs are of (required)"),
+    CLI_OPT_STRING("commit", 0, "SHA", struct append_args, commit, 0, "the commit they ran at"),
+    CLI_OPT_STRING("branch", 0, "NAME", struct append_args, branch, 0, "its branch"),
+    CLI_OPT_CALL("dirty", 0, "yes|no|unknown", struct append_args, dirty, opt_dirty, 0,
+                 "whether the working tree had uncommitted changes (default: unknown)"),
+    CLI_OPT_STRING("date", 0, "ISO", struct append_args, date, 0,
+                   "the record's date (default: now)"),
+    CLI_OPT_UINT("top", 0, "N", struct append_args, top, 1, 1000,
+                 "functions kept by total and by self share (default 20)"),
+    CLI_OPT_END,
+};
+
+static int run_history_append(int argc, char **argv);
+
+static const struct cli_command cli_history_append = {
+    .name = "history append",
+    .usage = "FILE --executable NAME [OPTIONS] PROFILE...",
+    .opts = append_opts,
+    .run = run_history_append,
+};
+
+struct show_args {
+    const char *executable, *format, *output, *baseline;
+    const char *res[MAX_SELECTED], *tres[MAX_SELECTED]; /* --function, --test */
+    size_t nres, ntres;
+};
+
+static int opt_function(void *args, const char *value)
+{
+    struct show_args *a = args;
+    if (a->nres == MAX_SELECTED) {
+        cli_usage_error("--function: at most %d", MAX_SELECTED);
+        return -1;
+    }
+    a->res[a->nres++] = value;
+    return 0;
+}
+
+static int opt_test(void *args, const char *value)
+{
+    struct show_args *a = args;
+    if (a->ntres == MAX_SELECTED) {
+        cli_usage_error("--test: at most %d", MAX_SELECTED);
+        return -1;
+    }
+    a->tres[a->ntres++] = value;
+    return 0;
+}
+
+static int opt_format(void *field, const char *value)
+{
+    if (strcmp(value, "table") != 0 && strcmp(value, "csv") != 0 && strcmp(value, "json") != 0) {
+        cli_usage_error("--format: '%s' is not table, csv or json", value);
+        return -1;
+    }
+    *(const char **)field = value;
+    return 0;
+}
+
+static const struct cli_opt show_opts[] = {
+    CLI_OPT_STRING("executable", 0, "NAME", struct show_args, executable, 0,
+                   "the program's records (default: the last record's)"),
+    CLI_OPT_HANDLER("function", 0, "RE", opt_function, 0,
+                    "functions to follow (POSIX extended, repeatable; default: the three largest "
+                    "self shares of the last record)"),
+    CLI_OPT_HANDLER("test", 0, "RE", opt_test, 0,
+                    "tests whose CPU time to follow too (POSIX extended, repeatable)"),
+    CLI_OPT_CALL("format", 0, "table|csv|json", struct show_args, format, opt_format, 0,
+                 "table (default), csv, or json (records and change_points)"),
+    CLI_OPT_STRING("output", 'o', "FILE", struct show_args, output, 0,
+                   "also write a self-contained chart (FILE.svg, or FILE.html holding it): one "
+                   "panel per series, hover a point for its commit and value, change points "
+                   "marked (red: up, green: down)"),
+    CLI_OPT_STRING("baseline", 0, "FILE", struct show_args, baseline, 0,
+                   "draw that baseline's level in each panel"),
+    CLI_OPT_END,
+};
+
+static int run_history(int argc, char **argv);
+
+const struct cli_command cli_history = {
+    .name = "history",
+    .summary = "record runs per commit, and show the series and their steps",
+    .usage = "[OPTIONS] FILE...",
+    .about = "append   averages the profiles (one CI invocation's runs) and appends one line to\n"
+             "         FILE: commit, date, branch, dirty, runs, median and spread of wall time,\n"
+             "         CPU time and peak memory, the shares of the top N functions by total\n"
+             "         and by self share (default 20), and the CPU time of the 50 heaviest\n"
+             "         tests when the runs are of a gtest, Google Benchmark or Catch2 program\n"
+             "(show)   reads the history files (lines in order; a bad line, or one of another\n"
+             "         executable, is skipped with a line on stderr), prints one row per record\n"
+             "         with wall time, CPU time, peak memory and the chosen functions' total\n"
+             "         shares, and the change points: where a series stepped (a significant\n"
+             "         step of at least 2 %, found by binary segmentation)\n",
+    .opts = show_opts,
+    .footer = "Exit: 0 ok, 2 usage error, or no usable record.\n",
+    .run = run_history,
+    .form = &cli_history_append,
+};
 
 /* ---- append -------------------------------------------------------------------------------- */
 
-static int history_append(int argc, char **argv)
+static int history_append(const struct append_args *a, char **files, size_t nfiles)
 {
     struct hist_record rec = {0};
-    rec.dirty = -1;
-    const char *exe = NULL, *commit = NULL, *branch = NULL, *date = NULL;
-    unsigned long top = DEFAULT_TOP;
-    static const struct option opts[] = {{"executable", required_argument, NULL, 'e'},
-                                         {"commit", required_argument, NULL, 'c'},
-                                         {"branch", required_argument, NULL, 'b'},
-                                         {"dirty", required_argument, NULL, 'd'},
-                                         {"date", required_argument, NULL, 't'},
-                                         {"top", required_argument, NULL, 'n'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-        switch (c) {
-        case 'e':
-            exe = optarg;
-            break;
-        case 'c':
-            commit = optarg;
-            break;
-        case 'b':
-            branch = optarg;
-            break;
-        case 't':
-            date = optarg;
-            break;
-        case 'd':
-            if (strcmp(optarg, "yes") == 0 || strcmp(optarg, "no") == 0)
-                rec.dirty = strcmp(optarg, "yes") == 0;
-            else if (strcmp(optarg, "unknown") != 0) {
-                cli_usage_error("--dirty: '%s' is not yes, no or unknown", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'n':
-            if (cli_parse_uint("--top", optarg, 1, 1000, &top) != 0)
-                return EXIT_USAGE;
-            break;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    if (optind + 2 > argc || !exe || !*exe) {
+    rec.dirty = a->dirty;
+    const char *exe = a->executable, *commit = a->commit, *branch = a->branch, *date = a->date;
+    unsigned long top = a->top;
+    if (nfiles < 2 || !exe || !*exe) {
         cli_usage_error("history append needs FILE, --executable NAME and at least one profile");
         return EXIT_USAGE;
     }
@@ -116,11 +162,10 @@ static int history_append(int argc, char **argv)
         cli_usage_error("--executable: '%s' is not an executable name " EXE_NAME_RULE, exe);
         return EXIT_USAGE;
     }
-    const char *file = argv[optind];
+    const char *file = files[0];
     struct load_opts lo = {.fold_clones = true, .inlines = INLINES_FOLD};
     struct runs runs;
-    if (runs_load_files((const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), &lo,
-                        &runs) != 0)
+    if (runs_load_files((const char *const *)files + 1, nfiles - 1, &lo, &runs) != 0)
         return EXIT_USAGE;
     char now[32];
     time_format_iso((double)time(NULL), now, sizeof now);
@@ -459,57 +504,13 @@ static int write_chart_html(FILE *f, void *ctx)
     return rc || ferror(f) ? -1 : 0;
 }
 
-int cmd_history(int argc, char **argv)
+static int history_show(const struct show_args *a, char **files, size_t nfiles)
 {
-    if (argc > 1 && strcmp(argv[1], "append") == 0)
-        return history_append(argc - 1, argv + 1);
-    const char *exe = NULL, *format = "table", *chart_path = NULL, *baseline_path = NULL;
-    const char *res[MAX_SELECTED], *tres[MAX_SELECTED];
-    size_t nres = 0, ntres = 0;
-    static const struct option opts[] = {
-        {"executable", required_argument, NULL, 'e'}, {"function", required_argument, NULL, 'f'},
-        {"format", required_argument, NULL, 'F'},     {"test", required_argument, NULL, 'T'},
-        {"baseline", required_argument, NULL, 'B'},   {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
-        switch (c) {
-        case 'e':
-            exe = optarg;
-            break;
-        case 'o':
-            chart_path = optarg;
-            break;
-        case 'B':
-            baseline_path = optarg;
-            break;
-        case 'f':
-            if (nres == MAX_SELECTED) {
-                cli_usage_error("--function: at most %d", MAX_SELECTED);
-                return EXIT_USAGE;
-            }
-            res[nres++] = optarg;
-            break;
-        case 'T':
-            if (ntres == MAX_SELECTED) {
-                cli_usage_error("--test: at most %d", MAX_SELECTED);
-                return EXIT_USAGE;
-            }
-            tres[ntres++] = optarg;
-            break;
-        case 'F':
-            if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0 &&
-                strcmp(optarg, "json") != 0) {
-                cli_usage_error("--format: '%s' is not table, csv or json", optarg);
-                return EXIT_USAGE;
-            }
-            format = optarg;
-            break;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
+    const char *exe = a->executable, *format = a->format, *chart_path = a->output,
+               *baseline_path = a->baseline;
+    const char *const *res = a->res, *const *tres = a->tres;
+    size_t nres = a->nres, ntres = a->ntres;
+    if (nfiles == 0) {
         cli_usage_error("history needs at least one history FILE");
         return EXIT_USAGE;
     }
@@ -547,8 +548,8 @@ int cmd_history(int argc, char **argv)
         }
         have_base = true;
     }
-    for (int i = optind; i < argc; i++)
-        if (read_file(argv[i], &all, &bad) != 0)
+    for (size_t i = 0; i < nfiles; i++)
+        if (read_file(files[i], &all, &bad) != 0)
             goto out;
     if (!exe && all.n > 0)
         exe = all.r[all.n - 1].executable;
@@ -789,5 +790,29 @@ out:
     for (size_t i = 0; i < all.n; i++)
         history_record_free(&all.r[i]);
     free(all.r);
+    return rc;
+}
+
+static int run_history_append(int argc, char **argv)
+{
+    struct append_args a = {.dirty = -1, .top = DEFAULT_TOP};
+    struct cli_operands ops;
+    int rc = EXIT_USAGE;
+    if (cli_parse(&cli_history_append, argc, argv, &a, &ops) == 0)
+        rc = history_append(&a, ops.v, ops.n);
+    cli_operands_free(&ops);
+    return rc;
+}
+
+static int run_history(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "append") == 0)
+        return run_history_append(argc - 1, argv + 1);
+    struct show_args a = {.format = "table"};
+    struct cli_operands ops;
+    int rc = EXIT_USAGE;
+    if (cli_parse(&cli_history, argc, argv, &a, &ops) == 0)
+        rc = history_show(&a, ops.v, ops.n);
+    cli_operands_free(&ops);
     return rc;
 }

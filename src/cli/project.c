@@ -271,32 +271,27 @@ int load_memory_merged(char *const *paths, size_t n, const struct load_opts *o,
     return rc;
 }
 
-int project_args_option(struct project_args *a, int c, const char *value)
+int project_opt_current(void *field, const char *value)
 {
-    switch (c) {
-    case 'e':
-        a->executable = value;
-        return 1;
-    case 'c':
-        if (a->ncurrent == MAX_CURRENT) {
-            cli_usage_error("--current: more than %d files", MAX_CURRENT);
-            return -1;
-        }
-        a->current[a->ncurrent++] = value;
-        return 1;
-    case 'b':
-        a->baseline = value;
-        return 1;
-    case 'R':
-        a->root = value;
-        return 1;
-    case 'r':
-        return cli_parse_uint("--runs", value, 1, 100000, &a->runs) == 0 ? 1 : -1;
-    case 'I':
-        return load_opts_inlines(&a->load, value) == 0 ? 1 : -1;
-    default:
-        return 0;
+    struct project_args *a = field;
+    if (a->ncurrent == MAX_CURRENT) {
+        cli_usage_error("--current: more than %d files", MAX_CURRENT);
+        return -1;
     }
+    a->current[a->ncurrent++] = value;
+    return 0;
+}
+
+int project_opt_runs(void *field, const char *value)
+{
+    struct project_args *a = field;
+    a->runs_given = true;
+    return cli_parse_uint("--runs", value, 1, 100000, &a->runs);
+}
+
+int cli_opt_inlines(void *field, const char *value)
+{
+    return load_opts_inlines(field, value);
 }
 
 int project_load(const struct project_args *a, struct project *p, struct runs *r)

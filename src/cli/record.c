@@ -11,34 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-void usage_record(FILE *out)
-{
-    fprintf(out,
-            "usage: profreg record [-o PATH] [-F HZ] [--mode cpu|wall] [--memory[=RATE]] [-q]\n"
-            "                      [--] CMD [ARGS...]\n"
-            "\n"
-            "Runs CMD with libprofreg.so preloaded; every process it starts that runs to a normal\n"
-            "exit writes a JSON profile (default: profile_results/<exe>/profile_*.json).\n"
-            "\n"
-            "  -o, --output PATH     file, or directory (ends in / or exists) for the profile\n"
-            "  -F, --frequency HZ    samples per second per thread (default 1000)\n"
-            "      --mode cpu|wall   sample CPU time (default) or wall-clock time\n"
-            "      --max-stacks N    distinct stacks kept in memory (default 65536)\n"
-            "      --memory[=RATE]   sample allocations too (PROFREG_MEMORY=1), one per RATE\n"
-            "                        bytes on average (PROFREG_MEMORY_RATE; default 512K)\n"
-            "  -q, --quiet           no message on stderr at exit\n"
-            "\n"
-            "Environment: PROFREG_LIB overrides where libprofreg.so is looked for (next to the\n"
-            "profreg binary, then ../lib/). Exit status: CMD's own; 127 or 126 when CMD cannot\n"
-            "be run; 2 on a usage error.\n");
-}
 
 /* Absolute path of libprofreg.so: $PROFREG_LIB, or next to this binary, or in ../lib. */
 static int find_library(char *out)
@@ -162,82 +139,20 @@ static bool is_byte_count(const char *s)
     return !errno && !*end && v > 0 && v <= (1ull << (40 - shift));
 }
 
-int cmd_record(int argc, char **argv)
+/* Runs cmd[0..n) (exec): returns only when it cannot. */
+static int record(char **cmd, size_t n)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'}, {"frequency", required_argument, NULL, 'F'},
-        {"mode", required_argument, NULL, 'm'},   {"max-stacks", required_argument, NULL, 's'},
-        {"quiet", no_argument, NULL, 'q'},        {"memory", optional_argument, NULL, 'M'},
-        {NULL, 0, NULL, 0},
-    };
-    unsigned long v;
-    char num[32];
-    int c;
-    optind = 1;
-    while ((c = cli_getopt(argc, argv, "+o:F:q", opts)) != -1) {
-        switch (c) {
-        case 'o':
-            if (!*optarg) {
-                cli_usage_error("--output: empty path");
-                return EXIT_USAGE;
-            }
-            setenv("PROFREG_OUTPUT", optarg, 1);
-            {
-                /* this pid runs CMD (exec): its profile is the file; descendants that
-                 * exec other programs write <stem>.<pid><ext> beside it */
-                char pid[32];
-                snprintf(pid, sizeof pid, "%ld", (long)getpid());
-                setenv("PROFREG_OUTPUT_OWNER", pid, 1);
-            }
-            break;
-        case 'F':
-            if (cli_parse_uint("--frequency", optarg, 1, 100000, &v) != 0)
-                return EXIT_USAGE;
-            snprintf(num, sizeof num, "%lu", v);
-            setenv("PROFREG_FREQUENCY", num, 1);
-            break;
-        case 'm':
-            if (strcmp(optarg, "cpu") != 0 && strcmp(optarg, "wall") != 0) {
-                cli_usage_error("--mode: '%s' is not cpu or wall", optarg);
-                return EXIT_USAGE;
-            }
-            setenv("PROFREG_MODE", optarg, 1);
-            break;
-        case 's':
-            if (cli_parse_uint("--max-stacks", optarg, 256, 16777216, &v) != 0)
-                return EXIT_USAGE;
-            snprintf(num, sizeof num, "%lu", v);
-            setenv("PROFREG_MAX_STACKS", num, 1);
-            break;
-        case 'q':
-            setenv("PROFREG_QUIET", "1", 1);
-            break;
-        case 'M':
-            if (optarg && !is_byte_count(optarg)) {
-                cli_error("--memory: '%s' is not a number of bytes from 1 to 1 TiB (digits, "
-                          "optionally K, M or G)",
-                          optarg);
-                return EXIT_USAGE;
-            }
-            setenv("PROFREG_MEMORY", "1", 1);
-            if (optarg)
-                setenv("PROFREG_MEMORY_RATE", optarg, 1);
-            break;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
+    if (n == 0) {
         cli_usage_error("record: no command given (profreg record [options] -- CMD [ARGS...])");
         return EXIT_USAGE;
     }
-    char *file = resolve_command(argv[optind]);
+    char *file = resolve_command(cmd[0]);
     bool is_static = file && is_static_elf(file);
     free(file);
     if (is_static) {
         cli_error("%s is statically linked: LD_PRELOAD cannot apply to it, so it cannot be "
                   "profiled (link it dynamically)",
-                  argv[optind]);
+                  cmd[0]);
         return EXIT_USAGE;
     }
     char lib[PATH_MAX];
@@ -247,8 +162,113 @@ int cmd_record(int argc, char **argv)
         cli_error("cannot set LD_PRELOAD: %s", strerror(errno));
         return EXIT_USAGE;
     }
-    execvp(argv[optind], argv + optind);
+    execvp(cmd[0], cmd);
     int e = errno;
-    cli_error("cannot run '%s': %s", argv[optind], strerror(e));
+    cli_error("cannot run '%s': %s", cmd[0], strerror(e));
     return e == ENOENT ? 127 : 126;
+}
+
+struct record_args {
+    const char *output, *mode, *memory_rate;
+    unsigned long frequency, max_stacks; /* 0: not given */
+    bool quiet, memory;
+};
+
+static int opt_mode(void *field, const char *value)
+{
+    if (strcmp(value, "cpu") != 0 && strcmp(value, "wall") != 0) {
+        cli_usage_error("--mode: '%s' is not cpu or wall", value);
+        return -1;
+    }
+    *(const char **)field = value;
+    return 0;
+}
+
+static int opt_memory(void *field, const char *value)
+{
+    struct record_args *a = field;
+    if (value && !is_byte_count(value)) {
+        cli_error("--memory: '%s' is not a number of bytes from 1 to 1 TiB (digits, optionally "
+                  "K, M or G)",
+                  value);
+        return -1;
+    }
+    a->memory = true;
+    a->memory_rate = value ? value : a->memory_rate;
+    return 0;
+}
+
+static const struct cli_opt record_opts[] = {
+    CLI_OPT_STRING("output", 'o', "PATH", struct record_args, output, CLI_PATH,
+                   "file, or directory (ends in / or exists) for the profile"),
+    CLI_OPT_UINT("frequency", 'F', "HZ", struct record_args, frequency, 1, 100000,
+                 "samples per second per thread (default 1000)"),
+    CLI_OPT_CALL("mode", 0, "cpu|wall", struct record_args, mode, opt_mode, 0,
+                 "sample CPU time (default) or wall-clock time"),
+    CLI_OPT_UINT("max-stacks", 0, "N", struct record_args, max_stacks, 256, 16777216,
+                 "distinct stacks kept in memory (default 65536)"),
+    CLI_OPT_CALL("memory", 0, "RATE", struct record_args, memory, opt_memory, CLI_OPTIONAL,
+                 "sample allocations too (PROFREG_MEMORY=1), one per RATE bytes on average "
+                 "(PROFREG_MEMORY_RATE; default 512K)"),
+    CLI_OPT_FLAG("quiet", 'q', struct record_args, quiet, "no message on stderr at exit"),
+    CLI_OPT_END,
+};
+
+static int run_record(int argc, char **argv);
+
+const struct cli_command cli_record = {
+    .name = "record",
+    .summary = "run a command under the profiler",
+    .usage = "[OPTIONS] [--] CMD [ARGS...]",
+    .about =
+        "Runs CMD with libprofreg.so preloaded; every process it starts that runs to a normal\n"
+        "exit writes a JSON profile (default: profile_results/<exe>/profile_*.json).\n",
+    .opts = record_opts,
+    .footer = "Environment: PROFREG_LIB overrides where libprofreg.so is looked for (next to the\n"
+              "profreg binary, then ../lib/). Exit status: CMD's own; 127 or 126 when CMD cannot\n"
+              "be run; 2 on a usage error.\n",
+    .flags = CLI_STOP_AT_OPERAND,
+    .run = run_record,
+};
+
+/* The options as the preload's environment (settings.c reads it). */
+static void set_environment(const struct record_args *a)
+{
+    char num[32];
+    if (a->output) {
+        setenv("PROFREG_OUTPUT", a->output, 1);
+        /* this pid runs CMD (exec): its profile is the file; descendants that exec other
+         * programs write <stem>.<pid><ext> beside it */
+        snprintf(num, sizeof num, "%ld", (long)getpid());
+        setenv("PROFREG_OUTPUT_OWNER", num, 1);
+    }
+    if (a->frequency) {
+        snprintf(num, sizeof num, "%lu", a->frequency);
+        setenv("PROFREG_FREQUENCY", num, 1);
+    }
+    if (a->mode)
+        setenv("PROFREG_MODE", a->mode, 1);
+    if (a->max_stacks) {
+        snprintf(num, sizeof num, "%lu", a->max_stacks);
+        setenv("PROFREG_MAX_STACKS", num, 1);
+    }
+    if (a->quiet)
+        setenv("PROFREG_QUIET", "1", 1);
+    if (a->memory)
+        setenv("PROFREG_MEMORY", "1", 1);
+    if (a->memory_rate)
+        setenv("PROFREG_MEMORY_RATE", a->memory_rate, 1);
+}
+
+static int run_record(int argc, char **argv)
+{
+    struct record_args a = {0};
+    struct cli_operands ops;
+    int rc = EXIT_USAGE;
+    if (cli_parse(&cli_record, argc, argv, &a, &ops) == 0) {
+        set_environment(&a);
+        rc = record(ops.v, ops.n);
+    }
+    cli_operands_free(&ops);
+    return rc;
 }

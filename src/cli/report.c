@@ -7,90 +7,58 @@
 #include "analysis/render/render_tests.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-void usage_report(FILE *out)
-{
-    fprintf(
-        out,
-        "usage: profreg report FILE... [--top N] [--self] [--by-test] [--inlines fold|expand]\n"
-        "                      [--memory [--live|--exit]] [--no-color]\n"
-        "\n"
-        "Prints rank, name, samples, total %%, self %% and source of the top functions, and\n"
-        "the top hotspot (largest self share). Several files are merged (samples summed).\n"
-        "\n"
-        "  --top N       rows to print (default 25; 0 prints all)\n"
-        "  --self        rank by self samples instead of inclusive samples\n"
-        "  --by-test     instead: each test's share and CPU time (gtest, Google Benchmark,\n"
-        "                Catch2 tests recognised from the stacks; docs/formats.md)\n"
-        "  --inlines M   fold (default: inlined code counts as self time of the function it\n"
-        "                was inlined into, as perf reports it) or expand (inlined functions\n"
-        "                as rows of their own)\n"
-        "  --memory      instead: the sampled allocations (PROFREG_MEMORY=1): per function the\n"
-        "                bytes allocated (inclusive and self), allocations, bytes live at the\n"
-        "                peak of the heap and at exit, estimated; ranked by bytes allocated\n"
-        "  --live        with --memory: ranked by the bytes live at the peak\n"
-        "  --exit        with --memory: ranked by the bytes still live at exit (leaks)\n"
-        "  --no-color    no ANSI colours (also when NO_COLOR is set or stdout is no terminal)\n");
-}
+struct report_args {
+    unsigned long top;
+    bool self, by_test, live, exit_live, no_color;
+    struct load_opts load;
+};
 
-int cmd_report(int argc, char **argv)
+static const struct cli_opt report_opts[] = {
+    CLI_OPT_UINT("top", 0, "N", struct report_args, top, 0, 100000000,
+                 "rows to print (default 25; 0 prints all)"),
+    CLI_OPT_FLAG("self", 0, struct report_args, self,
+                 "rank by self samples instead of inclusive samples"),
+    CLI_OPT_FLAG("by-test", 0, struct report_args, by_test,
+                 "instead: each test's share and CPU time (gtest, Google Benchmark, Catch2 tests "
+                 "recognised from the stacks; docs/formats.md)"),
+    CLI_OPT_INLINES(struct report_args, load),
+    CLI_OPT_FLAG("memory", 0, struct report_args, load.memory,
+                 "instead: the sampled allocations (PROFREG_MEMORY=1): per function the bytes "
+                 "allocated (inclusive and self), allocations, bytes live at the peak of the heap "
+                 "and at exit, estimated; ranked by bytes allocated"),
+    CLI_OPT_FLAG("live", 0, struct report_args, live,
+                 "with --memory: ranked by the bytes live at the peak"),
+    CLI_OPT_FLAG("exit", 0, struct report_args, exit_live,
+                 "with --memory: ranked by the bytes still live at exit (leaks)"),
+    CLI_OPT_FLAG("no-color", 0, struct report_args, no_color,
+                 "no ANSI colours (also when NO_COLOR is set or stdout is no terminal)"),
+    CLI_OPT_END,
+};
+
+static int run_report(int argc, char **argv);
+
+const struct cli_command cli_report = {
+    .name = "report",
+    .summary = "print the top functions of profiles",
+    .usage = "[OPTIONS] FILE...",
+    .about = "Prints rank, name, samples, total %, self % and source of the top functions, and\n"
+             "the top hotspot (largest self share). Several files are merged (samples summed).\n",
+    .opts = report_opts,
+    .footer = "Exit: 0 ok, 2 usage error or bad input.\n",
+    .run = run_report,
+};
+
+/* The report of files[0..n) as a asks. */
+static int report(struct report_args *a, char **files, size_t n)
 {
-    static const struct option opts[] = {
-        {"top", required_argument, NULL, 't'},
-        {"self", no_argument, NULL, 's'},
-        {"no-color", no_argument, NULL, 'n'},
-        {"by-test", no_argument, NULL, 'T'},
-        {"inlines", required_argument, NULL, 'I'},
-        {"memory", no_argument, NULL, 'M'},
-        {"live", no_argument, NULL, 'L'},
-        {"exit", no_argument, NULL, 'X'},
-        {NULL, 0, NULL, 0},
-    };
-    bool live = false, exit_live = false;
-    struct report_options o = {25, false, 0, 0, {0}};
-    bool no_color = false, by_test = false;
-    struct load_opts load = {.fold_clones = true, .inlines = INLINES_FOLD};
-    unsigned long v;
-    int c;
-    optind = 1;
-    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-        switch (c) {
-        case 't':
-            if (cli_parse_uint("--top", optarg, 0, 100000000, &v) != 0)
-                return EXIT_USAGE;
-            o.top = v;
-            break;
-        case 's':
-            o.by_self = true;
-            break;
-        case 'n':
-            no_color = true;
-            break;
-        case 'T':
-            by_test = true;
-            break;
-        case 'I':
-            if (load_opts_inlines(&load, optarg) != 0)
-                return EXIT_USAGE;
-            break;
-        case 'M':
-            load.memory = true;
-            break;
-        case 'L':
-            live = true;
-            break;
-        case 'X':
-            exit_live = true;
-            break;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
+    struct report_options o = {a->top, a->self, 0, 0, {0}};
+    struct load_opts load = a->load;
+    bool live = a->live, exit_live = a->exit_live, no_color = a->no_color, by_test = a->by_test;
+    if (n == 0) {
         cli_usage_error("report: no profile given (profreg report FILE...)");
         return EXIT_USAGE;
     }
@@ -104,9 +72,9 @@ int cmd_report(int argc, char **argv)
     }
     if (load.memory) {
         struct pr_profile merged;
-        if (load_memory_merged(argv + optind, (size_t)(argc - optind), &load, &merged) != 0)
+        if (load_memory_merged(files, n, &load, &merged) != 0)
             return EXIT_USAGE;
-        o.nfiles = (size_t)(argc - optind);
+        o.nfiles = n;
         o.style = term_style_for(STDOUT_FILENO, no_color);
         o.width = term_width(STDOUT_FILENO);
         render_memory_report(stdout, &merged, merged.memory,
@@ -123,23 +91,23 @@ int cmd_report(int argc, char **argv)
     struct test_acc tests;
     test_acc_init(&tests);
     int rc = EXIT_OK;
-    for (int i = optind; i < argc && rc == EXIT_OK; i++) {
+    for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
         struct pr_profile p;
         char err[1024];
         profile_init(&p);
-        if (profile_read_file(argv[i], &p, err, sizeof err) != 0) {
+        if (profile_read_file(files[i], &p, err, sizeof err) != 0) {
             cli_error("%s", err);
             rc = EXIT_USAGE;
         } else if (load_opts_apply(&load, &p) != 0) {
-            cli_error("out of memory folding %s", argv[i]);
+            cli_error("out of memory folding %s", files[i]);
             rc = EXIT_USAGE;
-        } else if ((errno = 0, by_test ? test_acc_add(&tests, &p) != 0
-                                       : profile_merge(&merged, &p) != 0)) {
+        } else if ((errno = 0,
+                    by_test ? test_acc_add(&tests, &p) != 0 : profile_merge(&merged, &p) != 0)) {
             if (errno == EOVERFLOW)
                 cli_error("%s: the profiles' samples add up to more than " PR_MAX_SAMPLES_TEXT,
-                          argv[i]);
+                          files[i]);
             else
-                cli_error("out of memory reading %s", argv[i]);
+                cli_error("out of memory reading %s", files[i]);
             rc = EXIT_USAGE;
         }
         profile_free(&p);
@@ -151,16 +119,27 @@ int cmd_report(int argc, char **argv)
             cli_error("out of memory attributing samples to tests");
             rc = EXIT_USAGE;
         } else {
-            render_tests_report(stdout, &t, (size_t)(argc - optind), &s, term_width(STDOUT_FILENO));
+            render_tests_report(stdout, &t, n, &s, term_width(STDOUT_FILENO));
             test_profile_free(&t);
         }
     } else if (rc == EXIT_OK) {
-        o.nfiles = (size_t)(argc - optind);
+        o.nfiles = n;
         o.style = term_style_for(STDOUT_FILENO, no_color);
         o.width = term_width(STDOUT_FILENO);
         render_report(stdout, &merged, &o);
     }
     profile_free(&merged);
     test_acc_abort(&tests);
+    return rc;
+}
+
+static int run_report(int argc, char **argv)
+{
+    struct report_args a = {.top = 25, .load = {.fold_clones = true, .inlines = INLINES_FOLD}};
+    struct cli_operands ops;
+    int rc = EXIT_USAGE;
+    if (cli_parse(&cli_report, argc, argv, &a, &ops) == 0)
+        rc = report(&a, ops.v, ops.n);
+    cli_operands_free(&ops);
     return rc;
 }

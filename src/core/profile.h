@@ -39,7 +39,7 @@ struct pr_function {
     uint64_t self_samples;
     double percentage; /* samples / total * 100 */
     double self_percentage;
-    bool has_self;  /* self_* known (false for profiles of the older tool) */
+    bool has_self;  /* self_* known (false for profiles of the Instruments workflow) */
     char *raw_name; /* the name before clone suffixes were folded (" [clone .constprop.0]",
                        ".part.0", ".cold", ...), or NULL when it had none */
 };

@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-/* Decimals for percentages: more than the two SPEC asks for, stable across runs. */
+/* Decimals for percentages: more than the format's original two, stable across runs. */
 #define PCT_DECIMALS 4
 
 static void opt_count(struct jw *w, const char *key, double v)

@@ -1,4 +1,4 @@
-/* profile_write.h — a profile as JSON (SPEC section 3 plus the documented extensions).
+/* profile_write.h — a profile as JSON (the keys and extensions of docs/formats.md).
  * Used by the preload at exit; needs no JSON library. See docs/formats.md. */
 #ifndef PROFREG_PROFILE_WRITE_H
 #define PROFREG_PROFILE_WRITE_H

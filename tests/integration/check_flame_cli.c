@@ -223,6 +223,56 @@ START_TEST(test_diff_of_real_profiles)
 }
 END_TEST
 
+/* flamegraph, diff and export take --opt=value as well as --opt value, options before,
+ * between and after the files, and diff's options after "--" too. */
+START_TEST(test_options_with_equals)
+{
+    tu_write_file(tu_in_tmp("k.folded"), "main;a;b 30\nmain;a 10\nmain;c 60\n");
+    tu_write_file(tu_in_tmp("k2.folded"), "main;a;b 60\nmain;a 10\nmain;c 30\n");
+    char folded[4200], svg[4200], dsvg[4200], out[4200];
+    snprintf(folded, sizeof folded, "%s", tu_in_tmp("k.folded"));
+    snprintf(svg, sizeof svg, "--output=%s", tu_in_tmp("w.svg"));
+    snprintf(dsvg, sizeof dsvg, "--output=%s", tu_in_tmp("d.svg"));
+    snprintf(out, sizeof out, "--output=%s", tu_in_tmp("e.folded"));
+    ok((const char *[]){"flamegraph", "--width=800", folded, "--title=eight hundred", svg, NULL});
+    tu_assert_xml(tu_in_tmp("w.svg"));
+    char *w = sh("python3 -c \"import sys, xml.etree.ElementTree as ET; "
+                 "r = ET.parse(sys.argv[1]).getroot(); print(r.get('width'))\" '%s'; "
+                 "grep -c 'eight hundred' '%s'",
+                 tu_in_tmp("w.svg"), tu_in_tmp("w.svg"));
+    ck_assert_msg(strncmp(w, "800\n", 4) == 0 && atoi(w + 4) > 0, "width, title: %s", w);
+    free(w);
+
+    struct tu_result r = profreg((const char *[]){
+        "diff", folded, "--top=1", "--", tu_in_tmp("k2.folded"), "--width=300", dsvg, NULL});
+    ck_assert_msg(r.status == 0, "diff: %s", r.err);
+    /* --top=1: one row in each movers table (a title, the column names, the row) */
+    const char *inclusive = strstr(r.out, "Largest movers, inclusive");
+    const char *self = inclusive ? strstr(inclusive, "Largest movers, self") : NULL;
+    ck_assert_msg(inclusive && self, "%s", r.out);
+    size_t lines = 0;
+    for (const char *c = inclusive; c < self; c++)
+        lines += *c == '\n';
+    ck_assert_msg(lines == 4 && strstr(inclusive, "+30.00  a\n") < self, "%s", r.out);
+    tu_result_free(&r);
+    w = sh("python3 -c \"import sys, xml.etree.ElementTree as ET; "
+           "print(ET.parse(sys.argv[1]).getroot().get('width'))\" '%s'",
+           tu_in_tmp("d.svg"));
+    ck_assert_str_eq(w, "300\n");
+    free(w);
+
+    ok((const char *[]){"export", "--format=folded", folded, out, "--inlines=expand", NULL});
+    char *a = tu_read_file(folded), *b = tu_read_file(tu_in_tmp("e.folded"));
+    ck_assert_str_eq(b, a);
+    free(a);
+    free(b);
+    ok((const char *[]){"export", folded, "-fspeedscope", "-o", tu_in_tmp("s.json"), NULL});
+    json_t *j = tu_load_json(tu_in_tmp("s.json"));
+    ck_assert_ptr_nonnull(j);
+    json_decref(j);
+}
+END_TEST
+
 static void no_stacks_fixture(void) {}
 
 START_TEST(test_bad_input)
@@ -372,6 +422,7 @@ int main(void)
     tcase_add_test(tc, test_exports_of_a_real_profile);
     tcase_add_test(tc, test_diff_of_real_profiles);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_options_with_equals);
     tcase_add_test(tc, test_renders_in_chromium);
     tcase_add_test(tc, test_go_tool_pprof_reads_the_export);
     suite_add_tcase(s, tc);

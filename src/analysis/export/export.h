@@ -1,6 +1,6 @@
 /* export.h — a profile in the formats other tools read: FlameGraph's folded stacks, pprof's
  * gzip-compressed profile.proto (go tool pprof, Grafana Pyroscope), speedscope's JSON. Each
- * writer needs the profile's stacks (profiles of the older tool have none). */
+ * writer needs the profile's stacks (profiles of the Instruments workflow have none). */
 #ifndef PROFREG_EXPORT_H
 #define PROFREG_EXPORT_H
 

@@ -351,7 +351,7 @@ static uint64_t cpu_value(const void *ctx, size_t stack, size_t k)
 int export_pprof(FILE *out, const struct pr_profile *p, char *err, size_t errlen)
 {
     if (!p->has_stacks || p->nstacks == 0) {
-        snprintf(err, errlen, "profile has no stacks (written by the older tool?)");
+        snprintf(err, errlen, "profile has no stacks (written by parse-profile.py?)");
         return -1;
     }
     bool wall = p->mode && strcmp(p->mode, "wall") == 0;

@@ -1,10 +1,11 @@
 /* baseline.h — the baseline file: averaged runs committed under baselines/<exe>/.
  *
- * The keys the old tool reads (metadata.runs_averaged, executable, average_timestamp;
- * summary.avg_total_samples; top_functions[] name, avg_percentage, avg_samples,
- * occurrences) keep their names and meaning; the rest are extensions. The writer's output
- * is stable (fixed key order, two-space indent, one line per function, fixed rounding), so
- * that refreshing a baseline is a readable git diff. The reader uses jansson (CLI only). */
+ * The keys the Instruments workflow reads (metadata.runs_averaged, executable,
+ * average_timestamp; summary.avg_total_samples; top_functions[] name, avg_percentage,
+ * avg_samples, occurrences) keep their names and meaning; the rest are extensions. The
+ * writer's output is stable (fixed key order, two-space indent, one line per function, fixed
+ * rounding), so that refreshing a baseline is a readable git diff. The reader uses jansson
+ * (CLI only). */
 #ifndef PROFREG_BASELINE_H
 #define PROFREG_BASELINE_H
 

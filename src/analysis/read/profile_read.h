@@ -1,6 +1,6 @@
 /* profile_read.h — profile JSON -> struct pr_profile, validated (CLI only; uses jansson).
  *
- * Reads both profreg's profiles and the older Instruments-derived files. Every problem is
+ * Reads both profreg's profiles and the Instruments workflow's (parse-profile.py). Every problem is
  * reported as one line "FILE:LINE:COL: what" (syntax) or "FILE: path.to.key: what" (types,
  * ranges, duplicate names, bad stack indices). */
 #ifndef PROFREG_PROFILE_READ_H

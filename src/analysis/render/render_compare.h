@@ -1,5 +1,5 @@
 /* render_compare.h — what `profreg compare` prints and writes from a judgement: the console
- * table and the comparison report JSON (SPEC section 4). Renderers decide nothing; every
+ * table and the comparison report JSON (docs/formats.md). Renderers decide nothing; every
  * verdict comes from judge.h. */
 #ifndef PROFREG_RENDER_COMPARE_H
 #define PROFREG_RENDER_COMPARE_H

@@ -1,4 +1,4 @@
-/* render_json.c — the comparison report JSON (SPEC section 4) with stable formatting. */
+/* render_json.c — the comparison report JSON (docs/formats.md) with stable formatting. */
 #include "core/json_write.h"
 #include "analysis/render/render_compare.h"
 #include "analysis/render/render_tests.h"

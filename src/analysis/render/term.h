@@ -1,6 +1,6 @@
-/* term.h — terminal conventions shared by every renderer: colours (SPEC section 4), width,
- * shortening long C++ names in the middle so namespace and method both stay visible, and
- * escaping what a terminal would act on.
+/* term.h — terminal conventions shared by every renderer: colours (README.md, "Judging
+ * runs"), width, shortening long C++ names in the middle so namespace and method both stay
+ * visible, and escaping what a terminal would act on.
  *
  * Invariant: text from profiles (names, paths, executables, commits) reaches the terminal only
  * through term_escape: term_shorten_* and term_put* escape for their callers. */
