@@ -31,8 +31,8 @@ CFLAGS_ALL   = -std=gnu11 $(OPT) $(CWARN) -fPIC -fvisibility=hidden $(CPPFLAGS_A
 LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
-CORE_SRC    := $(addprefix src/core/,json_write.c profile.c profile_fold.c profile_write.c regions.c fsutil.c \
-                 hashmap.c utf8.c memory.c)
+CORE_SRC    := $(addprefix src/core/,json_write.c profile.c profile_fold.c profile_write.c regions.c \
+                 fsutil.c hashmap.c utf8.c memory.c intern.c)
 SYM_SRC     := $(addprefix src/symbolize/,symbolize.c debuginfo.c dwarf_index.c dwarf_names.c \
                  dwarf_files.c profile_build.c memory_build.c symcache.c unitcache.c)
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
@@ -440,6 +440,7 @@ format:
 lint:
 	@sh scripts/ensure-deps lint
 	sh scripts/check-layers.sh
+	sh scripts/check-handler.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    -D_GNU_SOURCE -Isrc -Iinclude -Ipreload src preload
 

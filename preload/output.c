@@ -344,7 +344,9 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
         return -1;
 
     struct collected c = {0};
-    stacktab_foreach(tab, collect, &c);
+    /* entries whose insert had not finished (a handler still running when the wait for
+     * handlers in flight gave up): not in the profile, so counted as lost */
+    size_t unpublished = stacktab_foreach(tab, collect, &c);
     uint32_t *stack_of = c.oom ? NULL : malloc((c.n ? c.n : 1) * sizeof *stack_of);
     if (c.oom || !stack_of) {
         free(stack_of);
@@ -419,6 +421,7 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     if (rc == 0) {
         fill_metadata(&p, ri, &now, st->pid, path);
         fill_summary(&p, ri, st);
+        p.lost_samples += (double)unpublished;
         p.symbolize_ms = elapsed_ms(&t0, &t1);
         account_exit(&p, st, &t0, &cpu0);
         rc = profile_write_file(&p, path, err, errlen);

@@ -256,7 +256,7 @@ struct runs {
     struct test_profile tests; /* per-test figures of the runs (testattr.h) */
     char *average_timestamp;   /* mean export_timestamp (ISO-8601), or NULL */
     char *executable;          /* metadata.executable of the first run, or NULL */
-    double (*metrics)[3]; /* per run, in order: wall time, CPU time, peak RSS (NAN: none) */
+    double (*metrics)[RUN_METRICS_BASIC]; /* per run, by run_metric_id (NAN: none) */
 };
 
 /* Loads the --current files (in the order given). Prints the error and returns -1 when one

@@ -543,8 +543,9 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         return EXIT_USAGE;
     }
     if (a->nbase)
-        judge_paired_metrics((const double(*)[3])runs->metrics,
-                             (const double(*)[3])base_runs.metrics, runs->n, &a->judge, &j);
+        judge_paired_metrics((const double(*)[RUN_METRICS_BASIC])runs->metrics,
+                             (const double(*)[RUN_METRICS_BASIC])base_runs.metrics, runs->n,
+                             &a->judge, &j);
     char now[32];
     time_format_iso((double)time(NULL), now, sizeof now);
     struct compare_view v = {

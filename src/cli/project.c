@@ -480,9 +480,9 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 rc = -1;
             }
             if (rc == 0) {
-                r->metrics[first + i][0] = profiles[i].wall_time_ms;
-                r->metrics[first + i][1] = profiles[i].cpu_time_ms;
-                r->metrics[first + i][2] = profiles[i].peak_rss_kb;
+                r->metrics[first + i][RUN_WALL_MS] = profiles[i].wall_time_ms;
+                r->metrics[first + i][RUN_CPU_MS] = profiles[i].cpu_time_ms;
+                r->metrics[first + i][RUN_PEAK_RSS_KB] = profiles[i].peak_rss_kb;
             }
             errno = 0;
             if (rc == 0 && avg_builder_add(&avg, &profiles[i]) != 0) {
