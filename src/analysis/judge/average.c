@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* average.c — averaging runs: functions matched by name over the runs (the old tool's rule,
- * sums in run order), spreads over all runs, whole-run metrics, stacks summed. Pure: no I/O,
+/* average.c — averaging runs: functions matched by name over the runs (the Instruments workflow's
+ * rule, sums in run order), spreads over all runs, whole-run metrics, stacks summed. Pure: no I/O,
  * no clock, no environment. */
 #include "analysis/judge/average.h"
 #include "core/memory.h"
@@ -161,7 +161,7 @@ int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
         b->fmap_cap = p->nfunctions;
     }
     out->runs++;
-    /* profreg's profiles list every function; the old tool's may be cut to a top N */
+    /* profreg's profiles list every function; the Instruments workflow's may be cut to a top N */
     if (!p->profreg_version)
         out->complete = false;
     if (p->signals > 0 && p->total_samples > 0) {

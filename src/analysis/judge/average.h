@@ -24,10 +24,11 @@ struct avg_function {
     long line;             /* likewise, or -1 */
     size_t order;          /* first appearance (run order, then file order): breaks ties */
     /* Over all runs, a run without the function counting as 0 (the noise-aware judge's
-     * view; the avg_* fields above are the old tool's). NAN when unknown (old baselines). */
+     * view; the avg_* fields above are the Instruments workflow's). NAN when unknown (old
+     * baselines). */
     double mean_pct, sd_pct;
     double mean_samples, sd_samples;
-    /* Self time, the same views (NAN when a run had no self counts: the old tool's). */
+    /* Self time, the same views (NAN when a run had no self counts: the Instruments workflow's). */
     double avg_self_pct;
     double self_mean_pct, self_sd_pct;
     double self_mean_samples, self_sd_samples;
@@ -75,9 +76,9 @@ struct avg_profile {
     bool has_stacks;
 };
 
-/* Averages nruns profiles (the old tool's rule: each function over the runs it appears in;
- * sums taken in run order, so results match it to the last bit). 0, or -1 when out of
- * memory (out is then empty). */
+/* Averages nruns profiles (the Instruments workflow's rule: each function over the runs it appears
+ * in; sums taken in run order, so results match it to the last bit). 0, or -1 when out of memory
+ * (out is then empty). */
 int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out);
 
 /* The same, one run at a time, so that runs need not be held in memory together:
@@ -103,7 +104,7 @@ int avg_builder_finish(struct avg_builder *b, struct avg_profile *out);
 void avg_builder_abort(struct avg_builder *b);
 
 /* Ranks functions: avg_percentage descending, ties in order of first appearance (what the
- * old tool's stable sort over its insertion-ordered dict gave). */
+ * Instruments workflow's stable sort over its insertion-ordered dict gave). */
 void avg_profile_sort(struct avg_profile *a);
 
 void avg_profile_free(struct avg_profile *a);

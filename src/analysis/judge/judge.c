@@ -79,7 +79,7 @@ const char *judge_note_text(unsigned note)
 {
     switch (note) {
     case NOTE_NO_SPREAD:
-        return "the baseline carries no run-to-run spread (written by the old tool): "
+        return "the baseline carries no run-to-run spread (written by parse-profile.py): "
                "significance against run-to-run noise could not be assessed, only sampling "
                "noise (binomial test on pooled counts); refresh it with 'profreg baseline set'";
     case NOTE_NO_COUNTS:
@@ -93,8 +93,8 @@ const char *judge_note_text(unsigned note)
         return "a whole-run metric has no spread on either side (fewer than 2 runs): "
                "judged on its threshold alone";
     case NOTE_METRIC_MISSING:
-        return "a whole-run metric was not recorded on one side (profiles or baseline of the "
-               "old tool): not judged against the baseline";
+        return "a whole-run metric was not recorded on one side (profiles or baselines of "
+               "the Instruments workflow): not judged against the baseline";
     case NOTE_ONE_RUN:
         return "a side has a single run: run-to-run noise is unknown, so only sampling noise "
                "is accounted for; use 5 runs a side (profreg-ci -n 5)";
@@ -208,7 +208,7 @@ static long side_find(const struct side *s, const char *name)
 }
 
 /* Whether a function passes the filter; its source path may be known only to the other
- * side (a baseline of the old tool stores none). */
+ * side (a baseline of the Instruments workflow stores none). */
 static bool passes(const struct judge_options *o, const struct avg_function *f,
                    const struct side *self, const struct side *other)
 {
@@ -1232,7 +1232,7 @@ int judge_compare(const struct avg_profile *current, const struct avg_profile *b
     struct judge_options eo = *opts;
     const struct judge_options *o = &eo;
     if (eo.compat && eo.metric == METRIC_BOTH)
-        eo.metric = METRIC_TOTAL; /* the old tool judged the inclusive share */
+        eo.metric = METRIC_TOTAL; /* the Instruments workflow judged the inclusive share */
     struct side cs, bs;
     int rc = -1;
     uint8_t *cdone = NULL, *bdone = NULL;

@@ -2,8 +2,8 @@
  *
  * Everything that decides PASS or REGRESSION lives in judge.c: which functions are tracked,
  * how a current and a baseline averaged profile (average.h) are matched, and the verdict for
- * each function. Readers (profile_read.h, baseline.h) feed it; renderers (render_compare.h,
- * report_json.h) print its result. */
+ * each function. Readers (profile_read.h, baseline.h) feed it; the renderers of
+ * render_compare.h (console table, report JSON, JUnit, Markdown) print its result. */
 #ifndef PROFREG_JUDGE_H
 #define PROFREG_JUDGE_H
 
@@ -22,8 +22,8 @@ enum verdict { VERDICT_PASS, VERDICT_REGRESSION, VERDICT_INCONCLUSIVE };
 /* "PASS", "REGRESSION" or "INCONCLUSIVE", as written in reports. */
 const char *verdict_name(enum verdict v);
 
-/* Which share is judged: inclusive (samples whose stack holds the function, the old tool's
- * field), self (samples where it is the innermost frame), or both (the default judge: a
+/* Which share is judged: inclusive (samples whose stack holds the function, the Instruments
+ * workflow's field), self (samples where it is the innermost frame), or both (the default judge: a
  * function regresses when either share does). */
 enum judge_metric { METRIC_TOTAL, METRIC_SELF, METRIC_BOTH };
 const char *judge_metric_name(enum judge_metric m); /* "total", "self" or "both" */
@@ -42,7 +42,7 @@ struct fn_filter; /* filter.h */
 struct judge_options {
     double threshold_percent;       /* relative increase that is a regression (default 50) */
     size_t top;                     /* functions tracked on each side (default 10) */
-    bool compat;                    /* the old tool's rules exactly */
+    bool compat;                    /* the Instruments workflow's rules exactly */
     enum judge_metric metric;       /* default METRIC_BOTH (compat: METRIC_TOTAL) */
     double min_delta;               /* absolute increase, percentage points (default 0.5) */
     double confidence;              /* percent (default 99): significance at 1 - confidence/100 */

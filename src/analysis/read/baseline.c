@@ -760,7 +760,8 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
  * set); seen: the functions averaged before the cut (0 unknown). */
 static void finish_averages(struct avg_profile *a, size_t seen)
 {
-    /* spread is known when every function carries it (baselines of the old tool do not) */
+    /* spread is known when every function carries it (baselines of the Instruments workflow do not)
+     */
     a->has_spread = !isnan(a->sd_total_samples);
     a->has_self = a->nfunctions > 0;
     for (size_t i = 0; i < a->nfunctions; i++) {
@@ -769,8 +770,8 @@ static void finish_averages(struct avg_profile *a, size_t seen)
             a->has_spread = false;
         if (isnan(f->self_mean_pct) || isnan(f->self_sd_pct) || isnan(f->self_mean_samples))
             a->has_self = false;
-        /* the old tool's averages are over the runs a function appears in: the mean over
-         * all runs follows from the occurrences */
+        /* the Instruments workflow's averages are over the runs a function appears in: the mean
+         * over all runs follows from the occurrences */
         double share = a->runs && f->occurrences ? (double)f->occurrences / a->runs : 1;
         if (share > 1)
             share = 1;

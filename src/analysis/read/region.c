@@ -39,7 +39,7 @@ int profile_filter_region(struct pr_profile *p, const char *name, const char *fi
                           size_t errlen)
 {
     if (!p->has_stacks) {
-        snprintf(err, errlen, "%s: no stacks (a profile of the older tool): --region needs them",
+        snprintf(err, errlen, "%s: no stacks (written by parse-profile.py?): --region needs them",
                  file);
         return -1;
     }
