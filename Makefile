@@ -31,13 +31,13 @@ CFLAGS_ALL   = -std=gnu11 $(OPT) $(CWARN) -fPIC -fvisibility=hidden $(CPPFLAGS_A
 LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 
 # --- sources -----------------------------------------------------------------------------
-CORE_SRC    := $(addprefix src/core/,json_write.c profile.c profile_fold.c profile_write.c fsutil.c \
-                 hashmap.c utf8.c memory.c)
+CORE_SRC    := $(addprefix src/core/,json_write.c profile.c profile_fold.c profile_write.c regions.c \
+                 fsutil.c hashmap.c utf8.c memory.c intern.c)
 SYM_SRC     := $(addprefix src/symbolize/,symbolize.c debuginfo.c dwarf_index.c dwarf_names.c \
                  dwarf_files.c profile_build.c memory_build.c symcache.c unitcache.c)
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c preload/intercept.c preload/unwind.c \
-               preload/memprof.c
+               preload/memprof.c preload/api.c
 # Reading, judging, rendering and exporting profiles: linked into the CLI only.
 ANALYSIS_SRC := $(wildcard src/analysis/read/*.c src/analysis/judge/*.c src/analysis/render/*.c \
                   src/analysis/export/*.c)
@@ -80,7 +80,7 @@ $(CLI): $(call obj,$(CLI_SRC) $(CORE_SRC)) | deps
 	$(CC) -o $@ $^ $$(pkg-config --libs jansson zlib) -lm -pthread $(LDFLAGS)
 
 # --- workloads: programs with CPU shares fixed by work counts ------------------------------
-WL_CFLAGS   = -O2 -g $(WARN) -Itests/workloads
+WL_CFLAGS   = -O2 -g $(WARN) -Itests/workloads -Iinclude
 WL_C        := $(wildcard tests/workloads/*.c)
 WL_CXX      := $(wildcard tests/workloads/*.cpp)
 WORKLOADS   := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_C)) \
@@ -100,6 +100,16 @@ WORKLOADS   += $(BUILD)/workloads/paired_slow
 $(BUILD)/workloads/paired_slow: tests/workloads/paired.c tests/workloads/burn.h | deps
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WL_CFLAGS) -DCHANGED_UNITS=280 -o $@ $< -lpthread -lm
+
+# The public API's workload built without position-independent code: the header looks the
+# API up with dlsym there instead of through weak references.
+WORKLOADS   += $(BUILD)/workloads/regions_nopie
+$(BUILD)/workloads/regions_nopie: tests/workloads/regions.c tests/workloads/burn.h include/profreg.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WL_CFLAGS) -fno-pie -no-pie -o $@ $< -lpthread -lm
+
+$(BUILD)/workloads/regions: include/profreg.h
+$(BUILD)/workloads/regions_cxx: include/profreg.h
 
 # Realistic workloads (Debian: libgtest-dev libeigen3-dev libbenchmark-dev, in ensure-deps'
 # check group): a gtest executable with a fixture, Eigen math inlined into the functions that
@@ -384,21 +394,44 @@ $(BUILD)/libsymreplay.so: tests/eval/symreplay.c $(call obj,$(SYM_SRC) $(CORE_SR
 $(BUILD)/libbaresig.so: tests/eval/baresig.c | deps
 	$(CC) -std=gnu11 -O2 $(WARN) -shared -fPIC -o $@ $<
 
-bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench $(BUILD)/libbaresig.so
+# The public API's cost per call (include/profreg.h), built as a user would: no profreg library.
+$(BUILD)/region_bench: tests/eval/region_bench.c include/profreg.h | deps
+	$(CC) -std=gnu11 -O2 -g $(WARN) -Iinclude -o $@ $<
+
+bench: deps-bench all $(WORKLOADS) $(BUILD)/symbolize_bench $(BUILD)/libbaresig.so \
+       $(BUILD)/region_bench
 	sh scripts/bench.sh $(BUILD)
+	$(BUILD)/region_bench
+	LD_PRELOAD=$(CURDIR)/$(LIB) PROFREG_OUTPUT=/dev/null PROFREG_QUIET=1 $(BUILD)/region_bench
 	sh scripts/bench-compare.sh $(BUILD)
 	sh scripts/bench-symbolize.sh $(BUILD)
 	sh scripts/bench-exit.sh $(BUILD)
 	sh scripts/bench-memory.sh $(BUILD)
 
 # --- install -------------------------------------------------------------------------------
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+# The public API: include/profreg.h (header only) and profreg.pc, whose `preload` variable is
+# the library to LD_PRELOAD (pkg-config --variable=preload profreg).
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+$(BUILD)/profreg.pc: Makefile include/profreg.h
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' \
+	    'preload=$${libdir}/libprofreg.so' '' 'Name: profreg' \
+	    'Description: sampling CPU profiler: the public API (header only; LD_PRELOAD the preload)' \
+	    'Version: $(VERSION)' 'Cflags: -I$${includedir}' > $@
+
+install: all $(BUILD)/profreg.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/profreg
-	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libprofreg.so
+	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libprofreg.so
+	install -m 644 include/profreg.h $(DESTDIR)$(INCLUDEDIR)/profreg.h
+	install -m 644 $(BUILD)/profreg.pc $(DESTDIR)$(PKGCONFIGDIR)/profreg.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/profreg $(DESTDIR)$(PREFIX)/lib/libprofreg.so
+	rm -f $(DESTDIR)$(PREFIX)/bin/profreg $(DESTDIR)$(LIBDIR)/libprofreg.so \
+	    $(DESTDIR)$(INCLUDEDIR)/profreg.h $(DESTDIR)$(PKGCONFIGDIR)/profreg.pc
 
 # --- housekeeping --------------------------------------------------------------------------
 format:
@@ -407,6 +440,7 @@ format:
 lint:
 	@sh scripts/ensure-deps lint
 	sh scripts/check-layers.sh
+	sh scripts/check-handler.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    -D_GNU_SOURCE -Isrc -Iinclude -Ipreload src preload
 

@@ -19,8 +19,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
-
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*setitimer_fn)(__itimer_which_t, const struct itimerval *, struct itimerval *);
 typedef void *(*dlopen_fn)(const char *, int);

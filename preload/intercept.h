@@ -22,6 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks a function libprofreg.so exports (preload/exports.map lists them): the interposers
+ * here, in threads.c and in memprof.c. Everything else is hidden (-fvisibility=hidden). */
+#define EXPORT __attribute__((visibility("default")))
+
 /* profreg's descriptors are moved to this number or above, away from the numbers a program
  * expects (0, 1, 2, the next open's 3...). */
 #define INTERCEPT_FD_MIN 512

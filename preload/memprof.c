@@ -16,6 +16,7 @@
  * - errno is the real function's: the slow path saves and restores it. */
 #include "memprof.h"
 
+#include "intercept.h"
 #include "stacktab.h"
 #include "unwind.h"
 
@@ -38,7 +39,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXPORT      __attribute__((visibility("default")))
 #define TLS         __thread __attribute__((tls_model("initial-exec")))
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -3,11 +3,13 @@
  * Frames inside libprofreg.so itself (the thread start trampoline) are left out. */
 #include "output.h"
 
+#include "api.h"
 #include "intercept.h"
 #include "memprof.h"
 
 #include "core/array.h"
 #include "core/fsutil.h"
+#include "core/regions.h"
 #include "symbolize/profile_build.h"
 #include "core/profile_write.h"
 #include "symbolize/symbolize.h"
@@ -64,6 +66,26 @@ static char **read_cmdline(void)
     return argv;
 }
 
+/* Sets out_file and out_dir from an absolute path: a directory (ending in '/' or existing)
+ * gets default file names, anything else is the file. */
+static void set_destination(struct run_info *ri, char *abs)
+{
+    size_t len = strlen(abs);
+    if (abs[len - 1] == '/' || fs_is_dir(abs)) {
+        while (len > 1 && abs[len - 1] == '/')
+            abs[--len] = '\0';
+        memcpy(ri->out_dir, abs, len + 1);
+    } else {
+        memcpy(ri->out_file, abs, len + 1);
+        memcpy(ri->out_dir, abs, len + 1);
+        char *slash = strrchr(ri->out_dir, '/'); /* abs is absolute: there is one */
+        if (slash == ri->out_dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
 int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, size_t errlen)
 {
     memset(ri, 0, sizeof *ri);
@@ -103,21 +125,30 @@ int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, s
         return -1;
     }
     memcpy(ri->start_dir, cwd, strlen(cwd) + 1);
+    set_destination(ri, abs);
+    return 0;
+}
 
-    size_t len = strlen(abs);
-    if (abs[len - 1] == '/' || fs_is_dir(abs)) {
-        while (len > 1 && abs[len - 1] == '/')
-            abs[--len] = '\0';
-        memcpy(ri->out_dir, abs, len + 1);
-    } else {
-        memcpy(ri->out_file, abs, len + 1);
-        memcpy(ri->out_dir, abs, len + 1);
-        char *slash = strrchr(ri->out_dir, '/'); /* abs is absolute: there is one */
-        if (slash == ri->out_dir)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
+int output_retarget(struct run_info *ri, const char *path, char *err, size_t errlen)
+{
+    char cwd[PATH_MAX] = "", abs[PATH_MAX];
+    if (!*path) {
+        snprintf(err, errlen, "empty output path");
+        return -1;
     }
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+        snprintf(err, errlen, "the working directory has no name (%s)", strerror(errno));
+        return -1;
+    }
+    int n = path[0] == '/' ? snprintf(abs, sizeof abs, "%s", path)
+                           : snprintf(abs, sizeof abs, "%s/%s", cwd, path);
+    if (n < 0 || (size_t)n >= sizeof abs) {
+        snprintf(err, errlen, "output path too long");
+        return -1;
+    }
+    ri->start_dir[0] = ri->out_file[0] = '\0';
+    ri->first_pid = getpid(); /* the file named is this process's */
+    set_destination(ri, abs);
     return 0;
 }
 
@@ -138,18 +169,40 @@ static int make_out_dir(const struct run_info *ri, char *err, size_t errlen)
 
 struct collected {
     struct pb_raw_stack *stacks;
-    size_t n, cap;
-    bool oom;
+    uint32_t *region; /* per stack: its region id (api.h), 0 for none */
+    size_t n, cap, rcap;
+    bool oom, any_region;
 };
 
 static void collect(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx)
 {
     struct collected *c = ctx;
-    if (ARRAY_GROW(c->stacks, c->n, c->cap) < 0) {
+    if (ARRAY_GROW(c->stacks, c->n, c->cap) < 0 || ARRAY_GROW(c->region, c->n, c->rcap) < 0) {
         c->oom = true;
         return;
     }
+    uint32_t region = 0;
+    if (depth > 0 && api_is_region_tag(pcs[depth - 1])) { /* the region rides last */
+        region = (uint32_t)(pcs[depth - 1] & API_REGION_ID_MASK);
+        depth--;
+        c->any_region = true;
+    }
+    c->region[c->n] = region;
     c->stacks[c->n++] = (struct pb_raw_stack){pcs, depth, count};
+}
+
+/* Gives p's stacks the regions of the raw stacks they were built from. 0, or -1. */
+static int add_regions(struct pr_profile *p, const struct collected *c, const uint32_t *stack_of)
+{
+    struct region_sample *rs = malloc((c->n ? c->n : 1) * sizeof *rs);
+    if (!rs)
+        return -1;
+    for (size_t i = 0; i < c->n; i++)
+        rs[i] = (struct region_sample){stack_of[i], c->stacks[i].count,
+                                       api_region_path(c->region[i])};
+    int rc = profile_split_regions(p, rs, c->n);
+    free(rs);
+    return rc;
 }
 
 /* Addresses go through the symbol cache (symcache.c), which opens the libdw symbolizer only
@@ -260,6 +313,7 @@ static void fill_summary(struct pr_profile *p, const struct run_info *ri,
     p->lost_samples = (double)st->lost;
     p->truncated_stacks = (double)st->truncated;
     p->skipped_samples = (double)st->skipped;
+    p->paused_samples = (double)st->paused;
 }
 
 /* What the exit work cost: time from t0 (this thread's CPU time from cpu0) until the profile is
@@ -290,9 +344,14 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
         return -1;
 
     struct collected c = {0};
-    stacktab_foreach(tab, collect, &c);
-    if (c.oom) {
+    /* entries whose insert had not finished (a handler still running when the wait for
+     * handlers in flight gave up): not in the profile, so counted as lost */
+    size_t unpublished = stacktab_foreach(tab, collect, &c);
+    uint32_t *stack_of = c.oom ? NULL : malloc((c.n ? c.n : 1) * sizeof *stack_of);
+    if (c.oom || !stack_of) {
+        free(stack_of);
         free(c.stacks);
+        free(c.region);
         snprintf(err, errlen, "out of memory collecting samples");
         return -1;
     }
@@ -315,6 +374,8 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
                                   &r};
     if (!extra || !(r.cache = symcache_new(&co))) {
         free(extra);
+        free(stack_of);
+        free(c.region);
         free(c.stacks);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -323,8 +384,12 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
 
     struct pr_profile p;
     profile_init(&p);
-    int rc = profile_build(&p, c.stacks, c.n, resolve, &r, err, errlen);
-    if (rc == 0 && memprof_started())
+    int rc = profile_build_map(&p, c.stacks, c.n, resolve, &r, stack_of, err, errlen);
+    if (rc == 0 && c.any_region && add_regions(&p, &c, stack_of) != 0) {
+        snprintf(err, errlen, "out of memory recording regions");
+        rc = -1;
+    }
+    if (rc == 0 && memprof_started() && !st->snapshot)
         rc = memprof_build(&p, resolve, &r, err, errlen);
     if (rc == 0 && symcache_error(r.cache)) {
         snprintf(err, errlen, "cannot symbolize: %s", symcache_error(r.cache));
@@ -342,6 +407,8 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     p.cus_from_cache = (double)ss.cus_from_store;
     symcache_free(r.cache);
     free(extra);
+    free(stack_of);
+    free(c.region);
     free(c.stacks);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == 0) {
@@ -354,6 +421,7 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
     if (rc == 0) {
         fill_metadata(&p, ri, &now, st->pid, path);
         fill_summary(&p, ri, st);
+        p.lost_samples += (double)unpublished;
         p.symbolize_ms = elapsed_ms(&t0, &t1);
         account_exit(&p, st, &t0, &cpu0);
         rc = profile_write_file(&p, path, err, errlen);

@@ -30,6 +30,8 @@ struct run_stats {
     double wall_ms, cpu_ms, peak_rss_kb;
     unsigned long threads, unsampled_threads;
     uint64_t signals, truncated, lost, skipped;
+    uint64_t paused; /* weight of samples not taken in paused threads (profreg_pause) */
+    bool snapshot;   /* written while sampling goes on (profreg_flush): no memory section */
     const char *clock;               /* what sampled the threads (timers_clock_name) */
     uint64_t clock_fallback_threads; /* threads on a timer because perf events were refused */
 };
@@ -38,6 +40,11 @@ struct run_stats {
  * directory; creates nothing (the output directory is made when the profile is written).
  * Returns 0, or -1 with err set. */
 int output_prepare(struct run_info *ri, const struct settings *cfg, char *err, size_t errlen);
+
+/* Points ri at path instead (profreg_flush): a directory (ending in '/' or existing) gets a
+ * default file name, anything else is the file; relative to the current directory. Returns 0,
+ * or -1 with err set. */
+int output_retarget(struct run_info *ri, const char *path, char *err, size_t errlen);
 
 /* Creates the output directory where missing (not when the starting directory a relative
  * output path needs was removed), symbolizes the table and writes the profile. On success,

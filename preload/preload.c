@@ -8,6 +8,7 @@
  *
  * Invariant: whatever fails here, the program runs on unharmed; profreg says so in one
  * line on stderr and stops profiling. The profile is written at most once per process. */
+#include "api.h"
 #include "intercept.h"
 #include "memprof.h"
 #include "output.h"
@@ -23,6 +24,7 @@
 #include <linux/futex.h>
 #include <linux/kcmp.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,6 +47,9 @@ static _Atomic int g_state = STATE_OFF;
 static _Atomic pid_t g_pid;          /* the process being profiled (updated in a fork child) */
 static _Atomic bool g_sigprof_given; /* the program took SIGPROF over */
 static bool g_start_unknown;         /* g_run.start is not this process's start */
+/* Held while a profile is written from a running process (profreg_flush) and by the ordinary
+ * end, so that the two never symbolize at once. */
+static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Signals whose default action ends the process; profreg writes the profile first. */
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
@@ -175,6 +180,18 @@ static bool check_process(bool forked)
 static void finish(void);
 static void sigprof_taken(const char *what);
 static void install_fatal_handlers(void);
+static int flush_profile(const char *path);
+
+static bool profiling(void)
+{
+    return atomic_load(&g_state) == STATE_PROFILING;
+}
+
+/* In a fork child: a flush another thread of the parent was making is not the child's. */
+static void write_lock_after_fork(void)
+{
+    pthread_mutex_init(&g_write_lock, NULL);
+}
 
 /* _exit/_Exit: the profiled process itself, or a child with a memory of its own (made by the
  * clone system call) — not a vfork child sharing the parent's memory (the usual one to call
@@ -215,6 +232,9 @@ __attribute__((constructor)) static void profreg_load(void)
                                     timers_is_ours, unwind_in_progress, modules_changed};
     memprof_resolve();
     intercept_init(&hooks);
+    struct api_hooks api = {flush_profile, profiling};
+    api_init(&api);
+    pthread_atfork(NULL, NULL, write_lock_after_fork);
     atomic_store(&g_pid, getpid());
     settings_load(&g_cfg, get_env, say);
     if (g_cfg.disabled || getauxval(AT_SECURE) || !is_target(g_cfg.target))
@@ -275,6 +295,7 @@ static void measure(struct run_stats *st)
     st->signals = ts.signals;
     st->truncated = ts.truncated;
     st->skipped = ts.skipped;
+    st->paused = ts.paused;
     st->clock = timers_clock_name();
     st->clock_fallback_threads = ts.fallback_threads;
     st->lost = stacktab_lost(g_tab);
@@ -333,7 +354,46 @@ static void finish(void)
     threads_detach_all();
     struct run_stats st;
     measure(&st);
+    pthread_mutex_lock(&g_write_lock); /* a flush under way finishes first */
     write_profile(&st, &stopped);
+    pthread_mutex_unlock(&g_write_lock);
+}
+
+/* profreg_flush: a profile of the samples so far, written while sampling goes on (the calling
+ * thread paused meanwhile, so that its symbolizing is not sampled). No memory section: the
+ * allocation sampler's tables are read only once it has stopped. */
+static int flush_profile(const char *path)
+{
+    static struct run_info ri; /* under g_write_lock */
+    char out[PATH_MAX], err[PATH_MAX + 256];
+    check_process(false); /* a child made by clone starts afresh first */
+    api_pause_self();
+    memprof_own_begin();
+    pthread_mutex_lock(&g_write_lock);
+    int rc = -1, error = ENOSYS;
+    if (atomic_load(&g_state) == STATE_PROFILING) {
+        ri = g_run;
+        if (!path || output_retarget(&ri, path, err, sizeof err) == 0) {
+            struct run_stats st;
+            measure(&st);
+            st.snapshot = true;
+            rc = output_write_profile(&ri, g_tab, &st, out, sizeof out, err, sizeof err);
+        }
+        char line[sizeof err + 64];
+        if (rc != 0)
+            snprintf(line, sizeof line, "profreg: profreg_flush: no profile written: %s", err);
+        else
+            snprintf(line, sizeof line, "profreg: flushed %s", out);
+        if (rc != 0 || !g_cfg.quiet)
+            say(line);
+        error = EIO;
+    }
+    pthread_mutex_unlock(&g_write_lock);
+    memprof_own_end();
+    api_resume_self();
+    if (rc != 0)
+        errno = error;
+    return rc;
 }
 
 /* The program installs a SIGPROF action or arms ITIMER_PROF: SIGPROF is its own again. */

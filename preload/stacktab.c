@@ -1,11 +1,14 @@
 /* stacktab.c — open-addressing hash table of stacks in preallocated memory.  [handler]
  *
  * Slot states go EMPTY -> BUSY -> READY, once; the claiming thread fills a BUSY slot and
- * publishes it with a release store, readers only look at READY slots. Frames live in one
+ * publishes it with a release store, readers only look at READY slots (acquire), so no reader
+ * sees a half-written entry however late an insert runs. A slot left BUSY (its insert still
+ * running, or stopped for good by a fork) is skipped and counted by stacktab_foreach. Frames live in one
  * pool that grows by an atomic bump pointer. Two threads inserting the same new stack at the
  * same moment may create two entries; the profile builder merges them. */
 #include "stacktab.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/mman.h>
@@ -125,6 +128,8 @@ long stacktab_insert_slot(struct stacktab *t, const uint64_t *pcs, uint32_t dept
             uint32_t expected = SLOT_EMPTY;
             if (atomic_compare_exchange_strong_explicit(
                     &s->state, &expected, SLOT_BUSY, memory_order_acq_rel, memory_order_acquire)) {
+                /* frames, depth, hash, offset and count first; then READY, released: a
+                 * reader that acquires READY sees all of them */
                 uint64_t *dst = t->frames + reserved;
                 for (uint32_t k = 0; k < depth; k++)
                     dst[k] = pcs[k];
@@ -169,20 +174,28 @@ const uint64_t *stacktab_slot(const struct stacktab *t, size_t slot, uint32_t *d
     struct slot *s = &t->slots[slot];
     if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_READY)
         return NULL;
+    assert(s->offset + s->depth <= t->frames_cap);
     *depth = s->depth;
     *count = atomic_load_explicit(&s->count, memory_order_relaxed);
     return t->frames + s->offset;
 }
 
-void stacktab_foreach(const struct stacktab *t,
-                      void (*fn)(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx),
-                      void *ctx)
+size_t stacktab_foreach(const struct stacktab *t,
+                        void (*fn)(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx),
+                        void *ctx)
 {
+    size_t unpublished = 0;
     for (size_t i = 0; i < t->nslots; i++) {
         struct slot *s = &t->slots[i];
-        if (atomic_load_explicit(&s->state, memory_order_acquire) == SLOT_READY)
+        uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+        if (state == SLOT_BUSY) {
+            unpublished++;
+        } else if (state == SLOT_READY) {
+            assert(s->offset + s->depth <= t->frames_cap); /* its frames lie in the pool */
             fn(t->frames + s->offset, s->depth, atomic_load(&s->count), ctx);
+        }
     }
+    return unpublished;
 }
 
 uint64_t stacktab_lost(const struct stacktab *t)

@@ -3,7 +3,13 @@
  * Written from the SIGPROF handler of any thread at once (insert is wait-free: atomics,
  * no locks, no allocation); read once, after sampling stopped. Equal stacks share one
  * entry and add up their weights; a stack that finds no room is counted as lost, never
- * dropped silently. */
+ * dropped silently.
+ *
+ * Reading is safe even while an insert still runs (a handler the exit's wait for handlers in
+ * flight gave up on, or one a fork from a signal handler left halfway in the copy): an entry
+ * is published by a release store of its state after its frames, depth and count are
+ * written, readers take only published entries (acquire), and a published entry's frames
+ * never change. Unpublished entries are skipped and counted (stacktab_foreach). */
 #ifndef PROFREG_STACKTAB_H
 #define PROFREG_STACKTAB_H
 
@@ -39,10 +45,12 @@ size_t stacktab_capacity(const struct stacktab *t);
 const uint64_t *stacktab_slot(const struct stacktab *t, size_t slot, uint32_t *depth,
                               uint64_t *count);
 
-/* Calls fn for every complete entry. Only once no insert can run any more. */
-void stacktab_foreach(const struct stacktab *t,
-                      void (*fn)(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx),
-                      void *ctx);
+/* Calls fn for every published entry; returns how many entries it skipped because their
+ * insert had not finished (0 once no insert runs any more). A count may still grow after fn
+ * saw it (an insert adding to a published entry). Not for the handler. */
+size_t stacktab_foreach(const struct stacktab *t,
+                        void (*fn)(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx),
+                        void *ctx);
 
 /* Weight of the samples that did not fit; number of distinct stacks stored. */
 uint64_t stacktab_lost(const struct stacktab *t);

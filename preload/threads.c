@@ -9,6 +9,7 @@
  * pthread_create calls first. */
 #include "threads.h"
 
+#include "intercept.h"
 #include "memprof.h"
 #include "timers.h"
 
@@ -22,9 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
-
-struct slot {
+struct thread_slot { /* one registered thread's sampler */
     struct sampler sampler;
     bool used;
 };
@@ -32,7 +31,7 @@ struct slot {
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct slot *g_slots;
+static struct thread_slot *g_slots;
 static size_t g_nslots;
 static pthread_key_t g_exit_key;
 static _Atomic bool g_attaching; /* new threads get timers */
@@ -69,7 +68,7 @@ static long free_slot(void)
         if (!g_slots[i].used)
             return (long)i;
     size_t n = g_nslots ? g_nslots * 2 : 64;
-    struct slot *s = realloc(g_slots, n * sizeof *s);
+    struct thread_slot *s = realloc(g_slots, n * sizeof *s);
     if (!s)
         return -1;
     memset(s + g_nslots, 0, (n - g_nslots) * sizeof *s);

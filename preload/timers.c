@@ -16,6 +16,7 @@
  * The handler knows our signals by si_fd, marked in g_our_fd while the event is ours. */
 #include "timers.h"
 
+#include "api.h"
 #include "intercept.h"
 #include "unwind.h"
 
@@ -63,13 +64,18 @@ static _Atomic int g_in_handler;
 static _Atomic uint64_t g_signals;
 static _Atomic uint64_t g_truncated;
 static _Atomic uint64_t g_skipped;
+static _Atomic uint64_t g_paused;
 
 static void take_sample(uint64_t weight, void *ucv)
 {
     /* runs in the SIGPROF handler */
+    if (api_thread_paused()) { /* profreg_pause: counted, not sampled */
+        atomic_fetch_add_explicit(&g_paused, weight, memory_order_relaxed);
+        return;
+    }
     bool truncated = false;
     uint32_t n = 0;
-    const uint64_t *pcs = unwind_capture(ucv, &n, &truncated);
+    uint64_t *pcs = unwind_capture(ucv, &n, &truncated);
     if (!pcs) { /* too little stack left below the handler */
         atomic_fetch_add_explicit(&g_skipped, weight, memory_order_relaxed);
         return;
@@ -77,6 +83,9 @@ static void take_sample(uint64_t weight, void *ucv)
     atomic_fetch_add_explicit(&g_signals, 1, memory_order_relaxed);
     if (truncated)
         atomic_fetch_add_explicit(&g_truncated, 1, memory_order_relaxed);
+    uint32_t region = api_thread_region();
+    if (n > 0 && region) /* the region rides after the frames (api.h) */
+        pcs[n++] = API_REGION_TAG | region;
     if (n > 0)
         stacktab_insert(g_tab, pcs, n, weight);
 }
@@ -317,6 +326,7 @@ void timers_get_stats(struct timer_stats *st)
     st->signals = atomic_load(&g_signals);
     st->truncated = atomic_load(&g_truncated);
     st->skipped = atomic_load(&g_skipped);
+    st->paused = atomic_load(&g_paused);
     st->perf_threads = atomic_load(&g_perf_threads);
     st->timer_threads = atomic_load(&g_timer_threads);
     st->fallback_threads = atomic_load(&g_fallback_threads);
@@ -333,6 +343,7 @@ void timers_reset_stats(void)
     atomic_store(&g_signals, 0);
     atomic_store(&g_truncated, 0);
     atomic_store(&g_skipped, 0);
+    atomic_store(&g_paused, 0);
     atomic_store(&g_perf_threads, 0);
     atomic_store(&g_timer_threads, 0);
     atomic_store(&g_fallback_threads, 0);

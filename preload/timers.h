@@ -21,6 +21,7 @@ struct timer_stats {
     uint64_t signals;          /* signals that took a sample */
     uint64_t truncated;        /* samples whose stack was deeper than UNWIND_MAX_DEPTH */
     uint64_t skipped;          /* weight of samples skipped: too little stack to unwind on */
+    uint64_t paused;           /* weight of samples not taken: the thread was paused */
     uint64_t perf_threads;     /* threads sampled by a perf event */
     uint64_t timer_threads;    /* threads sampled by a POSIX timer */
     uint64_t fallback_threads; /* of those, threads whose perf event the kernel refused */

@@ -44,6 +44,7 @@ static HANDLER_TLS uintptr_t t_alt_lo, t_alt_hi;     /* the signal stack of this
 static HANDLER_TLS const struct snapshot *t_snap;    /* the modules this unwind may read */
 /* the frames of this thread's samples: off the stack, which may be a small signal stack */
 static HANDLER_TLS uint64_t t_pcs[UNWIND_MAX_DEPTH + UNWIND_SKIP_ROOM];
+_Static_assert(UNWIND_SKIP_ROOM >= 1, "unwind_capture leaves room for one entry after the frames");
 
 struct range {
     uintptr_t lo, hi;
@@ -514,7 +515,7 @@ static bool room_to_unwind(void)
     return lo == 0 || here - lo >= UNWIND_STACK_NEED;
 }
 
-const uint64_t *unwind_capture(void *ucv, uint32_t *n_out, bool *truncated)
+uint64_t *unwind_capture(void *ucv, uint32_t *n_out, bool *truncated)
 {
     /* runs in the SIGPROF handler */
     ucontext_t *uc = ucv;

@@ -59,9 +59,10 @@ int unwind_backtrace(uint64_t *pcs, int max);
 
 /* runs in the SIGPROF handler: the interrupted stack of ucontext, leaf first, the interrupted
  * instruction marked exact (PB_EXACT_PC), in thread-local memory valid until the thread's next
- * sample; *n frames. NULL when too little stack is left below the handler to unwind (the
+ * sample; *n frames, and room for one more entry after them, the caller's to write (the
+ * sample's region tag, api.h). NULL when too little stack is left below the handler to unwind (the
  * sample is to be skipped). On a stack profreg does not know (a coroutine's), only the
  * interrupted instruction is taken. */
-const uint64_t *unwind_capture(void *ucontext, uint32_t *n, bool *truncated);
+uint64_t *unwind_capture(void *ucontext, uint32_t *n, bool *truncated);
 
 #endif

@@ -142,6 +142,15 @@ int cli_opt_inlines(void *field, const char *value);
                  "inlined into, as perf reports it) or expand (inlined functions as functions "    \
                  "of their own)")
 
+/* A handler for --region (field: a struct load_opts). */
+int cli_opt_region(void *field, const char *value);
+
+/* --region NAME, the same in every command that reads profiles. */
+#define CLI_OPT_REGION(T, F)                                                                       \
+    CLI_OPT_CALL("region", 0, "NAME", T, F, cli_opt_region, CLI_NONEMPTY,                          \
+                 "only the samples taken in region NAME (profreg.h: profreg_region_begin); a region "    \
+                 "path outer/inner matches NAME outer, inner or outer/inner")
+
 /* ---- project layout (project.c): runs, baselines and reports under a root directory ---- */
 
 struct project {
@@ -162,7 +171,12 @@ struct load_opts {
     bool inlines_given;       /* --inlines was on the command line */
     bool memory;              /* --memory: the memory section's metric below, not CPU samples */
     enum pr_mem_metric memory_metric;
+    const char *region;       /* --region NAME: only the samples of that region, or NULL */
 };
+
+/* With o->region, cuts p (read from path) down to that region's samples
+ * (profile_filter_region). 0, or -1 (printed: no such region, no stacks, or with --memory). */
+int load_opts_region(const struct load_opts *o, const char *path, struct pr_profile *p);
 
 /* Applies o to a profile just read. 0, or -1 when out of memory. */
 int load_opts_apply(const struct load_opts *o, struct pr_profile *p);
@@ -209,7 +223,7 @@ int project_opt_runs(void *field, const char *value);
                      "newest runs averaged (default 5)"),                                          \
         CLI_OPT_STRING("root", 0, "DIR", T, F.root, 0,                                             \
                        "project root holding profile_results/ and baselines/ (default .)"),        \
-        CLI_OPT_INLINES(T, F.load)
+        CLI_OPT_INLINES(T, F.load), CLI_OPT_REGION(T, F.load)
 
 /* Defaults: --runs 5, --root ".". */
 void project_args_init(struct project_args *a);
@@ -242,7 +256,7 @@ struct runs {
     struct test_profile tests; /* per-test figures of the runs (testattr.h) */
     char *average_timestamp;   /* mean export_timestamp (ISO-8601), or NULL */
     char *executable;          /* metadata.executable of the first run, or NULL */
-    double (*metrics)[3]; /* per run, in order: wall time, CPU time, peak RSS (NAN: none) */
+    double (*metrics)[RUN_METRICS_BASIC]; /* per run, by run_metric_id (NAN: none) */
 };
 
 /* Loads the --current files (in the order given). Prints the error and returns -1 when one

@@ -144,9 +144,10 @@ static const struct cli_opt compare_opts[] = {
                     "or self share alone; alloc or live: both shares of the bytes allocated, or "
                     "of those live at the peak of the heap (runs profiled with PROFREG_MEMORY=1, "
                     "and a baseline set from such runs)"),
-    CLI_OPT_FLAG("compat", 0, A, judge.compat,
-                 "the old tool's rules exactly (no noise control, no metrics; --inlines expand "
-                 "unless given)"),
+    CLI_OPT_FLAG(
+        "compat", 0, A, judge.compat,
+        "the Instruments workflow's rules exactly (no noise control, no metrics; --inlines expand "
+        "unless given)"),
     CLI_OPT_DOUBLE("time-threshold", 0, "PCT", A, judge.time_threshold, 0, 1e9,
                    "relative increase of median wall or CPU time (default 10)"),
     CLI_OPT_DOUBLE("memory-threshold", 0, "PCT", A, judge.memory_threshold, 0, 1e9,
@@ -528,7 +529,7 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         baseline = base_side ? &base_side->mem[a->memory_view] : &base.mem[a->memory_view];
     }
     if (a->judge.metric == METRIC_SELF && (!current->has_self || !base.avg.has_self)) {
-        cli_error("--metric self: %s has no self counts (written by the old tool); use "
+        cli_error("--metric self: %s has no self counts (written by parse-profile.py); use "
                   "--metric total%s",
                   !current->has_self ? "a current profile" : p->baseline_path,
                   !current->has_self ? "" : ", or refresh the baseline");
@@ -543,8 +544,9 @@ static int judge_and_report(const struct compare_args *a, const struct project *
         return EXIT_USAGE;
     }
     if (a->nbase)
-        judge_paired_metrics((const double(*)[3])runs->metrics,
-                             (const double(*)[3])base_runs.metrics, runs->n, &a->judge, &j);
+        judge_paired_metrics((const double(*)[RUN_METRICS_BASIC])runs->metrics,
+                             (const double(*)[RUN_METRICS_BASIC])base_runs.metrics, runs->n,
+                             &a->judge, &j);
     char now[32];
     time_format_iso((double)time(NULL), now, sizeof now);
     struct compare_view v = {

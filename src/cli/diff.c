@@ -29,6 +29,7 @@ static const struct cli_opt diff_opts[] = {
     CLI_OPT_UINT("top", 0, "N", A, top, 0, 1000000,
                  "rows of each movers table (default 10; 0: none)"),
     CLI_OPT_INLINES(A, s.load),
+    CLI_OPT_REGION(A, s.load),
     STACK_OPT_MEMORY(A, s,
                      "the sampled allocations (PROFREG_MEMORY=1) of profiles on both sides: "
                      "shares of the bytes allocated (or live, with --live or --exit), and both "
@@ -60,10 +61,9 @@ struct mover {
     double now_total, before_total, now_self, before_self;
 };
 
-static int sort_by_self; /* qsort has no context argument */
-
-static int cmp_mover(const void *x, const void *y)
+static int cmp_mover(const void *x, const void *y, void *ctx)
 {
+    bool sort_by_self = *(const bool *)ctx;
     const struct mover *a = x, *b = y;
     double da = sort_by_self ? a->now_self - a->before_self : a->now_total - a->before_total;
     double db = sort_by_self ? b->now_self - b->before_self : b->now_total - b->before_total;
@@ -125,8 +125,7 @@ oom:
 /* of: what the shares are of ("samples", "bytes allocated", ...) */
 static void print_movers(struct mover *m, size_t n, bool self, size_t top, const char *of)
 {
-    sort_by_self = self;
-    array_sort(m, n, sizeof *m, cmp_mover);
+    array_sort_r(m, n, sizeof *m, cmp_mover, &self);
     printf("\nLargest movers, %s share (now vs before, percent of %s):\n",
            self ? "self" : "inclusive", of);
     printf("  %8s  %8s  %8s  %s\n", "now", "before", "change", "function");

@@ -21,6 +21,7 @@ static const struct cli_opt export_opts[] = {
                    "(https://www.speedscope.app)"),
     STACK_OPT_OUTPUT(A, s, "write there (default: standard output, not a terminal)"),
     CLI_OPT_INLINES(A, s.load),
+    CLI_OPT_REGION(A, s.load),
     STACK_OPT_MEMORY(A, s,
                      "the sampled allocations (PROFREG_MEMORY=1): pprof gets Go's heap profile "
                      "types alloc_objects, alloc_space and inuse_space (live at exit); folded "

@@ -22,6 +22,7 @@ static const struct cli_opt flamegraph_opts[] = {
     CLI_OPT_FLAG("icicle", 0, A, icicle, "root at the top, stacks growing down"),
     CLI_OPT_FLAG("inverted", 0, A, icicle, "the same as --icicle"),
     CLI_OPT_INLINES(A, s.load),
+    CLI_OPT_REGION(A, s.load),
     STACK_OPT_MEMORY(A, s,
                      "the sampled allocations (PROFREG_MEMORY=1) instead of CPU samples: widths "
                      "are the bytes allocated by each stack"),

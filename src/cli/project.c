@@ -22,6 +22,7 @@
 #include "core/fsutil.h"
 #include "analysis/read/gitinfo.h"
 #include "analysis/read/profile_read.h"
+#include "analysis/read/region.h"
 #include "analysis/render/term.h"
 #include "analysis/read/timeutil.h"
 
@@ -227,6 +228,10 @@ int load_memory_merged(char *const *paths, size_t n, const struct load_opts *o,
     for (int k = 0; k < MEM_NMETRICS; k++)
         profile_init(&views[k]);
     profile_init(out);
+    if (o->region) {
+        cli_error("--region goes with CPU samples: allocations are not recorded by region");
+        return -1;
+    }
     struct load_opts one = *o;
     one.memory = true;
     int rc = 0;
@@ -292,6 +297,28 @@ int project_opt_runs(void *field, const char *value)
 int cli_opt_inlines(void *field, const char *value)
 {
     return load_opts_inlines(field, value);
+}
+
+int cli_opt_region(void *field, const char *value)
+{
+    ((struct load_opts *)field)->region = value;
+    return 0;
+}
+
+int load_opts_region(const struct load_opts *o, const char *path, struct pr_profile *p)
+{
+    if (!o->region)
+        return 0;
+    if (o->memory) {
+        cli_error("--region goes with CPU samples: allocations are not recorded by region");
+        return -1;
+    }
+    char err[1024];
+    if (profile_filter_region(p, o->region, path, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 int project_load(const struct project_args *a, struct project *p, struct runs *r)
@@ -440,6 +467,8 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 ts_sum += t;
                 ts_n++;
             }
+            if (rc == 0 && load_opts_region(o, paths[first + i], &profiles[i]) != 0)
+                rc = -1; /* (drops the memory section, which has no regions) */
             if (rc == 0 && all_memory && !profiles[i].memory)
                 all_memory = false;
             if (rc == 0 && all_memory && add_memory_views(o, &profiles[i], mavg) != 0) {
@@ -451,9 +480,9 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 rc = -1;
             }
             if (rc == 0) {
-                r->metrics[first + i][0] = profiles[i].wall_time_ms;
-                r->metrics[first + i][1] = profiles[i].cpu_time_ms;
-                r->metrics[first + i][2] = profiles[i].peak_rss_kb;
+                r->metrics[first + i][RUN_WALL_MS] = profiles[i].wall_time_ms;
+                r->metrics[first + i][RUN_CPU_MS] = profiles[i].cpu_time_ms;
+                r->metrics[first + i][RUN_PEAK_RSS_KB] = profiles[i].peak_rss_kb;
             }
             errno = 0;
             if (rc == 0 && avg_builder_add(&avg, &profiles[i]) != 0) {

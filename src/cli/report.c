@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "analysis/read/profile_read.h"
+#include "analysis/read/region.h"
 #include "analysis/render/render_table.h"
 #include "analysis/render/render_tests.h"
 
@@ -13,7 +14,7 @@
 
 struct report_args {
     unsigned long top;
-    bool self, by_test, live, exit_live, no_color;
+    bool self, by_test, by_region, live, exit_live, no_color;
     struct load_opts load;
 };
 
@@ -25,7 +26,11 @@ static const struct cli_opt report_opts[] = {
     CLI_OPT_FLAG("by-test", 0, struct report_args, by_test,
                  "instead: each test's share and CPU time (gtest, Google Benchmark, Catch2 tests "
                  "recognised from the stacks; docs/formats.md)"),
+    CLI_OPT_FLAG("by-region", 0, struct report_args, by_region,
+                 "instead: each region's share (profreg_region_begin, include/profreg.h), with "
+                 "and without its nested regions, and the samples in no region"),
     CLI_OPT_INLINES(struct report_args, load),
+    CLI_OPT_REGION(struct report_args, load),
     CLI_OPT_FLAG("memory", 0, struct report_args, load.memory,
                  "instead: the sampled allocations (PROFREG_MEMORY=1): per function the bytes "
                  "allocated (inclusive and self), allocations, bytes live at the peak of the heap "
@@ -58,6 +63,7 @@ static int report(struct report_args *a, char **files, size_t n)
     struct report_options o = {a->top, a->self, 0, 0, {0}};
     struct load_opts load = a->load;
     bool live = a->live, exit_live = a->exit_live, no_color = a->no_color, by_test = a->by_test;
+    bool by_region = a->by_region;
     if (n == 0) {
         cli_usage_error("report: no profile given (profreg report FILE...)");
         return EXIT_USAGE;
@@ -66,8 +72,12 @@ static int report(struct report_args *a, char **files, size_t n)
         cli_error("report: %s goes with --memory", live ? "--live" : "--exit");
         return EXIT_USAGE;
     }
-    if (load.memory && (by_test || (live && exit_live))) {
-        cli_error("report: --memory takes --live or --exit, and no --by-test");
+    if (load.memory && (by_test || by_region || (live && exit_live))) {
+        cli_error("report: --memory takes --live or --exit, and no --by-test or --by-region");
+        return EXIT_USAGE;
+    }
+    if (by_test && by_region) {
+        cli_usage_error("report: --by-test and --by-region are two views: choose one");
         return EXIT_USAGE;
     }
     if (load.memory) {
@@ -98,6 +108,8 @@ static int report(struct report_args *a, char **files, size_t n)
         if (profile_read_file(files[i], &p, err, sizeof err) != 0) {
             cli_error("%s", err);
             rc = EXIT_USAGE;
+        } else if (load_opts_region(&load, files[i], &p) != 0) {
+            rc = EXIT_USAGE;
         } else if (load_opts_apply(&load, &p) != 0) {
             cli_error("out of memory folding %s", files[i]);
             rc = EXIT_USAGE;
@@ -121,6 +133,24 @@ static int report(struct report_args *a, char **files, size_t n)
         } else {
             render_tests_report(stdout, &t, n, &s, term_width(STDOUT_FILENO));
             test_profile_free(&t);
+        }
+    } else if (rc == EXIT_OK && by_region) {
+        struct region_row *rows;
+        size_t nrows;
+        uint64_t total;
+        if (!merged.has_stacks) {
+            cli_error("report --by-region: the profiles have no stacks (written by "
+                      "parse-profile.py?)");
+            rc = EXIT_USAGE;
+        } else if (region_rows(&merged, &rows, &nrows, &total) != 0) {
+            cli_error("out of memory counting regions");
+            rc = EXIT_USAGE;
+        } else {
+            o.nfiles = n;
+            o.style = term_style_for(STDOUT_FILENO, no_color);
+            o.width = term_width(STDOUT_FILENO);
+            render_regions(stdout, &merged, rows, nrows, total, &o);
+            free(rows);
         }
     } else if (rc == EXIT_OK) {
         o.nfiles = n;

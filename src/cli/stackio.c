@@ -161,9 +161,15 @@ int read_merged(char **paths, size_t n, bool allow_baseline, const struct load_o
             return -1;
         }
         if (!p.has_stacks) {
-            cli_error("%s: the profile has no stacks (profiles of the older tool list functions "
+            cli_error("%s: the profile has no stacks (profiles written by parse-profile.py list "
+                      "functions "
                       "only)",
                       paths[i]);
+            profile_free(&p);
+            profile_free(merged);
+            return -1;
+        }
+        if (load_opts_region(lo, paths[i], &p) != 0) {
             profile_free(&p);
             profile_free(merged);
             return -1;

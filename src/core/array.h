@@ -1,5 +1,5 @@
 /* array.h — growing a malloc'd array by doubling, the one way profreg does it; sorting one
- * that may be empty.
+ * that may be empty (with a context: array_sort_r).
  *
  *     if (ARRAY_GROW(items, n, cap) < 0) return -1;   // room for items[n]
  *     items[n++] = x;
@@ -39,6 +39,15 @@ static inline void array_sort(void *base, size_t n, size_t elem,
 {
     if (n > 1)
         qsort(base, n, elem, cmp);
+}
+
+/* The same with qsort_r: cmp gets ctx as its third argument (no global for the comparison's
+ * context). */
+static inline void array_sort_r(void *base, size_t n, size_t elem,
+                                int (*cmp)(const void *, const void *, void *), void *ctx)
+{
+    if (n > 1)
+        qsort_r(base, n, elem, cmp, ctx);
 }
 
 #endif

@@ -2,6 +2,7 @@
  * Invariant: a slot with key == NULL is empty; there are no deletions. */
 #include "core/hashmap.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,7 @@ int hmap_intern(struct hmap *m, const void *key, size_t len, uint32_t value_if_n
     s->len = len;
     s->value = value_if_new;
     m->len++;
+    assert(m->len * 2 <= m->cap); /* at most half full: every probe ends at an empty slot */
     *value = value_if_new;
     return 1;
 }

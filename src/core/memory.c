@@ -8,8 +8,10 @@
 
 #include "core/array.h"
 #include "core/hashmap.h"
+#include "core/intern.h"
 #include "core/profile.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +47,6 @@ void memory_free(struct pr_memory *m)
     }
     free(m->stacks);
     memory_init(m);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
 }
 
 /* Copies the strings of src into dst (other fields as they are). 0, or -1. */
@@ -165,16 +162,14 @@ int memory_recount(struct pr_memory *m)
         if (st->depth == 0)
             continue;
         for (uint32_t d = 0; d < st->depth; d++) {
+            assert(st->frames[d] < m->nfunctions);
             struct pr_mem_function *f = &m->functions[st->frames[d]];
             if (stamp[st->frames[d]] == s)
                 continue;
             stamp[st->frames[d]] = s;
-            for (int k = 0; k < MEM_NMETRICS; k++)
-                f->total[k] += st->v[k];
+            mem_add(f->total, st->v);
         }
-        struct pr_mem_function *leaf = &m->functions[st->frames[st->depth - 1]];
-        for (int k = 0; k < MEM_NMETRICS; k++)
-            leaf->self[k] += st->v[k];
+        mem_add(m->functions[st->frames[st->depth - 1]].self, st->v);
     }
     free(stamp);
     return sort_functions(m);

@@ -39,6 +39,13 @@ struct pr_mem_function {
     uint64_t self[MEM_NMETRICS];  /* stacks ending in it: the allocating function */
 };
 
+/* to[k] += v[k] for every metric k. */
+static inline void mem_add(uint64_t to[MEM_NMETRICS], const uint64_t v[MEM_NMETRICS])
+{
+    for (int k = 0; k < MEM_NMETRICS; k++)
+        to[k] += v[k];
+}
+
 /* A distinct allocating call stack: frames index functions[], root first, the allocating
  * function last (the allocator's own frames are left out). */
 struct pr_mem_stack {

@@ -6,8 +6,10 @@
 #include "core/array.h"
 
 #include "core/hashmap.h"
+#include "core/intern.h"
 #include "core/memory.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@ void profile_init(struct pr_profile *p)
     p->lost_samples = NAN;
     p->truncated_stacks = NAN;
     p->skipped_samples = NAN;
+    p->paused_samples = NAN;
     p->symbolize_ms = NAN;
     p->symbol_cache_hits = NAN;
     p->symbol_cache_misses = NAN;
@@ -63,6 +66,9 @@ void profile_free(struct pr_profile *p)
         free(p->stacks[i].inlined);
     }
     free(p->stacks);
+    for (size_t i = 0; i < p->nregions; i++)
+        free(p->regions[i]);
+    free(p->regions);
     if (p->memory) {
         memory_free(p->memory);
         free(p->memory);
@@ -118,8 +124,10 @@ int profile_sort(struct pr_profile *p)
         new_index[ord[i].old_index] = (uint32_t)i;
     }
     for (size_t s = 0; s < p->nstacks; s++)
-        for (uint32_t d = 0; d < p->stacks[s].depth; d++)
+        for (uint32_t d = 0; d < p->stacks[s].depth; d++) {
+            assert(p->stacks[s].frames[d] < p->nfunctions); /* a frame names a function */
             p->stacks[s].frames[d] = new_index[p->stacks[s].frames[d]];
+        }
     free(p->functions);
     p->functions = sorted;
     free(ord);
@@ -133,11 +141,6 @@ long profile_find(const struct pr_profile *p, const char *name)
         if (strcmp(p->functions[i].name, name) == 0)
             return (long)i;
     return -1;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
 }
 
 static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src)
@@ -184,101 +187,70 @@ static double add_opt(double a, double b)
 
 static int merge_functions(struct pr_profile *dst, const struct pr_profile *src, uint32_t *map)
 {
-    struct hmap names;
-    hmap_init(&names);
-    int rc = 0;
-    for (size_t i = 0; i < dst->nfunctions && rc == 0; i++) {
-        uint32_t v;
-        rc = hmap_intern(&names, dst->functions[i].name, strlen(dst->functions[i].name),
-                         (uint32_t)i, &v) < 0
-                 ? -1
-                 : 0;
-    }
-    struct pr_function *fs =
-        rc == 0 ? realloc(dst->functions, (dst->nfunctions + src->nfunctions + 1) * sizeof *fs)
-                : NULL;
-    if (!fs) {
-        hmap_free(&names);
-        return -1;
-    }
-    dst->functions = fs;
+    struct fn_intern names;
+    fn_intern_init(&names, FN_BY_NAME);
+    int rc = fn_intern_seed(&names, dst->functions, dst->nfunctions);
     for (size_t i = 0; i < src->nfunctions && rc == 0; i++) {
         const struct pr_function *f = &src->functions[i];
         uint32_t idx;
-        int r = hmap_intern(&names, f->name, strlen(f->name), (uint32_t)dst->nfunctions, &idx);
+        int r = fn_intern_add(&names, &dst->functions, &dst->nfunctions, f->name, strlen(f->name),
+                              NULL, NULL, &idx);
         if (r < 0) {
             rc = -1;
             break;
         }
+        struct pr_function *d = &dst->functions[idx];
         if (r == 1) {
-            struct pr_function *n = &dst->functions[dst->nfunctions++];
-            *n = *f;
-            n->name = strdup(f->name);
-            n->source_file = dup_or_null(f->source_file);
-            n->source_path = dup_or_null(f->source_path);
-            n->module = dup_or_null(f->module);
-            n->raw_name = dup_or_null(f->raw_name);
+            char *name = d->name;
+            *d = *f;
+            d->name = name;
+            d->source_file = dup_or_null(f->source_file);
+            d->source_path = dup_or_null(f->source_path);
+            d->module = dup_or_null(f->module);
+            d->raw_name = dup_or_null(f->raw_name);
         } else {
-            struct pr_function *d = &dst->functions[idx];
             d->samples += f->samples;
             d->self_samples += f->self_samples;
             d->has_self = d->has_self && f->has_self;
         }
         map[i] = idx;
     }
-    hmap_free(&names);
+    fn_intern_free(&names);
     return rc;
 }
 
+/* Adds src's stacks to dst's, frames through map (src's function index -> dst's), regions
+ * by path; stacks of different regions stay apart. */
 static int merge_stacks(struct pr_profile *dst, const struct pr_profile *src, const uint32_t *map)
 {
-    struct hmap stacks;
-    hmap_init(&stacks);
-    int rc = 0;
-    for (size_t i = 0; i < dst->nstacks && rc == 0; i++) {
-        uint32_t v;
-        rc = hmap_intern(&stacks, dst->stacks[i].frames, dst->stacks[i].depth * sizeof(uint32_t),
-                         (uint32_t)i, &v) < 0
-                 ? -1
-                 : 0;
-    }
-    struct pr_stack *ss =
-        rc == 0 ? realloc(dst->stacks, (dst->nstacks + src->nstacks + 1) * sizeof *ss) : NULL;
-    if (!ss) {
-        hmap_free(&stacks);
+    uint32_t *region_map = calloc(src->nregions + 1, sizeof *region_map); /* src's -> dst's */
+    if (!region_map)
         return -1;
-    }
-    dst->stacks = ss;
+    int rc = 0;
+    for (size_t i = 0; i < src->nregions && rc == 0; i++)
+        rc = profile_region_intern(dst, src->regions[i], &region_map[i + 1]);
+    struct stack_intern stacks;
+    stack_intern_init(&stacks, STACK_BY_FRAMES);
+    if (rc == 0)
+        rc = stack_intern_seed(&stacks, dst->stacks, dst->nstacks);
     for (size_t i = 0; i < src->nstacks && rc == 0; i++) {
         const struct pr_stack *s = &src->stacks[i];
-        uint32_t *frames = malloc((s->depth ? s->depth : 1) * sizeof *frames);
+        uint32_t *frames = stack_intern_frames(&stacks, s->depth), idx;
         if (!frames) {
             rc = -1;
             break;
         }
         for (uint32_t d = 0; d < s->depth; d++)
             frames[d] = map[s->frames[d]];
-        uint32_t idx;
-        int r =
-            hmap_intern(&stacks, frames, s->depth * sizeof *frames, (uint32_t)dst->nstacks, &idx);
-        if (r == 1) {
-            uint8_t *inl = NULL;
-            if (s->inlined && (inl = malloc(s->depth)))
-                memcpy(inl, s->inlined, s->depth);
-            dst->stacks[dst->nstacks++] = (struct pr_stack){frames, s->depth, s->count, inl};
-        } else {
-            free(frames);
-            if (r < 0)
-                rc = -1;
-            else
-                dst->stacks[idx].count += s->count;
-        }
+        uint32_t region = s->region <= src->nregions ? region_map[s->region] : 0;
+        rc = stack_intern_add(&stacks, &dst->stacks, &dst->nstacks, frames, s->inlined, s->depth,
+                              s->count, region, &idx);
     }
-    hmap_free(&stacks);
+    stack_intern_free(&stacks);
+    free(region_map);
     return rc;
 }
 
-/* Sum of p's stack counts, or UINT64_MAX when it passes PR_MAX_SAMPLES. */
 static uint64_t stack_sum(const struct pr_profile *p)
 {
     uint64_t sum = 0;
@@ -389,11 +361,13 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
         dst->lost_samples = add_opt(dst->lost_samples, src->lost_samples);
         dst->truncated_stacks = add_opt(dst->truncated_stacks, src->truncated_stacks);
         dst->skipped_samples = add_opt(dst->skipped_samples, src->skipped_samples);
+        dst->paused_samples = add_opt(dst->paused_samples, src->paused_samples);
     } else {
         dst->total_time_ms = src->total_time_ms;
         dst->lost_samples = src->lost_samples;
         dst->truncated_stacks = src->truncated_stacks;
         dst->skipped_samples = src->skipped_samples;
+        dst->paused_samples = src->paused_samples;
     }
     dst->total_samples += src->total_samples;
     dst->signals += src->signals;

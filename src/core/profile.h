@@ -51,6 +51,8 @@ struct pr_stack {
     uint64_t count;   /* weighted samples */
     uint8_t *inlined; /* per frame: 1 when the frame is a function inlined into the next
                          frame out (frames[d - 1]); NULL when no frame is */
+    uint32_t region;  /* 1 + index into the profile's regions[] (profreg_region_begin), 0 when
+                         the samples were in no region */
 };
 
 struct pr_profile {
@@ -80,6 +82,7 @@ struct pr_profile {
     double lost_samples;
     double truncated_stacks;
     double skipped_samples; /* weight of signals not sampled: too little stack to unwind on */
+    double paused_samples;  /* weight of signals not sampled: the thread was paused (API) */
     double symbolize_ms;
     double symbol_cache_hits;   /* lookup addresses served from the symbol cache (symcache.c) */
     double symbol_cache_misses; /* lookup addresses resolved with libdw */
@@ -94,6 +97,8 @@ struct pr_profile {
     struct pr_stack *stacks;
     size_t nstacks;
     bool has_stacks;
+    char **regions; /* region paths ("outer/inner") the stacks name, unique; NULL when none */
+    size_t nregions;
 
     struct pr_memory *memory; /* the memory section (PROFREG_MEMORY=1), or NULL */
 };
@@ -145,6 +150,13 @@ int profile_fold_clones(struct pr_profile *p);
  * they were inlined into; functions left on no stack are dropped and counts recomputed.
  * A profile without stacks is left as it is. 0, or -1 when out of memory. */
 int profile_fold_inlines(struct pr_profile *p);
+
+/* Index into p->regions of the region with exactly this path, or -1. */
+long profile_region_find(const struct pr_profile *p, const char *path);
+
+/* Sets *region to 1 + the index of path in p->regions, adding it when absent. 0, or -1 when
+ * out of memory. */
+int profile_region_intern(struct pr_profile *p, const char *path, uint32_t *region);
 
 /* Index of the function with exactly this name, or -1. Linear; for tests and tools. */
 long profile_find(const struct pr_profile *p, const char *name);

@@ -128,7 +128,7 @@ static int rewrite_stacks(struct pr_profile *p, const uint32_t *map, const uint8
             maxd = p->stacks[i].depth;
     fr = malloc(maxd * sizeof *fr);
     fl = malloc(maxd);
-    key = malloc(maxd * (sizeof *fr + 1));
+    key = malloc(maxd * (sizeof *fr + 1) + sizeof(uint32_t));
     int rc = fr && fl && key ? 0 : -1;
     for (size_t i = 0; i < p->nstacks && rc == 0; i++) {
         const struct pr_stack *s = &p->stacks[i];
@@ -153,8 +153,9 @@ static int rewrite_stacks(struct pr_profile *p, const uint32_t *map, const uint8
             continue;
         memcpy(key, fr, d2 * sizeof *fr);
         memcpy(key + d2 * sizeof *fr, fl, d2);
+        memcpy(key + d2 * (sizeof *fr + 1), &s->region, sizeof s->region); /* regions apart */
         uint32_t idx;
-        int r = hmap_intern(&ids, key, d2 * (sizeof *fr + 1), (uint32_t)n, &idx);
+        int r = hmap_intern(&ids, key, d2 * (sizeof *fr + 1) + sizeof s->region, (uint32_t)n, &idx);
         if (r < 0 || (r == 1 && ARRAY_GROW(out, n, cap) < 0)) {
             rc = -1;
             break;
@@ -163,7 +164,7 @@ static int rewrite_stacks(struct pr_profile *p, const uint32_t *map, const uint8
             out[idx].count += s->count;
             continue;
         }
-        struct pr_stack ns = {malloc(d2 * sizeof *fr), d2, s->count, NULL};
+        struct pr_stack ns = {malloc(d2 * sizeof *fr), d2, s->count, NULL, s->region};
         if (ns.frames && any_inl && (ns.inlined = malloc(d2)))
             memcpy(ns.inlined, fl, d2);
         if (!ns.frames || (any_inl && !ns.inlined)) {

@@ -87,6 +87,7 @@ static void write_summary(struct jw *w, const struct pr_profile *p)
     opt_count(w, "lost_samples", p->lost_samples);
     opt_count(w, "truncated_stacks", p->truncated_stacks);
     opt_count(w, "skipped_samples", p->skipped_samples);
+    opt_count(w, "paused_samples", p->paused_samples);
     opt_real(w, "symbolize_ms", p->symbolize_ms, 3);
     opt_count(w, "symbol_cache_hits", p->symbol_cache_hits);
     opt_count(w, "symbol_cache_misses", p->symbol_cache_misses);
@@ -235,8 +236,19 @@ int profile_write(const struct pr_profile *p, FILE *f)
             jw_key(&w, "count");
             jw_uint(&w, s->count);
             write_frames(&w, s->frames, s->depth, s->inlined);
+            if (s->region && s->region <= p->nregions) {
+                jw_key(&w, "region");
+                jw_uint(&w, s->region - 1);
+            }
             jw_object_end(&w);
         }
+        jw_array_end(&w);
+    }
+    if (p->nregions) {
+        jw_key(&w, "regions");
+        jw_array_begin(&w);
+        for (size_t i = 0; i < p->nregions; i++)
+            jw_string(&w, p->regions[i]);
         jw_array_end(&w);
     }
     if (p->memory)

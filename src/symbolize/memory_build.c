@@ -128,8 +128,7 @@ int memory_build(struct pr_memory *m, const struct mb_raw_stack *raw, size_t n,
             memcpy(ms->inlined, inl, d);
     }
     for (size_t i = 0; i < n && rc == 0; i++)
-        for (int k = 0; k < MEM_NMETRICS; k++)
-            m->stacks[into[stack_of[i]]].v[k] += raw[i].v[k];
+        mem_add(m->stacks[into[stack_of[i]]].v, raw[i].v);
     if (rc == 0)
         rc = memory_recount(m);
     if (rc == -1)

@@ -9,59 +9,49 @@
 
 #include "core/array.h"
 #include "core/hashmap.h"
+#include "core/intern.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct u32vec {
-    uint32_t *v;
-    size_t len, cap;
-};
-
-static int vec_push(struct u32vec *a, uint32_t x)
-{
-    if (ARRAY_GROW(a->v, a->len, a->cap) < 0)
-        return -1;
-    a->v[a->len++] = x;
-    return 0;
-}
 
 /* Per expanded frame: FR_INLINED when it is inlined into the next frame out, FR_CLONE when
  * its name carried a clone suffix that was folded away. */
 enum { FR_INLINED = 1, FR_CLONE = 2 };
 
 struct frames {
-    struct u32vec fn;
+    uint32_t *fn;
     uint8_t *flags;
-    size_t capflags;
+    size_t len, capfn, capflags;
 };
 
 static int frames_push(struct frames *a, uint32_t fn, uint8_t flags)
 {
-    if (ARRAY_GROW(a->flags, a->fn.len, a->capflags) < 0 || vec_push(&a->fn, fn) < 0)
+    if (ARRAY_GROW(a->fn, a->len, a->capfn) < 0 || ARRAY_GROW(a->flags, a->len, a->capflags) < 0)
         return -1;
-    a->flags[a->fn.len - 1] = flags;
+    a->fn[a->len] = fn;
+    a->flags[a->len++] = flags;
     return 0;
 }
+
+/* A resolved lookup address: its frames are addr_funcs[first .. first + count). */
+struct addr_span {
+    uint32_t first, count;
+};
 
 struct builder {
     struct pr_profile *p;
     pb_resolve_fn resolve;
     void *ctx;
-    struct hmap addr_map; /* lookup address -> index into addr_first/addr_count */
-    struct u32vec addr_first, addr_count;
-    struct frames addr_funcs; /* the frames of every resolved address, innermost first */
-    struct hmap func_map;     /* identity key -> function index */
-    struct hmap stack_map;    /* function index sequence -> stack index */
-    size_t cap_functions, cap_stacks;
+    struct hmap addr_map; /* lookup address -> index into addrs */
+    struct addr_span *addrs;
+    size_t naddrs, cap_addrs;
+    struct frames addr_funcs;   /* the frames of every resolved address, innermost first */
+    struct fn_intern funcs;     /* identity (name, module, defining file) -> function index */
+    struct stack_intern stacks; /* function index sequence and inlined marks -> stack index */
 };
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
 
 /* Index of the function with this identity (clone-folded name, module, defining file),
  * added if new; *clone tells whether the name had a clone suffix. */
@@ -70,40 +60,25 @@ static long intern_function(struct builder *b, const struct sym_frame *f, bool *
     char *folded = name_fold_clones(f->name);
     const char *name = folded ? folded : f->name;
     *clone = folded != NULL;
-    char key[4096];
-    int len = snprintf(key, sizeof key, "%s%c%s%c%s", name, 0, f->module ? f->module : "", 0,
-                       f->source_path ? f->source_path : "");
-    if (len < 0) {
-        free(folded);
-        return -1;
-    }
-    if ((size_t)len >= sizeof key)
-        len = sizeof key - 1;
     struct pr_profile *p = b->p;
     uint32_t idx;
-    int r = hmap_intern(&b->func_map, key, (size_t)len, (uint32_t)p->nfunctions, &idx);
-    if (r <= 0) {
-        struct pr_function *old = r == 0 ? &p->functions[idx] : NULL;
-        if (old && folded && !old->raw_name && !(old->raw_name = strdup(f->name)))
-            r = -1; /* the first raw name seen, even when the plain name came first */
-        free(folded);
-        return r < 0 ? -1 : (long)idx;
-    }
-    if (ARRAY_GROW(p->functions, p->nfunctions, b->cap_functions) < 0) {
-        free(folded);
+    int r = fn_intern_add(&b->funcs, &p->functions, &p->nfunctions, name, strlen(name), f->module,
+                          f->source_path, &idx);
+    free(folded);
+    if (r < 0)
         return -1;
+    struct pr_function *fn = &p->functions[idx];
+    if (r == 0) {
+        if (*clone && !fn->raw_name && !(fn->raw_name = strdup(f->name)))
+            return -1; /* the first raw name seen, even when the plain name came first */
+        return (long)idx;
     }
-    struct pr_function *fn = &p->functions[p->nfunctions];
-    memset(fn, 0, sizeof *fn);
-    fn->name = folded ? folded : strdup(f->name);
-    fn->raw_name = folded ? strdup(f->name) : NULL;
+    fn->raw_name = *clone ? strdup(f->name) : NULL;
     fn->source_file = dup_or_null(f->source_file);
     fn->source_path = dup_or_null(f->source_path);
     fn->module = dup_or_null(f->module);
     fn->line = f->line;
-    fn->has_self = true;
-    p->nfunctions++;
-    if (!fn->name || (folded && !fn->raw_name))
+    if (*clone && !fn->raw_name)
         return -1;
     return (long)idx;
 }
@@ -112,15 +87,15 @@ static long intern_function(struct builder *b, const struct sym_frame *f, bool *
 static int expand_address(struct builder *b, uint64_t addr, struct frames *out)
 {
     uint32_t ai;
-    int r = hmap_intern(&b->addr_map, &addr, sizeof addr, (uint32_t)b->addr_first.len, &ai);
+    int r = hmap_intern(&b->addr_map, &addr, sizeof addr, (uint32_t)b->naddrs, &ai);
     if (r < 0)
         return -1;
     if (r == 1) {
         struct sym_frame frames[SYM_MAX_FRAMES];
         size_t n = b->resolve(b->ctx, addr, frames, SYM_MAX_FRAMES);
-        if (vec_push(&b->addr_first, (uint32_t)b->addr_funcs.fn.len) < 0 ||
-            vec_push(&b->addr_count, (uint32_t)n) < 0)
+        if (ARRAY_GROW(b->addrs, b->naddrs, b->cap_addrs) < 0)
             return -1;
+        b->addrs[b->naddrs++] = (struct addr_span){(uint32_t)b->addr_funcs.len, (uint32_t)n};
         for (size_t i = 0; i < n; i++) {
             bool clone;
             long fi = intern_function(b, &frames[i], &clone);
@@ -130,80 +105,46 @@ static int expand_address(struct builder *b, uint64_t addr, struct frames *out)
                 return -1;
         }
     }
-    uint32_t first = b->addr_first.v[ai], count = b->addr_count.v[ai];
-    for (uint32_t i = 0; i < count; i++)
-        if (frames_push(out, b->addr_funcs.fn.v[first + i], b->addr_funcs.flags[first + i]) < 0)
+    struct addr_span span = b->addrs[ai];
+    for (uint32_t i = 0; i < span.count; i++)
+        if (frames_push(out, b->addr_funcs.fn[span.first + i],
+                        b->addr_funcs.flags[span.first + i]) < 0)
             return -1;
     return 0;
 }
 
-/* Adds one stack (root first: function indices and per-frame flags) with its weight,
- * merging equal stacks; the identity is the frames with their inlined marks. key has room
- * for depth * 5 bytes. */
-static int add_stack(struct builder *b, const uint32_t *frames, const uint8_t *inl, size_t depth,
-                     uint64_t count, uint8_t *key, uint32_t *index)
+/* Turns one leaf-first expansion into a root-first stack in root/inl (room for leaf->len
+ * each): frames that fold into the function of the frame outside them (foo.part.0 called by
+ * foo, foo.cold) become one frame when either was a clone; the root is never marked
+ * inlined. Returns the root-first depth. */
+static size_t to_root_first(const struct frames *leaf, uint32_t *root, uint8_t *inl)
 {
-    struct pr_profile *p = b->p;
-    bool any_inl = false;
-    for (size_t d = 0; d < depth; d++)
-        any_inl |= inl[d] != 0;
-    memcpy(key, frames, depth * sizeof *frames);
-    memcpy(key + depth * sizeof *frames, inl, depth);
-    uint32_t si;
-    int r =
-        hmap_intern(&b->stack_map, key, depth * (sizeof *frames + 1), (uint32_t)p->nstacks, &si);
-    if (r < 0)
-        return -1;
-    *index = si;
-    if (r == 0) {
-        p->stacks[si].count += count;
-        return 0;
-    }
-    if (ARRAY_GROW(p->stacks, p->nstacks, b->cap_stacks) < 0)
-        return -1;
-    struct pr_stack *s = &p->stacks[p->nstacks++];
-    s->depth = (uint32_t)depth;
-    s->count = count;
-    s->inlined = NULL;
-    s->frames = malloc(depth * sizeof *frames);
-    if (!s->frames || (any_inl && !(s->inlined = malloc(depth))))
-        return -1;
-    memcpy(s->frames, frames, depth * sizeof *frames);
-    if (any_inl)
-        memcpy(s->inlined, inl, depth);
-    return 0;
-}
-
-/* Turns one leaf-first expansion into a root-first stack in root/inl: frames that fold into
- * the function of the frame outside them (foo.part.0 called by foo, foo.cold) become one
- * frame when either was a clone; the root is never marked inlined. */
-static void to_root_first(const struct frames *leaf, struct u32vec *root, uint8_t *inl)
-{
-    root->len = 0;
+    size_t len = 0;
     uint8_t prev_flags = 0;
-    for (size_t k = leaf->fn.len; k-- > 0;) {
-        uint32_t f = leaf->fn.v[k];
+    for (size_t k = leaf->len; k-- > 0;) {
+        uint32_t f = leaf->fn[k];
         uint8_t flags = leaf->flags[k];
-        if (root->len > 0 && root->v[root->len - 1] == f && ((flags | prev_flags) & FR_CLONE)) {
+        if (len > 0 && root[len - 1] == f && ((flags | prev_flags) & FR_CLONE)) {
             prev_flags = flags;
             continue;
         }
-        inl[root->len] = root->len > 0 && (flags & FR_INLINED) ? 1 : 0;
-        root->v[root->len++] = f;
+        inl[len] = len > 0 && (flags & FR_INLINED) ? 1 : 0;
+        root[len++] = f;
         prev_flags = flags;
     }
+    return len;
 }
 
 static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_t nraw,
                         uint32_t *stack_of)
 {
     struct frames leaf_first = {0};
-    struct u32vec root_first = {0};
-    uint8_t *inl = NULL, *key = NULL;
-    size_t capkey = 0;
+    uint32_t *root = NULL;
+    uint8_t *inl = NULL;
+    size_t cap = 0;
     int rc = 0;
     for (size_t i = 0; i < nraw && rc == 0; i++) {
-        leaf_first.fn.len = 0;
+        leaf_first.len = 0;
         for (uint32_t d = 0; d < raw[i].depth && rc == 0; d++) {
             uint64_t pc = raw[i].pcs[d];
             uint64_t addr = (pc & PB_EXACT_PC) ? (pc & ~PB_EXACT_PC) : pc - 1;
@@ -211,7 +152,7 @@ static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_
                 continue;
             rc = expand_address(b, addr, &leaf_first);
         }
-        if (rc == 0 && leaf_first.fn.len == 0) {
+        if (rc == 0 && leaf_first.len == 0) {
             struct sym_frame empty = {PB_EMPTY_STACK_NAME, NULL, NULL, NULL, -1, false};
             bool clone;
             long fi = intern_function(b, &empty, &clone);
@@ -219,31 +160,32 @@ static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_
         }
         if (rc != 0)
             break;
-        size_t depth = leaf_first.fn.len;
-        if (depth > capkey) {
+        size_t depth = leaf_first.len;
+        if (depth > cap) {
             size_t ncap = depth * 2;
-            uint8_t *ni = realloc(inl, ncap), *nk = ni ? realloc(key, ncap * 5) : NULL;
+            uint8_t *ni = realloc(inl, ncap);
+            uint32_t *nr = ni ? realloc(root, ncap * sizeof *root) : NULL;
             if (ni)
                 inl = ni;
-            if (nk)
-                key = nk;
-            if (!ni || !nk || ARRAY_GROW(root_first.v, ncap, root_first.cap) < 0) {
+            if (nr)
+                root = nr;
+            if (!ni || !nr) {
                 rc = -1;
                 break;
             }
-            capkey = ncap;
+            cap = ncap;
         }
-        to_root_first(&leaf_first, &root_first, inl);
+        depth = to_root_first(&leaf_first, root, inl);
         uint32_t si = 0;
-        rc = add_stack(b, root_first.v, inl, root_first.len, raw[i].count, key, &si);
+        rc = stack_intern_add(&b->stacks, &b->p->stacks, &b->p->nstacks, root, inl, (uint32_t)depth,
+                              raw[i].count, 0, &si);
         if (stack_of)
             stack_of[i] = si;
     }
-    free(leaf_first.fn.v);
+    free(leaf_first.fn);
     free(leaf_first.flags);
-    free(root_first.v);
+    free(root);
     free(inl);
-    free(key);
     return rc;
 }
 
@@ -332,8 +274,8 @@ int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, s
     b.resolve = resolve;
     b.ctx = ctx;
     hmap_init(&b.addr_map);
-    hmap_init(&b.func_map);
-    hmap_init(&b.stack_map);
+    fn_intern_init(&b.funcs, FN_BY_IDENTITY);
+    stack_intern_init(&b.stacks, STACK_BY_INLINED);
     p->has_stacks = true;
 
     int rc = build_stacks(&b, stacks, nstacks, stack_of);
@@ -343,17 +285,22 @@ int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, s
         rc = make_names_unique(p);
     if (rc == 0)
         rc = profile_sort(p);
-    if (rc == 0)
+    if (rc == 0) {
+        uint64_t self = 0;
+        for (size_t f = 0; f < p->nfunctions; f++)
+            self += p->functions[f].self_samples;
+        assert(self == p->total_samples); /* the invariant above */
+        (void)self;
         profile_compute_percentages(p);
-    else
+    } else {
         snprintf(err, errlen, "out of memory while building the profile");
+    }
 
     hmap_free(&b.addr_map);
-    hmap_free(&b.func_map);
-    hmap_free(&b.stack_map);
-    free(b.addr_first.v);
-    free(b.addr_count.v);
-    free(b.addr_funcs.fn.v);
+    fn_intern_free(&b.funcs);
+    stack_intern_free(&b.stacks);
+    free(b.addrs);
+    free(b.addr_funcs.fn);
     free(b.addr_funcs.flags);
     return rc;
 }

@@ -301,7 +301,7 @@ START_TEST(test_no_tests)
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "no tests recognised"));
     tu_result_free(&r);
-    /* profiles of the older tool (no stacks): none recognised, and said why */
+    /* profiles of the Instruments workflow (no stacks): none recognised, and said why */
     const char *old[] = {"report", "--by-test", tu_fixture("msd_sim_bench_top20.json"), NULL};
     r = tu_profreg(old, env, NULL);
     ck_assert_int_eq(r.status, 0);

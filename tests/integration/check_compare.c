@@ -206,7 +206,7 @@ START_TEST(test_strict_exit_and_regression_named)
 }
 END_TEST
 
-/* The older tool's real files: a baseline made from the full recording, judged against
+/* The Instruments workflow's real files: a baseline made from the full recording, judged against
  * its own top-20 export and its project-only export. Expected verdicts computed by hand
  * from the files (ties in rank keep the files' order). */
 START_TEST(test_fixtures)
@@ -595,7 +595,7 @@ START_TEST(test_git_commit_recorded)
 }
 END_TEST
 
-/* scripts/compare-profiles: the old tool's name, same options and exit codes */
+/* scripts/compare-profiles: the Instruments workflow's command name, same options and exit codes */
 START_TEST(test_compare_profiles_wrapper)
 {
     three_runs("sim");

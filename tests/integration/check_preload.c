@@ -403,7 +403,8 @@ START_TEST(test_only_intended_symbols_exported)
              tu_build_path("libprofreg.so"));
     char *out = tu_shell(cmd);
     ck_assert_ptr_nonnull(out);
-    /* the interposed functions, nothing else (see preload/intercept.h, preload/memprof.h) */
+    /* the interposed functions and the public API (include/profreg.h), nothing else (see
+     * preload/intercept.h, preload/memprof.h, preload/api.h) */
     ck_assert_str_eq(out, "_Exit\n_ZdaPv\n_ZdaPvRKSt9nothrow_t\n_ZdaPvSt11align_val_t\n"
                           "_ZdaPvSt11align_val_tRKSt9nothrow_t\n_ZdaPvm\n_ZdaPvmSt11align_val_t\n"
                           "_ZdlPv\n_ZdlPvRKSt9nothrow_t\n_ZdlPvSt11align_val_t\n"
@@ -413,7 +414,10 @@ START_TEST(test_only_intended_symbols_exported)
                           "_ZnwmSt11align_val_t\n_ZnwmSt11align_val_tRKSt9nothrow_t\n_exit\n"
                           "aligned_alloc\ncalloc\nclose\nclose_range\nclosefrom\n"
                           "dl_iterate_phdr\ndlclose\ndlmopen\ndlopen\nfree\nmalloc\n"
-                          "malloc_usable_size\nmemalign\npipe2\nposix_memalign\npthread_create\n"
+                          "malloc_usable_size\nmemalign\npipe2\nposix_memalign\n"
+                          "profreg_api_active\nprofreg_api_flush\nprofreg_api_pause\n"
+                          "profreg_api_region_begin\nprofreg_api_region_end\n"
+                          "profreg_api_resume\npthread_create\n"
                           "pvalloc\nrealloc\nsetitimer\nsigaction\nsignal\nvalloc\n");
     free(out);
 }

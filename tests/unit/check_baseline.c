@@ -296,7 +296,7 @@ START_TEST(test_timestamps)
     char buf[32];
     time_format_iso(t, buf, sizeof buf);
     ck_assert_str_eq(buf, "2026-11-24T10:20:00Z");
-    /* the old tool's local, zone-less form with microseconds is read as UTC */
+    /* the Instruments workflow's local, zone-less form with microseconds is read as UTC */
     double u;
     ck_assert(time_parse_iso("2026-11-24T10:20:00.250000", &u));
     ck_assert_double_eq_tol(u - t, 0.25, 1e-6);

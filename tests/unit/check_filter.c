@@ -1,6 +1,6 @@
 /* check_filter.c — the judge's function filters: where a C++ name's qualified part starts,
  * namespace prefixes (also after a return type), project paths, regular expressions, and the
- * old tool's project-only export reproduced from its full export. */
+ * Instruments workflow's project-only export reproduced from its full export. */
 #include "testutil.h"
 
 #include "analysis/judge/filter.h"
@@ -50,7 +50,7 @@ START_TEST(test_prefix)
     ck_assert(!filter_prefix_match("nsx::f()", "ns::"));
     ck_assert(!filter_prefix_match("other::f(ns::X)", "ns::"));
     ck_assert(!filter_prefix_match("void other::f<ns::X>()", "ns::"));
-    /* the old tool matched the start of the string, return type included: kept */
+    /* the Instruments workflow matched the start of the string, return type included: kept */
     ck_assert(filter_prefix_match("ns::X* std::vector<ns::X>::data()", "ns::"));
 }
 END_TEST
@@ -123,9 +123,9 @@ START_TEST(test_bad_patterns)
 }
 END_TEST
 
-/* The old tool's project-only export is its full export filtered by the msd_sim:: prefix and
- * cut to 20: --prefix msd_sim:: over the full export keeps every one of those 20, in the same
- * order, and anything more it keeps has msd_sim:: after a return type. */
+/* The Instruments workflow's project-only export is its full export filtered by the msd_sim::
+ * prefix and cut to 20: --prefix msd_sim:: over the full export keeps every one of those 20, in the
+ * same order, and anything more it keeps has msd_sim:: after a return type. */
 START_TEST(test_fixture_project_only)
 {
     struct pr_profile all, proj;

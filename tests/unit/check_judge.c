@@ -1,6 +1,6 @@
-/* check_judge.c — the old tool's rules, each against a hand-computed case: averaging over
- * the runs a function appears in, the top-N cut on both sides, the threshold boundary, a
- * zero baseline, new hotspots, disappeared functions, ties. */
+/* check_judge.c — the Instruments workflow's rules, each against a hand-computed case: averaging
+ * over the runs a function appears in, the top-N cut on both sides, the threshold boundary, a zero
+ * baseline, new hotspots, disappeared functions, ties. */
 #include "testutil.h"
 
 #include "analysis/judge/judge.h"
@@ -144,7 +144,8 @@ END_TEST
 
 START_TEST(test_ties_keep_first_appearance_order)
 {
-    /* equal shares: the old tool's stable sort kept the order functions were first seen */
+    /* equal shares: the Instruments workflow's stable sort kept the order functions were first seen
+     */
     const char *r1[] = {"zeta:5:5", "alpha:5:5", "mid:7:7", NULL};
     const char *r2[] = {"beta:5:5", NULL};
     struct pr_profile runs[2] = {run(100, r1), run(100, r2)};

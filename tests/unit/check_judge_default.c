@@ -323,7 +323,7 @@ static void add_stack(struct avg_profile *a, const char *path, uint64_t count)
     a->stacks = realloc(a->stacks, (a->nstacks + 1) * sizeof *a->stacks);
     uint32_t *f = malloc(depth * sizeof *f);
     memcpy(f, frames, depth * sizeof *f);
-    a->stacks[a->nstacks++] = (struct pr_stack){f, depth, count, NULL};
+    a->stacks[a->nstacks++] = (struct pr_stack){f, depth, count, NULL, 0};
     a->has_stacks = true;
 }
 

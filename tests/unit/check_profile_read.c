@@ -102,12 +102,12 @@ START_TEST(test_round_trip_of_own_writer)
     p.has_stacks = true;
     p.nstacks = 2;
     p.stacks = calloc(2, sizeof *p.stacks);
-    p.stacks[0] = (struct pr_stack){malloc(2 * sizeof(uint32_t)), 2, 6, NULL};
+    p.stacks[0] = (struct pr_stack){malloc(2 * sizeof(uint32_t)), 2, 6, NULL, 0};
     p.stacks[0].frames[0] = 0;
     p.stacks[0].frames[1] = 1;
     p.stacks[0].inlined = calloc(2, 1);
     p.stacks[0].inlined[1] = 1;
-    p.stacks[1] = (struct pr_stack){malloc(sizeof(uint32_t)), 1, 4, NULL};
+    p.stacks[1] = (struct pr_stack){malloc(sizeof(uint32_t)), 1, 4, NULL, 0};
     p.stacks[1].frames[0] = 0;
 
     char *dir = tu_mkdtemp();

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
-#include "core/hashmap.h"
+#include "core/intern.h"
 #include "core/json_write.h"
 
 /* ---- folded ------------------------------------------------------------------------------ */
@@ -39,49 +38,10 @@ int export_folded(FILE *out, const struct pr_profile *p)
 
 struct folded_builder {
     struct pr_profile *p;
-    struct hmap names, stacks;
-    size_t fcap, scap;
+    struct fn_intern names;
+    struct stack_intern stacks;
     uint64_t total; /* of the lines so far: at most PR_MAX_SAMPLES */
 };
-
-static int intern_function(struct folded_builder *b, const char *name, size_t len, uint32_t *idx)
-{
-    struct pr_profile *p = b->p;
-    int ins = hmap_intern(&b->names, name, len, (uint32_t)p->nfunctions, idx);
-    if (ins < 0)
-        return -1;
-    if (ins == 1) {
-        if (ARRAY_GROW(p->functions, p->nfunctions, b->fcap) < 0)
-            return -1;
-        struct pr_function *f = &p->functions[p->nfunctions];
-        memset(f, 0, sizeof *f);
-        f->line = -1;
-        f->has_self = true;
-        if (!(f->name = strndup(name, len)))
-            return -1;
-        p->nfunctions++;
-    }
-    return 0;
-}
-
-/* Adds count to the stack frames[0..depth), merging a repeated stack. */
-static int add_stack(struct folded_builder *b, uint32_t *frames, uint32_t depth, uint64_t count)
-{
-    struct pr_profile *p = b->p;
-    uint32_t idx;
-    int ins = hmap_intern(&b->stacks, frames, depth * sizeof *frames, (uint32_t)p->nstacks, &idx);
-    if (ins < 0)
-        return -1;
-    if (ins == 0) {
-        p->stacks[idx].count += count;
-        free(frames);
-        return 0;
-    }
-    if (ARRAY_GROW(p->stacks, p->nstacks, b->scap) < 0)
-        return -1;
-    p->stacks[p->nstacks++] = (struct pr_stack){frames, depth, count, NULL};
-    return 0;
-}
 
 static int fail(char *err, size_t errlen, const char *name, size_t line, const char *what)
 {
@@ -124,42 +84,25 @@ static int read_line(struct folded_builder *b, const char *s, size_t len, const 
         return fail(err, errlen, name, lineno,
                     "the samples add up to more than " PR_MAX_SAMPLES_TEXT);
     bool empty = count == 0; /* checked like any line, but a stack of no samples is none */
-    size_t cap = 16;
-    uint32_t depth = 0, *frames = malloc(cap * sizeof *frames);
-    if (!frames)
-        return fail(err, errlen, name, lineno, "out of memory");
+    uint32_t depth = 0, *frames = NULL;
     for (const char *f = s; f <= sp;) {
         const char *e = f;
         while (e < sp && *e != ';')
             e++;
-        if (e == f) {
-            free(frames);
+        if (e == f)
             return fail(err, errlen, name, lineno, "empty frame name");
-        }
         uint32_t idx;
-        if (depth == cap) {
-            uint32_t *nf = realloc(frames, (cap *= 2) * sizeof *frames);
-            if (!nf) {
-                free(frames);
-                return fail(err, errlen, name, lineno, "out of memory");
-            }
-            frames = nf;
-        }
-        if (intern_function(b, f, (size_t)(e - f), &idx) != 0) {
-            free(frames);
+        if (!(frames = stack_intern_frames(&b->stacks, depth + 1)) ||
+            fn_intern_add(&b->names, &b->p->functions, &b->p->nfunctions, f, (size_t)(e - f), NULL,
+                          NULL, &idx) < 0)
             return fail(err, errlen, name, lineno, "out of memory");
-        }
         frames[depth++] = idx;
         f = e + 1;
     }
-    if (empty) {
-        free(frames);
-        return 0;
-    }
-    if (add_stack(b, frames, depth, count) != 0) {
-        free(frames);
+    uint32_t idx;
+    if (!empty && stack_intern_add(&b->stacks, &b->p->stacks, &b->p->nstacks, frames, NULL, depth,
+                                   count, 0, &idx) != 0)
         return fail(err, errlen, name, lineno, "out of memory");
-    }
     return 0;
 }
 
@@ -167,9 +110,9 @@ int folded_read(const char *text, const char *name, struct pr_profile *out, char
                 size_t errlen)
 {
     profile_init(out);
-    struct folded_builder b = {out, {0}, {0}, 0, 0, 0};
-    hmap_init(&b.names);
-    hmap_init(&b.stacks);
+    struct folded_builder b = {.p = out};
+    fn_intern_init(&b.names, FN_BY_NAME);
+    stack_intern_init(&b.stacks, STACK_BY_FRAMES);
     int rc = 0;
     size_t lineno = 0;
     for (const char *s = text; rc == 0 && *s;) {
@@ -183,8 +126,8 @@ int folded_read(const char *text, const char *name, struct pr_profile *out, char
             rc = read_line(&b, s, l, name, lineno, err, errlen);
         s += len + (e ? 1 : 0);
     }
-    hmap_free(&b.names);
-    hmap_free(&b.stacks);
+    fn_intern_free(&b.names);
+    stack_intern_free(&b.stacks);
     if (rc == 0 && out->nstacks == 0)
         rc = fail(err, errlen, name, lineno, "no stacks in it");
     if (rc == 0) {

@@ -1,4 +1,5 @@
-/* judge.c — averaging runs, matching current against baseline, and the verdict rules.
+/* judge.c — matching current against baseline, and the verdict rules (averaging runs is
+ * average.c).
  *
  * Pure: no I/O, no clock, no environment. The verdict for one function is decided in
  * exactly one place (function_verdict). Invariant: the names in a judgement point into the
@@ -78,7 +79,7 @@ const char *judge_note_text(unsigned note)
 {
     switch (note) {
     case NOTE_NO_SPREAD:
-        return "the baseline carries no run-to-run spread (written by the old tool): "
+        return "the baseline carries no run-to-run spread (written by parse-profile.py): "
                "significance against run-to-run noise could not be assessed, only sampling "
                "noise (binomial test on pooled counts); refresh it with 'profreg baseline set'";
     case NOTE_NO_COUNTS:
@@ -92,8 +93,8 @@ const char *judge_note_text(unsigned note)
         return "a whole-run metric has no spread on either side (fewer than 2 runs): "
                "judged on its threshold alone";
     case NOTE_METRIC_MISSING:
-        return "a whole-run metric was not recorded on one side (profiles or baseline of the "
-               "old tool): not judged against the baseline";
+        return "a whole-run metric was not recorded on one side (profiles or baselines of "
+               "the Instruments workflow): not judged against the baseline";
     case NOTE_ONE_RUN:
         return "a side has a single run: run-to-run noise is unknown, so only sampling noise "
                "is accounted for; use 5 runs a side (profreg-ci -n 5)";
@@ -115,350 +116,6 @@ const char *judge_note_text(unsigned note)
 bool judgement_failed(const struct judgement *j)
 {
     return j->regressed + j->metrics_regressed + j->new_regressed > 0;
-}
-
-static int cmp_avg(const void *a, const void *b)
-{
-    const struct avg_function *x = a, *y = b;
-    if (x->avg_percentage != y->avg_percentage)
-        return x->avg_percentage > y->avg_percentage ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-void avg_profile_sort(struct avg_profile *a)
-{
-    if (a->nfunctions > 1)
-        array_sort(a->functions, a->nfunctions, sizeof *a->functions, cmp_avg);
-}
-
-void avg_profile_free(struct avg_profile *a)
-{
-    for (size_t i = 0; i < a->nfunctions; i++) {
-        free(a->functions[i].name);
-        free(a->functions[i].source_file);
-        free(a->functions[i].source_path);
-    }
-    free(a->functions);
-    for (size_t i = 0; i < a->nstacks; i++)
-        free(a->stacks[i].frames);
-    free(a->stacks);
-    memset(a, 0, sizeof *a);
-}
-
-/* Sums of one function over the runs, before dividing. */
-struct avg_acc {
-    double pct, samples;       /* sums over the runs where present */
-    double pct_sq, samples_sq; /* sums of squares, for the spread over all runs */
-    double self_pct, self_samples, self_pct_sq, self_samples_sq; /* the same for self */
-};
-
-void avg_builder_init(struct avg_builder *b)
-{
-    memset(b, 0, sizeof *b);
-}
-
-void avg_builder_abort(struct avg_builder *b)
-{
-    if (b->names) {
-        hmap_free(b->names);
-        free(b->names);
-    }
-    free(b->acc);
-    for (int m = 0; m < 5; m++)
-        free(b->metrics[m]);
-    if (b->stack_ids) {
-        hmap_free(b->stack_ids);
-        free(b->stack_ids);
-    }
-    free(b->fmap);
-    avg_profile_free(&b->out);
-    memset(b, 0, sizeof *b);
-}
-
-/* Records one run's value of whole-run metric m (NAN: not recorded). */
-static int add_metric(struct avg_builder *b, int m, double v)
-{
-    if (isnan(v))
-        return 0;
-    if (ARRAY_GROW(b->metrics[m], b->nmetrics[m], b->metrics_cap[m]) < 0)
-        return -1;
-    b->metrics[m][b->nmetrics[m]++] = v;
-    return 0;
-}
-
-static struct run_metric metric_of(double *v, size_t n)
-{
-    struct run_metric r = {NAN, NAN, NAN, (unsigned)n};
-    if (n == 0)
-        return r;
-    struct running acc = {0};
-    for (size_t i = 0; i < n; i++)
-        running_add(&acc, v[i]);
-    r.mean = acc.mean;
-    r.sd = running_sd(&acc);
-    r.median = stats_median(v, n);
-    return r;
-}
-
-/* Adds a run's stacks, its frames translated to the averaged functions, counts summed. */
-static int add_stacks(struct avg_builder *b, const struct pr_profile *p)
-{
-    struct avg_profile *out = &b->out;
-    if (!b->stack_ids) {
-        if (!(b->stack_ids = malloc(sizeof *b->stack_ids)))
-            return -1;
-        hmap_init(b->stack_ids);
-    }
-    for (size_t s = 0; s < p->nstacks; s++) {
-        const struct pr_stack *st = &p->stacks[s];
-        uint32_t *frames = malloc((st->depth ? st->depth : 1) * sizeof *frames);
-        if (!frames)
-            return -1;
-        for (uint32_t d = 0; d < st->depth; d++)
-            frames[d] = st->frames[d] < p->nfunctions ? b->fmap[st->frames[d]] : 0;
-        uint32_t idx;
-        int ins = hmap_intern(b->stack_ids, frames, st->depth * sizeof *frames,
-                              (uint32_t)out->nstacks, &idx);
-        if (ins < 0 || (ins == 1 && ARRAY_GROW(out->stacks, out->nstacks, b->stacks_cap) < 0)) {
-            free(frames);
-            return -1;
-        }
-        if (ins == 0) {
-            free(frames);
-            if (!pr_count_add(&out->stacks[idx].count, st->count)) {
-                errno = EOVERFLOW; /* runs whose samples add up past PR_MAX_SAMPLES */
-                return -1;
-            }
-        } else {
-            out->stacks[out->nstacks++] = (struct pr_stack){frames, st->depth, st->count, NULL};
-        }
-    }
-    return 0;
-}
-
-int avg_builder_add(struct avg_builder *b, const struct pr_profile *p)
-{
-    if (!b->names) {
-        if (!(b->names = malloc(sizeof *b->names)))
-            return -1;
-        hmap_init(b->names);
-    }
-    struct avg_profile *out = &b->out;
-    if (out->nfunctions + p->nfunctions > b->cap) { /* room for every function of this run */
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < out->nfunctions + p->nfunctions)
-            cap *= 2;
-        struct avg_function *f = realloc(out->functions, cap * sizeof *f);
-        if (f)
-            out->functions = f;
-        struct avg_acc *a = realloc(b->acc, cap * sizeof *a);
-        if (a)
-            b->acc = a;
-        if (!f || !a)
-            return -1;
-        b->cap = cap;
-    }
-    b->total += (double)p->total_samples;
-    b->total_sq += (double)p->total_samples * (double)p->total_samples;
-    if (out->runs == 0) {
-        out->has_self = true;
-        out->complete = true;
-        out->has_stacks = true;
-    }
-    if (!p->has_stacks)
-        out->has_stacks = false;
-    if (p->nfunctions > b->fmap_cap) {
-        uint32_t *m = realloc(b->fmap, p->nfunctions * sizeof *m);
-        if (!m)
-            return -1;
-        b->fmap = m;
-        b->fmap_cap = p->nfunctions;
-    }
-    out->runs++;
-    /* profreg's profiles list every function; the old tool's may be cut to a top N */
-    if (!p->profreg_version)
-        out->complete = false;
-    if (p->signals > 0 && p->total_samples > 0) {
-        b->signals += (double)p->signals;
-        b->signal_runs++;
-    }
-    if (add_metric(b, 0, p->wall_time_ms) || add_metric(b, 1, p->cpu_time_ms) ||
-        add_metric(b, 2, p->peak_rss_kb))
-        return -1;
-    if (p->memory && (add_metric(b, 3, (double)p->memory->total[MEM_ALLOC_BYTES] / 1024) ||
-                      add_metric(b, 4, (double)p->memory->total[MEM_PEAK_LIVE] / 1024)))
-        return -1;
-    for (size_t i = 0; i < p->nfunctions; i++) {
-        const struct pr_function *f = &p->functions[i];
-        uint32_t idx;
-        int ins = hmap_intern(b->names, f->name, strlen(f->name), (uint32_t)out->nfunctions, &idx);
-        if (ins < 0)
-            return -1;
-        struct avg_function *a = &out->functions[idx];
-        b->fmap[i] = idx;
-        if (ins == 1) {
-            memset(a, 0, sizeof *a);
-            memset(&b->acc[idx], 0, sizeof b->acc[idx]);
-            a->order = out->nfunctions++;
-            a->line = -1;
-            if (!(a->name = strdup(f->name)))
-                return -1;
-        }
-        if (!a->source_file && f->source_file && !(a->source_file = strdup(f->source_file)))
-            return -1;
-        if (!a->source_path && f->source_path && !(a->source_path = strdup(f->source_path)))
-            return -1;
-        if (a->line < 0)
-            a->line = f->line;
-        if (!f->has_self)
-            out->has_self = false;
-        struct avg_acc *c = &b->acc[idx];
-        c->self_pct += f->self_percentage;
-        c->self_samples += (double)f->self_samples;
-        c->self_pct_sq += f->self_percentage * f->self_percentage;
-        c->self_samples_sq += (double)f->self_samples * (double)f->self_samples;
-        b->acc[idx].pct += f->percentage;
-        b->acc[idx].samples += (double)f->samples;
-        b->acc[idx].pct_sq += f->percentage * f->percentage;
-        b->acc[idx].samples_sq += (double)f->samples * (double)f->samples;
-        a->occurrences++;
-    }
-    return out->has_stacks ? add_stacks(b, p) : 0;
-}
-
-/* Sample standard deviation from a sum and a sum of squares over n values (absent runs are
- * zeros, which add nothing to either sum). */
-static double spread(double sum, double sum_sq, double n)
-{
-    if (n < 2)
-        return 0;
-    double var = (sum_sq - sum * sum / n) / (n - 1);
-    return var > 0 ? sqrt(var) : 0;
-}
-
-int avg_builder_finish(struct avg_builder *b, struct avg_profile *out)
-{
-    struct avg_profile *a = &b->out;
-    double runs = (double)a->runs;
-    for (size_t i = 0; i < a->nfunctions; i++) {
-        struct avg_function *f = &a->functions[i];
-        const struct avg_acc *c = &b->acc[i];
-        f->avg_percentage = c->pct / f->occurrences;
-        f->avg_samples = c->samples / f->occurrences;
-        f->mean_pct = c->pct / runs;
-        f->mean_samples = c->samples / runs;
-        f->sd_pct = spread(c->pct, c->pct_sq, runs);
-        f->sd_samples = spread(c->samples, c->samples_sq, runs);
-        if (a->has_self) {
-            f->avg_self_pct = c->self_pct / f->occurrences;
-            f->self_mean_pct = c->self_pct / runs;
-            f->self_mean_samples = c->self_samples / runs;
-            f->self_sd_pct = spread(c->self_pct, c->self_pct_sq, runs);
-            f->self_sd_samples = spread(c->self_samples, c->self_samples_sq, runs);
-        } else {
-            f->avg_self_pct = f->self_mean_pct = f->self_sd_pct = NAN;
-            f->self_mean_samples = f->self_sd_samples = NAN;
-        }
-    }
-    /* signals per run, on the runs that recorded them; only when all did */
-    a->avg_signals = b->signal_runs && b->signal_runs == a->runs ? b->signals / runs : NAN;
-    a->avg_total_samples = a->runs ? b->total / runs : 0;
-    a->sd_total_samples = spread(b->total, b->total_sq, runs);
-    a->has_spread = true;
-    a->wall_ms = metric_of(b->metrics[0], b->nmetrics[0]);
-    a->cpu_ms = metric_of(b->metrics[1], b->nmetrics[1]);
-    a->peak_rss_kb = metric_of(b->metrics[2], b->nmetrics[2]);
-    a->alloc_kb = metric_of(b->metrics[3], b->nmetrics[3]);
-    a->peak_live_kb = metric_of(b->metrics[4], b->nmetrics[4]);
-    avg_profile_sort(a);
-    /* the stacks' frames follow the functions to their ranked places (order is the index
-     * a function had before sorting) */
-    if (a->nstacks) {
-        uint32_t *to = malloc(a->nfunctions * sizeof *to);
-        if (!to) {
-            avg_builder_abort(b);
-            return -1;
-        }
-        for (size_t i = 0; i < a->nfunctions; i++)
-            to[a->functions[i].order] = (uint32_t)i;
-        for (size_t s = 0; s < a->nstacks; s++)
-            for (uint32_t d = 0; d < a->stacks[s].depth; d++)
-                a->stacks[s].frames[d] = to[a->stacks[s].frames[d]];
-        free(to);
-    }
-    if (!a->has_stacks) {
-        for (size_t s = 0; s < a->nstacks; s++)
-            free(a->stacks[s].frames);
-        free(a->stacks);
-        a->stacks = NULL;
-        a->nstacks = 0;
-    }
-    *out = *a;
-    memset(a, 0, sizeof *a);
-    avg_builder_abort(b);
-    return 0;
-}
-
-int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out)
-{
-    struct avg_builder b;
-    avg_builder_init(&b);
-    memset(out, 0, sizeof *out);
-    for (size_t r = 0; r < nruns; r++)
-        if (avg_builder_add(&b, runs[r]) != 0) {
-            avg_builder_abort(&b);
-            return -1;
-        }
-    return avg_builder_finish(&b, out);
-}
-
-int avg_profile_adopt_stacks(struct avg_profile *a, const struct pr_profile *s)
-{
-    if (!s->has_stacks || !s->nstacks)
-        return 0;
-    struct hmap names;
-    hmap_init(&names);
-    uint32_t *map = malloc((s->nfunctions ? s->nfunctions : 1) * sizeof *map);
-    struct pr_stack *stacks = calloc(s->nstacks, sizeof *stacks);
-    int rc = map && stacks ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < a->nfunctions; i++) {
-        uint32_t v;
-        const char *n = a->functions[i].name;
-        if (hmap_intern(&names, n, strlen(n), (uint32_t)i, &v) < 0)
-            rc = -1;
-    }
-    for (size_t i = 0; rc == 0 && i < s->nfunctions; i++) {
-        const char *n = s->functions[i].name;
-        if (!hmap_get(&names, n, strlen(n), &map[i]))
-            map[i] = UINT32_MAX; /* cut from the list, or "[other stacks]" */
-    }
-    size_t n = 0;
-    for (; rc == 0 && n < s->nstacks; n++) {
-        const struct pr_stack *st = &s->stacks[n];
-        if (!(stacks[n].frames = malloc((st->depth ? st->depth : 1) * sizeof(uint32_t)))) {
-            rc = -1;
-            break;
-        }
-        stacks[n].depth = st->depth;
-        stacks[n].count = st->count;
-        for (uint32_t d = 0; d < st->depth; d++)
-            stacks[n].frames[d] = st->frames[d] < s->nfunctions ? map[st->frames[d]] : UINT32_MAX;
-    }
-    if (rc == 0) {
-        for (size_t i = 0; i < a->nstacks; i++)
-            free(a->stacks[i].frames);
-        free(a->stacks);
-        a->stacks = stacks;
-        a->nstacks = s->nstacks;
-        a->has_stacks = true;
-    } else if (stacks) {
-        for (size_t i = 0; i < n; i++)
-            free(stacks[i].frames);
-        free(stacks);
-    }
-    free(map);
-    hmap_free(&names);
-    return rc;
 }
 
 /* ---- judging ---------------------------------------------------------------------------- */
@@ -551,7 +208,7 @@ static long side_find(const struct side *s, const char *name)
 }
 
 /* Whether a function passes the filter; its source path may be known only to the other
- * side (a baseline of the old tool stores none). */
+ * side (a baseline of the Instruments workflow stores none). */
 static bool passes(const struct judge_options *o, const struct avg_function *f,
                    const struct side *self, const struct side *other)
 {
@@ -1115,21 +772,38 @@ static void judge_metrics(const struct avg_profile *c, const struct avg_profile 
 {
     static const struct {
         const char *key, *label, *unit;
-    } names[5] = {{"wall_time_ms", "wall time", "ms"},
-                  {"cpu_time_ms", "CPU time", "ms"},
-                  {"peak_rss_kb", "peak memory", "MB"},
-                  {"alloc_kb", "allocated", "MB"},
-                  {"peak_live_kb", "peak live heap", "MB"}};
-    const struct run_metric *cm[5] = {&c->wall_ms, &c->cpu_ms, &c->peak_rss_kb, &c->alloc_kb,
-                                      &c->peak_live_kb};
-    const struct run_metric *bm[5] = {&b->wall_ms, &b->cpu_ms, &b->peak_rss_kb, &b->alloc_kb,
-                                      &b->peak_live_kb};
-    double thresholds[5] = {o->time_threshold, o->time_threshold, o->memory_threshold,
-                            o->memory_threshold, o->memory_threshold};
-    double budgets[5] = {o->max_time_ms, NAN, o->max_memory_mb, NAN, NAN};
-    double scale[5] = {1, 1, 1.0 / 1024, 1.0 / 1024, 1.0 / 1024};
+    } names[RUN_METRICS] = {[RUN_WALL_MS] = {"wall_time_ms", "wall time", "ms"},
+                            [RUN_CPU_MS] = {"cpu_time_ms", "CPU time", "ms"},
+                            [RUN_PEAK_RSS_KB] = {"peak_rss_kb", "peak memory", "MB"},
+                            [RUN_ALLOC_KB] = {"alloc_kb", "allocated", "MB"},
+                            [RUN_PEAK_LIVE_KB] = {"peak_live_kb", "peak live heap", "MB"}};
+    const struct run_metric *cm[RUN_METRICS] = {[RUN_WALL_MS] = &c->wall_ms,
+                                                [RUN_CPU_MS] = &c->cpu_ms,
+                                                [RUN_PEAK_RSS_KB] = &c->peak_rss_kb,
+                                                [RUN_ALLOC_KB] = &c->alloc_kb,
+                                                [RUN_PEAK_LIVE_KB] = &c->peak_live_kb};
+    const struct run_metric *bm[RUN_METRICS] = {[RUN_WALL_MS] = &b->wall_ms,
+                                                [RUN_CPU_MS] = &b->cpu_ms,
+                                                [RUN_PEAK_RSS_KB] = &b->peak_rss_kb,
+                                                [RUN_ALLOC_KB] = &b->alloc_kb,
+                                                [RUN_PEAK_LIVE_KB] = &b->peak_live_kb};
+    double thresholds[RUN_METRICS] = {[RUN_WALL_MS] = o->time_threshold,
+                                      [RUN_CPU_MS] = o->time_threshold,
+                                      [RUN_PEAK_RSS_KB] = o->memory_threshold,
+                                      [RUN_ALLOC_KB] = o->memory_threshold,
+                                      [RUN_PEAK_LIVE_KB] = o->memory_threshold};
+    double budgets[RUN_METRICS] = {[RUN_WALL_MS] = o->max_time_ms,
+                                   [RUN_CPU_MS] = NAN,
+                                   [RUN_PEAK_RSS_KB] = o->max_memory_mb,
+                                   [RUN_ALLOC_KB] = NAN,
+                                   [RUN_PEAK_LIVE_KB] = NAN};
+    double scale[RUN_METRICS] = {[RUN_WALL_MS] = 1,
+                                 [RUN_CPU_MS] = 1,
+                                 [RUN_PEAK_RSS_KB] = 1.0 / 1024,
+                                 [RUN_ALLOC_KB] = 1.0 / 1024,
+                                 [RUN_PEAK_LIVE_KB] = 1.0 / 1024};
     /* the memory layer's figures, when either side has them (else the report is as before) */
-    j->nmetrics = c->alloc_kb.n || b->alloc_kb.n ? 5 : 3;
+    j->nmetrics = c->alloc_kb.n || b->alloc_kb.n ? RUN_METRICS : RUN_METRICS_BASIC;
     for (size_t i = 0; i < j->nmetrics; i++) {
         struct judged_metric *m = &j->metrics[i];
         m->key = names[i].key;
@@ -1147,15 +821,18 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void judge_paired_metrics(const double (*current)[3], const double (*base)[3], size_t n,
+void judge_paired_metrics(const double (*current)[RUN_METRICS_BASIC],
+                          const double (*base)[RUN_METRICS_BASIC], size_t n,
                           const struct judge_options *o, struct judgement *j)
 {
-    double thresholds[3] = {o->time_threshold, o->time_threshold, o->memory_threshold};
+    double thresholds[RUN_METRICS_BASIC] = {[RUN_WALL_MS] = o->time_threshold,
+                                            [RUN_CPU_MS] = o->time_threshold,
+                                            [RUN_PEAK_RSS_KB] = o->memory_threshold};
     double *r = malloc((n ? n : 1) * sizeof *r);
     if (!r)
         return; /* out of memory: the unpaired verdicts stand */
     j->metrics_regressed = 0;
-    for (size_t k = 0; k < j->nmetrics && k < 3; k++) {
+    for (size_t k = 0; k < j->nmetrics && k < RUN_METRICS_BASIC; k++) {
         struct judged_metric *m = &j->metrics[k];
         size_t used = 0;
         for (size_t i = 0; i < n; i++) {
@@ -1555,7 +1232,7 @@ int judge_compare(const struct avg_profile *current, const struct avg_profile *b
     struct judge_options eo = *opts;
     const struct judge_options *o = &eo;
     if (eo.compat && eo.metric == METRIC_BOTH)
-        eo.metric = METRIC_TOTAL; /* the old tool judged the inclusive share */
+        eo.metric = METRIC_TOTAL; /* the Instruments workflow judged the inclusive share */
     struct side cs, bs;
     int rc = -1;
     uint8_t *cdone = NULL, *bdone = NULL;

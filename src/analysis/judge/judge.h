@@ -1,106 +1,18 @@
-/* judge.h — averaging runs and the verdict rules: pure logic, no I/O.
+/* judge.h — the verdict rules: pure logic, no I/O.
  *
- * Everything that decides PASS or REGRESSION lives in judge.c: how runs are averaged into
- * one averaged profile, which functions are tracked, how a current and a baseline averaged
- * profile are matched, and the verdict for each function. Readers (profile_read.h,
- * baseline.h) feed it; renderers (render_compare.h, report_json.h) print its result. */
+ * Everything that decides PASS or REGRESSION lives in judge.c: which functions are tracked,
+ * how a current and a baseline averaged profile (average.h) are matched, and the verdict for
+ * each function. Readers (profile_read.h, baseline.h) feed it; the renderers of
+ * render_compare.h (console table, report JSON, JUnit, Markdown) print its result. */
 #ifndef PROFREG_JUDGE_H
 #define PROFREG_JUDGE_H
 
+#include "analysis/judge/average.h"
 #include "core/profile.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* One function averaged over runs: the unit both a baseline and the current runs are
- * reduced to. */
-struct avg_function {
-    char *name;
-    double avg_percentage; /* mean `percentage` over the runs the function appears in */
-    double avg_samples;    /* mean `samples` over the same runs */
-    unsigned occurrences;  /* runs it appears in */
-    char *source_file;     /* from the first run that names it, or NULL */
-    long line;             /* likewise, or -1 */
-    size_t order;          /* first appearance (run order, then file order): breaks ties */
-    /* Over all runs, a run without the function counting as 0 (the noise-aware judge's
-     * view; the avg_* fields above are the old tool's). NAN when unknown (old baselines). */
-    double mean_pct, sd_pct;
-    double mean_samples, sd_samples;
-    /* Self time, the same views (NAN when a run had no self counts: the old tool's). */
-    double avg_self_pct;
-    double self_mean_pct, self_sd_pct;
-    double self_mean_samples, self_sd_samples;
-    char *source_path; /* full path (a baseline's may be relative to the project root) */
-};
-
-/* A whole-run measurement over the runs (wall time, CPU time, peak memory). */
-struct run_metric {
-    double median, mean, sd; /* NAN when no run recorded it */
-    unsigned n;              /* runs that recorded it */
-};
-
-struct avg_profile {
-    struct avg_function *functions; /* ranked: avg_percentage descending, ties by order */
-    size_t nfunctions;
-    unsigned runs;            /* runs averaged */
-    double avg_total_samples; /* mean summary.total_samples over all runs */
-    double sd_total_samples;  /* their standard deviation (NAN when unknown) */
-    bool has_spread;          /* sd_pct and the metrics are known */
-    bool has_self;            /* the self_* fields are known */
-    bool complete;            /* lists every function seen (absent means no samples) */
-    double avg_signals;       /* mean timer signals per run (samples may weigh more than
-                                 one each); NAN when unknown */
-    struct run_metric wall_ms, cpu_ms, peak_rss_kb;
-    /* from the runs' memory sections (PROFREG_MEMORY=1), in KB: estimated bytes allocated,
-     * estimated bytes live at the peak of the heap; n = 0 when no run had one */
-    struct run_metric alloc_kb, peak_live_kb;
-    /* The runs' stacks, counts summed over the runs (frames index functions[], root
-     * first); has_stacks when every run had stacks. */
-    struct pr_stack *stacks;
-    size_t nstacks;
-    bool has_stacks;
-};
-
-/* Averages nruns profiles (the old tool's rule: each function over the runs it appears in;
- * sums taken in run order, so results match it to the last bit). 0, or -1 when out of
- * memory (out is then empty). */
-int judge_average(const struct pr_profile *const *runs, size_t nruns, struct avg_profile *out);
-
-/* The same, one run at a time, so that runs need not be held in memory together:
- * avg_builder_init, avg_builder_add for each run in order, then avg_builder_finish (which
- * fills out) or avg_builder_abort. add and finish return 0, or -1 when out of memory (or, from
- * add, with errno EOVERFLOW when a stack's count summed over the runs passes PR_MAX_SAMPLES). */
-struct avg_builder {
-    struct avg_profile out;
-    struct hmap *names;
-    struct avg_acc *acc; /* per-function sums, parallel to out.functions */
-    size_t cap;
-    double total, total_sq, signals;
-    unsigned signal_runs;
-    double *metrics[5]; /* per-run wall, CPU, memory; allocated and peak live (KB) values */
-    size_t nmetrics[5], metrics_cap[5];
-    struct hmap *stack_ids; /* frame sequence -> index in out.stacks */
-    size_t stacks_cap;
-    uint32_t *fmap; /* a run's function index -> out.functions index */
-    size_t fmap_cap;
-};
-void avg_builder_init(struct avg_builder *b);
-int avg_builder_add(struct avg_builder *b, const struct pr_profile *run);
-int avg_builder_finish(struct avg_builder *b, struct avg_profile *out);
-void avg_builder_abort(struct avg_builder *b);
-
-/* Ranks functions: avg_percentage descending, ties in order of first appearance (what the
- * old tool's stable sort over its insertion-ordered dict gave). */
-void avg_profile_sort(struct avg_profile *a);
-
-void avg_profile_free(struct avg_profile *a);
-
-/* Gives a (a baseline's averaged profile, which keeps no stacks of its own) the stacks of s
- * (the baseline's kept stacks, indexing s's own function table), their frames translated to
- * a's functions by name; a frame of a function a does not list becomes UINT32_MAX. The
- * judge finds causes from them. 0 (also when s has none), or -1 when out of memory. */
-int avg_profile_adopt_stacks(struct avg_profile *a, const struct pr_profile *s);
 
 /* INCONCLUSIVE: not a regression, but the data could not have shown one of the size the
  * rules look for (too few runs or samples at that share), or the function grew by the
@@ -110,8 +22,8 @@ enum verdict { VERDICT_PASS, VERDICT_REGRESSION, VERDICT_INCONCLUSIVE };
 /* "PASS", "REGRESSION" or "INCONCLUSIVE", as written in reports. */
 const char *verdict_name(enum verdict v);
 
-/* Which share is judged: inclusive (samples whose stack holds the function, the old tool's
- * field), self (samples where it is the innermost frame), or both (the default judge: a
+/* Which share is judged: inclusive (samples whose stack holds the function, the Instruments
+ * workflow's field), self (samples where it is the innermost frame), or both (the default judge: a
  * function regresses when either share does). */
 enum judge_metric { METRIC_TOTAL, METRIC_SELF, METRIC_BOTH };
 const char *judge_metric_name(enum judge_metric m); /* "total", "self" or "both" */
@@ -130,7 +42,7 @@ struct fn_filter; /* filter.h */
 struct judge_options {
     double threshold_percent;       /* relative increase that is a regression (default 50) */
     size_t top;                     /* functions tracked on each side (default 10) */
-    bool compat;                    /* the old tool's rules exactly */
+    bool compat;                    /* the Instruments workflow's rules exactly */
     enum judge_metric metric;       /* default METRIC_BOTH (compat: METRIC_TOTAL) */
     double min_delta;               /* absolute increase, percentage points (default 0.5) */
     double confidence;              /* percent (default 99): significance at 1 - confidence/100 */
@@ -281,8 +193,8 @@ struct judgement {
     const char *likely_cause; /* the regressed function most likely responsible, or NULL */
     const char **structural;  /* functions in nearly every sample, not given a slot */
     size_t nstructural;
-    struct judged_metric metrics[5]; /* wall, CPU, peak RSS; allocated and peak live heap
-                                        when either side has memory sections */
+    struct judged_metric metrics[RUN_METRICS]; /* by enum run_metric_id: RUN_METRICS_BASIC,
+                                                  all when either side has memory sections */
     size_t nmetrics;
     size_t metrics_regressed;
     size_t new_regressed; /* new hotspots counted as regressions (--fail-on-new) */
@@ -305,11 +217,13 @@ void judgement_free(struct judgement *j);
 
 /* Paired runs: base[i] and current[i] ran one after the other on the same machine (order
  * randomised), so drift of the machine hits both alike. Re-judges j's whole-run metrics
- * (wall time, CPU time, peak RSS: [0], [1], [2] of each row, NAN when a run did not record
- * it) on the log ratios log(current / base) of the pairs: a one-sample t-test that they are
- * above 0 at the judge's confidence, and the median ratio above 1 + the metric's threshold;
- * budgets as judge_compare. n >= 2 pairs to test; fewer: not tested (NOTE_METRIC_UNTESTED). */
-void judge_paired_metrics(const double (*current)[3], const double (*base)[3], size_t n,
+ * (wall time, CPU time, peak RSS: [RUN_WALL_MS], [RUN_CPU_MS], [RUN_PEAK_RSS_KB] of each
+ * row, NAN when a run did not record it) on the log ratios log(current / base) of the
+ * pairs: a one-sample t-test that they are above 0 at the judge's confidence, and the median
+ * ratio above 1 + the metric's threshold; budgets as judge_compare. n >= 2 pairs to test;
+ * fewer: not tested (NOTE_METRIC_UNTESTED). */
+void judge_paired_metrics(const double (*current)[RUN_METRICS_BASIC],
+                          const double (*base)[RUN_METRICS_BASIC], size_t n,
                           const struct judge_options *o, struct judgement *j);
 
 #endif

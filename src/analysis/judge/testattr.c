@@ -746,19 +746,19 @@ static long acc_function(struct test_acc *a, const char *name)
     return at;
 }
 
-static const struct pr_profile *cmp_run; /* qsort has no context argument */
-
-static int cmp_by_samples(const void *x, const void *y)
+static int cmp_by_samples(const void *x, const void *y, void *ctx)
 {
-    uint64_t a = cmp_run->functions[*(const uint32_t *)x].samples;
-    uint64_t b = cmp_run->functions[*(const uint32_t *)y].samples;
+    const struct pr_profile *run = ctx;
+    uint64_t a = run->functions[*(const uint32_t *)x].samples;
+    uint64_t b = run->functions[*(const uint32_t *)y].samples;
     return a > b ? -1 : a < b;
 }
 
-static int cmp_by_self(const void *x, const void *y)
+static int cmp_by_self(const void *x, const void *y, void *ctx)
 {
-    uint64_t a = cmp_run->functions[*(const uint32_t *)x].self_samples;
-    uint64_t b = cmp_run->functions[*(const uint32_t *)y].self_samples;
+    const struct pr_profile *run = ctx;
+    uint64_t a = run->functions[*(const uint32_t *)x].self_samples;
+    uint64_t b = run->functions[*(const uint32_t *)y].self_samples;
     return a > b ? -1 : a < b;
 }
 
@@ -780,9 +780,7 @@ static bool *run_keep(const struct pr_profile *run)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++)
             order[i] = (uint32_t)i;
-        cmp_run = run;
-        array_sort(order, n, sizeof *order, pass ? cmp_by_self : cmp_by_samples);
-        cmp_run = NULL;
+        array_sort_r(order, n, sizeof *order, pass ? cmp_by_self : cmp_by_samples, (void *)run);
         for (size_t i = 0; i < TESTATTR_RUN_FUNCTIONS; i++)
             keep[order[i]] = true;
     }
@@ -903,11 +901,10 @@ int test_acc_add(struct test_acc *a, const struct pr_profile *run)
     return rc;
 }
 
-static const double *cmp_weights; /* qsort has no context argument */
-
-static int cmp_weight(const void *x, const void *y)
+static int cmp_weight(const void *x, const void *y, void *ctx)
 {
-    double a = cmp_weights[*(const uint32_t *)x], b = cmp_weights[*(const uint32_t *)y];
+    const double *w = ctx;
+    double a = w[*(const uint32_t *)x], b = w[*(const uint32_t *)y];
     if (a != b)
         return a > b ? -1 : 1;
     return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
@@ -942,9 +939,7 @@ static long choose_functions(struct test_acc *a, uint32_t *remap)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++)
             order[i] = (uint32_t)i;
-        cmp_weights = pass ? a->fn_self_share : a->fn_share;
-        array_sort(order, n, sizeof *order, cmp_weight);
-        cmp_weights = NULL;
+        array_sort_r(order, n, sizeof *order, cmp_weight, pass ? a->fn_self_share : a->fn_share);
         for (size_t i = 0; i < n && i < TESTATTR_FUNCTIONS; i++)
             remap[order[i]] = 0;
     }

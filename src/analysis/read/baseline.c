@@ -760,7 +760,8 @@ static int read_root(struct jr *r, const struct jv *root, struct baseline *b)
  * set); seen: the functions averaged before the cut (0 unknown). */
 static void finish_averages(struct avg_profile *a, size_t seen)
 {
-    /* spread is known when every function carries it (baselines of the old tool do not) */
+    /* spread is known when every function carries it (baselines of the Instruments workflow do not)
+     */
     a->has_spread = !isnan(a->sd_total_samples);
     a->has_self = a->nfunctions > 0;
     for (size_t i = 0; i < a->nfunctions; i++) {
@@ -769,8 +770,8 @@ static void finish_averages(struct avg_profile *a, size_t seen)
             a->has_spread = false;
         if (isnan(f->self_mean_pct) || isnan(f->self_sd_pct) || isnan(f->self_mean_samples))
             a->has_self = false;
-        /* the old tool's averages are over the runs a function appears in: the mean over
-         * all runs follows from the occurrences */
+        /* the Instruments workflow's averages are over the runs a function appears in: the mean
+         * over all runs follows from the occurrences */
         double share = a->runs && f->occurrences ? (double)f->occurrences / a->runs : 1;
         if (share > 1)
             share = 1;
@@ -960,11 +961,10 @@ static const char *plan_name(const struct tree_plan *p, uint32_t f)
     return f == p->a->nfunctions ? BASELINE_OTHER : p->a->functions[f].name;
 }
 
-static const struct tree_plan *sort_plan; /* qsort has no context argument */
-
 /* Most used first, then by name: small indices for the names most nodes carry. */
-static int cmp_extra(const void *x, const void *y)
+static int cmp_extra(const void *x, const void *y, void *ctx)
 {
+    const struct tree_plan *sort_plan = ctx;
     uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
     if (sort_plan->uses[a] != sort_plan->uses[b])
         return sort_plan->uses[a] > sort_plan->uses[b] ? -1 : 1;
@@ -985,9 +985,7 @@ static int tree_plan_cut(struct tree_plan *p, uint64_t min_total)
     for (uint32_t f = (uint32_t)p->ntop; f < nf; f++)
         if (p->uses[f])
             p->extra[p->nextra++] = f;
-    sort_plan = p;
-    array_sort(p->extra, p->nextra, sizeof *p->extra, cmp_extra);
-    sort_plan = NULL;
+    array_sort_r(p->extra, p->nextra, sizeof *p->extra, cmp_extra, p);
     p->bytes = 120; /* the keys and the counts of "call_tree" */
     for (size_t i = 0; i < p->nextra; i++) {
         p->index[p->extra[i]] = (uint32_t)(p->ntop + i);

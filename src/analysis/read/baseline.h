@@ -9,7 +9,7 @@
 #ifndef PROFREG_BASELINE_H
 #define PROFREG_BASELINE_H
 
-#include "analysis/judge/judge.h"
+#include "analysis/judge/average.h"
 #include "analysis/judge/testattr.h"
 
 #include <stdbool.h>

@@ -4,7 +4,7 @@
 #ifndef PROFREG_HISTORY_H
 #define PROFREG_HISTORY_H
 
-#include "analysis/judge/judge.h"
+#include "analysis/judge/average.h"
 #include "analysis/judge/testattr.h"
 
 #include <stddef.h>

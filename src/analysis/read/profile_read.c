@@ -87,6 +87,7 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"lost_samples", &p->lost_samples},
         {"truncated_stacks", &p->truncated_stacks},
         {"skipped_samples", &p->skipped_samples},
+        {"paused_samples", &p->paused_samples},
         {"symbolize_ms", &p->symbolize_ms},
         {"symbol_cache_hits", &p->symbol_cache_hits},
         {"symbol_cache_misses", &p->symbol_cache_misses},
@@ -102,18 +103,50 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
     return 0;
 }
 
-static int read_function(struct jr *r, const struct jv *e, size_t i, struct pr_function *f)
+/* The fields that say which function an element is, the same in top_functions and
+ * memory.functions. */
+struct fn_ident {
+    char **name, **source_file, **source_path, **module, **raw_name;
+    long *line;
+};
+
+typedef int (*figures_fn)(struct jr *r, const struct jv *e, const char *A, size_t i, void *f);
+
+/* Element i of array A: an object, its non-empty name, its figures (figures(f)), then the
+ * rest of its identity (line, source_file, source_path, module, raw_name); an error names
+ * the first field that is wrong, in that order. */
+static int read_function_entry(struct jr *r, const struct jv *e, const char *A, size_t i,
+                               struct fn_ident id, figures_fn figures, void *f)
 {
-    static const char *const A = "top_functions";
-    f->line = -1;
+    *id.line = -1;
     if (!jv_is_object(e))
         return jr_fail(r, "%s[%zu]: expected an object, got %s", A, i, jr_type_name(e));
     const struct jv *name = jr_get(r, e, "name");
     if (!jv_is_string(name) || !*jv_string(name))
         return jr_fail(r, "%s[%zu].name: expected a non-empty string, got %s", A, i,
                        name ? jr_type_name(name) : "nothing");
-    if (!(f->name = strdup(jv_string(name))))
+    if (!(*id.name = strdup(jv_string(name))))
         return jr_fail(r, "out of memory");
+    if (figures(r, e, A, i, f) < 0)
+        return -1;
+    uint64_t line;
+    int has = jr_elem_count(r, e, A, i, "line", false, &line);
+    if (has < 0)
+        return -1;
+    if (has)
+        *id.line = (long)line;
+    if (jr_elem_string(r, e, A, i, "source_file", id.source_file) < 0 ||
+        jr_elem_string(r, e, A, i, "source_path", id.source_path) < 0 ||
+        jr_elem_string(r, e, A, i, "module", id.module) < 0 ||
+        jr_elem_string(r, e, A, i, "raw_name", id.raw_name) < 0)
+        return -1;
+    return 0;
+}
+
+static int read_function_figures(struct jr *r, const struct jv *e, const char *A, size_t i,
+                                 void *fp)
+{
+    struct pr_function *f = fp;
     if (jr_elem_count(r, e, A, i, "samples", true, &f->samples) < 0 ||
         jr_elem_number(r, e, A, i, "percentage", true, &f->percentage) < 0)
         return -1;
@@ -129,17 +162,14 @@ static int read_function(struct jr *r, const struct jv *e, size_t i, struct pr_f
         if (isnan(f->self_percentage))
             f->self_percentage = 0;
     }
-    uint64_t line;
-    if ((has = jr_elem_count(r, e, A, i, "line", false, &line)) < 0)
-        return -1;
-    if (has)
-        f->line = (long)line;
-    if (jr_elem_string(r, e, A, i, "source_file", &f->source_file) < 0 ||
-        jr_elem_string(r, e, A, i, "source_path", &f->source_path) < 0 ||
-        jr_elem_string(r, e, A, i, "module", &f->module) < 0 ||
-        jr_elem_string(r, e, A, i, "raw_name", &f->raw_name) < 0)
-        return -1;
     return 0;
+}
+
+static int read_function(struct jr *r, const struct jv *e, size_t i, struct pr_function *f)
+{
+    struct fn_ident id = {&f->name,   &f->source_file, &f->source_path,
+                          &f->module, &f->raw_name,    &f->line};
+    return read_function_entry(r, e, "top_functions", i, id, read_function_figures, f);
 }
 
 static int read_functions(struct jr *r, const struct jv *root, struct pr_profile *p)
@@ -249,24 +279,51 @@ static int read_stacks(struct jr *r, const struct jv *root, struct pr_profile *p
         if (!pr_count_add(&sum, s->count))
             return jr_fail(r, "%s: the stacks' counts add up to more than " PR_MAX_SAMPLES_TEXT,
                            key);
+        const struct jv *region = jr_get(r, e, "region");
+        if (region && !jv_is_null(region)) {
+            if (!jv_is_integer(region) || jv_integer(region) < 0 ||
+                (size_t)jv_integer(region) >= p->nregions)
+                return p->nregions
+                           ? jr_fail(r, "%s.region: expected an index into regions (0..%zu)",
+                                     where, p->nregions - 1)
+                           : jr_fail(r, "%s.region: the profile has no regions", where);
+            s->region = (uint32_t)jv_integer(region) + 1;
+        }
+    }
+    return 0;
+}
+
+/* The optional "regions": the region paths stacks[].region indexes, unique non-empty strings. */
+static int read_regions(struct jr *r, const struct jv *root, struct pr_profile *p)
+{
+    const struct jv *arr = jr_get(r, root, "regions");
+    if (!arr || jv_is_null(arr))
+        return 0;
+    if (!jv_is_array(arr))
+        return jr_fail(r, "regions: expected an array of strings, got %s", jr_type_name(arr));
+    size_t n = jv_size(arr);
+    if (!(p->regions = calloc(n ? n : 1, sizeof *p->regions)))
+        return jr_fail(r, "out of memory");
+    const struct jv *e = jv_child(r->doc, arr);
+    for (size_t i = 0; i < n; i++, e = jv_next(r->doc, e, arr)) {
+        if (!jv_is_string(e) || !*jv_string(e))
+            return jr_fail(r, "regions[%zu]: expected a non-empty string, got %s", i,
+                           jr_type_name(e));
+        long dup = profile_region_find(p, jv_string(e));
+        if (dup >= 0)
+            return jr_fail(r, "regions[%zu]: duplicate region (also at [%ld])", i, dup);
+        if (!(p->regions[i] = strdup(jv_string(e))))
+            return jr_fail(r, "out of memory");
+        p->nregions = i + 1;
     }
     return 0;
 }
 
 /* ---- the memory section ------------------------------------------------------------------ */
 
-static int read_mem_function(struct jr *r, const struct jv *e, size_t i, struct pr_mem_function *f)
+static int read_mem_figures(struct jr *r, const struct jv *e, const char *A, size_t i, void *fp)
 {
-    static const char *const A = "memory.functions";
-    f->line = -1;
-    if (!jv_is_object(e))
-        return jr_fail(r, "%s[%zu]: expected an object, got %s", A, i, jr_type_name(e));
-    const struct jv *name = jr_get(r, e, "name");
-    if (!jv_is_string(name) || !*jv_string(name))
-        return jr_fail(r, "%s[%zu].name: expected a non-empty string, got %s", A, i,
-                       name ? jr_type_name(name) : "nothing");
-    if (!(f->name = strdup(jv_string(name))))
-        return jr_fail(r, "out of memory");
+    struct pr_mem_function *f = fp;
     for (int k = 0; k < MEM_NMETRICS; k++) {
         char self[64];
         snprintf(self, sizeof self, "self_%s", mem_metric_key[k]);
@@ -274,18 +331,14 @@ static int read_mem_function(struct jr *r, const struct jv *e, size_t i, struct 
             jr_elem_count(r, e, A, i, self, true, &f->self[k]) < 0)
             return -1;
     }
-    uint64_t line;
-    int has = jr_elem_count(r, e, A, i, "line", false, &line);
-    if (has < 0)
-        return -1;
-    if (has)
-        f->line = (long)line;
-    if (jr_elem_string(r, e, A, i, "source_file", &f->source_file) < 0 ||
-        jr_elem_string(r, e, A, i, "source_path", &f->source_path) < 0 ||
-        jr_elem_string(r, e, A, i, "module", &f->module) < 0 ||
-        jr_elem_string(r, e, A, i, "raw_name", &f->raw_name) < 0)
-        return -1;
     return 0;
+}
+
+static int read_mem_function(struct jr *r, const struct jv *e, size_t i, struct pr_mem_function *f)
+{
+    struct fn_ident id = {&f->name,   &f->source_file, &f->source_path,
+                          &f->module, &f->raw_name,    &f->line};
+    return read_function_entry(r, e, "memory.functions", i, id, read_mem_figures, f);
 }
 
 static int read_mem_functions(struct jr *r, const struct jv *arr, struct pr_memory *m)
@@ -387,7 +440,7 @@ static int read_root(struct jr *r, const struct jv *root, struct pr_profile *p)
     if (!jv_is_object(root))
         return jr_fail(r, "expected a JSON object at the top, got %s", jr_type_name(root));
     if (read_metadata(r, root, p) || read_summary(r, root, p) || read_functions(r, root, p) ||
-        read_stacks(r, root, p) || read_memory(r, root, p))
+        read_regions(r, root, p) || read_stacks(r, root, p) || read_memory(r, root, p))
         return -1;
     return 0;
 }

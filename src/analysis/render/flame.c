@@ -71,12 +71,11 @@ static uint32_t child_of(struct flame_tree *t, uint32_t parent, const char *name
     return v;
 }
 
-static struct flame_tree *sort_tree; /* qsort has no context argument */
-
-static int cmp_child(const void *a, const void *b)
+static int cmp_child(const void *a, const void *b, void *ctx)
 {
+    const struct flame_tree *t = ctx;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return strcmp(sort_tree->nodes[x].name, sort_tree->nodes[y].name);
+    return strcmp(t->nodes[x].name, t->nodes[y].name);
 }
 
 /* Links every node into its parent's child list, ordered by name. */
@@ -88,9 +87,7 @@ static int link_children(struct flame_tree *t)
     size_t k = 0;
     for (size_t i = 1; i < t->n; i++)
         order[k++] = (uint32_t)i;
-    sort_tree = t;
-    array_sort(order, k, sizeof *order, cmp_child);
-    sort_tree = NULL;
+    array_sort_r(order, k, sizeof *order, cmp_child, t);
     /* walking names in reverse and pushing to the front leaves each list in name order */
     for (size_t j = k; j-- > 0;) {
         struct flame_node *c = &t->nodes[order[j]];

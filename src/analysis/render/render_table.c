@@ -1,5 +1,6 @@
 /* render_table.c — text rendering of a profile as a ranked table. No I/O besides out. */
 #include "analysis/render/render_table.h"
+#include "analysis/read/region.h"
 #include "core/array.h"
 
 #include <math.h>
@@ -94,6 +95,31 @@ static void print_header(FILE *out, const struct pr_profile *p, const struct rep
                 st->yellow, st->reset, p->lost_samples);
 }
 
+void render_regions(FILE *out, const struct pr_profile *p, const struct region_row *rows,
+                    size_t nrows, uint64_t total, const struct report_options *o)
+{
+    const struct term_style *st = &o->style;
+    print_header(out, p, o);
+    if (total == 0) {
+        fprintf(out, "\nNo samples.\n");
+        return;
+    }
+    fprintf(out, "\n%s%9s  %7s  %7s  %s%s\n", st->blue, "Samples", "Total %", "Self %", "Region",
+            st->reset);
+    for (size_t i = 0; i < nrows; i++) {
+        fprintf(out, "%9llu  %7.2f  %7.2f  ", (unsigned long long)rows[i].samples,
+                100.0 * (double)rows[i].samples / (double)total,
+                100.0 * (double)rows[i].self / (double)total);
+        if (rows[i].path)
+            term_put(out, rows[i].path, SIZE_MAX);
+        else
+            fputs("(no region)", out);
+        fputc('\n', out);
+    }
+    if (p->nregions == 0)
+        fprintf(out, "  (the profile names no region: profreg_region_begin, include/profreg.h)\n");
+}
+
 void render_report(FILE *out, const struct pr_profile *p, const struct report_options *o)
 {
     const struct term_style *st = &o->style;
@@ -169,15 +195,19 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
 
 /* ---- the memory section ------------------------------------------------------------------- */
 
-static enum pr_mem_metric g_sort_metric; /* qsort has no context argument */
-static bool g_sort_self;
+/* What the memory rows are ranked by. */
+struct mem_order {
+    enum pr_mem_metric metric;
+    bool self;
+};
 
-static int cmp_mem(const void *a, const void *b)
+static int cmp_mem(const void *a, const void *b, void *ctx)
 {
+    const struct mem_order *o = ctx;
     const struct pr_mem_function *x = *(const struct pr_mem_function *const *)a;
     const struct pr_mem_function *y = *(const struct pr_mem_function *const *)b;
-    uint64_t vx = g_sort_self ? x->self[g_sort_metric] : x->total[g_sort_metric];
-    uint64_t vy = g_sort_self ? y->self[g_sort_metric] : y->total[g_sort_metric];
+    uint64_t vx = o->self ? x->self[o->metric] : x->total[o->metric];
+    uint64_t vy = o->self ? y->self[o->metric] : y->total[o->metric];
     if (vx != vy)
         return vx > vy ? -1 : 1;
     return strcmp(x->name, y->name);
@@ -239,9 +269,8 @@ void render_memory_report(FILE *out, const struct pr_profile *meta, const struct
     for (size_t i = 0; i < n; i++) /* functions with nothing of the ranked figure: left out */
         if ((o->by_self ? m->functions[i].self[sort] : m->functions[i].total[sort]) > 0)
             rows[kept++] = &m->functions[i];
-    g_sort_metric = sort;
-    g_sort_self = o->by_self;
-    qsort(rows, kept, sizeof *rows, cmp_mem);
+    struct mem_order order = {sort, o->by_self};
+    array_sort_r(rows, kept, sizeof *rows, cmp_mem, &order);
     size_t shown = o->top && o->top < kept ? o->top : kept;
 
     enum { COLS = 6 + 11 * 5 + 2 }; /* rank, five figures and the gaps */

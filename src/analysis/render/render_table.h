@@ -27,6 +27,13 @@ void render_report(FILE *out, const struct pr_profile *p, const struct report_op
 void render_memory_report(FILE *out, const struct pr_profile *meta, const struct pr_memory *m,
                           enum pr_mem_metric sort, const struct report_options *o);
 
+/* Prints the per-region view (report --by-region): each region path's samples, with those
+ * of its nested regions (total %) and without them (self %), and the samples in no region;
+ * rows from region_rows (region.h), total their sum. */
+struct region_row;
+void render_regions(FILE *out, const struct pr_profile *p, const struct region_row *rows,
+                    size_t nrows, uint64_t total, const struct report_options *o);
+
 /* The function with the largest self share (or inclusive share when the profile has no
  * self counts), or -1 when the profile is empty. */
 long report_hotspot(const struct pr_profile *p);
