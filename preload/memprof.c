@@ -559,7 +559,8 @@ static __attribute__((noinline)) void *malloc_unresolved(size_t n)
     return g_real.malloc(n);
 }
 
-EXPORT void *malloc(size_t n)
+/* malloc's body, also inlined into operator new. */
+static inline __attribute__((always_inline)) void *malloc_inline(size_t n)
 {
     if (sampling()) {
         struct tstate *t = &t_mem;
@@ -571,6 +572,11 @@ EXPORT void *malloc(size_t n)
     if (UNLIKELY(!f))
         return malloc_unresolved(n);
     return f(n);
+}
+
+EXPORT void *malloc(size_t n)
+{
+    return malloc_inline(n);
 }
 
 static __attribute__((noinline)) void free_unresolved(void *p)
@@ -591,7 +597,8 @@ static __attribute__((noinline)) void free_filtered(void *p)
         g_real.free(p);
 }
 
-EXPORT void free(void *p)
+/* free's body, also inlined into operator delete. */
+static inline __attribute__((always_inline)) void free_inline(void *p)
 {
     if (UNLIKELY(is_boot(p)))
         return;
@@ -602,6 +609,11 @@ EXPORT void free(void *p)
     if (UNLIKELY(!f))
         return free_unresolved(p);
     f(p);
+}
+
+EXPORT void free(void *p)
+{
+    free_inline(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -738,6 +750,10 @@ EXPORT size_t malloc_usable_size(void *p)
     return g_real.usable ? g_real.usable(p) : 0;
 }
 
+/* Our own malloc, whatever the symbol `malloc` binds to. */
+extern __typeof__(malloc) memprof_own_malloc
+    __attribute__((alias("malloc"), copy(malloc), visibility("hidden")));
+
 /* ---- C++ operator new and delete ---------------------------------------------------------- */
 
 /* Declared here: C has no header for them. Mangled for a 64-bit size_t. */
@@ -870,6 +886,10 @@ static void *fallback_new(size_t n, size_t align, bool nothrow)
 /* Every operator new: with the next definition libstdc++'s (it allocates with malloc, where
  * the sampling happens) a tail call, else (first call, another allocator) the out-of-line
  * NAME_slow. */
+/* The plain and nothrow operator new when the next definition is libstdc++'s or libc++'s:
+ * what theirs does first, a malloc of max(n, 1) bytes, done here by malloc's body inlined
+ * (two calls less per allocation); only when that fails does their operator new run (the
+ * new-handler loop, std::bad_alloc, or NULL for nothrow). Otherwise as DEFINE_NEW. */
 #define DEFINE_NEW(name, fn, n, align, nothrow, params, args)                                      \
     static __attribute__((noinline)) void *name##_slow params                                      \
     {                                                                                              \
@@ -888,12 +908,33 @@ static void *fallback_new(size_t n, size_t align, bool nothrow)
         return name##_slow args;                                                                   \
     }
 
-DEFINE_NEW(_Znwm, g_cxx.n[NEW_PLAIN], n, 0, false, (size_t n), (n))
-DEFINE_NEW(_Znam, g_cxx.n[NEW_ARRAY], n, 0, false, (size_t n), (n))
-DEFINE_NEW(_ZnwmRKSt9nothrow_t, g_cxx.nt[NEW_PLAIN], n, 0, true, (size_t n, const void *nt),
-           (n, nt))
-DEFINE_NEW(_ZnamRKSt9nothrow_t, g_cxx.nt[NEW_ARRAY], n, 0, true, (size_t n, const void *nt),
-           (n, nt))
+#define DEFINE_NEW_DIRECT(name, fn, nothrow, params, args)                                         \
+    static __attribute__((noinline)) void *name##_slow params                                      \
+    {                                                                                              \
+        cxx();                                                                                     \
+        if (UNLIKELY(!(fn)))                                                                       \
+            return fallback_new(n, 0, nothrow);                                                    \
+        if (g_cxx.via_malloc || !sampling())                                                       \
+            return (fn)args;                                                                       \
+        return COUNTED_NEW(n, (fn)args);                                                           \
+    }                                                                                              \
+    EXPORT void *name params                                                                       \
+    {                                                                                              \
+        if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
+                   g_cxx.via_malloc)) {                                                            \
+            void *p_ = malloc_inline(n ? n : 1);                                                   \
+            if (LIKELY(p_ != NULL))                                                                \
+                return p_;                                                                         \
+        }                                                                                          \
+        return name##_slow args;                                                                   \
+    }
+
+DEFINE_NEW_DIRECT(_Znwm, g_cxx.n[NEW_PLAIN], false, (size_t n), (n))
+DEFINE_NEW_DIRECT(_Znam, g_cxx.n[NEW_ARRAY], false, (size_t n), (n))
+DEFINE_NEW_DIRECT(_ZnwmRKSt9nothrow_t, g_cxx.nt[NEW_PLAIN], true, (size_t n, const void *nt),
+                  (n, nt))
+DEFINE_NEW_DIRECT(_ZnamRKSt9nothrow_t, g_cxx.nt[NEW_ARRAY], true, (size_t n, const void *nt),
+                  (n, nt))
 DEFINE_NEW(_ZnwmSt11align_val_t, g_cxx.al[NEW_PLAIN], n, al, false, (size_t n, size_t al), (n, al))
 DEFINE_NEW(_ZnamSt11align_val_t, g_cxx.al[NEW_ARRAY], n, al, false, (size_t n, size_t al), (n, al))
 DEFINE_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_PLAIN], n, al, true,
@@ -922,12 +963,34 @@ DEFINE_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_ARRAY], n, al, tr
         name##_slow args;                                                                          \
     }
 
-DEFINE_DELETE(_ZdlPv, g_cxx.d[NEW_PLAIN], (void *p), (p))
-DEFINE_DELETE(_ZdaPv, g_cxx.d[NEW_ARRAY], (void *p), (p))
-DEFINE_DELETE(_ZdlPvm, g_cxx.d_sz[NEW_PLAIN], (void *p, size_t n), (p, n))
-DEFINE_DELETE(_ZdaPvm, g_cxx.d_sz[NEW_ARRAY], (void *p, size_t n), (p, n))
-DEFINE_DELETE(_ZdlPvRKSt9nothrow_t, g_cxx.d_nt[NEW_PLAIN], (void *p, const void *nt), (p, nt))
-DEFINE_DELETE(_ZdaPvRKSt9nothrow_t, g_cxx.d_nt[NEW_ARRAY], (void *p, const void *nt), (p, nt))
+/* The plain, sized and nothrow operator delete when the next definition is libstdc++'s or
+ * libc++'s (which free with free): free's body inlined. Otherwise as DEFINE_DELETE. */
+#define DEFINE_DELETE_DIRECT(name, fn, params, args)                                               \
+    static __attribute__((noinline)) void name##_slow params                                       \
+    {                                                                                              \
+        cxx();                                                                                     \
+        forget_deleted(p);                                                                         \
+        if (LIKELY(fn))                                                                            \
+            (fn) args;                                                                             \
+        else                                                                                       \
+            free(p);                                                                               \
+    }                                                                                              \
+    EXPORT void name params                                                                        \
+    {                                                                                              \
+        if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
+                   g_cxx.via_malloc))                                                              \
+            return free_inline(p);                                                                 \
+        name##_slow args;                                                                          \
+    }
+
+DEFINE_DELETE_DIRECT(_ZdlPv, g_cxx.d[NEW_PLAIN], (void *p), (p))
+DEFINE_DELETE_DIRECT(_ZdaPv, g_cxx.d[NEW_ARRAY], (void *p), (p))
+DEFINE_DELETE_DIRECT(_ZdlPvm, g_cxx.d_sz[NEW_PLAIN], (void *p, size_t n), (p, n))
+DEFINE_DELETE_DIRECT(_ZdaPvm, g_cxx.d_sz[NEW_ARRAY], (void *p, size_t n), (p, n))
+DEFINE_DELETE_DIRECT(_ZdlPvRKSt9nothrow_t, g_cxx.d_nt[NEW_PLAIN], (void *p, const void *nt),
+                     (p, nt))
+DEFINE_DELETE_DIRECT(_ZdaPvRKSt9nothrow_t, g_cxx.d_nt[NEW_ARRAY], (void *p, const void *nt),
+                     (p, nt))
 DEFINE_DELETE(_ZdlPvSt11align_val_t, g_cxx.d_al[NEW_PLAIN], (void *p, size_t al), (p, al))
 DEFINE_DELETE(_ZdaPvSt11align_val_t, g_cxx.d_al[NEW_ARRAY], (void *p, size_t al), (p, al))
 DEFINE_DELETE(_ZdlPvmSt11align_val_t, g_cxx.d_sz_al[NEW_PLAIN], (void *p, size_t n, size_t al),
@@ -941,9 +1004,6 @@ DEFINE_DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, g_cxx.d_al_nt[NEW_ARRAY],
 
 /* ---- life cycle -------------------------------------------------------------------------- */
 
-/* Our own malloc, whatever the symbol `malloc` binds to. */
-extern __typeof__(malloc) memprof_own_malloc
-    __attribute__((alias("malloc"), copy(malloc), visibility("hidden")));
 
 struct self_range {
     uintptr_t addr, lo, hi;

@@ -266,6 +266,7 @@ START_TEST(test_cxx_new_containers_and_strings)
     char *plain = run_plain("alloc_cxx", NULL);
     ck_assert_str_eq(r.out, plain);
     ck_assert_ptr_nonnull(strstr(r.out, "huge new: std::bad_alloc"));
+    ck_assert_ptr_nonnull(strstr(r.out, "new handler: 3 calls, then std::bad_alloc"));
     json_t *p = only_profile("cxx");
     /* every operator new and delete, before main, after main */
     assert_exact(p, r.out, "every_new()");

@@ -122,6 +122,27 @@ NOIPA bool huge_new()
     }
 }
 
+// A failing new runs the new-handler until it gives up (here: the third call uninstalls it),
+// then throws, as without profreg.
+static int g_handler_calls;
+static void count_then_give_up()
+{
+    if (++g_handler_calls >= 3)
+        std::set_new_handler(nullptr);
+}
+
+NOIPA int new_handler_calls()
+{
+    std::set_new_handler(count_then_give_up);
+    volatile size_t n = static_cast<size_t>(1) << 62;
+    try {
+        char *p = kept(new char[n]);
+        delete[] p;
+    } catch (const std::bad_alloc &) {
+    }
+    return g_handler_calls;
+}
+
 NOIPA void cxx_leak()
 {
     for (int i = 0; i < 10; i++)
@@ -135,6 +156,7 @@ int main()
     std::printf("vector %lu\n", fill_vector());
     std::printf("strings %lu\n", make_strings());
     std::printf("huge new: %s\n", huge_new() ? "std::bad_alloc" : "allocated");
+    std::printf("new handler: %d calls, then std::bad_alloc\n", new_handler_calls());
     cxx_leak();
     return 0;
 }
