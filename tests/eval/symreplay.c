@@ -21,6 +21,7 @@
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,25 @@ static double cpu_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* User and system CPU time of the thread so far, and its minor and major page faults. */
+struct usage {
+    double user_ms, sys_ms;
+    long minflt, majflt;
+};
+
+static struct usage thread_usage(void)
+{
+    struct rusage ru;
+    struct usage u = {0};
+    if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+        u.user_ms = (double)ru.ru_utime.tv_sec * 1e3 + (double)ru.ru_utime.tv_usec / 1e3;
+        u.sys_ms = (double)ru.ru_stime.tv_sec * 1e3 + (double)ru.ru_stime.tv_usec / 1e3;
+        u.minflt = ru.ru_minflt;
+        u.majflt = ru.ru_majflt;
+    }
+    return u;
+}
+
 /* The work measured: open the cache, resolve every address, save, free. */
 __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64_t *offs,
                                              size_t n, const char *cache, int print);
@@ -71,6 +91,7 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64
                                              size_t n, const char *cache, int print)
 {
     double t0 = cpu_ms();
+    struct usage u0 = thread_usage();
     int none = strcmp(cache, "none") == 0;
     struct sym_options so = {NULL, none ? NULL : cache, none, NULL, 0};
     struct symcache_options co = {cache, NULL, "replay", 0, open_sym, &so};
@@ -96,6 +117,10 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64
             "symreplay: %zu addresses, %zu frames, hits %" PRIu64 ", misses %" PRIu64
             ", cus %zu (from cache %zu), %.2f ms CPU\n",
             n, frames, st.hits, st.misses, ss.cus_indexed, ss.cus_from_store, cpu_ms() - t0);
+    struct usage u1 = thread_usage();
+    fprintf(stderr, "symreplay: user %.1f ms, sys %.1f ms, minflt %ld, majflt %ld\n",
+            u1.user_ms - u0.user_ms, u1.sys_ms - u0.sys_ms, u1.minflt - u0.minflt,
+            u1.majflt - u0.majflt);
 }
 
 __attribute__((constructor)) static void symreplay_main(void)
