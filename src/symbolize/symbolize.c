@@ -41,9 +41,14 @@
 /* A module's symbols sorted by address, built on the first ELF symbol question about it:
  * dwfl_module_addrinfo scans the whole table on every call (elfutils 0.188), which made a
  * stripped cc1plus (31,000 .dynsym entries) spend seconds at exit. */
+/* A module's ELF symbols sorted by start; an entry's addresses plus bias are the process's.
+ * e is own (bias 0) when sorted by this run, else the store's table, relative to the
+ * module's start (bias its start; the store keeps it until the symbolizer is closed). */
 struct mod_symtab {
-    struct sym_ent *e;
+    const struct sym_ent *e;
+    struct sym_ent *own;
     size_t n;
+    uint64_t bias;
 };
 
 struct symbolizer {
@@ -208,7 +213,7 @@ void symbolizer_close(struct symbolizer *s)
     dwarf_files_free(s->files);
     hmap_free(&s->alias_map);
     for (size_t i = 0; i < s->nsymtabs; i++)
-        free(s->symtabs[i].e);
+        free(s->symtabs[i].own);
     free(s->symtabs);
     hmap_free(&s->symtab_map);
     free(s->debug_dirs);
@@ -420,15 +425,10 @@ static bool stored_symtab(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
     size_t n;
     if (!s->store.get_symbols ||
         !dwfl_module_info(mod, NULL, &base, NULL, NULL, NULL, NULL, NULL) ||
-        !s->store.get_symbols(s->store.ctx, addr, &v, &n) || !(t->e = malloc(n * sizeof *t->e + 1)))
+        !s->store.get_symbols(s->store.ctx, addr, &v, &n))
         return false;
-    for (size_t i = 0; i < n; i++) {
-        t->e[i] = v[i];
-        t->e[i].lo += base;
-        t->e[i].hi += base;
-        t->e[i].maxhi += base;
-    }
-    t->n = n;
+    /* served in place, not copied: the table is megabytes for a large C++ binary */
+    *t = (struct mod_symtab){v, NULL, n, base};
     return true;
 }
 
@@ -443,7 +443,7 @@ static void store_symtab(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
         !(v = malloc(t->n * sizeof *v + 1)))
         return;
     for (size_t i = 0; i < t->n; i++) {
-        v[i] = t->e[i];
+        v[i] = t->e[i]; /* this run's own table: bias 0 */
         v[i].lo -= base;
         v[i].hi -= base;
         v[i].maxhi -= base;
@@ -459,17 +459,15 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
         return &s->symtabs[idx];
     if (ARRAY_GROW(s->symtabs, s->nsymtabs, s->capsymtabs) < 0)
         return NULL;
-    struct mod_symtab t = {NULL, 0};
+    struct mod_symtab t = {0};
     if (stored_symtab(s, mod, addr, &t)) {
-        if (hmap_intern(&s->symtab_map, &mod, sizeof mod, (uint32_t)s->nsymtabs, &idx) < 0) {
-            free(t.e);
+        if (hmap_intern(&s->symtab_map, &mod, sizeof mod, (uint32_t)s->nsymtabs, &idx) < 0)
             return NULL;
-        }
         s->symtabs[s->nsymtabs++] = t;
         return &s->symtabs[idx];
     }
     int n = dwfl_module_getsymtab(mod);
-    if (n > 1 && !(t.e = malloc((size_t)n * sizeof *t.e)))
+    if (n > 1 && !(t.own = malloc((size_t)n * sizeof *t.own)))
         return NULL;
     for (int i = 1; i < n; i++) {
         GElf_Sym sym;
@@ -481,15 +479,16 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
         if (!name || sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
             type == STT_TLS)
             continue;
-        t.e[t.n++] = (struct sym_ent){value, value + sym.st_size, 0, (uint32_t)i,
+        t.own[t.n++] = (struct sym_ent){value, value + sym.st_size, 0, (uint32_t)i,
                                       (uint8_t)GELF_ST_BIND(sym.st_info), (uint8_t)type, {0}};
     }
-    sort_symbols(t.e, t.n);
+    sort_symbols(t.own, t.n);
     uint64_t maxhi = 0;
     for (size_t i = 0; i < t.n; i++)
-        t.e[i].maxhi = maxhi = t.e[i].hi > maxhi ? t.e[i].hi : maxhi;
+        t.own[i].maxhi = maxhi = t.own[i].hi > maxhi ? t.own[i].hi : maxhi;
+    t.e = t.own;
     if (hmap_intern(&s->symtab_map, &mod, sizeof mod, (uint32_t)s->nsymtabs, &idx) < 0) {
-        free(t.e);
+        free(t.own);
         return NULL;
     }
     s->symtabs[s->nsymtabs++] = t;
@@ -502,6 +501,7 @@ static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mo
 /* Index of the first entry with lo > addr. */
 static size_t symtab_upper(const struct mod_symtab *t, uint64_t addr)
 {
+    addr -= t->bias;
     size_t lo = 0, hi = t->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -543,10 +543,11 @@ static bool better_sym(const struct sym_ent *c, const struct sym_ent *best)
 
 /* The symbol-table entry dwfl_module_addrinfo would name addr with, or NULL: a binary search,
  * then a walk back over the entries whose range may still reach addr. */
-static const struct sym_ent *symtab_find(const struct mod_symtab *t, uint64_t addr)
+static const struct sym_ent *symtab_find(const struct mod_symtab *t, uint64_t pc)
 {
     const struct sym_ent *best = NULL;
-    for (size_t i = symtab_upper(t, addr); i-- > 0;) {
+    uint64_t addr = pc - t->bias; /* in the table's terms */
+    for (size_t i = symtab_upper(t, pc); i-- > 0;) {
         const struct sym_ent *c = &t->e[i];
         if (c->lo != addr && c->maxhi <= addr)
             break;
@@ -575,7 +576,7 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
             name = NULL;
         value = addr - off;
     } else {
-        value = e ? e->lo : 0;
+        value = e ? e->lo + t->bias : 0;
     }
     if (!name || !*name)
         return NULL;
@@ -816,7 +817,7 @@ static const char *public_alias(struct symbolizer *s, Dwfl_Module *mod, uint64_t
     int best_bind = STB_LOCAL;
     bool best_hidden = false;
     /* the entries starting at entry sit just before symtab_upper(entry) */
-    for (size_t j = t ? symtab_upper(t, entry) : 0; j-- > 0 && t->e[j].lo == entry;) {
+    for (size_t j = t ? symtab_upper(t, entry) : 0; j-- > 0 && t->e[j].lo + t->bias == entry;) {
         const struct sym_ent *c = &t->e[j];
         GElf_Sym sym;
         GElf_Addr value;
