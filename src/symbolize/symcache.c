@@ -308,7 +308,7 @@ static size_t pad8(size_t n)
 
 static void free_view(struct sc_view *v)
 {
-    unitcache_file_buf_free(v->buf);
+    free(v->buf);
     free(v->used);
     *v = (struct sc_view){0};
 }
@@ -336,7 +336,7 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
         *why = "too large";
         goto out;
     }
-    if (!(b = unitcache_file_buf(len + 8))) {
+    if (!(b = malloc(len + 8))) {
         *why = "out of memory";
         goto out;
     }
@@ -405,7 +405,7 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
 out:
     if (rc != 1)
         *v = (struct sc_view){0};
-    unitcache_file_buf_free(b);
+    free(b);
     close(fd);
     return rc;
 }

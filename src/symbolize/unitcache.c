@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,34 +95,10 @@ static void free_units(struct uc_unit *v, size_t n)
             free((void *)v[i].fns);
 }
 
-/* The mapping's length is kept in the 16 bytes before what unitcache_file_buf returns. */
-#define FILE_BUF_HEAD 16
-
-void *unitcache_file_buf(size_t n)
-{
-    if (n > SIZE_MAX - FILE_BUF_HEAD)
-        return NULL;
-    size_t len = n + FILE_BUF_HEAD;
-    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                   -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    *(size_t *)m = len;
-    return (char *)m + FILE_BUF_HEAD;
-}
-
-void unitcache_file_buf_free(void *p)
-{
-    if (!p)
-        return;
-    char *m = (char *)p - FILE_BUF_HEAD;
-    munmap(m, *(size_t *)m);
-}
-
 static void free_file(struct uc_file *f)
 {
     free(f->v);
-    unitcache_file_buf_free(f->buf);
+    free(f->buf);
     *f = (struct uc_file){0};
 }
 
@@ -158,7 +133,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
         st.st_size % 8 != 0 || st.st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2)
         goto bad;
     size_t len = (size_t)st.st_size;
-    if (!(b = unitcache_file_buf(len)))
+    if (!(b = malloc(len)))
         goto bad;
     for (size_t got = 0; got < len;) {
         ssize_t r = read(fd, (char *)b + got, len - got);
@@ -175,7 +150,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     }
     if (h->ident != ident) {
         *why = NULL;
-        unitcache_file_buf_free(b);
+        free(b);
         close(fd);
         return -2;
     }
@@ -214,7 +189,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
 bad:
     *f = (struct uc_file){0};
     free(units);
-    unitcache_file_buf_free(b);
+    free(b);
     close(fd);
     return -1;
 }

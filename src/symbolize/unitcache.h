@@ -64,10 +64,4 @@ bool unitcache_dirty(const struct unitcache *u);
  * a temporary file tmp renamed over it. The caller holds the module's lock. Returns 0 or -1. */
 int unitcache_save(struct unitcache *u, const char *tmp);
 
-/* Memory for a file read whole: n bytes, zeroed, 16-byte aligned, its pages already in place
- * (one mmap with MAP_POPULATE, instead of a page fault for every 4 KB as read() fills fresh
- * memory). NULL when it cannot be had. Freed by unitcache_file_buf_free. */
-void *unitcache_file_buf(size_t n);
-void unitcache_file_buf_free(void *p);
-
 #endif
