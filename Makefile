@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # profreg — sampling CPU profiler with regression judging.
 #
 #   make            build build/libprofreg.so and build/profreg

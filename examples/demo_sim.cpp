@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // demo_sim.cpp — the bundled demo workload: a pretend physics step loop whose functions
 // take fixed shares of the CPU (work units 30:25:20:15:10 per frame), so its profile, and
 // its committed baseline, are the same on any machine. Each call lasts tens of milliseconds,

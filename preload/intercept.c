@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* intercept.c — interposed libc/libdl functions (see intercept.h for the list and why).
  *
  * Invariant: each interposer behaves exactly like the function it wraps (same result, same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* intercept.h — the libc and libdl functions libprofreg.so interposes besides pthread_create,
  * and why:
  *   _exit, _Exit              write the profile first (death-test children, fast exits)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memprof.c — the malloc family and C++ operator new/delete, interposed; allocations sampled
  * by bytes (PROFREG_MEMORY=1). See memprof.h for the interface and docs/design.md for why.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memprof.h — sampled allocation profiling inside the profiled process (PROFREG_MEMORY=1).
  *
  * memprof.c interposes the malloc family (malloc, calloc, realloc, free, posix_memalign,

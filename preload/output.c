@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* output.c — the profile's destination, and the exit-time pipeline that fills it:
  * stack table -> raw stacks -> profile_build (libdw symbolizer) -> profile JSON file.
  * Frames inside libprofreg.so itself (the thread start trampoline) are left out. */

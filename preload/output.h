@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* output.h — where the profile goes, and writing it at exit: stack table -> symbolized
  * profile -> JSON file (written to a temporary name and renamed). */
 #ifndef PROFREG_OUTPUT_H

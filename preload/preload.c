@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* preload.c — libprofreg.so's life cycle: start at load, restart in a forked child, stop
  * and write the profile however the process ends: exit or return from main (destructor),
  * _exit/_Exit (interposed), or SIGINT/SIGTERM/SIGHUP/SIGABRT with the default action (a

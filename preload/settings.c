@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* settings.c — PROFREG_* parsing. Pure: no I/O except through the warn callback. */
 #include "settings.h"
 

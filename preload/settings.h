@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* settings.h — the PROFREG_* environment, parsed once at load (README.md lists them).
  * A value that does not parse prints one line naming the variable and keeps the default. */
 #ifndef PROFREG_SETTINGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stacktab.c — open-addressing hash table of stacks in preallocated memory.  [handler]
  *
  * Slot states go EMPTY -> BUSY -> READY, once; the claiming thread fills a BUSY slot and

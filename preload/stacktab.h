@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stacktab.h — preallocated, lock-free table of captured call stacks.
  *
  * Written from the SIGPROF handler of any thread at once (insert is wait-free: atomics,

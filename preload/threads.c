@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threads.c — per-thread sampler registry and the pthread_create interposer.
  *
  * The registry (sampler per slot) is guarded by a mutex and never touched by the signal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threads.h — which threads are sampled: the main thread at load, every thread the program
  * creates with pthread_create (interposed), each with its own timer until it exits; and a
  * fresh start in a forked child. */

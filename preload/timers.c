@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timers.c — per-thread perf events or POSIX timers, and the SIGPROF handler.  [handler]
  *
  * Everything reachable from on_sigprof() is async-signal-safe: the unwinder (unwind.c),

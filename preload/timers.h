@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timers.h — per-thread sampling sources and the SIGPROF handler.
  *
  * Each profiled thread owns one source that sends SIGPROF to that thread only: in CPU mode a

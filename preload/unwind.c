@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind.c — capturing the interrupted stack with libunwind, reading only known memory.  [handler]
  *
  * libunwind's local address space checks an address it is unsure of (every read of unw_step

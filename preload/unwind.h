@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind.h — the interrupted call stack, captured in the SIGPROF handler with libunwind, which
  * reads only memory profreg knows is there and uses no descriptor and no system call of its own.
  *

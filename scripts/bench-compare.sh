@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-compare.sh BUILD_DIR — time and peak memory of `profreg compare` on a large input:
 # 100 runs of 20,000 functions each (generated here, deterministic, never committed), judged
 # with the default --runs 5 and with --runs 100, and `baseline set` over all 100.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-exit.sh BUILD_DIR — what `make bench` measures of profreg's cost at exit on real
 # programs; nothing here is a test.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-memory.sh BUILD_DIR — the memory layer's cost (make bench). Prints a table; nothing here
 # is a test.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-symbolize.sh BUILD_DIR — what `make bench` measures of symbolization; nothing here is a test.
 #
 # 1. Time at exit of one program (a Python interpreter whose libpython carries full DWARF) with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench.sh BUILD_DIR — what `make bench` measures. Prints a table; nothing here is a test.
 #
 # 1. Overhead at 1000 Hz on the 30-frame chain workload: wall time without a profiler, with
@@ -10,7 +11,7 @@
 #    per signal, (profiled - unprofiled) / signals of a profiled run, and the handler's own
 #    cost per sample, (profiled - bare signal) / signals.
 # 1b. The sampling rate and the shares: 5 profiled runs of the chain workload at scale 2
-#    (about 2.5 s of CPU time, the size issue 14 states its target for) with default settings,
+#    (about 2.5 s of CPU time, the size the overhead target is stated for) with default settings,
 #    stacks per CPU second and each leaf's distance from its 50:30:20 truth.
 # 2. Time at exit (stop, symbolize, build, write) for the C++ workload and for a program with a
 #    large binary with full DWARF (a Python interpreter built with -g, when one is found):

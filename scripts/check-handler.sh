@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check-handler.sh — no assert in code that runs in a signal handler (run by make lint).
 # assert() is compiled in everywhere (profreg never defines NDEBUG: the CLI, the tests and the
 # preload's ordinary code check their invariants), but a failing assert prints with stdio and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check-layers.sh — the include rules that keep the link boundaries true (run by make lint):
 #   src/core/       linked into the preload and the CLI: includes core/ only
 #   src/symbolize/  linked into the preload only (libdw): core/ and symbolize/

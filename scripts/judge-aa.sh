@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # judge-aa.sh — the real A/A check of the judge (make judge-aa): profile the demo workload
 # N times (default 20) on this machine with nothing changed, then judge groups of those runs
 # against each other. Every comparison is between identical code, so every flag is a false

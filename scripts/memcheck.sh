@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # memcheck.sh BUILD_DIR — runs the profreg CLI under valgrind on good and broken input; fails
 # on any memory error or definite leak. Exit statuses of profreg itself are not judged here
 # (the Check suites do that), only valgrind's verdict.
@@ -112,7 +113,7 @@ run history "$h" --function '('
 run history append "$h" --executable x --dirty maybe "$tmp/chain.json"
 run history append "$h" --executable x "$tmp/bad.json"
 
-# hostile files and outputs (issue 17): written through to a device, through a link, a FIFO as
+# hostile files and outputs: written through to a device, through a link, a FIFO as
 # input, counts that do not fit, control characters in names, usage errors, compare's outputs
 # all or none
 ln -s "$tmp/linked.svg.target" "$tmp/linked.svg"

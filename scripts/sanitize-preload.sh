@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # sanitize-preload.sh BUILD SAN_BUILD — the preload built with ASan+UBSan
 # (SAN_BUILD/preload/libprofreg.so, make sanitize) inside ordinary programs: a single thread,
 # four threads, deep recursion, stdin/stdout/exit status passed through, fork, many threads,

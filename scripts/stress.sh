@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # stress.sh BUILD — libprofreg.so under stress (make stress; CI runs it after make check).
 #
 # Each scenario runs a workload twice, without and with the preload (sampling at 10 kHz unless

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim.c — see sim.h. */
 #include "sim.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim.h — simulated profiles with known shares, for the judge's tests and `make
  * judge-eval`. Seeded and deterministic: the same seed gives the same profiles everywhere.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h — helpers shared by the Check suites: locating the build, running programs
  * with captured output, temporary directories, and reading profile JSON with jansson. */
 #ifndef PROFREG_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* baseline.c — `profreg baseline set|show|reset`: manage an executable's committed baseline.
  *   set    average the newest runs and write baselines/<exe>/baseline.json
  *   show   print its metadata and functions

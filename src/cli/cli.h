@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h — what every subcommand of the profreg binary shares: exit codes, the one-line
  * error convention, and the subcommand table. One subcommand per file in src/cli/. */
 #ifndef PROFREG_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commands.c — the subcommands of profreg, in the order 'profreg --help' lists them, and its
  * version. */
 #include "cli.h"

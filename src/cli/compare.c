@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* compare.c — `profreg compare`: judge the newest runs of an executable against its baseline
  * (docs/judging.md), print the table, write the comparison report, or set the baseline.
  * Every input is read and validated before anything is written. */

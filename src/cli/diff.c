@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diff.c — `profreg diff`: two sets of runs compared: the functions whose shares moved most,
  * and a differential flame graph (shape from the current runs, colour from the change). */
 #include "stackio.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.c — `profreg export`: the stacks of profiles (or folded stack files) for other
  * tools: folded stacks, pprof, speedscope. */
 #include "stackio.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flamegraph.c — `profreg flamegraph`: the stacks of profiles (or folded stack files) as one
  * self-contained SVG flame graph. */
 #include "stackio.h"

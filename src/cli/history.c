@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* history.c — `profreg history`: append a record of runs to a history file, and print the
  * series per commit with the points where they stepped. */
 #include "cli.h"

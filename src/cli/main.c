@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c — the profreg binary: dispatches to one subcommand per file, git style.
  *   profreg CMD [options]     profreg help [CMD]     profreg CMD --help     profreg --version */
 #include "cli.h"

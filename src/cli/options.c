@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* options.c — what every subcommand's command line goes through: one-line errors, getopt
  * without its own messages, numbers, and the option tables that drive parsing and --help. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* project.c — the project layout shared by compare and baseline: which executable, where its
  * runs, baseline and reports live, loading the newest runs, and writing a baseline.
  *

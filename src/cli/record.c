@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* record.c — `profreg record`: run a command with libprofreg.so preloaded.
  *
  * The command replaces profreg (exec, no fork), so its stdin, stdout, stderr, exit status and

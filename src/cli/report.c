@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c — `profreg report`: the ranked function table of one or more profiles.
  * Several files (the runs of one invocation) are merged before ranking. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stackio.c — what flamegraph, diff and export share: inputs that keep stacks (profile JSON,
  * folded stacks, baselines), one output file, and their common options. */
 #include "stackio.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stackio.h — what flamegraph, diff and export share: reading inputs that keep stacks
  * (profiles, folded stacks, baselines), writing one output file, and their common options. */
 #ifndef PROFREG_CLI_STACKIO_H

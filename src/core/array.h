@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* array.h — growing a malloc'd array by doubling, the one way profreg does it; sorting one
  * that may be empty (with a context: array_sort_r).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fsutil.c — mkdir -p, outputs written whole or not at all (see fsutil.h), inputs that are
  * regular files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fsutil.h — the few file-system operations profreg needs, with errors as values.
  *
  * Outputs. A regular file (or a name that does not exist yet) is written to a file with no

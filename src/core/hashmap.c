@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hashmap.c — open addressing with linear probing, load factor at most 1/2.
  * Invariant: a slot with key == NULL is empty; there are no deletions. */
 #include "core/hashmap.h"

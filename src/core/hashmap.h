@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hashmap.h — open-addressing map from byte strings to 32-bit indices.
  *
  * Used to intern things into arrays (addresses, functions, stacks, strings): the map holds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_write.c — streaming JSON writer with deterministic formatting.
  *
  * Invariant: the output is always valid JSON when jw_finish() returns 0: every string is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_write.h — a small streaming JSON writer with stable formatting.
  *
  * Everything profreg writes (profiles, baselines, reports) goes through this writer, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memory.c — the memory section of a profile: lifetime, counts, and the views that let every
  * command treat one memory metric as an ordinary profile.
  *

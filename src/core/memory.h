@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memory.h — the memory section of a profile: sampled allocations, by call stack.
  *
  * The preload samples allocations by bytes (PROFREG_MEMORY=1, docs/design.md) and estimates,

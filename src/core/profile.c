@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile.c — lifetime, ordering and derived values of struct pr_profile.
  *
  * Invariant kept by profile_sort(): functions[i] is rank i + 1, and every stack frame index

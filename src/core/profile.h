@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile.h — the in-memory profile: functions, sampled stacks, metadata and summary.
  *
  * One struct serves every producer and consumer: the preload builds it from raw stacks

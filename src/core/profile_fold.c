@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile_fold.c — the two ways a profile's functions are folded for judging and display:
  * compiler clones into their base function, and inlined frames into their caller.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile_write.c — struct pr_profile -> profile JSON, keys in a fixed order.
  * Unknown optional values are left out rather than written as null. */
 #include "core/profile_write.h"

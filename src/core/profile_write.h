@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile_write.h — a profile as JSON (the keys and extensions of docs/formats.md).
  * Used by the preload at exit; needs no JSON library. See docs/formats.md. */
 #ifndef PROFREG_PROFILE_WRITE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* utf8.h — decoding UTF-8 one character at a time, for the writers that must not pass on
  * bytes their format forbids (XML, JSON, the terminal) and must cut text between characters. */
 #ifndef PROFREG_UTF8_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debuginfo.c — finding a module's separate debug info on the local disk, the standard way:
  * by build-id under each debug directory (<dir>/.build-id/xx/rest.debug, then the
  * debuginfod client's cache), then by .gnu_debuglink next to the file, in its .debug/

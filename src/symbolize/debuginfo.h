@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debuginfo.h — local search for separate debug info, used as libdwfl's find_debuginfo
  * callback (private to symbolize.c). Never loads libdebuginfod or touches the network. */
 #ifndef PROFREG_DEBUGINFO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dwarf_files.c — declaring files from line program headers, without the line programs.
  *
  * Reads the header at the unit's DW_AT_stmt_list (DWARF 2–5) from the raw .debug_line,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dwarf_files.h — a DIE's declaring file (DW_AT_decl_file) from the file table of its unit's
  * line program header alone. Private to symbolize.c.
  *

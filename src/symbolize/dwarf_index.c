@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dwarf_index.c — innermost-function lookup for one compilation unit, built as addresses ask.
  *
  * Two levels, so that the work follows what was sampled, not the size of the unit:

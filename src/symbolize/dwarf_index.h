@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dwarf_index.h — per-compilation-unit index from code address to the innermost function
  * DIE (a subprogram or an inlined subroutine), and from there outwards through the DIEs the
  * compiler nested it in. Private to symbolize.c.

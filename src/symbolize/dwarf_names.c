@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dwarf_names.c — c++filt-style names of functions and types from DWARF DIEs.
  *
  * DWARF has no parent links, so a DIE's parent is found by descending from its unit through

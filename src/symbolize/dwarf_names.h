@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dwarf_names.h — C++ function names built from DWARF alone, aiming at the text c++filt
  * prints for the function's mangled name. Private to symbolize.c.
  *

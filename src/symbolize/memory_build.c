@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memory_build.c — sampled allocation stacks (return addresses) -> the memory section.
  *
  * The stacks are symbolized by profile_build (so names, inline chains, clone folding and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memory_build.h — sampled allocation stacks (code addresses) -> a profile's memory section.
  *
  * Pure apart from the resolver, as profile_build.h: the preload passes the symbol cache in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile_build.c — from captured addresses to functions with inclusive and self counts.
  *
  * Steps: resolve each distinct lookup address once (inline chains expand into several

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile_build.h — raw sampled stacks (code addresses) -> a profile of functions.
  *
  * Pure apart from the resolver it is given: the preload passes the libdw symbolizer, tests

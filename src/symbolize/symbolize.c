@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize.c — addresses of the running process to functions, with libdwfl.
  *
  * One pass per address, in the manner of eu-stack: find the module, its DWARF scopes at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize.h — code address -> function, inline chain, source file and line (libdw).
  *
  * Works on the running process (the preload calls it at exit). Each lookup address yields

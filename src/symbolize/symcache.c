@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symcache.c — a cache of resolved frames across runs: <cache>/symbols/<build-id>, a binary file
  * mapping a module's file offsets to their inline chains, in front of the libdw symbolizer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symcache.h — the frames of sampled addresses kept across runs, one file per module build-id
  * under <cache>/symbols/, so that later runs of an unchanged binary skip libdw.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unitcache.c — saved function tables of compilation units, one binary file per module
  * (format in unitcache.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unitcache.h — one module's saved function tables of compilation units, kept beside its
  * symbol cache file as <cache>/symbols/<build-id>.units, so that a later run which samples a
  * new address in a unit already seen looks it up without walking the unit's DIEs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* baresig.c — libbaresig.so, for `make bench`: what a sample costs before profreg's handler
  * does anything. Preloaded into a single-threaded workload, it opens the same per-thread perf
  * event as profreg (task clock, 1/PROFREG_FREQUENCY s, default 1000 Hz; the same one-page

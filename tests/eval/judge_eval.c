@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* judge_eval.c — `make judge-eval`: how often the judge cries wolf and how often it catches
  * a real slowdown, on simulated profiles with known shares (tests/sim.h). Seeded: every run
  * prints the same table. The judge is the real one (judge_compare), and the baselines go

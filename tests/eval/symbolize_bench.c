@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize_bench.c — resolves a list of file offsets of one shared object the way the preload
  * does at exit (symcache in front of the libdw symbolizer), for scripts/bench-symbolize.sh.
  *

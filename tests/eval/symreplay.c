@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symreplay.c — preloaded into a program, resolves a fixed list of file offsets of that program's
  * executable the way the preload does at exit (symbol cache in front of the libdw symbolizer),
  * then exits without running the program: the exit work on a large PIE binary, repeatable and

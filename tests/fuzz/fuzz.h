@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.h — what the libFuzzer harnesses share (make fuzz; tests/fuzz/README.md): the input as
  * a NUL-terminated string, a memory stream for what the code under test writes, and oracles on
  * that output. A harness aborts (libFuzzer then saves the input) when an oracle fails. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_baseline.c — the baseline reader; what it accepts, the writer writes and the reader
  * reads back (a baseline refreshed from a file must stay readable). */
 #include "fuzz.h"

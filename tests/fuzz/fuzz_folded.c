@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_folded.c — the folded-stacks reader; what it accepts exports back to folded text that
  * reads again to the same stacks and samples, and draws as a flame graph of well-formed XML
  * text whatever bytes the names hold. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_history.c — the history line reader; what it accepts writes back to a line that reads
  * again. */
 #include "fuzz.h"

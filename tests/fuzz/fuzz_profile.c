@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_profile.c — the profile JSON reader, and what every command does with a profile it read:
  * fold clones and inlined frames, merge (twice: sums must not wrap), the report table (no
  * control character may reach a terminal), the flame graph (well-formed XML text) and the

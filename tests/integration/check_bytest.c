@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_bytest.c — per-test attribution end to end: the bytest_gtest workload (a known split
  * of CPU between its tests, fixed by work counts) profiled under libprofreg.so, report
  * --by-test, the baseline's tests section, compare --by-test on a slowed test (table, report

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_ci.c — scripts/profreg-ci end to end on the demo workload: exit codes (clean,
  * injected regression, failing command, missing baseline, usage errors), the archive and
  * metadata.txt, latest/, JUnit XML checked by a real XML parser, the Markdown summary,

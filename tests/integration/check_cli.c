@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_cli.c — the profreg binary: record passes stdin, stdout, stderr and exit status
  * through and writes a profile; report prints the table; every bad option or input exits 2
  * with one line on stderr; help and version work everywhere. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_clock.c — what drives CPU sampling (PROFREG_CLOCK), run under LD_PRELOAD:
  *  - auto, where the kernel allows perf events (perf_event_paranoid <= 2; skipped, saying so,
  *    elsewhere): metadata.clock "perf_event", at least 800 signals per CPU second at the default

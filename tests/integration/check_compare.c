@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_compare.c — `profreg compare` and `profreg baseline` end to end: set-baseline round
  * trip, --strict, the real fixtures, --current, several executables, fewer runs than asked,
  * reports never overwritten, console goldens, colours, and every bad input (exit 2, one line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_flame_cli.c — `profreg flamegraph`, `diff` and `export` end to end on a real profile
  * of the demo: the SVG parses and holds the demo's functions, bottom-up puts the work
  * functions at the bottom, folded export re-imports to the same text, speedscope and pprof

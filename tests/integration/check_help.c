@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_help.c — every subcommand's --help comes from its option table: for each command of
  * the CLI's own registry (linked in), `profreg CMD --help` and `profreg help CMD` exit 0 and
  * list every option of the table with its letter and value; and every option of every table

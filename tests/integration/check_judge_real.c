@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_judge_real.c — the default judge on real profiles: a small C++ program built in the
  * test's own project directory, profiled under LD_PRELOAD. Its baseline carries spread, self
  * shares, project-relative source paths and the whole-run metrics; the same runs judged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_manycu.c — exit work follows what was sampled: a 301-unit C++ executable (generated
  * and built by tests/workloads/gen_manycu.sh under the build directory) with one unit hot is
  * symbolized by indexing only the units on its stacks, and still names every function, file

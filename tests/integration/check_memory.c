@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_memory.c — the memory layer against known truth: the workloads print what they
  * really allocated ("NAME BYTES COUNT"), and the profile's estimates must match it.
  *

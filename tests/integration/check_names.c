@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_names.c — names in a real profile of tests/workloads/inline_names.cpp (Eigen, a lambda,
  * a .constprop clone, glibc's allocator and qsort), each against an oracle computed now:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_outputs.c — where profreg's outputs land, end to end through the CLI and the preload:
  * a device (a mknod copy of /dev/null, as root) and a FIFO are written through and never
  * replaced, a symbolic link is followed and stays a link, output names of up to NAME_MAX

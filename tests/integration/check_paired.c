@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_paired.c — paired runs, `scripts/profreg-ci --base BASE_EXE` and `profreg compare
  * --base-runs`: a build 1.3x slower in one function is flagged on wall and CPU time with that
  * function named; A/A pairs under a background load that switches on and off flag nothing; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_preload.c — real workloads under LD_PRELOAD=libprofreg.so, asserting what their
  * profiles must say: shares fixed by work counts, demangled names equal to c++filt's,
  * source lines equal to eu-addr2line's, inline frames, recursion, schema and invariants.

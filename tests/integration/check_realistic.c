@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_realistic.c — profreg on realistic programs, through the real CLI (`profreg record`,
  * `profreg compare`): tests/workloads/gtest_sim.cpp (a gtest executable with a fixture, Eigen
  * code inlined into the functions that work, a GCC clone, a recorder thread; CPU shares fixed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_symcache_preload.c — the symbol cache through the preload: a warm run is served from
  * the cache with the cold run's names, files and lines; a binary rebuilt at the same path
  * (another build-id) never gets the old names; PROFREG_CACHE_DIR=none writes nothing, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_torture.c — libprofreg.so never harms the profiled program: fork, exec, every way a
  * process ends, a program that takes SIGPROF over or blocks it, dlopen/dlclose under heavy
  * sampling, many threads, tiny programs, bad settings, parallel processes.
@@ -468,7 +469,7 @@ START_TEST(test_parallel_processes_one_directory)
 }
 END_TEST
 
-/* ---- found by a fault campaign (issue 17) ---------------------------------------------------- */
+/* ---- found by a fault campaign --------------------------------------------------------------- */
 
 START_TEST(test_no_descriptor_in_the_programs_numbers)
 {

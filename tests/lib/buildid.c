@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buildid.c — built into libbuildid.so whose DWARF lives only in a .debug file named after
  * its build-id (<debugroot>/.build-id/xx/rest.debug). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debuglink.c — built into libdebuglink.so whose DWARF lives in a separate file found
  * through .gnu_debuglink (the library itself is stripped of debug info). */
 #include <stdint.h>

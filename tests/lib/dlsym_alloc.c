@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dlsym_alloc.c — a dlsym that allocates, as older glibc's did (its error buffers) and as a
  * sanitizer or another preload may: preloaded after libprofreg.so, it makes profreg's lookup of
  * the real allocator allocate while that lookup is under way, so that the bootstrap arena

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* noperf.c — runs a command where perf_event_open fails with EACCES, as under a container's
  * seccomp profile or perf_event_paranoid 3: a seccomp filter installed before exec.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plugin.c — libplugin.so, loaded and unloaded by the torture workload: its function must
  * still be named in the profile after dlclose. */
 #include "burn.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """png_pixels.py — reads a PNG screenshot (8-bit RGB or RGBA, non-interlaced, as headless
 Chromium writes them) into a pixel lookup, for the rendering checks; standard library only.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* static_hello.c — linked statically: LD_PRELOAD cannot apply to it. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stripped.c — built into libstripped.so with no debug info and a stripped symbol table:
  * an exported function is known only by its dynamic symbol, a static one not at all. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_baseline.c — the baseline file: stable bytes (key order, indent, one line per
  * function, rounding, trailing newline), round trips, which functions are kept, the old
  * tool's baselines, every kind of broken input, and the ISO timestamps it carries. */

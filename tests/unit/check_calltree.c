@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_calltree.c — a baseline keeps its runs' stacks as their merged call tree: exactly
  * (nothing cut) for small runs; for a model of a large gtest suite within the byte budget
  * with at most 1 % of the samples in [other] nodes, every kept node keeping its total; the
@@ -21,7 +22,7 @@
 
 /* ---- a model of a large gtest suite ------------------------------------------------------ */
 
-/* The shape of the suite that issue 12 measured (741 tests, Eigen/qhull templates): every
+/* The shape of a real gtest suite measured (741 tests, Eigen/qhull templates): every
  * stack starts with the same 15 runner frames (main, RUN_ALL_TESTS, ..., TestBody's
  * callers), then one of 741 test bodies, then a walk of 2 to 12 frames through a library
  * call graph of templates; all names about 200 characters. `nstacks` distinct stacks (grown
@@ -398,7 +399,7 @@ static double check_large_suite(size_t nstacks)
             "(a flat list within 640 KB: %.1f %% in [other stacks])\n",
             b.avg.nfunctions, b.avg.nstacks, (unsigned long long)st.samples, st.tree_nodes,
             st.written_nodes, len, st.bytes, 100 * other_share, 100 * (1 - flat_kept));
-    /* the model is as hard as the suite of issue 12: a flat list would lose a lot */
+    /* the model is as hard as that real suite: a flat list would lose a lot */
     ck_assert_uint_ge(b.avg.nstacks, 20000);
     ck_assert_uint_ge(b.avg.nfunctions, 2000);
     ck_assert_double_lt(flat_kept, 0.8);
@@ -435,7 +436,7 @@ static double check_large_suite(size_t nstacks)
     return other_share;
 }
 
-/* The suite of issue 12 as modelled (30,000 stacks generated, about 28,000 distinct in five
+/* That real suite as modelled (30,000 stacks generated, about 28,000 distinct in five
  * runs): the whole baseline within 1 MB, at most 1 % of the samples in [other]. */
 START_TEST(test_large_suite_budget)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_dwarf_files.c — declaring files read from line program headers against libdw's
  * dwarf_decl_file (which decodes the whole line program): every DIE with DW_AT_decl_file in
  * real binaries gets the same name, for DWARF 5 (gcc 12's default), DWARF 4 (a -gdwarf-4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_dwarf_index.c — the per-CU function index against libdw's own enumeration: for every
  * out-of-line function of a real binary (dwarf_getfuncs), the innermost entry at its entry
  * address leads, through its parents, to that function; its end address does not (unless

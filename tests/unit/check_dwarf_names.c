@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_dwarf_names.c — C++ names built from DWARF alone, against the demangler: every function
  * of a real C++ binary that does have a DW_AT_linkage_name is named again without it (scopes,
  * template arguments, parameter types, cv-qualifiers, return types of templates) and compared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_filter.c — the judge's function filters: where a C++ name's qualified part starts,
  * namespace prefixes (also after a return type), project paths, regular expressions, and the
  * Instruments workflow's project-only export reproduced from its full export. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_flame.c — flame graphs and exports on profiles with known stacks: the call tree
  * (top-down and bottom-up), the SVG (well-formed, one rect per frame with the width its
  * samples give, the markup the script needs), the differential colouring, folded stacks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_fsutil.c — mkdir -p and atomic writes: no partial files, no temporary files left
  * (not even by a process killed while writing), no_replace never touches an existing file;
  * devices and FIFOs are written through and never replaced, symbolic links are followed to

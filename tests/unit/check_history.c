@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_history.c — history lines and change points: a record written and read back; broken
  * lines refused with a reason (truncated, wrong types, missing keys); change points of
  * generated series with noise: one step and two steps found at the indices they were put at,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_json_parse.c — profreg's JSON parser against jansson, the oracle: the same texts
  * accepted and rejected (hand-picked edge cases, the real fixtures, and tens of thousands of
  * seeded random mutations), the same values when accepted, and numbers bit-identical to

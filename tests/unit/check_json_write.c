@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_json_write.c — the JSON writer: escaping, number formatting, layout, errors. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_judge.c — the Instruments workflow's rules, each against a hand-computed case: averaging
  * over the runs a function appears in, the top-N cut on both sides, the threshold boundary, a zero
  * baseline, new hotspots, disappeared functions, ties. */

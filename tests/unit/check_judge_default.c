@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_judge_default.c — the noise-aware default judge: each of its three gates (relative
  * threshold, absolute min-delta, significance) decides a case on its own; noise that the
  * old rules flag and a real slowdown both rules flag (simulated, fixed seeds); baseline

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_memory_model.c — the memory section: built from raw allocation stacks (a resolver
  * table, so every expected figure follows from the stacks given), written and read back,
  * refused when broken (one line naming the key), seen one metric at a time (memory_view) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_pprof.c — the pprof export decoded by two independent decoders: `protoc
  * --decode_raw` (Debian's protobuf-compiler) and a stdlib-only Python wire parser that
  * follows profile.proto's field numbers; sample totals, periods, names, locations and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_profile_build.c — raw stacks -> functions: PC-1 lookups, one resolution per address,
  * inline expansion, inclusive once per stack, self = leaf, merging, unique names, sorting,
  * and the profile model's sort and merge. The resolver is a table, so every expected count

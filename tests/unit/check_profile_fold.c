@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_profile_fold.c — clone names folded into their base function (name_fold_clones,
  * profile_fold_clones) and inlined frames folded into their caller (profile_fold_inlines):
  * the suffixes GCC and LLVM add, names that only look like clones, merged counts, stacks that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_profile_read.c — reading profiles: the Instruments workflow's real files, round trips of our
  * own writer, and every kind of broken input (one message naming the file and the problem,
  * nothing half-read). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_render.c — terminal conventions and the report table: colour decision, middle
  * shortening of long names, escaping what a terminal (or Markdown) would act on, table content
  * and hotspot choice. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_settings.c — PROFREG_* parsing: defaults, valid values, and every kind of bad value
  * (one warning naming the variable, default kept). */
 #include "testutil.h"

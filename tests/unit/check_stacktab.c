@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_stacktab.c — the lock-free stack table: merging, capacity limits, lost samples,
  * concurrent inserts from several threads, reset, an insert stopped halfway. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_stats.c — the judge's statistics against values computed by hand or tabulated:
  * binomial tails as exact fractions, Student's t critical values, Welch's degrees of freedom,
  * Welford against the two-pass formula. */

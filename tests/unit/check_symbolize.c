@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_symbolize.c — libdw symbolization of this very process: names, declaration lines,
  * inline chains, C++ demangling identical to c++filt, separate debug info (build-id and
  * .gnu_debuglink), modules without any symbols, addresses outside every module. */

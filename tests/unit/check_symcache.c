@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_symcache.c — the symbol cache in this very process: a second run is served whole
  * without opening the symbolizer and gives the same frames; corrupt, truncated and stale files
  * are never served (corrupt ones with one line on stderr) and are rewritten; eight processes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_testattr.c — per-test attribution: recognition on frame names taken from real gtest
  * 1.12, Google Benchmark 1.7 (Debian, library without symbols) and Catch2 2.13 binaries
  * profiled with libprofreg.so; broken input; the accumulator over runs; the baseline round

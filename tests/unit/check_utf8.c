@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_utf8.c — the UTF-8 decoder against every kind of invalid sequence (stray continuation
  * bytes, truncated, overlong, surrogates, past U+10FFFF), cutting between characters, and
  * counting characters as xml_text writes them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_xml.c — escaped XML text: the five special characters, control characters, the
  * character limit (never cutting a character), newlines kept or replaced, what is not UTF-8
  * and the non-characters U+FFFE/U+FFFF replaced, and the result parsed back by real XML

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // alloc_cxx.cpp — C++ allocation for the memory layer's tests: every operator new and delete,
 // containers, std::string, a static object that allocates before main and after it, a
 // failing new caught as std::bad_alloc, and a leak. Functions print what they really

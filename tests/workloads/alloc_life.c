@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc_life.c — allocations at every stage of a process's life, for the memory layer's tests.
  * Every allocation is of ALLOC_SIZE bytes (at PROFREG_MEMORY_RATE=1 each is sampled with
  * probability 1 - exp(-4096): the estimates are then exact), and each function prints what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc_shares.c — allocations with known truth, for the memory layer's tests.
  *
  *   alloc_shares shares MIB   four threads; alloc_60, alloc_30 and alloc_10 allocate 60:30:10 %

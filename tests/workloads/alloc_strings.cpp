@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // alloc_strings.cpp — an allocation-heavy loop: containers of small strings built and freed
 // (make bench: the memory layer's overhead). `alloc_strings [ROUNDS]` prints a checksum.
 //

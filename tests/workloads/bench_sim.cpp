@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bench_sim.cpp — a Google Benchmark executable with fixed work ratios, for profiling a real
 // benchmark runner (libbenchmark.so from Debian's libbenchmark-dev).
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* burn.h — a fixed amount of CPU work per unit, the same instructions wherever it is used.
  *
  * BURN is a macro, not an inline function, so that it never shows up as an inlined frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bytest_gtest.cpp — a gtest executable whose per-test CPU split is fixed by work counts, for
 // the per-test attribution test (tests/integration/check_bytest.c). Linked against Debian's
 // libgtest (libgtest-dev). Work units (burn.h), times the scale from BYTEST_SCALE (default 1):

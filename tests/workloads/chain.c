@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chain.c — three leaves burning 50:30:20 at the bottom of a 30-frame call chain.
  * Each leaf call lasts tens of milliseconds, so tick-based sampling counts it closely
  * (the error is at most one tick per call boundary). */

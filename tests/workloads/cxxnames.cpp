@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // cxxnames.cpp — C++ functions whose names test demangling: a namespace, a class template,
 // an operator, a lambda, a virtual call through a base pointer, an overload on a std type.
 // Every function in namespace wl burns CPU, so every one must appear in the profile.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo_exit.c — copies stdin to stdout upper-cased, burns a little, exits with argv[1].
  * Proves that the preload changes neither output nor exit status. */
 #include "burn.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // exceptions.cpp — C++ exceptions thrown through 30 frames of work, 300 times in each of two
 // threads, while samples arrive: every one must be caught where it should be (for the stress
 // target: the unwinder of the exceptions and profreg's handler share the loader's module list).

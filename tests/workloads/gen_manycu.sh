@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gen_manycu.sh DIR [N] — writes and builds DIR/manycu: one C++ executable of N (default 300)
 # compilation units at -O2 -g, each with its own templates, for check_manycu. `manycu K SECS`
 # burns about SECS seconds of CPU in unit K's code only; every other unit runs for a moment.

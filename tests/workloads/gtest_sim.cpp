@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // gtest_sim.cpp — a realistic gtest executable for profiling: 32 tests in 11 suites (plain,
 // fixture, parameterized and typed tests), a fixture with a real SetUp(), Eigen code inlined
 // into the functions that do the work, a function GCC clones (`sim::hull_volume(...) [clone

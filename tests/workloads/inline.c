@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* inline.c — all work happens in a function forced inline into two callers (60:40). */
 #include "burn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // inline_names.cpp — C++ code whose hot frames are inlined functions with long qualified
 // names: Eigen expression templates and SSE intrinsics, a lambda inlined into a member
 // function template, a function GCC clones (.constprop) for a constant argument, and glibc's

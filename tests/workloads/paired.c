@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* paired.c — two functions with fixed work: steady_part 500 units and changed_part
  * CHANGED_UNITS (default 100). The Makefile also builds paired_slow with 280: the whole run
  * 1.3x slower, all of it in changed_part (its share 16.7 % -> 35.9 %), for the paired-runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* recursion.c — direct recursion 40 deep, and mutual recursion, burning at the bottom.
  * Each call does work after the recursive call, so GCC cannot turn the recursion into a
  * loop (it does for `return f(n - 1) + 1`). */

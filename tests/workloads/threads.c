@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threads.c — four threads, each in its own function, with work 40:30:20:10. */
 #include "burn.h"
 

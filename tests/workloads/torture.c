@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* torture.c — programs that fork, exec, end in every way, take SIGPROF over, block it,
  * load and unload libraries, create many threads: the cases profreg must survive.
  *

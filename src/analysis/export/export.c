@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.c — folded stacks (write and read) and speedscope's JSON. pprof is in
  * export_pprof.c. Hand-written: both formats are a few lines of text or JSON. */
 #include "analysis/export/export.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.h — a profile in the formats other tools read: FlameGraph's folded stacks, pprof's
  * gzip-compressed profile.proto (go tool pprof, Grafana Pyroscope), speedscope's JSON. Each
  * writer needs the profile's stacks (profiles of the Instruments workflow have none). */

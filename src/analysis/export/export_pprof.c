@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_pprof.c — a profile as pprof's profile.proto (perftools.profiles.Profile),
  * gzip-compressed: what `go tool pprof` and Grafana Pyroscope read.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* filter.c — see filter.h. */
 #include "analysis/judge/filter.h"
 

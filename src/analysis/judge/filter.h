@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* filter.h — which functions the judge looks at: --include/--exclude regular expressions,
  * --prefix namespaces, and --project-only (source under the project root). Pure: the
  * caller resolves the project root; no file system access here. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* judge.c — matching current against baseline, and the verdict rules (averaging runs is
  * average.c).
  *

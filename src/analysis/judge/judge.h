@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* judge.h — the verdict rules: pure logic, no I/O.
  *
  * Everything that decides PASS or REGRESSION lives in judge.c: which functions are tracked,

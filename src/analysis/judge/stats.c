@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.c — see stats.h. The incomplete beta function follows the continued fraction of
  * Numerical Recipes (modified Lentz), accurate to about 1e-12 relative here. */
 #include "analysis/judge/stats.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.h — the statistics the noise-aware judge needs: running mean and standard
  * deviation, the median, Student's t distribution, and one-sided tests for "current is
  * larger than baseline" (Welch's t-test over per-run values; a conditional binomial test on

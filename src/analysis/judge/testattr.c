@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testattr.c — per-test attribution from frame names (see testattr.h), averaging over runs,
  * and judging test times. The rules are in docs/formats.md ("Per-test attribution").
  *

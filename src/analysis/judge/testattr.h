@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testattr.h — per-test attribution: which gtest, Google Benchmark or Catch2 test each sampled
  * stack belongs to, from the frame names alone (no recompilation), per-test shares and CPU
  * milliseconds averaged over runs, and judging each test's time against a baseline.

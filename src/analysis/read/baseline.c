@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* baseline.c — reading (validated) and writing (stable formatting) baseline JSON.
  *
  * Invariant: the writer's output depends only on the struct (no clock, no environment),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* baseline.h — the baseline file: averaged runs committed under baselines/<exe>/.
  *
  * The keys the Instruments workflow reads (metadata.runs_averaged, executable,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gitinfo.c — runs `git rev-parse HEAD` and `git status --porcelain` in a directory.
  * git's stderr is discarded; a missing git or a directory outside a repository is normal. */
 #include "analysis/read/gitinfo.h"

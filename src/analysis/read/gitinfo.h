@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gitinfo.h — which git commit a directory's working tree is at, for baseline metadata. */
 #ifndef PROFREG_GITINFO_H
 #define PROFREG_GITINFO_H

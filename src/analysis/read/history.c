@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* history.c — history lines (one JSON object per CI invocation) and change points.
  * Invariant: a record's strings are owned by it; a line holds no newline but its last byte. */
 #include "analysis/read/history.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* history.h — performance history across commits: one JSON line per CI invocation (what
  * `profreg-ci --history FILE` appends with `profreg history append`), read back into series,
  * and the points where a series stepped. Format: docs/formats.md#history-lines. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_parse.c — strict recursive-descent JSON parser into a flat tree (see json_parse.h).
  *
  * Invariant: it accepts a document exactly when jansson (json_loadb with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_parse.h — a fast, strict JSON parser into a flat, read-only tree.
  *
  * Why it exists: jansson builds a hash table per object and allocates per value; on profile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_read.c — parse with json_parse.c, word syntax errors with jansson, and typed field
  * access with one-line errors. */
 #include "analysis/read/json_read.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_read.h — loading and checking JSON documents, with one-line errors.
  *
  * Shared by the validating readers (profile_read.c, baseline.c). Documents are parsed by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile_read.c — validating reader for profile JSON (json_parse.h, jansson's messages).
  *
  * Required: summary.total_samples and top_functions[] with name, samples, percentage.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile_read.h — profile JSON -> struct pr_profile, validated (CLI only; uses jansson).
  *
  * Reads both profreg's profiles and the Instruments workflow's (parse-profile.py). Every problem is

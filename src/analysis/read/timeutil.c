@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timeutil.c — ISO-8601 parsing and formatting in UTC, without the locale or TZ. */
 #include "analysis/read/timeutil.h"
 

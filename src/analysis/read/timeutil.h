@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timeutil.h — the timestamps profreg reads and writes: ISO-8601 UTC in JSON, and the
  * compact YYYYmmdd_HHMMSS stamp in file names (UTC, so a name sort is chronological). */
 #ifndef PROFREG_TIMEUTIL_H

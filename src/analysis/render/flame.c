@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flame.c — see flame.h. */
 #include "analysis/render/flame.h"
 

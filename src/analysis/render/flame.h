@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flame.h — the call tree behind flame graphs: every distinct path of function names from
  * the root, with the weighted samples in it (total) and ending in it (self). Built from a
  * profile's stacks; children ordered by name, as FlameGraph orders them, so that the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_compare.c — the console report of `profreg compare`. Output only; no decisions. */
 #include "analysis/render/render_compare.h"
 

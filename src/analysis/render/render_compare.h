@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_compare.h — what `profreg compare` prints and writes from a judgement: the console
  * table and the comparison report JSON (docs/formats.md). Renderers decide nothing; every
  * verdict comes from judge.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_flame.c — see render_flame.h. The layout follows FlameGraph: x by cumulative
  * samples of earlier siblings (children in name order), one row per depth; the embedded
  * script re-lays frames out on zoom and re-truncates their names. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_flame.h — flame graphs as one self-contained SVG: no network, no external files.
  * Behaves like Brendan Gregg's FlameGraph: frames sized by samples, hover for name, samples
  * and share, click to zoom (Reset Zoom to undo), search by regular expression (the Search

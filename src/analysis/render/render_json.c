@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_json.c — the comparison report JSON (docs/formats.md) with stable formatting. */
 #include "core/json_write.h"
 #include "analysis/render/render_compare.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_junit.c — the comparison as JUnit XML. Output only; every verdict is the judge's. */
 #include "analysis/render/render_compare.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_markdown.c — the comparison as a Markdown summary (GitHub step summaries, merge
  * request comments). Output only; every verdict is the judge's. */
 #include "analysis/render/render_compare.h"

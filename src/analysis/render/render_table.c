@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_table.c — text rendering of a profile as a ranked table. No I/O besides out. */
 #include "analysis/render/render_table.h"
 #include "analysis/read/region.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_table.h — the ranked function table that `profreg report` prints. */
 #ifndef PROFREG_RENDER_TABLE_H
 #define PROFREG_RENDER_TABLE_H

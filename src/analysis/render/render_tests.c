@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_tests.c — per-test attribution as text (console tables, report JSON section,
  * Markdown). Output only: recognition and verdicts are testattr.c's. */
 #include "analysis/render/render_tests.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_tests.h — per-test attribution as text: `profreg report --by-test`, the test table
  * of `profreg compare --by-test`, and its sections in the report JSON and Markdown summary.
  * Output only; recognition and verdicts come from testattr.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* term.c — colour decision, terminal width, escaping, middle-shortening of long names. */
 #include "analysis/render/term.h"
 

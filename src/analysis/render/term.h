@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* term.h — terminal conventions shared by every renderer: colours (README.md, "Judging
  * runs"), width, shortening long C++ names in the middle so namespace and method both stay
  * visible, and escaping what a terminal would act on.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xml.h — text for XML documents (the SVG flame graphs, JUnit reports). */
 #ifndef PROFREG_XML_H
 #define PROFREG_XML_H
