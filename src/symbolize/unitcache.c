@@ -50,6 +50,7 @@ struct uc_file {
     size_t nwhere;
     const struct sym_symbol *syms;
     size_t nsyms;
+    struct stat st; /* the file's identity when read (device, inode, size, mtime) */
 };
 
 struct unitcache {
@@ -60,6 +61,7 @@ struct unitcache {
     bool rewrite;        /* the file exists and cannot serve: replace it */
     size_t cap;
     size_t nfresh;
+    bool replaced; /* a unit of the file was built again by this run (its ranges changed) */
     struct sym_symbol *syms; /* this run's symbols, when the file had none */
     size_t nsyms;
 };
@@ -182,6 +184,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     f->syms = (const struct sym_symbol *)(f->where + f->nwhere);
     f->nsyms = h->nsyms;
     close(fd);
+    f->st = st;
     f->buf = b;
     f->v = units;
     f->n = h->nunits;
@@ -294,6 +297,7 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
     struct uc_unit *slot;
     if (i >= 0) {
         slot = &u->file.v[i];
+        u->replaced |= !slot->fresh;
         u->nfresh += !slot->fresh;
         free_units(slot, 1);
     } else {
@@ -336,54 +340,154 @@ static int cmp_where(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The file's bytes for the units of v (only the used ones with used_only) and the symbols. */
-static uint64_t *format_units(const struct unitcache *u, const struct uc_unit *v, size_t n,
-                              bool used_only, const struct sym_symbol *syms, size_t nsyms,
-                              size_t *len)
+/* A file written through a small buffer, its hash kept word by word (unitcache_hash without
+ * holding the whole file: a 2 MB buffer was some 500 page faults of fresh heap per save). */
+struct uc_out {
+    int fd;
+    bool ok;
+    uint64_t h;
+    size_t n;
+    uint64_t buf[4096];
+};
+
+static void out_flush(struct uc_out *o, const void *p, size_t len)
 {
-    *len = file_size(v, n, used_only, nsyms);
-    uint64_t *b = calloc(1, *len);
-    if (!b)
-        return NULL;
-    struct uc_head *h = (struct uc_head *)b;
-    memcpy(h->magic, UNITCACHE_MAGIC, sizeof h->magic);
-    h->ident = u->ident;
-    h->nsyms = nsyms;
+    for (size_t off = 0; o->ok && off < len;) {
+        ssize_t w = write(o->fd, (const char *)p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        o->ok = w > 0;
+        off += o->ok ? (size_t)w : 0;
+    }
+}
+
+static void out_hash(struct uc_out *o, const uint64_t *w, size_t nwords)
+{
+    uint64_t h = o->h;
+    for (size_t i = 0; i < nwords; i++) {
+        h ^= w[i];
+        h *= 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    o->h = h;
+}
+
+/* Appends nwords words (hashed). */
+static void out_words(struct uc_out *o, const void *p, size_t nwords)
+{
+    const uint64_t *w = p;
+    out_hash(o, w, nwords);
+    size_t room = sizeof o->buf / 8;
+    if (nwords >= room) { /* large: straight from where it is */
+        out_flush(o, o->buf, o->n * 8);
+        o->n = 0;
+        out_flush(o, w, nwords * 8);
+        return;
+    }
+    if (o->n + nwords > room) {
+        out_flush(o, o->buf, o->n * 8);
+        o->n = 0;
+    }
+    memcpy(o->buf + o->n, w, nwords * 8);
+    o->n += nwords;
+}
+
+/* Appends the hash of every word so far and writes what is left. */
+static void out_end(struct uc_out *o)
+{
+    uint64_t h = o->h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    out_words(o, &h, 1);
+    out_flush(o, o->buf, o->n * 8);
+}
+
+/* Writes the file for the units of v (only the used ones with used_only) and the symbols.
+ * The ranges come sorted from the file's own (fwhere, when no unit of it was built again)
+ * merged with those of the units this run built, else all of them sorted afresh. */
+static bool write_units_to(const struct unitcache *u, int fd, const struct uc_unit *v, size_t n,
+                           bool used_only, const struct uc_where *fwhere, size_t nfwhere,
+                           const struct sym_symbol *syms, size_t nsyms)
+{
+    struct uc_out *o = malloc(sizeof *o);
+    if (!o)
+        return false;
+    o->fd = fd;
+    o->ok = true;
+    o->h = 0xcbf29ce484222325ULL;
+    o->n = 0;
+    struct uc_head h = {.ident = u->ident, .nsyms = nsyms};
+    memcpy(h.magic, UNITCACHE_MAGIC, sizeof h.magic);
+    size_t nwhere = 0;
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used) {
-            h->nunits++;
-            h->nfns += v[i].n;
+            h.nunits++;
+            h.nfns += v[i].n;
+            if (!fwhere || v[i].fresh)
+                nwhere += v[i].n;
         }
-    struct uc_rec *r = (struct uc_rec *)(h + 1);
-    struct sym_unit_fn *fns = (struct sym_unit_fn *)(r + h->nunits);
-    struct uc_where *where = (struct uc_where *)(fns + h->nfns);
-    uint64_t first = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (used_only && !v[i].used)
-            continue;
-        *r++ = (struct uc_rec){v[i].cu_off, v[i].n, v[i].deep, first};
-        for (size_t k = 0; k < v[i].n; k++) {
-            fns[first + k] = v[i].fns[k];
-            where[first + k] = (struct uc_where){v[i].fns[k].lo, v[i].fns[k].hi, v[i].cu_off};
-        }
-        first += v[i].n;
+    struct uc_where *where = malloc((nwhere ? nwhere : 1) * sizeof *where);
+    if (!where) {
+        free(o);
+        return false;
     }
-    array_sort(where, h->nfns, sizeof *where, cmp_where);
-    if (nsyms)
-        memcpy(where + h->nfns, syms, nsyms * sizeof *syms);
-    b[*len / 8 - 1] = unitcache_hash(b, *len / 8 - 1);
-    return b;
+    nwhere = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((!used_only || v[i].used) && (!fwhere || v[i].fresh))
+            for (size_t k = 0; k < v[i].n; k++)
+                where[nwhere++] = (struct uc_where){v[i].fns[k].lo, v[i].fns[k].hi, v[i].cu_off};
+    array_sort(where, nwhere, sizeof *where, cmp_where);
+    out_words(o, &h, sizeof h / 8);
+    uint64_t first = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!used_only || v[i].used) {
+            struct uc_rec r = {v[i].cu_off, v[i].n, v[i].deep, first};
+            out_words(o, &r, sizeof r / 8);
+            first += v[i].n;
+        }
+    for (size_t i = 0; i < n; i++)
+        if (!used_only || v[i].used)
+            out_words(o, v[i].fns, v[i].n * sizeof *v[i].fns / 8);
+    size_t a = 0, b = 0, nf = fwhere ? nfwhere : 0;
+    while (a < nf || b < nwhere) {
+        if (b == nwhere || (a < nf && fwhere[a].lo <= where[b].lo)) {
+            size_t e = a + 1; /* the run of the file's ranges before the next new one */
+            while (e < nf && (b == nwhere || fwhere[e].lo <= where[b].lo))
+                e++;
+            out_words(o, fwhere + a, (e - a) * sizeof *fwhere / 8);
+            a = e;
+        } else {
+            out_words(o, where + b++, sizeof *where / 8);
+        }
+    }
+    out_words(o, syms, nsyms * sizeof *syms / 8);
+    out_end(o);
+    bool ok = o->ok;
+    free(where);
+    free(o);
+    return ok;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 int unitcache_save(struct unitcache *u, const char *tmp)
 {
-    /* the file as other writers left it, and this run's units over it */
-    struct uc_file disk;
+    /* the file as other writers left it, and this run's units over it; when it is still the
+     * file this run read (files are replaced by rename, so the same inode, size and mtime),
+     * this run's units already hold it */
+    struct uc_file disk = {0};
     const char *why;
-    read_units(u->path, u->ident, &disk, &why);
+    struct stat st;
+    bool mine = u->file.buf && stat(u->path, &st) == 0 && same_file(&st, &u->file.st);
+    if (!mine)
+        read_units(u->path, u->ident, &disk, &why);
     struct uc_unit *all = malloc((disk.n + u->file.n + 1) * sizeof *all);
     int rc = -1;
-    uint64_t *out = NULL;
     if (!all)
         goto done;
     size_t n = 0, i = 0, k = 0;
@@ -398,30 +502,23 @@ int unitcache_save(struct unitcache *u, const char *tmp)
     }
     const struct sym_symbol *syms = disk.nsyms ? disk.syms : u->syms ? u->syms : u->file.syms;
     size_t nsyms = disk.nsyms ? disk.nsyms : u->syms ? u->nsyms : u->file.nsyms;
-    size_t len;
     bool over = file_size(all, n, false, nsyms) > UNITCACHE_MAX_FILE_BYTES;
     if (over && file_size(all, n, true, nsyms) > UNITCACHE_MAX_FILE_BYTES)
         nsyms = 0; /* a symbol table too large to keep */
-    if (!(out = format_units(u, all, n, over, syms, nsyms, &len)))
-        goto done;
+    /* the ranges of the file read are sorted already: merged with the new ones unless some
+     * of them belong to a unit built again or only the used units are kept */
+    bool merge = mine && !u->replaced && !over;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
         goto done;
-    bool ok = true;
-    for (size_t off = 0; ok && off < len;) {
-        ssize_t w = write(fd, (char *)out + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        off += ok ? (size_t)w : 0;
-    }
+    bool ok = write_units_to(u, fd, all, n, over, merge ? u->file.where : NULL,
+                             merge ? u->file.nwhere : 0, syms, nsyms);
     ok &= close(fd) == 0;
     if (ok && rename(tmp, u->path) == 0)
         rc = 0;
     else
         unlink(tmp);
 done:
-    free(out);
     free(all);
     free_file(&disk);
     return rc;
