@@ -75,6 +75,7 @@ struct sc_view {
     const char *strs;
     size_t strbytes;
     uint8_t *used; /* per record: looked up by this run (allocated on the first) */
+    struct stat st; /* the file's identity when read (device, inode, size, mtime) */
 };
 
 /* A range resolved by this run, not in the file yet: the file offsets [offset, offset + len)
@@ -400,6 +401,7 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
             f->path > v->strbytes || f->module > v->strbytes || f->inlined > 1)
             goto out;
     }
+    v->st = sb;
     v->buf = b;
     b = NULL;
     rc = 1;
@@ -812,6 +814,24 @@ static int blob_grow(struct blob *b)
     return 0;
 }
 
+/* Room for bytes of strings and nstrs strings without growing: the strings of a file read
+ * and this run's new ones are known before writing (doubling from small took copies and a
+ * rehash per step, a fifth of the page faults of a run's save). */
+static int blob_reserve(struct blob *b, size_t bytes, size_t nstrs)
+{
+    size_t n = 1024;
+    while (n < 2 * (nstrs + 1))
+        n *= 2;
+    if (!(b->buf = malloc(bytes)) || !(b->slots = calloc(n, sizeof *b->slots))) {
+        free(b->buf);
+        *b = (struct blob){0};
+        return -1;
+    }
+    b->cap = bytes;
+    b->nslots = n;
+    return 0;
+}
+
 /* The reference (offset + 1) of s in b, added when new; 0 for NULL; UINT32_MAX when out of
  * memory. */
 static uint32_t blob_ref(struct blob *b, const char *s)
@@ -919,24 +939,57 @@ static struct sc_out *merge_records(const struct sc_module *m, const struct sc_v
     return out;
 }
 
-/* The whole file for these records in memory (8-byte aligned, malloc'd), or NULL; stops
- * before the record that would take it past SYMCACHE_MAX_FILE_BYTES when bounded. */
-static uint64_t *format_file(const struct sc_module *m, const struct sc_view *disk,
-                             const struct sc_out *recs, size_t nrecs, bool seeded, bool bounded,
-                             size_t *len)
+/* A file being written, in its parts: records, frames, strings. */
+struct sc_parts {
+    struct sc_rec *rv;
+    size_t nr;
+    struct sc_frec *fv;
+    size_t nf;
+    struct blob b;
+    size_t len; /* of the whole file */
+};
+
+static void free_parts(struct sc_parts *p)
 {
-    struct blob b = {0};
-    struct sc_rec *rv = malloc((nrecs + 1) * sizeof *rv);
-    struct sc_frec *fv = NULL;
-    size_t nf = 0, capf = 0, nr = 0, ident = strlen(m->header);
-    uint64_t *file = NULL;
-    if (!rv)
-        goto out;
-    if (seeded && blob_seed(&b, disk) < 0) {
+    free(p->rv);
+    free(p->fv);
+    free(p->b.buf);
+    free(p->b.slots);
+    *p = (struct sc_parts){0};
+}
+
+/* The parts of the file for these records; false when out of memory. Stops before the record
+ * that would take it past SYMCACHE_MAX_FILE_BYTES when bounded. */
+static bool format_file(const struct sc_module *m, const struct sc_view *disk,
+                        const struct sc_out *recs, size_t nrecs, bool seeded, bool bounded,
+                        struct sc_parts *p)
+{
+    *p = (struct sc_parts){0};
+    struct blob *b = &p->b;
+    size_t ident = strlen(m->header);
+    /* the strings there can be: the file's and those of this run's frames */
+    size_t bytes = disk->strbytes + 8, nstrs = 0;
+    for (const char *s = disk->strs, *e = s ? s + disk->strbytes : s; s && s < e; nstrs++) {
+        const char *z = memchr(s, '\0', (size_t)(e - s));
+        s = z ? z + 1 : e;
+    }
+    for (size_t i = 0; i < m->nframes; i++) {
+        const struct sym_frame *fr = &m->frames[i];
+        const char *v[4] = {fr->name, fr->source_file, fr->source_path, fr->module};
+        for (int k = 0; k < 4; k++)
+            if (v[k]) {
+                bytes += strlen(v[k]) + 1;
+                nstrs++;
+            }
+    }
+    size_t capf = disk->nframes + m->nframes + 1;
+    if (!(p->rv = malloc((nrecs + 1) * sizeof *p->rv)) ||
+        !(p->fv = malloc(capf * sizeof *p->fv)) || blob_reserve(b, pad8(bytes), nstrs) < 0)
+        goto fail;
+    if (seeded && blob_seed(b, disk) < 0) {
         /* not this writer's (strings repeated): every string by content */
-        free(b.buf);
-        free(b.slots);
-        b = (struct blob){0};
+        b->len = b->nused = 0;
+        memset(b->slots, 0, b->nslots * sizeof *b->slots);
         seeded = false;
     }
     for (size_t i = 0; i < nrecs; i++) {
@@ -949,54 +1002,44 @@ static uint64_t *format_file(const struct sc_module *m, const struct sc_view *di
         } else {
             n = view_frames(disk, o->idx, fr);
         }
-        size_t size = sizeof(struct sc_head) + ident + (nr + 1) * sizeof *rv +
-                      (nf + n) * sizeof *fv + b.len;
-        if (bounded && nr > 0 && size > SYMCACHE_MAX_FILE_BYTES)
+        size_t size = sizeof(struct sc_head) + ident + (p->nr + 1) * sizeof *p->rv +
+                      (p->nf + n) * sizeof *p->fv + b->len;
+        if (bounded && p->nr > 0 && size > SYMCACHE_MAX_FILE_BYTES)
             break;
-        rv[nr++] = (struct sc_rec){o->offset, o->len, (uint32_t)nf, (uint32_t)n, 0};
+        p->rv[p->nr++] = (struct sc_rec){o->offset, o->len, (uint32_t)p->nf, (uint32_t)n, 0};
         for (size_t k = 0; k < n && seeded && !o->fresh; k++) {
-            if (ARRAY_GROW(fv, nf, capf) < 0) /* the strings are where they were */
-                goto out;
-            fv[nf++] = disk->frames[disk->recs[o->idx].first + k];
+            if (ARRAY_GROW(p->fv, p->nf, capf) < 0) /* the strings are where they were */
+                goto fail;
+            p->fv[p->nf++] = disk->frames[disk->recs[o->idx].first + k];
         }
         for (size_t k = 0; k < n && !(seeded && !o->fresh); k++) {
-            if (ARRAY_GROW(fv, nf, capf) < 0)
-                goto out;
-            struct sc_frec *f = &fv[nf++];
-            *f = (struct sc_frec){blob_ref(&b, fr[k].name),        blob_ref(&b, fr[k].source_file),
-                                  blob_ref(&b, fr[k].source_path), blob_ref(&b, fr[k].module),
-                                  (int32_t)fr[k].line,             fr[k].inlined};
+            if (ARRAY_GROW(p->fv, p->nf, capf) < 0)
+                goto fail;
+            struct sc_frec *f = &p->fv[p->nf++];
+            *f = (struct sc_frec){blob_ref(b, fr[k].name),        blob_ref(b, fr[k].source_file),
+                                  blob_ref(b, fr[k].source_path), blob_ref(b, fr[k].module),
+                                  (int32_t)fr[k].line,            fr[k].inlined};
             if (f->name == UINT32_MAX || f->file == UINT32_MAX || f->path == UINT32_MAX ||
                 f->module == UINT32_MAX)
-                goto out;
+                goto fail;
         }
     }
-    *len = sizeof(struct sc_head) + pad8(ident) + nr * sizeof *rv + nf * sizeof *fv + pad8(b.len) + 8;
-    if (!(file = calloc(*len / 8, 8)))
-        goto out;
-    struct sc_head *h = (struct sc_head *)file;
-    magic_field(h->magic);
-    h->ident_len = ident;
-    h->nrecs = nr;
-    h->nframes = nf;
-    h->strbytes = b.len;
-    char *p = (char *)(h + 1);
-    memcpy(p, m->header, ident);
-    p += pad8(ident);
-    memcpy(p, rv, nr * sizeof *rv);
-    p += nr * sizeof *rv;
-    if (nf)
-        memcpy(p, fv, nf * sizeof *fv);
-    p += nf * sizeof *fv;
-    if (b.len)
-        memcpy(p, b.buf, b.len);
-    file[*len / 8 - 1] = unitcache_hash(file, *len / 8 - 1);
-out:
-    free(rv);
-    free(fv);
-    free(b.buf);
-    free(b.slots);
-    return file;
+    /* the strings end padded with zeros to whole words */
+    if (b->cap < pad8(b->len)) {
+        char *nb = realloc(b->buf, pad8(b->len));
+        if (!nb)
+            goto fail;
+        b->buf = nb;
+        b->cap = pad8(b->len);
+    }
+    if (b->buf)
+        memset(b->buf + b->len, 0, pad8(b->len) - b->len);
+    p->len = sizeof(struct sc_head) + pad8(ident) + p->nr * sizeof *p->rv +
+             p->nf * sizeof *p->fv + pad8(b->len) + 8;
+    return true;
+fail:
+    free_parts(p);
+    return false;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -1056,43 +1099,79 @@ static bool with_module_lock(struct symcache *c, struct sc_module *m, const char
     return ok;
 }
 
-/* Writes buf to tmp and renames it to path. */
-static bool replace_file(const char *path, const char *tmp, const void *buf, size_t len)
+/* Writes the file of p to tmp, part by part with its hash taken on the way (no copy of the
+ * whole file), and renames it to path. */
+static bool write_parts(const struct sc_module *m, const struct sc_parts *p, const char *path,
+                        const char *tmp)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
+    size_t ident = strlen(m->header);
+    struct sc_head h = {0};
+    magic_field(h.magic);
+    h.ident_len = ident;
+    h.nrecs = p->nr;
+    h.nframes = p->nf;
+    h.strbytes = p->b.len;
+    uint64_t *id = calloc(pad8(ident) / 8 + 1, 8);
+    if (!id)
         return false;
-    bool ok = write_all(fd, buf, len) == 0;
-    ok &= close(fd) == 0;
+    memcpy(id, m->header, ident);
+    const void *part[] = {&h, id, p->rv, p->fv, p->b.buf};
+    size_t size[] = {sizeof h, pad8(ident), p->nr * sizeof *p->rv, p->nf * sizeof *p->fv,
+                     pad8(p->b.len)};
+    uint64_t sum = UNITCACHE_HASH_SEED;
+    for (size_t i = 0; i < 5; i++)
+        if (size[i])
+            sum = unitcache_hash_step(sum, part[i], size[i] / 8);
+    sum = unitcache_hash_end(sum);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    bool ok = fd >= 0;
+    for (size_t i = 0; i < 5 && ok; i++)
+        ok = size[i] == 0 || write_all(fd, part[i], size[i]) == 0;
+    ok = ok && write_all(fd, (const char *)&sum, 8) == 0;
+    if (fd >= 0)
+        ok &= close(fd) == 0;
     ok = ok && rename(tmp, path) == 0;
-    if (!ok)
+    if (!ok && fd >= 0)
         unlink(tmp);
+    free(id);
     return ok;
 }
 
-/* The frames file: what other processes wrote since this one read it, and this run's ranges. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The frames file: what other processes wrote since this one read it, and this run's ranges.
+ * When the file is still the one this run read (files are replaced by rename: the same inode,
+ * size and mtime), that copy serves instead of reading it again. */
 static bool write_frames(struct symcache *c, struct sc_module *m, const char *path,
                          const char *tmp)
 {
-    struct sc_view disk;
+    struct sc_view read = {0}, *disk = &read;
     const char *why;
-    if (read_view(m, path, &disk, &why) < 0 && !c->quiet && !m->rewrite)
+    struct stat st;
+    if (m->view.buf && stat(path, &st) == 0 && same_file(&st, &m->view.st))
+        disk = &m->view;
+    else if (read_view(m, path, &read, &why) < 0 && !c->quiet && !m->rewrite)
         fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n", path,
                 why);
-    size_t n = 0, len = 0;
-    struct sc_out *recs = merge_records(m, &disk, false, &n);
-    uint64_t *buf = recs ? format_file(m, &disk, recs, n, true, false, &len) : NULL;
-    if (buf && len > SYMCACHE_MAX_FILE_BYTES) {
+    size_t n = 0;
+    struct sc_parts p = {0};
+    struct sc_out *recs = merge_records(m, disk, false, &n);
+    bool ok = recs && format_file(m, disk, recs, n, true, false, &p);
+    if (ok && p.len > SYMCACHE_MAX_FILE_BYTES) {
         /* too large: the records this run used, then the first that fit */
-        free(buf);
+        free_parts(&p);
         free(recs);
-        recs = merge_records(m, &disk, true, &n);
-        buf = recs ? format_file(m, &disk, recs, n, false, true, &len) : NULL;
+        recs = merge_records(m, disk, true, &n);
+        ok = recs && format_file(m, disk, recs, n, false, true, &p);
     }
-    bool ok = buf && replace_file(path, tmp, buf, len);
-    free(buf);
+    ok = ok && write_parts(m, &p, path, tmp);
+    free_parts(&p);
     free(recs);
-    free_view(&disk);
+    free_view(&read);
     return ok;
 }
 

@@ -66,18 +66,27 @@ struct unitcache {
     size_t nsyms;
 };
 
-uint64_t unitcache_hash(const uint64_t *w, size_t nwords)
+uint64_t unitcache_hash_step(uint64_t h, const uint64_t *w, size_t nwords)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < nwords; i++) {
         h ^= w[i];
         h *= 0x100000001b3ULL;
         h ^= h >> 29;
     }
+    return h;
+}
+
+uint64_t unitcache_hash_end(uint64_t h)
+{
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return h;
+}
+
+uint64_t unitcache_hash(const uint64_t *w, size_t nwords)
+{
+    return unitcache_hash_end(unitcache_hash_step(UNITCACHE_HASH_SEED, w, nwords));
 }
 
 struct unitcache *unitcache_new(const char *path, uint64_t ident)
@@ -361,22 +370,11 @@ static void out_flush(struct uc_out *o, const void *p, size_t len)
     }
 }
 
-static void out_hash(struct uc_out *o, const uint64_t *w, size_t nwords)
-{
-    uint64_t h = o->h;
-    for (size_t i = 0; i < nwords; i++) {
-        h ^= w[i];
-        h *= 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    o->h = h;
-}
-
 /* Appends nwords words (hashed). */
 static void out_words(struct uc_out *o, const void *p, size_t nwords)
 {
     const uint64_t *w = p;
-    out_hash(o, w, nwords);
+    o->h = unitcache_hash_step(o->h, w, nwords);
     size_t room = sizeof o->buf / 8;
     if (nwords >= room) { /* large: straight from where it is */
         out_flush(o, o->buf, o->n * 8);
@@ -395,10 +393,7 @@ static void out_words(struct uc_out *o, const void *p, size_t nwords)
 /* Appends the hash of every word so far and writes what is left. */
 static void out_end(struct uc_out *o)
 {
-    uint64_t h = o->h;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
+    uint64_t h = unitcache_hash_end(o->h);
     out_words(o, &h, 1);
     out_flush(o, o->buf, o->n * 8);
 }
@@ -415,7 +410,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
         return false;
     o->fd = fd;
     o->ok = true;
-    o->h = 0xcbf29ce484222325ULL;
+    o->h = UNITCACHE_HASH_SEED;
     o->n = 0;
     struct uc_head h = {.ident = u->ident, .nsyms = nsyms};
     memcpy(h.magic, UNITCACHE_MAGIC, sizeof h.magic);

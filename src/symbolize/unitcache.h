@@ -32,6 +32,11 @@ struct unitcache;
 /* hash_bytes' mix, 8 bytes a step: the check that ends both binary cache files (this one and
  * the frames file of symcache.c), over files of megabytes. */
 uint64_t unitcache_hash(const uint64_t *w, size_t nwords);
+/* The same hash taken piece by piece: h = UNITCACHE_HASH_SEED, then unitcache_hash_step over
+ * each run of words in order, then unitcache_hash_end(h) (equals unitcache_hash of them all). */
+#define UNITCACHE_HASH_SEED 0xcbf29ce484222325ULL
+uint64_t unitcache_hash_step(uint64_t h, const uint64_t *w, size_t nwords);
+uint64_t unitcache_hash_end(uint64_t h);
 
 /* The tables of the file at path (read on the first get) for a module of this identity. */
 struct unitcache *unitcache_new(const char *path, uint64_t ident);
