@@ -861,6 +861,19 @@ struct cu_index *cu_index_build(Dwarf_Die *cudie)
     return ix;
 }
 
+struct die_pos {
+    uint64_t die;
+    size_t i;
+};
+
+static int cmp_die_pos(const void *a, const void *b)
+{
+    const struct die_pos *x = a, *y = b;
+    if (x->die != y->die)
+        return x->die < y->die ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
 struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, size_t n,
                                      bool deep)
 {
@@ -868,29 +881,48 @@ struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, 
     if (!ix)
         return NULL;
     Dwarf_Off culo = dwarf_dieoffset(cudie);
-    struct hmap seen; /* DIE offset -> entry: a function with several ranges is one entry */
-    hmap_init(&seen);
+    /* a function with several ranges is one entry, numbered at its first range: the ranges
+     * sorted by DIE offset give each the first of its function (an array and one sort, not
+     * a hash table with a key allocated per function) */
+    struct die_pos *pos = malloc((n ? n : 1) * sizeof *pos);
+    size_t *first = malloc((n ? n : 1) * sizeof *first);
+    long *entry = malloc((n ? n : 1) * sizeof *entry);
+    if (!pos || !first || !entry)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        pos[i] = (struct die_pos){fns[i].die, i};
+    array_sort(pos, n, sizeof *pos, cmp_die_pos);
+    for (size_t k = 0; k < n; k++)
+        first[pos[k].i] = k > 0 && pos[k - 1].die == pos[k].die ? first[pos[k - 1].i] : pos[k].i;
+    if (n && (!(ix->entries = malloc(n * sizeof *ix->entries)) ||
+              !(ix->outer = malloc(n * sizeof *ix->outer))))
+        goto fail;
+    ix->capentries = ix->capouter = n;
     for (size_t i = 0; i < n; i++) {
+        entry[i] = -1;
         if (fns[i].hi <= fns[i].lo || fns[i].die <= culo)
             continue; /* not a function of this unit: a damaged table */
-        uint32_t idx;
-        long e;
-        if (hmap_get(&seen, &fns[i].die, sizeof fns[i].die, &idx)) {
-            e = (long)idx;
-        } else if ((e = new_entry_at(ix, fns[i].die)) < 0 ||
-                   hmap_intern(&seen, &fns[i].die, sizeof fns[i].die, (uint32_t)e, &idx) < 0) {
-            goto fail;
+        long e = first[i] < i ? entry[first[i]] : -1;
+        if (e < 0) {
+            if ((e = new_entry_at(ix, fns[i].die)) < 0)
+                goto fail;
+            entry[first[i]] = e; /* the first range may have been passed over */
         }
+        entry[i] = e;
         if (ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
             goto fail;
         ix->outer[ix->nouter++] = (struct range){fns[i].lo, fns[i].hi, e};
     }
-    hmap_free(&seen);
+    free(pos);
+    free(first);
+    free(entry);
     array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
     ix->deep = deep;
     return ix;
 fail:
-    hmap_free(&seen);
+    free(pos);
+    free(first);
+    free(entry);
     cu_index_free(ix);
     return NULL;
 }
