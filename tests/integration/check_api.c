@@ -353,6 +353,32 @@ START_TEST(test_region_option)
     ck_assert_ptr_null(strstr(r.out, "work_heavy"));
     tu_result_free(&r);
 
+    /* a baseline set from a region records it; compare then takes the same region only */
+    const char *set[] = {"baseline", "set", "--region", "heavy", "--root", tu_tmp, "--current", prof,
+                         NULL};
+    r = tu_profreg(set, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_result_free(&r);
+    json_t *b = tu_load_json(tu_in_tmp("baselines/regions/baseline.json"));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(b, "metadata"), "region")),
+                     "heavy");
+    json_decref(b);
+    const char *same[] = {"compare", "--region=heavy", "--root", tu_tmp, "--current", prof,
+                          "--no-color", NULL};
+    r = tu_profreg(same, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    tu_result_free(&r);
+    const char *whole[] = {"compare", "--root", tu_tmp, "--current", prof, NULL};
+    r = tu_profreg(whole, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "the baseline holds region 'heavy' only"));
+    ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+    tu_result_free(&r);
+    const char *other[] = {"compare", "--region", "light", "--root", tu_tmp, "--current", prof, NULL};
+    r = tu_profreg(other, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    tu_result_free(&r);
+
     /* export (folded): every line in the region */
     const char *exp[] = {"export", "--region", "light", "--format", "folded", "-o",
                          tu_in_tmp("light.folded"), prof, NULL};
