@@ -100,6 +100,8 @@ static void print_metadata(FILE *out, const char *path, const struct baseline *b
     term_put(out, b->git_commit ? b->git_commit : "(not recorded)", SIZE_MAX);
     fprintf(out, "%s\n", b->git_dirty == 1 ? " (working tree had uncommitted changes)" : "");
     field(out, "profreg:     ", b->profreg_version);
+    if (b->region)
+        field(out, "region:      ", b->region);
     fprintf(out, "samples:     %.1f per run on average", b->avg.avg_total_samples);
     if (b->avg.has_spread)
         fprintf(out, " (sd %.1f)", b->avg.sd_total_samples);

@@ -159,6 +159,7 @@ struct project {
     char *executable;    /* basename of the profiled program */
     char *results_dir;   /* ROOT/profile_results/EXE */
     char *baseline_path; /* --baseline, or ROOT/baselines/EXE/baseline.json */
+    const char *region;  /* --region the runs were cut to, or NULL (points into the args) */
 };
 
 /* The options compare and baseline share (PROJECT_OPTS below). */

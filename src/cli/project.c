@@ -333,6 +333,7 @@ int project_load(const struct project_args *a, struct project *p, struct runs *r
         return -1;
     if (!a->ncurrent && runs_load_newest(p, (unsigned)a->runs, &a->load, r) != 0)
         return -1;
+    p->region = a->load.region;
     return 0;
 }
 
@@ -653,6 +654,7 @@ int project_write_baseline(const struct project *p, struct runs *r)
     b.profreg_version = strdup(profreg_version);
     b.functions_seen = b.avg.nfunctions;
     b.project_root = project_root_of(p->root);
+    b.region = p->region ? strdup(p->region) : NULL;
 
     char err[1024];
     char *dir = strdup(p->baseline_path);

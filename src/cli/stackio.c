@@ -96,8 +96,11 @@ static int looks_like_json(const char *path, char **text)
 /* Reads one input into p: a profile, folded stacks, or (allow_baseline) a baseline that
  * keeps stacks (not with memory: a baseline keeps no allocation stacks). Prints the error. 0,
  * or -1. */
-static int read_input(const char *path, bool allow_baseline, bool memory, struct pr_profile *p)
+static int read_input(const char *path, bool allow_baseline, bool memory, struct pr_profile *p,
+                      bool *from_baseline, char **baseline_region)
 {
+    *from_baseline = false;
+    *baseline_region = NULL;
     char *text;
     char err[1024];
     int json = looks_like_json(path, &text);
@@ -138,6 +141,9 @@ static int read_input(const char *path, bool allow_baseline, bool memory, struct
             } else {
                 *p = b.stacks; /* moved */
                 profile_init(&b.stacks);
+                *from_baseline = true;
+                *baseline_region = b.region; /* moved */
+                b.region = NULL;
             }
             baseline_free(&b);
             return rc;
@@ -155,8 +161,32 @@ int read_merged(char **paths, size_t n, bool allow_baseline, const struct load_o
     for (size_t i = 0; i < n; i++) {
         struct pr_profile p;
         profile_init(&p);
-        if (read_input(paths[i], allow_baseline, lo->memory, &p) != 0 ||
+        bool from_baseline;
+        char *base_region;
+        if (read_input(paths[i], allow_baseline, lo->memory, &p, &from_baseline, &base_region) !=
+                0 ||
             load_opts_view(lo, paths[i], &p) != 0) {
+            profile_free(&p);
+            profile_free(merged);
+            return -1;
+        }
+        /* a baseline's stacks are already cut to the region it was set from (or hold every
+         * sample): used as they are when that is the region asked for, refused otherwise */
+        bool same_scope = !from_baseline ||
+                          (base_region && lo->region ? strcmp(base_region, lo->region) == 0
+                                                     : !base_region && !lo->region);
+        if (!same_scope) {
+            if (base_region)
+                cli_error("%s: the baseline holds region '%s' only (set with --region); use "
+                          "--region %s",
+                          paths[i], base_region, base_region);
+            else
+                cli_error("%s: the baseline holds every sample; --region %s needs a baseline set "
+                          "with it",
+                          paths[i], lo->region);
+        }
+        free(base_region);
+        if (!same_scope) {
             profile_free(&p);
             profile_free(merged);
             return -1;
@@ -170,7 +200,7 @@ int read_merged(char **paths, size_t n, bool allow_baseline, const struct load_o
             profile_free(merged);
             return -1;
         }
-        if (load_opts_region(lo, paths[i], &p) != 0) {
+        if (!from_baseline && load_opts_region(lo, paths[i], &p) != 0) {
             profile_free(&p);
             profile_free(merged);
             return -1;

@@ -591,6 +591,18 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
     return r;
 }
 
+/* The start of the ELF symbol elf_symbol would name addr by, found the same way but without
+ * naming it; 0 when none. */
+static uint64_t elf_symbol_start(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr)
+{
+    uint64_t start = 0;
+    const struct mod_symtab *t = symtab_for(s, mod, addr);
+    const struct sym_ent *e = t ? symtab_find(t, addr) : NULL;
+    if (e)
+        start = e->lo + t->bias;
+    return start;
+}
+
 static bool is_cxx_lang(int lang)
 {
     /* 0x2a, 0x2b: DW_LANG_C_plus_plus_17 and _20 (DWARF 6 proposals some producers use),
@@ -870,13 +882,16 @@ static bool is_clone_of(const char *sym, const char *clone_base)
  * mangled: from a mangled linkage name). Without a mangled DWARF linkage name, a C++
  * function is named by its mangled ELF symbol (a lambda's operator(), a static function), or
  * else built from its DWARF scopes; a clone (".constprop.0", ".part.0") keeps its ELF name
- * with the suffix, which profile_build folds; an internal C alias gets its public name. */
+ * with the suffix, which profile_build folds; an internal C alias gets its public name.
+ * *by_symbol: the name was chosen with the ELF symbol at addr (so another part of the same
+ * function, as "f.cold" is of "f", may get another name). */
 static const char *outer_name(struct symbolizer *s, Dwarf_Die *die, Dwfl_Module *mod, uint64_t addr,
-                              const char *name, bool mangled, bool is_cxx)
+                              const char *name, bool mangled, bool is_cxx, bool *by_symbol)
 {
     bool cxx_unmangled = is_cxx && !mangled;
     bool want_sym =
         !name || cxx_unmangled || dwarf_hasattr(die, DW_AT_abstract_origin) || may_be_alias(name);
+    *by_symbol = want_sym; /* the name may depend on which ELF symbol covers addr */
     uint64_t start = 0;
     bool sym_mangled = false;
     const char *sym = want_sym ? elf_symbol(s, mod, addr, &start, &sym_mangled) : NULL;
@@ -899,22 +914,42 @@ static const char *outer_name(struct symbolizer *s, Dwarf_Die *die, Dwfl_Module 
     return name;
 }
 
+/* A frame cached for an index entry; for an out-of-line function named by its ELF symbol,
+ * one per symbol covering its code (the hot part "f" and the cold part "f.cold" of one DWARF
+ * function are named apart whichever is looked up first). f comes first: s->frames owns the
+ * allocation through it. */
+struct entry_cache {
+    struct sym_frame f;
+    uint64_t sym_start;        /* elf_symbol_start of the address it was made for */
+    bool by_symbol;            /* the name depends on that symbol */
+    struct entry_cache *next;  /* another symbol's frame for the same entry */
+};
+
 /* The frame for index entry e (named and located once, then cached), or NULL. */
 static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index *ix, long e,
                                            Dwfl_Module *mod, uint64_t addr, const char *module,
                                            bool is_cxx)
 {
     void **slot = cu_index_slot(ix, e);
-    const struct sym_frame *cached = *slot;
-    if (cached)
-        return cached;
+    uint64_t start = 0;
+    bool have_start = false;
+    for (struct entry_cache *c = *slot; c; c = c->next) {
+        if (!c->by_symbol)
+            return &c->f;
+        if (!have_start) {
+            start = elf_symbol_start(s, mod, addr);
+            have_start = true;
+        }
+        if (c->sym_start == start)
+            return &c->f;
+    }
     Dwarf_Die *die = cu_index_die(ix, e);
     bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
     struct sym_frame f = {NULL, NULL, NULL, module, -1, !outer};
-    bool mangled = false;
+    bool mangled = false, by_symbol = false;
     f.name = die_function_name(s, die, &mangled);
     if (outer) {
-        f.name = outer_name(s, die, mod, addr, f.name, mangled, is_cxx);
+        f.name = outer_name(s, die, mod, addr, f.name, mangled, is_cxx, &by_symbol);
     } else if (f.name && is_cxx && !mangled) {
         /* an inlined function without a linkage name: its full name from its scopes */
         const char *q = dwarf_names_function(s->names, die);
@@ -926,13 +961,15 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     fill_source(s, die, &f);
     if (ARRAY_GROW(s->frames, s->nframes, s->capframes) < 0)
         return NULL;
-    struct sym_frame *copy = malloc(sizeof *copy);
+    struct entry_cache *copy = malloc(sizeof *copy);
     if (!copy)
         return NULL;
-    *copy = f;
-    s->frames[s->nframes++] = copy;
+    if (by_symbol && !have_start)
+        start = elf_symbol_start(s, mod, addr);
+    *copy = (struct entry_cache){f, start, by_symbol, *slot};
+    s->frames[s->nframes++] = &copy->f;
     *slot = copy;
-    return copy;
+    return &copy->f;
 }
 
 /* The unit of addr when a stored function table holds addr: found without reading

@@ -273,7 +273,8 @@ START_TEST(test_region_option)
 {
     const char *args[] = {"2", NULL};
     json_t *p = tu_profile_workload(tu_tmp, "regions", args, NULL);
-    const char *prof = tu_in_tmp("regions.json");
+    char prof[4200]; /* (tu_in_tmp's buffer is reused by every call) */
+    snprintf(prof, sizeof prof, "%s", tu_in_tmp("regions.json"));
 
     /* report --by-region: each region's samples as the stacks say, heavy:light 70:30 */
     unsigned long long want_heavy = 0, want_inner = 0, want_light = 0, want_none = 0;
@@ -351,6 +352,45 @@ START_TEST(test_region_option)
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "work_light"));
     ck_assert_ptr_null(strstr(r.out, "work_heavy"));
+    tu_result_free(&r);
+
+    /* a baseline set from a region records it; compare then takes the same region only */
+    const char *set[] = {"baseline", "set", "--region", "heavy", "--root", tu_tmp, "--current", prof,
+                         NULL};
+    r = tu_profreg(set, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tu_result_free(&r);
+    json_t *b = tu_load_json(tu_in_tmp("baselines/regions/baseline.json"));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(b, "metadata"), "region")),
+                     "heavy");
+    json_decref(b);
+    const char *same[] = {"compare", "--region=heavy", "--root", tu_tmp, "--current", prof,
+                          "--no-color", NULL};
+    r = tu_profreg(same, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    tu_result_free(&r);
+    const char *whole[] = {"compare", "--root", tu_tmp, "--current", prof, NULL};
+    r = tu_profreg(whole, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "the baseline holds region 'heavy' only"));
+    ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+    tu_result_free(&r);
+    /* diff against that baseline: the same region only */
+    char bpath[4200];
+    snprintf(bpath, sizeof bpath, "%s", tu_in_tmp("baselines/regions/baseline.json"));
+    const char *diff_same[] = {"diff", "--region", "heavy", bpath, "--", prof, NULL};
+    r = tu_profreg(diff_same, NULL, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "work_heavy"));
+    tu_result_free(&r);
+    const char *diff_whole[] = {"diff", bpath, "--", prof, NULL};
+    r = tu_profreg(diff_whole, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "the baseline holds region 'heavy' only"));
+    tu_result_free(&r);
+    const char *other[] = {"compare", "--region", "light", "--root", tu_tmp, "--current", prof, NULL};
+    r = tu_profreg(other, NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
     tu_result_free(&r);
 
     /* export (folded): every line in the region */

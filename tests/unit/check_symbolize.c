@@ -311,6 +311,81 @@ START_TEST(test_alias_in_dynsym_skips_obsolete_versions)
 }
 END_TEST
 
+/* One DWARF function in two pieces, the hot part "f [clone .constprop.0]" and the cold part
+ * "f [clone .constprop.0] [clone .cold]" (two ELF symbols): each address gets the name of its
+ * own piece whichever piece is looked up first (the frame of a DWARF entry named after an ELF
+ * symbol is cached per symbol, not per entry). */
+START_TEST(test_hot_and_cold_parts_named_in_either_order)
+{
+    tu_tmp_setup();
+    tu_write_file(tu_in_tmp("split.cpp"),
+                  "#include <cstdio>\n#include <stdexcept>\nvolatile int sink;\n"
+                  "namespace demo {\n"
+                  "__attribute__((noinline, cold)) void report(int v) { std::fprintf(stderr, "
+                  "\"%d\\n\", v); }\n"
+                  "static __attribute__((noinline)) int work(int x, int mode) {\n"
+                  "  int acc = 0;\n"
+                  "  for (int i = 0; i < x; i++) {\n"
+                  "    acc += i * mode;\n"
+                  "    if (__builtin_expect(acc == 123456789, 0)) {\n"
+                  "      report(acc); sink = acc; throw std::runtime_error(\"odd\"); }\n"
+                  "  }\n"
+                  "  return acc;\n"
+                  "}\n}\n"
+                  "extern \"C\" int split_entry(int n) { return demo::work(n, 3); }\n");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "g++ -shared -fPIC -O2 -g -o %s/libsplit.so %s/split.cpp && "
+             "nm -C --defined-only %s/libsplit.so | grep -E ' (split_entry|demo::work)'",
+             tu_tmp, tu_tmp, tu_tmp);
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out != NULL, "libsplit.so not built");
+    /* the offsets and names of the entry point and of the two pieces, as nm prints them */
+    unsigned long entry = 0, hot = 0, cold = 0;
+    char hot_name[512] = "", cold_name[512] = "";
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned long off;
+        char type, name[512];
+        if (sscanf(line, "%lx %c %511[^\n]", &off, &type, name) != 3)
+            continue;
+        if (strcmp(name, "split_entry") == 0) {
+            entry = off;
+        } else if (strstr(name, "[clone .cold]")) {
+            cold = off;
+            snprintf(cold_name, sizeof cold_name, "%s", name);
+        } else if (strstr(name, "demo::work")) {
+            hot = off;
+            snprintf(hot_name, sizeof hot_name, "%s", name);
+        }
+    }
+    free(out);
+    ck_assert_msg(entry && hot && cold, "expected a hot and a cold piece of demo::work");
+    void *h = dlopen(tu_in_tmp("libsplit.so"), RTLD_NOW);
+    ck_assert_msg(h != NULL, "%s", dlerror());
+    uint64_t base = (uint64_t)(uintptr_t)dlsym(h, "split_entry") - entry;
+    uint64_t addr[2] = {base + hot + 2, base + cold + 2};
+    const char *want[2] = {hot_name, cold_name};
+    for (int first = 0; first < 2; first++) {
+        teardown();
+        setup();
+        for (int k = 0; k < 2; k++) {
+            int i = (first + k) % 2;
+            struct sym_frame f[SYM_MAX_FRAMES];
+            size_t n = lookup(addr[i], f);
+            ck_assert_uint_ge(n, 1);
+            ck_assert_msg(strcmp(f[n - 1].name, want[i]) == 0,
+                          "%s piece looked up %s: '%s', want '%s'", i ? "cold" : "hot",
+                          k ? "second" : "first", f[n - 1].name, want[i]);
+        }
+    }
+    teardown();
+    sym = NULL;
+    dlclose(h);
+    tu_tmp_teardown();
+    setup();
+}
+END_TEST
+
 /* No local debug info: libdw 0.188 would dlopen libdebuginfod (and libcurl); we must not. */
 /* Lookups index only the CU they fall in, once; the symbol table of a module whose addresses
  * DWARF names is never read; a stripped module's table is sorted once for all its addresses. */
@@ -375,6 +450,7 @@ int main(void)
     tcase_add_test(tc, test_work_follows_the_addresses);
     tcase_add_test(tc, test_aliases_get_their_public_name);
     tcase_add_test(tc, test_alias_in_dynsym_skips_obsolete_versions);
+    tcase_add_test(tc, test_hot_and_cold_parts_named_in_either_order);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -32,6 +32,7 @@ void baseline_free(struct baseline *b)
     free(b->git_commit);
     free(b->profreg_version);
     free(b->project_root);
+    free(b->region);
     profile_free(&b->stacks);
     test_profile_free(&b->tests);
     for (int k = 0; k < BASELINE_MEM_VIEWS; k++)
@@ -76,7 +77,8 @@ static int read_metadata(struct jr *r, const struct jv *root, struct baseline *b
                    jr_opt_string(r, m, "average_timestamp", "metadata", &b->average_timestamp) ||
                    jr_opt_string(r, m, "created_at", "metadata", &b->created_at) ||
                    jr_opt_string(r, m, "git_commit", "metadata", &b->git_commit) ||
-                   jr_opt_string(r, m, "profreg_version", "metadata", &b->profreg_version)
+                   jr_opt_string(r, m, "profreg_version", "metadata", &b->profreg_version) ||
+                   jr_opt_string(r, m, "region", "metadata", &b->region)
                ? -1
                : 0;
 }
@@ -1246,6 +1248,10 @@ int baseline_write(FILE *f, const struct baseline *b)
     jw_string(&w, b->profreg_version);
     jw_key(&w, "functions_seen");
     jw_uint(&w, b->functions_seen ? b->functions_seen : b->avg.nfunctions);
+    if (b->region) { /* written only for runs cut to a region */
+        jw_key(&w, "region");
+        jw_string(&w, b->region);
+    }
     jw_object_end(&w);
 
     jw_key(&w, "summary");

@@ -44,6 +44,7 @@ struct baseline {
     char *profreg_version; /* of the profreg that wrote the file */
     size_t functions_seen; /* functions averaged before the cut (0 when unknown) */
     char *project_root;    /* writing only: source paths under it are written relative */
+    char *region;          /* the region the runs were cut to (--region), NULL: all samples */
     /* reading only: the kept stacks as a profile (function names, stacks with counts summed
      * over the runs, per-function counts recomputed); has_stacks false when none kept. From
      * a call tree: one stack per node with samples of its own, root first. */
