@@ -759,16 +759,24 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
 
 /* --- writing ---------------------------------------------------------------------------- */
 
-/* --- writing ---------------------------------------------------------------------------- */
-
-/* The strings of a file being written: NUL-terminated in buf, each once (found by content
- * through an open-addressing table of offset + 1). */
+/* The strings of a file being written: NUL-terminated, each once (found by content through
+ * an open-addressing table of offset + 1). The strings of the file read stay where they were
+ * read (base, its whole words up to own_at); buf holds the rest: the base's last partial
+ * word and every string added, from offset own_at on. */
 struct blob {
+    const char *base;
+    size_t own_at;
     char *buf;
-    size_t len, cap;
+    size_t len, cap; /* len: of all the strings; cap: of buf */
     uint32_t *slots;
     size_t nslots, nused;
 };
+
+/* The string at offset off. */
+static const char *blob_at(const struct blob *b, size_t off)
+{
+    return off < b->own_at ? b->base + off : b->buf + (off - b->own_at);
+}
 
 /* hash_bytes' mix over 8 bytes a step (the strings of a large file are megabytes). */
 static uint64_t str_hash(const char *s, size_t len)
@@ -791,7 +799,10 @@ static uint32_t *blob_slot(const struct blob *b, const char *s, size_t len)
 {
     for (size_t i = str_hash(s, len) & (b->nslots - 1);; i = (i + 1) & (b->nslots - 1)) {
         uint32_t ref = b->slots[i];
-        if (!ref || (strncmp(b->buf + ref - 1, s, len) == 0 && b->buf[ref - 1 + len] == '\0'))
+        if (!ref)
+            return &b->slots[i];
+        const char *t = blob_at(b, ref - 1);
+        if (strncmp(t, s, len) == 0 && t[len] == '\0')
             return &b->slots[i];
     }
 }
@@ -807,7 +818,7 @@ static int blob_grow(struct blob *b)
     b->nslots = n;
     for (size_t i = 0; i < oldn; i++)
         if (old[i]) {
-            const char *s = b->buf + old[i] - 1;
+            const char *s = blob_at(b, old[i] - 1);
             *blob_slot(b, s, strlen(s)) = old[i];
         }
     free(old);
@@ -846,9 +857,10 @@ static uint32_t blob_ref(struct blob *b, const char *s)
         return found;
     if (b->len + len + 1 > UINT32_MAX - 1)
         return UINT32_MAX;
-    if (b->len + len + 1 > b->cap) {
+    size_t at = b->len - b->own_at; /* in buf */
+    if (at + len + 1 > b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 4096;
-        while (cap < b->len + len + 1)
+        while (cap < at + len + 1)
             cap *= 2;
         char *nb = realloc(b->buf, cap);
         if (!nb)
@@ -856,21 +868,36 @@ static uint32_t blob_ref(struct blob *b, const char *s)
         b->buf = nb;
         b->cap = cap;
     }
-    memcpy(b->buf + b->len, s, len + 1);
+    memcpy(b->buf + at, s, len + 1);
     *slot = (uint32_t)(b->len + 1);
     b->len += len + 1;
     b->nused++;
     return *slot;
 }
 
-/* Starts b with every string of v as it is, so that v's references stay valid. */
+/* Starts b (empty, reserved) with every string of v where it is, so that v's references
+ * stay valid: only the last partial word is copied (v->strs is 8-byte aligned in the file). */
 static int blob_seed(struct blob *b, const struct sc_view *v)
 {
+    size_t whole = v->strbytes & ~(size_t)7;
+    if (v->strbytes == 0)
+        return 0;
+    if (b->cap < v->strbytes - whole)
+        return -1;
+    b->base = v->strs;
+    b->own_at = whole;
+    memcpy(b->buf, v->strs + whole, v->strbytes - whole);
+    b->len = v->strbytes;
     for (size_t off = 0; off < v->strbytes;) {
         const char *s = v->strs + off;
         size_t len = strlen(s);
-        if (blob_ref(b, s) != off + 1)
-            return -1; /* a file's strings are unique: each lands where it was */
+        if ((b->nused + 1) * 2 > b->nslots && blob_grow(b) < 0)
+            return -1;
+        uint32_t *slot = blob_slot(b, s, len);
+        if (*slot)
+            return -1; /* a file's strings are unique: this one is there already */
+        *slot = (uint32_t)(off + 1);
+        b->nused++;
         off += len + 1;
     }
     return 0;
@@ -968,7 +995,7 @@ static bool format_file(const struct sc_module *m, const struct sc_view *disk,
     struct blob *b = &p->b;
     size_t ident = strlen(m->header);
     /* the strings there can be: the file's and those of this run's frames */
-    size_t bytes = disk->strbytes + 8, nstrs = 0;
+    size_t bytes = (seeded ? 8 : disk->strbytes) + 8, nstrs = 0;
     for (const char *s = disk->strs, *e = s ? s + disk->strbytes : s; s && s < e; nstrs++) {
         const char *z = memchr(s, '\0', (size_t)(e - s));
         s = z ? z + 1 : e;
@@ -988,7 +1015,8 @@ static bool format_file(const struct sc_module *m, const struct sc_view *disk,
         goto fail;
     if (seeded && blob_seed(b, disk) < 0) {
         /* not this writer's (strings repeated): every string by content */
-        b->len = b->nused = 0;
+        b->len = b->nused = b->own_at = 0;
+        b->base = NULL;
         memset(b->slots, 0, b->nslots * sizeof *b->slots);
         seeded = false;
     }
@@ -1025,15 +1053,16 @@ static bool format_file(const struct sc_module *m, const struct sc_view *disk,
         }
     }
     /* the strings end padded with zeros to whole words */
-    if (b->cap < pad8(b->len)) {
-        char *nb = realloc(b->buf, pad8(b->len));
+    size_t own = pad8(b->len) - b->own_at;
+    if (b->cap < own) {
+        char *nb = realloc(b->buf, own);
         if (!nb)
             goto fail;
         b->buf = nb;
-        b->cap = pad8(b->len);
+        b->cap = own;
     }
     if (b->buf)
-        memset(b->buf + b->len, 0, pad8(b->len) - b->len);
+        memset(b->buf + (b->len - b->own_at), 0, own - (b->len - b->own_at));
     p->len = sizeof(struct sc_head) + pad8(ident) + p->nr * sizeof *p->rv +
              p->nf * sizeof *p->fv + pad8(b->len) + 8;
     return true;
@@ -1115,17 +1144,17 @@ static bool write_parts(const struct sc_module *m, const struct sc_parts *p, con
     if (!id)
         return false;
     memcpy(id, m->header, ident);
-    const void *part[] = {&h, id, p->rv, p->fv, p->b.buf};
+    const void *part[] = {&h, id, p->rv, p->fv, p->b.base, p->b.buf};
     size_t size[] = {sizeof h, pad8(ident), p->nr * sizeof *p->rv, p->nf * sizeof *p->fv,
-                     pad8(p->b.len)};
+                     p->b.own_at, pad8(p->b.len) - p->b.own_at};
     uint64_t sum = UNITCACHE_HASH_SEED;
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 6; i++)
         if (size[i])
             sum = unitcache_hash_step(sum, part[i], size[i] / 8);
     sum = unitcache_hash_end(sum);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     bool ok = fd >= 0;
-    for (size_t i = 0; i < 5 && ok; i++)
+    for (size_t i = 0; i < 6 && ok; i++)
         ok = size[i] == 0 || write_all(fd, part[i], size[i]) == 0;
     ok = ok && write_all(fd, (const char *)&sum, 8) == 0;
     if (fd >= 0)
