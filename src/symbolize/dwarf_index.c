@@ -231,6 +231,7 @@ struct raw_unit {
     unsigned version, addr_size, offset_size;
     struct abbrev *abbrevs; /* by code; code 0 unused */
     size_t nabbrevs, capabbrevs;
+    size_t touched; /* abbrevs[0 .. touched) may be written: cleared before reuse */
     struct spec *specs;
     size_t nspecs, capspecs;
 };
@@ -241,7 +242,7 @@ struct raw_unit {
  * so two walks at once each get their own. */
 struct raw_buffers {
     struct abbrev *abbrevs;
-    size_t capabbrevs;
+    size_t capabbrevs, touched;
     struct spec *specs;
     size_t capspecs;
 };
@@ -292,7 +293,7 @@ static void raw_unit_free(struct raw_unit *u)
         free(u->specs);
         return;
     }
-    *b = (struct raw_buffers){u->abbrevs, u->capabbrevs, u->specs, u->capspecs};
+    *b = (struct raw_buffers){u->abbrevs, u->capabbrevs, u->touched, u->specs, u->capspecs};
     struct raw_buffers *old = __atomic_exchange_n(&raw_spare, b, __ATOMIC_ACQ_REL);
     if (old) {
         free(old->abbrevs);
@@ -311,9 +312,9 @@ static bool raw_unit_open(struct raw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
         u->capabbrevs = spare->capabbrevs;
         u->specs = spare->specs;
         u->capspecs = spare->capspecs;
+        if (u->abbrevs) /* only what the last unit wrote: the rest is still zero */
+            memset(u->abbrevs, 0, spare->touched * sizeof *u->abbrevs);
         free(spare);
-        if (u->abbrevs)
-            memset(u->abbrevs, 0, u->capabbrevs * sizeof *u->abbrevs);
     }
     Dwarf_Half version;
     uint8_t unit_type;
@@ -362,6 +363,8 @@ static bool raw_unit_open(struct raw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
             u->capabbrevs = cap = ncap;
         }
         struct abbrev *ab = &u->abbrevs[code];
+        if (code + 1 > u->touched)
+            u->touched = code + 1;
         if (ab->known)
             return false; /* a code defined twice: left to libdw */
         ab->known = true;
