@@ -884,14 +884,9 @@ static void *fallback_new(size_t n, size_t align, bool nothrow)
     return p;
 }
 
-/* Every operator new: with the next definition libstdc++'s (it allocates with malloc, where
- * the sampling happens) a tail call, else (first call, another allocator) the out-of-line
- * NAME_slow. */
-/* The plain and nothrow operator new when the next definition is libstdc++'s or libc++'s:
- * what theirs does first, a malloc of max(n, 1) bytes, done here by malloc's body inlined
- * (two calls less per allocation); only when that fails does their operator new run (the
- * new-handler loop, std::bad_alloc, or NULL for nothrow). Otherwise as DEFINE_NEW. */
-#define DEFINE_NEW(name, fn, n, align, nothrow, params, args)                                      \
+/* NAME_slow of every operator new: the first calls (the C++ runtime looked up), another
+ * allocator's operator new (sampled here, after it returned), or none (malloc's). */
+#define NEW_SLOW(name, fn, n, align, nothrow, params, args)                                        \
     static __attribute__((noinline)) void *name##_slow params                                      \
     {                                                                                              \
         cxx();                                                                                     \
@@ -900,7 +895,12 @@ static void *fallback_new(size_t n, size_t align, bool nothrow)
         if (g_cxx.via_malloc || !sampling())                                                       \
             return (fn)args;                                                                       \
         return COUNTED_NEW(n, (fn)args);                                                           \
-    }                                                                                              \
+    }
+
+/* An aligned operator new: with the next definition libstdc++'s (it allocates with malloc's
+ * family, where the sampling happens) a tail call, else NAME_slow. */
+#define DEFINE_NEW(name, fn, n, align, nothrow, params, args)                                      \
+    NEW_SLOW(name, fn, n, align, nothrow, params, args)                                            \
     EXPORT void *name params                                                                       \
     {                                                                                              \
         if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
@@ -909,16 +909,12 @@ static void *fallback_new(size_t n, size_t align, bool nothrow)
         return name##_slow args;                                                                   \
     }
 
+/* The plain and nothrow operator new when the next definition is libstdc++'s or libc++'s:
+ * what theirs does first, a malloc of max(n, 1) bytes, done here by malloc's body inlined
+ * (two calls less per allocation); only when that fails does their operator new run (the
+ * new-handler loop, std::bad_alloc, or NULL for nothrow). Otherwise NAME_slow. */
 #define DEFINE_NEW_DIRECT(name, fn, nothrow, params, args)                                         \
-    static __attribute__((noinline)) void *name##_slow params                                      \
-    {                                                                                              \
-        cxx();                                                                                     \
-        if (UNLIKELY(!(fn)))                                                                       \
-            return fallback_new(n, 0, nothrow);                                                    \
-        if (g_cxx.via_malloc || !sampling())                                                       \
-            return (fn)args;                                                                       \
-        return COUNTED_NEW(n, (fn)args);                                                           \
-    }                                                                                              \
+    NEW_SLOW(name, fn, n, 0, nothrow, params, args)                                                \
     EXPORT void *name params                                                                       \
     {                                                                                              \
         if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
@@ -943,10 +939,9 @@ DEFINE_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_PLAIN], n, al, tr
 DEFINE_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_ARRAY], n, al, true,
            (size_t n, size_t al, const void *nt), (n, al, nt))
 
-/* Every operator delete: a tail call to libstdc++'s (which frees with free, where sampled
- * blocks are forgotten), else NAME_slow: the block forgotten first, then the next
- * definition's (or free, when there is none). */
-#define DEFINE_DELETE(name, fn, params, args)                                                      \
+/* NAME_slow of every operator delete: the block forgotten first (when sampled blocks are
+ * not forgotten by free), then the next definition's (or free, when there is none). */
+#define DELETE_SLOW(name, fn, params, args)                                                        \
     static __attribute__((noinline)) void name##_slow params                                       \
     {                                                                                              \
         cxx();                                                                                     \
@@ -955,7 +950,12 @@ DEFINE_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_ARRAY], n, al, tr
             (fn) args;                                                                             \
         else                                                                                       \
             free(p);                                                                               \
-    }                                                                                              \
+    }
+
+/* An aligned operator delete: a tail call to libstdc++'s (which frees with free, where
+ * sampled blocks are forgotten), else NAME_slow. */
+#define DEFINE_DELETE(name, fn, params, args)                                                      \
+    DELETE_SLOW(name, fn, params, args)                                                            \
     EXPORT void name params                                                                        \
     {                                                                                              \
         if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
@@ -965,17 +965,9 @@ DEFINE_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, g_cxx.al_nt[NEW_ARRAY], n, al, tr
     }
 
 /* The plain, sized and nothrow operator delete when the next definition is libstdc++'s or
- * libc++'s (which free with free): free's body inlined. Otherwise as DEFINE_DELETE. */
+ * libc++'s (which free with free): free's body inlined. Otherwise NAME_slow. */
 #define DEFINE_DELETE_DIRECT(name, fn, params, args)                                               \
-    static __attribute__((noinline)) void name##_slow params                                       \
-    {                                                                                              \
-        cxx();                                                                                     \
-        forget_deleted(p);                                                                         \
-        if (LIKELY(fn))                                                                            \
-            (fn) args;                                                                             \
-        else                                                                                       \
-            free(p);                                                                               \
-    }                                                                                              \
+    DELETE_SLOW(name, fn, params, args)                                                            \
     EXPORT void name params                                                                        \
     {                                                                                              \
         if (LIKELY(atomic_load_explicit(&g_cxx_resolved, memory_order_acquire) &&                  \
