@@ -373,6 +373,8 @@ static void out_flush(struct uc_out *o, const void *p, size_t len)
 /* Appends nwords words (hashed). */
 static void out_words(struct uc_out *o, const void *p, size_t nwords)
 {
+    if (nwords == 0) /* (p may then be NULL: an empty table) */
+        return;
     const uint64_t *w = p;
     o->h = unitcache_hash_step(o->h, w, nwords);
     size_t room = sizeof o->buf / 8;
