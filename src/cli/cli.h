@@ -176,6 +176,11 @@ struct load_opts {
     const char *region;       /* --region NAME: only the samples of that region, or NULL */
 };
 
+/* A baseline (at path) holds the samples of base_region (NULL: every sample), already cut:
+ * 0 when that is the region asked (NULL: none), else one line saying which region to ask for
+ * and -1 (shares of one scope against another would judge the scope, not the speed). */
+int baseline_region_check(const char *path, const char *base_region, const char *asked);
+
 /* With o->region, cuts p (read from path) down to that region's samples
  * (profile_filter_region). 0, or -1 (printed: no such region, no stacks, or with --memory). */
 int load_opts_region(const struct load_opts *o, const char *path, struct pr_profile *p);

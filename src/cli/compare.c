@@ -502,19 +502,8 @@ static int judge_and_report(const struct compare_args *a, const struct project *
             cli_error("%s", err);
         return EXIT_USAGE;
     }
-    /* shares of one region against shares of the whole program (or another region) would
-     * judge a difference of scope, not of speed */
-    const char *base_region = base.region; /* (base runs are cut by the same --region) */
-    if (!a->nbase && (base_region || p->region) &&
-        (!base_region || !p->region || strcmp(base_region, p->region) != 0)) {
-        if (base_region)
-            cli_error("%s: the baseline holds region '%s' only (set with --region); compare "
-                      "with --region %s",
-                      p->baseline_path, base_region, base_region);
-        else
-            cli_error("%s: the baseline holds every sample; --region %s needs a baseline set "
-                      "with it (profreg baseline set --region %s)",
-                      p->baseline_path, p->region, p->region);
+    /* (base runs are cut by the same --region as the current ones) */
+    if (!a->nbase && baseline_region_check(p->baseline_path, base.region, p->region) != 0) {
         baseline_free(&base);
         return EXIT_USAGE;
     }

@@ -306,6 +306,20 @@ int cli_opt_region(void *field, const char *value)
     return 0;
 }
 
+int baseline_region_check(const char *path, const char *base_region, const char *asked)
+{
+    if (base_region && asked ? strcmp(base_region, asked) == 0 : !base_region && !asked)
+        return 0;
+    if (base_region)
+        cli_error("%s: the baseline holds region '%s' only (set with --region); use --region %s",
+                  path, base_region, base_region);
+    else
+        cli_error("%s: the baseline holds every sample; --region %s needs a baseline set with it "
+                  "(profreg baseline set --region %s)",
+                  path, asked, asked);
+    return -1;
+}
+
 int load_opts_region(const struct load_opts *o, const char *path, struct pr_profile *p)
 {
     if (!o->region)

@@ -170,21 +170,9 @@ int read_merged(char **paths, size_t n, bool allow_baseline, const struct load_o
             profile_free(merged);
             return -1;
         }
-        /* a baseline's stacks are already cut to the region it was set from (or hold every
-         * sample): used as they are when that is the region asked for, refused otherwise */
-        bool same_scope = !from_baseline ||
-                          (base_region && lo->region ? strcmp(base_region, lo->region) == 0
-                                                     : !base_region && !lo->region);
-        if (!same_scope) {
-            if (base_region)
-                cli_error("%s: the baseline holds region '%s' only (set with --region); use "
-                          "--region %s",
-                          paths[i], base_region, base_region);
-            else
-                cli_error("%s: the baseline holds every sample; --region %s needs a baseline set "
-                          "with it",
-                          paths[i], lo->region);
-        }
+        /* a baseline's stacks are already cut to its region: used as they are */
+        bool same_scope =
+            !from_baseline || baseline_region_check(paths[i], base_region, lo->region) == 0;
         free(base_region);
         if (!same_scope) {
             profile_free(&p);
