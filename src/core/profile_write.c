@@ -100,6 +100,23 @@ static void write_summary(struct jw *w, const struct pr_profile *p)
     jw_object_end(w);
 }
 
+
+/* The keys that say where a function is, after its figures: source_file, line (null when
+ * unknown), and the optional module, source_path, raw_name. */
+static void write_where(struct jw *w, const char *source_file, long line, const char *module,
+                        const char *source_path, const char *raw_name)
+{
+    jw_key(w, "source_file");
+    jw_string(w, source_file);
+    jw_key(w, "line");
+    if (line >= 0)
+        jw_int(w, line);
+    else
+        jw_null(w);
+    opt_string(w, "module", module);
+    opt_string(w, "source_path", source_path);
+    opt_string(w, "raw_name", raw_name);
+}
 static void write_function(struct jw *w, const struct pr_function *f, size_t rank)
 {
     jw_object_begin(w);
@@ -117,16 +134,7 @@ static void write_function(struct jw *w, const struct pr_function *f, size_t ran
         jw_key(w, "self_percentage");
         jw_double(w, f->self_percentage, PCT_DECIMALS);
     }
-    jw_key(w, "source_file");
-    jw_string(w, f->source_file);
-    jw_key(w, "line");
-    if (f->line >= 0)
-        jw_int(w, f->line);
-    else
-        jw_null(w);
-    opt_string(w, "module", f->module);
-    opt_string(w, "source_path", f->source_path);
-    opt_string(w, "raw_name", f->raw_name);
+    write_where(w, f->source_file, f->line, f->module, f->source_path, f->raw_name);
     jw_object_end(w);
 }
 
@@ -164,16 +172,7 @@ static void write_mem_function(struct jw *w, const struct pr_mem_function *f)
         jw_key(w, key);
         jw_uint(w, f->self[k]);
     }
-    jw_key(w, "source_file");
-    jw_string(w, f->source_file);
-    jw_key(w, "line");
-    if (f->line >= 0)
-        jw_int(w, f->line);
-    else
-        jw_null(w);
-    opt_string(w, "module", f->module);
-    opt_string(w, "source_path", f->source_path);
-    opt_string(w, "raw_name", f->raw_name);
+    write_where(w, f->source_file, f->line, f->module, f->source_path, f->raw_name);
     jw_object_end(w);
 }
 
