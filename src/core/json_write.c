@@ -12,16 +12,55 @@
 
 void jw_init(struct jw *w, FILE *f)
 {
-    memset(w, 0, sizeof *w);
     w->f = f;
+    w->len = 0;
+    w->depth = 0;
+    memset(w->first, 0, sizeof w->first);
+    memset(w->oneline, 0, sizeof w->oneline);
+    w->after_key = w->overflow = false;
     w->first[0] = true;
+}
+
+/* The text goes through the writer's own buffer, a few KB at a time to the stream: one
+ * fputc or fprintf per character or number (the stream's lock each time) took most of the
+ * 13 ms a 1.2 MB profile took to write. */
+static void flush(struct jw *w)
+{
+    if (w->len)
+        fwrite(w->buf, 1, w->len, w->f);
+    w->len = 0;
+}
+
+static void out(struct jw *w, const char *s, size_t n)
+{
+    if (n > sizeof w->buf - w->len) {
+        flush(w);
+        if (n >= sizeof w->buf) {
+            fwrite(s, 1, n, w->f);
+            return;
+        }
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void out_c(struct jw *w, char c)
+{
+    if (w->len == sizeof w->buf)
+        flush(w);
+    w->buf[w->len++] = c;
+}
+
+static void out_s(struct jw *w, const char *s)
+{
+    out(w, s, strlen(s));
 }
 
 static void newline_indent(struct jw *w)
 {
-    fputc('\n', w->f);
+    out_c(w, '\n');
     for (int i = 0; i < w->depth; i++)
-        fputs("  ", w->f);
+        out(w, "  ", 2);
 }
 
 /* Separator and indentation before a value or key at the current depth. */
@@ -34,10 +73,10 @@ static void before_item(struct jw *w)
     if (w->depth == 0)
         return;
     if (!w->first[w->depth])
-        fputc(',', w->f);
+        out_c(w, ',');
     if (w->oneline[w->depth]) {
         if (!w->first[w->depth])
-            fputc(' ', w->f);
+            out_c(w, ' ');
     } else {
         newline_indent(w);
     }
@@ -47,7 +86,7 @@ static void before_item(struct jw *w)
 static void open_container(struct jw *w, char c, bool oneline)
 {
     before_item(w);
-    fputc(c, w->f);
+    out_c(w, c);
     if (w->depth + 1 >= JW_MAX_DEPTH) {
         w->overflow = true;
         return;
@@ -69,7 +108,7 @@ static void close_container(struct jw *w, char c)
     w->depth--;
     if (!empty && !oneline)
         newline_indent(w);
-    fputc(c, w->f);
+    out_c(w, c);
 }
 
 void jw_object_begin(struct jw *w)
@@ -102,55 +141,65 @@ void jw_array_end(struct jw *w)
     close_container(w, ']');
 }
 
+static void escaped(struct jw *w, const char *str);
+
 void jw_key(struct jw *w, const char *key)
 {
     before_item(w);
-    jw_write_escaped(w->f, key);
-    fputs(": ", w->f);
+    escaped(w, key);
+    out(w, ": ", 2);
     w->after_key = true;
 }
 
-void jw_write_escaped(FILE *f, const char *str)
+/* Writes str quoted and escaped: runs of characters that need nothing are copied at once. */
+static void escaped(struct jw *w, const char *str)
 {
+    static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
-    fputc('"', f);
-    while (*s) {
+    out_c(w, '"');
+    for (;;) {
+        const unsigned char *run = s;
+        while (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+            s++;
+        if (s > run)
+            out(w, (const char *)run, (size_t)(s - run));
         unsigned char c = *s;
+        if (!c)
+            break;
         switch (c) {
         case '"':
-            fputs("\\\"", f);
+            out(w, "\\\"", 2);
             break;
         case '\\':
-            fputs("\\\\", f);
+            out(w, "\\\\", 2);
             break;
         case '\n':
-            fputs("\\n", f);
+            out(w, "\\n", 2);
             break;
         case '\t':
-            fputs("\\t", f);
+            out(w, "\\t", 2);
             break;
         case '\r':
-            fputs("\\r", f);
+            out(w, "\\r", 2);
             break;
         case '\b':
-            fputs("\\b", f);
+            out(w, "\\b", 2);
             break;
         case '\f':
-            fputs("\\f", f);
+            out(w, "\\f", 2);
             break;
         default:
             if (c < 0x20) {
-                fprintf(f, "\\u%04x", c);
-            } else if (c < 0x80) {
-                fputc(c, f);
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                out(w, u, sizeof u);
             } else {
                 uint32_t cp;
                 size_t n = utf8_decode((const char *)s, SIZE_MAX, &cp);
                 if (n == 0) {
-                    fputs("\\ufffd", f);
+                    out(w, "\\ufffd", 6);
                     n = 1;
                 } else {
-                    fwrite(s, 1, n, f);
+                    out(w, (const char *)s, n);
                 }
                 s += n;
                 continue;
@@ -158,7 +207,15 @@ void jw_write_escaped(FILE *f, const char *str)
         }
         s++;
     }
-    fputc('"', f);
+    out_c(w, '"');
+}
+
+void jw_write_escaped(FILE *f, const char *s)
+{
+    struct jw w;
+    jw_init(&w, f);
+    escaped(&w, s);
+    flush(&w);
 }
 
 void jw_string(struct jw *w, const char *s)
@@ -168,19 +225,34 @@ void jw_string(struct jw *w, const char *s)
         return;
     }
     before_item(w);
-    jw_write_escaped(w->f, s);
+    escaped(w, s);
+}
+
+/* The decimal digits of v, with a minus sign when negative (what printf's %lld gives). */
+static void out_integer(struct jw *w, unsigned long long v, bool negative)
+{
+    char buf[24];
+    char *p = buf + sizeof buf;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (negative)
+        *--p = '-';
+    out(w, p, (size_t)(buf + sizeof buf - p));
 }
 
 void jw_int(struct jw *w, long long v)
 {
     before_item(w);
-    fprintf(w->f, "%lld", v);
+    /* the magnitude computed unsigned: -LLONG_MIN does not fit a long long */
+    out_integer(w, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
 }
 
 void jw_uint(struct jw *w, unsigned long long v)
 {
     before_item(w);
-    fprintf(w->f, "%llu", v);
+    out_integer(w, v, false);
 }
 
 void jw_format_double(char *buf, size_t len, double v, int decimals)
@@ -209,24 +281,25 @@ void jw_double(struct jw *w, double v, int decimals)
     char buf[400];
     jw_format_double(buf, sizeof buf, v, decimals);
     before_item(w);
-    fputs(buf, w->f);
+    out_s(w, buf);
 }
 
 void jw_bool(struct jw *w, bool v)
 {
     before_item(w);
-    fputs(v ? "true" : "false", w->f);
+    out_s(w, v ? "true" : "false");
 }
 
 void jw_null(struct jw *w)
 {
     before_item(w);
-    fputs("null", w->f);
+    out(w, "null", 4);
 }
 
 int jw_finish(struct jw *w)
 {
-    fputc('\n', w->f);
+    out_c(w, '\n');
+    flush(w);
     if (w->depth != 0 || w->overflow || w->after_key)
         return -1;
     return ferror(w->f) ? -1 : 0;

@@ -13,9 +13,12 @@
 #include <stdio.h>
 
 #define JW_MAX_DEPTH 32
+#define JW_BUF_BYTES 4096
 
 struct jw {
     FILE *f;
+    size_t len;                 /* bytes waiting in buf; written to f when full and at the end */
+    char buf[JW_BUF_BYTES];
     int depth;
     bool first[JW_MAX_DEPTH];   /* no element written yet in this container */
     bool oneline[JW_MAX_DEPTH]; /* this container is written on a single line */

@@ -4,6 +4,7 @@
 
 #include "core/json_write.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,53 @@ START_TEST(test_strings_are_escaped_and_valid_utf8)
     json_t *j = json_loads(s, 0, &e);
     ck_assert_msg(j != NULL, "%s", e.text);
     json_decref(j);
+    free(s);
+}
+END_TEST
+
+/* A document several times the writer's buffer, with escapes and multi-byte characters at
+ * every offset across its boundaries, and integers at their limits: the same text as written
+ * by hand, byte for byte. */
+static void doc_long(struct jw *w)
+{
+    jw_array_begin_inline(w);
+    for (int i = 0; i < 3 * JW_BUF_BYTES / 7; i++) {
+        jw_string(w, i % 3 == 0 ? "a\"\x01" : i % 3 == 1 ? "\xc3\xa9\xff" : "plain");
+        jw_int(w, i % 2 ? LLONG_MIN : LLONG_MAX);
+    }
+    jw_uint(w, ULLONG_MAX);
+    jw_int(w, 0);
+    /* longer than the buffer in one piece */
+    char *big = malloc(3 * JW_BUF_BYTES + 2);
+    memset(big, 'x', 3 * JW_BUF_BYTES + 1);
+    big[JW_BUF_BYTES] = '\n';
+    big[3 * JW_BUF_BYTES + 1] = '\0';
+    jw_string(w, big);
+    free(big);
+    jw_array_end(w);
+}
+
+START_TEST(test_long_documents_cross_the_buffer)
+{
+    int rc;
+    char *s = render(doc_long, &rc);
+    ck_assert_int_eq(rc, 0);
+    char *want = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&want, &len);
+    fputc('[', f);
+    for (int i = 0; i < 3 * JW_BUF_BYTES / 7; i++)
+        fprintf(f, "%s%s, %lld", i ? ", " : "",
+                i % 3 == 0 ? "\"a\\\"\\u0001\"" : i % 3 == 1 ? "\"\xc3\xa9\\ufffd\"" : "\"plain\"",
+                i % 2 ? LLONG_MIN : LLONG_MAX);
+    fprintf(f, ", %llu, 0, \"", ULLONG_MAX);
+    for (int i = 0; i < 3 * JW_BUF_BYTES + 1; i++)
+        fputs(i == JW_BUF_BYTES ? "\\n" : "x", f);
+    fputs("\"]\n", f);
+    fclose(f);
+    ck_assert_uint_eq(strlen(s), strlen(want));
+    ck_assert_str_eq(s, want);
+    free(want);
     free(s);
 }
 END_TEST
@@ -166,6 +214,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_layout_is_stable);
     tcase_add_test(tc, test_strings_are_escaped_and_valid_utf8);
+    tcase_add_test(tc, test_long_documents_cross_the_buffer);
     tcase_add_test(tc, test_double_formatting);
     tcase_add_test(tc, test_nonfinite_becomes_null);
     tcase_add_test(tc, test_malformed_documents_fail);
