@@ -58,6 +58,7 @@ struct symbolizer {
     struct debuginfo_config debug; /* handed to debuginfo_find via each module's userdata */
     char *debug_dirs, *cache_dir;  /* owned strings behind `debug` */
     struct hmap strmap;            /* string -> index into strs */
+    struct hmap demangled_map;     /* address of a mangled name -> its demangled name in strs */
     char **strs;
     size_t nstrs, capstrs;
     struct hmap cu_map; /* CU DIE address -> index into cus */
@@ -84,23 +85,30 @@ struct symbolizer {
     struct symbolizer_stats stats;
 };
 
+/* The index in s->strs of str's copy, made when new; UINT32_MAX when out of memory. */
+static uint32_t intern_index(struct symbolizer *s, const char *str)
+{
+    if (ARRAY_GROW(s->strs, s->nstrs, s->capstrs) < 0)
+        return UINT32_MAX;
+    uint32_t idx;
+    int r = hmap_intern(&s->strmap, str, strlen(str) + 1, (uint32_t)s->nstrs, &idx);
+    if (r < 0)
+        return UINT32_MAX;
+    if (r == 1) {
+        char *copy = strdup(str);
+        if (!copy)
+            return UINT32_MAX; /* (the map keeps idx == nstrs, which the next string takes) */
+        s->strs[s->nstrs++] = copy;
+    }
+    return idx;
+}
+
 static const char *intern(struct symbolizer *s, const char *str)
 {
     if (!str)
         return NULL;
-    if (ARRAY_GROW(s->strs, s->nstrs, s->capstrs) < 0)
-        return "[out of memory]";
-    uint32_t idx;
-    int r = hmap_intern(&s->strmap, str, strlen(str) + 1, (uint32_t)s->nstrs, &idx);
-    if (r < 0)
-        return "[out of memory]";
-    if (r == 1) {
-        char *copy = strdup(str);
-        if (!copy)
-            return "[out of memory]";
-        s->strs[s->nstrs++] = copy;
-    }
-    return s->strs[idx];
+    uint32_t idx = intern_index(s, str);
+    return idx == UINT32_MAX ? "[out of memory]" : s->strs[idx];
 }
 
 char *symbolize_demangle(const char *sym)
@@ -108,6 +116,33 @@ char *symbolize_demangle(const char *sym)
     if (!sym || strncmp(sym, "_Z", 2) != 0)
         return NULL;
     return cplus_demangle(sym, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE);
+}
+
+/* What demangled returns for a name that is not a mangled C++ name. */
+#define NOT_MANGLED UINT32_MAX
+
+/* The demangled form of a linkage name, interned; NULL when it is not a mangled C++ name.
+ * Demangling is most of what naming costs (144 M of 608 M instructions at the first exit of a
+ * 200 MB C++ test binary), and one inline function's copies all name the same string of
+ * .debug_str (or of the symbol table), so the answer is kept by the string's address: the
+ * debug sections stay mapped at one place while the symbolizer is open (pages dropped to save
+ * memory come back at the same addresses), and a string met at another address is only
+ * demangled again. */
+static const char *demangled(struct symbolizer *s, const char *name)
+{
+    if (!name || strncmp(name, "_Z", 2) != 0)
+        return NULL;
+    uint32_t idx;
+    if (hmap_get(&s->demangled_map, &name, sizeof name, &idx))
+        return idx == NOT_MANGLED ? NULL : s->strs[idx];
+    char *d = symbolize_demangle(name);
+    bool mangled = d != NULL;
+    idx = mangled ? intern_index(s, d) : NOT_MANGLED;
+    free(d);
+    if (mangled && idx == UINT32_MAX)
+        return "[out of memory]"; /* (not kept: a later question tries again) */
+    (void)hmap_intern(&s->demangled_map, &name, sizeof name, idx, &idx);
+    return idx == NOT_MANGLED ? NULL : s->strs[idx];
 }
 
 /* The module's basename; "[vdso: 1234]" and the like lose their per-process part. */
@@ -145,6 +180,7 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     }
     elf_version(EV_CURRENT);
     hmap_init(&s->strmap);
+    hmap_init(&s->demangled_map);
     hmap_init(&s->cu_map);
     hmap_init(&s->alias_map);
     hmap_init(&s->symtab_map);
@@ -200,6 +236,7 @@ void symbolizer_close(struct symbolizer *s)
         free(s->strs[i]);
     free(s->strs);
     hmap_free(&s->strmap);
+    hmap_free(&s->demangled_map);
     for (size_t i = 0; i < s->ncus; i++)
         cu_index_free(s->cus[i]);
     free(s->cus);
@@ -242,13 +279,10 @@ static const char *die_function_name(struct symbolizer *s, Dwarf_Die *die, bool 
     const char *linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
     if (!linkage)
         linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
-    char *demangled = symbolize_demangle(linkage);
-    *mangled = demangled != NULL;
-    if (demangled) {
-        const char *name = intern(s, demangled);
-        free(demangled);
-        return name;
-    }
+    const char *d = demangled(s, linkage);
+    *mangled = d != NULL;
+    if (d)
+        return d;
     const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
     return intern(s, name ? name : linkage);
 }
@@ -583,12 +617,10 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
         return NULL;
     if (start)
         *start = value;
-    char *demangled = symbolize_demangle(name);
+    const char *d = demangled(s, name);
     if (mangled)
-        *mangled = demangled != NULL;
-    const char *r = intern(s, demangled ? demangled : name);
-    free(demangled);
-    return r;
+        *mangled = d != NULL;
+    return d ? d : intern(s, name);
 }
 
 /* The start of the ELF symbol elf_symbol would name addr by, found the same way but without
