@@ -16,6 +16,7 @@
 
 #include "core/profile.h"
 
+#include "symbolize/aranges.h"
 #include "symbolize/debuginfo.h"
 #include "symbolize/dwarf_files.h"
 #include "symbolize/dwarf_index.h"
@@ -52,6 +53,12 @@ struct mod_symtab {
     uint64_t bias;
 };
 
+/* A debug file's .debug_aranges, read by aranges.c; !ok: libdw answers for that file. */
+struct dwarf_aranges {
+    struct aranges a;
+    bool ok;
+};
+
 struct symbolizer {
     Dwfl *dwfl;
     Dwfl_Callbacks callbacks;
@@ -82,6 +89,10 @@ struct symbolizer {
     struct hmap symtab_map;    /* module -> index into symtabs */
     struct mod_symtab *symtabs;
     size_t nsymtabs, capsymtabs;
+    struct hmap aranges_map; /* Dwarf -> index into aranges */
+    struct dwarf_aranges *aranges;
+    size_t naranges, caparanges;
+    Dwarf_Die arange_die;    /* unit_of's answer */
     struct symbolizer_stats stats;
 };
 
@@ -181,6 +192,7 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     elf_version(EV_CURRENT);
     hmap_init(&s->strmap);
     hmap_init(&s->demangled_map);
+    hmap_init(&s->aranges_map);
     hmap_init(&s->cu_map);
     hmap_init(&s->alias_map);
     hmap_init(&s->symtab_map);
@@ -254,6 +266,10 @@ void symbolizer_close(struct symbolizer *s)
         free(s->symtabs[i].own);
     free(s->symtabs);
     hmap_free(&s->symtab_map);
+    for (size_t i = 0; i < s->naranges; i++)
+        aranges_free(&s->aranges[i].a);
+    free(s->aranges);
+    hmap_free(&s->aranges_map);
     free(s->debug_dirs);
     free(s->cache_dir);
     free(s);
@@ -362,12 +378,87 @@ static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *
     set_source(s, f, absolute_source(path, have_cu ? &cu : NULL, buf, sizeof buf), line);
 }
 
+/* dbg's .debug_aranges as aranges.c reads it, read on the first question; NULL when libdw
+ * should answer (no such section to read in place: compressed, big-endian, or anything
+ * aranges_read leaves to libdw). */
+static const struct aranges *aranges_for(struct symbolizer *s, Dwarf *dbg)
+{
+    uint32_t idx;
+    if (hmap_get(&s->aranges_map, &dbg, sizeof dbg, &idx))
+        return s->aranges[idx].ok ? &s->aranges[idx].a : NULL;
+    if (ARRAY_GROW(s->aranges, s->naranges, s->caparanges) < 0)
+        return NULL;
+    struct dwarf_aranges da = {{NULL, NULL, 0, 0}, false};
+    Elf *elf = dwarf_getelf(dbg);
+    size_t shstrndx;
+    GElf_Ehdr eh;
+    const Elf_Data *ar = NULL;
+    uint64_t info_size = 0;
+    bool have_ar = false, compressed = false;
+    if (elf && gelf_getehdr(elf, &eh) && eh.e_ident[EI_DATA] == ELFDATA2LSB &&
+        elf_getshdrstrndx(elf, &shstrndx) == 0) {
+        for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+            GElf_Shdr sh;
+            const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+            if (!name)
+                continue;
+            bool is_ar = strcmp(name, ".debug_aranges") == 0;
+            if (!is_ar && strcmp(name, ".debug_info") != 0)
+                continue;
+            if (sh.sh_flags & SHF_COMPRESSED || sh.sh_type == SHT_NOBITS) {
+                compressed = true;
+                continue;
+            }
+            if (is_ar) {
+                ar = elf_rawdata(scn, NULL);
+                have_ar = true;
+            } else {
+                info_size = sh.sh_size;
+            }
+        }
+    }
+    if (have_ar && ar && !compressed && info_size)
+        da.ok = aranges_read(ar->d_buf, ar->d_size, info_size, &da.a) == 0;
+    if (hmap_intern(&s->aranges_map, &dbg, sizeof dbg, (uint32_t)s->naranges, &idx) < 0) {
+        aranges_free(&da.a);
+        return NULL;
+    }
+    s->aranges[s->naranges++] = da;
+    return da.ok ? &s->aranges[idx].a : NULL;
+}
+
+/* The unit dwfl_module_addrdie finds for addr (and the module's bias), from the module's
+ * .debug_aranges read by aranges.c; libdw's own answer where that cannot be read. The DIE
+ * lives in s->arange_die until the next call. */
+static Dwarf_Die *unit_of(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr, Dwarf_Addr *bias)
+{
+    Dwarf_Addr b;
+    Dwarf *dbg = dwfl_module_getdwarf(mod, &b);
+    const struct aranges *a = dbg ? aranges_for(s, dbg) : NULL;
+    if (!a)
+        return dwfl_module_addrdie(mod, addr, bias);
+    uint64_t off, next;
+    size_t hsize;
+    uint8_t unit_type;
+    Dwarf_Half version;
+    if (!aranges_find(a, addr - b, &off))
+        return NULL;
+    if (dwarf_next_unit(dbg, off, &next, &hsize, &version, NULL, NULL, NULL, NULL, NULL) != 0 ||
+        !dwarf_offdie(dbg, off + hsize, &s->arange_die) ||
+        dwarf_cu_info(s->arange_die.cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
+        (unit_type != DW_UT_compile && unit_type != DW_UT_partial))
+        return dwfl_module_addrdie(mod, addr, bias); /* a split or type unit: libdw's */
+    (void)version;
+    *bias = b;
+    return &s->arange_die;
+}
+
 /* File and line of the line-table row at a (module-relative, biased) address. */
 static void fill_source_at(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
                            struct sym_frame *f)
 {
     Dwarf_Addr bias;
-    Dwarf_Die *unit = dwfl_module_addrdie(mod, addr, &bias);
+    Dwarf_Die *unit = unit_of(s, mod, addr, &bias);
     const char *row_path = NULL;
     int row_line = -1, found = unit ? dwarf_files_line_at(s->files, unit, addr - bias, &row_path,
                                                           &row_line)
@@ -1053,7 +1144,7 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     Dwarf_Addr bias = 0, lo = 0, hi = 0;
     Dwarf_Die *cu = stored_unit(s, mod, addr, &bias);
     if (!cu)
-        cu = dwfl_module_addrdie(mod, addr, &bias);
+        cu = unit_of(s, mod, addr, &bias);
     bool is_cxx = cu && is_cxx_lang(dwarf_srclang(cu));
     struct cu_index *ix = cu ? index_for(s, cu, addr) : NULL;
     long e = ix ? cu_index_lookup(ix, addr - bias, &lo, &hi) : -1;
