@@ -382,7 +382,9 @@ int output_write_profile(const struct run_info *ri, const struct stacktab *tab,
         extra[i] = (struct sym_extra_module){unloaded[i].path, unloaded[i].bias};
     struct sym_options opts = {cfg->debug_dirs[0] ? cfg->debug_dirs : NULL,
                                cfg->cache_dir[0] ? cfg->cache_dir : NULL,
-                               strcmp(cfg->cache_dir, "none") == 0, extra, extra ? nunloaded : 0};
+                               strcmp(cfg->cache_dir, "none") == 0, extra, extra ? nunloaded : 0,
+                               /* the program's own peak: debug pages below it cost no peak */
+                               isnan(st->peak_rss_kb) ? 0 : (uint64_t)st->peak_rss_kb, 0};
     struct resolver r = {NULL, NULL, opts};
     struct symcache_options co = {cfg->cache_dir[0] ? cfg->cache_dir : NULL,
                                   opts.debug_dirs,

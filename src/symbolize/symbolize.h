@@ -35,7 +35,14 @@ struct sym_options {
     int no_cache;           /* nonzero: never read or write the cache */
     const struct sym_extra_module *extra; /* modules no longer mapped (dlclose'd) */
     size_t nextra;
+    /* The debug files' pages are dropped when the process's resident set exceeds the larger
+     * of rss_peak_kb (the program's own peak, when known; else 0) and the resident set when
+     * the symbolizer opens, plus rss_budget_kb (0: SYM_RSS_BUDGET_KB). */
+    uint64_t rss_peak_kb;
+    uint64_t rss_budget_kb;
 };
+
+#define SYM_RSS_BUDGET_KB (20u << 10)
 
 /* A module that was mapped at some time but may be gone from /proc/self/maps: reported
  * too, unless its range is taken by a module mapped now. */
@@ -116,6 +123,7 @@ struct symbolizer_stats {
     size_t cu_functions;   /* function entries in those indexes */
     size_t symtabs_sorted; /* modules whose ELF symbol table was read and sorted */
     size_t symbols_sorted; /* symbols in those tables */
+    size_t debug_drops;    /* times the debug files' pages were dropped */
 };
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
 

@@ -94,7 +94,7 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64
     double t0 = cpu_ms();
     struct usage u0 = thread_usage();
     int none = strcmp(cache, "none") == 0;
-    struct sym_options so = {NULL, none ? NULL : cache, none, NULL, 0};
+    struct sym_options so = {NULL, none ? NULL : cache, none, NULL, 0, 0, 0};
     struct symcache_options co = {cache, NULL, "replay", 0, open_sym, &so};
     struct symcache *c = symcache_new(&co);
     if (!c)

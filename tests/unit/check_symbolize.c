@@ -43,7 +43,7 @@ static struct symbolizer *sym;
 static void setup(void)
 {
     char err[256];
-    struct sym_options opts = {NULL, NULL, 1, NULL, 0}; /* never touch a cache */
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0}; /* never touch a cache */
     sym = symbolizer_open_self(&opts, err, sizeof err);
     ck_assert_msg(sym != NULL, "%s", err);
 }
@@ -90,6 +90,50 @@ START_TEST(test_inline_chain_innermost_first)
     n = symbolizer_lookup(sym, captured_return - 1, f, 1);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(f[0].name, "outer_function");
+}
+END_TEST
+
+/* Resolves the test's functions n times over with a symbolizer of the given budget; returns
+ * how many times it dropped the debug pages, after checking every answer against the
+ * shared symbolizer's. */
+static size_t lookups_with_budget(uint64_t budget_kb, int n)
+{
+    char err[256];
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, budget_kb};
+    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    outer_function();
+    const uint64_t addrs[] = {(uint64_t)(uintptr_t)plain_function,
+                              (uint64_t)(uintptr_t)outer_function, captured_return - 1,
+                              (uint64_t)(uintptr_t)__prf_internal_work};
+    for (int k = 0; k < n; k++) {
+        for (size_t i = 0; i < sizeof addrs / sizeof *addrs; i++) {
+            struct sym_frame got[SYM_MAX_FRAMES], want[SYM_MAX_FRAMES];
+            size_t ng = symbolizer_lookup(s, addrs[i] + (uint64_t)(k % 3), got, SYM_MAX_FRAMES);
+            size_t nw = lookup(addrs[i] + (uint64_t)(k % 3), want);
+            ck_assert_uint_eq(ng, nw);
+            for (size_t j = 0; j < ng; j++) {
+                ck_assert_str_eq(got[j].name, want[j].name);
+                ck_assert_int_eq(got[j].line, want[j].line);
+                ck_assert_str_eq(got[j].source_file ? got[j].source_file : "-",
+                                 want[j].source_file ? want[j].source_file : "-");
+            }
+        }
+    }
+    struct symbolizer_stats st;
+    symbolizer_stats(s, &st);
+    symbolizer_close(s);
+    return st.debug_drops;
+}
+
+START_TEST(test_debug_pages_dropped_only_over_the_budget)
+{
+    /* 1 kB above the resident set at opening: the first reading after the debug files were
+     * mapped finds it passed, and the answers after the drop are the same */
+    size_t drops = lookups_with_budget(1, 64);
+    ck_assert_uint_ge(drops, 1);
+    /* the default budget: a small program never reaches it */
+    ck_assert_uint_eq(lookups_with_budget(0, 64), 0);
 }
 END_TEST
 
@@ -234,7 +278,7 @@ START_TEST(test_debug_info_through_build_id_and_cache)
     snprintf(cached, sizeof cached, "%s%s", cache, original + strlen(debugroot));
     for (int round = 0; round < 2; round++) {
         char err[256];
-        struct sym_options opts = {debugroot, cache, 0, NULL, 0};
+        struct sym_options opts = {debugroot, cache, 0, NULL, 0, 0, 0};
         struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
         ck_assert_msg(s != NULL, "%s", err);
         ck_assert_uint_eq(symbolizer_lookup(s, (uint64_t)(uintptr_t)fn, f, SYM_MAX_FRAMES), 1);
@@ -441,6 +485,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_function_name_file_and_declaration_line);
     tcase_add_test(tc, test_inline_chain_innermost_first);
+    tcase_add_test(tc, test_debug_pages_dropped_only_over_the_budget);
     tcase_add_test(tc, test_demangling_matches_cxxfilt);
     tcase_add_test(tc, test_address_outside_any_module);
     tcase_add_test(tc, test_stripped_module_symbols_and_offsets);

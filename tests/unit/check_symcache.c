@@ -74,7 +74,7 @@ static struct symbolizer *open_sym(void *ctx, char *err, size_t errlen)
 {
     (void)ctx;
     opened++;
-    struct sym_options o = {NULL, NULL, 1, NULL, 0};
+    struct sym_options o = {NULL, NULL, 1, NULL, 0, 0, 0};
     return symbolizer_open_self(&o, err, errlen);
 }
 
