@@ -919,7 +919,12 @@ struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, 
     free(pos);
     free(first);
     free(entry);
-    array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
+    /* a stored table is written in this order: sorted again only when it is not */
+    bool sorted = true;
+    for (size_t i = 1; i < ix->nouter && sorted; i++)
+        sorted = cmp_range(&ix->outer[i - 1], &ix->outer[i]) <= 0;
+    if (!sorted)
+        array_sort(ix->outer, ix->nouter, sizeof *ix->outer, cmp_range);
     ix->deep = deep;
     return ix;
 fail:
