@@ -7,57 +7,22 @@
  * them part of the surrounding CU anyway", libdwfl/cu.c), and searched by bisection. On a 200 MB
  * C++ test binary (19,000 entries) that was 18 M of the 145 M instructions of an exit served
  * mostly by the symbol cache, paid whenever one address fell outside the units the cache knew.
- * Here the entries are read straight into one array, sorted by address (ties in the section's
- * order, as glibc's merge sort leaves them for libdw), and the same runs and the same search
+ * Here the entries are read straight into one array, radix-sorted by address (ties in the
+ * section's order, as glibc's merge sort leaves them for libdw), and the same runs and search
  * are kept. check_dwarf_files compares the unit found with dwfl_module_addrdie's at every
  * entry's edges and between them. */
 #include "symbolize/aranges.h"
 
 #include "core/array.h"
+#include "core/sort.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct entry {
     uint64_t addr, len, unit;
 };
-
-/* Sorts e by address, entries of equal address left in their order (a least significant
- * digit first radix sort, 11 bits a pass, passes where every key has the same digit skipped):
- * qsort took 12 M instructions for 19,000 entries, this about 1 M. tmp holds n entries.
- * -1: out of memory. */
-static int sort_by_addr(struct entry *e, struct entry *tmp, size_t n)
-{
-    enum { BITS = 11, BUCKETS = 1 << BITS };
-    static const unsigned passes = (64 + BITS - 1) / BITS;
-    size_t *count = calloc(BUCKETS, sizeof *count);
-    if (!count)
-        return -1;
-    struct entry *src = e, *dst = tmp;
-    for (unsigned pass = 0; pass < passes; pass++) {
-        unsigned shift = pass * BITS;
-        memset(count, 0, BUCKETS * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[(src[i].addr >> shift) & (BUCKETS - 1)]++;
-        if (count[(src[0].addr >> shift) & (BUCKETS - 1)] == n)
-            continue; /* one digit for all */
-        size_t sum = 0;
-        for (size_t b = 0; b < BUCKETS; b++) {
-            size_t c = count[b];
-            count[b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i].addr >> shift) & (BUCKETS - 1)]++] = src[i];
-        struct entry *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != e)
-        memcpy(e, src, n * sizeof *e);
-    free(count);
-    return 0;
-}
 
 static uint64_t rd(const unsigned char *p, unsigned n)
 {
@@ -125,10 +90,8 @@ int aranges_read(const unsigned char *data, size_t size, uint64_t info_size, str
         free(e);
         return 0;
     }
-    struct entry *tmp = malloc(n * sizeof *tmp);
-    int sorted = tmp ? sort_by_addr(e, tmp, n) : -1;
-    free(tmp);
-    if (sorted < 0)
+    _Static_assert(offsetof(struct entry, addr) == 0, "the key first");
+    if (sort_by_u64_key(e, n, sizeof *e) < 0)
         goto fail;
     size_t runs = 0;
     for (size_t i = 0; i < n; i++)

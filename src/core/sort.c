@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* sort.c — least significant digit first radix sort of records by a leading 64-bit key. */
+#include "core/sort.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = (64 + BITS - 1) / BITS };
+
+static uint64_t key_at(const unsigned char *p)
+{
+    uint64_t k;
+    memcpy(&k, p, sizeof k);
+    return k;
+}
+
+int sort_by_u64_key(void *base, size_t n, size_t elem)
+{
+    if (n < 2)
+        return 0;
+    unsigned char *tmp = malloc(n * elem);
+    size_t *count = malloc(BUCKETS * sizeof *count);
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        return -1;
+    }
+    unsigned char *src = base, *dst = tmp;
+    for (unsigned pass = 0; pass < PASSES; pass++) {
+        unsigned shift = pass * BITS;
+        memset(count, 0, BUCKETS * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(key_at(src + i * elem) >> shift) & (BUCKETS - 1)]++;
+        if (count[(key_at(src) >> shift) & (BUCKETS - 1)] == n)
+            continue; /* one digit for all */
+        size_t sum = 0;
+        for (size_t b = 0; b < BUCKETS; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const unsigned char *r = src + i * elem;
+            memcpy(dst + count[(key_at(r) >> shift) & (BUCKETS - 1)]++ * elem, r, elem);
+        }
+        unsigned char *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != base)
+        memcpy(base, src, n * elem);
+    free(tmp);
+    free(count);
+    return 0;
+}
