@@ -291,7 +291,9 @@ static void fill_metadata(struct pr_profile *p, const struct run_info *ri,
     p->command_line = copy_argv(ri->argv);
     p->pid = (long)pid;
     p->mode = strdup(ri->cfg->mode == PR_MODE_WALL ? "wall" : "cpu");
-    p->frequency_hz = ri->cfg->frequency;
+    /* PROFREG_MEMORY=only: nothing sampled CPU or wall time, at no frequency */
+    p->no_cpu_sampling = ri->cfg->memory_only;
+    p->frequency_hz = ri->cfg->memory_only ? NAN : ri->cfg->frequency;
     p->profreg_version = strdup(PROFREG_VERSION);
 }
 
@@ -302,8 +304,9 @@ static void fill_summary(struct pr_profile *p, const struct run_info *ri,
     p->total_time_ms = (double)p->total_samples * period_ms;
     p->signals = st->signals;
     p->effective_frequency_hz =
-        p->total_samples ? ri->cfg->frequency * (double)st->signals / (double)p->total_samples
-                         : 0.0;
+        ri->cfg->memory_only ? NAN
+        : p->total_samples   ? ri->cfg->frequency * (double)st->signals / (double)p->total_samples
+                             : 0.0;
     p->wall_time_ms = st->wall_ms;
     p->cpu_time_ms = st->cpu_ms;
     p->peak_rss_kb = st->peak_rss_kb;

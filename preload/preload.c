@@ -214,16 +214,23 @@ static void modules_changed(uintptr_t closing)
     }
 }
 
-/* PROFREG_MEMORY=1: allocations are sampled too (a failure costs only them). Out of line,
- * so that its buffers do not grow the constructor's frame. */
+/* PROFREG_MEMORY=1 or only: allocations are sampled (a failure costs only them; with only,
+ * there is nothing else to profile, so profiling stops). Out of line, so that its buffers do
+ * not grow the constructor's frame. */
 static __attribute__((noinline)) void start_memory(void)
 {
     char err[512];
     if (memprof_start(g_cfg.memory_rate, g_cfg.max_stacks, err, sizeof err) != 0) {
         char line[sizeof err + 128];
-        snprintf(line, sizeof line, "profreg: PROFREG_MEMORY: %s; allocations are not profiled",
-                 err);
+        snprintf(line, sizeof line, "profreg: PROFREG_MEMORY: %s; %s", err,
+                 g_cfg.memory_only ? "the program runs without profiling"
+                                   : "allocations are not profiled");
         say(line);
+        if (g_cfg.memory_only) {
+            atomic_store(&g_state, STATE_FINISHED);
+            threads_detach_all();
+            timers_stop();
+        }
     }
 }
 
@@ -251,8 +258,8 @@ __attribute__((constructor)) static void profreg_load(void)
         sayf("cannot reserve memory for the stack table", "mmap failed");
         return;
     }
-    if (timers_start(g_tab, g_cfg.mode, g_cfg.clock, g_cfg.frequency, !g_cfg.slow_unwind, err,
-                     sizeof err) != 0 ||
+    if (timers_start(g_tab, g_cfg.mode, g_cfg.clock, g_cfg.frequency, !g_cfg.slow_unwind,
+                     !g_cfg.memory_only, err, sizeof err) != 0 ||
         threads_init(check_process, err, sizeof err) != 0) {
         sayf("cannot start sampling", err);
         return;
@@ -397,11 +404,12 @@ static int flush_profile(const char *path)
     return rc;
 }
 
-/* The program installs a SIGPROF action or arms ITIMER_PROF: SIGPROF is its own again. */
+/* The program installs a SIGPROF action or arms ITIMER_PROF: SIGPROF is its own again.
+ * Without CPU or wall sampling (PROFREG_MEMORY=only) profreg never took it. */
 static void sigprof_taken(const char *what)
 {
-    if (atomic_load(&g_state) != STATE_PROFILING || getpid() != atomic_load(&g_pid) ||
-        atomic_exchange(&g_sigprof_given, true))
+    if (g_cfg.memory_only || atomic_load(&g_state) != STATE_PROFILING ||
+        getpid() != atomic_load(&g_pid) || atomic_exchange(&g_sigprof_given, true))
         return;
     timers_stop();
     threads_detach_all();

@@ -85,7 +85,15 @@ void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn 
 
     load_flag("PROFREG_DISABLE", get("PROFREG_DISABLE"), &s->disabled, warn);
     load_flag("PROFREG_QUIET", get("PROFREG_QUIET"), &s->quiet, warn);
-    load_flag("PROFREG_MEMORY", get("PROFREG_MEMORY"), &s->memory, warn);
+    /* PROFREG_MEMORY: 0, 1, or "only" (allocations without CPU or wall sampling) */
+    if ((v = get("PROFREG_MEMORY")) && strcasecmp(v, "only") == 0) {
+        s->memory = s->memory_only = true;
+    } else if (v && *v && strcmp(v, "0") && strcmp(v, "1") && strcasecmp(v, "false") &&
+               strcasecmp(v, "no") && strcasecmp(v, "true") && strcasecmp(v, "yes")) {
+        warnf(warn, "PROFREG_MEMORY", v, "is not 1, 0 or only", "0");
+    } else {
+        load_flag("PROFREG_MEMORY", v, &s->memory, warn);
+    }
 
     if ((v = get("PROFREG_MODE")) && *v) {
         if (strcmp(v, "cpu") == 0)

@@ -35,7 +35,8 @@ struct settings {
     char target[NAME_MAX + 1]; /* PROFREG_TARGET glob, "" when unset */
     char debug_dirs[PATH_MAX]; /* PROFREG_DEBUGINFO_PATH, "" for /usr/lib/debug */
     char cache_dir[PATH_MAX];  /* PROFREG_CACHE_DIR, "" for the default, "none" for no cache */
-    bool memory;               /* PROFREG_MEMORY=1: sample allocations too */
+    bool memory;               /* PROFREG_MEMORY=1 or only: sample allocations */
+    bool memory_only;          /* PROFREG_MEMORY=only: and no CPU or wall sampling */
     uint64_t memory_rate;      /* PROFREG_MEMORY_RATE, bytes */
 };
 

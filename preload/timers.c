@@ -52,6 +52,7 @@ static struct stacktab *g_tab;
 static clockid_t g_clock;
 static enum pr_clock g_clock_pref;
 static bool g_cpu_mode;
+static bool g_no_sources; /* PROFREG_MEMORY=only: no handler, no source armed for any thread */
 static uint64_t g_period_ns;
 static _Atomic unsigned char g_our_fd[PERF_FD_LIMIT]; /* 1: a perf event of ours */
 /* its ring buffer's control page (NULL: armed one overflow at a time) */
@@ -131,9 +132,10 @@ static void on_sigprof(int signo, siginfo_t *si, void *ucv)
 }
 
 int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, unsigned hz,
-                 bool fast_unwind, char *err, size_t errlen)
+                 bool fast_unwind, bool sample, char *err, size_t errlen)
 {
     g_tab = tab;
+    g_no_sources = !sample;
     g_clock = mode == PR_MODE_WALL ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
     g_cpu_mode = mode == PR_MODE_CPU;
     g_clock_pref = clock;
@@ -145,6 +147,8 @@ int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, u
 
     if (unwind_init(fast_unwind, err, errlen) != 0)
         return -1;
+    if (g_no_sources) /* the unwinder is started (allocation stacks); no SIGPROF, no sources */
+        return 0;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -250,6 +254,9 @@ int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen)
 {
     unwind_thread_start();
     s->fd = -1;
+    s->unarmed = g_no_sources;
+    if (s->unarmed)
+        return 0;
     pid_t tid = (pid_t)syscall(SYS_gettid);
     int perf_errno = 0;
     if (g_cpu_mode && g_clock_pref != PR_CLOCK_TIMER) {
@@ -296,7 +303,7 @@ void timers_delete(struct sampler *s)
             close(s->fd);
         }
         s->fd = -1;
-    } else {
+    } else if (!s->unarmed) {
         timer_delete(s->timer);
     }
     errno = saved;
@@ -335,6 +342,8 @@ void timers_get_stats(struct timer_stats *st)
 
 const char *timers_clock_name(void)
 {
+    if (g_no_sources)
+        return NULL;
     bool perf = atomic_load(&g_perf_threads) > 0, timer = atomic_load(&g_timer_threads) > 0;
     return perf && timer ? "perf_event+timer" : perf ? "perf_event" : "timer";
 }

@@ -33,15 +33,19 @@ struct sampler {
     int fd;      /* perf event descriptor, -1 for a timer */
     uint64_t id; /* the event's id: tells it from another file that got the same number */
     pid_t tid;   /* the thread it samples */
+    bool unarmed; /* no source at all (PROFREG_MEMORY=only): nothing to delete */
     timer_t timer;
 };
 
-/* Installs the SIGPROF handler and starts accepting samples into tab.
+/* Starts the unwinder and, with sample, installs the SIGPROF handler and starts accepting
+ * samples into tab. Without sample (PROFREG_MEMORY=only: the unwinder serves the allocation
+ * sampler alone) no handler is installed and no thread is ever given a source.
  * Returns 0, or -1 with err set. */
 int timers_start(struct stacktab *tab, enum pr_mode mode, enum pr_clock clock, unsigned hz,
-                 bool fast_unwind, char *err, size_t errlen);
+                 bool fast_unwind, bool sample, char *err, size_t errlen);
 
-/* Creates and arms a source that samples the calling thread. Returns 0, or -1 with err set. */
+/* Creates and arms a source that samples the calling thread (without sampling: records the
+ * thread's stack for the unwinder only, and arms nothing). Returns 0, or -1 with err set. */
 int timers_arm_current_thread(struct sampler *s, char *err, size_t errlen);
 
 /* Stops and frees a source made by timers_arm_current_thread (from any thread). A perf event
@@ -63,7 +67,8 @@ void timers_stop(void);
 
 void timers_get_stats(struct timer_stats *st);
 
-/* "perf_event", "timer" or "perf_event+timer": what sampled the threads so far. */
+/* "perf_event", "timer" or "perf_event+timer": what sampled the threads so far; NULL when
+ * nothing samples (timers_start without sample). */
 const char *timers_clock_name(void);
 
 /* In a forked child: zero the statistics (the table is reset by its owner). */

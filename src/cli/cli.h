@@ -190,7 +190,8 @@ int load_opts_apply(const struct load_opts *o, struct pr_profile *p);
 
 /* With o->memory, replaces p (read from path) by its memory section's view of
  * o->memory_metric (memory.h). 0, or -1 (printed) when p has no memory section or memory ran
- * out. Without o->memory, does nothing. */
+ * out. Without o->memory, leaves p as it is, but refuses (-1, printed: "add --memory") a
+ * profile of allocations only (PROFREG_MEMORY=only), which has no CPU samples. */
 int load_opts_view(const struct load_opts *o, const char *path, struct pr_profile *p);
 
 /* Reads the profiles at paths and merges their memory sections (each metric's view folded as
@@ -260,6 +261,7 @@ struct runs {
      * when every run has a memory section (has_memory) */
     struct avg_profile mem[BASELINE_MEM_VIEWS];
     bool has_memory;
+    bool no_cpu; /* every run profiled allocations only (metadata.cpu_sampling false) */
     struct test_profile tests; /* per-test figures of the runs (testattr.h) */
     char *average_timestamp;   /* mean export_timestamp (ISO-8601), or NULL */
     char *executable;          /* metadata.executable of the first run, or NULL */

@@ -487,9 +487,21 @@ static int judge_and_report(const struct compare_args *a, const struct project *
     struct runs base_runs;
     memset(&base_runs, 0, sizeof base_runs);
     char err[1024];
+    if (!a->memory && runs->no_cpu) {
+        cli_error("the current runs profiled allocations only (PROFREG_MEMORY=only): no CPU "
+                  "samples to judge; use --metric alloc or --metric live");
+        return EXIT_USAGE;
+    }
     if (a->nbase) {
         if (load_base_runs(a, runs, &base_runs) != 0)
             return EXIT_USAGE;
+        if (!a->memory && base_runs.no_cpu) {
+            cli_error("--base-runs: the base runs profiled allocations only "
+                      "(PROFREG_MEMORY=only): no CPU samples to judge; use --metric alloc or "
+                      "--metric live");
+            runs_free(&base_runs);
+            return EXIT_USAGE;
+        }
         /* the averaged base runs stand where the baseline's averaged profile would */
         base.avg = base_runs.avg;
         memset(&base_runs.avg, 0, sizeof base_runs.avg);

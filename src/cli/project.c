@@ -188,6 +188,12 @@ int load_opts_apply(const struct load_opts *o, struct pr_profile *p)
 
 int load_opts_view(const struct load_opts *o, const char *path, struct pr_profile *p)
 {
+    if (!o->memory && p->no_cpu_sampling) {
+        cli_error("%s: no CPU samples: the run profiled allocations only (PROFREG_MEMORY=only); "
+                  "add --memory",
+                  path);
+        return -1;
+    }
     if (!o->memory)
         return 0;
     if (!p->memory) {
@@ -455,7 +461,7 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
     avg_builder_init(&avg);
     for (int k = 0; k < BASELINE_MEM_VIEWS; k++)
         avg_builder_init(&mavg[k]);
-    bool all_memory = n > 0;
+    bool all_memory = n > 0, all_no_cpu = n > 0;
     struct test_acc tacc;
     test_acc_init(&tacc);
     double ts_sum = 0;
@@ -487,6 +493,8 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
                 rc = -1; /* (drops the memory section, which has no regions) */
             if (rc == 0 && all_memory && !profiles[i].memory)
                 all_memory = false;
+            if (rc == 0 && !profiles[i].no_cpu_sampling)
+                all_no_cpu = false;
             if (rc == 0 && all_memory && add_memory_views(o, &profiles[i], mavg) != 0) {
                 cli_error("out of memory averaging the memory sections of %s", paths[first + i]);
                 rc = -1;
@@ -519,6 +527,7 @@ static int runs_load_paths(char **paths, size_t n, const struct load_opts *o, st
     free(profiles);
     free(errs);
     free(rcs);
+    r->no_cpu = all_no_cpu;
     if (rc == 0 && ts_n) {
         char buf[32];
         time_format_iso(ts_sum / (double)ts_n, buf, sizeof buf);

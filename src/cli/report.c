@@ -54,7 +54,9 @@ const struct cli_command cli_report = {
     .about = "Prints rank, name, samples, total %, self % and source of the top functions, and\n"
              "the top hotspot (largest self share). Several files are merged (samples summed).\n",
     .opts = report_opts,
-    .footer = "Exit: 0 ok, 2 usage error or bad input.\n",
+    .footer = "A profile of allocations only (PROFREG_MEMORY=only) has no CPU samples: without\n"
+              "--memory it is refused (exit 2).\n"
+              "Exit: 0 ok, 2 usage error or bad input.\n",
     .run = run_report,
 };
 
@@ -108,6 +110,8 @@ static int report(struct report_args *a, char **files, size_t n)
         profile_init(&p);
         if (profile_read_file(files[i], &p, err, sizeof err) != 0) {
             cli_error("%s", err);
+            rc = EXIT_USAGE;
+        } else if (load_opts_view(&load, files[i], &p) != 0) { /* (refuses memory only) */
             rc = EXIT_USAGE;
         } else if (load_opts_region(&load, files[i], &p) != 0) {
             rc = EXIT_USAGE;

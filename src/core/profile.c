@@ -169,6 +169,7 @@ static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src
     dst->cus_indexed = src->cus_indexed;
     dst->cus_from_cache = src->cus_from_cache;
     dst->has_stacks = src->has_stacks;
+    dst->no_cpu_sampling = src->no_cpu_sampling;
 }
 
 static void forget_run_fields(struct pr_profile *p)
@@ -330,10 +331,12 @@ int profile_merge(struct pr_profile *dst, const struct pr_profile *src)
         return -1;
     }
     bool first = dst->nfunctions == 0 && dst->total_samples == 0 && !dst->executable;
-    if (first)
+    if (first) {
         copy_run_fields(dst, src);
-    else
+    } else {
         forget_run_fields(dst);
+        dst->no_cpu_sampling = dst->no_cpu_sampling && src->no_cpu_sampling;
+    }
     if (merge_memory_totals(dst, src, first) != 0)
         return -1;
     uint32_t *map = malloc((src->nfunctions ? src->nfunctions : 1) * sizeof *map);

@@ -68,6 +68,7 @@ struct pr_profile {
     char *clock;         /* what sampled: "perf_event", "timer", "perf_event+timer"; or NULL */
     double frequency_hz; /* requested */
     char *profreg_version;
+    bool no_cpu_sampling; /* metadata.cpu_sampling false: allocations only (PROFREG_MEMORY=only) */
 
     /* summary */
     uint64_t total_samples;

@@ -60,6 +60,10 @@ static void write_metadata(struct jw *w, const struct pr_profile *p)
         jw_int(w, p->pid);
     }
     opt_string(w, "mode", p->mode);
+    if (p->no_cpu_sampling) {
+        jw_key(w, "cpu_sampling");
+        jw_bool(w, false);
+    }
     opt_string(w, "clock", p->clock);
     opt_real(w, "frequency_hz", p->frequency_hz, 3);
     opt_string(w, "profreg_version", p->profreg_version);

@@ -143,14 +143,16 @@ static double stderr_bytes(double rate, double bytes)
 /* ---- the contract's shares ---------------------------------------------------------------- */
 
 /* Three functions allocate 60:30:10 % of 8 GiB in sizes from 8 B to 1 MiB on four threads;
- * at the default rate the shares are within 3 points and the total within 10 %. */
-START_TEST(test_shares_and_total_from_four_threads)
+ * at the default rate the shares are within 3 points and the total within 10 %. Run with
+ * memory_env (PROFREG_MEMORY=1 or only) into tu_tmp/DIR; the profile, the caller's to free. */
+static json_t *check_shares(const char *dir, const char *memory_env)
 {
     const char *args[] = {"shares", "8192", NULL};
-    const char *env[] = {"PROFREG_MEMORY=1", NULL};
-    struct run r = run_profiled("shares", "alloc_shares", args, env);
+    const char *env[] = {memory_env, NULL};
+    struct run r = run_profiled(dir, "alloc_shares", args, env);
     ck_assert_int_eq(r.status, 0);
-    json_t *p = only_profile("shares");
+    ck_assert_msg(r.err[0] == '\0', "%s", r.err);
+    json_t *p = only_profile(dir);
     json_t *m = memory_of(p);
     ck_assert(num(m, "rate_bytes") == DEFAULT_RATE);
     const char *names[] = {"alloc_60", "alloc_30", "alloc_10"};
@@ -181,6 +183,59 @@ START_TEST(test_shares_and_total_from_four_threads)
     ck_assert(num(m, "peak_live_bytes") > 0);
     ck_assert(num(m, "peak_live_bytes") <=
               4 * 32 * 1048576.0 + 10 * stderr_bytes(DEFAULT_RATE, 4 * 32 * 1048576.0));
+    /* every sampled stack is whole: from the threads' start (pthread_create) to the caller */
+    ck_assert(fig(p, "worker", "alloc_bytes") == est_total);
+    ck_assert(fig(p, "start_thread", "alloc_bytes") == est_total);
+    free(r.out);
+    free(r.err);
+    return p;
+}
+
+START_TEST(test_shares_and_total_from_four_threads)
+{
+    json_t *p = check_shares("shares", "PROFREG_MEMORY=1");
+    ck_assert(num(json_object_get(p, "summary"), "total_samples") > 0);
+    ck_assert_ptr_null(json_object_get(json_object_get(p, "metadata"), "cpu_sampling"));
+    json_decref(p);
+}
+END_TEST
+
+/* PROFREG_MEMORY=only: the same shares from the same threads, and nothing sampled CPU time
+ * (with CPU sampling, the tens of ms of CPU time this takes give a dozen samples or more). */
+START_TEST(test_memory_only_shares)
+{
+    json_t *p = check_shares("only", "PROFREG_MEMORY=only");
+    json_t *md = json_object_get(p, "metadata"), *sum = json_object_get(p, "summary");
+    ck_assert(json_is_false(json_object_get(md, "cpu_sampling")));
+    ck_assert_str_eq(json_string_value(json_object_get(md, "mode")), "cpu");
+    ck_assert_ptr_null(json_object_get(md, "clock"));
+    ck_assert_ptr_null(json_object_get(md, "frequency_hz"));
+    ck_assert(num(sum, "total_samples") == 0);
+    ck_assert(num(sum, "total_time_ms") == 0);
+    ck_assert_ptr_null(json_object_get(sum, "signals"));
+    ck_assert(num(sum, "cpu_time_ms") > 20); /* the work was done */
+    ck_assert(num(sum, "thread_count") == 5); /* the main thread and the four workers */
+    ck_assert(num(sum, "unsampled_threads") == 0);
+    ck_assert_int_eq(json_array_size(json_object_get(p, "top_functions")), 0);
+    json_t *stacks = json_object_get(p, "stacks");
+    ck_assert(json_is_array(stacks) && json_array_size(stacks) == 0);
+    json_decref(p);
+}
+END_TEST
+
+/* A value PROFREG_MEMORY does not take: one line naming it and the values it takes; the run
+ * is profiled as with 0 (CPU samples, no memory section). */
+START_TEST(test_bad_memory_value_warns)
+{
+    const char *args[] = {"shares", "256", NULL};
+    const char *env[] = {"PROFREG_MEMORY=on", NULL};
+    struct run r = run_profiled("badmem", "alloc_shares", args, env);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strcmp(r.err, "profreg: PROFREG_MEMORY='on' is not 1, 0 or only; using 0\n") == 0,
+                  "%s", r.err);
+    json_t *p = only_profile("badmem");
+    ck_assert_ptr_null(json_object_get(p, "memory"));
+    ck_assert_ptr_null(json_object_get(json_object_get(p, "metadata"), "cpu_sampling"));
     json_decref(p);
     free(r.out);
     free(r.err);
@@ -354,19 +409,28 @@ static json_t *profile_with(const char *dir, const char *name, size_t *nprofiles
 }
 
 /* A forked child counts its own allocations from the fork; an exec'd program starts afresh. */
+/* With PROFREG_MEMORY=1 (_i 0) and only (_i 1): the same profiles, without CPU samples. */
 START_TEST(test_fork_and_exec)
 {
     const char *args[] = {"fork", NULL};
-    const char *env[] = {"PROFREG_MEMORY=1", "PROFREG_MEMORY_RATE=1", NULL};
-    struct run r = run_profiled("fork", "alloc_life", args, env);
+    const char *env[] = {_i ? "PROFREG_MEMORY=only" : "PROFREG_MEMORY=1",
+                         "PROFREG_MEMORY_RATE=1", NULL};
+    const char *dir = _i ? "fork_only" : "fork";
+    struct run r = run_profiled(dir, "alloc_life", args, env);
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "children 0 0"));
     size_t n;
-    json_t *parent = profile_with("fork", "parent_alloc", &n);
+    json_t *parent = profile_with(dir, "parent_alloc", &n);
     ck_assert_int_eq(n, 3); /* parent, forked child, exec'd program */
-    json_t *child = profile_with("fork", "child_alloc", &n);
-    json_t *execd = profile_with("fork", "execd_alloc", &n);
+    json_t *child = profile_with(dir, "child_alloc", &n);
+    json_t *execd = profile_with(dir, "execd_alloc", &n);
     ck_assert(parent && child && execd && parent != child);
+    json_t *each[] = {parent, child, execd};
+    for (int k = 0; _i && k < 3; k++) {
+        ck_assert(num(json_object_get(each[k], "summary"), "total_samples") == 0);
+        ck_assert(json_is_false(json_object_get(json_object_get(each[k], "metadata"),
+                                                "cpu_sampling")));
+    }
     assert_exact(parent, r.out, "parent_alloc");
     assert_exact(parent, r.out, "before_fork");
     ck_assert_ptr_null(mem_function(parent, "child_alloc"));
@@ -928,6 +992,135 @@ START_TEST(test_compare_metric_alloc_needs_memory)
 }
 END_TEST
 
+/* Runs of allocations only (PROFREG_MEMORY=only): the CPU views refuse them in one line that
+ * says --memory (report, flamegraph, export) or --metric alloc|live (compare), exit 2; the
+ * memory views take them. */
+START_TEST(test_memory_only_commands)
+{
+    char output[4200], preload[4200];
+    snprintf(output, sizeof output, "PROFREG_OUTPUT=%s/proj/profile_results/alloc_shares/", tu_tmp);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libprofreg.so", tu_build());
+    const char *env[] = {preload, output, "PROFREG_QUIET=1", "PROFREG_MEMORY=only",
+                         "PROFREG_MEMORY_RATE=16K", NULL};
+    char exe[4096];
+    snprintf(exe, sizeof exe, "%s/workloads/alloc_shares", tu_build());
+    const char *argv[] = {exe, "leak", "16", NULL};
+    for (int i = 0; i < 3; i++) {
+        struct tu_result r = tu_run(argv, env, NULL);
+        ck_assert_int_eq(r.status, 0);
+        tu_result_free(&r);
+    }
+    char **paths;
+    size_t n = tu_list_profiles(tu_in_tmp("proj/profile_results/alloc_shares"), &paths);
+    ck_assert_int_eq(n, 3);
+    char *prof = strdup(paths[0]);
+    tu_free_list(paths, n);
+    const char *svg = tu_in_tmp("cpu.svg");
+    const char *refused[][6] = {
+        {"report", prof, NULL},
+        {"report", "--by-region", prof, NULL},
+        {"flamegraph", prof, "-o", svg, NULL},
+        {"export", prof, "--format", "folded", NULL},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        struct tu_result r = tu_profreg(refused[i], NULL, NULL);
+        ck_assert_msg(r.status == 2, "profreg %s: exit %d", refused[i][0], r.status);
+        ck_assert_msg(strstr(r.err, "no CPU samples") && strstr(r.err, "PROFREG_MEMORY=only") &&
+                          strstr(r.err, "add --memory") &&
+                          strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                      "profreg %s: %s", refused[i][0], r.err);
+        ck_assert_str_eq(r.out, "");
+        tu_result_free(&r);
+    }
+    ck_assert(!tu_exists(svg));
+    struct tu_result r = ok((const char *[]){"report", "--memory", prof, "--no-color", NULL});
+    ck_assert_ptr_nonnull(strstr(r.out, "Top allocator: hold_peak"));
+    tu_result_free(&r);
+    const char *msvg = tu_in_tmp("mem.svg");
+    r = ok((const char *[]){"flamegraph", "--memory", prof, "-o", msvg, NULL});
+    tu_result_free(&r);
+    char *text = tu_read_file(msvg);
+    ck_assert_ptr_nonnull(strstr(text, "leak_known"));
+    free(text);
+
+    char *proj = strdup(tu_in_tmp("proj"));
+    r = ok((const char *[]){"compare", "--set-baseline", "--root", proj, "--executable",
+                            "alloc_shares", NULL});
+    tu_result_free(&r);
+    r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
+                                    "--runs", "3", NULL},
+                   NULL, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "allocations only (PROFREG_MEMORY=only)") &&
+                      strstr(r.err, "--metric alloc") &&
+                      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                  "%s", r.err);
+    tu_result_free(&r);
+    r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
+                                    "--runs", "3", "--metric", "alloc", "--no-color", NULL},
+                   NULL, NULL);
+    ck_assert_msg(r.status == 0 || r.status == 1, "exit %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "shares:    of the allocated bytes"));
+    ck_assert_ptr_nonnull(strstr(r.out, "leak_known"));
+    tu_result_free(&r);
+    free(proj);
+    free(prof);
+}
+END_TEST
+
+/* profreg-ci --memory-only: no CPU table or flame graph; the allocation report and flame
+ * graph archived; the runs judged on the shares of allocated bytes in comparison.json. */
+START_TEST(test_ci_memory_only)
+{
+    char *proj = strdup(tu_in_tmp("cionly"));
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && cd '%s' && PROFREG='%s' bash '%s' --memory-only --memory-rate 16K "
+             "-n 3 --update-baseline -- '%s' leak 16 >/dev/null 2>&1 && echo ok",
+             proj, proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
+             tu_build_path("workloads/alloc_shares"));
+    char *out = tu_shell(cmd);
+    ck_assert_msg(out && strstr(out, "ok"), "profreg-ci --update-baseline --memory-only failed");
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && PROFREG='%s' bash '%s' --memory-only --memory-rate 16K -n 3 "
+             "--compare-arg --time-threshold --compare-arg 1000 -- '%s' leak 16 32; "
+             "echo \"exit $?\"",
+             proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
+             tu_build_path("workloads/alloc_shares"));
+    out = tu_shell(cmd);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_msg(strstr(out, "exit 1\n"), "%s", out); /* leak_known's share grew */
+    ck_assert_msg(strstr(out, "== no CPU samples (--memory-only"), "%s", out);
+    ck_assert_msg(strstr(out, "top 15 allocating functions"), "%s", out);
+    ck_assert_msg(!strstr(out, "== top 30 functions"), "%s", out);
+    ck_assert_msg(!strstr(out, "== shares of allocated bytes (--memory)"), "%s", out);
+    free(out);
+    const char *files[] = {"memory.txt", "memory.svg", "comparison.json", "junit.xml",
+                           "summary.md"};
+    for (size_t i = 0; i < 5; i++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/artifacts/profiling/latest/%s", proj, files[i]);
+        ck_assert_msg(tu_exists(path), "%s not archived", files[i]);
+    }
+    char path[8192];
+    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/flamegraph.svg", proj);
+    ck_assert_msg(!tu_exists(path), "a CPU flame graph of no samples");
+    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/comparison.json", proj);
+    json_t *rep = tu_load_json(path);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(rep, "metadata"), "shares_of")),
+        "allocated bytes");
+    ck_assert_str_eq(status_of(rep, "functions", "leak_known"), "REGRESSION");
+    json_decref(rep);
+    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/metadata.txt", proj);
+    char *meta = tu_read_file(path);
+    ck_assert_ptr_nonnull(strstr(meta, "memory: only (no CPU sampling)"));
+    free(meta);
+    free(proj);
+}
+END_TEST
+
 /* profreg-ci --memory: allocation report and flame graph archived, the allocation shares
  * judged against a baseline made with --memory. */
 START_TEST(test_ci_memory)
@@ -979,6 +1172,7 @@ int main(void)
     tcase_add_checked_fixture(truth, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(truth, 240);
     tcase_add_test(truth, test_shares_and_total_from_four_threads);
+    tcase_add_test(truth, test_memory_only_shares);
     tcase_add_test(truth, test_counts_at_rate_one);
     tcase_add_test(truth, test_leak_and_peak);
     tcase_add_test(truth, test_cxx_new_containers_and_strings);
@@ -988,11 +1182,12 @@ int main(void)
     tcase_set_timeout(life, 240);
     tcase_add_test(life, test_before_main_and_after);
     tcase_add_test(life, test_c_leak_exact);
-    tcase_add_test(life, test_fork_and_exec);
+    tcase_add_loop_test(life, test_fork_and_exec, 0, 2);
     tcase_add_test(life, test_fork_while_threads_allocate);
     tcase_add_test(life, test_allocation_in_signal_handlers);
     tcase_add_test(life, test_edge_cases_unchanged);
     tcase_add_test(life, test_bad_rates_warn_and_keep_the_default);
+    tcase_add_test(life, test_bad_memory_value_warns);
     tcase_add_test(life, test_allocating_dlsym_bootstrap);
     tcase_add_test(life, test_allocator_after_profreg);
     tcase_add_test(life, test_allocator_before_profreg);
@@ -1004,6 +1199,7 @@ int main(void)
     tcase_add_test(cmds, test_export_and_flamegraph_memory);
     tcase_add_test(cmds, test_diff_memory);
     tcase_add_test(cmds, test_memory_options_refused);
+    tcase_add_test(cmds, test_memory_only_commands);
     suite_add_tcase(s, cmds);
     TCase *judging = tcase_create("judging");
     tcase_add_checked_fixture(judging, tu_tmp_setup, tu_tmp_teardown);
@@ -1011,6 +1207,7 @@ int main(void)
     tcase_add_test(judging, test_compare_metric_alloc);
     tcase_add_test(judging, test_compare_metric_alloc_needs_memory);
     tcase_add_test(judging, test_ci_memory);
+    tcase_add_test(judging, test_ci_memory_only);
     suite_add_tcase(s, judging);
     return tu_run_suite(s);
 }

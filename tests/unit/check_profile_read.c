@@ -143,6 +143,19 @@ START_TEST(test_round_trip_of_own_writer)
     ck_assert_str_eq(a, b);
     free(a);
     free(b);
+    /* metadata.cpu_sampling: written only as false (allocations only), read back */
+    ck_assert(!q.no_cpu_sampling);
+    ck_assert_ptr_null(strstr(b = tu_read_file(path), "cpu_sampling"));
+    free(b);
+    q.no_cpu_sampling = true;
+    ck_assert_int_eq(profile_write_file(&q, path2, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(b = tu_read_file(path2), "\"cpu_sampling\": false"));
+    free(b);
+    struct pr_profile r;
+    profile_init(&r);
+    ck_assert_msg(profile_read_file(path2, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert(r.no_cpu_sampling);
+    profile_free(&r);
     profile_free(&p);
     profile_free(&q);
     tu_rmtree(dir);
@@ -165,6 +178,9 @@ START_TEST(test_broken_inputs_give_one_clear_error)
         {"{\"summary\": {\"total_samples\": 1},\n \"top_functions\": [,]}", "t.json:2:20: "},
         {"[1, 2]", "expected a JSON object at the top"},
         {"{\"top_functions\": []}", "summary: missing"},
+        {"{\"metadata\": {\"cpu_sampling\": \"no\"}, \"summary\": {\"total_samples\": 0},"
+         " \"top_functions\": []}",
+         "metadata.cpu_sampling: expected true or false, got a string"},
         {"{\"summary\": {\"total_samples\": 1}}", "top_functions: missing"},
         {"{\"summary\": {\"total_samples\": -3}, \"top_functions\": []}", "negative"},
         {"{\"summary\": {\"total_samples\": \"7\"}, \"top_functions\": []}", "got a string"},

@@ -45,7 +45,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
     ck_assert_str_eq(s.output, "");
     ck_assert_str_eq(s.target, "");
-    ck_assert(!s.memory);
+    ck_assert(!s.memory && !s.memory_only);
     ck_assert_uint_eq(s.memory_rate, 512 * 1024);
 }
 END_TEST
@@ -72,6 +72,28 @@ START_TEST(test_memory_rates)
         ck_assert(s.memory);
         ck_assert_msg(s.memory_rate == ok[i].bytes, "%s: %llu", ok[i].value,
                       (unsigned long long)s.memory_rate);
+    }
+}
+END_TEST
+
+/* PROFREG_MEMORY: 1 and its synonyms sample allocations with CPU sampling, only (any case)
+ * without, 0 and its synonyms not at all. */
+START_TEST(test_memory_values)
+{
+    static const struct {
+        const char *value;
+        bool memory, only;
+    } cases[] = {{"1", true, false},     {"yes", true, false},  {"true", true, false},
+                 {"only", true, true},   {"ONLY", true, true},  {"0", false, false},
+                 {"no", false, false},   {"", false, false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *env[] = {"PROFREG_MEMORY", cases[i].value, NULL};
+        struct settings s;
+        load(&s, env);
+        ck_assert_msg(nwarnings == 0, "%s: %s", cases[i].value, warnings[0]);
+        ck_assert_msg(s.memory == cases[i].memory && s.memory_only == cases[i].only,
+                      "PROFREG_MEMORY=%s: memory %d, only %d", cases[i].value, s.memory,
+                      s.memory_only);
     }
 }
 END_TEST
@@ -134,7 +156,9 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         {"PROFREG_MAX_STACKS", "lots", "PROFREG_MAX_STACKS='lots'"},
         {"PROFREG_QUIET", "2", "PROFREG_QUIET='2'"},
         {"PROFREG_DISABLE", "please", "PROFREG_DISABLE='please'"},
-        {"PROFREG_MEMORY", "on", "PROFREG_MEMORY='on'"},
+        {"PROFREG_MEMORY", "on", "PROFREG_MEMORY='on' is not 1, 0 or only; using 0"},
+        {"PROFREG_MEMORY", "only1", "PROFREG_MEMORY='only1'"},
+        {"PROFREG_MEMORY", "2", "PROFREG_MEMORY='2'"},
         {"PROFREG_MEMORY_RATE", "abc", "PROFREG_MEMORY_RATE='abc'"},
         {"PROFREG_MEMORY_RATE", "-1", "PROFREG_MEMORY_RATE='-1'"},
         {"PROFREG_MEMORY_RATE", "0", "PROFREG_MEMORY_RATE='0'"},
@@ -161,7 +185,7 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         ck_assert_uint_eq(s.frequency, 1000);
         ck_assert_uint_eq(s.max_stacks, SETTINGS_DEFAULT_MAX_STACKS);
         ck_assert(!s.quiet && !s.disabled);
-        ck_assert(!s.memory);
+        ck_assert(!s.memory && !s.memory_only);
         ck_assert_uint_eq(s.memory_rate, SETTINGS_DEFAULT_MEMORY_RATE);
     }
 }
@@ -205,6 +229,7 @@ int main(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_valid_values);
     tcase_add_test(tc, test_memory_rates);
+    tcase_add_test(tc, test_memory_values);
     tcase_add_test(tc, test_bad_values_warn_and_keep_defaults);
     tcase_add_test(tc, test_too_long_paths_are_refused);
     tcase_add_test(tc, test_empty_values_mean_unset);

@@ -31,6 +31,13 @@ static int read_metadata(struct jr *r, const struct jv *root, struct pr_profile 
         jr_opt_string(r, m, "profreg_version", "metadata", &p->profreg_version) ||
         jr_opt_number(r, m, "frequency_hz", "metadata", &p->frequency_hz))
         return -1;
+    const struct jv *cpu = jr_get(r, m, "cpu_sampling");
+    if (cpu && !jv_is_null(cpu)) {
+        if (!jv_is_bool(cpu))
+            return jr_fail(r, "metadata.cpu_sampling: expected true or false, got %s",
+                           jr_type_name(cpu));
+        p->no_cpu_sampling = !jv_is_true(cpu);
+    }
     const struct jv *pid = jr_get(r, m, "pid");
     if (pid && !jv_is_null(pid)) {
         uint64_t v;
