@@ -1062,9 +1062,20 @@ oom:
 
 long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwarf_Addr *range_hi)
 {
+    return cu_index_find(ix, pc, range_lo, range_hi, true);
+}
+
+bool cu_index_walked_deep(const struct cu_index *ix)
+{
+    return ix->deep;
+}
+
+long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwarf_Addr *range_hi,
+                   bool walk_deep)
+{
     Dwarf_Addr vlo = 0, vhi = UINT64_MAX;
     long fn = find_outer(ix, pc, &vlo, &vhi);
-    if (fn < 0 && !ix->deep) {
+    if (fn < 0 && !ix->deep && walk_deep) {
         /* perhaps a function defined inside another: walk into functions, once */
         ix->deep = true;
         ix->changed = true;

@@ -54,6 +54,16 @@ void cu_index_free(struct cu_index *ix);
 long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo,
                      Dwarf_Addr *range_hi);
 
+/* cu_index_lookup, but when no function of the first walk holds pc, the walk that enters
+ * functions is made only with walk_deep: the caller knows whether pc can lie in a function
+ * defined inside another (most addresses in no function are in code without a function DIE:
+ * thunks, assembly). */
+long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwarf_Addr *range_hi,
+                   bool walk_deep);
+
+/* Has the walk that enters functions been made (or came its table saved so)? */
+bool cu_index_walked_deep(const struct cu_index *ix);
+
 /* The function the compiler nested entry i in (for an inlined subroutine: its caller), or -1. */
 long cu_index_parent(const struct cu_index *ix, long i);
 

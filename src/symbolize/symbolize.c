@@ -1145,6 +1145,40 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     return &copy->f;
 }
 
+/* Has elf a full symbol table (.symtab), not only the dynamic one? */
+static bool has_symtab(Elf *elf)
+{
+    for (Elf_Scn *scn = NULL; elf && (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+            return true;
+    }
+    return false;
+}
+
+/* Can addr lie in a function whose DIE the compiler nested in another function's: a lambda's
+ * operator() or a local class's member ("f()::{lambda()#1}::operator()() const",
+ * "f()::S::g()"), an OpenMP outlined body ("f._omp_fn.0"), a GNU C nested function
+ * ("inner.1")? Asked when addr is in no function of its unit's first walk, since only then is
+ * the walk into every function of the unit worth making: most such addresses are in code
+ * without a function DIE (virtual and non-virtual thunks, assembly, start-up code, the
+ * padding between functions), whose ELF symbol names none of these, or which no symbol of a
+ * full symbol table covers. */
+static bool may_be_nested(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr)
+{
+    bool mangled = false;
+    const char *name = elf_symbol(s, mod, addr, NULL, &mangled);
+    if (!name) {
+        Dwarf_Addr bias;
+        Dwarf *dbg = dwfl_module_getdwarf(mod, &bias);
+        return !has_symtab(dwfl_module_getelf(mod, &bias)) &&
+               !(dbg && has_symtab(dwarf_getelf(dbg)));
+    }
+    if (mangled)
+        return strstr(name, ")::") || strstr(name, "_omp_fn");
+    return strchr(name, '.') != NULL;
+}
+
 /* The unit of addr when a stored function table holds addr: found without reading
  * .debug_aranges (all of it, sorted, on libdw's first question). NULL when none does. */
 static Dwarf_Die *stored_unit(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
@@ -1197,7 +1231,11 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
         cu = unit_of(s, mod, addr, &bias);
     bool is_cxx = cu && is_cxx_lang(dwarf_srclang(cu));
     struct cu_index *ix = cu ? index_for(s, cu, addr) : NULL;
-    long e = ix ? cu_index_lookup(ix, addr - bias, &lo, &hi) : -1;
+    long e = ix ? cu_index_find(ix, addr - bias, &lo, &hi, false) : -1;
+    if (e < 0 && ix && !cu_index_walked_deep(ix) && may_be_nested(s, mod, addr)) {
+        s->stats.deep_walks++;
+        e = cu_index_find(ix, addr - bias, &lo, &hi, true);
+    }
     if (e >= 0 && lo + bias <= addr && addr < hi + bias) {
         *range_lo = lo + bias;
         *range_hi = hi + bias;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* check_symbolize.c — libdw symbolization of this very process: names, declaration lines,
  * inline chains, C++ demangling identical to c++filt, separate debug info (build-id and
- * .gnu_debuglink), modules without any symbols, addresses outside every module. */
+ * .gnu_debuglink), modules without any symbols, addresses outside every module; a unit walked
+ * into its functions only for an address that may lie in a nested function. */
 #include "testutil.h"
 
 #include "symbolize/symbolize.h"
@@ -36,6 +37,14 @@ static const long outer_line = __LINE__ - 1;
 NOIPA int __prf_internal_work(int x) { return sink = x + 5; }
 extern __typeof(__prf_internal_work) prf_public_work __attribute__((alias("__prf_internal_work")));
 extern __typeof(__prf_internal_work) prf_weak_work_longer __attribute__((weak, alias("__prf_internal_work")));
+
+/* Code without a function DIE in this unit's range (as thunks and start-up code are). */
+__asm__(".text\n.globl prf_asm_function\n.type prf_asm_function, @function\n"
+        "prf_asm_function:\n nop\n nop\n ret\n.size prf_asm_function, .-prf_asm_function\n");
+void prf_asm_function(void);
+
+/* A GNU C nested function: its DIE lies inside its parent's, its symbol is "nested_fn.N". */
+NOIPA int nesting_function(int x) { NOIPA int nested_fn(int y) { probe(); return y * x + sink; } return nested_fn(x + 1); }
 // clang-format on
 
 static struct symbolizer *sym;
@@ -462,6 +471,28 @@ START_TEST(test_work_follows_the_addresses)
 }
 END_TEST
 
+/* An address in no function of its unit's first walk: the walk into every function of the
+ * unit is made for a symbol that may name a nested function, not for code without any. */
+START_TEST(test_units_walked_deep_only_for_nested_functions)
+{
+    struct sym_frame f[SYM_MAX_FRAMES];
+    struct symbolizer_stats st;
+    size_t n = lookup((uint64_t)(uintptr_t)&prf_asm_function + 1, f);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(f[0].name, "prf_asm_function");
+    symbolizer_stats(sym, &st);
+    ck_assert_uint_eq(st.cus_indexed, 1); /* the address lies in this file's unit */
+    ck_assert_uint_eq(st.deep_walks, 0);
+
+    nesting_function(2);
+    n = lookup(captured_return - 1, f);
+    ck_assert_uint_ge(n, 1);
+    ck_assert_str_eq(f[0].name, "nested_fn");
+    symbolizer_stats(sym, &st);
+    ck_assert_uint_eq(st.deep_walks, 1);
+}
+END_TEST
+
 START_TEST(test_never_loads_debuginfod)
 {
     void *h = dlopen(tu_build_path("testlibs/libstripped.so"), RTLD_NOW);
@@ -492,6 +523,7 @@ int main(void)
     tcase_add_test(tc, test_debug_info_through_gnu_debuglink);
     tcase_add_test(tc, test_debug_info_through_build_id_and_cache);
     tcase_add_test(tc, test_never_loads_debuginfod);
+    tcase_add_test(tc, test_units_walked_deep_only_for_nested_functions);
     tcase_add_test(tc, test_work_follows_the_addresses);
     tcase_add_test(tc, test_aliases_get_their_public_name);
     tcase_add_test(tc, test_alias_in_dynsym_skips_obsolete_versions);
