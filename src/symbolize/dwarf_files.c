@@ -30,6 +30,10 @@ struct table {
     const unsigned char *prog, *prog_end;
     unsigned min_inst, default_is_stmt, line_range, opcode_base, addr_size;
     int line_base;
+    /* the program's sequences, recorded by the first pass over it */
+    struct seq *seqs;
+    size_t nseqs;
+    bool indexed;
     /* the last answer, which holds for every address in [memo_lo, memo_hi) */
     bool memo;
     uint64_t memo_lo, memo_hi;
@@ -71,6 +75,7 @@ void dwarf_files_free(struct dwarf_files *df)
         for (size_t j = 0; j < df->tables[i].n; j++)
             free(df->tables[i].names[j]);
         free(df->tables[i].names);
+        free(df->tables[i].seqs);
     }
     free(df->tables);
     free(df->sects);
@@ -498,25 +503,126 @@ struct row {
     bool end;
 };
 
-/* Decodes t's line program, without storing it, to find the row libdw's
- * dwarf_getsrc_die and dwfl_module_getsrc pick for addr. libdw (elfutils 0.188) sorts all
- * rows by address, an end_sequence row before the others at its address, else in program
- * order; marks the last sorted row end_sequence; and answers with the last sorted row at or
- * below addr unless it is an end_sequence row (none below the first row). So: the highest row
- * address at or below addr;
- * among the rows there the last one not ending a sequence in program order; none when every
- * row there ends a sequence or that address is the highest of the program. 1: found; 0: no
- * row; -1: something libdw would treat otherwise (DW_LNE_define_file, a value it rejects or
- * truncates, malformed data), left to it. */
-static int scan_program(const struct table *t, uint64_t addr, struct row *out, uint64_t *lo,
-                        uint64_t *hi)
+/* The state of one question to the line program: the row libdw's dwarf_getsrc_die and
+ * dwfl_module_getsrc pick for addr, as rows go by. libdw (elfutils 0.188) sorts all rows by
+ * address, an end_sequence row before the others at its address, else in program order;
+ * marks the last sorted row end_sequence; and answers with the last sorted row at or below
+ * addr unless it is an end_sequence row (none below the first row). So: the highest row
+ * address at or below addr; among the rows there the last one not ending a sequence in
+ * program order; none when every row there ends a sequence or that address is the highest of
+ * the program. */
+struct scan {
+    uint64_t addr;
+    uint64_t max_addr, min_addr, next;
+    bool any, have, have_row;
+    struct row best;
+};
+
+/* One row of the program, in program order; -1 for a value libdw rejects or truncates. */
+static inline __attribute__((always_inline)) int scan_row(struct scan *sc, uint64_t a, int64_t line, uint64_t file, bool is_end)
 {
-    const unsigned char *p = t->prog, *end = t->prog_end;
-    uint64_t a = 0, max_addr = 0, min_addr = 0, next = UINT64_MAX;
+    if (line < INT32_MIN || line > INT32_MAX || file > UINT32_MAX)
+        return -1;
+    if (!sc->any || a > sc->max_addr)
+        sc->max_addr = a;
+    if (!sc->any || a < sc->min_addr)
+        sc->min_addr = a;
+    if (a > sc->addr && a < sc->next)
+        sc->next = a;
+    sc->any = true;
+    if (a <= sc->addr && (!sc->have || a > sc->best.addr || (a == sc->best.addr && !is_end))) {
+        if (!sc->have || a > sc->best.addr)
+            sc->have_row = false;
+        sc->have = true;
+        sc->best.addr = a;
+        if (!is_end) {
+            sc->best.line = line;
+            sc->best.file = file;
+            sc->have_row = true;
+        }
+    }
+    return 0;
+}
+
+/* The answer once every row has gone by: 1 found (*out), 0 no row; [*lo, *hi) the addresses
+ * that get the same answer. */
+static int scan_answer(const struct scan *sc, struct row *out, uint64_t *lo, uint64_t *hi)
+{
+    /* the answer depends only on the highest row address at or below addr */
+    *lo = sc->have ? sc->best.addr : 0;
+    *hi = sc->next;
+    if (!sc->any)
+        return 0;
+    if (!sc->have) {
+        *hi = sc->min_addr;
+        return 0; /* every row lies above addr */
+    }
+    if (!sc->have_row || sc->best.addr == sc->max_addr)
+        return 0;
+    *out = sc->best;
+    return 1;
+}
+
+/* A sequence of the program as a first pass saw it: where it starts, its lowest and highest
+ * row addresses, and the last row at the highest address that ends no sequence (the rows
+ * of a sequence never go down in address, or no index is kept). */
+struct seq {
+    uint32_t off;
+    uint64_t lo, hi;
+    bool tail;
+    int64_t tail_line;
+    uint64_t tail_file;
+    bool rows;
+};
+
+/* The sequences recorded by a pass, or the reason none can be kept. */
+struct seq_rec {
+    struct seq *v;
+    size_t n, cap;
+    bool bad;
+};
+
+static inline __attribute__((always_inline)) void seq_row(struct seq_rec *rec, struct seq *cur, uint64_t a, int64_t line, uint64_t file,
+                    bool is_end)
+{
+    if (!cur->rows) {
+        cur->lo = cur->hi = a;
+        cur->rows = true;
+    } else if (a < cur->hi) {
+        rec->bad = true; /* the addresses go down: a summary would not answer the same */
+    } else if (a > cur->hi) {
+        cur->hi = a;
+        cur->tail = false;
+    }
+    if (!is_end && a == cur->hi) {
+        cur->tail = true;
+        cur->tail_line = line;
+        cur->tail_file = file;
+    }
+}
+
+/* Ends the sequence cur, the next one starting at offset next of the program. */
+static int seq_end(struct seq_rec *rec, struct seq *cur, uint32_t next)
+{
+    if (ARRAY_GROW(rec->v, rec->n, rec->cap) < 0)
+        return -1;
+    rec->v[rec->n++] = *cur;
+    *cur = (struct seq){next, 0, 0, false, 0, 0, false};
+    return 0;
+}
+
+/* Runs t's line program from p (a sequence's start, or the program's) through the end of the
+ * program, or with one through the end of that sequence, feeding sc; with rec, records the
+ * sequences. 0, or -1 for anything libdw would treat otherwise (DW_LNE_define_file, a value
+ * it rejects or truncates, malformed data), left to it. */
+static inline __attribute__((always_inline)) int run_program(const struct table *t, const unsigned char *p, struct scan *sc, bool one,
+                       struct seq_rec *rec)
+{
+    const unsigned char *end = t->prog_end;
+    uint64_t a = 0;
     int64_t line = 1;
     uint64_t file = 1;
-    bool any = false, have = false, have_row = false;
-    struct row best = {0, 0, 0, false};
+    struct seq cur = {(uint32_t)(p - t->prog), 0, 0, false, 0, 0, false};
     /* reads one LEB128 into v (unsigned) or fails */
 #define ULEB(v)                                                                                   \
     do {                                                                                          \
@@ -535,26 +641,10 @@ static int scan_program(const struct table *t, uint64_t addr, struct row *out, u
     } while (0)
 #define ROW(is_end)                                                                               \
     do {                                                                                          \
-        if (line < INT32_MIN || line > INT32_MAX || file > UINT32_MAX)                            \
+        if (scan_row(sc, a, line, file, (is_end)) < 0)                                            \
             return -1;                                                                            \
-        if (!any || a > max_addr)                                                                 \
-            max_addr = a;                                                                         \
-        if (!any || a < min_addr)                                                                 \
-            min_addr = a;                                                                         \
-        if (a > addr && a < next)                                                                 \
-            next = a;                                                                             \
-        any = true;                                                                               \
-        if (a <= addr && (!have || a > best.addr || (a == best.addr && !(is_end)))) {             \
-            if (!have || a > best.addr)                                                           \
-                have_row = false;                                                                 \
-            have = true;                                                                          \
-            best.addr = a;                                                                        \
-            if (!(is_end)) {                                                                      \
-                best.line = line;                                                                 \
-                best.file = file;                                                                 \
-                have_row = true;                                                                  \
-            }                                                                                     \
-        }                                                                                         \
+        if (rec)                                                                                  \
+            seq_row(rec, &cur, a, line, file, (is_end));                                          \
     } while (0)
     while (p < end) {
         unsigned op = *p++;
@@ -578,6 +668,10 @@ static int scan_program(const struct table *t, uint64_t addr, struct row *out, u
                 a = 0;
                 line = 1;
                 file = 1;
+                if (rec && seq_end(rec, &cur, (uint32_t)(p - t->prog)) < 0)
+                    return -1;
+                if (one)
+                    return 0;
                 break;
             case DW_LNE_set_address:
                 if (len != t->addr_size + 1)
@@ -666,19 +760,43 @@ static int scan_program(const struct table *t, uint64_t addr, struct row *out, u
     }
 #undef ULEB
 #undef ROW
-    /* the answer depends only on the highest row address at or below addr */
-    *lo = have ? best.addr : 0;
-    *hi = next;
-    if (!any)
-        return 0;
-    if (!have) {
-        *hi = min_addr;
-        return 0; /* every row lies above addr */
+    if (rec && cur.rows)
+        rec->bad = true; /* rows after the last end_sequence: no summary for them */
+    return 0;
+}
+
+/* The row for addr by one pass over the whole program (recording its sequences into rec when
+ * not NULL). 1: found; 0: no row; -1: left to libdw. */
+static int scan_program(const struct table *t, uint64_t addr, struct row *out, uint64_t *lo,
+                        uint64_t *hi, struct seq_rec *rec)
+{
+    struct scan sc = {addr, 0, 0, UINT64_MAX, false, false, false, {0, 0, 0, false}};
+    if (run_program(t, t->prog, &sc, false, rec) < 0)
+        return -1;
+    return scan_answer(&sc, out, lo, hi);
+}
+
+/* The same answer from the sequences a first pass recorded: only a sequence whose rows span
+ * addr is run again, every other one stands for its first and last rows (which decide the
+ * answer as all its rows would: those below addr lose to its last, those above to its
+ * first). */
+static int scan_sequences(const struct table *t, uint64_t addr, struct row *out, uint64_t *lo,
+                          uint64_t *hi)
+{
+    struct scan sc = {addr, 0, 0, UINT64_MAX, false, false, false, {0, 0, 0, false}};
+    for (size_t i = 0; i < t->nseqs; i++) {
+        const struct seq *q = &t->seqs[i];
+        if (q->lo <= addr && addr < q->hi) {
+            if (run_program(t, t->prog + q->off, &sc, true, NULL) < 0)
+                return -1;
+            continue;
+        }
+        scan_row(&sc, q->lo, 1, 1, true);
+        if (q->tail)
+            scan_row(&sc, q->hi, q->tail_line, q->tail_file, false);
+        scan_row(&sc, q->hi, 1, 1, true);
     }
-    if (!have_row || best.addr == max_addr)
-        return 0;
-    *out = best;
-    return 1;
+    return scan_answer(&sc, out, lo, hi);
 }
 
 int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
@@ -690,7 +808,21 @@ int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
     if (!t->memo || addr < t->memo_lo || addr >= t->memo_hi) {
         struct row r = {0, 0, 0, false};
         uint64_t lo = 0, hi = 0;
-        t->memo_found = scan_program(t, addr, &r, &lo, &hi);
+        if (t->indexed) {
+            t->memo_found = scan_sequences(t, addr, &r, &lo, &hi);
+        } else {
+            /* the first pass records the sequences, so that the next question about this
+             * unit runs only the sequence around its address */
+            struct seq_rec rec = {NULL, 0, 0, (size_t)(t->prog_end - t->prog) > UINT32_MAX};
+            t->memo_found = scan_program(t, addr, &r, &lo, &hi, rec.bad ? NULL : &rec);
+            if (t->memo_found >= 0 && !rec.bad) {
+                t->seqs = rec.v;
+                t->nseqs = rec.n;
+                t->indexed = true;
+            } else {
+                free(rec.v);
+            }
+        }
         t->memo = true;
         t->memo_lo = lo;
         t->memo_hi = hi;

@@ -26,7 +26,8 @@ const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die);
 /* The file and line of the line-table row at addr (a DWARF address, unbiased) in the unit of
  * cudie, as dwarf_getsrc_die(cudie, addr) and dwfl_module_getsrc (for the unit libdwfl finds
  * there) give them with dwarf_linesrc and dwarf_lineno, without decoding and sorting the whole
- * program into memory. 1: found (*path NULL when the row names no file of the table); 0: libdw
+ * program into memory: one pass over the program, which notes its sequences, then for later
+ * questions about the unit only the sequence around the address. 1: found (*path NULL when the row names no file of the table); 0: libdw
  * has no row there; -1: not answered here (ask libdw). */
 int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
                         const char **path, int *line);
