@@ -111,28 +111,43 @@ static int add_outer(struct cu_index *ix, Dwarf_Die *die)
 
 /* DIEs whose children may define an out-of-line function: namespaces; with deep, also
  * functions, their blocks and their local classes. */
-static bool may_define_functions(int tag, bool deep, bool in_function)
+enum definer { DEFINES_NONE, DEFINES_ALWAYS, DEFINES_DEEP, DEFINES_DEEP_IN_FUNCTION };
+
+/* Which DIEs of this tag may define an out-of-line function among their children (for
+ * may_define_functions). */
+static enum definer definer_of(int tag)
 {
     switch (tag) {
     case DW_TAG_compile_unit:
     case DW_TAG_partial_unit:
     case DW_TAG_namespace:
     case DW_TAG_module:
-        return true;
+        return DEFINES_ALWAYS;
     case DW_TAG_subprogram:
     case DW_TAG_entry_point:
     case DW_TAG_lexical_block:
     case DW_TAG_try_block:
     case DW_TAG_catch_block:
-        return deep;
+        return DEFINES_DEEP;
     case DW_TAG_class_type:
     case DW_TAG_structure_type:
     case DW_TAG_union_type:
     case DW_TAG_interface_type:
-        return deep && in_function;
+        return DEFINES_DEEP_IN_FUNCTION;
     default:
-        return false;
+        return DEFINES_NONE;
     }
+}
+
+static inline bool defines_functions(enum definer d, bool deep, bool in_function)
+{
+    return d == DEFINES_ALWAYS || (d == DEFINES_DEEP && deep) ||
+           (d == DEFINES_DEEP_IN_FUNCTION && deep && in_function);
+}
+
+static inline bool may_define_functions(int tag, bool deep, bool in_function)
+{
+    return defines_functions(definer_of(tag), deep, in_function);
 }
 
 struct frame {
@@ -153,12 +168,18 @@ static int walk_outer_libdw(struct cu_index *ix, bool deep);
 struct abbrev {
     unsigned tag;
     bool children, declaration, known;
+    bool function;       /* DW_TAG_subprogram or DW_TAG_entry_point */
+    uint8_t definer;     /* enum definer of the tag */
     uint32_t first, nspecs; /* its (name, form) pairs in raw_unit.specs */
     /* when every value has a fixed size: their total, else -1; and where DW_AT_sibling,
      * DW_AT_low_pc and DW_AT_high_pc start when every value before them has a fixed size
      * (-1: absent or not at a fixed place) */
     int32_t fixed, sib_at, lo_at, hi_at;
     uint32_t sib_form, lo_form, hi_form;
+    /* with fixed >= 0: the size of a DW_AT_sibling value at sib_at that is a reference
+     * (0: none), and whether it counts from the section (DW_FORM_ref_addr) */
+    int8_t sib_size;
+    bool sib_from_section;
     bool has_lo, has_hi, has_ranges; /* DW_AT_low_pc, DW_AT_high_pc, DW_AT_ranges among them */
 };
 
@@ -217,8 +238,10 @@ static int form_size(uint64_t form, unsigned version, unsigned addr_size, unsign
 }
 
 /* A little-endian value of n <= 8 bytes. */
-static uint64_t read_le(const unsigned char *p, int n)
+static inline uint64_t read_le(const unsigned char *p, int n)
 {
+    if (n == 4)
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
     uint64_t v = 0;
     for (int i = 0; i < n; i++)
         v |= (uint64_t)p[i] << (8 * i);
@@ -248,9 +271,14 @@ struct raw_buffers {
 };
 static struct raw_buffers *raw_spare;
 
-static bool raw_uleb(const unsigned char **pp, const unsigned char *end, uint64_t *v)
+static inline bool raw_uleb(const unsigned char **pp, const unsigned char *end, uint64_t *v)
 {
     const unsigned char *p = *pp;
+    if (p < end && !(*p & 0x80)) { /* one byte: most abbreviation codes */
+        *v = *p;
+        *pp = p + 1;
+        return true;
+    }
     uint64_t r = 0;
     for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
         unsigned char b = *p++;
@@ -369,6 +397,8 @@ static bool raw_unit_open(struct raw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
             return false; /* a code defined twice: left to libdw */
         ab->known = true;
         ab->tag = (unsigned)tag;
+        ab->function = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
+        ab->definer = (uint8_t)definer_of((int)tag);
         ab->children = *p++ != 0;
         ab->first = (uint32_t)u->nspecs;
         for (;;) {
@@ -414,6 +444,14 @@ static bool raw_unit_open(struct raw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
             at = size < 0 ? -1 : at + size;
         }
         ab->fixed = at;
+        ab->sib_size = 0;
+        ab->sib_from_section = ab->sib_form == DW_FORM_ref_addr;
+        if (at >= 0 && ab->sib_at >= 0 &&
+            (ab->sib_form == DW_FORM_ref1 || ab->sib_form == DW_FORM_ref2 ||
+             ab->sib_form == DW_FORM_ref4 || ab->sib_form == DW_FORM_ref8 ||
+             ab->sib_form == DW_FORM_ref_addr))
+            ab->sib_size =
+                (int8_t)form_size(ab->sib_form, u->version, u->addr_size, u->offset_size);
         if (code + 1 > u->nabbrevs)
             u->nabbrevs = code + 1;
     }
@@ -543,8 +581,10 @@ static bool raw_skip_form(const struct raw_unit *u, const unsigned char **pp, ui
 /* Reads the DIE at *pp: its abbreviation (NULL for a null entry); *pp moves past its
  * attributes, *sibling gets where DW_AT_sibling points (NULL without one). False when the
  * DIE cannot be read here. */
-static bool raw_die(const struct raw_unit *u, const unsigned char **pp, const struct abbrev **ab,
-                    const unsigned char **sibling)
+static inline __attribute__((always_inline)) bool raw_die(const struct raw_unit *u,
+                                                          const unsigned char **pp,
+                                                          const struct abbrev **ab,
+                                                          const unsigned char **sibling)
 {
     uint64_t code;
     *sibling = NULL;
@@ -562,15 +602,10 @@ static bool raw_die(const struct raw_unit *u, const unsigned char **pp, const st
         if ((uint64_t)(u->end - attrs) < (uint64_t)a->fixed)
             return false;
         *pp = attrs + a->fixed;
-        if (a->sib_at >= 0) {
-            uint32_t f = a->sib_form;
-            if (f == DW_FORM_ref1 || f == DW_FORM_ref2 || f == DW_FORM_ref4 ||
-                f == DW_FORM_ref8 || f == DW_FORM_ref_addr) {
-                const unsigned char *base = f == DW_FORM_ref_addr ? u->section : u->start;
-                uint64_t v = read_le(attrs + a->sib_at,
-                                     form_size(f, u->version, u->addr_size, u->offset_size));
-                *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
-            }
+        if (a->sib_size > 0) {
+            const unsigned char *base = a->sib_from_section ? u->section : u->start;
+            uint64_t v = read_le(attrs + a->sib_at, a->sib_size);
+            *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
         }
         return true;
     }
@@ -688,8 +723,8 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
         raw_unit_free(&u);
         return -2;
     }
-    size_t nentries = ix->nentries, nouter = ix->nouter, walked = ix->dies_walked;
-    const char *span_lo = ix->span_lo, *span_hi = ix->span_hi;
+    size_t nentries = ix->nentries, nouter = ix->nouter, dies = 0;
+    const char *lo = ix->span_lo, *hi = ix->span_hi; /* kept here, not in ix, while walking */
     struct raw_frame *stack = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
@@ -717,14 +752,13 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
             }
             if (!a)
                 break; /* the end of the siblings */
-            ix->dies_walked++;
+            dies++;
             const char *c = (const char *)at;
-            if (!ix->span_lo || c < ix->span_lo)
-                ix->span_lo = c;
-            if (c >= ix->span_hi)
-                ix->span_hi = c + 1;
-            int tag = (int)a->tag;
-            bool fn = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
+            if (!lo || c < lo)
+                lo = c;
+            if (c >= hi)
+                hi = c + 1;
+            bool fn = a->function;
             /* a DIE with neither DW_AT_low_pc, DW_AT_high_pc nor DW_AT_ranges has no code
              * (dwarf_ranges reads these of the DIE itself): an abstract instance, a template */
             if (fn && (!deep || f.in_function) && !a->declaration &&
@@ -741,8 +775,8 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
                 }
             }
             /* libdw's dwarf_haschildren: the flag, and a first child that is no null entry */
-            if (may_define_functions(tag, deep, f.in_function) && a->children && after < u.end &&
-                *after != 0) {
+            if (defines_functions(a->definer, deep, f.in_function) && a->children &&
+                after < u.end && *after != 0) {
                 if (ARRAY_GROW(stack, n, cap) < 0) {
                     rc = -1;
                     break;
@@ -757,9 +791,10 @@ out:
     if (rc == -2) { /* undo: the walk through libdw starts afresh */
         ix->nentries = nentries;
         ix->nouter = nouter;
-        ix->dies_walked = walked;
-        ix->span_lo = span_lo;
-        ix->span_hi = span_hi;
+    } else {
+        ix->dies_walked += dies;
+        ix->span_lo = lo;
+        ix->span_hi = hi;
     }
     free(stack);
     raw_unit_free(&u);
