@@ -66,6 +66,8 @@ struct cu_index {
     struct hmap entry_map; /* DIE address -> entry index (inlined subroutines) */
     size_t dies_walked;
     const char *span_lo, *span_hi; /* the DIE bytes the walks read: [lo, hi) */
+    int lang; /* dwarf_srclang of the unit, once have_lang */
+    bool have_lang;
 };
 
 static bool has_code_tag(int tag)
@@ -1176,6 +1178,15 @@ void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi
 {
     *lo = ix->span_lo;
     *hi = ix->span_hi;
+}
+
+int cu_index_lang(struct cu_index *ix)
+{
+    if (!ix->have_lang) {
+        ix->lang = dwarf_srclang(&ix->cu);
+        ix->have_lang = true;
+    }
+    return ix->lang;
 }
 
 uint64_t cu_index_cu_offset(const struct cu_index *ix)

@@ -43,6 +43,10 @@ void cu_index_mark_saved(struct cu_index *ix);
  * none): the caller may drop their pages once the walks are done. */
 void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi);
 
+/* The unit's source language (dwarf_srclang, asked once: libdw looks the attribute up in the
+ * unit's DIE at every call). */
+int cu_index_lang(struct cu_index *ix);
+
 /* The offset of the unit's DIE: the key of its table. */
 uint64_t cu_index_cu_offset(const struct cu_index *ix);
 void cu_index_free(struct cu_index *ix);

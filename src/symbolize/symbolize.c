@@ -1229,8 +1229,8 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     Dwarf_Die *cu = stored_unit(s, mod, addr, &bias);
     if (!cu)
         cu = unit_of(s, mod, addr, &bias);
-    bool is_cxx = cu && is_cxx_lang(dwarf_srclang(cu));
     struct cu_index *ix = cu ? index_for(s, cu, addr) : NULL;
+    bool is_cxx = ix && is_cxx_lang(cu_index_lang(ix));
     long e = ix ? cu_index_find(ix, addr - bias, &lo, &hi, false) : -1;
     if (e < 0 && ix && !cu_index_walked_deep(ix) && may_be_nested(s, mod, addr)) {
         s->stats.deep_walks++;
