@@ -599,8 +599,7 @@ static void store_symtab(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
         v[i].hi -= base;
         v[i].maxhi -= base;
     }
-    s->store.put_symbols(s->store.ctx, addr, v, t->n);
-    free(v);
+    s->store.put_symbols(s->store.ctx, addr, v, t->n); /* the store takes v */
 }
 
 static const struct mod_symtab *symtab_for(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr)

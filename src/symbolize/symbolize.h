@@ -104,7 +104,8 @@ struct sym_unit_store {
     /* The module's ELF symbols sorted as the symbolizer sorts them, relative to the
      * module's start: true with *v (owned by the store) and *n. */
     bool (*get_symbols)(void *ctx, uint64_t addr, const struct sym_symbol **v, size_t *n);
-    void (*put_symbols)(void *ctx, uint64_t addr, const struct sym_symbol *v, size_t n);
+    /* Keeps them: takes v (malloc'd). */
+    void (*put_symbols)(void *ctx, uint64_t addr, struct sym_symbol *v, size_t n);
     void *ctx;
 };
 

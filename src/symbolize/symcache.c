@@ -675,12 +675,14 @@ static bool store_get_symbols(void *ctx, uint64_t addr, const struct sym_symbol 
     return found;
 }
 
-static void store_put_symbols(void *ctx, uint64_t addr, const struct sym_symbol *v, size_t n)
+static void store_put_symbols(void *ctx, uint64_t addr, struct sym_symbol *v, size_t n)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
     if (u)
         unitcache_put_symbols(u, v, n);
+    else
+        free(v);
 }
 
 static void store_put(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn *fns,

@@ -283,15 +283,14 @@ bool unitcache_symbols(struct unitcache *u, const struct sym_symbol **v, size_t 
     return u->file.nsyms > 0;
 }
 
-int unitcache_put_symbols(struct unitcache *u, const struct sym_symbol *v, size_t n)
+void unitcache_put_symbols(struct unitcache *u, struct sym_symbol *v, size_t n)
 {
-    if (u->file.nsyms || u->syms || n == 0)
-        return 0;
-    if (!(u->syms = malloc(n * sizeof *v)))
-        return -1;
-    memcpy(u->syms, v, n * sizeof *v);
+    if (u->file.nsyms || u->syms || n == 0) {
+        free(v);
+        return;
+    }
+    u->syms = v; /* megabytes for a large C++ binary: taken, not copied */
     u->nsyms = n;
-    return 0;
 }
 
 int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn *fns, size_t n,

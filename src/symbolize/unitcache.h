@@ -56,8 +56,9 @@ bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const
 bool unitcache_symbols(struct unitcache *u, const struct sym_symbol **v, size_t *n,
                        const char **why);
 
-/* Keeps the module's sorted symbols (copied) when the file has none. 0, or -1 (no memory). */
-int unitcache_put_symbols(struct unitcache *u, const struct sym_symbol *v, size_t n);
+/* Keeps the module's sorted symbols when the file has none: takes v (malloc'd; freed here
+ * when not kept). */
+void unitcache_put_symbols(struct unitcache *u, struct sym_symbol *v, size_t n);
 
 /* Keeps a table this run built (copied). Returns 0, or -1 when out of memory. */
 int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn *fns, size_t n,
