@@ -28,11 +28,9 @@ uint64_t hash_bytes(const void *key, size_t len)
     return h;
 }
 
-/* The map's own hash: 8 bytes a step (keys are often C++ names of a few hundred bytes, which
- * hash_bytes takes a byte at a time: 7 % of an exit served mostly by the symbol cache went to
- * it). Never stored nor shown, so it may change; hash_bytes' values are (cache identities,
- * flame graph colours). */
-static uint64_t map_hash(const void *key, size_t len)
+/* 8 bytes a step (keys are often C++ names of a few hundred bytes, which hash_bytes takes a
+ * byte at a time: 7 % of an exit served mostly by the symbol cache went to it). */
+uint64_t hash_fast(const void *key, size_t len)
 {
     const unsigned char *p = key;
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
@@ -102,7 +100,7 @@ int hmap_intern(struct hmap *m, const void *key, size_t len, uint32_t value_if_n
 {
     if ((m->len + 1) * 2 > m->cap && grow(m) < 0)
         return -1;
-    uint64_t h = map_hash(key, len);
+    uint64_t h = hash_fast(key, len);
     struct hmap_slot *s = find_slot(m->slots, m->cap, h, key, len);
     if (s->key) {
         *value = s->value;
@@ -126,7 +124,7 @@ int hmap_get(const struct hmap *m, const void *key, size_t len, uint32_t *value)
 {
     if (m->cap == 0)
         return 0;
-    struct hmap_slot *s = find_slot(m->slots, m->cap, map_hash(key, len), key, len);
+    struct hmap_slot *s = find_slot(m->slots, m->cap, hash_fast(key, len), key, len);
     if (!s->key)
         return 0;
     *value = s->value;

@@ -18,8 +18,13 @@ struct hmap {
     size_t len;
 };
 
-/* A 64-bit hash of len bytes (FNV-1a with a final mix). */
+/* A 64-bit hash of len bytes (FNV-1a with a final mix). Its values are stored and shown
+ * (cache identities, flame graph colours): it never changes. */
 uint64_t hash_bytes(const void *key, size_t len);
+
+/* A faster 64-bit hash of len bytes, for tables in memory only (never stored nor shown, so it
+ * may change): the map's own, and the symbol cache writer's string table's. */
+uint64_t hash_fast(const void *key, size_t len);
 
 /* An empty map; no allocation until the first insert. */
 void hmap_init(struct hmap *m);

@@ -780,26 +780,10 @@ static const char *blob_at(const struct blob *b, size_t off)
     return off < b->own_at ? b->base + off : b->buf + (off - b->own_at);
 }
 
-/* hash_bytes' mix over 8 bytes a step (the strings of a large file are megabytes). */
-static uint64_t str_hash(const char *s, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ULL ^ len;
-    for (; len >= 8; s += 8, len -= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, len);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    return h ^ (h >> 33);
-}
-
 /* The slot for s (len bytes): holding its reference, or empty. */
 static uint32_t *blob_slot(const struct blob *b, const char *s, size_t len)
 {
-    for (size_t i = str_hash(s, len) & (b->nslots - 1);; i = (i + 1) & (b->nslots - 1)) {
+    for (size_t i = hash_fast(s, len) & (b->nslots - 1);; i = (i + 1) & (b->nslots - 1)) {
         uint32_t ref = b->slots[i];
         if (!ref)
             return &b->slots[i];

@@ -1068,41 +1068,66 @@ START_TEST(test_memory_only_commands)
 }
 END_TEST
 
-/* profreg-ci --memory-only: no CPU table or flame graph; the allocation report and flame
- * graph archived; the runs judged on the shares of allocated bytes in comparison.json. */
-START_TEST(test_ci_memory_only)
+/* profreg-ci with flag (--memory or --memory-only) in a new project dir: a baseline of
+ * alloc_shares made, then three runs of it leaking more judged against it (what they print,
+ * with "exit N" after it); *proj gets the project's directory (malloc'd). */
+static char *ci_memory_runs(const char *flag, const char *dir, char **proj)
 {
-    char *proj = strdup(tu_in_tmp("cionly"));
+    *proj = strdup(tu_in_tmp(dir));
     char cmd[16384];
     snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s' && cd '%s' && PROFREG='%s' bash '%s' --memory-only --memory-rate 16K "
-             "-n 3 --update-baseline -- '%s' leak 16 >/dev/null 2>&1 && echo ok",
-             proj, proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
+             "mkdir -p '%s' && cd '%s' && PROFREG='%s' bash '%s' %s --memory-rate 16K -n 3 "
+             "--update-baseline -- '%s' leak 16 >/dev/null 2>&1 && echo ok",
+             *proj, *proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"), flag,
              tu_build_path("workloads/alloc_shares"));
     char *out = tu_shell(cmd);
-    ck_assert_msg(out && strstr(out, "ok"), "profreg-ci --update-baseline --memory-only failed");
+    ck_assert_msg(out && strstr(out, "ok"), "profreg-ci --update-baseline %s failed", flag);
     free(out);
     snprintf(cmd, sizeof cmd,
-             "cd '%s' && PROFREG='%s' bash '%s' --memory-only --memory-rate 16K -n 3 "
-             "--compare-arg --time-threshold --compare-arg 1000 -- '%s' leak 16 32; "
-             "echo \"exit $?\"",
-             proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
+             "cd '%s' && PROFREG='%s' bash '%s' %s --memory-rate 16K -n 3 --compare-arg "
+             "--time-threshold --compare-arg 1000 -- '%s' leak 16 32; echo \"exit $?\"",
+             *proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"), flag,
              tu_build_path("workloads/alloc_shares"));
     out = tu_shell(cmd);
     ck_assert_ptr_nonnull(out);
     ck_assert_msg(strstr(out, "exit 1\n"), "%s", out); /* leak_known's share grew */
-    ck_assert_msg(strstr(out, "== no CPU samples (--memory-only"), "%s", out);
     ck_assert_msg(strstr(out, "top 15 allocating functions"), "%s", out);
+    return out;
+}
+
+/* Checks the files archived under proj's latest artifacts, then that comparison (a report
+ * file there) says leak_known regressed, and that metadata.txt says memory_line. */
+static void check_ci_artifacts(const char *proj, const char *const *files, size_t nfiles,
+                               const char *comparison, const char *memory_line)
+{
+    char path[8192];
+    for (size_t i = 0; i < nfiles; i++) {
+        snprintf(path, sizeof path, "%s/artifacts/profiling/latest/%s", proj, files[i]);
+        ck_assert_msg(tu_exists(path), "%s not archived", files[i]);
+    }
+    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/%s", proj, comparison);
+    json_t *rep = tu_load_json(path);
+    ck_assert_str_eq(status_of(rep, "functions", "leak_known"), "REGRESSION");
+    json_decref(rep);
+    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/metadata.txt", proj);
+    char *meta = tu_read_file(path);
+    ck_assert_ptr_nonnull(strstr(meta, memory_line));
+    free(meta);
+}
+
+/* profreg-ci --memory-only: no CPU table or flame graph; the allocation report and flame
+ * graph archived; the runs judged on the shares of allocated bytes in comparison.json. */
+START_TEST(test_ci_memory_only)
+{
+    char *proj;
+    char *out = ci_memory_runs("--memory-only", "cionly", &proj);
+    ck_assert_msg(strstr(out, "== no CPU samples (--memory-only"), "%s", out);
     ck_assert_msg(!strstr(out, "== top 30 functions"), "%s", out);
     ck_assert_msg(!strstr(out, "== shares of allocated bytes (--memory)"), "%s", out);
     free(out);
     const char *files[] = {"memory.txt", "memory.svg", "comparison.json", "junit.xml",
                            "summary.md"};
-    for (size_t i = 0; i < 5; i++) {
-        char path[8192];
-        snprintf(path, sizeof path, "%s/artifacts/profiling/latest/%s", proj, files[i]);
-        ck_assert_msg(tu_exists(path), "%s not archived", files[i]);
-    }
+    check_ci_artifacts(proj, files, 5, "comparison.json", "memory: only (no CPU sampling)");
     char path[8192];
     snprintf(path, sizeof path, "%s/artifacts/profiling/latest/flamegraph.svg", proj);
     ck_assert_msg(!tu_exists(path), "a CPU flame graph of no samples");
@@ -1111,12 +1136,7 @@ START_TEST(test_ci_memory_only)
     ck_assert_str_eq(
         json_string_value(json_object_get(json_object_get(rep, "metadata"), "shares_of")),
         "allocated bytes");
-    ck_assert_str_eq(status_of(rep, "functions", "leak_known"), "REGRESSION");
     json_decref(rep);
-    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/metadata.txt", proj);
-    char *meta = tu_read_file(path);
-    ck_assert_ptr_nonnull(strstr(meta, "memory: only (no CPU sampling)"));
-    free(meta);
     free(proj);
 }
 END_TEST
@@ -1125,42 +1145,13 @@ END_TEST
  * judged against a baseline made with --memory. */
 START_TEST(test_ci_memory)
 {
-    char *proj = strdup(tu_in_tmp("ci"));
-    char cmd[16384];
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s' && cd '%s' && PROFREG='%s' bash '%s' --memory --memory-rate 16K -n 3 "
-             "--update-baseline -- '%s' leak 16 >/dev/null 2>&1 && echo ok",
-             proj, proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
-             tu_build_path("workloads/alloc_shares"));
-    char *out = tu_shell(cmd);
-    ck_assert_msg(out && strstr(out, "ok"), "profreg-ci --update-baseline --memory failed");
-    free(out);
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && PROFREG='%s' bash '%s' --memory --memory-rate 16K -n 3 --compare-arg "
-             "--time-threshold --compare-arg 1000 -- '%s' leak 16 32; echo \"exit $?\"",
-             proj, tu_build_path("profreg"), tu_src_path("scripts/profreg-ci"),
-             tu_build_path("workloads/alloc_shares"));
-    out = tu_shell(cmd);
-    ck_assert_ptr_nonnull(out);
-    ck_assert_msg(strstr(out, "exit 1\n"), "%s", out);
+    char *proj;
+    char *out = ci_memory_runs("--memory", "ci", &proj);
     ck_assert_msg(strstr(out, "== shares of allocated bytes (--memory)"), "%s", out);
-    ck_assert_msg(strstr(out, "top 15 allocating functions"), "%s", out);
     free(out);
     const char *files[] = {"memory.txt", "memory.svg", "comparison-alloc.json", "junit-alloc.xml"};
-    for (size_t i = 0; i < 4; i++) {
-        char path[8192];
-        snprintf(path, sizeof path, "%s/artifacts/profiling/latest/%s", proj, files[i]);
-        ck_assert_msg(tu_exists(path), "%s not archived", files[i]);
-    }
-    char path[8192];
-    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/comparison-alloc.json", proj);
-    json_t *rep = tu_load_json(path);
-    ck_assert_str_eq(status_of(rep, "functions", "leak_known"), "REGRESSION");
-    json_decref(rep);
-    snprintf(path, sizeof path, "%s/artifacts/profiling/latest/metadata.txt", proj);
-    char *meta = tu_read_file(path);
-    ck_assert_ptr_nonnull(strstr(meta, "memory: on, one sampled allocation per 16K bytes"));
-    free(meta);
+    check_ci_artifacts(proj, files, 4, "comparison-alloc.json",
+                       "memory: on, one sampled allocation per 16K bytes");
     free(proj);
 }
 END_TEST
