@@ -519,7 +519,9 @@ struct scan {
 };
 
 /* One row of the program, in program order; -1 for a value libdw rejects or truncates. */
-static inline __attribute__((always_inline)) int scan_row(struct scan *sc, uint64_t a, int64_t line, uint64_t file, bool is_end)
+static inline __attribute__((always_inline)) int scan_row(struct scan *sc, uint64_t a,
+                                                         int64_t line, uint64_t file,
+                                                         bool is_end)
 {
     if (line < INT32_MIN || line > INT32_MAX || file > UINT32_MAX)
         return -1;
@@ -582,8 +584,9 @@ struct seq_rec {
     bool bad;
 };
 
-static inline __attribute__((always_inline)) void seq_row(struct seq_rec *rec, struct seq *cur, uint64_t a, int64_t line, uint64_t file,
-                    bool is_end)
+static inline __attribute__((always_inline)) void seq_row(struct seq_rec *rec, struct seq *cur,
+                                                          uint64_t a, int64_t line,
+                                                          uint64_t file, bool is_end)
 {
     if (!cur->rows) {
         cur->lo = cur->hi = a;
@@ -615,8 +618,10 @@ static int seq_end(struct seq_rec *rec, struct seq *cur, uint32_t next)
  * program, or with one through the end of that sequence, feeding sc; with rec, records the
  * sequences. 0, or -1 for anything libdw would treat otherwise (DW_LNE_define_file, a value
  * it rejects or truncates, malformed data), left to it. */
-static inline __attribute__((always_inline)) int run_program(const struct table *t, const unsigned char *p, struct scan *sc, bool one,
-                       struct seq_rec *rec)
+static inline __attribute__((always_inline)) int run_program(const struct table *t,
+                                                            const unsigned char *p,
+                                                            struct scan *sc, bool one,
+                                                            struct seq_rec *rec)
 {
     const unsigned char *end = t->prog_end;
     uint64_t a = 0;

@@ -44,7 +44,11 @@ __asm__(".text\n.globl prf_asm_function\n.type prf_asm_function, @function\n"
 void prf_asm_function(void);
 
 /* A GNU C nested function: its DIE lies inside its parent's, its symbol is "nested_fn.N". */
-NOIPA int nesting_function(int x) { NOIPA int nested_fn(int y) { probe(); return y * x + sink; } return nested_fn(x + 1); }
+NOIPA int nesting_function(int x)
+{
+    NOIPA int nested_fn(int y) { probe(); return y * x + sink; }
+    return nested_fn(x + 1);
+}
 // clang-format on
 
 static struct symbolizer *sym;
