@@ -297,6 +297,14 @@ bool tu_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
+const char *tu_tail(const char *s)
+{
+    if (!s)
+        return "";
+    size_t n = strlen(s);
+    return n > 3000 ? s + n - 3000 : s;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

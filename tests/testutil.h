@@ -64,6 +64,10 @@ char *tu_tree_digest(const char *dir);
 char *tu_replace(const char *s, const char *from, const char *to);
 bool tu_exists(const char *path);
 
+/* The last 3000 bytes of s (or s, or "" for NULL), for failure messages: check refuses a
+ * message over 8 KB and then hides it altogether. */
+const char *tu_tail(const char *s);
+
 /* Paths of profile_*.json files in dir, sorted; returns the count. */
 size_t tu_list_profiles(const char *dir, char ***paths);
 void tu_free_list(char **paths, size_t n);

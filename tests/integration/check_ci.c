@@ -33,7 +33,7 @@ static char *project(bool with_baseline)
     free(tu_shell(cmd));
     if (with_baseline) {
         struct tu_result r = wrapper(dir, "-n 3 --update-baseline -- \"./demo sim\"", NULL);
-        ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+        ck_assert_msg(r.status == 0, "%s%s", tu_tail(r.out), tu_tail(r.err));
         tu_result_free(&r);
     }
     return dir;
@@ -58,7 +58,8 @@ START_TEST(test_clean_runs_pass_ten_times)
     const char *dir = project(true);
     for (int i = 0; i < 10; i++) {
         struct tu_result r = wrapper(dir, "-n 2 " LOOSE_TIME "-- \"./demo sim\"", NULL);
-        ck_assert_msg(r.status == 0, "run %d: exit %d\n%s%s", i, r.status, r.out, r.err);
+        ck_assert_msg(r.status == 0, "run %d: exit %d\n%s%s", i, r.status, tu_tail(r.out),
+                      tu_tail(r.err));
         ck_assert(strstr(r.out, "profreg-ci: no regression"));
         tu_result_free(&r);
     }
@@ -73,7 +74,7 @@ START_TEST(test_injected_regression_fails_and_names_it)
     snprintf(summary, sizeof summary, "GITHUB_STEP_SUMMARY=%s/step summary.md", tu_tmp);
     env[1] = summary;
     struct tu_result r = wrapper(dir, "-n 2 --artifacts \"ci out\" -- \"./demo sim\"", env);
-    ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
+    ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, tu_tail(r.out), tu_tail(r.err));
     ck_assert_msg(strstr(r.out, "demo::collision::narrowPhase(") && strstr(r.out, "REGRESSION"),
                   "%s", r.out);
 
@@ -235,7 +236,7 @@ START_TEST(test_real_suite_habits)
     snprintf(cmd, sizeof cmd, "cd \"%s\" && ln -s \"demo sim\" \"link sim\" && echo ok", dir);
     free(tu_shell(cmd));
     struct tu_result r = wrapper(dir, "-n 1 -- \"./link sim\"", NULL);
-    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(r.status == 0, "%s%s", tu_tail(r.out), tu_tail(r.err));
     ck_assert_msg(strstr(r.out, "no baseline for link sim yet"), "%s", r.out);
     ck_assert_msg(strstr(r.out, "/scripts/profreg-ci --update-baseline -n 1 -- ./link\\ sim\n"),
                   "%s", r.out);
@@ -249,7 +250,7 @@ START_TEST(test_real_suite_habits)
     tu_result_free(&r);
     snprintf(cmd, sizeof cmd, "-n 2 --allow-failure %s", failing);
     r = wrapper(dir, cmd, NULL);
-    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(r.status == 0, "%s%s", tu_tail(r.out), tu_tail(r.err));
     ck_assert_msg(strstr(r.out, "run 2: the command exited with status 3"), "%s", r.out);
     ck_assert_msg(strstr(r.out, "  | demo_sim: "), "no tail of the output: %s", r.out);
     tu_result_free(&r);
@@ -302,7 +303,7 @@ START_TEST(test_history_across_commits)
         snprintf(commits[i], sizeof commits[i], "%.40s", sha);
         free(sha);
         struct tu_result r = wrapper(dir, "-n 1 --history hist.jsonl -- \"./demo sim\"", NULL);
-        ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+        ck_assert_msg(r.status == 0, "%s%s", tu_tail(r.out), tu_tail(r.err));
         tu_result_free(&r);
     }
     snprintf(cmd, sizeof cmd, "cd \"%s\" && \"%s\" history hist.jsonl --format json", dir,

@@ -73,7 +73,7 @@ static void record_runs(const char *exe, const char *dir, int n, const char *con
         env[e] = NULL;
         struct tu_result r = tu_run(argv, env, NULL);
         ck_assert_msg(r.status == 0 && !r.timed_out, "%s run %d: exit %d (signal %d)\n%s%s", exe,
-                      i + 1, r.status, r.signal, r.out, r.err);
+                      i + 1, r.status, r.signal, tu_tail(r.out), tu_tail(r.err));
         tu_result_free(&r);
     }
     char **paths;
