@@ -5,13 +5,16 @@
  * without sampling noise (for perf or callgrind; symbolize_bench cannot dlopen an executable).
  *
  *   SYMREPLAY_OFFSETS=FILE SYMREPLAY_EXE=PROGRAM [SYMREPLAY_CACHE=DIR|none] \
- *       [SYMREPLAY_PRINT=1] LD_PRELOAD=build/libsymreplay.so PROGRAM
+ *       [SYMREPLAY_PRINT=1] [SYMREPLAY_HEAP_MB=N] LD_PRELOAD=build/libsymreplay.so PROGRAM
  * Only a process whose executable is PROGRAM (its real path) does anything: under valgrind, the
  * launcher is preloaded too.
  * FILE holds one hexadecimal file offset a line. Prints one line of counts and the CPU time of
  * the work (symreplay_run) on stderr; with SYMREPLAY_PRINT=1, the frames on stdout, each line
  * starting with the address's file offset (not its address, which moves with ASLR), so the output
- * of two builds can be compared byte for byte. Never
+ * of two builds can be compared byte for byte. SYMREPLAY_HEAP_MB=N first fills N MB of heap and
+ * frees it (all but the last block, so that it stays in the heap): the exit of a real program,
+ * whose allocator hands back memory it already faulted in, where the replay alone starts from
+ * a fresh heap and pays a page fault per 4 KB it allocates. Never
  * spawns anything; meant for benches only. */
 #include "symbolize/symcache.h"
 
@@ -159,6 +162,14 @@ __attribute__((constructor)) static void symreplay_main(void)
         offs[no++] = off;
     }
     fclose(in);
+    const char *heap = getenv("SYMREPLAY_HEAP_MB");
+    size_t blocks = heap ? (size_t)strtoul(heap, NULL, 10) * 1024 : 0; /* of 1 KB */
+    void **held = blocks ? calloc(blocks, sizeof *held) : NULL;
+    for (size_t i = 0; held && i < blocks; i++)
+        if ((held[i] = malloc(1000)))
+            memset(held[i], 1, 1000);
+    for (size_t i = 0; held && i + 1 < blocks; i++)
+        free(held[i]);
     symreplay_run(addrs, offs, n < no ? n : no, cache ? cache : "none", print && *print == '1');
     free(addrs);
     free(offs);
