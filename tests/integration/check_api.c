@@ -100,13 +100,13 @@ START_TEST(test_runs_unchanged_without_preload)
     for (int i = 0; i < 3; i++) {
         const char *args[] = {"1", i < 2 ? tu_in_tmp("flush.json") : NULL, NULL};
         struct tu_result r = run_workload(progs[i], args, false, NULL);
-        ck_assert_msg(r.status == 0, "%s: exit %d: %s", progs[i], r.status, r.err);
+        ck_assert_msg(r.status == 0, "%s: exit %d: %s", progs[i], r.status, tu_tail(r.err));
         ck_assert_str_eq(r.out, want[i]);
         ck_assert_str_eq(r.err, "");
         ck_assert(!tu_exists(tu_in_tmp("flush.json"))); /* flush is a no-op without profreg */
         tu_result_free(&r);
         struct tu_result q = run_workload(progs[i], args, true, tu_in_tmp("p.json"));
-        ck_assert_msg(q.status == 0, "%s: exit %d: %s", progs[i], q.status, q.err);
+        ck_assert_msg(q.status == 0, "%s: exit %d: %s", progs[i], q.status, tu_tail(q.err));
         ck_assert_str_eq(q.out, want[i]);
         tu_result_free(&q);
         json_t *p = tu_load_json(tu_in_tmp("p.json"));
@@ -193,8 +193,8 @@ START_TEST(test_flush_mid_run)
     for (int k = 0; k < 2; k++) {
         const char *args[] = {"2", targets[k], NULL};
         struct tu_result r = run_workload("regions", args, true, tu_in_tmp("final.json"));
-        ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-        ck_assert_msg(strstr(r.err, "profreg: flushed "), "stderr: %s", r.err);
+        ck_assert_msg(r.status == 0, "exit %d: %s", r.status, tu_tail(r.err));
+        ck_assert_msg(strstr(r.err, "profreg: flushed "), "stderr: %s", tu_tail(r.err));
         tu_result_free(&r);
         char mid[4300];
         if (k == 0) {
@@ -216,7 +216,7 @@ START_TEST(test_flush_mid_run)
         /* the CLI reads it */
         const char *rep[] = {"report", mid, NULL};
         struct tu_result q = tu_profreg(rep, NULL, NULL);
-        ck_assert_msg(q.status == 0, "report of the flushed profile: %s", q.err);
+        ck_assert_msg(q.status == 0, "report of the flushed profile: %s", tu_tail(q.err));
         tu_result_free(&q);
         json_decref(m);
         json_decref(f);
@@ -296,14 +296,14 @@ START_TEST(test_region_option)
     json_decref(p);
     const char *byreg[] = {"report", "--by-region", "--no-color", prof, NULL};
     struct tu_result r = tu_profreg(byreg, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     unsigned long long heavy, in_inner, light, none;
     double heavy_pct, heavy_self, inner_pct, inner_self, light_pct, light_self, none_pct, x;
     ck_assert_msg(by_region_row(r.out, "heavy", &heavy, &heavy_pct, &heavy_self) &&
                       by_region_row(r.out, "heavy/inner", &in_inner, &inner_pct, &inner_self) &&
                       by_region_row(r.out, "light", &light, &light_pct, &light_self) &&
                       by_region_row(r.out, "(no region)", &none, &none_pct, &x),
-                  "rows missing:\n%s", r.out);
+                  "rows missing:\n%s", tu_tail(r.out));
     ck_assert_uint_eq(heavy, want_heavy + want_inner); /* nested regions included */
     ck_assert_uint_eq(in_inner, want_inner);
     ck_assert_uint_eq(light, want_light);
@@ -314,15 +314,15 @@ START_TEST(test_region_option)
     ck_assert_msg(split > 70 - TOLERANCE && split < 70 + TOLERANCE, "heavy %.1f %%, want 70",
                   split);
     ck_assert_msg(strstr(r.out, "heavy") < strstr(r.out, "light"), "rows not by samples:\n%s",
-                  r.out);
+                  tu_tail(r.out));
     tu_result_free(&r);
     /* the view of one region: its nested regions only */
     const char *byreg_heavy[] = {"report", "--by-region", "--region", "heavy", prof, NULL};
     r = tu_profreg(byreg_heavy, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_msg(by_region_row(r.out, "heavy", &heavy, &heavy_pct, &x) && heavy_pct > 99.99,
-                  "%s", r.out);
-    ck_assert_msg(!strstr(r.out, "light") && !strstr(r.out, "(no region)"), "%s", r.out);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
+    ck_assert_msg(by_region_row(r.out, "heavy", &heavy, &heavy_pct, &x) && heavy_pct > 99.99, "%s",
+                  tu_tail(r.out));
+    ck_assert_msg(!strstr(r.out, "light") && !strstr(r.out, "(no region)"), "%s", tu_tail(r.out));
     tu_result_free(&r);
     const char *two_views[] = {"report", "--by-region", "--by-test", prof, NULL};
     r = tu_profreg(two_views, NULL, NULL);
@@ -332,7 +332,7 @@ START_TEST(test_region_option)
     /* report: only heavy's functions, heavy/inner's included */
     const char *rep[] = {"report", "--region", "heavy", "--no-color", prof, NULL};
     r = tu_profreg(rep, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_ptr_nonnull(strstr(r.out, "work_heavy"));
     ck_assert_ptr_nonnull(strstr(r.out, "work_inner"));
     ck_assert_ptr_null(strstr(r.out, "work_light"));
@@ -340,7 +340,7 @@ START_TEST(test_region_option)
     tu_result_free(&r);
     const char *inner[] = {"report", "--region=inner", prof, NULL};
     r = tu_profreg(inner, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_ptr_nonnull(strstr(r.out, "work_inner"));
     ck_assert_ptr_null(strstr(r.out, "work_heavy"));
     tu_result_free(&r);
@@ -349,7 +349,7 @@ START_TEST(test_region_option)
     const char *cmp[] = {"compare", "--region", "light", "--base-runs", prof, "--current", prof,
                          "--no-color", "--root", tu_tmp, NULL};
     r = tu_profreg(cmp, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_ptr_nonnull(strstr(r.out, "work_light"));
     ck_assert_ptr_null(strstr(r.out, "work_heavy"));
     tu_result_free(&r);
@@ -358,7 +358,7 @@ START_TEST(test_region_option)
     const char *set[] = {"baseline", "set", "--region", "heavy", "--root", tu_tmp, "--current", prof,
                          NULL};
     r = tu_profreg(set, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     json_t *b = tu_load_json(tu_in_tmp("baselines/regions/baseline.json"));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(b, "metadata"), "region")),
@@ -380,7 +380,7 @@ START_TEST(test_region_option)
     snprintf(bpath, sizeof bpath, "%s", tu_in_tmp("baselines/regions/baseline.json"));
     const char *diff_same[] = {"diff", "--region", "heavy", bpath, "--", prof, NULL};
     r = tu_profreg(diff_same, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_ptr_nonnull(strstr(r.out, "work_heavy"));
     tu_result_free(&r);
     const char *diff_whole[] = {"diff", bpath, "--", prof, NULL};
@@ -397,7 +397,7 @@ START_TEST(test_region_option)
     const char *exp[] = {"export", "--region", "light", "--format", "folded", "-o",
                          tu_in_tmp("light.folded"), prof, NULL};
     r = tu_profreg(exp, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     char *folded = tu_read_file(tu_in_tmp("light.folded"));
     ck_assert_ptr_nonnull(strstr(folded, "work_light"));

@@ -34,7 +34,7 @@ static void record_run(const char *root, bool slow)
     const char *env[] = {"PROFREG_LIB=", "BYTEST_SCALE=3", slow ? "BYTEST_SLOW_LIGHT=1" : NULL,
                          NULL};
     struct tu_result r = tu_profreg(args, env, NULL);
-    ck_assert_msg(r.status == 0, "bytest_gtest exited %d: %s", r.status, r.err);
+    ck_assert_msg(r.status == 0, "bytest_gtest exited %d: %s", r.status, tu_tail(r.err));
     tu_result_free(&r);
 }
 
@@ -100,7 +100,7 @@ START_TEST(test_known_split_and_judging)
     struct tu_result r = tu_profreg(rargs, env, NULL);
     ck_assert_int_eq(r.status, 0);
     const char *heavy = strstr(r.out, "Split.Heavy"), *light = strstr(r.out, "Split.Light");
-    ck_assert_msg(heavy && light && heavy < light, "%s", r.out);
+    ck_assert_msg(heavy && light && heavy < light, "%s", tu_tail(r.out));
     ck_assert_ptr_nonnull(strstr(r.out, "Fix (SetUp/TearDown)"));
     ck_assert_ptr_nonnull(strstr(r.out, "Fix.Body"));
     ck_assert_ptr_null(strstr(r.out, "testing::"));
@@ -110,7 +110,7 @@ START_TEST(test_known_split_and_judging)
     /* the baseline keeps each test's share and time: the known split */
     const char *set[] = {"baseline", "set", NULL};
     r = profreg_in(root, set);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     snprintf(base, sizeof base, "%s/baselines/bytest_gtest/baseline.json", root);
     json_t *b = tu_load_json(base);
@@ -132,7 +132,7 @@ START_TEST(test_known_split_and_judging)
     const char *cargs[] = {"compare",  "--runs", "3",          "--by-test", "--no-color",
                            "--report", rep,      "--markdown", md,          NULL};
     r = profreg_in(root, cargs);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_ptr_nonnull(strstr(r.out, "Tests (mean CPU ms per run"));
     ck_assert_ptr_nonnull(strstr(r.out, "Regressed functions, by test"));
     tu_result_free(&r);
@@ -166,7 +166,7 @@ START_TEST(test_known_split_and_judging)
                             "1000",     "--report",  rep2,    "--output-json-only",
                             NULL};
     r = profreg_in(root, strict);
-    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, tu_tail(r.err));
     ck_assert_str_eq(r.out, "");
     tu_result_free(&r);
     snprintf(rep3, sizeof rep3, "%s/rep3.json", root);
@@ -225,7 +225,7 @@ START_TEST(test_bad_input)
         ck_assert_msg(r.status == 2, "%s %s: exit %d", cases[i][0], cases[i][1], r.status);
         ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 || strstr(r.err, "unrecognized") ||
                           strstr(r.err, "requires an argument") || strstr(r.err, "allow"),
-                      "%s", r.err);
+                      "%s", tu_tail(r.err));
         tu_result_free(&r);
     }
     /* invalid JSON */
@@ -233,7 +233,7 @@ START_TEST(test_bad_input)
     const char *bad[] = {"report", "--by-test", tu_in_tmp("bad.json"), NULL};
     struct tu_result r = tu_profreg(bad, env, NULL);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(one_line(r.err) && strstr(r.err, "bad.json"), "%s", r.err);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "bad.json"), "%s", tu_tail(r.err));
     tu_result_free(&r);
 
     /* a baseline whose tests section is broken: one line naming the key, nothing written */
@@ -253,7 +253,8 @@ START_TEST(test_bad_input)
     const char *cmp[] = {"compare", "--by-test", NULL};
     r = profreg_in(root, cmp);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(one_line(r.err) && strstr(r.err, "tests[") && strstr(r.err, "kind"), "%s", r.err);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "tests[") && strstr(r.err, "kind"), "%s",
+                  tu_tail(r.err));
     tu_result_free(&r);
     char *after = tu_tree_digest(root);
     ck_assert_str_eq(before, after);
@@ -327,7 +328,7 @@ START_TEST(test_realistic_workloads)
         ck_assert_int_eq(r.status, 0);
         ck_assert_msg(strstr(r.out, "HullTest.Cube") && strstr(r.out, "SimFixture") &&
                           strstr(r.out, "[outside tests]"),
-                      "%s", r.out);
+                      "%s", tu_tail(r.out));
         tu_result_free(&r);
     }
     if (!tu_exists(tu_build_path("workloads/bench_sim"))) {
@@ -341,7 +342,8 @@ START_TEST(test_realistic_workloads)
         const char *args[] = {"report", "--by-test", "--no-color", path, NULL};
         struct tu_result r = tu_profreg(args, env, NULL);
         ck_assert_int_eq(r.status, 0);
-        ck_assert_msg(strstr(r.out, " benchmark ") && !strstr(r.out, "0 benchmark,"), "%s", r.out);
+        ck_assert_msg(strstr(r.out, " benchmark ") && !strstr(r.out, "0 benchmark,"), "%s",
+                      tu_tail(r.out));
         tu_result_free(&r);
     }
 }

@@ -76,7 +76,7 @@ START_TEST(test_injected_regression_fails_and_names_it)
     struct tu_result r = wrapper(dir, "-n 2 --artifacts \"ci out\" -- \"./demo sim\"", env);
     ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, tu_tail(r.out), tu_tail(r.err));
     ck_assert_msg(strstr(r.out, "demo::collision::narrowPhase(") && strstr(r.out, "REGRESSION"),
-                  "%s", r.out);
+                  "%s", tu_tail(r.out));
 
     /* the archive, reached through latest/ */
     const char *files[] = {"metadata.txt", "console.txt",    "comparison.json", "junit.xml",
@@ -173,7 +173,7 @@ START_TEST(test_injected_regression_fails_and_names_it)
                       strstr(md, "**Most likely cause:**") < strstr(md, "| Function |"),
                   "%s", md);
     ck_assert_msg(strstr(r.out, "profreg-ci: most likely cause: demo::collision::narrowPhase("),
-                  "%s", r.out);
+                  "%s", tu_tail(r.out));
     ck_assert(strstr(md, "| wall time | "));
     ck_assert(strstr(md, "**REGRESSION**"));
     char *step = tu_read_file(summary + strlen("GITHUB_STEP_SUMMARY="));
@@ -185,7 +185,7 @@ START_TEST(test_injected_regression_fails_and_names_it)
 
     /* --warn-only: reported, exit 0 */
     r = wrapper(dir, "-n 1 --warn-only -- \"./demo sim\"", env);
-    ck_assert_msg(r.status == 0, "%s", r.out);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.out));
     ck_assert(strstr(r.out, "regression (reported only: --warn-only)"));
     tu_result_free(&r);
 }
@@ -208,7 +208,7 @@ START_TEST(test_failing_command_and_missing_baseline)
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(strstr(r.err, "the command failed (exit status 3) in run 1; this is not a "
                                 "regression"),
-                  "%s", r.err);
+                  "%s", tu_tail(r.err));
     ck_assert(!strstr(r.out, "REGRESSION"));
     tu_result_free(&r);
 
@@ -237,22 +237,22 @@ START_TEST(test_real_suite_habits)
     free(tu_shell(cmd));
     struct tu_result r = wrapper(dir, "-n 1 -- \"./link sim\"", NULL);
     ck_assert_msg(r.status == 0, "%s%s", tu_tail(r.out), tu_tail(r.err));
-    ck_assert_msg(strstr(r.out, "no baseline for link sim yet"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "no baseline for link sim yet"), "%s", tu_tail(r.out));
     ck_assert_msg(strstr(r.out, "/scripts/profreg-ci --update-baseline -n 1 -- ./link\\ sim\n"),
-                  "%s", r.out);
+                  "%s", tu_tail(r.out));
     tu_result_free(&r);
 
     const char *failing = "--executable \"demo sim\" -- /bin/sh -c '\"./demo sim\" && exit 3'";
     snprintf(cmd, sizeof cmd, "-n 2 %s", failing);
     r = wrapper(dir, cmd, NULL);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(strstr(r.err, "add --allow-failure"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "add --allow-failure"), "%s", tu_tail(r.err));
     tu_result_free(&r);
     snprintf(cmd, sizeof cmd, "-n 2 --allow-failure %s", failing);
     r = wrapper(dir, cmd, NULL);
     ck_assert_msg(r.status == 0, "%s%s", tu_tail(r.out), tu_tail(r.err));
-    ck_assert_msg(strstr(r.out, "run 2: the command exited with status 3"), "%s", r.out);
-    ck_assert_msg(strstr(r.out, "  | demo_sim: "), "no tail of the output: %s", r.out);
+    ck_assert_msg(strstr(r.out, "run 2: the command exited with status 3"), "%s", tu_tail(r.out));
+    ck_assert_msg(strstr(r.out, "  | demo_sim: "), "no tail of the output: %s", tu_tail(r.out));
     tu_result_free(&r);
     char latest[4400];
     snprintf(latest, sizeof latest, "%s/artifacts/profiling/latest", dir);
@@ -339,7 +339,8 @@ START_TEST(test_usage_errors)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct tu_result r = wrapper(dir, cases[i], NULL);
         ck_assert_msg(r.status == 2, "'%s': exit %d", cases[i], r.status);
-        ck_assert_msg(strncmp(r.err, "profreg-ci: ", 12) == 0, "'%s': %s", cases[i], r.err);
+        ck_assert_msg(strncmp(r.err, "profreg-ci: ", 12) == 0, "'%s': %s", cases[i],
+                      tu_tail(r.err));
         tu_result_free(&r);
     }
     struct tu_result r = wrapper(dir, "--help", NULL);

@@ -29,7 +29,8 @@ START_TEST(test_record_passes_everything_through)
     struct tu_result r = profreg(args, "abc\n");
     ck_assert_int_eq(r.status, 7);
     ck_assert_str_eq(r.out, "ABC\nargs: [x y]\n");
-    ck_assert_msg(strncmp(r.err, "echo_exit: to stderr\nprofreg: wrote ", 36) == 0, "%s", r.err);
+    ck_assert_msg(strncmp(r.err, "echo_exit: to stderr\nprofreg: wrote ", 36) == 0, "%s",
+                  tu_tail(r.err));
     json_t *p = tu_load_json(out);
     ck_assert_str_eq(
         json_string_value(json_object_get(json_object_get(p, "metadata"), "executable")),
@@ -75,7 +76,7 @@ START_TEST(test_record_bad_usage_exits_2)
         struct tu_result r = profreg(cases[i], "");
         ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
         ck_assert_msg(strncmp(r.err, "profreg: ", 9) == 0 && one_line(r.err), "case %zu: %s", i,
-                      r.err);
+                      tu_tail(r.err));
         tu_result_free(&r);
     }
 }
@@ -86,7 +87,7 @@ START_TEST(test_record_missing_command)
     const char *args[] = {"record", "--", "/nonexistent/cmd", NULL};
     struct tu_result r = profreg(args, "");
     ck_assert_int_eq(r.status, 127);
-    ck_assert_msg(one_line(r.err) && strstr(r.err, "/nonexistent/cmd"), "%s", r.err);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "/nonexistent/cmd"), "%s", tu_tail(r.err));
     tu_result_free(&r);
 }
 END_TEST
@@ -103,8 +104,8 @@ START_TEST(test_report_prints_table_and_hotspot)
     const char *rep[] = {"report", out, "--top", "40", NULL};
     r = profreg(rep, NULL);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(strstr(r.out, "Top hotspot: leaf_a") != NULL, "%s", r.out);
-    ck_assert_msg(strstr(r.out, "chain_30") && strstr(r.out, "chain.c:"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "Top hotspot: leaf_a") != NULL, "%s", tu_tail(r.out));
+    ck_assert_msg(strstr(r.out, "chain_30") && strstr(r.out, "chain.c:"), "%s", tu_tail(r.out));
     ck_assert_msg(strstr(r.out, "\033[") == NULL, "colour on a pipe");
     tu_result_free(&r);
 
@@ -113,14 +114,14 @@ START_TEST(test_report_prints_table_and_hotspot)
     ck_assert_int_eq(r.status, 0);
     const char *a = strstr(r.out, "leaf_a"), *b = strstr(r.out, "leaf_b"),
                *c = strstr(r.out, "leaf_c");
-    ck_assert_msg(a && b && c && a < b && b < c, "%s", r.out);
+    ck_assert_msg(a && b && c && a < b && b < c, "%s", tu_tail(r.out));
     tu_result_free(&r);
 
     /* two runs merged: samples add up */
     const char *two[] = {"report", out, out, "--top", "1", NULL};
     r = profreg(two, NULL);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(strstr(r.out, "2 profiles merged") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "2 profiles merged") != NULL, "%s", tu_tail(r.out));
     tu_result_free(&r);
 }
 END_TEST
@@ -130,7 +131,8 @@ START_TEST(test_report_reads_older_tool_files)
     const char *args[] = {"report", tu_fixture("msd_sim_bench_all.json"), "--top", "5", NULL};
     struct tu_result r = profreg(args, NULL);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(strstr(r.out, "__vfprintf") && strstr(r.out, "803 more functions"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "__vfprintf") && strstr(r.out, "803 more functions"), "%s",
+                  tu_tail(r.out));
     tu_result_free(&r);
 }
 END_TEST
@@ -158,14 +160,15 @@ START_TEST(test_inlines_fold_and_expand)
     fclose(f);
     const char *fold[] = {"report", path, "--no-color", NULL};
     struct tu_result r = profreg(fold, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_msg(!strstr(r.out, "Vec::dot") && strstr(r.out, "outer(int)"), "%s", r.out);
-    ck_assert_msg(strstr(r.out, "100.00   100.00"), "outer's self share is 100 %%:\n%s", r.out);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
+    ck_assert_msg(!strstr(r.out, "Vec::dot") && strstr(r.out, "outer(int)"), "%s", tu_tail(r.out));
+    ck_assert_msg(strstr(r.out, "100.00   100.00"), "outer's self share is 100 %%:\n%s",
+                  tu_tail(r.out));
     tu_result_free(&r);
     const char *expand[] = {"report", path, "--no-color", "--inlines", "expand", NULL};
     r = profreg(expand, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_msg(strstr(r.out, "Vec::dot(Vec const&) const"), "%s", r.out);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
+    ck_assert_msg(strstr(r.out, "Vec::dot(Vec const&) const"), "%s", tu_tail(r.out));
     tu_result_free(&r);
     char out[4300];
     snprintf(out, sizeof out, "%s/o.svg", tu_tmp);
@@ -181,7 +184,8 @@ START_TEST(test_inlines_fold_and_expand)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = profreg(bad[i], NULL);
         ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
-        ck_assert_msg(one_line(r.err) && strstr(r.err, "inlines"), "case %zu: %s", i, r.err);
+        ck_assert_msg(one_line(r.err) && strstr(r.err, "inlines"), "case %zu: %s", i,
+                      tu_tail(r.err));
         tu_result_free(&r);
     }
     ck_assert_msg(access(out, F_OK) != 0, "nothing written on bad input");
@@ -200,7 +204,7 @@ START_TEST(test_report_bad_input_exits_2)
     ck_assert_int_eq(r.status, 2);
     char want[4300];
     snprintf(want, sizeof want, "profreg: %s:2:", bad);
-    ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0 && one_line(r.err), "%s", r.err);
+    ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0 && one_line(r.err), "%s", tu_tail(r.err));
     ck_assert_str_eq(r.out, "");
     tu_result_free(&r);
 
@@ -249,7 +253,7 @@ START_TEST(test_history_bad_input)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct tu_result r = profreg(cases[i], NULL);
         ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
-        ck_assert_msg(strncmp(r.err, "profreg", 7) == 0, "case %zu: %s", i, r.err);
+        ck_assert_msg(strncmp(r.err, "profreg", 7) == 0, "case %zu: %s", i, tu_tail(r.err));
         tu_result_free(&r);
     }
     const char *ok[] = {"history", good, "--format", "csv", NULL};
@@ -290,17 +294,17 @@ START_TEST(test_history_chart)
                         "[{\"name\": \"EPA::contact()\", \"avg_percentage\": 19.6}]}\n");
     const char *args[] = {"history", hist, "-o", chart, "--baseline", base, NULL};
     struct tu_result r = profreg(args, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_msg(strstr(r.out, "wall time +18 % at c14") && strstr(r.out, "EPA::contact() 19.") &&
                       strstr(r.out, "at c14"),
-                  "%s", r.out);
+                  "%s", tu_tail(r.out));
     tu_result_free(&r);
     tu_assert_xml(chart);
     char html[4200];
     snprintf(html, sizeof html, "%s/chart.html", tu_tmp);
     const char *args_html[] = {"history", hist, "-o", html, "--baseline", base, NULL};
     r = profreg(args_html, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     tu_assert_xml(html);
     char cmd[16384];
@@ -350,14 +354,14 @@ START_TEST(test_history_follows_tests)
     const char *app[] = {"history", "append", hist, "--executable", "bytest_gtest", "--commit",
                          "c1",      prof,     NULL};
     struct tu_result r = profreg(app, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     const char *show[] = {"history", hist, "--test", "^Split\\.", "--format", "json", NULL};
     r = profreg(show, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     json_error_t e;
     json_t *j = json_loads(r.out, 0, &e);
-    ck_assert_msg(j, "not JSON: %s", r.out);
+    ck_assert_msg(j, "not JSON: %s", tu_tail(r.out));
     json_t *rec = json_array_get(json_object_get(j, "records"), 0);
     double heavy = json_number_value(json_object_get(rec, "test Split.Heavy"));
     double light = json_number_value(json_object_get(rec, "test Split.Light"));
@@ -432,8 +436,8 @@ START_TEST(test_usage_errors_are_one_line)
                           strstr(r.err, "--help"),
                       "case %zu (%s %s): not one 'profreg:' line pointing to --help:\n%s", i,
                       cases[i][0] ? cases[i][0] : "", cases[i][0] && cases[i][1] ? cases[i][1] : "",
-                      r.err);
-        ck_assert_msg(*r.out == '\0', "case %zu: stdout '%s'", i, r.out);
+                      tu_tail(r.err));
+        ck_assert_msg(*r.out == '\0', "case %zu: stdout '%s'", i, tu_tail(r.out));
         tu_result_free(&r);
     }
 }
@@ -444,7 +448,7 @@ START_TEST(test_help_version_and_unknown_commands)
     const char *v[] = {"--version", NULL};
     struct tu_result r = profreg(v, NULL);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(strncmp(r.out, "profreg ", 8) == 0, "%s", r.out);
+    ck_assert_msg(strncmp(r.out, "profreg ", 8) == 0, "%s", tu_tail(r.out));
     tu_result_free(&r);
     const char *h[][3] = {{"help", "record", NULL},
                           {"record", "--help", NULL},
@@ -453,7 +457,8 @@ START_TEST(test_help_version_and_unknown_commands)
                           {"--help", NULL, NULL}};
     for (size_t i = 0; i < 5; i++) {
         r = profreg(h[i], NULL);
-        ck_assert_msg(r.status == 0 && strstr(r.out, "usage: profreg"), "case %zu: %s", i, r.out);
+        ck_assert_msg(r.status == 0 && strstr(r.out, "usage: profreg"), "case %zu: %s", i,
+                      tu_tail(r.out));
         tu_result_free(&r);
     }
     const char *none[] = {NULL};
@@ -463,7 +468,7 @@ START_TEST(test_help_version_and_unknown_commands)
     const char *unknown[] = {"frobnicate", NULL};
     r = profreg(unknown, NULL);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(one_line(r.err) && strstr(r.err, "frobnicate"), "%s", r.err);
+    ck_assert_msg(one_line(r.err) && strstr(r.err, "frobnicate"), "%s", tu_tail(r.err));
     tu_result_free(&r);
 }
 END_TEST

@@ -114,8 +114,8 @@ START_TEST(test_set_baseline_round_trip)
     three_runs("sim");
     const char *set[] = {"compare", "--root", tu_tmp, "--set-baseline", NULL};
     struct tu_result r = run(set);
-    ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_msg(strstr(r.out, "3 runs averaged"), "%s", r.out);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
+    ck_assert_msg(strstr(r.out, "3 runs averaged"), "%s", tu_tail(r.out));
     tu_result_free(&r);
     json_t *b = tu_load_json(tu_in_tmp("baselines/sim/baseline.json"));
     json_t *m = json_object_get(b, "metadata");
@@ -146,8 +146,9 @@ START_TEST(test_set_baseline_round_trip)
     const char *cmp[] = {"compare", "--root", tu_tmp, "--strict", "--no-color", NULL};
     r = run(cmp);
     ck_assert_msg(r.status == 0, "%s%s", tu_tail(r.out), tu_tail(r.err));
-    ck_assert_msg(strstr(r.out, "3 compared, 2 passed, 0 regressed, 1 inconclusive"), "%s", r.out);
-    ck_assert_msg(strstr(r.out, "Not given a slot") && strstr(r.out, "main"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "3 compared, 2 passed, 0 regressed, 1 inconclusive"), "%s",
+                  tu_tail(r.out));
+    ck_assert_msg(strstr(r.out, "Not given a slot") && strstr(r.out, "main"), "%s", tu_tail(r.out));
     tu_result_free(&r);
     json_t *rep = newest_report("sim");
     ck_assert_ptr_nonnull(rep);
@@ -172,7 +173,7 @@ START_TEST(test_strict_exit_and_regression_named)
     three_runs("sim");
     const char *set[] = {"baseline", "set", "--root", tu_tmp, NULL};
     struct tu_result r = run(set);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     /* a new run where Mesh::refine went from 20 % to 31 % (+55 %) */
     const char *r4[] = {"main|100|1000", "Solver::step(double)|42|420", "Mesh::refine()|31|310",
@@ -181,8 +182,9 @@ START_TEST(test_strict_exit_and_regression_named)
     const char *strict[] = {"compare", "--root", tu_tmp, "--runs", "1", "--strict", NULL};
     r = run(strict);
     ck_assert_int_eq(r.status, 1);
-    ck_assert_msg(strstr(r.out, "Mesh::refine()") && strstr(r.out, "REGRESSION"), "%s", r.out);
-    ck_assert_msg(strstr(r.out, "+55.0%"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "Mesh::refine()") && strstr(r.out, "REGRESSION"), "%s",
+                  tu_tail(r.out));
+    ck_assert_msg(strstr(r.out, "+55.0%"), "%s", tu_tail(r.out));
     tu_result_free(&r);
     json_t *rep = newest_report("sim");
     json_t *f = report_function(rep, "Mesh::refine()");
@@ -196,7 +198,7 @@ START_TEST(test_strict_exit_and_regression_named)
     const char *lenient[] = {"compare", "--root", tu_tmp, "--runs", "1", NULL};
     r = run(lenient);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(strstr(r.out, "1 regressed"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "1 regressed"), "%s", tu_tail(r.out));
     tu_result_free(&r);
     /* --threshold 60: +55 % passes */
     const char *loose[] = {"compare",  "--root",      tu_tmp, "--runs", "1",
@@ -222,8 +224,8 @@ START_TEST(test_fixtures)
                          "--set-baseline",
                          NULL};
     struct tu_result r = run(set);
-    ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_msg(strstr(r.out, "247 of 808 functions kept"), "%s", r.out);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
+    ck_assert_msg(strstr(r.out, "247 of 808 functions kept"), "%s", tu_tail(r.out));
     tu_result_free(&r);
 
     /* top20 is the first 20 entries of the same recording: its top 10 equals the baseline's
@@ -308,7 +310,7 @@ START_TEST(test_current_file_is_really_used)
         tu_in_tmp("profile_results/elsewhere/profile_20261124_120000_000001_99.json"),
         NULL};
     r = run(cmp);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     json_t *rep = newest_report("sim");
     ck_assert_int_eq(
@@ -333,7 +335,7 @@ START_TEST(test_several_executables)
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(one_line(r.err) && strstr(r.err, "msd_sim_bench, msd_sim_test") &&
                       strstr(r.err, "--executable"),
-                  "%s", r.err);
+                  "%s", tu_tail(r.err));
     tu_result_free(&r);
     /* each gets its own baseline and its own reports */
     const char *exes[] = {"msd_sim_test", "msd_sim_bench"};
@@ -341,12 +343,12 @@ START_TEST(test_several_executables)
         const char *set[] = {"compare", "--root",         tu_tmp, "--executable",
                              exes[i],   "--set-baseline", NULL};
         r = run(set);
-        ck_assert_msg(r.status == 0, "%s", r.err);
+        ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
         tu_result_free(&r);
         const char *cmp[] = {"compare", "--root",   tu_tmp, "--executable",
                              exes[i],   "--strict", NULL};
         r = run(cmp);
-        ck_assert_msg(r.status == 0, "%s", r.err);
+        ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
         tu_result_free(&r);
         ck_assert_uint_eq(count_reports(exes[i]), 1);
     }
@@ -375,7 +377,7 @@ START_TEST(test_fewer_runs_than_asked)
     const char *cmp[] = {"compare", "--root", tu_tmp, "--runs", "9", NULL};
     r = run(cmp);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(strstr(r.err, "has 3 runs, fewer than --runs 9; used 3"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "has 3 runs, fewer than --runs 9; used 3"), "%s", tu_tail(r.err));
     tu_result_free(&r);
     json_t *rep = newest_report("sim");
     ck_assert_int_eq(
@@ -402,7 +404,7 @@ START_TEST(test_report_never_overwritten)
     }
     const char *cmp[] = {"compare", "--root", tu_tmp, "--output-json-only", NULL};
     r = run(cmp);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_str_eq(r.out, ""); /* --output-json-only */
     tu_result_free(&r);
     ck_assert_uint_eq(count_reports("sim"), 5);
@@ -428,7 +430,7 @@ START_TEST(test_named_report_replaced_and_empty_project_said)
     const char *cmp[] = {"compare", "--root", tu_tmp, "--report", named, "--output-json-only",
                          NULL};
     r = run(cmp);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     json_t *rep = tu_load_json(named);
     ck_assert(json_is_object(json_object_get(rep, "summary")));
@@ -439,7 +441,7 @@ START_TEST(test_named_report_replaced_and_empty_project_said)
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(strstr(r.err, "--project-only: no sampled function") &&
                       strstr(r.err, "or give it with --root DIR)\n"),
-                  "%s", r.err);
+                  "%s", tu_tail(r.err));
     tu_result_free(&r);
 }
 END_TEST
@@ -471,7 +473,7 @@ START_TEST(test_console_golden)
     const char *cmp[] = {"compare", "--root", tu_tmp, "--no-color", "--top",
                          "5",       "--runs", "4",    "--compat",   NULL};
     struct tu_result r = run(cmp);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     char *a = tu_replace(r.out, tu_tmp, "ROOT");
     /* the report's name carries the clock: mask its stamp */
     char *stamp = strstr(a, "comparison_");
@@ -541,18 +543,19 @@ START_TEST(test_baseline_show_and_reset)
     tu_result_free(&r);
     const char *show[] = {"baseline", "show", "--root", tu_tmp, NULL};
     r = run(show);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_msg(strstr(r.out, "runs:        3 averaged, mean time 2026-11-24T10:01:00Z"), "%s",
-                  r.out);
-    ck_assert_msg(strstr(r.out, "profreg:     "), "%s", r.out);
-    ck_assert_msg(strstr(r.out, "Solver::step(double)") && strstr(r.out, "42.000"), "%s", r.out);
+                  tu_tail(r.out));
+    ck_assert_msg(strstr(r.out, "profreg:     "), "%s", tu_tail(r.out));
+    ck_assert_msg(strstr(r.out, "Solver::step(double)") && strstr(r.out, "42.000"), "%s",
+                  tu_tail(r.out));
     tu_result_free(&r);
     const char *reset[] = {"baseline", "reset", "--root", tu_tmp, NULL};
     r = run(reset);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     ck_assert_msg(strstr(r.out, "deleting ") && strstr(r.out, "3 averaged") &&
                       strstr(r.out, "deleted "),
-                  "%s", r.out);
+                  "%s", tu_tail(r.out));
     tu_result_free(&r);
     ck_assert(!tu_exists(tu_in_tmp("baselines/sim/baseline.json")));
     ck_assert(!tu_exists(tu_in_tmp("baselines/sim")));
@@ -613,7 +616,7 @@ START_TEST(test_compare_profiles_wrapper)
     r = tu_run(argv, env, NULL);
     ck_assert_int_eq(r.status, 1);
     ck_assert_msg(strstr(r.out, "Solver::step(double)") && strstr(r.out, "REGRESSION"), "%s",
-                  r.out);
+                  tu_tail(r.out));
     tu_result_free(&r);
     const char *help[] = {tu_src_path("scripts/compare-profiles"), "--help", NULL};
     r = tu_run(help, env, NULL);
@@ -815,11 +818,12 @@ START_TEST(test_bad_input_changes_nothing)
             argv[n++] = cases[i].args[k];
         argv[n] = NULL;
         r = run(argv);
-        ck_assert_msg(r.status == 2, "%s: exit %d, stderr %s", cases[i].what, r.status, r.err);
+        ck_assert_msg(r.status == 2, "%s: exit %d, stderr %s", cases[i].what, r.status,
+                      tu_tail(r.err));
         ck_assert_msg(strstr(r.err, cases[i].err_has), "%s: stderr '%s' lacks '%s'", cases[i].what,
-                      r.err, cases[i].err_has);
+                      tu_tail(r.err), cases[i].err_has);
         ck_assert_msg(one_line(r.err) && strncmp(r.err, "profreg: ", 9) == 0, "%s: '%s'",
-                      cases[i].what, r.err);
+                      cases[i].what, tu_tail(r.err));
         char *after = tu_tree_digest(tu_tmp);
         ck_assert_msg(strcmp(before, after) == 0, "%s changed the tree:\n%s\n---\n%s",
                       cases[i].what, before, after);

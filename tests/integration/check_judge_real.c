@@ -51,7 +51,7 @@ static void profile_app(int runs, const char *factor)
                               tu_in_tmp("app"),         factor,   NULL};
         const char *env[] = {outdir, "PROFREG_QUIET=1", NULL};
         struct tu_result r = tu_run(argv, env, NULL);
-        ck_assert_msg(r.status == 0, "record: %s", r.err);
+        ck_assert_msg(r.status == 0, "record: %s", tu_tail(r.err));
         tu_result_free(&r);
     }
 }
@@ -92,7 +92,7 @@ static int compare(const char *report_name, const char *const *extra, json_t **r
     args[n] = NULL;
     struct tu_result r = profreg(args);
     int status = r.status;
-    ck_assert_msg(status == 0 || status == 1, "compare: exit %d: %s", status, r.err);
+    ck_assert_msg(status == 0 || status == 1, "compare: exit %d: %s", status, tu_tail(r.err));
     tu_result_free(&r);
     *rep = tu_load_json(tu_in_tmp(report_name));
     return status;
@@ -104,7 +104,7 @@ START_TEST(test_real_profiles)
     profile_app(3, "1");
     const char *set[] = {"baseline", "set", "--root", tu_tmp, "--executable", "app", NULL};
     struct tu_result r = profreg(set);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
 
     /* the baseline: spread, self, a project-relative path, whole-run metrics */

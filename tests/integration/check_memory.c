@@ -151,7 +151,7 @@ static json_t *check_shares(const char *dir, const char *memory_env)
     const char *env[] = {memory_env, NULL};
     struct run r = run_profiled(dir, "alloc_shares", args, env);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(r.err[0] == '\0', "%s", r.err);
+    ck_assert_msg(r.err[0] == '\0', "%s", tu_tail(r.err));
     json_t *p = only_profile(dir);
     json_t *m = memory_of(p);
     ck_assert(num(m, "rate_bytes") == DEFAULT_RATE);
@@ -232,7 +232,7 @@ START_TEST(test_bad_memory_value_warns)
     struct run r = run_profiled("badmem", "alloc_shares", args, env);
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(strcmp(r.err, "profreg: PROFREG_MEMORY='on' is not 1, 0 or only; using 0\n") == 0,
-                  "%s", r.err);
+                  "%s", tu_tail(r.err));
     json_t *p = only_profile("badmem");
     ck_assert_ptr_null(json_object_get(p, "memory"));
     ck_assert_ptr_null(json_object_get(json_object_get(p, "metadata"), "cpu_sampling"));
@@ -570,8 +570,10 @@ START_TEST(test_bad_rates_warn_and_keep_the_default)
         struct run r = run_profiled(dir, "alloc_life", args, env);
         ck_assert_int_eq(r.status, 0);
         ck_assert_str_eq(r.out, plain);
-        ck_assert_msg(strncmp(r.err, "profreg: PROFREG_MEMORY_RATE=", 29) == 0, "%s", r.err);
-        ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s", r.err);
+        ck_assert_msg(strncmp(r.err, "profreg: PROFREG_MEMORY_RATE=", 29) == 0, "%s",
+                      tu_tail(r.err));
+        ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s",
+                      tu_tail(r.err));
         json_t *p = only_profile(dir);
         ck_assert(num(memory_of(p), "rate_bytes") == DEFAULT_RATE);
         json_decref(p);
@@ -631,7 +633,7 @@ START_TEST(test_allocator_before_profreg)
         ck_assert_str_eq(r.out, plain);
         ck_assert_msg(strstr(r.err, "comes before libprofreg.so") && strstr(r.err, allocators[i]) &&
                           strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                      "%s", r.err);
+                      "%s", tu_tail(r.err));
         json_t *p = only_profile(dir);
         ck_assert_ptr_null(json_object_get(p, "memory"));
         ck_assert(json_array_size(json_object_get(p, "top_functions")) > 0 ||
@@ -667,7 +669,8 @@ static char *leak_profile(const char *name, const char *mib)
 static struct tu_result ok(const char *const *args)
 {
     struct tu_result r = tu_profreg(args, NULL, NULL);
-    ck_assert_msg(r.status == 0, "profreg %s %s: exit %d: %s", args[0], args[1], r.status, r.err);
+    ck_assert_msg(r.status == 0, "profreg %s %s: exit %d: %s", args[0], args[1], r.status,
+                  tu_tail(r.err));
     return r;
 }
 
@@ -825,7 +828,7 @@ START_TEST(test_memory_options_refused)
                       r.status);
         ck_assert_msg(strstr(r.err, cases[i].says) && strncmp(r.err, "profreg: ", 9) == 0 &&
                           strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                      "%s: %s", cases[i].args[0], r.err);
+                      "%s: %s", cases[i].args[0], tu_tail(r.err));
         ck_assert(!tu_exists(svg));
         tu_result_free(&r);
     }
@@ -910,7 +913,7 @@ START_TEST(test_compare_metric_alloc)
     r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
                                     "--metric", "alloc", "--runs", "3", "--no-color", NULL},
                    NULL, NULL);
-    ck_assert_msg(r.status == 0 || r.status == 1, "%s", r.err);
+    ck_assert_msg(r.status == 0 || r.status == 1, "%s", tu_tail(r.err));
     tu_result_free(&r);
     json_t *rep = newest_report();
     ck_assert_str_eq(
@@ -940,7 +943,7 @@ START_TEST(test_compare_metric_alloc)
     r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
                                     "--metric", "live", "--runs", "3", "--output-json-only", NULL},
                    NULL, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(r.status == 0, "%s", tu_tail(r.err));
     tu_result_free(&r);
     rep = newest_report();
     ck_assert_str_eq(
@@ -972,7 +975,7 @@ START_TEST(test_compare_metric_alloc_needs_memory)
                                     "--metric", "alloc", NULL},
                    NULL, NULL);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(strstr(r.err, "the current runs have no memory sections"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "the current runs have no memory sections"), "%s", tu_tail(r.err));
     tu_result_free(&r);
     /* runs with them, the baseline without */
     project_runs(1, "8");
@@ -980,13 +983,13 @@ START_TEST(test_compare_metric_alloc_needs_memory)
                                     "--metric", "live", "--runs", "1", NULL},
                    NULL, NULL);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(strstr(r.err, "keeps no memory figures"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "keeps no memory figures"), "%s", tu_tail(r.err));
     tu_result_free(&r);
     r = tu_profreg(
         (const char *[]){"compare", "--root", proj, "--metric", "alloc", "--compat", NULL}, NULL,
         NULL);
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(strstr(r.err, "not with --compat"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "not with --compat"), "%s", tu_tail(r.err));
     tu_result_free(&r);
     free(proj);
 }
@@ -1028,7 +1031,7 @@ START_TEST(test_memory_only_commands)
         ck_assert_msg(strstr(r.err, "no CPU samples") && strstr(r.err, "PROFREG_MEMORY=only") &&
                           strstr(r.err, "add --memory") &&
                           strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                      "profreg %s: %s", refused[i][0], r.err);
+                      "profreg %s: %s", refused[i][0], tu_tail(r.err));
         ck_assert_str_eq(r.out, "");
         tu_result_free(&r);
     }
@@ -1054,12 +1057,12 @@ START_TEST(test_memory_only_commands)
     ck_assert_msg(strstr(r.err, "allocations only (PROFREG_MEMORY=only)") &&
                       strstr(r.err, "--metric alloc") &&
                       strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                  "%s", r.err);
+                  "%s", tu_tail(r.err));
     tu_result_free(&r);
     r = tu_profreg((const char *[]){"compare", "--root", proj, "--executable", "alloc_shares",
                                     "--runs", "3", "--metric", "alloc", "--no-color", NULL},
                    NULL, NULL);
-    ck_assert_msg(r.status == 0 || r.status == 1, "exit %d: %s", r.status, r.err);
+    ck_assert_msg(r.status == 0 || r.status == 1, "exit %d: %s", r.status, tu_tail(r.err));
     ck_assert_ptr_nonnull(strstr(r.out, "shares:    of the allocated bytes"));
     ck_assert_ptr_nonnull(strstr(r.out, "leak_known"));
     tu_result_free(&r);

@@ -190,7 +190,7 @@ START_TEST(test_failing_base_run_and_bad_base_paths)
     snprintf(args, sizeof args, "-n 2 --base /bin/false -- \"%s\"", tu_build_path("workloads/paired"));
     struct tu_result r = wrapper(args);
     ck_assert_msg(r.status == 2 && strstr(r.err, "base run 1") && strstr(r.err, "status 1"),
-                  "exit %d\n%s", r.status, r.err);
+                  "exit %d\n%s", r.status, tu_tail(r.err));
     tu_result_free(&r);
 
     char notexec[4200];
@@ -206,11 +206,12 @@ START_TEST(test_failing_base_run_and_bad_base_paths)
         r = wrapper(args);
         ck_assert_msg(r.status == 2 && strstr(r.err, "profreg-ci: --base:") &&
                           strstr(r.err, bad[i][1]),
-                      "--base %s: exit %d\n%s", bad[i][0], r.status, r.err);
+                      "--base %s: exit %d\n%s", bad[i][0], r.status, tu_tail(r.err));
         tu_result_free(&r);
     }
     r = wrapper("--baseline-too -- true");
-    ck_assert_msg(r.status == 2 && strstr(r.err, "--baseline-too: only with --base"), "%s", r.err);
+    ck_assert_msg(r.status == 2 && strstr(r.err, "--baseline-too: only with --base"), "%s",
+                  tu_tail(r.err));
     tu_result_free(&r);
 }
 END_TEST
@@ -234,17 +235,18 @@ START_TEST(test_compare_base_runs_must_pair_up)
     const char *unpaired[] = {"compare", "--base-runs", files[0], files[1], "--current",
                               files[2], "--report", tu_in_tmp("r.json"), NULL};
     struct tu_result r = tu_profreg(unpaired, NULL, NULL);
-    ck_assert_msg(r.status == 2 && strstr(r.err, "do not pair up"), "%d %s", r.status, r.err);
+    ck_assert_msg(r.status == 2 && strstr(r.err, "do not pair up"), "%d %s", r.status,
+                  tu_tail(r.err));
     ck_assert(!tu_exists(tu_in_tmp("r.json")));
     tu_result_free(&r);
     const char *nocurrent[] = {"compare", "--base-runs", files[0], NULL};
     r = tu_profreg(nocurrent, NULL, NULL);
-    ck_assert_msg(r.status == 2 && strstr(r.err, "--current"), "%d %s", r.status, r.err);
+    ck_assert_msg(r.status == 2 && strstr(r.err, "--current"), "%d %s", r.status, tu_tail(r.err));
     tu_result_free(&r);
     const char *paired[] = {"compare",  "--base-runs", files[0], "--current", files[1],
                             "--report", tu_in_tmp("r.json"), NULL};
     r = tu_profreg(paired, NULL, NULL);
-    ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+    ck_assert_msg(r.status == 0, "%d %s", r.status, tu_tail(r.err));
     ck_assert(tu_exists(tu_in_tmp("r.json")));
     tu_result_free(&r);
     tu_free_list(files, n);

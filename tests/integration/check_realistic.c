@@ -116,7 +116,7 @@ static void make_project(const char *const *env)
                           "--output-json-only",
                           NULL};
     struct tu_result r = tu_profreg(args, NULL, NULL);
-    ck_assert_msg(r.status == 0, "set-baseline: %s", r.err);
+    ck_assert_msg(r.status == 0, "set-baseline: %s", tu_tail(r.err));
     tu_result_free(&r);
     ck_assert(tu_exists(in_proj("baselines/gtest_sim/baseline.json")));
 }
@@ -171,7 +171,8 @@ static int compare_runs(const char *dir, const char *name, json_t **report)
     struct tu_result r = tu_profreg(args, NULL, NULL);
     tu_free_list(paths, np);
     int status = r.status;
-    ck_assert_msg(status == 0 || status == 1, "compare %s: exit %d: %s", name, status, r.err);
+    ck_assert_msg(status == 0 || status == 1, "compare %s: exit %d: %s", name, status,
+                  tu_tail(r.err));
     tu_result_free(&r);
     *report = tu_load_json(rep);
     return status;

@@ -101,7 +101,7 @@ static json_t *profile_prog(const char *cache, const char *out)
     const char *env[] = {env_cache, env_out, preload, "PROFREG_QUIET=1", NULL};
     const char *argv[] = {tu_in_tmp("prog"), NULL};
     struct tu_result r = tu_run(argv, env, NULL);
-    ck_assert_msg(r.status == 0, "prog: %s", r.err);
+    ck_assert_msg(r.status == 0, "prog: %s", tu_tail(r.err));
     tu_result_free(&r);
     return tu_load_json(out);
 }
