@@ -17,6 +17,8 @@
  * DWARF, are dropped). */
 #include "symbolize/dwarf_index.h"
 
+#include "symbolize/dwarf_raw.h"
+
 #include "core/array.h"
 #include "core/hashmap.h"
 
@@ -160,548 +162,22 @@ struct frame {
 static int walk_outer_libdw(struct cu_index *ix, bool deep);
 
 /* ---- the walk over the raw DIEs ------------------------------------------------------------
- * The walk reads each DIE's abbreviation itself and steps over its attributes by their forms
- * (or jumps by DW_AT_sibling), instead of dwarf_siblingof and dwarf_tag, which look the
- * abbreviation up and decode every attribute again per DIE. It visits the same DIEs in the
- * same order as the walk through libdw below, which takes over for a unit it cannot read (a
- * form it does not know, a split or type unit, a compressed section left so by libdw). */
+ * The unit walks and the scope listings read each DIE's abbreviation code and step over its
+ * attributes by their forms (or jump by DW_AT_sibling), instead of dwarf_siblingof and
+ * dwarf_tag, which look the abbreviation up and decode every attribute again per DIE. The
+ * abbreviations themselves come from libdw, a code at a time as DIEs use them. They visit the
+ * same DIEs in the same order as the walk and the listing through libdw below, which take
+ * over where they cannot read (a form they do not know, a split or type unit). */
 
-/* One abbreviation: its tag, whether DIEs using it have children, its attribute forms. */
-struct abbrev {
-    unsigned tag;
-    bool children, declaration, known;
-    bool function;       /* DW_TAG_subprogram or DW_TAG_entry_point */
-    uint8_t definer;     /* enum definer of the tag */
-    uint32_t first, nspecs; /* its (name, form) pairs in raw_unit.specs */
-    /* when every value has a fixed size: their total, else -1; and where DW_AT_sibling,
-     * DW_AT_low_pc and DW_AT_high_pc start when every value before them has a fixed size
-     * (-1: absent or not at a fixed place) */
-    int32_t fixed, sib_at, lo_at, hi_at;
-    uint32_t sib_form, lo_form, hi_form;
-    /* with fixed >= 0: the size of a DW_AT_sibling value at sib_at that is a reference
-     * (0: none), and whether it counts from the section (DW_FORM_ref_addr) */
-    int8_t sib_size;
-    bool sib_from_section;
-    bool has_lo, has_hi, has_ranges; /* DW_AT_low_pc, DW_AT_high_pc, DW_AT_ranges among them */
-};
-
-struct spec {
-    uint32_t name, form;
-};
-
-/* The size of a value of form in a unit with these sizes, or -1 when it varies. */
-static int form_size(uint64_t form, unsigned version, unsigned addr_size, unsigned offset_size)
+/* add_outer for the DIE at p (attributes ending at after), its own low and high pc read in
+ * place when they can be; anything else goes to dwarf_ranges. */
+static int add_outer_raw(struct cu_index *ix, const struct dwraw_unit *u,
+                         const struct dwraw_abbrev *a, const unsigned char *p,
+                         const unsigned char *after, Dwarf_Die *die)
 {
-    switch (form) {
-    case DW_FORM_flag_present:
-    case DW_FORM_implicit_const:
-        return 0;
-    case DW_FORM_data1:
-    case DW_FORM_ref1:
-    case DW_FORM_flag:
-    case DW_FORM_strx1:
-    case DW_FORM_addrx1:
-        return 1;
-    case DW_FORM_data2:
-    case DW_FORM_ref2:
-    case DW_FORM_strx2:
-    case DW_FORM_addrx2:
-        return 2;
-    case DW_FORM_strx3:
-    case DW_FORM_addrx3:
-        return 3;
-    case DW_FORM_data4:
-    case DW_FORM_ref4:
-    case DW_FORM_strx4:
-    case DW_FORM_addrx4:
-    case DW_FORM_ref_sup4:
-        return 4;
-    case DW_FORM_data8:
-    case DW_FORM_ref8:
-    case DW_FORM_ref_sig8:
-    case DW_FORM_ref_sup8:
-        return 8;
-    case DW_FORM_data16:
-        return 16;
-    case DW_FORM_addr:
-        return (int)addr_size;
-    case DW_FORM_ref_addr:
-        return (int)(version == 2 ? addr_size : offset_size);
-    case DW_FORM_strp:
-    case DW_FORM_line_strp:
-    case DW_FORM_sec_offset:
-    case DW_FORM_strp_sup:
-    case DW_FORM_GNU_ref_alt:
-    case DW_FORM_GNU_strp_alt:
-        return (int)offset_size;
-    default:
-        return -1;
-    }
-}
-
-/* A little-endian value of n <= 8 bytes. */
-static inline uint64_t read_le(const unsigned char *p, int n)
-{
-    if (n == 4)
-        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-/* A unit's raw bytes and abbreviations. */
-struct raw_unit {
-    const unsigned char *start, *end, *section; /* unit header start, end, .debug_info start */
-    unsigned version, addr_size, offset_size;
-    struct abbrev *abbrevs; /* by code; code 0 unused */
-    size_t nabbrevs, capabbrevs;
-    size_t touched; /* abbrevs[0 .. touched) may be written: cleared before reuse */
-    struct spec *specs;
-    size_t nspecs, capspecs;
-};
-
-/* The buffers of the last unit closed, kept for the next one: a large C++ unit has thousands
- * of abbreviations, and growing them afresh (then freeing them) for every unit was 15 % of
- * the page faults of an exit on assimp's tests. Taken and given back with an atomic exchange,
- * so two walks at once each get their own. */
-struct raw_buffers {
-    struct abbrev *abbrevs;
-    size_t capabbrevs, touched;
-    struct spec *specs;
-    size_t capspecs;
-};
-static struct raw_buffers *raw_spare;
-
-static inline bool raw_uleb(const unsigned char **pp, const unsigned char *end, uint64_t *v)
-{
-    const unsigned char *p = *pp;
-    if (p < end && !(*p & 0x80)) { /* one byte: most abbreviation codes */
-        *v = *p;
-        *pp = p + 1;
-        return true;
-    }
-    uint64_t r = 0;
-    for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
-        unsigned char b = *p++;
-        r |= (uint64_t)(b & 0x7f) << sh;
-        if (!(b & 0x80)) {
-            *pp = p;
-            *v = r;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The raw .debug_abbrev of dbg's file, or NULL (absent, or still compressed). */
-static Elf_Data *abbrev_section(Dwarf *dbg)
-{
-    Elf *elf = dwarf_getelf(dbg);
-    size_t shstrndx;
-    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
-        return NULL;
-    GElf_Ehdr eh;
-    if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_DATA] != ELFDATA2LSB)
-        return NULL;
-    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
-        GElf_Shdr sh;
-        const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-        if (name && strcmp(name, ".debug_abbrev") == 0)
-            return sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED)
-                       ? NULL
-                       : elf_getdata(scn, NULL);
-    }
-    return NULL;
-}
-
-static void raw_unit_free(struct raw_unit *u)
-{
-    struct raw_buffers *b = malloc(sizeof *b);
-    if (!b) {
-        free(u->abbrevs);
-        free(u->specs);
-        return;
-    }
-    *b = (struct raw_buffers){u->abbrevs, u->capabbrevs, u->touched, u->specs, u->capspecs};
-    struct raw_buffers *old = __atomic_exchange_n(&raw_spare, b, __ATOMIC_ACQ_REL);
-    if (old) {
-        free(old->abbrevs);
-        free(old->specs);
-        free(old);
-    }
-}
-
-/* Reads the unit of cudie and its abbreviations; false when this walk cannot. */
-static bool raw_unit_open(struct raw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
-{
-    memset(u, 0, sizeof *u);
-    struct raw_buffers *spare = __atomic_exchange_n(&raw_spare, NULL, __ATOMIC_ACQ_REL);
-    if (spare) {
-        u->abbrevs = spare->abbrevs;
-        u->capabbrevs = spare->capabbrevs;
-        u->specs = spare->specs;
-        u->capspecs = spare->capspecs;
-        if (u->abbrevs) /* only what the last unit wrote: the rest is still zero */
-            memset(u->abbrevs, 0, spare->touched * sizeof *u->abbrevs);
-        free(spare);
-    }
-    Dwarf_Half version;
-    uint8_t unit_type;
-    if (!cudie->cu || dwarf_cu_info(cudie->cu, &version, &unit_type, NULL, NULL, NULL, NULL,
-                                    NULL) != 0 ||
-        (unit_type != DW_UT_compile && unit_type != DW_UT_partial) || version < 2 ||
-        version > 5)
-        return false;
-    Dwarf_Off die_off = dwarf_dieoffset(cudie), hdr = dwarf_cuoffset(cudie), next;
-    Dwarf_Off abbrev_off;
-    uint8_t addr_size, offset_size;
-    size_t hsize;
-    if (die_off < hdr || dwarf_next_unit(dbg, die_off - hdr, &next, &hsize, NULL, &abbrev_off,
-                                         &addr_size, &offset_size, NULL, NULL) != 0 ||
-        hsize != hdr || next <= die_off)
-        return false;
-    u->start = (const unsigned char *)cudie->addr - hdr;
-    u->end = u->start + (next - (die_off - hdr));
-    u->section = u->start - (die_off - hdr);
-    u->version = version;
-    u->addr_size = addr_size;
-    u->offset_size = offset_size;
-    Elf_Data *ad = abbrev_section(dbg);
-    if (!ad || !ad->d_buf || abbrev_off >= ad->d_size)
-        return false;
-    const unsigned char *p = (const unsigned char *)ad->d_buf + abbrev_off;
-    const unsigned char *end = (const unsigned char *)ad->d_buf + ad->d_size;
-    size_t cap = u->capabbrevs;
-    for (;;) {
-        uint64_t code, tag, name, form;
-        if (!raw_uleb(&p, end, &code))
-            return false;
-        if (code == 0)
-            break;
-        if (code > (1u << 20) || !raw_uleb(&p, end, &tag) || p >= end)
-            return false;
-        if (code >= cap) {
-            size_t ncap = cap ? cap : 64;
-            while (ncap <= code)
-                ncap *= 2;
-            struct abbrev *a = realloc(u->abbrevs, ncap * sizeof *a);
-            if (!a)
-                return false;
-            memset(a + cap, 0, (ncap - cap) * sizeof *a);
-            u->abbrevs = a;
-            u->capabbrevs = cap = ncap;
-        }
-        struct abbrev *ab = &u->abbrevs[code];
-        if (code + 1 > u->touched)
-            u->touched = code + 1;
-        if (ab->known)
-            return false; /* a code defined twice: left to libdw */
-        ab->known = true;
-        ab->tag = (unsigned)tag;
-        ab->function = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
-        ab->definer = (uint8_t)definer_of((int)tag);
-        ab->children = *p++ != 0;
-        ab->first = (uint32_t)u->nspecs;
-        for (;;) {
-            if (!raw_uleb(&p, end, &name) || !raw_uleb(&p, end, &form))
-                return false;
-            if (name == 0 && form == 0)
-                break;
-            if (form == DW_FORM_implicit_const) {
-                uint64_t skip;
-                if (!raw_uleb(&p, end, &skip)) /* its value, in the abbreviation */
-                    return false;
-            }
-            if (name == DW_AT_declaration)
-                ab->declaration = true;
-            if (name == DW_AT_low_pc) {
-                ab->has_lo = true;
-                ab->lo_form = (uint32_t)form;
-            }
-            if (name == DW_AT_ranges)
-                ab->has_ranges = true;
-            if (name == DW_AT_high_pc) {
-                ab->has_hi = true;
-                ab->hi_form = (uint32_t)form;
-            }
-            if (ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
-                return false;
-            u->specs[u->nspecs++] = (struct spec){(uint32_t)name, (uint32_t)form};
-        }
-        ab->nspecs = (uint32_t)u->nspecs - ab->first;
-        ab->sib_at = ab->lo_at = ab->hi_at = -1;
-        int32_t at = 0;
-        for (uint32_t i = 0; i < ab->nspecs && at >= 0; i++) {
-            const struct spec *sp = &u->specs[ab->first + i];
-            if (sp->name == DW_AT_sibling) {
-                ab->sib_at = at;
-                ab->sib_form = sp->form;
-            } else if (sp->name == DW_AT_low_pc) {
-                ab->lo_at = at;
-            } else if (sp->name == DW_AT_high_pc) {
-                ab->hi_at = at;
-            }
-            int size = form_size(sp->form, u->version, u->addr_size, u->offset_size);
-            at = size < 0 ? -1 : at + size;
-        }
-        ab->fixed = at;
-        ab->sib_size = 0;
-        ab->sib_from_section = ab->sib_form == DW_FORM_ref_addr;
-        if (at >= 0 && ab->sib_at >= 0 &&
-            (ab->sib_form == DW_FORM_ref1 || ab->sib_form == DW_FORM_ref2 ||
-             ab->sib_form == DW_FORM_ref4 || ab->sib_form == DW_FORM_ref8 ||
-             ab->sib_form == DW_FORM_ref_addr))
-            ab->sib_size =
-                (int8_t)form_size(ab->sib_form, u->version, u->addr_size, u->offset_size);
-        if (code + 1 > u->nabbrevs)
-            u->nabbrevs = code + 1;
-    }
-    return true;
-}
-
-/* Steps p over one attribute value of form; false when the form is unknown or the value
- * runs past the unit. *ref gets the value of a reference or constant form. */
-static bool raw_skip_form(const struct raw_unit *u, const unsigned char **pp, uint64_t form,
-                          uint64_t *ref)
-{
-    const unsigned char *p = *pp, *end = u->end;
-    uint64_t n = 0, v = 0;
-    switch (form) {
-    case DW_FORM_flag_present:
-    case DW_FORM_implicit_const:
-        n = 0;
-        break;
-    case DW_FORM_data1:
-    case DW_FORM_ref1:
-    case DW_FORM_flag:
-    case DW_FORM_strx1:
-    case DW_FORM_addrx1:
-        n = 1;
-        break;
-    case DW_FORM_data2:
-    case DW_FORM_ref2:
-    case DW_FORM_strx2:
-    case DW_FORM_addrx2:
-        n = 2;
-        break;
-    case DW_FORM_strx3:
-    case DW_FORM_addrx3:
-        n = 3;
-        break;
-    case DW_FORM_data4:
-    case DW_FORM_ref4:
-    case DW_FORM_strx4:
-    case DW_FORM_addrx4:
-    case DW_FORM_ref_sup4:
-        n = 4;
-        break;
-    case DW_FORM_data8:
-    case DW_FORM_ref8:
-    case DW_FORM_ref_sig8:
-    case DW_FORM_ref_sup8:
-        n = 8;
-        break;
-    case DW_FORM_data16:
-        n = 16;
-        break;
-    case DW_FORM_addr:
-        n = u->addr_size;
-        break;
-    case DW_FORM_ref_addr:
-        n = u->version == 2 ? u->addr_size : u->offset_size;
-        break;
-    case DW_FORM_strp:
-    case DW_FORM_line_strp:
-    case DW_FORM_sec_offset:
-    case DW_FORM_strp_sup:
-    case DW_FORM_GNU_ref_alt:
-    case DW_FORM_GNU_strp_alt:
-        n = u->offset_size;
-        break;
-    case DW_FORM_sdata:
-    case DW_FORM_udata:
-    case DW_FORM_ref_udata:
-    case DW_FORM_strx:
-    case DW_FORM_addrx:
-    case DW_FORM_loclistx:
-    case DW_FORM_rnglistx:
-    case DW_FORM_GNU_addr_index:
-    case DW_FORM_GNU_str_index:
-        if (!raw_uleb(&p, end, &v))
-            return false;
-        *pp = p;
-        *ref = v;
-        return true;
-    case DW_FORM_string: {
-        const unsigned char *nul = memchr(p, 0, (size_t)(end - p));
-        if (!nul)
-            return false;
-        *pp = nul + 1;
-        return true;
-    }
-    case DW_FORM_block1:
-        if (p >= end)
-            return false;
-        n = *p++;
-        break;
-    case DW_FORM_block2:
-        if (end - p < 2)
-            return false;
-        n = (uint64_t)p[0] | (uint64_t)p[1] << 8;
-        p += 2;
-        break;
-    case DW_FORM_block4:
-        if (end - p < 4)
-            return false;
-        n = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-        p += 4;
-        break;
-    case DW_FORM_block:
-    case DW_FORM_exprloc:
-        if (!raw_uleb(&p, end, &n))
-            return false;
-        break;
-    case DW_FORM_indirect:
-        if (!raw_uleb(&p, end, &v) || v == DW_FORM_indirect || v == DW_FORM_implicit_const)
-            return false;
-        *pp = p;
-        return raw_skip_form(u, pp, v, ref);
-    default:
-        return false;
-    }
-    if ((uint64_t)(end - p) < n)
-        return false;
-    if (n <= 8)
-        for (uint64_t i = 0; i < n; i++)
-            v |= (uint64_t)p[i] << (8 * i);
-    *pp = p + n;
-    *ref = v;
-    return true;
-}
-
-/* Reads the DIE at *pp: its abbreviation (NULL for a null entry); *pp moves past its
- * attributes, *sibling gets where DW_AT_sibling points (NULL without one). False when the
- * DIE cannot be read here. */
-static inline __attribute__((always_inline)) bool raw_die(const struct raw_unit *u,
-                                                          const unsigned char **pp,
-                                                          const struct abbrev **ab,
-                                                          const unsigned char **sibling)
-{
-    uint64_t code;
-    *sibling = NULL;
-    if (!raw_uleb(pp, u->end, &code))
-        return false;
-    if (code == 0) {
-        *ab = NULL;
-        return true;
-    }
-    if (code >= u->nabbrevs || !u->abbrevs[code].known)
-        return false;
-    const struct abbrev *a = *ab = &u->abbrevs[code];
-    if (a->fixed >= 0) { /* the common case: step over the values at once */
-        const unsigned char *attrs = *pp;
-        if ((uint64_t)(u->end - attrs) < (uint64_t)a->fixed)
-            return false;
-        *pp = attrs + a->fixed;
-        if (a->sib_size > 0) {
-            const unsigned char *base = a->sib_from_section ? u->section : u->start;
-            uint64_t v = read_le(attrs + a->sib_at, a->sib_size);
-            *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
-        }
-        return true;
-    }
-    for (uint32_t i = 0; i < a->nspecs; i++) {
-        const struct spec *sp = &u->specs[a->first + i];
-        uint64_t v = 0;
-        if (!raw_skip_form(u, pp, sp->form, &v))
-            return false;
-        if (sp->name == DW_AT_sibling) {
-            const unsigned char *base = sp->form == DW_FORM_ref_addr ? u->section : u->start;
-            if (sp->form == DW_FORM_ref_addr || sp->form == DW_FORM_ref1 ||
-                sp->form == DW_FORM_ref2 || sp->form == DW_FORM_ref4 ||
-                sp->form == DW_FORM_ref8 || sp->form == DW_FORM_ref_udata)
-                *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
-        }
-    }
-    return true;
-}
-
-/* The DIE after the one at p whose attributes end at after (its children skipped). */
-static bool raw_next(const struct raw_unit *u, const unsigned char *p, const unsigned char *after,
-                     const struct abbrev *a, const unsigned char *sibling,
-                     const unsigned char **next)
-{
-    if (!a->children) {
-        *next = after;
-        return true;
-    }
-    if (sibling && sibling > p) {
-        *next = sibling;
-        return true;
-    }
-    unsigned depth = 1;
-    const unsigned char *q = after;
-    while (depth > 0) {
-        const struct abbrev *c;
-        const unsigned char *sib;
-        const unsigned char *at = q;
-        if (q >= u->end || !raw_die(u, &q, &c, &sib))
-            return false;
-        if (!c) {
-            depth--;
-            continue;
-        }
-        if (c->children) {
-            if (sib && sib > at)
-                q = sib;
-            else
-                depth++;
-        }
-    }
-    *next = q;
-    return true;
-}
-
-/* add_outer for the DIE at p (attributes ending at after): a DW_AT_low_pc and DW_AT_high_pc
- * of its own are read in place (dwarf_ranges gives them precedence over DW_AT_ranges, and
- * reads a constant high_pc as an offset from low_pc); anything else goes to dwarf_ranges. */
-static int add_outer_raw(struct cu_index *ix, const struct raw_unit *u, const struct abbrev *a,
-                         const unsigned char *p, const unsigned char *after, Dwarf_Die *die)
-{
-    if (!a->has_lo || !a->has_hi || a->lo_form != DW_FORM_addr || u->addr_size != 8)
+    uint64_t lo, hi;
+    if (!dwraw_pc_range(u, a, p, after, &lo, &hi))
         return add_outer(ix, die);
-    int hsize = form_size(a->hi_form, u->version, u->addr_size, u->offset_size);
-    bool hconst = a->hi_form == DW_FORM_data1 || a->hi_form == DW_FORM_data2 ||
-                  a->hi_form == DW_FORM_data4 || a->hi_form == DW_FORM_data8;
-    if (!hconst && a->hi_form != DW_FORM_addr)
-        return add_outer(ix, die);
-    /* the attributes start after the abbreviation code */
-    const unsigned char *attrs = p;
-    while (*attrs & 0x80)
-        attrs++;
-    attrs++;
-    const unsigned char *lop = a->lo_at >= 0 ? attrs + a->lo_at : NULL;
-    const unsigned char *hip = a->hi_at >= 0 ? attrs + a->hi_at : NULL;
-    if (!lop || !hip) { /* a value of varying size before them: step over the values */
-        const unsigned char *q = attrs;
-        for (uint32_t i = 0; i < a->nspecs; i++) {
-            const struct spec *sp = &u->specs[a->first + i];
-            if (sp->name == DW_AT_low_pc)
-                lop = q;
-            else if (sp->name == DW_AT_high_pc)
-                hip = q;
-            uint64_t v;
-            if (!raw_skip_form(u, &q, sp->form, &v))
-                return add_outer(ix, die);
-        }
-    }
-    if (!lop || !hip || lop + 8 > after || hip + hsize > after)
-        return add_outer(ix, die);
-    Dwarf_Addr lo = read_le(lop, 8);
-    Dwarf_Addr hi = read_le(hip, hsize);
-    if (hconst)
-        hi += lo;
     if (hi <= lo)
         return 0;
     long e = new_entry(ix, die, -1);
@@ -720,9 +196,9 @@ struct raw_frame {
  * added). */
 static int walk_outer_raw(struct cu_index *ix, bool deep)
 {
-    struct raw_unit u;
-    if (!raw_unit_open(&u, &ix->cu, ix->dbg)) {
-        raw_unit_free(&u);
+    struct dwraw_unit u;
+    if (!dwraw_open(&u, &ix->cu, ix->dbg)) {
+        dwraw_close(&u);
         return -2;
     }
     size_t nentries = ix->nentries, nouter = ix->nouter, dies = 0;
@@ -731,9 +207,9 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
     size_t n = 0, cap = 0;
     int rc = 0;
     const unsigned char *p = (const unsigned char *)ix->cu.addr;
-    const struct abbrev *a;
+    const struct dwraw_abbrev *a;
     const unsigned char *sib;
-    if (!raw_die(&u, &p, &a, &sib) || !a) {
+    if (!dwraw_die(&u, &p, &a, &sib) || !a) {
         rc = -2;
         goto out;
     }
@@ -748,7 +224,7 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
         struct raw_frame f = stack[--n];
         for (p = f.kids; rc == 0;) {
             const unsigned char *at = p, *after = p;
-            if (at >= u.end || !raw_die(&u, &after, &a, &sib)) {
+            if (at >= u.end || !dwraw_die(&u, &after, &a, &sib)) {
                 rc = -2;
                 break;
             }
@@ -777,7 +253,7 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
                 }
             }
             /* libdw's dwarf_haschildren: the flag, and a first child that is no null entry */
-            if (defines_functions(a->definer, deep, f.in_function) && a->children &&
+            if (may_define_functions((int)a->tag, deep, f.in_function) && a->children &&
                 after < u.end && *after != 0) {
                 if (ARRAY_GROW(stack, n, cap) < 0) {
                     rc = -1;
@@ -785,7 +261,7 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
                 }
                 stack[n++] = (struct raw_frame){after, f.in_function || fn};
             }
-            if (!raw_next(&u, at, after, a, sib, &p))
+            if (!dwraw_next(&u, at, after, a, sib, &p))
                 rc = -2;
         }
     }
@@ -799,7 +275,7 @@ out:
         ix->span_hi = hi;
     }
     free(stack);
-    raw_unit_free(&u);
+    dwraw_close(&u);
     return rc;
 }
 
@@ -1038,6 +514,124 @@ static long new_scope(struct cu_index *ix, Dwarf_Die *die, long entry)
     return (long)ix->nscopes++;
 }
 
+/* One child with code of a scope: the entry it is or lies in, recorded with its ranges
+ * (have_range: [rlo, rhi), read in place; else dwarf_ranges). */
+static int add_kid(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, bool have_range,
+                   Dwarf_Addr rlo, Dwarf_Addr rhi, struct range **kids, size_t *n, size_t *cap)
+{
+    long e = entry;
+    if (tag == DW_TAG_inlined_subroutine) {
+        /* one entry per DIE, even when a broken parent chain lists it twice */
+        uint32_t idx;
+        if (hmap_get(&ix->entry_map, &child->addr, sizeof child->addr, &idx)) {
+            e = (long)idx;
+        } else {
+            if ((e = new_entry(ix, child, entry)) < 0 ||
+                hmap_intern(&ix->entry_map, &child->addr, sizeof child->addr, (uint32_t)e, &idx) <
+                    0)
+                return -1;
+        }
+    }
+    long sc = -1;
+    Dwarf_Addr base, lo = rlo, hi = rhi;
+    ptrdiff_t off = 0;
+    for (;;) {
+        if (have_range) {
+            if (off++ > 0)
+                break;
+        } else if ((off = dwarf_ranges(child, off, &base, &lo, &hi)) <= 0) {
+            break;
+        }
+        if (hi <= lo)
+            continue;
+        if (sc < 0 && (sc = new_scope(ix, child, e)) < 0)
+            return -1;
+        if (ARRAY_GROW(*kids, *n, *cap) < 0)
+            return -1;
+        (*kids)[(*n)++] = (struct range){lo, hi, sc};
+    }
+    return 0;
+}
+
+/* A child with code as the raw reader saw it. */
+struct raw_kid {
+    const unsigned char *at;
+    int tag;
+    bool have_range; /* its own low and high pc, read in place */
+    uint64_t lo, hi;
+};
+
+/* The children with code of the scope DIE parent over the raw DIEs, as list_kids_libdw lists
+ * them; -2 when the raw reader cannot (then nothing was added). */
+static int list_kids_raw(struct cu_index *ix, Dwarf_Die *parent, long entry, struct range **kids,
+                         size_t *n, size_t *cap)
+{
+    struct dwraw_unit u;
+    if (!dwraw_open(&u, &ix->cu, ix->dbg)) {
+        dwraw_close(&u);
+        return -2;
+    }
+    const unsigned char *p = parent->addr, *after = p, *sib;
+    const struct dwraw_abbrev *a;
+    struct raw_kid *found = NULL;
+    size_t nfound = 0, capfound = 0, dies = 0;
+    int rc = 0;
+    if (p < u.start || p >= u.end || !dwraw_die(&u, &after, &a, &sib) || !a) {
+        rc = -2;
+    } else if (a->children) {
+        /* read them all first: a DIE the reader cannot read sends the scope to libdw whole */
+        for (p = after; rc == 0;) {
+            const unsigned char *at = p;
+            after = p;
+            if (at >= u.end || !dwraw_die(&u, &after, &a, &sib)) {
+                rc = -2;
+                break;
+            }
+            if (!a)
+                break;
+            dies++;
+            if (has_code_tag((int)a->tag)) {
+                if (ARRAY_GROW(found, nfound, capfound) < 0) {
+                    rc = -1;
+                    break;
+                }
+                struct raw_kid *f = &found[nfound++];
+                *f = (struct raw_kid){at, (int)a->tag, false, 0, 0};
+                f->have_range = dwraw_pc_range(&u, a, at, after, &f->lo, &f->hi);
+            }
+            if (!dwraw_next(&u, at, after, a, sib, &p))
+                rc = -2;
+        }
+    }
+    dwraw_close(&u);
+    for (size_t i = 0; i < nfound && rc == 0; i++) {
+        /* a DIE as dwarf_child makes it; libdw reads its abbreviation when first asked */
+        Dwarf_Die child = {.addr = (void *)found[i].at, .cu = parent->cu};
+        rc = add_kid(ix, &child, found[i].tag, entry, found[i].have_range, found[i].lo, found[i].hi,
+                     kids, n, cap);
+    }
+    if (rc == 0)
+        ix->dies_walked += dies;
+    free(found);
+    return rc;
+}
+
+/* The same through libdw. */
+static int list_kids_libdw(struct cu_index *ix, Dwarf_Die *parent, long entry, struct range **kids,
+                           size_t *n, size_t *cap)
+{
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0)
+        return 0;
+    do {
+        ix->dies_walked++;
+        int tag = dwarf_tag(&child);
+        if (has_code_tag(tag) && add_kid(ix, &child, tag, entry, false, 0, 0, kids, n, cap) < 0)
+            return -1;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return 0;
+}
+
 /* Lists the children with code of scope s (once): their ranges, sorted. A child holding a
  * range that overlaps another child's is dropped (broken DWARF). */
 static int list_kids(struct cu_index *ix, long s)
@@ -1046,40 +640,14 @@ static int list_kids(struct cu_index *ix, long s)
         return 0;
     struct range *kids = NULL;
     size_t n = 0, cap = 0;
-    Dwarf_Die parent = ix->scopes[s].die, child;
+    Dwarf_Die parent = ix->scopes[s].die;
     long entry = ix->scopes[s].entry;
-    if (dwarf_child(&parent, &child) == 0) {
-        do {
-            ix->dies_walked++;
-            int tag = dwarf_tag(&child);
-            if (!has_code_tag(tag))
-                continue;
-            long e = entry;
-            if (tag == DW_TAG_inlined_subroutine) {
-                /* one entry per DIE, even when a broken parent chain lists it twice */
-                uint32_t idx;
-                if (hmap_get(&ix->entry_map, &child.addr, sizeof child.addr, &idx)) {
-                    e = (long)idx;
-                } else {
-                    if ((e = new_entry(ix, &child, entry)) < 0 ||
-                        hmap_intern(&ix->entry_map, &child.addr, sizeof child.addr, (uint32_t)e,
-                                    &idx) < 0)
-                        goto oom;
-                }
-            }
-            long sc = -1;
-            Dwarf_Addr base, lo, hi;
-            ptrdiff_t off = 0;
-            while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
-                if (hi <= lo)
-                    continue;
-                if (sc < 0 && (sc = new_scope(ix, &child, e)) < 0)
-                    goto oom;
-                if (ARRAY_GROW(kids, n, cap) < 0)
-                    goto oom;
-                kids[n++] = (struct range){lo, hi, sc};
-            }
-        } while (dwarf_siblingof(&child, &child) == 0);
+    int rc = list_kids_raw(ix, &parent, entry, &kids, &n, &cap);
+    if (rc == -2)
+        rc = list_kids_libdw(ix, &parent, entry, &kids, &n, &cap);
+    if (rc < 0) {
+        free(kids);
+        return -1;
     }
     array_sort(kids, n, sizeof *kids, cmp_range);
     size_t w = 0;
@@ -1092,9 +660,6 @@ static int list_kids(struct cu_index *ix, long s)
     ix->scopes[s].nkids = w;
     ix->scopes[s].listed = true;
     return 0;
-oom:
-    free(kids);
-    return -1;
 }
 
 long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwarf_Addr *range_hi)

@@ -10,6 +10,8 @@
  * Invariant: every string handed out is cached per DIE and freed by dwarf_names_free(). */
 #include "symbolize/dwarf_names.h"
 
+#include "symbolize/dwarf_raw.h"
+
 #include "core/array.h"
 #include "core/hashmap.h"
 
@@ -175,6 +177,53 @@ static bool is_container(int tag)
     }
 }
 
+/* Appends the child containers of c (its first child: first) to l over the raw DIEs; false
+ * when the raw reader cannot read them (then l is as it was). */
+static bool kids_raw(Dwarf_Die *c, Dwarf_Die *first, Dwarf_Off end, struct kid_list *l, size_t *cap)
+{
+    Dwarf_Die cudie;
+    struct dwraw_unit u;
+    if (!dwarf_diecu(c, &cudie, NULL, NULL) || !dwraw_open(&u, &cudie, dwarf_cu_getdwarf(c->cu))) {
+        dwraw_close(&u);
+        return false;
+    }
+    size_t n0 = l->n;
+    bool ok = true;
+    const unsigned char *p = first->addr;
+    if (p <= u.start || p >= u.end)
+        ok = false;
+    while (ok) {
+        const unsigned char *at = p, *after = p, *sib, *next;
+        const struct dwraw_abbrev *a;
+        if (!dwraw_die(&u, &after, &a, &sib) || !a) {
+            ok = false;
+            break;
+        }
+        /* read before dwraw_next, whose reading of the children may move the abbreviations */
+        bool container = is_container((int)a->tag) && a->children;
+        if (!dwraw_next(&u, at, after, a, sib, &next)) {
+            ok = false;
+            break;
+        }
+        bool more = next < u.end && *next != 0; /* dwarf_siblingof: not the null entry */
+        if (container) {
+            if (ARRAY_GROW(l->k, l->n, *cap) < 0) {
+                ok = false;
+                break;
+            }
+            l->k[l->n++] = (struct kid_range){(Dwarf_Off)(at - u.section),
+                                              more ? (Dwarf_Off)(next - u.section) : end};
+        }
+        if (!more)
+            break;
+        p = next;
+    }
+    dwraw_close(&u);
+    if (!ok)
+        l->n = n0;
+    return ok;
+}
+
 /* The child containers of c, with end, the offset where c's subtree ends (listed once). */
 static const struct kid_list *kids_of(struct dwarf_names *dn, Dwarf_Die *c, Dwarf_Off end)
 {
@@ -186,8 +235,8 @@ static const struct kid_list *kids_of(struct dwarf_names *dn, Dwarf_Die *c, Dwar
     struct kid_list l = {NULL, 0};
     size_t cap = 0;
     Dwarf_Die k;
-    if (dwarf_child(c, &k) == 0) {
-        for (;;) {
+    if (dwarf_child(c, &k) == 0 && !kids_raw(c, &k, end, &l, &cap)) {
+        for (;;) { /* through libdw */
             bool container = is_container(dwarf_tag(&k)) && dwarf_haschildren(&k);
             Dwarf_Off start = dwarf_dieoffset(&k);
             bool more = dwarf_siblingof(&k, &k) == 0;

@@ -4,11 +4,14 @@
  * address leads, through its parents, to that function; its end address does not (unless
  * another function starts there); addresses outside every function find nothing. Against
  * dwarf_getscopes: the innermost function at the first, middle and last byte of some 300
- * functions and inlined subroutines (Eigen, lambdas) of inline_names is the same DIE. Laziness:
- * one address of a large unit walks a fraction of its DIEs. */
+ * functions and inlined subroutines (Eigen, lambdas) of inline_names is the same DIE. The raw DIE
+ * reader and libdw (dwraw_disabled) give the same entries, chains and ranges at every few
+ * bytes of every function. Laziness: one address of a large unit walks a fraction of its
+ * DIEs. */
 #include "testutil.h"
 
 #include "symbolize/dwarf_index.h"
+#include "symbolize/dwarf_raw.h"
 
 #include <dwarf.h>
 #include <fcntl.h>
@@ -227,6 +230,74 @@ START_TEST(test_innermost_function_as_dwarf_getscopes)
 }
 END_TEST
 
+/* The entry chain (DIE offsets, innermost first) and the range at pc, through the raw reader
+ * or through libdw only. */
+static void chain_at(struct cu_index *ix, bool libdw, Dwarf_Addr pc, char *out, size_t len)
+{
+    dwraw_disabled = libdw;
+    Dwarf_Addr lo = 0, hi = 0;
+    long e = cu_index_lookup(ix, pc, &lo, &hi);
+    dwraw_disabled = false;
+    int w = snprintf(out, len, "[%#llx, %#llx)", (unsigned long long)lo, (unsigned long long)hi);
+    for (; e >= 0 && w > 0 && (size_t)w < len; e = cu_index_parent(ix, e))
+        w += snprintf(out + w, len - (size_t)w, " %#llx",
+                      (unsigned long long)dwarf_dieoffset(cu_index_die(ix, e)));
+}
+
+struct agree {
+    struct cu_index *raw, *dw;
+    long probes;
+};
+
+static int agree_in_function(Dwarf_Die *fn, void *arg)
+{
+    struct agree *a = arg;
+    Dwarf_Addr lo, hi;
+    if (dwarf_lowpc(fn, &lo) != 0 || dwarf_highpc(fn, &hi) != 0 || hi <= lo)
+        return DWARF_CB_OK;
+    for (Dwarf_Addr pc = lo; pc <= hi; pc += 5) {
+        char x[2048], y[2048];
+        chain_at(a->raw, false, pc, x, sizeof x);
+        chain_at(a->dw, true, pc, y, sizeof y);
+        ck_assert_msg(strcmp(x, y) == 0, "%s at %#llx: raw %s, libdw %s", dwarf_diename(fn),
+                      (unsigned long long)pc, x, y);
+        a->probes++;
+    }
+    return DWARF_CB_OK;
+}
+
+START_TEST(test_raw_and_libdw_agree)
+{
+    const char *progs[] = {"workloads/inline_names", "workloads/gtest_sim"};
+    long probes = 0;
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
+        int fd = open(tu_build_path(progs[i]), O_RDONLY);
+        Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+        ck_assert_ptr_nonnull(dw);
+        Dwarf_Off off = 0, next;
+        size_t header;
+        while (dwarf_nextcu(dw, off, &next, &header, NULL, NULL, NULL) == 0) {
+            Dwarf_Die cu;
+            ck_assert_ptr_nonnull(dwarf_offdie(dw, off + header, &cu));
+            dwraw_disabled = true;
+            struct agree a = {NULL, cu_index_build(&cu), 0};
+            dwraw_disabled = false;
+            a.raw = cu_index_build(&cu);
+            ck_assert(a.raw && a.dw);
+            ck_assert_uint_eq(cu_index_size(a.raw), cu_index_size(a.dw));
+            dwarf_getfuncs(&cu, agree_in_function, &a, 0);
+            probes += a.probes;
+            cu_index_free(a.raw);
+            cu_index_free(a.dw);
+            off = next;
+        }
+        dwarf_end(dw);
+        close(fd);
+    }
+    ck_assert_msg(probes > 10000, "%ld probes", probes);
+}
+END_TEST
+
 /* Every DIE under root. */
 static long count_dies(Dwarf_Die *root)
 {
@@ -276,6 +347,7 @@ int main(void)
     tcase_add_test(tc, test_inlined_entries_nest_in_their_caller);
     tcase_add_test(tc, test_innermost_function_as_dwarf_getscopes);
     tcase_add_test(tc, test_one_address_walks_part_of_its_unit);
+    tcase_add_test(tc, test_raw_and_libdw_agree);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -3,12 +3,14 @@
  * of a real C++ binary that does have a DW_AT_linkage_name is named again without it (scopes,
  * template arguments, parameter types, cv-qualifiers, return types of templates) and compared
  * with c++filt's text of that linkage name; functions GCC gives no linkage name get the forms
- * c++filt prints for their kind (lambdas, anonymous namespaces, static functions, extern "C"). */
+ * c++filt prints for their kind (lambdas, anonymous namespaces, static functions, extern "C").
+ * Every name is the same whether the scopes are read over the raw DIEs or through libdw. */
 #include "testutil.h"
 
 #include "symbolize/symbolize.h"
 
 #include "symbolize/dwarf_names.h"
+#include "symbolize/dwarf_raw.h"
 
 #include <dwarf.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 
 struct tally {
     struct dwarf_names *dn;
+    struct dwarf_names *dn_libdw; /* for same_through_libdw */
     int compared, equal;
     int shown;
     bool (*visit)(struct tally *t, Dwarf_Die *die);
@@ -139,6 +142,34 @@ START_TEST(test_functions_without_linkage_names)
 }
 END_TEST
 
+/* The name from the raw DIE reader and the name through libdw alone, for every function. */
+static bool same_through_libdw(struct tally *t, Dwarf_Die *die)
+{
+    const char *raw = dwarf_names_function(t->dn, die);
+    dwraw_disabled = true;
+    const char *dw = dwarf_names_function(t->dn_libdw, die);
+    dwraw_disabled = false;
+    ck_assert_msg(raw == dw || (raw && dw && strcmp(raw, dw) == 0), "raw reader: %s, libdw: %s",
+                  raw ? raw : "(null)", dw ? dw : "(null)");
+    t->compared++;
+    return true;
+}
+
+START_TEST(test_raw_reader_and_libdw_name_alike)
+{
+    const char *progs[] = {"workloads/inline_names", "workloads/cxxnames"};
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
+        struct tally t = {0};
+        t.visit = same_through_libdw;
+        t.dn_libdw = dwarf_names_new();
+        ck_assert_ptr_nonnull(t.dn_libdw);
+        walk_file(&t, tu_build_path(progs[i]));
+        dwarf_names_free(t.dn_libdw);
+        ck_assert_int_gt(t.compared, 200);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dwarf_names");
@@ -147,6 +178,7 @@ int main(void)
     tcase_add_test(tc, test_names_equal_cxxfilt_on_eigen_workload);
     tcase_add_test(tc, test_names_equal_cxxfilt_on_cxxnames_workload);
     tcase_add_test(tc, test_functions_without_linkage_names);
+    tcase_add_test(tc, test_raw_reader_and_libdw_name_alike);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/* dwarf_raw.c — a unit's DIEs read straight from .debug_info (see dwarf_raw.h). */
+#include "symbolize/dwarf_raw.h"
+
+#include "core/array.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The unit closed last, kept for the next open: the scope listings of one unit follow each
+ * other, and a large C++ unit's abbreviations were grown afresh (then freed) for every unit
+ * (15 % of the page faults of an exit on assimp's tests). Taken and given back with an atomic
+ * exchange, so two walks at once each get their own. */
+static struct dwraw_unit *spare_unit;
+
+/* The size of a value of form in a unit with these sizes, or -1 when it varies. */
+int dwraw_form_size(uint64_t form, unsigned version, unsigned addr_size, unsigned offset_size)
+{
+    switch (form) {
+    case DW_FORM_flag_present:
+    case DW_FORM_implicit_const:
+        return 0;
+    case DW_FORM_data1:
+    case DW_FORM_ref1:
+    case DW_FORM_flag:
+    case DW_FORM_strx1:
+    case DW_FORM_addrx1:
+        return 1;
+    case DW_FORM_data2:
+    case DW_FORM_ref2:
+    case DW_FORM_strx2:
+    case DW_FORM_addrx2:
+        return 2;
+    case DW_FORM_strx3:
+    case DW_FORM_addrx3:
+        return 3;
+    case DW_FORM_data4:
+    case DW_FORM_ref4:
+    case DW_FORM_strx4:
+    case DW_FORM_addrx4:
+    case DW_FORM_ref_sup4:
+        return 4;
+    case DW_FORM_data8:
+    case DW_FORM_ref8:
+    case DW_FORM_ref_sig8:
+    case DW_FORM_ref_sup8:
+        return 8;
+    case DW_FORM_data16:
+        return 16;
+    case DW_FORM_addr:
+        return (int)addr_size;
+    case DW_FORM_ref_addr:
+        return (int)(version == 2 ? addr_size : offset_size);
+    case DW_FORM_strp:
+    case DW_FORM_line_strp:
+    case DW_FORM_sec_offset:
+    case DW_FORM_strp_sup:
+    case DW_FORM_GNU_ref_alt:
+    case DW_FORM_GNU_strp_alt:
+        return (int)offset_size;
+    default:
+        return -1;
+    }
+}
+
+void dwraw_close(struct dwraw_unit *u)
+{
+    struct dwraw_unit *b = malloc(sizeof *b);
+    if (!b) {
+        free(u->abbrevs);
+        free(u->specs);
+        return;
+    }
+    *b = *u;
+    struct dwraw_unit *old = __atomic_exchange_n(&spare_unit, b, __ATOMIC_ACQ_REL);
+    if (old) {
+        free(old->abbrevs);
+        free(old->specs);
+        free(old);
+    }
+}
+
+/* dwraw_open: its abbreviations are
+ * taken from libdw one code at a time, as DIEs use them (dwraw_abbrev_from_libdw): libdw reads the
+ * unit's whole table anyway, for the unit DIE's own attributes (its abbreviation comes last,
+ * GCC numbering them by use), and reading it a second time here cost as much as the walks. */
+bool dwraw_disabled;
+
+bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
+{
+    memset(u, 0, sizeof *u);
+    if (dwraw_disabled)
+        return false;
+    struct dwraw_unit *spare = __atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL);
+    if (spare) {
+        if (spare->key && spare->key == cudie->addr && spare->cu == cudie->cu) {
+            *u = *spare; /* the unit read last, with the abbreviations it used */
+            free(spare);
+            return true;
+        }
+        u->abbrevs = spare->abbrevs;
+        u->capabbrevs = spare->capabbrevs;
+        u->specs = spare->specs;
+        u->capspecs = spare->capspecs;
+        if (u->abbrevs) /* only what the last unit wrote: the rest is still zero */
+            memset(u->abbrevs, 0, spare->touched * sizeof *u->abbrevs);
+        free(spare);
+    }
+    Dwarf_Half version;
+    uint8_t unit_type;
+    if (!cudie->cu ||
+        dwarf_cu_info(cudie->cu, &version, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
+        (unit_type != DW_UT_compile && unit_type != DW_UT_partial) || version < 2 || version > 5)
+        return false;
+    Dwarf_Off die_off = dwarf_dieoffset(cudie), hdr = dwarf_cuoffset(cudie), next;
+    uint8_t addr_size, offset_size;
+    size_t hsize;
+    if (die_off < hdr ||
+        dwarf_next_unit(dbg, die_off - hdr, &next, &hsize, NULL, NULL, &addr_size, &offset_size,
+                        NULL, NULL) != 0 ||
+        hsize != hdr || next <= die_off)
+        return false;
+    u->start = (const unsigned char *)cudie->addr - hdr;
+    u->end = u->start + (next - (die_off - hdr));
+    u->section = u->start - (die_off - hdr);
+    u->version = version;
+    u->addr_size = addr_size;
+    u->offset_size = offset_size;
+    u->cu = cudie->cu;
+    u->key = cudie->addr;
+    return true;
+}
+
+/* Defines abbreviation code, which the DIE at `at` uses, from libdw's reading of it: its tag,
+ * children flag and attribute forms, then what the walks read of it at once. False when libdw
+ * cannot read that DIE's abbreviation. */
+bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned char *at)
+{
+    if (code > (1u << 20))
+        return false;
+    Dwarf_Die d = {.addr = (void *)at, .cu = u->cu}; /* as dwarf_child makes a DIE */
+    (void)dwarf_tag(&d);
+    Dwarf_Abbrev *la = d.abbrev;
+    if (!la || la == (Dwarf_Abbrev *)-1L || dwarf_getabbrevcode(la) != code)
+        return false;
+    size_t cap = u->capabbrevs;
+    if (code >= cap) {
+        size_t ncap = cap ? cap : 64;
+        while (ncap <= code)
+            ncap *= 2;
+        struct dwraw_abbrev *a = realloc(u->abbrevs, ncap * sizeof *a);
+        if (!a)
+            return false;
+        memset(a + cap, 0, (ncap - cap) * sizeof *a);
+        u->abbrevs = a;
+        u->capabbrevs = ncap;
+    }
+    struct dwraw_abbrev *ab = &u->abbrevs[code];
+    if (code + 1 > u->touched)
+        u->touched = code + 1;
+    *ab = (struct dwraw_abbrev){0};
+    unsigned tag = dwarf_getabbrevtag(la);
+    ab->tag = tag;
+    ab->function = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
+    ab->children = dwarf_abbrevhaschildren(la) == 1;
+    ab->first = (uint32_t)u->nspecs;
+    /* up to the pair that ends the list, where dwarf_getabbrevattr_data fails (0.188's
+     * dwarf_getattrcnt counts more than there are) */
+    for (size_t i = 0;; i++) {
+        unsigned name, form;
+        Dwarf_Sword data;
+        Dwarf_Off off;
+        if (dwarf_getabbrevattr_data(la, i, &name, &form, &data, &off) != 0)
+            break;
+        if (name == DW_AT_declaration)
+            ab->declaration = true;
+        if (name == DW_AT_low_pc) {
+            ab->has_lo = true;
+            ab->lo_form = form;
+        }
+        if (name == DW_AT_ranges)
+            ab->has_ranges = true;
+        if (name == DW_AT_high_pc) {
+            ab->has_hi = true;
+            ab->hi_form = form;
+        }
+        if (ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
+            return false;
+        u->specs[u->nspecs++] = (struct dwraw_spec){name, form};
+    }
+    ab->nspecs = (uint32_t)u->nspecs - ab->first;
+    ab->sib_at = ab->lo_at = ab->hi_at = -1;
+    int32_t pos = 0;
+    for (uint32_t i = 0; i < ab->nspecs && pos >= 0; i++) {
+        const struct dwraw_spec *sp = &u->specs[ab->first + i];
+        if (sp->name == DW_AT_sibling) {
+            ab->sib_at = pos;
+            ab->sib_form = sp->form;
+        } else if (sp->name == DW_AT_low_pc) {
+            ab->lo_at = pos;
+        } else if (sp->name == DW_AT_high_pc) {
+            ab->hi_at = pos;
+        }
+        int size = dwraw_form_size(sp->form, u->version, u->addr_size, u->offset_size);
+        pos = size < 0 ? -1 : pos + size;
+    }
+    ab->fixed = pos;
+    ab->sib_size = 0;
+    ab->sib_from_section = ab->sib_form == DW_FORM_ref_addr;
+    if (pos >= 0 && ab->sib_at >= 0 &&
+        (ab->sib_form == DW_FORM_ref1 || ab->sib_form == DW_FORM_ref2 ||
+         ab->sib_form == DW_FORM_ref4 || ab->sib_form == DW_FORM_ref8 ||
+         ab->sib_form == DW_FORM_ref_addr))
+        ab->sib_size =
+            (int8_t)dwraw_form_size(ab->sib_form, u->version, u->addr_size, u->offset_size);
+    ab->known = true;
+    if (code + 1 > u->nabbrevs)
+        u->nabbrevs = code + 1;
+    return true;
+}
+
+/* Steps p over one attribute value of form; false when the form is unknown or the value
+ * runs past the unit. *ref gets the value of a reference or constant form. */
+bool dwraw_skip_form(const struct dwraw_unit *u, const unsigned char **pp, uint64_t form,
+                     uint64_t *ref)
+{
+    const unsigned char *p = *pp, *end = u->end;
+    uint64_t n = 0, v = 0;
+    switch (form) {
+    case DW_FORM_flag_present:
+    case DW_FORM_implicit_const:
+        n = 0;
+        break;
+    case DW_FORM_data1:
+    case DW_FORM_ref1:
+    case DW_FORM_flag:
+    case DW_FORM_strx1:
+    case DW_FORM_addrx1:
+        n = 1;
+        break;
+    case DW_FORM_data2:
+    case DW_FORM_ref2:
+    case DW_FORM_strx2:
+    case DW_FORM_addrx2:
+        n = 2;
+        break;
+    case DW_FORM_strx3:
+    case DW_FORM_addrx3:
+        n = 3;
+        break;
+    case DW_FORM_data4:
+    case DW_FORM_ref4:
+    case DW_FORM_strx4:
+    case DW_FORM_addrx4:
+    case DW_FORM_ref_sup4:
+        n = 4;
+        break;
+    case DW_FORM_data8:
+    case DW_FORM_ref8:
+    case DW_FORM_ref_sig8:
+    case DW_FORM_ref_sup8:
+        n = 8;
+        break;
+    case DW_FORM_data16:
+        n = 16;
+        break;
+    case DW_FORM_addr:
+        n = u->addr_size;
+        break;
+    case DW_FORM_ref_addr:
+        n = u->version == 2 ? u->addr_size : u->offset_size;
+        break;
+    case DW_FORM_strp:
+    case DW_FORM_line_strp:
+    case DW_FORM_sec_offset:
+    case DW_FORM_strp_sup:
+    case DW_FORM_GNU_ref_alt:
+    case DW_FORM_GNU_strp_alt:
+        n = u->offset_size;
+        break;
+    case DW_FORM_sdata:
+    case DW_FORM_udata:
+    case DW_FORM_ref_udata:
+    case DW_FORM_strx:
+    case DW_FORM_addrx:
+    case DW_FORM_loclistx:
+    case DW_FORM_rnglistx:
+    case DW_FORM_GNU_addr_index:
+    case DW_FORM_GNU_str_index:
+        if (!dwraw_uleb(&p, end, &v))
+            return false;
+        *pp = p;
+        *ref = v;
+        return true;
+    case DW_FORM_string: {
+        const unsigned char *nul = memchr(p, 0, (size_t)(end - p));
+        if (!nul)
+            return false;
+        *pp = nul + 1;
+        return true;
+    }
+    case DW_FORM_block1:
+        if (p >= end)
+            return false;
+        n = *p++;
+        break;
+    case DW_FORM_block2:
+        if (end - p < 2)
+            return false;
+        n = (uint64_t)p[0] | (uint64_t)p[1] << 8;
+        p += 2;
+        break;
+    case DW_FORM_block4:
+        if (end - p < 4)
+            return false;
+        n = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+        p += 4;
+        break;
+    case DW_FORM_block:
+    case DW_FORM_exprloc:
+        if (!dwraw_uleb(&p, end, &n))
+            return false;
+        break;
+    case DW_FORM_indirect:
+        if (!dwraw_uleb(&p, end, &v) || v == DW_FORM_indirect || v == DW_FORM_implicit_const)
+            return false;
+        *pp = p;
+        return dwraw_skip_form(u, pp, v, ref);
+    default:
+        return false;
+    }
+    if ((uint64_t)(end - p) < n)
+        return false;
+    if (n <= 8)
+        for (uint64_t i = 0; i < n; i++)
+            v |= (uint64_t)p[i] << (8 * i);
+    *pp = p + n;
+    *ref = v;
+    return true;
+}
+
+/* The DIE after the one at p whose attributes end at after (its children skipped). */
+bool dwraw_next(struct dwraw_unit *u, const unsigned char *p, const unsigned char *after,
+                const struct dwraw_abbrev *a, const unsigned char *sibling,
+                const unsigned char **next)
+{
+    if (!a->children) {
+        *next = after;
+        return true;
+    }
+    if (sibling && sibling > p) {
+        *next = sibling;
+        return true;
+    }
+    unsigned depth = 1;
+    const unsigned char *q = after;
+    while (depth > 0) {
+        const struct dwraw_abbrev *c;
+        const unsigned char *sib;
+        const unsigned char *at = q;
+        if (q >= u->end || !dwraw_die(u, &q, &c, &sib))
+            return false;
+        if (!c) {
+            depth--;
+            continue;
+        }
+        if (c->children) {
+            if (sib && sib > at)
+                q = sib;
+            else
+                depth++;
+        }
+    }
+    *next = q;
+    return true;
+}
+
+/* The DIE's own DW_AT_low_pc and DW_AT_high_pc, read in place (dwarf_ranges gives them
+ * precedence over DW_AT_ranges, and reads a constant high_pc as an offset from low_pc): true
+ * with [*lo, *hi); false when the DIE has not both in forms read here (ask dwarf_ranges). p
+ * is the DIE, after the end of its attributes. */
+bool dwraw_pc_range(const struct dwraw_unit *u, const struct dwraw_abbrev *a,
+                    const unsigned char *p, const unsigned char *after, uint64_t *lo, uint64_t *hi)
+{
+    if (!a->has_lo || !a->has_hi || a->lo_form != DW_FORM_addr || u->addr_size != 8)
+        return false;
+    int hsize = dwraw_form_size(a->hi_form, u->version, u->addr_size, u->offset_size);
+    bool hconst = a->hi_form == DW_FORM_data1 || a->hi_form == DW_FORM_data2 ||
+                  a->hi_form == DW_FORM_data4 || a->hi_form == DW_FORM_data8;
+    if (!hconst && a->hi_form != DW_FORM_addr)
+        return false;
+    /* the attributes start after the abbreviation code */
+    const unsigned char *attrs = p;
+    while (*attrs & 0x80)
+        attrs++;
+    attrs++;
+    const unsigned char *lop = a->lo_at >= 0 ? attrs + a->lo_at : NULL;
+    const unsigned char *hip = a->hi_at >= 0 ? attrs + a->hi_at : NULL;
+    if (!lop || !hip) { /* a value of varying size before them: step over the values */
+        const unsigned char *q = attrs;
+        for (uint32_t i = 0; i < a->nspecs; i++) {
+            const struct dwraw_spec *sp = &u->specs[a->first + i];
+            if (sp->name == DW_AT_low_pc)
+                lop = q;
+            else if (sp->name == DW_AT_high_pc)
+                hip = q;
+            uint64_t v;
+            if (!dwraw_skip_form(u, &q, sp->form, &v))
+                return false;
+        }
+    }
+    if (!lop || !hip || lop + 8 > after || hip + hsize > after)
+        return false;
+    *lo = dwraw_read_le(lop, 8);
+    *hi = dwraw_read_le(hip, hsize);
+    if (hconst)
+        *hi += *lo;
+    return true;
+}

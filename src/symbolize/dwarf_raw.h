@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* dwarf_raw.h — a unit's DIEs read straight from .debug_info: per DIE its abbreviation code,
+ * then its attribute values stepped over by their forms (at once when all have fixed sizes) or
+ * its children jumped by DW_AT_sibling; dwarf_siblingof and dwarf_tag look the abbreviation up
+ * and decode every attribute again per DIE. The abbreviations come from libdw, a code at a
+ * time as DIEs use them: libdw reads each unit's whole table anyway (for the unit DIE's
+ * attributes, whose abbreviation GCC numbers last), and a second reading here cost about as
+ * much as it saved. Readers (the function index's unit walks and scope listings, the scopes
+ * that name a function) visit the same DIEs in the same order as through libdw, which they
+ * fall back to where this reader cannot read (a form it does not know, a split or type unit).
+ * Private to the symbolizer; not for the signal handler. */
+#ifndef PROFREG_DWARF_RAW_H
+#define PROFREG_DWARF_RAW_H
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One abbreviation: its tag, whether DIEs using it have children, its attribute forms. */
+struct dwraw_abbrev {
+    unsigned tag;
+    bool children, declaration, known;
+    bool function;          /* DW_TAG_subprogram or DW_TAG_entry_point */
+    uint32_t first, nspecs; /* its (name, form) pairs in dwraw_unit.specs */
+    /* when every value has a fixed size: their total, else -1; and where DW_AT_sibling,
+     * DW_AT_low_pc and DW_AT_high_pc start when every value before them has a fixed size
+     * (-1: absent or not at a fixed place) */
+    int32_t fixed, sib_at, lo_at, hi_at;
+    uint32_t sib_form, lo_form, hi_form;
+    /* with fixed >= 0: the size of a DW_AT_sibling value at sib_at that is a reference
+     * (0: none), and whether it counts from the section (DW_FORM_ref_addr) */
+    int8_t sib_size;
+    bool sib_from_section;
+    bool has_lo, has_hi, has_ranges; /* DW_AT_low_pc, DW_AT_high_pc, DW_AT_ranges among them */
+};
+
+struct dwraw_spec {
+    uint32_t name, form;
+};
+
+/* A unit's raw bytes and the abbreviations its DIEs read so far have used. */
+struct dwraw_unit {
+    const unsigned char *start, *end, *section; /* unit header start, end, .debug_info start */
+    unsigned version, addr_size, offset_size;
+    struct dwraw_abbrev *abbrevs; /* by code; code 0 unused */
+    size_t nabbrevs, capabbrevs;
+    size_t touched; /* abbrevs[0 .. touched) may be written: cleared before reuse */
+    struct dwraw_spec *specs;
+    size_t nspecs, capspecs;
+    Dwarf_CU *cu;
+    const void *key; /* the unit DIE's address once opened; NULL before */
+};
+
+/* Opens the unit of cudie (a compile or partial unit of dbg) for reading; false when it
+ * cannot be read here. The unit closed last is kept: opened again with the abbreviations it
+ * has used (the index and the names read a unit in turns), and another unit reuses its
+ * buffers. Call dwraw_close in either case. */
+bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg);
+void dwraw_close(struct dwraw_unit *u);
+
+/* For tests: when true, dwraw_open fails, so that every reader goes through libdw (what it
+ * falls back to) and the two can be compared. */
+extern bool dwraw_disabled;
+
+/* Defines abbreviation code, which the DIE at `at` uses, from libdw's reading of it: its tag,
+ * children flag and attribute forms, then what the readers take of it at once (dwraw_die
+ * calls it for a code not seen yet in this unit). False when libdw cannot read that DIE's
+ * abbreviation. */
+bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned char *at);
+
+/* The size of a value of form in a unit with these sizes, or -1 when it varies. */
+int dwraw_form_size(uint64_t form, unsigned version, unsigned addr_size, unsigned offset_size);
+
+/* Steps p over one attribute value of form; false when the form is unknown or the value
+ * runs past the unit. *ref gets the value of a reference or constant form. */
+bool dwraw_skip_form(const struct dwraw_unit *u, const unsigned char **pp, uint64_t form,
+                     uint64_t *ref);
+
+/* The DIE after the one at p whose attributes end at after (its children skipped): a, p's
+ * abbreviation, is read before any child is, and may be stale afterwards. */
+bool dwraw_next(struct dwraw_unit *u, const unsigned char *p, const unsigned char *after,
+                const struct dwraw_abbrev *a, const unsigned char *sibling,
+                const unsigned char **next);
+
+/* The DIE's own DW_AT_low_pc and DW_AT_high_pc, read in place (dwarf_ranges gives them
+ * precedence over DW_AT_ranges, and reads a constant high_pc as an offset from low_pc): true
+ * with [*lo, *hi); false when the DIE has not both in forms read here (ask dwarf_ranges). p
+ * is the DIE, after the end of its attributes. */
+bool dwraw_pc_range(const struct dwraw_unit *u, const struct dwraw_abbrev *a,
+                    const unsigned char *p, const unsigned char *after, uint64_t *lo, uint64_t *hi);
+
+/* A little-endian value of n <= 8 bytes. */
+static inline uint64_t dwraw_read_le(const unsigned char *p, int n)
+{
+    if (n == 4)
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static inline bool dwraw_uleb(const unsigned char **pp, const unsigned char *end, uint64_t *v)
+{
+    const unsigned char *p = *pp;
+    if (p < end && !(*p & 0x80)) { /* one byte: most abbreviation codes */
+        *v = *p;
+        *pp = p + 1;
+        return true;
+    }
+    uint64_t r = 0;
+    for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
+        unsigned char b = *p++;
+        r |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80)) {
+            *pp = p;
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads the DIE at *pp: its abbreviation (NULL for a null entry); *pp moves past its
+ * attributes, *sibling gets where DW_AT_sibling points (NULL without one). False when the
+ * DIE cannot be read here. *ab is valid until the next DIE is read (a new code grows the
+ * table): read what is needed of it first. */
+static inline __attribute__((always_inline)) bool dwraw_die(struct dwraw_unit *u,
+                                                            const unsigned char **pp,
+                                                            const struct dwraw_abbrev **ab,
+                                                            const unsigned char **sibling)
+{
+    uint64_t code;
+    const unsigned char *at = *pp;
+    *sibling = NULL;
+    if (!dwraw_uleb(pp, u->end, &code))
+        return false;
+    if (code == 0) {
+        *ab = NULL;
+        return true;
+    }
+    if ((code >= u->nabbrevs || !u->abbrevs[code].known) && !dwraw_abbrev_from_libdw(u, code, at))
+        return false;
+    const struct dwraw_abbrev *a = *ab = &u->abbrevs[code];
+    if (a->fixed >= 0) { /* the common case: step over the values at once */
+        const unsigned char *attrs = *pp;
+        if ((uint64_t)(u->end - attrs) < (uint64_t)a->fixed)
+            return false;
+        *pp = attrs + a->fixed;
+        if (a->sib_size > 0) {
+            const unsigned char *base = a->sib_from_section ? u->section : u->start;
+            uint64_t v = dwraw_read_le(attrs + a->sib_at, a->sib_size);
+            *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
+        }
+        return true;
+    }
+    for (uint32_t i = 0; i < a->nspecs; i++) {
+        const struct dwraw_spec *sp = &u->specs[a->first + i];
+        uint64_t v = 0;
+        if (!dwraw_skip_form(u, pp, sp->form, &v))
+            return false;
+        if (sp->name == DW_AT_sibling) {
+            const unsigned char *base = sp->form == DW_FORM_ref_addr ? u->section : u->start;
+            if (sp->form == DW_FORM_ref_addr || sp->form == DW_FORM_ref1 ||
+                sp->form == DW_FORM_ref2 || sp->form == DW_FORM_ref4 || sp->form == DW_FORM_ref8 ||
+                sp->form == DW_FORM_ref_udata)
+                *sibling = v < (uint64_t)(u->end - base) ? base + v : NULL;
+        }
+    }
+    return true;
+}
+
+#endif
