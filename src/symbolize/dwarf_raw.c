@@ -226,108 +226,62 @@ bool dwraw_skip_form(const struct dwraw_unit *u, const unsigned char **pp, uint6
 {
     const unsigned char *p = *pp, *end = u->end;
     uint64_t n = 0, v = 0;
-    switch (form) {
-    case DW_FORM_flag_present:
-    case DW_FORM_implicit_const:
-        n = 0;
-        break;
-    case DW_FORM_data1:
-    case DW_FORM_ref1:
-    case DW_FORM_flag:
-    case DW_FORM_strx1:
-    case DW_FORM_addrx1:
-        n = 1;
-        break;
-    case DW_FORM_data2:
-    case DW_FORM_ref2:
-    case DW_FORM_strx2:
-    case DW_FORM_addrx2:
-        n = 2;
-        break;
-    case DW_FORM_strx3:
-    case DW_FORM_addrx3:
-        n = 3;
-        break;
-    case DW_FORM_data4:
-    case DW_FORM_ref4:
-    case DW_FORM_strx4:
-    case DW_FORM_addrx4:
-    case DW_FORM_ref_sup4:
-        n = 4;
-        break;
-    case DW_FORM_data8:
-    case DW_FORM_ref8:
-    case DW_FORM_ref_sig8:
-    case DW_FORM_ref_sup8:
-        n = 8;
-        break;
-    case DW_FORM_data16:
-        n = 16;
-        break;
-    case DW_FORM_addr:
-        n = u->addr_size;
-        break;
-    case DW_FORM_ref_addr:
-        n = u->version == 2 ? u->addr_size : u->offset_size;
-        break;
-    case DW_FORM_strp:
-    case DW_FORM_line_strp:
-    case DW_FORM_sec_offset:
-    case DW_FORM_strp_sup:
-    case DW_FORM_GNU_ref_alt:
-    case DW_FORM_GNU_strp_alt:
-        n = u->offset_size;
-        break;
-    case DW_FORM_sdata:
-    case DW_FORM_udata:
-    case DW_FORM_ref_udata:
-    case DW_FORM_strx:
-    case DW_FORM_addrx:
-    case DW_FORM_loclistx:
-    case DW_FORM_rnglistx:
-    case DW_FORM_GNU_addr_index:
-    case DW_FORM_GNU_str_index:
-        if (!dwraw_uleb(&p, end, &v))
+    int fixed = dwraw_form_size(form, u->version, u->addr_size, u->offset_size);
+    if (fixed >= 0) {
+        n = (uint64_t)fixed;
+    } else {
+        switch (form) {
+        case DW_FORM_sdata:
+        case DW_FORM_udata:
+        case DW_FORM_ref_udata:
+        case DW_FORM_strx:
+        case DW_FORM_addrx:
+        case DW_FORM_loclistx:
+        case DW_FORM_rnglistx:
+        case DW_FORM_GNU_addr_index:
+        case DW_FORM_GNU_str_index:
+            if (!dwraw_uleb(&p, end, &v))
+                return false;
+            *pp = p;
+            *ref = v;
+            return true;
+        case DW_FORM_string: {
+            const unsigned char *nul = memchr(p, 0, (size_t)(end - p));
+            if (!nul)
+                return false;
+            *pp = nul + 1;
+            return true;
+        }
+        case DW_FORM_block1:
+            if (p >= end)
+                return false;
+            n = *p++;
+            break;
+        case DW_FORM_block2:
+            if (end - p < 2)
+                return false;
+            n = (uint64_t)p[0] | (uint64_t)p[1] << 8;
+            p += 2;
+            break;
+        case DW_FORM_block4:
+            if (end - p < 4)
+                return false;
+            n = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+            p += 4;
+            break;
+        case DW_FORM_block:
+        case DW_FORM_exprloc:
+            if (!dwraw_uleb(&p, end, &n))
+                return false;
+            break;
+        case DW_FORM_indirect:
+            if (!dwraw_uleb(&p, end, &v) || v == DW_FORM_indirect || v == DW_FORM_implicit_const)
+                return false;
+            *pp = p;
+            return dwraw_skip_form(u, pp, v, ref);
+        default:
             return false;
-        *pp = p;
-        *ref = v;
-        return true;
-    case DW_FORM_string: {
-        const unsigned char *nul = memchr(p, 0, (size_t)(end - p));
-        if (!nul)
-            return false;
-        *pp = nul + 1;
-        return true;
-    }
-    case DW_FORM_block1:
-        if (p >= end)
-            return false;
-        n = *p++;
-        break;
-    case DW_FORM_block2:
-        if (end - p < 2)
-            return false;
-        n = (uint64_t)p[0] | (uint64_t)p[1] << 8;
-        p += 2;
-        break;
-    case DW_FORM_block4:
-        if (end - p < 4)
-            return false;
-        n = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-        p += 4;
-        break;
-    case DW_FORM_block:
-    case DW_FORM_exprloc:
-        if (!dwraw_uleb(&p, end, &n))
-            return false;
-        break;
-    case DW_FORM_indirect:
-        if (!dwraw_uleb(&p, end, &v) || v == DW_FORM_indirect || v == DW_FORM_implicit_const)
-            return false;
-        *pp = p;
-        return dwraw_skip_form(u, pp, v, ref);
-    default:
-        return false;
+        }
     }
     if ((uint64_t)(end - p) < n)
         return false;
