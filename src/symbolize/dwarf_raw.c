@@ -4,6 +4,7 @@
 
 #include "core/array.h"
 
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,27 @@ void dwraw_close(struct dwraw_unit *u)
  * taken from libdw one code at a time, as DIEs use them (dwraw_abbrev_from_libdw): libdw reads the
  * unit's whole table anyway, for the unit DIE's own attributes (its abbreviation comes last,
  * GCC numbering them by use), and reading it a second time here cost as much as the walks. */
+/* The bytes of dbg's .debug_abbrev (libdw has uncompressed a compressed one in place when it
+ * opened the file), or NULL. */
+static const Elf_Data *abbrev_section(Dwarf *dbg)
+{
+    Elf *elf = dwarf_getelf(dbg);
+    size_t shstrndx;
+    GElf_Ehdr eh;
+    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0 || !gelf_getehdr(elf, &eh) ||
+        eh.e_ident[EI_DATA] != ELFDATA2LSB)
+        return NULL;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+        if (name && strcmp(name, ".debug_abbrev") == 0)
+            return sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED)
+                       ? NULL
+                       : elf_getdata(scn, NULL);
+    }
+    return NULL;
+}
+
 bool dwraw_disabled;
 
 bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
@@ -128,12 +150,80 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
     u->offset_size = offset_size;
     u->cu = cudie->cu;
     u->key = cudie->addr;
+    const Elf_Data *ad = abbrev_section(dbg);
+    if (ad && ad->d_buf) {
+        u->abbrev_sec = ad->d_buf;
+        u->abbrev_size = ad->d_size;
+    }
     return true;
 }
 
 /* Defines abbreviation code, which the DIE at `at` uses, from libdw's reading of it: its tag,
  * children flag and attribute forms, then what the walks read of it at once. False when libdw
  * cannot read that DIE's abbreviation. */
+/* Records one (name, form) pair of the abbreviation being defined. */
+static bool add_spec(struct dwraw_unit *u, uint64_t name, uint64_t form)
+{
+    if (ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
+        return false;
+    u->specs[u->nspecs++] = (struct dwraw_spec){(uint32_t)name, (uint32_t)form};
+    return true;
+}
+
+/* ab's pairs read in one pass from .debug_abbrev, where libdw says the entry starts
+ * (dwarf_getabbrevattr_data answers pair by pair from the first: quadratic). False, with
+ * nothing recorded, when the entry is not there as libdw read it. */
+static bool specs_in_place(struct dwraw_unit *u, const struct dwraw_abbrev *ab, Dwarf_Abbrev *la,
+                           uint64_t code)
+{
+    unsigned name0, form0;
+    Dwarf_Sword data;
+    Dwarf_Off off;
+    if (!u->abbrev_sec || dwarf_getabbrevattr_data(la, 0, &name0, &form0, &data, &off) != 0 ||
+        off >= u->abbrev_size)
+        return false;
+    const unsigned char *p = u->abbrev_sec + off, *end = u->abbrev_sec + u->abbrev_size;
+    uint64_t c, tag, name, form;
+    if (!dwraw_uleb(&p, end, &c) || c != code || !dwraw_uleb(&p, end, &tag) || tag != ab->tag ||
+        p >= end)
+        return false;
+    p++; /* the children flag, taken from libdw */
+    size_t first = u->nspecs;
+    for (;;) {
+        if (!dwraw_uleb(&p, end, &name) || !dwraw_uleb(&p, end, &form))
+            break;
+        if (name == 0 && form == 0) {
+            /* the list libdw read: its first pair the same */
+            if (u->nspecs > first && u->specs[first].name == name0 &&
+                u->specs[first].form == form0)
+                return true;
+            break;
+        }
+        uint64_t skip;
+        if (form == DW_FORM_implicit_const && !dwraw_uleb(&p, end, &skip))
+            break; /* its value, in the abbreviation (a signed LEB128: same length) */
+        if (!add_spec(u, name, form))
+            break;
+    }
+    u->nspecs = first;
+    return false;
+}
+
+/* The same pair by pair through libdw, up to the pair that ends the list, where
+ * dwarf_getabbrevattr_data fails (0.188's dwarf_getattrcnt counts more than there are). */
+static bool specs_through_libdw(struct dwraw_unit *u, Dwarf_Abbrev *la)
+{
+    for (size_t i = 0;; i++) {
+        unsigned name, form;
+        Dwarf_Sword data;
+        Dwarf_Off off;
+        if (dwarf_getabbrevattr_data(la, i, &name, &form, &data, &off) != 0)
+            return true;
+        if (!add_spec(u, name, form))
+            return false;
+    }
+}
+
 bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned char *at)
 {
     if (code > (1u << 20))
@@ -164,35 +254,26 @@ bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned
     ab->function = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
     ab->children = dwarf_abbrevhaschildren(la) == 1;
     ab->first = (uint32_t)u->nspecs;
-    /* up to the pair that ends the list, where dwarf_getabbrevattr_data fails (0.188's
-     * dwarf_getattrcnt counts more than there are) */
-    for (size_t i = 0;; i++) {
-        unsigned name, form;
-        Dwarf_Sword data;
-        Dwarf_Off off;
-        if (dwarf_getabbrevattr_data(la, i, &name, &form, &data, &off) != 0)
-            break;
-        if (name == DW_AT_declaration)
-            ab->declaration = true;
-        if (name == DW_AT_low_pc) {
-            ab->has_lo = true;
-            ab->lo_form = form;
-        }
-        if (name == DW_AT_ranges)
-            ab->has_ranges = true;
-        if (name == DW_AT_high_pc) {
-            ab->has_hi = true;
-            ab->hi_form = form;
-        }
-        if (ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
-            return false;
-        u->specs[u->nspecs++] = (struct dwraw_spec){name, form};
-    }
+    if (!specs_in_place(u, ab, la, code) && !specs_through_libdw(u, la))
+        return false;
     ab->nspecs = (uint32_t)u->nspecs - ab->first;
     ab->sib_at = ab->lo_at = ab->hi_at = -1;
     int32_t pos = 0;
-    for (uint32_t i = 0; i < ab->nspecs && pos >= 0; i++) {
+    for (uint32_t i = 0; i < ab->nspecs; i++) {
         const struct dwraw_spec *sp = &u->specs[ab->first + i];
+        if (sp->name == DW_AT_declaration) {
+            ab->declaration = true;
+        } else if (sp->name == DW_AT_ranges) {
+            ab->has_ranges = true;
+        } else if (sp->name == DW_AT_low_pc) {
+            ab->has_lo = true;
+            ab->lo_form = sp->form;
+        } else if (sp->name == DW_AT_high_pc) {
+            ab->has_hi = true;
+            ab->hi_form = sp->form;
+        }
+        if (pos < 0)
+            continue; /* no fixed places from here on */
         if (sp->name == DW_AT_sibling) {
             ab->sib_at = pos;
             ab->sib_form = sp->form;

@@ -51,6 +51,8 @@ struct dwraw_unit {
     size_t nspecs, capspecs;
     Dwarf_CU *cu;
     const void *key; /* the unit DIE's address once opened; NULL before */
+    const unsigned char *abbrev_sec; /* .debug_abbrev as libdw holds it, or NULL */
+    size_t abbrev_size;
 };
 
 /* Opens the unit of cudie (a compile or partial unit of dbg) for reading; false when it
