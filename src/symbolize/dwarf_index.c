@@ -514,6 +514,21 @@ static long new_scope(struct cu_index *ix, Dwarf_Die *die, long entry)
     return (long)ix->nscopes++;
 }
 
+/* A code range [lo, hi) of child (entry e) among a scope's children; its scope node *sc made
+ * on its first non-empty range. */
+static int add_kid_range(struct cu_index *ix, Dwarf_Die *child, long e, long *sc, Dwarf_Addr lo,
+                         Dwarf_Addr hi, struct range **kids, size_t *n, size_t *cap)
+{
+    if (hi <= lo)
+        return 0;
+    if (*sc < 0 && (*sc = new_scope(ix, child, e)) < 0)
+        return -1;
+    if (ARRAY_GROW(*kids, *n, *cap) < 0)
+        return -1;
+    (*kids)[(*n)++] = (struct range){lo, hi, *sc};
+    return 0;
+}
+
 /* One child with code of a scope: the entry it is or lies in, recorded with its ranges
  * (have_range: [rlo, rhi), read in place; else dwarf_ranges). */
 static int add_kid(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, bool have_range,
@@ -533,23 +548,13 @@ static int add_kid(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, b
         }
     }
     long sc = -1;
-    Dwarf_Addr base, lo = rlo, hi = rhi;
+    if (have_range)
+        return add_kid_range(ix, child, e, &sc, rlo, rhi, kids, n, cap);
+    Dwarf_Addr base, lo, hi;
     ptrdiff_t off = 0;
-    for (;;) {
-        if (have_range) {
-            if (off++ > 0)
-                break;
-        } else if ((off = dwarf_ranges(child, off, &base, &lo, &hi)) <= 0) {
-            break;
-        }
-        if (hi <= lo)
-            continue;
-        if (sc < 0 && (sc = new_scope(ix, child, e)) < 0)
+    while ((off = dwarf_ranges(child, off, &base, &lo, &hi)) > 0)
+        if (add_kid_range(ix, child, e, &sc, lo, hi, kids, n, cap) < 0)
             return -1;
-        if (ARRAY_GROW(*kids, *n, *cap) < 0)
-            return -1;
-        (*kids)[(*n)++] = (struct range){lo, hi, sc};
-    }
     return 0;
 }
 
