@@ -117,30 +117,27 @@ static int add_outer(struct cu_index *ix, Dwarf_Die *die)
  * functions, their blocks and their local classes. */
 enum definer { DEFINES_NONE, DEFINES_ALWAYS, DEFINES_DEEP, DEFINES_DEEP_IN_FUNCTION };
 
-/* Which DIEs of this tag may define an out-of-line function among their children (for
- * may_define_functions). */
+/* Which DIEs of a tag may define an out-of-line function among their children (for
+ * may_define_functions; asked for every DIE a walk visits: a table, not a switch). */
+static const uint8_t definers[] = {
+    [DW_TAG_compile_unit] = DEFINES_ALWAYS,
+    [DW_TAG_partial_unit] = DEFINES_ALWAYS,
+    [DW_TAG_namespace] = DEFINES_ALWAYS,
+    [DW_TAG_module] = DEFINES_ALWAYS,
+    [DW_TAG_subprogram] = DEFINES_DEEP,
+    [DW_TAG_entry_point] = DEFINES_DEEP,
+    [DW_TAG_lexical_block] = DEFINES_DEEP,
+    [DW_TAG_try_block] = DEFINES_DEEP,
+    [DW_TAG_catch_block] = DEFINES_DEEP,
+    [DW_TAG_class_type] = DEFINES_DEEP_IN_FUNCTION,
+    [DW_TAG_structure_type] = DEFINES_DEEP_IN_FUNCTION,
+    [DW_TAG_union_type] = DEFINES_DEEP_IN_FUNCTION,
+    [DW_TAG_interface_type] = DEFINES_DEEP_IN_FUNCTION,
+};
+
 static enum definer definer_of(int tag)
 {
-    switch (tag) {
-    case DW_TAG_compile_unit:
-    case DW_TAG_partial_unit:
-    case DW_TAG_namespace:
-    case DW_TAG_module:
-        return DEFINES_ALWAYS;
-    case DW_TAG_subprogram:
-    case DW_TAG_entry_point:
-    case DW_TAG_lexical_block:
-    case DW_TAG_try_block:
-    case DW_TAG_catch_block:
-        return DEFINES_DEEP;
-    case DW_TAG_class_type:
-    case DW_TAG_structure_type:
-    case DW_TAG_union_type:
-    case DW_TAG_interface_type:
-        return DEFINES_DEEP_IN_FUNCTION;
-    default:
-        return DEFINES_NONE;
-    }
+    return tag >= 0 && (size_t)tag < sizeof definers ? (enum definer)definers[tag] : DEFINES_NONE;
 }
 
 static inline bool defines_functions(enum definer d, bool deep, bool in_function)
@@ -253,7 +250,7 @@ static int walk_outer_raw(struct cu_index *ix, bool deep)
                 }
             }
             /* libdw's dwarf_haschildren: the flag, and a first child that is no null entry */
-            if (may_define_functions((int)a->tag, deep, f.in_function) && a->children &&
+            if (a->children && may_define_functions((int)a->tag, deep, f.in_function) &&
                 after < u.end && *after != 0) {
                 if (ARRAY_GROW(stack, n, cap) < 0) {
                     rc = -1;

@@ -164,9 +164,11 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
 /* Records one (name, form) pair of the abbreviation being defined. */
 static bool add_spec(struct dwraw_unit *u, uint64_t name, uint64_t form)
 {
-    if (ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
-        return false;
-    u->specs[u->nspecs++] = (struct dwraw_spec){(uint32_t)name, (uint32_t)form};
+    if (name > UINT32_MAX || form > UINT16_MAX || ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
+        return false; /* no attribute or form of DWARF 5 or GNU's is that large */
+    int size = dwraw_form_size(form, u->version, u->addr_size, u->offset_size);
+    u->specs[u->nspecs++] =
+        (struct dwraw_spec){(uint32_t)name, (uint16_t)form, (int16_t)(size < 0 ? -1 : size)};
     return true;
 }
 
@@ -282,8 +284,7 @@ bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned
         } else if (sp->name == DW_AT_high_pc) {
             ab->hi_at = pos;
         }
-        int size = dwraw_form_size(sp->form, u->version, u->addr_size, u->offset_size);
-        pos = size < 0 ? -1 : pos + size;
+        pos = sp->size < 0 ? -1 : pos + sp->size;
     }
     ab->fixed = pos;
     ab->sib_size = 0;
@@ -374,19 +375,9 @@ bool dwraw_skip_form(const struct dwraw_unit *u, const unsigned char **pp, uint6
     return true;
 }
 
-/* The DIE after the one at p whose attributes end at after (its children skipped). */
-bool dwraw_next(struct dwraw_unit *u, const unsigned char *p, const unsigned char *after,
-                const struct dwraw_abbrev *a, const unsigned char *sibling,
-                const unsigned char **next)
+bool dwraw_next_through_children(struct dwraw_unit *u, const unsigned char *after,
+                                 const unsigned char **next)
 {
-    if (!a->children) {
-        *next = after;
-        return true;
-    }
-    if (sibling && sibling > p) {
-        *next = sibling;
-        return true;
-    }
     unsigned depth = 1;
     const unsigned char *q = after;
     while (depth > 0) {

@@ -37,7 +37,9 @@ struct dwraw_abbrev {
 };
 
 struct dwraw_spec {
-    uint32_t name, form;
+    uint32_t name;
+    uint16_t form;
+    int16_t size; /* of its values when fixed (dwraw_form_size), else -1 */
 };
 
 /* A unit's raw bytes and the abbreviations its DIEs read so far have used. */
@@ -80,11 +82,26 @@ int dwraw_form_size(uint64_t form, unsigned version, unsigned addr_size, unsigne
 bool dwraw_skip_form(const struct dwraw_unit *u, const unsigned char **pp, uint64_t form,
                      uint64_t *ref);
 
+/* dwraw_next for a DIE with children and no DW_AT_sibling past it: reads its children. */
+bool dwraw_next_through_children(struct dwraw_unit *u, const unsigned char *after,
+                                 const unsigned char **next);
+
 /* The DIE after the one at p whose attributes end at after (its children skipped): a, p's
  * abbreviation, is read before any child is, and may be stale afterwards. */
-bool dwraw_next(struct dwraw_unit *u, const unsigned char *p, const unsigned char *after,
-                const struct dwraw_abbrev *a, const unsigned char *sibling,
-                const unsigned char **next);
+static inline bool dwraw_next(struct dwraw_unit *u, const unsigned char *p,
+                              const unsigned char *after, const struct dwraw_abbrev *a,
+                              const unsigned char *sibling, const unsigned char **next)
+{
+    if (!a->children) {
+        *next = after;
+        return true;
+    }
+    if (sibling && sibling > p) {
+        *next = sibling;
+        return true;
+    }
+    return dwraw_next_through_children(u, after, next);
+}
 
 /* The DIE's own DW_AT_low_pc and DW_AT_high_pc, read in place (dwarf_ranges gives them
  * precedence over DW_AT_ranges, and reads a constant high_pc as an offset from low_pc): true
@@ -161,6 +178,12 @@ static inline __attribute__((always_inline)) bool dwraw_die(struct dwraw_unit *u
     for (uint32_t i = 0; i < a->nspecs; i++) {
         const struct dwraw_spec *sp = &u->specs[a->first + i];
         uint64_t v = 0;
+        if (sp->size >= 0 && sp->name != DW_AT_sibling) { /* most values: a fixed size */
+            if (u->end - *pp < sp->size)
+                return false;
+            *pp += sp->size;
+            continue;
+        }
         if (!dwraw_skip_form(u, pp, sp->form, &v))
             return false;
         if (sp->name == DW_AT_sibling) {
