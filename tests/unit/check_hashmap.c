@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* check_hashmap.c — the interning map: every key of every length found again with its value,
  * keys that differ in one byte (the tail past the last whole word of the hash included) kept
- * apart, however the hash happens to spread them. */
+ * apart, however the hash happens to spread them; short keys, kept in the slot zero padded,
+ * told apart from their zero-extended selves by their length. */
 #include "testutil.h"
 
 #include "core/hashmap.h"
@@ -70,11 +71,36 @@ START_TEST(test_keys_of_every_length_are_kept_apart)
 }
 END_TEST
 
+/* Keys of up to 8 bytes live in the slot, padded with zeros: "x" and "x\0" must stay two keys,
+ * as must the empty key and "\0". */
+START_TEST(test_short_keys_differing_only_in_trailing_zeros_are_kept_apart)
+{
+    struct hmap m;
+    hmap_init(&m);
+    const unsigned char zeros[16] = {0}, xs[16] = {'x'};
+    for (uint32_t n = 0; n <= 12; n++) {
+        uint32_t v;
+        ck_assert_int_eq(hmap_intern(&m, zeros, n, 2 * n, &v), 1);
+        ck_assert_int_eq(hmap_intern(&m, xs, n + 1, 2 * n + 1, &v), 1);
+    }
+    for (uint32_t n = 0; n <= 12; n++) {
+        uint32_t v = UINT32_MAX;
+        ck_assert_int_eq(hmap_get(&m, zeros, n, &v), 1);
+        ck_assert_uint_eq(v, 2 * n);
+        ck_assert_int_eq(hmap_get(&m, xs, n + 1, &v), 1);
+        ck_assert_uint_eq(v, 2 * n + 1);
+    }
+    ck_assert_uint_eq(m.len, 26);
+    hmap_free(&m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hashmap");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_keys_of_every_length_are_kept_apart);
+    tcase_add_test(tc, test_short_keys_differing_only_in_trailing_zeros_are_kept_apart);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
