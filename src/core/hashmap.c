@@ -73,7 +73,7 @@ void hmap_init(struct hmap *m)
 void hmap_free(struct hmap *m)
 {
     for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i].len != EMPTY && m->slots[i].len > INLINE_KEY)
+        if (m->slots[i].len != EMPTY && m->slots[i].len > INLINE_KEY) /* EMPTY is larger */
             free(m->slots[i].key.ptr);
     free(m->slots);
     hmap_init(m);
@@ -162,9 +162,7 @@ int hmap_intern(struct hmap *m, const void *key, size_t len, uint32_t value_if_n
 
 int hmap_get(const struct hmap *m, const void *key, size_t len, uint32_t *value)
 {
-    if (m->cap == 0)
-        return 0;
-    if (len >= EMPTY)
+    if (m->cap == 0 || len >= EMPTY)
         return 0;
     struct hmap_slot *s = find_slot(m->slots, m->cap, hash_fast(key, len), key, len);
     if (s->len == EMPTY)
