@@ -166,22 +166,33 @@ static int walk_outer_libdw(struct cu_index *ix, bool deep);
  * same DIEs in the same order as the walk and the listing through libdw below, which take
  * over where they cannot read (a form they do not know, a split or type unit). */
 
-/* add_outer for the DIE at p (attributes ending at after), its own low and high pc read in
- * place when they can be; anything else goes to dwarf_ranges. */
-static int add_outer_raw(struct cu_index *ix, const struct dwraw_unit *u,
-                         const struct dwraw_abbrev *a, const unsigned char *p,
-                         const unsigned char *after, Dwarf_Die *die)
+/* add_outer for the DIE at p (attributes ending at after), its own low and high pc or its
+ * DW_AT_ranges list read in place when they can be; anything else goes to dwarf_ranges. */
+static int add_outer_raw(struct cu_index *ix, struct dwraw_unit *u, const struct dwraw_abbrev *a,
+                         const unsigned char *p, const unsigned char *after, Dwarf_Die *die)
 {
-    uint64_t lo, hi;
-    if (!dwraw_pc_range(u, a, p, after, &lo, &hi))
+    struct dwraw_range one, *list = NULL;
+    const struct dwraw_range *r = &one;
+    size_t n = 0, cap = 0;
+    if (dwraw_pc_range(u, a, p, after, &one.lo, &one.hi))
+        n = 1;
+    else if (dwraw_ranges(u, a, p, after, &list, &n, &cap))
+        r = list;
+    else
         return add_outer(ix, die);
-    if (hi <= lo)
-        return 0;
-    long e = new_entry(ix, die, -1);
-    if (e < 0 || ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
-        return -1;
-    ix->outer[ix->nouter++] = (struct range){lo, hi, e};
-    return 0;
+    int rc = 0;
+    long e = -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (r[i].hi <= r[i].lo)
+            continue;
+        if ((e < 0 && (e = new_entry(ix, die, -1)) < 0) ||
+            ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
+            rc = -1;
+        else
+            ix->outer[ix->nouter++] = (struct range){r[i].lo, r[i].hi, e};
+    }
+    free(list);
+    return rc;
 }
 
 struct raw_frame {
@@ -527,9 +538,10 @@ static int add_kid_range(struct cu_index *ix, Dwarf_Die *child, long e, long *sc
 }
 
 /* One child with code of a scope: the entry it is or lies in, recorded with its ranges
- * (have_range: [rlo, rhi), read in place; else dwarf_ranges). */
+ * (have_range: r[0 .. nr), read in place; else dwarf_ranges). */
 static int add_kid(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, bool have_range,
-                   Dwarf_Addr rlo, Dwarf_Addr rhi, struct range **kids, size_t *n, size_t *cap)
+                   const struct dwraw_range *r, size_t nr, struct range **kids, size_t *n,
+                   size_t *cap)
 {
     long e = entry;
     if (tag == DW_TAG_inlined_subroutine) {
@@ -545,8 +557,11 @@ static int add_kid(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, b
         }
     }
     long sc = -1;
+    for (size_t i = 0; have_range && i < nr; i++)
+        if (add_kid_range(ix, child, e, &sc, r[i].lo, r[i].hi, kids, n, cap) < 0)
+            return -1;
     if (have_range)
-        return add_kid_range(ix, child, e, &sc, rlo, rhi, kids, n, cap);
+        return 0;
     Dwarf_Addr base, lo, hi;
     ptrdiff_t off = 0;
     while ((off = dwarf_ranges(child, off, &base, &lo, &hi)) > 0)
@@ -559,8 +574,8 @@ static int add_kid(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, b
 struct raw_kid {
     const unsigned char *at;
     int tag;
-    bool have_range; /* its own low and high pc, read in place */
-    uint64_t lo, hi;
+    bool have_range;  /* its ranges read in place: low and high pc, or DW_AT_ranges */
+    size_t first, nr; /* they are ranges[first .. first + nr) of the listing */
 };
 
 /* The children with code of the scope DIE parent over the raw DIEs, as list_kids_libdw lists
@@ -576,7 +591,8 @@ static int list_kids_raw(struct cu_index *ix, Dwarf_Die *parent, long entry, str
     const unsigned char *p = parent->addr, *after = p, *sib;
     const struct dwraw_abbrev *a;
     struct raw_kid *found = NULL;
-    size_t nfound = 0, capfound = 0, dies = 0;
+    struct dwraw_range *ranges = NULL;
+    size_t nfound = 0, capfound = 0, dies = 0, nranges = 0, capranges = 0;
     int rc = 0;
     if (p < u.start || p >= u.end || !dwraw_die(&u, &after, &a, &sib) || !a) {
         rc = -2;
@@ -598,8 +614,19 @@ static int list_kids_raw(struct cu_index *ix, Dwarf_Die *parent, long entry, str
                     break;
                 }
                 struct raw_kid *f = &found[nfound++];
-                *f = (struct raw_kid){at, (int)a->tag, false, 0, 0};
-                f->have_range = dwraw_pc_range(&u, a, at, after, &f->lo, &f->hi);
+                *f = (struct raw_kid){at, (int)a->tag, false, nranges, 0};
+                struct dwraw_range one;
+                if (dwraw_pc_range(&u, a, at, after, &one.lo, &one.hi)) {
+                    f->have_range = ARRAY_GROW(ranges, nranges, capranges) == 0;
+                    if (!f->have_range) {
+                        rc = -1;
+                        break;
+                    }
+                    ranges[nranges++] = one;
+                } else {
+                    f->have_range = dwraw_ranges(&u, a, at, after, &ranges, &nranges, &capranges);
+                }
+                f->nr = nranges - f->first;
             }
             if (!dwraw_next(&u, at, after, a, sib, &p))
                 rc = -2;
@@ -609,12 +636,13 @@ static int list_kids_raw(struct cu_index *ix, Dwarf_Die *parent, long entry, str
     for (size_t i = 0; i < nfound && rc == 0; i++) {
         /* a DIE as dwarf_child makes it; libdw reads its abbreviation when first asked */
         Dwarf_Die child = {.addr = (void *)found[i].at, .cu = parent->cu};
-        rc = add_kid(ix, &child, found[i].tag, entry, found[i].have_range, found[i].lo, found[i].hi,
-                     kids, n, cap);
+        rc = add_kid(ix, &child, found[i].tag, entry, found[i].have_range,
+                     ranges ? ranges + found[i].first : NULL, found[i].nr, kids, n, cap);
     }
     if (rc == 0)
         ix->dies_walked += dies;
     free(found);
+    free(ranges);
     return rc;
 }
 
@@ -628,7 +656,7 @@ static int list_kids_libdw(struct cu_index *ix, Dwarf_Die *parent, long entry, s
     do {
         ix->dies_walked++;
         int tag = dwarf_tag(&child);
-        if (has_code_tag(tag) && add_kid(ix, &child, tag, entry, false, 0, 0, kids, n, cap) < 0)
+        if (has_code_tag(tag) && add_kid(ix, &child, tag, entry, false, NULL, 0, kids, n, cap) < 0)
             return -1;
     } while (dwarf_siblingof(&child, &child) == 0);
     return 0;

@@ -85,9 +85,9 @@ void dwraw_close(struct dwraw_unit *u)
  * taken from libdw one code at a time, as DIEs use them (dwraw_abbrev_from_libdw): libdw reads the
  * unit's whole table anyway, for the unit DIE's own attributes (its abbreviation comes last,
  * GCC numbering them by use), and reading it a second time here cost as much as the walks. */
-/* The bytes of dbg's .debug_abbrev (libdw has uncompressed a compressed one in place when it
+/* The bytes of dbg's section name (libdw has uncompressed a compressed one in place when it
  * opened the file), or NULL. */
-static const Elf_Data *abbrev_section(Dwarf *dbg)
+static const Elf_Data *debug_section(Dwarf *dbg, const char *want)
 {
     Elf *elf = dwarf_getelf(dbg);
     size_t shstrndx;
@@ -98,7 +98,7 @@ static const Elf_Data *abbrev_section(Dwarf *dbg)
     for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
         GElf_Shdr sh;
         const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-        if (name && strcmp(name, ".debug_abbrev") == 0)
+        if (name && strcmp(name, want) == 0)
             return sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED)
                        ? NULL
                        : elf_getdata(scn, NULL);
@@ -150,7 +150,8 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
     u->offset_size = offset_size;
     u->cu = cudie->cu;
     u->key = cudie->addr;
-    const Elf_Data *ad = abbrev_section(dbg);
+    u->dbg = dbg;
+    const Elf_Data *ad = debug_section(dbg, ".debug_abbrev");
     if (ad && ad->d_buf) {
         u->abbrev_sec = ad->d_buf;
         u->abbrev_size = ad->d_size;
@@ -259,7 +260,7 @@ bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned
     if (!specs_in_place(u, ab, la, code) && !specs_through_libdw(u, la))
         return false;
     ab->nspecs = (uint32_t)u->nspecs - ab->first;
-    ab->sib_at = ab->lo_at = ab->hi_at = -1;
+    ab->sib_at = ab->lo_at = ab->hi_at = ab->ranges_at = -1;
     int32_t pos = 0;
     for (uint32_t i = 0; i < ab->nspecs; i++) {
         const struct dwraw_spec *sp = &u->specs[ab->first + i];
@@ -267,6 +268,7 @@ bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned
             ab->declaration = true;
         } else if (sp->name == DW_AT_ranges) {
             ab->has_ranges = true;
+            ab->ranges_form = sp->form;
         } else if (sp->name == DW_AT_low_pc) {
             ab->has_lo = true;
             ab->lo_form = sp->form;
@@ -283,6 +285,8 @@ bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned
             ab->lo_at = pos;
         } else if (sp->name == DW_AT_high_pc) {
             ab->hi_at = pos;
+        } else if (sp->name == DW_AT_ranges) {
+            ab->ranges_at = pos;
         }
         pos = sp->size < 0 ? -1 : pos + sp->size;
     }
@@ -442,4 +446,147 @@ bool dwraw_pc_range(const struct dwraw_unit *u, const struct dwraw_abbrev *a,
     if (hconst)
         *hi += *lo;
     return true;
+}
+
+/* The unit's base address as libdw's dwarf_ranges takes it: the unit DIE's DW_AT_low_pc, else
+ * its DW_AT_entry_pc, else 0. */
+static bool unit_base(struct dwraw_unit *u)
+{
+    if (u->have_base)
+        return true;
+    Dwarf_Die cudie;
+    Dwarf_Attribute attr;
+    uint64_t base;
+    if (!dwarf_cu_die(u->cu, &cudie, NULL, NULL, NULL, NULL, NULL, NULL))
+        return false;
+    if (dwarf_lowpc(&cudie, &base) != 0 &&
+        dwarf_formaddr(dwarf_attr(&cudie, DW_AT_entry_pc, &attr), &base) != 0)
+        base = 0;
+    u->base = base;
+    u->have_base = true;
+    return true;
+}
+
+/* Appends [lo, hi) to *v. */
+static bool push_range(struct dwraw_range **v, size_t *n, size_t *cap, uint64_t lo, uint64_t hi)
+{
+    if (ARRAY_GROW(*v, *n, *cap) < 0)
+        return false;
+    (*v)[(*n)++] = (struct dwraw_range){lo, hi};
+    return true;
+}
+
+/* A DWARF 2-4 list in .debug_ranges at p: pairs of addresses relative to the base, a pair
+ * with an all-ones start selecting a new base, two zeros ending it. */
+static bool read_ranges(const struct dwraw_unit *u, const unsigned char *p,
+                        const unsigned char *end, struct dwraw_range **v, size_t *n, size_t *cap)
+{
+    int w = (int)u->addr_size;
+    uint64_t escape = w == 8 ? UINT64_MAX : UINT32_MAX, base = u->base;
+    for (;;) {
+        if (end - p < 2 * w)
+            return false;
+        uint64_t lo = dwraw_read_le(p, w), hi = dwraw_read_le(p + w, w);
+        p += 2 * w;
+        if (lo == escape) {
+            if (hi == escape)
+                return false;
+            base = hi;
+        } else if (lo == 0 && hi == 0) {
+            return true;
+        } else if (!push_range(v, n, cap, lo + base, hi + base)) {
+            return false;
+        }
+    }
+}
+
+/* A DWARF 5 list in .debug_rnglists at p, without the entries that index .debug_addr. */
+static bool read_rnglist(const struct dwraw_unit *u, const unsigned char *p,
+                         const unsigned char *end, struct dwraw_range **v, size_t *n, size_t *cap)
+{
+    int w = (int)u->addr_size;
+    uint64_t base = u->base, a, b;
+    for (;;) {
+        if (p >= end)
+            return false;
+        switch (*p++) {
+        case DW_RLE_end_of_list:
+            return true;
+        case DW_RLE_offset_pair:
+            if (!dwraw_uleb(&p, end, &a) || !dwraw_uleb(&p, end, &b) ||
+                !push_range(v, n, cap, a + base, b + base))
+                return false;
+            break;
+        case DW_RLE_base_address:
+            if (end - p < w)
+                return false;
+            base = dwraw_read_le(p, w);
+            p += w;
+            break;
+        case DW_RLE_start_end:
+            if (end - p < 2 * w)
+                return false;
+            a = dwraw_read_le(p, w);
+            b = dwraw_read_le(p + w, w);
+            p += 2 * w;
+            if (!push_range(v, n, cap, a, b))
+                return false;
+            break;
+        case DW_RLE_start_length:
+            if (end - p < w)
+                return false;
+            a = dwraw_read_le(p, w);
+            p += w;
+            if (!dwraw_uleb(&p, end, &b) || !push_range(v, n, cap, a, a + b))
+                return false;
+            break;
+        default: /* the x forms (through .debug_addr), or not a list at all */
+            return false;
+        }
+    }
+}
+
+bool dwraw_ranges(struct dwraw_unit *u, const struct dwraw_abbrev *a, const unsigned char *p,
+                  const unsigned char *after, struct dwraw_range **v, size_t *n, size_t *cap)
+{
+    if (!a->has_ranges || a->has_lo || a->has_hi || (u->addr_size != 4 && u->addr_size != 8))
+        return false;
+    /* the value of DW_AT_ranges: an offset into the section */
+    const unsigned char *q = p;
+    while (q < after && (*q & 0x80))
+        q++;
+    q++; /* past the abbreviation code */
+    const unsigned char *val = a->ranges_at >= 0 ? q + a->ranges_at : NULL;
+    for (uint32_t i = 0; i < a->nspecs && !val; i++) { /* a value of varying size before it */
+        const struct dwraw_spec *sp = &u->specs[a->first + i];
+        uint64_t ignored;
+        if (sp->name == DW_AT_ranges)
+            val = q;
+        else if (!dwraw_skip_form(u, &q, sp->form, &ignored))
+            return false;
+    }
+    uint32_t form = a->ranges_form;
+    int size = form == DW_FORM_sec_offset ? (int)u->offset_size
+               : form == DW_FORM_data4    ? 4
+               : form == DW_FORM_data8    ? 8
+                                          : 0;
+    if (!val || !size || val + size > after)
+        return false;
+    uint64_t off = dwraw_read_le(val, size);
+    if (!u->have_ranges_sec) {
+        const Elf_Data *d =
+            debug_section(u->dbg, u->version < 5 ? ".debug_ranges" : ".debug_rnglists");
+        u->ranges_sec = d ? d->d_buf : NULL;
+        u->ranges_size = d ? d->d_size : 0;
+        u->have_ranges_sec = true;
+    }
+    if (!u->ranges_sec || off >= u->ranges_size || !unit_base(u))
+        return false;
+    size_t before = *n;
+    const unsigned char *list = u->ranges_sec + off, *end = u->ranges_sec + u->ranges_size;
+    bool ok = u->version < 5 ? read_ranges(u, list, end, v, n, cap)
+                             : read_rnglist(u, list, end, v, n, cap);
+    if (!ok)
+        *n = before;
+    return ok;
 }

@@ -8,7 +8,9 @@
  * much as it saved. Readers (the function index's unit walks and scope listings, the scopes
  * that name a function) visit the same DIEs in the same order as through libdw, which they
  * fall back to where this reader cannot read (a form it does not know, a split or type unit).
- * Private to the symbolizer; not for the signal handler. */
+ * A DIE's code ranges are read in place too: its low and high pc, or its DW_AT_ranges list
+ * (dwarf_ranges looks the attribute up again and decodes the list through libdw's
+ * abbreviations). Private to the symbolizer; not for the signal handler. */
 #ifndef PROFREG_DWARF_RAW_H
 #define PROFREG_DWARF_RAW_H
 
@@ -25,10 +27,11 @@ struct dwraw_abbrev {
     bool function;          /* DW_TAG_subprogram or DW_TAG_entry_point */
     uint32_t first, nspecs; /* its (name, form) pairs in dwraw_unit.specs */
     /* when every value has a fixed size: their total, else -1; and where DW_AT_sibling,
-     * DW_AT_low_pc and DW_AT_high_pc start when every value before them has a fixed size
+     * DW_AT_low_pc, DW_AT_high_pc and DW_AT_ranges start when every value before them has a
+     * fixed size
      * (-1: absent or not at a fixed place) */
-    int32_t fixed, sib_at, lo_at, hi_at;
-    uint32_t sib_form, lo_form, hi_form;
+    int32_t fixed, sib_at, lo_at, hi_at, ranges_at;
+    uint32_t sib_form, lo_form, hi_form, ranges_form;
     /* with fixed >= 0: the size of a DW_AT_sibling value at sib_at that is a reference
      * (0: none), and whether it counts from the section (DW_FORM_ref_addr) */
     int8_t sib_size;
@@ -55,6 +58,18 @@ struct dwraw_unit {
     const void *key; /* the unit DIE's address once opened; NULL before */
     const unsigned char *abbrev_sec; /* .debug_abbrev as libdw holds it, or NULL */
     size_t abbrev_size;
+    Dwarf *dbg;
+    /* for DW_AT_ranges, found when first asked: .debug_ranges (DWARF 2-4) or .debug_rnglists
+     * (DWARF 5), and the unit's base address as libdw takes it */
+    const unsigned char *ranges_sec;
+    size_t ranges_size;
+    uint64_t base;
+    bool have_ranges_sec, have_base;
+};
+
+/* A code range [lo, hi). */
+struct dwraw_range {
+    uint64_t lo, hi;
 };
 
 /* Opens the unit of cudie (a compile or partial unit of dbg) for reading; false when it
@@ -109,6 +124,14 @@ static inline bool dwraw_next(struct dwraw_unit *u, const unsigned char *p,
  * is the DIE, after the end of its attributes. */
 bool dwraw_pc_range(const struct dwraw_unit *u, const struct dwraw_abbrev *a,
                     const unsigned char *p, const unsigned char *after, uint64_t *lo, uint64_t *hi);
+
+/* The DIE's DW_AT_ranges list read in place, as dwarf_ranges gives it for a DIE without
+ * DW_AT_low_pc and DW_AT_high_pc: its pairs appended to *v (growing *cap) in list order, empty
+ * ones included. p is the DIE, after the end of its attributes. False, with *n as it was,
+ * when the list cannot be read here (an index form, entries through .debug_addr, a split
+ * unit, a list running out of its section): ask dwarf_ranges. */
+bool dwraw_ranges(struct dwraw_unit *u, const struct dwraw_abbrev *a, const unsigned char *p,
+                  const unsigned char *after, struct dwraw_range **v, size_t *n, size_t *cap);
 
 /* A little-endian value of n <= 8 bytes. */
 static inline uint64_t dwraw_read_le(const unsigned char *p, int n)

@@ -268,7 +268,9 @@ static int agree_in_function(Dwarf_Die *fn, void *arg)
 
 START_TEST(test_raw_and_libdw_agree)
 {
-    const char *progs[] = {"workloads/inline_names", "workloads/gtest_sim"};
+    /* DWARF 5 and 4: DW_AT_ranges lists in .debug_rnglists and in .debug_ranges */
+    const char *progs[] = {"workloads/inline_names", "workloads/gtest_sim",
+                           "testlibs/inline_names_dwarf4"};
     long probes = 0;
     for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
         int fd = open(tu_build_path(progs[i]), O_RDONLY);
