@@ -30,6 +30,10 @@ struct table {
     const unsigned char *prog, *prog_end;
     unsigned min_inst, default_is_stmt, line_range, opcode_base, addr_size;
     int line_base;
+    /* what each special opcode adds to the address and to the line, worked out once (a
+     * division per row cost more than the rest of the row) */
+    uint16_t special_addr[256];
+    int16_t special_line[256];
     /* the program's sequences, recorded by the first pass over it */
     struct seq *seqs;
     size_t nseqs;
@@ -373,6 +377,11 @@ static bool read_table(struct table *t, const struct sections *sc, uint64_t off,
     t->line_range = line_range;
     t->opcode_base = opcode_base;
     t->addr_size = addr_size;
+    for (unsigned op = opcode_base; t->lines && op < 256; op++) {
+        unsigned adj = op - opcode_base;
+        t->special_line[op] = (int16_t)(line_base + (int)(adj % line_range));
+        t->special_addr[op] = (uint16_t)(min_inst * (adj / line_range));
+    }
 
     const char **dpaths = NULL, **fpaths = NULL;
     uint64_t *ddirs = NULL, *fdirs = NULL;
@@ -654,9 +663,8 @@ static inline __attribute__((always_inline)) int run_program(const struct table 
     while (p < end) {
         unsigned op = *p++;
         if (op >= t->opcode_base) {
-            unsigned adj = op - t->opcode_base;
-            line += t->line_base + (int)(adj % t->line_range);
-            a += (uint64_t)t->min_inst * (adj / t->line_range);
+            line += t->special_line[op];
+            a += t->special_addr[op];
             ROW(false);
         } else if (op == 0) {
             if (end - p < 2)
