@@ -19,11 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One unit's file table: names[i] is file i (NULL: no such file), or failed; and where its
- * line program lies, with the header fields that decode it (lines: false when this reader
- * leaves the program to libdw). */
+/* One unit's file table: file i is directory dpaths[fdirs[i]] joined with fpaths[i] (as is
+ * when fdirs[i] is UINT64_MAX), the strings in the sections; names[i] that path once asked
+ * for (a C++ unit names hundreds of files, and a run asks for a few). Or failed; and where
+ * its line program lies, with the header fields that decode it (lines: false when this
+ * reader leaves the program to libdw). */
 struct table {
     char **names;
+    const char **dpaths, **fpaths;
+    uint64_t *fdirs;
     size_t n;
     bool failed;
     bool lines;
@@ -71,14 +75,23 @@ struct dwarf_files *dwarf_files_new(void)
     return df;
 }
 
+/* Frees t's names and the arrays they are made from. */
+static void table_release(struct table *t)
+{
+    for (size_t j = 0; t->names && j < t->n; j++)
+        free(t->names[j]);
+    free(t->names);
+    free(t->dpaths);
+    free(t->fpaths);
+    free(t->fdirs);
+}
+
 void dwarf_files_free(struct dwarf_files *df)
 {
     if (!df)
         return;
     for (size_t i = 0; i < df->ntables; i++) {
-        for (size_t j = 0; j < df->tables[i].n; j++)
-            free(df->tables[i].names[j]);
-        free(df->tables[i].names);
+        table_release(&df->tables[i]);
         free(df->tables[i].seqs);
     }
     free(df->tables);
@@ -419,21 +432,18 @@ static bool read_table(struct table *t, const struct sections *sc, uint64_t off,
         if (r.bad)
             goto out;
     }
+    for (size_t i = 0; i < nf; i++)
+        if (fdirs[i] != UINT64_MAX && fdirs[i] >= nd) /* UINT64_MAX: DWARF 2–4's entry 0 */
+            goto out;
     t->names = calloc(nf ? nf : 1, sizeof *t->names);
     if (!t->names)
         goto out;
     t->n = nf;
-    for (size_t i = 0; i < nf; i++) {
-        if (fdirs[i] == UINT64_MAX) { /* DWARF 2–4's entry 0 */
-            t->names[i] = strdup(fpaths[i]);
-        } else {
-            if (fdirs[i] >= nd)
-                goto out;
-            t->names[i] = join(dpaths[fdirs[i]], fpaths[i]);
-        }
-        if (!t->names[i])
-            goto out;
-    }
+    t->dpaths = dpaths; /* the names are joined when asked for */
+    t->fpaths = fpaths;
+    t->fdirs = fdirs;
+    dpaths = fpaths = NULL;
+    fdirs = NULL;
     ok = true;
 out:
     free(dpaths);
@@ -443,8 +453,21 @@ out:
     return ok;
 }
 
+/* File idx of t, joined on the first question; NULL when t has no such file (or out of
+ * memory). */
+static const char *file_name(struct table *t, uint64_t idx)
+{
+    if (idx >= t->n)
+        return NULL;
+    if (!t->names[idx])
+        t->names[idx] = t->fdirs[idx] == UINT64_MAX
+                            ? strdup(t->fpaths[idx])
+                            : join(t->dpaths[t->fdirs[idx]], t->fpaths[idx]);
+    return t->names[idx];
+}
+
 /* The file table of the unit cu (read on first use), or NULL when it cannot be read here. */
-static const struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
+static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
 {
     Dwarf_Die cudie;
     uint8_t unit_type, addr_size = 0;
@@ -470,16 +493,12 @@ static const struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
     struct table t = {0};
     const char *comp_dir = dwarf_formstring(dwarf_attr(&cudie, DW_AT_comp_dir, &attr));
     if (!read_table(&t, sc, off, comp_dir, addr_size)) {
-        for (size_t i = 0; i < t.n; i++)
-            free(t.names[i]);
-        free(t.names);
+        table_release(&t);
         t = (struct table){0};
         t.failed = true;
     }
     if (hmap_intern(&df->table_map, &key, sizeof key, (uint32_t)df->ntables, &idx) < 0) {
-        for (size_t i = 0; i < t.n; i++)
-            free(t.names[i]);
-        free(t.names);
+        table_release(&t);
         return NULL;
     }
     df->tables[df->ntables++] = t;
@@ -494,12 +513,12 @@ const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die)
     if (dwarf_formudata(dwarf_attr_integrate(die, DW_AT_decl_file, &attr), &idx) != 0)
         return NULL;
     /* the unit of the DIE the attribute came from (an abstract origin may be elsewhere) */
-    const struct table *t = attr.cu ? table_for(df, attr.cu) : NULL;
+    struct table *t = attr.cu ? table_for(df, attr.cu) : NULL;
     if (!t) {
         df->fallbacks++;
         return dwarf_decl_file(die);
     }
-    return idx < t->n ? t->names[idx] : NULL;
+    return file_name(t, idx);
 }
 
 /* ---- one address in the line program ------------------------------------------------------ */
@@ -815,7 +834,7 @@ static int scan_sequences(const struct table *t, uint64_t addr, struct row *out,
 int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
                         const char **path, int *line)
 {
-    struct table *t = cudie->cu ? (struct table *)table_for(df, cudie->cu) : NULL;
+    struct table *t = cudie->cu ? table_for(df, cudie->cu) : NULL;
     if (!t || !t->lines)
         return -1;
     if (!t->memo || addr < t->memo_lo || addr >= t->memo_hi) {
@@ -845,7 +864,7 @@ int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
     }
     if (t->memo_found <= 0)
         return t->memo_found;
-    *path = t->memo_file < t->n ? t->names[t->memo_file] : NULL;
+    *path = file_name(t, t->memo_file);
     *line = (int)(int64_t)t->memo_line;
     return 1;
 }
