@@ -22,6 +22,7 @@
 #include "symbolize/dwarf_index.h"
 #include "symbolize/dwarf_names.h"
 
+#include <ctype.h>
 #include <dwarf.h>
 #include <fcntl.h>
 #include <elfutils/libdw.h>
@@ -144,11 +145,29 @@ static const char *intern(struct symbolizer *s, const char *str)
     return idx == UINT32_MAX ? "[out of memory]" : s->strs[idx];
 }
 
+/* May sym be a Rust legacy name ("_ZN...17h<16 hex digits>E", perhaps with a '.' suffix),
+ * which libiberty's automatic style (c++filt's) demangles as Rust? */
+static bool may_be_rust(const char *sym)
+{
+    size_t n = strlen(sym);
+    if (strchr(sym, '.'))
+        return true; /* left to the automatic style, suffixes and all */
+    if (n < 23 || sym[n - 1] != 'E' || strncmp(sym + n - 20, "17h", 3) != 0)
+        return false;
+    for (size_t i = n - 17; i < n - 1; i++)
+        if (!isxdigit((unsigned char)sym[i]))
+            return false;
+    return true;
+}
+
 char *symbolize_demangle(const char *sym)
 {
     if (!sym || strncmp(sym, "_Z", 2) != 0)
         return NULL;
-    return cplus_demangle(sym, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE);
+    /* the automatic style tries Rust first on every name (a tenth of demangling C++); any
+     * other "_Z" name it then hands to the C++ demangler, as the GNU v3 style does at once */
+    return cplus_demangle(sym, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE |
+                                   (may_be_rust(sym) ? 0 : DMGL_GNU_V3));
 }
 
 /* What demangled returns for a name that is not a mangled C++ name. */

@@ -162,6 +162,10 @@ START_TEST(test_demangling_matches_cxxfilt)
         "_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEE12_M_constructIPKcEEvT_S8_"
         "St20forward_iterator_tag",
         "_ZN12_GLOBAL__N_13barEv",
+        /* Rust legacy names: c++filt's automatic style demangles them as Rust ("$LT$" is "<") */
+        "_ZN71_$LT$Test$u20$$u2b$$u20$$u27$static$u20$as$u20$foo..Bar$LT$Test$GT$$GT$"
+        "3bar17h930b740aa94f1d3aE",
+        "_ZN3std2rt10lang_start17h9e5d2a7e3b1c4f60E.llvm.123",
     };
     for (size_t i = 0; i < sizeof mangled / sizeof mangled[0]; i++) {
         char cmd[512];
