@@ -346,6 +346,23 @@ static int cmp_range(const void *a, const void *b)
     return x->hi < y->hi ? -1 : x->hi > y->hi; /* the inner of two at one start first */
 }
 
+/* Sorts v[0..n) by cmp_range, keeping equal ones in order as qsort (glibc's merge sort)
+ * does: a scope's few children by insertion, without qsort's calls per comparison. */
+static void sort_ranges(struct range *v, size_t n)
+{
+    if (n > 32) {
+        array_sort(v, n, sizeof *v, cmp_range);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct range r = v[i];
+        size_t j = i;
+        for (; j > 0 && cmp_range(&v[j - 1], &r) > 0; j--)
+            v[j] = v[j - 1];
+        v[j] = r;
+    }
+}
+
 /* Index of the first of v[0..n) (sorted by lo) that starts after pc. */
 static size_t first_after(const struct range *v, size_t n, Dwarf_Addr pc)
 {
@@ -679,7 +696,7 @@ static int list_kids(struct cu_index *ix, long s)
         free(kids);
         return -1;
     }
-    array_sort(kids, n, sizeof *kids, cmp_range);
+    sort_ranges(kids, n);
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         if (w > 0 && kids[i].lo < kids[w - 1].hi)
