@@ -16,6 +16,7 @@
 #include "core/array.h"
 #include "core/sort.h"
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,19 @@ struct entry {
     uint64_t addr, len, unit;
 };
 
+/* A little-endian value of n bytes (2, 4 or 8 at once: a section holds tens of thousands). */
 static uint64_t rd(const unsigned char *p, unsigned n)
 {
+    if (n == 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return le64toh(v);
+    }
+    if (n == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return le32toh(v);
+    }
     uint64_t v = 0;
     for (unsigned i = 0; i < n; i++)
         v |= (uint64_t)p[i] << (8 * i);
