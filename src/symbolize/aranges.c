@@ -13,10 +13,11 @@
  * entry's edges and between them. */
 #include "symbolize/aranges.h"
 
+#include "symbolize/dwarf_raw.h"
+
 #include "core/array.h"
 #include "core/sort.h"
 
-#include <endian.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,25 +25,6 @@
 struct entry {
     uint64_t addr, len, unit;
 };
-
-/* A little-endian value of n bytes (2, 4 or 8 at once: a section holds tens of thousands). */
-static uint64_t rd(const unsigned char *p, unsigned n)
-{
-    if (n == 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        return le64toh(v);
-    }
-    if (n == 4) {
-        uint32_t v;
-        memcpy(&v, p, 4);
-        return le32toh(v);
-    }
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 int aranges_read(const unsigned char *data, size_t size, uint64_t info_size, struct aranges *a)
 {
@@ -54,13 +36,13 @@ int aranges_read(const unsigned char *data, size_t size, uint64_t info_size, str
         const unsigned char *set = p;
         if (end - p < 4)
             goto fail;
-        uint64_t length = rd(p, 4);
+        uint64_t length = dwraw_read_le(p, 4);
         unsigned offset_size = 4;
         p += 4;
         if (length == 0xffffffffu) {
             if (end - p < 8)
                 goto fail;
-            length = rd(p, 8);
+            length = dwraw_read_le(p, 8);
             offset_size = 8;
             p += 8;
         } else if (length >= 0xfffffff0u) {
@@ -71,11 +53,11 @@ int aranges_read(const unsigned char *data, size_t size, uint64_t info_size, str
         const unsigned char *set_end = p + length;
         if (set_end - p < 2 + (long)offset_size + 2)
             goto fail;
-        unsigned version = (unsigned)rd(p, 2);
+        unsigned version = (unsigned)dwraw_read_le(p, 2);
         p += 2;
         if (version != 2)
             goto fail;
-        uint64_t unit = rd(p, offset_size);
+        uint64_t unit = dwraw_read_le(p, offset_size);
         p += offset_size;
         unsigned address_size = *p++;
         p++; /* segment selector size: libdw ignores it */
@@ -88,7 +70,8 @@ int aranges_read(const unsigned char *data, size_t size, uint64_t info_size, str
         for (;;) {
             if (p > set_end || (size_t)(set_end - p) < 2 * address_size)
                 goto fail; /* libdw reads past a set's end into the next: not followed here */
-            uint64_t addr = rd(p, address_size), len = rd(p + address_size, address_size);
+            uint64_t addr = dwraw_read_le(p, address_size),
+                     len = dwraw_read_le(p + address_size, address_size);
             p += 2 * address_size;
             if (addr == 0 && len == 0)
                 break;

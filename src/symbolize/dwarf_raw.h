@@ -16,9 +16,11 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One abbreviation: its tag, whether DIEs using it have children, its attribute forms. */
 struct dwraw_abbrev {
@@ -133,11 +135,19 @@ bool dwraw_pc_range(const struct dwraw_unit *u, const struct dwraw_abbrev *a,
 bool dwraw_ranges(struct dwraw_unit *u, const struct dwraw_abbrev *a, const unsigned char *p,
                   const unsigned char *after, struct dwraw_range **v, size_t *n, size_t *cap);
 
-/* A little-endian value of n <= 8 bytes. */
+/* A little-endian value of n <= 8 bytes (4 and 8 read at once). */
 static inline uint64_t dwraw_read_le(const unsigned char *p, int n)
 {
-    if (n == 4)
-        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+    if (n == 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return le64toh(v);
+    }
+    if (n == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return le32toh(v);
+    }
     uint64_t v = 0;
     for (int i = 0; i < n; i++)
         v |= (uint64_t)p[i] << (8 * i);
