@@ -15,6 +15,19 @@ static uint64_t key_at(const unsigned char *p)
     return k;
 }
 
+/* Moves the n records of src to dst by the digit at shift, count giving each digit's next
+ * place. Inlined per record size. */
+static inline __attribute__((always_inline)) void scatter(unsigned char *dst,
+                                                          const unsigned char *src, size_t n,
+                                                          size_t elem, unsigned shift,
+                                                          size_t *count)
+{
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *r = src + i * elem;
+        memcpy(dst + count[(key_at(r) >> shift) & (BUCKETS - 1)]++ * elem, r, elem);
+    }
+}
+
 int sort_by_u64_key(void *base, size_t n, size_t elem)
 {
     if (n < 2)
@@ -40,10 +53,12 @@ int sort_by_u64_key(void *base, size_t n, size_t elem)
             count[b] = sum;
             sum += c;
         }
-        for (size_t i = 0; i < n; i++) {
-            const unsigned char *r = src + i * elem;
-            memcpy(dst + count[(key_at(r) >> shift) & (BUCKETS - 1)]++ * elem, r, elem);
-        }
+        /* the callers' records (.debug_aranges entries, unit ranges: 24 bytes) copied with a
+         * size known here (a memcpy call per record was a third of the sort) */
+        if (elem == 24)
+            scatter(dst, src, n, 24, shift, count);
+        else
+            scatter(dst, src, n, elem, shift, count);
         unsigned char *t = src;
         src = dst;
         dst = t;

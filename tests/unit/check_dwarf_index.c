@@ -340,6 +340,65 @@ START_TEST(test_one_address_walks_part_of_its_unit)
 }
 END_TEST
 
+/* The outermost entry of e's chain. */
+static long outermost(struct cu_index *ix, long e)
+{
+    for (long p; e >= 0 && (p = cu_index_parent(ix, e)) >= 0;)
+        e = p;
+    return e;
+}
+
+START_TEST(test_stored_table_one_entry_per_function)
+{
+    /* a saved table lists a function once per range (a hot and a cold part): read back, the
+     * ranges of one function are one entry, and other functions other entries. Every function
+     * of gtest_sim's first unit split in two, all first halves before all second halves. */
+    int fd = open(tu_build_path("workloads/gtest_sim"), O_RDONLY);
+    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+    ck_assert_ptr_nonnull(dw);
+    Dwarf_Die cu;
+    size_t header;
+    Dwarf_Off next;
+    ck_assert_int_eq(dwarf_nextcu(dw, 0, &next, &header, NULL, NULL, NULL), 0);
+    ck_assert_ptr_nonnull(dwarf_offdie(dw, header, &cu));
+    struct cu_index *ix = cu_index_build(&cu);
+    struct cu_fn *fns;
+    size_t n;
+    bool deep;
+    ck_assert(ix && cu_index_table(ix, &fns, &n, &deep));
+    ck_assert_uint_gt(n, 50);
+    struct cu_fn *split = malloc(2 * n * sizeof *split);
+    ck_assert_ptr_nonnull(split);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fns[i].hi - fns[i].lo >= 2)
+            split[m++] = (struct cu_fn){fns[i].lo, (fns[i].lo + fns[i].hi) / 2, fns[i].die};
+    size_t halves = m;
+    for (size_t i = 0; i < n; i++)
+        if (fns[i].hi - fns[i].lo >= 2)
+            split[m++] = (struct cu_fn){(fns[i].lo + fns[i].hi) / 2, fns[i].hi, fns[i].die};
+    struct cu_index *back = cu_index_from_table(&cu, split, m, deep);
+    ck_assert_ptr_nonnull(back);
+    long prev = -1;
+    for (size_t i = 0; i < halves; i++) {
+        long a = outermost(back, cu_index_lookup(back, split[i].lo, NULL, NULL));
+        long b = outermost(back, cu_index_lookup(back, split[halves + i].lo, NULL, NULL));
+        ck_assert_int_ge(a, 0);
+        ck_assert_int_eq(dwarf_dieoffset(cu_index_die(back, a)), split[i].die);
+        ck_assert_msg(a == b, "function at %#lx: its two ranges are entries %ld and %ld",
+                      (unsigned long)split[i].lo, a, b);
+        ck_assert_int_ne(a, prev);
+        prev = a;
+    }
+    cu_index_free(back);
+    free(split);
+    free(fns);
+    cu_index_free(ix);
+    dwarf_end(dw);
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dwarf_index");
@@ -350,6 +409,7 @@ int main(void)
     tcase_add_test(tc, test_innermost_function_as_dwarf_getscopes);
     tcase_add_test(tc, test_one_address_walks_part_of_its_unit);
     tcase_add_test(tc, test_raw_and_libdw_agree);
+    tcase_add_test(tc, test_stored_table_one_entry_per_function);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
