@@ -509,11 +509,17 @@ static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
 const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die)
 {
     Dwarf_Attribute attr;
+    return dwarf_files_decl_file_at(df, die, dwarf_attr_integrate(die, DW_AT_decl_file, &attr));
+}
+
+const char *dwarf_files_decl_file_at(struct dwarf_files *df, Dwarf_Die *die,
+                                     Dwarf_Attribute *decl_file)
+{
     Dwarf_Word idx;
-    if (dwarf_formudata(dwarf_attr_integrate(die, DW_AT_decl_file, &attr), &idx) != 0)
+    if (dwarf_formudata(decl_file, &idx) != 0)
         return NULL;
     /* the unit of the DIE the attribute came from (an abstract origin may be elsewhere) */
-    struct table *t = attr.cu ? table_for(df, attr.cu) : NULL;
+    struct table *t = decl_file->cu ? table_for(df, decl_file->cu) : NULL;
     if (!t) {
         df->fallbacks++;
         return dwarf_decl_file(die);

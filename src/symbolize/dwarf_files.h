@@ -22,6 +22,10 @@ void dwarf_files_free(struct dwarf_files *df);
  * DW_AT_decl_file or names no file. Falls back to dwarf_decl_file when the header cannot be
  * read here (a form this reader does not know, a split unit). */
 const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die);
+/* The same with die's DW_AT_decl_file already found as dwarf_attr_integrate finds it
+ * (decl_file; NULL when it has none). */
+const char *dwarf_files_decl_file_at(struct dwarf_files *df, Dwarf_Die *die,
+                                     Dwarf_Attribute *decl_file);
 
 /* The file and line of the line-table row at addr (a DWARF address, unbiased) in the unit of
  * cudie, as dwarf_getsrc_die(cudie, addr) and dwfl_module_getsrc (for the unit libdwfl finds

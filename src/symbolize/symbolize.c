@@ -30,11 +30,11 @@
 #include <gelf.h>
 #include <libiberty/demangle.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -329,21 +329,101 @@ const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
     return dwfl_addrmodule(s->dwfl, addr);
 }
 
+/* What names and places a function DIE: each attribute from the first DIE that has it along
+ * the DW_AT_abstract_origin (else DW_AT_specification) links, as dwarf_attr_integrate finds
+ * each one, but in one scan of each DIE's attributes (a dwarf_attr_integrate per attribute
+ * scanned each DIE of the chain up to three times for each of five attributes). */
+enum { FA_LINKAGE, FA_MIPS_LINKAGE, FA_NAME, FA_DECL_FILE, FA_DECL_LINE, FA_N };
+
+struct fn_attrs {
+    Dwarf_Attribute v[FA_N];
+    bool have[FA_N];
+    Dwarf_Attribute next; /* the scanned DIE's link onwards */
+    bool have_origin, have_spec;
+};
+
+static int take_attr(Dwarf_Attribute *a, void *arg)
+{
+    struct fn_attrs *fa = arg;
+    int k;
+    switch (dwarf_whatattr(a)) {
+    case DW_AT_linkage_name:
+        k = FA_LINKAGE;
+        break;
+    case DW_AT_MIPS_linkage_name:
+        k = FA_MIPS_LINKAGE;
+        break;
+    case DW_AT_name:
+        k = FA_NAME;
+        break;
+    case DW_AT_decl_file:
+        k = FA_DECL_FILE;
+        break;
+    case DW_AT_decl_line:
+        k = FA_DECL_LINE;
+        break;
+    case DW_AT_abstract_origin: /* taken before DW_AT_specification, wherever each stands */
+        if (!fa->have_origin)
+            fa->next = *a;
+        fa->have_origin = true;
+        return DWARF_CB_OK;
+    case DW_AT_specification:
+        if (!fa->have_origin && !fa->have_spec)
+            fa->next = *a;
+        fa->have_spec = true;
+        return DWARF_CB_OK;
+    default:
+        return DWARF_CB_OK;
+    }
+    if (!fa->have[k]) {
+        fa->v[k] = *a;
+        fa->have[k] = true;
+    }
+    return DWARF_CB_OK;
+}
+
+static void function_attrs(Dwarf_Die *die, struct fn_attrs *fa)
+{
+    memset(fa, 0, sizeof *fa);
+    Dwarf_Die mem;
+    /* dwarf_attr_integrate's bound: the DIE and 16 links */
+    for (int i = 0; die && i <= 16; i++) {
+        fa->have_origin = fa->have_spec = false;
+        bool was[FA_N];
+        memcpy(was, fa->have, sizeof was);
+        if (dwarf_getattrs(die, take_attr, fa, 0) != 1) {
+            /* unreadable: dwarf_attr finds nothing here (a DIE it cannot read) */
+            memcpy(fa->have, was, sizeof was);
+            break;
+        }
+        bool all = true;
+        for (int k = 0; k < FA_N; k++)
+            all = all && fa->have[k];
+        if (all || (!fa->have_origin && !fa->have_spec))
+            break;
+        die = dwarf_formref_die(&fa->next, &mem);
+    }
+}
+
+static const char *fa_string(struct fn_attrs *fa, int k)
+{
+    return fa->have[k] ? dwarf_formstring(&fa->v[k]) : NULL;
+}
+
 /* A DIE's function name: its linkage name demangled when that is a mangled C++ name, else
  * DW_AT_name (C linkage names are assembler aliases such as glibc's "__GI_qsort" for
- * qsort). Attributes are followed through DW_AT_abstract_origin and DW_AT_specification.
- * *mangled tells whether the name came from a mangled linkage name. Interned, or NULL. */
-static const char *die_function_name(struct symbolizer *s, Dwarf_Die *die, bool *mangled)
+ * qsort); fa holds its attributes (function_attrs). *mangled tells whether the name came from
+ * a mangled linkage name. Interned, or NULL. */
+static const char *die_function_name(struct symbolizer *s, struct fn_attrs *fa, bool *mangled)
 {
-    Dwarf_Attribute attr;
-    const char *linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+    const char *linkage = fa_string(fa, FA_LINKAGE);
     if (!linkage)
-        linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+        linkage = fa_string(fa, FA_MIPS_LINKAGE);
     const char *d = demangled(s, linkage);
     *mangled = d != NULL;
     if (d)
         return d;
-    const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+    const char *name = fa_string(fa, FA_NAME);
     return intern(s, name ? name : linkage);
 }
 
@@ -395,14 +475,18 @@ static void set_source(struct symbolizer *s, struct sym_frame *f, const char *pa
     f->line = path && line >= 0 ? line : -1;
 }
 
-/* Declaring file and line of a function DIE. When the DIE has none, the line table at the
- * function's entry says where it starts (what eu-addr2line reports there). */
-static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *f)
+/* Declaring file and line of a function DIE (its attributes in fa). When the DIE has none,
+ * the line table at the function's entry says where it starts (what eu-addr2line reports
+ * there). */
+static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct fn_attrs *fa,
+                        struct sym_frame *f)
 {
-    const char *path = dwarf_files_decl_file(s->files, die);
+    const char *path = dwarf_files_decl_file_at(
+        s->files, die, fa->have[FA_DECL_FILE] ? &fa->v[FA_DECL_FILE] : NULL);
     int line = -1;
-    if (dwarf_decl_line(die, &line) != 0)
-        line = -1;
+    Dwarf_Word w;
+    if (fa->have[FA_DECL_LINE] && dwarf_formudata(&fa->v[FA_DECL_LINE], &w) == 0 && w <= INT_MAX)
+        line = (int)w;
     Dwarf_Die cu;
     bool have_cu = dwarf_diecu(die, &cu, NULL, NULL) != NULL;
     Dwarf_Addr entry;
@@ -1138,7 +1222,9 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
     struct sym_frame f = {NULL, NULL, NULL, module, -1, !outer};
     bool mangled = false, by_symbol = false;
-    f.name = die_function_name(s, die, &mangled);
+    struct fn_attrs fa;
+    function_attrs(die, &fa);
+    f.name = die_function_name(s, &fa, &mangled);
     if (outer) {
         f.name = outer_name(s, die, mod, addr, f.name, mangled, is_cxx, &by_symbol);
     } else if (f.name && is_cxx && !mangled) {
@@ -1149,7 +1235,7 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     }
     if (!f.name)
         return NULL;
-    fill_source(s, die, &f);
+    fill_source(s, die, &fa, &f);
     if (ARRAY_GROW(s->frames, s->nframes, s->capframes) < 0)
         return NULL;
     struct entry_cache *copy = malloc(sizeof *copy);
