@@ -389,13 +389,9 @@ static void function_attrs(Dwarf_Die *die, struct fn_attrs *fa)
     /* dwarf_attr_integrate's bound: the DIE and 16 links */
     for (int i = 0; die && i <= 16; i++) {
         fa->have_origin = fa->have_spec = false;
-        bool was[FA_N];
-        memcpy(was, fa->have, sizeof was);
-        if (dwarf_getattrs(die, take_attr, fa, 0) != 1) {
-            /* unreadable: dwarf_attr finds nothing here (a DIE it cannot read) */
-            memcpy(fa->have, was, sizeof was);
-            break;
-        }
+        /* a value it cannot step over ends the scan with what came before it, as dwarf_attr
+         * finds those and not the ones after */
+        dwarf_getattrs(die, take_attr, fa, 0);
         bool all = true;
         for (int k = 0; k < FA_N; k++)
             all = all && fa->have[k];

@@ -313,18 +313,26 @@ static long count_dies(Dwarf_Die *root)
     return total;
 }
 
+/* gtest_sim opened, and the DIE of its first unit (which holds gtest's and Eigen's headers). */
+static Dwarf *gtest_sim_first_unit(int *fd, Dwarf_Die *cu)
+{
+    *fd = open(tu_build_path("workloads/gtest_sim"), O_RDONLY);
+    Dwarf *dw = dwarf_begin(*fd, DWARF_C_READ);
+    ck_assert_ptr_nonnull(dw);
+    size_t header;
+    Dwarf_Off next;
+    ck_assert_int_eq(dwarf_nextcu(dw, 0, &next, &header, NULL, NULL, NULL), 0);
+    ck_assert_ptr_nonnull(dwarf_offdie(dw, header, cu));
+    return dw;
+}
+
 START_TEST(test_one_address_walks_part_of_its_unit)
 {
     /* gtest_sim's unit holds gtest's and Eigen's headers: one function's address walks the
      * out-of-line functions (skipping every inline tree) and that function's inlines */
-    int fd = open(tu_build_path("workloads/gtest_sim"), O_RDONLY);
-    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
-    ck_assert_ptr_nonnull(dw);
+    int fd;
     Dwarf_Die cu;
-    size_t header;
-    Dwarf_Off next;
-    ck_assert_int_eq(dwarf_nextcu(dw, 0, &next, &header, NULL, NULL, NULL), 0);
-    ck_assert_ptr_nonnull(dwarf_offdie(dw, header, &cu));
+    Dwarf *dw = gtest_sim_first_unit(&fd, &cu);
     struct cu_index *ix = cu_index_build(&cu);
     ck_assert_ptr_nonnull(ix);
     Dwarf_Addr base, lo, hi;
@@ -353,14 +361,9 @@ START_TEST(test_stored_table_one_entry_per_function)
     /* a saved table lists a function once per range (a hot and a cold part): read back, the
      * ranges of one function are one entry, and other functions other entries. Every function
      * of gtest_sim's first unit split in two, all first halves before all second halves. */
-    int fd = open(tu_build_path("workloads/gtest_sim"), O_RDONLY);
-    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
-    ck_assert_ptr_nonnull(dw);
+    int fd;
     Dwarf_Die cu;
-    size_t header;
-    Dwarf_Off next;
-    ck_assert_int_eq(dwarf_nextcu(dw, 0, &next, &header, NULL, NULL, NULL), 0);
-    ck_assert_ptr_nonnull(dwarf_offdie(dw, header, &cu));
+    Dwarf *dw = gtest_sim_first_unit(&fd, &cu);
     struct cu_index *ix = cu_index_build(&cu);
     struct cu_fn *fns;
     size_t n;
