@@ -98,6 +98,7 @@ struct symbolizer {
     struct dwarf_aranges *aranges;
     size_t naranges, caparanges;
     Dwarf_Die arange_die;    /* unit_of's answer */
+    uint64_t keys[SYM_MAX_FRAMES]; /* the store keys of the last lookup's frames (0: none) */
     struct symbolizer_stats stats;
 };
 
@@ -340,6 +341,10 @@ struct fn_attrs {
     bool have[FA_N];
     Dwarf_Attribute next; /* the scanned DIE's link onwards */
     bool have_origin, have_spec;
+    /* the first DIE names nothing itself and links on by DW_AT_abstract_origin (origin0)
+     * alone, scanned whole: everything comes from there (shared_key) */
+    bool by_origin;
+    Dwarf_Attribute origin0;
 };
 
 static int take_attr(Dwarf_Attribute *a, void *arg)
@@ -391,10 +396,14 @@ static void function_attrs(Dwarf_Die *die, struct fn_attrs *fa)
         fa->have_origin = fa->have_spec = false;
         /* a value it cannot step over ends the scan with what came before it, as dwarf_attr
          * finds those and not the ones after */
-        dwarf_getattrs(die, take_attr, fa, 0);
-        bool all = true;
-        for (int k = 0; k < FA_N; k++)
+        int whole = dwarf_getattrs(die, take_attr, fa, 0) == 1;
+        bool all = true, none = true;
+        for (int k = 0; k < FA_N; k++) {
             all = all && fa->have[k];
+            none = none && !fa->have[k];
+        }
+        if (i == 0 && (fa->by_origin = whole && none && fa->have_origin && !fa->have_spec))
+            fa->origin0 = fa->next;
         if (all || (!fa->have_origin && !fa->have_spec))
             break;
         die = dwarf_formref_die(&fa->next, &mem);
@@ -473,8 +482,8 @@ static void set_source(struct symbolizer *s, struct sym_frame *f, const char *pa
 
 /* Declaring file and line of a function DIE (its attributes in fa). When the DIE has none,
  * the line table at the function's entry says where it starts (what eu-addr2line reports
- * there). */
-static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct fn_attrs *fa,
+ * there). True when the declaring file named it. */
+static bool fill_source(struct symbolizer *s, Dwarf_Die *die, struct fn_attrs *fa,
                         struct sym_frame *f)
 {
     const char *path = dwarf_files_decl_file_at(
@@ -483,6 +492,7 @@ static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct fn_attrs *f
     Dwarf_Word w;
     if (fa->have[FA_DECL_LINE] && dwarf_formudata(&fa->v[FA_DECL_LINE], &w) == 0 && w <= INT_MAX)
         line = (int)w;
+    bool declared = path != NULL;
     Dwarf_Die cu;
     bool have_cu = dwarf_diecu(die, &cu, NULL, NULL) != NULL;
     Dwarf_Addr entry;
@@ -500,6 +510,7 @@ static void fill_source(struct symbolizer *s, Dwarf_Die *die, struct fn_attrs *f
     }
     char buf[4096];
     set_source(s, f, absolute_source(path, have_cu ? &cu : NULL, buf, sizeof buf), line);
+    return declared;
 }
 
 /* dbg's .debug_aranges as aranges.c reads it, read on the first question; NULL when libdw
@@ -849,6 +860,15 @@ static uint64_t elf_symbol_start(struct symbolizer *s, Dwfl_Module *mod, uint64_
     return start;
 }
 
+/* A symbol start (elf_symbol_start) as an offset from the module's start, the same in every
+ * run; 0 when no symbol covered the address. */
+static uint64_t module_relative(Dwfl_Module *mod, uint64_t start)
+{
+    Dwarf_Addr lo = 0;
+    dwfl_module_info(mod, NULL, &lo, NULL, NULL, NULL, NULL, NULL);
+    return start && start >= lo ? start - lo + 1 : 0;
+}
+
 static bool is_cxx_lang(int lang)
 {
     /* 0x2a, 0x2b: DW_LANG_C_plus_plus_17 and _20 (DWARF 6 proposals some producers use),
@@ -1193,8 +1213,99 @@ struct entry_cache {
     struct sym_frame f;
     uint64_t sym_start;        /* elf_symbol_start of the address it was made for */
     bool by_symbol;            /* the name depends on that symbol */
+    uint64_t key;              /* its key in the store (own_key ...), 0: none */
     struct entry_cache *next;  /* another symbol's frame for the same entry */
 };
+
+/* The keys a function's frame is kept under in the store (sym_unit_store.get_frame); the low
+ * three bits tell the kinds apart:
+ *  1  an out-of-line function, by its DIE's offset;
+ *  2  an inlined copy, by its DIE's offset;
+ *  3  an inlined copy that names nothing itself but links to a DIE of its unit by
+ *     DW_AT_abstract_origin, by that DIE's offset: one frame for every copy of a function
+ *     whose declaring file names it (a copy without one is placed by its own entry address);
+ *  4  an out-of-line function named after the ELF symbol at the address (outer_name's
+ *     by_symbol), by its DIE's offset and that symbol's start in the module
+ *     (module_relative), each below 2^30.
+ * Never 0. */
+enum { KEY_OUTER = 1, KEY_INLINED, KEY_ORIGIN, KEY_SYMBOL };
+
+static uint64_t own_key(Dwarf_Die *die, bool outer)
+{
+    return (uint64_t)dwarf_dieoffset(die) << 3 | (outer ? KEY_OUTER : KEY_INLINED);
+}
+
+static uint64_t symbol_key(Dwarf_Die *die, uint64_t value)
+{
+    uint64_t off = dwarf_dieoffset(die);
+    return off < (1u << 30) && value < (1u << 30) ? (off << 30 | value) << 3 | KEY_SYMBOL : 0;
+}
+
+/* The key of the frames of an inlined subroutine through origin, its DW_AT_abstract_origin
+ * (function_attrs' by_origin said it names nothing itself); 0 when origin may lie in another
+ * unit. */
+static uint64_t shared_key(Dwarf_Attribute *origin)
+{
+    unsigned form = dwarf_whatform(origin);
+    Dwarf_Die od;
+    if (form == DW_FORM_ref_addr || form == DW_FORM_GNU_ref_alt || form == DW_FORM_ref_sig8 ||
+        !dwarf_formref_die(origin, &od))
+        return 0;
+    return (uint64_t)dwarf_dieoffset(&od) << 3 | KEY_ORIGIN;
+}
+
+/* For the store's lookup, before function_attrs: the shared key of an inlined subroutine DIE,
+ * or 0 (by_origin as function_attrs works it out, from one scan of the DIE alone). */
+struct own_attrs {
+    bool names, origin;
+    Dwarf_Attribute ref;
+};
+
+static int scan_own(Dwarf_Attribute *a, void *arg)
+{
+    struct own_attrs *o = arg;
+    switch (dwarf_whatattr(a)) {
+    case DW_AT_linkage_name:
+    case DW_AT_MIPS_linkage_name:
+    case DW_AT_name:
+    case DW_AT_decl_file:
+    case DW_AT_decl_line:
+    case DW_AT_specification:
+        o->names = true;
+        return DWARF_CB_ABORT;
+    case DW_AT_abstract_origin:
+        if (!o->origin)
+            o->ref = *a;
+        o->origin = true;
+        return DWARF_CB_OK;
+    default:
+        return DWARF_CB_OK;
+    }
+}
+
+static uint64_t inlined_shared_key(Dwarf_Die *die)
+{
+    struct own_attrs o = {false, false, {0}};
+    if (dwarf_getattrs(die, scan_own, &o, 0) != 1 || o.names || !o.origin)
+        return 0;
+    return shared_key(&o.ref);
+}
+
+/* Caches frame f for the entry of slot (the frame handed out from there on), or NULL. */
+static const struct sym_frame *keep_frame(struct symbolizer *s, void **slot,
+                                          const struct sym_frame *f, uint64_t start, bool by_symbol,
+                                          uint64_t key)
+{
+    if (!f->name || ARRAY_GROW(s->frames, s->nframes, s->capframes) < 0)
+        return NULL;
+    struct entry_cache *copy = malloc(sizeof *copy);
+    if (!copy)
+        return NULL;
+    *copy = (struct entry_cache){*f, start, by_symbol, key, *slot};
+    s->frames[s->nframes++] = &copy->f;
+    *slot = copy;
+    return &copy->f;
+}
 
 /* The frame for index entry e (named and located once, then cached), or NULL. */
 static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index *ix, long e,
@@ -1217,6 +1328,36 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     Dwarf_Die *die = cu_index_die(ix, e);
     bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
     struct sym_frame f = {NULL, NULL, NULL, module, -1, !outer};
+    uint64_t own = own_key(die, outer), shared = 0, key = 0;
+    struct sym_frame kept = {NULL, NULL, NULL, NULL, -1, false};
+    bool kept_by_symbol = false;
+    if (s->store.has_frames && s->store.has_frames(s->store.ctx, addr)) {
+        void *ctx = s->store.ctx;
+        shared = outer ? 0 : inlined_shared_key(die);
+        if (shared && s->store.get_frame(ctx, addr, shared, &kept)) {
+            key = shared;
+        } else if (s->store.get_frame(ctx, addr, own, &kept)) {
+            key = own;
+        } else if (outer) {
+            if (!have_start)
+                start = elf_symbol_start(s, mod, addr);
+            have_start = true;
+            uint64_t k = symbol_key(die, module_relative(mod, start));
+            if (k && s->store.get_frame(ctx, addr, k, &kept)) {
+                key = k;
+                kept_by_symbol = true;
+            }
+        }
+    }
+    if (key) {
+        /* named and placed by an earlier run (the same symbolizer: the store's identity) */
+        s->stats.frames_from_store++;
+        f.name = intern(s, kept.name);
+        f.source_path = intern(s, kept.source_path);
+        f.source_file = intern(s, kept.source_file);
+        f.line = kept.line;
+        return keep_frame(s, slot, &f, kept_by_symbol ? start : 0, kept_by_symbol, key);
+    }
     bool mangled = false, by_symbol = false;
     struct fn_attrs fa;
     function_attrs(die, &fa);
@@ -1231,18 +1372,13 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     }
     if (!f.name)
         return NULL;
-    fill_source(s, die, &fa, &f);
-    if (ARRAY_GROW(s->frames, s->nframes, s->capframes) < 0)
-        return NULL;
-    struct entry_cache *copy = malloc(sizeof *copy);
-    if (!copy)
-        return NULL;
+    bool declared = fill_source(s, die, &fa, &f);
     if (by_symbol && !have_start)
         start = elf_symbol_start(s, mod, addr);
-    *copy = (struct entry_cache){f, start, by_symbol, *slot};
-    s->frames[s->nframes++] = &copy->f;
-    *slot = copy;
-    return &copy->f;
+    /* a name that depends on the ELF symbol at addr is kept by the DIE and that symbol */
+    shared = !outer && declared && fa.by_origin ? shared_key(&fa.origin0) : 0;
+    key = by_symbol ? symbol_key(die, module_relative(mod, start)) : shared ? shared : own;
+    return keep_frame(s, slot, &f, start, by_symbol, key);
 }
 
 /* Has elf a full symbol table (.symtab), not only the dynamic one? */
@@ -1346,6 +1482,8 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
         if (f) {
             if (n == max)
                 n--; /* keep room for the outer function */
+            if (n < SYM_MAX_FRAMES)
+                s->keys[n] = ((const struct entry_cache *)(const void *)f)->key;
             out[n++] = *f;
             have_outer = outer;
         }
@@ -1373,7 +1511,16 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
         }
         if (n == max)
             n--;
+        if (n < SYM_MAX_FRAMES)
+            s->keys[n] = 0;
         out[n++] = f;
     }
+    return n;
+}
+
+size_t symbolizer_frame_keys(const struct symbolizer *s, uint64_t *keys, size_t n)
+{
+    n = n < SYM_MAX_FRAMES ? n : SYM_MAX_FRAMES;
+    memcpy(keys, s->keys, n * sizeof *keys);
     return n;
 }

@@ -106,8 +106,21 @@ struct sym_unit_store {
     bool (*get_symbols)(void *ctx, uint64_t addr, const struct sym_symbol **v, size_t *n);
     /* Keeps them: takes v (malloc'd). */
     void (*put_symbols)(void *ctx, uint64_t addr, struct sym_symbol *v, size_t n);
+    /* The frame an earlier run made for a function DIE of the module containing addr, by
+     * the key symbolizer_frame_keys gave it then: true with *out (its strings owned by the
+     * store); false when none is kept. May be NULL. */
+    bool (*get_frame)(void *ctx, uint64_t addr, uint64_t key, struct sym_frame *out);
+    /* Whether any such frame is kept for the module containing addr (keys cost a scan of
+     * the DIE to find). NULL when get_frame is. */
+    bool (*has_frames)(void *ctx, uint64_t addr);
     void *ctx;
 };
+
+/* The keys under which a store may keep the first n frames of the last lookup (innermost
+ * first, as it gave them; n at most SYM_MAX_FRAMES): nonzero for a frame named from a
+ * function DIE alone (every lookup of any address that the DIE's function covers gives it the
+ * same), 0 for the others (a name from the ELF symbol at the address). Returns n. */
+size_t symbolizer_frame_keys(const struct symbolizer *s, uint64_t *keys, size_t n);
 
 /* Serves unit tables from store (NULL: none) from now on. */
 void symbolizer_set_unit_store(struct symbolizer *s, const struct sym_unit_store *store);
@@ -128,6 +141,7 @@ struct symbolizer_stats {
     size_t deep_walks;     /* units walked into their functions: an address in none of the
                               functions of the first walk, whose symbol says it may lie in
                               a function defined inside another */
+    size_t frames_from_store; /* function frames an earlier run made (store get_frame) */
 };
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
 

@@ -12,6 +12,7 @@
 #include "core/array.h"
 #include "core/fsutil.h"
 #include "core/hashmap.h"
+#include "core/sort.h"
 
 #include "symbolize/debuginfo.h"
 #include "symbolize/unitcache.h"
@@ -45,18 +46,25 @@ struct sc_seg {
  *   identity             the module's identity lines (make_header), padded
  *   struct sc_rec[]      ranges of file offsets, sorted, disjoint
  *   struct sc_frec[]     their frames, innermost first
+ *   struct sc_key[]      frames of function DIEs by key (symbolizer_frame_keys), sorted
  *   strings              NUL-terminated, each once; a frame refers to one by offset + 1
  *   u64 check            unitcache_hash of every word before it
  */
 #define SC_MAGIC_LEN 24
 struct sc_head {
     char magic[SC_MAGIC_LEN];
-    uint64_t ident_len, nrecs, nframes, strbytes;
+    uint64_t ident_len, nrecs, nframes, strbytes, nkeys;
 };
 /* The file offsets [offset, offset + len) all resolve to frames [first, first + n). */
 struct sc_rec {
     uint64_t offset;
     uint32_t len, first, n, pad;
+};
+/* The frame of a function DIE, by its key: frame k of the record holding file offset
+ * offset (a key whose record is gone, or has fewer frames, serves nothing). */
+struct sc_key {
+    uint64_t key, offset;
+    uint32_t k, pad;
 };
 /* One frame; strings as offset + 1 into the strings (0: none). */
 struct sc_frec {
@@ -72,6 +80,8 @@ struct sc_view {
     size_t nrecs;
     const struct sc_frec *frames;
     size_t nframes;
+    const struct sc_key *keys;
+    size_t nkeys;
     const char *strs;
     size_t strbytes;
     uint8_t *used; /* per record: looked up by this run (allocated on the first) */
@@ -106,6 +116,8 @@ struct sc_module {
     size_t caporder;
     struct sym_frame *frames;
     size_t nframes, capframes;
+    struct sc_key *keys; /* this run's frames of function DIEs, at offsets of its ranges */
+    size_t nkeys, capkeys;
     struct unitcache *units; /* <build-id>.units: the symbolizer's unit tables */
     bool units_bad;          /* that file is damaged (said once) */
 };
@@ -365,9 +377,11 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
         goto out;
     const struct sc_head *h = (const struct sc_head *)b;
     size_t words = len / 8;
-    if (h->ident_len > len || h->nrecs > words || h->nframes > words || h->strbytes > len ||
+    if (h->ident_len > len || h->nrecs > words || h->nframes > words || h->nkeys > words ||
+        h->strbytes > len ||
         sizeof *h + pad8(h->ident_len) + h->nrecs * sizeof(struct sc_rec) +
-                h->nframes * sizeof(struct sc_frec) + pad8(h->strbytes) + 8 !=
+                h->nframes * sizeof(struct sc_frec) + h->nkeys * sizeof(struct sc_key) +
+                pad8(h->strbytes) + 8 !=
             len)
         goto out;
     *why = "checksum mismatch";
@@ -382,7 +396,9 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
     v->nrecs = h->nrecs;
     v->frames = (const struct sc_frec *)(v->recs + v->nrecs);
     v->nframes = h->nframes;
-    v->strs = (const char *)(v->frames + v->nframes);
+    v->keys = (const struct sc_key *)(v->frames + v->nframes);
+    v->nkeys = h->nkeys;
+    v->strs = (const char *)(v->keys + v->nkeys);
     v->strbytes = h->strbytes;
     *why = "malformed entry";
     if (v->strbytes > UINT32_MAX - 1 || (v->strbytes && v->strs[v->strbytes - 1] != '\0'))
@@ -393,6 +409,12 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
             r->first > v->nframes || r->n > v->nframes - r->first ||
             r->offset + r->len < r->offset ||
             (i > 0 && v->recs[i - 1].offset + v->recs[i - 1].len > r->offset))
+            goto out;
+    }
+    for (size_t i = 0; i < v->nkeys; i++) {
+        const struct sc_key *k = &v->keys[i];
+        if (k->key == 0 || k->k >= SYM_MAX_FRAMES || k->pad != 0 ||
+            (i > 0 && v->keys[i - 1].key >= k->key))
             goto out;
     }
     for (size_t i = 0; i < v->nframes; i++) {
@@ -694,6 +716,59 @@ static void store_put(void *ctx, uint64_t addr, uint64_t cu_off, const struct sy
         unitcache_put(u, cu_off, fns, n, deep);
 }
 
+/* The file's frame of a function DIE by key (struct sc_key). */
+static bool store_get_frame(void *ctx, uint64_t addr, uint64_t key, struct sym_frame *out)
+{
+    struct symcache *c = ctx;
+    const struct sc_seg *seg;
+    struct sc_module *m = find_module(c, addr, &seg);
+    if (!m || m->state != SC_READY)
+        return false;
+    const struct sc_view *v = &m->view;
+    size_t lo = 0, hi = v->nkeys;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->keys[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == v->nkeys || v->keys[lo].key != key)
+        return false;
+    long i = view_find(v, v->keys[lo].offset);
+    if (i < 0 || v->keys[lo].k >= v->recs[i].n)
+        return false;
+    struct sym_frame fr[SYM_MAX_FRAMES];
+    view_frames(v, (size_t)i, fr);
+    *out = fr[v->keys[lo].k];
+    if (!m->view.used)
+        m->view.used = calloc(m->view.nrecs, 1);
+    if (m->view.used)
+        m->view.used[i] = 1; /* keeps the record (and so the key) when the file is trimmed */
+    return true;
+}
+
+static bool store_has_frames(void *ctx, uint64_t addr)
+{
+    const struct sc_seg *seg;
+    struct sc_module *m = find_module(ctx, addr, &seg);
+    return m && m->state == SC_READY && m->view.nkeys > 0;
+}
+
+/* Notes the keys of the frames of the miss at file offset (symbolizer_frame_keys). */
+static void note_keys(struct symcache *c, struct sc_module *m, uint64_t offset, size_t n)
+{
+    uint64_t keys[SYM_MAX_FRAMES];
+    n = symbolizer_frame_keys(c->sym, keys, n);
+    for (size_t k = 0; k < n; k++) {
+        if (!keys[k])
+            continue;
+        if (ARRAY_GROW(m->keys, m->nkeys, m->capkeys) < 0)
+            return;
+        m->keys[m->nkeys++] = (struct sc_key){keys[k], offset, (uint32_t)k, 0};
+    }
+}
+
 size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_t max)
 {
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
@@ -729,8 +804,9 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
         c->open_failed = c->sym == NULL;
         if (c->sym && c->dir)
             symbolizer_set_unit_store(
-                c->sym, &(struct sym_unit_store){store_get, store_put, store_unit_at,
-                                                 store_get_symbols, store_put_symbols, c});
+                c->sym,
+                &(struct sym_unit_store){store_get, store_put, store_unit_at, store_get_symbols,
+                                         store_put_symbols, store_get_frame, store_has_frames, c});
     }
     if (!c->sym) {
         out[0] = unknown;
@@ -755,6 +831,8 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
             probe_range(c, m, seg, out, n, &lo, &hi);
         if (same && add_entry(c, m, lo - seg->start + seg->offset, hi - lo, out, n) < 0)
             m->state = SC_UNCACHED; /* out of memory: stop caching this module */
+        else if (same)
+            note_keys(c, m, offset, n);
     }
     return n;
 }
@@ -952,8 +1030,10 @@ static struct sc_out *merge_records(const struct sc_module *m, const struct sc_v
     return out;
 }
 
-/* A file being written, in its parts: records, frames, strings. */
+/* A file being written, in its parts: records, frames, keys, strings. */
 struct sc_parts {
+    struct sc_key *kv;
+    size_t nk;
     struct sc_rec *rv;
     size_t nr;
     struct sc_frec *fv;
@@ -964,6 +1044,7 @@ struct sc_parts {
 
 static void free_parts(struct sc_parts *p)
 {
+    free(p->kv);
     free(p->rv);
     free(p->fv);
     free(p->b.buf);
@@ -971,8 +1052,45 @@ static void free_parts(struct sc_parts *p)
     *p = (struct sc_parts){0};
 }
 
-/* The parts of the file for these records; false when out of memory. Stops before the record
- * that would take it past SYMCACHE_MAX_FILE_BYTES when bounded. */
+/* Was frame k of the record holding offset written? */
+static bool key_written(const struct sc_parts *p, uint64_t offset, uint32_t k)
+{
+    size_t lo = 0, hi = p->nr;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->rv[mid].offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && offset - p->rv[lo - 1].offset < p->rv[lo - 1].len && k < p->rv[lo - 1].n;
+}
+
+/* The keys of the file being written: this run's and the file read's whose frame was written,
+ * sorted, each key once, at most room of them. False when out of memory. */
+static bool format_keys(const struct sc_module *m, const struct sc_view *disk, struct sc_parts *p,
+                        size_t room)
+{
+    size_t n = m->nkeys + disk->nkeys;
+    if (n == 0)
+        return true;
+    if (!(p->kv = malloc(n * sizeof *p->kv)))
+        return false;
+    memcpy(p->kv, m->keys, m->nkeys * sizeof *p->kv);
+    if (disk->nkeys)
+        memcpy(p->kv + m->nkeys, disk->keys, disk->nkeys * sizeof *p->kv);
+    if (sort_by_u64_key(p->kv, n, sizeof *p->kv) < 0)
+        return false;
+    for (size_t i = 0; i < n && p->nk < room; i++)
+        if ((p->nk == 0 || p->kv[p->nk - 1].key != p->kv[i].key) &&
+            key_written(p, p->kv[i].offset, p->kv[i].k))
+            p->kv[p->nk++] = p->kv[i];
+    return true;
+}
+
+/* The parts of the file for these records; false when out of memory. When bounded, stops
+ * before the record that would take it past SYMCACHE_MAX_FILE_BYTES, and keeps only the keys
+ * that still fit. */
 static bool format_file(const struct sc_module *m, const struct sc_view *disk,
                         const struct sc_out *recs, size_t nrecs, bool seeded, bool bounded,
                         struct sc_parts *p)
@@ -1051,6 +1169,13 @@ static bool format_file(const struct sc_module *m, const struct sc_view *disk,
         memset(b->buf + (b->len - b->own_at), 0, own - (b->len - b->own_at));
     p->len = sizeof(struct sc_head) + pad8(ident) + p->nr * sizeof *p->rv +
              p->nf * sizeof *p->fv + pad8(b->len) + 8;
+    size_t room = !bounded ? SIZE_MAX
+                  : p->len < SYMCACHE_MAX_FILE_BYTES
+                      ? (SYMCACHE_MAX_FILE_BYTES - p->len) / sizeof(struct sc_key)
+                      : 0;
+    if (!format_keys(m, disk, p, room))
+        goto fail;
+    p->len += p->nk * sizeof *p->kv;
     return true;
 fail:
     free_parts(p);
@@ -1126,21 +1251,27 @@ static bool write_parts(const struct sc_module *m, const struct sc_parts *p, con
     h.nrecs = p->nr;
     h.nframes = p->nf;
     h.strbytes = p->b.len;
+    h.nkeys = p->nk;
     uint64_t *id = calloc(pad8(ident) / 8 + 1, 8);
     if (!id)
         return false;
     memcpy(id, m->header, ident);
-    const void *part[] = {&h, id, p->rv, p->fv, p->b.base, p->b.buf};
-    size_t size[] = {sizeof h, pad8(ident), p->nr * sizeof *p->rv, p->nf * sizeof *p->fv,
-                     p->b.own_at, pad8(p->b.len) - p->b.own_at};
+    const void *part[] = {&h, id, p->rv, p->fv, p->kv, p->b.base, p->b.buf};
+    size_t size[] = {sizeof h,
+                     pad8(ident),
+                     p->nr * sizeof *p->rv,
+                     p->nf * sizeof *p->fv,
+                     p->nk * sizeof *p->kv,
+                     p->b.own_at,
+                     pad8(p->b.len) - p->b.own_at};
     uint64_t sum = UNITCACHE_HASH_SEED;
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 7; i++)
         if (size[i])
             sum = unitcache_hash_step(sum, part[i], size[i] / 8);
     sum = unitcache_hash_end(sum);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     bool ok = fd >= 0;
-    for (size_t i = 0; i < 6 && ok; i++)
+    for (size_t i = 0; i < 7 && ok; i++)
         ok = size[i] == 0 || write_all(fd, part[i], size[i]) == 0;
     ok = ok && write_all(fd, (const char *)&sum, 8) == 0;
     if (fd >= 0)
@@ -1360,6 +1491,7 @@ void symcache_free(struct symcache *c)
         free(m->order);
         free(m->ents);
         free(m->frames);
+        free(m->keys);
         free_view(&m->view);
         unitcache_free(m->units);
     }

@@ -5,6 +5,8 @@
  * A resolver in front of the symbolizer: an address in a module with a build-id is looked up
  * by (build-id, file offset) in that module's cache file; only misses open the symbolizer
  * (lazily, through a callback) and are recorded, then merged into the file by symcache_save().
+ * The file also serves the symbolizer the frames of function DIEs that earlier runs named
+ * (sym_unit_store.get_frame), for the new addresses of functions sampled before.
  * Preload side only; never used in the signal handler. */
 #ifndef PROFREG_SYMCACHE_H
 #define PROFREG_SYMCACHE_H
@@ -17,7 +19,7 @@
 
 /* Every cache file starts with this and a newline (NUL-padded to 24 bytes); a file that starts
  * with another version's is stale (replaced silently), anything else is damaged. */
-#define SYMCACHE_MAGIC "profreg-symcache 3"
+#define SYMCACHE_MAGIC "profreg-symcache 4"
 /* A miss is cached for the range of bytes around it that the symbolizer says resolve to the
  * same frames (its innermost DWARF scope), at most SYMCACHE_MAX_RANGE bytes; an answer from
  * the ELF symbol table, which states no range, is widened by probing at most

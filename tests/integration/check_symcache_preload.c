@@ -162,9 +162,10 @@ END_TEST
 
 /* The ranges and frames of module's cache file: "offset\tname\tfile\tline" lines, read by
  * the layout docs/formats.md gives: a 24-byte magic, then the identity's length and the
- * numbers of records, frames and string bytes (u64 each), the identity (padded to 8 bytes),
- * records {u64 offset; u32 len, first, n, pad}, frames {u32 name, file, path, module; i32 line;
- * u32 inlined} (strings as offset + 1, 0 none), the strings. */
+ * numbers of records, frames, string bytes and keys (u64 each), the identity (padded to 8
+ * bytes), records {u64 offset; u32 len, first, n, pad}, frames {u32 name, file, path, module;
+ * i32 line; u32 inlined} (strings as offset + 1, 0 none), keys {u64 key, offset; u32 k, pad},
+ * the strings. */
 static char *cached_frames(const char *cache, const char *bin)
 {
     char cmd[8192];
@@ -179,11 +180,11 @@ static char *cached_frames(const char *cache, const char *bin)
     static char b[8 << 20];
     size_t len = fread(b, 1, sizeof b, f);
     fclose(f);
-    uint64_t h[4];
+    uint64_t h[5];
     ck_assert_uint_gt(len, 24 + sizeof h);
     memcpy(h, b + 24, sizeof h);
     const char *recs = b + 24 + sizeof h + ((h[0] + 7) & ~(uint64_t)7);
-    const char *frames = recs + h[1] * 24, *strs = frames + h[2] * 24;
+    const char *frames = recs + h[1] * 24, *strs = frames + h[2] * 24 + h[4] * 24;
     ck_assert(strs + h[3] <= b + len);
     char *out = NULL;
     size_t olen = 0;

@@ -31,6 +31,13 @@ static uint64_t captured_return;
 NOIPA void probe(void) { captured_return = (uint64_t)(uintptr_t)__builtin_return_address(0); }
 static inline __attribute__((always_inline)) void inlined_level(void) { probe(); sink++; }
 NOIPA void outer_function(void) { inlined_level(); sink++; }
+static uint64_t captured_return2;
+NOIPA void other_caller(void) { sink += 2; inlined_level(); captured_return2 = captured_return; sink--; }
+/* inlined into direct_twice, and an out-of-line copy (its DIE links to the abstract one, so it
+ * is named after its ELF symbol) for the pointer */
+static inline __attribute__((always_inline)) void twice(void) { inlined_level(); sink += 3; }
+NOIPA void direct_twice(void) { twice(); }
+void (*volatile twice_ptr)(void) = twice;
 // clang-format on
 
 /* Addresses in this executable (one with an inline chain) and in libc. */
@@ -289,10 +296,11 @@ static void bad_record_rehashed(const char *path)
 {
     size_t len;
     uint64_t *b = read_raw(path, &len);
-    /* the head: 24 bytes of magic, then the identity's length, the numbers of records,
-     * frames and string bytes; the identity; then the records (offset, len, first, n) */
+    /* the head: 24 bytes of magic, then the identity's length, the numbers of records and
+     * frames, of string bytes and of keys; the identity; then the records (offset, len,
+     * first, n) */
     uint64_t ident = b[3], nframes = b[5];
-    uint32_t *rec = (uint32_t *)((char *)b + 56 + ((ident + 7) & ~(uint64_t)7));
+    uint32_t *rec = (uint32_t *)((char *)b + 64 + ((ident + 7) & ~(uint64_t)7));
     rec[3] = (uint32_t)nframes; /* first */
     b[len / 8 - 1] = unitcache_hash(b, len / 8 - 1);
     write_raw(path, b, len);
@@ -514,9 +522,126 @@ START_TEST(test_directory_trimmed_oldest_first)
 }
 END_TEST
 
-/* --- unit tables (<build-id>.units) ------------------------------------------------------ */
+/* --- frames of function DIEs (the frames file's keys) ------------------------------------ */
 
 static struct symbolizer_stats last_sym; /* the symbolizer's stats of the last run_units */
+
+/* Resolves the addresses in v through a cache in dir (NULL: none), saves; returns the frames
+ * as text and keeps the symbolizer's stats in last_sym. */
+static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symcache_stats *st)
+{
+    struct symcache_options o = {dir ? dir : "none", NULL, "test", true, open_sym, NULL};
+    struct symcache *c = symcache_new(&o);
+    ck_assert_ptr_nonnull(c);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    for (size_t i = 0; i < n; i++) {
+        struct sym_frame fr[SYM_MAX_FRAMES];
+        size_t m = symcache_resolve(c, v[i], fr, SYM_MAX_FRAMES);
+        for (size_t k = 0; k < m; k++)
+            fprintf(f, "%s|%s|%s|%s|%ld|%d;", fr[k].name,
+                    fr[k].source_file ? fr[k].source_file : "-",
+                    fr[k].source_path ? fr[k].source_path : "-", fr[k].module ? fr[k].module : "-",
+                    fr[k].line, fr[k].inlined);
+        fputc('\n', f);
+    }
+    fclose(f);
+    memset(&last_sym, 0, sizeof last_sym);
+    if (symcache_symbolizer(c))
+        symbolizer_stats(symcache_symbolizer(c), &last_sym);
+    symcache_save(c);
+    *st = symcache_stats(c);
+    symcache_free(c);
+    return text;
+}
+
+/* A run that samples new addresses of functions an earlier run named takes their frames
+ * from the file, exactly as libdw gives them: out-of-line functions by their DIE, and an
+ * inlined function by the DIE of its abstract origin, whichever caller it was inlined into. */
+START_TEST(test_function_frames_serve_new_addresses)
+{
+    outer_function();
+    uint64_t a = captured_return - 1; /* in inlined_level, inlined into outer_function */
+    other_caller();
+    uint64_t b = captured_return2 - 1; /* in inlined_level, inlined into other_caller */
+    struct symcache_stats st;
+    char *seed = run_list(tu_tmp, &a, 1, &st);
+    ck_assert_ptr_nonnull(strstr(seed, "inlined_level|check_symcache.c|"));
+    ck_assert_uint_eq(last_sym.frames_from_store, 0);
+
+    /* b: a miss whose inlined frame an earlier run made; its caller's frame is new */
+    char *cold = run_list(NULL, &b, 1, &st);
+    char *warm = run_list(tu_tmp, &b, 1, &st);
+    ck_assert_uint_eq(st.misses, 1);
+    ck_assert_uint_eq(last_sym.frames_from_store, 1);
+    ck_assert_ptr_nonnull(strstr(warm, "inlined_level|check_symcache.c|"));
+    ck_assert_ptr_nonnull(strstr(warm, "other_caller|check_symcache.c|"));
+    ck_assert_str_eq(warm, cold);
+    free(cold);
+    free(warm);
+
+    /* every byte of outer_function: the misses take both of its frames from the file */
+    uint64_t v[64];
+    for (size_t i = 0; i < 64; i++)
+        v[i] = (uint64_t)(uintptr_t)outer_function + i;
+    cold = run_list(NULL, v, 64, &st);
+    warm = run_list(tu_tmp, v, 64, &st);
+    ck_assert_uint_gt(st.misses, 0);
+    ck_assert_uint_ge(last_sym.frames_from_store, 1);
+    ck_assert_str_eq(warm, cold);
+    free(cold);
+    free(warm);
+    free(seed);
+}
+END_TEST
+
+/* The same for an out-of-line function named after its ELF symbol (an out-of-line copy of an
+ * inline function): its frame is kept by its DIE and that symbol. */
+START_TEST(test_symbol_named_frames_serve_new_addresses)
+{
+    direct_twice();
+    twice_ptr();
+    uint64_t a = captured_return - 1; /* in inlined_level, inside twice's out-of-line copy */
+    uint64_t b = (uint64_t)(uintptr_t)twice_ptr; /* its entry, before the inlined call */
+    struct symcache_stats st;
+    char *seed = run_list(tu_tmp, &a, 1, &st);
+    ck_assert_ptr_nonnull(strstr(seed, "twice|check_symcache.c|"));
+    char *cold = run_list(NULL, &b, 1, &st);
+    char *warm = run_list(tu_tmp, &b, 1, &st);
+    ck_assert_uint_eq(st.misses, 1);
+    ck_assert_uint_eq(last_sym.frames_from_store, 1);
+    ck_assert_str_eq(warm, cold);
+    ck_assert_ptr_nonnull(strstr(warm, "twice|check_symcache.c|"));
+    free(cold);
+    free(warm);
+    free(seed);
+}
+END_TEST
+
+/* A key that names a frame past any record's (its check right): one line, the right frames,
+ * the file rewritten. */
+static void bad_key_rehashed(const char *path)
+{
+    size_t len;
+    uint64_t *b = read_raw(path, &len);
+    uint64_t ident = b[3], nrecs = b[4], nframes = b[5], nkeys = b[7];
+    ck_assert_uint_gt(nkeys, 0);
+    uint32_t *key =
+        (uint32_t *)((char *)b + 64 + ((ident + 7) & ~(uint64_t)7) + 24 * (nrecs + nframes));
+    key[4] = SYM_MAX_FRAMES; /* k */
+    b[len / 8 - 1] = unitcache_hash(b, len / 8 - 1);
+    write_raw(path, b, len);
+    free(b);
+}
+
+START_TEST(test_bad_key_ignored_with_one_line)
+{
+    check_damage_ignored(bad_key_rehashed);
+}
+END_TEST
+
+/* --- unit tables (<build-id>.units) ------------------------------------------------------ */
 
 /* A run like run(), with the version string given, keeping the symbolizer's stats. */
 static char *run_version(const char *dir, const char *version, bool quiet, struct symcache_stats *st)
@@ -689,6 +814,9 @@ int main(void)
     tcase_add_test(tc, test_damaged_unit_tables_ignored_with_one_line);
     tcase_add_test(tc, test_unit_tables_of_another_build_never_serve);
     tcase_add_test(tc, test_fifos_in_the_cache_never_hang);
+    tcase_add_test(tc, test_function_frames_serve_new_addresses);
+    tcase_add_test(tc, test_symbol_named_frames_serve_new_addresses);
+    tcase_add_test(tc, test_bad_key_ignored_with_one_line);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
