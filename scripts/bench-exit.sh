@@ -6,7 +6,9 @@
 # 1. A large program (PROFREG_BENCH_BIG_CMD, a shell command; e.g. a gtest binary with
 #    >= 100 MB of DWARF): time at exit (wall and CPU), extra peak RSS and cache hits, medians
 #    of BENCH_RUNS runs, first with an empty symbol cache each run ("first run"), then with
-#    the cache the earlier runs filled ("cached"). Skipped, with a line saying so, when unset:
+#    the cache the earlier runs filled ("cached": runs 2 to BENCH_RUNS + 1 of one cache;
+#    "later": BENCH_RUNS runs after twice as many more, as a CI job's cache fills; each run
+#    samples some addresses no earlier run did). Skipped, with a line saying so, when unset:
 #    such a binary is built from public source, not shipped (docs/design.md names the one
 #    the numbers there come from). Which addresses a run samples varies, so for profiling the
 #    exit work itself build/libsymreplay.so (make build/libsymreplay.so) replays a fixed list
@@ -40,7 +42,9 @@ else
     for mode in first cached; do
         : >"$out/$mode.tsv"
         i=0
-        while [ $i -lt "$runs" ]; do
+        n=$runs
+        [ "$mode" = cached ] && n=$((runs * 4))
+        while [ $i -lt "$n" ]; do
             i=$((i + 1))
             [ "$mode" = first ] && rm -rf "$cache/symbols"
             rm -rf "$out/run" && mkdir -p "$out/run"
@@ -57,18 +61,24 @@ else
                 >>"$out/$mode.tsv"
         done
     done
+    head -n "$runs" "$out/cached.tsv" >"$out/early.tsv"
+    tail -n "$runs" "$out/cached.tsv" >"$out/later.tsv"
     printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' run exit_ms cpu_ms extra_MB hits misses CUs \
         CUs_cached
-    for mode in first cached; do
+    for mode in first early later; do
         f="$out/$mode.tsv"
-        printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' "$mode" \
+        name=$mode
+        [ "$mode" = early ] && name=cached
+        printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' "$name" \
             "$(cut -f1 "$f" | median)" "$(cut -f2 "$f" | median)" \
             "$(cut -f3 "$f" | median | awk '{printf "%.1f", $1 / 1024}')" \
             "$(cut -f4 "$f" | median)" "$(cut -f5 "$f" | median)" "$(cut -f6 "$f" | median)" \
             "$(cut -f7 "$f" | median)"
     done
-    echo "(medians of $runs runs; first: empty symbol cache each run; cached: the cache the"
-    echo " earlier runs filled)"
+    echo "(medians of $runs runs; first: empty symbol cache each run; cached: runs 2-$((runs + 1))"
+    echo " of one cache; later: runs $((3 * runs + 2))-$((4 * runs + 1)) of it)"
+    printf 'cached runs in order, CPU ms at exit (misses):'
+    awk -F '\t' '{printf " %.0f (%s)", $2, $5} END {print ""}' "$out/cached.tsv"
 fi
 
 echo
