@@ -122,15 +122,15 @@ if [ ! -f "$file" ]; then
     echo "no symbol cache file for $libpy (build-id $id): nothing to compare"
     exit 0
 fi
-# the first offset of every record (docs/formats.md, symbol cache files: magic 24 bytes, four
+# the first offset of every record (docs/formats.md, symbol cache files: magic 24 bytes, five
 # u64 sizes, the identity padded to 8, then records of u64 offset, u32 length, u32 first frame,
 # u32 frames, u32 padding)
 python3 - "$file" >"$out/offsets.txt" <<'PYEOF'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
-assert b.startswith(b"profreg-symcache 3\n"), "not a profreg-symcache 3 file"
-idlen, nrec, _, _ = struct.unpack_from("=4Q", b, 24)
-pos = 24 + 32 + (idlen + 7) // 8 * 8
+assert b.startswith(b"profreg-symcache 4\n"), "not a profreg-symcache 4 file"
+idlen, nrec, _, _, _ = struct.unpack_from("=5Q", b, 24)
+pos = 24 + 40 + (idlen + 7) // 8 * 8
 for k in range(nrec):
     off, = struct.unpack_from("=Q", b, pos + 24 * k)
     print("%x" % off)
