@@ -435,18 +435,24 @@ out:
     return rc;
 }
 
-/* Position in v->recs of the first record starting after offset. */
-static size_t view_upper(const struct sc_view *v, uint64_t offset)
+/* Position in recs[0..n) (sorted) of the first record starting after offset. */
+static size_t rec_upper(const struct sc_rec *recs, size_t n, uint64_t offset)
 {
-    size_t lo = 0, hi = v->nrecs;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (v->recs[mid].offset <= offset)
+        if (recs[mid].offset <= offset)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* Position in v->recs of the first record starting after offset. */
+static size_t view_upper(const struct sc_view *v, uint64_t offset)
+{
+    return rec_upper(v->recs, v->nrecs, offset);
 }
 
 /* Index of the record holding offset, or -1. */
@@ -1055,15 +1061,8 @@ static void free_parts(struct sc_parts *p)
 /* Was frame k of the record holding offset written? */
 static bool key_written(const struct sc_parts *p, uint64_t offset, uint32_t k)
 {
-    size_t lo = 0, hi = p->nr;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->rv[mid].offset <= offset)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo > 0 && offset - p->rv[lo - 1].offset < p->rv[lo - 1].len && k < p->rv[lo - 1].n;
+    size_t i = rec_upper(p->rv, p->nr, offset);
+    return i > 0 && offset - p->rv[i - 1].offset < p->rv[i - 1].len && k < p->rv[i - 1].n;
 }
 
 /* The keys of the file being written: this run's and the file read's whose frame was written,

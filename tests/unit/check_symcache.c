@@ -93,6 +93,16 @@ static struct symcache *new_cache(const char *dir, bool quiet)
     return c;
 }
 
+/* Prints one address's frames as a line of text. */
+static void print_frames(FILE *f, const struct sym_frame *fr, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, "%s|%s|%s|%s|%ld|%d;", fr[k].name, fr[k].source_file ? fr[k].source_file : "-",
+                fr[k].source_path ? fr[k].source_path : "-", fr[k].module ? fr[k].module : "-",
+                fr[k].line, fr[k].inlined);
+    fputc('\n', f);
+}
+
 /* Resolves addrs[i] for i % step == first; returns every frame as text. */
 static char *resolve_some(struct symcache *c, size_t first, size_t step)
 {
@@ -103,12 +113,7 @@ static char *resolve_some(struct symcache *c, size_t first, size_t step)
         struct sym_frame fr[SYM_MAX_FRAMES];
         size_t n = symcache_resolve(c, addrs[i], fr, SYM_MAX_FRAMES);
         ck_assert_uint_ge(n, 1);
-        for (size_t k = 0; k < n; k++)
-            fprintf(f, "%s|%s|%s|%s|%ld|%d;", fr[k].name,
-                    fr[k].source_file ? fr[k].source_file : "-",
-                    fr[k].source_path ? fr[k].source_path : "-", fr[k].module ? fr[k].module : "-",
-                    fr[k].line, fr[k].inlined);
-        fputc('\n', f);
+        print_frames(f, fr, n);
     }
     fclose(f);
     return text;
@@ -538,13 +543,7 @@ static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symca
     FILE *f = open_memstream(&text, &len);
     for (size_t i = 0; i < n; i++) {
         struct sym_frame fr[SYM_MAX_FRAMES];
-        size_t m = symcache_resolve(c, v[i], fr, SYM_MAX_FRAMES);
-        for (size_t k = 0; k < m; k++)
-            fprintf(f, "%s|%s|%s|%s|%ld|%d;", fr[k].name,
-                    fr[k].source_file ? fr[k].source_file : "-",
-                    fr[k].source_path ? fr[k].source_path : "-", fr[k].module ? fr[k].module : "-",
-                    fr[k].line, fr[k].inlined);
-        fputc('\n', f);
+        print_frames(f, fr, symcache_resolve(c, v[i], fr, SYM_MAX_FRAMES));
     }
     fclose(f);
     memset(&last_sym, 0, sizeof last_sym);
