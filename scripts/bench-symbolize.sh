@@ -128,7 +128,7 @@ fi
 python3 - "$file" >"$out/offsets.txt" <<'PYEOF'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
-assert b.startswith(b"profreg-symcache 4\n"), "not a profreg-symcache 4 file"
+assert b.startswith(b"profreg-symcache 5\n"), "not a profreg-symcache 5 file"
 idlen, nrec, _, _, _ = struct.unpack_from("=5Q", b, 24)
 pos = 24 + 40 + (idlen + 7) // 8 * 8
 for k in range(nrec):

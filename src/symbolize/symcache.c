@@ -1263,11 +1263,12 @@ static bool write_parts(const struct sc_module *m, const struct sc_parts *p, con
                      p->nk * sizeof *p->kv,
                      p->b.own_at,
                      pad8(p->b.len) - p->b.own_at};
-    uint64_t sum = UNITCACHE_HASH_SEED;
+    struct unitcache_hash_state hs;
+    unitcache_hash_init(&hs);
     for (size_t i = 0; i < 7; i++)
         if (size[i])
-            sum = unitcache_hash_step(sum, part[i], size[i] / 8);
-    sum = unitcache_hash_end(sum);
+            unitcache_hash_step(&hs, part[i], size[i] / 8);
+    uint64_t sum = unitcache_hash_end(&hs);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     bool ok = fd >= 0;
     for (size_t i = 0; i < 7 && ok; i++)

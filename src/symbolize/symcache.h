@@ -19,7 +19,7 @@
 
 /* Every cache file starts with this and a newline (NUL-padded to 24 bytes); a file that starts
  * with another version's is stale (replaced silently), anything else is damaged. */
-#define SYMCACHE_MAGIC "profreg-symcache 4"
+#define SYMCACHE_MAGIC "profreg-symcache 5"
 /* A miss is cached for the range of bytes around it that the symbolizer says resolve to the
  * same frames (its innermost DWARF scope), at most SYMCACHE_MAX_RANGE bytes; an answer from
  * the ELF symbol table, which states no range, is widened by probing at most

@@ -68,18 +68,46 @@ struct unitcache {
     size_t nsyms;
 };
 
-uint64_t unitcache_hash_step(uint64_t h, const uint64_t *w, size_t nwords)
+static inline uint64_t hash_mix(uint64_t h, uint64_t w)
 {
-    for (size_t i = 0; i < nwords; i++) {
-        h ^= w[i];
-        h *= 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    return h;
+    h ^= w;
+    h *= 0x100000001b3ULL;
+    return h ^ h >> 29;
 }
 
-uint64_t unitcache_hash_end(uint64_t h)
+void unitcache_hash_init(struct unitcache_hash_state *h)
 {
+    for (unsigned k = 0; k < 4; k++)
+        h->lane[k] = 0xcbf29ce484222325ULL + k;
+    h->n = 0;
+}
+
+void unitcache_hash_step(struct unitcache_hash_state *h, const uint64_t *w, size_t nwords)
+{
+    size_t i = 0;
+    for (; i < nwords && h->n % 4; i++, h->n++)
+        h->lane[h->n % 4] = hash_mix(h->lane[h->n % 4], w[i]);
+    uint64_t a = h->lane[0], b = h->lane[1], c = h->lane[2], d = h->lane[3];
+    for (; i + 4 <= nwords; i += 4) {
+        a = hash_mix(a, w[i]);
+        b = hash_mix(b, w[i + 1]);
+        c = hash_mix(c, w[i + 2]);
+        d = hash_mix(d, w[i + 3]);
+        h->n += 4;
+    }
+    h->lane[0] = a;
+    h->lane[1] = b;
+    h->lane[2] = c;
+    h->lane[3] = d;
+    for (; i < nwords; i++, h->n++)
+        h->lane[h->n % 4] = hash_mix(h->lane[h->n % 4], w[i]);
+}
+
+uint64_t unitcache_hash_end(const struct unitcache_hash_state *s)
+{
+    uint64_t h = hash_mix(0xcbf29ce484222325ULL, s->n);
+    for (unsigned k = 0; k < 4; k++)
+        h = hash_mix(h, s->lane[k]);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
@@ -88,7 +116,10 @@ uint64_t unitcache_hash_end(uint64_t h)
 
 uint64_t unitcache_hash(const uint64_t *w, size_t nwords)
 {
-    return unitcache_hash_end(unitcache_hash_step(UNITCACHE_HASH_SEED, w, nwords));
+    struct unitcache_hash_state h;
+    unitcache_hash_init(&h);
+    unitcache_hash_step(&h, w, nwords);
+    return unitcache_hash_end(&h);
 }
 
 struct unitcache *unitcache_new(const char *path, uint64_t ident)
@@ -355,7 +386,7 @@ static int cmp_where(const void *a, const void *b)
 struct uc_out {
     int fd;
     bool ok;
-    uint64_t h;
+    struct unitcache_hash_state h;
     size_t n;
     uint64_t buf[4096];
 };
@@ -371,24 +402,30 @@ static void out_flush(struct uc_out *o, const void *p, size_t len)
     }
 }
 
+/* Hashes and writes the buffered words (hashed a buffer at a time, not a call at a time: most
+ * calls append a record of a few words). */
+static void out_buffered(struct uc_out *o)
+{
+    unitcache_hash_step(&o->h, o->buf, o->n);
+    out_flush(o, o->buf, o->n * 8);
+    o->n = 0;
+}
+
 /* Appends nwords words (hashed). */
 static void out_words(struct uc_out *o, const void *p, size_t nwords)
 {
     if (nwords == 0) /* (p may then be NULL: an empty table) */
         return;
     const uint64_t *w = p;
-    o->h = unitcache_hash_step(o->h, w, nwords);
     size_t room = sizeof o->buf / 8;
     if (nwords >= room) { /* large: straight from where it is */
-        out_flush(o, o->buf, o->n * 8);
-        o->n = 0;
+        out_buffered(o);
+        unitcache_hash_step(&o->h, w, nwords);
         out_flush(o, w, nwords * 8);
         return;
     }
-    if (o->n + nwords > room) {
-        out_flush(o, o->buf, o->n * 8);
-        o->n = 0;
-    }
+    if (o->n + nwords > room)
+        out_buffered(o);
     memcpy(o->buf + o->n, w, nwords * 8);
     o->n += nwords;
 }
@@ -396,9 +433,9 @@ static void out_words(struct uc_out *o, const void *p, size_t nwords)
 /* Appends the hash of every word so far and writes what is left. */
 static void out_end(struct uc_out *o)
 {
-    uint64_t h = unitcache_hash_end(o->h);
-    out_words(o, &h, 1);
-    out_flush(o, o->buf, o->n * 8);
+    out_buffered(o);
+    uint64_t h = unitcache_hash_end(&o->h);
+    out_flush(o, &h, 8);
 }
 
 /* Writes the file for the units of v (only the used ones with used_only) and the symbols.
@@ -413,7 +450,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
         return false;
     o->fd = fd;
     o->ok = true;
-    o->h = UNITCACHE_HASH_SEED;
+    unitcache_hash_init(&o->h);
     o->n = 0;
     struct uc_head h = {.ident = u->ident, .nsyms = nsyms};
     memcpy(h.magic, UNITCACHE_MAGIC, sizeof h.magic);

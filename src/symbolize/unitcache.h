@@ -5,7 +5,7 @@
  * Private to symcache.c.
  *
  * A binary file, read whole and served only whole:
- *   "profreg-units 2\n"                                    16 bytes
+ *   "profreg-units 3\n"                                    16 bytes
  *   u64 ident          the module's identity (a hash of its symbol cache header)
  *   u64 nunits, u64 nfns, u64 nsyms
  *   nunits x {u64 cu_off; u32 n; u32 deep; u64 first}     sorted by cu_off, unique
@@ -23,20 +23,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UNITCACHE_MAGIC "profreg-units 2\n"
+#define UNITCACHE_MAGIC "profreg-units 3\n"
 /* Past this size a file keeps only the units the current run used. */
 #define UNITCACHE_MAX_FILE_BYTES (16u << 20)
 
 struct unitcache;
 
-/* hash_bytes' mix, 8 bytes a step: the check that ends both binary cache files (this one and
- * the frames file of symcache.c), over files of megabytes. */
+/* hash_bytes' mix, 8 bytes a step in four interleaved lanes (word i into lane i % 4: four
+ * independent chains of multiplies, three times the speed of one), the lanes and the number
+ * of words mixed at the end: the check that ends both binary cache files (this one and the
+ * frames file of symcache.c), over files of megabytes. */
 uint64_t unitcache_hash(const uint64_t *w, size_t nwords);
-/* The same hash taken piece by piece: h = UNITCACHE_HASH_SEED, then unitcache_hash_step over
- * each run of words in order, then unitcache_hash_end(h) (equals unitcache_hash of them all). */
-#define UNITCACHE_HASH_SEED 0xcbf29ce484222325ULL
-uint64_t unitcache_hash_step(uint64_t h, const uint64_t *w, size_t nwords);
-uint64_t unitcache_hash_end(uint64_t h);
+/* The same hash taken piece by piece: unitcache_hash_init, then unitcache_hash_step over each
+ * run of words in order, then unitcache_hash_end (equals unitcache_hash of them all). */
+struct unitcache_hash_state {
+    uint64_t lane[4];
+    uint64_t n; /* words so far */
+};
+void unitcache_hash_init(struct unitcache_hash_state *h);
+void unitcache_hash_step(struct unitcache_hash_state *h, const uint64_t *w, size_t nwords);
+uint64_t unitcache_hash_end(const struct unitcache_hash_state *h);
 
 /* The tables of the file at path (read on the first get) for a module of this identity. */
 struct unitcache *unitcache_new(const char *path, uint64_t ident);
