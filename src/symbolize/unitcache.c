@@ -189,11 +189,15 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
         got += (size_t)r;
     }
     const struct uc_head *h = (const struct uc_head *)b;
+    /* another format version is stale, not damaged: replaced without a word */
+    bool other_version = false;
     if (memcmp(h->magic, UNITCACHE_MAGIC, sizeof h->magic) != 0) {
+        other_version = memcmp(h->magic, "profreg-units ", 14) == 0;
         *why = "not a unit table file";
-        goto bad;
+        if (!other_version)
+            goto bad;
     }
-    if (h->ident != ident) {
+    if (other_version || h->ident != ident) {
         *why = NULL;
         free(b);
         close(fd);

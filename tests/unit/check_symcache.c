@@ -700,6 +700,36 @@ END_TEST
 
 /* A damaged table file: one line on stderr naming it, the right frames from walks, and the
  * file rewritten so that the next run is served silently. */
+/* A unit table file of another format version: stale, replaced without a word. */
+START_TEST(test_unit_tables_of_another_version_replaced_silently)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    char *cold = run_units(tu_tmp, true, &st);
+    char units[4200];
+    snprintf(units, sizeof units, "%s.units", exe_file(tu_tmp));
+    size_t len;
+    uint64_t *b = read_raw(units, &len);
+    ck_assert(memcmp(b, UNITCACHE_MAGIC, 16) == 0);
+    memcpy(b, "profreg-units 1\n", 16);
+    b[len / 8 - 1] = unitcache_hash(b, len / 8 - 1);
+    write_raw(units, b, len);
+    free(b);
+
+    forget_frames();
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+    b = read_raw(units, &len);
+    ck_assert(memcmp(b, UNITCACHE_MAGIC, 16) == 0); /* rewritten in this version */
+    free(b);
+    free(cold);
+}
+END_TEST
+
 START_TEST(test_damaged_unit_tables_ignored_with_one_line)
 {
     fill_addrs();
@@ -811,6 +841,7 @@ int main(void)
     tcase_add_test(tc, test_directory_trimmed_oldest_first);
     tcase_add_test(tc, test_unit_tables_serve_new_addresses_without_walks);
     tcase_add_test(tc, test_damaged_unit_tables_ignored_with_one_line);
+    tcase_add_test(tc, test_unit_tables_of_another_version_replaced_silently);
     tcase_add_test(tc, test_unit_tables_of_another_build_never_serve);
     tcase_add_test(tc, test_fifos_in_the_cache_never_hang);
     tcase_add_test(tc, test_function_frames_serve_new_addresses);
