@@ -531,6 +531,17 @@ END_TEST
 
 static struct symbolizer_stats last_sym; /* the symbolizer's stats of the last run_units */
 
+/* Ends a run: the symbolizer's stats into last_sym, the cache saved, its stats into *st. */
+static void end_run(struct symcache *c, struct symcache_stats *st)
+{
+    memset(&last_sym, 0, sizeof last_sym);
+    if (symcache_symbolizer(c))
+        symbolizer_stats(symcache_symbolizer(c), &last_sym);
+    symcache_save(c);
+    *st = symcache_stats(c);
+    symcache_free(c);
+}
+
 /* Resolves the addresses in v through a cache in dir (NULL: none), saves; returns the frames
  * as text and keeps the symbolizer's stats in last_sym. */
 static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symcache_stats *st)
@@ -546,12 +557,7 @@ static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symca
         print_frames(f, fr, symcache_resolve(c, v[i], fr, SYM_MAX_FRAMES));
     }
     fclose(f);
-    memset(&last_sym, 0, sizeof last_sym);
-    if (symcache_symbolizer(c))
-        symbolizer_stats(symcache_symbolizer(c), &last_sym);
-    symcache_save(c);
-    *st = symcache_stats(c);
-    symcache_free(c);
+    end_run(c, st);
     return text;
 }
 
@@ -649,12 +655,7 @@ static char *run_version(const char *dir, const char *version, bool quiet, struc
     struct symcache *c = symcache_new(&o);
     ck_assert_ptr_nonnull(c);
     char *text = resolve_all(c);
-    memset(&last_sym, 0, sizeof last_sym);
-    if (symcache_symbolizer(c))
-        symbolizer_stats(symcache_symbolizer(c), &last_sym);
-    symcache_save(c);
-    *st = symcache_stats(c);
-    symcache_free(c);
+    end_run(c, st);
     return text;
 }
 
