@@ -42,7 +42,7 @@ struct sc_seg {
  * Binary, in the byte order of the machine that wrote it, every part 8-byte aligned, read
  * with one read() and served in place (nothing parsed or copied per entry):
  *
- *   struct sc_head       magic "profreg-symcache 3\n" (NUL-padded), sizes of the parts
+ *   struct sc_head       magic SYMCACHE_MAGIC "\n" (NUL-padded), sizes of the parts
  *   identity             the module's identity lines (make_header), padded
  *   struct sc_rec[]      ranges of file offsets, sorted, disjoint
  *   struct sc_frec[]     their frames, innermost first
