@@ -699,16 +699,22 @@ START_TEST(test_unit_tables_serve_new_addresses_without_walks)
 }
 END_TEST
 
-/* A damaged table file: one line on stderr naming it, the right frames from walks, and the
- * file rewritten so that the next run is served silently. */
+/* A first run that saves this executable's unit tables, whose path goes to units; returns its
+ * frames. */
+static char *seed_units(char *units, size_t size, struct symcache_stats *st)
+{
+    fill_addrs();
+    char *cold = run_units(tu_tmp, true, st);
+    snprintf(units, size, "%s.units", exe_file(tu_tmp));
+    return cold;
+}
+
 /* A unit table file of another format version: stale, replaced without a word. */
 START_TEST(test_unit_tables_of_another_version_replaced_silently)
 {
-    fill_addrs();
     struct symcache_stats st;
-    char *cold = run_units(tu_tmp, true, &st);
     char units[4200];
-    snprintf(units, sizeof units, "%s.units", exe_file(tu_tmp));
+    char *cold = seed_units(units, sizeof units, &st);
     size_t len;
     uint64_t *b = read_raw(units, &len);
     ck_assert(memcmp(b, UNITCACHE_MAGIC, 16) == 0);
@@ -731,13 +737,13 @@ START_TEST(test_unit_tables_of_another_version_replaced_silently)
 }
 END_TEST
 
+/* A damaged table file: one line on stderr naming it, the right frames from walks, and the
+ * file rewritten so that the next run is served silently. */
 START_TEST(test_damaged_unit_tables_ignored_with_one_line)
 {
-    fill_addrs();
     struct symcache_stats st;
-    char *cold = run_units(tu_tmp, true, &st);
     char units[4200];
-    snprintf(units, sizeof units, "%s.units", exe_file(tu_tmp));
+    char *cold = seed_units(units, sizeof units, &st);
     struct stat sb;
     ck_assert_int_eq(stat(units, &sb), 0);
     int fd = open(units, O_RDWR);
