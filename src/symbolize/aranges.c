@@ -137,6 +137,38 @@ bool aranges_find(const struct aranges *a, uint64_t pc, uint64_t *unit)
     return false;
 }
 
+void aranges_span(const struct aranges *a, uint64_t pc, uint64_t *lo, uint64_t *hi)
+{
+    size_t l = 0, u = a->n; /* l: the runs that start at or before pc */
+    while (l < u) {
+        size_t mid = l + (u - l) / 2;
+        if (a->start[mid] <= pc)
+            l = mid + 1;
+        else
+            u = mid;
+    }
+    if (l == 0) { /* before the first run (or no run at all): no unit */
+        *lo = 0;
+        *hi = a->n ? a->start[0] : UINT64_MAX;
+        return;
+    }
+    size_t k = l - 1;
+    if (k + 1 == a->n && pc > a->last_end) { /* past the last range: no unit */
+        *lo = a->last_end + 1;
+        *hi = UINT64_MAX;
+        return;
+    }
+    *lo = a->start[k];
+    *hi = k + 1 < a->n ? a->start[k + 1] : a->last_end < UINT64_MAX ? a->last_end + 1 : UINT64_MAX;
+    if (k > 0 && a->start[k - 1] == a->start[k]) {
+        if (pc == a->start[k]) { /* an empty run before: either may answer here */
+            *hi = pc + 1;
+            return;
+        }
+        *lo = a->start[k] + 1;
+    }
+}
+
 void aranges_free(struct aranges *a)
 {
     free(a->start);

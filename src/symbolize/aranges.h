@@ -27,6 +27,11 @@ int aranges_read(const unsigned char *data, size_t size, uint64_t info_size, str
 /* The header offset of the unit libdwfl's dwfl_module_addrdie finds for DWARF address pc. */
 bool aranges_find(const struct aranges *a, uint64_t pc, uint64_t *unit);
 
+/* [*lo, *hi): the addresses around pc that aranges_find answers as it answers pc (the same
+ * unit, or none), *hi == UINT64_MAX for the rest of the address space; pc alone where two
+ * runs start at one address (libdwfl's bisection may then answer either). */
+void aranges_span(const struct aranges *a, uint64_t pc, uint64_t *lo, uint64_t *hi);
+
 void aranges_free(struct aranges *a);
 
 #endif

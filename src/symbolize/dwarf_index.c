@@ -566,8 +566,13 @@ static long find_outer(const struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *vlo
         } else if (found < 0 && r->hi > *vlo) {
             *vlo = r->hi;
         }
-        if (found >= 0 || lo - i > 64)
+        if (found >= 0)
             break;
+        if (lo - i > 64) {
+            /* not found, and the ranges before may still reach past pc: the gap starts at pc */
+            *vlo = pc > *vlo ? pc : *vlo;
+            break;
+        }
     }
     return found;
 }
@@ -779,18 +784,23 @@ long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwa
         fn = find_outer(ix, pc, &vlo, &vhi);
     }
     if (fn < 0) {
-    unknown:
+        /* in no function: every address of the gap around pc is in none either */
         if (range_lo)
-            *range_lo = pc;
+            *range_lo = vlo;
         if (range_hi)
-            *range_hi = pc + 1;
+            *range_hi = vhi;
         return -1;
     }
     long s = ix->entries[fn].scope;
     if (s < 0) {
         Dwarf_Die *die = cu_index_die(ix, fn);
-        if (!die)
-            goto unknown;
+        if (!die) {
+            if (range_lo)
+                *range_lo = pc;
+            if (range_hi)
+                *range_hi = pc + 1;
+            return -1;
+        }
         if ((s = new_scope(ix, die, fn)) < 0)
             goto partial;
         ix->entries[fn].scope = s;

@@ -53,8 +53,9 @@ void cu_index_free(struct cu_index *ix);
 
 /* The innermost function containing pc (a DWARF address, without load bias), or -1; when
  * range_lo/range_hi are not NULL, [*range_lo, *range_hi) is the range around pc that gets the
- * same answer (the same entry, so the same chain of parents). May list scopes of the function
- * containing pc (earlier cu_index_die pointers then dangle). */
+ * same answer (the same entry, so the same chain of parents; for -1, the gap between the
+ * functions around pc, or pc alone when the gap's start is not known). May list scopes of the
+ * function containing pc (earlier cu_index_die pointers then dangle). */
 long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo,
                      Dwarf_Addr *range_hi);
 

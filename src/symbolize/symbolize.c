@@ -562,22 +562,52 @@ static const struct aranges *aranges_for(struct symbolizer *s, Dwarf *dbg)
     return da.ok ? &s->aranges[idx].a : NULL;
 }
 
+/* [lo + b, hi + b), clamped to the address space. */
+static void biased_span(uint64_t lo, uint64_t hi, uint64_t b, uint64_t *out_lo, uint64_t *out_hi)
+{
+    *out_lo = lo;
+    *out_hi = hi;
+    if (*out_lo <= UINT64_MAX - b)
+        *out_lo += b;
+    *out_hi = hi > UINT64_MAX - b ? UINT64_MAX : hi + b;
+}
+
 /* The unit dwfl_module_addrdie finds for addr (and the module's bias), from the module's
  * .debug_aranges read by aranges.c; libdw's own answer where that cannot be read. The DIE
- * lives in s->arange_die until the next call. */
-static Dwarf_Die *unit_of(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr, Dwarf_Addr *bias)
+ * lives in s->arange_die until the next call. [*span_lo, *span_hi) (when span_lo is not
+ * NULL): the addresses around addr that get the same unit, or none as addr does (all of the
+ * module's when it has no DWARF; addr alone when libdw answered). */
+static Dwarf_Die *unit_of_span(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                               Dwarf_Addr *bias, uint64_t *span_lo, uint64_t *span_hi)
 {
+    uint64_t ignored_lo, ignored_hi;
+    if (!span_lo) {
+        span_lo = &ignored_lo;
+        span_hi = &ignored_hi;
+    }
+    *span_lo = addr;
+    *span_hi = addr + 1;
     Dwarf_Addr b;
     Dwarf *dbg = dwfl_module_getdwarf(mod, &b);
-    const struct aranges *a = dbg ? aranges_for(s, dbg) : NULL;
+    if (!dbg) {
+        *span_lo = 0;
+        *span_hi = UINT64_MAX;
+        return NULL;
+    }
+    const struct aranges *a = aranges_for(s, dbg);
     if (!a)
         return dwfl_module_addrdie(mod, addr, bias);
     uint64_t off, next;
     size_t hsize;
     uint8_t unit_type;
     Dwarf_Half version;
-    if (!aranges_find(a, addr - b, &off))
+    bool found = aranges_find(a, addr - b, &off);
+    uint64_t lo, hi;
+    aranges_span(a, addr - b, &lo, &hi);
+    if (!found) {
+        biased_span(lo, hi, b, span_lo, span_hi);
         return NULL;
+    }
     if (dwarf_next_unit(dbg, off, &next, &hsize, &version, NULL, NULL, NULL, NULL, NULL) != 0 ||
         !dwarf_offdie(dbg, off + hsize, &s->arange_die) ||
         dwarf_cu_info(s->arange_die.cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
@@ -585,7 +615,13 @@ static Dwarf_Die *unit_of(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
         return dwfl_module_addrdie(mod, addr, bias); /* a split or type unit: libdw's */
     (void)version;
     *bias = b;
+    biased_span(lo, hi, b, span_lo, span_hi);
     return &s->arange_die;
+}
+
+static Dwarf_Die *unit_of(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr, Dwarf_Addr *bias)
+{
+    return unit_of_span(s, mod, addr, bias, NULL, NULL);
 }
 
 /* File and line of the line-table row at a (module-relative, biased) address. */
@@ -846,6 +882,47 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
     if (mangled)
         *mangled = d != NULL;
     return d ? d : intern(s, name);
+}
+
+/* [*lo, *hi): the addresses around addr that elf_symbol names by the very entry it names
+ * addr by: that symbol's range, cut where another entry that would win over it (better_sym, an
+ * order of entries that does not depend on the address) takes part. False when it names addr
+ * by no entry, by an entry without a size or a name, or the entries around are too many to
+ * look at. */
+static bool elf_symbol_span(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr, uint64_t *lo,
+                            uint64_t *hi)
+{
+    const struct mod_symtab *t = symtab_for(s, mod, addr);
+    const struct sym_ent *e = t ? symtab_find(t, addr) : NULL;
+    GElf_Sym sym;
+    GElf_Addr value;
+    const char *name =
+        e ? dwfl_module_getsym_info(mod, (int)e->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
+    if (!name || !*name || e->hi <= e->lo)
+        return false;
+    uint64_t pc = addr - t->bias, l = e->lo, h = e->hi;
+    /* every entry that starts before h and reaches l: back from the last that starts before h
+     * until no entry before reaches l (maxhi) */
+    size_t looked = 0;
+    for (size_t i = symtab_upper(t, h - 1 + t->bias); i-- > 0;) {
+        const struct sym_ent *c = &t->e[i];
+        if (c->lo < l && c->maxhi <= l)
+            break;
+        if (++looked > 256)
+            return false;
+        uint64_t ch = c->hi > c->lo ? c->hi : c->lo + 1; /* a sizeless one: its start alone */
+        if (c == e || ch <= l || c->lo >= h || !better_sym(c, e))
+            continue;
+        if (c->lo > pc)
+            h = c->lo;
+        else if (ch <= pc)
+            l = ch;
+        else
+            return false; /* it would have won at addr: not the table's answer */
+    }
+    *lo = l + t->bias;
+    *hi = h + t->bias;
+    return true;
 }
 
 /* The start of the ELF symbol elf_symbol would name addr by, found the same way but without
@@ -1440,6 +1517,27 @@ size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *
     return symbolizer_lookup_range(s, addr, out, max, &lo, &hi);
 }
 
+/* The range of an answer from the ELF symbol alone (no DWARF function at addr): every address
+ * there is in no function either (the gap [gap_lo, gap_hi) of its unit's functions), in the
+ * same unit or none ([unit_lo, unit_hi)), and named by the same symbol, whose start alone
+ * gives the file and line; so each gets the very same frame. Stays addr alone when the symbol
+ * cannot say. */
+static void elf_range(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr, uint64_t gap_lo,
+                      uint64_t gap_hi, uint64_t unit_lo, uint64_t unit_hi, uint64_t *range_lo,
+                      uint64_t *range_hi)
+{
+    uint64_t sym_lo, sym_hi;
+    if (!elf_symbol_span(s, mod, addr, &sym_lo, &sym_hi))
+        return;
+    uint64_t l = gap_lo > unit_lo ? gap_lo : unit_lo, h = gap_hi < unit_hi ? gap_hi : unit_hi;
+    l = sym_lo > l ? sym_lo : l;
+    h = sym_hi < h ? sym_hi : h;
+    if (l <= addr && addr < h) {
+        *range_lo = l;
+        *range_hi = h;
+    }
+}
+
 size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_frame *out,
                                size_t max, uint64_t *range_lo, uint64_t *range_hi)
 {
@@ -1462,9 +1560,10 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
 
     /* DWARF: the innermost function at addr, then outwards to the out-of-line function. */
     Dwarf_Addr bias = 0, lo = 0, hi = 0;
+    uint64_t unit_lo = addr, unit_hi = addr + 1; /* where the unit found is the same */
     Dwarf_Die *cu = stored_unit(s, mod, addr, &bias);
     if (!cu)
-        cu = unit_of(s, mod, addr, &bias);
+        cu = unit_of_span(s, mod, addr, &bias, &unit_lo, &unit_hi);
     struct cu_index *ix = cu ? index_for(s, cu, addr) : NULL;
     bool is_cxx = ix && is_cxx_lang(cu_index_lang(ix));
     long e = ix ? cu_index_find(ix, addr - bias, &lo, &hi, false) : -1;
@@ -1476,6 +1575,7 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
         *range_lo = lo + bias;
         *range_hi = hi + bias;
     }
+    bool in_no_function = e < 0;
     for (; e >= 0; e = cu_index_parent(ix, e)) {
         bool outer = dwarf_tag(cu_index_die(ix, e)) != DW_TAG_inlined_subroutine;
         const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module, is_cxx);
@@ -1508,6 +1608,14 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
             snprintf(buf, sizeof buf, "%s+0x%" PRIx64, module ? module : "[unknown]",
                      file_offset(mod, addr));
             f.name = intern(s, buf);
+        }
+        if (n == 0 && f.name && start && in_no_function) {
+            uint64_t gap_lo = unit_lo, gap_hi = unit_hi; /* no unit: no function anywhere */
+            if (cu && ix)
+                biased_span(lo, hi, bias, &gap_lo, &gap_hi);
+            else if (cu)
+                gap_lo = addr, gap_hi = addr + 1;
+            elf_range(s, mod, addr, gap_lo, gap_hi, unit_lo, unit_hi, range_lo, range_hi);
         }
         if (n == max)
             n--;

@@ -62,8 +62,10 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
 size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *out, size_t max);
 
 /* symbolizer_lookup, and the range [*lo, *hi) around addr whose every byte gets the same
- * frames: the innermost DWARF scope's bytes (between the scopes nested in it); addr alone
- * when the frames come from the ELF symbol table or nowhere. */
+ * frames: the innermost DWARF scope's bytes (between the scopes nested in it); for a frame
+ * from the ELF symbol table alone, the bytes of that symbol that lie in the same unit (or in
+ * none) and in no function of it; addr alone when no symbol names it (module+offset) or
+ * DWARF scopes sit inside a symbol's frame. */
 size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_frame *out,
                                size_t max, uint64_t *lo, uint64_t *hi);
 

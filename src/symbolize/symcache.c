@@ -623,8 +623,8 @@ static bool same_frames(const struct sym_frame *a, size_t na, const struct sym_f
 
 /* Widens [*lo, *hi) byte by byte, up to SYMCACHE_PROBE bytes each way, while the symbolizer
  * gives the very same frames, inside the segment and outside every range already held: for
- * answers whose range the symbolizer cannot state (ELF symbols), so that later runs that
- * sample other instructions of the function are served too. */
+ * answers whose range the symbolizer cannot state (an ELF frame outside DWARF scopes), so
+ * that later runs that sample other instructions of the function are served too. */
 static void probe_range(struct symcache *c, struct sc_module *m, const struct sc_seg *seg,
                         const struct sym_frame *want, size_t n, uint64_t *lo, uint64_t *hi)
 {
@@ -825,8 +825,7 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
         bool same = true; /* only frames the symbolizer placed in this very module */
         for (size_t i = 0; i < n; i++)
             same &= out[i].module && strcmp(out[i].module, m->base) == 0;
-        /* the symbolizer's range, within this segment; a single byte (ELF symbols) is
-         * widened by probing */
+        /* the symbolizer's range, within this segment; a single byte is widened by probing */
         lo = lo > seg->start ? lo : seg->start;
         hi = hi < seg->end ? hi : seg->end;
         if (addr - lo > SYMCACHE_MAX_RANGE / 2)

@@ -21,9 +21,8 @@
  * with another version's is stale (replaced silently), anything else is damaged. */
 #define SYMCACHE_MAGIC "profreg-symcache 5"
 /* A miss is cached for the range of bytes around it that the symbolizer says resolve to the
- * same frames (its innermost DWARF scope), at most SYMCACHE_MAX_RANGE bytes; an answer from
- * the ELF symbol table, which states no range, is widened by probing at most
- * SYMCACHE_PROBE bytes each way. */
+ * same frames (symbolizer_lookup_range), at most SYMCACHE_MAX_RANGE bytes; an answer for
+ * which it states a single byte is widened by probing at most SYMCACHE_PROBE bytes each way. */
 #define SYMCACHE_PROBE     64
 #define SYMCACHE_MAX_RANGE (1u << 20)
 /* A module's file is kept under this size: past it, only the entries the current run used

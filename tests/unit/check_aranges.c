@@ -169,6 +169,18 @@ START_TEST(test_runs_gaps_and_the_last_range)
             ck_assert_msg(unit == cases[i].unit, "%#lx: unit %#lx, not %#lx",
                           (unsigned long)cases[i].pc, (unsigned long)unit,
                           (unsigned long)cases[i].unit);
+        /* the span around pc: the same answer at both of its ends, another just outside */
+        uint64_t lo, hi, u2 = 0;
+        aranges_span(&a, cases[i].pc, &lo, &hi);
+        ck_assert_msg(lo <= cases[i].pc && cases[i].pc < hi, "%#lx: span [%#lx, %#lx)",
+                      (unsigned long)cases[i].pc, (unsigned long)lo, (unsigned long)hi);
+        uint64_t ends[] = {lo, hi - 1};
+        for (size_t k = 0; k < 2; k++) {
+            ck_assert(aranges_find(&a, ends[k], &u2) == found);
+            ck_assert(!found || u2 == unit);
+        }
+        ck_assert(lo == 0 || aranges_find(&a, lo - 1, &u2) != found || u2 != unit);
+        ck_assert(hi == UINT64_MAX || aranges_find(&a, hi, &u2) != found || u2 != unit);
     }
     ck_assert_uint_eq(a.n, 4);
     aranges_free(&a);

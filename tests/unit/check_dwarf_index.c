@@ -34,6 +34,8 @@ static Dwarf_Off outer_function(struct cu_index *ix, long e)
     return (Dwarf_Off)-1;
 }
 
+static int gaps_checked; /* addresses just past a function that lie in none */
+
 static int check_function(Dwarf_Die *fn, void *arg)
 {
     struct check *c = arg;
@@ -46,9 +48,22 @@ static int check_function(Dwarf_Die *fn, void *arg)
     ck_assert_msg(outer_function(c->ix, e) == off, "%s: entry leads elsewhere", dwarf_diename(fn));
     ck_assert_msg(outer_function(c->ix, cu_index_lookup(c->ix, hi - 1, NULL, NULL)) == off,
                   "%s: last byte", dwarf_diename(fn));
-    long after = cu_index_lookup(c->ix, hi, NULL, NULL);
+    Dwarf_Addr glo, ghi;
+    long after = cu_index_lookup(c->ix, hi, &glo, &ghi);
     ck_assert_msg(after < 0 || outer_function(c->ix, after) != off, "%s: past its end",
                   dwarf_diename(fn));
+    if (after < 0) {
+        /* the gap after it: in no function from end to end, and a function at each side */
+        ck_assert_msg(glo <= hi && hi < ghi, "%s: gap [%#lx, %#lx)", dwarf_diename(fn),
+                      (unsigned long)glo, (unsigned long)ghi);
+        ck_assert_int_eq(cu_index_lookup(c->ix, glo, NULL, NULL), -1);
+        ck_assert_int_eq(cu_index_lookup(c->ix, ghi - 1, NULL, NULL), -1);
+        ck_assert_msg(glo == 0 || cu_index_lookup(c->ix, glo - 1, NULL, NULL) >= 0,
+                      "%s: the gap could start earlier", dwarf_diename(fn));
+        ck_assert_msg(ghi == UINT64_MAX || cu_index_lookup(c->ix, ghi, NULL, NULL) >= 0,
+                      "%s: the gap could end later", dwarf_diename(fn));
+        gaps_checked++;
+    }
     c->functions++;
     return DWARF_CB_OK;
 }
@@ -81,7 +96,9 @@ static int check_file(const char *path)
 
 START_TEST(test_every_function_of_a_cxx_binary)
 {
+    gaps_checked = 0;
     ck_assert_int_ge(check_file(tu_build_path("workloads/cxxnames")), 8);
+    ck_assert_int_ge(gaps_checked, 1);
 }
 END_TEST
 

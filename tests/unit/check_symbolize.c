@@ -8,6 +8,7 @@
 #include "symbolize/symbolize.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,6 +517,64 @@ START_TEST(test_never_loads_debuginfod)
 }
 END_TEST
 
+static bool same_frame(const struct sym_frame *a, const struct sym_frame *b)
+{
+#define SAME_STR(x, y) ((x) == (y) || ((x) && (y) && strcmp((x), (y)) == 0))
+    return SAME_STR(a->name, b->name) && SAME_STR(a->source_file, b->source_file) &&
+           SAME_STR(a->source_path, b->source_path) && SAME_STR(a->module, b->module) &&
+           a->line == b->line && a->inlined == b->inlined;
+#undef SAME_STR
+}
+
+/* An answer from the ELF symbol alone (assembly in libc; libdw and libelf, which carry no
+ * DWARF here) comes with the range its symbol, its unit and the gap between its unit's
+ * functions give: every byte of it gets the very same frame from a fresh symbolizer, and for
+ * an exported function of a library without DWARF it is the whole symbol (the symbol cache
+ * then keeps one entry for the function instead of probing a byte at a time). */
+START_TEST(test_symbol_answers_state_their_range)
+{
+    const char *names[] = {"memset",    "memcpy",         "strlen",    "strchr",
+                           "dwarf_tag", "dwarf_getattrs", "elf_begin", "elf_nextscn"};
+    char err[256];
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
+    struct symbolizer *fresh = symbolizer_open_self(&opts, err, sizeof err);
+    ck_assert_msg(fresh != NULL, "%s", err);
+    size_t wide = 0, whole = 0, checked = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        void *p = dlsym(RTLD_DEFAULT, names[i]);
+        ck_assert_msg(p != NULL, "%s", names[i]);
+        uint64_t addr = (uint64_t)(uintptr_t)p + 2, lo, hi, key;
+        struct sym_frame f[SYM_MAX_FRAMES], g[SYM_MAX_FRAMES];
+        size_t n = symbolizer_lookup_range(sym, addr, f, SYM_MAX_FRAMES, &lo, &hi);
+        ck_assert_uint_ge(n, 1);
+        ck_assert_msg(lo <= addr && addr < hi, "%s: range [%#" PRIx64 ", %#" PRIx64 ")", names[i],
+                      lo, hi);
+        if (n != 1 || symbolizer_frame_keys(sym, &key, 1) != 1 || key != 0)
+            continue;             /* a DWARF function: its scope's range, checked elsewhere */
+        wide += hi - lo > 2 * 64; /* more than probing a byte at a time found */
+        uint64_t step = (hi - lo) / 4096 + 1;
+        for (uint64_t b = lo; b < hi; b += step) {
+            ck_assert_uint_eq(symbolizer_lookup(fresh, b, g, SYM_MAX_FRAMES), 1);
+            ck_assert_msg(same_frame(&f[0], &g[0]), "%s at +%#" PRIx64 ": %s, not %s", names[i],
+                          b - lo, g[0].name, f[0].name);
+            checked++;
+        }
+        Dl_info info;
+        const ElfW(Sym) *es = NULL;
+        if (strncmp(names[i], "dwarf_", 6) == 0 || strncmp(names[i], "elf_", 4) == 0) {
+            ck_assert(dladdr1(p, &info, (void **)&es, RTLD_DL_SYMENT) && es);
+            ck_assert_msg(lo == (uint64_t)(uintptr_t)info.dli_saddr && hi == lo + es->st_size,
+                          "%s: [%#" PRIx64 ", %#" PRIx64 ") for a symbol of %zu bytes", names[i],
+                          lo, hi, (size_t)es->st_size);
+            whole++;
+        }
+    }
+    ck_assert_msg(wide >= 4 && whole == 4 && checked > 400, "%zu wide, %zu whole, %zu checked",
+                  wide, whole, checked);
+    symbolizer_close(fresh);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("symbolize");
@@ -536,6 +595,7 @@ int main(void)
     tcase_add_test(tc, test_aliases_get_their_public_name);
     tcase_add_test(tc, test_alias_in_dynsym_skips_obsolete_versions);
     tcase_add_test(tc, test_hot_and_cold_parts_named_in_either_order);
+    tcase_add_test(tc, test_symbol_answers_state_their_range);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
