@@ -444,11 +444,24 @@ static int link_nameless(int fd, const char *to)
     return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
 }
 
+int fs_replace(const char *tmp, const char *path)
+{
+#ifdef RENAME_EXCHANGE
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+        unlink(tmp); /* the old file: readers that opened it keep it until they close it */
+        return 0;
+    }
+    if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return -1;
+#endif
+    return rename(tmp, path);
+}
+
 /* Renames tmp to path, or with no_replace only when path does not exist. */
 static int place_named(const char *tmp, const char *path, bool no_replace)
 {
     if (!no_replace)
-        return rename(tmp, path);
+        return fs_replace(tmp, path);
 #ifdef RENAME_NOREPLACE
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
         return 0;

@@ -1275,7 +1275,7 @@ static bool write_parts(const struct sc_module *m, const struct sc_parts *p, con
     ok = ok && write_all(fd, (const char *)&sum, 8) == 0;
     if (fd >= 0)
         ok &= close(fd) == 0;
-    ok = ok && rename(tmp, path) == 0;
+    ok = ok && fs_replace(tmp, path) == 0;
     if (!ok && fd >= 0)
         unlink(tmp);
     free(id);

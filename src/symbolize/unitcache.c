@@ -7,6 +7,7 @@
 #include "symbolize/unitcache.h"
 
 #include "core/array.h"
+#include "core/fsutil.h"
 #include "core/sort.h"
 #include "core/hashmap.h"
 
@@ -556,7 +557,7 @@ int unitcache_save(struct unitcache *u, const char *tmp)
     bool ok = write_units_to(u, fd, all, n, over, merge ? u->file.where : NULL,
                              merge ? u->file.nwhere : 0, syms, nsyms);
     ok &= close(fd) == 0;
-    if (ok && rename(tmp, u->path) == 0)
+    if (ok && fs_replace(tmp, u->path) == 0)
         rc = 0;
     else
         unlink(tmp);

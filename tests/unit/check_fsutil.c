@@ -86,6 +86,37 @@ START_TEST(test_atomic_write_replaces_and_leaves_no_temporaries)
 }
 END_TEST
 
+/* fs_replace: over an existing file (exchanged, the old one unlinked while a reader that
+ * opened it still reads it whole), onto a free name, and from a missing file (an error, the
+ * target untouched). */
+START_TEST(test_replace_exchanges_and_unlinks_the_old_file)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/cache", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.1", path);
+    tu_write_file(tmp, "first");
+    ck_assert_int_eq(fs_replace(tmp, path), 0); /* no file there yet */
+    int reader = open(path, O_RDONLY);
+    ck_assert_int_ge(reader, 0);
+    tu_write_file(tmp, "second");
+    ck_assert_int_eq(fs_replace(tmp, path), 0);
+    char *s = tu_read_file(path);
+    ck_assert_str_eq(s, "second");
+    free(s);
+    ck_assert_uint_eq(entries(dir), 1); /* the old file is gone from the directory */
+    char old[16] = {0};
+    ck_assert_int_eq(read(reader, old, sizeof old - 1), 5);
+    ck_assert_str_eq(old, "first");
+    close(reader);
+    errno = 0;
+    ck_assert_int_eq(fs_replace(tmp, path), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    s = tu_read_file(path);
+    ck_assert_str_eq(s, "second");
+    free(s);
+}
+END_TEST
+
 START_TEST(test_failed_write_leaves_old_file_intact)
 {
     char path[4200], err[512];
@@ -468,6 +499,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_mkdir_p_nested_and_existing);
     tcase_add_test(tc, test_atomic_write_replaces_and_leaves_no_temporaries);
+    tcase_add_test(tc, test_replace_exchanges_and_unlinks_the_old_file);
     tcase_add_test(tc, test_failed_write_leaves_old_file_intact);
     tcase_add_test(tc, test_no_replace_refuses_existing_file);
     tcase_add_test(tc, test_unwritable_directory);
