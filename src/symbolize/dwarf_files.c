@@ -38,10 +38,10 @@ struct table {
      * division per row cost more than the rest of the row) */
     uint16_t special_addr[256];
     int16_t special_line[256];
-    /* the program's sequences, recorded by the first pass over it */
-    struct seq *seqs;
+    /* the program's sequences, recorded by the first pass over it (or offered) */
+    struct dwf_seq *seqs;
     size_t nseqs;
-    bool indexed;
+    bool indexed, offered;
     /* the last answer, which holds for every address in [memo_lo, memo_hi) */
     bool memo;
     uint64_t memo_lo, memo_hi;
@@ -62,7 +62,13 @@ struct dwarf_files {
     struct hmap sect_map; /* Dwarf * -> index into sects */
     struct sections *sects;
     size_t nsects, capsects;
-    unsigned read, fallbacks, line_scans;
+    unsigned read, fallbacks, line_scans, full_passes;
+    struct hmap offer_map; /* (Dwarf *, unit DIE offset) -> index into offers */
+    struct offer {
+        const struct dwf_seq *v;
+        size_t n;
+    } * offers;
+    size_t noffers, capoffers;
 };
 
 struct dwarf_files *dwarf_files_new(void)
@@ -72,6 +78,7 @@ struct dwarf_files *dwarf_files_new(void)
         return NULL;
     hmap_init(&df->table_map);
     hmap_init(&df->sect_map);
+    hmap_init(&df->offer_map);
     return df;
 }
 
@@ -98,7 +105,14 @@ void dwarf_files_free(struct dwarf_files *df)
     free(df->sects);
     hmap_free(&df->table_map);
     hmap_free(&df->sect_map);
+    hmap_free(&df->offer_map);
+    free(df->offers);
     free(df);
+}
+
+unsigned dwarf_files_full_passes(const struct dwarf_files *df)
+{
+    return df->full_passes;
 }
 
 unsigned dwarf_files_line_scans(const struct dwarf_files *df)
@@ -467,6 +481,28 @@ static const char *file_name(struct table *t, uint64_t idx)
 }
 
 /* The file table of the unit cu (read on first use), or NULL when it cannot be read here. */
+/* Takes the sequences offered for the unit at cu_off into t, when they fit its program. */
+static void take_offer(struct dwarf_files *df, struct table *t, Dwarf *dbg, Dwarf_Off cu_off)
+{
+    struct {
+        Dwarf *dbg;
+        Dwarf_Off off;
+    } key = {dbg, cu_off};
+    uint32_t idx;
+    if (!t->lines || t->indexed || !hmap_get(&df->offer_map, &key, sizeof key, &idx))
+        return;
+    const struct offer *o = &df->offers[idx];
+    size_t size = (size_t)(t->prog_end - t->prog);
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].off >= size || o->v[i].lo > o->v[i].hi || o->v[i].tail > 1 || !o->v[i].rows)
+            return;
+    if (!o->n || !(t->seqs = malloc(o->n * sizeof *t->seqs)))
+        return;
+    memcpy(t->seqs, o->v, o->n * sizeof *t->seqs);
+    t->nseqs = o->n;
+    t->indexed = t->offered = true;
+}
+
 static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
 {
     Dwarf_Die cudie;
@@ -503,7 +539,45 @@ static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
     }
     df->tables[df->ntables++] = t;
     df->read += !t.failed;
-    return t.failed ? NULL : &df->tables[idx];
+    if (t.failed)
+        return NULL;
+    take_offer(df, &df->tables[idx], dbg, dwarf_dieoffset(&cudie));
+    return &df->tables[idx];
+}
+
+void dwarf_files_offer_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq *v,
+                                 size_t n)
+{
+    struct {
+        Dwarf *dbg;
+        Dwarf_Off off;
+    } key = {dwarf_cu_getdwarf(cudie->cu), dwarf_dieoffset(cudie)};
+    uint32_t idx;
+    if (n == 0 || ARRAY_GROW(df->offers, df->noffers, df->capoffers) < 0)
+        return;
+    int r = hmap_intern(&df->offer_map, &key, sizeof key, (uint32_t)df->noffers, &idx);
+    if (r == 1)
+        df->offers[df->noffers++] = (struct offer){v, n};
+}
+
+size_t dwarf_files_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq **v)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Word off;
+    if (!cudie->cu || dwarf_formudata(dwarf_attr(cudie, DW_AT_stmt_list, &attr), &off) != 0)
+        return 0;
+    struct {
+        Dwarf *dbg;
+        Dwarf_Word off;
+    } key = {dwarf_cu_getdwarf(cudie->cu), off};
+    uint32_t idx;
+    if (!hmap_get(&df->table_map, &key, sizeof key, &idx))
+        return 0;
+    const struct table *t = &df->tables[idx];
+    if (t->failed || !t->indexed || t->offered)
+        return 0;
+    *v = t->seqs;
+    return t->nseqs;
 }
 
 const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die)
@@ -599,28 +673,16 @@ static int scan_answer(const struct scan *sc, struct row *out, uint64_t *lo, uin
     return 1;
 }
 
-/* A sequence of the program as a first pass saw it: where it starts, its lowest and highest
- * row addresses, and the last row at the highest address that ends no sequence (the rows
- * of a sequence never go down in address, or no index is kept). */
-struct seq {
-    uint32_t off;
-    uint64_t lo, hi;
-    bool tail;
-    int64_t tail_line;
-    uint64_t tail_file;
-    bool rows;
-};
-
 /* The sequences recorded by a pass, or the reason none can be kept. */
 struct seq_rec {
-    struct seq *v;
+    struct dwf_seq *v;
     size_t n, cap;
     bool bad;
 };
 
-static inline __attribute__((always_inline)) void seq_row(struct seq_rec *rec, struct seq *cur,
-                                                          uint64_t a, int64_t line,
-                                                          uint64_t file, bool is_end)
+static inline __attribute__((always_inline)) void seq_row(struct seq_rec *rec, struct dwf_seq *cur,
+                                                          uint64_t a, int64_t line, uint64_t file,
+                                                          bool is_end)
 {
     if (!cur->rows) {
         cur->lo = cur->hi = a;
@@ -639,12 +701,12 @@ static inline __attribute__((always_inline)) void seq_row(struct seq_rec *rec, s
 }
 
 /* Ends the sequence cur, the next one starting at offset next of the program. */
-static int seq_end(struct seq_rec *rec, struct seq *cur, uint32_t next)
+static int seq_end(struct seq_rec *rec, struct dwf_seq *cur, uint32_t next)
 {
     if (ARRAY_GROW(rec->v, rec->n, rec->cap) < 0)
         return -1;
     rec->v[rec->n++] = *cur;
-    *cur = (struct seq){next, 0, 0, false, 0, 0, false};
+    *cur = (struct dwf_seq){.off = next};
     return 0;
 }
 
@@ -661,7 +723,7 @@ static inline __attribute__((always_inline)) int run_program(const struct table 
     uint64_t a = 0;
     int64_t line = 1;
     uint64_t file = 1;
-    struct seq cur = {(uint32_t)(p - t->prog), 0, 0, false, 0, 0, false};
+    struct dwf_seq cur = {.off = (uint32_t)(p - t->prog)};
     /* reads one LEB128 into v (unsigned) or fails */
 #define ULEB(v)                                                                                   \
     do {                                                                                          \
@@ -823,7 +885,7 @@ static int scan_sequences(const struct table *t, uint64_t addr, struct row *out,
 {
     struct scan sc = {addr, 0, 0, UINT64_MAX, false, false, false, {0, 0, 0, false}};
     for (size_t i = 0; i < t->nseqs; i++) {
-        const struct seq *q = &t->seqs[i];
+        const struct dwf_seq *q = &t->seqs[i];
         if (q->lo <= addr && addr < q->hi) {
             if (run_program(t, t->prog + q->off, &sc, true, NULL) < 0)
                 return -1;
@@ -853,6 +915,7 @@ int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
              * unit runs only the sequence around its address */
             struct seq_rec rec = {NULL, 0, 0, (size_t)(t->prog_end - t->prog) > UINT32_MAX};
             t->memo_found = scan_program(t, addr, &r, &lo, &hi, rec.bad ? NULL : &rec);
+            df->full_passes++;
             if (t->memo_found >= 0 && !rec.bad) {
                 t->seqs = rec.v;
                 t->nseqs = rec.n;

@@ -36,8 +36,34 @@ const char *dwarf_files_decl_file_at(struct dwarf_files *df, Dwarf_Die *die,
 int dwarf_files_line_at(struct dwarf_files *df, Dwarf_Die *cudie, uint64_t addr,
                         const char **path, int *line);
 
+/* A sequence of a unit's line program as the first pass over the program records it: where
+ * it starts in the program (off), its lowest and highest row addresses, and the last row at
+ * the highest address that ends no sequence (tail: its line and file); the rows of a
+ * sequence never go down in address, or no summary is kept. Laid out for a cache file. */
+struct dwf_seq {
+    uint64_t lo, hi;
+    int64_t tail_line;
+    uint64_t tail_file;
+    uint32_t off;
+    uint8_t tail, rows, pad[2];
+};
+
+/* The sequences a pass over the line program of cudie's unit recorded in this process (not
+ * offered): *v valid until dwarf_files_free; 0 when none. */
+size_t dwarf_files_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq **v);
+
+/* Sequences an earlier pass recorded for cudie's unit (of this very file): the unit's table
+ * takes them when it is read, so that dwarf_files_line_at runs only the sequence around an
+ * address, without a pass over the whole program. v must stay valid until the table is read
+ * or dwarf_files_free. Sequences that do not fit the program are not taken. */
+void dwarf_files_offer_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq *v,
+                                 size_t n);
+
 /* Passes over line programs made by dwarf_files_line_at (for tests and statistics). */
 unsigned dwarf_files_line_scans(const struct dwarf_files *df);
+
+/* Whole passes among them: questions about a unit no pass or offer had summarized. */
+unsigned dwarf_files_full_passes(const struct dwarf_files *df);
 
 /* Tables read by this reader, and decl files it left to libdw (for tests and statistics). */
 void dwarf_files_stats(const struct dwarf_files *df, unsigned *tables, unsigned *fallbacks);

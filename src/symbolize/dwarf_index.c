@@ -852,6 +852,11 @@ int cu_index_lang(struct cu_index *ix)
     return ix->lang;
 }
 
+Dwarf_Die *cu_index_cu(struct cu_index *ix)
+{
+    return &ix->cu;
+}
+
 uint64_t cu_index_cu_offset(const struct cu_index *ix)
 {
     return dwarf_dieoffset((Dwarf_Die *)&ix->cu);

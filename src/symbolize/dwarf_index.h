@@ -47,6 +47,9 @@ void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi
  * unit's DIE at every call). */
 int cu_index_lang(struct cu_index *ix);
 
+/* The unit's DIE (valid while the index lives). */
+Dwarf_Die *cu_index_cu(struct cu_index *ix);
+
 /* The offset of the unit's DIE: the key of its table. */
 uint64_t cu_index_cu_offset(const struct cu_index *ix);
 void cu_index_free(struct cu_index *ix);

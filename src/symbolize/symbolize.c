@@ -323,6 +323,7 @@ void symbolizer_close(struct symbolizer *s)
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out)
 {
     *out = s->stats;
+    out->line_passes = dwarf_files_full_passes(s->files);
 }
 
 const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
@@ -1079,6 +1080,11 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t 
         return NULL;
     }
     note_debug_map(s, dwarf_cu_getdwarf(cu->cu));
+    const struct dwf_seq *seqs;
+    size_t nseqs;
+    if (s->store.get_sequences &&
+        s->store.get_sequences(s->store.ctx, addr, dwarf_dieoffset(cu), &seqs, &nseqs))
+        dwarf_files_offer_sequences(s->files, cu, seqs, nseqs);
     if (!stored) {
         const void *lo, *hi;
         cu_index_walked(ix, &lo, &hi);
@@ -1113,6 +1119,14 @@ void symbolizer_save_units(struct symbolizer *s)
                      (const struct sym_unit_fn *)fns, n, deep);
         cu_index_mark_saved(s->cus[i]);
         free(fns);
+    }
+    for (size_t i = 0; i < s->ncus && s->store.put_sequences; i++) {
+        /* sequences of line programs this run passed over: a later run skips the pass */
+        const struct dwf_seq *v;
+        size_t n = dwarf_files_sequences(s->files, cu_index_cu(s->cus[i]), &v);
+        if (n)
+            s->store.put_sequences(s->store.ctx, s->cu_addrs[i], cu_index_cu_offset(s->cus[i]), v,
+                                   n);
     }
 }
 

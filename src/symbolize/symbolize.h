@@ -91,6 +91,7 @@ struct sym_unit_fn {
     uint64_t lo, hi; /* a code range of the function, DWARF addresses */
     uint64_t die;    /* the function's DIE offset in .debug_info */
 };
+struct dwf_seq;
 struct sym_unit_store {
     /* The table saved for the unit at cu_off (its DIE offset) of the module containing the
      * address addr: true with *fns (owned by the store), *n and *deep (it lists functions
@@ -115,6 +116,13 @@ struct sym_unit_store {
     /* Whether any such frame is kept for the module containing addr (keys cost a scan of
      * the DIE to find). NULL when get_frame is. */
     bool (*has_frames)(void *ctx, uint64_t addr);
+    /* The sequences of the line program of the unit at cu_off that a pass over it recorded
+     * (struct dwf_seq, dwarf_files.h): true with *v (owned by the store) and *n. May be NULL. */
+    bool (*get_sequences)(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq **v,
+                          size_t *n);
+    /* Keeps them (the store copies them). NULL when get_sequences is. */
+    void (*put_sequences)(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq *v,
+                          size_t n);
     void *ctx;
 };
 
@@ -144,6 +152,7 @@ struct symbolizer_stats {
                               functions of the first walk, whose symbol says it may lie in
                               a function defined inside another */
     size_t frames_from_store; /* function frames an earlier run made (store get_frame) */
+    size_t line_passes;       /* passes over a whole line program (dwarf_files_full_passes) */
 };
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
 

@@ -703,6 +703,23 @@ static bool store_get_symbols(void *ctx, uint64_t addr, const struct sym_symbol 
     return found;
 }
 
+static bool store_get_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq **v,
+                                size_t *n)
+{
+    struct sc_module *m;
+    struct unitcache *u = units_of(ctx, addr, &m);
+    return u && unitcache_get_sequences(u, cu_off, v, n);
+}
+
+static void store_put_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq *v,
+                                size_t n)
+{
+    struct sc_module *m;
+    struct unitcache *u = units_of(ctx, addr, &m);
+    if (u)
+        unitcache_put_sequences(u, cu_off, v, n);
+}
+
 static void store_put_symbols(void *ctx, uint64_t addr, struct sym_symbol *v, size_t n)
 {
     struct sc_module *m;
@@ -812,7 +829,8 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
             symbolizer_set_unit_store(
                 c->sym,
                 &(struct sym_unit_store){store_get, store_put, store_unit_at, store_get_symbols,
-                                         store_put_symbols, store_get_frame, store_has_frames, c});
+                                         store_put_symbols, store_get_frame, store_has_frames,
+                                         store_get_sequences, store_put_sequences, c});
     }
     if (!c->sym) {
         out[0] = unknown;

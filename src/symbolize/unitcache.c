@@ -27,17 +27,22 @@ struct uc_unit {
     bool deep;
     bool fresh; /* built by this run: fns is owned, and the file lacks it */
     bool used;  /* served to or built by this run */
+    const struct dwf_seq *seqs; /* its line program's sequences (nseq of them), or NULL */
+    uint32_t nseq;
+    bool seqs_fresh; /* found by this run: seqs is owned, and the file lacks them */
 };
 
 /* On-disk records (all fields 8-byte aligned). */
 struct uc_head {
     char magic[16];
-    uint64_t ident, nunits, nfns, nsyms;
+    uint64_t ident, nunits, nfns, nsyms, nseqs;
 };
 struct uc_rec {
     uint64_t cu_off;
     uint32_t n, deep;
     uint64_t first;
+    uint32_t nseq, pad;
+    uint64_t seq_first;
 };
 /* Every function range of every unit, sorted by lo: the unit of an address. */
 struct uc_where {
@@ -63,7 +68,7 @@ struct unitcache {
     struct uc_file file; /* as read; its v is this run's units (grown by put) */
     bool rewrite;        /* the file exists and cannot serve: replace it */
     size_t cap;
-    size_t nfresh;
+    size_t nfresh, nfresh_seqs;
     bool replaced; /* a unit of the file was built again by this run (its ranges changed) */
     struct sym_symbol *syms; /* this run's symbols, when the file had none */
     size_t nsyms;
@@ -136,9 +141,12 @@ struct unitcache *unitcache_new(const char *path, uint64_t ident)
 
 static void free_units(struct uc_unit *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (v[i].fresh)
             free((void *)v[i].fns);
+        if (v[i].seqs_fresh)
+            free((void *)v[i].seqs);
+    }
 }
 
 static void free_file(struct uc_file *f)
@@ -205,10 +213,10 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
         return -2;
     }
     size_t words = len / 8;
-    if (h->nunits > words || h->nfns > words || h->nsyms > words ||
+    if (h->nunits > words || h->nfns > words || h->nsyms > words || h->nseqs > words ||
         sizeof *h + h->nunits * sizeof(struct uc_rec) +
                 h->nfns * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where)) +
-                h->nsyms * sizeof(struct sym_symbol) + 8 !=
+                h->nseqs * sizeof(struct dwf_seq) + h->nsyms * sizeof(struct sym_symbol) + 8 !=
             len ||
         unitcache_hash(b, words - 1) != b[words - 1])
         goto bad;
@@ -216,19 +224,28 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     const struct sym_unit_fn *fns = (const struct sym_unit_fn *)(r + h->nunits);
     if (h->nunits && !(units = malloc(h->nunits * sizeof *units)))
         goto bad;
-    for (size_t i = 0; i < h->nunits; i++) {
-        if ((i > 0 && r[i].cu_off <= r[i - 1].cu_off) || r[i].first > h->nfns ||
-            r[i].n > h->nfns - r[i].first)
-            goto bad;
-        units[i] = (struct uc_unit){r[i].cu_off, fns + r[i].first, r[i].n, r[i].deep != 0,
-                                    false, false};
-    }
     f->where = (const struct uc_where *)(fns + h->nfns);
     f->nwhere = h->nfns;
+    const struct dwf_seq *seqs = (const struct dwf_seq *)(f->where + f->nwhere);
+    for (size_t i = 0; i < h->nunits; i++) {
+        if ((i > 0 && r[i].cu_off <= r[i - 1].cu_off) || r[i].first > h->nfns ||
+            r[i].n > h->nfns - r[i].first || r[i].seq_first > h->nseqs ||
+            r[i].nseq > h->nseqs - r[i].seq_first)
+            goto bad;
+        units[i] = (struct uc_unit){r[i].cu_off,
+                                    fns + r[i].first,
+                                    r[i].n,
+                                    r[i].deep != 0,
+                                    false,
+                                    false,
+                                    r[i].nseq ? seqs + r[i].seq_first : NULL,
+                                    r[i].nseq,
+                                    false};
+    }
     for (size_t i = 1; i < f->nwhere; i++)
         if (f->where[i].lo < f->where[i - 1].lo)
             goto bad;
-    f->syms = (const struct sym_symbol *)(f->where + f->nwhere);
+    f->syms = (const struct sym_symbol *)(seqs + h->nseqs);
     f->nsyms = h->nsyms;
     close(fd);
     f->st = st;
@@ -288,6 +305,36 @@ bool unitcache_get(struct unitcache *u, uint64_t cu_off, const struct sym_unit_f
     return true;
 }
 
+bool unitcache_get_sequences(struct unitcache *u, uint64_t cu_off, const struct dwf_seq **v,
+                             size_t *n)
+{
+    const char *why;
+    load(u, &why);
+    long i = find_unit(u->file.v, u->file.n, cu_off);
+    if (i < 0 || !u->file.v[i].nseq)
+        return false;
+    *v = u->file.v[i].seqs;
+    *n = u->file.v[i].nseq;
+    return true;
+}
+
+void unitcache_put_sequences(struct unitcache *u, uint64_t cu_off, const struct dwf_seq *v,
+                             size_t n)
+{
+    long i = find_unit(u->file.v, u->file.n, cu_off);
+    if (i < 0 || u->file.v[i].nseq || n == 0 || n > UINT32_MAX)
+        return;
+    struct dwf_seq *copy = malloc(n * sizeof *copy);
+    if (!copy)
+        return;
+    memcpy(copy, v, n * sizeof *copy);
+    struct uc_unit *slot = &u->file.v[i];
+    slot->seqs = copy;
+    slot->nseq = (uint32_t)n;
+    slot->seqs_fresh = true;
+    u->nfresh_seqs++;
+}
+
 bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const char **why)
 {
     load(u, why);
@@ -345,7 +392,8 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
         slot = &u->file.v[i];
         u->replaced |= !slot->fresh;
         u->nfresh += !slot->fresh;
-        free_units(slot, 1);
+        if (slot->fresh)
+            free((void *)slot->fns); /* its sequences stay: the same line program */
     } else {
         if (ARRAY_GROW(u->file.v, u->file.n, u->cap) < 0) {
             free(copy);
@@ -354,6 +402,7 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
         size_t pos = (size_t)(-i - 1);
         memmove(u->file.v + pos + 1, u->file.v + pos, (u->file.n - pos) * sizeof *u->file.v);
         slot = &u->file.v[pos];
+        *slot = (struct uc_unit){0};
         u->file.n++;
         u->nfresh++;
     }
@@ -367,7 +416,7 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
 
 bool unitcache_dirty(const struct unitcache *u)
 {
-    return u->nfresh > 0 || u->nsyms > 0 || u->rewrite;
+    return u->nfresh > 0 || u->nfresh_seqs > 0 || u->nsyms > 0 || u->rewrite;
 }
 
 static size_t file_size(const struct uc_unit *v, size_t n, bool used_only, size_t nsyms)
@@ -376,7 +425,8 @@ static size_t file_size(const struct uc_unit *v, size_t n, bool used_only, size_
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used)
             len += sizeof(struct uc_rec) +
-                   v[i].n * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where));
+                   v[i].n * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where)) +
+                   v[i].nseq * sizeof(struct dwf_seq);
     return len;
 }
 
@@ -464,6 +514,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
         if (!used_only || v[i].used) {
             h.nunits++;
             h.nfns += v[i].n;
+            h.nseqs += v[i].nseq;
             if (!fwhere || v[i].fresh)
                 nwhere += v[i].n;
         }
@@ -482,12 +533,13 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
     if (sort_by_u64_key(where, nwhere, sizeof *where) < 0)
         array_sort(where, nwhere, sizeof *where, cmp_where);
     out_words(o, &h, sizeof h / 8);
-    uint64_t first = 0;
+    uint64_t first = 0, seq_first = 0;
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used) {
-            struct uc_rec r = {v[i].cu_off, v[i].n, v[i].deep, first};
+            struct uc_rec r = {v[i].cu_off, v[i].n, v[i].deep, first, v[i].nseq, 0, seq_first};
             out_words(o, &r, sizeof r / 8);
             first += v[i].n;
+            seq_first += v[i].nseq;
         }
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used)
@@ -504,6 +556,10 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
             out_words(o, where + b++, sizeof *where / 8);
         }
     }
+    _Static_assert(sizeof(struct dwf_seq) % 8 == 0, "whole words");
+    for (size_t i = 0; i < n; i++)
+        if (!used_only || v[i].used)
+            out_words(o, v[i].seqs, v[i].nseq * sizeof *v[i].seqs / 8);
     out_words(o, syms, nsyms * sizeof *syms / 8);
     out_end(o);
     bool ok = o->ok;
@@ -538,9 +594,17 @@ int unitcache_save(struct unitcache *u, const char *tmp)
         if (k == u->file.n || (i < disk.n && disk.v[i].cu_off < u->file.v[k].cu_off)) {
             all[n++] = disk.v[i++];
         } else {
-            if (i < disk.n && disk.v[i].cu_off == u->file.v[k].cu_off)
-                i++; /* the same unit of the same file: either table is right */
-            all[n++] = u->file.v[k++];
+            all[n] = u->file.v[k++];
+            if (i < disk.n && disk.v[i].cu_off == all[n].cu_off) {
+                /* the same unit of the same file: either table is right; sequences another
+                 * writer found stay */
+                if (!all[n].nseq && disk.v[i].nseq) {
+                    all[n].seqs = disk.v[i].seqs;
+                    all[n].nseq = disk.v[i].nseq;
+                }
+                i++;
+            }
+            n++;
         }
     }
     const struct sym_symbol *syms = disk.nsyms ? disk.syms : u->syms ? u->syms : u->file.syms;

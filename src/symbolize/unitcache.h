@@ -5,25 +5,28 @@
  * Private to symcache.c.
  *
  * A binary file, read whole and served only whole:
- *   "profreg-units 3\n"                                    16 bytes
+ *   "profreg-units 4\n"                                    16 bytes
  *   u64 ident          the module's identity (a hash of its symbol cache header)
- *   u64 nunits, u64 nfns, u64 nsyms
- *   nunits x {u64 cu_off; u32 n; u32 deep; u64 first}     sorted by cu_off, unique
+ *   u64 nunits, u64 nfns, u64 nsyms, u64 nseqs
+ *   nunits x {u64 cu_off; u32 n; u32 deep; u64 first;      sorted by cu_off, unique
+ *             u32 nseq; u32 pad; u64 seq_first}
  *   nfns   x {u64 lo; u64 hi; u64 die}                     struct sym_unit_fn, by unit
  *   nfns   x {u64 lo; u64 hi; u64 cu_off}                  every range, sorted by lo
+ *   nseqs  x struct dwf_seq       the sequences of a unit's line program, by unit
  *   nsyms  x struct sym_symbol    the module's ELF symbols as the symbolizer sorts them
  *   u64 check          hash of every byte before it (unitcache_hash)
  * in the byte order of the machine that wrote it (another order fails the magic's check). */
 #ifndef PROFREG_UNITCACHE_H
 #define PROFREG_UNITCACHE_H
 
+#include "symbolize/dwarf_files.h"
 #include "symbolize/symbolize.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define UNITCACHE_MAGIC "profreg-units 3\n"
+#define UNITCACHE_MAGIC "profreg-units 4\n"
 /* Past this size a file keeps only the units the current run used. */
 #define UNITCACHE_MAX_FILE_BYTES (16u << 20)
 
@@ -66,6 +69,13 @@ bool unitcache_symbols(struct unitcache *u, const struct sym_symbol **v, size_t 
  * when not kept). */
 void unitcache_put_symbols(struct unitcache *u, struct sym_symbol *v, size_t n);
 
+/* The sequences of the line program of the unit at cu_off (dwarf_files_sequences): true with
+ * *v (valid until unitcache_free) and *n. */
+bool unitcache_get_sequences(struct unitcache *u, uint64_t cu_off, const struct dwf_seq **v,
+                             size_t *n);
+/* Keeps them (copied) for a unit whose table the file or this run has, when it has none. */
+void unitcache_put_sequences(struct unitcache *u, uint64_t cu_off, const struct dwf_seq *v,
+                             size_t n);
 /* Keeps a table this run built (copied). Returns 0, or -1 when out of memory. */
 int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn *fns, size_t n,
                   bool deep);

@@ -119,9 +119,10 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64
     symcache_free(c);
     fprintf(stderr,
             "symreplay: %zu addresses, %zu frames, hits %" PRIu64 ", misses %" PRIu64
-            ", cus %zu (from cache %zu, walked deep %zu), frames from cache %zu, %.2f ms CPU\n",
+            ", cus %zu (from cache %zu, walked deep %zu), frames from cache %zu, line passes %zu,"
+            " %.2f ms CPU\n",
             n, frames, st.hits, st.misses, ss.cus_indexed, ss.cus_from_store, ss.deep_walks,
-            ss.frames_from_store, cpu_ms() - t0);
+            ss.frames_from_store, ss.line_passes, cpu_ms() - t0);
     struct usage u1 = thread_usage();
     fprintf(stderr, "symreplay: user %.1f ms, sys %.1f ms, minflt %ld, majflt %ld\n",
             u1.user_ms - u0.user_ms, u1.sys_ms - u0.sys_ms, u1.minflt - u0.minflt,

@@ -5,7 +5,9 @@
  * build) and a separate debug file with zlib-compressed sections; none is left to libdw. A
  * truncated header is refused (left to libdw), not misread. The line-table row at an address
  * (dwarf_files_line_at, one pass over the program) is libdw's dwarf_getsrc_die's, file and
- * line, at every row's address and the bytes either side of it. */
+ * line, at every row's address and the bytes either side of it; and so it is again, without a
+ * whole pass, from the sequences that pass recorded, offered to another reader (as a later
+ * run gets them from the symbol cache). */
 #include "testutil.h"
 
 #include "symbolize/dwarf_files.h"
@@ -79,7 +81,9 @@ static long check_file(const char *path, unsigned *tables)
     Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
     ck_assert_msg(dw != NULL, "%s: %s", path, dwarf_errmsg(-1));
     struct tally t = {dwarf_files_new(), 0, 0};
-    ck_assert_ptr_nonnull(t.df);
+    struct dwarf_files *offered = dwarf_files_new();
+    ck_assert(t.df && offered);
+    long offered_units = 0;
     Dwarf_Off off = 0, next;
     size_t header;
     while (dwarf_nextcu(dw, off, &next, &header, NULL, NULL, NULL) == 0) {
@@ -87,6 +91,13 @@ static long check_file(const char *path, unsigned *tables)
         if (dwarf_offdie(dw, off + header, &cu)) {
             compare_all(&t, &cu);
             t.lines += compare_lines(t.df, &cu);
+            const struct dwf_seq *v;
+            size_t n = dwarf_files_sequences(t.df, &cu, &v);
+            if (n) {
+                dwarf_files_offer_sequences(offered, &cu, v, n);
+                compare_lines(offered, &cu);
+                offered_units++;
+            }
         }
         off = next;
     }
@@ -94,6 +105,11 @@ static long check_file(const char *path, unsigned *tables)
     dwarf_files_stats(t.df, tables, &fallbacks);
     ck_assert_msg(fallbacks == 0, "%s: %u questions left to libdw", path, fallbacks);
     ck_assert_msg(t.lines >= 3, "%s: %ld line rows compared", path, t.lines);
+    ck_assert_msg(offered_units >= 1 && dwarf_files_full_passes(t.df) >= 1 &&
+                      dwarf_files_full_passes(offered) == 0,
+                  "%s: %ld units offered; %u and %u whole passes", path, offered_units,
+                  dwarf_files_full_passes(t.df), dwarf_files_full_passes(offered));
+    dwarf_files_free(offered);
     dwarf_files_free(t.df);
     dwarf_end(dw);
     close(fd);

@@ -5,6 +5,7 @@
  * into its functions only for an address that may lie in a nested function. */
 #include "testutil.h"
 
+#include "symbolize/dwarf_files.h"
 #include "symbolize/symbolize.h"
 
 #include <dlfcn.h>
@@ -517,6 +518,17 @@ START_TEST(test_never_loads_debuginfod)
 }
 END_TEST
 
+/* name in libc itself (not an interceptor of the sanitizers' runtime); an IFUNC resolved. */
+static void *libc_fn(const char *name)
+{
+    void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    ck_assert_ptr_nonnull(h);
+    void *p = dlsym(h, name);
+    dlclose(h);
+    ck_assert_msg(p != NULL, "%s", name);
+    return p;
+}
+
 static bool same_frame(const struct sym_frame *a, const struct sym_frame *b)
 {
 #define SAME_STR(x, y) ((x) == (y) || ((x) && (y) && strcmp((x), (y)) == 0))
@@ -541,7 +553,7 @@ START_TEST(test_symbol_answers_state_their_range)
     ck_assert_msg(fresh != NULL, "%s", err);
     size_t wide = 0, whole = 0, checked = 0;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        void *p = dlsym(RTLD_DEFAULT, names[i]);
+        void *p = i < 4 ? libc_fn(names[i]) : dlsym(RTLD_DEFAULT, names[i]);
         ck_assert_msg(p != NULL, "%s", names[i]);
         uint64_t addr = (uint64_t)(uintptr_t)p + 2, lo, hi, key;
         struct sym_frame f[SYM_MAX_FRAMES], g[SYM_MAX_FRAMES];
@@ -575,6 +587,84 @@ START_TEST(test_symbol_answers_state_their_range)
 }
 END_TEST
 
+/* A unit store that keeps nothing but line-program sequences (one unit's at most). */
+struct seq_store {
+    uint64_t cu_off;
+    struct dwf_seq *v;
+    size_t n, puts;
+};
+
+static void keep_no_table(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn *fns,
+                          size_t n, bool deep)
+{
+    (void)ctx, (void)addr, (void)cu_off, (void)fns, (void)n, (void)deep;
+}
+
+static bool give_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq **v,
+                           size_t *n)
+{
+    struct seq_store *st = ctx;
+    (void)addr;
+    if (!st->n || cu_off != st->cu_off)
+        return false;
+    *v = st->v;
+    *n = st->n;
+    return true;
+}
+
+static void keep_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq *v,
+                           size_t n)
+{
+    struct seq_store *st = ctx;
+    (void)addr;
+    st->puts++;
+    if (st->n)
+        return;
+    st->v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(st->v);
+    memcpy(st->v, v, n * sizeof *v);
+    st->n = n;
+    st->cu_off = cu_off;
+}
+
+/* The line-program sequences a run recorded, handed to the store, spare the next run the
+ * pass over the whole program: an assembly routine of libc (its file and line come from the
+ * line table at its start) resolves the same with them and without a pass. */
+START_TEST(test_line_sequences_kept_spare_the_next_pass)
+{
+    uint64_t addr = (uint64_t)(uintptr_t)libc_fn("memset") + 1;
+    struct seq_store st = {0, NULL, 0, 0};
+    struct sym_unit_store store = {NULL, keep_no_table, NULL,           NULL,           NULL,
+                                   NULL, NULL,          give_sequences, keep_sequences, &st};
+    char err[256];
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
+    struct sym_frame f[SYM_MAX_FRAMES];
+    struct symbolizer_stats ss;
+    char text[2][1024];
+    for (int run = 0; run < 2; run++) {
+        struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        symbolizer_set_unit_store(s, &store);
+        size_t n = symbolizer_lookup(s, addr, f, SYM_MAX_FRAMES);
+        symbolizer_stats(s, &ss);
+        snprintf(text[run], sizeof text[run], "%zu %s %s %s %ld", n, f[n - 1].name,
+                 f[n - 1].source_file ? f[n - 1].source_file : "-",
+                 f[n - 1].source_path ? f[n - 1].source_path : "-", f[n - 1].line);
+        if (run == 0) {
+            ck_assert_msg(f[n - 1].source_file != NULL && ss.line_passes >= 1, "%s, %zu passes",
+                          text[0], ss.line_passes);
+            symbolizer_save_units(s);
+            ck_assert_msg(st.n > 0, "no sequences handed to the store (%zu puts)", st.puts);
+        } else {
+            ck_assert_str_eq(text[1], text[0]);
+            ck_assert_uint_eq(ss.line_passes, 0);
+        }
+        symbolizer_close(s);
+    }
+    free(st.v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("symbolize");
@@ -596,6 +686,7 @@ int main(void)
     tcase_add_test(tc, test_alias_in_dynsym_skips_obsolete_versions);
     tcase_add_test(tc, test_hot_and_cold_parts_named_in_either_order);
     tcase_add_test(tc, test_symbol_answers_state_their_range);
+    tcase_add_test(tc, test_line_sequences_kept_spare_the_next_pass);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

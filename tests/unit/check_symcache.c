@@ -671,6 +671,28 @@ static void forget_frames(void)
                   "esac; done"));
 }
 
+/* The sequences of a line program a run passed over (for an assembly routine of libc, named
+ * from the line table at its start) go to the unit tables file: a later run that misses there
+ * again names it the same without a pass over the whole program. */
+START_TEST(test_line_sequences_saved_with_the_unit_tables)
+{
+    void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    ck_assert_ptr_nonnull(h);
+    uint64_t a = (uint64_t)(uintptr_t)dlsym(h, "memset") + 1;
+    dlclose(h);
+    struct symcache_stats st;
+    char *cold = run_list(tu_tmp, &a, 1, &st);
+    ck_assert_uint_ge(last_sym.line_passes, 1);
+    forget_frames();
+    char *warm = run_list(tu_tmp, &a, 1, &st);
+    ck_assert_uint_eq(st.misses, 1);
+    ck_assert_uint_eq(last_sym.line_passes, 0);
+    ck_assert_str_eq(warm, cold);
+    free(cold);
+    free(warm);
+}
+END_TEST
+
 /* A run whose addresses are all new to the frames cache finds every unit it needs in the
  * saved tables: no unit is walked, and the frames are the cold run's, byte for byte. */
 START_TEST(test_unit_tables_serve_new_addresses_without_walks)
@@ -852,6 +874,7 @@ int main(void)
     tcase_add_test(tc, test_unit_tables_of_another_build_never_serve);
     tcase_add_test(tc, test_fifos_in_the_cache_never_hang);
     tcase_add_test(tc, test_function_frames_serve_new_addresses);
+    tcase_add_test(tc, test_line_sequences_saved_with_the_unit_tables);
     tcase_add_test(tc, test_symbol_named_frames_serve_new_addresses);
     tcase_add_test(tc, test_bad_key_ignored_with_one_line);
     suite_add_tcase(s, tc);
