@@ -563,13 +563,11 @@ static const struct aranges *aranges_for(struct symbolizer *s, Dwarf *dbg)
     return da.ok ? &s->aranges[idx].a : NULL;
 }
 
-/* [lo + b, hi + b), clamped to the address space. */
+/* [lo + b, hi + b) for a span [lo, hi) around a DWARF address (so lo + b is an address too),
+ * its end clamped to the address space. */
 static void biased_span(uint64_t lo, uint64_t hi, uint64_t b, uint64_t *out_lo, uint64_t *out_hi)
 {
-    *out_lo = lo;
-    *out_hi = hi;
-    if (*out_lo <= UINT64_MAX - b)
-        *out_lo += b;
+    *out_lo = lo + b;
     *out_hi = hi > UINT64_MAX - b ? UINT64_MAX : hi + b;
 }
 
