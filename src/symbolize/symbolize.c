@@ -852,17 +852,28 @@ static const struct sym_ent *symtab_find(const struct mod_symtab *t, uint64_t pc
     return best;
 }
 
+/* The module's table (*t) and the entry of it that dwfl_module_addrinfo would name addr by
+ * (*e, NULL when none), and that entry's name as libdwfl gives it ("" for a nameless one). */
+static const char *table_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
+                                const struct mod_symtab **t, const struct sym_ent **e)
+{
+    *t = symtab_for(s, mod, addr);
+    *e = *t ? symtab_find(*t, addr) : NULL;
+    GElf_Sym sym;
+    GElf_Addr value;
+    return *e ? dwfl_module_getsym_info(mod, (int)(*e)->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
+}
+
 /* The ELF symbol containing addr, demangled, and its start address; or NULL. *mangled (if
  * not NULL) tells whether it was a mangled C++ name. */
 static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr,
                               uint64_t *start, bool *mangled)
 {
-    const struct mod_symtab *t = symtab_for(s, mod, addr);
-    const struct sym_ent *e = t ? symtab_find(t, addr) : NULL;
+    const struct mod_symtab *t;
+    const struct sym_ent *e;
+    const char *name = table_symbol(s, mod, addr, &t, &e);
     GElf_Sym sym;
     GElf_Addr value;
-    const char *name =
-        e ? dwfl_module_getsym_info(mod, (int)e->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
     if (name && !*name) {
         /* the table's choice has no name, so it is not libdwfl's: ask libdwfl (rare) */
         GElf_Off off = 0;
@@ -891,12 +902,9 @@ static const char *elf_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
 static bool elf_symbol_span(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr, uint64_t *lo,
                             uint64_t *hi)
 {
-    const struct mod_symtab *t = symtab_for(s, mod, addr);
-    const struct sym_ent *e = t ? symtab_find(t, addr) : NULL;
-    GElf_Sym sym;
-    GElf_Addr value;
-    const char *name =
-        e ? dwfl_module_getsym_info(mod, (int)e->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
+    const struct mod_symtab *t;
+    const struct sym_ent *e;
+    const char *name = table_symbol(s, mod, addr, &t, &e);
     if (!name || !*name || e->hi <= e->lo)
         return false;
     uint64_t pc = addr - t->bias, l = e->lo, h = e->hi;
