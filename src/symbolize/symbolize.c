@@ -81,7 +81,8 @@ struct symbolizer {
     int maps_reads;         /* times /proc/self/maps was read */
     struct file_map *dmaps; /* libelf's mappings of the debug files of indexed units */
     size_t ndmaps, capdmaps;
-    unsigned since_check; /* lookups since the resident set was last read */
+    unsigned since_check;       /* lookups since the resident set was last read */
+    unsigned units_since_check; /* units opened since then */
     size_t walked_bytes;  /* DIE bytes the unit walks read since it was last read */
     uint64_t rss_limit_kb; /* debug pages are dropped above it */
     unsigned blind_checks;  /* readings that found no resident set */
@@ -962,9 +963,12 @@ static bool is_cxx_lang(int lang)
            lang == 0x2b;
 }
 
-/* The resident set is read every RSS_CHECK_EVERY lookups, and whenever the walks of units for
- * their functions have read RSS_CHECK_AFTER_WALKS bytes since the last reading. */
+/* The resident set is read every RSS_CHECK_EVERY lookups, every RSS_CHECK_UNITS units opened
+ * (a unit's first touch is what faults in new pages of the debug file: some 15 faults of up to
+ * 64 KB each), and whenever the walks of units for their functions have read
+ * RSS_CHECK_AFTER_WALKS bytes since the last reading. */
 #define RSS_CHECK_EVERY       32
+#define RSS_CHECK_UNITS       4
 #define RSS_CHECK_AFTER_WALKS (4u << 20)
 
 /* A private file mapping of this process: [lo, hi). */
@@ -1042,6 +1046,7 @@ static void drop_debug_pages(struct symbolizer *s)
 static void check_resident(struct symbolizer *s)
 {
     s->since_check = 0;
+    s->units_since_check = 0;
     s->walked_bytes = 0;
     uint64_t rss = resident_kb();
     if (!rss) {
@@ -1100,6 +1105,8 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t 
     }
     s->cu_addrs[s->ncus] = addr;
     s->cus[s->ncus++] = ix;
+    if (++s->units_since_check >= RSS_CHECK_UNITS)
+        check_resident(s);
     s->stats.cus_indexed++;
     s->stats.cus_from_store += stored;
     s->stats.cu_functions += cu_index_size(ix);

@@ -587,6 +587,29 @@ START_TEST(test_symbol_answers_state_their_range)
 }
 END_TEST
 
+/* The resident set is read as units are opened, not only every 32 lookups: a few lookups that
+ * each open a new unit (here seven functions of libc, seven units) bring in new pages of the
+ * debug files, and over a budget of 1 kB they are dropped. */
+START_TEST(test_resident_set_read_as_units_open)
+{
+    const char *names[] = {"qsort", "strtol", "getenv", "fopen", "opendir", "fork", "bsearch"};
+    char err[256];
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 1};
+    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        struct sym_frame f[SYM_MAX_FRAMES];
+        ck_assert_uint_ge(
+            symbolizer_lookup(s, (uint64_t)(uintptr_t)libc_fn(names[i]) + 1, f, SYM_MAX_FRAMES), 1);
+    }
+    struct symbolizer_stats st;
+    symbolizer_stats(s, &st);
+    symbolizer_close(s);
+    ck_assert_msg(st.lookups < 32 && st.cus_indexed >= 4 && st.debug_drops >= 1,
+                  "%zu lookups, %zu units, %zu drops", st.lookups, st.cus_indexed, st.debug_drops);
+}
+END_TEST
+
 /* A unit store that keeps nothing but line-program sequences (one unit's at most). */
 struct seq_store {
     uint64_t cu_off;
@@ -687,6 +710,7 @@ int main(void)
     tcase_add_test(tc, test_hot_and_cold_parts_named_in_either_order);
     tcase_add_test(tc, test_symbol_answers_state_their_range);
     tcase_add_test(tc, test_line_sequences_kept_spare_the_next_pass);
+    tcase_add_test(tc, test_resident_set_read_as_units_open);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
