@@ -481,13 +481,27 @@ static const char *file_name(struct table *t, uint64_t idx)
 }
 
 /* The file table of the unit cu (read on first use), or NULL when it cannot be read here. */
+/* A key of the maps: a Dwarf and an offset in it (a line program's, a unit DIE's). */
+struct dbg_key {
+    Dwarf *dbg;
+    uint64_t off;
+};
+
+/* The key of cudie's line table: its Dwarf and DW_AT_stmt_list. False when it has none. */
+static bool table_key(Dwarf_Die *cudie, struct dbg_key *key)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Word off;
+    if (!cudie->cu || dwarf_formudata(dwarf_attr(cudie, DW_AT_stmt_list, &attr), &off) != 0)
+        return false;
+    *key = (struct dbg_key){dwarf_cu_getdwarf(cudie->cu), off};
+    return true;
+}
+
 /* Takes the sequences offered for the unit at cu_off into t, when they fit its program. */
 static void take_offer(struct dwarf_files *df, struct table *t, Dwarf *dbg, Dwarf_Off cu_off)
 {
-    struct {
-        Dwarf *dbg;
-        Dwarf_Off off;
-    } key = {dbg, cu_off};
+    struct dbg_key key = {dbg, cu_off};
     uint32_t idx;
     if (!t->lines || t->indexed || !hmap_get(&df->offer_map, &key, sizeof key, &idx))
         return;
@@ -511,15 +525,11 @@ static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
         dwarf_cu_info(cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
         unit_type == DW_UT_split_compile || unit_type == DW_UT_split_type)
         return NULL;
-    Dwarf_Attribute attr;
-    Dwarf_Word off;
-    if (dwarf_formudata(dwarf_attr(&cudie, DW_AT_stmt_list, &attr), &off) != 0)
+    struct dbg_key key;
+    if (!table_key(&cudie, &key))
         return NULL;
-    Dwarf *dbg = dwarf_cu_getdwarf(cu);
-    struct {
-        Dwarf *dbg;
-        Dwarf_Word off;
-    } key = {dbg, off};
+    Dwarf *dbg = key.dbg;
+    Dwarf_Attribute attr;
     uint32_t idx;
     if (hmap_get(&df->table_map, &key, sizeof key, &idx))
         return df->tables[idx].failed ? NULL : &df->tables[idx];
@@ -528,7 +538,7 @@ static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
         return NULL;
     struct table t = {0};
     const char *comp_dir = dwarf_formstring(dwarf_attr(&cudie, DW_AT_comp_dir, &attr));
-    if (!read_table(&t, sc, off, comp_dir, addr_size)) {
+    if (!read_table(&t, sc, key.off, comp_dir, addr_size)) {
         table_release(&t);
         t = (struct table){0};
         t.failed = true;
@@ -548,10 +558,7 @@ static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
 void dwarf_files_offer_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq *v,
                                  size_t n)
 {
-    struct {
-        Dwarf *dbg;
-        Dwarf_Off off;
-    } key = {dwarf_cu_getdwarf(cudie->cu), dwarf_dieoffset(cudie)};
+    struct dbg_key key = {dwarf_cu_getdwarf(cudie->cu), dwarf_dieoffset(cudie)};
     uint32_t idx;
     if (n == 0 || ARRAY_GROW(df->offers, df->noffers, df->capoffers) < 0)
         return;
@@ -562,16 +569,9 @@ void dwarf_files_offer_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const
 
 size_t dwarf_files_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq **v)
 {
-    Dwarf_Attribute attr;
-    Dwarf_Word off;
-    if (!cudie->cu || dwarf_formudata(dwarf_attr(cudie, DW_AT_stmt_list, &attr), &off) != 0)
-        return 0;
-    struct {
-        Dwarf *dbg;
-        Dwarf_Word off;
-    } key = {dwarf_cu_getdwarf(cudie->cu), off};
+    struct dbg_key key;
     uint32_t idx;
-    if (!hmap_get(&df->table_map, &key, sizeof key, &idx))
+    if (!table_key(cudie, &key) || !hmap_get(&df->table_map, &key, sizeof key, &idx))
         return 0;
     const struct table *t = &df->tables[idx];
     if (t->failed || !t->indexed || t->offered)
