@@ -11,6 +11,7 @@
 
 #include "core/array.h"
 #include "core/hashmap.h"
+#include "symbolize/dwarf_raw.h"
 
 #include <dwarf.h>
 #include <gelf.h>
@@ -63,6 +64,14 @@ struct dwarf_files {
     struct sections *sects;
     size_t nsects, capsects;
     unsigned read, fallbacks, line_scans, full_passes;
+    /* what each unit asked about gave: its table (an index into tables, or NO_TABLE) and its
+     * DW_AT_comp_dir, read from the unit DIE once */
+    struct hmap unit_map; /* Dwarf_CU * -> index into units */
+    struct unit_info {
+        uint32_t table;
+        const char *comp_dir;
+    } * units;
+    size_t nunits, capunits;
     struct hmap offer_map; /* (Dwarf *, unit DIE offset) -> index into offers */
     struct offer {
         const struct dwf_seq *v;
@@ -79,6 +88,7 @@ struct dwarf_files *dwarf_files_new(void)
     hmap_init(&df->table_map);
     hmap_init(&df->sect_map);
     hmap_init(&df->offer_map);
+    hmap_init(&df->unit_map);
     return df;
 }
 
@@ -107,6 +117,8 @@ void dwarf_files_free(struct dwarf_files *df)
     hmap_free(&df->sect_map);
     hmap_free(&df->offer_map);
     free(df->offers);
+    hmap_free(&df->unit_map);
+    free(df->units);
     free(df);
 }
 
@@ -487,17 +499,6 @@ struct dbg_key {
     uint64_t off;
 };
 
-/* The key of cudie's line table: its Dwarf and DW_AT_stmt_list. False when it has none. */
-static bool table_key(Dwarf_Die *cudie, struct dbg_key *key)
-{
-    Dwarf_Attribute attr;
-    Dwarf_Word off;
-    if (!cudie->cu || dwarf_formudata(dwarf_attr(cudie, DW_AT_stmt_list, &attr), &off) != 0)
-        return false;
-    *key = (struct dbg_key){dwarf_cu_getdwarf(cudie->cu), off};
-    return true;
-}
-
 /* Takes the sequences offered for the unit at cu_off into t, when they fit its program. */
 static void take_offer(struct dwarf_files *df, struct table *t, Dwarf *dbg, Dwarf_Off cu_off)
 {
@@ -517,42 +518,91 @@ static void take_offer(struct dwarf_files *df, struct table *t, Dwarf *dbg, Dwar
     t->indexed = t->offered = true;
 }
 
-static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
+#define NO_TABLE UINT32_MAX
+
+/* The table at stmt_list of dbg (read on first use), as an index into df->tables; NO_TABLE
+ * when it cannot be read here. */
+static uint32_t table_at(struct dwarf_files *df, Dwarf *dbg, uint64_t stmt_list,
+                         const char *comp_dir, uint8_t addr_size, Dwarf_Off cu_off)
 {
-    Dwarf_Die cudie;
-    uint8_t unit_type, addr_size = 0;
-    if (!dwarf_cu_die(cu, &cudie, NULL, NULL, &addr_size, NULL, NULL, NULL) ||
-        dwarf_cu_info(cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
-        unit_type == DW_UT_split_compile || unit_type == DW_UT_split_type)
-        return NULL;
-    struct dbg_key key;
-    if (!table_key(&cudie, &key))
-        return NULL;
-    Dwarf *dbg = key.dbg;
-    Dwarf_Attribute attr;
+    struct dbg_key key = {dbg, stmt_list};
     uint32_t idx;
     if (hmap_get(&df->table_map, &key, sizeof key, &idx))
-        return df->tables[idx].failed ? NULL : &df->tables[idx];
+        return df->tables[idx].failed ? NO_TABLE : idx;
     const struct sections *sc = dbg ? sections_for(df, dbg) : NULL;
     if (!sc || ARRAY_GROW(df->tables, df->ntables, df->captables) < 0)
-        return NULL;
+        return NO_TABLE;
     struct table t = {0};
-    const char *comp_dir = dwarf_formstring(dwarf_attr(&cudie, DW_AT_comp_dir, &attr));
-    if (!read_table(&t, sc, key.off, comp_dir, addr_size)) {
+    if (!read_table(&t, sc, stmt_list, comp_dir, addr_size)) {
         table_release(&t);
         t = (struct table){0};
         t.failed = true;
     }
     if (hmap_intern(&df->table_map, &key, sizeof key, (uint32_t)df->ntables, &idx) < 0) {
         table_release(&t);
-        return NULL;
+        return NO_TABLE;
     }
     df->tables[df->ntables++] = t;
     df->read += !t.failed;
     if (t.failed)
+        return NO_TABLE;
+    take_offer(df, &df->tables[idx], dbg, cu_off);
+    return idx;
+}
+
+/* What the unit cu gave (worked out on its first question), or NULL when nothing can be
+ * kept for it (out of memory). The unit DIE's attributes are read in place where they can
+ * be (dwraw_facts_of): through libdw, that one DIE costs libdw's reading of the unit's whole
+ * abbreviation table. */
+static const struct unit_info *unit_for(struct dwarf_files *df, Dwarf_CU *cu)
+{
+    uint32_t idx;
+    if (hmap_get(&df->unit_map, &cu, sizeof cu, &idx))
+        return &df->units[idx];
+    if (ARRAY_GROW(df->units, df->nunits, df->capunits) < 0)
         return NULL;
-    take_offer(df, &df->tables[idx], dbg, dwarf_dieoffset(&cudie));
-    return &df->tables[idx];
+    struct unit_info info = {NO_TABLE, NULL};
+    Dwarf_Die cudie;
+    uint8_t unit_type, addr_size = 0;
+    if (dwarf_cu_die(cu, &cudie, NULL, NULL, &addr_size, NULL, NULL, NULL)) {
+        struct dwraw_facts f;
+        bool have_stmt_list;
+        uint64_t stmt_list = 0;
+        if (dwraw_facts_of(&cudie, &f)) {
+            info.comp_dir = f.comp_dir;
+            have_stmt_list = f.have_stmt_list;
+            stmt_list = f.stmt_list;
+        } else {
+            Dwarf_Attribute attr;
+            Dwarf_Word w = 0;
+            info.comp_dir = dwarf_formstring(dwarf_attr(&cudie, DW_AT_comp_dir, &attr));
+            have_stmt_list = dwarf_formudata(dwarf_attr(&cudie, DW_AT_stmt_list, &attr), &w) == 0;
+            stmt_list = w;
+        }
+        if (have_stmt_list &&
+            dwarf_cu_info(cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) == 0 &&
+            unit_type != DW_UT_split_compile && unit_type != DW_UT_split_type)
+            info.table = table_at(df, dwarf_cu_getdwarf(cu), stmt_list, info.comp_dir, addr_size,
+                                  dwarf_dieoffset(&cudie));
+    }
+    if (hmap_intern(&df->unit_map, &cu, sizeof cu, (uint32_t)df->nunits, &idx) < 0)
+        return NULL;
+    df->units[df->nunits++] = info;
+    return &df->units[idx];
+}
+
+/* The file table of the unit cu (read on first use), or NULL when it cannot be read here. */
+static struct table *table_for(struct dwarf_files *df, Dwarf_CU *cu)
+{
+    const struct unit_info *u = unit_for(df, cu);
+    return u && u->table != NO_TABLE ? &df->tables[u->table] : NULL;
+}
+
+const char *dwarf_files_comp_dir(struct dwarf_files *df, Dwarf_Die *cudie)
+{
+    const struct unit_info *u = cudie->cu ? unit_for(df, cudie->cu) : NULL;
+    Dwarf_Attribute attr;
+    return u ? u->comp_dir : dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
 }
 
 void dwarf_files_offer_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq *v,
@@ -569,12 +619,12 @@ void dwarf_files_offer_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const
 
 size_t dwarf_files_sequences(struct dwarf_files *df, Dwarf_Die *cudie, const struct dwf_seq **v)
 {
-    struct dbg_key key;
     uint32_t idx;
-    if (!table_key(cudie, &key) || !hmap_get(&df->table_map, &key, sizeof key, &idx))
+    if (!cudie->cu || !hmap_get(&df->unit_map, &cudie->cu, sizeof cudie->cu, &idx) ||
+        df->units[idx].table == NO_TABLE)
         return 0;
-    const struct table *t = &df->tables[idx];
-    if (t->failed || !t->indexed || t->offered)
+    const struct table *t = &df->tables[df->units[idx].table];
+    if (!t->indexed || t->offered)
         return 0;
     *v = t->seqs;
     return t->nseqs;

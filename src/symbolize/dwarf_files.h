@@ -27,6 +27,9 @@ const char *dwarf_files_decl_file(struct dwarf_files *df, Dwarf_Die *die);
 const char *dwarf_files_decl_file_at(struct dwarf_files *df, Dwarf_Die *die,
                                      Dwarf_Attribute *decl_file);
 
+/* cudie's DW_AT_comp_dir (read once per unit, in place where it can be), or NULL. */
+const char *dwarf_files_comp_dir(struct dwarf_files *df, Dwarf_Die *cudie);
+
 /* The file and line of the line-table row at addr (a DWARF address, unbiased) in the unit of
  * cudie, as dwarf_getsrc_die(cudie, addr) and dwfl_module_getsrc (for the unit libdwfl finds
  * there) give them with dwarf_linesrc and dwarf_lineno, without decoding and sorting the whole

@@ -846,7 +846,8 @@ void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi
 int cu_index_lang(struct cu_index *ix)
 {
     if (!ix->have_lang) {
-        ix->lang = dwarf_srclang(&ix->cu);
+        struct dwraw_facts f; /* in place: libdw would read the unit's whole abbreviations */
+        ix->lang = dwraw_facts_of(&ix->cu, &f) ? f.lang : dwarf_srclang(&ix->cu);
         ix->have_lang = true;
     }
     return ix->lang;
@@ -880,12 +881,17 @@ Dwarf_Die *cu_index_die(struct cu_index *ix, long i)
         Dwarf_Die d;
         if (!dwarf_offdie(ix->dbg, e->off, &d) || d.cu != ix->cu.cu)
             return NULL;
-        int tag = dwarf_tag(&d);
+        int tag = dwraw_tag(&d);
         if (tag != DW_TAG_subprogram && tag != DW_TAG_entry_point)
             return NULL;
         e->die = d;
     }
     return &e->die;
+}
+
+bool cu_index_inlined(const struct cu_index *ix, long i)
+{
+    return ix->entries[i].parent >= 0;
 }
 
 void **cu_index_slot(struct cu_index *ix, long i)

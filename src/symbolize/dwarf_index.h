@@ -75,6 +75,9 @@ bool cu_index_walked_deep(const struct cu_index *ix);
 /* The function the compiler nested entry i in (for an inlined subroutine: its caller), or -1. */
 long cu_index_parent(const struct cu_index *ix, long i);
 
+/* Is entry i an inlined subroutine (else an out-of-line function)? Known without its DIE. */
+bool cu_index_inlined(const struct cu_index *ix, long i);
+
 /* The DIE of entry i (valid while the Dwarf it came from is open); NULL when a saved table
  * named it wrongly. */
 Dwarf_Die *cu_index_die(struct cu_index *ix, long i);

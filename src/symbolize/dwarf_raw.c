@@ -81,10 +81,6 @@ void dwraw_close(struct dwraw_unit *u)
     }
 }
 
-/* dwraw_open: its abbreviations are
- * taken from libdw one code at a time, as DIEs use them (dwraw_abbrev_from_libdw): libdw reads the
- * unit's whole table anyway, for the unit DIE's own attributes (its abbreviation comes last,
- * GCC numbering them by use), and reading it a second time here cost as much as the walks. */
 /* The bytes of dbg's section name (libdw has uncompressed a compressed one in place when it
  * opened the file), or NULL. */
 static const Elf_Data *debug_section(Dwarf *dbg, const char *want)
@@ -126,6 +122,16 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
         u->capspecs = spare->capspecs;
         if (u->abbrevs) /* only what the last unit wrote: the rest is still zero */
             memset(u->abbrevs, 0, spare->touched * sizeof *u->abbrevs);
+        if (spare->dbg == dbg) { /* the same file's sections: not looked for again */
+            u->abbrev_sec = spare->abbrev_sec;
+            u->abbrev_size = spare->abbrev_size;
+            u->str_sec = spare->str_sec;
+            u->str_size = spare->str_size;
+            u->line_str_sec = spare->line_str_sec;
+            u->line_str_size = spare->line_str_size;
+            u->have_str_secs = spare->have_str_secs;
+            u->dbg = dbg;
+        }
         free(spare);
     }
     Dwarf_Half version;
@@ -134,12 +140,12 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
         dwarf_cu_info(cudie->cu, &version, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
         (unit_type != DW_UT_compile && unit_type != DW_UT_partial) || version < 2 || version > 5)
         return false;
-    Dwarf_Off die_off = dwarf_dieoffset(cudie), hdr = dwarf_cuoffset(cudie), next;
+    Dwarf_Off die_off = dwarf_dieoffset(cudie), hdr = dwarf_cuoffset(cudie), next, abbrev_off;
     uint8_t addr_size, offset_size;
     size_t hsize;
     if (die_off < hdr ||
-        dwarf_next_unit(dbg, die_off - hdr, &next, &hsize, NULL, NULL, &addr_size, &offset_size,
-                        NULL, NULL) != 0 ||
+        dwarf_next_unit(dbg, die_off - hdr, &next, &hsize, NULL, &abbrev_off, &addr_size,
+                        &offset_size, NULL, NULL) != 0 ||
         hsize != hdr || next <= die_off)
         return false;
     u->start = (const unsigned char *)cudie->addr - hdr;
@@ -150,26 +156,103 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
     u->offset_size = offset_size;
     u->cu = cudie->cu;
     u->key = cudie->addr;
-    u->dbg = dbg;
-    const Elf_Data *ad = debug_section(dbg, ".debug_abbrev");
-    if (ad && ad->d_buf) {
-        u->abbrev_sec = ad->d_buf;
-        u->abbrev_size = ad->d_size;
+    if (u->dbg != dbg) {
+        u->dbg = dbg;
+        const Elf_Data *ad = debug_section(dbg, ".debug_abbrev");
+        if (ad && ad->d_buf) {
+            u->abbrev_sec = ad->d_buf;
+            u->abbrev_size = ad->d_size;
+        }
     }
+    if (u->abbrev_sec && abbrev_off < u->abbrev_size)
+        u->abbrev_table = u->abbrev_scan = u->abbrev_sec + abbrev_off;
     return true;
 }
 
-/* Defines abbreviation code, which the DIE at `at` uses, from libdw's reading of it: its tag,
- * children flag and attribute forms, then what the walks read of it at once. False when libdw
- * cannot read that DIE's abbreviation. */
+/* Makes room for code in u's table (zeroed), counted as written. */
+static bool room_for(struct dwraw_unit *u, uint64_t code)
+{
+    if (code > (1u << 20))
+        return false;
+    size_t cap = u->capabbrevs;
+    if (code >= cap) {
+        size_t ncap = cap ? cap : 64;
+        while (ncap <= code)
+            ncap *= 2;
+        struct dwraw_abbrev *a = realloc(u->abbrevs, ncap * sizeof *a);
+        if (!a)
+            return false;
+        memset(a + cap, 0, (ncap - cap) * sizeof *a);
+        u->abbrevs = a;
+        u->capabbrevs = ncap;
+    }
+    if (code + 1 > u->touched)
+        u->touched = code + 1;
+    if (code + 1 > u->nabbrevs)
+        u->nabbrevs = code + 1;
+    return true;
+}
+
+/* Steps over one abbreviation's (name, form) pairs at *pp, through the pair of zeros that ends
+ * them. Most names and forms take a byte each. */
+static inline bool skip_specs(const unsigned char **pp, const unsigned char *end)
+{
+    const unsigned char *p = *pp;
+    for (;;) {
+        uint64_t name, form, ignored;
+        if (end - p >= 2 && !((p[0] | p[1]) & 0x80)) {
+            name = p[0];
+            form = p[1];
+            p += 2;
+        } else if (!dwraw_uleb(&p, end, &name) || !dwraw_uleb(&p, end, &form)) {
+            return false;
+        }
+        if (name == 0 && form == 0)
+            break;
+        if (form == DW_FORM_implicit_const && !dwraw_uleb(&p, end, &ignored))
+            return false; /* its value (a signed LEB128: the same length) */
+    }
+    *pp = p;
+    return true;
+}
+
+/* Reads u's table on from where the scan stopped until code's entry, noting where each entry
+ * passed starts (the first of a code, as libdw's table keeps it). False when the table ends
+ * (or breaks) first. */
+static bool scan_to(struct dwraw_unit *u, uint64_t code)
+{
+    const unsigned char *p = u->abbrev_scan, *end = u->abbrev_sec + u->abbrev_size;
+    while (p) {
+        uint64_t c, tag;
+        if (!dwraw_uleb(&p, end, &c) || c == 0 || (c >= u->nabbrevs && !room_for(u, c)))
+            break;
+        const unsigned char *entry = p;
+        if (!dwraw_uleb(&p, end, &tag) || p >= end)
+            break;
+        p++; /* the children flag */
+        if (!skip_specs(&p, end))
+            break;
+        if (!u->abbrevs[c].entry)
+            u->abbrevs[c].entry = entry;
+        u->abbrev_scan = p;
+        if (c == code)
+            return true;
+    }
+    u->abbrev_scan = NULL; /* nothing more to find */
+    return false;
+}
+
 /* Records one (name, form) pair of the abbreviation being defined. */
-static bool add_spec(struct dwraw_unit *u, uint64_t name, uint64_t form)
+static bool add_spec(struct dwraw_unit *u, uint64_t name, uint64_t form, const unsigned char *value)
 {
     if (name > UINT32_MAX || form > UINT16_MAX || ARRAY_GROW(u->specs, u->nspecs, u->capspecs) < 0)
         return false; /* no attribute or form of DWARF 5 or GNU's is that large */
     int size = dwraw_form_size(form, u->version, u->addr_size, u->offset_size);
+    uint32_t at = value && u->abbrev_sec && (size_t)(value - u->abbrev_sec) < UINT32_MAX
+                      ? (uint32_t)(value - u->abbrev_sec)
+                      : UINT32_MAX;
     u->specs[u->nspecs++] =
-        (struct dwraw_spec){(uint32_t)name, (uint16_t)form, (int16_t)(size < 0 ? -1 : size)};
+        (struct dwraw_spec){(uint32_t)name, (uint16_t)form, (int16_t)(size < 0 ? -1 : size), at};
     return true;
 }
 
@@ -203,9 +286,10 @@ static bool specs_in_place(struct dwraw_unit *u, const struct dwraw_abbrev *ab, 
             break;
         }
         uint64_t skip;
+        const unsigned char *value = p;
         if (form == DW_FORM_implicit_const && !dwraw_uleb(&p, end, &skip))
             break; /* its value, in the abbreviation (a signed LEB128: same length) */
-        if (!add_spec(u, name, form))
+        if (!add_spec(u, name, form, form == DW_FORM_implicit_const ? value : NULL))
             break;
     }
     u->nspecs = first;
@@ -222,43 +306,15 @@ static bool specs_through_libdw(struct dwraw_unit *u, Dwarf_Abbrev *la)
         Dwarf_Off off;
         if (dwarf_getabbrevattr_data(la, i, &name, &form, &data, &off) != 0)
             return true;
-        if (!add_spec(u, name, form))
+        if (!add_spec(u, name, form, NULL)) /* an implicit constant's place unknown */
             return false;
     }
 }
 
-bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned char *at)
+/* What the readers take of ab at once, its tag, children flag and specs set. */
+static void finish_abbrev(struct dwraw_unit *u, struct dwraw_abbrev *ab)
 {
-    if (code > (1u << 20))
-        return false;
-    Dwarf_Die d = {.addr = (void *)at, .cu = u->cu}; /* as dwarf_child makes a DIE */
-    (void)dwarf_tag(&d);
-    Dwarf_Abbrev *la = d.abbrev;
-    if (!la || la == (Dwarf_Abbrev *)-1L || dwarf_getabbrevcode(la) != code)
-        return false;
-    size_t cap = u->capabbrevs;
-    if (code >= cap) {
-        size_t ncap = cap ? cap : 64;
-        while (ncap <= code)
-            ncap *= 2;
-        struct dwraw_abbrev *a = realloc(u->abbrevs, ncap * sizeof *a);
-        if (!a)
-            return false;
-        memset(a + cap, 0, (ncap - cap) * sizeof *a);
-        u->abbrevs = a;
-        u->capabbrevs = ncap;
-    }
-    struct dwraw_abbrev *ab = &u->abbrevs[code];
-    if (code + 1 > u->touched)
-        u->touched = code + 1;
-    *ab = (struct dwraw_abbrev){0};
-    unsigned tag = dwarf_getabbrevtag(la);
-    ab->tag = tag;
-    ab->function = tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
-    ab->children = dwarf_abbrevhaschildren(la) == 1;
-    ab->first = (uint32_t)u->nspecs;
-    if (!specs_in_place(u, ab, la, code) && !specs_through_libdw(u, la))
-        return false;
+    ab->function = ab->tag == DW_TAG_subprogram || ab->tag == DW_TAG_entry_point;
     ab->nspecs = (uint32_t)u->nspecs - ab->first;
     ab->sib_at = ab->lo_at = ab->hi_at = ab->ranges_at = -1;
     int32_t pos = 0;
@@ -300,9 +356,61 @@ bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned
         ab->sib_size =
             (int8_t)dwraw_form_size(ab->sib_form, u->version, u->addr_size, u->offset_size);
     ab->known = true;
-    if (code + 1 > u->nabbrevs)
-        u->nabbrevs = code + 1;
+}
+
+/* Defines code from libdw's reading of the abbreviation of the DIE at `at`. */
+static bool define_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned char *at)
+{
+    Dwarf_Die d = {.addr = (void *)at, .cu = u->cu}; /* as dwarf_child makes a DIE */
+    (void)dwarf_tag(&d);
+    Dwarf_Abbrev *la = d.abbrev;
+    if (!la || la == (Dwarf_Abbrev *)-1L || dwarf_getabbrevcode(la) != code || !room_for(u, code))
+        return false;
+    struct dwraw_abbrev *ab = &u->abbrevs[code];
+    *ab = (struct dwraw_abbrev){0};
+    ab->tag = dwarf_getabbrevtag(la);
+    ab->children = dwarf_abbrevhaschildren(la) == 1;
+    ab->first = (uint32_t)u->nspecs;
+    if (!specs_in_place(u, ab, la, code) && !specs_through_libdw(u, la))
+        return false;
+    finish_abbrev(u, ab);
     return true;
+}
+
+/* Defines code from its entry in u's table, which the scan found. */
+static bool define_in_place(struct dwraw_unit *u, uint64_t code)
+{
+    struct dwraw_abbrev *ab = &u->abbrevs[code];
+    const unsigned char *p = ab->entry, *end = u->abbrev_sec + u->abbrev_size;
+    uint64_t tag, name, form, ignored;
+    if (!dwraw_uleb(&p, end, &tag) || tag > UINT32_MAX || p >= end || *p > 1)
+        return false;
+    size_t first = u->nspecs;
+    *ab = (struct dwraw_abbrev){.entry = ab->entry, .tag = (unsigned)tag, .children = *p++ == 1};
+    ab->first = (uint32_t)first;
+    for (;;) {
+        if (!dwraw_uleb(&p, end, &name) || !dwraw_uleb(&p, end, &form))
+            break;
+        if (name == 0 && form == 0) {
+            finish_abbrev(u, ab);
+            return true;
+        }
+        const unsigned char *value = p;
+        if (form == DW_FORM_implicit_const && !dwraw_uleb(&p, end, &ignored))
+            break;
+        if (!add_spec(u, name, form, form == DW_FORM_implicit_const ? value : NULL))
+            break;
+    }
+    u->nspecs = first;
+    return false;
+}
+
+bool dwraw_abbrev_define(struct dwraw_unit *u, uint64_t code, const unsigned char *at)
+{
+    if (u->abbrev_table && code <= (1u << 20) &&
+        ((code < u->nabbrevs && u->abbrevs[code].entry) || (u->abbrev_scan && scan_to(u, code))))
+        return define_in_place(u, code);
+    return define_from_libdw(u, code, at);
 }
 
 /* Steps p over one attribute value of form; false when the form is unknown or the value
@@ -448,20 +556,126 @@ bool dwraw_pc_range(const struct dwraw_unit *u, const struct dwraw_abbrev *a,
     return true;
 }
 
+/* A string of form at p: in place, or an offset into .debug_str or .debug_line_str. NULL when
+ * it cannot be read here. */
+static const char *string_at(struct dwraw_unit *u, const unsigned char *p, const unsigned char *end,
+                             uint64_t form)
+{
+    if (form == DW_FORM_string)
+        return memchr(p, 0, (size_t)(end - p)) ? (const char *)p : NULL;
+    if (form != DW_FORM_strp && form != DW_FORM_line_strp)
+        return NULL;
+    if (!u->have_str_secs) {
+        const Elf_Data *d = debug_section(u->dbg, ".debug_str");
+        u->str_sec = d ? d->d_buf : NULL;
+        u->str_size = d ? d->d_size : 0;
+        d = debug_section(u->dbg, ".debug_line_str");
+        u->line_str_sec = d ? d->d_buf : NULL;
+        u->line_str_size = d ? d->d_size : 0;
+        u->have_str_secs = true;
+    }
+    const unsigned char *sec = form == DW_FORM_strp ? u->str_sec : u->line_str_sec;
+    size_t size = form == DW_FORM_strp ? u->str_size : u->line_str_size;
+    if (end - p < (ptrdiff_t)u->offset_size)
+        return NULL;
+    uint64_t off = dwraw_read_le(p, (int)u->offset_size);
+    if (!sec || off >= size || !memchr(sec + off, 0, size - off))
+        return NULL;
+    return (const char *)sec + off;
+}
+
+/* The unit DIE's facts, read from its attributes; false on a form not read here. */
+static bool read_facts(struct dwraw_unit *u)
+{
+    const unsigned char *p = u->key, *end = u->end;
+    const struct dwraw_abbrev *a;
+    const unsigned char *sib;
+    uint64_t code;
+    const unsigned char *q = p;
+    if (!p || !dwraw_uleb(&q, end, &code) || code == 0 || !dwraw_die(u, &p, &a, &sib) || !a)
+        return false;
+    struct dwraw_facts f = {-1, false, 0, NULL, 0};
+    bool have_lo = false, have_entry = false;
+    uint64_t lo = 0, entry = 0;
+    for (uint32_t i = 0; i < a->nspecs; i++) {
+        const struct dwraw_spec *sp = &u->specs[a->first + i];
+        const unsigned char *val = q;
+        uint64_t v = 0;
+        if (!dwraw_skip_form(u, &q, sp->form, &v))
+            return false;
+        bool data = sp->form == DW_FORM_data1 || sp->form == DW_FORM_data2 ||
+                    sp->form == DW_FORM_data4 || sp->form == DW_FORM_data8 ||
+                    sp->form == DW_FORM_udata;
+        switch (sp->name) {
+        case DW_AT_language:
+            if (!data || v > INT32_MAX)
+                return false;
+            f.lang = (int)v;
+            break;
+        case DW_AT_stmt_list:
+            if (!data && sp->form != DW_FORM_sec_offset)
+                return false;
+            f.have_stmt_list = true;
+            f.stmt_list = v;
+            break;
+        case DW_AT_comp_dir:
+            if (!(f.comp_dir = string_at(u, val, end, sp->form)))
+                return false;
+            break;
+        case DW_AT_low_pc:
+        case DW_AT_entry_pc:
+            if (sp->form != DW_FORM_addr)
+                return false;
+            *(sp->name == DW_AT_low_pc ? &lo : &entry) = dwraw_read_le(val, (int)u->addr_size);
+            *(sp->name == DW_AT_low_pc ? &have_lo : &have_entry) = true;
+            break;
+        default:
+            break;
+        }
+    }
+    f.base = have_lo ? lo : have_entry ? entry : 0;
+    u->facts = f;
+    return true;
+}
+
+bool dwraw_unit_facts(struct dwraw_unit *u, struct dwraw_facts *out)
+{
+    if (u->facts_state == 0)
+        u->facts_state = read_facts(u) ? 1 : -1;
+    if (u->facts_state < 0)
+        return false;
+    *out = u->facts;
+    return true;
+}
+
+bool dwraw_facts_of(Dwarf_Die *cudie, struct dwraw_facts *out)
+{
+    struct dwraw_unit u;
+    bool ok = cudie->cu && dwraw_open(&u, cudie, dwarf_cu_getdwarf(cudie->cu)) &&
+              dwraw_unit_facts(&u, out);
+    dwraw_close(&u);
+    return ok;
+}
+
 /* The unit's base address as libdw's dwarf_ranges takes it: the unit DIE's DW_AT_low_pc, else
  * its DW_AT_entry_pc, else 0. */
 static bool unit_base(struct dwraw_unit *u)
 {
     if (u->have_base)
         return true;
+    struct dwraw_facts f;
     Dwarf_Die cudie;
     Dwarf_Attribute attr;
     uint64_t base;
-    if (!dwarf_cu_die(u->cu, &cudie, NULL, NULL, NULL, NULL, NULL, NULL))
-        return false;
-    if (dwarf_lowpc(&cudie, &base) != 0 &&
-        dwarf_formaddr(dwarf_attr(&cudie, DW_AT_entry_pc, &attr), &base) != 0)
-        base = 0;
+    if (dwraw_unit_facts(u, &f)) {
+        base = f.base;
+    } else {
+        if (!dwarf_cu_die(u->cu, &cudie, NULL, NULL, NULL, NULL, NULL, NULL))
+            return false;
+        if (dwarf_lowpc(&cudie, &base) != 0 &&
+            dwarf_formaddr(dwarf_attr(&cudie, DW_AT_entry_pc, &attr), &base) != 0)
+            base = 0;
+    }
     u->base = base;
     u->have_base = true;
     return true;
@@ -589,4 +803,69 @@ bool dwraw_ranges(struct dwraw_unit *u, const struct dwraw_abbrev *a, const unsi
     if (!ok)
         *n = before;
     return ok;
+}
+
+/* Opens die's unit and reads the abbreviation of die; attrs gets where its values start.
+ * False when either cannot be read here (u must be closed either way). */
+static bool open_die(struct dwraw_unit *u, Dwarf_Die *die, const struct dwraw_abbrev **a,
+                     const unsigned char **attrs)
+{
+    Dwarf_Die cudie;
+    memset(u, 0, sizeof *u);
+    if (!die->cu || !dwarf_cu_die(die->cu, &cudie, NULL, NULL, NULL, NULL, NULL, NULL) ||
+        !dwraw_open(u, &cudie, dwarf_cu_getdwarf(die->cu)))
+        return false;
+    const unsigned char *p = die->addr, *sib;
+    uint64_t code;
+    *attrs = p;
+    if (p < u->start || p >= u->end || !dwraw_uleb(attrs, u->end, &code) || code == 0)
+        return false;
+    return dwraw_die(u, &p, a, &sib) && *a;
+}
+
+int dwraw_tag(Dwarf_Die *die)
+{
+    struct dwraw_unit u;
+    const struct dwraw_abbrev *a;
+    const unsigned char *attrs;
+    int tag = open_die(&u, die, &a, &attrs) ? (int)a->tag : -2;
+    dwraw_close(&u);
+    return tag == -2 ? dwarf_tag(die) : tag;
+}
+
+ptrdiff_t dwraw_getattrs(Dwarf_Die *die, int (*callback)(Dwarf_Attribute *, void *), void *arg)
+{
+    struct dwraw_unit u;
+    const struct dwraw_abbrev *a;
+    const unsigned char *attrs;
+    bool ok = open_die(&u, die, &a, &attrs);
+    /* first every value stepped over (callback is called only when all can be read here) */
+    const unsigned char *q = attrs;
+    for (uint32_t i = 0; ok && i < a->nspecs; i++) {
+        const struct dwraw_spec *sp = &u.specs[a->first + i];
+        uint64_t v;
+        ok = sp->form != DW_FORM_indirect &&
+             (sp->form != DW_FORM_implicit_const || sp->implicit_at < u.abbrev_size) &&
+             dwraw_skip_form(&u, &q, sp->form, &v);
+    }
+    if (!ok) {
+        dwraw_close(&u);
+        return dwarf_getattrs(die, callback, arg, 0);
+    }
+    ptrdiff_t r = 1;
+    q = attrs;
+    for (uint32_t i = 0; i < a->nspecs; i++) {
+        const struct dwraw_spec *sp = &u.specs[a->first + i];
+        Dwarf_Attribute at = {sp->name, sp->form, (unsigned char *)q, die->cu};
+        if (sp->form == DW_FORM_implicit_const)
+            at.valp = (unsigned char *)u.abbrev_sec + sp->implicit_at;
+        if (callback(&at, arg) != DWARF_CB_OK) {
+            r = i == 0 ? 0 : (ptrdiff_t)i + 1;
+            break;
+        }
+        uint64_t v;
+        (void)dwraw_skip_form(&u, &q, sp->form, &v);
+    }
+    dwraw_close(&u);
+    return r;
 }

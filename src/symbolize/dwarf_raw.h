@@ -2,12 +2,14 @@
 /* dwarf_raw.h — a unit's DIEs read straight from .debug_info: per DIE its abbreviation code,
  * then its attribute values stepped over by their forms (at once when all have fixed sizes) or
  * its children jumped by DW_AT_sibling; dwarf_siblingof and dwarf_tag look the abbreviation up
- * and decode every attribute again per DIE. The abbreviations come from libdw, a code at a
- * time as DIEs use them: libdw reads each unit's whole table anyway (for the unit DIE's
- * attributes, whose abbreviation GCC numbers last), and a second reading here cost about as
- * much as it saved. Readers (the function index's unit walks and scope listings, the scopes
- * that name a function) visit the same DIEs in the same order as through libdw, which they
- * fall back to where this reader cannot read (a form it does not know, a split or type unit).
+ * and decode every attribute again per DIE. The abbreviations are read here too, from the
+ * unit's table in .debug_abbrev, as far as the codes DIEs use (libdw's reading of them, a
+ * hashed and allocated entry each, was a fifth of a cached exit's instructions on assimp's
+ * tests); and so are the unit DIE's own attributes a reader needs (dwraw_unit_facts): GCC
+ * numbers abbreviations by use, the unit DIE's last, so one question to libdw about the unit
+ * DIE reads the unit's whole table. Readers (the function index's unit walks and scope listings,
+ * the scopes that name a function) visit the same DIEs in the same order as through libdw, which
+ * they fall back to where this reader cannot read (a form it does not know, a split or type unit).
  * A DIE's code ranges are read in place too: its low and high pc, or its DW_AT_ranges list
  * (dwarf_ranges looks the attribute up again and decodes the list through libdw's
  * abbreviations). Private to the symbolizer; not for the signal handler. */
@@ -24,6 +26,7 @@
 
 /* One abbreviation: its tag, whether DIEs using it have children, its attribute forms. */
 struct dwraw_abbrev {
+    const unsigned char *entry; /* its tag in .debug_abbrev, once the scan has passed it */
     unsigned tag;
     bool children, declaration, known;
     bool function;          /* DW_TAG_subprogram or DW_TAG_entry_point */
@@ -44,7 +47,20 @@ struct dwraw_abbrev {
 struct dwraw_spec {
     uint32_t name;
     uint16_t form;
-    int16_t size; /* of its values when fixed (dwraw_form_size), else -1 */
+    int16_t size;         /* of its values when fixed (dwraw_form_size), else -1 */
+    uint32_t implicit_at; /* DW_FORM_implicit_const: its value's offset in .debug_abbrev
+                           * (UINT32_MAX: not known) */
+};
+
+/* What the readers need of a unit's own DIE (dwraw_unit_facts): as libdw's dwarf_srclang,
+ * DW_AT_stmt_list, DW_AT_comp_dir and the base address dwarf_ranges takes (DW_AT_low_pc, else
+ * DW_AT_entry_pc, else 0) give them. */
+struct dwraw_facts {
+    int lang; /* -1: none */
+    bool have_stmt_list;
+    uint64_t stmt_list;
+    const char *comp_dir; /* NULL: none */
+    uint64_t base;
 };
 
 /* A unit's raw bytes and the abbreviations its DIEs read so far have used. */
@@ -60,7 +76,15 @@ struct dwraw_unit {
     const void *key; /* the unit DIE's address once opened; NULL before */
     const unsigned char *abbrev_sec; /* .debug_abbrev as libdw holds it, or NULL */
     size_t abbrev_size;
+    /* the unit's table in it, and how far the scan for codes has read it */
+    const unsigned char *abbrev_table, *abbrev_scan;
     Dwarf *dbg;
+    /* .debug_str and .debug_line_str, for the unit DIE's DW_AT_comp_dir */
+    const unsigned char *str_sec, *line_str_sec;
+    size_t str_size, line_str_size;
+    bool have_str_secs;
+    struct dwraw_facts facts;
+    int facts_state; /* 0: not read yet; 1: read; -1: not readable here (ask libdw) */
     /* for DW_AT_ranges, found when first asked: .debug_ranges (DWARF 2-4) or .debug_rnglists
      * (DWARF 5), and the unit's base address as libdw takes it */
     const unsigned char *ranges_sec;
@@ -85,11 +109,32 @@ void dwraw_close(struct dwraw_unit *u);
  * falls back to) and the two can be compared. */
 extern bool dwraw_disabled;
 
-/* Defines abbreviation code, which the DIE at `at` uses, from libdw's reading of it: its tag,
- * children flag and attribute forms, then what the readers take of it at once (dwraw_die
- * calls it for a code not seen yet in this unit). False when libdw cannot read that DIE's
- * abbreviation. */
-bool dwraw_abbrev_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigned char *at);
+/* Defines abbreviation code, which the DIE at `at` uses: its tag, children flag and attribute
+ * forms, then what the readers take of it at once (dwraw_die calls it for a code not seen yet
+ * in this unit). Read from the unit's table, scanned as far as the code (libdw's reading of
+ * the DIE's abbreviation where the table is not there to read). False when neither can read
+ * it. */
+bool dwraw_abbrev_define(struct dwraw_unit *u, uint64_t code, const unsigned char *at);
+
+/* The facts of u's unit DIE (read once per opening of the unit, kept with the unit closed
+ * last); false when a value is in a form not read here (an index into .debug_str_offsets or
+ * .debug_addr, an implicit constant): ask libdw. */
+bool dwraw_unit_facts(struct dwraw_unit *u, struct dwraw_facts *out);
+
+/* The same for the unit of cudie: opened, read and closed; false when the unit cannot be
+ * read here either. */
+bool dwraw_facts_of(Dwarf_Die *cudie, struct dwraw_facts *out);
+
+/* dwarf_tag(die), read in place where it can be (through libdw, a DIE whose abbreviation
+ * comes late in its unit's table reads the table that far, hashing and allocating each). */
+int dwraw_tag(Dwarf_Die *die);
+
+/* dwarf_getattrs(die, callback, arg, 0), read in place where it can be: callback gets each
+ * attribute as libdw makes it (its name, form, value's place and unit) in order. Returns 1
+ * when every attribute went by, a value other than 1 when callback stopped it (not an offset
+ * to resume from), -1 when a value cannot be stepped over (as libdw: after the attributes
+ * before it). */
+ptrdiff_t dwraw_getattrs(Dwarf_Die *die, int (*callback)(Dwarf_Attribute *, void *), void *arg);
 
 /* The size of a value of form in a unit with these sizes, or -1 when it varies. */
 int dwraw_form_size(uint64_t form, unsigned version, unsigned addr_size, unsigned offset_size);
@@ -193,7 +238,7 @@ static inline __attribute__((always_inline)) bool dwraw_die(struct dwraw_unit *u
         *ab = NULL;
         return true;
     }
-    if ((code >= u->nabbrevs || !u->abbrevs[code].known) && !dwraw_abbrev_from_libdw(u, code, at))
+    if ((code >= u->nabbrevs || !u->abbrevs[code].known) && !dwraw_abbrev_define(u, code, at))
         return false;
     const struct dwraw_abbrev *a = *ab = &u->abbrevs[code];
     if (a->fixed >= 0) { /* the common case: step over the values at once */

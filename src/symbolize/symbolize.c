@@ -21,6 +21,7 @@
 #include "symbolize/dwarf_files.h"
 #include "symbolize/dwarf_index.h"
 #include "symbolize/dwarf_names.h"
+#include "symbolize/dwarf_raw.h"
 
 #include <ctype.h>
 #include <dwarf.h>
@@ -347,6 +348,7 @@ struct fn_attrs {
      * alone, scanned whole: everything comes from there (shared_key) */
     bool by_origin;
     Dwarf_Attribute origin0;
+    bool own_origin; /* the first DIE has DW_AT_abstract_origin */
 };
 
 static int take_attr(Dwarf_Attribute *a, void *arg)
@@ -398,7 +400,9 @@ static void function_attrs(Dwarf_Die *die, struct fn_attrs *fa)
         fa->have_origin = fa->have_spec = false;
         /* a value it cannot step over ends the scan with what came before it, as dwarf_attr
          * finds those and not the ones after */
-        int whole = dwarf_getattrs(die, take_attr, fa, 0) == 1;
+        int whole = dwraw_getattrs(die, take_attr, fa) == 1;
+        if (i == 0)
+            fa->own_origin = fa->have_origin;
         bool all = true, none = true;
         for (int k = 0; k < FA_N; k++) {
             all = all && fa->have[k];
@@ -463,12 +467,12 @@ static void join_path(char *out, size_t len, const char *dir, const char *rel)
 }
 
 /* path made absolute against the compilation directory of cu (into buf), or path. */
-static const char *absolute_source(const char *path, Dwarf_Die *cu, char *buf, size_t len)
+static const char *absolute_source(struct symbolizer *s, const char *path, Dwarf_Die *cu, char *buf,
+                                   size_t len)
 {
-    Dwarf_Attribute attr;
     if (!path || path[0] == '/' || !cu)
         return path;
-    const char *comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+    const char *comp_dir = dwarf_files_comp_dir(s->files, cu);
     if (!comp_dir || comp_dir[0] != '/')
         return path;
     join_path(buf, len, comp_dir, path);
@@ -511,7 +515,7 @@ static bool fill_source(struct symbolizer *s, Dwarf_Die *die, struct fn_attrs *f
         }
     }
     char buf[4096];
-    set_source(s, f, absolute_source(path, have_cu ? &cu : NULL, buf, sizeof buf), line);
+    set_source(s, f, absolute_source(s, path, have_cu ? &cu : NULL, buf, sizeof buf), line);
     return declared;
 }
 
@@ -636,7 +640,7 @@ static void fill_source_at(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr
                                     : -1;
     if (found >= 0) {
         char rbuf[4096];
-        set_source(s, f, absolute_source(found ? row_path : NULL, unit, rbuf, sizeof rbuf),
+        set_source(s, f, absolute_source(s, found ? row_path : NULL, unit, rbuf, sizeof rbuf),
                    row_line);
         return;
     }
@@ -645,7 +649,7 @@ static void fill_source_at(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr
     const char *path = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
     Dwarf_Die *cu = l ? dwfl_linecu(l) : NULL;
     char buf[4096];
-    set_source(s, f, absolute_source(path, cu, buf, sizeof buf), line);
+    set_source(s, f, absolute_source(s, path, cu, buf, sizeof buf), line);
 }
 
 /* Offset of addr in the module's file, via the PT_LOAD segment that maps it. */
@@ -1281,11 +1285,11 @@ static bool is_clone_of(const char *sym, const char *clone_base)
  * *by_symbol: the name was chosen with the ELF symbol at addr (so another part of the same
  * function, as "f.cold" is of "f", may get another name). */
 static const char *outer_name(struct symbolizer *s, Dwarf_Die *die, Dwfl_Module *mod, uint64_t addr,
-                              const char *name, bool mangled, bool is_cxx, bool *by_symbol)
+                              const char *name, bool mangled, bool is_cxx, bool has_origin,
+                              bool *by_symbol)
 {
     bool cxx_unmangled = is_cxx && !mangled;
-    bool want_sym =
-        !name || cxx_unmangled || dwarf_hasattr(die, DW_AT_abstract_origin) || may_be_alias(name);
+    bool want_sym = !name || cxx_unmangled || has_origin || may_be_alias(name);
     *by_symbol = want_sym; /* the name may depend on which ELF symbol covers addr */
     uint64_t start = 0;
     bool sym_mangled = false;
@@ -1390,7 +1394,7 @@ static int scan_own(Dwarf_Attribute *a, void *arg)
 static uint64_t inlined_shared_key(Dwarf_Die *die)
 {
     struct own_attrs o = {false, false, {0}};
-    if (dwarf_getattrs(die, scan_own, &o, 0) != 1 || o.names || !o.origin)
+    if (dwraw_getattrs(die, scan_own, &o) != 1 || o.names || !o.origin)
         return 0;
     return shared_key(&o.ref);
 }
@@ -1430,7 +1434,9 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
             return &c->f;
     }
     Dwarf_Die *die = cu_index_die(ix, e);
-    bool outer = dwarf_tag(die) != DW_TAG_inlined_subroutine;
+    if (!die)
+        return NULL;
+    bool outer = !cu_index_inlined(ix, e);
     struct sym_frame f = {NULL, NULL, NULL, module, -1, !outer};
     uint64_t own = own_key(die, outer), shared = 0, key = 0;
     struct sym_frame kept = {NULL, NULL, NULL, NULL, -1, false};
@@ -1467,7 +1473,7 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
     function_attrs(die, &fa);
     f.name = die_function_name(s, &fa, &mangled);
     if (outer) {
-        f.name = outer_name(s, die, mod, addr, f.name, mangled, is_cxx, &by_symbol);
+        f.name = outer_name(s, die, mod, addr, f.name, mangled, is_cxx, fa.own_origin, &by_symbol);
     } else if (f.name && is_cxx && !mangled) {
         /* an inlined function without a linkage name: its full name from its scopes */
         const char *q = dwarf_names_function(s->names, die);
@@ -1527,12 +1533,19 @@ static Dwarf_Die *stored_unit(struct symbolizer *s, Dwfl_Module *mod, uint64_t a
     Dwarf_Addr b;
     uint64_t off;
     Dwarf *dbg;
+    Dwarf_Die cudie;
+    uint8_t unit_type;
     if (!s->store.unit_at || !(dbg = dwfl_module_getdwarf(mod, &b)) ||
         !s->store.unit_at(s->store.ctx, addr, addr - b, &off) ||
         !dwarf_offdie(dbg, off, &s->unit_die))
         return NULL;
-    int tag = dwarf_tag(&s->unit_die);
-    if (tag != DW_TAG_compile_unit && tag != DW_TAG_partial_unit)
+    /* a unit DIE: the first of its unit, which is a compile or partial unit (libdw has the
+     * unit's type from its header, or for DWARF 2-4 from the DIE's tag); not its tag asked,
+     * which reads the unit's whole abbreviation table */
+    if (!dwarf_cu_die(s->unit_die.cu, &cudie, NULL, NULL, NULL, NULL, NULL, NULL) ||
+        cudie.addr != s->unit_die.addr ||
+        dwarf_cu_info(s->unit_die.cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
+        (unit_type != DW_UT_compile && unit_type != DW_UT_partial))
         return NULL;
     *bias = b;
     return &s->unit_die;
@@ -1604,7 +1617,7 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     }
     bool in_no_function = e < 0;
     for (; e >= 0; e = cu_index_parent(ix, e)) {
-        bool outer = dwarf_tag(cu_index_die(ix, e)) != DW_TAG_inlined_subroutine;
+        bool outer = !cu_index_inlined(ix, e);
         const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module, is_cxx);
         if (f) {
             if (n == max)
