@@ -38,7 +38,7 @@ struct entry {
 };
 
 /* A code range: an out-of-line function's (ref: its entry) or a scope's child's (ref: the
- * child's scope). */
+ * child, in cu_index.kidv). */
 struct range {
     Dwarf_Addr lo, hi;
     long ref;
@@ -54,6 +54,15 @@ struct scope {
     bool listed;
 };
 
+/* A child with code of a listed scope: made a scope (and an inlined subroutine an entry) only
+ * when a lookup descends into it; of a scope's children, a lookup enters one. */
+struct kid {
+    Dwarf_Die die;
+    long entry; /* the entry its parent scope is or lies in */
+    long scope; /* -1 until descended into */
+    bool inlined;
+};
+
 struct cu_index {
     Dwarf_Die cu;
     Dwarf *dbg;
@@ -65,6 +74,8 @@ struct cu_index {
     bool changed; /* outer differs from the table it was built from (cu_index_table) */
     struct scope *scopes;
     size_t nscopes, capscopes;
+    struct kid *kidv;
+    size_t nkidv, capkidv;
     struct hmap entry_map; /* DIE address -> entry index (inlined subroutines) */
     size_t dies_walked;
     const char *span_lo, *span_hi; /* the DIE bytes the walks read: [lo, hi) */
@@ -539,6 +550,7 @@ void cu_index_free(struct cu_index *ix)
     for (size_t i = 0; i < ix->nscopes; i++)
         free(ix->scopes[i].kids);
     free(ix->scopes);
+    free(ix->kidv);
     hmap_free(&ix->entry_map);
     free(ix);
 }
@@ -585,52 +597,68 @@ static long new_scope(struct cu_index *ix, Dwarf_Die *die, long entry)
     return (long)ix->nscopes++;
 }
 
-/* A code range [lo, hi) of child (entry e) among a scope's children; its scope node *sc made
- * on its first non-empty range. */
-static int add_kid_range(struct cu_index *ix, Dwarf_Die *child, long e, long *sc, Dwarf_Addr lo,
-                         Dwarf_Addr hi, struct range **kids, size_t *n, size_t *cap)
+/* A code range [lo, hi) of child among a scope's children; its record (*kid, in kidv) made on
+ * its first non-empty range. */
+static int add_kid_range(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, long *kid,
+                         Dwarf_Addr lo, Dwarf_Addr hi, struct range **kids, size_t *n, size_t *cap)
 {
     if (hi <= lo)
         return 0;
-    if (*sc < 0 && (*sc = new_scope(ix, child, e)) < 0)
-        return -1;
+    if (*kid < 0) {
+        if (ARRAY_GROW(ix->kidv, ix->nkidv, ix->capkidv) < 0)
+            return -1;
+        ix->kidv[ix->nkidv] = (struct kid){*child, entry, -1, tag == DW_TAG_inlined_subroutine};
+        *kid = (long)ix->nkidv++;
+    }
     if (ARRAY_GROW(*kids, *n, *cap) < 0)
         return -1;
-    (*kids)[(*n)++] = (struct range){lo, hi, *sc};
+    (*kids)[(*n)++] = (struct range){lo, hi, *kid};
     return 0;
 }
 
-/* One child with code of a scope: the entry it is or lies in, recorded with its ranges
- * (have_range: r[0 .. nr), read in place; else dwarf_ranges). */
+/* One child with code of a scope (in entry), recorded with its ranges (have_range: r[0 ..
+ * nr), read in place; else dwarf_ranges). */
 static int add_kid(struct cu_index *ix, Dwarf_Die *child, int tag, long entry, bool have_range,
                    const struct dwraw_range *r, size_t nr, struct range **kids, size_t *n,
                    size_t *cap)
 {
-    long e = entry;
-    if (tag == DW_TAG_inlined_subroutine) {
-        /* one entry per DIE, even when a broken parent chain lists it twice */
-        uint32_t idx;
-        if (hmap_get(&ix->entry_map, &child->addr, sizeof child->addr, &idx)) {
-            e = (long)idx;
-        } else {
-            if ((e = new_entry(ix, child, entry)) < 0 ||
-                hmap_intern(&ix->entry_map, &child->addr, sizeof child->addr, (uint32_t)e, &idx) <
-                    0)
-                return -1;
-        }
-    }
-    long sc = -1;
+    long kid = -1;
     for (size_t i = 0; have_range && i < nr; i++)
-        if (add_kid_range(ix, child, e, &sc, r[i].lo, r[i].hi, kids, n, cap) < 0)
+        if (add_kid_range(ix, child, tag, entry, &kid, r[i].lo, r[i].hi, kids, n, cap) < 0)
             return -1;
     if (have_range)
         return 0;
     Dwarf_Addr base, lo, hi;
     ptrdiff_t off = 0;
     while ((off = dwarf_ranges(child, off, &base, &lo, &hi)) > 0)
-        if (add_kid_range(ix, child, e, &sc, lo, hi, kids, n, cap) < 0)
+        if (add_kid_range(ix, child, tag, entry, &kid, lo, hi, kids, n, cap) < 0)
             return -1;
     return 0;
+}
+
+/* The scope of kid i, made when a lookup first descends into it (an inlined subroutine's
+ * entry too: one per DIE, even when a broken parent chain lists it twice); -1: out of
+ * memory. */
+static long kid_scope(struct cu_index *ix, long i)
+{
+    if (ix->kidv[i].scope >= 0)
+        return ix->kidv[i].scope;
+    struct kid k = ix->kidv[i];
+    long e = k.entry;
+    if (k.inlined) {
+        uint32_t idx;
+        if (hmap_get(&ix->entry_map, &k.die.addr, sizeof k.die.addr, &idx)) {
+            e = (long)idx;
+        } else {
+            if ((e = new_entry(ix, &k.die, k.entry)) < 0 ||
+                hmap_intern(&ix->entry_map, &k.die.addr, sizeof k.die.addr, (uint32_t)e, &idx) < 0)
+                return -1;
+        }
+    }
+    long sc = new_scope(ix, &k.die, e);
+    if (sc >= 0)
+        ix->kidv[i].scope = sc;
+    return sc;
 }
 
 /* A child with code as the raw reader saw it. */
@@ -679,7 +707,11 @@ static int list_kids_raw(struct cu_index *ix, Dwarf_Die *parent, long entry, str
                 struct raw_kid *f = &found[nfound++];
                 *f = (struct raw_kid){at, (int)a->tag, false, nranges, 0};
                 struct dwraw_range one;
-                if (dwraw_pc_range(&u, a, at, after, &one.lo, &one.hi)) {
+                if (!a->has_ranges && !(a->has_lo && a->has_hi)) {
+                    /* no code of its own (as dwarf_ranges finds, which would read the
+                     * abbreviations through libdw for it) */
+                    f->have_range = true;
+                } else if (dwraw_pc_range(&u, a, at, after, &one.lo, &one.hi)) {
                     f->have_range = ARRAY_GROW(ranges, nranges, capranges) == 0;
                     if (!f->have_range) {
                         rc = -1;
@@ -822,7 +854,8 @@ long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwa
             vlo = k->lo;
         if (k->hi < vhi)
             vhi = k->hi;
-        s = k->ref;
+        if ((s = kid_scope(ix, k->ref)) < 0)
+            goto partial;
     }
     if (range_lo)
         *range_lo = vlo;

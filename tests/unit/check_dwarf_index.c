@@ -112,6 +112,17 @@ START_TEST(test_every_function_of_a_separate_debug_file)
 }
 END_TEST
 
+static int lookup_every_byte(Dwarf_Die *fn, void *arg)
+{
+    struct check *c = arg;
+    Dwarf_Addr lo, hi;
+    if (dwarf_lowpc(fn, &lo) == 0 && dwarf_highpc(fn, &hi) == 0)
+        for (Dwarf_Addr pc = lo; pc < hi; pc++)
+            if (cu_index_lookup(c->ix, pc, NULL, NULL) < 0)
+                ck_abort_msg("%s: nothing at %#lx", dwarf_diename(fn), (unsigned long)pc);
+    return DWARF_CB_OK;
+}
+
 START_TEST(test_inlined_entries_nest_in_their_caller)
 {
     /* inline.c's callers inline inlined_hot: some entry of the index is an inlined
@@ -127,7 +138,9 @@ START_TEST(test_inlined_entries_nest_in_their_caller)
         dwarf_offdie(dw, off + header, &cu);
         struct cu_index *ix = cu_index_build(&cu);
         struct check c = {ix, 0};
-        dwarf_getfuncs(&cu, check_function, &c, 0); /* walks each function's inlines */
+        /* every byte looked up: an inlined subroutine becomes an entry when a lookup lands in
+         * it */
+        dwarf_getfuncs(&cu, lookup_every_byte, &c, 0);
         for (long e = 0; e < (long)cu_index_size(ix); e++) {
             if (dwarf_tag(cu_index_die(ix, e)) != DW_TAG_inlined_subroutine)
                 continue;
@@ -365,6 +378,59 @@ START_TEST(test_one_address_walks_part_of_its_unit)
 }
 END_TEST
 
+struct path_check {
+    struct cu_index *ix;
+    char *reached; /* by entry: an inlined subroutine some lookup's chain went through */
+    size_t cap;
+};
+
+static int lookup_entry_and_middle(Dwarf_Die *fn, void *arg)
+{
+    struct path_check *p = arg;
+    Dwarf_Addr lo, hi;
+    if (dwarf_lowpc(fn, &lo) != 0 || dwarf_highpc(fn, &hi) != 0 || hi <= lo)
+        return DWARF_CB_OK;
+    Dwarf_Addr at[2] = {lo, lo + (hi - lo) / 2};
+    for (int i = 0; i < 2; i++)
+        for (long e = cu_index_lookup(p->ix, at[i], NULL, NULL); e >= 0;
+             e = cu_index_parent(p->ix, e))
+            if (cu_index_inlined(p->ix, e)) {
+                ck_assert_uint_lt((size_t)e, p->cap);
+                p->reached[e] = 1;
+            }
+    return DWARF_CB_OK;
+}
+
+START_TEST(test_entries_made_only_on_the_path)
+{
+    /* a listed scope's inlined children become entries only when a lookup descends into
+     * them: after lookups at the entry and the middle of every function of gtest_sim's first
+     * unit, the entries are the out-of-line functions and the inlined subroutines on the
+     * chains found, not every inlined child of the scopes listed on the way */
+    int fd;
+    Dwarf_Die cu;
+    Dwarf *dw = gtest_sim_first_unit(&fd, &cu);
+    struct cu_index *ix = cu_index_build(&cu);
+    ck_assert_ptr_nonnull(ix);
+    size_t outer = cu_index_size(ix);
+    struct path_check p = {ix, calloc(1 << 20, 1), 1 << 20};
+    ck_assert_ptr_nonnull(p.reached);
+    dwarf_getfuncs(&cu, lookup_entry_and_middle, &p, 0);
+    size_t inlined = 0, listed = 0;
+    for (size_t e = 0; e < p.cap; e++)
+        inlined += p.reached[e];
+    for (long e = 0; e < (long)cu_index_size(ix); e++)
+        listed += cu_index_inlined(ix, e);
+    ck_assert_uint_gt(inlined, 10);
+    ck_assert_uint_eq(listed, inlined);
+    ck_assert_uint_eq(cu_index_size(ix), outer + inlined);
+    free(p.reached);
+    cu_index_free(ix);
+    dwarf_end(dw);
+    close(fd);
+}
+END_TEST
+
 /* The outermost entry of e's chain. */
 static long outermost(struct cu_index *ix, long e)
 {
@@ -430,6 +496,7 @@ int main(void)
     tcase_add_test(tc, test_one_address_walks_part_of_its_unit);
     tcase_add_test(tc, test_raw_and_libdw_agree);
     tcase_add_test(tc, test_stored_table_one_entry_per_function);
+    tcase_add_test(tc, test_entries_made_only_on_the_path);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
