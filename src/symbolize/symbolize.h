@@ -92,6 +92,7 @@ struct sym_unit_fn {
     uint64_t die;    /* the function's DIE offset in .debug_info */
 };
 struct dwf_seq;
+struct aranges;
 struct sym_unit_store {
     /* The table saved for the unit at cu_off (its DIE offset) of the module containing the
      * address addr: true with *fns (owned by the store), *n and *deep (it lists functions
@@ -123,6 +124,12 @@ struct sym_unit_store {
     /* Keeps them (the store copies them). NULL when get_sequences is. */
     void (*put_sequences)(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq *v,
                           size_t n);
+    /* The runs of the .debug_aranges of the module containing addr, as aranges_read made them
+     * (struct aranges, aranges.h): true with *out (its arrays owned by the store). May be
+     * NULL. */
+    bool (*get_aranges)(void *ctx, uint64_t addr, struct aranges *out);
+    /* Keeps them (the store copies them). NULL when get_aranges is. */
+    void (*put_aranges)(void *ctx, uint64_t addr, const struct aranges *a);
     void *ctx;
 };
 
@@ -153,6 +160,7 @@ struct symbolizer_stats {
                               a function defined inside another */
     size_t frames_from_store; /* function frames an earlier run made (store get_frame) */
     size_t line_passes;       /* passes over a whole line program (dwarf_files_full_passes) */
+    size_t aranges_read;      /* modules whose .debug_aranges was read (not from the store) */
 };
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
 

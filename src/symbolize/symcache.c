@@ -15,6 +15,7 @@
 #include "core/sort.h"
 
 #include "symbolize/debuginfo.h"
+#include "symbolize/aranges.h"
 #include "symbolize/unitcache.h"
 
 #include <dirent.h>
@@ -120,6 +121,7 @@ struct sc_module {
     size_t nkeys, capkeys;
     struct unitcache *units; /* <build-id>.units: the symbolizer's unit tables */
     bool units_bad;          /* that file is damaged (said once) */
+    bool syms_bad;           /* its .syms file was said to be unusable */
 };
 
 struct symcache {
@@ -655,18 +657,25 @@ static struct unitcache *units_of(struct symcache *c, uint64_t addr, struct sc_m
     return m && m->state == SC_READY ? m->units : NULL;
 }
 
-/* Says once that a units file cannot serve. */
-static void units_complain(struct symcache *c, struct sc_module *m, const char *why)
+/* Says once that a units file (suffix ".units") or a fixed file (".syms") cannot serve. */
+static void complain_of(struct symcache *c, struct sc_module *m, const char *why,
+                        const char *suffix)
 {
-    if (!why || m->units_bad)
+    bool *said = strcmp(suffix, ".syms") == 0 ? &m->syms_bad : &m->units_bad;
+    if (!why || *said)
         return;
-    m->units_bad = true;
+    *said = true;
     if (!c->quiet) {
         char path[PATH_MAX];
-        file_path(c, m, ".units", path, sizeof path);
+        file_path(c, m, suffix, path, sizeof path);
         fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n", path,
                 why);
     }
+}
+
+static void units_complain(struct symcache *c, struct sc_module *m, const char *why)
+{
+    complain_of(c, m, why, ".units");
 }
 
 static bool store_get(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn **fns,
@@ -699,8 +708,32 @@ static bool store_get_symbols(void *ctx, uint64_t addr, const struct sym_symbol 
     struct unitcache *u = units_of(c, addr, &m);
     const char *why = NULL;
     bool found = u && unitcache_symbols(u, v, n, &why);
-    units_complain(c, m, why);
+    if (m)
+        complain_of(c, m, why, ".syms");
     return found;
+}
+
+static bool store_get_aranges(void *ctx, uint64_t addr, struct aranges *out)
+{
+    struct symcache *c = ctx;
+    struct sc_module *m;
+    struct unitcache *u = units_of(c, addr, &m);
+    const char *why = NULL;
+    struct unitcache_aranges a;
+    bool found = u && unitcache_aranges(u, &a, &why);
+    if (m)
+        complain_of(c, m, why, ".syms");
+    if (found) /* the store's arrays, lent: the symbolizer frees none of them */
+        *out = (struct aranges){(uint64_t *)a.start, (uint64_t *)a.unit, a.n, a.last_end};
+    return found;
+}
+
+static void store_put_aranges(void *ctx, uint64_t addr, const struct aranges *a)
+{
+    struct sc_module *m;
+    struct unitcache *u = units_of(ctx, addr, &m);
+    if (u)
+        unitcache_put_aranges(u, &(struct unitcache_aranges){a->start, a->unit, a->n, a->last_end});
 }
 
 static bool store_get_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq **v,
@@ -830,7 +863,8 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
                 c->sym,
                 &(struct sym_unit_store){store_get, store_put, store_unit_at, store_get_symbols,
                                          store_put_symbols, store_get_frame, store_has_frames,
-                                         store_get_sequences, store_put_sequences, c});
+                                         store_get_sequences, store_put_sequences,
+                                         store_get_aranges, store_put_aranges, c});
     }
     if (!c->sym) {
         out[0] = unknown;
@@ -1338,6 +1372,14 @@ static bool write_frames(struct symcache *c, struct sc_module *m, const char *pa
     return ok;
 }
 
+/* The fixed file (symbols and aranges: written once). */
+static bool write_fixed(struct symcache *c, struct sc_module *m, const char *path, const char *tmp)
+{
+    (void)c;
+    (void)path;
+    return unitcache_save_fixed(m->units, tmp) == 0;
+}
+
 /* The unit tables file (unitcache_save merges and renames). */
 static bool write_units(struct symcache *c, struct sc_module *m, const char *path,
                         const char *tmp)
@@ -1427,6 +1469,13 @@ void symcache_save(struct symcache *c)
                 return;
             made_dir = true;
             wrote |= with_module_lock(c, m, ".units", write_units);
+        }
+        if (m->units && unitcache_fixed_dirty(m->units)) {
+            char why[PATH_MAX + 128];
+            if (!made_dir && fs_mkdir_p(c->dir, 0777, why, sizeof why) != 0)
+                return;
+            made_dir = true;
+            wrote |= with_module_lock(c, m, ".syms", write_fixed);
         }
         if (m->nents == 0 && !m->rewrite) {
             if (m->hit) {

@@ -35,7 +35,12 @@ struct uc_unit {
 /* On-disk records (all fields 8-byte aligned). */
 struct uc_head {
     char magic[16];
-    uint64_t ident, nunits, nfns, nsyms, nseqs;
+    uint64_t ident, nunits, nfns, nseqs;
+};
+/* The head of the fixed file (<build-id>.syms). */
+struct uc_fixed_head {
+    char magic[16];
+    uint64_t ident, nsyms, nruns, last_end, have_aranges;
 };
 struct uc_rec {
     uint64_t cu_off;
@@ -56,13 +61,20 @@ struct uc_file {
     size_t n;
     const struct uc_where *where;
     size_t nwhere;
-    const struct sym_symbol *syms;
-    size_t nsyms;
     struct stat st; /* the file's identity when read (device, inode, size, mtime) */
 };
 
+/* What the fixed file holds, pointing into its bytes. */
+struct uc_fixed {
+    uint64_t *buf;
+    const struct sym_symbol *syms;
+    size_t nsyms;
+    struct unitcache_aranges ar; /* ar.n == 0 and !have_aranges: none */
+    bool have_aranges;
+};
+
 struct unitcache {
-    char *path;
+    char *path, *fixed_path;
     uint64_t ident;
     bool loaded;
     struct uc_file file; /* as read; its v is this run's units (grown by put) */
@@ -70,8 +82,14 @@ struct unitcache {
     size_t cap;
     size_t nfresh, nfresh_seqs;
     bool replaced; /* a unit of the file was built again by this run (its ranges changed) */
+    /* the fixed file, read on its first question; and what this run found that it lacks */
+    bool fixed_loaded, fixed_rewrite;
+    struct uc_fixed fixed;
     struct sym_symbol *syms; /* this run's symbols, when the file had none */
     size_t nsyms;
+    uint64_t *ar_buf; /* this run's aranges (start, then unit), when the file had none */
+    struct unitcache_aranges ar;
+    bool have_ar;
 };
 
 static inline uint64_t hash_mix(uint64_t h, uint64_t w)
@@ -131,10 +149,17 @@ uint64_t unitcache_hash(const uint64_t *w, size_t nwords)
 struct unitcache *unitcache_new(const char *path, uint64_t ident)
 {
     struct unitcache *u = calloc(1, sizeof *u);
-    if (!u || !(u->path = strdup(path))) {
+    size_t len = strlen(path), sfx = strlen(".units");
+    if (len >= sfx && strcmp(path + len - sfx, ".units") == 0)
+        len -= sfx;
+    if (!u || !(u->path = strdup(path)) || !(u->fixed_path = malloc(len + sizeof ".syms"))) {
+        if (u)
+            free(u->path);
         free(u);
         return NULL;
     }
+    memcpy(u->fixed_path, path, len);
+    memcpy(u->fixed_path + len, ".syms", sizeof ".syms");
     u->ident = ident;
     return u;
 }
@@ -162,8 +187,11 @@ void unitcache_free(struct unitcache *u)
         return;
     free_units(u->file.v, u->file.n);
     free_file(&u->file);
+    free(u->fixed.buf);
     free(u->syms);
+    free(u->ar_buf);
     free(u->path);
+    free(u->fixed_path);
     free(u);
 }
 
@@ -213,10 +241,10 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
         return -2;
     }
     size_t words = len / 8;
-    if (h->nunits > words || h->nfns > words || h->nsyms > words || h->nseqs > words ||
+    if (h->nunits > words || h->nfns > words || h->nseqs > words ||
         sizeof *h + h->nunits * sizeof(struct uc_rec) +
                 h->nfns * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where)) +
-                h->nseqs * sizeof(struct dwf_seq) + h->nsyms * sizeof(struct sym_symbol) + 8 !=
+                h->nseqs * sizeof(struct dwf_seq) + 8 !=
             len ||
         unitcache_hash(b, words - 1) != b[words - 1])
         goto bad;
@@ -245,8 +273,6 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     for (size_t i = 1; i < f->nwhere; i++)
         if (f->where[i].lo < f->where[i - 1].lo)
             goto bad;
-    f->syms = (const struct sym_symbol *)(seqs + h->nseqs);
-    f->nsyms = h->nsyms;
     close(fd);
     f->st = st;
     f->buf = b;
@@ -260,6 +286,83 @@ bad:
     free(b);
     close(fd);
     return -1;
+}
+
+/* Reads the fixed file at path into *f: 1; 0 when there is none; -2 of another identity or
+ * format version (*why NULL); -1 with *why when it cannot serve. */
+static int read_fixed(const char *path, uint64_t ident, struct uc_fixed *f, const char **why)
+{
+    *f = (struct uc_fixed){0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        *why = errno == ENOENT ? NULL : "cannot be read";
+        return errno == ENOENT ? 0 : -1;
+    }
+    struct stat st;
+    uint64_t *b = NULL;
+    *why = "damaged";
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size < (off_t)sizeof(struct uc_fixed_head) + 8 || st.st_size % 8 != 0 ||
+        st.st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2)
+        goto bad;
+    size_t len = (size_t)st.st_size;
+    if (!(b = malloc(len)))
+        goto bad;
+    for (size_t got = 0; got < len;) {
+        ssize_t r = read(fd, (char *)b + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            goto bad;
+        got += (size_t)r;
+    }
+    const struct uc_fixed_head *h = (const struct uc_fixed_head *)b;
+    if (memcmp(h->magic, UNITCACHE_FIXED_MAGIC, sizeof h->magic) != 0) {
+        *why = "not a symbol table file";
+        if (memcmp(h->magic, "profreg-syms ", 13) != 0)
+            goto bad;
+        *why = NULL; /* another format version: replaced without a word */
+        free(b);
+        close(fd);
+        return -2;
+    }
+    size_t words = len / 8;
+    if (h->ident != ident) {
+        *why = NULL;
+        free(b);
+        close(fd);
+        return -2;
+    }
+    if (h->nsyms > words || h->nruns > words || h->have_aranges > 1 ||
+        sizeof *h + h->nsyms * sizeof(struct sym_symbol) + h->nruns * 16 + 8 != len ||
+        unitcache_hash(b, words - 1) != b[words - 1])
+        goto bad;
+    f->syms = (const struct sym_symbol *)(h + 1);
+    f->nsyms = h->nsyms;
+    const uint64_t *runs = (const uint64_t *)(f->syms + h->nsyms);
+    f->ar = (struct unitcache_aranges){runs, runs + h->nruns, h->nruns, h->last_end};
+    f->have_aranges = h->have_aranges != 0;
+    for (size_t i = 1; i < f->ar.n; i++)
+        if (f->ar.start[i] < f->ar.start[i - 1])
+            goto bad;
+    close(fd);
+    f->buf = b;
+    *why = NULL;
+    return 1;
+bad:
+    *f = (struct uc_fixed){0};
+    free(b);
+    close(fd);
+    return -1;
+}
+
+static void load_fixed(struct unitcache *u, const char **why)
+{
+    *why = NULL;
+    if (u->fixed_loaded)
+        return;
+    u->fixed_loaded = true;
+    u->fixed_rewrite = read_fixed(u->fixed_path, u->ident, &u->fixed, why) < 0;
 }
 
 /* Reads the file on the first question; *why as read_units says. */
@@ -360,20 +463,50 @@ bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const
 bool unitcache_symbols(struct unitcache *u, const struct sym_symbol **v, size_t *n,
                        const char **why)
 {
-    load(u, why);
-    *v = u->file.syms;
-    *n = u->file.nsyms;
-    return u->file.nsyms > 0;
+    load_fixed(u, why);
+    *v = u->fixed.syms;
+    *n = u->fixed.nsyms;
+    return u->fixed.nsyms > 0;
 }
 
 void unitcache_put_symbols(struct unitcache *u, struct sym_symbol *v, size_t n)
 {
-    if (u->file.nsyms || u->syms || n == 0) {
+    const char *why;
+    load_fixed(u, &why);
+    if (u->fixed.nsyms || u->syms || n == 0) {
         free(v);
         return;
     }
     u->syms = v; /* megabytes for a large C++ binary: taken, not copied */
     u->nsyms = n;
+}
+
+bool unitcache_aranges(struct unitcache *u, struct unitcache_aranges *out, const char **why)
+{
+    load_fixed(u, why);
+    *out = u->fixed.ar;
+    return u->fixed.have_aranges;
+}
+
+void unitcache_put_aranges(struct unitcache *u, const struct unitcache_aranges *a)
+{
+    const char *why;
+    load_fixed(u, &why);
+    if (u->fixed.have_aranges || u->have_ar || a->n > UNITCACHE_MAX_FILE_BYTES / 16)
+        return;
+    uint64_t *buf = malloc((a->n ? a->n : 1) * 16);
+    if (!buf)
+        return;
+    memcpy(buf, a->start, a->n * 8);
+    memcpy(buf + a->n, a->unit, a->n * 8);
+    u->ar_buf = buf;
+    u->ar = (struct unitcache_aranges){buf, buf + a->n, a->n, a->last_end};
+    u->have_ar = true;
+}
+
+bool unitcache_fixed_dirty(const struct unitcache *u)
+{
+    return (u->nsyms > 0 && !u->fixed.nsyms) || (u->have_ar && !u->fixed.have_aranges);
 }
 
 int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn *fns, size_t n,
@@ -416,12 +549,12 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
 
 bool unitcache_dirty(const struct unitcache *u)
 {
-    return u->nfresh > 0 || u->nfresh_seqs > 0 || u->nsyms > 0 || u->rewrite;
+    return u->nfresh > 0 || u->nfresh_seqs > 0 || u->rewrite;
 }
 
-static size_t file_size(const struct uc_unit *v, size_t n, bool used_only, size_t nsyms)
+static size_t file_size(const struct uc_unit *v, size_t n, bool used_only)
 {
-    size_t len = sizeof(struct uc_head) + nsyms * sizeof(struct sym_symbol) + 8;
+    size_t len = sizeof(struct uc_head) + 8;
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used)
             len += sizeof(struct uc_rec) +
@@ -493,12 +626,11 @@ static void out_end(struct uc_out *o)
     out_flush(o, &h, 8);
 }
 
-/* Writes the file for the units of v (only the used ones with used_only) and the symbols.
+/* Writes the file for the units of v (only the used ones with used_only).
  * The ranges come sorted from the file's own (fwhere, when no unit of it was built again)
  * merged with those of the units this run built, else all of them sorted afresh. */
 static bool write_units_to(const struct unitcache *u, int fd, const struct uc_unit *v, size_t n,
-                           bool used_only, const struct uc_where *fwhere, size_t nfwhere,
-                           const struct sym_symbol *syms, size_t nsyms)
+                           bool used_only, const struct uc_where *fwhere, size_t nfwhere)
 {
     struct uc_out *o = malloc(sizeof *o);
     if (!o)
@@ -507,7 +639,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
     o->ok = true;
     unitcache_hash_init(&o->h);
     o->n = 0;
-    struct uc_head h = {.ident = u->ident, .nsyms = nsyms};
+    struct uc_head h = {.ident = u->ident};
     memcpy(h.magic, UNITCACHE_MAGIC, sizeof h.magic);
     size_t nwhere = 0;
     for (size_t i = 0; i < n; i++)
@@ -560,7 +692,6 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used)
             out_words(o, v[i].seqs, v[i].nseq * sizeof *v[i].seqs / 8);
-    out_words(o, syms, nsyms * sizeof *syms / 8);
     out_end(o);
     bool ok = o->ok;
     free(where);
@@ -607,11 +738,7 @@ int unitcache_save(struct unitcache *u, const char *tmp)
             n++;
         }
     }
-    const struct sym_symbol *syms = disk.nsyms ? disk.syms : u->syms ? u->syms : u->file.syms;
-    size_t nsyms = disk.nsyms ? disk.nsyms : u->syms ? u->nsyms : u->file.nsyms;
-    bool over = file_size(all, n, false, nsyms) > UNITCACHE_MAX_FILE_BYTES;
-    if (over && file_size(all, n, true, nsyms) > UNITCACHE_MAX_FILE_BYTES)
-        nsyms = 0; /* a symbol table too large to keep */
+    bool over = file_size(all, n, false) > UNITCACHE_MAX_FILE_BYTES;
     /* the ranges of the file read are sorted already: merged with the new ones unless some
      * of them belong to a unit built again or only the used units are kept */
     bool merge = mine && !u->replaced && !over;
@@ -619,7 +746,7 @@ int unitcache_save(struct unitcache *u, const char *tmp)
     if (fd < 0)
         goto done;
     bool ok = write_units_to(u, fd, all, n, over, merge ? u->file.where : NULL,
-                             merge ? u->file.nwhere : 0, syms, nsyms);
+                             merge ? u->file.nwhere : 0);
     ok &= close(fd) == 0;
     if (ok && fs_replace(tmp, u->path) == 0)
         rc = 0;
@@ -628,5 +755,57 @@ int unitcache_save(struct unitcache *u, const char *tmp)
 done:
     free(all);
     free_file(&disk);
+    return rc;
+}
+
+int unitcache_save_fixed(struct unitcache *u, const char *tmp)
+{
+    /* what another writer may have written since: its tables stay, ours fill the gaps */
+    struct uc_fixed disk;
+    const char *why;
+    bool have_disk = read_fixed(u->fixed_path, u->ident, &disk, &why) > 0;
+    const struct sym_symbol *syms = have_disk && disk.nsyms ? disk.syms : u->syms;
+    size_t nsyms = have_disk && disk.nsyms ? disk.nsyms : u->syms ? u->nsyms : 0;
+    bool disk_ar = have_disk && disk.have_aranges;
+    const struct unitcache_aranges *ar = disk_ar ? &disk.ar : u->have_ar ? &u->ar : NULL;
+    int rc = -1;
+    if (have_disk && (disk.nsyms || !nsyms) && (disk_ar || !ar)) {
+        rc = 0; /* nothing to add */
+        goto done;
+    }
+    if (sizeof(struct uc_fixed_head) + nsyms * sizeof *syms > UNITCACHE_MAX_FILE_BYTES)
+        nsyms = 0; /* a symbol table too large to keep */
+    struct uc_fixed_head h = {.ident = u->ident,
+                              .nsyms = nsyms,
+                              .nruns = ar ? ar->n : 0,
+                              .last_end = ar ? ar->last_end : 0,
+                              .have_aranges = ar != NULL};
+    memcpy(h.magic, UNITCACHE_FIXED_MAGIC, sizeof h.magic);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        goto done;
+    struct uc_out *o = malloc(sizeof *o);
+    bool ok = o != NULL;
+    if (o) {
+        *o = (struct uc_out){.fd = fd, .ok = true};
+        unitcache_hash_init(&o->h);
+        out_words(o, &h, sizeof h / 8);
+        out_words(o, syms, nsyms * sizeof *syms / 8);
+        if (ar) {
+            out_words(o, ar->start, ar->n);
+            out_words(o, ar->unit, ar->n);
+        }
+        out_end(o);
+        ok = o->ok;
+        free(o);
+    }
+    ok &= close(fd) == 0;
+    if (ok && fs_replace(tmp, u->fixed_path) == 0)
+        rc = 0;
+    else
+        unlink(tmp);
+done:
+    if (have_disk)
+        free(disk.buf);
     return rc;
 }

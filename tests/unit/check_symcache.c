@@ -830,8 +830,8 @@ START_TEST(test_fifos_in_the_cache_never_hang)
     struct symcache_stats st;
     char *cold = run_units(tu_tmp, true, &st);
     const char *path = exe_file(tu_tmp);
-    const char *suffix[] = {"", ".units", ".lock"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", ".units", ".syms", ".lock"};
+    for (int i = 0; i < 4; i++) {
         char p[4200];
         snprintf(p, sizeof p, "%s%s", path, suffix[i]);
         unlink(p);
@@ -840,6 +840,83 @@ START_TEST(test_fifos_in_the_cache_never_hang)
     char *frames = run_units(tu_tmp, true, &st);
     ck_assert_uint_gt(st.misses, 0);
     ck_assert_str_eq(frames, cold);
+    free(frames);
+    free(cold);
+}
+END_TEST
+
+/* The module's sorted symbols and its .debug_aranges go to <build-id>.syms once: a later
+ * run reads neither the symbol table nor .debug_aranges, names every address the same, and
+ * leaves the file as it was while the unit tables file is rewritten with what it learnt. */
+START_TEST(test_symbols_and_aranges_written_once)
+{
+    struct symcache_stats st;
+    char units[4200], syms[4200];
+    char *cold = seed_units(units, sizeof units, &st);
+    ck_assert_uint_gt(last_sym.aranges_read, 0);
+    ck_assert_uint_gt(last_sym.symtabs_sorted, 0);
+    snprintf(syms, sizeof syms, "%s.syms", exe_file(tu_tmp));
+    struct stat before, after;
+    ck_assert_int_eq(stat(syms, &before), 0);
+    size_t len;
+    uint64_t *b = read_raw(units, &len);
+    ck_assert(memcmp(b, UNITCACHE_MAGIC, 16) == 0);
+    free(b);
+    b = read_raw(syms, &len);
+    ck_assert(memcmp(b, UNITCACHE_FIXED_MAGIC, 16) == 0);
+    ck_assert_uint_eq(b[6], 1); /* its aranges (symbols where a run sorted them: libc's) */
+    free(b);
+
+    forget_frames();
+    unlink(units); /* every unit learnt again: the units file is rewritten, not this one */
+    char *warm = run_units(tu_tmp, true, &st);
+    ck_assert_uint_eq(last_sym.aranges_read, 0);
+    ck_assert_uint_eq(last_sym.symtabs_sorted, 0);
+    ck_assert_str_eq(warm, cold);
+    ck_assert(tu_exists(units));
+    ck_assert_int_eq(stat(syms, &after), 0);
+    ck_assert_int_eq(after.st_ino, before.st_ino);
+    ck_assert_int_eq(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    ck_assert_int_eq(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+    free(cold);
+    free(warm);
+}
+END_TEST
+
+/* A damaged .syms file: one line naming it, the same frames from the ELF file and DWARF, and
+ * the file rewritten so that the next run is served silently. */
+START_TEST(test_damaged_symbols_file_ignored_with_one_line)
+{
+    struct symcache_stats st;
+    char units[4200], syms[4200];
+    char *cold = seed_units(units, sizeof units, &st);
+    snprintf(syms, sizeof syms, "%s.syms", exe_file(tu_tmp));
+    size_t len;
+    uint64_t *b = read_raw(syms, &len);
+    b[len / 16] ^= 0x4000; /* a word in the middle */
+    write_raw(syms, b, len);
+    free(b);
+
+    forget_frames();
+    unlink(units); /* so that units are found through .debug_aranges again */
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_msg(count_lines(err) == 1 && strstr(err, "profreg: ignoring the symbol cache") &&
+                      strstr(err, syms) && strstr(err, "damaged"),
+                  "stderr: %s", err);
+    ck_assert_uint_gt(last_sym.aranges_read + last_sym.symtabs_sorted, 0);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+
+    forget_frames();
+    unlink(units);
+    err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_eq(last_sym.aranges_read, 0);
+    ck_assert_uint_eq(last_sym.symtabs_sorted, 0);
+    ck_assert_str_eq(frames, cold);
+    free(err);
     free(frames);
     free(cold);
 }
@@ -877,6 +954,8 @@ int main(void)
     tcase_add_test(tc, test_line_sequences_saved_with_the_unit_tables);
     tcase_add_test(tc, test_symbol_named_frames_serve_new_addresses);
     tcase_add_test(tc, test_bad_key_ignored_with_one_line);
+    tcase_add_test(tc, test_symbols_and_aranges_written_once);
+    tcase_add_test(tc, test_damaged_symbols_file_ignored_with_one_line);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
