@@ -690,13 +690,28 @@ static bool push_range(struct dwraw_range **v, size_t *n, size_t *cap, uint64_t 
     return true;
 }
 
+/* The unit's base address for a list's entry that counts from it, read when first needed
+ * (most lists of a GCC unit with several code sections set their own base first, and the
+ * unit's comes from its DIE, whose abbreviation is the last of the table). */
+static bool list_base(struct dwraw_unit *u, uint64_t *base, bool *have)
+{
+    if (*have)
+        return true;
+    if (!unit_base(u))
+        return false;
+    *base = u->base;
+    *have = true;
+    return true;
+}
+
 /* A DWARF 2-4 list in .debug_ranges at p: pairs of addresses relative to the base, a pair
  * with an all-ones start selecting a new base, two zeros ending it. */
-static bool read_ranges(const struct dwraw_unit *u, const unsigned char *p,
-                        const unsigned char *end, struct dwraw_range **v, size_t *n, size_t *cap)
+static bool read_ranges(struct dwraw_unit *u, const unsigned char *p, const unsigned char *end,
+                        struct dwraw_range **v, size_t *n, size_t *cap)
 {
     int w = (int)u->addr_size;
-    uint64_t escape = w == 8 ? UINT64_MAX : UINT32_MAX, base = u->base;
+    uint64_t escape = w == 8 ? UINT64_MAX : UINT32_MAX, base = 0;
+    bool have_base = false;
     for (;;) {
         if (end - p < 2 * w)
             return false;
@@ -706,20 +721,23 @@ static bool read_ranges(const struct dwraw_unit *u, const unsigned char *p,
             if (hi == escape)
                 return false;
             base = hi;
+            have_base = true;
         } else if (lo == 0 && hi == 0) {
             return true;
-        } else if (!push_range(v, n, cap, lo + base, hi + base)) {
+        } else if (!list_base(u, &base, &have_base) ||
+                   !push_range(v, n, cap, lo + base, hi + base)) {
             return false;
         }
     }
 }
 
 /* A DWARF 5 list in .debug_rnglists at p, without the entries that index .debug_addr. */
-static bool read_rnglist(const struct dwraw_unit *u, const unsigned char *p,
-                         const unsigned char *end, struct dwraw_range **v, size_t *n, size_t *cap)
+static bool read_rnglist(struct dwraw_unit *u, const unsigned char *p, const unsigned char *end,
+                         struct dwraw_range **v, size_t *n, size_t *cap)
 {
     int w = (int)u->addr_size;
-    uint64_t base = u->base, a, b;
+    uint64_t base = 0, a, b;
+    bool have_base = false;
     for (;;) {
         if (p >= end)
             return false;
@@ -728,13 +746,14 @@ static bool read_rnglist(const struct dwraw_unit *u, const unsigned char *p,
             return true;
         case DW_RLE_offset_pair:
             if (!dwraw_uleb(&p, end, &a) || !dwraw_uleb(&p, end, &b) ||
-                !push_range(v, n, cap, a + base, b + base))
+                !list_base(u, &base, &have_base) || !push_range(v, n, cap, a + base, b + base))
                 return false;
             break;
         case DW_RLE_base_address:
             if (end - p < w)
                 return false;
             base = dwraw_read_le(p, w);
+            have_base = true;
             p += w;
             break;
         case DW_RLE_start_end:
@@ -794,7 +813,7 @@ bool dwraw_ranges(struct dwraw_unit *u, const struct dwraw_abbrev *a, const unsi
         u->ranges_size = d ? d->d_size : 0;
         u->have_ranges_sec = true;
     }
-    if (!u->ranges_sec || off >= u->ranges_size || !unit_base(u))
+    if (!u->ranges_sec || off >= u->ranges_size)
         return false;
     size_t before = *n;
     const unsigned char *list = u->ranges_sec + off, *end = u->ranges_sec + u->ranges_size;

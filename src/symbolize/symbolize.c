@@ -1431,8 +1431,7 @@ static const struct sym_frame *keep_frame(struct symbolizer *s, void **slot,
 
 /* The frame for index entry e (named and located once, then cached), or NULL. */
 static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index *ix, long e,
-                                           Dwfl_Module *mod, uint64_t addr, const char *module,
-                                           bool is_cxx)
+                                           Dwfl_Module *mod, uint64_t addr, const char *module)
 {
     void **slot = cu_index_slot(ix, e);
     uint64_t start = 0;
@@ -1482,6 +1481,9 @@ static const struct sym_frame *entry_frame(struct symbolizer *s, struct cu_index
         f.line = kept.line;
         return keep_frame(s, slot, &f, kept_by_symbol ? start : 0, kept_by_symbol, key);
     }
+    /* the unit's language only now: a frame from the store needs none (and it is read from the
+     * unit DIE, whose abbreviation is the last of the unit's table) */
+    bool is_cxx = is_cxx_lang(cu_index_lang(ix));
     bool mangled = false, by_symbol = false;
     struct fn_attrs fa;
     function_attrs(die, &fa);
@@ -1619,7 +1621,6 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     if (!cu)
         cu = unit_of_span(s, mod, addr, &bias, &unit_lo, &unit_hi);
     struct cu_index *ix = cu ? index_for(s, cu, addr) : NULL;
-    bool is_cxx = ix && is_cxx_lang(cu_index_lang(ix));
     long e = ix ? cu_index_find(ix, addr - bias, &lo, &hi, false) : -1;
     if (e < 0 && ix && !cu_index_walked_deep(ix) && may_be_nested(s, mod, addr)) {
         s->stats.deep_walks++;
@@ -1632,7 +1633,7 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     bool in_no_function = e < 0;
     for (; e >= 0; e = cu_index_parent(ix, e)) {
         bool outer = !cu_index_inlined(ix, e);
-        const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module, is_cxx);
+        const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module);
         if (f) {
             if (n == max)
                 n--; /* keep room for the outer function */
