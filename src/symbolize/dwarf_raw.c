@@ -120,8 +120,13 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
         u->capabbrevs = spare->capabbrevs;
         u->specs = spare->specs;
         u->capspecs = spare->capspecs;
-        if (u->abbrevs) /* only what the last unit wrote: the rest is still zero */
-            memset(u->abbrevs, 0, spare->touched * sizeof *u->abbrevs);
+        /* the last unit's abbreviations stay, of an older generation (clearing them was
+         * 20,000 instructions a unit switch) */
+        u->gen = spare->gen + 1;
+        if (u->gen == 0) {
+            memset(u->abbrevs, 0, u->capabbrevs * sizeof *u->abbrevs);
+            u->gen = 1;
+        }
         if (spare->dbg == dbg) { /* the same file's sections: not looked for again */
             u->abbrev_sec = spare->abbrev_sec;
             u->abbrev_size = spare->abbrev_size;
@@ -134,6 +139,8 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
         }
         free(spare);
     }
+    if (u->gen == 0)
+        u->gen = 1; /* (buffers of its own: every slot is of generation 0) */
     Dwarf_Half version;
     uint8_t unit_type;
     if (!cudie->cu ||
@@ -186,10 +193,11 @@ static bool room_for(struct dwraw_unit *u, uint64_t code)
         u->abbrevs = a;
         u->capabbrevs = ncap;
     }
-    if (code + 1 > u->touched)
-        u->touched = code + 1;
     if (code + 1 > u->nabbrevs)
         u->nabbrevs = code + 1;
+    struct dwraw_abbrev *a = &u->abbrevs[code];
+    if (a->gen != u->gen) /* another unit's: this unit's from now on */
+        *a = (struct dwraw_abbrev){.gen = u->gen};
     return true;
 }
 
@@ -224,7 +232,8 @@ static bool scan_to(struct dwraw_unit *u, uint64_t code)
     const unsigned char *p = u->abbrev_scan, *end = u->abbrev_sec + u->abbrev_size;
     while (p) {
         uint64_t c, tag;
-        if (!dwraw_uleb(&p, end, &c) || c == 0 || (c >= u->nabbrevs && !room_for(u, c)))
+        if (!dwraw_uleb(&p, end, &c) || c == 0 ||
+            ((c >= u->capabbrevs || u->abbrevs[c].gen != u->gen) && !room_for(u, c)))
             break;
         const unsigned char *entry = p;
         if (!dwraw_uleb(&p, end, &tag) || p >= end)
@@ -367,7 +376,7 @@ static bool define_from_libdw(struct dwraw_unit *u, uint64_t code, const unsigne
     if (!la || la == (Dwarf_Abbrev *)-1L || dwarf_getabbrevcode(la) != code || !room_for(u, code))
         return false;
     struct dwraw_abbrev *ab = &u->abbrevs[code];
-    *ab = (struct dwraw_abbrev){0};
+    *ab = (struct dwraw_abbrev){.gen = u->gen};
     ab->tag = dwarf_getabbrevtag(la);
     ab->children = dwarf_abbrevhaschildren(la) == 1;
     ab->first = (uint32_t)u->nspecs;
@@ -386,7 +395,8 @@ static bool define_in_place(struct dwraw_unit *u, uint64_t code)
     if (!dwraw_uleb(&p, end, &tag) || tag > UINT32_MAX || p >= end || *p > 1)
         return false;
     size_t first = u->nspecs;
-    *ab = (struct dwraw_abbrev){.entry = ab->entry, .tag = (unsigned)tag, .children = *p++ == 1};
+    *ab = (struct dwraw_abbrev){
+        .gen = u->gen, .entry = ab->entry, .tag = (unsigned)tag, .children = *p++ == 1};
     ab->first = (uint32_t)first;
     for (;;) {
         if (!dwraw_uleb(&p, end, &name) || !dwraw_uleb(&p, end, &form))
@@ -408,7 +418,8 @@ static bool define_in_place(struct dwraw_unit *u, uint64_t code)
 bool dwraw_abbrev_define(struct dwraw_unit *u, uint64_t code, const unsigned char *at)
 {
     if (u->abbrev_table && code <= (1u << 20) &&
-        ((code < u->nabbrevs && u->abbrevs[code].entry) || (u->abbrev_scan && scan_to(u, code))))
+        ((code < u->capabbrevs && u->abbrevs[code].gen == u->gen && u->abbrevs[code].entry) ||
+         (u->abbrev_scan && scan_to(u, code))))
         return define_in_place(u, code);
     return define_from_libdw(u, code, at);
 }
@@ -856,34 +867,34 @@ ptrdiff_t dwraw_getattrs(Dwarf_Die *die, int (*callback)(Dwarf_Attribute *, void
 {
     struct dwraw_unit u;
     const struct dwraw_abbrev *a;
-    const unsigned char *attrs;
-    bool ok = open_die(&u, die, &a, &attrs);
-    /* first every value stepped over (callback is called only when all can be read here) */
+    const unsigned char *attrs, *at[64];
+    bool ok = open_die(&u, die, &a, &attrs) && a->nspecs <= sizeof at / sizeof *at;
+    /* first every value's place (callback is called only when all can be read here) */
     const unsigned char *q = attrs;
     for (uint32_t i = 0; ok && i < a->nspecs; i++) {
         const struct dwraw_spec *sp = &u.specs[a->first + i];
         uint64_t v;
-        ok = sp->form != DW_FORM_indirect &&
-             (sp->form != DW_FORM_implicit_const || sp->implicit_at < u.abbrev_size) &&
-             dwraw_skip_form(&u, &q, sp->form, &v);
+        at[i] = sp->form == DW_FORM_implicit_const ? u.abbrev_sec + sp->implicit_at : q;
+        if (sp->form == DW_FORM_indirect ||
+            (sp->form == DW_FORM_implicit_const && sp->implicit_at >= u.abbrev_size))
+            ok = false;
+        else if (sp->size >= 0 && u.end - q >= sp->size)
+            q += sp->size;
+        else
+            ok = sp->size < 0 && dwraw_skip_form(&u, &q, sp->form, &v);
     }
     if (!ok) {
         dwraw_close(&u);
         return dwarf_getattrs(die, callback, arg, 0);
     }
     ptrdiff_t r = 1;
-    q = attrs;
     for (uint32_t i = 0; i < a->nspecs; i++) {
         const struct dwraw_spec *sp = &u.specs[a->first + i];
-        Dwarf_Attribute at = {sp->name, sp->form, (unsigned char *)q, die->cu};
-        if (sp->form == DW_FORM_implicit_const)
-            at.valp = (unsigned char *)u.abbrev_sec + sp->implicit_at;
-        if (callback(&at, arg) != DWARF_CB_OK) {
+        Dwarf_Attribute attr = {sp->name, sp->form, (unsigned char *)at[i], die->cu};
+        if (callback(&attr, arg) != DWARF_CB_OK) {
             r = i == 0 ? 0 : (ptrdiff_t)i + 1;
             break;
         }
-        uint64_t v;
-        (void)dwraw_skip_form(&u, &q, sp->form, &v);
     }
     dwraw_close(&u);
     return r;

@@ -26,6 +26,7 @@
 
 /* One abbreviation: its tag, whether DIEs using it have children, its attribute forms. */
 struct dwraw_abbrev {
+    uint32_t gen;               /* the opening of a unit it was written for (dwraw_unit.gen) */
     const unsigned char *entry; /* its tag in .debug_abbrev, once the scan has passed it */
     unsigned tag;
     bool children, declaration, known;
@@ -69,7 +70,7 @@ struct dwraw_unit {
     unsigned version, addr_size, offset_size;
     struct dwraw_abbrev *abbrevs; /* by code; code 0 unused */
     size_t nabbrevs, capabbrevs;
-    size_t touched; /* abbrevs[0 .. touched) may be written: cleared before reuse */
+    uint32_t gen; /* abbrevs of another gen are another unit's: not cleared, passed over */
     struct dwraw_spec *specs;
     size_t nspecs, capspecs;
     Dwarf_CU *cu;
@@ -238,7 +239,8 @@ static inline __attribute__((always_inline)) bool dwraw_die(struct dwraw_unit *u
         *ab = NULL;
         return true;
     }
-    if ((code >= u->nabbrevs || !u->abbrevs[code].known) && !dwraw_abbrev_define(u, code, at))
+    if ((code >= u->capabbrevs || u->abbrevs[code].gen != u->gen || !u->abbrevs[code].known) &&
+        !dwraw_abbrev_define(u, code, at))
         return false;
     const struct dwraw_abbrev *a = *ab = &u->abbrevs[code];
     if (a->fixed >= 0) { /* the common case: step over the values at once */
