@@ -5,7 +5,8 @@
  * without sampling noise (for perf or callgrind; symbolize_bench cannot dlopen an executable).
  *
  *   SYMREPLAY_OFFSETS=FILE SYMREPLAY_EXE=PROGRAM [SYMREPLAY_CACHE=DIR|none] \
- *       [SYMREPLAY_PRINT=1] [SYMREPLAY_HEAP_MB=N] LD_PRELOAD=build/libsymreplay.so PROGRAM
+ *       [SYMREPLAY_PRINT=1] [SYMREPLAY_HEAP_MB=N] [SYMREPLAY_SLOWEST=1] \
+ *       LD_PRELOAD=build/libsymreplay.so PROGRAM
  * Only a process whose executable is PROGRAM (its real path) does anything: under valgrind, the
  * launcher is preloaded too.
  * FILE holds one hexadecimal file offset a line. Prints one line of counts and the CPU time of
@@ -14,7 +15,9 @@
  * of two builds can be compared byte for byte. SYMREPLAY_HEAP_MB=N first fills N MB of heap and
  * frees it (all but the last block, so that it stays in the heap): the exit of a real program,
  * whose allocator hands back memory it already faulted in, where the replay alone starts from
- * a fresh heap and pays a page fault per 4 KB it allocates. Never
+ * a fresh heap and pays a page fault per 4 KB it allocates. SYMREPLAY_SLOWEST=1 times every
+ * lookup (a clock read each, which the total then includes) and prints those over 0.2 ms with
+ * the outermost frame, and how much of the lookups' time they took. Never
  * spawns anything; meant for benches only. */
 #include "symbolize/symcache.h"
 
@@ -103,13 +106,33 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64
     if (!c)
         return;
     size_t frames = 0;
+    /* SYMREPLAY_SLOWEST=1: every lookup timed, the slow ones printed */
+    const char *sl = getenv("SYMREPLAY_SLOWEST");
+    double *took = sl && *sl == '1' ? calloc(n, sizeof *took) : NULL;
     for (size_t k = 0; k < n; k++) {
         struct sym_frame f[SYM_MAX_FRAMES];
+        double l0 = took ? cpu_ms() : 0;
         size_t nf = symcache_resolve(c, addrs[k], f, SYM_MAX_FRAMES);
+        if (took) {
+            took[k] = cpu_ms() - l0;
+            if (took[k] > 0.2 && nf > 0)
+                fprintf(stderr, "symreplay: slow %.3f ms at %#" PRIx64 " %s (%zu frames)\n",
+                        took[k], offs[k], f[nf - 1].name, nf);
+        }
         frames += nf;
         for (size_t j = 0; print && j < nf; j++)
             printf("%" PRIx64 "\t%s\t%s\t%ld\t%d\n", offs[k], f[j].name,
                    f[j].source_file ? f[j].source_file : "??", f[j].line, f[j].inlined);
+    }
+    if (took) {
+        double sum = 0, over = 0;
+        for (size_t k = 0; k < n; k++) {
+            sum += took[k];
+            over += took[k] > 0.2 ? took[k] : 0;
+        }
+        fprintf(stderr, "symreplay: lookups %.2f ms, %.2f ms of it in lookups over 0.2 ms\n", sum,
+                over);
+        free(took);
     }
     symcache_save(c);
     struct symcache_stats st = symcache_stats(c);
