@@ -66,6 +66,11 @@ int dwraw_form_size(uint64_t form, unsigned version, unsigned addr_size, unsigne
 
 void dwraw_close(struct dwraw_unit *u)
 {
+    for (size_t i = 0; i < u->nretired; i++) /* no reader holds an abbreviation any more */
+        free(u->retired[i]);
+    free(u->retired);
+    u->retired = NULL;
+    u->nretired = u->capretired = 0;
     struct dwraw_unit *b = malloc(sizeof *b);
     if (!b) {
         free(u->abbrevs);
@@ -186,10 +191,19 @@ static bool room_for(struct dwraw_unit *u, uint64_t code)
         size_t ncap = cap ? cap : 64;
         while (ncap <= code)
             ncap *= 2;
-        struct dwraw_abbrev *a = realloc(u->abbrevs, ncap * sizeof *a);
-        if (!a)
+        /* a new table, the old one kept until the unit is closed: a reader may hold an
+         * abbreviation of it while another DIE is read (the unit DIE, for the base address a
+         * range list counts from), and abbreviations never change once defined */
+        struct dwraw_abbrev *a = malloc(ncap * sizeof *a);
+        if (!a || (u->abbrevs && ARRAY_GROW(u->retired, u->nretired, u->capretired) < 0)) {
+            free(a);
             return false;
+        }
+        if (cap)
+            memcpy(a, u->abbrevs, cap * sizeof *a);
         memset(a + cap, 0, (ncap - cap) * sizeof *a);
+        if (u->abbrevs)
+            u->retired[u->nretired++] = u->abbrevs;
         u->abbrevs = a;
         u->capabbrevs = ncap;
     }

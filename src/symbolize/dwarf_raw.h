@@ -70,6 +70,8 @@ struct dwraw_unit {
     unsigned version, addr_size, offset_size;
     struct dwraw_abbrev *abbrevs; /* by code; code 0 unused */
     size_t nabbrevs, capabbrevs;
+    struct dwraw_abbrev **retired; /* tables it outgrew while open: freed when it is closed */
+    size_t nretired, capretired;
     uint32_t gen; /* abbrevs of another gen are another unit's: not cleared, passed over */
     struct dwraw_spec *specs;
     size_t nspecs, capspecs;
@@ -223,8 +225,8 @@ static inline bool dwraw_uleb(const unsigned char **pp, const unsigned char *end
 
 /* Reads the DIE at *pp: its abbreviation (NULL for a null entry); *pp moves past its
  * attributes, *sibling gets where DW_AT_sibling points (NULL without one). False when the
- * DIE cannot be read here. *ab is valid until the next DIE is read (a new code grows the
- * table): read what is needed of it first. */
+ * DIE cannot be read here. *ab stays valid until the unit is closed (a table outgrown is
+ * kept until then). */
 static inline __attribute__((always_inline)) bool dwraw_die(struct dwraw_unit *u,
                                                             const unsigned char **pp,
                                                             const struct dwraw_abbrev **ab,
