@@ -195,36 +195,56 @@ void unitcache_free(struct unitcache *u)
     free(u);
 }
 
-/* Reads the file at path into *f (its units pointing into its bytes). Returns 1; 0 when
- * there is no file; -2 when it belongs to another module identity (stale, *why NULL: a
- * rebuild leaves those, nothing to say); -1 with *why when it cannot serve. */
-static int read_units(const char *path, uint64_t ident, struct uc_file *f, const char **why)
+/* The whole file at path, of at least min bytes, a multiple of 8 and at most twice the bound,
+ * into *buf (malloc'd) and *len, its identity into *st: 1; 0 when there is none; -1 with *why
+ * when it cannot be read or has not that shape. */
+static int read_whole(const char *path, size_t min, uint64_t **buf, size_t *len, struct stat *st,
+                      const char **why)
 {
-    *f = (struct uc_file){0};
+    *buf = NULL;
     /* O_NONBLOCK: a FIFO planted under the name must not hang the program's exit */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         *why = errno == ENOENT ? NULL : "cannot be read";
         return errno == ENOENT ? 0 : -1;
     }
-    struct stat st;
     uint64_t *b = NULL;
-    struct uc_unit *units = NULL;
     *why = "damaged";
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct uc_head) ||
-        st.st_size % 8 != 0 || st.st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2)
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size < (off_t)min ||
+        st->st_size % 8 != 0 || st->st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2 ||
+        !(b = malloc((size_t)st->st_size)))
         goto bad;
-    size_t len = (size_t)st.st_size;
-    if (!(b = malloc(len)))
-        goto bad;
-    for (size_t got = 0; got < len;) {
-        ssize_t r = read(fd, (char *)b + got, len - got);
+    *len = (size_t)st->st_size;
+    for (size_t got = 0; got < *len;) {
+        ssize_t r = read(fd, (char *)b + got, *len - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             goto bad;
         got += (size_t)r;
     }
+    close(fd);
+    *buf = b;
+    return 1;
+bad:
+    free(b);
+    close(fd);
+    return -1;
+}
+
+/* Reads the file at path into *f (its units pointing into its bytes). Returns 1; 0 when
+ * there is no file; -2 when it belongs to another module identity (stale, *why NULL: a
+ * rebuild leaves those, nothing to say); -1 with *why when it cannot serve. */
+static int read_units(const char *path, uint64_t ident, struct uc_file *f, const char **why)
+{
+    *f = (struct uc_file){0};
+    struct stat st;
+    uint64_t *b;
+    size_t len;
+    int got = read_whole(path, sizeof(struct uc_head), &b, &len, &st, why);
+    if (got <= 0)
+        return got;
+    struct uc_unit *units = NULL;
     const struct uc_head *h = (const struct uc_head *)b;
     /* another format version is stale, not damaged: replaced without a word */
     bool other_version = false;
@@ -237,7 +257,6 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     if (other_version || h->ident != ident) {
         *why = NULL;
         free(b);
-        close(fd);
         return -2;
     }
     size_t words = len / 8;
@@ -273,7 +292,6 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     for (size_t i = 1; i < f->nwhere; i++)
         if (f->where[i].lo < f->where[i - 1].lo)
             goto bad;
-    close(fd);
     f->st = st;
     f->buf = b;
     f->v = units;
@@ -284,7 +302,6 @@ bad:
     *f = (struct uc_file){0};
     free(units);
     free(b);
-    close(fd);
     return -1;
 }
 
@@ -293,29 +310,12 @@ bad:
 static int read_fixed(const char *path, uint64_t ident, struct uc_fixed *f, const char **why)
 {
     *f = (struct uc_fixed){0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        *why = errno == ENOENT ? NULL : "cannot be read";
-        return errno == ENOENT ? 0 : -1;
-    }
     struct stat st;
-    uint64_t *b = NULL;
-    *why = "damaged";
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size < (off_t)sizeof(struct uc_fixed_head) + 8 || st.st_size % 8 != 0 ||
-        st.st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2)
-        goto bad;
-    size_t len = (size_t)st.st_size;
-    if (!(b = malloc(len)))
-        goto bad;
-    for (size_t got = 0; got < len;) {
-        ssize_t r = read(fd, (char *)b + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            goto bad;
-        got += (size_t)r;
-    }
+    uint64_t *b;
+    size_t len;
+    int got = read_whole(path, sizeof(struct uc_fixed_head) + 8, &b, &len, &st, why);
+    if (got <= 0)
+        return got;
     const struct uc_fixed_head *h = (const struct uc_fixed_head *)b;
     if (memcmp(h->magic, UNITCACHE_FIXED_MAGIC, sizeof h->magic) != 0) {
         *why = "not a symbol table file";
@@ -323,14 +323,12 @@ static int read_fixed(const char *path, uint64_t ident, struct uc_fixed *f, cons
             goto bad;
         *why = NULL; /* another format version: replaced without a word */
         free(b);
-        close(fd);
         return -2;
     }
     size_t words = len / 8;
     if (h->ident != ident) {
         *why = NULL;
         free(b);
-        close(fd);
         return -2;
     }
     if (h->nsyms > words || h->nruns > words || h->have_aranges > 1 ||
@@ -345,14 +343,12 @@ static int read_fixed(const char *path, uint64_t ident, struct uc_fixed *f, cons
     for (size_t i = 1; i < f->ar.n; i++)
         if (f->ar.start[i] < f->ar.start[i - 1])
             goto bad;
-    close(fd);
     f->buf = b;
     *why = NULL;
     return 1;
 bad:
     *f = (struct uc_fixed){0};
     free(b);
-    close(fd);
     return -1;
 }
 
