@@ -28,6 +28,15 @@ void fn_intern_free(struct fn_intern *t)
     hmap_free(&t->map);
 }
 
+/* Appends n bytes of s to a 4 KB key at `at`, as far as its first 4095 bytes go. */
+static size_t key_put(char key[4096], size_t at, const char *s, size_t n)
+{
+    size_t room = 4095 - at;
+    n = n < room ? n : room;
+    memcpy(key + at, s, n);
+    return at + n;
+}
+
 int fn_intern(struct fn_intern *t, const char *name, size_t len, const char *module,
               const char *path, uint32_t next, uint32_t *idx)
 {
@@ -36,13 +45,12 @@ int fn_intern(struct fn_intern *t, const char *name, size_t len, const char *mod
     /* name NUL module NUL path; a key past 4 KB is cut there (names that long and equal
      * so far are one function) */
     char key[4096];
-    int klen = snprintf(key, sizeof key, "%.*s%c%s%c%s", (int)(len < sizeof key ? len : sizeof key),
-                        name, 0, module ? module : "", 0, path ? path : "");
-    if (klen < 0)
-        return -1;
-    if ((size_t)klen >= sizeof key)
-        klen = sizeof key - 1;
-    return hmap_intern(&t->map, key, (size_t)klen, next, idx);
+    size_t klen = key_put(key, 0, name, len);
+    klen = key_put(key, klen, "", 1);
+    klen = key_put(key, klen, module ? module : "", module ? strlen(module) : 0);
+    klen = key_put(key, klen, "", 1);
+    klen = key_put(key, klen, path ? path : "", path ? strlen(path) : 0);
+    return hmap_intern(&t->map, key, klen, next, idx);
 }
 
 int fn_intern_seed(struct fn_intern *t, const struct pr_function *fs, size_t n)

@@ -26,7 +26,8 @@ struct pb_raw_stack {
 
 /* Resolves a lookup address into functions, innermost first. Returns how many frames it
  * wrote (at most max), or 0 to leave the address out of the stacks (the profiler's own
- * frames). */
+ * frames). The strings of its frames must stay valid and unchanged until profile_build
+ * returns: frames whose strings are at the very same addresses are one function. */
 typedef size_t (*pb_resolve_fn)(void *ctx, uint64_t addr, struct sym_frame *out, size_t max);
 
 /* Name given to a sample none of whose frames could be kept. */

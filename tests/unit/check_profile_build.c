@@ -317,6 +317,55 @@ START_TEST(test_merge_refuses_counts_that_do_not_fit)
 }
 END_TEST
 
+/* A resolver whose strings are each in a buffer of its own: equal text at other addresses. */
+static char *own[8][3];
+
+static size_t own_resolve(void *ctx, uint64_t addr, struct sym_frame *out, size_t max)
+{
+    (void)ctx;
+    (void)max;
+    size_t i = (size_t)(addr >> 4) - 1; /* 0x10 -> 0, 0x20 -> 1, ... */
+    ck_assert(i < 8 && own[i][0]);
+    out[0] =
+        (struct sym_frame){own[i][0], strrchr(own[i][2], '/') + 1, own[i][2], own[i][1], 7, false};
+    return 1;
+}
+
+START_TEST(test_equal_strings_anywhere_are_one_function)
+{
+    static const char *text[5][3] = {{"dup", "app", "/src/d.c"},
+                                     {"dup", "app", "/src/d.c"},
+                                     {"dup [clone .cold]", "app", "/src/d.c"},
+                                     {NULL, NULL, "/src/e.c"},
+                                     {"other", "app", "/src/d.c"}};
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < 3; k++)
+            own[i][k] = text[i][k] ? strdup(text[i][k]) : NULL;
+    /* 0x40: dup's very name and module strings, but another defining file */
+    own[3][0] = own[0][0];
+    own[3][1] = own[0][1];
+    uint64_t s1[] = {EX(0x10)}, s2[] = {EX(0x20)}, s3[] = {EX(0x30)}, s4[] = {EX(0x40)},
+             s5[] = {EX(0x10)}, s6[] = {EX(0x50)};
+    struct pb_raw_stack raw[] = {{s1, 1, 1}, {s2, 1, 2},  {s3, 1, 4},
+                                 {s4, 1, 8}, {s5, 1, 16}, {s6, 1, 32}};
+    struct pr_profile p;
+    char err[256];
+    profile_init(&p);
+    ck_assert_int_eq(profile_build(&p, raw, 6, own_resolve, NULL, err, sizeof err), 0);
+    ck_assert_uint_eq(p.nfunctions, 3);
+    /* two functions named dup, told apart by their defining file: 1 + 2 + 4 + 16 and 8 */
+    ck_assert_uint_eq(fn(&p, "dup [app:d.c]")->samples, 23);
+    ck_assert_str_eq(fn(&p, "dup [app:d.c]")->raw_name, "dup [clone .cold]");
+    ck_assert_uint_eq(fn(&p, "dup [app:e.c]")->samples, 8);
+    ck_assert_uint_eq(fn(&p, "other")->samples, 32);
+    profile_free(&p);
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < 3; k++)
+            if (!(i == 3 && k < 2))
+                free(own[i][k]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("profile_build");
@@ -332,6 +381,7 @@ int main(void)
     tcase_add_test(tc, test_dropped_frames_and_empty_stacks);
     tcase_add_test(tc, test_merge_sums_by_name);
     tcase_add_test(tc, test_merge_refuses_counts_that_do_not_fit);
+    tcase_add_test(tc, test_equal_strings_anywhere_are_one_function);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
