@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* profile_build.c — from captured addresses to functions with inclusive and self counts.
  *
- * Steps: resolve each distinct lookup address once (inline chains expand into several
- * functions, each marked inlined or not), fold compiler clone names into their base function,
- * rewrite every stack as function indices with inlined marks, merge stacks that became equal,
- * count self (the leaf) and inclusive (once per stack, so recursion never exceeds 100 %),
+ * Steps: resolve each distinct lookup address once, in address order (inline chains expand
+ * into several functions, each marked inlined or not), fold compiler clone names into their base
+ * function, rewrite every stack as function indices with inlined marks, merge stacks that became
+ * equal, count self (the leaf) and inclusive (once per stack, so recursion never exceeds 100 %),
  * make names unique, sort. Invariant: sum of self_samples == total_samples. */
 #include "symbolize/profile_build.h"
 
 #include "core/array.h"
 #include "core/hashmap.h"
 #include "core/intern.h"
+#include "core/sort.h"
 
 #include <assert.h>
 #include <stdbool.h>
@@ -162,9 +163,53 @@ static size_t to_root_first(const struct frames *leaf, uint32_t *root, uint8_t *
     return len;
 }
 
+static int by_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Resolves every distinct lookup address of the stacks once, in address order, before the
+ * stacks are built from them: the addresses of one function, one compilation unit and one
+ * module then come one after another, so the debug information each needs is still in the
+ * caches (in stack order, on assimp's tests: first runs 90 ms at exit, cached runs 35.6 ms;
+ * in address order 71.5 and 32.9, ABBA). */
+static int resolve_in_order(struct builder *b, const struct pb_raw_stack *raw, size_t nraw)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < nraw; i++)
+        total += raw[i].depth;
+    uint64_t *v = malloc((total ? total : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < nraw; i++)
+        for (uint32_t d = 0; d < raw[i].depth; d++) {
+            uint64_t pc = raw[i].pcs[d];
+            if ((pc & ~PB_EXACT_PC) != 0)
+                v[n++] = (pc & PB_EXACT_PC) ? (pc & ~PB_EXACT_PC) : pc - 1;
+        }
+    if (sort_by_u64_key(v, n, sizeof *v) < 0)
+        qsort(v, n, sizeof *v, by_u64);
+    struct frames scratch = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (i > 0 && v[i] == v[i - 1])
+            continue;
+        scratch.len = 0;
+        rc = expand_address(b, v[i], &scratch);
+    }
+    free(scratch.fn);
+    free(scratch.flags);
+    free(v);
+    return rc;
+}
+
 static int build_stacks(struct builder *b, const struct pb_raw_stack *raw, size_t nraw,
                         uint32_t *stack_of)
 {
+    if (resolve_in_order(b, raw, nraw) < 0)
+        return -1;
     struct frames leaf_first = {0};
     uint32_t *root = NULL;
     uint8_t *inl = NULL;

@@ -33,7 +33,8 @@ typedef size_t (*pb_resolve_fn)(void *ctx, uint64_t addr, struct sym_frame *out,
 /* Name given to a sample none of whose frames could be kept. */
 #define PB_EMPTY_STACK_NAME "[profreg]"
 
-/* Fills p->functions (sorted, unique names), p->stacks (merged, root first, with the
+/* Resolves each distinct lookup address of the stacks once, in increasing address order.
+ * Fills p->functions (sorted, unique names), p->stacks (merged, root first, with the
  * resolver's inlined marks in stacks[].inlined; never on the root), p->total_samples and the
  * percentages. A name with compiler clone suffixes counts under name_fold_clones() of it, the
  * first raw name kept in raw_name; a clone frame next to a frame of the same function is one

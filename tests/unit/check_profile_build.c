@@ -101,6 +101,23 @@ START_TEST(test_return_addresses_looked_up_at_pc_minus_one)
 }
 END_TEST
 
+START_TEST(test_addresses_resolved_in_address_order)
+{
+    /* in stack order they would be asked 0x400, 0x1ff, 0x100, 0x4ff */
+    uint64_t s1[] = {EX(0x400), 0x200};
+    uint64_t s2[] = {EX(0x100), 0x500};
+    struct pb_raw_stack raw[] = {{s1, 2, 1}, {s2, 2, 1}};
+    struct pr_profile p;
+    build(&p, raw, 2);
+    ck_assert_uint_eq(nasked, 4);
+    ck_assert(asked[0] == 0x100 && asked[1] == 0x1ff && asked[2] == 0x400 && asked[3] == 0x4ff);
+    ck_assert_uint_eq(p.nstacks, 2);
+    ck_assert_uint_eq(fn(&p, "inner")->self_samples, 1);
+    ck_assert_uint_eq(fn(&p, "leaf")->self_samples, 1);
+    profile_free(&p);
+}
+END_TEST
+
 START_TEST(test_inline_chain_expands_into_frames)
 {
     uint64_t s1[] = {EX(0x400), 0x500 + 0}; /* 0x500 is a return address -> looked up 0x4ff */
@@ -371,6 +388,7 @@ int main(void)
     Suite *s = suite_create("profile_build");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_return_addresses_looked_up_at_pc_minus_one);
+    tcase_add_test(tc, test_addresses_resolved_in_address_order);
     tcase_add_test(tc, test_inline_chain_expands_into_frames);
     tcase_add_test(tc, test_inlined_frames_marked_and_part_of_stack_identity);
     tcase_add_test(tc, test_root_is_never_marked_inlined);
