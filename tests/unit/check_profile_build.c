@@ -383,6 +383,37 @@ START_TEST(test_equal_strings_anywhere_are_one_function)
 }
 END_TEST
 
+START_TEST(test_names_shared_past_module_and_file_get_numbers)
+{
+    /* three functions named same: two in files named x.c (of different directories) */
+    static const char *text[3][3] = {
+        {"same", "m", "/a/x.c"}, {"same", "m", "/b/x.c"}, {"same", "m", "/c/y.c"}};
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 3; k++)
+            own[i][k] = strdup(text[i][k]);
+    uint64_t s1[] = {EX(0x10)}, s2[] = {EX(0x20)}, s3[] = {EX(0x30)};
+    struct pb_raw_stack raw[] = {{s1, 1, 1}, {s2, 1, 2}, {s3, 1, 4}};
+    struct pr_profile p;
+    char err[256];
+    profile_init(&p);
+    ck_assert_int_eq(profile_build(&p, raw, 3, own_resolve, NULL, err, sizeof err), 0);
+    ck_assert_uint_eq(p.nfunctions, 3);
+    ck_assert_uint_eq(fn(&p, "same [m:y.c]")->samples, 4);
+    int numbered = 0;
+    for (size_t i = 0; i < p.nfunctions; i++) {
+        if (strncmp(p.functions[i].name, "same [m:x.c] #", 14) == 0)
+            numbered++;
+        for (size_t j = 0; j < i; j++)
+            ck_assert_str_ne(p.functions[i].name, p.functions[j].name);
+    }
+    ck_assert_int_eq(numbered, 2);
+    profile_free(&p);
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 3; k++)
+            free(own[i][k]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("profile_build");
@@ -400,6 +431,7 @@ int main(void)
     tcase_add_test(tc, test_merge_sums_by_name);
     tcase_add_test(tc, test_merge_refuses_counts_that_do_not_fit);
     tcase_add_test(tc, test_equal_strings_anywhere_are_one_function);
+    tcase_add_test(tc, test_names_shared_past_module_and_file_get_numbers);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
