@@ -34,7 +34,12 @@ struct stacktab {
     size_t max_stacks;
     uint64_t *frames;
     size_t frames_cap;
-    size_t map_size; /* slots and frames share one mapping */
+    size_t map_size; /* slots, frames and used share one mapping */
+    /* the slots claimed, in the order they were: slot index + 1 each (0: claimed, not yet
+     * noted), so that a reader visits the few stacks, not every slot (4 MB at the default
+     * PROFREG_MAX_STACKS: 0.8 ms of each exit) */
+    _Atomic uint32_t *used;
+    _Atomic size_t nused;
     _Atomic size_t frames_used;
     _Atomic size_t distinct;
     _Atomic uint64_t lost;
@@ -53,8 +58,8 @@ struct stacktab *stacktab_create(size_t max_stacks)
     while (nslots < 2 * max_stacks)
         nslots *= 2;
     size_t frames_cap = max_stacks * STACKTAB_AVG_DEPTH;
-    size_t size =
-        sizeof(struct stacktab) + nslots * sizeof(struct slot) + frames_cap * sizeof(uint64_t);
+    size_t size = sizeof(struct stacktab) + nslots * sizeof(struct slot) +
+                  frames_cap * sizeof(uint64_t) + nslots * sizeof(uint32_t);
     char *mem = map_zeroed(NULL, size);
     if (!mem)
         return NULL;
@@ -64,6 +69,7 @@ struct stacktab *stacktab_create(size_t max_stacks)
     t->max_stacks = max_stacks;
     t->frames = (uint64_t *)(mem + sizeof *t + nslots * sizeof(struct slot));
     t->frames_cap = frames_cap;
+    t->used = (_Atomic uint32_t *)(t->frames + frames_cap);
     t->map_size = size;
     return t;
 }
@@ -129,6 +135,12 @@ long stacktab_insert_slot(struct stacktab *t, const uint64_t *pcs, uint32_t dept
             uint32_t expected = SLOT_EMPTY;
             if (atomic_compare_exchange_strong_explicit(
                     &s->state, &expected, SLOT_BUSY, memory_order_acq_rel, memory_order_acquire)) {
+                /* noted among the claimed slots (each slot is claimed once: fewer than
+                 * nslots of them) before its frames, so that a reader also sees an insert
+                 * stopped halfway */
+                size_t u = atomic_fetch_add_explicit(&t->nused, 1, memory_order_relaxed);
+                if (u < t->nslots)
+                    atomic_store_explicit(&t->used[u], (uint32_t)i + 1, memory_order_release);
                 /* frames, depth, hash, offset and count first; then READY, released: a
                  * reader that acquires READY sees all of them */
                 uint64_t *dst = t->frames + reserved;
@@ -186,8 +198,15 @@ size_t stacktab_foreach(const struct stacktab *t,
                         void *ctx)
 {
     size_t unpublished = 0;
-    for (size_t i = 0; i < t->nslots; i++) {
-        struct slot *s = &t->slots[i];
+    size_t n = atomic_load_explicit(&((struct stacktab *)t)->nused, memory_order_acquire);
+    n = n < t->nslots ? n : t->nslots;
+    for (size_t u = 0; u < n; u++) {
+        uint32_t v = atomic_load_explicit(&t->used[u], memory_order_acquire);
+        if (v == 0 || v > t->nslots) {
+            unpublished++; /* claimed by an insert that stopped before noting which */
+            continue;
+        }
+        struct slot *s = &t->slots[v - 1];
         uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
         if (state == SLOT_BUSY) {
             unpublished++;
@@ -220,6 +239,7 @@ void stacktab_reset(struct stacktab *t)
     if (t->map_size > head)
         map_zeroed(mem + head, t->map_size - head);
     atomic_store(&t->frames_used, 0);
+    atomic_store(&t->nused, 0);
     atomic_store(&t->distinct, 0);
     atomic_store(&t->lost, 0);
 }

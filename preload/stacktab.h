@@ -46,7 +46,8 @@ size_t stacktab_capacity(const struct stacktab *t);
 const uint64_t *stacktab_slot(const struct stacktab *t, size_t slot, uint32_t *depth,
                               uint64_t *count);
 
-/* Calls fn for every published entry; returns how many entries it skipped because their
+/* Calls fn for every published entry, in the order the entries were first inserted (it visits
+ * the entries, not every slot of the table); returns how many entries it skipped because their
  * insert had not finished (0 once no insert runs any more). A count may still grow after fn
  * saw it (an insert adding to a published entry). Not for the handler. */
 size_t stacktab_foreach(const struct stacktab *t,

@@ -48,6 +48,34 @@ START_TEST(test_equal_stacks_merge_and_weights_add)
 }
 END_TEST
 
+static void note_first_pc(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx)
+{
+    (void)depth;
+    (void)count;
+    uint64_t **at = ctx;
+    *(*at)++ = pcs[0];
+}
+
+/* The reader visits the entries in the order they were first inserted (not in the table's
+ * slot order, which follows the stacks' hashes). */
+START_TEST(test_entries_visited_in_insertion_order)
+{
+    struct stacktab *t = stacktab_create(1024);
+    uint64_t pcs[3] = {0, 42, 43}, got[40], *at = got;
+    for (uint64_t i = 0; i < 20; i++) {
+        pcs[0] = 1000 - 37 * i;
+        ck_assert_int_eq(stacktab_insert(t, pcs, 3, 1), 0);
+    }
+    pcs[0] = 1000; /* again: merged into the first entry */
+    ck_assert_int_eq(stacktab_insert(t, pcs, 3, 1), 0);
+    ck_assert_uint_eq(stacktab_foreach(t, note_first_pc, &at), 0);
+    ck_assert_uint_eq((size_t)(at - got), 20);
+    for (uint64_t i = 0; i < 20; i++)
+        ck_assert_uint_eq(got[i], 1000 - 37 * i);
+    stacktab_destroy(t);
+}
+END_TEST
+
 START_TEST(test_full_table_counts_lost_weight)
 {
     struct stacktab *t = stacktab_create(256);
@@ -231,6 +259,7 @@ int main(void)
     Suite *s = suite_create("stacktab");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_equal_stacks_merge_and_weights_add);
+    tcase_add_test(tc, test_entries_visited_in_insertion_order);
     tcase_add_test(tc, test_full_table_counts_lost_weight);
     tcase_add_test(tc, test_frame_pool_exhaustion_is_lost_not_dropped);
     tcase_add_test(tc, test_concurrent_inserts_lose_nothing);
