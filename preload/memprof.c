@@ -243,9 +243,6 @@ static double g_rate;          /* mean bytes between samples */
 static struct stacktab *g_tab; /* distinct stacks (frames, sampled allocations) */
 static struct counters *g_cnt; /* per slot of g_tab */
 static size_t g_cnt_bytes;
-static uint32_t *g_used; /* slots in use, in order of creation */
-static _Atomic size_t g_nused;
-static size_t g_max_stacks;
 static struct live_slot *g_live;
 static uintptr_t g_self_lo, g_self_hi; /* libprofreg.so's own code: frames skipped */
 static _Atomic uint64_t g_bytes, g_count, g_samples, g_lost, g_untracked;
@@ -413,7 +410,7 @@ static void maybe_snapshot(void)
     uint64_t peak = atomic_load_explicit(&g_peak, memory_order_relaxed);
     if (live <= 0 || (uint64_t)live <= peak)
         return;
-    size_t n = atomic_load_explicit(&g_nused, memory_order_acquire);
+    size_t n = stacktab_claimed(g_tab);
     if (n > 256 && (uint64_t)live - peak < peak / 256)
         return;
     if (atomic_flag_test_and_set_explicit(&g_snap_lock, memory_order_acquire))
@@ -421,7 +418,10 @@ static void maybe_snapshot(void)
     int which = atomic_load(&g_peak_which), cand = 1 - which;
     uint64_t sum = 0;
     for (size_t i = 0; i < n; i++) {
-        struct counters *c = &g_cnt[g_used[i]];
+        long slot = stacktab_claimed_slot(g_tab, i);
+        if (slot < 0)
+            continue; /* its insert is still running: no live bytes yet */
+        struct counters *c = &g_cnt[slot];
         uint64_t v = atomic_load_explicit(&c->live, memory_order_relaxed);
         atomic_store_explicit(&c->peak[cand], v, memory_order_relaxed);
         sum += v;
@@ -485,11 +485,6 @@ static __attribute__((noinline)) void record(void *p, size_t n)
     if (slot < 0) {
         atomic_fetch_add_explicit(&g_untracked, 1, memory_order_relaxed);
     } else {
-        if (added) {
-            size_t at = atomic_fetch_add(&g_nused, 1);
-            if (at < g_max_stacks)
-                g_used[at] = (uint32_t)slot;
-        }
         struct counters *c = &g_cnt[slot];
         atomic_fetch_add_explicit(&c->bytes, wb, memory_order_relaxed);
         atomic_fetch_add_explicit(&c->count, wc, memory_order_relaxed);
@@ -1033,7 +1028,6 @@ static void *map_zeroed(void *at, size_t size)
 
 static void reset_figures(void)
 {
-    atomic_store(&g_nused, 0);
     atomic_store(&g_bytes, 0);
     atomic_store(&g_count, 0);
     atomic_store(&g_samples, 0);
@@ -1068,13 +1062,11 @@ int memprof_start(unsigned long long rate_bytes, size_t max_stacks, char *err, s
     g_self_lo = self.lo;
     g_self_hi = self.hi;
     g_rate = (double)rate_bytes;
-    g_max_stacks = max_stacks;
     g_tab = stacktab_create(max_stacks);
     g_cnt_bytes = g_tab ? stacktab_capacity(g_tab) * sizeof *g_cnt : 0;
     g_cnt = g_tab ? map_zeroed(NULL, g_cnt_bytes) : NULL;
-    g_used = map_zeroed(NULL, max_stacks * sizeof *g_used);
     g_live = map_zeroed(NULL, LIVE_SLOTS * sizeof *g_live);
-    if (!g_tab || !g_cnt || !g_used || !g_live) {
+    if (!g_tab || !g_cnt || !g_live) {
         snprintf(err, errlen, "cannot map memory for the allocation tables");
         return -1;
     }
@@ -1098,12 +1090,13 @@ void memprof_stop(void)
     /* async-signal-safe: atomics and loads only */
     if (!atomic_exchange(&g_on, 0) || !atomic_load(&g_started))
         return;
-    size_t n = atomic_load(&g_nused);
-    if (n > g_max_stacks)
-        n = g_max_stacks;
+    size_t n = stacktab_claimed(g_tab);
     uint64_t sum = 0;
     for (size_t i = 0; i < n; i++) {
-        struct counters *c = &g_cnt[g_used[i]];
+        long slot = stacktab_claimed_slot(g_tab, i);
+        if (slot < 0)
+            continue;
+        struct counters *c = &g_cnt[slot];
         uint64_t v = atomic_load_explicit(&c->live, memory_order_relaxed);
         atomic_store_explicit(&c->exit, v, memory_order_relaxed);
         sum += v;
@@ -1124,9 +1117,7 @@ void memprof_restart_in_child(void)
 
 int memprof_build(struct pr_profile *p, pb_resolve_fn resolve, void *ctx, char *err, size_t errlen)
 {
-    size_t n = atomic_load(&g_nused);
-    if (n > g_max_stacks)
-        n = g_max_stacks;
+    size_t n = stacktab_claimed(g_tab);
     struct mb_raw_stack *raw = calloc(n ? n : 1, sizeof *raw);
     struct pr_memory *m = malloc(sizeof *m);
     if (!raw || !m) {
@@ -1141,10 +1132,12 @@ int memprof_build(struct pr_profile *p, pb_resolve_fn resolve, void *ctx, char *
     for (size_t i = 0; i < n; i++) {
         uint32_t depth;
         uint64_t samples;
-        const uint64_t *pcs = stacktab_slot(g_tab, g_used[i], &depth, &samples);
+        long slot = stacktab_claimed_slot(g_tab, i);
+        const uint64_t *pcs =
+            slot < 0 ? NULL : stacktab_slot(g_tab, (size_t)slot, &depth, &samples);
         if (!pcs)
             continue;
-        struct counters *c = &g_cnt[g_used[i]];
+        struct counters *c = &g_cnt[slot];
         struct mb_raw_stack *r = &raw[k++];
         r->pcs = pcs;
         r->depth = depth;

@@ -193,20 +193,32 @@ const uint64_t *stacktab_slot(const struct stacktab *t, size_t slot, uint32_t *d
     return t->frames + s->offset;
 }
 
+size_t stacktab_claimed(const struct stacktab *t)
+{
+    /* may run in the SIGPROF handler (the allocation sampler's peak snapshot) */
+    size_t n = atomic_load_explicit(&((struct stacktab *)t)->nused, memory_order_acquire);
+    return n < t->nslots ? n : t->nslots;
+}
+
+long stacktab_claimed_slot(const struct stacktab *t, size_t u)
+{
+    /* may run in the SIGPROF handler */
+    uint32_t v = u < t->nslots ? atomic_load_explicit(&t->used[u], memory_order_acquire) : 0;
+    return v == 0 || v > t->nslots ? -1 : (long)v - 1;
+}
+
 size_t stacktab_foreach(const struct stacktab *t,
                         void (*fn)(const uint64_t *pcs, uint32_t depth, uint64_t count, void *ctx),
                         void *ctx)
 {
-    size_t unpublished = 0;
-    size_t n = atomic_load_explicit(&((struct stacktab *)t)->nused, memory_order_acquire);
-    n = n < t->nslots ? n : t->nslots;
+    size_t unpublished = 0, n = stacktab_claimed(t);
     for (size_t u = 0; u < n; u++) {
-        uint32_t v = atomic_load_explicit(&t->used[u], memory_order_acquire);
-        if (v == 0 || v > t->nslots) {
+        long i = stacktab_claimed_slot(t, u);
+        if (i < 0) {
             unpublished++; /* claimed by an insert that stopped before noting which */
             continue;
         }
-        struct slot *s = &t->slots[v - 1];
+        struct slot *s = &t->slots[i];
         uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
         if (state == SLOT_BUSY) {
             unpublished++;

@@ -46,6 +46,12 @@ size_t stacktab_capacity(const struct stacktab *t);
 const uint64_t *stacktab_slot(const struct stacktab *t, size_t slot, uint32_t *depth,
                               uint64_t *count);
 
+/* How many slots inserts have claimed so far (finished or not), and the slot of the u-th of
+ * them in the order they were claimed, or -1 while its insert has not noted it yet. Atomic
+ * loads only: safe in the handler and beside inserts. */
+size_t stacktab_claimed(const struct stacktab *t);
+long stacktab_claimed_slot(const struct stacktab *t, size_t u);
+
 /* Calls fn for every published entry, in the order the entries were first inserted (it visits
  * the entries, not every slot of the table); returns how many entries it skipped because their
  * insert had not finished (0 once no insert runs any more). A count may still grow after fn
