@@ -69,3 +69,11 @@ int sort_by_u64_key(void *base, size_t n, size_t elem)
     free(count);
     return 0;
 }
+
+int u64_key_cmp(const void *a, const void *b)
+{
+    uint64_t x, y;
+    memcpy(&x, a, sizeof x);
+    memcpy(&y, b, sizeof y);
+    return x < y ? -1 : x > y;
+}

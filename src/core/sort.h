@@ -13,4 +13,8 @@
  * memory. */
 int sort_by_u64_key(void *base, size_t n, size_t elem);
 
+/* A qsort comparator of records by the uint64_t each starts with: the order sort_by_u64_key
+ * gives, for sorting with qsort when it is out of memory. */
+int u64_key_cmp(const void *a, const void *b);
+
 #endif

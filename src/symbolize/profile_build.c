@@ -168,12 +168,6 @@ struct pending {
     uint64_t addr, ai;
 };
 
-static int by_addr(const void *a, const void *b)
-{
-    uint64_t x = ((const struct pending *)a)->addr, y = ((const struct pending *)b)->addr;
-    return x < y ? -1 : x > y;
-}
-
 /* Gives every pc of the stacks, in their order, the index of its lookup address in b->addrs
  * (b->pc_addr; UINT32_MAX for a zero pc), then resolves every distinct address once, in
  * address order: the addresses of one function, one compilation unit and one module then
@@ -216,7 +210,7 @@ static int resolve_all(struct builder *b, const struct pb_raw_stack *raw, size_t
     }
     _Static_assert(offsetof(struct pending, addr) == 0, "the key first");
     if (rc == 0 && sort_by_u64_key(pend, npend, sizeof *pend) < 0)
-        array_sort(pend, npend, sizeof *pend, by_addr);
+        array_sort(pend, npend, sizeof *pend, u64_key_cmp);
     for (size_t j = 0; j < npend && rc == 0; j++)
         rc = resolve_address(b, pend[j].addr, (uint32_t)pend[j].ai);
     free(pend);
@@ -312,12 +306,6 @@ static int by_name(const void *a, const void *b, void *ctx)
     return strcmp(f[((const struct name_ref *)a)->i].name, f[((const struct name_ref *)b)->i].name);
 }
 
-static int by_hash(const void *a, const void *b)
-{
-    uint64_t x = ((const struct name_ref *)a)->hash, y = ((const struct name_ref *)b)->hash;
-    return x < y ? -1 : x > y;
-}
-
 /* Marks in dup every function whose name another function has too: the names' hashes are
  * sorted, and only names of equal hashes compared (a hash table of the names copied each,
  * twice: 0.6 ms of a cached exit on assimp's tests). -1 when out of memory. */
@@ -331,7 +319,7 @@ static int mark_shared_names(const struct pr_profile *p, bool *dup)
         v[i] = (struct name_ref){hash_fast(p->functions[i].name, strlen(p->functions[i].name)), i};
     _Static_assert(offsetof(struct name_ref, hash) == 0, "the key first");
     if (sort_by_u64_key(v, n, sizeof *v) < 0)
-        array_sort(v, n, sizeof *v, by_hash);
+        array_sort(v, n, sizeof *v, u64_key_cmp);
     for (size_t a = 0; a < n;) {
         size_t e = a + 1;
         while (e < n && v[e].hash == v[a].hash)

@@ -232,6 +232,27 @@ bad:
     return -1;
 }
 
+/* What the head of a file read whole says (both heads start with a 16-byte magic, then the
+ * module identity): 0 when it is of this format (magic) and identity; -2 when it is of another
+ * version of the format (family: the magic's start) or another identity, stale, not damaged
+ * (replaced without a word: *why NULL); -1 with *why = not_ours otherwise. */
+static int head_state(const uint64_t *b, const char *magic, const char *family, uint64_t ident,
+                      const char *not_ours, const char **why)
+{
+    _Static_assert(offsetof(struct uc_head, ident) == 16 &&
+                       offsetof(struct uc_fixed_head, ident) == 16,
+                   "the identity after the magic");
+    if (memcmp(b, magic, 16) != 0 && memcmp(b, family, strlen(family)) != 0) {
+        *why = not_ours;
+        return -1;
+    }
+    if (memcmp(b, magic, 16) != 0 || b[2] != ident) {
+        *why = NULL;
+        return -2;
+    }
+    return 0;
+}
+
 /* Reads the file at path into *f (its units pointing into its bytes). Returns 1; 0 when
  * there is no file; -2 when it belongs to another module identity (stale, *why NULL: a
  * rebuild leaves those, nothing to say); -1 with *why when it cannot serve. */
@@ -246,19 +267,14 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
         return got;
     struct uc_unit *units = NULL;
     const struct uc_head *h = (const struct uc_head *)b;
-    /* another format version is stale, not damaged: replaced without a word */
-    bool other_version = false;
-    if (memcmp(h->magic, UNITCACHE_MAGIC, sizeof h->magic) != 0) {
-        other_version = memcmp(h->magic, "profreg-units ", 14) == 0;
-        *why = "not a unit table file";
-        if (!other_version)
-            goto bad;
-    }
-    if (other_version || h->ident != ident) {
-        *why = NULL;
+    int head =
+        head_state(b, UNITCACHE_MAGIC, "profreg-units ", ident, "not a unit table file", why);
+    if (head == -2) {
         free(b);
         return -2;
     }
+    if (head < 0)
+        goto bad;
     size_t words = len / 8;
     if (h->nunits > words || h->nfns > words || h->nseqs > words ||
         sizeof *h + h->nunits * sizeof(struct uc_rec) +
@@ -317,20 +333,15 @@ static int read_fixed(const char *path, uint64_t ident, struct uc_fixed *f, cons
     if (got <= 0)
         return got;
     const struct uc_fixed_head *h = (const struct uc_fixed_head *)b;
-    if (memcmp(h->magic, UNITCACHE_FIXED_MAGIC, sizeof h->magic) != 0) {
-        *why = "not a symbol table file";
-        if (memcmp(h->magic, "profreg-syms ", 13) != 0)
-            goto bad;
-        *why = NULL; /* another format version: replaced without a word */
+    int head = head_state(b, UNITCACHE_FIXED_MAGIC, "profreg-syms ", ident,
+                          "not a symbol table file", why);
+    if (head == -2) {
         free(b);
         return -2;
     }
+    if (head < 0)
+        goto bad;
     size_t words = len / 8;
-    if (h->ident != ident) {
-        *why = NULL;
-        free(b);
-        return -2;
-    }
     if (h->nsyms > words || h->nruns > words || h->have_aranges > 1 ||
         sizeof *h + h->nsyms * sizeof(struct sym_symbol) + h->nruns * 16 + 8 != len ||
         unitcache_hash(b, words - 1) != b[words - 1])
@@ -559,12 +570,6 @@ static size_t file_size(const struct uc_unit *v, size_t n, bool used_only)
     return len;
 }
 
-static int cmp_where(const void *a, const void *b)
-{
-    const struct uc_where *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
 /* A file written through a small buffer, its hash kept word by word (unitcache_hash without
  * holding the whole file: a 2 MB buffer was some 500 page faults of fresh heap per save). */
 struct uc_out {
@@ -659,7 +664,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
     /* by lo, ties in order: what qsort (glibc's merge sort) gave, in linear time */
     _Static_assert(offsetof(struct uc_where, lo) == 0, "the key first");
     if (sort_by_u64_key(where, nwhere, sizeof *where) < 0)
-        array_sort(where, nwhere, sizeof *where, cmp_where);
+        array_sort(where, nwhere, sizeof *where, u64_key_cmp);
     out_words(o, &h, sizeof h / 8);
     uint64_t first = 0, seq_first = 0;
     for (size_t i = 0; i < n; i++)
