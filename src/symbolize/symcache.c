@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* symcache.c — a cache of resolved frames across runs: <cache>/symbols/<build-id>, a binary file
- * mapping a module's file offsets to their inline chains, in front of the libdw symbolizer.
+ * mapping a module's file offsets to their inline chains, in front of the libdw symbolizer,
+ * and <build-id>.add, a file of the same format with the ranges later runs added.
  *
  * Invariants: a file serves only the module whose build-id, basename, profreg version and
  * debug-info situation its identity names (anything else is stale and rewritten); a file is
@@ -111,6 +112,8 @@ struct sc_module {
     bool rewrite; /* the file on disk is stale or corrupt: write even with nothing fresh */
     bool hit;     /* served at least one address: refresh the file's mtime */
     struct sc_view view; /* the file as this run read it */
+    struct sc_view add;  /* the .add file as this run read it */
+    bool add_bad;        /* the .add file was said to be damaged */
     struct sc_entry *ents; /* this run's new ranges */
     size_t nents, capents;
     uint32_t *order; /* indices into ents by offset */
@@ -302,6 +305,9 @@ static int make_header(struct symcache *c, struct sc_module *m)
     m->header = h;
     return 0;
 }
+
+/* The suffix of the file of ranges added to a module's main file. */
+#define SC_ADD ".add"
 
 static void file_path(const struct symcache *c, const struct sc_module *m, const char *suffix,
                       char *out, size_t len)
@@ -508,7 +514,8 @@ static struct sc_entry *find_entry(struct sc_module *m, uint64_t offset)
 /* Does the file or this run hold offset already? */
 static bool held(struct sc_module *m, uint64_t offset)
 {
-    return view_find(&m->view, offset) >= 0 || find_entry(m, offset);
+    return view_find(&m->view, offset) >= 0 || view_find(&m->add, offset) >= 0 ||
+           find_entry(m, offset);
 }
 
 /* Inserts one range at position pos of m->order (frames copied, strings interned). */
@@ -538,7 +545,20 @@ static int insert_range(struct symcache *c, struct sc_module *m, size_t pos, uin
     return 0;
 }
 
-/* Adds the range [offset, offset + len) with these frames, less the bytes the file's records
+/* Does a record of v hold offset? True with *end, that record's end; else *next is the start
+ * of v's first record after offset (UINT64_MAX: none). */
+static bool view_holds(const struct sc_view *v, uint64_t offset, uint64_t *end, uint64_t *next)
+{
+    size_t vp = view_upper(v, offset);
+    if (vp > 0 && offset - v->recs[vp - 1].offset < v->recs[vp - 1].len) {
+        *end = v->recs[vp - 1].offset + v->recs[vp - 1].len;
+        return true;
+    }
+    *next = vp < v->nrecs ? v->recs[vp].offset : UINT64_MAX;
+    return false;
+}
+
+/* Adds the range [offset, offset + len) with these frames, less the bytes the files' records
  * or this run's ranges already cover (those resolve to the same frames: the symbolizer is the
  * same, as the identity says), so that all ranges stay disjoint. */
 static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset, uint64_t len,
@@ -547,11 +567,11 @@ static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset, u
     uint64_t cur = offset, end = offset + len;
     if (end < offset)
         return 0;
-    const struct sc_view *v = &m->view;
     while (cur < end) {
-        size_t vp = view_upper(v, cur);
-        if (vp > 0 && cur - v->recs[vp - 1].offset < v->recs[vp - 1].len) {
-            cur = v->recs[vp - 1].offset + v->recs[vp - 1].len;
+        uint64_t skip = 0, next_main = UINT64_MAX, next_add = UINT64_MAX;
+        if (view_holds(&m->view, cur, &skip, &next_main) ||
+            view_holds(&m->add, cur, &skip, &next_add)) {
+            cur = skip;
             continue;
         }
         size_t pos = upper_bound(m, cur);
@@ -560,9 +580,8 @@ static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset, u
             cur = prev->offset + prev->len;
             continue;
         }
-        uint64_t stop = end;
-        if (vp < v->nrecs && v->recs[vp].offset < stop)
-            stop = v->recs[vp].offset;
+        uint64_t stop = end < next_main ? end : next_main;
+        stop = stop < next_add ? stop : next_add;
         if (pos < m->nents && m->ents[m->order[pos]].offset < stop)
             stop = m->ents[m->order[pos]].offset;
         if (insert_range(c, m, pos, cur, stop - cur, fr, n) < 0)
@@ -591,6 +610,15 @@ static void load_module(struct symcache *c, struct sc_module *m)
     if (r < 0 && !c->quiet)
         fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n", path,
                 why);
+    if (r <= 0)
+        return; /* the .add file serves beside a main file only */
+    file_path(c, m, SC_ADD, path, sizeof path);
+    if (read_view(m, path, &m->add, &why) < 0) {
+        m->rewrite = m->add_bad = true;
+        if (!c->quiet)
+            fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n",
+                    path, why);
+    }
 }
 
 /* --- resolving -------------------------------------------------------------------------- */
@@ -772,15 +800,18 @@ static void store_put(void *ctx, uint64_t addr, uint64_t cu_off, const struct sy
         unitcache_put(u, cu_off, fns, n, deep);
 }
 
-/* The file's frame of a function DIE by key (struct sc_key). */
-static bool store_get_frame(void *ctx, uint64_t addr, uint64_t key, struct sym_frame *out)
+/* Marks record i of v used by this run (kept when the file is trimmed). */
+static void mark_used(struct sc_view *v, size_t i)
 {
-    struct symcache *c = ctx;
-    const struct sc_seg *seg;
-    struct sc_module *m = find_module(c, addr, &seg);
-    if (!m || m->state != SC_READY)
-        return false;
-    const struct sc_view *v = &m->view;
+    if (!v->used)
+        v->used = calloc(v->nrecs, 1);
+    if (v->used)
+        v->used[i] = 1;
+}
+
+/* v's frame of a function DIE by key (struct sc_key). */
+static bool view_key_frame(struct sc_view *v, uint64_t key, struct sym_frame *out)
+{
     size_t lo = 0, hi = v->nkeys;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -797,18 +828,25 @@ static bool store_get_frame(void *ctx, uint64_t addr, uint64_t key, struct sym_f
     struct sym_frame fr[SYM_MAX_FRAMES];
     view_frames(v, (size_t)i, fr);
     *out = fr[v->keys[lo].k];
-    if (!m->view.used)
-        m->view.used = calloc(m->view.nrecs, 1);
-    if (m->view.used)
-        m->view.used[i] = 1; /* keeps the record (and so the key) when the file is trimmed */
+    mark_used(v, (size_t)i); /* keeps the record (and so the key) when the file is trimmed */
     return true;
+}
+
+/* The files' frame of a function DIE by key. */
+static bool store_get_frame(void *ctx, uint64_t addr, uint64_t key, struct sym_frame *out)
+{
+    struct symcache *c = ctx;
+    const struct sc_seg *seg;
+    struct sc_module *m = find_module(c, addr, &seg);
+    return m && m->state == SC_READY &&
+           (view_key_frame(&m->view, key, out) || view_key_frame(&m->add, key, out));
 }
 
 static bool store_has_frames(void *ctx, uint64_t addr)
 {
     const struct sc_seg *seg;
     struct sc_module *m = find_module(ctx, addr, &seg);
-    return m && m->state == SC_READY && m->view.nkeys > 0;
+    return m && m->state == SC_READY && (m->view.nkeys > 0 || m->add.nkeys > 0);
 }
 
 /* Notes the keys of the frames of the miss at file offset (symbolizer_frame_keys). */
@@ -837,16 +875,16 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
     if (m && m->state == SC_UNLOADED)
         load_module(c, m);
     if (m && m->state == SC_READY) {
-        long i = view_find(&m->view, offset);
+        struct sc_view *v = &m->view;
+        long i = view_find(v, offset);
+        if (i < 0)
+            i = view_find(v = &m->add, offset);
         if (i >= 0) {
-            if (!m->view.used)
-                m->view.used = calloc(m->view.nrecs, 1);
-            if (m->view.used)
-                m->view.used[i] = 1;
+            mark_used(v, (size_t)i);
             m->hit = true;
             c->stats.hits++;
             struct sym_frame fr[SYM_MAX_FRAMES];
-            size_t n = view_frames(&m->view, (size_t)i, fr);
+            size_t n = view_frames(v, (size_t)i, fr);
             return copy_frames(fr, n, out, max);
         }
         struct sc_entry *e = find_entry(m, offset);
@@ -1340,20 +1378,33 @@ static bool same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* The frames file: what other processes wrote since this one read it, and this run's ranges.
- * When the file is still the one this run read (files are replaced by rename: the same inode,
- * size and mtime), that copy serves instead of reading it again. */
-static bool write_frames(struct symcache *c, struct sc_module *m, const char *path,
-                         const char *tmp)
+/* The file at path as it is now, in *out: mine (what this run read) when it is still that file
+ * (files are replaced by rename: the same inode, size and mtime), else read into *scratch.
+ * Returns read_view's answer (1: a file of m; 0: none, or stale; -1: damaged, said in one line
+ * unless said already). */
+static int current_view(struct symcache *c, const struct sc_module *m, const struct sc_view *mine,
+                        const char *path, bool said, struct sc_view *scratch,
+                        const struct sc_view **out)
 {
-    struct sc_view read = {0}, *disk = &read;
-    const char *why;
     struct stat st;
-    if (m->view.buf && stat(path, &st) == 0 && same_file(&st, &m->view.st))
-        disk = &m->view;
-    else if (read_view(m, path, &read, &why) < 0 && !c->quiet && !m->rewrite)
+    const char *why;
+    *out = scratch;
+    if (mine->buf && stat(path, &st) == 0 && same_file(&st, &mine->st)) {
+        *scratch = (struct sc_view){0};
+        *out = mine;
+        return 1;
+    }
+    int r = read_view(m, path, scratch, &why);
+    if (r < 0 && !c->quiet && !said)
         fprintf(stderr, "profreg: ignoring the symbol cache %s (%s); it will be rewritten\n", path,
                 why);
+    return r;
+}
+
+/* Writes path (through tmp): the records of disk and this run's ranges, with their keys. */
+static bool write_merged(const struct sc_module *m, const struct sc_view *disk, const char *path,
+                         const char *tmp)
+{
     size_t n = 0;
     struct sc_parts p = {0};
     struct sc_out *recs = merge_records(m, disk, false, &n);
@@ -1368,7 +1419,55 @@ static bool write_frames(struct symcache *c, struct sc_module *m, const char *pa
     ok = ok && write_parts(m, &p, path, tmp);
     free_parts(&p);
     free(recs);
-    free_view(&read);
+    return ok;
+}
+
+/* Makes the ranges and keys of v this run's (strings interned), less what the main file read
+ * holds: so that the main file, rewritten, holds them. False when out of memory. */
+static bool take_ranges(struct symcache *c, struct sc_module *m, const struct sc_view *v)
+{
+    const struct sc_view from = *v; /* (v may be m->add) */
+    struct sc_view kept = m->add;   /* whose records are not to be skipped now */
+    m->add = (struct sc_view){0};
+    bool ok = true;
+    for (size_t i = 0; i < from.nrecs && ok; i++) {
+        struct sym_frame fr[SYM_MAX_FRAMES];
+        size_t n = view_frames(&from, i, fr);
+        ok = add_entry(c, m, from.recs[i].offset, from.recs[i].len, fr, n) == 0;
+    }
+    for (size_t i = 0; i < from.nkeys && ok; i++) {
+        ok = ARRAY_GROW(m->keys, m->nkeys, m->capkeys) == 0;
+        if (ok)
+            m->keys[m->nkeys++] = from.keys[i];
+    }
+    m->add = kept;
+    return ok;
+}
+
+/* The frames files, under the module's lock: this run's ranges join the .add file, unless it
+ * would then hold more than a SYMCACHE_ADD_SHARE-th of the main file's records, or either file
+ * is missing, stale or damaged: then the main file is rewritten with the .add file's ranges and
+ * this run's, and the .add file removed. Each file merges what other processes wrote since
+ * this one read it. */
+static bool write_frames(struct symcache *c, struct sc_module *m, const char *path, const char *tmp)
+{
+    char add_path[PATH_MAX], add_tmp[PATH_MAX + 32];
+    file_path(c, m, SC_ADD, add_path, sizeof add_path);
+    snprintf(add_tmp, sizeof add_tmp, "%s.tmp.%ld", add_path, (long)getpid());
+    struct sc_view main_read = {0}, add_read = {0};
+    const struct sc_view *main = NULL, *add = NULL;
+    int rm = current_view(c, m, &m->view, path, m->rewrite, &main_read, &main);
+    int ra = rm == 1 ? current_view(c, m, &m->add, add_path, m->add_bad, &add_read, &add) : 0;
+    bool ok;
+    if (rm == 1 && ra >= 0 && (add->nrecs + m->nents) * SYMCACHE_ADD_SHARE <= main->nrecs) {
+        ok = write_merged(m, add, add_path, add_tmp);
+    } else {
+        ok = (ra != 1 || take_ranges(c, m, add)) && write_merged(m, main, path, tmp);
+        if (ok)
+            unlink(add_path);
+    }
+    free_view(&main_read);
+    free_view(&add_read);
     return ok;
 }
 
@@ -1482,6 +1581,8 @@ void symcache_save(struct symcache *c)
                 char path[PATH_MAX];
                 file_path(c, m, "", path, sizeof path);
                 utimensat(AT_FDCWD, path, NULL, 0); /* recently used */
+                file_path(c, m, SC_ADD, path, sizeof path);
+                utimensat(AT_FDCWD, path, NULL, 0);
             }
             continue;
         }
@@ -1559,6 +1660,7 @@ void symcache_free(struct symcache *c)
         free(m->frames);
         free(m->keys);
         free_view(&m->view);
+        free_view(&m->add);
         unitcache_free(m->units);
     }
     free(c->mods);

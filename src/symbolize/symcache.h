@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* symcache.h — the frames of sampled addresses kept across runs, one file per module build-id
- * under <cache>/symbols/, so that later runs of an unchanged binary skip libdw.
+ * under <cache>/symbols/ (and a second, <build-id>.add, for what later runs added), so that
+ * later runs of an unchanged binary skip libdw.
  *
  * A resolver in front of the symbolizer: an address in a module with a build-id is looked up
  * by (build-id, file offset) in that module's cache file; only misses open the symbolizer
@@ -25,6 +26,11 @@
  * which it states a single byte is widened by probing at most SYMCACHE_PROBE bytes each way. */
 #define SYMCACHE_PROBE     64
 #define SYMCACHE_MAX_RANGE (1u << 20)
+/* A run's new ranges go to a second file, <build-id>.add (the same format, holding only what
+ * the main file lacks), whose rewrite costs what it holds; the main file is rewritten, with
+ * the .add file merged in and then removed, only when the .add file would hold more than one
+ * SYMCACHE_ADD_SHARE-th as many records as the main file (or either cannot serve). */
+#define SYMCACHE_ADD_SHARE 2
 /* A module's file is kept under this size: past it, only the entries the current run used
  * are kept (then the first that fit). */
 #define SYMCACHE_MAX_FILE_BYTES (4u << 20)

@@ -4,7 +4,9 @@
  * are never served (corrupt ones with one line on stderr) and are rewritten; eight processes
  * saving at once leave one valid file holding every entry; "none" writes nothing; the
  * directory is trimmed to its size bound; the saved unit tables let a run of new addresses
- * skip the unit walks with the same frames, and damaged or foreign tables never serve. */
+ * skip the unit walks with the same frames, and damaged or foreign tables never serve; a run's
+ * few new ranges go to the .add file beside the main file, which is rewritten (the .add file
+ * merged in) only past the .add file's share. */
 #include "testutil.h"
 
 #include <dlfcn.h>
@@ -544,9 +546,10 @@ static void end_run(struct symcache *c, struct symcache_stats *st)
 
 /* Resolves the addresses in v through a cache in dir (NULL: none), saves; returns the frames
  * as text and keeps the symbolizer's stats in last_sym. */
-static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symcache_stats *st)
+static char *run_list_said(const char *dir, const uint64_t *v, size_t n, bool quiet,
+                           struct symcache_stats *st)
 {
-    struct symcache_options o = {dir ? dir : "none", NULL, "test", true, open_sym, NULL};
+    struct symcache_options o = {dir ? dir : "none", NULL, "test", quiet, open_sym, NULL};
     struct symcache *c = symcache_new(&o);
     ck_assert_ptr_nonnull(c);
     char *text = NULL;
@@ -559,6 +562,11 @@ static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symca
     fclose(f);
     end_run(c, st);
     return text;
+}
+
+static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symcache_stats *st)
+{
+    return run_list_said(dir, v, n, true, st);
 }
 
 /* A run that samples new addresses of functions an earlier run named takes their frames
@@ -922,6 +930,170 @@ START_TEST(test_damaged_symbols_file_ignored_with_one_line)
 }
 END_TEST
 
+/* --- the .add file --------------------------------------------------------------------- */
+
+/* Entry addresses of libc functions (under make sanitize, some are its interceptors'): one
+ * range each. The last ones are functions no sanitizer intercepts. */
+#define NMANY 24
+static uint64_t many[NMANY];
+
+static void fill_many(void)
+{
+    const void *f[NMANY] = {(void *)strtol,  (void *)strtoul,  (void *)atoi,    (void *)atol,
+                            (void *)fopen,   (void *)fclose,   (void *)opendir, (void *)qsort,
+                            (void *)bsearch, (void *)strdup,   (void *)strndup, (void *)strtok,
+                            (void *)getenv,  (void *)unsetenv, (void *)rand,    (void *)srand,
+                            (void *)random,  (void *)srandom,  (void *)fseek,   (void *)ftell,
+                            (void *)rewind,  (void *)div,      (void *)ldiv,    (void *)labs};
+    for (size_t i = 0; i < NMANY; i++)
+        many[i] = (uint64_t)(uintptr_t)f[i] + 1;
+}
+
+/* The modules with a .add file under dir/symbols: their build-ids, sorted; their number. */
+static size_t add_files(const char *dir, char names[][128], size_t max)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/symbols", dir);
+    DIR *d = opendir(path);
+    size_t n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len > 4 && strcmp(de->d_name + len - 4, ".add") == 0 && n < max)
+            snprintf(names[n++], 128, "%.*s", (int)(len - 4), de->d_name);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void symbols_path(const char *dir, const char *id, const char *suffix, char *out, size_t len)
+{
+    snprintf(out, len, "%s/symbols/%s%s", dir, id, suffix);
+}
+
+/* Is the file at path still the one st describes (files are replaced by rename)? */
+static bool unchanged(const char *path, const struct stat *st)
+{
+    struct stat now;
+    return stat(path, &now) == 0 && now.st_ino == st->st_ino &&
+           now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* A run with a few new ranges writes them to its module's .add file and leaves every main
+ * file as it was; the next run is served by both, whole, with libdw's frames. */
+START_TEST(test_new_ranges_join_the_add_file)
+{
+    fill_many();
+    struct symcache_stats st;
+    free(run_list(tu_tmp, many, NMANY - 1, &st)); /* all but the last function */
+    char names[8][128], adds[8][128], path[4300];
+    size_t n = cache_files(tu_tmp, names, 8);
+    ck_assert_uint_ge(n, 1);
+    struct stat before[8];
+    for (size_t i = 0; i < n; i++) {
+        symbols_path(tu_tmp, names[i], "", path, sizeof path);
+        ck_assert_int_eq(stat(path, &before[i]), 0);
+    }
+    ck_assert_uint_eq(add_files(tu_tmp, adds, 8), 0); /* a first file is a main file */
+
+    char *second = run_list(tu_tmp, many, NMANY, &st);
+    ck_assert_uint_ge(st.misses, 1);
+    ck_assert_uint_eq(add_files(tu_tmp, adds, 8), 1); /* the new function's module's */
+    for (size_t i = 0; i < n; i++) {
+        symbols_path(tu_tmp, names[i], "", path, sizeof path);
+        ck_assert_msg(unchanged(path, &before[i]), "%s rewritten", path);
+    }
+
+    opened = 0;
+    char *third = run_list(tu_tmp, many, NMANY, &st);
+    ck_assert_int_eq(opened, 0);
+    ck_assert_uint_eq(st.hits, NMANY);
+    ck_assert_str_eq(third, second);
+    char *fresh = run_list(NULL, many, NMANY, &st);
+    ck_assert_str_eq(third, fresh);
+    free(second);
+    free(third);
+    free(fresh);
+}
+END_TEST
+
+/* When the .add file would hold more than its share of the main file's records, the main file
+ * is rewritten with the .add file's ranges and the run's, and the .add file goes. */
+START_TEST(test_add_file_merged_into_the_main_file)
+{
+    fill_many();
+    uint64_t v[NMANY];
+    memcpy(v, many, 8 * sizeof *v);
+    v[8] = many[NMANY - 1];
+    struct symcache_stats st;
+    free(run_list(tu_tmp, v, 8, &st)); /* 8 functions */
+    free(run_list(tu_tmp, v, 9, &st)); /* and one more: into the .add file */
+    char adds[8][128], path[4300], add_path[4300];
+    ck_assert_uint_eq(add_files(tu_tmp, adds, 8), 1);
+    symbols_path(tu_tmp, adds[0], "", path, sizeof path);
+    symbols_path(tu_tmp, adds[0], ".add", add_path, sizeof add_path);
+    struct stat main_before;
+    ck_assert_int_eq(stat(path, &main_before), 0);
+
+    free(run_list(tu_tmp, many, NMANY, &st)); /* 15 more, most in that module */
+    ck_assert_msg(!tu_exists(add_path), "%s left", add_path);
+    ck_assert_msg(!unchanged(path, &main_before), "%s not rewritten", path);
+
+    opened = 0;
+    char *whole = run_list(tu_tmp, many, NMANY, &st);
+    ck_assert_int_eq(opened, 0); /* the .add file's range (the last function) is in it too */
+    ck_assert_uint_eq(st.hits, NMANY);
+    char *fresh = run_list(NULL, many, NMANY, &st);
+    ck_assert_str_eq(whole, fresh);
+    free(whole);
+    free(fresh);
+}
+END_TEST
+
+static char *run_many(const char *dir, bool quiet, struct symcache_stats *st)
+{
+    return run_list_said(dir, many, NMANY, quiet, st);
+}
+
+/* A damaged .add file: one line on stderr naming it, the right frames, and the files
+ * rewritten, so that the next run is served whole and silently. */
+START_TEST(test_damaged_add_file_ignored_with_one_line)
+{
+    fill_many();
+    struct symcache_stats st;
+    free(run_list(tu_tmp, many, NMANY - 1, &st));
+    char *right = run_list(tu_tmp, many, NMANY, &st);
+    char adds[8][128], add_path[4300];
+    ck_assert_uint_eq(add_files(tu_tmp, adds, 8), 1);
+    symbols_path(tu_tmp, adds[0], ".add", add_path, sizeof add_path);
+    size_t len;
+    uint64_t *b = read_raw(add_path, &len);
+    ((char *)b)[len / 2] ^= 0x40;
+    write_raw(add_path, b, len);
+    free(b);
+
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_many, &st, &frames);
+    ck_assert_msg(count_lines(err) == 1 && strstr(err, "profreg: ignoring the symbol cache") &&
+                      strstr(err, add_path),
+                  "stderr: %s", err);
+    ck_assert_str_eq(frames, right);
+    free(err);
+    free(frames);
+
+    opened = 0;
+    err = capture_stderr(tu_tmp, run_many, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(opened, 0);
+    ck_assert_uint_eq(st.hits, NMANY);
+    ck_assert_str_eq(frames, right);
+    free(err);
+    free(frames);
+    free(right);
+}
+END_TEST
+
 static void setup(void)
 {
     tu_tmp_setup();
@@ -956,6 +1128,9 @@ int main(void)
     tcase_add_test(tc, test_bad_key_ignored_with_one_line);
     tcase_add_test(tc, test_symbols_and_aranges_written_once);
     tcase_add_test(tc, test_damaged_symbols_file_ignored_with_one_line);
+    tcase_add_test(tc, test_new_ranges_join_the_add_file);
+    tcase_add_test(tc, test_add_file_merged_into_the_main_file);
+    tcase_add_test(tc, test_damaged_add_file_ignored_with_one_line);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
