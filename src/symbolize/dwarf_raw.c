@@ -86,6 +86,21 @@ void dwraw_close(struct dwraw_unit *u)
     }
 }
 
+void dwraw_forget(void)
+{
+    struct dwraw_unit *old = __atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL);
+    if (old) {
+        free(old->abbrevs);
+        free(old->specs);
+        free(old);
+    }
+}
+
+bool dwraw_keeps_a_unit(void)
+{
+    return __atomic_load_n(&spare_unit, __ATOMIC_ACQUIRE) != NULL;
+}
+
 /* The bytes of dbg's section name (libdw has uncompressed a compressed one in place when it
  * opened the file), or NULL. */
 static const Elf_Data *debug_section(Dwarf *dbg, const char *want)

@@ -108,6 +108,14 @@ struct dwraw_range {
 bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg);
 void dwraw_close(struct dwraw_unit *u);
 
+/* Forgets the unit dwraw_close kept for the next open. Call before ending the Dwarf handles
+ * read through: the kept unit points into their sections, and is recognised by the addresses
+ * of the handle, unit and DIE, which a later handle may be given again (a snapshot's
+ * symbolizer, then the exit's). */
+void dwraw_forget(void);
+/* For tests: is a unit kept for the next open? */
+bool dwraw_keeps_a_unit(void);
+
 /* For tests: when true, dwraw_open fails, so that every reader goes through libdw (what it
  * falls back to) and the two can be compared. */
 extern bool dwraw_disabled;

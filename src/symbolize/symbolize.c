@@ -295,6 +295,7 @@ void symbolizer_close(struct symbolizer *s)
 {
     if (!s)
         return;
+    dwraw_forget(); /* it points into the files dwfl_end closes */
     if (s->dwfl)
         dwfl_end(s->dwfl);
     if (s->statm_fd >= 0)
