@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* unitcache.c — saved function tables of compilation units, one binary file per module
- * (format in unitcache.h).
+/* unitcache.c — saved function tables of compilation units, one binary file per module and
+ * its .add file of the units later runs added (format in unitcache.h).
  *
  * Invariants: u->file.v is sorted by cu_off without duplicates; a unit's fns point into u->buf
- * (read from the file) or are its own copy (fresh: built by this run, not in the file). */
+ * (read from the file), into the .add file's bytes (in_add), or are its own copy (fresh: built
+ * by this run, in neither file). */
 #include "symbolize/unitcache.h"
 
 #include "core/array.h"
@@ -30,6 +31,7 @@ struct uc_unit {
     const struct dwf_seq *seqs; /* its line program's sequences (nseq of them), or NULL */
     uint32_t nseq;
     bool seqs_fresh; /* found by this run: seqs is owned, and the file lacks them */
+    bool in_add;     /* its table came from the .add file (pointing into its bytes) */
 };
 
 /* On-disk records (all fields 8-byte aligned). */
@@ -74,11 +76,17 @@ struct uc_fixed {
 };
 
 struct unitcache {
-    char *path, *fixed_path;
+    char *path, *fixed_path, *add_path;
     uint64_t ident;
     bool loaded;
-    struct uc_file file; /* as read; its v is this run's units (grown by put) */
+    struct uc_file file; /* as read; its v is this run's units (grown by put, and by the
+                            .add file's units) */
     bool rewrite;        /* the file exists and cannot serve: replace it */
+    size_t main_n;       /* the units of the file as read */
+    struct uc_file addf; /* the .add file as read (its units were taken into file.v) */
+    bool add_bad;        /* the .add file cannot serve: merge into the main file */
+    bool add_replaces;   /* a unit of the .add file is one of the main file's too */
+    const char *damaged; /* the path of the file found damaged, or NULL */
     size_t cap;
     size_t nfresh, nfresh_seqs;
     bool replaced; /* a unit of the file was built again by this run (its ranges changed) */
@@ -152,9 +160,12 @@ struct unitcache *unitcache_new(const char *path, uint64_t ident)
     size_t len = strlen(path), sfx = strlen(".units");
     if (len >= sfx && strcmp(path + len - sfx, ".units") == 0)
         len -= sfx;
-    if (!u || !(u->path = strdup(path)) || !(u->fixed_path = malloc(len + sizeof ".syms"))) {
-        if (u)
+    if (!u || !(u->path = strdup(path)) || !(u->fixed_path = malloc(len + sizeof ".syms")) ||
+        asprintf(&u->add_path, "%s.add", path) < 0) {
+        if (u) {
             free(u->path);
+            free(u->fixed_path);
+        }
         free(u);
         return NULL;
     }
@@ -187,6 +198,8 @@ void unitcache_free(struct unitcache *u)
         return;
     free_units(u->file.v, u->file.n);
     free_file(&u->file);
+    free_file(&u->addf);
+    free(u->add_path);
     free(u->fixed.buf);
     free(u->syms);
     free(u->ar_buf);
@@ -303,6 +316,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
                                     false,
                                     r[i].nseq ? seqs + r[i].seq_first : NULL,
                                     r[i].nseq,
+                                    false,
                                     false};
     }
     for (size_t i = 1; i < f->nwhere; i++)
@@ -373,18 +387,6 @@ static void load_fixed(struct unitcache *u, const char **why)
 }
 
 /* Reads the file on the first question; *why as read_units says. */
-static void load(struct unitcache *u, const char **why)
-{
-    *why = NULL;
-    if (u->loaded)
-        return;
-    u->loaded = true;
-    int r = read_units(u->path, u->ident, &u->file, why);
-    if (r > 0)
-        u->cap = u->file.n;
-    u->rewrite = r < 0;
-}
-
 /* Index of the unit at cu_off in v[0..n), or the position to insert it at, negated minus 1. */
 static long find_unit(const struct uc_unit *v, size_t n, uint64_t cu_off)
 {
@@ -399,6 +401,67 @@ static long find_unit(const struct uc_unit *v, size_t n, uint64_t cu_off)
             hi = mid;
     }
     return -(long)lo - 1;
+}
+
+/* Puts unit a into v[0..*n) (capacity *cap): in place of the unit at its offset when replace
+ * (its sequences kept when a has none), else only when absent. 1: put in place of one; 0:
+ * added or left; -1 when out of memory. */
+static int put_unit(struct uc_unit **v, size_t *n, size_t *cap, const struct uc_unit *a,
+                    bool replace)
+{
+    long i = find_unit(*v, *n, a->cu_off);
+    if (i >= 0) {
+        if (!replace)
+            return 0;
+        struct uc_unit old = (*v)[i];
+        (*v)[i] = *a;
+        if (!a->nseq && old.nseq) {
+            (*v)[i].seqs = old.seqs;
+            (*v)[i].nseq = old.nseq;
+        }
+        return 1;
+    }
+    if (ARRAY_GROW(*v, *n, *cap) < 0)
+        return -1;
+    size_t pos = (size_t)(-i - 1);
+    memmove(*v + pos + 1, *v + pos, (*n - pos) * sizeof **v);
+    (*v)[pos] = *a;
+    ++*n;
+    return 0;
+}
+
+static void load(struct unitcache *u, const char **why)
+{
+    *why = NULL;
+    if (u->loaded)
+        return;
+    u->loaded = true;
+    int r = read_units(u->path, u->ident, &u->file, why);
+    if (r > 0)
+        u->cap = u->main_n = u->file.n;
+    u->rewrite = r < 0;
+    u->damaged = r < 0 ? u->path : NULL;
+    if (r <= 0)
+        return; /* the .add file serves beside a main file only */
+    const char *add_why = NULL;
+    int ra = read_units(u->add_path, u->ident, &u->addf, &add_why);
+    if (ra == -1) {
+        u->add_bad = true;
+        *why = add_why;
+        u->damaged = u->add_path;
+    }
+    for (size_t i = 0; ra > 0 && i < u->addf.n; i++) {
+        struct uc_unit a = u->addf.v[i];
+        a.in_add = true;
+        int put = put_unit(&u->file.v, &u->file.n, &u->cap, &a, true);
+        u->add_replaces |= put == 1;
+        u->add_bad |= put < 0; /* out of memory: what is taken serves, the rest is merged */
+    }
+}
+
+const char *unitcache_damaged(const struct unitcache *u)
+{
+    return u->damaged;
 }
 
 bool unitcache_get(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn **fns,
@@ -445,11 +508,11 @@ void unitcache_put_sequences(struct unitcache *u, uint64_t cu_off, const struct 
     u->nfresh_seqs++;
 }
 
-bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const char **why)
+/* The range of w[0..n) (sorted by lo) holding pc that is met first looking back from pc, or
+ * NULL. */
+static const struct uc_where *where_find(const struct uc_where *w, size_t n, uint64_t pc)
 {
-    load(u, why);
-    const struct uc_where *w = u->file.where;
-    size_t lo = 0, hi = u->file.nwhere;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (w[mid].lo <= pc)
@@ -460,11 +523,22 @@ bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const
     /* the nearest ranges starting at or before pc (a function defined inside another lies
      * inside its range) */
     for (size_t i = lo; i-- > 0 && lo - i <= 64;)
-        if (pc < w[i].hi) {
-            *cu_off = w[i].cu_off;
-            return true;
-        }
-    return false;
+        if (pc < w[i].hi)
+            return &w[i];
+    return NULL;
+}
+
+bool unitcache_unit_at(struct unitcache *u, uint64_t pc, uint64_t *cu_off, const char **why)
+{
+    load(u, why);
+    /* the answer of the two files' ranges merged as a rewrite merges them (the .add file's
+     * after the main file's at equal starts), so that it stays when the .add file is merged */
+    const struct uc_where *m = where_find(u->file.where, u->file.nwhere, pc);
+    const struct uc_where *a = where_find(u->addf.where, u->addf.nwhere, pc);
+    const struct uc_where *w = !a || (m && m->lo > a->lo) ? m : a;
+    if (w)
+        *cu_off = w->cu_off;
+    return w != NULL;
 }
 
 bool unitcache_symbols(struct unitcache *u, const struct sym_symbol **v, size_t *n,
@@ -556,7 +630,7 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
 
 bool unitcache_dirty(const struct unitcache *u)
 {
-    return u->nfresh > 0 || u->nfresh_seqs > 0 || u->rewrite;
+    return u->nfresh > 0 || u->nfresh_seqs > 0 || u->rewrite || u->add_bad;
 }
 
 static size_t file_size(const struct uc_unit *v, size_t n, bool used_only)
@@ -629,7 +703,8 @@ static void out_end(struct uc_out *o)
 
 /* Writes the file for the units of v (only the used ones with used_only).
  * The ranges come sorted from the file's own (fwhere, when no unit of it was built again)
- * merged with those of the units this run built, else all of them sorted afresh. */
+ * merged with those of the units this run built or took from the .add file, else all of them
+ * sorted afresh. */
 static bool write_units_to(const struct unitcache *u, int fd, const struct uc_unit *v, size_t n,
                            bool used_only, const struct uc_where *fwhere, size_t nfwhere)
 {
@@ -648,7 +723,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
             h.nunits++;
             h.nfns += v[i].n;
             h.nseqs += v[i].nseq;
-            if (!fwhere || v[i].fresh)
+            if (!fwhere || v[i].fresh || v[i].in_add)
                 nwhere += v[i].n;
         }
     struct uc_where *where = malloc((nwhere ? nwhere : 1) * sizeof *where);
@@ -658,7 +733,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
     }
     nwhere = 0;
     for (size_t i = 0; i < n; i++)
-        if ((!used_only || v[i].used) && (!fwhere || v[i].fresh))
+        if ((!used_only || v[i].used) && (!fwhere || v[i].fresh || v[i].in_add))
             for (size_t k = 0; k < v[i].n; k++)
                 where[nwhere++] = (struct uc_where){v[i].fns[k].lo, v[i].fns[k].hi, v[i].cu_off};
     /* by lo, ties in order: what qsort (glibc's merge sort) gave, in linear time */
@@ -706,18 +781,74 @@ static bool same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* Does unit x belong in the .add file (the main file as read lacks its table or sequences)? */
+static bool for_add(const struct uc_unit *x)
+{
+    return x->fresh || x->in_add || x->seqs_fresh;
+}
+
+/* Writes the .add file: this run's units that the main file lacks, and those another writer
+ * left there since this run read it. 0 or -1. */
+static int save_add(struct unitcache *u)
+{
+    struct uc_file disk = {0};
+    const char *why;
+    struct stat st;
+    if (stat(u->add_path, &st) == 0 && !(u->addf.buf && same_file(&st, &u->addf.st)))
+        read_units(u->add_path, u->ident, &disk, &why);
+    struct uc_unit *sub = NULL;
+    size_t n = 0, cap = 0;
+    char *tmp = NULL;
+    int rc = -1;
+    for (size_t i = 0; i < u->file.n; i++)
+        if (for_add(&u->file.v[i]) && put_unit(&sub, &n, &cap, &u->file.v[i], true) < 0)
+            goto done;
+    for (size_t i = 0; i < disk.n; i++)
+        if (put_unit(&sub, &n, &cap, &disk.v[i], false) < 0)
+            goto done;
+    if (asprintf(&tmp, "%s.tmp.%ld", u->add_path, (long)getpid()) < 0) {
+        tmp = NULL;
+        goto done;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        goto done;
+    bool ok = write_units_to(u, fd, sub, n, false, NULL, 0);
+    ok &= close(fd) == 0;
+    if (ok && fs_replace(tmp, u->add_path) == 0)
+        rc = 0;
+    else
+        unlink(tmp);
+done:
+    free(tmp);
+    free(sub);
+    free_file(&disk);
+    return rc;
+}
+
 int unitcache_save(struct unitcache *u, const char *tmp)
 {
     /* the file as other writers left it, and this run's units over it; when it is still the
      * file this run read (files are replaced by rename, so the same inode, size and mtime),
      * this run's units already hold it */
-    struct uc_file disk = {0};
+    struct uc_file disk = {0}, disk_add = {0};
     const char *why;
     struct stat st;
     bool mine = u->file.buf && stat(u->path, &st) == 0 && same_file(&st, &u->file.st);
+    size_t nadd = 0;
+    for (size_t i = 0; i < u->file.n; i++)
+        nadd += for_add(&u->file.v[i]);
+    /* few units to add to a main file still as read: the .add file takes them */
+    if (mine && !u->rewrite && !u->add_bad && !u->replaced &&
+        nadd * UNITCACHE_ADD_SHARE <= u->main_n)
+        return save_add(u);
     if (!mine)
         read_units(u->path, u->ident, &disk, &why);
-    struct uc_unit *all = malloc((disk.n + u->file.n + 1) * sizeof *all);
+    /* what another writer left in the .add file since this run read it: merged too */
+    if (stat(u->add_path, &st) == 0 && !(u->addf.buf && same_file(&st, &u->addf.st)))
+        read_units(u->add_path, u->ident, &disk_add, &why);
+    size_t cap = disk.n + u->file.n + disk_add.n + 1;
+    struct uc_unit *all = malloc(cap * sizeof *all);
     int rc = -1;
     if (!all)
         goto done;
@@ -739,23 +870,33 @@ int unitcache_save(struct unitcache *u, const char *tmp)
             n++;
         }
     }
+    for (size_t j = 0; j < disk_add.n; j++) {
+        struct uc_unit a = disk_add.v[j];
+        a.in_add = true;
+        if (put_unit(&all, &n, &cap, &a, false) < 0)
+            goto done;
+    }
     bool over = file_size(all, n, false) > UNITCACHE_MAX_FILE_BYTES;
-    /* the ranges of the file read are sorted already: merged with the new ones unless some
-     * of them belong to a unit built again or only the used units are kept */
-    bool merge = mine && !u->replaced && !over;
+    /* the ranges of the file read are sorted already: merged with the new ones (and the .add
+     * file's) unless some of them belong to a unit built again (or a unit of the .add file is
+     * one of its own) or only the used units are kept */
+    bool merge = mine && !u->replaced && !u->add_replaces && !over;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
         goto done;
     bool ok = write_units_to(u, fd, all, n, over, merge ? u->file.where : NULL,
                              merge ? u->file.nwhere : 0);
     ok &= close(fd) == 0;
-    if (ok && fs_replace(tmp, u->path) == 0)
+    if (ok && fs_replace(tmp, u->path) == 0) {
         rc = 0;
-    else
+        unlink(u->add_path); /* merged */
+    } else {
         unlink(tmp);
+    }
 done:
     free(all);
     free_file(&disk);
+    free_file(&disk_add);
     return rc;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* unitcache.h — one module's saved function tables of compilation units, kept beside its
- * symbol cache file as <cache>/symbols/<build-id>.units, so that a later run which samples a
- * new address in a unit already seen looks it up without walking the unit's DIEs.
+ * symbol cache file as <cache>/symbols/<build-id>.units (and <build-id>.units.add, the same
+ * format, for the tables later runs added), so that a later run which samples a new address
+ * in a unit already seen looks it up without walking the unit's DIEs.
  * Private to symcache.c.
  *
  * A binary file, read whole and served only whole:
@@ -36,6 +37,10 @@
 
 #define UNITCACHE_MAGIC       "profreg-units 5\n"
 #define UNITCACHE_FIXED_MAGIC "profreg-syms 1\n"
+/* A run's new tables go to <build-id>.units.add (the same format), unless it would then hold
+ * more than one UNITCACHE_ADD_SHARE-th as many units as the main file: then the main file is
+ * rewritten with them all and the .add file removed. */
+#define UNITCACHE_ADD_SHARE 2
 /* Past this size a file keeps only the units the current run used. */
 #define UNITCACHE_MAX_FILE_BYTES (16u << 20)
 
@@ -109,8 +114,13 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
 /* Does this run have tables the file lacks, or is the file to be replaced? */
 bool unitcache_dirty(const struct unitcache *u);
 
-/* Merges this run's tables into the file (re-read first: other writers' tables stay) through
- * a temporary file tmp renamed over it. The caller holds the module's lock. Returns 0 or -1. */
+/* Merges this run's tables into the .add file (UNITCACHE_ADD_SHARE), or into the file with the
+ * .add file's (then removed), re-read first (other writers' tables stay), through a temporary
+ * file renamed over it (tmp, for the main file). The caller holds the module's lock. Returns
+ * 0 or -1. */
 int unitcache_save(struct unitcache *u, const char *tmp);
+
+/* The path of the file a question found damaged (the main file or its .add file), or NULL. */
+const char *unitcache_damaged(const struct unitcache *u);
 
 #endif

@@ -951,8 +951,14 @@ static void fill_many(void)
         many[i] = (uint64_t)(uintptr_t)f[i] + 1;
 }
 
-/* The modules with a .add file under dir/symbols: their build-ids, sorted; their number. */
-static size_t add_files(const char *dir, char names[][128], size_t max)
+static char *run_many(const char *dir, bool quiet, struct symcache_stats *st)
+{
+    return run_list_said(dir, many, NMANY, quiet, st);
+}
+
+/* The modules with a file <build-id><suffix> under dir/symbols: their build-ids; their
+ * number. */
+static size_t files_named(const char *dir, const char *suffix, char names[][128], size_t max)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/symbols", dir);
@@ -960,13 +966,19 @@ static size_t add_files(const char *dir, char names[][128], size_t max)
     size_t n = 0;
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len > 4 && strcmp(de->d_name + len - 4, ".add") == 0 && n < max)
-            snprintf(names[n++], 128, "%.*s", (int)(len - 4), de->d_name);
+        size_t len = strcspn(de->d_name, ".");
+        if (len > 0 && strcmp(de->d_name + len, suffix) == 0 && n < max)
+            snprintf(names[n++], 128, "%.*s", (int)len, de->d_name);
     }
     if (d)
         closedir(d);
     return n;
+}
+
+/* The modules with a .add file (frames). */
+static size_t add_files(const char *dir, char names[][128], size_t max)
+{
+    return files_named(dir, ".add", names, max);
 }
 
 static void symbols_path(const char *dir, const char *id, const char *suffix, char *out, size_t len)
@@ -998,6 +1010,13 @@ START_TEST(test_new_ranges_join_the_add_file)
         ck_assert_int_eq(stat(path, &before[i]), 0);
     }
     ck_assert_uint_eq(add_files(tu_tmp, adds, 8), 0); /* a first file is a main file */
+    char units[8][128];
+    size_t nu = files_named(tu_tmp, ".units", units, 8);
+    struct stat units_before[8];
+    for (size_t i = 0; i < nu; i++) {
+        symbols_path(tu_tmp, units[i], ".units", path, sizeof path);
+        ck_assert_int_eq(stat(path, &units_before[i]), 0);
+    }
 
     char *second = run_list(tu_tmp, many, NMANY, &st);
     ck_assert_uint_ge(st.misses, 1);
@@ -1005,6 +1024,15 @@ START_TEST(test_new_ranges_join_the_add_file)
     for (size_t i = 0; i < n; i++) {
         symbols_path(tu_tmp, names[i], "", path, sizeof path);
         ck_assert_msg(unchanged(path, &before[i]), "%s rewritten", path);
+    }
+    /* and the table of the new function's unit goes to that module's .units.add */
+    ck_assert_uint_gt(last_sym.cus_indexed, last_sym.cus_from_store);
+    char uadds[8][128];
+    ck_assert_uint_eq(files_named(tu_tmp, ".units.add", uadds, 8), 1);
+    ck_assert_str_eq(uadds[0], adds[0]);
+    for (size_t i = 0; i < nu; i++) {
+        symbols_path(tu_tmp, units[i], ".units", path, sizeof path);
+        ck_assert_msg(unchanged(path, &units_before[i]), "%s rewritten", path);
     }
 
     opened = 0;
@@ -1014,9 +1042,18 @@ START_TEST(test_new_ranges_join_the_add_file)
     ck_assert_str_eq(third, second);
     char *fresh = run_list(NULL, many, NMANY, &st);
     ck_assert_str_eq(third, fresh);
+
+    /* every address new to the frames files: every unit found in the two table files */
+    forget_frames();
+    char *walkless = run_list(tu_tmp, many, NMANY, &st);
+    ck_assert_uint_eq(st.misses, NMANY);
+    ck_assert_uint_gt(last_sym.cus_indexed, 0);
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(walkless, fresh);
     free(second);
     free(third);
     free(fresh);
+    free(walkless);
 }
 END_TEST
 
@@ -1038,9 +1075,18 @@ START_TEST(test_add_file_merged_into_the_main_file)
     struct stat main_before;
     ck_assert_int_eq(stat(path, &main_before), 0);
 
+    char units_path[4300], units_add[4300];
+    symbols_path(tu_tmp, adds[0], ".units", units_path, sizeof units_path);
+    symbols_path(tu_tmp, adds[0], ".units.add", units_add, sizeof units_add);
+    ck_assert(tu_exists(units_add));
+    struct stat units_before;
+    ck_assert_int_eq(stat(units_path, &units_before), 0);
+
     free(run_list(tu_tmp, many, NMANY, &st)); /* 15 more, most in that module */
     ck_assert_msg(!tu_exists(add_path), "%s left", add_path);
     ck_assert_msg(!unchanged(path, &main_before), "%s not rewritten", path);
+    ck_assert_msg(!tu_exists(units_add), "%s left", units_add);
+    ck_assert_msg(!unchanged(units_path, &units_before), "%s not rewritten", units_path);
 
     opened = 0;
     char *whole = run_list(tu_tmp, many, NMANY, &st);
@@ -1048,15 +1094,54 @@ START_TEST(test_add_file_merged_into_the_main_file)
     ck_assert_uint_eq(st.hits, NMANY);
     char *fresh = run_list(NULL, many, NMANY, &st);
     ck_assert_str_eq(whole, fresh);
+    forget_frames(); /* the .units.add file's table (the last function's unit) is in it too */
+    char *walkless = run_list(tu_tmp, many, NMANY, &st);
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(walkless, fresh);
     free(whole);
     free(fresh);
+    free(walkless);
 }
 END_TEST
 
-static char *run_many(const char *dir, bool quiet, struct symcache_stats *st)
+/* A damaged .units.add file: one line on stderr naming it, the right frames, and the tables
+ * rewritten, so that the next run finds every unit in them, silently. */
+START_TEST(test_damaged_units_add_file_ignored_with_one_line)
 {
-    return run_list_said(dir, many, NMANY, quiet, st);
+    fill_many();
+    struct symcache_stats st;
+    free(run_list(tu_tmp, many, NMANY - 1, &st));
+    char *right = run_list(tu_tmp, many, NMANY, &st);
+    char uadds[8][128], units_add[4300];
+    ck_assert_uint_eq(files_named(tu_tmp, ".units.add", uadds, 8), 1);
+    symbols_path(tu_tmp, uadds[0], ".units.add", units_add, sizeof units_add);
+    size_t len;
+    uint64_t *b = read_raw(units_add, &len);
+    ((char *)b)[len / 2] ^= 0x40;
+    write_raw(units_add, b, len);
+    free(b);
+
+    forget_frames();
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_many, &st, &frames);
+    ck_assert_msg(count_lines(err) == 1 && strstr(err, "profreg: ignoring the symbol cache") &&
+                      strstr(err, units_add) && strstr(err, "damaged"),
+                  "stderr: %s", err);
+    ck_assert_str_eq(frames, right);
+    ck_assert_uint_gt(last_sym.cus_indexed, last_sym.cus_from_store); /* its unit walked */
+    free(err);
+    free(frames);
+
+    forget_frames();
+    err = capture_stderr(tu_tmp, run_many, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(frames, right);
+    free(err);
+    free(frames);
+    free(right);
 }
+END_TEST
 
 /* A damaged .add file: one line on stderr naming it, the right frames, and the files
  * rewritten, so that the next run is served whole and silently. */
@@ -1160,6 +1245,7 @@ int main(void)
     tcase_add_test(tc, test_new_ranges_join_the_add_file);
     tcase_add_test(tc, test_add_file_merged_into_the_main_file);
     tcase_add_test(tc, test_damaged_add_file_ignored_with_one_line);
+    tcase_add_test(tc, test_damaged_units_add_file_ignored_with_one_line);
     tcase_add_test(tc, test_symbolizers_in_turn_give_the_same_frames);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
