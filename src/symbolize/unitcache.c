@@ -386,7 +386,6 @@ static void load_fixed(struct unitcache *u, const char **why)
     u->fixed_rewrite = read_fixed(u->fixed_path, u->ident, &u->fixed, why) < 0;
 }
 
-/* Reads the file on the first question; *why as read_units says. */
 /* Index of the unit at cu_off in v[0..n), or the position to insert it at, negated minus 1. */
 static long find_unit(const struct uc_unit *v, size_t n, uint64_t cu_off)
 {
@@ -430,6 +429,8 @@ static int put_unit(struct uc_unit **v, size_t *n, size_t *cap, const struct uc_
     return 0;
 }
 
+/* Reads the file on the first question, and takes the .add file's units; *why as read_units
+ * says (of the .add file when it is the damaged one: unitcache_damaged). */
 static void load(struct unitcache *u, const char **why)
 {
     *why = NULL;
