@@ -64,6 +64,16 @@ int dwraw_form_size(uint64_t form, unsigned version, unsigned addr_size, unsigne
     }
 }
 
+/* Frees a unit taken out of spare_unit (NULL: none). */
+static void free_kept(struct dwraw_unit *old)
+{
+    if (old) {
+        free(old->abbrevs);
+        free(old->specs);
+        free(old);
+    }
+}
+
 void dwraw_close(struct dwraw_unit *u)
 {
     for (size_t i = 0; i < u->nretired; i++) /* no reader holds an abbreviation any more */
@@ -78,22 +88,12 @@ void dwraw_close(struct dwraw_unit *u)
         return;
     }
     *b = *u;
-    struct dwraw_unit *old = __atomic_exchange_n(&spare_unit, b, __ATOMIC_ACQ_REL);
-    if (old) {
-        free(old->abbrevs);
-        free(old->specs);
-        free(old);
-    }
+    free_kept(__atomic_exchange_n(&spare_unit, b, __ATOMIC_ACQ_REL));
 }
 
 void dwraw_forget(void)
 {
-    struct dwraw_unit *old = __atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL);
-    if (old) {
-        free(old->abbrevs);
-        free(old->specs);
-        free(old);
-    }
+    free_kept(__atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL));
 }
 
 bool dwraw_keeps_a_unit(void)

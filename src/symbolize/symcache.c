@@ -703,10 +703,8 @@ static void complain_of(struct symcache *c, struct sc_module *m, const char *why
 
 static void units_complain(struct symcache *c, struct sc_module *m, const char *why)
 {
-    const char *bad = m && m->units ? unitcache_damaged(m->units) : NULL;
-    size_t id = m ? strlen(c->dir) + 1 + strlen(m->build_id) : 0;
-    /* the suffix of the damaged file's name: ".units" or ".units.add" */
-    complain_of(c, m, why, bad && strlen(bad) > id ? bad + id : ".units");
+    bool add = m && m->units && unitcache_add_damaged(m->units);
+    complain_of(c, m, why, add ? ".units.add" : ".units");
 }
 
 static bool store_get(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn **fns,

@@ -86,7 +86,7 @@ struct unitcache {
     struct uc_file addf; /* the .add file as read (its units were taken into file.v) */
     bool add_bad;        /* the .add file cannot serve: merge into the main file */
     bool add_replaces;   /* a unit of the .add file is one of the main file's too */
-    const char *damaged; /* the path of the file found damaged, or NULL */
+    bool add_damaged;    /* of the two, the .add file was found damaged */
     size_t cap;
     size_t nfresh, nfresh_seqs;
     bool replaced; /* a unit of the file was built again by this run (its ranges changed) */
@@ -430,7 +430,7 @@ static int put_unit(struct uc_unit **v, size_t *n, size_t *cap, const struct uc_
 }
 
 /* Reads the file on the first question, and takes the .add file's units; *why as read_units
- * says (of the .add file when it is the damaged one: unitcache_damaged). */
+ * says (of the .add file when it is the damaged one: unitcache_add_damaged). */
 static void load(struct unitcache *u, const char **why)
 {
     *why = NULL;
@@ -441,15 +441,13 @@ static void load(struct unitcache *u, const char **why)
     if (r > 0)
         u->cap = u->main_n = u->file.n;
     u->rewrite = r < 0;
-    u->damaged = r < 0 ? u->path : NULL;
     if (r <= 0)
         return; /* the .add file serves beside a main file only */
     const char *add_why = NULL;
     int ra = read_units(u->add_path, u->ident, &u->addf, &add_why);
     if (ra == -1) {
-        u->add_bad = true;
+        u->add_bad = u->add_damaged = true;
         *why = add_why;
-        u->damaged = u->add_path;
     }
     for (size_t i = 0; ra > 0 && i < u->addf.n; i++) {
         struct uc_unit a = u->addf.v[i];
@@ -460,9 +458,9 @@ static void load(struct unitcache *u, const char **why)
     }
 }
 
-const char *unitcache_damaged(const struct unitcache *u)
+bool unitcache_add_damaged(const struct unitcache *u)
 {
-    return u->damaged;
+    return u->add_damaged;
 }
 
 bool unitcache_get(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn **fns,
@@ -782,6 +780,28 @@ static bool same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* Closes fd, written to tmp (ok: every write succeeded), and renames tmp over path; on any
+ * failure tmp goes. 0 or -1. */
+static int put_in_place(int fd, bool ok, const char *tmp, const char *path)
+{
+    ok &= close(fd) == 0;
+    if (ok && fs_replace(tmp, path) == 0)
+        return 0;
+    unlink(tmp);
+    return -1;
+}
+
+/* Writes the units v[0..n) to tmp (write_units_to's arguments) and puts it at path. 0 or -1. */
+static int write_units_file(const struct unitcache *u, const char *tmp, const char *path,
+                            const struct uc_unit *v, size_t n, bool used_only,
+                            const struct uc_where *fwhere, size_t nfwhere)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return -1;
+    return put_in_place(fd, write_units_to(u, fd, v, n, used_only, fwhere, nfwhere), tmp, path);
+}
+
 /* Does unit x belong in the .add file (the main file as read lacks its table or sequences)? */
 static bool for_add(const struct uc_unit *x)
 {
@@ -811,15 +831,7 @@ static int save_add(struct unitcache *u)
         tmp = NULL;
         goto done;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
-        goto done;
-    bool ok = write_units_to(u, fd, sub, n, false, NULL, 0);
-    ok &= close(fd) == 0;
-    if (ok && fs_replace(tmp, u->add_path) == 0)
-        rc = 0;
-    else
-        unlink(tmp);
+    rc = write_units_file(u, tmp, u->add_path, sub, n, false, NULL, 0);
 done:
     free(tmp);
     free(sub);
@@ -882,18 +894,10 @@ int unitcache_save(struct unitcache *u, const char *tmp)
      * file's) unless some of them belong to a unit built again (or a unit of the .add file is
      * one of its own) or only the used units are kept */
     bool merge = mine && !u->replaced && !u->add_replaces && !over;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
-        goto done;
-    bool ok = write_units_to(u, fd, all, n, over, merge ? u->file.where : NULL,
-                             merge ? u->file.nwhere : 0);
-    ok &= close(fd) == 0;
-    if (ok && fs_replace(tmp, u->path) == 0) {
-        rc = 0;
+    rc = write_units_file(u, tmp, u->path, all, n, over, merge ? u->file.where : NULL,
+                          merge ? u->file.nwhere : 0);
+    if (rc == 0)
         unlink(u->add_path); /* merged */
-    } else {
-        unlink(tmp);
-    }
 done:
     free(all);
     free_file(&disk);
@@ -942,11 +946,7 @@ int unitcache_save_fixed(struct unitcache *u, const char *tmp)
         ok = o->ok;
         free(o);
     }
-    ok &= close(fd) == 0;
-    if (ok && fs_replace(tmp, u->fixed_path) == 0)
-        rc = 0;
-    else
-        unlink(tmp);
+    rc = put_in_place(fd, ok, tmp, u->fixed_path);
 done:
     if (have_disk)
         free(disk.buf);

@@ -120,7 +120,7 @@ bool unitcache_dirty(const struct unitcache *u);
  * 0 or -1. */
 int unitcache_save(struct unitcache *u, const char *tmp);
 
-/* The path of the file a question found damaged (the main file or its .add file), or NULL. */
-const char *unitcache_damaged(const struct unitcache *u);
+/* Was the damage a question reported (*why) in the .add file rather than the main file? */
+bool unitcache_add_damaged(const struct unitcache *u);
 
 #endif

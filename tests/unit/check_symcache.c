@@ -1104,22 +1104,33 @@ START_TEST(test_add_file_merged_into_the_main_file)
 }
 END_TEST
 
-/* A damaged .units.add file: one line on stderr naming it, the right frames, and the tables
- * rewritten, so that the next run finds every unit in them, silently. */
-START_TEST(test_damaged_units_add_file_ignored_with_one_line)
+/* Two runs (all of many but the last function, then all), so that one module has a file
+ * <build-id><suffix> (".add" or ".units.add"); then a byte in its middle flipped. Its path goes
+ * to path; returns the second run's frames. */
+static char *damage_an_add_file(const char *suffix, char *path, size_t size)
 {
     fill_many();
     struct symcache_stats st;
     free(run_list(tu_tmp, many, NMANY - 1, &st));
     char *right = run_list(tu_tmp, many, NMANY, &st);
-    char uadds[8][128], units_add[4300];
-    ck_assert_uint_eq(files_named(tu_tmp, ".units.add", uadds, 8), 1);
-    symbols_path(tu_tmp, uadds[0], ".units.add", units_add, sizeof units_add);
+    char ids[8][128];
+    ck_assert_uint_eq(files_named(tu_tmp, suffix, ids, 8), 1);
+    symbols_path(tu_tmp, ids[0], suffix, path, size);
     size_t len;
-    uint64_t *b = read_raw(units_add, &len);
+    uint64_t *b = read_raw(path, &len);
     ((char *)b)[len / 2] ^= 0x40;
-    write_raw(units_add, b, len);
+    write_raw(path, b, len);
     free(b);
+    return right;
+}
+
+/* A damaged .units.add file: one line on stderr naming it, the right frames, and the tables
+ * rewritten, so that the next run finds every unit in them, silently. */
+START_TEST(test_damaged_units_add_file_ignored_with_one_line)
+{
+    struct symcache_stats st;
+    char units_add[4300];
+    char *right = damage_an_add_file(".units.add", units_add, sizeof units_add);
 
     forget_frames();
     char *frames;
@@ -1147,18 +1158,9 @@ END_TEST
  * rewritten, so that the next run is served whole and silently. */
 START_TEST(test_damaged_add_file_ignored_with_one_line)
 {
-    fill_many();
     struct symcache_stats st;
-    free(run_list(tu_tmp, many, NMANY - 1, &st));
-    char *right = run_list(tu_tmp, many, NMANY, &st);
-    char adds[8][128], add_path[4300];
-    ck_assert_uint_eq(add_files(tu_tmp, adds, 8), 1);
-    symbols_path(tu_tmp, adds[0], ".add", add_path, sizeof add_path);
-    size_t len;
-    uint64_t *b = read_raw(add_path, &len);
-    ((char *)b)[len / 2] ^= 0x40;
-    write_raw(add_path, b, len);
-    free(b);
+    char add_path[4300];
+    char *right = damage_an_add_file(".add", add_path, sizeof add_path);
 
     char *frames;
     char *err = capture_stderr(tu_tmp, run_many, &st, &frames);
