@@ -18,7 +18,9 @@
 struct jw {
     FILE *f;
     size_t len;                 /* bytes waiting in buf; written to f when full and at the end */
-    char buf[JW_BUF_BYTES];
+    char *buf;                  /* own, or a larger one lent by jw_lend_buffer */
+    size_t cap;
+    char own[JW_BUF_BYTES];
     int depth;
     bool first[JW_MAX_DEPTH];   /* no element written yet in this container */
     bool oneline[JW_MAX_DEPTH]; /* this container is written on a single line */
@@ -28,6 +30,11 @@ struct jw {
 
 /* Start writing one JSON document to f. */
 void jw_init(struct jw *w, FILE *f);
+
+/* For a large document: the text goes through buf (cap bytes, kept by the caller until
+ * jw_finish) instead of the writer's few KB, in fewer and larger writes. Call before
+ * anything is written. */
+void jw_lend_buffer(struct jw *w, char *buf, size_t cap);
 
 /* Containers. The *_inline variants put the whole container on one line
  * (e.g. short arrays of numbers), which keeps large files compact and diffs readable. */

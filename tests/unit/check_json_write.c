@@ -134,6 +134,30 @@ START_TEST(test_long_documents_cross_the_buffer)
 }
 END_TEST
 
+/* The same document through a lent buffer (larger than the writer's own, so that it is
+ * taken) is the same text: the lent buffer's boundaries fall elsewhere in it. */
+START_TEST(test_lent_buffer_gives_the_same_text)
+{
+    int rc;
+    char *plain = render(doc_long, &rc);
+    ck_assert_int_eq(rc, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct jw w;
+    jw_init(&w, f);
+    char lent[JW_BUF_BYTES + 1000];
+    jw_lend_buffer(&w, lent, sizeof lent);
+    ck_assert_ptr_eq(w.buf, lent);
+    doc_long(&w);
+    ck_assert_int_eq(jw_finish(&w), 0);
+    fclose(f);
+    ck_assert_str_eq(buf, plain);
+    free(buf);
+    free(plain);
+}
+END_TEST
+
 START_TEST(test_double_formatting)
 {
     char buf[64];
@@ -151,6 +175,55 @@ START_TEST(test_double_formatting)
         ck_assert_msg(strcmp(buf, cases[i].want) == 0, "%g/%d -> %s, want %s", cases[i].v,
                       cases[i].dec, buf, cases[i].want);
     }
+}
+END_TEST
+
+/* The digits are what printf("%.*f") gives, trailing zeros trimmed, for values across the
+ * writer's own path and past it: random magnitudes, exact ties at every decimal (k / 2^j),
+ * values a hair either side of them, and negatives. printf is the oracle. */
+static void printf_way(char *buf, size_t len, double v, int dec)
+{
+    snprintf(buf, len, "%.*f", dec, v);
+    char *dot = strchr(buf, '.');
+    char *end = buf + strlen(buf) - 1;
+    while (dot && end > dot + 1 && *end == '0')
+        *end-- = '\0';
+    if (strcmp(buf, "-0.0") == 0)
+        strcpy(buf, "0.0");
+}
+
+START_TEST(test_double_formatting_matches_printf)
+{
+    char got[400], want[400];
+    unsigned seed = 12345;
+    size_t checked = 0;
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        int dec = 1 + (int)(seed >> 16) % 12;
+        seed = seed * 1103515245u + 12345u;
+        double v;
+        switch (i % 4) {
+        case 0: /* any magnitude from 1e-12 to 1e12 */
+            v = ldexp((double)(seed >> 8) / (1 << 24) + 0.5, (int)(seed % 81) - 40);
+            break;
+        case 1: /* an exact tie or short binary fraction: k / 2^j */
+            v = ldexp((double)(seed >> 12), -(int)(seed % 24));
+            break;
+        case 2: /* next to a decimal tie */
+            v = nextafter(((double)(seed >> 10) + 0.5) / pow(10, dec), i & 8 ? 0 : 1e30);
+            break;
+        default: /* percentages and milliseconds as profiles hold them */
+            v = (double)(seed >> 4) / (double)(1u << (seed % 28));
+        }
+        if (i & 16)
+            v = -v;
+        jw_format_double(got, sizeof got, v, dec);
+        printf_way(want, sizeof want, v, dec);
+        ck_assert_msg(strcmp(got, want) == 0, "%a at %d decimals: %s, printf %s", v, dec, got,
+                      want);
+        checked++;
+    }
+    ck_assert_uint_eq(checked, 200000);
 }
 END_TEST
 
@@ -215,7 +288,9 @@ int main(void)
     tcase_add_test(tc, test_layout_is_stable);
     tcase_add_test(tc, test_strings_are_escaped_and_valid_utf8);
     tcase_add_test(tc, test_long_documents_cross_the_buffer);
+    tcase_add_test(tc, test_lent_buffer_gives_the_same_text);
     tcase_add_test(tc, test_double_formatting);
+    tcase_add_test(tc, test_double_formatting_matches_printf);
     tcase_add_test(tc, test_nonfinite_becomes_null);
     tcase_add_test(tc, test_malformed_documents_fail);
     tcase_add_test(tc, test_write_error_is_reported);
