@@ -122,6 +122,11 @@ static const Elf_Data *debug_section(Dwarf *dbg, const char *want)
     return NULL;
 }
 
+const Elf_Data *dwraw_section(Dwarf *dbg, const char *name)
+{
+    return dbg ? debug_section(dbg, name) : NULL;
+}
+
 bool dwraw_disabled;
 
 bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)

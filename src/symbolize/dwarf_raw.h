@@ -116,6 +116,10 @@ void dwraw_forget(void);
 /* For tests: is a unit kept for the next open? */
 bool dwraw_keeps_a_unit(void);
 
+/* The bytes of dbg's section `name` as libdw reads them (a compressed section uncompressed,
+ * when libdw opened the file), or NULL when dbg's file has no such section. */
+const Elf_Data *dwraw_section(Dwarf *dbg, const char *name);
+
 /* For tests: when true, dwraw_open fails, so that every reader goes through libdw (what it
  * falls back to) and the two can be compared. */
 extern bool dwraw_disabled;

@@ -155,6 +155,7 @@ struct symbolizer_stats {
     size_t symtabs_sorted; /* modules whose ELF symbol table was read and sorted */
     size_t symbols_sorted; /* symbols in those tables */
     size_t debug_drops;    /* times the debug files' pages were dropped */
+    size_t debug_full_drops; /* of them, times all their pages went (not .debug_info's alone) */
     size_t deep_walks;     /* units walked into their functions: an address in none of the
                               functions of the first walk, whose symbol says it may lie in
                               a function defined inside another */
@@ -163,6 +164,15 @@ struct symbolizer_stats {
     size_t aranges_read;      /* modules whose .debug_aranges was read (not from the store) */
 };
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
+
+/* For tests: libelf's mappings of the debug files read so far, [lo, hi), with the pages of
+ * their .debug_info, [info_lo, info_hi) (empty when compressed); and the first drop over the
+ * budget, of those pages alone. */
+struct sym_debug_map {
+    uintptr_t lo, hi, info_lo, info_hi;
+};
+size_t symbolizer_debug_maps(const struct symbolizer *s, struct sym_debug_map *out, size_t max);
+void symbolizer_drop_debug_info(struct symbolizer *s);
 
 /* Demangles like `c++filt` (libiberty, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE). Returns a
  * malloc'd string, or NULL when sym is not a mangled C++ name. */

@@ -9,6 +9,7 @@
 #include "symbolize/symbolize.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -149,6 +150,72 @@ START_TEST(test_debug_pages_dropped_only_over_the_budget)
     ck_assert_uint_ge(drops, 1);
     /* the default budget: a small program never reaches it */
     ck_assert_uint_eq(lookups_with_budget(0, 64), 0);
+}
+END_TEST
+
+/* Pages of [lo, hi) mapped in this process (/proc/self/pagemap's present bit). */
+static size_t present_pages(uintptr_t lo, uintptr_t hi)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    size_t n = 0;
+    for (uintptr_t p = lo & ~(uintptr_t)4095; p < hi; p += 4096) {
+        uint64_t e = 0;
+        ck_assert_int_eq(pread(fd, &e, sizeof e, (off_t)(p / 4096 * sizeof e)), (ssize_t)sizeof e);
+        n += e >> 63;
+    }
+    close(fd);
+    return n;
+}
+
+/* Present pages of the debug files' mappings: of .debug_info (*info) and the rest (*rest). */
+static void count_debug_pages(struct symbolizer *s, size_t *info, size_t *rest)
+{
+    struct sym_debug_map m[16];
+    size_t n = symbolizer_debug_maps(s, m, 16);
+    *info = *rest = 0;
+    for (size_t i = 0; i < n && i < 16; i++) {
+        ck_assert(m[i].info_lo < m[i].info_hi && m[i].lo <= m[i].info_lo &&
+                  m[i].info_hi <= m[i].hi);
+        *info += present_pages(m[i].info_lo, m[i].info_hi);
+        *rest += present_pages(m[i].lo, m[i].info_lo) + present_pages(m[i].info_hi, m[i].hi);
+    }
+}
+
+/* A drop over the budget takes the pages of .debug_info first: those of unit headers and DIEs,
+ * which libdw's in-order reading of headers maps for every unit it passes. After lookups of the
+ * test's own functions (its DIEs, strings, line program and abbreviations read), the .debug_info
+ * pages of its mapping are gone and the other sections' pages read stay; the answers after it
+ * are the same. */
+START_TEST(test_first_drop_takes_debug_info_alone)
+{
+    char err[256];
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
+    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    outer_function();
+    const uint64_t addrs[] = {(uint64_t)(uintptr_t)plain_function,
+                              (uint64_t)(uintptr_t)outer_function, captured_return - 1};
+    struct sym_frame before[3][SYM_MAX_FRAMES], after[SYM_MAX_FRAMES];
+    size_t nb[3];
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_uint_ge(nb[i] = symbolizer_lookup(s, addrs[i], before[i], SYM_MAX_FRAMES), 1);
+    size_t info0, rest0, info1, rest1;
+    count_debug_pages(s, &info0, &rest0);
+    ck_assert_msg(info0 > 0 && rest0 > 0, "%zu pages of .debug_info, %zu others", info0, rest0);
+    symbolizer_drop_debug_info(s);
+    count_debug_pages(s, &info1, &rest1);
+    ck_assert_msg(info1 == 0 && rest1 > 0 && rest1 * 2 >= rest0,
+                  ".debug_info %zu -> %zu pages, the others %zu -> %zu", info0, info1, rest0,
+                  rest1);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(symbolizer_lookup(s, addrs[i], after, SYM_MAX_FRAMES), nb[i]);
+        for (size_t j = 0; j < nb[i]; j++) {
+            ck_assert_str_eq(after[j].name, before[i][j].name);
+            ck_assert_int_eq(after[j].line, before[i][j].line);
+        }
+    }
+    symbolizer_close(s);
 }
 END_TEST
 
@@ -697,6 +764,7 @@ int main(void)
     tcase_add_test(tc, test_function_name_file_and_declaration_line);
     tcase_add_test(tc, test_inline_chain_innermost_first);
     tcase_add_test(tc, test_debug_pages_dropped_only_over_the_budget);
+    tcase_add_test(tc, test_first_drop_takes_debug_info_alone);
     tcase_add_test(tc, test_demangling_matches_cxxfilt);
     tcase_add_test(tc, test_address_outside_any_module);
     tcase_add_test(tc, test_stripped_module_symbols_and_offsets);
