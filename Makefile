@@ -35,7 +35,7 @@ LIBIBERTY    = $(shell $(CC) -print-file-name=libiberty.a)
 CORE_SRC    := $(addprefix src/core/,json_write.c profile.c profile_fold.c profile_write.c regions.c \
                  fsutil.c hashmap.c utf8.c memory.c intern.c sort.c)
 SYM_SRC     := $(addprefix src/symbolize/,symbolize.c debuginfo.c dwarf_index.c dwarf_raw.c \
-                 dwarf_names.c dwarf_files.c aranges.c profile_build.c memory_build.c symcache.c \
+                 dwarf_names.c dwarf_files.c aranges.c plt.c profile_build.c memory_build.c symcache.c \
                  unitcache.c)
 PRELOAD_SRC := preload/preload.c preload/settings.c preload/timers.c preload/stacktab.c \
                preload/threads.c preload/output.c preload/intercept.c preload/unwind.c \

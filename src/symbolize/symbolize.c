@@ -22,6 +22,7 @@
 #include "symbolize/dwarf_index.h"
 #include "symbolize/dwarf_names.h"
 #include "symbolize/dwarf_raw.h"
+#include "symbolize/plt.h"
 
 #include <ctype.h>
 #include <dwarf.h>
@@ -95,6 +96,9 @@ struct symbolizer {
     struct dwarf_names *names; /* C++ names built from DWARF, and DIE scopes */
     struct dwarf_files *files; /* declaring files from line program headers */
     struct hmap alias_map;     /* (module, entry address) -> index into strs: public names */
+    struct hmap plt_map;       /* module -> index into plts */
+    struct plt_table *plts;
+    size_t nplts, capplts;
     struct hmap symtab_map;    /* module -> index into symtabs */
     struct mod_symtab *symtabs;
     size_t nsymtabs, capsymtabs;
@@ -246,6 +250,7 @@ struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *er
     hmap_init(&s->cu_map);
     hmap_init(&s->alias_map);
     hmap_init(&s->symtab_map);
+    hmap_init(&s->plt_map);
     s->names = dwarf_names_new();
     s->files = dwarf_files_new();
     if (!s->names || !s->files) {
@@ -322,6 +327,10 @@ void symbolizer_close(struct symbolizer *s)
         free(s->symtabs[i].own);
     free(s->symtabs);
     hmap_free(&s->symtab_map);
+    for (size_t i = 0; i < s->nplts; i++)
+        plt_free(&s->plts[i]);
+    free(s->plts);
+    hmap_free(&s->plt_map);
     for (size_t i = 0; i < s->naranges; i++)
         if (!s->aranges[i].lent)
             aranges_free(&s->aranges[i].a);
@@ -889,6 +898,43 @@ static const char *table_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t
     GElf_Sym sym;
     GElf_Addr value;
     return *e ? dwfl_module_getsym_info(mod, (int)(*e)->ndx, &sym, &value, NULL, NULL, NULL) : NULL;
+}
+
+/* The name of the PLT stub holding addr, "symbol@plt" (demangled), and the stub's addresses;
+ * or NULL. Asked before the DWARF: a stub is in no unit's code, and looking for one read a
+ * unit that does not hold it (plt.c). */
+static const char *plt_name(struct symbolizer *s, Dwfl_Module *mod, uint64_t addr, uint64_t *lo,
+                            uint64_t *hi)
+{
+    uint32_t idx;
+    if (!hmap_get(&s->plt_map, &mod, sizeof mod, &idx)) {
+        struct plt_table t;
+        Dwarf_Addr bias = 0;
+        Elf *elf = dwfl_module_getelf(mod, &bias);
+        if (ARRAY_GROW(s->plts, s->nplts, s->capplts) < 0 || plt_read(elf, &t) < 0)
+            return NULL;
+        t.lo += bias; /* the table in the process's addresses */
+        t.hi += bias;
+        for (size_t i = 0; i < t.n; i++) {
+            t.v[i].lo += bias;
+            t.v[i].hi += bias;
+        }
+        if (hmap_intern(&s->plt_map, &mod, sizeof mod, (uint32_t)s->nplts, &idx) < 0) {
+            plt_free(&t);
+            return NULL;
+        }
+        s->plts[s->nplts++] = t;
+    }
+    const struct plt_stub *p = plt_find(&s->plts[idx], addr);
+    if (!p)
+        return NULL;
+    const char *d = demangled(s, p->symbol);
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s@plt", d ? d : p->symbol) >= (int)sizeof buf)
+        return NULL;
+    *lo = p->lo;
+    *hi = p->hi;
+    return intern(s, buf);
 }
 
 /* The ELF symbol containing addr, demangled, and its start address; or NULL. *mangled (if
@@ -1665,6 +1711,12 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     const char *module = module_name(s, mod);
     size_t n = 0;
     bool have_outer = false;
+    const char *stub = plt_name(s, mod, addr, range_lo, range_hi);
+    if (stub) {
+        out[0] = (struct sym_frame){stub, NULL, NULL, module, -1, false};
+        s->keys[0] = 0;
+        return 1;
+    }
 
     /* DWARF: the innermost function at addr, then outwards to the out-of-line function. */
     Dwarf_Addr bias = 0, lo = 0, hi = 0;

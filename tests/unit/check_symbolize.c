@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "symbolize/dwarf_files.h"
+#include "symbolize/plt.h"
 #include "symbolize/symbolize.h"
 
 #include <dlfcn.h>
@@ -216,6 +217,121 @@ START_TEST(test_first_drop_takes_debug_info_alone)
         }
     }
     symbolizer_close(s);
+}
+END_TEST
+
+static int exe_base(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    *(uintptr_t *)ctx = info->dlpi_addr;
+    return 1; /* the executable comes first */
+}
+
+/* PLT stubs are named "symbol@plt", as objdump (and perf, gdb) name them: every stub objdump
+ * lists in the test program's .plt and .plt.sec, at its first and last byte, with the stub's
+ * 16 bytes as the answer's range. Without it they were "check_symbolize+0xOFFSET". */
+START_TEST(test_plt_stubs_named_as_objdump_names_them)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ck_assert_int_gt(len, 0);
+    exe[len] = '\0';
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "objdump -d -C -j .plt -j .plt.sec '%s' 2>/dev/null", exe);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    uintptr_t base = 0;
+    dl_iterate_phdr(exe_base, &base);
+    const char *module = strrchr(exe, '/') + 1;
+    char line[8192];
+    size_t stubs = 0;
+    while (fgets(line, sizeof line, p)) {
+        unsigned long long vaddr;
+        char name[8192];
+        int end = 0;
+        /* "0000000000008030 <pipe2@plt>:" */
+        size_t n;
+        if (sscanf(line, "%llx <%8000[^\n]%n", &vaddr, name, &end) != 2 || end < 3 ||
+            (n = strlen(name)) < 7 || strcmp(name + n - 6, "@plt>:") != 0)
+            continue; /* not a stub's label (the resolver's entry is "first@plt-0x10") */
+        name[n - 2] = '\0';
+        for (uint64_t k = 0; k < 16; k += 15) {
+            struct sym_frame f[SYM_MAX_FRAMES];
+            uint64_t addr = base + vaddr + k, lo, hi;
+            ck_assert_uint_eq(symbolizer_lookup_range(sym, addr, f, SYM_MAX_FRAMES, &lo, &hi), 1);
+            ck_assert_str_eq(f[0].name, name);
+            ck_assert_str_eq(f[0].module, module);
+            ck_assert_ptr_null(f[0].source_file);
+            ck_assert_uint_eq(lo, base + vaddr);
+            ck_assert_uint_eq(hi, base + vaddr + 16);
+        }
+        stubs++;
+    }
+    pclose(p);
+    ck_assert_uint_ge(stubs, 20);
+}
+END_TEST
+
+/* The stubs plt_read finds in an image of the test program with one of its parts broken. */
+static size_t stubs_when_broken(const char *section, bool code, size_t keep)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ck_assert_int_gt(len, 0);
+    exe[len] = '\0';
+    FILE *f = fopen(exe, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    size_t size = (size_t)ftell(f);
+    rewind(f);
+    char *img = malloc(size);
+    ck_assert(img && fread(img, 1, size, f) == size);
+    fclose(f);
+    elf_version(EV_CURRENT);
+    Elf *e = elf_memory(img, size);
+    size_t shstrndx;
+    ck_assert(e && elf_getshdrstrndx(e, &shstrndx) == 0);
+    for (Elf_Scn *scn = NULL; section && (scn = elf_nextscn(e, scn));) {
+        GElf_Shdr sh;
+        ck_assert(gelf_getshdr(scn, &sh));
+        if (strcmp(elf_strptr(e, shstrndx, sh.sh_name), section) != 0)
+            continue;
+        if (code) { /* its bytes scrambled */
+            for (size_t i = 0; i < sh.sh_size; i++)
+                img[sh.sh_offset + i] = (char)(i * 7);
+        } else { /* its link and entry size nonsense */
+            sh.sh_link = 9999;
+            sh.sh_entsize = 0;
+            ck_assert(gelf_update_shdr(scn, &sh));
+        }
+    }
+    elf_end(e);
+    e = elf_memory(img, keep ? keep : size); /* keep: the image cut short */
+    struct plt_table t;
+    ck_assert_int_eq(plt_read(e, &t), 0);
+    size_t n = t.n;
+    for (size_t i = 0; i < n; i++)
+        ck_assert(t.v[i].lo < t.v[i].hi && (i == 0 || t.v[i - 1].hi <= t.v[i].lo));
+    plt_free(&t);
+    if (e)
+        elf_end(e);
+    free(img);
+    return n;
+}
+
+/* plt_read on broken images: no stub from scrambled code or a broken relocation section, none
+ * from an image cut short (its section headers gone), and no failure. */
+START_TEST(test_plt_read_survives_broken_images)
+{
+    size_t whole = stubs_when_broken(NULL, false, 0);
+    ck_assert_uint_ge(whole, 20);
+    ck_assert_uint_eq(stubs_when_broken(".plt", true, 0), 0);
+    ck_assert_uint_eq(stubs_when_broken(".rela.plt", false, 0), 0);
+    ck_assert_uint_eq(stubs_when_broken(NULL, false, 4096), 0);
+    struct plt_table t;
+    ck_assert_int_eq(plt_read(NULL, &t), 0);
+    ck_assert_uint_eq(t.n, 0);
+    ck_assert_ptr_null(plt_find(&t, 0x1000));
 }
 END_TEST
 
@@ -765,6 +881,8 @@ int main(void)
     tcase_add_test(tc, test_inline_chain_innermost_first);
     tcase_add_test(tc, test_debug_pages_dropped_only_over_the_budget);
     tcase_add_test(tc, test_first_drop_takes_debug_info_alone);
+    tcase_add_test(tc, test_plt_stubs_named_as_objdump_names_them);
+    tcase_add_test(tc, test_plt_read_survives_broken_images);
     tcase_add_test(tc, test_demangling_matches_cxxfilt);
     tcase_add_test(tc, test_address_outside_any_module);
     tcase_add_test(tc, test_stripped_module_symbols_and_offsets);
