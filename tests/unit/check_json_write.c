@@ -9,18 +9,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs fn on a memstream writer and returns the text (malloc'd); *rc gets jw_finish. */
-static char *render(void (*fn)(struct jw *), int *rc)
+/* Runs fn on a memstream writer (lent buffer lent, of lentlen bytes, when not NULL) and returns
+ * the text (malloc'd); *rc gets jw_finish. */
+static char *render_lent(void (*fn)(struct jw *), int *rc, char *lent, size_t lentlen)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     struct jw w;
     jw_init(&w, f);
+    if (lent) {
+        jw_lend_buffer(&w, lent, lentlen);
+        ck_assert_ptr_eq(w.buf, lent);
+    }
     fn(&w);
     *rc = jw_finish(&w);
     fclose(f);
     return buf;
+}
+
+static char *render(void (*fn)(struct jw *), int *rc)
+{
+    return render_lent(fn, rc, NULL, 0);
 }
 
 static void doc_layout(struct jw *w)
@@ -141,17 +151,9 @@ START_TEST(test_lent_buffer_gives_the_same_text)
     int rc;
     char *plain = render(doc_long, &rc);
     ck_assert_int_eq(rc, 0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    struct jw w;
-    jw_init(&w, f);
     char lent[JW_BUF_BYTES + 1000];
-    jw_lend_buffer(&w, lent, sizeof lent);
-    ck_assert_ptr_eq(w.buf, lent);
-    doc_long(&w);
-    ck_assert_int_eq(jw_finish(&w), 0);
-    fclose(f);
+    char *buf = render_lent(doc_long, &rc, lent, sizeof lent);
+    ck_assert_int_eq(rc, 0);
     ck_assert_str_eq(buf, plain);
     free(buf);
     free(plain);
