@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <inttypes.h>
 
 #include "symbolize/profile_build.h"
 
@@ -114,6 +115,54 @@ START_TEST(test_addresses_resolved_in_address_order)
     ck_assert_uint_eq(p.nstacks, 2);
     ck_assert_uint_eq(fn(&p, "inner")->self_samples, 1);
     ck_assert_uint_eq(fn(&p, "leaf")->self_samples, 1);
+    profile_free(&p);
+}
+END_TEST
+
+/* A resolver that names every address by its value; counts its calls. */
+static size_t many_asked;
+static uint64_t many_last;
+static bool many_in_order;
+
+static size_t name_by_value(void *ctx, uint64_t addr, struct sym_frame *out, size_t max)
+{
+    (void)ctx, (void)max;
+    static char names[8192][24];
+    if (many_asked > 0 && addr <= many_last)
+        many_in_order = false;
+    many_last = addr;
+    snprintf(names[many_asked % 8192], sizeof names[0], "f%" PRIx64, addr);
+    out[0] = (struct sym_frame){names[many_asked++ % 8192], NULL, NULL, "app", -1, false};
+    return 1;
+}
+
+/* Thousands of distinct addresses (the table of addresses grows twice past its first 4,096
+ * slots), address 0 among them: each is resolved once, in increasing order, and every
+ * stack's samples land on its own function. */
+START_TEST(test_many_distinct_addresses)
+{
+    enum { N = 6000 };
+    static uint64_t pcs[2 * N][1];
+    static struct pb_raw_stack raw[2 * N];
+    for (size_t i = 0; i < 2 * N; i++) {
+        /* each twice, in scattered order; return addresses, looked up at pc - 1 (0 too) */
+        uint64_t addr = (uint64_t)((i * 7919) % N) * 16;
+        pcs[i][0] = addr + 1;
+        raw[i] = (struct pb_raw_stack){pcs[i], 1, 1 + (i >= N)};
+    }
+    struct pr_profile p;
+    char err[256];
+    profile_init(&p);
+    many_asked = 0;
+    many_in_order = true;
+    ck_assert_int_eq(profile_build(&p, raw, 2 * N, name_by_value, NULL, err, sizeof err), 0);
+    ck_assert_uint_eq(many_asked, N);
+    ck_assert(many_in_order);
+    ck_assert_uint_eq(p.nfunctions, N);
+    ck_assert_uint_eq(p.total_samples, 3 * N);
+    for (size_t i = 0; i < p.nfunctions; i++)
+        ck_assert_uint_eq(p.functions[i].self_samples, 3); /* 1 + 2: both stacks of it */
+    ck_assert_uint_eq(fn(&p, "f0")->self_samples, 3);
     profile_free(&p);
 }
 END_TEST
@@ -420,6 +469,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_return_addresses_looked_up_at_pc_minus_one);
     tcase_add_test(tc, test_addresses_resolved_in_address_order);
+    tcase_add_test(tc, test_many_distinct_addresses);
     tcase_add_test(tc, test_inline_chain_expands_into_frames);
     tcase_add_test(tc, test_inlined_frames_marked_and_part_of_stack_identity);
     tcase_add_test(tc, test_root_is_never_marked_inlined);
