@@ -1162,7 +1162,6 @@ static void check_resident(struct symbolizer *s)
         if (++s->blind_checks % 8 == 0 && s->ndmaps) {
             drop_debug_pages(s, false);
             s->stats.debug_drops++;
-            s->stats.debug_full_drops++;
         }
         return;
     }
@@ -1173,7 +1172,6 @@ static void check_resident(struct symbolizer *s)
     if (after && after + s->rss_budget_kb / 2 <= s->rss_limit_kb)
         return;
     drop_debug_pages(s, false);
-    s->stats.debug_full_drops++;
     after = resident_kb(s);
     if (after + s->rss_budget_kb / 2 > s->rss_limit_kb)
         s->rss_limit_kb = after + s->rss_budget_kb / 2;

@@ -155,7 +155,6 @@ struct symbolizer_stats {
     size_t symtabs_sorted; /* modules whose ELF symbol table was read and sorted */
     size_t symbols_sorted; /* symbols in those tables */
     size_t debug_drops;    /* times the debug files' pages were dropped */
-    size_t debug_full_drops; /* of them, times all their pages went (not .debug_info's alone) */
     size_t deep_walks;     /* units walked into their functions: an address in none of the
                               functions of the first walk, whose symbol says it may lie in
                               a function defined inside another */
