@@ -84,6 +84,9 @@ struct symbolizer {
     int maps_reads;         /* times /proc/self/maps was read */
     struct sym_debug_map *dmaps; /* libelf's mappings of the debug files of indexed units */
     size_t ndmaps, capdmaps;
+    size_t dmaps_checked;        /* dmaps[0 .. dmaps_checked) are known to be such mappings */
+    struct sym_unit_span *spans; /* the bytes of the units indexed, sorted */
+    size_t nspans, capspans;
     unsigned since_check;       /* lookups since the resident set was last read */
     unsigned units_since_check; /* units opened since then */
     size_t walked_bytes;  /* DIE bytes the unit walks read since it was last read */
@@ -316,6 +319,7 @@ void symbolizer_close(struct symbolizer *s)
     free(s->cu_addrs);
     free(s->maps);
     free(s->dmaps);
+    free(s->spans);
     hmap_free(&s->cu_map);
     for (size_t i = 0; i < s->nframes; i++)
         free(s->frames[i]);
@@ -1071,8 +1075,10 @@ static void read_maps(struct symbolizer *s)
     fclose(f);
 }
 
-/* Notes the mapping of dbg's file, when libelf mapped it (a private file mapping that
- * starts where elf_rawfile says the file starts; a file read into memory is not one). */
+/* Notes the mapping of dbg's file as a candidate: a file that libelf mapped (a private file
+ * mapping that starts where elf_rawfile says the file starts), unless it read the file into
+ * memory. Which of the two is checked only before a drop (check_debug_maps): the maps were
+ * read afresh for every new debug file, 0.1 ms each, in exits that then dropped nothing. */
 static void note_debug_map(struct symbolizer *s, Dwarf *dbg)
 {
     size_t size = 0;
@@ -1084,14 +1090,7 @@ static void note_debug_map(struct symbolizer *s, Dwarf *dbg)
     for (size_t i = 0; i < s->ndmaps; i++)
         if (s->dmaps[i].lo == lo)
             return;
-    bool found = false;
-    for (int pass = 0; pass < 2 && !found; pass++) {
-        if (pass == 1 && s->maps_reads < 16)
-            read_maps(s);
-        for (size_t i = 0; i < s->nmaps && !found; i++)
-            found = s->maps[i].lo == lo && s->maps[i].hi >= lo + size;
-    }
-    if (!found || ARRAY_GROW(s->dmaps, s->ndmaps, s->capdmaps) < 0)
+    if (ARRAY_GROW(s->dmaps, s->ndmaps, s->capdmaps) < 0)
         return;
     struct sym_debug_map m = {lo, (lo + size + 4095) & ~(uintptr_t)4095, 0, 0};
     const Elf_Data *info = dwraw_section(dbg, ".debug_info");
@@ -1103,6 +1102,78 @@ static void note_debug_map(struct symbolizer *s, Dwarf *dbg)
     s->dmaps[s->ndmaps++] = m;
 }
 
+/* Keeps of the candidate mappings noted since the last check those that /proc/self/maps shows
+ * as private file mappings covering the whole file (one reading for all of them). */
+static void check_debug_maps(struct symbolizer *s)
+{
+    if (s->dmaps_checked == s->ndmaps)
+        return;
+    if (s->maps_reads < 16)
+        read_maps(s);
+    else
+        s->nmaps = 0; /* (files libelf keeps reading into memory: never dropped) */
+    size_t k = s->dmaps_checked;
+    for (size_t i = s->dmaps_checked; i < s->ndmaps; i++) {
+        bool found = false;
+        for (size_t j = 0; j < s->nmaps && !found; j++)
+            found = s->maps[j].lo == s->dmaps[i].lo && s->maps[j].hi >= s->dmaps[i].hi;
+        if (found)
+            s->dmaps[k++] = s->dmaps[i];
+    }
+    s->ndmaps = s->dmaps_checked = k;
+}
+
+/* Notes the bytes of the unit cu in its file's mapping (in order; each unit once). */
+static void note_unit_span(struct symbolizer *s, Dwarf_Die *cu)
+{
+    Dwarf_Off die_off = dwarf_dieoffset(cu), hdr = dwarf_cuoffset(cu), next;
+    if (die_off < hdr || !cu->cu ||
+        dwarf_next_unit(dwarf_cu_getdwarf(cu->cu), die_off - hdr, &next, NULL, NULL, NULL, NULL,
+                        NULL, NULL, NULL) != 0 ||
+        next <= die_off || ARRAY_GROW(s->spans, s->nspans, s->capspans) < 0)
+        return;
+    uintptr_t lo = (uintptr_t)cu->addr - hdr;
+    struct sym_unit_span sp = {lo, lo + (uintptr_t)(next - (die_off - hdr))};
+    size_t at = s->nspans;
+    while (at > 0 && s->spans[at - 1].lo > lo)
+        at--;
+    memmove(s->spans + at + 1, s->spans + at, (s->nspans - at) * sizeof *s->spans);
+    s->spans[at] = sp;
+    s->nspans++;
+}
+
+/* Drops the pages of .debug_info outside the units indexed: those libdw's in-order reading of
+ * unit headers mapped (a header's page and up to 15 around it, for every unit it passed on its
+ * way to the one asked for), never to be read again; up to 16 MB of a cached exit on assimp's
+ * tests. The pages of the units indexed stay: their other functions' DIEs are read again.
+ * False when none was known. */
+static bool drop_walk_pages(struct symbolizer *s)
+{
+    check_debug_maps(s);
+    bool any = false;
+    for (size_t i = 0; i < s->ndmaps; i++) {
+        const struct sym_debug_map *m = &s->dmaps[i];
+        if (m->info_hi <= m->info_lo)
+            continue;
+        uintptr_t from = m->info_lo; /* the first byte of the next gap */
+        for (size_t k = 0; k <= s->nspans; k++) {
+            bool last = k == s->nspans || s->spans[k].lo >= m->info_hi;
+            uintptr_t to = last ? m->info_hi : s->spans[k].lo;
+            if (!last && s->spans[k].hi <= m->info_lo)
+                continue;
+            uintptr_t lo = (from + 4095) & ~(uintptr_t)4095, hi = to & ~(uintptr_t)4095;
+            if (hi > lo) {
+                madvise((void *)lo, hi - lo, MADV_DONTNEED);
+                any = true;
+            }
+            if (last)
+                break;
+            from = s->spans[k].hi > from ? s->spans[k].hi : from;
+        }
+    }
+    return any;
+}
+
 /* Drops the pages of the debug files' mappings (info_only: of their .debug_info alone; false
  * when none was known). Symbolizing reads scattered DIEs, strings, line programs and range
  * lists of files of hundreds of MB, and each page fault maps up to 64 KB around it: kept,
@@ -1111,6 +1182,7 @@ static void note_debug_map(struct symbolizer *s, Dwarf *dbg)
  * qualify (never a mapping of the program's, nor memory libdw allocated). */
 static bool drop_debug_pages(struct symbolizer *s, bool info_only)
 {
+    check_debug_maps(s);
     bool any = false;
     for (size_t i = 0; i < s->ndmaps; i++) {
         const struct sym_debug_map *m = &s->dmaps[i];
@@ -1123,8 +1195,9 @@ static bool drop_debug_pages(struct symbolizer *s, bool info_only)
     return any;
 }
 
-size_t symbolizer_debug_maps(const struct symbolizer *s, struct sym_debug_map *out, size_t max)
+size_t symbolizer_debug_maps(struct symbolizer *s, struct sym_debug_map *out, size_t max)
 {
+    check_debug_maps(s);
     for (size_t i = 0; i < s->ndmaps && i < max; i++)
         out[i] = s->dmaps[i];
     return s->ndmaps;
@@ -1135,6 +1208,18 @@ void symbolizer_drop_debug_info(struct symbolizer *s)
     drop_debug_pages(s, true);
 }
 
+size_t symbolizer_unit_spans(const struct symbolizer *s, struct sym_unit_span *out, size_t max)
+{
+    for (size_t i = 0; i < s->nspans && i < max; i++)
+        out[i] = s->spans[i];
+    return s->nspans;
+}
+
+void symbolizer_drop_walk_pages(struct symbolizer *s)
+{
+    drop_walk_pages(s);
+}
+
 /* Drops the debug files' pages when the resident set has passed its limit. The limit lies a
  * budget above the program's own peak (or the resident set when the symbolizer opened, when
  * that is higher): pages below that peak raise nothing anyone measures (ru_maxrss, a CI
@@ -1142,12 +1227,16 @@ void symbolizer_drop_debug_info(struct symbolizer *s)
  * faults and some 40 ms of a first exit on assimp's tests when the pages were dropped every
  * 256 lookups regardless.
  *
- * The pages of .debug_info go first, and the others only when that did not take the resident
- * set half a budget below the limit. A unit's DIEs are read while its addresses are looked
- * up, and libdw's in-order reading of unit headers (up to the last unit asked for) maps a
- * page and its neighbours for every unit it passes and never reads them again: at a drop on
- * assimp's tests, 43 of 64 MB of debug pages were .debug_info's. The strings, line programs,
- * range lists and abbreviations are shared by all units and read again and again.
+ * Each step drops more, and the next comes only when it did not take the resident set half a
+ * budget below the limit: first the pages of .debug_info outside the units indexed, then all of
+ * .debug_info, then the rest. A unit's DIEs are read while its addresses are looked up, and
+ * libdw's in-order reading of unit headers (up to the last unit asked for) maps a page and its
+ * neighbours for every unit it passes and never reads them again: at a drop on assimp's tests,
+ * 43 of 64 MB of debug pages were .debug_info's. In a cached exit, which opens few units, the
+ * first step is most of the drop and keeps the pages of the units it reads again (dropping
+ * every page cost it 1.0-1.8 ms of MADV_DONTNEED at some 115 ns a mapped page, then their
+ * faults again). The strings, line programs, range lists and abbreviations are shared by all
+ * units and read again and again.
  *
  * Memory that stays resident after a drop (the heap) moves the limit up by half a budget, so
  * that the pages are not dropped at every reading. */
@@ -1168,7 +1257,10 @@ static void check_resident(struct symbolizer *s)
     if (rss <= s->rss_limit_kb || !s->ndmaps)
         return;
     s->stats.debug_drops++;
-    uint64_t after = drop_debug_pages(s, true) ? resident_kb(s) : 0;
+    uint64_t after = drop_walk_pages(s) ? resident_kb(s) : 0;
+    if (after && after + s->rss_budget_kb / 2 <= s->rss_limit_kb)
+        return;
+    after = drop_debug_pages(s, true) ? resident_kb(s) : 0;
     if (after && after + s->rss_budget_kb / 2 <= s->rss_limit_kb)
         return;
     drop_debug_pages(s, false);
@@ -1205,6 +1297,7 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t 
         return NULL;
     }
     note_debug_map(s, dwarf_cu_getdwarf(cu->cu));
+    note_unit_span(s, cu);
     const struct dwf_seq *seqs;
     size_t nseqs;
     if (s->store.get_sequences &&

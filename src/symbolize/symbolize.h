@@ -165,13 +165,20 @@ struct symbolizer_stats {
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
 
 /* For tests: libelf's mappings of the debug files read so far, [lo, hi), with the pages of
- * their .debug_info, [info_lo, info_hi) (empty when compressed); and the first drop over the
+ * their .debug_info, [info_lo, info_hi) (empty when compressed); and the second drop over the
  * budget, of those pages alone. */
 struct sym_debug_map {
     uintptr_t lo, hi, info_lo, info_hi;
 };
-size_t symbolizer_debug_maps(const struct symbolizer *s, struct sym_debug_map *out, size_t max);
+size_t symbolizer_debug_maps(struct symbolizer *s, struct sym_debug_map *out, size_t max);
 void symbolizer_drop_debug_info(struct symbolizer *s);
+/* For tests: the bytes of the units indexed so far in those mappings, [lo, hi), sorted; and
+ * the first drop over the budget, of the pages of .debug_info outside them. */
+struct sym_unit_span {
+    uintptr_t lo, hi;
+};
+size_t symbolizer_unit_spans(const struct symbolizer *s, struct sym_unit_span *out, size_t max);
+void symbolizer_drop_walk_pages(struct symbolizer *s);
 
 /* Demangles like `c++filt` (libiberty, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE). Returns a
  * malloc'd string, or NULL when sym is not a mangled C++ name. */

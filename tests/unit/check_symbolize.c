@@ -183,11 +183,11 @@ static void count_debug_pages(struct symbolizer *s, size_t *info, size_t *rest)
     }
 }
 
-/* A drop over the budget takes the pages of .debug_info first: those of unit headers and DIEs,
- * which libdw's in-order reading of headers maps for every unit it passes. After lookups of the
- * test's own functions (its DIEs, strings, line program and abbreviations read), the .debug_info
- * pages of its mapping are gone and the other sections' pages read stay; the answers after it
- * are the same. */
+/* A drop over the budget takes the pages of .debug_info before the others: those of unit headers
+ * and DIEs, which libdw's in-order reading of headers maps for every unit it passes. After lookups
+ * of the test's own functions (its DIEs, strings, line program and abbreviations read), the
+ * .debug_info pages of its mapping are gone and the other sections' pages read stay; the answers
+ * after it are the same. */
 START_TEST(test_first_drop_takes_debug_info_alone)
 {
     char err[256];
@@ -209,6 +209,66 @@ START_TEST(test_first_drop_takes_debug_info_alone)
     ck_assert_msg(info1 == 0 && rest1 > 0 && rest1 * 2 >= rest0,
                   ".debug_info %zu -> %zu pages, the others %zu -> %zu", info0, info1, rest0,
                   rest1);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(symbolizer_lookup(s, addrs[i], after, SYM_MAX_FRAMES), nb[i]);
+        for (size_t j = 0; j < nb[i]; j++) {
+            ck_assert_str_eq(after[j].name, before[i][j].name);
+            ck_assert_int_eq(after[j].line, before[i][j].line);
+        }
+    }
+    symbolizer_close(s);
+}
+END_TEST
+
+/* Whether the page at p overlaps one of the n spans. */
+static bool page_in_spans(uintptr_t p, const struct sym_unit_span *sp, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sp[i].lo < p + 4096 && p < sp[i].hi)
+            return true;
+    return false;
+}
+
+/* The first drop over the budget takes the pages of .debug_info outside the units indexed (what
+ * libdw's in-order reading of unit headers maps on its way to a unit, never read again) and
+ * keeps those of the units: with every page of .debug_info made present, a drop leaves exactly
+ * the pages that overlap an indexed unit, and the answers after it are the same. Fails when the
+ * drop takes the units' pages too, or leaves the others. */
+START_TEST(test_first_drop_keeps_the_units_indexed)
+{
+    char err[256];
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
+    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    outer_function();
+    const uint64_t addrs[] = {(uint64_t)(uintptr_t)plain_function,
+                              (uint64_t)(uintptr_t)outer_function, captured_return - 1};
+    struct sym_frame before[3][SYM_MAX_FRAMES], after[SYM_MAX_FRAMES];
+    size_t nb[3];
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_uint_ge(nb[i] = symbolizer_lookup(s, addrs[i], before[i], SYM_MAX_FRAMES), 1);
+    struct sym_debug_map m[16];
+    size_t nm = symbolizer_debug_maps(s, m, 16);
+    struct sym_unit_span sp[64];
+    size_t ns = symbolizer_unit_spans(s, sp, 64);
+    ck_assert_uint_ge(nm, 1);
+    ck_assert_uint_ge(ns, 1);
+    ck_assert_uint_le(ns, 64);
+    for (size_t i = 1; i < ns; i++)
+        ck_assert(sp[i - 1].lo < sp[i].lo && sp[i - 1].hi <= sp[i].lo);
+    size_t in = 0, out = 0;
+    for (size_t i = 0; i < nm && i < 16; i++)
+        for (uintptr_t p = m[i].info_lo; p < m[i].info_hi; p += 4096) {
+            (void)*(volatile const char *)p; /* every page present */
+            page_in_spans(p, sp, ns) ? in++ : out++;
+        }
+    ck_assert_msg(in > 0 && out > 0, "%zu pages of units, %zu others", in, out);
+    symbolizer_drop_walk_pages(s);
+    for (size_t i = 0; i < nm && i < 16; i++)
+        for (uintptr_t p = m[i].info_lo; p < m[i].info_hi; p += 4096)
+            ck_assert_msg(present_pages(p, p + 1) == (page_in_spans(p, sp, ns) ? 1u : 0u),
+                          "page %#" PRIxPTR " of .debug_info [%#" PRIxPTR ", %#" PRIxPTR ")", p,
+                          m[i].info_lo, m[i].info_hi);
     for (size_t i = 0; i < 3; i++) {
         ck_assert_uint_eq(symbolizer_lookup(s, addrs[i], after, SYM_MAX_FRAMES), nb[i]);
         for (size_t j = 0; j < nb[i]; j++) {
@@ -881,6 +941,7 @@ int main(void)
     tcase_add_test(tc, test_inline_chain_innermost_first);
     tcase_add_test(tc, test_debug_pages_dropped_only_over_the_budget);
     tcase_add_test(tc, test_first_drop_takes_debug_info_alone);
+    tcase_add_test(tc, test_first_drop_keeps_the_units_indexed);
     tcase_add_test(tc, test_plt_stubs_named_as_objdump_names_them);
     tcase_add_test(tc, test_plt_read_survives_broken_images);
     tcase_add_test(tc, test_demangling_matches_cxxfilt);
