@@ -24,6 +24,7 @@
 
 #include <dwarf.h>
 #include <gelf.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ struct entry {
     long scope; /* its scope node, -1 until an address descends into it */
 };
 
-/* A code range: an out-of-line function's (ref: its entry) or a scope's child's (ref: the
+/* A code range: an out-of-line function's (ref: its entry; or ~offset of its DIE, negative, for
+ * a function of a saved table that no lookup has reached yet) or a scope's child's (ref: the
  * child, in cu_index.kidv). */
 struct range {
     Dwarf_Addr lo, hi;
@@ -77,6 +79,7 @@ struct cu_index {
     struct kid *kidv;
     size_t nkidv, capkidv;
     struct hmap entry_map; /* DIE address -> entry index (inlined subroutines) */
+    struct hmap saved_map; /* DIE offset -> entry index (functions of a saved table) */
     size_t dies_walked;
     const char *span_lo, *span_hi; /* the DIE bytes the walks read: [lo, hi) */
     int lang; /* dwarf_srclang of the unit, once have_lang */
@@ -430,6 +433,7 @@ static struct cu_index *new_index(Dwarf_Die *cudie)
     ix->cu = *cudie;
     ix->dbg = dwarf_cu_getdwarf(cudie->cu);
     hmap_init(&ix->entry_map);
+    hmap_init(&ix->saved_map);
     return ix;
 }
 
@@ -447,36 +451,11 @@ struct cu_index *cu_index_build(Dwarf_Die *cudie)
     return ix;
 }
 
-/* A slot of first_ranges' table: a DIE offset and the first range of it plus 1 (0: empty). */
-struct die_slot {
-    uint64_t die;
-    size_t first1;
-};
-
-/* first[i] = the lowest j with fns[j].die == fns[i].die: in one pass through an open-addressing
- * table of DIE offsets (a sort of the ranges by DIE offset, with a call per comparison, was 3 %
- * of a cached exit's instructions on assimp's tests). -1 when out of memory. */
-static int first_ranges(const struct cu_fn *fns, size_t n, size_t *first)
-{
-    unsigned bits = 4;
-    while (((size_t)1 << bits) < 2 * n)
-        bits++;
-    size_t mask = ((size_t)1 << bits) - 1;
-    struct die_slot *t = calloc(mask + 1, sizeof *t);
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)((fns[i].die * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
-        while (t[h].first1 && t[h].die != fns[i].die)
-            h = (h + 1) & mask;
-        if (!t[h].first1)
-            t[h] = (struct die_slot){fns[i].die, i + 1};
-        first[i] = t[h].first1 - 1;
-    }
-    free(t);
-    return 0;
-}
-
+/* The index of a saved table: its ranges as they are, each function's entry made when a lookup
+ * first lands in it (outer_entry). Making every function's entry up front (a table of the
+ * DIE offsets to number each function once, and the entries) was 5-17 us a unit, 0.5-2.2 ms of
+ * a cached exit on assimp's tests, which opens some 110 units with 12,000 functions for a few
+ * hundred lookups. */
 struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, size_t n,
                                      bool deep)
 {
@@ -484,45 +463,44 @@ struct cu_index *cu_index_from_table(Dwarf_Die *cudie, const struct cu_fn *fns, 
     if (!ix)
         return NULL;
     Dwarf_Off culo = dwarf_dieoffset(cudie);
-    /* a function with several ranges is one entry, numbered at its first range */
-    size_t *first = malloc((n ? n : 1) * sizeof *first);
-    long *entry = malloc((n ? n : 1) * sizeof *entry);
-    if (!first || !entry || first_ranges(fns, n, first) < 0)
-        goto fail;
-    if (n && (!(ix->entries = malloc(n * sizeof *ix->entries)) ||
-              !(ix->outer = malloc(n * sizeof *ix->outer))))
-        goto fail;
-    ix->capentries = ix->capouter = n;
-    for (size_t i = 0; i < n; i++) {
-        entry[i] = -1;
-        if (fns[i].hi <= fns[i].lo || fns[i].die <= culo)
-            continue; /* not a function of this unit: a damaged table */
-        long e = first[i] < i ? entry[first[i]] : -1;
-        if (e < 0) {
-            if ((e = new_entry_at(ix, fns[i].die)) < 0)
-                goto fail;
-            entry[first[i]] = e; /* the first range may have been passed over */
-        }
-        entry[i] = e;
-        if (ARRAY_GROW(ix->outer, ix->nouter, ix->capouter) < 0)
-            goto fail;
-        ix->outer[ix->nouter++] = (struct range){fns[i].lo, fns[i].hi, e};
+    if (n && !(ix->outer = malloc(n * sizeof *ix->outer))) {
+        cu_index_free(ix);
+        return NULL;
     }
-    free(first);
-    free(entry);
-    /* a stored table is written in this order: sorted again only when it is not */
+    ix->capouter = n;
     bool sorted = true;
-    for (size_t i = 1; i < ix->nouter && sorted; i++)
-        sorted = cmp_range(&ix->outer[i - 1], &ix->outer[i]) <= 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fns[i].hi <= fns[i].lo || fns[i].die <= culo || fns[i].die > (uint64_t)LONG_MAX)
+            continue; /* not a function of this unit: a damaged table */
+        struct range r = {fns[i].lo, fns[i].hi, ~(long)fns[i].die};
+        /* a stored table is written in this order: sorted again only when it is not */
+        sorted = sorted && (ix->nouter == 0 || cmp_range(&ix->outer[ix->nouter - 1], &r) <= 0);
+        ix->outer[ix->nouter++] = r;
+    }
     if (!sorted)
         sort_ranges(ix->outer, ix->nouter);
     ix->deep = deep;
     return ix;
-fail:
-    free(first);
-    free(entry);
-    cu_index_free(ix);
-    return NULL;
+}
+
+/* The entry of the out-of-line function of outer range i, made on the first lookup there for
+ * a function of a saved table (one entry for all the ranges of a function); -1 when out of
+ * memory. */
+static long outer_entry(struct cu_index *ix, size_t i)
+{
+    long ref = ix->outer[i].ref;
+    if (ref >= 0)
+        return ref;
+    uint64_t off = (uint64_t)~ref;
+    uint32_t e;
+    if (!hmap_get(&ix->saved_map, &off, sizeof off, &e)) {
+        long made = new_entry_at(ix, off);
+        if (made < 0 || made > (long)UINT32_MAX ||
+            hmap_intern(&ix->saved_map, &off, sizeof off, (uint32_t)made, &e) < 0)
+            return -1;
+    }
+    ix->outer[i].ref = (long)e;
+    return (long)e;
 }
 
 bool cu_index_table(const struct cu_index *ix, struct cu_fn **fns, size_t *n, bool *deep)
@@ -536,7 +514,8 @@ bool cu_index_table(const struct cu_index *ix, struct cu_fn **fns, size_t *n, bo
         return false;
     for (size_t i = 0; i < ix->nouter; i++)
         (*fns)[i] = (struct cu_fn){ix->outer[i].lo, ix->outer[i].hi,
-                                   ix->entries[ix->outer[i].ref].off};
+                                   ix->outer[i].ref < 0 ? (uint64_t)~ix->outer[i].ref
+                                                        : ix->entries[ix->outer[i].ref].off};
     *n = ix->nouter;
     return true;
 }
@@ -552,11 +531,12 @@ void cu_index_free(struct cu_index *ix)
     free(ix->scopes);
     free(ix->kidv);
     hmap_free(&ix->entry_map);
+    hmap_free(&ix->saved_map);
     free(ix);
 }
 
-/* The out-of-line function whose range holds pc, narrowing [*vlo, *vhi) to that range and
- * away from the functions around it; -1 when none. */
+/* The out-of-line function whose range holds pc (the index of that range in outer), narrowing
+ * [*vlo, *vhi) to that range and away from the functions around it; -1 when none. */
 static long find_outer(const struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *vlo, Dwarf_Addr *vhi)
 {
     size_t lo = first_after(ix->outer, ix->nouter, pc);
@@ -569,7 +549,7 @@ static long find_outer(const struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *vlo
         const struct range *r = &ix->outer[i];
         if (pc < r->hi) {
             if (found < 0) {
-                found = r->ref;
+                found = (long)i;
                 if (r->lo > *vlo)
                     *vlo = r->lo;
                 if (r->hi < *vhi)
@@ -815,6 +795,13 @@ long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwa
         vhi = UINT64_MAX;
         fn = find_outer(ix, pc, &vlo, &vhi);
     }
+    if (fn >= 0 && (fn = outer_entry(ix, (size_t)fn)) < 0) {
+        if (range_lo) /* out of memory */
+            *range_lo = pc;
+        if (range_hi)
+            *range_hi = pc + 1;
+        return -1;
+    }
     if (fn < 0) {
         /* in no function: every address of the gap around pc is in none either */
         if (range_lo)
@@ -935,6 +922,11 @@ void **cu_index_slot(struct cu_index *ix, long i)
 size_t cu_index_size(const struct cu_index *ix)
 {
     return ix->nentries;
+}
+
+size_t cu_index_ranges(const struct cu_index *ix)
+{
+    return ix->nouter;
 }
 
 size_t cu_index_dies_walked(const struct cu_index *ix)

@@ -85,8 +85,12 @@ Dwarf_Die *cu_index_die(struct cu_index *ix, long i);
 /* Per-entry slot for the caller's cached data (NULL until set). */
 void **cu_index_slot(struct cu_index *ix, long i);
 
-/* Number of function entries so far (for tests and statistics). */
+/* Number of function entries so far: an index made from a saved table makes a function's entry
+ * when a lookup first lands in it (for tests). */
 size_t cu_index_size(const struct cu_index *ix);
+
+/* Number of the out-of-line functions' code ranges (for statistics). */
+size_t cu_index_ranges(const struct cu_index *ix);
 
 /* Number of DIEs the index has visited so far (for statistics). */
 size_t cu_index_dies_walked(const struct cu_index *ix);

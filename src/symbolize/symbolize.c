@@ -1316,7 +1316,7 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t 
         check_resident(s);
     s->stats.cus_indexed++;
     s->stats.cus_from_store += stored;
-    s->stats.cu_functions += cu_index_size(ix);
+    s->stats.cu_functions += cu_index_ranges(ix);
     return ix;
 }
 

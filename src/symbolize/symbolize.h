@@ -151,7 +151,7 @@ struct symbolizer_stats {
     size_t lookups;        /* symbolizer_lookup calls */
     size_t cus_indexed;    /* compilation units whose function index was built */
     size_t cus_from_store; /* of those, built from a stored table without a walk */
-    size_t cu_functions;   /* function entries in those indexes */
+    size_t cu_functions;   /* out-of-line functions' code ranges in those indexes */
     size_t symtabs_sorted; /* modules whose ELF symbol table was read and sorted */
     size_t symbols_sorted; /* symbols in those tables */
     size_t debug_drops;    /* times the debug files' pages were dropped */

@@ -442,8 +442,9 @@ static long outermost(struct cu_index *ix, long e)
 START_TEST(test_stored_table_one_entry_per_function)
 {
     /* a saved table lists a function once per range (a hot and a cold part): read back, the
-     * ranges of one function are one entry, and other functions other entries. Every function
-     * of gtest_sim's first unit split in two, all first halves before all second halves. */
+     * ranges of one function are one entry, and other functions other entries, each made by
+     * the first lookup in the function (none before). Every function of gtest_sim's first unit
+     * split in two, all first halves before all second halves. */
     int fd;
     Dwarf_Die cu;
     Dwarf *dw = gtest_sim_first_unit(&fd, &cu);
@@ -465,6 +466,8 @@ START_TEST(test_stored_table_one_entry_per_function)
             split[m++] = (struct cu_fn){(fns[i].lo + fns[i].hi) / 2, fns[i].hi, fns[i].die};
     struct cu_index *back = cu_index_from_table(&cu, split, m, deep);
     ck_assert_ptr_nonnull(back);
+    ck_assert_uint_eq(cu_index_ranges(back), m);
+    ck_assert_uint_eq(cu_index_size(back), 0); /* entries come with the lookups */
     long prev = -1;
     for (size_t i = 0; i < halves; i++) {
         long a = outermost(back, cu_index_lookup(back, split[i].lo, NULL, NULL));
@@ -476,6 +479,16 @@ START_TEST(test_stored_table_one_entry_per_function)
         ck_assert_int_ne(a, prev);
         prev = a;
     }
+    size_t functions = 0, dies = 0; /* entries of out-of-line functions; their DIEs */
+    for (long e = 0; e < (long)cu_index_size(back); e++)
+        functions += !cu_index_inlined(back, e);
+    for (size_t i = 0; i < halves; i++) {
+        bool seen = false; /* (a function with a cold part has two ranges in the table) */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = split[j].die == split[i].die;
+        dies += !seen;
+    }
+    ck_assert_uint_eq(functions, dies);
     cu_index_free(back);
     free(split);
     free(fns);
