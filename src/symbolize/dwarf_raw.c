@@ -13,6 +13,46 @@
  * (15 % of the page faults of an exit on assimp's tests). Taken and given back with an atomic
  * exchange, so two walks at once each get their own. */
 static struct dwraw_unit *spare_unit;
+static struct dwraw_hints hint_store; /* get == NULL: none */
+static void free_kept(struct dwraw_unit *old);
+size_t dwraw_entries_scanned;
+
+void dwraw_set_hints(const struct dwraw_hints *h)
+{
+    hint_store = h ? *h : (struct dwraw_hints){0};
+}
+
+/* Hands the hints u's scan found to the store: for a unit opened without hints whose scan
+ * read something. */
+static void put_hints(struct dwraw_unit *u)
+{
+    if (!hint_store.put || u->nhints || u->hints_put || !u->key || !u->abbrev_table ||
+        u->abbrev_scan == u->abbrev_table)
+        return;
+    u->hints_put = true;
+    size_t n = u->nabbrevs > 1 ? u->nabbrevs : 1;
+    uint32_t *v = calloc(n, sizeof *v);
+    if (!v)
+        return;
+    size_t room = u->abbrev_size - (size_t)(u->abbrev_table - u->abbrev_sec);
+    v[0] = u->abbrev_scan ? (uint32_t)(u->abbrev_scan - u->abbrev_table) : UINT32_MAX;
+    bool ok = room < UINT32_MAX;
+    for (size_t c = 1; c < n && c < u->capabbrevs && ok; c++)
+        if (u->abbrevs[c].gen == u->gen && u->abbrevs[c].entry)
+            v[c] = (uint32_t)(u->abbrevs[c].entry - u->abbrev_table) + 1;
+    if (ok)
+        hint_store.put(hint_store.ctx, u->key, v, n);
+    free(v);
+}
+
+void dwraw_save_hints(void)
+{
+    struct dwraw_unit *kept = __atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL);
+    if (kept) {
+        put_hints(kept);
+        free_kept(__atomic_exchange_n(&spare_unit, kept, __ATOMIC_ACQ_REL));
+    }
+}
 
 /* The size of a value of form in a unit with these sizes, or -1 when it varies. */
 int dwraw_form_size(uint64_t form, unsigned version, unsigned addr_size, unsigned offset_size)
@@ -141,6 +181,7 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
             free(spare);
             return true;
         }
+        put_hints(spare); /* (before its abbreviations are taken over) */
         u->abbrevs = spare->abbrevs;
         u->capabbrevs = spare->capabbrevs;
         u->specs = spare->specs;
@@ -198,6 +239,18 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
     }
     if (u->abbrev_sec && abbrev_off < u->abbrev_size)
         u->abbrev_table = u->abbrev_scan = u->abbrev_sec + abbrev_off;
+    const uint32_t *hv;
+    size_t hn;
+    if (u->abbrev_table && hint_store.get && hint_store.get(hint_store.ctx, u->key, &hv, &hn) &&
+        hn > 0) {
+        /* the scan goes on from where the earlier one stopped */
+        size_t room = u->abbrev_size - abbrev_off;
+        if (hv[0] == UINT32_MAX || hv[0] <= room) {
+            u->hints = hv;
+            u->nhints = hn;
+            u->abbrev_scan = hv[0] == UINT32_MAX ? NULL : u->abbrev_table + hv[0];
+        }
+    }
     return true;
 }
 
@@ -277,6 +330,7 @@ static bool scan_to(struct dwraw_unit *u, uint64_t code)
             break;
         if (!u->abbrevs[c].entry)
             u->abbrevs[c].entry = entry;
+        dwraw_entries_scanned++;
         u->abbrev_scan = p;
         if (c == code)
             return true;
@@ -451,6 +505,14 @@ static bool define_in_place(struct dwraw_unit *u, uint64_t code)
 
 bool dwraw_abbrev_define(struct dwraw_unit *u, uint64_t code, const unsigned char *at)
 {
+    if (u->abbrev_table && code < u->nhints && u->hints[code] &&
+        u->hints[code] - 1 < u->abbrev_size - (size_t)(u->abbrev_table - u->abbrev_sec) &&
+        room_for(u, code)) {
+        u->abbrevs[code].entry = u->abbrev_table + (u->hints[code] - 1);
+        if (define_in_place(u, code))
+            return true;
+        u->abbrevs[code].entry = NULL; /* (a damaged hint: found the other ways) */
+    }
     if (u->abbrev_table && code <= (1u << 20) &&
         ((code < u->capabbrevs && u->abbrevs[code].gen == u->gen && u->abbrevs[code].entry) ||
          (u->abbrev_scan && scan_to(u, code))))

@@ -64,6 +64,13 @@ struct dwarf_aranges {
     bool lent; /* a's arrays are the store's */
 };
 
+/* Where a unit's abbreviations lie (struct dwraw_hints), as this run's scan of it found them:
+ * kept until the store has the unit's table (symbolizer_save_units). */
+struct unit_hints {
+    uint32_t *v;
+    size_t n;
+};
+
 struct symbolizer {
     Dwfl *dwfl;
     Dwfl_Callbacks callbacks;
@@ -76,6 +83,7 @@ struct symbolizer {
     struct hmap cu_map; /* CU DIE address -> index into cus */
     struct cu_index **cus;
     uint64_t *cu_addrs; /* per unit in cus: an address looked up there (the store's key) */
+    struct unit_hints *cu_hints; /* per unit in cus: what its scans found, for the store */
     size_t ncus, capcus;
     struct sym_unit_store store; /* get == NULL: none */
     Dwarf_Die unit_die;          /* stored_unit's answer */
@@ -304,6 +312,7 @@ void symbolizer_close(struct symbolizer *s)
     if (!s)
         return;
     dwraw_forget(); /* it points into the files dwfl_end closes */
+    dwraw_set_hints(NULL);
     if (s->dwfl)
         dwfl_end(s->dwfl);
     if (s->statm_fd >= 0)
@@ -317,6 +326,9 @@ void symbolizer_close(struct symbolizer *s)
         cu_index_free(s->cus[i]);
     free(s->cus);
     free(s->cu_addrs);
+    for (size_t i = 0; i < s->ncus; i++)
+        free(s->cu_hints[i].v);
+    free(s->cu_hints);
     free(s->maps);
     free(s->dmaps);
     free(s->spans);
@@ -1284,6 +1296,10 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t 
         if (!a)
             return NULL;
         s->cu_addrs = a;
+        struct unit_hints *h = realloc(s->cu_hints, s->capcus * sizeof *h);
+        if (!h)
+            return NULL;
+        s->cu_hints = h;
     }
     const struct sym_unit_fn *fns;
     size_t n;
@@ -1311,6 +1327,7 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t 
             check_resident(s);
     }
     s->cu_addrs[s->ncus] = addr;
+    s->cu_hints[s->ncus] = (struct unit_hints){NULL, 0};
     s->cus[s->ncus++] = ix;
     if (++s->units_since_check >= RSS_CHECK_UNITS)
         check_resident(s);
@@ -1320,15 +1337,50 @@ static struct cu_index *index_for(struct symbolizer *s, Dwarf_Die *cu, uint64_t 
     return ix;
 }
 
+/* The store's hints for the unit whose DIE is at cu_addr (struct dwraw_hints): for a unit
+ * indexed here. */
+static bool hints_get(void *ctx, const void *cu_addr, const uint32_t **v, size_t *n)
+{
+    struct symbolizer *s = ctx;
+    uint32_t idx;
+    if (!hmap_get(&s->cu_map, &cu_addr, sizeof cu_addr, &idx))
+        return false;
+    if (s->cu_hints[idx].v) { /* this run's, not yet saved */
+        *v = s->cu_hints[idx].v;
+        *n = s->cu_hints[idx].n;
+        return true;
+    }
+    return s->store.get_abbrevs(s->store.ctx, s->cu_addrs[idx], cu_index_cu_offset(s->cus[idx]), v,
+                                n);
+}
+
+/* Keeps what a scan found until the store has the unit's table (it may be this run's). */
+static void hints_put(void *ctx, const void *cu_addr, const uint32_t *v, size_t n)
+{
+    struct symbolizer *s = ctx;
+    uint32_t idx;
+    if (!hmap_get(&s->cu_map, &cu_addr, sizeof cu_addr, &idx) || s->cu_hints[idx].v || n == 0)
+        return;
+    uint32_t *copy = malloc(n * sizeof *copy);
+    if (copy) {
+        memcpy(copy, v, n * sizeof *copy);
+        s->cu_hints[idx] = (struct unit_hints){copy, n};
+    }
+}
+
 void symbolizer_set_unit_store(struct symbolizer *s, const struct sym_unit_store *store)
 {
     s->store = store ? *store : (struct sym_unit_store){0};
+    dwraw_set_hints(s->store.get_abbrevs && s->store.put_abbrevs
+                        ? &(struct dwraw_hints){hints_get, hints_put, s}
+                        : NULL);
 }
 
 void symbolizer_save_units(struct symbolizer *s)
 {
     if (!s->store.put)
         return;
+    dwraw_save_hints(); /* (the kept unit's; the others' went as they stopped being kept) */
     for (size_t i = 0; i < s->ncus; i++) {
         struct cu_fn *fns;
         size_t n;
@@ -1348,6 +1400,10 @@ void symbolizer_save_units(struct symbolizer *s)
             s->store.put_sequences(s->store.ctx, s->cu_addrs[i], cu_index_cu_offset(s->cus[i]), v,
                                    n);
     }
+    for (size_t i = 0; i < s->ncus && s->store.put_abbrevs; i++)
+        if (s->cu_hints[i].v)
+            s->store.put_abbrevs(s->store.ctx, s->cu_addrs[i], cu_index_cu_offset(s->cus[i]),
+                                 s->cu_hints[i].v, s->cu_hints[i].n);
 }
 
 /* Is a symbol version hidden (a non-default "name@VERSION", kept for old binaries)? Only

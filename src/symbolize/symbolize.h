@@ -130,6 +130,11 @@ struct sym_unit_store {
     bool (*get_aranges)(void *ctx, uint64_t addr, struct aranges *out);
     /* Keeps them (the store copies them). NULL when get_aranges is. */
     void (*put_aranges)(void *ctx, uint64_t addr, const struct aranges *a);
+    /* Where the abbreviations of the unit at cu_off lie in its table (struct dwraw_hints of
+     * dwarf_raw.h): true with *v (owned by the store) and *n. May be NULL. */
+    bool (*get_abbrevs)(void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t **v, size_t *n);
+    /* Keeps them (the store copies them). NULL when get_abbrevs is. */
+    void (*put_abbrevs)(void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t *v, size_t n);
     void *ctx;
 };
 

@@ -782,6 +782,23 @@ static void store_put_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const
         unitcache_put_sequences(u, cu_off, v, n);
 }
 
+static bool store_get_abbrevs(void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t **v,
+                              size_t *n)
+{
+    struct sc_module *m;
+    struct unitcache *u = units_of(ctx, addr, &m);
+    return u && unitcache_get_abbrevs(u, cu_off, v, n);
+}
+
+static void store_put_abbrevs(void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t *v,
+                              size_t n)
+{
+    struct sc_module *m;
+    struct unitcache *u = units_of(ctx, addr, &m);
+    if (u)
+        unitcache_put_abbrevs(u, cu_off, v, n);
+}
+
 static void store_put_symbols(void *ctx, uint64_t addr, struct sym_symbol *v, size_t n)
 {
     struct sc_module *m;
@@ -900,10 +917,10 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
         if (c->sym && c->dir)
             symbolizer_set_unit_store(
                 c->sym,
-                &(struct sym_unit_store){store_get, store_put, store_unit_at, store_get_symbols,
-                                         store_put_symbols, store_get_frame, store_has_frames,
-                                         store_get_sequences, store_put_sequences,
-                                         store_get_aranges, store_put_aranges, c});
+                &(struct sym_unit_store){
+                    store_get, store_put, store_unit_at, store_get_symbols, store_put_symbols,
+                    store_get_frame, store_has_frames, store_get_sequences, store_put_sequences,
+                    store_get_aranges, store_put_aranges, store_get_abbrevs, store_put_abbrevs, c});
     }
     if (!c->sym) {
         out[0] = unknown;

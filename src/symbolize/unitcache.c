@@ -32,12 +32,15 @@ struct uc_unit {
     uint32_t nseq;
     bool seqs_fresh; /* found by this run: seqs is owned, and the file lacks them */
     bool in_add;     /* its table came from the .add file (pointing into its bytes) */
+    const uint32_t *abbr; /* where its abbreviations start (nabbr of them, even), or NULL */
+    uint32_t nabbr;
+    bool abbr_fresh; /* found by this run: abbr is owned, and the file lacks them */
 };
 
 /* On-disk records (all fields 8-byte aligned). */
 struct uc_head {
     char magic[16];
-    uint64_t ident, nunits, nfns, nseqs;
+    uint64_t ident, nunits, nfns, nseqs, nabbrw;
 };
 /* The head of the fixed file (<build-id>.syms). */
 struct uc_fixed_head {
@@ -48,8 +51,9 @@ struct uc_rec {
     uint64_t cu_off;
     uint32_t n, deep;
     uint64_t first;
-    uint32_t nseq, pad;
+    uint32_t nseq, nabbr;
     uint64_t seq_first;
+    uint64_t abbr_first; /* in 32-bit elements */
 };
 /* Every function range of every unit, sorted by lo: the unit of an address. */
 struct uc_where {
@@ -88,7 +92,7 @@ struct unitcache {
     bool add_replaces;   /* a unit of the .add file is one of the main file's too */
     bool add_damaged;    /* of the two, the .add file was found damaged */
     size_t cap;
-    size_t nfresh, nfresh_seqs;
+    size_t nfresh, nfresh_seqs, nfresh_abbr;
     bool replaced; /* a unit of the file was built again by this run (its ranges changed) */
     /* the fixed file, read on its first question; and what this run found that it lacks */
     bool fixed_loaded, fixed_rewrite;
@@ -182,6 +186,8 @@ static void free_units(struct uc_unit *v, size_t n)
             free((void *)v[i].fns);
         if (v[i].seqs_fresh)
             free((void *)v[i].seqs);
+        if (v[i].abbr_fresh)
+            free((void *)v[i].abbr);
     }
 }
 
@@ -289,10 +295,10 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     if (head < 0)
         goto bad;
     size_t words = len / 8;
-    if (h->nunits > words || h->nfns > words || h->nseqs > words ||
+    if (h->nunits > words || h->nfns > words || h->nseqs > words || h->nabbrw > words ||
         sizeof *h + h->nunits * sizeof(struct uc_rec) +
                 h->nfns * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where)) +
-                h->nseqs * sizeof(struct dwf_seq) + 8 !=
+                h->nseqs * sizeof(struct dwf_seq) + h->nabbrw * 8 + 8 !=
             len ||
         unitcache_hash(b, words - 1) != b[words - 1])
         goto bad;
@@ -303,10 +309,12 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     f->where = (const struct uc_where *)(fns + h->nfns);
     f->nwhere = h->nfns;
     const struct dwf_seq *seqs = (const struct dwf_seq *)(f->where + f->nwhere);
+    const uint32_t *abbr = (const uint32_t *)(seqs + h->nseqs);
     for (size_t i = 0; i < h->nunits; i++) {
         if ((i > 0 && r[i].cu_off <= r[i - 1].cu_off) || r[i].first > h->nfns ||
             r[i].n > h->nfns - r[i].first || r[i].seq_first > h->nseqs ||
-            r[i].nseq > h->nseqs - r[i].seq_first)
+            r[i].nseq > h->nseqs - r[i].seq_first || r[i].nabbr % 2 ||
+            r[i].abbr_first > 2 * h->nabbrw || r[i].nabbr > 2 * h->nabbrw - r[i].abbr_first)
             goto bad;
         units[i] = (struct uc_unit){r[i].cu_off,
                                     fns + r[i].first,
@@ -317,6 +325,9 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
                                     r[i].nseq ? seqs + r[i].seq_first : NULL,
                                     r[i].nseq,
                                     false,
+                                    false,
+                                    r[i].nabbr ? abbr + r[i].abbr_first : NULL,
+                                    r[i].nabbr,
                                     false};
     }
     for (size_t i = 1; i < f->nwhere; i++)
@@ -418,6 +429,10 @@ static int put_unit(struct uc_unit **v, size_t *n, size_t *cap, const struct uc_
             (*v)[i].seqs = old.seqs;
             (*v)[i].nseq = old.nseq;
         }
+        if (!a->nabbr && old.nabbr) {
+            (*v)[i].abbr = old.abbr;
+            (*v)[i].nabbr = old.nabbr;
+        }
         return 1;
     }
     if (ARRAY_GROW(*v, *n, *cap) < 0)
@@ -505,6 +520,35 @@ void unitcache_put_sequences(struct unitcache *u, uint64_t cu_off, const struct 
     slot->nseq = (uint32_t)n;
     slot->seqs_fresh = true;
     u->nfresh_seqs++;
+}
+
+bool unitcache_get_abbrevs(struct unitcache *u, uint64_t cu_off, const uint32_t **v, size_t *n)
+{
+    const char *why;
+    load(u, &why);
+    long i = find_unit(u->file.v, u->file.n, cu_off);
+    if (i < 0 || !u->file.v[i].nabbr)
+        return false;
+    *v = u->file.v[i].abbr;
+    *n = u->file.v[i].nabbr;
+    return true;
+}
+
+void unitcache_put_abbrevs(struct unitcache *u, uint64_t cu_off, const uint32_t *v, size_t n)
+{
+    long i = find_unit(u->file.v, u->file.n, cu_off);
+    size_t even = n + n % 2;
+    if (i < 0 || u->file.v[i].nabbr || n == 0 || even > UINT32_MAX)
+        return;
+    uint32_t *copy = calloc(even, sizeof *copy);
+    if (!copy)
+        return;
+    memcpy(copy, v, n * sizeof *copy);
+    struct uc_unit *slot = &u->file.v[i];
+    u->nfresh_abbr++;
+    slot->abbr = copy;
+    slot->nabbr = (uint32_t)even;
+    slot->abbr_fresh = true;
 }
 
 /* The range of w[0..n) (sorted by lo) holding pc that is met first looking back from pc, or
@@ -629,7 +673,7 @@ int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn
 
 bool unitcache_dirty(const struct unitcache *u)
 {
-    return u->nfresh > 0 || u->nfresh_seqs > 0 || u->rewrite || u->add_bad;
+    return u->nfresh > 0 || u->nfresh_seqs > 0 || u->nfresh_abbr > 0 || u->rewrite || u->add_bad;
 }
 
 static size_t file_size(const struct uc_unit *v, size_t n, bool used_only)
@@ -639,7 +683,7 @@ static size_t file_size(const struct uc_unit *v, size_t n, bool used_only)
         if (!used_only || v[i].used)
             len += sizeof(struct uc_rec) +
                    v[i].n * (sizeof(struct sym_unit_fn) + sizeof(struct uc_where)) +
-                   v[i].nseq * sizeof(struct dwf_seq);
+                   v[i].nseq * sizeof(struct dwf_seq) + v[i].nabbr * sizeof(uint32_t);
     return len;
 }
 
@@ -722,6 +766,7 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
             h.nunits++;
             h.nfns += v[i].n;
             h.nseqs += v[i].nseq;
+            h.nabbrw += v[i].nabbr / 2;
             if (!fwhere || v[i].fresh || v[i].in_add)
                 nwhere += v[i].n;
         }
@@ -740,13 +785,15 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
     if (sort_by_u64_key(where, nwhere, sizeof *where) < 0)
         array_sort(where, nwhere, sizeof *where, u64_key_cmp);
     out_words(o, &h, sizeof h / 8);
-    uint64_t first = 0, seq_first = 0;
+    uint64_t first = 0, seq_first = 0, abbr_first = 0;
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used) {
-            struct uc_rec r = {v[i].cu_off, v[i].n, v[i].deep, first, v[i].nseq, 0, seq_first};
+            struct uc_rec r = {v[i].cu_off, v[i].n,     v[i].deep, first,
+                               v[i].nseq,   v[i].nabbr, seq_first, abbr_first};
             out_words(o, &r, sizeof r / 8);
             first += v[i].n;
             seq_first += v[i].nseq;
+            abbr_first += v[i].nabbr;
         }
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used)
@@ -767,6 +814,9 @@ static bool write_units_to(const struct unitcache *u, int fd, const struct uc_un
     for (size_t i = 0; i < n; i++)
         if (!used_only || v[i].used)
             out_words(o, v[i].seqs, v[i].nseq * sizeof *v[i].seqs / 8);
+    for (size_t i = 0; i < n; i++) /* (each an even number of elements: whole words) */
+        if (!used_only || v[i].used)
+            out_words(o, v[i].abbr, v[i].nabbr / 2);
     out_end(o);
     bool ok = o->ok;
     free(where);
@@ -805,7 +855,7 @@ static int write_units_file(const struct unitcache *u, const char *tmp, const ch
 /* Does unit x belong in the .add file (the main file as read lacks its table or sequences)? */
 static bool for_add(const struct uc_unit *x)
 {
-    return x->fresh || x->in_add || x->seqs_fresh;
+    return x->fresh || x->in_add || x->seqs_fresh || x->abbr_fresh;
 }
 
 /* Writes the .add file: this run's units that the main file lacks, and those another writer
@@ -877,6 +927,10 @@ int unitcache_save(struct unitcache *u, const char *tmp)
                 if (!all[n].nseq && disk.v[i].nseq) {
                     all[n].seqs = disk.v[i].seqs;
                     all[n].nseq = disk.v[i].nseq;
+                }
+                if (!all[n].nabbr && disk.v[i].nabbr) {
+                    all[n].abbr = disk.v[i].abbr;
+                    all[n].nabbr = disk.v[i].nabbr;
                 }
                 i++;
             }

@@ -6,14 +6,16 @@
  * Private to symcache.c.
  *
  * A binary file, read whole and served only whole:
- *   "profreg-units 4\n"                                    16 bytes
+ *   "profreg-units 6\n"                                    16 bytes
  *   u64 ident          the module's identity (a hash of its symbol cache header)
- *   u64 nunits, u64 nfns, u64 nseqs
+ *   u64 nunits, u64 nfns, u64 nseqs, u64 nabbrw
  *   nunits x {u64 cu_off; u32 n; u32 deep; u64 first;      sorted by cu_off, unique
- *             u32 nseq; u32 pad; u64 seq_first}
+ *             u32 nseq; u32 nabbr; u64 seq_first; u64 abbr_first}
  *   nfns   x {u64 lo; u64 hi; u64 die}                     struct sym_unit_fn, by unit
  *   nfns   x {u64 lo; u64 hi; u64 cu_off}                  every range, sorted by lo
  *   nseqs  x struct dwf_seq       the sequences of a unit's line program, by unit
+ *   2 x nabbrw x u32              where a unit's abbreviations lie in its table, by unit
+ *                                 (nabbr of them, an even number; dwarf_raw.h's hints)
  *   u64 check          hash of every byte before it (unitcache_hash)
  * in the byte order of the machine that wrote it (another order fails the magic's check).
  *
@@ -35,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UNITCACHE_MAGIC       "profreg-units 5\n"
+#define UNITCACHE_MAGIC       "profreg-units 6\n"
 #define UNITCACHE_FIXED_MAGIC "profreg-syms 1\n"
 /* A run's new tables go to <build-id>.units.add (the same format), unless it would then hold
  * more than one UNITCACHE_ADD_SHARE-th as many units as the main file: then the main file is
@@ -107,6 +109,14 @@ bool unitcache_get_sequences(struct unitcache *u, uint64_t cu_off, const struct 
 /* Keeps them (copied) for a unit whose table the file or this run has, when it has none. */
 void unitcache_put_sequences(struct unitcache *u, uint64_t cu_off, const struct dwf_seq *v,
                              size_t n);
+/* Where the abbreviations of the unit at cu_off lie in its table, as a scan of an earlier run
+ * found them (dwraw_hints): true with *v (valid until unitcache_free) and *n. */
+bool unitcache_get_abbrevs(struct unitcache *u, uint64_t cu_off, const uint32_t **v, size_t *n);
+/* Keeps them (copied, padded to an even number with a 0) for a unit whose table the file or
+ * this run has, when it has none: the first run that reads a unit's abbreviations saves where
+ * they lie, later runs scan on from there (saving each run's further finds would rewrite most
+ * units every run). */
+void unitcache_put_abbrevs(struct unitcache *u, uint64_t cu_off, const uint32_t *v, size_t n);
 /* Keeps a table this run built (copied). Returns 0, or -1 when out of memory. */
 int unitcache_put(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn *fns, size_t n,
                   bool deep);

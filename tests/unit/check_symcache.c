@@ -809,6 +809,72 @@ START_TEST(test_damaged_unit_tables_ignored_with_one_line)
 }
 END_TEST
 
+/* A first run saves where each unit's abbreviations lie in its table beside the unit's table
+ * (dwarf_raw.h's hints): a later run that misses at the same addresses finds every code it
+ * needs from them, reading no entry of the tables again, and names everything the same.
+ * Fails when the hints are not saved or not used. */
+START_TEST(test_abbreviation_hints_spare_the_scans)
+{
+    fill_addrs();
+    struct symcache_stats st;
+    size_t before = dwraw_entries_scanned;
+    char *cold = run_units(tu_tmp, true, &st);
+    size_t cold_scanned = dwraw_entries_scanned - before;
+    ck_assert_uint_gt(cold_scanned, 0);
+    forget_frames();
+    before = dwraw_entries_scanned;
+    char *warm = run_units(tu_tmp, true, &st);
+    ck_assert_uint_eq(st.misses, NADDR);
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_uint_eq(dwraw_entries_scanned - before, 0);
+    ck_assert_str_eq(warm, cold);
+    free(cold);
+    free(warm);
+}
+END_TEST
+
+/* A units file whose check is right but whose unit record places its hints outside the file's
+ * hints (a file this build did not write so): damaged, named in one line, and rewritten. */
+START_TEST(test_unit_hints_out_of_place_ignored_with_one_line)
+{
+    struct symcache_stats st;
+    char units[4200];
+    char *cold = seed_units(units, sizeof units, &st);
+    struct stat sb;
+    ck_assert_int_eq(stat(units, &sb), 0);
+    size_t len = (size_t)sb.st_size;
+    ck_assert(len % 8 == 0 && len > 56 + 48 + 8); /* head, a unit record, the check */
+    uint64_t *w = malloc(len);
+    ck_assert_ptr_nonnull(w);
+    int fd = open(units, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, w, len, 0), (ssize_t)len);
+    uint32_t nabbr = 0xfffffff0u; /* the first unit's count of hints (even, and far too many) */
+    memcpy((char *)w + 56 + 28, &nabbr, sizeof nabbr);
+    w[len / 8 - 1] = unitcache_hash(w, len / 8 - 1);
+    ck_assert_int_eq(pwrite(fd, w, len, 0), (ssize_t)len);
+    close(fd);
+    free(w);
+
+    forget_frames();
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_msg(count_lines(err) == 1 && strstr(err, units) && strstr(err, "damaged"),
+                  "stderr: %s", err);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+    forget_frames();
+    err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+    free(cold);
+}
+END_TEST
+
 /* Tables another profreg build saved under the same build-id never serve, and are replaced
  * without a word. */
 START_TEST(test_unit_tables_of_another_build_never_serve)
@@ -1237,6 +1303,8 @@ int main(void)
     tcase_add_test(tc, test_damaged_unit_tables_ignored_with_one_line);
     tcase_add_test(tc, test_unit_tables_of_another_version_replaced_silently);
     tcase_add_test(tc, test_unit_tables_of_another_build_never_serve);
+    tcase_add_test(tc, test_abbreviation_hints_spare_the_scans);
+    tcase_add_test(tc, test_unit_hints_out_of_place_ignored_with_one_line);
     tcase_add_test(tc, test_fifos_in_the_cache_never_hang);
     tcase_add_test(tc, test_function_frames_serve_new_addresses);
     tcase_add_test(tc, test_line_sequences_saved_with_the_unit_tables);
