@@ -133,7 +133,8 @@ struct dwraw_hints {
     void (*put)(void *ctx, const void *cu_addr, const uint32_t *v, size_t n);
     void *ctx;
 };
-/* Sets where hints come from and go (NULL: nowhere). */
+/* Sets where hints come from and go (NULL: nowhere): the symbolizer in use sets it and clears
+ * it when it closes (one at a time: the preload writes one profile at a time). */
 void dwraw_set_hints(const struct dwraw_hints *h);
 /* Hands on the hints of the unit kept, if it has new ones. */
 void dwraw_save_hints(void);
