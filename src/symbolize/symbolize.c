@@ -1361,10 +1361,10 @@ static void hints_put(void *ctx, const void *cu_addr, const uint32_t *v, size_t 
     uint32_t idx;
     if (!hmap_get(&s->cu_map, &cu_addr, sizeof cu_addr, &idx) || s->cu_hints[idx].v || n == 0)
         return;
-    uint32_t *copy = malloc(n * sizeof *copy);
-    if (copy) {
-        memcpy(copy, v, n * sizeof *copy);
-        s->cu_hints[idx] = (struct unit_hints){copy, n};
+    struct unit_hints *h = &s->cu_hints[idx];
+    if ((h->v = malloc(n * sizeof *h->v))) {
+        memcpy(h->v, v, n * sizeof *h->v);
+        h->n = n;
     }
 }
 
