@@ -900,8 +900,8 @@ START_TEST(test_line_sequences_kept_spare_the_next_pass)
 {
     uint64_t addr = (uint64_t)(uintptr_t)libc_fn("memset") + 1;
     struct seq_store st = {0, NULL, 0, 0};
-    struct sym_unit_store store = {NULL, keep_no_table,  NULL,           NULL, NULL, NULL,
-                                   NULL, give_sequences, keep_sequences, NULL, NULL, &st};
+    struct sym_unit_store store = {NULL,           keep_no_table,  NULL, NULL, NULL, NULL, NULL,
+                                   give_sequences, keep_sequences, NULL, NULL, NULL, NULL, &st};
     char err[256];
     struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
     struct sym_frame f[SYM_MAX_FRAMES];
