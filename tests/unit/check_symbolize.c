@@ -183,6 +183,45 @@ static void count_debug_pages(struct symbolizer *s, size_t *info, size_t *rest)
     }
 }
 
+/* The test's own functions looked up before a drop, and their answers then. */
+struct drop_case {
+    uint64_t addrs[3];
+    struct sym_frame before[3][SYM_MAX_FRAMES];
+    size_t nb[3];
+};
+
+/* A symbolizer (no cache, the default budget) that has looked up the test's own functions: its
+ * DIEs, strings, line program and abbreviations read. */
+static struct symbolizer *open_with_lookups(struct drop_case *c)
+{
+    char err[256];
+    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
+    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    outer_function();
+    c->addrs[0] = (uint64_t)(uintptr_t)plain_function;
+    c->addrs[1] = (uint64_t)(uintptr_t)outer_function;
+    c->addrs[2] = captured_return - 1;
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_uint_ge(
+            c->nb[i] = symbolizer_lookup(s, c->addrs[i], c->before[i], SYM_MAX_FRAMES), 1);
+    return s;
+}
+
+/* The same answers after the drop; closes s. */
+static void same_answers_then_close(struct symbolizer *s, const struct drop_case *c)
+{
+    struct sym_frame after[SYM_MAX_FRAMES];
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(symbolizer_lookup(s, c->addrs[i], after, SYM_MAX_FRAMES), c->nb[i]);
+        for (size_t j = 0; j < c->nb[i]; j++) {
+            ck_assert_str_eq(after[j].name, c->before[i][j].name);
+            ck_assert_int_eq(after[j].line, c->before[i][j].line);
+        }
+    }
+    symbolizer_close(s);
+}
+
 /* A drop over the budget takes the pages of .debug_info before the others: those of unit headers
  * and DIEs, which libdw's in-order reading of headers maps for every unit it passes. After lookups
  * of the test's own functions (its DIEs, strings, line program and abbreviations read), the
@@ -190,17 +229,8 @@ static void count_debug_pages(struct symbolizer *s, size_t *info, size_t *rest)
  * after it are the same. */
 START_TEST(test_first_drop_takes_debug_info_alone)
 {
-    char err[256];
-    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
-    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
-    outer_function();
-    const uint64_t addrs[] = {(uint64_t)(uintptr_t)plain_function,
-                              (uint64_t)(uintptr_t)outer_function, captured_return - 1};
-    struct sym_frame before[3][SYM_MAX_FRAMES], after[SYM_MAX_FRAMES];
-    size_t nb[3];
-    for (size_t i = 0; i < 3; i++)
-        ck_assert_uint_ge(nb[i] = symbolizer_lookup(s, addrs[i], before[i], SYM_MAX_FRAMES), 1);
+    struct drop_case c;
+    struct symbolizer *s = open_with_lookups(&c);
     size_t info0, rest0, info1, rest1;
     count_debug_pages(s, &info0, &rest0);
     ck_assert_msg(info0 > 0 && rest0 > 0, "%zu pages of .debug_info, %zu others", info0, rest0);
@@ -209,14 +239,7 @@ START_TEST(test_first_drop_takes_debug_info_alone)
     ck_assert_msg(info1 == 0 && rest1 > 0 && rest1 * 2 >= rest0,
                   ".debug_info %zu -> %zu pages, the others %zu -> %zu", info0, info1, rest0,
                   rest1);
-    for (size_t i = 0; i < 3; i++) {
-        ck_assert_uint_eq(symbolizer_lookup(s, addrs[i], after, SYM_MAX_FRAMES), nb[i]);
-        for (size_t j = 0; j < nb[i]; j++) {
-            ck_assert_str_eq(after[j].name, before[i][j].name);
-            ck_assert_int_eq(after[j].line, before[i][j].line);
-        }
-    }
-    symbolizer_close(s);
+    same_answers_then_close(s, &c);
 }
 END_TEST
 
@@ -236,17 +259,8 @@ static bool page_in_spans(uintptr_t p, const struct sym_unit_span *sp, size_t n)
  * drop takes the units' pages too, or leaves the others. */
 START_TEST(test_first_drop_keeps_the_units_indexed)
 {
-    char err[256];
-    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
-    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
-    outer_function();
-    const uint64_t addrs[] = {(uint64_t)(uintptr_t)plain_function,
-                              (uint64_t)(uintptr_t)outer_function, captured_return - 1};
-    struct sym_frame before[3][SYM_MAX_FRAMES], after[SYM_MAX_FRAMES];
-    size_t nb[3];
-    for (size_t i = 0; i < 3; i++)
-        ck_assert_uint_ge(nb[i] = symbolizer_lookup(s, addrs[i], before[i], SYM_MAX_FRAMES), 1);
+    struct drop_case c;
+    struct symbolizer *s = open_with_lookups(&c);
     struct sym_debug_map m[16];
     size_t nm = symbolizer_debug_maps(s, m, 16);
     struct sym_unit_span sp[64];
@@ -269,14 +283,7 @@ START_TEST(test_first_drop_keeps_the_units_indexed)
             ck_assert_msg(present_pages(p, p + 1) == (page_in_spans(p, sp, ns) ? 1u : 0u),
                           "page %#" PRIxPTR " of .debug_info [%#" PRIxPTR ", %#" PRIxPTR ")", p,
                           m[i].info_lo, m[i].info_hi);
-    for (size_t i = 0; i < 3; i++) {
-        ck_assert_uint_eq(symbolizer_lookup(s, addrs[i], after, SYM_MAX_FRAMES), nb[i]);
-        for (size_t j = 0; j < nb[i]; j++) {
-            ck_assert_str_eq(after[j].name, before[i][j].name);
-            ck_assert_int_eq(after[j].line, before[i][j].line);
-        }
-    }
-    symbolizer_close(s);
+    same_answers_then_close(s, &c);
 }
 END_TEST
 

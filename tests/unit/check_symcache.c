@@ -771,6 +771,34 @@ END_TEST
 
 /* A damaged table file: one line on stderr naming it, the right frames from walks, and the
  * file rewritten so that the next run is served silently. */
+/* After damage to the units file at path: the next run (every address a miss) says so in one
+ * line naming the file, walks the executable's units again (libc's still serve) and names
+ * everything as the cold run did; the run after it is silent and served by the rewritten
+ * file. */
+static void damaged_then_served(const char *path, const char *cold)
+{
+    struct symcache_stats st;
+    forget_frames();
+    char *frames;
+    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_msg(count_lines(err) == 1 && strstr(err, "profreg: ignoring the symbol cache") &&
+                      strstr(err, path) && strstr(err, "damaged"),
+                  "stderr: %s", err);
+    ck_assert_uint_lt(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+
+    forget_frames();
+    err = capture_stderr(tu_tmp, run_units, &st, &frames);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_gt(last_sym.cus_from_store, 0);
+    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
+    ck_assert_str_eq(frames, cold);
+    free(err);
+    free(frames);
+}
+
 START_TEST(test_damaged_unit_tables_ignored_with_one_line)
 {
     struct symcache_stats st;
@@ -786,25 +814,7 @@ START_TEST(test_damaged_unit_tables_ignored_with_one_line)
     ck_assert_int_eq(pwrite(fd, &byte, 1, sb.st_size / 2), 1);
     close(fd);
 
-    forget_frames();
-    char *frames;
-    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
-    ck_assert_msg(count_lines(err) == 1 && strstr(err, "profreg: ignoring the symbol cache") &&
-                      strstr(err, units) && strstr(err, "damaged"),
-                  "stderr: %s", err);
-    ck_assert_uint_lt(last_sym.cus_from_store, last_sym.cus_indexed); /* libc's still serve */
-    ck_assert_str_eq(frames, cold);
-    free(err);
-    free(frames);
-
-    forget_frames();
-    err = capture_stderr(tu_tmp, run_units, &st, &frames);
-    ck_assert_str_eq(err, "");
-    ck_assert_uint_gt(last_sym.cus_from_store, 0);
-    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
-    ck_assert_str_eq(frames, cold);
-    free(err);
-    free(frames);
+    damaged_then_served(units, cold);
     free(cold);
 }
 END_TEST
@@ -856,21 +866,7 @@ START_TEST(test_unit_hints_out_of_place_ignored_with_one_line)
     close(fd);
     free(w);
 
-    forget_frames();
-    char *frames;
-    char *err = capture_stderr(tu_tmp, run_units, &st, &frames);
-    ck_assert_msg(count_lines(err) == 1 && strstr(err, units) && strstr(err, "damaged"),
-                  "stderr: %s", err);
-    ck_assert_str_eq(frames, cold);
-    free(err);
-    free(frames);
-    forget_frames();
-    err = capture_stderr(tu_tmp, run_units, &st, &frames);
-    ck_assert_str_eq(err, "");
-    ck_assert_uint_eq(last_sym.cus_from_store, last_sym.cus_indexed);
-    ck_assert_str_eq(frames, cold);
-    free(err);
-    free(frames);
+    damaged_then_served(units, cold);
     free(cold);
 }
 END_TEST
