@@ -169,6 +169,21 @@ const Elf_Data *dwraw_section(Dwarf *dbg, const char *name)
 
 bool dwraw_disabled;
 
+bool dwraw_header(Dwarf_Die *cudie, Dwarf *dbg, struct dwraw_header *h)
+{
+    Dwarf_Off die_off = dwarf_dieoffset(cudie), hdr = dwarf_cuoffset(cudie), next;
+    size_t hsize;
+    if (die_off < hdr ||
+        dwarf_next_unit(dbg, die_off - hdr, &next, &hsize, NULL, &h->abbrev_off, &h->addr_size,
+                        &h->offset_size, NULL, NULL) != 0 ||
+        hsize != hdr || next <= die_off)
+        return false;
+    h->start = (const unsigned char *)cudie->addr - hdr;
+    h->end = h->start + (next - (die_off - hdr));
+    h->section = h->start - (die_off - hdr);
+    return true;
+}
+
 bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
 {
     memset(u, 0, sizeof *u);
@@ -213,20 +228,16 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
         dwarf_cu_info(cudie->cu, &version, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
         (unit_type != DW_UT_compile && unit_type != DW_UT_partial) || version < 2 || version > 5)
         return false;
-    Dwarf_Off die_off = dwarf_dieoffset(cudie), hdr = dwarf_cuoffset(cudie), next, abbrev_off;
-    uint8_t addr_size, offset_size;
-    size_t hsize;
-    if (die_off < hdr ||
-        dwarf_next_unit(dbg, die_off - hdr, &next, &hsize, NULL, &abbrev_off, &addr_size,
-                        &offset_size, NULL, NULL) != 0 ||
-        hsize != hdr || next <= die_off)
+    struct dwraw_header h;
+    if (!dwraw_header(cudie, dbg, &h))
         return false;
-    u->start = (const unsigned char *)cudie->addr - hdr;
-    u->end = u->start + (next - (die_off - hdr));
-    u->section = u->start - (die_off - hdr);
+    Dwarf_Off abbrev_off = h.abbrev_off;
+    u->start = h.start;
+    u->end = h.end;
+    u->section = h.section;
     u->version = version;
-    u->addr_size = addr_size;
-    u->offset_size = offset_size;
+    u->addr_size = h.addr_size;
+    u->offset_size = h.offset_size;
     u->cu = cudie->cu;
     u->key = cudie->addr;
     if (u->dbg != dbg) {

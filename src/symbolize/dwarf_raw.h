@@ -104,6 +104,16 @@ struct dwraw_range {
     uint64_t lo, hi;
 };
 
+/* What the header of the unit whose DIE is cudie (of dbg) says: its bytes [start, end) where
+ * libdw holds .debug_info (which starts at section), where its abbreviations start in
+ * .debug_abbrev, and its address and offset sizes. False when it cannot be read. */
+struct dwraw_header {
+    const unsigned char *start, *end, *section;
+    Dwarf_Off abbrev_off;
+    uint8_t addr_size, offset_size;
+};
+bool dwraw_header(Dwarf_Die *cudie, Dwarf *dbg, struct dwraw_header *h);
+
 /* Opens the unit of cudie (a compile or partial unit of dbg) for reading; false when it
  * cannot be read here. The unit closed last is kept: opened again with the abbreviations it
  * has used (the index and the names read a unit in turns), and another unit reuses its

@@ -1138,14 +1138,12 @@ static void check_debug_maps(struct symbolizer *s)
 /* Notes the bytes of the unit cu in its file's mapping (in order; each unit once). */
 static void note_unit_span(struct symbolizer *s, Dwarf_Die *cu)
 {
-    Dwarf_Off die_off = dwarf_dieoffset(cu), hdr = dwarf_cuoffset(cu), next;
-    if (die_off < hdr || !cu->cu ||
-        dwarf_next_unit(dwarf_cu_getdwarf(cu->cu), die_off - hdr, &next, NULL, NULL, NULL, NULL,
-                        NULL, NULL, NULL) != 0 ||
-        next <= die_off || ARRAY_GROW(s->spans, s->nspans, s->capspans) < 0)
+    struct dwraw_header h;
+    if (!cu->cu || !dwraw_header(cu, dwarf_cu_getdwarf(cu->cu), &h) ||
+        ARRAY_GROW(s->spans, s->nspans, s->capspans) < 0)
         return;
-    uintptr_t lo = (uintptr_t)cu->addr - hdr;
-    struct sym_unit_span sp = {lo, lo + (uintptr_t)(next - (die_off - hdr))};
+    uintptr_t lo = (uintptr_t)h.start;
+    struct sym_unit_span sp = {lo, (uintptr_t)h.end};
     size_t at = s->nspans;
     while (at > 0 && s->spans[at - 1].lo > lo)
         at--;
