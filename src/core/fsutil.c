@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -559,4 +560,20 @@ int fs_write_atomic(const char *path, bool no_replace, int (*write_fn)(FILE *f, 
         return -1;
     }
     return 0;
+}
+
+void *fs_map_file(int fd, size_t len)
+{
+    if (len == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void fs_unmap(void *p, size_t len)
+{
+    if (p && len)
+        munmap(p, len);
 }

@@ -75,9 +75,9 @@ struct sc_frec {
     uint32_t inlined;
 };
 
-/* A file as read: its parts point into buf. */
+/* A file as read (mapped): its parts point into buf. */
 struct sc_view {
-    uint64_t *buf;
+    uint64_t *buf; /* the file mapped (fs_map_file), st.st_size bytes */
     const struct sc_rec *recs;
     size_t nrecs;
     const struct sc_frec *frames;
@@ -330,7 +330,7 @@ static size_t pad8(size_t n)
 
 static void free_view(struct sc_view *v)
 {
-    free(v->buf);
+    fs_unmap(v->buf, (size_t)v->st.st_size);
     free(v->used);
     *v = (struct sc_view){0};
 }
@@ -347,34 +347,27 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
         return 0;
     struct stat sb;
     uint64_t *b = NULL;
+    size_t len = 0;
     int rc = -1;
     *why = "unreadable";
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         *why = "not a regular file";
         goto out;
     }
-    size_t len = (size_t)sb.st_size;
+    len = (size_t)sb.st_size;
     if (sb.st_size > 2 * (off_t)SYMCACHE_MAX_FILE_BYTES) {
         *why = "too large";
         goto out;
     }
-    if (!(b = malloc(len + 8))) {
-        *why = "out of memory";
+    *why = "not a symbol cache file";
+    if (len < SC_MAGIC_LEN)
         goto out;
-    }
-    for (size_t got = 0; got < len;) {
-        ssize_t r = read(fd, (char *)b + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            *why = "unreadable";
-            goto out;
-        }
-        got += (size_t)r;
-    }
+    *why = "unreadable";
+    if (!(b = fs_map_file(fd, len)))
+        goto out;
     char magic[SC_MAGIC_LEN];
     magic_field(magic);
-    if (len < SC_MAGIC_LEN || memcmp(b, magic, SC_MAGIC_LEN) != 0) {
+    if (memcmp(b, magic, SC_MAGIC_LEN) != 0) {
         /* another format version is stale, not corrupt: replaced without a word */
         rc = len >= 17 && memcmp(b, "profreg-symcache ", 17) == 0 ? 0 : -1;
         *why = "not a symbol cache file";
@@ -438,7 +431,7 @@ static int read_view(const struct sc_module *m, const char *path, struct sc_view
 out:
     if (rc != 1)
         *v = (struct sc_view){0};
-    free(b);
+    fs_unmap(b, len);
     close(fd);
     return rc;
 }

@@ -62,7 +62,7 @@ struct uc_where {
 
 /* What a file holds, pointing into its bytes. */
 struct uc_file {
-    uint64_t *buf; /* the file as read (8-byte aligned) */
+    uint64_t *buf; /* the file mapped (fs_map_file), st.st_size bytes */
     struct uc_unit *v;
     size_t n;
     const struct uc_where *where;
@@ -72,7 +72,8 @@ struct uc_file {
 
 /* What the fixed file holds, pointing into its bytes. */
 struct uc_fixed {
-    uint64_t *buf;
+    uint64_t *buf; /* the file mapped (fs_map_file), len bytes */
+    size_t len;
     const struct sym_symbol *syms;
     size_t nsyms;
     struct unitcache_aranges ar; /* ar.n == 0 and !have_aranges: none */
@@ -194,7 +195,7 @@ static void free_units(struct uc_unit *v, size_t n)
 static void free_file(struct uc_file *f)
 {
     free(f->v);
-    free(f->buf);
+    fs_unmap(f->buf, (size_t)f->st.st_size);
     *f = (struct uc_file){0};
 }
 
@@ -206,7 +207,7 @@ void unitcache_free(struct unitcache *u)
     free_file(&u->file);
     free_file(&u->addf);
     free(u->add_path);
-    free(u->fixed.buf);
+    fs_unmap(u->fixed.buf, u->fixed.len);
     free(u->syms);
     free(u->ar_buf);
     free(u->path);
@@ -215,8 +216,8 @@ void unitcache_free(struct unitcache *u)
 }
 
 /* The whole file at path, of at least min bytes, a multiple of 8 and at most twice the bound,
- * into *buf (malloc'd) and *len, its identity into *st: 1; 0 when there is none; -1 with *why
- * when it cannot be read or has not that shape. */
+ * mapped at *buf (fs_map_file; fs_unmap(*buf, *len) lets it go), its identity into *st: 1; 0
+ * when there is none; -1 with *why when it cannot be read or has not that shape. */
 static int read_whole(const char *path, size_t min, uint64_t **buf, size_t *len, struct stat *st,
                       const char **why)
 {
@@ -230,23 +231,17 @@ static int read_whole(const char *path, size_t min, uint64_t **buf, size_t *len,
     uint64_t *b = NULL;
     *why = "damaged";
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size < (off_t)min ||
-        st->st_size % 8 != 0 || st->st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2 ||
-        !(b = malloc((size_t)st->st_size)))
+        st->st_size % 8 != 0 || st->st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2)
         goto bad;
     *len = (size_t)st->st_size;
-    for (size_t got = 0; got < *len;) {
-        ssize_t r = read(fd, (char *)b + got, *len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            goto bad;
-        got += (size_t)r;
+    if (!(b = fs_map_file(fd, *len))) {
+        *why = "cannot be read";
+        goto bad;
     }
     close(fd);
     *buf = b;
     return 1;
 bad:
-    free(b);
     close(fd);
     return -1;
 }
@@ -289,7 +284,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
     int head =
         head_state(b, UNITCACHE_MAGIC, "profreg-units ", ident, "not a unit table file", why);
     if (head == -2) {
-        free(b);
+        fs_unmap(b, len);
         return -2;
     }
     if (head < 0)
@@ -342,7 +337,7 @@ static int read_units(const char *path, uint64_t ident, struct uc_file *f, const
 bad:
     *f = (struct uc_file){0};
     free(units);
-    free(b);
+    fs_unmap(b, len);
     return -1;
 }
 
@@ -361,7 +356,7 @@ static int read_fixed(const char *path, uint64_t ident, struct uc_fixed *f, cons
     int head = head_state(b, UNITCACHE_FIXED_MAGIC, "profreg-syms ", ident,
                           "not a symbol table file", why);
     if (head == -2) {
-        free(b);
+        fs_unmap(b, len);
         return -2;
     }
     if (head < 0)
@@ -380,11 +375,12 @@ static int read_fixed(const char *path, uint64_t ident, struct uc_fixed *f, cons
         if (f->ar.start[i] < f->ar.start[i - 1])
             goto bad;
     f->buf = b;
+    f->len = len;
     *why = NULL;
     return 1;
 bad:
     *f = (struct uc_fixed){0};
-    free(b);
+    fs_unmap(b, len);
     return -1;
 }
 
@@ -1003,6 +999,6 @@ int unitcache_save_fixed(struct unitcache *u, const char *tmp)
     rc = put_in_place(fd, ok, tmp, u->fixed_path);
 done:
     if (have_disk)
-        free(disk.buf);
+        fs_unmap(disk.buf, disk.len);
     return rc;
 }

@@ -484,6 +484,32 @@ START_TEST(test_open_input)
 }
 END_TEST
 
+/* fs_map_file: the file's bytes, which stay when the file is replaced by fs_replace (as the
+ * caches' writers replace them) while mapped; an empty length is refused (EINVAL). */
+START_TEST(test_map_file_survives_replace)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/cache", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.1", path);
+    tu_write_file(path, "first version");
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    const char *p = fs_map_file(fd, 13);
+    ck_assert_ptr_nonnull(p);
+    close(fd);
+    tu_write_file(tmp, "second");
+    ck_assert_int_eq(fs_replace(tmp, path), 0);
+    ck_assert_int_eq(memcmp(p, "first version", 13), 0);
+    fs_unmap((void *)p, 13);
+    fs_unmap(NULL, 13); /* nothing to let go */
+    fd = open(path, O_RDONLY);
+    errno = 0;
+    ck_assert_ptr_null(fs_map_file(fd, 0));
+    ck_assert_int_eq(errno, EINVAL);
+    close(fd);
+}
+END_TEST
+
 START_TEST(test_basename)
 {
     ck_assert_str_eq(fs_basename("/a/b/c.json"), "c.json");
@@ -513,6 +539,7 @@ int main(void)
     tcase_add_test(tc, test_clean_stale_temporaries);
     tcase_add_test(tc, test_staged_outputs);
     tcase_add_test(tc, test_open_input);
+    tcase_add_test(tc, test_map_file_survives_replace);
     tcase_add_test(tc, test_basename);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
