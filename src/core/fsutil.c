@@ -569,7 +569,25 @@ void *fs_map_file(int fd, size_t len)
         return NULL;
     }
     void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p != MAP_FAILED)
+        return p;
+    /* a file system that maps no files (procfs, some FUSE): read into anonymous memory */
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    for (size_t got = 0; got < len;) {
+        ssize_t r = pread(fd, (char *)p + got, len - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO; /* shorter than len */
+            munmap(p, len);
+            errno = e;
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    return p;
 }
 
 void fs_unmap(void *p, size_t len)

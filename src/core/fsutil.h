@@ -92,9 +92,11 @@ const char *fs_basename(const char *path);
 /* The first len bytes (len > 0) of the regular file open on fd, mapped read-only and private:
  * the page cache's pages, where read(2) copies them into freshly faulted memory (a 1 MB
  * cache file read and hashed took 0.5-0.8 ms, mapped 0.1-0.2 ms). NULL when it cannot be
- * mapped (errno). The file must not shrink while mapped (a read past its new end raises
- * SIGBUS, as for the debug files libelf maps): for files replaced by rename, never written in
- * place, such as profreg's caches. fs_unmap(p, len) lets it go (p may be NULL). */
+ * mapped or read (errno; EIO when the file is shorter than len). Where the file system maps
+ * no files, the bytes are read into anonymous memory instead. The file must not shrink while
+ * mapped (a read past its new end raises SIGBUS, as for the debug files libelf maps): for
+ * files replaced by rename, never written in place, such as profreg's caches. fs_unmap(p, len)
+ * lets either go (p may be NULL). */
 void *fs_map_file(int fd, size_t len);
 void fs_unmap(void *p, size_t len);
 

@@ -510,6 +510,27 @@ START_TEST(test_map_file_survives_replace)
 }
 END_TEST
 
+/* Where the file system maps no files (procfs refuses mmap), fs_map_file reads the bytes
+ * instead; a length past the file's end is refused (EIO) there. */
+START_TEST(test_map_file_reads_what_cannot_be_mapped)
+{
+    char want[4096];
+    int fd = open("/proc/version", O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ssize_t n = read(fd, want, sizeof want);
+    ck_assert_int_gt(n, 0);
+    errno = 0;
+    const char *p = fs_map_file(fd, (size_t)n);
+    ck_assert_msg(p != NULL, "errno %d", errno);
+    ck_assert_int_eq(memcmp(p, want, (size_t)n), 0);
+    fs_unmap((void *)p, (size_t)n);
+    errno = 0;
+    ck_assert_ptr_null(fs_map_file(fd, (size_t)n + 4096));
+    ck_assert_int_eq(errno, EIO);
+    close(fd);
+}
+END_TEST
+
 START_TEST(test_basename)
 {
     ck_assert_str_eq(fs_basename("/a/b/c.json"), "c.json");
@@ -540,6 +561,7 @@ int main(void)
     tcase_add_test(tc, test_staged_outputs);
     tcase_add_test(tc, test_open_input);
     tcase_add_test(tc, test_map_file_survives_replace);
+    tcase_add_test(tc, test_map_file_reads_what_cannot_be_mapped);
     tcase_add_test(tc, test_basename);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
