@@ -474,17 +474,24 @@ bool unitcache_add_damaged(const struct unitcache *u)
     return u->add_damaged;
 }
 
-bool unitcache_get(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn **fns,
-                   size_t *n, bool *deep, const char **why)
+/* The unit at cu_off in the files (read on the first question), or NULL. */
+static struct uc_unit *unit_read(struct unitcache *u, uint64_t cu_off, const char **why)
 {
     load(u, why);
     long i = find_unit(u->file.v, u->file.n, cu_off);
-    if (i < 0)
+    return i < 0 ? NULL : &u->file.v[i];
+}
+
+bool unitcache_get(struct unitcache *u, uint64_t cu_off, const struct sym_unit_fn **fns, size_t *n,
+                   bool *deep, const char **why)
+{
+    struct uc_unit *x = unit_read(u, cu_off, why);
+    if (!x)
         return false;
-    u->file.v[i].used = true;
-    *fns = u->file.v[i].fns;
-    *n = u->file.v[i].n;
-    *deep = u->file.v[i].deep;
+    x->used = true;
+    *fns = x->fns;
+    *n = x->n;
+    *deep = x->deep;
     return true;
 }
 
@@ -492,12 +499,11 @@ bool unitcache_get_sequences(struct unitcache *u, uint64_t cu_off, const struct 
                              size_t *n)
 {
     const char *why;
-    load(u, &why);
-    long i = find_unit(u->file.v, u->file.n, cu_off);
-    if (i < 0 || !u->file.v[i].nseq)
+    const struct uc_unit *x = unit_read(u, cu_off, &why);
+    if (!x || !x->nseq)
         return false;
-    *v = u->file.v[i].seqs;
-    *n = u->file.v[i].nseq;
+    *v = x->seqs;
+    *n = x->nseq;
     return true;
 }
 
@@ -521,12 +527,11 @@ void unitcache_put_sequences(struct unitcache *u, uint64_t cu_off, const struct 
 bool unitcache_get_abbrevs(struct unitcache *u, uint64_t cu_off, const uint32_t **v, size_t *n)
 {
     const char *why;
-    load(u, &why);
-    long i = find_unit(u->file.v, u->file.n, cu_off);
-    if (i < 0 || !u->file.v[i].nabbr)
+    const struct uc_unit *x = unit_read(u, cu_off, &why);
+    if (!x || !x->nabbr)
         return false;
-    *v = u->file.v[i].abbr;
-    *n = u->file.v[i].nabbr;
+    *v = x->abbr;
+    *n = x->nabbr;
     return true;
 }
 
