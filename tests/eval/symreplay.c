@@ -17,7 +17,8 @@
  * whose allocator hands back memory it already faulted in, where the replay alone starts from
  * a fresh heap and pays a page fault per 4 KB it allocates. SYMREPLAY_SLOWEST=1 times every
  * lookup (a clock read each, which the total then includes) and prints those over 0.2 ms with
- * the outermost frame, and how much of the lookups' time they took. Never
+ * the outermost frame and what each did (units indexed and walked, whole line programs run,
+ * drops of the debug pages, deep walks), and how much of the lookups' time they took. Never
  * spawns anything; meant for benches only. */
 #include "symbolize/symcache.h"
 
@@ -111,13 +112,24 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64
     double *took = sl && *sl == '1' ? calloc(n, sizeof *took) : NULL;
     for (size_t k = 0; k < n; k++) {
         struct sym_frame f[SYM_MAX_FRAMES];
+        struct symbolizer_stats b = {0}, a = {0};
+        if (took && symcache_symbolizer(c))
+            symbolizer_stats(symcache_symbolizer(c), &b);
         double l0 = took ? cpu_ms() : 0;
         size_t nf = symcache_resolve(c, addrs[k], f, SYM_MAX_FRAMES);
         if (took) {
             took[k] = cpu_ms() - l0;
+            if (symcache_symbolizer(c))
+                symbolizer_stats(symcache_symbolizer(c), &a);
+            /* and what it did: units indexed (walked), line passes, drops, deep walks */
             if (took[k] > 0.2 && nf > 0)
-                fprintf(stderr, "symreplay: slow %.3f ms at %#" PRIx64 " %s (%zu frames)\n",
-                        took[k], offs[k], f[nf - 1].name, nf);
+                fprintf(stderr,
+                        "symreplay: slow %.3f ms at %#" PRIx64 " %s (%zu frames; units %zu, "
+                        "walked %zu, line passes %zu, drops %zu, deep %zu)\n",
+                        took[k], offs[k], f[nf - 1].name, nf, a.cus_indexed - b.cus_indexed,
+                        (a.cus_indexed - a.cus_from_store) - (b.cus_indexed - b.cus_from_store),
+                        a.line_passes - b.line_passes, a.debug_drops - b.debug_drops,
+                        a.deep_walks - b.deep_walks);
         }
         frames += nf;
         for (size_t j = 0; print && j < nf; j++)
