@@ -8,9 +8,7 @@
 #    machine (symbols/ empty, those copies kept), with the cache off (none), and warm (the
 #    cache filled by earlier runs of the same program): medians of 5.
 # 2. The libpython addresses those runs sampled (one per range of its symbol cache file: the
-#    range's first byte, which resolves to the same frames as the sampled address inside it;
-#    the file also holds the ranges of the sampled functions' own code around their inlined
-#    calls, which each lookup gives, so about three times as many addresses as were sampled),
+#    range's first byte, which resolves to the same frames as the sampled address inside it),
 #    resolved by profreg's symbolizer (build/symbolize_bench, the preload's code: libdw alone,
 #    then from a warm cache), binutils `addr2line -f -i -C`, `eu-addr2line -f -i -C` and
 #    `llvm-symbolizer`: wall ms and peak RSS of each whole process (GNU time), medians of 3.
@@ -155,7 +153,7 @@ measure() {
 }
 
 echo
-echo "== $n addresses in $(basename "$libpy") (one per range of the cache: sampled functions), resolved with inline chains and demangling"
+echo "== $n addresses in $(basename "$libpy") (one per sampled range of the cache), resolved with inline chains and demangling"
 echo "   (median of 3 runs of each whole process; peak RSS from GNU time)"
 printf '%-44s %9s %12s\n' "symbolizer" "wall ms" "peak RSS MB"
 label="profreg (libdw, no cache)"
