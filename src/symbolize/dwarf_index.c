@@ -54,7 +54,6 @@ struct scope {
     struct range *kids; /* sorted by lo; NULL until listed */
     size_t nkids;
     bool listed;
-    bool gaps_given; /* cu_index_path_gaps has handed out its gaps */
 };
 
 /* A child with code of a listed scope: made a scope (and an inlined subroutine an entry) only
@@ -65,14 +64,6 @@ struct kid {
     long scope; /* -1 until descended into */
     bool inlined;
 };
-
-/* A scope the last lookup passed through, and the bytes of it that lookup's address shares
- * every level's answer with: the code ranges of the children it descended through, cut. */
-struct path_level {
-    long scope;
-    Dwarf_Addr lo, hi;
-};
-#define PATH_MAX_LEVELS 64
 
 struct cu_index {
     Dwarf_Die cu;
@@ -93,8 +84,6 @@ struct cu_index {
     const char *span_lo, *span_hi; /* the DIE bytes the walks read: [lo, hi) */
     int lang; /* dwarf_srclang of the unit, once have_lang */
     bool have_lang;
-    struct path_level *path; /* the last cu_index_find's scopes, outermost first */
-    size_t npath;
 };
 
 static bool has_code_tag(int tag)
@@ -540,7 +529,6 @@ void cu_index_free(struct cu_index *ix)
     for (size_t i = 0; i < ix->nscopes; i++)
         free(ix->scopes[i].kids);
     free(ix->scopes);
-    free(ix->path);
     free(ix->kidv);
     hmap_free(&ix->entry_map);
     hmap_free(&ix->saved_map);
@@ -585,7 +573,7 @@ static long new_scope(struct cu_index *ix, Dwarf_Die *die, long entry)
 {
     if (ARRAY_GROW(ix->scopes, ix->nscopes, ix->capscopes) < 0)
         return -1;
-    ix->scopes[ix->nscopes] = (struct scope){*die, entry, NULL, 0, false, false};
+    ix->scopes[ix->nscopes] = (struct scope){*die, entry, NULL, 0, false};
     return (long)ix->nscopes++;
 }
 
@@ -793,7 +781,6 @@ long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwa
                    bool walk_deep)
 {
     Dwarf_Addr vlo = 0, vhi = UINT64_MAX;
-    ix->npath = 0;
     long fn = find_outer(ix, pc, &vlo, &vhi);
     if (fn < 0 && !ix->deep && walk_deep) {
         /* perhaps a function defined inside another: walk into functions, once */
@@ -837,13 +824,9 @@ long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwa
             goto partial;
         ix->entries[fn].scope = s;
     }
-    if (!ix->path)
-        ix->path = malloc(PATH_MAX_LEVELS * sizeof *ix->path);
     for (int depth = 0; depth < 256; depth++) {
         if (list_kids(ix, s) < 0)
             goto partial;
-        if (ix->path && ix->npath == (size_t)depth && depth < PATH_MAX_LEVELS)
-            ix->path[ix->npath++] = (struct path_level){s, vlo, vhi};
         const struct scope *sc = &ix->scopes[s];
         size_t lo = first_after(sc->kids, sc->nkids, pc);
         if (lo < sc->nkids && sc->kids[lo].lo < vhi)
@@ -867,53 +850,11 @@ long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwa
         *range_hi = vhi;
     return ix->scopes[s].entry;
 partial: /* out of memory: the function, for this address alone */
-    ix->npath = 0;
     if (range_lo)
         *range_lo = pc;
     if (range_hi)
         *range_hi = pc + 1;
     return fn;
-}
-
-size_t cu_index_path_len(const struct cu_index *ix)
-{
-    return ix->npath;
-}
-
-long cu_index_path_entry(const struct cu_index *ix, size_t level)
-{
-    return level < ix->npath ? ix->scopes[ix->path[level].scope].entry : -1;
-}
-
-size_t cu_index_path_gaps(struct cu_index *ix, size_t level, cu_index_gap_fn cb, void *ctx)
-{
-    if (level >= ix->npath)
-        return 0;
-    const struct path_level *l = &ix->path[level];
-    struct scope *sc = &ix->scopes[l->scope];
-    if (sc->gaps_given || l->lo >= l->hi || l->hi == UINT64_MAX)
-        return 0;
-    sc->gaps_given = true;
-    size_t n = 0;
-    Dwarf_Addr at = l->lo;
-    size_t first = first_after(sc->kids, sc->nkids, l->lo);
-    if (first > 0 && sc->kids[first - 1].hi > at)
-        at = sc->kids[first - 1].hi; /* the child that holds the level's start */
-    for (size_t i = first; i < sc->nkids && at < l->hi; i++) {
-        const struct range *k = &sc->kids[i];
-        Dwarf_Addr stop = k->lo < l->hi ? k->lo : l->hi;
-        if (stop > at) {
-            cb(ctx, at, stop);
-            n++;
-        }
-        if (k->hi > at)
-            at = k->hi;
-    }
-    if (at < l->hi) {
-        cb(ctx, at, l->hi);
-        n++;
-    }
-    return n;
 }
 
 void cu_index_walked(const struct cu_index *ix, const void **lo, const void **hi)

@@ -69,22 +69,6 @@ long cu_index_lookup(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo,
 long cu_index_find(struct cu_index *ix, Dwarf_Addr pc, Dwarf_Addr *range_lo, Dwarf_Addr *range_hi,
                    bool walk_deep);
 
-/* The scopes the last cu_index_find passed through for its address (none when it found no
- * function or ran out of memory): the out-of-line function's first, the innermost last, at
- * most 64 of them. cu_index_path_entry is the function entry a level's scope is or lies in
- * (the innermost level's is the entry cu_index_find returned). */
-size_t cu_index_path_len(const struct cu_index *ix);
-long cu_index_path_entry(const struct cu_index *ix, size_t level);
-
-/* Calls cb(ctx, lo, hi) for each gap of a level of the last path: the bytes of that level's
- * range (the ranges of the children the lookup descended through, cut) that lie in no child
- * with code of its scope. cu_index_find gives every address of a gap that scope as its
- * innermost and the gap as its range, so the same frames as the level's entry and those
- * around it. Once per scope of the index (later calls for it give nothing); returns the
- * number of gaps given. */
-typedef void (*cu_index_gap_fn)(void *ctx, Dwarf_Addr lo, Dwarf_Addr hi);
-size_t cu_index_path_gaps(struct cu_index *ix, size_t level, cu_index_gap_fn cb, void *ctx);
-
 /* Has the walk that enters functions been made (or came its table saved so)? */
 bool cu_index_walked_deep(const struct cu_index *ix);
 

@@ -118,13 +118,6 @@ struct symbolizer {
     size_t naranges, caparanges;
     Dwarf_Die arange_die;    /* unit_of's answer */
     uint64_t keys[SYM_MAX_FRAMES]; /* the store keys of the last lookup's frames (0: none) */
-    /* the last lookup's path through its unit's scopes, for symbolizer_cells: the index (NULL
-     * when it has none to give), the load bias, and per level the first of its frames */
-    struct cu_index *cells_ix;
-    uint64_t cells_bias;
-    size_t cells_levels;
-    uint64_t cells_lo, cells_hi; /* the bytes the ranges are cut to */
-    uint8_t cells_first[SYM_MAX_FRAMES];
     struct symbolizer_stats stats;
 };
 
@@ -1850,7 +1843,6 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
     *range_lo = addr;
     *range_hi = addr + 1;
-    s->cells_ix = NULL;
     if (max == 0)
         return 0;
     s->stats.lookups++;
@@ -1887,13 +1879,9 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
         *range_lo = lo + bias;
         *range_hi = hi + bias;
     }
-    bool in_no_function = e < 0, whole = e >= 0 && *range_hi - *range_lo > 1, by_symbol = false;
-    size_t levels = whole ? cu_index_path_len(ix) : 0, level = levels;
+    bool in_no_function = e < 0;
     for (; e >= 0; e = cu_index_parent(ix, e)) {
         bool outer = !cu_index_inlined(ix, e);
-        /* the levels of the path whose scope lies in this entry: their frames start here */
-        for (; level > 0 && cu_index_path_entry(ix, level - 1) == e; level--)
-            s->cells_first[level - 1] = (uint8_t)n;
         const struct sym_frame *f = entry_frame(s, ix, e, mod, addr, module);
         if (f) {
             if (n == max)
@@ -1902,21 +1890,9 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
                 s->keys[n] = ((const struct entry_cache *)(const void *)f)->key;
             out[n++] = *f;
             have_outer = outer;
-            by_symbol = ((const struct entry_cache *)(const void *)f)->by_symbol;
         }
         if (outer)
             break;
-    }
-    /* every level placed, the whole chain named from DWARF, nothing cut: the gaps of the
-     * path's scopes get the same frames from their level on; where the function is named
-     * after the ELF symbol at addr, within the bytes that symbol names */
-    s->cells_lo = 0;
-    s->cells_hi = UINT64_MAX;
-    if (have_outer && level == 0 && levels > 0 && n < max && n < SYM_MAX_FRAMES &&
-        (!by_symbol || elf_symbol_span(s, mod, addr, &s->cells_lo, &s->cells_hi))) {
-        s->cells_ix = ix;
-        s->cells_bias = bias;
-        s->cells_levels = levels;
     }
 
     if (!have_outer) {
@@ -1952,38 +1928,6 @@ size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_f
         out[n++] = f;
     }
     return n;
-}
-
-struct cells_ctx {
-    symbolizer_cell_fn cb;
-    void *ctx;
-    uint64_t bias, lo, hi;
-    size_t first, n;
-};
-
-static void cell_of_gap(void *arg, Dwarf_Addr lo, Dwarf_Addr hi)
-{
-    struct cells_ctx *c = arg;
-    uint64_t l = lo + c->bias, h = hi + c->bias;
-    l = l > c->lo ? l : c->lo;
-    h = h < c->hi ? h : c->hi;
-    if (l < h) {
-        c->cb(c->ctx, l, h, c->first);
-        c->n++;
-    }
-}
-
-size_t symbolizer_cells(struct symbolizer *s, symbolizer_cell_fn cb, void *ctx)
-{
-    if (!s->cells_ix)
-        return 0;
-    struct cells_ctx c = {cb, ctx, s->cells_bias, s->cells_lo, s->cells_hi, 0, 0};
-    for (size_t level = 0; level < s->cells_levels; level++) {
-        c.first = s->cells_first[level];
-        cu_index_path_gaps(s->cells_ix, level, cell_of_gap, &c);
-    }
-    s->cells_ix = NULL;
-    return c.n;
 }
 
 size_t symbolizer_frame_keys(const struct symbolizer *s, uint64_t *keys, size_t n)

@@ -69,17 +69,6 @@ size_t symbolizer_lookup(struct symbolizer *s, uint64_t addr, struct sym_frame *
 size_t symbolizer_lookup_range(struct symbolizer *s, uint64_t addr, struct sym_frame *out,
                                size_t max, uint64_t *lo, uint64_t *hi);
 
-/* Right after a lookup that found a DWARF function (any other lookup replaces what this
- * says): calls cb(ctx, lo, hi, first) for ranges [lo, hi) elsewhere in the scopes the lookup
- * passed through whose every byte gets the lookup's frames from index first on (out[first ..
- * n) of symbolizer_lookup_range) and [lo, hi) as its range: the code of those scopes outside
- * the scopes nested in them; for a function named after the ELF symbol at the address, within
- * that symbol's bytes. Nothing after an answer from the ELF symbol alone or with frames cut to
- * max. Each scope once per symbolizer; returns the number of ranges given. Lets a cache keep
- * the rest of a function around an address at no cost in naming. */
-typedef void (*symbolizer_cell_fn)(void *ctx, uint64_t lo, uint64_t hi, size_t first);
-size_t symbolizer_cells(struct symbolizer *s, symbolizer_cell_fn cb, void *ctx);
-
 /* An opaque identity of the module containing addr (NULL if none); equal for addresses in
  * the same module. */
 const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr);

@@ -26,7 +26,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <link.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +99,6 @@ struct sc_entry {
     uint32_t first, n;
 };
 
-/* (sorted with sort_by_u64_key: an offset first, whole words) */
-_Static_assert(offsetof(struct sc_entry, offset) == 0 && sizeof(struct sc_entry) % 8 == 0,
-               "sc_entry sorts by its offset");
-
 enum sc_state { SC_UNLOADED, SC_READY, SC_UNCACHED };
 
 struct sc_module {
@@ -127,8 +122,6 @@ struct sc_module {
     size_t nframes, capframes;
     struct sc_key *keys; /* this run's frames of function DIEs, at offsets of its ranges */
     size_t nkeys, capkeys;
-    struct sc_entry *cells; /* ranges symbolizer_cells gave: added to ents at save (settle) */
-    size_t ncells, capcells;
     struct unitcache *units; /* <build-id>.units: the symbolizer's unit tables */
     bool units_bad;          /* that file is damaged (said once) */
     bool syms_bad;           /* its .syms file was said to be unusable */
@@ -518,12 +511,17 @@ static bool held(struct sc_module *m, uint64_t offset)
            find_entry(m, offset);
 }
 
-/* Copies n frames to the end of m->frames (strings interned): the index of the first, or -1
- * when out of memory. */
-static long push_frames(struct symcache *c, struct sc_module *m, const struct sym_frame *fr,
-                        size_t n)
+/* Inserts one range at position pos of m->order (frames copied, strings interned). */
+static int insert_range(struct symcache *c, struct sc_module *m, size_t pos, uint64_t offset,
+                        uint64_t len, const struct sym_frame *fr, size_t n)
 {
-    size_t first = m->nframes;
+    if (ARRAY_GROW(m->ents, m->nents, m->capents) < 0 ||
+        ARRAY_GROW(m->order, m->nents, m->caporder) < 0)
+        return -1;
+    memmove(m->order + pos + 1, m->order + pos, (m->nents - pos) * sizeof *m->order);
+    m->order[pos] = (uint32_t)m->nents;
+    struct sc_entry *e = &m->ents[m->nents++];
+    *e = (struct sc_entry){offset, (uint32_t)len, (uint32_t)m->nframes, (uint32_t)n};
     for (size_t i = 0; i < n; i++) {
         if (ARRAY_GROW(m->frames, m->nframes, m->capframes) < 0)
             return -1;
@@ -537,32 +535,6 @@ static long push_frames(struct symcache *c, struct sc_module *m, const struct sy
             return -1;
         m->frames[m->nframes++] = f;
     }
-    return first <= UINT32_MAX ? (long)first : -1;
-}
-
-/* Where frames [first, first + n) of a file or of m->frames went (map: each frame's new
- * index, UINT32_MAX when not yet), when all n went there in order; else -1. */
-static long shared_slice(const uint32_t *map, uint32_t first, uint32_t n)
-{
-    uint32_t at = map[first];
-    if (at == UINT32_MAX)
-        return -1;
-    for (uint32_t k = 1; k < n; k++)
-        if (map[first + k] != at + k)
-            return -1;
-    return at;
-}
-
-/* Inserts one range at position pos of m->order, resolving to m->frames[first .. first + n). */
-static int insert_range(struct sc_module *m, size_t pos, uint64_t offset, uint64_t len,
-                        uint32_t first, uint32_t n)
-{
-    if (ARRAY_GROW(m->ents, m->nents, m->capents) < 0 ||
-        ARRAY_GROW(m->order, m->nents, m->caporder) < 0)
-        return -1;
-    memmove(m->order + pos + 1, m->order + pos, (m->nents - pos) * sizeof *m->order);
-    m->order[pos] = (uint32_t)m->nents;
-    m->ents[m->nents++] = (struct sc_entry){offset, (uint32_t)len, first, n};
     return 0;
 }
 
@@ -579,12 +551,15 @@ static bool view_holds(const struct sc_view *v, uint64_t offset, uint64_t *end, 
     return false;
 }
 
-/* The next piece of [cur, end) that neither the files' records nor this run's ranges hold,
- * [*lo, *hi); false when none is left. The held bytes resolve to the same frames (the
- * symbolizer is the same, as the identity says), so that all ranges stay disjoint. */
-static bool next_unheld(const struct sc_module *m, uint64_t cur, uint64_t end, uint64_t *lo,
-                        uint64_t *hi, size_t *pos)
+/* Adds the range [offset, offset + len) with these frames, less the bytes the files' records
+ * or this run's ranges already cover (those resolve to the same frames: the symbolizer is the
+ * same, as the identity says), so that all ranges stay disjoint. */
+static int add_entry(struct symcache *c, struct sc_module *m, uint64_t offset, uint64_t len,
+                     const struct sym_frame *fr, size_t n)
 {
+    uint64_t cur = offset, end = offset + len;
+    if (end < offset)
+        return 0;
     while (cur < end) {
         uint64_t skip = 0, next_main = UINT64_MAX, next_add = UINT64_MAX;
         if (view_holds(&m->view, cur, &skip, &next_main) ||
@@ -592,35 +567,20 @@ static bool next_unheld(const struct sc_module *m, uint64_t cur, uint64_t end, u
             cur = skip;
             continue;
         }
-        size_t p = upper_bound(m, cur);
-        const struct sc_entry *prev = p > 0 ? &m->ents[m->order[p - 1]] : NULL;
+        size_t pos = upper_bound(m, cur);
+        const struct sc_entry *prev = pos > 0 ? &m->ents[m->order[pos - 1]] : NULL;
         if (prev && cur - prev->offset < prev->len) {
             cur = prev->offset + prev->len;
             continue;
         }
         uint64_t stop = end < next_main ? end : next_main;
         stop = stop < next_add ? stop : next_add;
-        if (p < m->nents && m->ents[m->order[p]].offset < stop)
-            stop = m->ents[m->order[p]].offset;
-        *lo = cur;
-        *hi = stop;
-        *pos = p;
-        return true;
-    }
-    return false;
-}
-
-/* Adds the range [offset, offset + len) resolving to m->frames[first .. first + n), less the
- * bytes already held (next_unheld). */
-static int add_range(struct sc_module *m, uint64_t offset, uint64_t len, uint32_t first, uint32_t n)
-{
-    uint64_t end = offset + len, lo, hi;
-    size_t pos;
-    if (end < offset)
-        return 0;
-    for (uint64_t cur = offset; next_unheld(m, cur, end, &lo, &hi, &pos); cur = hi)
-        if (insert_range(m, pos, lo, hi - lo, first, n) < 0)
+        if (pos < m->nents && m->ents[m->order[pos]].offset < stop)
+            stop = m->ents[m->order[pos]].offset;
+        if (insert_range(c, m, pos, cur, stop - cur, fr, n) < 0)
             return -1;
+        cur = stop;
+    }
     return 0;
 }
 
@@ -914,84 +874,6 @@ static void note_keys(struct symcache *c, struct sc_module *m, uint64_t offset, 
     }
 }
 
-struct cell_ctx {
-    struct sc_module *m;
-    const struct sc_seg *seg;
-    uint32_t first, n; /* the lookup's frames in m->frames */
-    bool oom;
-};
-
-/* A symbolizer_cell_fn: keeps [lo, hi) with frames first.. of the lookup for settle_cells. */
-static void add_cell(void *arg, uint64_t lo, uint64_t hi, size_t first)
-{
-    struct cell_ctx *cc = arg;
-    struct sc_module *m = cc->m;
-    lo = lo > cc->seg->start ? lo : cc->seg->start;
-    hi = hi < cc->seg->end ? hi : cc->seg->end;
-    if (lo >= hi || hi - lo > SYMCACHE_MAX_RANGE || first >= cc->n || cc->oom)
-        return;
-    if (ARRAY_GROW(m->cells, m->ncells, m->capcells) < 0) {
-        cc->oom = true;
-        return;
-    }
-    m->cells[m->ncells++] =
-        (struct sc_entry){lo - cc->seg->start + cc->seg->offset, (uint32_t)(hi - lo),
-                          cc->first + (uint32_t)first, cc->n - (uint32_t)first};
-}
-
-/* Adds the cells to this run's ranges, less the bytes held already (by the files, this run's
- * ranges, or a cell before: the same frames, as every byte of each was resolved alike), in one
- * pass: inserting them one by one moved the order array thousands of times. */
-static int settle_cells(struct sc_module *m)
-{
-    if (m->ncells == 0)
-        return 0;
-    if (sort_by_u64_key(m->cells, m->ncells, sizeof *m->cells) < 0)
-        array_sort(m->cells, m->ncells, sizeof *m->cells, u64_key_cmp);
-    struct sc_entry *add = NULL;
-    size_t nadd = 0, capadd = 0;
-    uint64_t done = 0; /* the cells before cover the bytes below it */
-    for (size_t i = 0; i < m->ncells; i++) {
-        const struct sc_entry *e = &m->cells[i];
-        uint64_t end = e->offset + e->len, cur = e->offset > done ? e->offset : done, lo, hi;
-        size_t pos;
-        for (; next_unheld(m, cur, end, &lo, &hi, &pos); cur = hi) {
-            if (ARRAY_GROW(add, nadd, capadd) < 0) {
-                free(add);
-                return -1;
-            }
-            add[nadd++] = (struct sc_entry){lo, (uint32_t)(hi - lo), e->first, e->n};
-        }
-        done = end > done ? end : done;
-    }
-    m->ncells = 0;
-    size_t before = m->nents;
-    if (nadd && ARRAY_GROW(m->ents, before + nadd, m->capents) < 0) {
-        free(add);
-        return -1;
-    }
-    if (nadd)
-        memcpy(m->ents + before, add, nadd * sizeof *add);
-    free(add);
-    m->nents = before + nadd;
-    if (nadd == 0)
-        return 0;
-    /* the order: both runs merged (the new ranges are sorted, as the cells were) */
-    uint32_t *order = malloc(m->nents * sizeof *order);
-    if (!order)
-        return -1;
-    size_t a = 0, b = before, k = 0;
-    while (a < before || b < m->nents)
-        order[k++] =
-            b >= m->nents || (a < before && m->ents[m->order[a]].offset < m->ents[b].offset)
-                ? m->order[a++]
-                : (uint32_t)b++;
-    free(m->order);
-    m->order = order;
-    m->caporder = m->nents;
-    return 0;
-}
-
 size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_t max)
 {
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
@@ -1051,22 +933,12 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
             lo = addr - SYMCACHE_MAX_RANGE / 2;
         if (hi - addr > SYMCACHE_MAX_RANGE / 2)
             hi = addr + SYMCACHE_MAX_RANGE / 2;
-        bool probed = same && hi - lo == 1; /* (an answer that gives no cells) */
-        if (probed)
+        if (same && hi - lo == 1)
             probe_range(c, m, seg, out, n, &lo, &hi);
-        long first = same ? push_frames(c, m, out, n) : -1;
-        if (same && (first < 0 || add_range(m, lo - seg->start + seg->offset, hi - lo,
-                                            (uint32_t)first, (uint32_t)n) < 0)) {
+        if (same && add_entry(c, m, lo - seg->start + seg->offset, hi - lo, out, n) < 0)
             m->state = SC_UNCACHED; /* out of memory: stop caching this module */
-        } else if (same) {
+        else if (same)
             note_keys(c, m, offset, n);
-            /* the cells of this lookup (a probe's lookups would have replaced them) */
-            struct cell_ctx cc = {m, seg, (uint32_t)first, (uint32_t)n, false};
-            if (!probed)
-                symbolizer_cells(c->sym, add_cell, &cc);
-            if (cc.oom)
-                m->state = SC_UNCACHED;
-        }
     }
     return n;
 }
@@ -1208,8 +1080,12 @@ struct sc_out {
     uint32_t len, idx;
     bool fresh;
 };
-_Static_assert(offsetof(struct sc_out, offset) == 0 && sizeof(struct sc_out) % 8 == 0,
-               "sc_out sorts by its offset");
+
+static int by_offset(const void *a, const void *b)
+{
+    const struct sc_out *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
 
 /* Was the record of disk at this offset used by this run (per the file it read)? */
 static bool used_by_run(const struct sc_module *m, uint64_t offset)
@@ -1255,8 +1131,7 @@ static struct sc_out *merge_records(const struct sc_module *m, const struct sc_v
             cur = stop;
         }
     }
-    if (sort_by_u64_key(out, k, sizeof *out) < 0)
-        array_sort(out, k, sizeof *out, u64_key_cmp);
+    array_sort(out, k, sizeof *out, by_offset);
     *n = k;
     return out;
 }
@@ -1321,7 +1196,6 @@ static bool format_file(const struct sc_module *m, const struct sc_view *disk,
 {
     *p = (struct sc_parts){0};
     struct blob *b = &p->b;
-    uint32_t *fmap = NULL, *dmap = NULL;
     size_t ident = strlen(m->header);
     /* the strings there can be: the file's and those of this run's frames */
     size_t bytes = (seeded ? 8 : disk->strbytes) + 8, nstrs = 0;
@@ -1349,41 +1223,20 @@ static bool format_file(const struct sc_module *m, const struct sc_view *disk,
         memset(b->slots, 0, b->nslots * sizeof *b->slots);
         seeded = false;
     }
-    /* where the frames of this run (fmap) and of disk (dmap) were written: records that
-     * share frames (the ranges symbolizer_cells gave share their lookup's) share them here */
-    if (!(fmap = malloc((m->nframes + 1) * sizeof *fmap)) ||
-        !(dmap = malloc((disk->nframes + 1) * sizeof *dmap)))
-        goto fail;
-    memset(fmap, 0xff, (m->nframes + 1) * sizeof *fmap);
-    memset(dmap, 0xff, (disk->nframes + 1) * sizeof *dmap);
     for (size_t i = 0; i < nrecs; i++) {
         const struct sc_out *o = &recs[i];
         struct sym_frame fr[SYM_MAX_FRAMES];
         size_t n;
-        uint32_t src;
         if (o->fresh) {
             n = m->ents[o->idx].n;
-            src = m->ents[o->idx].first;
+            memcpy(fr, m->frames + m->ents[o->idx].first, n * sizeof *fr);
         } else {
-            n = disk->recs[o->idx].n;
-            src = disk->recs[o->idx].first;
+            n = view_frames(disk, o->idx, fr);
         }
-        uint32_t *map = o->fresh ? fmap : dmap;
-        long at = shared_slice(map, src, (uint32_t)n);
         size_t size = sizeof(struct sc_head) + ident + (p->nr + 1) * sizeof *p->rv +
-                      (p->nf + (at < 0 ? n : 0)) * sizeof *p->fv + b->len;
+                      (p->nf + n) * sizeof *p->fv + b->len;
         if (bounded && p->nr > 0 && size > SYMCACHE_MAX_FILE_BYTES)
             break;
-        if (at >= 0) {
-            p->rv[p->nr++] = (struct sc_rec){o->offset, o->len, (uint32_t)at, (uint32_t)n, 0};
-            continue;
-        }
-        for (size_t k = 0; k < n; k++)
-            map[src + k] = (uint32_t)(p->nf + k);
-        if (o->fresh)
-            memcpy(fr, m->frames + src, n * sizeof *fr);
-        else
-            view_frames(disk, o->idx, fr);
         p->rv[p->nr++] = (struct sc_rec){o->offset, o->len, (uint32_t)p->nf, (uint32_t)n, 0};
         for (size_t k = 0; k < n && seeded && !o->fresh; k++) {
             if (ARRAY_GROW(p->fv, p->nf, capf) < 0) /* the strings are where they were */
@@ -1422,12 +1275,8 @@ static bool format_file(const struct sc_module *m, const struct sc_view *disk,
     if (!format_keys(m, disk, p, room))
         goto fail;
     p->len += p->nk * sizeof *p->kv;
-    free(fmap);
-    free(dmap);
     return true;
 fail:
-    free(fmap);
-    free(dmap);
     free_parts(p);
     return false;
 }
@@ -1591,24 +1440,12 @@ static bool take_ranges(struct symcache *c, struct sc_module *m, const struct sc
     const struct sc_view from = *v; /* (v may be m->add) */
     struct sc_view kept = m->add;   /* whose records are not to be skipped now */
     m->add = (struct sc_view){0};
-    /* the file's frames as copied to m->frames, each once: records share them */
-    uint32_t *copied = malloc((from.nframes ? from.nframes : 1) * sizeof *copied);
-    bool ok = copied != NULL;
-    if (ok)
-        memset(copied, 0xff, (from.nframes ? from.nframes : 1) * sizeof *copied);
+    bool ok = true;
     for (size_t i = 0; i < from.nrecs && ok; i++) {
-        const struct sc_rec *r = &from.recs[i];
-        long first = shared_slice(copied, r->first, r->n);
-        if (first < 0) {
-            struct sym_frame fr[SYM_MAX_FRAMES];
-            size_t n = view_frames(&from, i, fr);
-            first = push_frames(c, m, fr, n);
-            for (size_t k = 0; first >= 0 && k < n; k++)
-                copied[r->first + k] = (uint32_t)first + (uint32_t)k;
-        }
-        ok = first >= 0 && add_range(m, r->offset, r->len, (uint32_t)first, r->n) == 0;
+        struct sym_frame fr[SYM_MAX_FRAMES];
+        size_t n = view_frames(&from, i, fr);
+        ok = add_entry(c, m, from.recs[i].offset, from.recs[i].len, fr, n) == 0;
     }
-    free(copied);
     for (size_t i = 0; i < from.nkeys && ok; i++) {
         ok = ARRAY_GROW(m->keys, m->nkeys, m->capkeys) == 0;
         if (ok)
@@ -1750,8 +1587,6 @@ void symcache_save(struct symcache *c)
             made_dir = true;
             wrote |= with_module_lock(c, m, ".syms", write_fixed);
         }
-        if (settle_cells(m) < 0)
-            continue; /* out of memory: this module's ranges stay unsaved */
         if (m->nents == 0 && !m->rewrite) {
             if (m->hit) {
                 char path[PATH_MAX];
@@ -1833,7 +1668,6 @@ void symcache_free(struct symcache *c)
         free(m->header);
         free(m->order);
         free(m->ents);
-        free(m->cells);
         free(m->frames);
         free(m->keys);
         free_view(&m->view);

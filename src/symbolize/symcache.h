@@ -5,8 +5,7 @@
  *
  * A resolver in front of the symbolizer: an address in a module with a build-id is looked up
  * by (build-id, file offset) in that module's cache file; only misses open the symbolizer
- * (lazily, through a callback) and are recorded, with the rest of the scopes their lookups
- * passed through (symbolizer_cells), then merged into the file by symcache_save().
+ * (lazily, through a callback) and are recorded, then merged into the file by symcache_save().
  * The file also serves the symbolizer the frames of function DIEs that earlier runs named
  * (sym_unit_store.get_frame), for the new addresses of functions sampled before.
  * Preload side only; never used in the signal handler. */

@@ -37,18 +37,6 @@ static const long inlined_line = __LINE__ - 1;
 NOIPA void outer_function(void) { inlined_level(); sink++; }
 static const long outer_line = __LINE__ - 1;
 
-/* Its own code before, between and after two inlined copies. */
-NOIPA void two_calls(void) { sink += 7; inlined_level(); sink *= 3; inlined_level(); sink -= 2; }
-/* The same in an out-of-line copy of an inline function. */
-static inline __attribute__((always_inline)) void two_inline(void) { sink += 5; inlined_level(); sink *= 7; inlined_level(); sink -= 4; }
-void (*volatile two_inline_ptr)(void) = two_inline;
-/* The same with a symbol inside it named as a clone of it ("f.part.0" is f's), and inlined
- * elsewhere too: its out-of-line copy's DIE links to the abstract one, so it is named after the
- * ELF symbol at the address, the inner symbol's name inside that symbol. */
-static inline __attribute__((always_inline)) void two_inline_sym(void) { sink += 5; inlined_level(); sink *= 7; inlined_level(); __asm__ volatile(".type two_inline_sym.part.%=, @function\ntwo_inline_sym.part.%=:\n nop\n nop\n.size two_inline_sym.part.%=, .-two_inline_sym.part.%=\n" ::: "memory"); sink -= 4; }
-void (*volatile two_inline_sym_ptr)(void) = two_inline_sym;
-NOIPA void calls_two_inline_sym(void) { two_inline_sym(); }
-
 /* An internal name with public aliases, as glibc has __libc_malloc and malloc. */
 NOIPA int __prf_internal_work(int x) { return sink = x + 5; }
 extern __typeof(__prf_internal_work) prf_public_work __attribute__((alias("__prf_internal_work")));
@@ -849,94 +837,6 @@ START_TEST(test_symbol_answers_state_their_range)
 }
 END_TEST
 
-struct cell {
-    uint64_t lo, hi;
-    size_t first;
-};
-struct cells {
-    struct cell v[64];
-    size_t n;
-};
-
-static void keep_cell(void *ctx, uint64_t lo, uint64_t hi, size_t first)
-{
-    struct cells *c = ctx;
-    ck_assert_uint_lt(c->n, 64);
-    c->v[c->n++] = (struct cell){lo, hi, first};
-}
-
-/* After a lookup at addr (in the second inlined_level of function fn), the ranges
- * symbolizer_cells gives; checks that each byte of them gets, from a fresh symbolizer, the
- * lookup's frames from the index given, and that very range. Returns how many lie in fn's own
- * code. */
-static size_t check_cells(struct symbolizer *s, struct symbolizer *fresh, uint64_t addr,
-                          const char *fn)
-{
-    struct sym_frame f[SYM_MAX_FRAMES], g[SYM_MAX_FRAMES];
-    uint64_t lo, hi, glo, ghi;
-    size_t n = symbolizer_lookup_range(s, addr, f, SYM_MAX_FRAMES, &lo, &hi);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_str_eq(f[0].name, "inlined_level");
-    ck_assert_str_eq(f[1].name, fn);
-    struct cells c = {.n = 0};
-    ck_assert_uint_eq(symbolizer_cells(s, keep_cell, &c), c.n);
-    size_t own = 0, checked = 0;
-    for (size_t i = 0; i < c.n; i++) {
-        const struct cell *x = &c.v[i];
-        ck_assert_uint_lt(x->lo, x->hi);
-        ck_assert_uint_lt(x->first, n);
-        own += x->first == 1;
-        for (uint64_t b = x->lo; b < x->hi; b++, checked++) {
-            size_t m = symbolizer_lookup_range(fresh, b, g, SYM_MAX_FRAMES, &glo, &ghi);
-            ck_assert_uint_eq(m, n - x->first);
-            for (size_t k = 0; k < m; k++)
-                ck_assert_msg(same_frame(&f[x->first + k], &g[k]), "%s+%#" PRIx64 ": %s, not %s",
-                              fn, b - x->lo, g[k].name, f[x->first + k].name);
-            ck_assert_msg(glo == x->lo && ghi == x->hi,
-                          "[%#" PRIx64 ", %#" PRIx64 ") for a cell [%#" PRIx64 ", %#" PRIx64 ")",
-                          glo, ghi, x->lo, x->hi);
-        }
-    }
-    ck_assert_msg(checked > 8, "%s: %zu bytes", fn, checked);
-    /* its scopes given, another address of the function gives none again */
-    ck_assert_uint_ge(symbolizer_lookup(s, c.v[0].lo, g, SYM_MAX_FRAMES), 1);
-    ck_assert_uint_eq(symbolizer_cells(s, keep_cell, &c), 0);
-    return own;
-}
-
-/* After a lookup in a function, the symbolizer names ranges elsewhere in the scopes it passed
- * through (the function's own code around its inlined calls, an inlined copy's own code) and
- * from which of the lookup's frames on they resolve: every byte there gets exactly those
- * frames and that range from a fresh symbolizer. Each scope is given once; for a function
- * named after its ELF symbol, within that symbol. */
-START_TEST(test_cells_resolve_alike)
-{
-    char err[256];
-    struct sym_options opts = {NULL, NULL, 1, NULL, 0, 0, 0};
-    struct symbolizer *s = symbolizer_open_self(&opts, err, sizeof err);
-    struct symbolizer *fresh = symbolizer_open_self(&opts, err, sizeof err);
-    ck_assert_msg(s && fresh, "%s", err);
-    two_calls();
-    /* before, between and after the two copies */
-    size_t own = check_cells(s, fresh, captured_return - 1, "two_calls");
-    ck_assert_msg(own >= 3, "%zu cells of two_calls' own code", own);
-    two_inline_ptr();
-    own = check_cells(s, fresh, captured_return - 1, "two_inline");
-    ck_assert_msg(own >= 3, "%zu cells of two_inline's own code", own);
-    two_inline_sym_ptr();
-    own = check_cells(s, fresh, captured_return - 1, "two_inline_sym");
-    ck_assert_msg(own >= 2, "%zu cells of two_inline_sym's own code", own);
-    /* an answer from the ELF symbol alone gives none */
-    struct sym_frame g[SYM_MAX_FRAMES];
-    struct cells c = {.n = 0};
-    ck_assert_uint_ge(
-        symbolizer_lookup(s, (uint64_t)(uintptr_t)prf_asm_function, g, SYM_MAX_FRAMES), 1);
-    ck_assert_uint_eq(symbolizer_cells(s, keep_cell, &c), 0);
-    symbolizer_close(fresh);
-    symbolizer_close(s);
-}
-END_TEST
-
 /* The resident set is read as units are opened, not only every 32 lookups: a few lookups that
  * each open a new unit (here seven functions of libc, seven units) bring in new pages of the
  * debug files, and over a budget of 1 kB they are dropped. */
@@ -1063,7 +963,6 @@ int main(void)
     tcase_add_test(tc, test_alias_in_dynsym_skips_obsolete_versions);
     tcase_add_test(tc, test_hot_and_cold_parts_named_in_either_order);
     tcase_add_test(tc, test_symbol_answers_state_their_range);
-    tcase_add_test(tc, test_cells_resolve_alike);
     tcase_add_test(tc, test_line_sequences_kept_spare_the_next_pass);
     tcase_add_test(tc, test_resident_set_read_as_units_open);
     suite_add_tcase(s, tc);
