@@ -228,22 +228,18 @@ static int read_whole(const char *path, size_t min, uint64_t **buf, size_t *len,
         *why = errno == ENOENT ? NULL : "cannot be read";
         return errno == ENOENT ? 0 : -1;
     }
-    uint64_t *b = NULL;
     *why = "damaged";
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size < (off_t)min ||
-        st->st_size % 8 != 0 || st->st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2)
-        goto bad;
-    *len = (size_t)st->st_size;
-    if (!(b = fs_map_file(fd, *len))) {
-        *why = "cannot be read";
-        goto bad;
+        st->st_size % 8 != 0 || st->st_size > (off_t)UNITCACHE_MAX_FILE_BYTES * 2) {
+        close(fd);
+        return -1;
     }
+    *len = (size_t)st->st_size;
+    *buf = fs_map_file(fd, *len);
     close(fd);
-    *buf = b;
-    return 1;
-bad:
-    close(fd);
-    return -1;
+    if (!*buf)
+        *why = "cannot be read";
+    return *buf ? 1 : -1;
 }
 
 /* What the head of a file read whole says (both heads start with a 16-byte magic, then the
