@@ -6,9 +6,11 @@
 # 1. A large program (PROFREG_BENCH_BIG_CMD, a shell command; e.g. a gtest binary with
 #    >= 100 MB of DWARF): time at exit (wall and CPU), extra peak RSS and cache hits, medians
 #    of BENCH_RUNS runs, first with an empty symbol cache each run ("first run"), then with
-#    the cache the earlier runs filled ("cached": runs 2 to BENCH_RUNS + 1 of one cache;
-#    "later": BENCH_RUNS runs after twice as many more, as a CI job's cache fills; each run
-#    samples some addresses no earlier run did), after one run without profreg (a warm-up:
+#    the cache the earlier runs filled ("cached": runs 2 to BENCH_RUNS + 1 of each of
+#    BENCH_CACHES caches, 3 by default, each filled from empty by a first run: one cache's
+#    five runs swing with the VM's hour; "later": BENCH_RUNS runs after twice as many more
+#    in the last cache, as a CI job's cache fills; each run samples some addresses no
+#    earlier run did), after one run without profreg (a warm-up:
 #    the program in the page cache, as a build leaves it). Skipped, with a line saying so, when unset:
 #    such a binary is built from public source, not shipped (docs/design.md names the one
 #    the numbers there come from). Which addresses a run samples varies, so for profiling the
@@ -24,6 +26,10 @@ build=${1:-build}
 build=$(cd "$build" && pwd)
 lib="$build/libprofreg.so"
 runs=${BENCH_RUNS:-5}
+caches=${BENCH_CACHES:-3}
+case "$caches" in
+'' | *[!0-9]* | 0) echo "bench-exit.sh: BENCH_CACHES must be a whole number >= 1, not '$caches'" >&2; exit 2 ;;
+esac
 out="$build/bench-exit"
 rm -rf "$out"
 mkdir -p "$out"
@@ -31,8 +37,12 @@ mkdir -p "$out"
 # median of the numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "-"}'; }
 
-# summary key $2 of the one profile under directory $1
-key() { sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" "$1"/*.json | head -n 1; }
+# summary key $2 of the program's profile under directory $1: the largest there (a shell
+# between the bench and the program, when it does not exec it, writes a small one of its own)
+key() {
+    f=$(ls -S "$1"/*.json | head -n 1)
+    sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" "$f" | head -n 1
+}
 
 echo "== exit cost on a large program"
 if [ -z "${PROFREG_BENCH_BIG_CMD:-}" ]; then
@@ -44,30 +54,47 @@ else
     # page cache, as a CI job that has just built them has them (on a VM that reclaims cold
     # page cache, the bench before this one leaves the binary partly evicted)
     sh -c "$PROFREG_BENCH_BIG_CMD" >/dev/null 2>&1 || true
-    for mode in first cached; do
-        : >"$out/$mode.tsv"
-        i=0
+    # one profiled run of the program on $cache; its summary as a line of $1
+    one_run() {
+        rm -rf "$out/run" && mkdir -p "$out/run"
+        PROFREG_CACHE_DIR="$cache" PROFREG_OUTPUT="$out/run/" LD_PRELOAD="$lib" \
+            sh -c "$PROFREG_BENCH_BIG_CMD" >/dev/null 2>&1 || true
+        if ! ls "$out"/run/*.json >/dev/null 2>&1; then
+            echo "(the command left no profile: $PROFREG_BENCH_BIG_CMD)"
+            return 1
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(key "$out/run" exit_ms)" \
+            "$(key "$out/run" exit_cpu_ms)" "$(key "$out/run" exit_extra_rss_kb)" \
+            "$(key "$out/run" symbol_cache_hits)" "$(key "$out/run" symbol_cache_misses)" \
+            "$(key "$out/run" cus_indexed)" "$(key "$out/run" cus_from_cache)" >>"$1"
+    }
+    : >"$out/first.tsv"
+    i=0
+    while [ $i -lt "$runs" ]; do
+        i=$((i + 1))
+        rm -rf "$cache/symbols"
+        one_run "$out/first.tsv" || exit 0
+    done
+    # runs 2.. of each cache: the last first run filled the first cache
+    : >"$out/early.tsv"
+    c=0
+    while [ $c -lt "$caches" ]; do
+        c=$((c + 1))
+        if [ $c -gt 1 ]; then
+            rm -rf "$cache/symbols"
+            one_run "$out/first.tsv" || exit 0
+        fi
+        : >"$out/cached$c.tsv"
         n=$runs
-        [ "$mode" = cached ] && n=$((runs * 4))
+        [ $c -eq "$caches" ] && n=$((runs * 4))
+        i=0
         while [ $i -lt "$n" ]; do
             i=$((i + 1))
-            [ "$mode" = first ] && rm -rf "$cache/symbols"
-            rm -rf "$out/run" && mkdir -p "$out/run"
-            PROFREG_CACHE_DIR="$cache" PROFREG_OUTPUT="$out/run/" LD_PRELOAD="$lib" \
-                sh -c "$PROFREG_BENCH_BIG_CMD" >/dev/null 2>&1 || true
-            if ! ls "$out"/run/*.json >/dev/null 2>&1; then
-                echo "(the command left no profile: $PROFREG_BENCH_BIG_CMD)"
-                exit 0
-            fi
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(key "$out/run" exit_ms)" \
-                "$(key "$out/run" exit_cpu_ms)" "$(key "$out/run" exit_extra_rss_kb)" \
-                "$(key "$out/run" symbol_cache_hits)" "$(key "$out/run" symbol_cache_misses)" \
-                "$(key "$out/run" cus_indexed)" "$(key "$out/run" cus_from_cache)" \
-                >>"$out/$mode.tsv"
+            one_run "$out/cached$c.tsv" || exit 0
         done
+        head -n "$runs" "$out/cached$c.tsv" >>"$out/early.tsv"
     done
-    head -n "$runs" "$out/cached.tsv" >"$out/early.tsv"
-    tail -n "$runs" "$out/cached.tsv" >"$out/later.tsv"
+    tail -n "$runs" "$out/cached$caches.tsv" >"$out/later.tsv"
     printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' run exit_ms cpu_ms extra_MB hits misses CUs \
         CUs_cached
     for mode in first early later; do
@@ -80,10 +107,14 @@ else
             "$(cut -f4 "$f" | median)" "$(cut -f5 "$f" | median)" "$(cut -f6 "$f" | median)" \
             "$(cut -f7 "$f" | median)"
     done
-    echo "(medians of $runs runs; first: empty symbol cache each run; cached: runs 2-$((runs + 1))"
-    echo " of one cache; later: runs $((3 * runs + 2))-$((4 * runs + 1)) of it)"
-    printf 'cached runs in order, CPU ms at exit (misses):'
-    awk -F '\t' '{printf " %.0f (%s)", $2, $5} END {print ""}' "$out/cached.tsv"
+    echo "(medians; first: $((runs + caches - 1)) runs, an empty symbol cache each; cached: runs"
+    echo " 2-$((runs + 1)) of $caches caches, $((runs * caches)) runs; later: runs $((3 * runs + 2))-$((4 * runs + 1)) of the last)"
+    c=0
+    while [ $c -lt "$caches" ]; do
+        c=$((c + 1))
+        printf 'cache %d, runs from the second in order, CPU ms at exit (misses):' "$c"
+        awk -F '\t' '{printf " %.0f (%s)", $2, $5} END {print ""}' "$out/cached$c.tsv"
+    done
 fi
 
 echo
