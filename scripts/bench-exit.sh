@@ -68,12 +68,16 @@ else
             "$(key "$out/run" symbol_cache_hits)" "$(key "$out/run" symbol_cache_misses)" \
             "$(key "$out/run" cus_indexed)" "$(key "$out/run" cus_from_cache)" >>"$1"
     }
+    # a first run: the symbol cache emptied (the debug copies kept)
+    first_run() {
+        rm -rf "$cache/symbols"
+        one_run "$out/first.tsv"
+    }
     : >"$out/first.tsv"
     i=0
     while [ $i -lt "$runs" ]; do
         i=$((i + 1))
-        rm -rf "$cache/symbols"
-        one_run "$out/first.tsv" || exit 0
+        first_run || exit 0
     done
     # runs 2.. of each cache: the last first run filled the first cache
     : >"$out/early.tsv"
@@ -81,8 +85,7 @@ else
     while [ $c -lt "$caches" ]; do
         c=$((c + 1))
         if [ $c -gt 1 ]; then
-            rm -rf "$cache/symbols"
-            one_run "$out/first.tsv" || exit 0
+            first_run || exit 0
         fi
         : >"$out/cached$c.tsv"
         n=$runs
