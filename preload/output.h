@@ -33,6 +33,8 @@ struct run_stats {
     uint64_t signals, truncated, lost, skipped;
     uint64_t paused; /* weight of samples not taken in paused threads (profreg_pause) */
     bool snapshot;   /* written while sampling goes on (profreg_flush): no memory section */
+    bool in_copy;    /* written by a copy forked from a signal handler: no helper thread (a
+                        lock another thread held at the fork may stop pthread_create) */
     const char *clock;               /* what sampled the threads (timers_clock_name) */
     uint64_t clock_fallback_threads; /* threads on a timer because perf events were refused */
 };

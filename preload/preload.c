@@ -496,6 +496,7 @@ static void write_from_copy(void)
     memprof_stop();
     struct run_stats st;
     measure(&st);
+    st.in_copy = true;
     pid_t child = _Fork();
     if (child == 0) {
         write_profile(&st, &stopped); /* st.pid is the original process's */

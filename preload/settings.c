@@ -154,6 +154,13 @@ void settings_load(struct settings *s, settings_getenv_fn get, settings_warn_fn 
         }
     }
 
+    if ((v = get("PROFREG_EXIT_THREADS")) && *v && strcasecmp(v, "auto") != 0) {
+        if (parse_uint(v, 1, 2, &x))
+            s->exit_threads = (unsigned)x;
+        else
+            warnf(warn, "PROFREG_EXIT_THREADS", v, "is not 1, 2 or auto", "auto");
+    }
+
     if ((v = get("PROFREG_OUTPUT")) && *v) {
         if (strlen(v) < sizeof s->output)
             memcpy(s->output, v, strlen(v) + 1);

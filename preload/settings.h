@@ -38,6 +38,8 @@ struct settings {
     bool memory;               /* PROFREG_MEMORY=1 or only: sample allocations */
     bool memory_only;          /* PROFREG_MEMORY=only: and no CPU or wall sampling */
     uint64_t memory_rate;      /* PROFREG_MEMORY_RATE, bytes */
+    unsigned exit_threads;     /* PROFREG_EXIT_THREADS: 1 or 2; 0 (auto): 2 when the process
+                                  may run on two CPUs and there are enough misses */
 };
 
 typedef const char *(*settings_getenv_fn)(const char *name);

@@ -63,10 +63,11 @@ else
             echo "(the command left no profile: $PROFREG_BENCH_BIG_CMD)"
             return 1
         fi
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(key "$out/run" exit_ms)" \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(key "$out/run" exit_ms)" \
             "$(key "$out/run" exit_cpu_ms)" "$(key "$out/run" exit_extra_rss_kb)" \
             "$(key "$out/run" symbol_cache_hits)" "$(key "$out/run" symbol_cache_misses)" \
-            "$(key "$out/run" cus_indexed)" "$(key "$out/run" cus_from_cache)" >>"$1"
+            "$(key "$out/run" cus_indexed)" "$(key "$out/run" cus_from_cache)" \
+            "$(key "$out/run" exit_helper_misses)" >>"$1"
     }
     # a first run: the symbol cache emptied (the debug copies kept)
     first_run() {
@@ -98,25 +99,27 @@ else
         head -n "$runs" "$out/cached$c.tsv" >>"$out/early.tsv"
     done
     tail -n "$runs" "$out/cached$caches.tsv" >"$out/later.tsv"
-    printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' run exit_ms cpu_ms extra_MB hits misses CUs \
-        CUs_cached
+    echo "(PROFREG_EXIT_THREADS=${PROFREG_EXIT_THREADS:-auto}; exit_ms: wall time at exit, what the"
+    echo " program's exit waits; cpu_ms: CPU time of that work, the helper thread's added)"
+    printf '%-8s %10s %10s %12s %8s %8s %8s %10s %8s\n' run exit_ms cpu_ms extra_MB hits misses CUs \
+        CUs_cached helper
     for mode in first early later; do
         f="$out/$mode.tsv"
         name=$mode
         [ "$mode" = early ] && name=cached
-        printf '%-8s %10s %10s %12s %8s %8s %8s %10s\n' "$name" \
+        printf '%-8s %10s %10s %12s %8s %8s %8s %10s %8s\n' "$name" \
             "$(cut -f1 "$f" | median)" "$(cut -f2 "$f" | median)" \
             "$(cut -f3 "$f" | median | awk '{printf "%.1f", $1 / 1024}')" \
             "$(cut -f4 "$f" | median)" "$(cut -f5 "$f" | median)" "$(cut -f6 "$f" | median)" \
-            "$(cut -f7 "$f" | median)"
+            "$(cut -f7 "$f" | median)" "$(cut -f8 "$f" | median)"
     done
     echo "(medians; first: $((runs + caches - 1)) runs, an empty symbol cache each; cached: runs"
     echo " 2-$((runs + 1)) of $caches caches, $((runs * caches)) runs; later: runs $((3 * runs + 2))-$((4 * runs + 1)) of the last)"
     c=0
     while [ $c -lt "$caches" ]; do
         c=$((c + 1))
-        printf 'cache %d, runs from the second in order, CPU ms at exit (misses):' "$c"
-        awk -F '\t' '{printf " %.0f (%s)", $2, $5} END {print ""}' "$out/cached$c.tsv"
+        printf 'cache %d, runs from the second in order, wall/CPU ms at exit (misses):' "$c"
+        awk -F '\t' '{printf " %.0f/%.0f (%s)", $1, $2, $5} END {print ""}' "$out/cached$c.tsv"
     done
 fi
 

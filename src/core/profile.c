@@ -37,6 +37,7 @@ void profile_init(struct pr_profile *p)
     p->symbol_cache_hits = NAN;
     p->symbol_cache_misses = NAN;
     p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = p->cus_from_cache = NAN;
+    p->exit_helper_misses = NAN;
 }
 
 void profile_free(struct pr_profile *p)
@@ -165,6 +166,7 @@ static void copy_run_fields(struct pr_profile *dst, const struct pr_profile *src
     dst->symbolize_ms = src->symbolize_ms;
     dst->exit_ms = src->exit_ms;
     dst->exit_cpu_ms = src->exit_cpu_ms;
+    dst->exit_helper_misses = src->exit_helper_misses;
     dst->exit_extra_rss_kb = src->exit_extra_rss_kb;
     dst->cus_indexed = src->cus_indexed;
     dst->cus_from_cache = src->cus_from_cache;
@@ -180,6 +182,7 @@ static void forget_run_fields(struct pr_profile *p)
     p->wall_time_ms = p->cpu_time_ms = p->peak_rss_kb = NAN;
     p->thread_count = p->unsampled_threads = p->clock_fallback_threads = p->symbolize_ms = NAN;
     p->exit_ms = p->exit_cpu_ms = p->exit_extra_rss_kb = p->cus_indexed = p->cus_from_cache = NAN;
+    p->exit_helper_misses = NAN;
 }
 
 static double add_opt(double a, double b)

@@ -89,7 +89,8 @@ struct pr_profile {
     double symbol_cache_hits;   /* lookup addresses served from the symbol cache (symcache.c) */
     double symbol_cache_misses; /* lookup addresses resolved with libdw */
     double exit_ms;             /* profreg's work at exit: stack table to profile ready */
-    double exit_cpu_ms;         /* the same work in CPU time of the thread doing it */
+    double exit_cpu_ms;         /* the same work in CPU time (the helper thread's added) */
+    double exit_helper_misses;  /* of symbol_cache_misses, resolved by the helper thread */
     double exit_extra_rss_kb;   /* how far that work raised the peak RSS above peak_rss_kb */
     double cus_indexed;         /* compilation units whose function index was built at exit */
     double cus_from_cache;      /* of those, built from a cached table without a walk */

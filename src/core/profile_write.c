@@ -99,6 +99,7 @@ static void write_summary(struct jw *w, const struct pr_profile *p)
     opt_count(w, "symbol_cache_misses", p->symbol_cache_misses);
     opt_real(w, "exit_ms", p->exit_ms, 3);
     opt_real(w, "exit_cpu_ms", p->exit_cpu_ms, 3);
+    opt_count(w, "exit_helper_misses", p->exit_helper_misses);
     opt_count(w, "exit_extra_rss_kb", p->exit_extra_rss_kb);
     opt_count(w, "cus_indexed", p->cus_indexed);
     opt_count(w, "cus_from_cache", p->cus_from_cache);

@@ -27,17 +27,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* CRC-32 (IEEE 802.3, as .gnu_debuglink uses) of a whole file; false on read error. */
+/* CRC-32 (IEEE 802.3, as .gnu_debuglink uses) of a whole file; false on read error. The table
+ * is made for each file (2,000 steps; two threads may ask at once). */
 static bool file_crc32(int fd, uint32_t *out)
 {
-    static uint32_t table[256];
-    if (!table[1])
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
     uint32_t crc = 0xFFFFFFFFu;
     unsigned char buf[65536];
     ssize_t n;
@@ -176,7 +176,9 @@ static int cache_uncompressed(int fd, const char *path)
     *strrchr(dir, '/') = '\0';
     if (fs_mkdir_p(dir, 0755, err, sizeof err) != 0)
         return -1;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    /* by process and thread: the symbol cache's helper thread may copy the same file at once
+     * (then both copies are whole, and the second rename replaces the first with its equal) */
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", path, (long)getpid(), (long)gettid());
     int out = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0)
         return -1;

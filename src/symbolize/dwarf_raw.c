@@ -10,12 +10,13 @@
 
 /* The unit closed last, kept for the next open: the scope listings of one unit follow each
  * other, and a large C++ unit's abbreviations were grown afresh (then freed) for every unit
- * (15 % of the page faults of an exit on assimp's tests). Taken and given back with an atomic
- * exchange, so two walks at once each get their own. */
-static struct dwraw_unit *spare_unit;
-static struct dwraw_hints hint_store; /* get == NULL: none */
+ * (15 % of the page faults of an exit on assimp's tests). One per thread, as the hints' store
+ * is: the symbol cache's helper thread (symcache_prepare) reads its own libdw handles with a
+ * symbolizer of its own. Taken and given back with an atomic exchange all the same. */
+static __thread struct dwraw_unit *spare_unit;
+static __thread struct dwraw_hints hint_store; /* get == NULL: none */
 static void free_kept(struct dwraw_unit *old);
-size_t dwraw_entries_scanned;
+__thread size_t dwraw_entries_scanned;
 
 void dwraw_set_hints(const struct dwraw_hints *h)
 {

@@ -121,9 +121,9 @@ bool dwraw_header(Dwarf_Die *cudie, Dwarf *dbg, struct dwraw_header *h);
 bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg);
 void dwraw_close(struct dwraw_unit *u);
 
-/* Forgets the unit dwraw_close kept for the next open. Call before ending the Dwarf handles
- * read through: the kept unit points into their sections, and is recognised by the addresses
- * of the handle, unit and DIE, which a later handle may be given again (a snapshot's
+/* Forgets the unit dwraw_close kept for the next open (this thread's). Call before ending the Dwarf
+ * handles read through: the kept unit points into their sections, and is recognised by the
+ * addresses of the handle, unit and DIE, which a later handle may be given again (a snapshot's
  * symbolizer, then the exit's). */
 void dwraw_forget(void);
 /* For tests: is a unit kept for the next open? */
@@ -143,13 +143,14 @@ struct dwraw_hints {
     void (*put)(void *ctx, const void *cu_addr, const uint32_t *v, size_t n);
     void *ctx;
 };
-/* Sets where hints come from and go (NULL: nowhere): the symbolizer in use sets it and clears
- * it when it closes (one at a time: the preload writes one profile at a time). */
+/* Sets where this thread's hints come from and go (NULL: nowhere): the symbolizer in use sets
+ * it and clears it when it closes (one per thread: the symbol cache's helper thread has its
+ * own; the kept unit is per thread too). */
 void dwraw_set_hints(const struct dwraw_hints *h);
 /* Hands on the hints of the unit kept, if it has new ones. */
 void dwraw_save_hints(void);
-/* For tests: table entries the scans for codes have read since the process started. */
-extern size_t dwraw_entries_scanned;
+/* For tests: table entries this thread's scans for codes have read since it started. */
+extern __thread size_t dwraw_entries_scanned;
 
 /* The bytes of dbg's section `name` as libdw reads them (a compressed section uncompressed,
  * when libdw opened the file), or NULL when dbg's file has no such section. */

@@ -65,7 +65,7 @@ int memory_build(struct pr_memory *m, const struct mb_raw_stack *raw, size_t n,
     for (size_t i = 0; i < n && rc == 0; i++)
         pb[i] = (struct pb_raw_stack){raw[i].pcs, raw[i].depth,
                                       raw[i].v[MEM_SAMPLES] ? raw[i].v[MEM_SAMPLES] : 1};
-    if (rc == 0 && profile_build_map(&tmp, pb, n, resolve, ctx, stack_of, err, errlen) != 0) {
+    if (rc == 0 && profile_build_map(&tmp, pb, n, resolve, NULL, ctx, stack_of, err, errlen) != 0) {
         rc = -2; /* err already says why */
     }
     size_t ns = tmp.nstacks;

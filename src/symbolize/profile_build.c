@@ -104,6 +104,7 @@ static int addr_table_intern(struct addr_table *t, uint64_t addr, uint32_t ai_if
 struct builder {
     struct pr_profile *p;
     pb_resolve_fn resolve;
+    pb_prepare_fn prepare;
     void *ctx;
     struct addr_table addr_map; /* lookup address -> index into addrs */
     uint32_t *pc_addr;    /* per pc of the raw stacks, in order: index into addrs */
@@ -268,6 +269,13 @@ static int resolve_all(struct builder *b, const struct pb_raw_stack *raw, size_t
     _Static_assert(offsetof(struct pending, addr) == 0, "the key first");
     if (rc == 0 && sort_by_u64_key(pend, npend, sizeof *pend) < 0)
         array_sort(pend, npend, sizeof *pend, u64_key_cmp);
+    uint64_t *sorted = rc == 0 && b->prepare ? malloc((npend ? npend : 1) * sizeof *sorted) : NULL;
+    if (sorted) { /* (without it, the resolver works as asked) */
+        for (size_t j = 0; j < npend; j++)
+            sorted[j] = pend[j].addr;
+        b->prepare(b->ctx, sorted, npend);
+        free(sorted);
+    }
     for (size_t j = 0; j < npend && rc == 0; j++)
         rc = resolve_address(b, pend[j].addr, (uint32_t)pend[j].ai);
     free(pend);
@@ -428,17 +436,18 @@ static int make_names_unique(struct pr_profile *p)
 int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
                   pb_resolve_fn resolve, void *ctx, char *err, size_t errlen)
 {
-    return profile_build_map(p, stacks, nstacks, resolve, ctx, NULL, err, errlen);
+    return profile_build_map(p, stacks, nstacks, resolve, NULL, ctx, NULL, err, errlen);
 }
 
 int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
-                      pb_resolve_fn resolve, void *ctx, uint32_t *stack_of, char *err,
-                      size_t errlen)
+                      pb_resolve_fn resolve, pb_prepare_fn prepare, void *ctx, uint32_t *stack_of,
+                      char *err, size_t errlen)
 {
     struct builder b;
     memset(&b, 0, sizeof b);
     b.p = p;
     b.resolve = resolve;
+    b.prepare = prepare;
     b.ctx = ctx;
     fn_intern_init(&b.funcs, FN_BY_IDENTITY);
     hmap_init(&b.by_ptrs);

@@ -30,6 +30,10 @@ struct pb_raw_stack {
  * returns: frames whose strings are at the very same addresses are one function. */
 typedef size_t (*pb_resolve_fn)(void *ctx, uint64_t addr, struct sym_frame *out, size_t max);
 
+/* Told every distinct lookup address (increasing) before the first is resolved, so that the
+ * resolver may work ahead (symcache_prepare); addrs is valid during the call only. */
+typedef void (*pb_prepare_fn)(void *ctx, const uint64_t *addrs, size_t n);
+
 /* Name given to a sample none of whose frames could be kept. */
 #define PB_EMPTY_STACK_NAME "[profreg]"
 
@@ -44,9 +48,10 @@ int profile_build(struct pr_profile *p, const struct pb_raw_stack *stacks, size_
                   pb_resolve_fn resolve, void *ctx, char *err, size_t errlen);
 
 /* profile_build, also telling where each raw stack went: stack_of[i] is the index in
- * p->stacks of the stack raw stack i became (stacks that became equal share one). */
+ * p->stacks of the stack raw stack i became (stacks that became equal share one), and telling
+ * prepare (may be NULL) the addresses first. */
 int profile_build_map(struct pr_profile *p, const struct pb_raw_stack *stacks, size_t nstacks,
-                      pb_resolve_fn resolve, void *ctx, uint32_t *stack_of, char *err,
-                      size_t errlen);
+                      pb_resolve_fn resolve, pb_prepare_fn prepare, void *ctx, uint32_t *stack_of,
+                      char *err, size_t errlen);
 
 #endif

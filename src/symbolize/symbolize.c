@@ -363,6 +363,36 @@ void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out)
     out->line_passes = dwarf_files_full_passes(s->files);
 }
 
+void symbolizer_stats_add(struct symbolizer_stats *a, const struct symbolizer_stats *b)
+{
+    a->lookups += b->lookups;
+    a->cus_indexed += b->cus_indexed;
+    a->cus_from_store += b->cus_from_store;
+    a->cu_functions += b->cu_functions;
+    a->symtabs_sorted += b->symtabs_sorted;
+    a->symbols_sorted += b->symbols_sorted;
+    a->debug_drops += b->debug_drops;
+    a->deep_walks += b->deep_walks;
+    a->frames_from_store += b->frames_from_store;
+    a->line_passes += b->line_passes;
+    a->aranges_read += b->aranges_read;
+}
+
+uint64_t symbolizer_rss_limit_kb(const struct symbolizer *s)
+{
+    return s->rss_limit_kb;
+}
+
+void symbolizer_set_rss_limit_kb(struct symbolizer *s, uint64_t kb)
+{
+    s->rss_limit_kb = kb;
+}
+
+uint64_t symbolizer_rss_budget_kb(const struct symbolizer *s)
+{
+    return s->rss_budget_kb;
+}
+
 const void *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
 {
     return dwfl_addrmodule(s->dwfl, addr);

@@ -168,6 +168,16 @@ struct symbolizer_stats {
     size_t aranges_read;      /* modules whose .debug_aranges was read (not from the store) */
 };
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
+/* Adds b's counts to a's (two symbolizers of one exit). */
+void symbolizer_stats_add(struct symbolizer_stats *a, const struct symbolizer_stats *b);
+
+/* The resident set (kB) past which the symbolizer drops the debug files' pages (see
+ * sym_options), and setting it: a second symbolizer opened later in the same exit (the symbol
+ * cache's helper thread) takes the first one's, so that the two keep one bound between them. */
+uint64_t symbolizer_rss_limit_kb(const struct symbolizer *s);
+void symbolizer_set_rss_limit_kb(struct symbolizer *s, uint64_t kb);
+/* The budget the limit was set from (sym_options.rss_budget_kb, or the default). */
+uint64_t symbolizer_rss_budget_kb(const struct symbolizer *s);
 
 /* For tests: libelf's mappings of the debug files read so far, [lo, hi), with the pages of
  * their .debug_info, [info_lo, info_hi) (empty when compressed); and the second drop over the

@@ -16,6 +16,7 @@
 #include "core/sort.h"
 
 #include "symbolize/debuginfo.h"
+#include "symbolize/dwarf_raw.h"
 #include "symbolize/aranges.h"
 #include "symbolize/unitcache.h"
 
@@ -26,6 +27,10 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <link.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +132,32 @@ struct sc_module {
     bool syms_bad;           /* its .syms file was said to be unusable */
 };
 
+/* A miss handed to the helper thread (symcache_prepare), by address. state: AHEAD_FREE until
+ * one thread claims it, AHEAD_MAIN when the calling thread did (it resolves the miss itself, or
+ * had passed it), AHEAD_HELPER while the helper resolves it, then AHEAD_DONE with fr (malloc'd;
+ * NULL with n 0 when the helper could not: the calling thread resolves it then). */
+enum { AHEAD_FREE, AHEAD_MAIN, AHEAD_HELPER, AHEAD_DONE };
+struct sc_ahead {
+    uint64_t addr;
+    _Atomic unsigned char state;
+    bool cached;     /* its module has cache files (SC_READY when the helper started) */
+    uint64_t lo, hi; /* the symbolizer's range, probed already when it said one byte */
+    struct sym_frame *fr;
+    uint64_t *keys; /* symbolizer_frame_keys of the lookup, one per frame */
+    size_t n;
+};
+
+struct sc_helper {
+    struct sc_ahead *v; /* the misses, increasing; NULL: no helper in this run */
+    size_t n;
+    size_t pos; /* the calling thread's place in v: entries before it are passed */
+    pthread_t tid;
+    bool running;           /* started, not joined yet */
+    struct symbolizer *sym; /* its own (opened on the helper thread) */
+    uint64_t took;          /* misses it resolved */
+    double cpu_ms;
+};
+
 struct symcache {
     char *dir; /* <cache>/symbols, or NULL when caching is off */
     const char *version, *debug_dirs;
@@ -144,6 +175,13 @@ struct symcache {
     char **strs;
     size_t nstrs, capstrs;
     struct symcache_stats stats;
+    unsigned threads;
+    size_t min_split;
+    struct sc_helper helper;
+    /* while a helper runs, the unit store's callbacks (both symbolizers') take this lock; the
+     * store's answers stay valid (nothing a store lends is freed before symcache_free) */
+    pthread_mutex_t store_lock;
+    bool locking;
 };
 
 static const char *intern(struct symcache *c, const char *s)
@@ -648,20 +686,34 @@ static bool same_frames(const struct sym_frame *a, size_t na, const struct sym_f
  * gives the very same frames, inside the segment and outside every range already held: for
  * answers whose range the symbolizer cannot state (an ELF frame outside DWARF scopes), so
  * that later runs that sample other instructions of the function are served too. */
-static void probe_range(struct symcache *c, struct sc_module *m, const struct sc_seg *seg,
-                        const struct sym_frame *want, size_t n, uint64_t *lo, uint64_t *hi)
+/* Does either file hold offset? (What the helper thread may ask: this run's ranges are the
+ * calling thread's to change.) */
+static bool held_by_files(const struct sc_module *m, uint64_t offset)
+{
+    return view_find(&m->view, offset) >= 0 || view_find(&m->add, offset) >= 0;
+}
+
+/* Widens [*lo, *hi) byte by byte, up to SYMCACHE_PROBE bytes each way, while the symbolizer sym
+ * gives the very same frames, inside the segment and outside every range already held (by the
+ * files alone when files_only: on the helper thread): for answers whose range the symbolizer
+ * cannot state (an ELF frame outside DWARF scopes), so that later runs that sample other
+ * instructions of the function are served too. */
+static void probe_range(struct symbolizer *sym, struct sc_module *m, const struct sc_seg *seg,
+                        const struct sym_frame *want, size_t n, uint64_t *lo, uint64_t *hi,
+                        bool files_only)
 {
     struct sym_frame got[SYM_MAX_FRAMES];
     for (int k = 0; k<SYMCACHE_PROBE && * lo> seg->start; k++) {
-        uint64_t a = *lo - 1;
-        if (held(m, a - seg->start + seg->offset) ||
-            !same_frames(want, n, got, symbolizer_lookup(c->sym, a, got, SYM_MAX_FRAMES)))
+        uint64_t a = *lo - 1, off = a - seg->start + seg->offset;
+        if ((files_only ? held_by_files(m, off) : held(m, off)) ||
+            !same_frames(want, n, got, symbolizer_lookup(sym, a, got, SYM_MAX_FRAMES)))
             break;
         *lo = a;
     }
     for (int k = 0; k < SYMCACHE_PROBE && *hi < seg->end; k++) {
-        if (held(m, *hi - seg->start + seg->offset) ||
-            !same_frames(want, n, got, symbolizer_lookup(c->sym, *hi, got, SYM_MAX_FRAMES)))
+        uint64_t off = *hi - seg->start + seg->offset;
+        if ((files_only ? held_by_files(m, off) : held(m, off)) ||
+            !same_frames(want, n, got, symbolizer_lookup(sym, *hi, got, SYM_MAX_FRAMES)))
             break;
         ++*hi;
     }
@@ -700,8 +752,8 @@ static void units_complain(struct symcache *c, struct sc_module *m, const char *
     complain_of(c, m, why, add ? ".units.add" : ".units");
 }
 
-static bool store_get(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn **fns,
-                      size_t *n, bool *deep)
+static bool store_get_unlocked(void *ctx, uint64_t addr, uint64_t cu_off,
+                               const struct sym_unit_fn **fns, size_t *n, bool *deep)
 {
     struct symcache *c = ctx;
     struct sc_module *m;
@@ -712,7 +764,7 @@ static bool store_get(void *ctx, uint64_t addr, uint64_t cu_off, const struct sy
     return found;
 }
 
-static bool store_unit_at(void *ctx, uint64_t addr, uint64_t pc, uint64_t *cu_off)
+static bool store_unit_at_unlocked(void *ctx, uint64_t addr, uint64_t pc, uint64_t *cu_off)
 {
     struct symcache *c = ctx;
     struct sc_module *m;
@@ -723,7 +775,8 @@ static bool store_unit_at(void *ctx, uint64_t addr, uint64_t pc, uint64_t *cu_of
     return found;
 }
 
-static bool store_get_symbols(void *ctx, uint64_t addr, const struct sym_symbol **v, size_t *n)
+static bool store_get_symbols_unlocked(void *ctx, uint64_t addr, const struct sym_symbol **v,
+                                       size_t *n)
 {
     struct symcache *c = ctx;
     struct sc_module *m;
@@ -735,7 +788,7 @@ static bool store_get_symbols(void *ctx, uint64_t addr, const struct sym_symbol 
     return found;
 }
 
-static bool store_get_aranges(void *ctx, uint64_t addr, struct aranges *out)
+static bool store_get_aranges_unlocked(void *ctx, uint64_t addr, struct aranges *out)
 {
     struct symcache *c = ctx;
     struct sc_module *m;
@@ -750,7 +803,7 @@ static bool store_get_aranges(void *ctx, uint64_t addr, struct aranges *out)
     return found;
 }
 
-static void store_put_aranges(void *ctx, uint64_t addr, const struct aranges *a)
+static void store_put_aranges_unlocked(void *ctx, uint64_t addr, const struct aranges *a)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
@@ -758,16 +811,16 @@ static void store_put_aranges(void *ctx, uint64_t addr, const struct aranges *a)
         unitcache_put_aranges(u, &(struct unitcache_aranges){a->start, a->unit, a->n, a->last_end});
 }
 
-static bool store_get_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq **v,
-                                size_t *n)
+static bool store_get_sequences_unlocked(void *ctx, uint64_t addr, uint64_t cu_off,
+                                         const struct dwf_seq **v, size_t *n)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
     return u && unitcache_get_sequences(u, cu_off, v, n);
 }
 
-static void store_put_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq *v,
-                                size_t n)
+static void store_put_sequences_unlocked(void *ctx, uint64_t addr, uint64_t cu_off,
+                                         const struct dwf_seq *v, size_t n)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
@@ -775,16 +828,16 @@ static void store_put_sequences(void *ctx, uint64_t addr, uint64_t cu_off, const
         unitcache_put_sequences(u, cu_off, v, n);
 }
 
-static bool store_get_abbrevs(void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t **v,
-                              size_t *n)
+static bool store_get_abbrevs_unlocked(void *ctx, uint64_t addr, uint64_t cu_off,
+                                       const uint32_t **v, size_t *n)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
     return u && unitcache_get_abbrevs(u, cu_off, v, n);
 }
 
-static void store_put_abbrevs(void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t *v,
-                              size_t n)
+static void store_put_abbrevs_unlocked(void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t *v,
+                                       size_t n)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
@@ -792,7 +845,7 @@ static void store_put_abbrevs(void *ctx, uint64_t addr, uint64_t cu_off, const u
         unitcache_put_abbrevs(u, cu_off, v, n);
 }
 
-static void store_put_symbols(void *ctx, uint64_t addr, struct sym_symbol *v, size_t n)
+static void store_put_symbols_unlocked(void *ctx, uint64_t addr, struct sym_symbol *v, size_t n)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
@@ -802,8 +855,8 @@ static void store_put_symbols(void *ctx, uint64_t addr, struct sym_symbol *v, si
         free(v);
 }
 
-static void store_put(void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn *fns,
-                      size_t n, bool deep)
+static void store_put_unlocked(void *ctx, uint64_t addr, uint64_t cu_off,
+                               const struct sym_unit_fn *fns, size_t n, bool deep)
 {
     struct sc_module *m;
     struct unitcache *u = units_of(ctx, addr, &m);
@@ -844,7 +897,7 @@ static bool view_key_frame(struct sc_view *v, uint64_t key, struct sym_frame *ou
 }
 
 /* The files' frame of a function DIE by key. */
-static bool store_get_frame(void *ctx, uint64_t addr, uint64_t key, struct sym_frame *out)
+static bool store_get_frame_unlocked(void *ctx, uint64_t addr, uint64_t key, struct sym_frame *out)
 {
     struct symcache *c = ctx;
     const struct sc_seg *seg;
@@ -853,18 +906,92 @@ static bool store_get_frame(void *ctx, uint64_t addr, uint64_t key, struct sym_f
            (view_key_frame(&m->view, key, out) || view_key_frame(&m->add, key, out));
 }
 
-static bool store_has_frames(void *ctx, uint64_t addr)
+static bool store_has_frames_unlocked(void *ctx, uint64_t addr)
 {
     const struct sc_seg *seg;
     struct sc_module *m = find_module(ctx, addr, &seg);
     return m && m->state == SC_READY && (m->view.nkeys > 0 || m->add.nkeys > 0);
 }
 
-/* Notes the keys of the frames of the miss at file offset (symbolizer_frame_keys). */
-static void note_keys(struct symcache *c, struct sc_module *m, uint64_t offset, size_t n)
+/* --- the store's callbacks, under the store's lock while a helper thread runs ------------- */
+
+static void store_lock(struct symcache *c)
 {
-    uint64_t keys[SYM_MAX_FRAMES];
-    n = symbolizer_frame_keys(c->sym, keys, n);
+    if (c->locking)
+        pthread_mutex_lock(&c->store_lock);
+}
+
+static void store_unlock(struct symcache *c)
+{
+    if (c->locking)
+        pthread_mutex_unlock(&c->store_lock);
+}
+
+#define STORE_LOCKED(type, name, params, args)                                                     \
+    static type name params                                                                        \
+    {                                                                                              \
+        store_lock(ctx);                                                                           \
+        type r = name##_unlocked args;                                                             \
+        store_unlock(ctx);                                                                         \
+        return r;                                                                                  \
+    }
+#define STORE_LOCKED_VOID(name, params, args)                                                      \
+    static void name params                                                                        \
+    {                                                                                              \
+        store_lock(ctx);                                                                           \
+        name##_unlocked args;                                                                      \
+        store_unlock(ctx);                                                                         \
+    }
+
+STORE_LOCKED(bool, store_get,
+             (void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn **fns, size_t *n,
+              bool *deep),
+             (ctx, addr, cu_off, fns, n, deep))
+STORE_LOCKED(bool, store_unit_at, (void *ctx, uint64_t addr, uint64_t pc, uint64_t *cu_off),
+             (ctx, addr, pc, cu_off))
+STORE_LOCKED(bool, store_get_symbols,
+             (void *ctx, uint64_t addr, const struct sym_symbol **v, size_t *n), (ctx, addr, v, n))
+STORE_LOCKED(bool, store_get_aranges, (void *ctx, uint64_t addr, struct aranges *out),
+             (ctx, addr, out))
+STORE_LOCKED_VOID(store_put_aranges, (void *ctx, uint64_t addr, const struct aranges *a),
+                  (ctx, addr, a))
+STORE_LOCKED(bool, store_get_sequences,
+             (void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq **v, size_t *n),
+             (ctx, addr, cu_off, v, n))
+STORE_LOCKED_VOID(store_put_sequences,
+                  (void *ctx, uint64_t addr, uint64_t cu_off, const struct dwf_seq *v, size_t n),
+                  (ctx, addr, cu_off, v, n))
+STORE_LOCKED(bool, store_get_abbrevs,
+             (void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t **v, size_t *n),
+             (ctx, addr, cu_off, v, n))
+STORE_LOCKED_VOID(store_put_abbrevs,
+                  (void *ctx, uint64_t addr, uint64_t cu_off, const uint32_t *v, size_t n),
+                  (ctx, addr, cu_off, v, n))
+STORE_LOCKED_VOID(store_put_symbols, (void *ctx, uint64_t addr, struct sym_symbol *v, size_t n),
+                  (ctx, addr, v, n))
+STORE_LOCKED_VOID(store_put,
+                  (void *ctx, uint64_t addr, uint64_t cu_off, const struct sym_unit_fn *fns,
+                   size_t n, bool deep),
+                  (ctx, addr, cu_off, fns, n, deep))
+STORE_LOCKED(bool, store_get_frame, (void *ctx, uint64_t addr, uint64_t key, struct sym_frame *out),
+             (ctx, addr, key, out))
+STORE_LOCKED(bool, store_has_frames, (void *ctx, uint64_t addr), (ctx, addr))
+
+static struct sym_unit_store unit_store(struct symcache *c)
+{
+    return (struct sym_unit_store){store_get,           store_put,
+                                   store_unit_at,       store_get_symbols,
+                                   store_put_symbols,   store_get_frame,
+                                   store_has_frames,    store_get_sequences,
+                                   store_put_sequences, store_get_aranges,
+                                   store_put_aranges,   store_get_abbrevs,
+                                   store_put_abbrevs,   c};
+}
+
+/* Notes keys[0..n) of the frames of the miss at file offset (symbolizer_frame_keys of its own
+ * lookup: taken before any probing, whose lookups give keys of their own). */
+static void note_keys(struct sc_module *m, uint64_t offset, const uint64_t *keys, size_t n)
+{
     for (size_t k = 0; k < n; k++) {
         if (!keys[k])
             continue;
@@ -874,12 +1001,249 @@ static void note_keys(struct symcache *c, struct sc_module *m, uint64_t offset, 
     }
 }
 
+/* Did the symbolizer place every frame of an answer in module m? Only those are cached. */
+static bool all_in_module(const struct sc_module *m, const struct sym_frame *fr, size_t n)
+{
+    bool same = true;
+    for (size_t i = 0; i < n; i++)
+        same &= fr[i].module && strcmp(fr[i].module, m->base) == 0;
+    return same;
+}
+
+/* The symbolizer's range [*lo, *hi) around addr, cut to the segment and to SYMCACHE_MAX_RANGE. */
+static void clamp_range(const struct sc_seg *seg, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+    *lo = *lo > seg->start ? *lo : seg->start;
+    *hi = *hi < seg->end ? *hi : seg->end;
+    if (addr - *lo > SYMCACHE_MAX_RANGE / 2)
+        *lo = addr - SYMCACHE_MAX_RANGE / 2;
+    if (*hi - addr > SYMCACHE_MAX_RANGE / 2)
+        *hi = addr + SYMCACHE_MAX_RANGE / 2;
+}
+
+/* Records a miss of module m (state SC_READY) resolved to fr[0..n) for [lo, hi) (cut and
+ * probed), with its frames' keys. */
+static void record_miss(struct symcache *c, struct sc_module *m, const struct sc_seg *seg,
+                        uint64_t offset, const struct sym_frame *fr, size_t n, uint64_t lo,
+                        uint64_t hi, const uint64_t *keys)
+{
+    if (add_entry(c, m, lo - seg->start + seg->offset, hi - lo, fr, n) < 0) {
+        store_lock(c);          /* (the store's callbacks read the state) */
+        m->state = SC_UNCACHED; /* out of memory: stop caching this module */
+        store_unlock(c);
+    } else
+        note_keys(m, offset, keys, n);
+}
+
+/* Opens the calling thread's symbolizer (on the first miss, or for symcache_prepare). */
+static void open_main(struct symcache *c)
+{
+    if (c->sym || c->open_failed)
+        return;
+    c->sym = c->open(c->open_ctx, c->err, sizeof c->err);
+    c->open_failed = c->sym == NULL;
+    if (c->sym && c->dir) {
+        struct sym_unit_store st = unit_store(c);
+        symbolizer_set_unit_store(c->sym, &st);
+    }
+}
+
+/* --- the helper thread ------------------------------------------------------------------ */
+
+/* Resolves miss a on the helper thread, as symcache_resolve does on the calling thread: the
+ * lookup, its keys, and the probing of a one-byte answer (against the files' ranges only). */
+static void resolve_ahead(struct symcache *c, struct symbolizer *sym, struct sc_ahead *a)
+{
+    struct sym_frame out[SYM_MAX_FRAMES];
+    uint64_t keys[SYM_MAX_FRAMES], lo, hi;
+    size_t n = symbolizer_lookup_range(sym, a->addr, out, SYM_MAX_FRAMES, &lo, &hi);
+    size_t nk = symbolizer_frame_keys(sym, keys, n);
+    const struct sc_seg *seg = NULL;
+    struct sc_module *m = find_module(c, a->addr, &seg);
+    /* its files as symcache_prepare left them (read there, never changed after) */
+    if (m && a->cached && n > 0 && all_in_module(m, out, n)) {
+        clamp_range(seg, a->addr, &lo, &hi);
+        if (hi - lo == 1)
+            probe_range(sym, m, seg, out, n, &lo, &hi, true);
+    }
+    a->fr = malloc(n * sizeof *a->fr);
+    a->keys = calloc(n ? n : 1, sizeof *a->keys);
+    if (!a->fr || !a->keys || n == 0) {
+        free(a->fr);
+        free(a->keys);
+        a->fr = NULL;
+        a->keys = NULL;
+        return; /* the calling thread resolves it */
+    }
+    memcpy(a->fr, out, n * sizeof *out);
+    memcpy(a->keys, keys, nk * sizeof *keys);
+    a->lo = lo;
+    a->hi = hi;
+    a->n = n;
+}
+
+static double thread_cpu_ms(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+        return 0;
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* The helper thread: its symbolizer's store (the raw reader's hints are per thread), then the
+ * misses from the highest down, each claimed first; it stops at the first the calling thread
+ * has claimed. */
+static void *helper_main(void *arg)
+{
+    struct symcache *c = arg;
+    struct sc_helper *h = &c->helper;
+    double cpu0 = thread_cpu_ms();
+    if (c->dir) {
+        struct sym_unit_store st = unit_store(c);
+        symbolizer_set_unit_store(h->sym, &st);
+    }
+    for (size_t i = h->n; i-- > 0;) {
+        unsigned char free_state = AHEAD_FREE; /* the last one came claimed for it */
+        if (i + 1 < h->n &&
+            !atomic_compare_exchange_strong(&h->v[i].state, &free_state, AHEAD_HELPER))
+            break;
+        resolve_ahead(c, h->sym, &h->v[i]);
+        h->took += h->v[i].n > 0;
+        atomic_store_explicit(&h->v[i].state, AHEAD_DONE, memory_order_release);
+    }
+    dwraw_save_hints(); /* into its symbolizer, saved with it */
+    dwraw_forget();     /* this thread's kept unit */
+    h->cpu_ms = thread_cpu_ms() - cpu0;
+    return NULL;
+}
+
+/* Stops the helper (it finishes the miss in hand) and waits for it. */
+static void helper_stop(struct symcache *c)
+{
+    struct sc_helper *h = &c->helper;
+    if (!h->running)
+        return;
+    for (; h->pos < h->n; h->pos++) { /* nothing more for it */
+        unsigned char free_state = AHEAD_FREE;
+        atomic_compare_exchange_strong(&h->v[h->pos].state, &free_state, AHEAD_MAIN);
+    }
+    pthread_join(h->tid, NULL);
+    h->running = false;
+    c->locking = false;
+    c->stats.helper_misses = h->took;
+    c->stats.helper_cpu_ms = h->cpu_ms;
+}
+
+/* The calling thread is at addr (it asks addresses in increasing order): the misses before it
+ * are passed (claimed, so that the helper stops at them); past the last, the helper stops. */
+static void helper_pass(struct symcache *c, uint64_t addr)
+{
+    struct sc_helper *h = &c->helper;
+    for (; h->pos < h->n && h->v[h->pos].addr < addr; h->pos++) {
+        unsigned char free_state = AHEAD_FREE;
+        atomic_compare_exchange_strong(&h->v[h->pos].state, &free_state, AHEAD_MAIN);
+    }
+    if (h->pos == h->n)
+        helper_stop(c);
+}
+
+/* The helper's answer for addr, when it has one (waiting for it while the helper is at it);
+ * NULL when the calling thread is to resolve addr itself (claimed for it here when it is one of
+ * the helper's misses). */
+static const struct sc_ahead *helper_take(struct symcache *c, uint64_t addr)
+{
+    struct sc_helper *h = &c->helper;
+    if (!h->running || h->pos == h->n || h->v[h->pos].addr != addr)
+        return NULL;
+    struct sc_ahead *a = &h->v[h->pos];
+    unsigned char st = AHEAD_FREE;
+    if (!atomic_compare_exchange_strong(&a->state, &st, AHEAD_MAIN)) {
+        for (unsigned spin = 0; atomic_load_explicit(&a->state, memory_order_acquire) != AHEAD_DONE;
+             spin++) {
+            if (spin < 64)
+                sched_yield();
+            else
+                nanosleep(&(struct timespec){0, 20000}, NULL);
+        }
+    } else {
+        a = NULL;
+    }
+    helper_pass(c, addr + 1);
+    return a && a->n ? a : NULL;
+}
+
+void symcache_prepare(void *cache, const uint64_t *addrs, size_t n)
+{
+    struct symcache *c = cache;
+    struct sc_helper *h = &c->helper;
+    if (c->threads < 2 || h->v || c->sym || c->open_failed)
+        return;
+    uint64_t *miss = malloc((n ? n : 1) * sizeof *miss);
+    if (!miss)
+        return;
+    size_t nmiss = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct sc_seg *seg = NULL;
+        struct sc_module *m = find_module(c, addrs[i], &seg);
+        if (m && m->state == SC_UNLOADED)
+            load_module(c, m); /* here, before any helper reads the module */
+        if (m && m->state == SC_READY) {
+            uint64_t offset = addrs[i] - seg->start + seg->offset;
+            if (held(m, offset))
+                continue;
+        }
+        miss[nmiss++] = addrs[i];
+    }
+    if (nmiss < c->min_split || nmiss < 2 || !(h->v = calloc(nmiss, sizeof *h->v))) {
+        free(miss);
+        return;
+    }
+    for (size_t i = 0; i < nmiss; i++) {
+        const struct sc_seg *seg = NULL;
+        struct sc_module *m = find_module(c, miss[i], &seg);
+        h->v[i].addr = miss[i];
+        h->v[i].cached = m && m->state == SC_READY;
+    }
+    h->n = nmiss;
+    free(miss);
+    /* Both symbolizers open here, before either has read a module's file (hence none may be
+     * open yet): libelf's private mapping of a file shows in /proc/self/maps under the module's
+     * name, and a symbolizer opened after that took the mapping for part of the module (libc
+     * from 62 MB below its load address, and every libc address then named libc.so.6+offset).
+     * The helper's is opened on this thread and handed over. */
+    open_main(c);
+    char err[512];
+    if (!c->sym || !(h->sym = c->open(c->open_ctx, err, sizeof err)))
+        return; /* the calling thread resolves every miss */
+    /* one bound for the two: the helper's heap and its own mapping of the pages both read
+     * (strings, line programs, abbreviations) count twice, so the debug pages give way sooner */
+    uint64_t limit = symbolizer_rss_limit_kb(c->sym), less = symbolizer_rss_budget_kb(c->sym) / 4;
+    limit = limit > less ? limit - less : limit;
+    symbolizer_set_rss_limit_kb(c->sym, limit);
+    symbolizer_set_rss_limit_kb(h->sym, limit);
+    if (pthread_mutex_init(&c->store_lock, NULL) != 0)
+        return;
+    /* the helper's first miss is its own from the start: it does some of the work, however the
+     * threads are scheduled */
+    atomic_store(&h->v[nmiss - 1].state, AHEAD_HELPER);
+    c->locking = true;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the helper takes none of the program's signals */
+    h->running = pthread_create(&h->tid, NULL, helper_main, c) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!h->running)
+        c->locking = false;
+}
+
 size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_t max)
 {
     static const struct sym_frame unknown = {"[unknown]", NULL, NULL, NULL, -1, false};
     struct symcache *c = cache;
     if (max == 0)
         return 0;
+    if (c->helper.running && max == SYM_MAX_FRAMES)
+        helper_pass(c, addr);
     const struct sc_seg *seg = NULL;
     struct sc_module *m = find_module(c, addr, &seg);
     uint64_t offset = m ? addr - seg->start + seg->offset : 0;
@@ -904,41 +1268,28 @@ size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_
             return copy_frames(m->frames + e->first, e->n, out, max);
         }
     }
-    if (!c->sym && !c->open_failed) {
-        c->sym = c->open(c->open_ctx, c->err, sizeof c->err);
-        c->open_failed = c->sym == NULL;
-        if (c->sym && c->dir)
-            symbolizer_set_unit_store(
-                c->sym,
-                &(struct sym_unit_store){
-                    store_get, store_put, store_unit_at, store_get_symbols, store_put_symbols,
-                    store_get_frame, store_has_frames, store_get_sequences, store_put_sequences,
-                    store_get_aranges, store_put_aranges, store_get_abbrevs, store_put_abbrevs, c});
+    const struct sc_ahead *a = max == SYM_MAX_FRAMES ? helper_take(c, addr) : NULL;
+    if (a) {
+        c->stats.misses++;
+        if (m && m->state == SC_READY && all_in_module(m, a->fr, a->n))
+            record_miss(c, m, seg, offset, a->fr, a->n, a->lo, a->hi, a->keys);
+        return copy_frames(a->fr, a->n, out, max);
     }
+    open_main(c);
     if (!c->sym) {
         out[0] = unknown;
         return 1;
     }
     c->stats.misses++;
-    uint64_t lo, hi;
+    uint64_t lo, hi, keys[SYM_MAX_FRAMES];
     size_t n = symbolizer_lookup_range(c->sym, addr, out, max, &lo, &hi);
-    if (m && m->state == SC_READY && n > 0 && n <= SYM_MAX_FRAMES) {
-        bool same = true; /* only frames the symbolizer placed in this very module */
-        for (size_t i = 0; i < n; i++)
-            same &= out[i].module && strcmp(out[i].module, m->base) == 0;
+    symbolizer_frame_keys(c->sym, keys, n);
+    if (m && m->state == SC_READY && n > 0 && n <= SYM_MAX_FRAMES && all_in_module(m, out, n)) {
         /* the symbolizer's range, within this segment; a single byte is widened by probing */
-        lo = lo > seg->start ? lo : seg->start;
-        hi = hi < seg->end ? hi : seg->end;
-        if (addr - lo > SYMCACHE_MAX_RANGE / 2)
-            lo = addr - SYMCACHE_MAX_RANGE / 2;
-        if (hi - addr > SYMCACHE_MAX_RANGE / 2)
-            hi = addr + SYMCACHE_MAX_RANGE / 2;
-        if (same && hi - lo == 1)
-            probe_range(c, m, seg, out, n, &lo, &hi);
-        if (same && add_entry(c, m, lo - seg->start + seg->offset, hi - lo, out, n) < 0)
-            m->state = SC_UNCACHED; /* out of memory: stop caching this module */
-        else if (same)
-            note_keys(c, m, offset, n);
+        clamp_range(seg, addr, &lo, &hi);
+        if (hi - lo == 1)
+            probe_range(c->sym, m, seg, out, n, &lo, &hi, false);
+        record_miss(c, m, seg, offset, out, n, lo, hi, keys);
     }
     return n;
 }
@@ -1564,8 +1915,13 @@ static void trim_dir(struct symcache *c)
 
 void symcache_save(struct symcache *c)
 {
-    if (!c || !c->dir)
+    if (!c)
         return;
+    helper_stop(c);
+    if (!c->dir)
+        return;
+    if (c->helper.sym) /* first: a unit both walked keeps the calling thread's table */
+        symbolizer_save_units(c->helper.sym);
     if (c->sym)
         symbolizer_save_units(c->sym);
     bool made_dir = false, wrote = false;
@@ -1624,6 +1980,8 @@ struct symcache *symcache_new(const struct symcache_options *opts)
     c->quiet = opts->quiet;
     c->open = opts->open;
     c->open_ctx = opts->open_ctx;
+    c->threads = opts->threads;
+    c->min_split = opts->min_split;
     if (!opts->cache_dir || strcmp(opts->cache_dir, "none") != 0) {
         char *root = opts->cache_dir ? strdup(opts->cache_dir) : debuginfo_default_cache_dir();
         if (root && asprintf(&c->dir, "%s/symbols", root) < 0)
@@ -1649,6 +2007,21 @@ struct symbolizer *symcache_symbolizer(const struct symcache *c)
     return c->sym;
 }
 
+void symcache_symbolizer_stats(struct symcache *c, struct symbolizer_stats *out)
+{
+    helper_stop(c);
+    *out = (struct symbolizer_stats){0};
+    struct symbolizer_stats one;
+    if (c->sym) {
+        symbolizer_stats(c->sym, &one);
+        symbolizer_stats_add(out, &one);
+    }
+    if (c->helper.sym) {
+        symbolizer_stats(c->helper.sym, &one);
+        symbolizer_stats_add(out, &one);
+    }
+}
+
 const char *symcache_error(const struct symcache *c)
 {
     return c->open_failed ? c->err : NULL;
@@ -1658,6 +2031,14 @@ void symcache_free(struct symcache *c)
 {
     if (!c)
         return;
+    helper_stop(c);
+    if (c->helper.sym)
+        symbolizer_close(c->helper.sym);
+    for (size_t i = 0; i < c->helper.n; i++) {
+        free(c->helper.v[i].fr);
+        free(c->helper.v[i].keys);
+    }
+    free(c->helper.v);
     if (c->sym)
         symbolizer_close(c->sym);
     for (size_t i = 0; i < c->nmods; i++) {

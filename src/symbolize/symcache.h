@@ -48,14 +48,20 @@ struct symcache_options {
     const char *debug_dirs; /* PROFREG_DEBUGINFO_PATH (part of a file's identity), or NULL */
     const char *version;    /* the profreg version (part of a file's identity) */
     bool quiet;             /* no line on stderr about a corrupt file */
-    symcache_open_fn open;
+    symcache_open_fn open;  /* called from the helper thread too (threads 2) */
     void *open_ctx;
+    /* 2: symcache_prepare may hand misses to a helper thread, when there are at least
+     * min_split of them; 0 or 1: every miss is resolved on the calling thread */
+    unsigned threads;
+    size_t min_split;
 };
 
 struct symcache_stats {
     uint64_t hits;   /* lookup addresses served from a cache file */
     uint64_t misses; /* lookup addresses resolved with the symbolizer in this run (directly,
                         or inside a range it has just probed) */
+    uint64_t helper_misses; /* of those, resolved by the helper thread */
+    double helper_cpu_ms;   /* the helper thread's CPU time (0: none ran) */
 };
 
 /* Takes this process's loaded modules (dl_iterate_phdr) and their build-ids; reads nothing
@@ -66,10 +72,22 @@ struct symcache *symcache_new(const struct symcache_options *opts);
  * Strings live until symcache_free(). */
 size_t symcache_resolve(void *cache, uint64_t addr, struct sym_frame *out, size_t max);
 
+/* A pb_prepare_fn: every address symcache_resolve will be asked, increasing. With threads 2
+ * and at least min_split misses among them, a helper thread resolves the misses from the
+ * highest down, with a symbolizer of its own (its own libdw handles; the unit store shared
+ * under a lock), while the calling thread resolves them from the lowest up: each takes a miss
+ * by an atomic claim, so the two meet where their work balances, and symcache_resolve hands
+ * out the helper's answers in order (the very frames the calling thread's symbolizer would
+ * give: a lookup's answer does not depend on the lookups before it). Both symbolizers open
+ * here, so only before the first symcache_resolve does it do anything. The helper starts with
+ * every signal blocked; when it cannot start, nothing changes. */
+void symcache_prepare(void *cache, const uint64_t *addrs, size_t n);
+
 /* An identity of the loaded module containing addr (NULL if none), without the symbolizer. */
 const void *symcache_module_of(const struct symcache *c, uint64_t addr);
 
-/* Merges the entries recorded by this run into the cache files: under an flock on
+/* Merges the entries recorded by this run into the cache files (after the helper thread, if
+ * any, has stopped): under an flock on
  * <build-id>.lock, re-read, add, write a temporary file, rename. Then trims the directory to
  * SYMCACHE_MAX_TOTAL_BYTES. Failures are silent (the cache is an optimisation). */
 void symcache_save(struct symcache *c);
@@ -78,6 +96,9 @@ struct symcache_stats symcache_stats(const struct symcache *c);
 
 /* The symbolizer, once a miss has opened it; else NULL. */
 struct symbolizer *symcache_symbolizer(const struct symcache *c);
+
+/* The statistics of the symbolizer and the helper thread's, added (zero when neither opened). */
+void symcache_symbolizer_stats(struct symcache *c, struct symbolizer_stats *out);
 
 /* The message of a failed symbolizer open, or NULL. */
 const char *symcache_error(const struct symcache *c);

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     double t0 = now_ms();
     int none = strcmp(cache, "none") == 0;
     struct sym_options so = {NULL, none ? NULL : cache, none, NULL, 0, 0, 0};
-    struct symcache_options co = {cache, NULL, "bench", 0, open_sym, &so};
+    struct symcache_options co = {cache, NULL, "bench", 0, open_sym, &so, 0, 0};
     struct symcache *c = symcache_new(&co);
     if (!c)
         return 1;

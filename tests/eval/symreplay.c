@@ -5,7 +5,7 @@
  * without sampling noise (for perf or callgrind; symbolize_bench cannot dlopen an executable).
  *
  *   SYMREPLAY_OFFSETS=FILE SYMREPLAY_EXE=PROGRAM [SYMREPLAY_CACHE=DIR|none] \
- *       [SYMREPLAY_PRINT=1] [SYMREPLAY_HEAP_MB=N] [SYMREPLAY_SLOWEST=1] \
+ *       [SYMREPLAY_PRINT=1] [SYMREPLAY_HEAP_MB=N] [SYMREPLAY_SLOWEST=1] [SYMREPLAY_THREADS=1|2] \
  *       LD_PRELOAD=build/libsymreplay.so PROGRAM
  * Only a process whose executable is PROGRAM (its real path) does anything: under valgrind, the
  * launcher is preloaded too.
@@ -18,8 +18,11 @@
  * a fresh heap and pays a page fault per 4 KB it allocates. SYMREPLAY_SLOWEST=1 times every
  * lookup (a clock read each, which the total then includes) and prints those over 0.2 ms with
  * the outermost frame and what each did (units indexed and walked, whole line programs run,
- * drops of the debug pages, deep walks), and how much of the lookups' time they took. Never
- * spawns anything; meant for benches only. */
+ * drops of the debug pages, deep walks), and how much of the lookups' time they took.
+ * SYMREPLAY_THREADS=1 or 2 resolves the addresses in increasing order, as the preload does,
+ * and with 2 hands the misses to the symbol cache's helper thread as the preload does
+ * (symcache_prepare; the CPU time printed is then the calling thread's alone): the printed
+ * frames of the two must be the same. Never spawns a process; meant for benches only. */
 #include "symbolize/symcache.h"
 
 #include "core/array.h"
@@ -93,19 +96,21 @@ static struct usage thread_usage(void)
 }
 
 /* The work measured: open the cache, resolve every address, save, free. */
-__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64_t *offs,
-                                             size_t n, const char *cache, int print);
-__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64_t *offs,
-                                             size_t n, const char *cache, int print)
+__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64_t *offs, size_t n,
+                                             const char *cache, int print, unsigned threads);
+__attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64_t *offs, size_t n,
+                                             const char *cache, int print, unsigned threads)
 {
     double t0 = cpu_ms();
     struct usage u0 = thread_usage();
     int none = strcmp(cache, "none") == 0;
     struct sym_options so = {NULL, none ? NULL : cache, none, NULL, 0, 0, 0};
-    struct symcache_options co = {cache, NULL, "replay", 0, open_sym, &so};
+    struct symcache_options co = {cache, NULL, "replay", 0, open_sym, &so, threads, 2};
     struct symcache *c = symcache_new(&co);
     if (!c)
         return;
+    if (threads == 2)
+        symcache_prepare(c, addrs, n);
     size_t frames = 0;
     /* SYMREPLAY_SLOWEST=1: every lookup timed, the slow ones printed */
     const char *sl = getenv("SYMREPLAY_SLOWEST");
@@ -147,17 +152,16 @@ __attribute__((noinline)) void symreplay_run(const uint64_t *addrs, const uint64
         free(took);
     }
     symcache_save(c);
+    struct symbolizer_stats ss;
+    symcache_symbolizer_stats(c, &ss);
     struct symcache_stats st = symcache_stats(c);
-    struct symbolizer_stats ss = {0};
-    if (symcache_symbolizer(c))
-        symbolizer_stats(symcache_symbolizer(c), &ss);
     symcache_free(c);
     fprintf(stderr,
             "symreplay: %zu addresses, %zu frames, hits %" PRIu64 ", misses %" PRIu64
-            ", cus %zu (from cache %zu, walked deep %zu), frames from cache %zu, line passes %zu,"
-            " %.2f ms CPU\n",
-            n, frames, st.hits, st.misses, ss.cus_indexed, ss.cus_from_store, ss.deep_walks,
-            ss.frames_from_store, ss.line_passes, cpu_ms() - t0);
+            " (helper %" PRIu64 ", %.2f ms CPU), cus %zu (from cache %zu, walked deep %zu), frames"
+            " from cache %zu, line passes %zu, %.2f ms CPU\n",
+            n, frames, st.hits, st.misses, st.helper_misses, st.helper_cpu_ms, ss.cus_indexed,
+            ss.cus_from_store, ss.deep_walks, ss.frames_from_store, ss.line_passes, cpu_ms() - t0);
     struct usage u1 = thread_usage();
     fprintf(stderr, "symreplay: user %.1f ms, sys %.1f ms, minflt %ld, majflt %ld\n",
             u1.user_ms - u0.user_ms, u1.sys_ms - u0.sys_ms, u1.minflt - u0.minflt,
@@ -206,7 +210,21 @@ __attribute__((constructor)) static void symreplay_main(void)
             memset(held[i], 1, 1000);
     for (size_t i = 0; held && i + 1 < blocks; i++)
         free(held[i]);
-    symreplay_run(addrs, offs, n < no ? n : no, cache ? cache : "none", print && *print == '1');
+    const char *th = getenv("SYMREPLAY_THREADS");
+    unsigned threads = th ? (unsigned)strtoul(th, NULL, 10) : 0;
+    n = n < no ? n : no;
+    if (threads) { /* increasing, as the preload resolves them (an insertion sort: a list) */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && addrs[j - 1] > addrs[j]; j--) {
+                uint64_t t = addrs[j];
+                addrs[j] = addrs[j - 1];
+                addrs[j - 1] = t;
+                t = offs[j];
+                offs[j] = offs[j - 1];
+                offs[j - 1] = t;
+            }
+    }
+    symreplay_run(addrs, offs, n, cache ? cache : "none", print && *print == '1', threads);
     free(addrs);
     free(offs);
     fflush(stdout);

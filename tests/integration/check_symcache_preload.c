@@ -12,13 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *profile(const char *name, const char *out, const char *cache)
+static json_t *profile_threads(const char *name, const char *out, const char *cache,
+                               const char *threads)
 {
-    char env_cache[4200];
+    char env_cache[4200], env_threads[64];
     snprintf(env_cache, sizeof env_cache, "PROFREG_CACHE_DIR=%s", cache);
-    const char *env[] = {env_cache, NULL};
+    snprintf(env_threads, sizeof env_threads, "PROFREG_EXIT_THREADS=%s", threads);
+    const char *env[] = {env_cache, env_threads, NULL};
     const char *args[] = {"2", NULL};
     return tu_profile_workload(out, name, args, env);
+}
+
+static json_t *profile(const char *name, const char *out, const char *cache)
+{
+    return profile_threads(name, out, cache, "auto");
 }
 
 static double summary_num(json_t *p, const char *key)
@@ -66,6 +73,53 @@ START_TEST(test_warm_run_served_with_same_names_files_lines)
     ck_assert_ptr_nonnull(tu_function(warm, "inlined_hot"));
     ck_assert_ptr_nonnull(tu_function(warm, "outer_caller"));
     json_decref(cold);
+    json_decref(warm);
+}
+END_TEST
+
+/* Every function both profiles found is named, placed and attributed alike; how many. */
+static size_t same_places(json_t *a, json_t *b)
+{
+    size_t common = 0, i;
+    json_t *fn;
+    json_array_foreach(json_object_get(a, "top_functions"), i, fn)
+    {
+        json_t *other = tu_function(b, json_string_value(json_object_get(fn, "name")));
+        if (!other)
+            continue;
+        common++;
+        const char *keys[] = {"source_file", "source_path", "module"};
+        for (int k = 0; k < 3; k++)
+            ck_assert_str_eq(str_or_null(fn, keys[k]), str_or_null(other, keys[k]));
+        ck_assert(json_equal(json_object_get(fn, "line"), json_object_get(other, "line")));
+    }
+    return common;
+}
+
+/* PROFREG_EXIT_THREADS=2: a helper thread resolves some of the misses at exit (counted in
+ * summary.exit_helper_misses), with the names, files and lines the calling thread alone gives,
+ * and what it resolved is cached for the next run. With 1, no helper. */
+START_TEST(test_helper_thread_names_alike_and_fills_the_cache)
+{
+    char cache1[4096], cache2[4096];
+    snprintf(cache1, sizeof cache1, "%s", tu_in_tmp("cache1"));
+    snprintf(cache2, sizeof cache2, "%s", tu_in_tmp("cache2"));
+    json_t *one = profile_threads("inline", tu_in_tmp("one"), cache1, "1");
+    ck_assert_double_eq(summary_num(one, "exit_helper_misses"), 0);
+    json_t *two = profile_threads("inline", tu_in_tmp("two"), cache2, "2");
+    double misses = summary_num(two, "symbol_cache_misses");
+    double helped = summary_num(two, "exit_helper_misses");
+    ck_assert_msg(helped >= 1 && helped <= misses, "helper %g of %g misses", helped, misses);
+    ck_assert_double_gt(summary_num(two, "exit_cpu_ms"), 0);
+    ck_assert_uint_ge(same_places(two, one), 3);
+    ck_assert_ptr_nonnull(tu_function(two, "inlined_hot"));
+    ck_assert_ptr_nonnull(tu_function(two, "outer_caller"));
+    json_t *warm = profile_threads("inline", tu_in_tmp("warm"), cache2, "1");
+    double hits = summary_num(warm, "symbol_cache_hits");
+    ck_assert_msg(hits > 0 && hits >= summary_num(warm, "symbol_cache_misses"), "hits %g", hits);
+    ck_assert_uint_ge(same_places(warm, one), 3);
+    json_decref(one);
+    json_decref(two);
     json_decref(warm);
 }
 END_TEST
@@ -294,6 +348,7 @@ int main(void)
     tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_warm_run_served_with_same_names_files_lines);
+    tcase_add_test(tc, test_helper_thread_names_alike_and_fills_the_cache);
     tcase_add_test(tc, test_rebuilt_binary_at_same_path_never_gets_old_names);
     tcase_add_test(tc, test_none_writes_nothing_default_under_xdg);
     tcase_add_test(tc, test_cached_frames_match_eu_addr2line);

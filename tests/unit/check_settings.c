@@ -47,6 +47,25 @@ START_TEST(test_defaults)
     ck_assert_str_eq(s.target, "");
     ck_assert(!s.memory && !s.memory_only);
     ck_assert_uint_eq(s.memory_rate, 512 * 1024);
+    ck_assert_uint_eq(s.exit_threads, 0); /* auto */
+}
+END_TEST
+
+/* PROFREG_EXIT_THREADS: 1, 2, or auto (any case; the default). */
+START_TEST(test_exit_threads_values)
+{
+    static const struct {
+        const char *value;
+        unsigned threads;
+    } cases[] = {{"1", 1}, {"2", 2}, {"auto", 0}, {"AUTO", 0}, {"", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *env[] = {"PROFREG_EXIT_THREADS", cases[i].value, NULL};
+        struct settings s;
+        load(&s, env);
+        ck_assert_msg(nwarnings == 0, "%s: %s", cases[i].value, warnings[0]);
+        ck_assert_msg(s.exit_threads == cases[i].threads, "PROFREG_EXIT_THREADS=%s: %u",
+                      cases[i].value, s.exit_threads);
+    }
 }
 END_TEST
 
@@ -168,6 +187,11 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         {"PROFREG_MEMORY_RATE", "5 K", "PROFREG_MEMORY_RATE='5 K'"},
         {"PROFREG_MEMORY_RATE", "5Kx", "PROFREG_MEMORY_RATE='5Kx'"},
         {"PROFREG_MEMORY_RATE", "0.5M", "PROFREG_MEMORY_RATE='0.5M'"},
+        {"PROFREG_EXIT_THREADS", "0", "PROFREG_EXIT_THREADS='0' is not 1, 2 or auto; using auto"},
+        {"PROFREG_EXIT_THREADS", "3", "PROFREG_EXIT_THREADS='3'"},
+        {"PROFREG_EXIT_THREADS", "two", "PROFREG_EXIT_THREADS='two'"},
+        {"PROFREG_EXIT_THREADS", "-1", "PROFREG_EXIT_THREADS='-1'"},
+        {"PROFREG_EXIT_THREADS", "2 ", "PROFREG_EXIT_THREADS='2 '"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *env[] = {cases[i].name, cases[i].value, NULL};
@@ -187,6 +211,7 @@ START_TEST(test_bad_values_warn_and_keep_defaults)
         ck_assert(!s.quiet && !s.disabled);
         ck_assert(!s.memory && !s.memory_only);
         ck_assert_uint_eq(s.memory_rate, SETTINGS_DEFAULT_MEMORY_RATE);
+        ck_assert_uint_eq(s.exit_threads, 0);
     }
 }
 END_TEST
@@ -230,6 +255,7 @@ int main(void)
     tcase_add_test(tc, test_valid_values);
     tcase_add_test(tc, test_memory_rates);
     tcase_add_test(tc, test_memory_values);
+    tcase_add_test(tc, test_exit_threads_values);
     tcase_add_test(tc, test_bad_values_warn_and_keep_defaults);
     tcase_add_test(tc, test_too_long_paths_are_refused);
     tcase_add_test(tc, test_empty_values_mean_unset);

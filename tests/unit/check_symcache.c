@@ -78,19 +78,23 @@ static size_t modules_of_addrs(void)
     return n;
 }
 
-static int opened;
+static _Atomic int opened;
+static bool refuse_second_open; /* the helper thread's symbolizer cannot open */
 
 static struct symbolizer *open_sym(void *ctx, char *err, size_t errlen)
 {
     (void)ctx;
-    opened++;
+    if (opened++ >= 1 && refuse_second_open) {
+        snprintf(err, errlen, "refused for the test");
+        return NULL;
+    }
     struct sym_options o = {NULL, NULL, 1, NULL, 0, 0, 0};
     return symbolizer_open_self(&o, err, errlen);
 }
 
 static struct symcache *new_cache(const char *dir, bool quiet)
 {
-    struct symcache_options o = {dir, NULL, "test", quiet, open_sym, NULL};
+    struct symcache_options o = {dir, NULL, "test", quiet, open_sym, NULL, 0, 0};
     struct symcache *c = symcache_new(&o);
     ck_assert_ptr_nonnull(c);
     return c;
@@ -421,7 +425,7 @@ START_TEST(test_other_version_never_serves)
     fill_addrs();
     struct symcache_stats st;
     free(run(tu_tmp, true, &st));
-    struct symcache_options o = {tu_tmp, NULL, "another version", true, open_sym, NULL};
+    struct symcache_options o = {tu_tmp, NULL, "another version", true, open_sym, NULL, 0, 0};
     struct symcache *c = symcache_new(&o);
     free(resolve_all(c));
     ck_assert_uint_eq(symcache_stats(c).hits, 0);
@@ -550,7 +554,7 @@ static void end_run(struct symcache *c, struct symcache_stats *st)
 static char *run_list_said(const char *dir, const uint64_t *v, size_t n, bool quiet,
                            struct symcache_stats *st)
 {
-    struct symcache_options o = {dir ? dir : "none", NULL, "test", quiet, open_sym, NULL};
+    struct symcache_options o = {dir ? dir : "none", NULL, "test", quiet, open_sym, NULL, 0, 0};
     struct symcache *c = symcache_new(&o);
     ck_assert_ptr_nonnull(c);
     char *text = NULL;
@@ -660,7 +664,7 @@ END_TEST
 /* A run like run(), with the version string given, keeping the symbolizer's stats. */
 static char *run_version(const char *dir, const char *version, bool quiet, struct symcache_stats *st)
 {
-    struct symcache_options o = {dir, NULL, version, quiet, open_sym, NULL};
+    struct symcache_options o = {dir, NULL, version, quiet, open_sym, NULL, 0, 0};
     struct symcache *c = symcache_new(&o);
     ck_assert_ptr_nonnull(c);
     char *text = resolve_all(c);
@@ -1272,6 +1276,169 @@ START_TEST(test_symbolizers_in_turn_give_the_same_frames)
 }
 END_TEST
 
+/* --- the helper thread (symcache_prepare) ------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Addresses of this executable (every byte of two functions with inline chains) and of libc,
+ * increasing and distinct, as the preload asks them; how many. */
+static size_t helper_list(uint64_t *v, size_t max)
+{
+    fill_addrs();
+    fill_many();
+    size_t n = 0;
+    for (size_t i = 0; i < 48 && n < max; i++)
+        v[n++] = (uint64_t)(uintptr_t)outer_function + i;
+    for (size_t i = 0; i < 48 && n < max; i++)
+        v[n++] = (uint64_t)(uintptr_t)other_caller + i;
+    for (size_t i = 0; i < NADDR && n < max; i++)
+        v[n++] = addrs[i];
+    for (size_t i = 0; i < NMANY && n < max; i++)
+        v[n++] = many[i];
+    qsort(v, n, sizeof *v, cmp_u64);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (w == 0 || v[i] != v[w - 1])
+            v[w++] = v[i];
+    return w;
+}
+
+/* a and b are the same text; else fails naming the first line that differs (short enough for
+ * Check's message). */
+static void assert_same_lines(const char *a, const char *b)
+{
+    size_t line = 1;
+    const char *la = a, *lb = b;
+    while (*la && *lb && *la == *lb) {
+        if (*la == '\n') {
+            line++;
+            a = la + 1;
+            b = lb + 1;
+        }
+        la++;
+        lb++;
+    }
+    ck_assert_msg(*la == *lb, "line %zu differs: '%.150s' against '%.150s'", line, a, b);
+}
+
+/* run_list with `threads` (2: the misses shared with a helper thread from the first on). */
+static char *run_threads(const char *dir, const uint64_t *v, size_t n, unsigned threads,
+                         struct symcache_stats *st)
+{
+    struct symcache_options o = {dir, NULL, "test", true, open_sym, NULL, threads, 2};
+    struct symcache *c = symcache_new(&o);
+    ck_assert_ptr_nonnull(c);
+    symcache_prepare(c, v, n);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    for (size_t i = 0; i < n; i++) {
+        struct sym_frame fr[SYM_MAX_FRAMES];
+        print_frames(f, fr, symcache_resolve(c, v[i], fr, SYM_MAX_FRAMES));
+    }
+    fclose(f);
+    symcache_symbolizer_stats(c, &last_sym);
+    symcache_save(c);
+    *st = symcache_stats(c);
+    symcache_free(c);
+    return text;
+}
+
+/* Misses shared with the helper thread get the very frames the calling thread alone gives,
+ * on an empty cache and on one an earlier run filled (the unit tables and function frames then
+ * serve both threads), and what the helper resolved is kept: the next run is served whole. */
+START_TEST(test_helper_thread_gives_the_same_frames)
+{
+    uint64_t v[256];
+    size_t n = helper_list(v, 256);
+    char one_dir[4200], two_dir[4200];
+    snprintf(one_dir, sizeof one_dir, "%s/one", tu_tmp);
+    snprintf(two_dir, sizeof two_dir, "%s/two", tu_tmp);
+    struct symcache_stats st1, st2, st;
+    char *one = run_threads(one_dir, v, n, 1, &st1);
+    ck_assert_uint_eq(st1.helper_misses, 0);
+    char *two = run_threads(two_dir, v, n, 2, &st2);
+    assert_same_lines(two, one);
+    ck_assert_uint_eq(st2.misses, n);
+    ck_assert_uint_ge(st2.helper_misses, 1); /* it came with a miss of its own */
+    ck_assert(st2.helper_cpu_ms > 0);
+    ck_assert(!dwraw_keeps_a_unit()); /* (its own kept unit went with it) */
+    char *again = run_threads(two_dir, v, n, 1, &st);
+    ck_assert_uint_eq(st.hits, n);
+    ck_assert_uint_eq(st.misses, 0);
+    assert_same_lines(again, one);
+    free(again);
+    free(one);
+    free(two);
+
+    /* a cache filled by a run of every other address: the rest are misses served in part by
+     * the saved tables and frames, on both threads */
+    uint64_t half[128];
+    size_t nh = 0;
+    for (size_t i = 0; i < n; i += 2)
+        half[nh++] = v[i];
+    snprintf(one_dir, sizeof one_dir, "%s/warm1", tu_tmp);
+    snprintf(two_dir, sizeof two_dir, "%s/warm2", tu_tmp);
+    free(run_threads(one_dir, half, nh, 1, &st));
+    free(run_threads(two_dir, half, nh, 1, &st));
+    one = run_threads(one_dir, v, n, 1, &st1);
+    two = run_threads(two_dir, v, n, 2, &st2);
+    ck_assert_uint_gt(st2.misses, 0);
+    ck_assert_uint_ge(st2.helper_misses, 1);
+    ck_assert_uint_eq(st2.hits, st1.hits);
+    assert_same_lines(two, one);
+    free(one);
+    free(two);
+}
+END_TEST
+
+/* When the helper's symbolizer cannot open, no helper starts: the calling thread resolves every
+ * miss, with the same frames. Below min_split no symbolizer opens for it at all. */
+START_TEST(test_helper_that_cannot_open_changes_nothing)
+{
+    uint64_t v[256];
+    size_t n = helper_list(v, 256);
+    char dir[4200];
+    struct symcache_stats st;
+    char *one = run_threads("none", v, n, 1, &st);
+    snprintf(dir, sizeof dir, "%s/refused", tu_tmp);
+    opened = 0;
+    refuse_second_open = true;
+    char *two = run_threads(dir, v, n, 2, &st);
+    refuse_second_open = false;
+    ck_assert_int_eq(opened, 2);
+    ck_assert_uint_eq(st.helper_misses, 0);
+    ck_assert_uint_eq(st.misses, n);
+    assert_same_lines(two, one);
+    free(two);
+
+    struct symcache_options o = {"none", NULL, "test", true, open_sym, NULL, 2, n + 1};
+    struct symcache *c = symcache_new(&o);
+    ck_assert_ptr_nonnull(c);
+    opened = 0;
+    symcache_prepare(c, v, n); /* fewer misses than min_split: nothing starts */
+    ck_assert_int_eq(opened, 0);
+    symcache_free(c);
+
+    /* after a lookup (the symbolizer open, a module's file perhaps mapped by libelf, which a
+     * symbolizer opened then would take for part of the module): no helper */
+    o.min_split = 2;
+    c = symcache_new(&o);
+    ck_assert_ptr_nonnull(c);
+    struct sym_frame fr[SYM_MAX_FRAMES];
+    ck_assert_uint_ge(symcache_resolve(c, v[n - 1], fr, SYM_MAX_FRAMES), 1);
+    opened = 0;
+    symcache_prepare(c, v, n);
+    ck_assert_int_eq(opened, 0);
+    symcache_free(c);
+    free(one);
+}
+END_TEST
+
 static void setup(void)
 {
     tu_tmp_setup();
@@ -1313,6 +1480,8 @@ int main(void)
     tcase_add_test(tc, test_damaged_add_file_ignored_with_one_line);
     tcase_add_test(tc, test_damaged_units_add_file_ignored_with_one_line);
     tcase_add_test(tc, test_symbolizers_in_turn_give_the_same_frames);
+    tcase_add_test(tc, test_helper_thread_gives_the_same_frames);
+    tcase_add_test(tc, test_helper_that_cannot_open_changes_nothing);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -101,6 +101,7 @@ static int read_summary(struct jr *r, const struct jv *root, struct pr_profile *
         {"symbol_cache_misses", &p->symbol_cache_misses},
         {"exit_ms", &p->exit_ms},
         {"exit_cpu_ms", &p->exit_cpu_ms},
+        {"exit_helper_misses", &p->exit_helper_misses},
         {"exit_extra_rss_kb", &p->exit_extra_rss_kb},
         {"cus_indexed", &p->cus_indexed},
         {"cus_from_cache", &p->cus_from_cache},
