@@ -538,25 +538,26 @@ END_TEST
 
 static struct symbolizer_stats last_sym; /* the symbolizer's stats of the last run_units */
 
-/* Ends a run: the symbolizer's stats into last_sym, the cache saved, its stats into *st. */
+/* Ends a run: the symbolizers' stats into last_sym, the cache saved, its stats into *st. */
 static void end_run(struct symcache *c, struct symcache_stats *st)
 {
-    memset(&last_sym, 0, sizeof last_sym);
-    if (symcache_symbolizer(c))
-        symbolizer_stats(symcache_symbolizer(c), &last_sym);
+    symcache_symbolizer_stats(c, &last_sym);
     symcache_save(c);
     *st = symcache_stats(c);
     symcache_free(c);
 }
 
-/* Resolves the addresses in v through a cache in dir (NULL: none), saves; returns the frames
- * as text and keeps the symbolizer's stats in last_sym. */
-static char *run_list_said(const char *dir, const uint64_t *v, size_t n, bool quiet,
-                           struct symcache_stats *st)
+/* Resolves the addresses in v (increasing, with threads 2: then the misses are shared with a
+ * helper thread from the first on) through a cache in dir (NULL: none), saves; returns the
+ * frames as text and keeps the symbolizers' stats in last_sym. */
+static char *run_with(const char *dir, const uint64_t *v, size_t n, bool quiet, unsigned threads,
+                      struct symcache_stats *st)
 {
-    struct symcache_options o = {dir ? dir : "none", NULL, "test", quiet, open_sym, NULL, 0, 0};
+    struct symcache_options o = {dir ? dir : "none", NULL, "test",  quiet,
+                                 open_sym,           NULL, threads, 2};
     struct symcache *c = symcache_new(&o);
     ck_assert_ptr_nonnull(c);
+    symcache_prepare(c, v, n); /* (nothing with threads 0) */
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -567,6 +568,12 @@ static char *run_list_said(const char *dir, const uint64_t *v, size_t n, bool qu
     fclose(f);
     end_run(c, st);
     return text;
+}
+
+static char *run_list_said(const char *dir, const uint64_t *v, size_t n, bool quiet,
+                           struct symcache_stats *st)
+{
+    return run_with(dir, v, n, quiet, 0, st);
 }
 
 static char *run_list(const char *dir, const uint64_t *v, size_t n, struct symcache_stats *st)
@@ -1325,27 +1332,10 @@ static void assert_same_lines(const char *a, const char *b)
     ck_assert_msg(*la == *lb, "line %zu differs: '%.150s' against '%.150s'", line, a, b);
 }
 
-/* run_list with `threads` (2: the misses shared with a helper thread from the first on). */
 static char *run_threads(const char *dir, const uint64_t *v, size_t n, unsigned threads,
                          struct symcache_stats *st)
 {
-    struct symcache_options o = {dir, NULL, "test", true, open_sym, NULL, threads, 2};
-    struct symcache *c = symcache_new(&o);
-    ck_assert_ptr_nonnull(c);
-    symcache_prepare(c, v, n);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    for (size_t i = 0; i < n; i++) {
-        struct sym_frame fr[SYM_MAX_FRAMES];
-        print_frames(f, fr, symcache_resolve(c, v[i], fr, SYM_MAX_FRAMES));
-    }
-    fclose(f);
-    symcache_symbolizer_stats(c, &last_sym);
-    symcache_save(c);
-    *st = symcache_stats(c);
-    symcache_free(c);
-    return text;
+    return run_with(dir, v, n, true, threads, st);
 }
 
 /* Misses shared with the helper thread get the very frames the calling thread alone gives,
