@@ -54,7 +54,11 @@ struct sym_extra_module {
 /* Reports every module mapped into this process (from /proc/self/maps). Separate debug
  * information is found the standard way, on the local disk only: by build-id under the cache
  * and each debug directory, in the debuginfod client's cache, then by .gnu_debuglink. Never
- * loads libdebuginfod or touches the network. Returns NULL and a message in err on failure. */
+ * loads libdebuginfod or touches the network. Returns NULL and a message in err on failure.
+ * Two symbolizers open at once must both open before either reads a module's file: libelf
+ * maps the files it reads privately, the mapping shows in /proc/self/maps under the module's
+ * path, and libdwfl's reading of the maps takes it for part of the module when it lies next
+ * to it (libc then started 62 MB below its load address, and no libc address had a symbol). */
 struct symbolizer *symbolizer_open_self(const struct sym_options *opts, char *err, size_t errlen);
 
 /* Resolves addr, which must already point into the instruction of interest (use the return

@@ -1178,8 +1178,7 @@ void symcache_prepare(void *cache, const uint64_t *addrs, size_t n)
     struct sc_helper *h = &c->helper;
     if (c->threads < 2 || h->v || c->sym || c->open_failed)
         return;
-    uint64_t *miss = malloc((n ? n : 1) * sizeof *miss);
-    if (!miss)
+    if (!(h->v = calloc(n ? n : 1, sizeof *h->v)))
         return;
     size_t nmiss = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1187,25 +1186,13 @@ void symcache_prepare(void *cache, const uint64_t *addrs, size_t n)
         struct sc_module *m = find_module(c, addrs[i], &seg);
         if (m && m->state == SC_UNLOADED)
             load_module(c, m); /* here, before any helper reads the module */
-        if (m && m->state == SC_READY) {
-            uint64_t offset = addrs[i] - seg->start + seg->offset;
-            if (held(m, offset))
-                continue;
-        }
-        miss[nmiss++] = addrs[i];
-    }
-    if (nmiss < c->min_split || nmiss < 2 || !(h->v = calloc(nmiss, sizeof *h->v))) {
-        free(miss);
-        return;
-    }
-    for (size_t i = 0; i < nmiss; i++) {
-        const struct sc_seg *seg = NULL;
-        struct sc_module *m = find_module(c, miss[i], &seg);
-        h->v[i].addr = miss[i];
-        h->v[i].cached = m && m->state == SC_READY;
+        bool cached = m && m->state == SC_READY;
+        if (!cached || !held(m, addrs[i] - seg->start + seg->offset))
+            h->v[nmiss++] = (struct sc_ahead){.addr = addrs[i], .cached = cached};
     }
     h->n = nmiss;
-    free(miss);
+    if (nmiss < c->min_split || nmiss < 2)
+        return; /* (h->v stays: symcache_prepare does its work once) */
     /* Both symbolizers open here, before either has read a module's file (hence none may be
      * open yet): libelf's private mapping of a file shows in /proc/self/maps under the module's
      * name, and a symbolizer opened after that took the mapping for part of the module (libc

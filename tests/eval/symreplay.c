@@ -26,6 +26,7 @@
 #include "symbolize/symcache.h"
 
 #include "core/array.h"
+#include "core/sort.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -213,16 +214,20 @@ __attribute__((constructor)) static void symreplay_main(void)
     const char *th = getenv("SYMREPLAY_THREADS");
     unsigned threads = th ? (unsigned)strtoul(th, NULL, 10) : 0;
     n = n < no ? n : no;
-    if (threads) { /* increasing, as the preload resolves them (an insertion sort: a list) */
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = i; j > 0 && addrs[j - 1] > addrs[j]; j--) {
-                uint64_t t = addrs[j];
-                addrs[j] = addrs[j - 1];
-                addrs[j - 1] = t;
-                t = offs[j];
-                offs[j] = offs[j - 1];
-                offs[j - 1] = t;
+    struct {
+        uint64_t addr, off;
+    } *pairs = threads ? malloc((n ? n : 1) * sizeof *pairs) : NULL;
+    if (pairs) { /* increasing, as the preload resolves them */
+        for (size_t i = 0; i < n; i++) {
+            pairs[i].addr = addrs[i];
+            pairs[i].off = offs[i];
+        }
+        if (sort_by_u64_key(pairs, n, sizeof *pairs) == 0)
+            for (size_t i = 0; i < n; i++) {
+                addrs[i] = pairs[i].addr;
+                offs[i] = pairs[i].off;
             }
+        free(pairs);
     }
     symreplay_run(addrs, offs, n, cache ? cache : "none", print && *print == '1', threads);
     free(addrs);

@@ -11,6 +11,7 @@
 
 #include <dlfcn.h>
 
+#include "core/sort.h"
 #include "symbolize/dwarf_raw.h"
 #include "symbolize/symcache.h"
 #include "symbolize/unitcache.h"
@@ -1285,12 +1286,6 @@ END_TEST
 
 /* --- the helper thread (symcache_prepare) ------------------------------------------------- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Addresses of this executable (every byte of two functions with inline chains) and of libc,
  * increasing and distinct, as the preload asks them; how many. */
 static size_t helper_list(uint64_t *v, size_t max)
@@ -1306,7 +1301,7 @@ static size_t helper_list(uint64_t *v, size_t max)
         v[n++] = addrs[i];
     for (size_t i = 0; i < NMANY && n < max; i++)
         v[n++] = many[i];
-    qsort(v, n, sizeof *v, cmp_u64);
+    qsort(v, n, sizeof *v, u64_key_cmp);
     size_t w = 0;
     for (size_t i = 0; i < n; i++)
         if (w == 0 || v[i] != v[w - 1])
