@@ -12,10 +12,18 @@
  * other, and a large C++ unit's abbreviations were grown afresh (then freed) for every unit
  * (15 % of the page faults of an exit on assimp's tests). One per thread, as the hints' store
  * is: the symbol cache's helper thread (symcache_prepare) reads its own libdw handles with a
- * symbolizer of its own. Taken and given back with an atomic exchange all the same. */
+ * symbolizer of its own. */
 static __thread struct dwraw_unit *spare_unit;
 static __thread struct dwraw_hints hint_store; /* get == NULL: none */
 static void free_kept(struct dwraw_unit *old);
+
+/* This thread's kept unit, replaced by u. */
+static struct dwraw_unit *swap_spare(struct dwraw_unit *u)
+{
+    struct dwraw_unit *old = spare_unit;
+    spare_unit = u;
+    return old;
+}
 __thread size_t dwraw_entries_scanned;
 
 void dwraw_set_hints(const struct dwraw_hints *h)
@@ -48,10 +56,10 @@ static void put_hints(struct dwraw_unit *u)
 
 void dwraw_save_hints(void)
 {
-    struct dwraw_unit *kept = __atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL);
+    struct dwraw_unit *kept = swap_spare(NULL);
     if (kept) {
         put_hints(kept);
-        free_kept(__atomic_exchange_n(&spare_unit, kept, __ATOMIC_ACQ_REL));
+        free_kept(swap_spare(kept));
     }
 }
 
@@ -129,17 +137,17 @@ void dwraw_close(struct dwraw_unit *u)
         return;
     }
     *b = *u;
-    free_kept(__atomic_exchange_n(&spare_unit, b, __ATOMIC_ACQ_REL));
+    free_kept(swap_spare(b));
 }
 
 void dwraw_forget(void)
 {
-    free_kept(__atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL));
+    free_kept(swap_spare(NULL));
 }
 
 bool dwraw_keeps_a_unit(void)
 {
-    return __atomic_load_n(&spare_unit, __ATOMIC_ACQUIRE) != NULL;
+    return spare_unit != NULL;
 }
 
 /* The bytes of dbg's section name (libdw has uncompressed a compressed one in place when it
@@ -190,7 +198,7 @@ bool dwraw_open(struct dwraw_unit *u, Dwarf_Die *cudie, Dwarf *dbg)
     memset(u, 0, sizeof *u);
     if (dwraw_disabled)
         return false;
-    struct dwraw_unit *spare = __atomic_exchange_n(&spare_unit, NULL, __ATOMIC_ACQ_REL);
+    struct dwraw_unit *spare = swap_spare(NULL);
     if (spare) {
         if (spare->key && spare->key == cudie->addr && spare->cu == cudie->cu) {
             *u = *spare; /* the unit read last, with the abbreviations it used */
